@@ -1,0 +1,126 @@
+/**
+ * Atomic output folders: everything is written into a temporary sibling of the destination and
+ * renamed into place only when complete. The destination is never inside the input, and a failed
+ * run leaves nothing behind.
+ */
+import { mkdir, rename, rm, stat, writeFile, access } from 'node:fs/promises';
+import { constants, rmSync } from 'node:fs';
+import path from 'node:path';
+import { XoayError } from './errors.js';
+
+export interface OutputFolder {
+  /** Where files are written while the job runs. */
+  readonly dir: string;
+  /** The final destination. */
+  readonly target: string;
+  /** Write a file (relative path) inside the temporary folder, creating sub-folders. */
+  write(rel: string, data: string | Uint8Array): Promise<void>;
+  /** Absolute path for a relative path inside the temporary folder (its folder is created). */
+  file(rel: string): Promise<string>;
+  /** Move the finished folder into place (replacing the target only when `force` was given). */
+  commit(): Promise<void>;
+  /** Remove the temporary folder (safe to call more than once). */
+  abort(): Promise<void>;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface OpenOutputOptions {
+  /** The stage name used in error messages. */
+  stage: string;
+  /** Input paths that the output must not be inside of (and must not contain). */
+  inputs: string[];
+  /** Replace an existing destination. */
+  force: boolean;
+}
+
+export async function openOutput(target: string, opts: OpenOutputOptions): Promise<OutputFolder> {
+  const abs = path.resolve(target);
+  for (const input of opts.inputs) {
+    const inp = path.resolve(input);
+    if (isInside(abs, inp)) {
+      throw new XoayError(opts.stage, 'OUTPUT_INSIDE_INPUT', `the output folder is inside the input folder ${inp}; choose an output outside it`, abs);
+    }
+    if (isInside(inp, abs)) {
+      throw new XoayError(opts.stage, 'OUTPUT_INSIDE_INPUT', `the output folder contains the input ${inp}; replacing it would destroy the input`, abs);
+    }
+  }
+  if (!opts.force && (await exists(abs))) {
+    throw new XoayError(opts.stage, 'OUTPUT_EXISTS', 'the output already exists; pass --force to replace it', abs);
+  }
+  const parent = path.dirname(abs);
+  try {
+    await mkdir(parent, { recursive: true });
+    await access(parent, constants.W_OK);
+  } catch (e) {
+    throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot write the output folder here (${(e as NodeJS.ErrnoException).code ?? String(e)})`, abs, { cause: e });
+  }
+  const dir = path.join(parent, `.${path.basename(abs)}.xoay-tmp-${process.pid}-${Date.now().toString(36)}`);
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot create a temporary folder next to the output (${(e as NodeJS.ErrnoException).code ?? String(e)})`, abs, { cause: e });
+  }
+  let done = false;
+  const made = new Set<string>();
+  const ensureDir = async (d: string) => {
+    if (made.has(d)) return;
+    await mkdir(d, { recursive: true });
+    made.add(d);
+  };
+  const cleanup = () => {
+    // Last resort on Ctrl-C: remove the temporary folder synchronously.
+    if (!done) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch {
+        /* ignore */
+      }
+    }
+  };
+  process.once('exit', cleanup);
+  return {
+    dir,
+    target: abs,
+    async write(rel, data) {
+      const p = path.join(dir, rel);
+      await ensureDir(path.dirname(p));
+      await writeFile(p, data);
+    },
+    async file(rel) {
+      const p = path.join(dir, rel);
+      await ensureDir(path.dirname(p));
+      return p;
+    },
+    async commit() {
+      let old: string | undefined;
+      if (await exists(abs)) {
+        if (!opts.force) throw new XoayError(opts.stage, 'OUTPUT_EXISTS', 'the output appeared while the job ran; pass --force to replace it', abs);
+        old = `${dir}.old`;
+        await rename(abs, old);
+      }
+      await rename(dir, abs);
+      done = true;
+      process.removeListener('exit', cleanup);
+      if (old) await rm(old, { recursive: true, force: true });
+    },
+    async abort() {
+      if (done) return;
+      done = true;
+      process.removeListener('exit', cleanup);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * sharp set-up shared by every stage: pixel limits, concurrency and the colour handling that turns
+ * any input (CMYK, 16-bit, grey, palette, alpha, rotated by EXIF) into 8-bit sRGB.
+ */
+import os from 'node:os';
+import sharp from 'sharp';
+import { XoayError } from './errors.js';
+
+export { sharp };
+
+/** Default decompression-bomb guard: 100 megapixels. */
+export const DEFAULT_LIMIT_INPUT_PIXELS = 100_000_000;
+
+let configured = false;
+/** libvips threads per operation; frames are also processed in parallel by the caller. */
+export function configureSharp(concurrency = os.availableParallelism()): void {
+  sharp.concurrency(Math.max(1, concurrency));
+  if (!configured) {
+    sharp.cache(false);
+    configured = true;
+  }
+}
+
+export interface DecodeOptions {
+  /** sharp's limitInputPixels (decompression-bomb guard). */
+  limitInputPixels: number;
+  /** Colour to flatten transparent inputs onto. */
+  flatten: { r: number; g: number; b: number };
+}
+
+/**
+ * An sRGB, 8-bit, EXIF-oriented, alpha-flattened pipeline for one input file.
+ * `failOn: 'truncated'` makes a cut-off JPEG or PNG an error rather than a grey half.
+ */
+export function openImage(file: string | Buffer, opts: DecodeOptions): sharp.Sharp {
+  return sharp(file, { limitInputPixels: opts.limitInputPixels, failOn: 'truncated', sequentialRead: true })
+    .autoOrient()
+    .flatten({ background: opts.flatten })
+    .toColourspace('srgb');
+}
+
+/** Turn a sharp/libvips failure into a message a person can act on. */
+export function imageError(stage: string, file: string, e: unknown, limitInputPixels?: number): XoayError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/pixel limit/i.test(msg)) {
+    return new XoayError(
+      stage,
+      'PIXEL_LIMIT',
+      `the image is larger than the pixel limit of ${limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS} pixels (a possible decompression bomb); raise it with --limit-input-pixels if the file is genuine`,
+      file,
+      { cause: e },
+    );
+  }
+  if (/unsupported image format/i.test(msg)) {
+    return new XoayError(stage, 'UNREADABLE_IMAGE', 'not an image in a supported format (JPEG, PNG, TIFF, WebP, AVIF)', file, { cause: e });
+  }
+  if (/premature end|truncated|unexpected end|corrupt|not enough data|read error|VipsJpeg|out of order|end of file/i.test(msg)) {
+    return new XoayError(stage, 'UNREADABLE_IMAGE', `the image is truncated or corrupt (${firstLine(msg)})`, file, { cause: e });
+  }
+  return new XoayError(stage, 'UNREADABLE_IMAGE', `cannot decode the image (${firstLine(msg)})`, file, { cause: e });
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
