@@ -3,7 +3,7 @@
  * any input (CMYK, 16-bit, grey, palette, alpha, rotated by EXIF) into 8-bit sRGB.
  */
 import os from 'node:os';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { XoayError } from './errors.js';
 
 export { sharp };
@@ -32,7 +32,7 @@ export interface DecodeOptions {
  * An sRGB, 8-bit, EXIF-oriented, alpha-flattened pipeline for one input file.
  * `failOn: 'truncated'` makes a cut-off JPEG or PNG an error rather than a grey half.
  */
-export function openImage(file: string | Buffer, opts: DecodeOptions): sharp.Sharp {
+export function openImage(file: string | Buffer, opts: DecodeOptions): Sharp {
   return sharp(file, { limitInputPixels: opts.limitInputPixels, failOn: 'truncated', sequentialRead: true })
     .autoOrient()
     .flatten({ background: opts.flatten })

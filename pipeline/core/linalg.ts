@@ -1,0 +1,54 @@
+/** Solve the square system A x = b (A row-major n×n) by Gaussian elimination with partial pivoting. */
+export function solve(A: Float64Array | number[], b: Float64Array | number[], n: number): number[] | null {
+  const m = Float64Array.from(A);
+  const v = Float64Array.from(b);
+  for (let col = 0; col < n; col++) {
+    let piv = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r * n + col]!) > Math.abs(m[piv * n + col]!)) piv = r;
+    if (Math.abs(m[piv * n + col]!) < 1e-12) return null;
+    if (piv !== col) {
+      for (let k = 0; k < n; k++) {
+        const t = m[col * n + k]!;
+        m[col * n + k] = m[piv * n + k]!;
+        m[piv * n + k] = t;
+      }
+      const t = v[col]!;
+      v[col] = v[piv]!;
+      v[piv] = t;
+    }
+    for (let r = col + 1; r < n; r++) {
+      const f = m[r * n + col]! / m[col * n + col]!;
+      if (f === 0) continue;
+      for (let k = col; k < n; k++) m[r * n + k] = m[r * n + k]! - f * m[col * n + k]!;
+      v[r] = v[r]! - f * v[col]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = v[r]!;
+    for (let k = r + 1; k < n; k++) s -= m[r * n + k]! * x[k]!;
+    x[r] = s / m[r * n + r]!;
+  }
+  return x;
+}
+
+/** Median of a numeric array (copy-sorted); NaN for an empty array. */
+export function median(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const s = Float64Array.from(values as ArrayLike<number>).sort();
+  return n % 2 ? s[(n - 1) >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+export function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return values.length ? s / values.length : NaN;
+}
+
+export function std(values: ArrayLike<number>): number {
+  const m = mean(values);
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += (values[i]! - m) ** 2;
+  return values.length ? Math.sqrt(s / values.length) : NaN;
+}

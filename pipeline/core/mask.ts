@@ -1,0 +1,81 @@
+/** Binary-mask helpers on Uint8Array masks (1 = set), row-major width × height. */
+
+/** Dilate by a square of radius r (separable max filter). */
+export function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  if (r <= 0) return mask.slice();
+  const tmp = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    let last = -Infinity;
+    // forward pass: distance to last set pixel on the left; then a backward pass for the right.
+    for (let x = 0; x < w; x++) {
+      if (mask[y * w + x]) last = x;
+      if (x - last <= r) tmp[y * w + x] = 1;
+    }
+    last = Infinity;
+    for (let x = w - 1; x >= 0; x--) {
+      if (mask[y * w + x]) last = x;
+      if (last - x <= r) tmp[y * w + x] = 1;
+    }
+  }
+  const out = new Uint8Array(w * h);
+  for (let x = 0; x < w; x++) {
+    let last = -Infinity;
+    for (let y = 0; y < h; y++) {
+      if (tmp[y * w + x]) last = y;
+      if (y - last <= r) out[y * w + x] = 1;
+    }
+    last = Infinity;
+    for (let y = h - 1; y >= 0; y--) {
+      if (tmp[y * w + x]) last = y;
+      if (last - y <= r) out[y * w + x] = 1;
+    }
+  }
+  return out;
+}
+
+export interface Component {
+  area: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** Label 8-connected components; returns the label image (0 = none, k = component k-1) and the components. */
+export function components(mask: Uint8Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
+  const labels = new Int32Array(w * h);
+  const comps: Component[] = [];
+  const stack = new Int32Array(w * h);
+  for (let start = 0; start < w * h; start++) {
+    if (!mask[start] || labels[start]) continue;
+    const id = comps.length + 1;
+    const c: Component = { area: 0, x0: w, y0: h, x1: 0, y1: 0 };
+    let sp = 0;
+    stack[sp++] = start;
+    labels[start] = id;
+    while (sp > 0) {
+      const p = stack[--sp]!;
+      const x = p % w, y = (p - x) / w;
+      c.area++;
+      if (x < c.x0) c.x0 = x;
+      if (x + 1 > c.x1) c.x1 = x + 1;
+      if (y < c.y0) c.y0 = y;
+      if (y + 1 > c.y1) c.y1 = y + 1;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const q = yy * w + xx;
+          if (mask[q] && !labels[q]) {
+            labels[q] = id;
+            stack[sp++] = q;
+          }
+        }
+      }
+    }
+    comps.push(c);
+  }
+  return { labels, comps };
+}

@@ -1,0 +1,137 @@
+/**
+ * Analyse: at a reduced size, find the backdrop (from the borders), the object mask, its box and its
+ * centre, and the backdrop and object levels that the exposure stage matches.
+ */
+import { XoayError } from '../core/errors.js';
+import { type DecodeOptions, imageError, openImage } from '../core/image.js';
+import { median } from '../core/linalg.js';
+import { components, dilate } from '../core/mask.js';
+import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { type RgbImage, backdropAt, backdropDistance, fitBackdrop } from './backdrop.js';
+import type { BackdropModel, FrameAnalysis, FrameRef } from './types.js';
+
+const STAGE = 'analyse';
+
+export interface AnalyseOptions {
+  /** Longest side of the analysis image, in pixels. */
+  size: number;
+  /** Treat neutral darkening of the backdrop (cast shadows) as backdrop. */
+  shadowRemove: boolean;
+  /** Object threshold as a multiple of the backdrop noise (the floor below applies too). */
+  noiseFactor: number;
+  /** Lowest RGB distance from the backdrop that counts as object. */
+  minDistance: number;
+}
+
+export const ANALYSE_DEFAULTS: AnalyseOptions = { size: 512, shadowRemove: false, noiseFactor: 6, minDistance: 16 };
+
+export function validateAnalyseOptions(o: AnalyseOptions): void {
+  assertInteger(STAGE, 'size', o.size, 64, 4096);
+  assertBoolean(STAGE, 'shadowRemove', o.shadowRemove);
+  assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 1, 100);
+  assertNumber(STAGE, 'minDistance', o.minDistance, 1, 255);
+}
+
+/** Decode a frame at the analysis size (JPEG shrink-on-load keeps this cheap at 24 MP). */
+export async function loadAnalysisImage(frame: FrameRef, size: number, decode: DecodeOptions): Promise<RgbImage & { scale: number }> {
+  const file = frame.file;
+  try {
+    const { data, info } = await openImage(file, decode)
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true, kernel: 'cubic' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3, scale: info.width / frame.width };
+  } catch (e) {
+    throw imageError(STAGE, file, e, decode.limitInputPixels);
+  }
+}
+
+/** The object threshold (RGB distance) for a backdrop model. */
+export function objectThreshold(model: BackdropModel, o: AnalyseOptions): number {
+  return Math.max(o.noiseFactor * model.sigma, o.minDistance);
+}
+
+/** Distance of every pixel from the backdrop model, as a Float32Array. */
+export function distanceMap(img: RgbImage, model: BackdropModel, shadowRemove: boolean): Float32Array {
+  const { width: w, height: h, channels: ch, data } = img;
+  const out = new Float32Array(w * h);
+  const bgc = new Float64Array(3);
+  for (let y = 0; y < h; y++) {
+    const v = (y + 0.5) / h - 0.5;
+    for (let x = 0; x < w; x++) {
+      backdropAt(model, (x + 0.5) / w - 0.5, v, bgc);
+      const i = (y * w + x) * ch;
+      out[y * w + x] = backdropDistance(data[i]!, data[i + 1]!, data[i + 2]!, bgc[0]!, bgc[1]!, bgc[2]!, shadowRemove);
+    }
+  }
+  return out;
+}
+
+/**
+ * Analyse one frame already decoded at the analysis size. `file` is only used in messages.
+ * `scale` is analysis pixels per source pixel.
+ */
+export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: Partial<AnalyseOptions>, backdrop?: BackdropModel): FrameAnalysis {
+  const o = withDefaults(ANALYSE_DEFAULTS, opts);
+  const { width: w, height: h, channels: ch, data } = img;
+  const model = backdrop ?? fitBackdrop(img);
+  const dist = distanceMap(img, model, o.shadowRemove);
+  const thr = objectThreshold(model, o);
+  const raw = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) raw[i] = dist[i]! > thr ? 1 : 0;
+
+  // Keep the object's components, drop specks of noise and dust.
+  const { labels, comps } = components(raw, w, h);
+  const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
+  if (largest < 0.001 * w * h) {
+    throw new XoayError(STAGE, 'OBJECT_NOT_FOUND', `no object found against the ${model.kind} backdrop (nothing differs from it by more than ${thr.toFixed(0)} levels)`, file);
+  }
+  const minArea = Math.max(0.00005 * w * h, 0.005 * largest, 4);
+  const keep = comps.map((c) => c.area >= minArea);
+  const mask = new Uint8Array(w * h);
+  let x0 = w, y0 = h, x1 = 0, y1 = 0, sx = 0, sy = 0, area = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const l = labels[y * w + x]!;
+      if (l && keep[l - 1]) {
+        mask[y * w + x] = 1;
+        area++;
+        sx += x + 0.5;
+        sy += y + 0.5;
+        if (x < x0) x0 = x;
+        if (x + 1 > x1) x1 = x + 1;
+        if (y < y0) y0 = y;
+        if (y + 1 > y1) y1 = y + 1;
+      }
+    }
+  }
+
+  // Levels: backdrop pixels well away from the object, and the object's own pixels.
+  const away = dilate(mask, w, h, Math.max(2, Math.round(0.02 * Math.max(w, h))));
+  const bgPx: number[][] = [[], [], []], obPx: number[][] = [[], [], []];
+  let lumaSum = 0;
+  for (let i = 0; i < w * h; i++) {
+    const p = i * ch;
+    if (mask[i]) {
+      for (let c = 0; c < 3; c++) obPx[c]!.push(data[p + c]!);
+      lumaSum += 0.2126 * data[p]! + 0.7152 * data[p + 1]! + 0.0722 * data[p + 2]!;
+    } else if (!away[i] && (i & 1) === 0) {
+      for (let c = 0; c < 3; c++) bgPx[c]!.push(data[p + c]!);
+    }
+  }
+  const lvl = (a: number[][]): [number, number, number] => [median(a[0]!), median(a[1]!), median(a[2]!)];
+  return {
+    width: w,
+    height: h,
+    scale,
+    backdrop: model,
+    mask,
+    box: { x0, y0, x1, y1 },
+    centre: { x: sx / area, y: sy / area },
+    area: area / (w * h),
+    backdropLevel: bgPx[0]!.length ? lvl(bgPx) : model.median,
+    objectLevel: lvl(obPx),
+    objectLuma: lumaSum / area,
+  };
+}

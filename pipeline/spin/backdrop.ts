@@ -1,0 +1,145 @@
+/**
+ * The backdrop model: the colour of the studio backdrop at every point of a frame, fitted to the
+ * frame's border band (plain white, grey, black or a smooth gradient), and the distance of a pixel
+ * from it, which the mask and the background stages share.
+ */
+import { median, solve } from '../core/linalg.js';
+import type { BackdropModel } from './types.js';
+
+/** An 8-bit RGB image in memory. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** 3 (RGB) or 4 (RGBA, alpha ignored). */
+  channels: number;
+}
+
+export interface BackdropFitOptions {
+  /** Width of the border band used for the fit, as a fraction of the shorter side. */
+  band: number;
+  /** Robust re-fit iterations. */
+  iterations: number;
+}
+
+export const BACKDROP_FIT_DEFAULTS: BackdropFitOptions = { band: 0.04, iterations: 4 };
+
+function terms(u: number, v: number, out: Float64Array): void {
+  out[0] = 1;
+  out[1] = u;
+  out[2] = v;
+  out[3] = u * u;
+  out[4] = v * v;
+  out[5] = u * v;
+}
+
+/** Backdrop colour at normalised position (u, v) ∈ [-0.5, 0.5] (clamped), written into `out`. */
+export function backdropAt(model: BackdropModel, u: number, v: number, out: Float64Array | number[]): void {
+  const cu = u < -0.5 ? -0.5 : u > 0.5 ? 0.5 : u;
+  const cv = v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
+  const uu = cu * cu, vv = cv * cv, uv = cu * cv;
+  for (let c = 0; c < 3; c++) {
+    const p = model.coeffs[c]!;
+    out[c] = p[0]! + p[1]! * cu + p[2]! * cv + p[3]! * uu + p[4]! * vv + p[5]! * uv;
+  }
+}
+
+/**
+ * How far a pixel is from the backdrop behind it (RGB distance, 0–441). With `shadowRemove`, a pixel
+ * that is a darker, neutral version of the backdrop (a cast shadow) counts only by its colour shift.
+ */
+export function backdropDistance(r: number, g: number, b: number, br: number, bg: number, bb: number, shadowRemove: boolean): number {
+  const dr = r - br, dg = g - bg, db = b - bb;
+  const d = Math.sqrt(dr * dr + dg * dg + db * db);
+  if (!shadowRemove) return d;
+  const bb2 = br * br + bg * bg + bb * bb;
+  if (bb2 < 1) return d;
+  const s = (r * br + g * bg + b * bb) / bb2; // brightness relative to the backdrop
+  if (s >= 1 || s < 0.35) return d;
+  const er = r - s * br, eg = g - s * bg, eb = b - s * bb;
+  const e = Math.sqrt(er * er + eg * eg + eb * eb); // colour shift once the darkening is taken out
+  return e < 0.12 * d ? e * 2 : d;
+}
+
+/** Fit the backdrop model to the border band of an image, robust to an object touching the border. */
+export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {}): BackdropModel {
+  const o = { ...BACKDROP_FIT_DEFAULTS, ...opts };
+  const { width: w, height: h, channels: ch, data } = img;
+  const band = Math.max(2, Math.round(o.band * Math.min(w, h)));
+  const step = Math.max(1, Math.round(Math.sqrt((2 * band * (w + h)) / 20000))); // ≈ 20k samples
+  const us: number[] = [], vs: number[] = [], px: number[][] = [[], [], []];
+  for (let y = 0; y < h; y += step) {
+    const inBandY = y < band || y >= h - band;
+    for (let x = 0; x < w; x += inBandY ? step : 1) {
+      if (!inBandY && x >= band && x < w - band) x = w - band; // jump across the interior
+      const i = (y * w + x) * ch;
+      us.push((x + 0.5) / w - 0.5);
+      vs.push((y + 0.5) / h - 0.5);
+      px[0]!.push(data[i]!);
+      px[1]!.push(data[i + 1]!);
+      px[2]!.push(data[i + 2]!);
+    }
+  }
+  const n = us.length;
+  const med: [number, number, number] = [median(px[0]!), median(px[1]!), median(px[2]!)];
+  let coeffs: [number[], number[], number[]] = [
+    [med[0], 0, 0, 0, 0, 0],
+    [med[1], 0, 0, 0, 0, 0],
+    [med[2], 0, 0, 0, 0, 0],
+  ];
+  const model: BackdropModel = { coeffs, sigma: 0, median: med, kind: 'grey' };
+  // Start with the pixels near the median colour, then iterate: fit, measure residuals, keep inliers.
+  let inlier = new Uint8Array(n);
+  const res = new Float64Array(n);
+  const bgc = new Float64Array(3);
+  const resid = (): void => {
+    for (let k = 0; k < n; k++) {
+      backdropAt(model, us[k]!, vs[k]!, bgc);
+      res[k] = Math.hypot(px[0]![k]! - bgc[0]!, px[1]![k]! - bgc[1]!, px[2]![k]! - bgc[2]!);
+    }
+  };
+  resid();
+  let sigma = Math.max(1, 1.4826 * median(res));
+  for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3 * sigma, 12) ? 1 : 0;
+  const t = new Float64Array(6);
+  for (let it = 0; it < o.iterations; it++) {
+    const A = new Float64Array(36);
+    const B = [new Float64Array(6), new Float64Array(6), new Float64Array(6)];
+    let count = 0;
+    for (let k = 0; k < n; k++) {
+      if (!inlier[k]) continue;
+      count++;
+      terms(us[k]!, vs[k]!, t);
+      for (let a = 0; a < 6; a++) {
+        for (let b = 0; b < 6; b++) A[a * 6 + b] = A[a * 6 + b]! + t[a]! * t[b]!;
+        for (let c = 0; c < 3; c++) B[c]![a] = B[c]![a]! + t[a]! * px[c]![k]!;
+      }
+    }
+    if (count < 24) break;
+    // A light ridge keeps the quadratic terms tame when the band covers few positions.
+    for (let a = 1; a < 6; a++) A[a * 6 + a] = A[a * 6 + a]! + count * 1e-4;
+    const next = [0, 1, 2].map((c) => solve(A, B[c]!, 6));
+    if (next.some((x) => x === null)) break;
+    coeffs = next as [number[], number[], number[]];
+    model.coeffs = coeffs;
+    resid();
+    const inl: number[] = [];
+    for (let k = 0; k < n; k++) if (inlier[k]) inl.push(res[k]!);
+    sigma = Math.max(0.75, 1.4826 * median(inl));
+    inlier = new Uint8Array(n);
+    for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3.5 * sigma, 6) ? 1 : 0;
+  }
+  model.sigma = sigma;
+  // Describe the backdrop for the report.
+  const corners = [
+    [-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, 0.5], [0, 0],
+  ].map(([u, v]) => {
+    backdropAt(model, u!, v!, bgc);
+    return (bgc[0]! + bgc[1]! + bgc[2]!) / 3;
+  });
+  const spread = Math.max(...corners) - Math.min(...corners);
+  const lum = (med[0] + med[1] + med[2]) / 3;
+  const chroma = Math.max(...med) - Math.min(...med);
+  model.kind = spread > 16 ? 'gradient' : chroma > 24 ? 'coloured' : lum > 225 ? 'white' : lum < 48 ? 'black' : 'grey';
+  return model;
+}

@@ -1,0 +1,137 @@
+/**
+ * Encode: a width ladder (never upscaled past the processed frame) in AVIF, WebP and JPEG (mozjpeg,
+ * progressive), sRGB with metadata stripped; plus a preview sprite per row, a poster and a placeholder.
+ * The encoder settings were chosen by measurement (bench/encoder-settings.ts, BENCHMARKS.md).
+ */
+import { rgbaToThumbHash } from 'thumbhash';
+import { sharp } from '../core/image.js';
+import { assertInteger, invalid } from '../core/options.js';
+
+const STAGE = 'encode';
+
+export type SpinFormat = 'avif' | 'webp' | 'jpeg';
+export const SPIN_FORMATS: readonly SpinFormat[] = ['avif', 'webp', 'jpeg'];
+export const EXTENSION: Record<SpinFormat, string> = { avif: 'avif', webp: 'webp', jpeg: 'jpg' };
+
+export interface EncodeOptions {
+  /** Width ladder in pixels; widths above the processed frame are dropped (its own width is used instead). */
+  widths: number[];
+  /** Output formats. */
+  formats: SpinFormat[];
+  /** Width of one frame in the preview sprite. */
+  spriteWidth: number;
+  /** Encoder settings per format (sharp options). */
+  avif: { quality: number; effort: number; chromaSubsampling: string };
+  webp: { quality: number; effort: number; smartSubsample: boolean };
+  jpeg: { quality: number; mozjpeg: boolean; progressive: boolean };
+}
+
+export const ENCODE_DEFAULTS: EncodeOptions = {
+  widths: [512, 1024, 2048],
+  formats: ['avif', 'webp', 'jpeg'],
+  spriteWidth: 160,
+  avif: { quality: 50, effort: 2, chromaSubsampling: '4:2:0' },
+  webp: { quality: 80, effort: 4, smartSubsample: true },
+  jpeg: { quality: 80, mozjpeg: true, progressive: true },
+};
+
+export function validateEncodeOptions(o: EncodeOptions): void {
+  if (!Array.isArray(o.widths) || o.widths.length === 0) throw invalid(STAGE, 'widths', 'a non-empty list of widths', o.widths);
+  for (const w of o.widths) assertInteger(STAGE, 'widths', w, 16, 16384);
+  if (!Array.isArray(o.formats) || o.formats.length === 0 || o.formats.some((f) => !SPIN_FORMATS.includes(f))) {
+    throw invalid(STAGE, 'formats', `a non-empty list of ${SPIN_FORMATS.join(', ')}`, o.formats);
+  }
+  assertInteger(STAGE, 'spriteWidth', o.spriteWidth, 16, 1024);
+}
+
+/** The widths actually produced for a processed frame `width` pixels wide: never upscaled. */
+export function ladder(widths: readonly number[], width: number): number[] {
+  const sorted = [...new Set(widths)].sort((a, b) => a - b);
+  const below = sorted.filter((w) => w < width);
+  const top = Math.min(sorted[sorted.length - 1]!, width);
+  return [...new Set([...below, top])].sort((a, b) => a - b);
+}
+
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+function fromRaw(img: RawImage) {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+}
+
+/** Encode one processed frame at one width in one format. JPEG has no alpha: it is flattened onto white. */
+export async function encodeImage(img: RawImage, width: number, format: SpinFormat, o: EncodeOptions): Promise<Buffer> {
+  let p = fromRaw(img);
+  if (width !== img.width) p = p.resize({ width, kernel: 'lanczos3' });
+  switch (format) {
+    case 'avif':
+      return p.avif(o.avif).toBuffer();
+    case 'webp':
+      return p.webp({ ...o.webp, alphaQuality: 90 }).toBuffer();
+    case 'jpeg':
+      return (img.channels === 4 ? p.flatten({ background: '#ffffff' }) : p).jpeg(o.jpeg).toBuffer();
+  }
+}
+
+/** A small RGB(A) copy of a processed frame for the sprite and the placeholder. */
+export async function thumbnail(img: RawImage, width: number): Promise<RawImage> {
+  const { data, info } = await fromRaw(img).resize({ width, kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: img.channels };
+}
+
+export interface SpriteLayout {
+  columns: number;
+  rows: number;
+  frameWidth: number;
+  frameHeight: number;
+}
+
+export function spriteLayout(count: number, frameWidth: number, frameHeight: number): SpriteLayout {
+  const columns = Math.ceil(Math.sqrt(count));
+  return { columns, rows: Math.ceil(count / columns), frameWidth, frameHeight };
+}
+
+/** All of a row's thumbnails in one image, row-major, in the given format. */
+export async function encodeSprite(thumbs: RawImage[], format: 'webp' | 'jpeg'): Promise<{ data: Buffer; layout: SpriteLayout }> {
+  const first = thumbs[0]!;
+  const layout = spriteLayout(thumbs.length, first.width, first.height);
+  const channels = first.channels;
+  const canvas = sharp({
+    create: {
+      width: layout.columns * layout.frameWidth,
+      height: layout.rows * layout.frameHeight,
+      channels,
+      background: channels === 4 ? { r: 255, g: 255, b: 255, alpha: 0 } : { r: 255, g: 255, b: 255 },
+    },
+  }).composite(
+    thumbs.map((t, i) => ({
+      input: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.length),
+      raw: { width: t.width, height: t.height, channels: t.channels },
+      left: (i % layout.columns) * layout.frameWidth,
+      top: Math.floor(i / layout.columns) * layout.frameHeight,
+    })),
+  );
+  // Composite is applied at output time, so encode from a flattened raw copy.
+  const { data, info } = await canvas.raw().toBuffer({ resolveWithObject: true });
+  const flat = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 | 4 } });
+  const out =
+    format === 'webp'
+      ? await flat.webp({ quality: 75, effort: 4, alphaQuality: 80 }).toBuffer()
+      : await (channels === 4 ? flat.flatten({ background: '#ffffff' }) : flat).jpeg({ quality: 75, mozjpeg: true, progressive: true }).toBuffer();
+  return { data: out, layout };
+}
+
+/** A ThumbHash placeholder (base64) of a small RGB(A) image (≤ 100 px per side). */
+export async function placeholder(img: RawImage): Promise<string> {
+  const { data, info } = await fromRaw(img)
+    .resize({ width: 100, height: 100, fit: 'inside' })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const hash = rgbaToThumbHash(info.width, info.height, data);
+  return Buffer.from(hash).toString('base64');
+}

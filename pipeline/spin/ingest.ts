@@ -1,0 +1,211 @@
+/**
+ * Ingest: find the frames of a shoot, order them, and check the shoot before any pixel work.
+ * Reads file headers only (sizes, orientation) and hashes the bytes to find duplicates.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { XoayError } from '../core/errors.js';
+import { assertBoolean, assertInteger, withDefaults } from '../core/options.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, imageError, sharp } from '../core/image.js';
+import { mapLimit } from '../core/pool.js';
+import type { Metadata } from 'sharp';
+import type { FrameRef, SpinRowInput, SpinSet } from './types.js';
+
+const STAGE = 'ingest';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp', '.avif'] as const;
+
+export interface IngestOptions {
+  /** Split a single folder into this many rows of equal length, in order. 0: rows come from sub-folders (or one row). */
+  rows: number;
+  /** Reverse the frame order of every row (for clockwise shoots). */
+  reverse: boolean;
+  /** The fewest frames a row may have. */
+  minFrames: number;
+  /** sharp's decompression-bomb guard: the most pixels an input may have. */
+  limitInputPixels: number;
+  /** Files read in parallel. */
+  concurrency: number;
+}
+
+export const INGEST_DEFAULTS: IngestOptions = {
+  rows: 0,
+  reverse: false,
+  minFrames: 8,
+  limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
+  concurrency: 4,
+};
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/** Natural order of names: `img2` before `img10`, case-insensitive. */
+export function naturalCompare(a: string, b: string): number {
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The frame number in a file name: the last run of digits in its stem (`12345_01_022.jpg` → 22). */
+export function frameNumber(name: string): number | null {
+  const stem = path.basename(name, path.extname(name));
+  const runs = stem.match(/\d+/g);
+  return runs ? Number(runs[runs.length - 1]) : null;
+}
+
+function isImageName(name: string): boolean {
+  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) && !name.startsWith('.');
+}
+
+/** Sort frames by their number when every name has one (natural name order breaks ties), else by name. */
+export function orderFrames(names: string[]): string[] {
+  const nums = names.map(frameNumber);
+  const allNumbered = nums.every((n) => n !== null);
+  return [...names].sort((a, b) => {
+    if (allNumbered) {
+      const d = frameNumber(a)! - frameNumber(b)!;
+      if (d !== 0) return d;
+    }
+    return naturalCompare(a, b);
+  });
+}
+
+/** Missing numbers in an ordered list of frame numbers, e.g. [1,2,4,7] → [3,5,6]. */
+export function numberingGaps(numbers: number[]): number[] {
+  const gaps: number[] = [];
+  for (let i = 1; i < numbers.length; i++) {
+    for (let n = numbers[i - 1]! + 1; n < numbers[i]!; n++) {
+      gaps.push(n);
+      if (gaps.length > 50) return gaps;
+    }
+  }
+  return gaps;
+}
+
+function validate(options: IngestOptions): void {
+  assertInteger(STAGE, 'rows', options.rows, 0, 64);
+  assertBoolean(STAGE, 'reverse', options.reverse);
+  assertInteger(STAGE, 'minFrames', options.minFrames, 1, 100_000);
+  assertInteger(STAGE, 'limitInputPixels', options.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
+  assertInteger(STAGE, 'concurrency', options.concurrency, 1, 256);
+}
+
+async function listFolder(dir: string): Promise<{ images: string[]; folders: string[] }> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const images = entries.filter((e) => e.isFile() && isImageName(e.name)).map((e) => e.name);
+  const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  return { images, folders };
+}
+
+/** Find and check the frames of a shoot. Throws a XoayError naming the file and the problem. */
+export async function ingest(input: string, opts?: Partial<IngestOptions>): Promise<SpinSet> {
+  const options = withDefaults(INGEST_DEFAULTS, opts);
+  validate(options);
+  const root = path.resolve(input);
+  let st;
+  try {
+    st = await stat(root);
+  } catch {
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'the input folder does not exist', root);
+  }
+  if (!st.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is not a folder of frames', root);
+
+  const warnings: string[] = [];
+  const top = await listFolder(root);
+  let rowDefs: { name: string; dir: string; names: string[] }[] = [];
+  if (top.images.length > 0) {
+    if (top.folders.length > 0) warnings.push(`sub-folders ignored because ${root} holds frames itself: ${top.folders.join(', ')}`);
+    const ordered = orderFrames(top.images);
+    if (options.rows > 1) {
+      if (ordered.length % options.rows !== 0) {
+        throw new XoayError(STAGE, 'UNEQUAL_ROWS', `${ordered.length} frames cannot be split into ${options.rows} equal rows (--rows ${options.rows})`, root);
+      }
+      const per = ordered.length / options.rows;
+      for (let r = 0; r < options.rows; r++) rowDefs.push({ name: `row-${r + 1}`, dir: root, names: ordered.slice(r * per, (r + 1) * per) });
+    } else {
+      rowDefs = [{ name: path.basename(root), dir: root, names: ordered }];
+    }
+  } else {
+    for (const f of [...top.folders].sort(naturalCompare)) {
+      const sub = await listFolder(path.join(root, f));
+      if (sub.images.length > 0) rowDefs.push({ name: f, dir: path.join(root, f), names: orderFrames(sub.images) });
+    }
+    if (options.rows > 1 && rowDefs.length !== options.rows) {
+      throw new XoayError(STAGE, 'UNEQUAL_ROWS', `--rows ${options.rows} was given but the input has ${rowDefs.length} row folders`, root);
+    }
+  }
+  if (rowDefs.length === 0) {
+    throw new XoayError(STAGE, 'INPUT_EMPTY', `no frames found (looked for ${IMAGE_EXTENSIONS.join(' ')} files, or sub-folders of them, one per row)`, root);
+  }
+
+  for (const r of rowDefs) {
+    if (r.names.length < options.minFrames) {
+      throw new XoayError(STAGE, 'TOO_FEW_FRAMES', `row "${r.name}" has ${r.names.length} frames; a spin needs at least ${options.minFrames}`, r.dir);
+    }
+  }
+  const counts = new Set(rowDefs.map((r) => r.names.length));
+  if (counts.size > 1) {
+    throw new XoayError(STAGE, 'UNEQUAL_ROWS', `rows have different frame counts: ${rowDefs.map((r) => `${r.name}: ${r.names.length}`).join(', ')}`, root);
+  }
+
+  // Numbering gaps (reported, not fatal).
+  const allNames = options.rows > 1 ? [rowDefs.flatMap((r) => r.names)] : rowDefs.map((r) => r.names);
+  allNames.forEach((names, i) => {
+    const nums = names.map(frameNumber);
+    if (nums.every((n): n is number => n !== null)) {
+      const gaps = numberingGaps(nums);
+      if (gaps.length) warnings.push(`${options.rows > 1 ? 'frames' : `row "${rowDefs[i]!.name}"`}: frame numbers missing: ${gaps.join(', ')}`);
+    }
+  });
+
+  const flat = rowDefs.flatMap((r, row) => r.names.map((name, index) => ({ file: path.join(r.dir, name), row, index })));
+  const refs = await mapLimit(flat, options.concurrency, async ({ file, row, index }): Promise<FrameRef> => {
+    const bytes = await readFile(file);
+    if (bytes.length === 0) throw new XoayError(STAGE, 'EMPTY_FILE', 'the file is empty (0 bytes)', file);
+    let meta: Metadata;
+    try {
+      meta = await sharp(bytes, { limitInputPixels: options.limitInputPixels }).metadata();
+    } catch (e) {
+      throw imageError(STAGE, file, e, options.limitInputPixels);
+    }
+    if (!meta.width || !meta.height) throw new XoayError(STAGE, 'UNREADABLE_IMAGE', 'the image has no size', file);
+    const rotated = (meta.orientation ?? 1) >= 5;
+    return {
+      file,
+      number: frameNumber(file),
+      row,
+      index,
+      width: rotated ? meta.height : meta.width,
+      height: rotated ? meta.width : meta.height,
+      hash: createHash('sha256').update(bytes).digest('hex'),
+    };
+  });
+
+  // Equal sizes: name the odd ones out against the most common size.
+  const bySize = new Map<string, FrameRef[]>();
+  for (const f of refs) {
+    const k = `${f.width}×${f.height}`;
+    bySize.set(k, [...(bySize.get(k) ?? []), f]);
+  }
+  if (bySize.size > 1) {
+    const sizes = [...bySize.entries()].sort((a, b) => b[1].length - a[1].length);
+    const [common, commonFrames] = sizes[0]!;
+    const odd = sizes.slice(1).flatMap(([k, fs]) => fs.map((f) => `${path.relative(root, f.file)} (${k})`));
+    throw new XoayError(STAGE, 'UNEQUAL_SIZES', `frames have different sizes: ${commonFrames.length} are ${common}, but ${odd.slice(0, 12).join(', ')}${odd.length > 12 ? ` and ${odd.length - 12} more` : ''}`, odd.length === 1 ? sizes[1]![1][0]!.file : root);
+  }
+
+  // Duplicates: the same bytes twice.
+  const byHash = new Map<string, FrameRef[]>();
+  for (const f of refs) byHash.set(f.hash, [...(byHash.get(f.hash) ?? []), f]);
+  const dups = [...byHash.values()].filter((fs) => fs.length > 1);
+  if (dups.length) {
+    const list = dups.map((fs) => fs.map((f) => path.relative(root, f.file)).join(' = ')).join('; ');
+    throw new XoayError(STAGE, 'DUPLICATE_FRAMES', `duplicate frames (identical content): ${list}`, dups[0]![1]!.file);
+  }
+
+  const rows: SpinRowInput[] = rowDefs.map((r, i) => {
+    const frames = refs.filter((f) => f.row === i);
+    if (options.reverse) frames.reverse();
+    frames.forEach((f, index) => (f.index = index));
+    return { name: r.name, frames };
+  });
+  return { root, rows, width: refs[0]!.width, height: refs[0]!.height, warnings };
+}

@@ -1,0 +1,67 @@
+/**
+ * QA metrics, measured the same way before processing (on the input) and after (on the encoded
+ * output): orbit, residual jitter, luminance flicker and background purity.
+ */
+import { dilate } from '../core/mask.js';
+import { measureOrbit } from './recentre.js';
+import type { FrameAnalysis } from './types.js';
+
+/** Luminance of a frame's object level (Rec. 709 weights over the per-channel medians). */
+export function objectLuminance(a: FrameAnalysis): number {
+  const [r, g, b] = a.objectLevel;
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** Frame-to-frame luminance change over the closed turn, in % of the mean: mean and max. */
+export function flicker(row: readonly FrameAnalysis[]): { mean: number; max: number } {
+  const L = row.map(objectLuminance);
+  const m = L.reduce((s, v) => s + v, 0) / L.length;
+  let sum = 0, max = 0;
+  for (let i = 0; i < L.length; i++) {
+    const d = Math.abs(L[(i + 1) % L.length]! - L[i]!) / m;
+    sum += d;
+    max = Math.max(max, d);
+  }
+  return { mean: (100 * sum) / L.length, max: 100 * max };
+}
+
+/** Orbit and jitter of a row's centres in % of the frame width. */
+export function orbitPercent(row: readonly FrameAnalysis[]): { orbit: number; jitter: number } {
+  const w = row[0]!.width;
+  const m = measureOrbit(row.map((a) => a.centre));
+  return { orbit: (100 * m.orbit) / w, jitter: (100 * m.jitter) / w };
+}
+
+/** The band kept clear of the object when counting backdrop pixels, in analysis pixels. */
+export function purityBand(a: FrameAnalysis): number {
+  return Math.max(2, Math.round(0.015 * Math.max(a.width, a.height)));
+}
+
+/** The analysis-resolution region counted as backdrop: not the object, nor a band around it. */
+export function backdropRegion(a: FrameAnalysis): Uint8Array {
+  const near = dilate(a.mask, a.width, a.height, purityBand(a));
+  for (let i = 0; i < near.length; i++) near[i] = near[i] ? 0 : 1;
+  return near;
+}
+
+/**
+ * Background purity: % of backdrop pixels of an image (any size with the frame's aspect) that are
+ * exactly white, or fully transparent when it has alpha. `region` is at analysis resolution.
+ */
+export function purity(img: { data: Uint8Array; width: number; height: number; channels: number }, a: FrameAnalysis, region: Uint8Array): number {
+  const { data, width: w, height: h, channels: ch } = img;
+  const sx = a.width / w, sy = a.height / h;
+  let n = 0, white = 0;
+  for (let y = 0; y < h; y++) {
+    const ay = Math.min(a.height - 1, Math.floor((y + 0.5) * sy));
+    for (let x = 0; x < w; x++) {
+      const ax = Math.min(a.width - 1, Math.floor((x + 0.5) * sx));
+      if (!region[ay * a.width + ax]) continue;
+      n++;
+      const p = (y * w + x) * ch;
+      if (ch === 4 && data[p + 3] === 0) white++;
+      else if (data[p] === 255 && data[p + 1] === 255 && data[p + 2] === 255) white++;
+    }
+  }
+  return n ? (100 * white) / n : 100;
+}

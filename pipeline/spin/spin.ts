@@ -1,0 +1,405 @@
+/**
+ * `spin`: the whole spin pipeline, ingest → analyse → recentre → crop → background + exposure →
+ * encode → manifest and QA. Frames are streamed: each is decoded small for analysis, then once at
+ * full size for rendering, so at most `concurrency` full-size frames are in memory at a time.
+ * Output goes to a temporary folder that is renamed into place only when everything is written.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import type { QaReport, QaRow, SpinManifest } from '../../schema/spin.js';
+import { XoayError } from '../core/errors.js';
+import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, imageError, openImage, sharp } from '../core/image.js';
+import { dilate } from '../core/mask.js';
+import { mapLimit } from '../core/pool.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
+import { openOutput } from '../core/fsout.js';
+import { analyseFrame, loadAnalysisImage, objectThreshold, ANALYSE_DEFAULTS } from './analyse.js';
+import { applyBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
+import { cropRows, type CropRect } from './crop.js';
+import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, thumbnail, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
+import { matchExposure, type Levels } from './exposure.js';
+import { ingest } from './ingest.js';
+import { checkManifest, qaPage } from './manifest.js';
+import { backdropRegion, flicker, orbitPercent, purity } from './qa.js';
+import { recentre } from './recentre.js';
+import type { FrameAnalysis, FrameRef } from './types.js';
+
+const STAGE = 'spin';
+const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+export interface SpinOptions {
+  /** Split one folder of N×M frames into N rows (0: rows from sub-folders). */
+  rows: number;
+  /** Reverse the frame order (clockwise shoots). */
+  reverse: boolean;
+  /** Remove the orbit of an off-axis object. */
+  recentre: boolean;
+  /** Match every frame's levels to the row's median. */
+  exposure: boolean;
+  /** Crop margin around the object, as a fraction (0.05 = 5 %). */
+  margin: number;
+  /** Output aspect (width / height), or null to keep the object's own aspect. */
+  aspect: number | null;
+  /** white | transparent | keep. */
+  background: BackgroundMode;
+  /** Remove the contact shadow instead of keeping it as a soft grey. */
+  shadowRemove: boolean;
+  /** Width ladder. */
+  widths: number[];
+  /** Output formats. */
+  formats: SpinFormat[];
+  /** Frames processed in parallel (default: all cores). */
+  concurrency: number;
+  /** Decompression-bomb guard, in pixels. */
+  limitInputPixels: number;
+  /** Replace an existing output folder. */
+  force: boolean;
+  /** Analysis size (longest side, px). */
+  analysisSize: number;
+  /** Fewest frames per row. */
+  minFrames: number;
+}
+
+export const SPIN_DEFAULTS: SpinOptions = {
+  rows: 0,
+  reverse: false,
+  recentre: true,
+  exposure: true,
+  margin: 0.05,
+  aspect: 1,
+  background: 'white',
+  shadowRemove: false,
+  widths: ENCODE_DEFAULTS.widths,
+  formats: ENCODE_DEFAULTS.formats,
+  concurrency: os.availableParallelism(),
+  limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
+  force: false,
+  analysisSize: ANALYSE_DEFAULTS.size,
+  minFrames: 8,
+};
+
+export type SpinEvent =
+  | { type: 'stage'; stage: string }
+  | { type: 'progress'; stage: 'analyse' | 'render'; done: number; total: number }
+  | { type: 'warning'; message: string };
+
+export interface SpinContext {
+  /** Receives progress and warnings (the CLI draws them). */
+  onEvent?: (e: SpinEvent) => void;
+}
+
+export interface SpinResult {
+  output: string;
+  manifest: SpinManifest;
+  qa: QaReport;
+}
+
+function validate(o: SpinOptions): void {
+  assertInteger(STAGE, 'rows', o.rows, 0, 64);
+  assertBoolean(STAGE, 'reverse', o.reverse);
+  assertBoolean(STAGE, 'recentre', o.recentre);
+  assertBoolean(STAGE, 'exposure', o.exposure);
+  assertNumber(STAGE, 'margin', o.margin, 0, 1);
+  if (o.aspect !== null) assertNumber(STAGE, 'aspect', o.aspect, 0.05, 20);
+  assertOneOf(STAGE, 'background', o.background, BACKGROUND_MODES);
+  assertBoolean(STAGE, 'shadowRemove', o.shadowRemove);
+  assertInteger(STAGE, 'concurrency', o.concurrency, 1, 256);
+  assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
+  assertInteger(STAGE, 'analysisSize', o.analysisSize, 64, 4096);
+  validateEncodeOptions({ ...ENCODE_DEFAULTS, widths: o.widths, formats: o.formats });
+}
+
+interface RenderedFrame {
+  thumb: RawImage;
+  bytes: Record<string, Record<string, number>>;
+  after: FrameAnalysis;
+  purityByFormat: Record<string, number>;
+  src: Record<string, Partial<Record<SpinFormat, string>>>;
+}
+
+export async function spin(input: string, output: string, opts?: Partial<SpinOptions>, ctx: SpinContext = {}): Promise<SpinResult> {
+  const o = withDefaults(SPIN_DEFAULTS, opts);
+  validate(o);
+  const emit = ctx.onEvent ?? (() => {});
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = Math.round(t - t0) / 1000;
+    t0 = t;
+  };
+  configureSharp(o.concurrency);
+  const white = { r: 255, g: 255, b: 255 };
+  const decode = { limitInputPixels: o.limitInputPixels, flatten: white };
+
+  emit({ type: 'stage', stage: 'ingest' });
+  const set = await ingest(input, { rows: o.rows, reverse: o.reverse, minFrames: o.minFrames, limitInputPixels: o.limitInputPixels, concurrency: Math.max(4, o.concurrency) });
+  for (const w of set.warnings) emit({ type: 'warning', message: w });
+  const out = await openOutput(output, { stage: STAGE, inputs: [set.root], force: o.force });
+  lap('ingest');
+  try {
+    const frames = set.rows.flatMap((r) => r.frames);
+    const total = frames.length;
+
+    // 2. Analyse, at a reduced size.
+    emit({ type: 'stage', stage: 'analyse' });
+    let done = 0;
+    const inputPurity: number[] = new Array(total);
+    const analyses = await mapLimit(frames, o.concurrency, async (f, i) => {
+      const img = await loadAnalysisImage(f, o.analysisSize, decode);
+      const a = analyseFrame(img, img.scale, f.file, { size: o.analysisSize, shadowRemove: o.shadowRemove });
+      inputPurity[i] = purity(img, a, backdropRegion(a));
+      emit({ type: 'progress', stage: 'analyse', done: ++done, total });
+      return a;
+    });
+    const byRow = set.rows.map((r) => r.frames.map((f) => analyses[frames.indexOf(f)]!));
+    lap('analyse');
+
+    // 3. Re-centre, 4. crop, 6. exposure levels (applied in the background pass).
+    const scale = analyses[0]!.scale;
+    const shifts = byRow.map((row) => recentre(row.map((a) => ({ x: a.centre.x / scale, y: a.centre.y / scale })), { enabled: o.recentre }));
+    const rects = cropRows(
+      byRow.map((row, r) =>
+        row.map((a, i) => {
+          const s = shifts[r]![i]!;
+          return { x0: a.box.x0 / scale + s.dx, y0: a.box.y0 / scale + s.dy, x1: a.box.x1 / scale + s.dx, y1: a.box.y1 / scale + s.dy };
+        }),
+      ),
+      { margin: o.margin, aspect: o.aspect },
+    );
+    const levels = byRow.map((row) => matchExposure(row, { enabled: o.exposure }));
+    const rect0 = rects[0]!;
+    const topWidth = Math.min(Math.max(...o.widths), rect0.width);
+    const outW = topWidth;
+    const outH = Math.max(1, Math.round((outW * rect0.height) / rect0.width));
+    const widths = ladder(o.widths, outW);
+    const qaWidth = [...widths].reverse().find((w) => w <= 1024) ?? widths[0]!;
+    const encodeOpts: EncodeOptions = { ...ENCODE_DEFAULTS, widths, formats: o.formats };
+    lap('plan');
+
+    // 5–7. Render each frame at the top width, encode the ladder, and measure the encoded output.
+    emit({ type: 'stage', stage: 'render' });
+    done = 0;
+    const rendered = await mapLimit(frames, o.concurrency, async (f): Promise<RenderedFrame> => {
+      const a = analyses[frames.indexOf(f)]!;
+      const shift = shifts[f.row]![f.index]!;
+      const img = await renderFrame(f, a, rects[f.row]!, shift, levels[f.row]![f.index]!, outW, outH, o, decode);
+      const src: RenderedFrame['src'] = {};
+      const bytes: RenderedFrame['bytes'] = {};
+      const purityByFormat: Record<string, number> = {};
+      let after: { analysis: FrameAnalysis; region: Uint8Array } | undefined;
+      const stem = String(f.index + 1).padStart(3, '0');
+      for (const w of widths) {
+        src[String(w)] = {};
+        bytes[String(w)] = {};
+        for (const fmt of o.formats) {
+          const data = await encodeImage(img, w, fmt, encodeOpts);
+          const rel = `row-${f.row + 1}/${w}/${stem}.${EXTENSION[fmt]}`;
+          await out.write(rel, data);
+          src[String(w)]![fmt] = rel;
+          bytes[String(w)]![fmt] = data.length;
+          if (w === qaWidth) {
+            const dec = await decodeForQa(data);
+            after ??= analyseOutput(dec, f.file, o.analysisSize);
+            purityByFormat[fmt] = purity(dec, after.analysis, after.region);
+          }
+        }
+      }
+      const thumb = await thumbnail(img, Math.min(ENCODE_DEFAULTS.spriteWidth, outW));
+      emit({ type: 'progress', stage: 'render', done: ++done, total });
+      return { thumb, bytes, after: after!.analysis, purityByFormat, src };
+    });
+    lap('render');
+
+    // Sprites per row; the poster is the first frame's smallest rendition (already written, cached by browsers).
+    const rowFrames = (r: number) => rendered.filter((_, i) => frames[i]!.row === r);
+    const sprites: { layout: SpriteLayout; jpegBytes: number }[] = [];
+    for (let r = 0; r < set.rows.length; r++) {
+      const thumbs = rowFrames(r).map((x) => x.thumb);
+      const jpg = await encodeSprite(thumbs, 'jpeg');
+      const webp = await encodeSprite(thumbs, 'webp');
+      await out.write(`row-${r + 1}/sprite.jpg`, jpg.data);
+      await out.write(`row-${r + 1}/sprite.webp`, webp.data);
+      sprites.push({ layout: jpg.layout, jpegBytes: jpg.data.length });
+    }
+    const first = rendered[0]!;
+    const posterSources = first.src[String(widths[0])]!;
+    const poster = posterSources.jpeg ?? posterSources.webp ?? posterSources.avif!;
+    const posterBytes = first.bytes[String(widths[0])]![posterSources.jpeg ? 'jpeg' : posterSources.webp ? 'webp' : 'avif']!;
+    const placeholderText = await placeholder(first.thumb);
+    lap('sprites');
+
+    // 8. Manifest and QA, written last.
+    const manifest: SpinManifest = checkManifest({
+      $schema: 'https://xoay.dev/schema/spin.schema.json',
+      version: 1,
+      generator: `xoay ${VERSION}`,
+      width: outW,
+      height: outH,
+      widths,
+      formats: o.formats,
+      background: o.background,
+      direction: o.reverse ? 'cw' : 'ccw',
+      rows: set.rows.map((r, ri) => ({
+        name: r.name,
+        elevation: null,
+        frames: rowFrames(ri).map((x) => ({ src: x.src })),
+        sprite: { src: `row-${ri + 1}/sprite.jpg`, sources: { jpeg: `row-${ri + 1}/sprite.jpg`, webp: `row-${ri + 1}/sprite.webp` }, ...sprites[ri]!.layout },
+      })),
+      poster,
+      posterSources: { jpeg: posterSources.jpeg, webp: posterSources.webp },
+      placeholder: placeholderText,
+      placeholderType: 'thumbhash',
+    });
+
+    const worstPurity = (x: RenderedFrame) => Math.min(...Object.values(x.purityByFormat));
+    const qaRows: QaRow[] = byRow.map((row, ri) => {
+      const afterRow = rowFrames(ri).map((x) => x.after);
+      const b = orbitPercent(row), a = orbitPercent(afterRow);
+      const fb = flicker(row), fa = flicker(afterRow);
+      return {
+        name: set.rows[ri]!.name,
+        frames: row.length,
+        backdrop: row[0]!.backdrop.kind,
+        orbit: { before: b.orbit, after: a.orbit },
+        jitter: { before: b.jitter, after: a.jitter },
+        flicker: { before: fb.mean, after: fa.mean },
+        flickerMax: { before: fb.max, after: fa.max },
+        purity: { before: mean(set.rows[ri]!.frames.map((f) => inputPurity[frames.indexOf(f)]!)), after: mean(rowFrames(ri).map(worstPurity)) },
+      };
+    });
+    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: Math.max(...qaRows.map((r) => r[k].before)), after: Math.max(...qaRows.map((r) => r[k].after)) });
+    const bytes: Record<string, Record<string, number>> = {};
+    for (const x of rendered) {
+      for (const [w, byFmt] of Object.entries(x.bytes)) {
+        bytes[w] ??= {};
+        for (const [fmt, n] of Object.entries(byFmt)) bytes[w]![fmt] = (bytes[w]![fmt] ?? 0) + n;
+      }
+    }
+    const purityByFormat: Record<string, number> = {};
+    for (const fmt of o.formats) purityByFormat[fmt] = mean(rendered.map((x) => x.purityByFormat[fmt]!));
+    lap('qa');
+    const qa: QaReport = {
+      version: 1,
+      input: set.root,
+      frames: total,
+      sourceWidth: set.width,
+      sourceHeight: set.height,
+      units: {
+        orbit: '% of frame width: amplitude of the fitted first harmonic of the object centre over the turn',
+        jitter: '% of frame width: std of the frame-to-frame change of the centre after removing the orbit',
+        flicker: '% mean frame-to-frame change of the object luminance (flickerMax: the largest)',
+        purity: '% of backdrop pixels that are exactly white (#FFFFFF), worst format',
+      },
+      measuredOn: `the encoded ${qaWidth} px renditions (orbit, jitter, flicker on JPEG; purity on every format)`,
+      rows: qaRows,
+      orbit: worst('orbit'),
+      jitter: worst('jitter'),
+      flicker: worst('flicker'),
+      purity: { before: Math.min(...qaRows.map((r) => r.purity.before)), after: Math.min(...qaRows.map((r) => r.purity.after)) },
+      purityByFormat,
+      bytes,
+      firstInteractionBytes: posterBytes + sprites[0]!.jpegBytes,
+      warnings: set.warnings,
+      timings,
+    };
+    await out.write('spin.json', JSON.stringify(manifest, null, 2) + '\n');
+    await out.write('qa.json', JSON.stringify(qa, null, 2) + '\n');
+    await out.write('qa.html', qaPage(manifest, qa));
+    await out.commit();
+    return { output: out.target, manifest, qa };
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+}
+
+function mean(v: number[]): number {
+  return v.reduce((s, x) => s + x, 0) / v.length;
+}
+
+/** Decode, crop (with the re-centring shift), resize to the top width, then matte and level in one pass. */
+async function renderFrame(
+  f: FrameRef,
+  a: FrameAnalysis,
+  rect: CropRect,
+  shift: { dx: number; dy: number },
+  lv: Levels,
+  outW: number,
+  outH: number,
+  o: SpinOptions,
+  decode: { limitInputPixels: number; flatten: { r: number; g: number; b: number } },
+): Promise<RawImage> {
+  // Output pixel p shows source pixel p - shift: the crop window moves against the shift.
+  const sx = Math.round(rect.x - shift.dx), sy = Math.round(rect.y - shift.dy);
+  const ix0 = Math.max(0, sx), iy0 = Math.max(0, sy);
+  const ix1 = Math.min(f.width, sx + rect.width), iy1 = Math.min(f.height, sy + rect.height);
+  if (ix1 <= ix0 || iy1 <= iy0) throw new XoayError('crop', 'OBJECT_NOT_FOUND', 'the crop window misses the frame', f.file);
+  const step = rect.width / outW; // source pixels per output pixel
+  const left = Math.min(outW - 1, Math.round((ix0 - sx) / step));
+  const top = Math.min(outH - 1, Math.round((iy0 - sy) / step));
+  const innerW = Math.max(1, Math.min(outW - left, Math.round((ix1 - ix0) / step)));
+  const innerH = Math.max(1, Math.min(outH - top, Math.round((iy1 - iy0) / step)));
+  const pad = { left, top, right: outW - left - innerW, bottom: outH - top - innerH };
+  let rgb: Buffer;
+  try {
+    let p = openImage(f.file, decode).extract({ left: ix0, top: iy0, width: ix1 - ix0, height: iy1 - iy0 });
+    if (innerW !== ix1 - ix0 || innerH !== iy1 - iy0) p = p.resize(innerW, innerH, { fit: 'fill', kernel: 'lanczos3' });
+    if (pad.left || pad.top || pad.right || pad.bottom) p = p.extend({ ...pad, extendWith: 'copy' });
+    rgb = await p.removeAlpha().raw().toBuffer();
+  } catch (e) {
+    throw imageError('render', f.file, e, decode.limitInputPixels);
+  }
+  const geometry: FrameGeometry = {
+    width: outW,
+    height: outH,
+    step,
+    originX: sx,
+    originY: sy,
+    sourceWidth: f.width,
+    sourceHeight: f.height,
+    pad,
+  };
+  const gate = dilate(a.mask, a.width, a.height, Math.max(2, Math.round(0.006 * Math.max(a.width, a.height))));
+  const { data, channels } = applyBackground(
+    new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length),
+    geometry,
+    {
+      backdrop: a.backdrop,
+      gate,
+      gateWidth: a.width,
+      gateHeight: a.height,
+      gateScale: a.scale,
+      threshold: objectThreshold(a.backdrop, { ...ANALYSE_DEFAULTS, shadowRemove: o.shadowRemove }),
+      levels: lv,
+    },
+    { mode: o.background, shadowRemove: o.shadowRemove },
+  );
+  return { data, width: outW, height: outH, channels };
+}
+
+/** Decode an encoded rendition back to raw pixels (RGB, or RGBA when it has alpha). */
+async function decodeForQa(data: Buffer): Promise<RawImage> {
+  const { data: px, info } = await sharp(data).raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(px.buffer, px.byteOffset, px.length), width: info.width, height: info.height, channels: info.channels as 3 | 4 };
+}
+
+/** Analyse an encoded output frame the same way as the input (its backdrop is found from its own borders). */
+function analyseOutput(img: RawImage, file: string, size: number): { analysis: FrameAnalysis; region: Uint8Array } {
+  // Reduce to the analysis size in JS-free fashion: sample with a box filter via nearest rows (QA only).
+  const s = Math.min(1, size / Math.max(img.width, img.height));
+  const w = Math.max(1, Math.round(img.width * s)), h = Math.max(1, Math.round(img.height * s));
+  const small = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const ys = Math.min(img.height - 1, Math.floor((y + 0.5) / s));
+    for (let x = 0; x < w; x++) {
+      const xs = Math.min(img.width - 1, Math.floor((x + 0.5) / s));
+      const p = (ys * img.width + xs) * img.channels, q = (y * w + x) * 3;
+      const alpha = img.channels === 4 ? img.data[p + 3]! / 255 : 1;
+      for (let c = 0; c < 3; c++) small[q + c] = Math.round(img.data[p + c]! * alpha + 255 * (1 - alpha));
+    }
+  }
+  const analysis = analyseFrame({ data: small, width: w, height: h, channels: 3 }, s, `${file} (output)`);
+  return { analysis, region: backdropRegion(analysis) };
+}

@@ -1,0 +1,85 @@
+/**
+ * The in-memory data that flows through the spin stages. Files are only read at the edges
+ * (ingest, the render step) and pixels are streamed one frame at a time.
+ */
+
+/** One input frame, after ingest (nothing decoded yet). */
+export interface FrameRef {
+  /** Absolute path of the input file. */
+  file: string;
+  /** The frame number found in its name (the last number), or null when the name has none. */
+  number: number | null;
+  /** Row index (0-based). */
+  row: number;
+  /** Index of the frame within its row after ordering (0-based). */
+  index: number;
+  /** Size after EXIF orientation. */
+  width: number;
+  height: number;
+  /** sha256 of the file's bytes. */
+  hash: string;
+}
+
+export interface SpinRowInput {
+  /** The row's folder name (or `row-N` for `--rows`). */
+  name: string;
+  frames: FrameRef[];
+}
+
+/** A validated shoot, ready for analysis. */
+export interface SpinSet {
+  /** The input folder (absolute). */
+  root: string;
+  rows: SpinRowInput[];
+  /** Frame size shared by every frame. */
+  width: number;
+  height: number;
+  /** Non-fatal findings (numbering gaps, ignored files), one sentence each. */
+  warnings: string[];
+}
+
+/** The backdrop colour model: per channel c(u,v) = p0 + p1 u + p2 v + p3 u² + p4 v² + p5 uv, u,v ∈ [-0.5, 0.5]. */
+export interface BackdropModel {
+  /** Six coefficients per channel (R, G, B). */
+  coeffs: [number[], number[], number[]];
+  /** Robust noise level of the backdrop (RGB distance units, 0–255 scale). */
+  sigma: number;
+  /** Median backdrop colour over the border band. */
+  median: [number, number, number];
+  /** Kind inferred from the fit, for the report. */
+  kind: 'white' | 'grey' | 'black' | 'coloured' | 'gradient';
+}
+
+/** What the analysis of one frame found (at analysis resolution). */
+export interface FrameAnalysis {
+  /** Analysis image size. */
+  width: number;
+  height: number;
+  /** Scale from source pixels to analysis pixels (analysis = source × scale). */
+  scale: number;
+  backdrop: BackdropModel;
+  /** Binary object mask (1 = object), after noise removal, width × height. */
+  mask: Uint8Array;
+  /** Object box in analysis pixels (x0, y0 inclusive; x1, y1 exclusive). */
+  box: { x0: number; y0: number; x1: number; y1: number };
+  /** Object centroid in analysis pixels. */
+  centre: { x: number; y: number };
+  /** Object area as a fraction of the frame. */
+  area: number;
+  /** Median backdrop level per channel (0–255), and whether it is clipped. */
+  backdropLevel: [number, number, number];
+  /** Median object level per channel (0–255). */
+  objectLevel: [number, number, number];
+  /** Mean luminance of object pixels (0–255). */
+  objectLuma: number;
+}
+
+/** Per-frame correction decided by the recentre and exposure stages. */
+export interface FrameCorrection {
+  /** Shift in source pixels to apply to the frame (added to its content's position). */
+  dx: number;
+  dy: number;
+  /** Per-channel affine levels: out = gain · in + offset (0–255 scale). */
+  gain: [number, number, number];
+  offset: [number, number, number];
+}
