@@ -52,3 +52,15 @@ export function std(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) s += (values[i]! - m) ** 2;
   return values.length ? Math.sqrt(s / values.length) : NaN;
 }
+
+/** Median of 8-bit values collected in a 256-bin histogram. */
+export function histogramMedian(hist: ArrayLike<number>, count: number): number {
+  if (count === 0) return NaN;
+  const half = count / 2;
+  let acc = 0;
+  for (let v = 0; v < 256; v++) {
+    acc += hist[v]!;
+    if (acc >= half) return v;
+  }
+  return 255;
+}

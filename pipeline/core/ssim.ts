@@ -101,6 +101,12 @@ export function luma(img: RawImage, matrix: LumaMatrix = 'bt601'): Float32Array 
  * slightly negative for anti-correlated structure). Symmetric in `a` and `b`.
  */
 export function ssim(a: RawImage, b: RawImage, options: SsimOptions = {}): number {
+  validatePair(a, b, options);
+  const matrix = options.lumaMatrix ?? 'bt601';
+  return ssimLuma(luma(a, matrix), luma(b, matrix), a.width, a.height);
+}
+
+function validatePair(a: RawImage, b: RawImage, options: SsimOptions): void {
   validate(a, 'first image');
   validate(b, 'second image');
   if (a.width !== b.width || a.height !== b.height) {
@@ -113,14 +119,39 @@ export function ssim(a: RawImage, b: RawImage, options: SsimOptions = {}): numbe
   if (matrix !== 'bt601' && matrix !== 'bt709') {
     throw new XoayError('ssim', 'BAD_OPTION', `lumaMatrix must be 'bt601' or 'bt709' but is ${String(matrix)}`);
   }
-  return ssimLuma(luma(a, matrix), luma(b, matrix), a.width, a.height);
+}
+
+/** A per-window SSIM map: one value per 'valid' window position, row-major. */
+export interface SsimMap {
+  map: Float32Array;
+  /** `image width − 10`: window positions per row. */
+  width: number;
+  /** `image height − 10`. */
+  height: number;
+}
+
+/**
+ * The SSIM map of two images (same checks as {@link ssim}): value (i, j) is the SSIM of the 11×11
+ * window whose top-left pixel is (i, j). Its mean is {@link ssim}. Useful to find where the
+ * differences are, or to score only part of a frame.
+ */
+export function ssimMap(a: RawImage, b: RawImage, options: SsimOptions = {}): SsimMap {
+  validatePair(a, b, options);
+  const width = a.width - SSIM_WINDOW + 1;
+  const height = a.height - SSIM_WINDOW + 1;
+  const map = new Float32Array(width * height);
+  const matrix = options.lumaMatrix ?? 'bt601';
+  ssimLuma(luma(a, matrix), luma(b, matrix), a.width, a.height, map);
+  return { map, width, height };
 }
 
 /**
  * Mean SSIM of two luma planes (row-major, `width × height`, values on a 0–255 scale). Exposed for
- * callers that already hold luma, e.g. to compare one reference against many candidates.
+ * callers that already hold luma, e.g. to compare one reference against many candidates, or to
+ * score single colour channels. When `map` is given (length `(width − 10) × (height − 10)`), the
+ * per-window values are written into it as well.
  */
-export function ssimLuma(x: Float32Array, y: Float32Array, width: number, height: number): number {
+export function ssimLuma(x: Float32Array, y: Float32Array, width: number, height: number, map?: Float32Array): number {
   const W = SSIM_WINDOW;
   if (x.length !== width * height || y.length !== width * height) {
     throw new XoayError('ssim', 'BAD_OPTION', `luma planes must have ${width}×${height} values`);
@@ -130,6 +161,9 @@ export function ssimLuma(x: Float32Array, y: Float32Array, width: number, height
   }
   const ow = width - W + 1; // output ('valid') width
   const oh = height - W + 1;
+  if (map && map.length !== ow * oh) {
+    throw new XoayError('ssim', 'BAD_OPTION', `the SSIM map must have ${ow}×${oh} values but has ${map.length}`);
+  }
 
   // Per-row sources: x and y, and their products. Products of two float32 values are exact in
   // float64, so x·y == y·x bit for bit and the result is exactly symmetric in the two images.
@@ -192,6 +226,7 @@ export function ssimLuma(x: Float32Array, y: Float32Array, width: number, height
     vertical(hxy, mxy);
 
     let rowSum = 0;
+    const mapRow = oy * ow;
     for (let i = 0; i < ow; i++) {
       const m1 = mx[i]!;
       const m2 = my[i]!;
@@ -201,7 +236,9 @@ export function ssimLuma(x: Float32Array, y: Float32Array, width: number, height
       const s11 = mxx[i]! - m11;
       const s22 = myy[i]! - m22;
       const s12 = mxy[i]! - m12;
-      rowSum += ((2 * m12 + C1) * (2 * s12 + C2)) / ((m11 + m22 + C1) * (s11 + s22 + C2));
+      const v = ((2 * m12 + C1) * (2 * s12 + C2)) / ((m11 + m22 + C1) * (s11 + s22 + C2));
+      rowSum += v;
+      if (map) map[mapRow + i] = v;
     }
     total += rowSum;
   }

@@ -4,7 +4,7 @@
  */
 import { XoayError } from '../core/errors.js';
 import { type DecodeOptions, imageError, openImage } from '../core/image.js';
-import { median } from '../core/linalg.js';
+import { histogramMedian } from '../core/linalg.js';
 import { components, dilate } from '../core/mask.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import { type RgbImage, backdropAt, backdropDistance, fitBackdrop } from './backdrop.js';
@@ -107,31 +107,53 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
     }
   }
 
-  // Levels: backdrop pixels well away from the object, and the object's own pixels.
+  // Levels: backdrop pixels well away from the object, and the object's own pixels (8-bit histograms).
   const away = dilate(mask, w, h, Math.max(2, Math.round(0.02 * Math.max(w, h))));
-  const bgPx: number[][] = [[], [], []], obPx: number[][] = [[], [], []];
-  let lumaSum = 0;
+  const bgHist = new Uint32Array(768), obHist = new Uint32Array(768);
+  let bgCount = 0, obCount = 0, lumaSum = 0;
   for (let i = 0; i < w * h; i++) {
     const p = i * ch;
+    const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
     if (mask[i]) {
-      for (let c = 0; c < 3; c++) obPx[c]!.push(data[p + c]!);
-      lumaSum += 0.2126 * data[p]! + 0.7152 * data[p + 1]! + 0.0722 * data[p + 2]!;
-    } else if (!away[i] && (i & 1) === 0) {
-      for (let c = 0; c < 3; c++) bgPx[c]!.push(data[p + c]!);
+      obHist[r]!++;
+      obHist[256 + g]!++;
+      obHist[512 + b]!++;
+      obCount++;
+      lumaSum += 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    } else if (!away[i]) {
+      bgHist[r]!++;
+      bgHist[256 + g]!++;
+      bgHist[512 + b]!++;
+      bgCount++;
     }
   }
-  const lvl = (a: number[][]): [number, number, number] => [median(a[0]!), median(a[1]!), median(a[2]!)];
+  const lvl = (hist: Uint32Array, n: number): [number, number, number] => [
+    histogramMedian(hist.subarray(0, 256), n),
+    histogramMedian(hist.subarray(256, 512), n),
+    histogramMedian(hist.subarray(512), n),
+  ];
   return {
     width: w,
     height: h,
     scale,
     backdrop: model,
+    pixels: ch === 3 ? data : toRgb(img),
     mask,
     box: { x0, y0, x1, y1 },
     centre: { x: sx / area, y: sy / area },
     area: area / (w * h),
-    backdropLevel: bgPx[0]!.length ? lvl(bgPx) : model.median,
-    objectLevel: lvl(obPx),
+    backdropLevel: bgCount ? lvl(bgHist, bgCount) : model.median,
+    objectLevel: lvl(obHist, obCount),
     objectLuma: lumaSum / area,
   };
+}
+
+function toRgb(img: RgbImage): Uint8Array {
+  const out = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, p = 0; i < out.length; i += 3, p += img.channels) {
+    out[i] = img.data[p]!;
+    out[i + 1] = img.data[p + 1]!;
+    out[i + 2] = img.data[p + 2]!;
+  }
+  return out;
 }

@@ -66,18 +66,23 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   const o = { ...BACKDROP_FIT_DEFAULTS, ...opts };
   const { width: w, height: h, channels: ch, data } = img;
   const band = Math.max(2, Math.round(o.band * Math.min(w, h)));
-  const step = Math.max(1, Math.round(Math.sqrt((2 * band * (w + h)) / 20000))); // ≈ 20k samples
-  const us: number[] = [], vs: number[] = [], px: number[][] = [[], [], []];
+  // About 6000 samples spread over the band.
+  const step = Math.max(1, Math.round(Math.sqrt((2 * band * (w + h)) / 6000)));
+  const us: number[] = [], vs: number[] = [], px: [number[], number[], number[]] = [[], [], []];
+  const take = (x: number, y: number) => {
+    const i = (y * w + x) * ch;
+    us.push((x + 0.5) / w - 0.5);
+    vs.push((y + 0.5) / h - 0.5);
+    px[0].push(data[i]!);
+    px[1].push(data[i + 1]!);
+    px[2].push(data[i + 2]!);
+  };
   for (let y = 0; y < h; y += step) {
-    const inBandY = y < band || y >= h - band;
-    for (let x = 0; x < w; x += inBandY ? step : 1) {
-      if (!inBandY && x >= band && x < w - band) x = w - band; // jump across the interior
-      const i = (y * w + x) * ch;
-      us.push((x + 0.5) / w - 0.5);
-      vs.push((y + 0.5) / h - 0.5);
-      px[0]!.push(data[i]!);
-      px[1]!.push(data[i + 1]!);
-      px[2]!.push(data[i + 2]!);
+    if (y < band || y >= h - band) {
+      for (let x = 0; x < w; x += step) take(x, y);
+    } else {
+      for (let x = 0; x < band; x += step) take(x, y);
+      for (let x = w - band; x < w; x += step) take(x, y);
     }
   }
   const n = us.length;

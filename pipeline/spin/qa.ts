@@ -3,26 +3,24 @@
  * output): orbit, residual jitter, luminance flicker and background purity.
  */
 import { dilate } from '../core/mask.js';
+import { pairLogRatio } from './exposure.js';
 import { measureOrbit } from './recentre.js';
 import type { FrameAnalysis } from './types.js';
 
-/** Luminance of a frame's object level (Rec. 709 weights over the per-channel medians). */
-export function objectLuminance(a: FrameAnalysis): number {
-  const [r, g, b] = a.objectLevel;
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-/** Frame-to-frame luminance change over the closed turn, in % of the mean: mean and max. */
+/**
+ * Exposure flicker over the closed turn: the frame-to-frame change of luminance, measured as the
+ * median per-pixel luminance ratio over the object pixels two consecutive frames share (robust to
+ * the object's own change of view), in %: mean and max.
+ */
 export function flicker(row: readonly FrameAnalysis[]): { mean: number; max: number } {
-  const L = row.map(objectLuminance);
-  const m = L.reduce((s, v) => s + v, 0) / L.length;
   let sum = 0, max = 0;
-  for (let i = 0; i < L.length; i++) {
-    const d = Math.abs(L[(i + 1) % L.length]! - L[i]!) / m;
+  for (let i = 0; i < row.length; i++) {
+    const r = pairLogRatio(row[i]!, row[(i + 1) % row.length]!);
+    const d = r ? Math.abs(Math.exp(0.2126 * r[0] + 0.7152 * r[1] + 0.0722 * r[2]) - 1) : 0;
     sum += d;
     max = Math.max(max, d);
   }
-  return { mean: (100 * sum) / L.length, max: 100 * max };
+  return { mean: (100 * sum) / row.length, max: 100 * max };
 }
 
 /** Orbit and jitter of a row's centres in % of the frame width. */

@@ -58,6 +58,8 @@ export interface FrameAnalysis {
   /** Scale from source pixels to analysis pixels (analysis = source × scale). */
   scale: number;
   backdrop: BackdropModel;
+  /** The analysis image itself, RGB, width × height × 3 (kept for the exposure ratios). */
+  pixels: Uint8Array;
   /** Binary object mask (1 = object), after noise removal, width × height. */
   mask: Uint8Array;
   /** Object box in analysis pixels (x0, y0 inclusive; x1, y1 exclusive). */
