@@ -86,6 +86,7 @@ function validate(img: RawImage, which: string): void {
  */
 export function luma(img: RawImage, matrix: LumaMatrix = 'bt601'): Float32Array {
   validate(img, 'image');
+  assertMatrix(matrix);
   const [wr, wg, wb] = LUMA_WEIGHTS[matrix];
   const { data, channels } = img;
   const n = img.width * img.height;
@@ -115,7 +116,10 @@ function validatePair(a: RawImage, b: RawImage, options: SsimOptions): void {
   if (a.width < SSIM_WINDOW || a.height < SSIM_WINDOW) {
     throw new XoayError('ssim', 'BAD_OPTION', `images must be at least ${SSIM_WINDOW}×${SSIM_WINDOW} pixels but are ${a.width}×${a.height}`);
   }
-  const matrix = options.lumaMatrix ?? 'bt601';
+  assertMatrix(options.lumaMatrix ?? 'bt601');
+}
+
+function assertMatrix(matrix: unknown): asserts matrix is LumaMatrix {
   if (matrix !== 'bt601' && matrix !== 'bt709') {
     throw new XoayError('ssim', 'BAD_OPTION', `lumaMatrix must be 'bt601' or 'bt709' but is ${String(matrix)}`);
   }

@@ -96,7 +96,12 @@ export function matchExposure(row: readonly FrameAnalysis[], opts?: Partial<Expo
     const med = [0, 1, 2].map((c) => median(row.map((a) => Math.log(a.backdropLevel[c]!))));
     logExposure = row.map((a) => [0, 1, 2].map((c) => Math.log(a.backdropLevel[c]!) - med[c]!));
   } else {
-    logExposure = chainAroundTurn(row);
+    // The object's colours change with the view, so only its luminance is trusted: one gain for all
+    // channels (white balance needs the backdrop).
+    logExposure = chainAroundTurn(row).map((g) => {
+      const l = 0.2126 * g[0]! + 0.7152 * g[1]! + 0.0722 * g[2]!;
+      return [l, l, l];
+    });
   }
   const lim = Math.log(o.maxGain);
   return logExposure.map((g) => ({

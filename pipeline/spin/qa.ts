@@ -2,7 +2,8 @@
  * QA metrics, measured the same way before processing (on the input) and after (on the encoded
  * output): orbit, residual jitter, luminance flicker and background purity.
  */
-import { dilate } from '../core/mask.js';
+import { components, dilate } from '../core/mask.js';
+import { distanceMap } from './analyse.js';
 import { pairLogRatio } from './exposure.js';
 import { measureOrbit } from './recentre.js';
 import type { FrameAnalysis } from './types.js';
@@ -30,14 +31,36 @@ export function orbitPercent(row: readonly FrameAnalysis[]): { orbit: number; ji
   return { orbit: (100 * m.orbit) / w, jitter: (100 * m.jitter) / w };
 }
 
-/** The band kept clear of the object when counting backdrop pixels, in analysis pixels. */
+/**
+ * The band kept clear of the object when counting backdrop pixels, in analysis pixels: 1.5 % of the
+ * frame, and at least 16 image pixels (one JPEG/WebP chroma block, which no codec keeps clean next
+ * to a saturated edge).
+ */
 export function purityBand(a: FrameAnalysis): number {
-  return Math.max(2, Math.round(0.015 * Math.max(a.width, a.height)));
+  return Math.max(2, Math.round(0.015 * Math.max(a.width, a.height)), Math.ceil(16 * a.scale));
 }
 
-/** The analysis-resolution region counted as backdrop: not the object, nor a band around it. */
+/** Pixels this far (RGB distance) from the backdrop count as object or shadow for purity. */
+export const PURITY_OBJECT_DISTANCE = 4;
+
+/**
+ * The analysis-resolution region counted as backdrop: farther than the band from anything that is not
+ * backdrop (the object, its shadow and their soft edges: every pixel ≥ 4 levels from the backdrop,
+ * except specks too small to be part of the object, which stay in the region and count as impure).
+ */
 export function backdropRegion(a: FrameAnalysis): Uint8Array {
-  const near = dilate(a.mask, a.width, a.height, purityBand(a));
+  const { width: w, height: h } = a;
+  const d = distanceMap({ data: a.pixels, width: w, height: h, channels: 3 }, a.backdrop, false);
+  const any = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) any[i] = d[i]! >= PURITY_OBJECT_DISTANCE ? 1 : 0;
+  const { labels, comps } = components(any, w, h);
+  const minArea = Math.max(0.00005 * w * h, 4);
+  const solid = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const l = labels[i]!;
+    solid[i] = a.mask[i] || (l && comps[l - 1]!.area >= minArea) ? 1 : 0;
+  }
+  const near = dilate(solid, w, h, purityBand(a));
   for (let i = 0; i < near.length; i++) near[i] = near[i] ? 0 : 1;
   return near;
 }
