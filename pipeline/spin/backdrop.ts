@@ -86,7 +86,15 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
     }
   }
   const n = us.length;
-  const med: [number, number, number] = [median(px[0]!), median(px[1]!), median(px[2]!)];
+  // The design matrix (one row of terms per sample) and the samples, as typed arrays.
+  const X = new Float64Array(n * 6);
+  const t = new Float64Array(6);
+  for (let k = 0; k < n; k++) {
+    terms(us[k]!, vs[k]!, t);
+    X.set(t, k * 6);
+  }
+  const P = [Float64Array.from(px[0]), Float64Array.from(px[1]), Float64Array.from(px[2])];
+  const med: [number, number, number] = [median(P[0]!), median(P[1]!), median(P[2]!)];
   let coeffs: [number[], number[], number[]] = [
     [med[0], 0, 0, 0, 0, 0],
     [med[1], 0, 0, 0, 0, 0],
@@ -96,34 +104,44 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   // Start with the pixels near the median colour, then iterate: fit, measure residuals, keep inliers.
   let inlier = new Uint8Array(n);
   const res = new Float64Array(n);
-  const bgc = new Float64Array(3);
   const resid = (): void => {
+    const [c0, c1, c2] = model.coeffs;
     for (let k = 0; k < n; k++) {
-      backdropAt(model, us[k]!, vs[k]!, bgc);
-      res[k] = Math.hypot(px[0]![k]! - bgc[0]!, px[1]![k]! - bgc[1]!, px[2]![k]! - bgc[2]!);
+      let r0 = 0, r1 = 0, r2 = 0;
+      for (let a = 0; a < 6; a++) {
+        const x = X[k * 6 + a]!;
+        r0 += c0[a]! * x;
+        r1 += c1[a]! * x;
+        r2 += c2[a]! * x;
+      }
+      const d0 = P[0]![k]! - r0, d1 = P[1]![k]! - r1, d2 = P[2]![k]! - r2;
+      res[k] = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
     }
   };
   resid();
   let sigma = Math.max(1, 1.4826 * median(res));
   for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3 * sigma, 12) ? 1 : 0;
-  const t = new Float64Array(6);
   for (let it = 0; it < o.iterations; it++) {
     const A = new Float64Array(36);
-    const B = [new Float64Array(6), new Float64Array(6), new Float64Array(6)];
+    const B0 = new Float64Array(6), B1 = new Float64Array(6), B2 = new Float64Array(6);
+    const [P0, P1, P2] = P as [Float64Array, Float64Array, Float64Array];
     let count = 0;
     for (let k = 0; k < n; k++) {
       if (!inlier[k]) continue;
       count++;
-      terms(us[k]!, vs[k]!, t);
+      const row = k * 6;
       for (let a = 0; a < 6; a++) {
-        for (let b = 0; b < 6; b++) A[a * 6 + b] = A[a * 6 + b]! + t[a]! * t[b]!;
-        for (let c = 0; c < 3; c++) B[c]![a] = B[c]![a]! + t[a]! * px[c]![k]!;
+        const xa = X[row + a]!;
+        for (let b = 0; b < 6; b++) A[a * 6 + b] = A[a * 6 + b]! + xa * X[row + b]!;
+        B0[a] = B0[a]! + xa * P0[k]!;
+        B1[a] = B1[a]! + xa * P1[k]!;
+        B2[a] = B2[a]! + xa * P2[k]!;
       }
     }
     if (count < 24) break;
     // A light ridge keeps the quadratic terms tame when the band covers few positions.
     for (let a = 1; a < 6; a++) A[a * 6 + a] = A[a * 6 + a]! + count * 1e-4;
-    const next = [0, 1, 2].map((c) => solve(A, B[c]!, 6));
+    const next = [B0, B1, B2].map((b) => solve(A, b, 6));
     if (next.some((x) => x === null)) break;
     coeffs = next as [number[], number[], number[]];
     model.coeffs = coeffs;
@@ -136,6 +154,7 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   }
   model.sigma = sigma;
   // Describe the backdrop for the report.
+  const bgc = new Float64Array(3);
   const corners = [
     [-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, 0.5], [0, 0],
   ].map(([u, v]) => {
