@@ -1,0 +1,549 @@
+/**
+ * Sample maker: renders a licence-clean "turntable photo shoot" of a CC0 glTF model, the kind of input
+ * `xoay spin` is made for, into a folder of numbered JPEGs plus a SOURCE.txt.
+ *
+ *   npm run build && node dist/samples/make-turntable.js \
+ *     [--model ../shared/data/models/painted_wooden_stool_1k.glb] [--out samples/stool-turntable] \
+ *     [--frames 36] [--width 1200] [--height 900] [--prefix stool] [--seed 360] [--quality auto]
+ *
+ * How: a Vite dev server (127.0.0.1, random port) serves samples/turntable-page/page/, whose
+ * render.browser.ts builds the studio in three.js; Debian Chromium (playwright-core, headless,
+ * SwiftShader WebGL2) renders one frame per call and hands back a PNG; sharp/mozjpeg writes the JPEGs.
+ * The model bytes are served to the page through a Playwright route, so Vite never needs file-system
+ * access outside the page and node_modules.
+ *
+ * The shoot is deliberately imperfect, like a real one, so the spin pipeline has something to correct:
+ * the model stands off the turntable axis (its centre orbits in the frames) and the exposure drifts
+ * from frame to frame (a slow sine plus seeded jitter). Everything is deterministic: the same command
+ * on the same machine gives the same frames.
+ *
+ * Output is written into a temporary sibling folder and renamed into place at the end (an existing
+ * output folder is replaced). The server, the browser and the temporary profile are closed and
+ * removed even when rendering fails.
+ */
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { createServer, type ViteDevServer } from 'vite';
+import { chromium, type BrowserContext } from 'playwright-core';
+import sharp from 'sharp';
+import { openOutput, type OutputFolder } from '../pipeline/core/fsout.js';
+import { assertInteger, invalid } from '../pipeline/core/options.js';
+import { XoayError, isXoayError } from '../pipeline/core/errors.js';
+
+const STAGE = 'make-turntable';
+
+// ---------------------------------------------------------------------------------------------------
+// Protocol with samples/turntable-page/page/render.browser.ts (keep the two in sync; the browser file
+// is bundled by Vite and is not part of the Node build, so the shapes are repeated here).
+
+interface TurntableSetup {
+  modelUrl: string;
+  frames: number;
+  width: number;
+  height: number;
+  backdrop: string;
+  elevationDeg: number;
+  fovDeg: number;
+  fill: number;
+  offAxis: number;
+  offAxisAngleDeg: number;
+}
+
+interface TurntableInfo {
+  size: [number, number, number];
+  triangles: number;
+  offset: [number, number];
+  cameraDistance: number;
+  targetHeight: number;
+  fillMin: number;
+  fillMax: number;
+  marginPx: { left: number; right: number; top: number; bottom: number };
+  threeRevision: string;
+  glRenderer: string;
+}
+
+interface FrameRequest {
+  index: number;
+  exposure: number;
+}
+
+interface TurntableApi {
+  setup(options: TurntableSetup): Promise<TurntableInfo>;
+  renderFrame(request: FrameRequest): string;
+}
+
+/** `window` as the page sees it once render.browser.ts has run. */
+type PageWindow = Window & { xoayTurntable?: TurntableApi };
+
+// ---------------------------------------------------------------------------------------------------
+// Fixed studio parameters (recorded in SOURCE.txt).
+
+const STUDIO = {
+  /** Seamless backdrop colour at exposure 1. */
+  backdrop: '#d9d9d9',
+  /** Camera elevation above the horizontal, degrees (looking slightly down). */
+  elevationDeg: 12,
+  /** Vertical field of view, degrees (a moderate telephoto, as product photographers use). */
+  fovDeg: 28,
+  /** Share of the frame height covered by the object's extent over the whole turn. */
+  fill: 0.64,
+  /** Off-axis placement: 7 % of the model's largest dimension, towards 30° from +X. */
+  offAxis: 0.07,
+  offAxisAngleDeg: 30,
+} as const;
+
+/** Exposure drift: 1 + A·sin(2π·cycles·i/N + phase) + uniform jitter in ±J. */
+const DRIFT = { amplitude: 0.06, cycles: 3, phase: 0.7, jitter: 0.02 } as const;
+
+/** JPEG budget: aim at about this many bytes for the whole shoot, never exceed the hard limit. */
+const TARGET_TOTAL_BYTES = 2_100_000;
+const MAX_TOTAL_BYTES = 3_000_000;
+const QUALITY_MIN = 40;
+const QUALITY_MAX = 95;
+
+/** Console messages SwiftShader and three.js print on every run that say nothing about the render. */
+const BENIGN_CONSOLE = [/GPU stall due to ReadPixels/, /KHR_parallel_shader_compile extension not supported/];
+
+/** The longest a single browser step (page load, model setup, one frame) may take. */
+const STEP_TIMEOUT_MS = 180_000;
+
+// ---------------------------------------------------------------------------------------------------
+// Command line
+
+interface Options {
+  /** The GLB to render (absolute). */
+  model: string;
+  /** Output folder (absolute). */
+  out: string;
+  frames: number;
+  width: number;
+  height: number;
+  /** File name prefix: `<prefix>_001.jpg` … */
+  prefix: string;
+  /** Seed of the exposure jitter. */
+  seed: number;
+  /** JPEG quality, or undefined to choose it from the size budget. */
+  quality: number | undefined;
+  /** The arguments as given, for SOURCE.txt. */
+  argv: string[];
+}
+
+const USAGE = `usage: node dist/samples/make-turntable.js [--model <glb>] [--out <dir>] [--frames 36]
+       [--width 1200] [--height 900] [--prefix stool] [--seed 360] [--quality auto|1-100]`;
+
+function parseInteger(option: string, raw: string, min: number, max: number): number {
+  const v = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (Number.isNaN(v)) throw invalid(STAGE, option, `an integer between ${min} and ${max}`, raw);
+  assertInteger(STAGE, option, v, min, max);
+  return v;
+}
+
+export function parseOptions(argv: string[], cwd = process.cwd()): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      model: { type: 'string', default: '../shared/data/models/painted_wooden_stool_1k.glb' },
+      out: { type: 'string', default: 'samples/stool-turntable' },
+      frames: { type: 'string', default: '36' },
+      width: { type: 'string', default: '1200' },
+      height: { type: 'string', default: '900' },
+      prefix: { type: 'string', default: 'stool' },
+      seed: { type: 'string', default: '360' },
+      quality: { type: 'string', default: 'auto' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(values.prefix)) throw invalid(STAGE, '--prefix', 'letters, digits, "_" or "-"', values.prefix);
+  return {
+    model: path.resolve(cwd, values.model),
+    out: path.resolve(cwd, values.out),
+    frames: parseInteger('--frames', values.frames, 8, 720),
+    width: parseInteger('--width', values.width, 64, 4096),
+    height: parseInteger('--height', values.height, 64, 4096),
+    prefix: values.prefix,
+    seed: parseInteger('--seed', values.seed, 0, 0xffffffff),
+    quality: values.quality === 'auto' ? undefined : parseInteger('--quality', values.quality, 1, 100),
+    argv,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Deterministic exposure drift
+
+/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns floats in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Per-frame `toneMappingExposure`: a slow sine (three cycles per turn) plus seeded jitter. */
+export function exposureDrift(frames: number, seed: number): number[] {
+  const random = mulberry32(seed);
+  const out: number[] = [];
+  for (let i = 0; i < frames; i++) {
+    const wave = DRIFT.amplitude * Math.sin(((2 * Math.PI * i) / frames) * DRIFT.cycles + DRIFT.phase);
+    const jitter = (random() * 2 - 1) * DRIFT.jitter;
+    out.push(Math.round((1 + wave + jitter) * 1e4) / 1e4); // 4 decimals, as recorded in SOURCE.txt
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Helpers
+
+/** The folder holding index.html + render.browser.ts, found from this module (source or dist). */
+async function findPageDir(): Promise<string> {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'samples', 'turntable-page', 'page');
+    try {
+      if ((await stat(path.join(candidate, 'index.html'))).isFile()) return candidate;
+    } catch {
+      /* keep walking up */
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('cannot find samples/turntable-page/page/index.html above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+async function withTimeout<T>(what: string, promise: Promise<T>, ms = STEP_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+
+/** Encodes frames as baseline mozjpeg JPEGs (4:2:0, no metadata). */
+function encodeJpeg(png: Buffer, quality: number): Promise<Buffer> {
+  return sharp(png).jpeg({ quality, mozjpeg: true }).toBuffer();
+}
+
+/**
+ * The highest quality whose estimated total stays within TARGET_TOTAL_BYTES, estimated from a few
+ * evenly spaced frames (binary search over the quality).
+ */
+async function chooseQuality(pngs: Buffer[]): Promise<number> {
+  const probeCount = Math.min(pngs.length, 6);
+  const probes = Array.from({ length: probeCount }, (_, k) => pngs[Math.floor((k * pngs.length) / probeCount)]!);
+  const estimate = async (q: number) => {
+    const sizes = await Promise.all(probes.map(async (p) => (await encodeJpeg(p, q)).length));
+    return (sizes.reduce((a, b) => a + b, 0) / probeCount) * pngs.length;
+  };
+  let lo = QUALITY_MIN;
+  let hi = QUALITY_MAX;
+  if ((await estimate(lo)) > TARGET_TOTAL_BYTES) return lo;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if ((await estimate(mid)) <= TARGET_TOTAL_BYTES) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The run
+
+interface RenderResult {
+  info: TurntableInfo;
+  pngs: Buffer[];
+  userAgent: string;
+}
+
+/** Starts Vite + Chromium, renders every frame to PNG and closes both (also on failure). */
+async function renderFrames(opts: Options, exposures: number[], workDir: string): Promise<RenderResult> {
+  const pageDir = await findPageDir();
+  const modelBytes = await readFile(opts.model);
+  let server: ViteDevServer | undefined;
+  let context: BrowserContext | undefined;
+  try {
+    server = await createServer({
+      configFile: false,
+      root: pageDir,
+      cacheDir: path.join(workDir, 'vite-cache'), // keep the pre-bundled deps out of node_modules/.vite
+      logLevel: 'warn',
+      clearScreen: false,
+      server: { host: '127.0.0.1', port: 0, strictPort: true, hmr: false, watch: null },
+      optimizeDeps: {
+        include: ['three', 'three/addons/loaders/GLTFLoader.js', 'three/addons/environments/RoomEnvironment.js'],
+      },
+    });
+    await server.listen();
+    const address = server.httpServer?.address();
+    if (!address || typeof address === 'string') throw new Error('the Vite dev server did not report a TCP address');
+    const origin = `http://127.0.0.1:${address.port}`;
+
+    context = await chromium.launchPersistentContext(path.join(workDir, 'profile'), {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: opts.width, height: opts.height },
+      deviceScaleFactor: 1,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (msg) => {
+      if ((msg.type() === 'error' || msg.type() === 'warning') && !BENIGN_CONSOLE.some((re) => re.test(msg.text()))) {
+        process.stderr.write(`[page ${msg.type()}] ${msg.text()}\n`);
+      }
+    });
+
+    // The model is handed to the page from memory: no file-system access for the dev server.
+    const modelUrl = `${origin}/__xoay_model__/${encodeURIComponent(path.basename(opts.model))}`;
+    await page.route(modelUrl, (route) => route.fulfill({ status: 200, contentType: 'model/gltf-binary', body: modelBytes }));
+
+    await withTimeout('loading the render page', page.goto(`${origin}/index.html`, { waitUntil: 'load' }));
+    await withTimeout(
+      'starting render.browser.ts',
+      page.waitForFunction(() => (window as PageWindow).xoayTurntable !== undefined, undefined, { timeout: STEP_TIMEOUT_MS }),
+    ).catch((e: unknown) => {
+      throw new Error(`the render page did not start${pageErrors.length ? ` (${pageErrors.join('; ')})` : ''}`, { cause: e });
+    });
+
+    const setup: TurntableSetup = { modelUrl, frames: opts.frames, width: opts.width, height: opts.height, ...STUDIO };
+    const info = await withTimeout(
+      'setting up the studio',
+      page.evaluate((s) => (window as PageWindow).xoayTurntable!.setup(s), setup),
+    );
+    const userAgent = await page.evaluate(() => navigator.userAgent);
+
+    const pngs: Buffer[] = [];
+    for (let index = 0; index < opts.frames; index++) {
+      const request: FrameRequest = { index, exposure: exposures[index]! };
+      const dataUrl = await withTimeout(`rendering frame ${index + 1}`, page.evaluate((r) => (window as PageWindow).xoayTurntable!.renderFrame(r), request));
+      const prefix = 'data:image/png;base64,';
+      if (!dataUrl.startsWith(prefix)) throw new Error(`frame ${index + 1}: the page did not return a PNG data URL`);
+      pngs.push(Buffer.from(dataUrl.slice(prefix.length), 'base64'));
+      process.stderr.write(`\rrendered ${index + 1}/${opts.frames}`);
+    }
+    process.stderr.write('\n');
+    if (pageErrors.length) throw new Error(`the render page reported errors: ${pageErrors.join('; ')}`);
+    return { info, pngs, userAgent };
+  } finally {
+    await context?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+  }
+}
+
+/** Checks what the brief promises: exact size, and a border that is backdrop only. */
+async function checkFrame(png: Buffer, opts: Options, n: number): Promise<void> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (info.width !== opts.width || info.height !== opts.height) throw new Error(`frame ${n}: rendered ${info.width}×${info.height}, expected ${opts.width}×${opts.height}`);
+  // Every pixel of a 4-pixel border band must be within a few levels of the band's first pixel.
+  const band = 4;
+  const ref = [data[0]!, data[1]!, data[2]!];
+  let worst = 0;
+  for (let y = 0; y < info.height; y++) {
+    const edgeRow = y < band || y >= info.height - band;
+    for (let x = 0; x < info.width; x++) {
+      if (!edgeRow && x >= band && x < info.width - band) {
+        x = info.width - band - 1;
+        continue;
+      }
+      const o = (y * info.width + x) * info.channels;
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(data[o + c]! - ref[c]!));
+    }
+  }
+  if (worst > 3) throw new Error(`frame ${n}: the frame border is not plain backdrop (a border pixel differs by ${worst} levels); the object or its shadow touches the edge`);
+}
+
+function sourceText(opts: Options, r: RenderResult, exposures: number[], quality: number, names: string[], sizes: number[]): string {
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  const given = ['node', 'dist/samples/make-turntable.js', ...opts.argv].map(quoteArg).join(' ');
+  const full = [
+    'node',
+    'dist/samples/make-turntable.js',
+    '--model',
+    rel(opts.model),
+    '--out',
+    rel(opts.out),
+    '--frames',
+    String(opts.frames),
+    '--width',
+    String(opts.width),
+    '--height',
+    String(opts.height),
+    '--prefix',
+    opts.prefix,
+    '--seed',
+    String(opts.seed),
+    '--quality',
+    opts.quality === undefined ? 'auto' : String(opts.quality),
+  ]
+    .map(quoteArg)
+    .join(' ');
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const f = (v: number, d = 3) => v.toFixed(d);
+  const { info } = r;
+  const largest = Math.max(...info.size);
+  const offsetLength = Math.hypot(info.offset[0], info.offset[1]);
+  const isStool = path.basename(opts.model).startsWith('painted_wooden_stool');
+  const origin = isStool
+    ? [
+        'Model:    Poly Haven "painted_wooden_stool" (1k textures)',
+        '          https://polyhaven.com/a/painted_wooden_stool',
+        'Licence:  CC0 1.0 (public domain dedication), https://polyhaven.com/license',
+        '          No attribution required; credit "Poly Haven" as a courtesy.',
+        `Obtained: ${rel(opts.model)} (from ../shared/data/models; see its SOURCE-polyhaven.txt:`,
+        '          GitHub RobotLocomotion/models, tutorials/models/assets/, commit',
+        '          4723170e1c8ee8bc59c342bb5c491ab8f263f1fb, repacked losslessly into one GLB).',
+      ]
+    : [`Model:    ${rel(opts.model)} (check its licence before publishing these frames)`];
+  const lines = [
+    `Turntable sample shoot: ${names.length} frames, ${opts.width}×${opts.height}, ${names[0]} … ${names[names.length - 1]}`,
+    '',
+    ...origin,
+    '',
+    'These frames are a computer rendering, not photographs. They were made by samples/make-turntable.ts',
+    '(browser side: samples/turntable-page/page/render.browser.ts) with:',
+    '',
+    `  npm run build   # or: npx tsc -p tsconfig.build.json`,
+    `  ${given}`,
+    '',
+    'which, with every parameter spelled out, is:',
+    '',
+    `  ${full}`,
+    '',
+    'The same command on the same machine gives the same frames (no clocks or unseeded randomness).',
+    `Renderer: three.js r${r.info.threeRevision} (WebGL2) in ${r.userAgent}`,
+    `          GL: ${r.info.glRenderer}`,
+    '',
+    'Studio',
+    `  Backdrop:  plain seamless ${STUDIO.backdrop} (unlit, tone-mapped, so it follows the exposure); an`,
+    '             invisible floor (ShadowMaterial) adds only the soft shadows.',
+    '  Lights:    RoomEnvironment (PMREM) image-based light; directional key (front-left, high, soft VSM',
+    '             shadow falling back-right), top (overhead, very soft contact shadow), fill (right, cool)',
+    '             and rim (behind). PBR Neutral tone mapping, sRGB output.',
+    `  Camera:    ${STUDIO.fovDeg}° vertical field of view, ${STUDIO.elevationDeg}° above the horizontal, looking at the turntable axis`,
+    `             from ${f(info.cameraDistance)} m; the object covers ${f(info.fillMin * 100, 1)}–${f(info.fillMax * 100, 1)} % of the frame height;`,
+    `             smallest margins over the turn: left ${f(info.marginPx.left, 0)} px, right ${f(info.marginPx.right, 0)} px, top ${f(info.marginPx.top, 0)} px,`,
+    `             bottom ${f(info.marginPx.bottom, 0)} px. Antialiased, device pixel ratio 1.`,
+    `  Model:     ${info.size.map((v) => f(v)).join(' × ')} m (x × y × z), ${info.triangles} triangles; centred with its`,
+    '             bounding box, base on the floor (y = 0).',
+    `  Turntable: frame i is turned by i·360°/${opts.frames} about the vertical axis, counter-clockwise seen from above;`,
+    `             frame 1 (${names[0]}) is at 0°, each following frame ${f(360 / opts.frames, 2)}° further.`,
+    '',
+    'Deliberate imperfections (for the spin pipeline to correct)',
+    `  Off-axis:  the model's centre stands ${f(offsetLength)} m (${f(STUDIO.offAxis * 100, 1)} % of its largest dimension, ${f(largest)} m) from the`,
+    `             turntable axis, towards ${STUDIO.offAxisAngleDeg}° from +X (x ${f(info.offset[0])}, z ${f(info.offset[1])} m at 0°), so its centre`,
+    '             orbits in the frames (a first harmonic over the turn) and its size breathes slightly.',
+    `  Exposure:  renderer.toneMappingExposure = 1 + ${DRIFT.amplitude}·sin(2π·${DRIFT.cycles}·i/${opts.frames} + ${DRIFT.phase}) + jitter, jitter uniform in`,
+    `             ±${DRIFT.jitter} from mulberry32(seed ${opts.seed}); per frame:`,
+    ...names.map((n, i) => `               ${n}  exposure ${exposures[i]!.toFixed(4)}  ${sizes[i]} bytes`),
+    '',
+    `JPEG: sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), mozjpeg, quality ${quality}${opts.quality === undefined ? ` (auto: the highest quality up to ${QUALITY_MAX} whose total stays within about ${mb(TARGET_TOTAL_BYTES)})` : ''}, 4:2:0, no metadata.`,
+    `Total: ${total} bytes.`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function run(opts: Options): Promise<void> {
+  const started = performance.now();
+  sharp.concurrency(os.availableParallelism());
+  const modelStat = await stat(opts.model).catch(() => undefined);
+  if (!modelStat?.isFile()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the model file does not exist', opts.model);
+
+  const exposures = exposureDrift(opts.frames, opts.seed);
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'xoay-turntable-'));
+  // Last resort on Ctrl-C (Playwright turns SIGINT into process.exit): drop the browser profile.
+  const dropWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+  process.once('exit', dropWorkDir);
+  let out: OutputFolder | undefined;
+  try {
+    out = await openOutput(opts.out, { stage: STAGE, inputs: [opts.model], force: true });
+    const rendered = await renderFrames(opts, exposures, workDir);
+    const renderSeconds = (performance.now() - started) / 1000;
+    await Promise.all(rendered.pngs.map((png, i) => checkFrame(png, opts, i + 1)));
+
+    let quality = opts.quality ?? (await chooseQuality(rendered.pngs));
+    let jpegs: Buffer[];
+    for (;;) {
+      const q = quality;
+      jpegs = await Promise.all(rendered.pngs.map((png) => encodeJpeg(png, q)));
+      const total = jpegs.reduce((a, j) => a + j.length, 0);
+      if (total <= MAX_TOTAL_BYTES || opts.quality !== undefined || quality <= QUALITY_MIN) break;
+      quality = Math.max(QUALITY_MIN, quality - 4); // the estimate was optimistic: step down
+    }
+    const digits = Math.max(3, String(opts.frames).length);
+    const names = jpegs.map((_, i) => `${opts.prefix}_${String(i + 1).padStart(digits, '0')}.jpg`);
+    await Promise.all(jpegs.map((j, i) => out!.write(names[i]!, j)));
+    const sizes = jpegs.map((j) => j.length);
+    await out.write('SOURCE.txt', sourceText(opts, rendered, exposures, quality, names, sizes));
+    await out.commit();
+
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const { info } = rendered;
+    process.stdout.write(
+      [
+        `wrote ${names.length} frames + SOURCE.txt to ${path.relative(process.cwd(), opts.out) || '.'}`,
+        `  total ${total} bytes (${mb(total)}), JPEG quality ${quality}, ${Math.round(total / names.length / 1000)} KB per frame`,
+        `  object fills ${(info.fillMin * 100).toFixed(1)}–${(info.fillMax * 100).toFixed(1)} % of the height; margins L ${info.marginPx.left.toFixed(0)} R ${info.marginPx.right.toFixed(0)} T ${info.marginPx.top.toFixed(0)} B ${info.marginPx.bottom.toFixed(0)} px`,
+        `  exposure ${Math.min(...exposures).toFixed(3)}–${Math.max(...exposures).toFixed(3)}`,
+        `  render ${renderSeconds.toFixed(1)} s, total ${((performance.now() - started) / 1000).toFixed(1)} s (${info.glRenderer})`,
+        '',
+      ].join('\n'),
+    );
+    if (total > MAX_TOTAL_BYTES) process.stderr.write(`warning: the frames total ${mb(total)}, above the ${mb(MAX_TOTAL_BYTES)} budget\n`);
+  } catch (e) {
+    await out?.abort();
+    throw e;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    process.removeListener('exit', dropWorkDir);
+  }
+}
+
+async function main(): Promise<void> {
+  let opts: Options | 'help';
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  try {
+    await run(opts);
+  } catch (e) {
+    // Expected failures print one line; anything else also prints its stack (first lines only).
+    const message = isXoayError(e) ? e.message : `${STAGE}: ${e instanceof Error ? (e.stack ?? e.message).split('\n').slice(0, 6).join('\n') : String(e)}`;
+    process.stderr.write(`\n${message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+// Run when executed directly (not when imported, e.g. by a test for exposureDrift/parseOptions).
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
