@@ -6,7 +6,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import type { QaReport, QaRow, SpinManifest } from '../../schema/spin.js';
 import { XoayError } from '../core/errors.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, imageError, openImage, sharp } from '../core/image.js';
@@ -14,6 +13,7 @@ import { dilate } from '../core/mask.js';
 import { mapLimit } from '../core/pool.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { openOutput } from '../core/fsout.js';
+import { VERSION } from '../core/version.js';
 import { analyseFrame, loadAnalysisImage, objectThreshold, ANALYSE_DEFAULTS } from './analyse.js';
 import { applyBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { cropRows, type CropRect } from './crop.js';
@@ -26,7 +26,6 @@ import { recentre } from './recentre.js';
 import type { FrameAnalysis, FrameRef } from './types.js';
 
 const STAGE = 'spin';
-const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 export interface SpinOptions {
   /** Split one folder of N×M frames into N rows (0: rows from sub-folders). */
