@@ -86,6 +86,11 @@ export type SpinEvent =
 export interface SpinContext {
   /** Receives progress and warnings (the CLI draws them). */
   onEvent?: (e: SpinEvent) => void;
+  /**
+   * Receives each processed frame (cropped, levelled, matted, at the top width) before it is encoded:
+   * the reference that benchmarks and tests compare the encoded renditions against.
+   */
+  onFrame?: (frame: FrameRef, image: RawImage) => void | Promise<void>;
 }
 
 export interface SpinResult {
@@ -184,6 +189,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       const a = analyses[frames.indexOf(f)]!;
       const shift = shifts[f.row]![f.index]!;
       const img = await renderFrame(f, a, rects[f.row]!, shift, levels[f.row]![f.index]!, outW, outH, o, decode);
+      await ctx.onFrame?.(f, img);
       const src: RenderedFrame['src'] = {};
       const bytes: RenderedFrame['bytes'] = {};
       const purityByFormat: Record<string, number> = {};

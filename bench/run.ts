@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: the spin benchmark, side by side in one run.
+ *
+ * 1. Makes a 36-frame 24 MP shoot (6000×4000) from the CC0 sample (upscaled, on its grey backdrop)
+ *    in bench/.work/ (re-used between runs).
+ * 2. Times, each as its own process under /usr/bin/time (wall time and peak RSS, children included):
+ *    (1) `xoay spin` with every stage; (2) a bare sharp script writing the same files (decode, resize,
+ *    encode); (3) ImageMagick writing the same sizes and formats. Reports ratios, not just seconds.
+ * 3. Bytes of the 36 frames at 1024 px per format against mozjpeg q85, and their SSIM to the
+ *    processed frame they were encoded from.
+ * Writes bench/results/spin.md and prints it.
+ *
+ *   npm run bench                  # the full run
+ *   npm run bench -- --frames 8    # a quick look (fewer frames; not for BENCHMARKS.md)
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import sharp from 'sharp';
+import { ssim } from '../pipeline/core/ssim.js';
+import { ENCODE_DEFAULTS, encodeImage, type RawImage, type SpinFormat } from '../pipeline/spin/encode.js';
+import { spin } from '../pipeline/spin/spin.js';
+import type { SpinManifest } from '../schema/spin.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WORK = path.join(ROOT, 'bench/.work');
+const { values } = parseArgs({ options: { frames: { type: 'string', default: '36' }, keep: { type: 'boolean', default: false } } });
+const FRAMES = Number(values.frames);
+
+async function makeShoot(dir: string): Promise<void> {
+  const marker = path.join(dir, '.complete');
+  if (existsSync(marker) && (await readdir(dir)).filter((n) => n.endsWith('.jpg')).length === FRAMES) return;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const src = path.join(ROOT, 'samples/stool-turntable');
+  const names = (await readdir(src)).filter((n) => n.endsWith('.jpg')).sort().slice(0, FRAMES);
+  process.stderr.write(`bench: making a ${names.length}-frame 6000×4000 shoot in ${dir}\n`);
+  for (const n of names) {
+    // 1200×900 → 6000×4500 → the middle 6000×4000, as a camera JPEG would be.
+    const big = await sharp(path.join(src, n)).resize(6000, 4500, { kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
+    await sharp(big.data, { raw: big.info, limitInputPixels: false })
+      .extract({ left: 0, top: 250, width: 6000, height: 4000 })
+      .jpeg({ quality: 92, chromaSubsampling: '4:2:0' })
+      .toFile(path.join(dir, n));
+  }
+  await writeFile(marker, '');
+}
+
+interface Timed {
+  label: string;
+  command: string;
+  seconds: number;
+  peakMiB: number;
+}
+
+async function timed(label: string, argv: string[]): Promise<Timed> {
+  const command = argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  process.stderr.write(`bench: ${label}: ${command}\n`);
+  const t0 = performance.now();
+  const { stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - t0) / 1000;
+  const m = /XOAY_TIME ([\d.]+) (\d+)/.exec(stderr);
+  if (!m) throw new Error(`bench: ${label}: no timing in output:\n${stderr}`);
+  return { label, command: command.replace(ROOT + '/', ''), seconds, peakMiB: Number(m[2]) / 1024 };
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += (await stat(path.join(e.parentPath, e.name))).size;
+  }
+  return total;
+}
+
+async function decode(data: Buffer): Promise<RawImage> {
+  const { data: px, info } = await sharp(data).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: px, width: info.width, height: info.height, channels: 3 };
+}
+
+async function main(): Promise<void> {
+  const shoot = path.join(WORK, `shoot-24mp-${FRAMES}`);
+  await makeShoot(shoot);
+  const cores = os.availableParallelism();
+  const node = process.execPath;
+
+  const outX = path.join(WORK, 'out-xoay'), outS = path.join(WORK, 'out-sharp'), outM = path.join(WORK, 'out-imagemagick');
+  for (const d of [outX, outS, outM]) await rm(d, { recursive: true, force: true });
+
+  const x = await timed('(1) xoay spin, all stages', [node, 'bin/xoay.js', 'spin', path.relative(ROOT, shoot), '-o', path.relative(ROOT, outX), '--quiet', '--concurrency', String(cores)]);
+  const manifest = JSON.parse(await readFile(path.join(outX, 'spin.json'), 'utf8')) as SpinManifest;
+  const sizes = manifest.widths.map((w) => `${w}x${Math.round((w * manifest.height) / manifest.width)}`).join(',');
+  const formats = manifest.formats.join(',');
+  const s = await timed('(2) bare sharp: decode, resize, encode', [node, 'dist/bench/bare-sharp.js', path.relative(ROOT, shoot), path.relative(ROOT, outS), '--sizes', sizes, '--formats', formats, '--concurrency', String(cores)]);
+  const m = await timed('(3) ImageMagick convert', [node, 'dist/bench/imagemagick.js', path.relative(ROOT, shoot), path.relative(ROOT, outM), '--sizes', sizes, '--formats', formats, '--concurrency', String(cores)]);
+  const [bx, bs, bm] = [await dirBytes(outX), await dirBytes(outS), await dirBytes(outM)];
+  const { stdout: imVersion } = await run('/usr/bin/convert', ['-version']);
+
+  // Bytes and SSIM at 1024 px: encode each processed frame (the pipeline's own reference) at 1024.
+  process.stderr.write('bench: bytes and SSIM at 1024 px against the processed frames\n');
+  const perFormat: Record<string, { bytes: number; ssim: number[] }> = {};
+  const formatsAll: (SpinFormat | 'jpeg-q85')[] = ['avif', 'webp', 'jpeg', 'jpeg-q85'];
+  for (const f of formatsAll) perFormat[f] = { bytes: 0, ssim: [] };
+  const ref1024 = path.join(WORK, 'out-1024');
+  await rm(ref1024, { recursive: true, force: true });
+  await spin(shoot, ref1024, { widths: [1024], formats: ['jpeg'] }, {
+    onFrame: async (_f, img) => {
+      const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
+        .resize({ width: 1024, kernel: 'lanczos3' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const ref: RawImage = { data, width: info.width, height: info.height, channels: img.channels };
+      for (const f of formatsAll) {
+        const enc = f === 'jpeg-q85' ? await encodeImage(ref, 1024, 'jpeg', { ...ENCODE_DEFAULTS, jpeg: { quality: 85, mozjpeg: true, progressive: true } }) : await encodeImage(ref, 1024, f, ENCODE_DEFAULTS);
+        perFormat[f]!.bytes += enc.length;
+        perFormat[f]!.ssim.push(ssim(ref, await decode(enc)));
+      }
+    },
+  });
+  const q85 = perFormat['jpeg-q85']!.bytes;
+
+  const fmtS = (v: number) => v.toFixed(1);
+  const lines = [
+    `## Spin benchmark (${FRAMES} frames, 6000×4000 JPEG, ${cores} cores)`,
+    '',
+    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench${FRAMES !== 36 ? ` -- --frames ${FRAMES}` : ''}\` (bench/run.ts): Node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), ${imVersion.split('\n')[0]!.replace(/^Version: /, '')}. Output ${manifest.width}×${manifest.height}, widths ${manifest.widths.join('/')}, formats ${manifest.formats.join('/')}; encoder settings: AVIF ${JSON.stringify(ENCODE_DEFAULTS.avif)}, WebP ${JSON.stringify(ENCODE_DEFAULTS.webp)}, JPEG ${JSON.stringify(ENCODE_DEFAULTS.jpeg)} (ImageMagick: the same qualities, its own defaults otherwise).`,
+    '',
+    '| run | wall s | vs (2) bare sharp | peak RSS MiB | output MiB |',
+    '|---|---:|---:|---:|---:|',
+    ...[
+      [x, bx],
+      [s, bs],
+      [m, bm],
+    ].map(([t, b]) => {
+      const tt = t as Timed;
+      return `| ${tt.label} | ${fmtS(tt.seconds)} | ${(tt.seconds / s.seconds).toFixed(2)}× | ${tt.peakMiB.toFixed(0)} | ${((b as number) / 1048576).toFixed(1)} |`;
+    }),
+    '',
+    `- (1) / (2) = **${(x.seconds / s.seconds).toFixed(2)}×** (target ≤ 1.25×); (3) / (1) = **${(m.seconds / x.seconds).toFixed(2)}×** slower for ImageMagick (target ≥ 4×); xoay peak RSS **${x.peakMiB.toFixed(0)} MiB** (target ≤ 1536 MiB).`,
+    '',
+    'Commands (each under `/usr/bin/time -f "%e %M"`):',
+    '',
+    ...[x, s, m].map((t) => `- ${t.label}: \`${t.command}\``),
+    '',
+    `### Bytes of the ${FRAMES} frames at 1024 px, against mozjpeg q85`,
+    '',
+    'SSIM (luma, 11×11 Gaussian) of each decoded rendition to the processed frame it was encoded from.',
+    '',
+    '| format | KiB (all frames) | vs JPEG q85 | min SSIM | mean SSIM |',
+    '|---|---:|---:|---:|---:|',
+    ...formatsAll.map((f) => {
+      const p = perFormat[f]!;
+      return `| ${f === 'jpeg-q85' ? 'JPEG q85 (reference)' : f} | ${(p.bytes / 1024).toFixed(0)} | ${((100 * p.bytes) / q85).toFixed(0)} % | ${Math.min(...p.ssim).toFixed(4)} | ${(p.ssim.reduce((a, b) => a + b, 0) / p.ssim.length).toFixed(4)} |`;
+    }),
+    '',
+  ];
+  const text = lines.join('\n');
+  await mkdir(path.join(ROOT, 'bench/results'), { recursive: true });
+  await writeFile(path.join(ROOT, 'bench/results/spin.md'), text);
+  process.stdout.write(text + '\n');
+  if (!values.keep) for (const d of [outX, outS, outM, ref1024]) await rm(d, { recursive: true, force: true });
+}
+
+await main();
