@@ -3,7 +3,7 @@
  * soft grey unless shadows are removed), make it transparent, or keep it. Applies the exposure
  * stage's levels in the same pass. Pure: works on a cropped, resized RGB buffer in memory.
  */
-import { backdropAt, backdropDistance } from './backdrop.js';
+import { backdropDistance } from './backdrop.js';
 import type { Levels } from './exposure.js';
 import type { BackdropModel } from './types.js';
 
@@ -51,65 +51,95 @@ export interface MatteInput {
 
 /**
  * Process one frame. `rgb` is width × height × 3. Returns RGB (white, keep) or RGBA (transparent).
+ * Hot loop: the backdrop model is reduced to a quadratic in u per row, and pixels outside the object
+ * gate take a fast path (they are backdrop).
  */
 export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
   const o = { ...BACKGROUND_DEFAULTS, ...opts };
   const { width: w, height: h } = g;
   const channels = o.mode === 'transparent' ? 4 : 3;
-  const out = new Uint8Array(w * h * channels);
+  const data = new Uint8Array(w * h * channels);
+  const out = new Uint8ClampedArray(data.buffer); // clamps and rounds on write
   const tHi = m.threshold;
   const tLo = 0.35 * m.threshold;
-  const gain = m.levels.gain, off = m.levels.offset;
-  const bgc = new Float64Array(3);
-  const bc = new Float64Array(3);
-  const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+  const [g0, g1, g2] = m.levels.gain;
+  const [o0, o1, o2] = m.levels.offset;
+  const [c0, c1, c2] = m.backdrop.coeffs;
   const invW = 1 / g.sourceWidth, invH = 1 / g.sourceHeight;
+  const { gate, gateWidth: gw, gateHeight: gh, gateScale: gs } = m;
+  const white = o.mode === 'white', keep = o.mode === 'keep';
+  const shadow = o.shadowRemove;
+  // Per-column values that do not change from row to row.
+  const us = new Float64Array(w), gxs = new Int32Array(w);
+  for (let x = 0; x < w; x++) {
+    const xs = g.originX + (x + 0.5) * g.step;
+    const u = xs * invW - 0.5;
+    us[x] = u < -0.5 ? -0.5 : u > 0.5 ? 0.5 : u;
+    const gx = Math.floor(xs * gs);
+    gxs[x] = x < g.pad.left || x >= w - g.pad.right || gx < 0 || gx >= gw ? -1 : gx;
+  }
+  const row = (c: number[], v: number) => [c[0]! + c[2]! * v + c[4]! * v * v, c[1]! + c[5]! * v, c[3]!] as const;
   for (let y = 0; y < h; y++) {
     const ys = g.originY + (y + 0.5) * g.step;
-    const v = ys * invH - 0.5;
-    const gy = Math.floor(ys * m.gateScale);
-    const rowPad = y < g.pad.top || y >= h - g.pad.bottom;
+    let v = ys * invH - 0.5;
+    v = v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
+    const gy = Math.floor(ys * gs);
+    const rowPad = y < g.pad.top || y >= h - g.pad.bottom || gy < 0 || gy >= gh;
+    const gateRow = gy * gw;
+    // Backdrop on this row: B(u) = a + b·u + c·u² per channel.
+    const [a0, b0, q0] = row(c0, v), [a1, b1, q1] = row(c1, v), [a2, b2, q2] = row(c2, v);
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
       const p = i * 3, q = i * channels;
-      const xs = g.originX + (x + 0.5) * g.step;
-      const pad = rowPad || x < g.pad.left || x >= w - g.pad.right;
-      backdropAt(m.backdrop, xs * invW - 0.5, v, bgc);
-      for (let c = 0; c < 3; c++) bc[c] = gain[c]! * bgc[c]! + off[c]!;
-      if (o.mode === 'keep') {
-        for (let c = 0; c < 3; c++) out[q + c] = clamp(pad ? bc[c]! : gain[c]! * rgb[p + c]! + off[c]!);
+      const gx = gxs[x]!;
+      const inGate = !rowPad && gx >= 0 && gate[gateRow + gx] === 1;
+      if (!inGate && !keep) {
+        // Backdrop (or padding): pure white, or fully transparent.
+        if (white) out[q] = out[q + 1] = out[q + 2] = 255;
+        continue; // transparent: already 0
+      }
+      const u = us[x]!;
+      const B0 = a0 + u * (b0 + u * q0), B1 = a1 + u * (b1 + u * q1), B2 = a2 + u * (b2 + u * q2);
+      const L0 = g0 * B0 + o0, L1 = g1 * B1 + o1, L2 = g2 * B2 + o2; // the levelled backdrop
+      if (keep) {
+        if (!inGate && (rowPad || gx < 0)) {
+          out[q] = L0;
+          out[q + 1] = L1;
+          out[q + 2] = L2;
+        } else {
+          out[q] = g0 * rgb[p]! + o0;
+          out[q + 1] = g1 * rgb[p + 1]! + o1;
+          out[q + 2] = g2 * rgb[p + 2]! + o2;
+        }
         continue;
       }
+      const r = rgb[p]!, gg = rgb[p + 1]!, b = rgb[p + 2]!;
+      const d = backdropDistance(r, gg, b, B0, B1, B2, shadow);
       let alpha = 0;
-      if (!pad) {
-        const gx = Math.floor(xs * m.gateScale);
-        const inGate = gx >= 0 && gy >= 0 && gx < m.gateWidth && gy < m.gateHeight && m.gate[gy * m.gateWidth + gx] === 1;
-        if (inGate) {
-          const d = backdropDistance(rgb[p]!, rgb[p + 1]!, rgb[p + 2]!, bgc[0]!, bgc[1]!, bgc[2]!, o.shadowRemove);
-          if (d >= tHi) alpha = 1;
-          else if (d > tLo) {
-            const t = (d - tLo) / (tHi - tLo);
-            alpha = t * t * (3 - 2 * t);
-          }
-        }
+      if (d >= tHi) alpha = 1;
+      else if (d > tLo) {
+        const t = (d - tLo) / (tHi - tLo);
+        alpha = t * t * (3 - 2 * t);
       }
-      if (o.mode === 'white') {
+      if (white) {
         if (alpha === 0) {
           out[q] = out[q + 1] = out[q + 2] = 255;
         } else {
           // I = αF + (1-α)B  ⇒  αF + (1-α)·white = I + (1-α)(255 - B), with levels applied to I and B.
-          for (let c = 0; c < 3; c++) out[q + c] = clamp(gain[c]! * rgb[p + c]! + off[c]! + (1 - alpha) * (255 - bc[c]!));
+          const k = 1 - alpha;
+          out[q] = g0 * r + o0 + k * (255 - L0);
+          out[q + 1] = g1 * gg + o1 + k * (255 - L1);
+          out[q + 2] = g2 * b + o2 + k * (255 - L2);
         }
-      } else {
+      } else if (alpha > 0) {
         // transparent: un-mix the backdrop from the edge colour, F = (I - (1-α)B) / α.
-        if (alpha === 0) {
-          out[q] = out[q + 1] = out[q + 2] = out[q + 3] = 0;
-        } else {
-          for (let c = 0; c < 3; c++) out[q + c] = clamp((gain[c]! * rgb[p + c]! + off[c]! - (1 - alpha) * bc[c]!) / alpha);
-          out[q + 3] = clamp(alpha * 255);
-        }
+        const k = 1 - alpha, ia = 1 / alpha;
+        out[q] = (g0 * r + o0 - k * L0) * ia;
+        out[q + 1] = (g1 * gg + o1 - k * L1) * ia;
+        out[q + 2] = (g2 * b + o2 - k * L2) * ia;
+        out[q + 3] = alpha * 255;
       }
     }
   }
-  return { data: out, channels };
+  return { data, channels };
 }

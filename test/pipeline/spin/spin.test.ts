@@ -85,6 +85,28 @@ describe('spin on synthetic shoots', () => {
     expect(qa.flicker.after).toBeGreaterThan(2);
   });
 
+  it('keeps the contact shadow as a soft grey, or removes it with --shadow remove', async () => {
+    const input = await synthetic('in-shadow', 'white', 8);
+    const count = async (out: string) => {
+      const { manifest } = await spin(input, out, { formats: ['jpeg'], widths: [256], shadowRemove: out.endsWith('remove') });
+      let grey = 0, colour = 0;
+      for (const f of manifest.rows[0]!.frames) {
+        const { data } = await sharp(path.join(out, f.src[String(manifest.widths[0])]!.jpeg!)).raw().toBuffer({ resolveWithObject: true });
+        for (let i = 0; i < data.length; i += 3) {
+          const mx = Math.max(data[i]!, data[i + 1]!, data[i + 2]!), mn = Math.min(data[i]!, data[i + 1]!, data[i + 2]!);
+          if (mx - mn > 60) colour++;
+          else if (mx < 245 && mx > 120) grey++; // light neutral grey: the shadow
+        }
+      }
+      return { grey, colour };
+    };
+    const keep = await count(path.join(tmp, 'out-shadow-keep'));
+    const remove = await count(path.join(tmp, 'out-shadow-remove'));
+    expect(keep.grey).toBeGreaterThan(1000);
+    expect(remove.grey).toBeLessThan(keep.grey * 0.5);
+    expect(Math.abs(remove.colour - keep.colour) / keep.colour).toBeLessThan(0.05);
+  });
+
   it('handles several rows: one sprite each and the same frame size', async () => {
     const input = path.join(tmp, 'in-rows');
     await makeSyntheticShoot(path.join(input, 'row-1'), { frames: 12, width: 480, height: 360, orbit: 10, backdrop: 'white' });
