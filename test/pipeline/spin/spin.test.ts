@@ -14,6 +14,7 @@ import { checkAgainst } from '../../../schema/validate.js';
 import { spin } from '../../../pipeline/spin/spin.js';
 import { makeSyntheticShoot, seededGains, type Backdrop } from '../../../samples/synthetic-shoot.js';
 import { xoay } from '../../helpers/cli.js';
+import { ROOT } from '../../helpers/data.js';
 
 let tmp: string;
 beforeAll(async () => {
@@ -77,6 +78,19 @@ describe('spin on synthetic shoots', () => {
       expect(await readFile(path.join(out, 'qa.html'), 'utf8')).toContain('Xoay spin QA');
     });
   }
+
+  it('turns the bundled CC0 sample shoot (rendered photos, grey sweep, off-axis, exposure drift)', async () => {
+    const out = path.join(tmp, 'out-sample');
+    const { manifest, qa } = await spin(path.join(ROOT, 'samples/stool-turntable'), out, { formats: ['jpeg', 'avif'] });
+    await checkFiles(out, manifest);
+    expect(manifest.rows[0]!.frames).toHaveLength(36);
+    expect(qa.rows[0]!.backdrop).toBe('grey');
+    expect(qa.orbit.before).toBeGreaterThan(2);
+    expect(qa.orbit.after).toBeLessThanOrEqual(0.5);
+    expect(qa.flicker.after).toBeLessThanOrEqual(1);
+    expect(qa.flicker.after).toBeLessThan(qa.flicker.before);
+    expect(qa.purity.after).toBeGreaterThanOrEqual(99.5);
+  });
 
   it('keeps the orbit with --no-recentre and the levels with --no-exposure', async () => {
     const input = await synthetic('in-off', 'white');
