@@ -91,8 +91,8 @@ export const QaReportSchema = T.Object(
     sourceHeight: T.Integer(),
     units: T.Object(
       {
-        orbit: T.Literal('% of frame width: amplitude of the fitted first harmonic of the object centre over the turn'),
-        jitter: T.Literal('% of frame width: std of the frame-to-frame change of the centre after removing the orbit'),
+        orbit: T.Literal('% of the output frame width: amplitude of the fitted first harmonic of the object centre over the turn'),
+        jitter: T.Literal('% of the output frame width: std of the frame-to-frame change of the centre after removing the orbit'),
         flicker: T.Literal('% mean frame-to-frame change of the object luminance (flickerMax: the largest)'),
         purity: T.Literal('% of backdrop pixels that are exactly white (#FFFFFF), worst format'),
       },

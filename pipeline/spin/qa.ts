@@ -24,9 +24,12 @@ export function flicker(row: readonly FrameAnalysis[]): { mean: number; max: num
   return { mean: (100 * sum) / row.length, max: 100 * max };
 }
 
-/** Orbit and jitter of a row's centres in % of the frame width. */
-export function orbitPercent(row: readonly FrameAnalysis[]): { orbit: number; jitter: number } {
-  const w = row[0]!.width;
+/**
+ * Orbit and jitter of a row's centres in % of a width given in the analysis' pixels (by default the
+ * analysed frame's own width). Before and after are both reported against the output frame.
+ */
+export function orbitPercent(row: readonly FrameAnalysis[], width = row[0]!.width): { orbit: number; jitter: number } {
+  const w = width;
   const m = measureOrbit(row.map((a) => a.centre));
   return { orbit: (100 * m.orbit) / w, jitter: (100 * m.jitter) / w };
 }

@@ -261,7 +261,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const worstPurity = (x: RenderedFrame) => Math.min(...Object.values(x.purityByFormat));
     const qaRows: QaRow[] = byRow.map((row, ri) => {
       const afterRow = rowFrames(ri).map((x) => x.after);
-      const b = orbitPercent(row), a = orbitPercent(afterRow);
+      const b = orbitPercent(row, rects[ri]!.width * scale), a = orbitPercent(afterRow);
       const fb = flicker(row), fa = flicker(afterRow);
       return {
         name: set.rows[ri]!.name,
@@ -292,8 +292,8 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       sourceWidth: set.width,
       sourceHeight: set.height,
       units: {
-        orbit: '% of frame width: amplitude of the fitted first harmonic of the object centre over the turn',
-        jitter: '% of frame width: std of the frame-to-frame change of the centre after removing the orbit',
+        orbit: '% of the output frame width: amplitude of the fitted first harmonic of the object centre over the turn',
+        jitter: '% of the output frame width: std of the frame-to-frame change of the centre after removing the orbit',
         flicker: '% mean frame-to-frame change of the object luminance (flickerMax: the largest)',
         purity: '% of backdrop pixels that are exactly white (#FFFFFF), worst format',
       },
