@@ -34,48 +34,9 @@ import sharp from 'sharp';
 import { openOutput, type OutputFolder } from '../pipeline/core/fsout.js';
 import { assertInteger, invalid } from '../pipeline/core/options.js';
 import { XoayError, isXoayError } from '../pipeline/core/errors.js';
+import type { FrameRequest, TurntableApi, TurntableInfo, TurntableSetup } from './turntable-page/protocol.js';
 
 const STAGE = 'make-turntable';
-
-// ---------------------------------------------------------------------------------------------------
-// Protocol with samples/turntable-page/page/render.browser.ts (keep the two in sync; the browser file
-// is bundled by Vite and is not part of the Node build, so the shapes are repeated here).
-
-interface TurntableSetup {
-  modelUrl: string;
-  frames: number;
-  width: number;
-  height: number;
-  backdrop: string;
-  elevationDeg: number;
-  fovDeg: number;
-  fill: number;
-  offAxis: number;
-  offAxisAngleDeg: number;
-}
-
-interface TurntableInfo {
-  size: [number, number, number];
-  triangles: number;
-  offset: [number, number];
-  cameraDistance: number;
-  targetHeight: number;
-  fillMin: number;
-  fillMax: number;
-  marginPx: { left: number; right: number; top: number; bottom: number };
-  threeRevision: string;
-  glRenderer: string;
-}
-
-interface FrameRequest {
-  index: number;
-  exposure: number;
-}
-
-interface TurntableApi {
-  setup(options: TurntableSetup): Promise<TurntableInfo>;
-  renderFrame(request: FrameRequest): string;
-}
 
 /** `window` as the page sees it once render.browser.ts has run. */
 type PageWindow = Window & { xoayTurntable?: TurntableApi };

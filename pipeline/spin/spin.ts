@@ -5,7 +5,6 @@
  * Output goes to a temporary folder that is renamed into place only when everything is written.
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { QaReport, QaRow, SpinManifest } from '../../schema/spin.js';
 import { XoayError } from '../core/errors.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, imageError, openImage, sharp } from '../core/image.js';
