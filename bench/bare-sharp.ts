@@ -5,31 +5,18 @@
  *
  *   node dist/bench/bare-sharp.js <frames-dir> <out-dir> --sizes 512x512,1024x1024 --formats avif,webp,jpeg --concurrency 2
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { ENCODE_DEFAULTS, EXTENSION, type SpinFormat } from '../pipeline/spin/encode.js';
+import { ENCODE_DEFAULTS, EXTENSION } from '../pipeline/spin/encode.js';
+import { peerArgs } from './peer-args.js';
 import { mapLimit } from '../pipeline/core/pool.js';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    sizes: { type: 'string', default: '512x512,1024x1024,2048x2048' },
-    formats: { type: 'string', default: 'avif,webp,jpeg' },
-    concurrency: { type: 'string', default: String(os.availableParallelism()) },
-  },
-});
-const [input, output] = positionals;
-if (!input || !output) throw new Error('usage: bare-sharp <frames-dir> <out-dir> [--sizes WxH,…] [--formats …] [--concurrency N]');
-const sizes = values.sizes.split(',').map((s) => s.split('x').map(Number) as [number, number]);
-const formats = values.formats.split(',') as SpinFormat[];
-const concurrency = Number(values.concurrency);
+const { input, output, sizes, formats, concurrency, frames: files } = await peerArgs('bare-sharp');
 sharp.concurrency(os.availableParallelism());
 sharp.cache(false);
 
-const files = (await readdir(input)).filter((n) => /\.(jpe?g|png|tiff?|webp|avif)$/i.test(n)).sort();
 await mapLimit(files, concurrency, async (name, i) => {
   const src = sharp(path.join(input, name), { limitInputPixels: false });
   for (const [w, h] of sizes) {

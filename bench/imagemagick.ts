@@ -6,35 +6,21 @@
  *   node dist/bench/imagemagick.js <frames-dir> <out-dir> --sizes 512x512,… --formats avif,webp,jpeg --concurrency 2
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
 import { ENCODE_DEFAULTS, EXTENSION, type SpinFormat } from '../pipeline/spin/encode.js';
 import { mapLimit } from '../pipeline/core/pool.js';
+import { peerArgs } from './peer-args.js';
 
 const run = promisify(execFile);
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    sizes: { type: 'string', default: '512x512,1024x1024,2048x2048' },
-    formats: { type: 'string', default: 'avif,webp,jpeg' },
-    concurrency: { type: 'string', default: String(os.availableParallelism()) },
-    convert: { type: 'string', default: '/usr/bin/convert' },
-  },
-});
-const [input, output] = positionals;
-if (!input || !output) throw new Error('usage: imagemagick <frames-dir> <out-dir> [--sizes WxH,…] [--formats …] [--concurrency N]');
-const sizes = values.sizes.split(',').map((s) => s.split('x').map(Number) as [number, number]);
-const formats = values.formats.split(',') as SpinFormat[];
+const { output, input, sizes, formats, concurrency, frames: files, extra } = await peerArgs('imagemagick', { convert: '/usr/bin/convert' });
 const quality: Record<SpinFormat, number> = { avif: ENCODE_DEFAULTS.avif.quality, webp: ENCODE_DEFAULTS.webp.quality, jpeg: ENCODE_DEFAULTS.jpeg.quality };
 
 for (const [w] of sizes) await mkdir(path.join(output, String(w)), { recursive: true });
-const files = (await readdir(input)).filter((n) => /\.(jpe?g|png|tiff?|webp|avif)$/i.test(n)).sort();
-await mapLimit(files, Number(values.concurrency), async (name, i) => {
+await mapLimit(files, concurrency, async (name, i) => {
   const args = [path.join(input, name), '-strip'];
-  // Largest first, each rendition from the frame as read (mpr: keeps one decoded copy).
+  // Every rendition from the frame as read once (mpr: keeps one decoded copy in memory).
   args.push('-write', 'mpr:src', '+delete');
   for (const [w, h] of sizes) {
     for (const f of formats) {
@@ -45,5 +31,5 @@ await mapLimit(files, Number(values.concurrency), async (name, i) => {
   }
   args.pop(); // keep the last rendition in the list so the final `null:` output has an image
   args.push('null:');
-  await run(values.convert, args, { maxBuffer: 1 << 20 });
+  await run(extra.convert!, args, { maxBuffer: 1 << 20 });
 });
