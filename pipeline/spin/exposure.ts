@@ -37,6 +37,10 @@ const BACKDROP_RANGE: [number, number] = [40, 245];
 const PIXEL_RANGE: [number, number] = [12, 243];
 /** Pixel pairs further apart than this (log ratio, ≈ ±22 %) are different surfaces, not exposure. */
 const MAX_LOG_RATIO = 0.2;
+/** Histogram bin of the log ratio (0.1 %). */
+const LOG_BIN = 0.001;
+/** ln(v) for 8-bit values. */
+const LOG = Float64Array.from({ length: 256 }, (_, v) => Math.log(Math.max(v, 1)));
 
 /**
  * Median log ratio per channel of frame `b` over frame `a`, over the pixels that are object in both
@@ -45,31 +49,46 @@ const MAX_LOG_RATIO = 0.2;
 export function pairLogRatio(a: FrameAnalysis, b: FrameAnalysis): [number, number, number] | null {
   const { width: w, height: h } = a;
   const dx = Math.round(b.centre.x - a.centre.x), dy = Math.round(b.centre.y - a.centre.y);
-  const cap = w * h;
-  const ratios = [new Float32Array(cap), new Float32Array(cap), new Float32Array(cap)];
+  // Medians from histograms of the log ratio (bins of 0.001 over ±MAX_LOG_RATIO): no sorting, no big arrays.
+  const bins = Math.round((2 * MAX_LOG_RATIO) / LOG_BIN) + 1;
+  const hist = new Uint32Array(3 * bins);
+  const ap = a.pixels, bp = b.pixels;
   let n = 0;
-  for (let y = Math.max(0, -dy); y < Math.min(h, h - dy); y++) {
-    for (let x = Math.max(0, -dx); x < Math.min(w, w - dx); x++) {
+  const y0 = Math.max(0, -dy), y1 = Math.min(h, h - dy), x0 = Math.max(0, -dx), x1 = Math.min(w, w - dx);
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
       const i = y * w + x, j = (y + dy) * w + (x + dx);
       if (!a.mask[i] || !b.mask[j]) continue;
-      let ok = true;
-      for (let c = 0; c < 3 && ok; c++) {
-        const va = a.pixels[i * 3 + c]!, vb = b.pixels[j * 3 + c]!;
-        ok = va >= PIXEL_RANGE[0] && va <= PIXEL_RANGE[1] && vb >= PIXEL_RANGE[0] && vb <= PIXEL_RANGE[1];
-      }
-      if (!ok) continue;
-      // Pixels whose brightness differs a lot show different surfaces, not a change of exposure.
-      let far = false;
+      const i3 = i * 3, j3 = j * 3;
+      let k0 = -1, k1 = -1, k2 = -1;
       for (let c = 0; c < 3; c++) {
-        const r = Math.log(b.pixels[j * 3 + c]! / a.pixels[i * 3 + c]!);
-        ratios[c]![n] = r;
-        if (r > MAX_LOG_RATIO || r < -MAX_LOG_RATIO) far = true;
+        const va = ap[i3 + c]!, vb = bp[j3 + c]!;
+        if (va < PIXEL_RANGE[0] || va > PIXEL_RANGE[1] || vb < PIXEL_RANGE[0] || vb > PIXEL_RANGE[1]) break;
+        const r = LOG[vb]! - LOG[va]!;
+        // Pixels whose brightness differs a lot show different surfaces, not a change of exposure.
+        if (r > MAX_LOG_RATIO || r < -MAX_LOG_RATIO) break;
+        const k = Math.round((r + MAX_LOG_RATIO) / LOG_BIN);
+        if (c === 0) k0 = k;
+        else if (c === 1) k1 = k;
+        else k2 = k;
       }
-      if (!far) n++;
+      if (k2 < 0) continue;
+      hist[k0]!++;
+      hist[bins + k1]!++;
+      hist[2 * bins + k2]!++;
+      n++;
     }
   }
   if (n < 50) return null;
-  return [median(ratios[0]!.subarray(0, n)), median(ratios[1]!.subarray(0, n)), median(ratios[2]!.subarray(0, n))];
+  const med = (c: number) => {
+    let acc = 0;
+    for (let k = 0; k < bins; k++) {
+      acc += hist[c * bins + k]!;
+      if (acc * 2 >= n) return k * LOG_BIN - MAX_LOG_RATIO;
+    }
+    return MAX_LOG_RATIO;
+  };
+  return [med(0), med(1), med(2)];
 }
 
 /** Per-frame log exposure (per channel) of a closed turn from consecutive ratios, centred on the median. */

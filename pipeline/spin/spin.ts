@@ -156,7 +156,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       emit({ type: 'progress', stage: 'analyse', done: ++done, total });
       return a;
     });
-    const byRow = set.rows.map((r) => r.frames.map((f) => analyses[frames.indexOf(f)]!));
+    const byRow = set.rows.map((_, ri) => analyses.filter((_, i) => frames[i]!.row === ri));
     lap('analyse');
 
     // 3. Re-centre, 4. crop, 6. exposure levels (applied in the background pass).
@@ -177,22 +177,23 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const outW = topWidth;
     const outH = Math.max(1, Math.round((outW * rect0.height) / rect0.width));
     const widths = ladder(o.widths, outW);
-    const qaWidth = [...widths].reverse().find((w) => w <= 1024) ?? widths[0]!;
+    // QA on the first rendition of at least 512 px (what a phone loads first), else the largest.
+    const qaWidth = widths.find((w) => w >= 512) ?? widths[widths.length - 1]!;
     const encodeOpts: EncodeOptions = { ...ENCODE_DEFAULTS, widths, formats: o.formats };
     lap('plan');
 
     // 5–7. Render each frame at the top width, encode the ladder, and measure the encoded output.
     emit({ type: 'stage', stage: 'render' });
     done = 0;
-    const rendered = await mapLimit(frames, o.concurrency, async (f): Promise<RenderedFrame> => {
-      const a = analyses[frames.indexOf(f)]!;
+    const qaFormat: SpinFormat = o.formats.includes('jpeg') ? 'jpeg' : o.formats[0]!;
+    const rendered = await mapLimit(frames, o.concurrency, async (f, i): Promise<RenderedFrame> => {
+      const a = analyses[i]!;
       const shift = shifts[f.row]![f.index]!;
       const img = await renderFrame(f, a, rects[f.row]!, shift, levels[f.row]![f.index]!, outW, outH, o, decode);
       await ctx.onFrame?.(f, img);
       const src: RenderedFrame['src'] = {};
       const bytes: RenderedFrame['bytes'] = {};
-      const purityByFormat: Record<string, number> = {};
-      let after: { analysis: FrameAnalysis; region: Uint8Array } | undefined;
+      const decoded = new Map<SpinFormat, RawImage>();
       const stem = String(f.index + 1).padStart(3, '0');
       for (const w of widths) {
         src[String(w)] = {};
@@ -203,16 +204,16 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
           await out.write(rel, data);
           src[String(w)]![fmt] = rel;
           bytes[String(w)]![fmt] = data.length;
-          if (w === qaWidth) {
-            const dec = await decodeForQa(data);
-            after ??= analyseOutput(dec, f.file, o.analysisSize);
-            purityByFormat[fmt] = purity(dec, after.analysis, after.region);
-          }
+          if (w === qaWidth) decoded.set(fmt, await decodeForQa(data));
         }
       }
+      // "After" is measured on the encoded files: the analysis on one format, purity on each.
+      const after = analyseOutput(decoded.get(qaFormat)!, f.file, o.analysisSize);
+      const purityByFormat: Record<string, number> = {};
+      for (const [fmt, dec] of decoded) purityByFormat[fmt] = purity(dec, after.analysis, after.region);
       const thumb = await thumbnail(img, Math.min(ENCODE_DEFAULTS.spriteWidth, outW));
       emit({ type: 'progress', stage: 'render', done: ++done, total });
-      return { thumb, bytes, after: after!.analysis, purityByFormat, src };
+      return { thumb, bytes, after: after.analysis, purityByFormat, src };
     });
     lap('render');
 
@@ -270,7 +271,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         jitter: { before: b.jitter, after: a.jitter },
         flicker: { before: fb.mean, after: fa.mean },
         flickerMax: { before: fb.max, after: fa.max },
-        purity: { before: mean(set.rows[ri]!.frames.map((f) => inputPurity[frames.indexOf(f)]!)), after: mean(rowFrames(ri).map(worstPurity)) },
+        purity: { before: mean(inputPurity.filter((_, i) => frames[i]!.row === ri)), after: mean(rowFrames(ri).map(worstPurity)) },
       };
     });
     const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: Math.max(...qaRows.map((r) => r[k].before)), after: Math.max(...qaRows.map((r) => r[k].after)) });
@@ -296,7 +297,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         flicker: '% mean frame-to-frame change of the object luminance (flickerMax: the largest)',
         purity: '% of backdrop pixels that are exactly white (#FFFFFF), worst format',
       },
-      measuredOn: `the encoded ${qaWidth} px renditions (orbit, jitter, flicker on JPEG; purity on every format)`,
+      measuredOn: `the encoded ${qaWidth} px renditions (orbit, jitter, flicker on ${qaFormat.toUpperCase()}; purity on every format)`,
       rows: qaRows,
       orbit: worst('orbit'),
       jitter: worst('jitter'),
