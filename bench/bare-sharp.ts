@@ -13,12 +13,18 @@ import { ENCODE_DEFAULTS, EXTENSION } from '../pipeline/spin/encode.js';
 import { peerArgs } from './peer-args.js';
 import { mapLimit } from '../pipeline/core/pool.js';
 
-const { input, output, sizes, formats, concurrency, frames: files } = await peerArgs('bare-sharp');
+const { input, output, sizes, formats, concurrency, crop, frames: files } = await peerArgs('bare-sharp');
 sharp.concurrency(os.availableParallelism());
 sharp.cache(false);
 
 await mapLimit(files, concurrency, async (name, i) => {
-  const src = sharp(path.join(input, name), { limitInputPixels: false });
+  let src = sharp(path.join(input, name), { limitInputPixels: false });
+  if (crop) {
+    // The same window as xoay (clipped to the frame), so both encode the same content.
+    const { width = 0, height = 0 } = await src.metadata();
+    const left = Math.max(0, crop.x), top = Math.max(0, crop.y);
+    src = src.extract({ left, top, width: Math.min(width, crop.x + crop.width) - left, height: Math.min(height, crop.y + crop.height) - top });
+  }
   for (const [w, h] of sizes) {
     const dir = path.join(output, String(w));
     await mkdir(dir, { recursive: true });

@@ -14,12 +14,14 @@ import { mapLimit } from '../pipeline/core/pool.js';
 import { peerArgs } from './peer-args.js';
 
 const run = promisify(execFile);
-const { output, input, sizes, formats, concurrency, frames: files, extra } = await peerArgs('imagemagick', { convert: '/usr/bin/convert' });
+const { output, input, sizes, formats, concurrency, crop, frames: files, extra } = await peerArgs('imagemagick', { convert: '/usr/bin/convert' });
 const quality: Record<SpinFormat, number> = { avif: ENCODE_DEFAULTS.avif.quality, webp: ENCODE_DEFAULTS.webp.quality, jpeg: ENCODE_DEFAULTS.jpeg.quality };
 
 for (const [w] of sizes) await mkdir(path.join(output, String(w)), { recursive: true });
 await mapLimit(files, concurrency, async (name, i) => {
   const args = [path.join(input, name), '-strip'];
+  // The same window as xoay (ImageMagick clips it to the frame).
+  if (crop) args.push('-crop', `${crop.width}x${crop.height}${crop.x >= 0 ? '+' : ''}${crop.x}${crop.y >= 0 ? '+' : ''}${crop.y}`, '+repage');
   // Every rendition from the frame as read once (mpr: keeps one decoded copy in memory).
   args.push('-write', 'mpr:src', '+delete');
   for (const [w, h] of sizes) {

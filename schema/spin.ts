@@ -73,6 +73,10 @@ export const QaRowSchema = T.Object(
     name: T.String(),
     frames: T.Integer(),
     backdrop: T.String({ description: 'Backdrop kind found: white, grey, black, coloured, gradient' }),
+    crop: T.Object(
+      { x: T.Integer(), y: T.Integer(), width: T.Integer({ minimum: 1 }), height: T.Integer({ minimum: 1 }) },
+      { additionalProperties: false, description: 'The row crop in source pixels (before each frame is shifted by its re-centring); may reach past the frame' },
+    ),
     orbit: Measure,
     jitter: Measure,
     flicker: Measure,

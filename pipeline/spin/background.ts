@@ -59,6 +59,8 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
   const { width: w, height: h } = g;
   const channels = o.mode === 'transparent' ? 4 : 3;
   const data = new Uint8Array(w * h * channels);
+  const white = o.mode === 'white', keep = o.mode === 'keep';
+  if (white) data.fill(255); // backdrop and padding stay as filled: only the object gate is computed
   const out = new Uint8ClampedArray(data.buffer); // clamps and rounds on write
   const tHi = m.threshold;
   const tLo = 0.35 * m.threshold;
@@ -67,7 +69,6 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
   const [c0, c1, c2] = m.backdrop.coeffs;
   const invW = 1 / g.sourceWidth, invH = 1 / g.sourceHeight;
   const { gate, gateWidth: gw, gateHeight: gh, gateScale: gs } = m;
-  const white = o.mode === 'white', keep = o.mode === 'keep';
   const shadow = o.shadowRemove;
   // Per-column values that do not change from row to row.
   const us = new Float64Array(w), gxs = new Int32Array(w);
@@ -93,11 +94,7 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
       const p = i * 3, q = i * channels;
       const gx = gxs[x]!;
       const inGate = !rowPad && gx >= 0 && gate[gateRow + gx] === 1;
-      if (!inGate && !keep) {
-        // Backdrop (or padding): pure white, or fully transparent.
-        if (white) out[q] = out[q + 1] = out[q + 2] = 255;
-        continue; // transparent: already 0
-      }
+      if (!inGate && !keep) continue; // backdrop or padding: already white, or transparent (0)
       const u = us[x]!;
       const B0 = a0 + u * (b0 + u * q0), B1 = a1 + u * (b1 + u * q1), B2 = a2 + u * (b2 + u * q2);
       const L0 = g0 * B0 + o0, L1 = g1 * B1 + o1, L2 = g2 * B2 + o2; // the levelled backdrop
@@ -114,7 +111,12 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
         continue;
       }
       const r = rgb[p]!, gg = rgb[p + 1]!, b = rgb[p + 2]!;
-      const d = backdropDistance(r, gg, b, B0, B1, B2, shadow);
+      let d: number;
+      if (shadow) d = backdropDistance(r, gg, b, B0, B1, B2, true);
+      else {
+        const e0 = r - B0, e1 = gg - B1, e2 = b - B2;
+        d = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
+      }
       let alpha = 0;
       if (d >= tHi) alpha = 1;
       else if (d > tLo) {
@@ -122,9 +124,7 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
         alpha = t * t * (3 - 2 * t);
       }
       if (white) {
-        if (alpha === 0) {
-          out[q] = out[q + 1] = out[q + 2] = 255;
-        } else {
+        if (alpha > 0) {
           // I = αF + (1-α)B  ⇒  αF + (1-α)·white = I + (1-α)(255 - B), with levels applied to I and B.
           const k = 1 - alpha;
           out[q] = g0 * r + o0 + k * (255 - L0);

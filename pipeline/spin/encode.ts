@@ -30,11 +30,12 @@ export const ENCODE_DEFAULTS: EncodeOptions = {
   widths: [512, 1024, 2048],
   formats: ['avif', 'webp', 'jpeg'],
   spriteWidth: 160,
-  // Chosen with bench/encoder-settings.ts (bench/results/encoder-settings.md): every setting here keeps
-  // frame SSIM ≥ 0.99 on white and grey product frames. AVIF effort 2 is ~6× faster than effort 4 for
-  // ~15 % more bytes; 4:2:0 is smaller than 4:4:4 with no measurable colour loss; WebP's smart
+  // Chosen by measurement (bench/encoder-settings.ts, bench/results/encoder-settings.md, and the
+  // effort check in BENCHMARKS.md): every setting here keeps frame SSIM ≥ 0.99 on white and grey
+  // product frames. AVIF effort 1 is 2.2× faster than effort 2 for 3 % more bytes (effort 4: 6× slower
+  // again for 15 % fewer); 4:2:0 is smaller than 4:4:4 with no measurable colour loss; WebP's smart
   // subsampling costs 2–2.5× the time for no SSIM gain. q45 puts AVIF near 30 % of JPEG q85.
-  avif: { quality: 45, effort: 2, chromaSubsampling: '4:2:0' },
+  avif: { quality: 45, effort: 1, chromaSubsampling: '4:2:0' },
   webp: { quality: 75, effort: 4, smartSubsample: false },
   jpeg: { quality: 80, mozjpeg: true, progressive: true },
 };
@@ -81,8 +82,9 @@ export async function encodeImage(img: RawImage, width: number, format: SpinForm
   }
 }
 
-/** A small RGB(A) copy of a processed frame for the sprite and the placeholder. */
-export async function thumbnail(img: RawImage, width: number): Promise<RawImage> {
+/** A resized RGB(A) copy of a processed frame (a rung of the ladder, or a sprite thumbnail). */
+export async function resizeRaw(img: RawImage, width: number): Promise<RawImage> {
+  if (width === img.width) return img;
   const { data, info } = await fromRaw(img).resize({ width, kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: img.channels };
 }

@@ -16,7 +16,7 @@ import { VERSION } from '../core/version.js';
 import { analyseFrame, loadAnalysisImage, objectThreshold, ANALYSE_DEFAULTS } from './analyse.js';
 import { applyBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { cropRows, type CropRect } from './crop.js';
-import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, thumbnail, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
+import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
 import { matchExposure, type Levels } from './exposure.js';
 import { ingest } from './ingest.js';
 import { checkManifest, qaPage } from './manifest.js';
@@ -195,11 +195,15 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       const bytes: RenderedFrame['bytes'] = {};
       const decoded = new Map<SpinFormat, RawImage>();
       const stem = String(f.index + 1).padStart(3, '0');
-      for (const w of widths) {
+      let smallest = img;
+      for (const w of [...widths].reverse()) {
         src[String(w)] = {};
         bytes[String(w)] = {};
+        // Resize once per rung, then encode every format from it.
+        const rung = await resizeRaw(img, w);
+        smallest = rung;
         for (const fmt of o.formats) {
-          const data = await encodeImage(img, w, fmt, encodeOpts);
+          const data = await encodeImage(rung, w, fmt, encodeOpts);
           const rel = `row-${f.row + 1}/${w}/${stem}.${EXTENSION[fmt]}`;
           await out.write(rel, data);
           src[String(w)]![fmt] = rel;
@@ -211,7 +215,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       const after = analyseOutput(decoded.get(qaFormat)!, f.file, o.analysisSize);
       const purityByFormat: Record<string, number> = {};
       for (const [fmt, dec] of decoded) purityByFormat[fmt] = purity(dec, after.analysis, after.region);
-      const thumb = await thumbnail(img, Math.min(ENCODE_DEFAULTS.spriteWidth, outW));
+      const thumb = await resizeRaw(smallest, Math.min(ENCODE_DEFAULTS.spriteWidth, smallest.width));
       emit({ type: 'progress', stage: 'render', done: ++done, total });
       return { thumb, bytes, after: after.analysis, purityByFormat, src };
     });
@@ -267,6 +271,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         name: set.rows[ri]!.name,
         frames: row.length,
         backdrop: row[0]!.backdrop.kind,
+        crop: { ...rects[ri]! },
         orbit: { before: b.orbit, after: a.orbit },
         jitter: { before: b.jitter, after: a.jitter },
         flicker: { before: fb.mean, after: fa.mean },
