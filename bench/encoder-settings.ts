@@ -53,7 +53,7 @@ const JPEG_Q = [70, 75, 80, 85, 90];
 const WEBP_Q = [60, 70, 75, 80, 85, 90];
 const WEBP_EFFORT = [2, 4];
 const AVIF_Q = [35, 40, 45, 50, 55, 60, 65];
-const AVIF_EFFORT = [0, 2, 3, 4];
+const AVIF_EFFORT = [0, 1, 2, 3, 4];
 
 type Format = 'jpeg' | 'webp' | 'avif';
 
