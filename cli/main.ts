@@ -1,5 +1,6 @@
 /** The `xoay` program: one sub-command per file in commands/. */
 import { Command } from 'commander';
+import { registerModel } from './commands/model.js';
 import { registerSpin } from './commands/spin.js';
 
 import { VERSION } from '../pipeline/core/version.js';
@@ -13,4 +14,5 @@ const program = new Command('xoay')
   .version(VERSION)
   .showHelpAfterError();
 registerSpin(program);
+registerModel(program);
 await program.parseAsync(process.argv);

@@ -17,7 +17,11 @@ export type XoayErrorCode =
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_UNWRITABLE'
   | 'OBJECT_NOT_FOUND'
-  | 'BAD_OPTION';
+  | 'BAD_OPTION'
+  | 'MODEL_INVALID'
+  | 'UNSAFE_URI'
+  | 'MISSING_RESOURCE'
+  | 'UNSUPPORTED_INPUT';
 
 export class XoayError extends Error {
   readonly code: XoayErrorCode;

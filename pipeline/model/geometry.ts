@@ -1,0 +1,23 @@
+/**
+ * Geometry: meshopt (reorder, quantise, EXT_meshopt_compression; the default), Draco
+ * (KHR_draco_mesh_compression), or none. Quantisation at glTF Transform's defaults, without its clean-up
+ * step (which merges identical materials and would lose their names).
+ */
+import type { Transform } from '@gltf-transform/core';
+import { draco, meshopt } from '@gltf-transform/functions';
+import { codecs } from './codecs.js';
+
+export type GeometryMode = 'meshopt' | 'draco' | 'none';
+export const GEOMETRY_MODES: readonly GeometryMode[] = ['meshopt', 'draco', 'none'];
+
+export function geometry(mode: GeometryMode): Transform[] {
+  switch (mode) {
+    case 'meshopt':
+      // meshopt() reorders and quantises itself.
+      return [meshopt({ encoder: codecs.MeshoptEncoder, level: 'medium', cleanup: false })];
+    case 'draco':
+      return [draco({ method: 'edgebreaker' })];
+    case 'none':
+      return [];
+  }
+}

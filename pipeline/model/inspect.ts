@@ -1,0 +1,80 @@
+/** Inspect: the figures the report and the budget read from a Document (triangles, draw calls, bytes, textures). */
+import type { Document } from '@gltf-transform/core';
+
+export interface TextureInfo {
+  name: string;
+  mimeType: string;
+  width: number;
+  height: number;
+  bytes: number;
+  /** Estimated GPU memory as RGBA8 with a full mip chain. */
+  gpuBytesRGBA8: number;
+}
+
+export interface ModelStats {
+  meshes: number;
+  primitives: number;
+  triangles: number;
+  /** One draw call per primitive instance in the scene. */
+  drawCalls: number;
+  materials: number;
+  nodes: number;
+  /** Names of nodes, meshes and materials (kept by the default pipeline). */
+  names: { nodes: string[]; meshes: string[]; materials: string[] };
+  textures: TextureInfo[];
+  bounds: { min: [number, number, number]; max: [number, number, number] } | null;
+}
+
+export function inspect(doc: Document): ModelStats {
+  const root = doc.getRoot();
+  let triangles = 0, primitives = 0, drawCalls = 0;
+  for (const mesh of root.listMeshes()) {
+    for (const prim of mesh.listPrimitives()) {
+      primitives++;
+      if (prim.getMode() !== 4) continue; // TRIANGLES
+      const idx = prim.getIndices();
+      const count = idx ? idx.getCount() : (prim.getAttribute('POSITION')?.getCount() ?? 0);
+      triangles += Math.floor(count / 3);
+    }
+  }
+  for (const node of root.listNodes()) drawCalls += node.getMesh()?.listPrimitives().length ?? 0;
+  const min: [number, number, number] = [Infinity, Infinity, Infinity];
+  const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  for (const node of root.listNodes()) {
+    const mesh = node.getMesh();
+    if (!mesh) continue;
+    const m = node.getWorldMatrix();
+    for (const prim of mesh.listPrimitives()) {
+      const pos = prim.getAttribute('POSITION');
+      if (!pos) continue;
+      const lo = pos.getMinNormalized([0, 0, 0]), hi = pos.getMaxNormalized([0, 0, 0]);
+      for (const x of [lo[0]!, hi[0]!]) for (const y of [lo[1]!, hi[1]!]) for (const z of [lo[2]!, hi[2]!]) {
+        const w = [m[0]! * x + m[4]! * y + m[8]! * z + m[12]!, m[1]! * x + m[5]! * y + m[9]! * z + m[13]!, m[2]! * x + m[6]! * y + m[10]! * z + m[14]!];
+        for (let k = 0; k < 3; k++) {
+          min[k] = Math.min(min[k]!, w[k]!);
+          max[k] = Math.max(max[k]!, w[k]!);
+        }
+      }
+    }
+  }
+  const textures = root.listTextures().map((t) => {
+    const size = t.getSize() ?? [0, 0];
+    const [w, h] = size;
+    return { name: t.getName() || t.getURI() || '(unnamed)', mimeType: t.getMimeType(), width: w, height: h, bytes: t.getImage()?.byteLength ?? 0, gpuBytesRGBA8: Math.round(w * h * 4 * (4 / 3)) };
+  });
+  return {
+    meshes: root.listMeshes().length,
+    primitives,
+    triangles,
+    drawCalls,
+    materials: root.listMaterials().length,
+    nodes: root.listNodes().length,
+    names: {
+      nodes: root.listNodes().map((n) => n.getName()).filter(Boolean),
+      meshes: root.listMeshes().map((n) => n.getName()).filter(Boolean),
+      materials: root.listMaterials().map((n) => n.getName()).filter(Boolean),
+    },
+    textures,
+    bounds: Number.isFinite(min[0]) ? { min, max } : null,
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * `model`: read → validate → clean → textures → geometry → write → check the output (validate again,
+ * decode it back with the real decoders, compare triangles and bounds) → report. Output goes to a
+ * temporary folder renamed into place when complete; the input is never modified.
+ */
+import path from 'node:path';
+import type { Document } from '@gltf-transform/core';
+import { XoayError } from '../core/errors.js';
+import { openOutput } from '../core/fsout.js';
+import { configureSharp } from '../core/image.js';
+import { assertBoolean, assertInteger, assertOneOf, withDefaults } from '../core/options.js';
+import { VERSION } from '../core/version.js';
+import { clean } from './clean.js';
+import { createIO } from './codecs.js';
+import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
+import { inspect, type ModelStats } from './inspect.js';
+import { openModel, readModel } from './read.js';
+import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
+import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
+
+const STAGE = 'model';
+
+export interface ModelOptions {
+  /** Geometry compression. */
+  geometry: GeometryMode;
+  /** Texture format. */
+  textures: TextureMode;
+  /** Largest texture side. */
+  maxTextureSize: number;
+  /** Join meshes, merge materials and flatten (breaks names and variants). */
+  merge: boolean;
+  /** Replace an existing output folder. */
+  force: boolean;
+}
+
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false };
+
+export interface ModelReport {
+  version: 1;
+  generator: string;
+  input: string;
+  output: string;
+  options: ModelOptions;
+  bytes: { input: number; output: number };
+  before: ModelStats;
+  after: ModelStats;
+  validation: { input: ValidationSummary; output: ValidationSummary };
+  timings: Record<string, number>;
+}
+
+export type ModelEvent = { type: 'stage'; stage: string };
+
+function validate(o: ModelOptions): void {
+  assertOneOf(STAGE, 'geometry', o.geometry, GEOMETRY_MODES);
+  assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
+  assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
+  assertBoolean(STAGE, 'merge', o.merge);
+  assertBoolean(STAGE, 'force', o.force);
+}
+
+/** Relative difference of two boxes, as a fraction of the input's diagonal. */
+function boundsError(a: ModelStats['bounds'], b: ModelStats['bounds']): number {
+  if (!a || !b) return a === b ? 0 : Infinity;
+  const diag = Math.hypot(a.max[0] - a.min[0], a.max[1] - a.min[1], a.max[2] - a.min[2]) || 1;
+  let e = 0;
+  for (let k = 0; k < 3; k++) e = Math.max(e, Math.abs(a.min[k]! - b.min[k]!), Math.abs(a.max[k]! - b.max[k]!));
+  return e / diag;
+}
+
+export async function model(input: string, output: string, opts?: Partial<ModelOptions>, ctx: { onEvent?: (e: ModelEvent) => void } = {}): Promise<{ output: string; report: ModelReport }> {
+  const o = withDefaults(MODEL_DEFAULTS, opts);
+  validate(o);
+  configureSharp();
+  const emit = ctx.onEvent ?? (() => {});
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    timings[name] = Math.round(performance.now() - t0) / 1000;
+    t0 = performance.now();
+  };
+
+  emit({ type: 'stage', stage: 'read' });
+  const src = await openModel(input);
+  emit({ type: 'stage', stage: 'validate' });
+  const inputValidation = await validateModel(src);
+  lap('validate');
+  const doc: Document = await readModel(src);
+  const before = inspect(doc);
+  if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
+  lap('read');
+  const out = await openOutput(output, { stage: STAGE, inputs: [src.file], force: o.force });
+  try {
+    emit({ type: 'stage', stage: 'clean' });
+    await doc.transform(...clean({ merge: o.merge }));
+    if (inspect(doc).triangles === 0) throw new XoayError('clean', 'MODEL_INVALID', 'no triangles are left (every triangle is degenerate)', src.file);
+    lap('clean');
+    emit({ type: 'stage', stage: 'textures' });
+    await doc.transform(...textures({ mode: o.textures, maxSize: o.maxTextureSize }));
+    lap('textures');
+    emit({ type: 'stage', stage: 'geometry' });
+    await doc.transform(...geometry(o.geometry));
+    lap('geometry');
+
+    const io = await createIO();
+    const glb = await io.writeBinary(doc);
+    const glbPath = await out.file('model.glb');
+    await out.write('model.glb', glb);
+
+    // Check the output: validate it, decode it back with the real decoders, compare with the input.
+    emit({ type: 'stage', stage: 'check' });
+    const outSrc = await openModel(glbPath);
+    const outputValidation = await validateModel(outSrc, { ignore: KNOWN_UNSUPPORTED });
+    const back = await io.readBinary(glb);
+    const after = inspect(back);
+    if (after.triangles !== inspect(doc).triangles) {
+      throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${inspect(doc).triangles}`, src.file);
+    }
+    const err = boundsError(before.bounds, after.bounds);
+    if (err > 0.01) throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, src.file);
+    lap('check');
+
+    const report: ModelReport = {
+      version: 1,
+      generator: `xoay ${VERSION}`,
+      input: src.file,
+      output: path.join(out.target, 'model.glb'),
+      options: o,
+      bytes: { input: src.bytes.length, output: glb.length },
+      before,
+      after,
+      validation: { input: inputValidation, output: outputValidation },
+      timings,
+    };
+    await out.write('model.json', JSON.stringify(report, null, 2) + '\n');
+    await out.commit();
+    return { output: out.target, report };
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,86 @@
+/** `xoay model` on the shared CC0/CC-BY models and on a model built in memory. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Document } from '@gltf-transform/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIO } from '../../../pipeline/model/codecs.js';
+import { model } from '../../../pipeline/model/model.js';
+import { dataSet } from '../../helpers/data.js';
+import { validateBytes } from 'gltf-validator';
+
+const models = dataSet('models');
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-model-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** A named, two-material box scene, written as a GLB. */
+export async function boxGlb(file: string, opts: { degenerate?: boolean; empty?: boolean } = {}): Promise<string> {
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const scene = doc.createScene('Scene');
+  if (!opts.empty) {
+    const p = new Float32Array([0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1]);
+    const idx = opts.degenerate ? new Uint16Array([0, 0, 1, 2, 2, 3]) : new Uint16Array([0, 1, 2, 0, 2, 3, 4, 6, 5, 4, 7, 6, 0, 4, 5, 0, 5, 1]);
+    const position = doc.createAccessor('position').setType('VEC3').setArray(p).setBuffer(buffer);
+    const indices = doc.createAccessor('indices').setType('SCALAR').setArray(idx).setBuffer(buffer);
+    const red = doc.createMaterial('Lacquer red').setBaseColorFactor([0.8, 0.1, 0.1, 1]);
+    const prim = doc.createPrimitive().setAttribute('POSITION', position).setIndices(indices).setMaterial(red);
+    const mesh = doc.createMesh('Box body').addPrimitive(prim);
+    scene.addChild(doc.createNode('Box').setMesh(mesh).setTranslation([0.5, 0, 0]));
+  }
+  const io = await createIO();
+  await io.write(file, doc);
+  return file;
+}
+
+describe('xoay model', () => {
+  it('compresses a model built in memory, keeps its names, and the output validates and decodes', async () => {
+    const input = await boxGlb(path.join(tmp, 'box.glb'));
+    const { report } = await model(input, path.join(tmp, 'box-out'));
+    expect(report.after.triangles).toBe(report.before.triangles);
+    expect(report.after.names).toEqual(report.before.names);
+    expect(report.after.names.meshes).toEqual(['Box body']);
+    expect(report.validation.output.errors).toBe(0);
+    const glb = new Uint8Array(await readFile(path.join(tmp, 'box-out/model.glb')));
+    const io = await createIO();
+    const back = await io.readBinary(glb);
+    expect(back.getRoot().listExtensionsUsed().map((e) => e.extensionName)).toContain('EXT_meshopt_compression');
+    expect((await validateBytes(glb)).issues.numErrors).toBe(0);
+  });
+
+  for (const name of ['2CylinderEngine.glb', 'painted_wooden_stool_1k.glb', 'sofa_03_1k.glb', 'wooden_table_02_1k.glb']) {
+    it.skipIf(!models.present)(`${name}: valid, decodes back, keeps names, smaller ${models.reason}`, async () => {
+      const { report } = await model(path.join(models.dir, name), path.join(tmp, name));
+      expect(report.validation.output.errors).toBe(0);
+      expect(report.after.triangles).toBe(report.before.triangles);
+      expect(report.after.names.nodes).toEqual(report.before.names.nodes);
+      expect(report.after.names.materials).toEqual(report.before.names.materials);
+      expect(report.bytes.output).toBeLessThan(report.bytes.input);
+      for (const t of report.after.textures) {
+        expect(t.mimeType).toBe('image/webp');
+        expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(2048);
+      }
+    });
+  }
+
+  it.skipIf(!models.present)(`gives the same model from the sofa as .gltf + files and as .glb ${models.reason}`, async () => {
+    const a = await model(path.join(models.dir, 'sofa_03_gltf/sofa_03_1k.gltf'), path.join(tmp, 'sofa-gltf'));
+    const b = await model(path.join(models.dir, 'sofa_03_1k.glb'), path.join(tmp, 'sofa-glb'));
+    expect(a.report.bytes.output).toBe(b.report.bytes.output);
+    expect(await readFile(path.join(tmp, 'sofa-gltf/model.glb'))).toEqual(await readFile(path.join(tmp, 'sofa-glb/model.glb')));
+  });
+
+  it('reads Draco- and meshopt-compressed inputs (decode, then re-encode)', async () => {
+    const input = await boxGlb(path.join(tmp, 'box2.glb'));
+    await model(input, path.join(tmp, 'box-draco'), { geometry: 'draco' });
+    const again = await model(path.join(tmp, 'box-draco/model.glb'), path.join(tmp, 'box-draco-meshopt'));
+    expect(again.report.after.triangles).toBe(6);
+    const thrice = await model(path.join(tmp, 'box-draco-meshopt/model.glb'), path.join(tmp, 'box-meshopt-none'), { geometry: 'none' });
+    expect(thrice.report.after.triangles).toBe(6);
+  });
+});
