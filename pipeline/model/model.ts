@@ -13,7 +13,7 @@ import { VERSION } from '../core/version.js';
 import { clean } from './clean.js';
 import { createIO } from './codecs.js';
 import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
-import { inspect, type ModelStats } from './inspect.js';
+import { countRealTriangles, inspect, type ModelStats } from './inspect.js';
 import { openModel, readModel } from './read.js';
 import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
@@ -87,12 +87,12 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
   const doc: Document = await readModel(src);
   const before = inspect(doc);
   if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
+  if (countRealTriangles(doc) === 0) throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
   lap('read');
   const out = await openOutput(output, { stage: STAGE, inputs: [src.file], force: o.force });
   try {
     emit({ type: 'stage', stage: 'clean' });
     await doc.transform(...clean({ merge: o.merge }));
-    if (inspect(doc).triangles === 0) throw new XoayError('clean', 'MODEL_INVALID', 'no triangles are left (every triangle is degenerate)', src.file);
     lap('clean');
     emit({ type: 'stage', stage: 'textures' });
     await doc.transform(...textures({ mode: o.textures, maxSize: o.maxTextureSize }));

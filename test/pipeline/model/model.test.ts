@@ -2,11 +2,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Document } from '@gltf-transform/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../../pipeline/model/codecs.js';
 import { model } from '../../../pipeline/model/model.js';
 import { dataSet } from '../../helpers/data.js';
+import { boxGlb } from '../../helpers/models.js';
 import { validateBytes } from 'gltf-validator';
 
 const models = dataSet('models');
@@ -17,26 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** A named, two-material box scene, written as a GLB. */
-export async function boxGlb(file: string, opts: { degenerate?: boolean; empty?: boolean } = {}): Promise<string> {
-  const doc = new Document();
-  const buffer = doc.createBuffer();
-  const scene = doc.createScene('Scene');
-  if (!opts.empty) {
-    const p = new Float32Array([0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1]);
-    const idx = opts.degenerate ? new Uint16Array([0, 0, 1, 2, 2, 3]) : new Uint16Array([0, 1, 2, 0, 2, 3, 4, 6, 5, 4, 7, 6, 0, 4, 5, 0, 5, 1]);
-    const position = doc.createAccessor('position').setType('VEC3').setArray(p).setBuffer(buffer);
-    const indices = doc.createAccessor('indices').setType('SCALAR').setArray(idx).setBuffer(buffer);
-    const red = doc.createMaterial('Lacquer red').setBaseColorFactor([0.8, 0.1, 0.1, 1]);
-    const prim = doc.createPrimitive().setAttribute('POSITION', position).setIndices(indices).setMaterial(red);
-    const mesh = doc.createMesh('Box body').addPrimitive(prim);
-    scene.addChild(doc.createNode('Box').setMesh(mesh).setTranslation([0.5, 0, 0]));
-  }
-  const io = await createIO();
-  await io.write(file, doc);
-  return file;
-}
 
 describe('xoay model', () => {
   it('compresses a model built in memory, keeps its names, and the output validates and decodes', async () => {

@@ -1,0 +1,97 @@
+/** Bad model input: one clear line naming the file and the problem, exit 1, nothing written. */
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xoay } from '../helpers/cli.js';
+import { boxGlb } from '../helpers/models.js';
+
+let tmp: string;
+let box: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-model-errors-'));
+  box = await boxGlb(path.join(tmp, 'box.glb'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function fails(input: string, match: RegExp) {
+  const out = path.join(tmp, `out-${path.basename(input)}`);
+  const before = await readFile(input).catch(() => null);
+  const r = await xoay(['model', input, '-o', out, '-q']);
+  expect(r.code, r.stderr).toBe(1);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^xoay model: error: /);
+  expect(lines[0]).toMatch(match);
+  expect(await readFile(input).catch(() => null)).toEqual(before);
+  expect((await readdir(tmp)).filter((n) => n.startsWith(`out-${path.basename(input)}`) || n.includes('.xoay-tmp-'))).toEqual([]);
+}
+
+/** A .gltf next to a .bin, with `mutate` applied to its JSON. */
+async function gltf(name: string, mutate: (j: Record<string, any>) => void): Promise<string> {
+  const dir = path.join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  const glb = await readFile(box);
+  const jsonLen = glb.readUInt32LE(12);
+  const json = JSON.parse(glb.subarray(20, 20 + jsonLen).toString('utf8'));
+  const binStart = 20 + jsonLen + 8;
+  await writeFile(path.join(dir, 'box.bin'), glb.subarray(binStart, binStart + json.buffers[0].byteLength));
+  json.buffers[0].uri = 'box.bin';
+  mutate(json);
+  const file = path.join(dir, `${name}.gltf`);
+  await writeFile(file, JSON.stringify(json));
+  return file;
+}
+
+describe('xoay model refuses bad input clearly', () => {
+  it('a text file named .glb, and a JPEG renamed .glb', async () => {
+    const t = path.join(tmp, 'text.glb');
+    await writeFile(t, 'hello, not a model\n');
+    await fails(t, /text\.glb: not a GLB file/);
+    const j = path.join(tmp, 'photo.glb');
+    await writeFile(j, Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...new Array(40).fill(0)]));
+    await fails(j, /photo\.glb: not a GLB file/);
+  });
+  it('a wrong GLB version and a truncated GLB', async () => {
+    const glb = await readFile(box);
+    const v1 = Buffer.from(glb);
+    v1.writeUInt32LE(1, 4);
+    await writeFile(path.join(tmp, 'v1.glb'), v1);
+    await fails(path.join(tmp, 'v1.glb'), /GLB version 1 is not supported/);
+    await writeFile(path.join(tmp, 'cut.glb'), glb.subarray(0, glb.length - 40));
+    await fails(path.join(tmp, 'cut.glb'), /cut\.glb: the GLB is truncated/);
+  });
+  it('a JSON syntax error', async () => {
+    const f = path.join(tmp, 'broken.gltf');
+    await writeFile(f, '{"asset": {"version": "2.0"}, ');
+    await fails(f, /broken\.gltf: not valid glTF JSON/);
+  });
+  it('an accessor out of range (the validator’s own message)', async () => {
+    const f = await gltf('range', (j) => {
+      j.accessors[0].count = 1000;
+    });
+    await fails(f, /glTF-Validator found \d+ errors?: .*ACCESSOR/);
+  });
+  it('a missing .bin', async () => {
+    const f = await gltf('nobin', (j) => {
+      j.buffers[0].uri = 'gone.bin';
+    });
+    await fails(f, /nobin\.gltf: the file "gone\.bin" it refers to is missing/);
+  });
+  it('URIs with ../, an absolute path, or http:', async () => {
+    await fails(await gltf('up', (j) => (j.buffers[0].uri = '../box.bin')), /refuses "\.\.\/box\.bin": it points outside the model's folder/);
+    await fails(await gltf('abs', (j) => (j.buffers[0].uri = '/etc/passwd')), /refuses the absolute path "\/etc\/passwd"/);
+    await fails(await gltf('net', (j) => (j.buffers[0].uri = 'http://example.com/box.bin')), /refuses the URI "http:\/\/example\.com\/box\.bin"/);
+  });
+  it('zero meshes, and degenerate triangles only', async () => {
+    await fails(await boxGlb(path.join(tmp, 'empty.glb'), { empty: true }), /empty\.glb: the model has no meshes/);
+    await fails(await boxGlb(path.join(tmp, 'flat.glb'), { degenerate: true }), /flat\.glb: no usable triangles: all 2 are degenerate/);
+  });
+  it('a missing file', async () => {
+    await fails(path.join(tmp, 'nope.glb'), /nope\.glb: the model file does not exist/);
+    await copyFile(box, path.join(tmp, 'box.obj'));
+    await fails(path.join(tmp, 'box.obj'), /expected a \.glb or \.gltf file/);
+  });
+});
