@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
 import { model, MODEL_DEFAULTS } from '../../pipeline/model/model.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
+import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
 import { runCommand } from '../run.js';
 
 export function registerModel(program: Command): void {
@@ -19,6 +20,17 @@ export function registerModel(program: Command): void {
       if (!Number.isInteger(n) || n < 1 || n > 16384) throw new InvalidArgumentError(`--max-texture-size must be an integer 1–16384, got ${JSON.stringify(v)}`);
       return n;
     }, MODEL_DEFAULTS.maxTextureSize)
+    .addOption(new Option('--budget <name>', 'Khronos 3D Commerce budget to meet (exit code 3 when a limit is not met; the model is still written)').choices([...BUDGET_NAMES]).default(MODEL_DEFAULTS.budget))
+    .option('--triangles <n>', 'triangle target (default: the budget\'s)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--triangles must be a positive integer, got ${JSON.stringify(v)}`);
+      return n;
+    })
+    .option('--max-error <fraction>', 'largest simplification error, as a fraction of the mesh size', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`--max-error must be a number 0–1, got ${JSON.stringify(v)}`);
+      return n;
+    }, MODEL_DEFAULTS.maxError)
     .option('--merge', 'join meshes, merge materials and flatten the scene (loses names and variants)', false)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the report as JSON on stdout', false)
@@ -26,7 +38,7 @@ export function registerModel(program: Command): void {
     .action(async (input: string, opts) =>
       runCommand('model', async () => {
         const quiet = opts.quiet || opts.json;
-        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force }, {
+        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError }, {
           onEvent: (e) => {
             if (!quiet) process.stderr.write(`${e.stage}…\n`);
           },
@@ -38,10 +50,15 @@ export function registerModel(program: Command): void {
             [
               `model: ${kb(report.bytes.input)} → ${kb(report.bytes.output)}, ${report.after.triangles} triangles, ${report.after.drawCalls} draw calls, ${report.after.textures.length} textures (${opts.textures}), geometry ${opts.geometry}`,
               `  validator: input ${report.validation.input.errors} errors / ${report.validation.input.warnings} warnings; output ${report.validation.output.errors} errors`,
+              `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
               `  written: ${report.output} and ${path.join(path.dirname(report.output), 'model.json')}`,
               '',
             ].join('\n'),
           );
+        }
+        if (!report.budget.ok) {
+          if (opts.quiet && !opts.json) process.stderr.write(`xoay model: budget ${report.budget.budget} not met: ${report.budget.failures.join('; ')}\n`);
+          process.exitCode = 3;
         }
       }),
     );

@@ -1,6 +1,6 @@
 /**
- * `model`: read → validate → clean → textures → geometry → write → check the output (validate again,
- * decode it back with the real decoders, compare triangles and bounds) → report. Output goes to a
+ * `model`: read → validate → clean → simplify → textures → geometry → write → check the output (validate again,
+ * decode it back with the real decoders, compare triangles and bounds) → budget verdict → report. Output goes to a
  * temporary folder renamed into place when complete; the input is never modified.
  */
 import path from 'node:path';
@@ -8,7 +8,9 @@ import type { Document } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
 import { configureSharp } from '../core/image.js';
-import { assertBoolean, assertInteger, assertOneOf, withDefaults } from '../core/options.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
+import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
+import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
 import { clean } from './clean.js';
 import { createIO } from './codecs.js';
@@ -31,9 +33,15 @@ export interface ModelOptions {
   merge: boolean;
   /** Replace an existing output folder. */
   force: boolean;
+  /** The budget to meet (Khronos 3D Commerce): mobile, desktop or none. */
+  budget: BudgetName;
+  /** Triangle target (0: the budget's). */
+  triangles: number;
+  /** Largest simplification error, as a fraction of each mesh's size. */
+  maxError: number;
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false };
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error };
 
 export interface ModelReport {
   version: 1;
@@ -45,6 +53,7 @@ export interface ModelReport {
   before: ModelStats;
   after: ModelStats;
   validation: { input: ValidationSummary; output: ValidationSummary };
+  budget: BudgetVerdict;
   timings: Record<string, number>;
 }
 
@@ -56,6 +65,9 @@ function validate(o: ModelOptions): void {
   assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
   assertBoolean(STAGE, 'merge', o.merge);
   assertBoolean(STAGE, 'force', o.force);
+  assertOneOf(STAGE, 'budget', o.budget, BUDGET_NAMES);
+  assertInteger(STAGE, 'triangles', o.triangles, 0, 1e9);
+  assertNumber(STAGE, 'maxError', o.maxError, 0, 1);
 }
 
 /** Relative difference of two boxes, as a fraction of the input's diagonal. */
@@ -94,8 +106,13 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     emit({ type: 'stage', stage: 'clean' });
     await doc.transform(...clean({ merge: o.merge }));
     lap('clean');
+    const limits = o.budget === 'none' ? null : BUDGETS[o.budget];
+    const triangleTarget = o.triangles || limits?.triangles || 0;
+    emit({ type: 'stage', stage: 'simplify' });
+    await doc.transform(...simplifyTo(doc, { triangles: triangleTarget, error: o.maxError }));
+    lap('simplify');
     emit({ type: 'stage', stage: 'textures' });
-    await doc.transform(...textures({ mode: o.textures, maxSize: o.maxTextureSize }));
+    await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity) }));
     lap('textures');
     emit({ type: 'stage', stage: 'geometry' });
     await doc.transform(...geometry(o.geometry));
@@ -112,11 +129,12 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     const outputValidation = await validateModel(outSrc, { ignore: KNOWN_UNSUPPORTED });
     const back = await io.readBinary(glb);
     const after = inspect(back);
-    if (after.triangles !== inspect(doc).triangles) {
-      throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${inspect(doc).triangles}`, src.file);
+    const written = inspect(doc);
+    if (after.triangles !== written.triangles) {
+      throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${written.triangles}`, src.file);
     }
     const err = boundsError(before.bounds, after.bounds);
-    if (err > 0.01) throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, src.file);
+    if (err > Math.max(0.01, 2 * o.maxError)) throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, src.file);
     lap('check');
 
     const report: ModelReport = {
@@ -129,6 +147,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
       before,
       after,
       validation: { input: inputValidation, output: outputValidation },
+      budget: checkBudget(o.budget, after, glb.length, o.maxError),
       timings,
     };
     await out.write('model.json', JSON.stringify(report, null, 2) + '\n');

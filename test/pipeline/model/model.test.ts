@@ -41,6 +41,7 @@ describe('xoay model', () => {
       expect(report.after.names.nodes).toEqual(report.before.names.nodes);
       expect(report.after.names.materials).toEqual(report.before.names.materials);
       expect(report.bytes.output).toBeLessThan(report.bytes.input);
+      if (name !== '2CylinderEngine.glb') expect(report.budget).toEqual({ budget: 'mobile', ok: true, failures: [] });
       for (const t of report.after.textures) {
         expect(t.mimeType).toBe('image/webp');
         expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(2048);
@@ -53,6 +54,19 @@ describe('xoay model', () => {
     const b = await model(path.join(models.dir, 'sofa_03_1k.glb'), path.join(tmp, 'sofa-glb'));
     expect(a.report.bytes.output).toBe(b.report.bytes.output);
     expect(await readFile(path.join(tmp, 'sofa-gltf/model.glb'))).toEqual(await readFile(path.join(tmp, 'sofa-glb/model.glb')));
+  });
+
+  it.skipIf(!models.present)(`simplifies towards a triangle target but never past the error bound, and reports the budget verdict ${models.reason}`, async () => {
+    const engine = path.join(models.dir, '2CylinderEngine.glb');
+    const loose = await model(engine, path.join(tmp, 'engine-loose'), { triangles: 20_000, maxError: 0.01 });
+    expect(loose.report.after.triangles).toBeLessThan(loose.report.before.triangles * 0.5);
+    const tight = await model(engine, path.join(tmp, 'engine-tight'), { triangles: 20_000, maxError: 0.0001 });
+    expect(tight.report.after.triangles).toBeGreaterThan(loose.report.after.triangles);
+    // 34 separately named materials on 115 mesh instances: too many draw calls for a phone, said plainly.
+    expect(loose.report.budget.ok).toBe(false);
+    expect(loose.report.budget.failures.join(' ')).toMatch(/115 draw calls ≥ 20.*--merge/);
+    const none = await model(engine, path.join(tmp, 'engine-none'), { budget: 'none' });
+    expect(none.report.budget.ok).toBe(true);
   });
 
   it('reads Draco- and meshopt-compressed inputs (decode, then re-encode)', async () => {

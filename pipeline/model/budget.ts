@@ -1,0 +1,47 @@
+/**
+ * Budgets from the Khronos 3D Commerce asset guidelines: the limits a product model must meet on a
+ * phone or a desktop, and a verdict that names each limit not met and why.
+ */
+import type { ModelStats } from './inspect.js';
+
+export type BudgetName = 'mobile' | 'desktop' | 'none';
+export const BUDGET_NAMES: readonly BudgetName[] = ['mobile', 'desktop', 'none'];
+
+export interface Budget {
+  /** Largest GLB, bytes. */
+  bytes: number;
+  /** Most triangles. */
+  triangles: number;
+  /** Fewer draw calls than this. */
+  drawCalls: number;
+  /** Largest texture side. */
+  textureSize: number;
+}
+
+export const BUDGETS: Record<Exclude<BudgetName, 'none'>, Budget> = {
+  mobile: { bytes: 3 * 1024 * 1024, triangles: 150_000, drawCalls: 20, textureSize: 2048 },
+  desktop: { bytes: 15 * 1024 * 1024, triangles: 250_000, drawCalls: 100, textureSize: 4096 },
+};
+
+export interface BudgetVerdict {
+  budget: BudgetName;
+  ok: boolean;
+  /** One sentence per limit not met: the figure, the limit, and what would meet it. */
+  failures: string[];
+}
+
+export function checkBudget(name: BudgetName, stats: ModelStats, bytes: number, simplifyError: number): BudgetVerdict {
+  if (name === 'none') return { budget: name, ok: true, failures: [] };
+  const b = BUDGETS[name];
+  const failures: string[] = [];
+  if (stats.triangles > b.triangles) {
+    failures.push(`${stats.triangles} triangles > ${b.triangles}: simplification stopped at the error bound (${simplifyError}); allow more with --max-error`);
+  }
+  if (stats.drawCalls >= b.drawCalls) {
+    failures.push(`${stats.drawCalls} draw calls ≥ ${b.drawCalls}: meshes and materials are kept separate to keep their names; --merge joins them`);
+  }
+  const big = stats.textures.filter((t) => Math.max(t.width, t.height) > b.textureSize);
+  if (big.length) failures.push(`${big.length} texture(s) over ${b.textureSize} px (${big.map((t) => `${t.name} ${t.width}×${t.height}`).join(', ')})`);
+  if (bytes > b.bytes) failures.push(`${(bytes / 1048576).toFixed(2)} MB > ${(b.bytes / 1048576).toFixed(0)} MB: lower --max-texture-size or the triangle count`);
+  return { budget: name, ok: failures.length === 0, failures };
+}
