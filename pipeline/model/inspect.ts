@@ -38,8 +38,10 @@ export function inspect(doc: Document): ModelStats {
     }
   }
   for (const node of root.listNodes()) drawCalls += node.getMesh()?.listPrimitives().length ?? 0;
+  // Bounds of the vertices the triangles use (unreferenced vertices do not count), in world space.
   const min: [number, number, number] = [Infinity, Infinity, Infinity];
   const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  const v = [0, 0, 0];
   for (const node of root.listNodes()) {
     const mesh = node.getMesh();
     if (!mesh) continue;
@@ -47,12 +49,15 @@ export function inspect(doc: Document): ModelStats {
     for (const prim of mesh.listPrimitives()) {
       const pos = prim.getAttribute('POSITION');
       if (!pos) continue;
-      const lo = pos.getMinNormalized([0, 0, 0]), hi = pos.getMaxNormalized([0, 0, 0]);
-      for (const x of [lo[0]!, hi[0]!]) for (const y of [lo[1]!, hi[1]!]) for (const z of [lo[2]!, hi[2]!]) {
+      const idx = prim.getIndices();
+      const n = idx ? idx.getCount() : pos.getCount();
+      for (let k = 0; k < n; k++) {
+        pos.getElement(idx ? idx.getScalar(k) : k, v);
+        const [x, y, z] = v as [number, number, number];
         const w = [m[0]! * x + m[4]! * y + m[8]! * z + m[12]!, m[1]! * x + m[5]! * y + m[9]! * z + m[13]!, m[2]! * x + m[6]! * y + m[10]! * z + m[14]!];
-        for (let k = 0; k < 3; k++) {
-          min[k] = Math.min(min[k]!, w[k]!);
-          max[k] = Math.max(max[k]!, w[k]!);
+        for (let c = 0; c < 3; c++) {
+          if (w[c]! < min[c]!) min[c] = w[c]!;
+          if (w[c]! > max[c]!) max[c] = w[c]!;
         }
       }
     }
