@@ -1,5 +1,5 @@
 /** The `xoay` program: one sub-command per file in commands/. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerModel } from './commands/model.js';
 import { registerSpin } from './commands/spin.js';
 
@@ -12,7 +12,15 @@ process.once('SIGTERM', () => process.exit(143));
 const program = new Command('xoay')
   .description('Xoay: turn product photo shoots into web-ready 360° spins and compressed 3D models')
   .version(VERSION)
-  .showHelpAfterError();
+  .showSuggestionAfterError()
+  .exitOverride();
 registerSpin(program);
 registerModel(program);
-await program.parseAsync(process.argv);
+// Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
+for (const cmd of program.commands) cmd.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
+  else throw e;
+}

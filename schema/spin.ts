@@ -52,7 +52,7 @@ export const SpinManifestSchema = T.Object(
     widths: T.Array(T.Integer({ minimum: 1 }), { minItems: 1, description: 'Rendition widths, ascending' }),
     formats: T.Array(T.Union([T.Literal('avif'), T.Literal('webp'), T.Literal('jpeg')]), { minItems: 1 }),
     background: T.Union([T.Literal('white'), T.Literal('transparent'), T.Literal('keep')]),
-    direction: T.Union([T.Literal('ccw'), T.Literal('cw')], { description: 'Turn direction as frames advance, seen from above' }),
+    direction: T.Union([T.Literal('ccw'), T.Literal('cw')], { description: 'Turn direction as frames advance, seen from above (xoay spin reorders clockwise shoots given --reverse, so it writes ccw)' }),
     rows: T.Array(SpinRowSchema, { minItems: 1 }),
     poster: Path,
     posterSources: T.Object({ webp: T.Optional(Path), jpeg: T.Optional(Path) }, { additionalProperties: false }),
@@ -66,7 +66,9 @@ export type SpinManifest = Static<typeof SpinManifestSchema>;
 export type SpinRow = Static<typeof SpinRowSchema>;
 export type SpinFrame = Static<typeof SpinFrameSchema>;
 
-const Measure = T.Object({ before: T.Number(), after: T.Number() }, { additionalProperties: false });
+/** A figure before and after processing; null when it could not be measured (e.g. no backdrop left to count). */
+const Figure = T.Union([T.Number(), T.Null()]);
+const Measure = T.Object({ before: Figure, after: Figure }, { additionalProperties: false });
 
 export const QaRowSchema = T.Object(
   {
@@ -108,7 +110,7 @@ export const QaReportSchema = T.Object(
     jitter: Measure,
     flicker: Measure,
     purity: Measure,
-    purityByFormat: T.Record(T.String(), T.Number()),
+    purityByFormat: T.Record(T.String(), Figure),
     bytes: T.Record(T.String(), T.Record(T.String(), T.Integer()), { description: 'Total bytes by width, then format' }),
     firstInteractionBytes: T.Integer({ description: 'Poster + the first row sprite (JPEG)' }),
     warnings: T.Array(T.String()),

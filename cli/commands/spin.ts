@@ -91,7 +91,8 @@ export function registerSpin(program: Command): void {
         if (opts.json) {
           process.stdout.write(JSON.stringify(summary) + '\n');
         } else if (!opts.quiet) {
-          const pct = (m: { before: number; after: number }) => `${m.before.toFixed(2)} % → ${m.after.toFixed(2)} %`;
+          const num = (v: number | null) => (v !== null && Number.isFinite(v) ? `${v.toFixed(2)} %` : 'n/a');
+          const pct = (m: { before: number | null; after: number | null }) => `${num(m.before)} → ${num(m.after)}`;
           process.stderr.write(
             [
               `spin: ${qa.frames} frames (${manifest.rows.length} row${manifest.rows.length > 1 ? 's' : ''}) → ${manifest.width}×${manifest.height}, widths ${manifest.widths.join('/')}, ${manifest.formats.join('/')} in ${summary.seconds.toFixed(1)} s`,

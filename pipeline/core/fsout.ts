@@ -61,11 +61,19 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
     throw new XoayError(opts.stage, 'OUTPUT_EXISTS', 'the output already exists; pass --force to replace it', abs);
   }
   const parent = path.dirname(abs);
+  // The first missing folder on the way to the output: created now, removed again if the job fails.
+  let createdTop: string | undefined;
+  for (let d = parent; !(await exists(d)); d = path.dirname(d)) {
+    createdTop = d;
+    if (path.dirname(d) === d) break;
+  }
   try {
     await mkdir(parent, { recursive: true });
     await access(parent, constants.W_OK);
   } catch (e) {
-    throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot write the output folder here (${(e as NodeJS.ErrnoException).code ?? String(e)})`, abs, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file stands where a folder of its path should be' : (code ?? String(e));
+    throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot write the output folder here (${why})`, abs, { cause: e });
   }
   const dir = path.join(parent, `.${path.basename(abs)}.xoay-tmp-${process.pid}-${Date.now().toString(36)}`);
   try {
@@ -81,10 +89,10 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
     made.add(d);
   };
   const cleanup = () => {
-    // Last resort on Ctrl-C: remove the temporary folder synchronously.
+    // Last resort on Ctrl-C: remove the temporary folder (and the folders made for it) synchronously.
     if (!done) {
       try {
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(createdTop ?? dir, { recursive: true, force: true });
       } catch {
         /* ignore */
       }
@@ -111,7 +119,12 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
         old = `${dir}.old`;
         await rename(abs, old);
       }
-      await rename(dir, abs);
+      try {
+        await rename(dir, abs);
+      } catch (e) {
+        if (old) await rename(old, abs).catch(() => {}); // put the previous output back
+        throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot move the finished output into place (${(e as NodeJS.ErrnoException).code ?? String(e)})`, abs, { cause: e });
+      }
       done = true;
       process.removeListener('exit', cleanup);
       if (old) await rm(old, { recursive: true, force: true });
@@ -120,7 +133,7 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
       if (done) return;
       done = true;
       process.removeListener('exit', cleanup);
-      await rm(dir, { recursive: true, force: true });
+      await rm(createdTop ?? dir, { recursive: true, force: true });
     },
   };
 }

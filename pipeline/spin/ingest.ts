@@ -19,7 +19,7 @@ export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.web
 export interface IngestOptions {
   /** Split a single folder into this many rows of equal length, in order. 0: rows come from sub-folders (or one row). */
   rows: number;
-  /** Reverse the frame order of every row (for clockwise shoots). */
+  /** Reverse the turn of every row (for clockwise shoots): frame 1 stays first, the rest run backwards. */
   reverse: boolean;
   /** The fewest frames a row may have. */
   minFrames: number;
@@ -55,17 +55,12 @@ function isImageName(name: string): boolean {
   return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) && !name.startsWith('.');
 }
 
-/** Sort frames by their number when every name has one (natural name order breaks ties), else by name. */
+/**
+ * Order frames naturally by their whole name (`IMG_2` before `IMG_10`, `12345_01_022` before
+ * `12345_02_001`): the numbers in a name are compared as numbers, left to right.
+ */
 export function orderFrames(names: string[]): string[] {
-  const nums = names.map(frameNumber);
-  const allNumbered = nums.every((n) => n !== null);
-  return [...names].sort((a, b) => {
-    if (allNumbered) {
-      const d = frameNumber(a)! - frameNumber(b)!;
-      if (d !== 0) return d;
-    }
-    return naturalCompare(a, b);
-  });
+  return [...names].sort(naturalCompare);
 }
 
 /** Missing numbers in an ordered list of frame numbers, e.g. [1,2,4,7] → [3,5,6]. */
@@ -89,9 +84,25 @@ function validate(options: IngestOptions): void {
 }
 
 async function listFolder(dir: string): Promise<{ images: string[]; folders: string[] }> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const images = entries.filter((e) => e.isFile() && isImageName(e.name)).map((e) => e.name);
-  const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new XoayError(STAGE, 'INPUT_MISSING', `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, { cause: e });
+  }
+  const images: string[] = [], folders: string[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    let isFile = e.isFile(), isDir = e.isDirectory();
+    if (e.isSymbolicLink()) {
+      // Follow links (shoots are often assembled from links to the camera's files).
+      const st = await stat(path.join(dir, e.name)).catch(() => null);
+      isFile = Boolean(st?.isFile());
+      isDir = Boolean(st?.isDirectory());
+    }
+    if (isFile && isImageName(e.name)) images.push(e.name);
+    else if (isDir) folders.push(e.name);
+  }
   return { images, folders };
 }
 
@@ -111,7 +122,11 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
   const warnings: string[] = [];
   const top = await listFolder(root);
   let rowDefs: { name: string; dir: string; names: string[] }[] = [];
-  if (top.images.length > 0) {
+  // Frames at the top level make one row (or --rows rows); otherwise each sub-folder is a row. A few
+  // stray images next to row folders (a preview, a reference shot) do not hide the rows.
+  const strayImages = top.images.length > 0 && top.images.length < options.minFrames && top.folders.length > 0;
+  if (strayImages) warnings.push(`ignored ${top.images.length} image(s) next to the row folders: ${top.images.join(', ')}`);
+  if (top.images.length > 0 && !strayImages) {
     if (top.folders.length > 0) warnings.push(`sub-folders ignored because ${root} holds frames itself: ${top.folders.join(', ')}`);
     const ordered = orderFrames(top.images);
     if (options.rows > 1) {
@@ -158,7 +173,12 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
 
   const flat = rowDefs.flatMap((r, row) => r.names.map((name, index) => ({ file: path.join(r.dir, name), row, index })));
   const refs = await mapLimit(flat, options.concurrency, async ({ file, row, index }): Promise<FrameRef> => {
-    const bytes = await readFile(file);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file, { cause: e });
+    }
     if (bytes.length === 0) throw new XoayError(STAGE, 'EMPTY_FILE', 'the file is empty (0 bytes)', file);
     let meta: Metadata;
     try {
@@ -202,8 +222,9 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
   }
 
   const rows: SpinRowInput[] = rowDefs.map((r, i) => {
-    const frames = refs.filter((f) => f.row === i);
-    if (options.reverse) frames.reverse();
+    let frames = refs.filter((f) => f.row === i);
+    // A clockwise shoot: keep the first frame first (it is the poster) and reverse the rest.
+    if (options.reverse) frames = [frames[0]!, ...frames.slice(1).reverse()];
     frames.forEach((f, index) => (f.index = index));
     return { name: r.name, frames };
   });

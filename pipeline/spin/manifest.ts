@@ -13,7 +13,7 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+const fmt = (v: number | null, d = 2) => (v !== null && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
 /** A self-contained HTML page: a draggable spin from the sprite, every frame, and the QA figures. */
 export function qaPage(m: SpinManifest, qa: QaReport): string {
@@ -21,7 +21,7 @@ export function qaPage(m: SpinManifest, qa: QaReport): string {
   const rows = m.rows
     .map((r, ri) => {
       const frames = r.frames
-        .map((f, i) => `<figure><img loading="lazy" src="${esc(f.src[String(width)]?.jpeg ?? f.src[String(width)]?.webp ?? '')}" alt="row ${ri + 1} frame ${i + 1}"><figcaption>${i + 1}</figcaption></figure>`)
+        .map((f, i) => `<figure><img loading="lazy" src="${esc(f.src[String(width)]?.jpeg ?? f.src[String(width)]?.webp ?? f.src[String(width)]?.avif ?? '')}" alt="row ${ri + 1} frame ${i + 1}"><figcaption>${i + 1}</figcaption></figure>`)
         .join('');
       const q = qa.rows[ri]!;
       return `<section><h2>Row ${ri + 1}: ${esc(r.name)} (${r.frames.length} frames, ${esc(q.backdrop)} backdrop)</h2>
@@ -30,7 +30,7 @@ export function qaPage(m: SpinManifest, qa: QaReport): string {
 <div class="grid">${frames}</div></section>`;
     })
     .join('\n');
-  const tr = (label: string, mm: { before: number; after: number }, unit = '%') => `<tr><th>${label}</th><td>${fmt(mm.before)}${unit}</td><td>${fmt(mm.after)}${unit}</td></tr>`;
+  const tr = (label: string, mm: { before: number | null; after: number | null }, unit = '%') => `<tr><th>${label}</th><td>${fmt(mm.before)}${unit}</td><td>${fmt(mm.after)}${unit}</td></tr>`;
   const bytes = Object.entries(qa.bytes)
     .map(([w, f]) => `<tr><th>${w} px</th>${m.formats.map((k) => `<td>${((f[k] ?? 0) / 1024).toFixed(0)} KiB</td>`).join('')}</tr>`)
     .join('');

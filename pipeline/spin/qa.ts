@@ -14,14 +14,17 @@ import type { FrameAnalysis } from './types.js';
  * the object's own change of view), in %: mean and max.
  */
 export function flicker(row: readonly FrameAnalysis[]): { mean: number; max: number } {
-  let sum = 0, max = 0;
+  let sum = 0, max = 0, n = 0;
   for (let i = 0; i < row.length; i++) {
+    // Pairs that share too few object pixels to measure are left out (NaN when none can be measured).
     const r = pairLogRatio(row[i]!, row[(i + 1) % row.length]!);
-    const d = r ? Math.abs(Math.exp(0.2126 * r[0] + 0.7152 * r[1] + 0.0722 * r[2]) - 1) : 0;
+    if (!r) continue;
+    const d = Math.abs(Math.exp(0.2126 * r[0] + 0.7152 * r[1] + 0.0722 * r[2]) - 1);
     sum += d;
     max = Math.max(max, d);
+    n++;
   }
-  return { mean: (100 * sum) / row.length, max: 100 * max };
+  return n ? { mean: (100 * sum) / n, max: 100 * max } : { mean: NaN, max: NaN };
 }
 
 /**
@@ -40,7 +43,9 @@ export function orbitPercent(row: readonly FrameAnalysis[], width = row[0]!.widt
  * to a saturated edge).
  */
 export function purityBand(a: FrameAnalysis): number {
-  return Math.max(2, Math.round(0.015 * Math.max(a.width, a.height)), Math.ceil(16 * a.scale));
+  const size = Math.max(a.width, a.height);
+  // Capped at 8 % of the frame so that small renditions still have backdrop to measure.
+  return Math.min(Math.max(2, Math.round(0.015 * size), Math.ceil(16 * a.scale)), Math.max(2, Math.round(0.08 * size)));
 }
 
 /** Pixels this far (RGB distance) from the backdrop count as object or shadow for purity. */
@@ -71,6 +76,7 @@ export function backdropRegion(a: FrameAnalysis): Uint8Array {
 /**
  * Background purity: % of backdrop pixels of an image (any size with the frame's aspect) that are
  * exactly white, or fully transparent when it has alpha. `region` is at analysis resolution.
+ * NaN when the image has no backdrop pixels to count.
  */
 export function purity(img: { data: Uint8Array; width: number; height: number; channels: number }, a: FrameAnalysis, region: Uint8Array): number {
   const { data, width: w, height: h, channels: ch } = img;
@@ -87,5 +93,5 @@ export function purity(img: { data: Uint8Array; width: number; height: number; c
       else if (data[p] === 255 && data[p + 1] === 255 && data[p + 2] === 255) white++;
     }
   }
-  return n ? (100 * white) / n : 100;
+  return n ? (100 * white) / n : NaN; // nothing to measure: not 100 %
 }

@@ -137,11 +137,12 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   const decode = { limitInputPixels: o.limitInputPixels, flatten: white };
 
   emit({ type: 'stage', stage: 'ingest' });
-  const set = await ingest(input, { rows: o.rows, reverse: o.reverse, minFrames: o.minFrames, limitInputPixels: o.limitInputPixels, concurrency: Math.max(4, o.concurrency) });
-  for (const w of set.warnings) emit({ type: 'warning', message: w });
-  const out = await openOutput(output, { stage: STAGE, inputs: [set.root], force: o.force });
-  lap('ingest');
+  // The output is checked (not inside the input, not existing, writable) before any frame is read.
+  const out = await openOutput(output, { stage: STAGE, inputs: [input], force: o.force });
   try {
+    const set = await ingest(input, { rows: o.rows, reverse: o.reverse, minFrames: o.minFrames, limitInputPixels: o.limitInputPixels, concurrency: o.concurrency });
+    for (const w of set.warnings) emit({ type: 'warning', message: w });
+    lap('ingest');
     const frames = set.rows.flatMap((r) => r.frames);
     const total = frames.length;
 
@@ -177,6 +178,9 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const outW = topWidth;
     const outH = Math.max(1, Math.round((outW * rect0.height) / rect0.width));
     const widths = ladder(o.widths, outW);
+    if (o.formats.includes('webp') && Math.max(outW, outH) > 16383) {
+      throw new XoayError('crop', 'BAD_OPTION', `the processed frame would be ${outW}×${outH}, over WebP's 16383 px limit; use a wider --aspect, a smaller --margin or fewer --widths`, set.root);
+    }
     // QA on the first rendition of at least 512 px (what a phone loads first), else the largest.
     const qaWidth = widths.find((w) => w >= 512) ?? widths[widths.length - 1]!;
     const encodeOpts: EncodeOptions = { ...ENCODE_DEFAULTS, widths, formats: o.formats };
@@ -203,7 +207,9 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         const rung = await resizeRaw(img, w);
         smallest = rung;
         for (const fmt of o.formats) {
-          const data = await encodeImage(rung, w, fmt, encodeOpts);
+          const data = await encodeImage(rung, w, fmt, encodeOpts).catch((e: unknown) => {
+            throw new XoayError('encode', 'BAD_OPTION', `cannot encode ${fmt} at ${rung.width}×${rung.height} (${(e as Error).message})`, f.file, { cause: e });
+          });
           const rel = `row-${f.row + 1}/${w}/${stem}.${EXTENSION[fmt]}`;
           await out.write(rel, data);
           src[String(w)]![fmt] = rel;
@@ -249,7 +255,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       widths,
       formats: o.formats,
       background: o.background,
-      direction: o.reverse ? 'cw' : 'ccw',
+      direction: 'ccw', // --reverse reorders clockwise shoots, so frames always advance counter-clockwise
       rows: set.rows.map((r, ri) => ({
         name: r.name,
         elevation: null,
@@ -262,7 +268,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       placeholderType: 'thumbhash',
     });
 
-    const worstPurity = (x: RenderedFrame) => Math.min(...Object.values(x.purityByFormat));
+    const worstPurity = (x: RenderedFrame) => worstOf(Object.values(x.purityByFormat), true);
     const qaRows: QaRow[] = byRow.map((row, ri) => {
       const afterRow = rowFrames(ri).map((x) => x.after);
       const b = orbitPercent(row, rects[ri]!.width * scale), a = orbitPercent(afterRow);
@@ -279,7 +285,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         purity: { before: mean(inputPurity.filter((_, i) => frames[i]!.row === ri)), after: mean(rowFrames(ri).map(worstPurity)) },
       };
     });
-    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: Math.max(...qaRows.map((r) => r[k].before)), after: Math.max(...qaRows.map((r) => r[k].after)) });
+    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: worstOf(qaRows.map((r) => r[k].before)), after: worstOf(qaRows.map((r) => r[k].after)) });
     const bytes: Record<string, Record<string, number>> = {};
     for (const x of rendered) {
       for (const [w, byFmt] of Object.entries(x.bytes)) {
@@ -307,7 +313,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       orbit: worst('orbit'),
       jitter: worst('jitter'),
       flicker: worst('flicker'),
-      purity: { before: Math.min(...qaRows.map((r) => r.purity.before)), after: Math.min(...qaRows.map((r) => r.purity.after)) },
+      purity: { before: worstOf(qaRows.map((r) => r.purity.before), true), after: worstOf(qaRows.map((r) => r.purity.after), true) },
       purityByFormat,
       bytes,
       firstInteractionBytes: posterBytes + sprites[0]!.jpegBytes,
@@ -325,8 +331,16 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   }
 }
 
+/** Mean of the measurable values (NaN, i.e. null in qa.json, when none is). */
 function mean(v: number[]): number {
-  return v.reduce((s, x) => s + x, 0) / v.length;
+  const ok = v.filter(Number.isFinite);
+  return ok.length ? ok.reduce((s, x) => s + x, 0) / ok.length : NaN;
+}
+
+/** The worst (largest, or smallest with `min`) of the measurable values; NaN when none is. */
+function worstOf(v: (number | null)[], min = false): number {
+  const ok = v.filter((x): x is number => x !== null && Number.isFinite(x));
+  return ok.length ? (min ? Math.min(...ok) : Math.max(...ok)) : NaN;
 }
 
 /** Decode, crop (with the re-centring shift), resize to the top width, then matte and level in one pass. */

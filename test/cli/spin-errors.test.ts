@@ -167,6 +167,23 @@ describe('xoay spin refuses bad input clearly', () => {
     await writeFile(file, 'x');
     await expectFailure(d, /cannot write the output folder here/, { out: path.join(file, 'spin') });
   });
+  it('a bad option value: one line, exit code 2, no help dump', async () => {
+    const d = await shoot('badopt');
+    for (const args of [['--concurrency', '0'], ['--background', 'pink'], ['--rows', '2.5']]) {
+      const r = await xoay(['spin', d, '-o', path.join(tmp, 'x'), ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    }
+    const noOut = await xoay(['spin', d]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/required option '-o, --output <dir>' not specified/);
+  });
+  it('a failure leaves no folders made for the output behind', async () => {
+    const d = await shoot('deep', async (dir) => writeFile(path.join(dir, 'frame_002.jpg'), 'not a picture'));
+    const r = await xoay(['spin', d, '-o', path.join(tmp, 'made/for/it/out'), '-q']);
+    expect(r.code).toBe(1);
+    expect(await readdir(tmp)).not.toContain('made');
+  });
   it('an existing output without --force, and a bad option value', async () => {
     const d = await shoot('exists');
     const out = path.join(tmp, 'exists-out');

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, copyFile, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -20,6 +20,9 @@ describe('frame naming and order', () => {
     expect(['img10.jpg', 'img2.jpg', 'img1.jpg'].sort(naturalCompare)).toEqual(['img1.jpg', 'img2.jpg', 'img10.jpg']);
     expect(orderFrames(['12345_01_010.jpg', '12345_01_002.jpg', '12345_01_001.jpg'])).toEqual(['12345_01_001.jpg', '12345_01_002.jpg', '12345_01_010.jpg']);
     expect(orderFrames(['IMG_0100.JPG', 'IMG_0099.JPG'])).toEqual(['IMG_0099.JPG', 'IMG_0100.JPG']);
+    // Row-major names stay row-major (for --rows), and copies sort after their original.
+    expect(orderFrames(['12345_02_001.jpg', '12345_01_002.jpg', '12345_01_001.jpg', '12345_02_002.jpg'])).toEqual(['12345_01_001.jpg', '12345_01_002.jpg', '12345_02_001.jpg', '12345_02_002.jpg']);
+    expect(orderFrames(['IMG_0011 (1).jpg', 'IMG_0010.jpg', 'IMG_0009.jpg'])).toEqual(['IMG_0009.jpg', 'IMG_0010.jpg', 'IMG_0011 (1).jpg']);
   });
   it('finds gaps in the numbering', () => {
     expect(numberingGaps([1, 2, 4, 7])).toEqual([3, 5, 6]);
@@ -46,7 +49,8 @@ describe('ingest', () => {
     expect(set.height).toBe(120);
     expect(set.warnings.join(' ')).toMatch(/missing: 5/);
     const rev = await ingest(shoot, { reverse: true });
-    expect(rev.rows[0]!.frames[0]!.file).toBe(files[files.length - 1]);
+    expect(rev.rows[0]!.frames[0]!.file).toBe(files[0]);
+    expect(rev.rows[0]!.frames[1]!.file).toBe(files[files.length - 1]);
     expect(rev.rows[0]!.frames.map((f) => f.index)).toEqual([...Array(10).keys()]);
   });
 
@@ -66,6 +70,23 @@ describe('ingest', () => {
     const split = await ingest(flat, { rows: 2 });
     expect(split.rows.map((r) => r.frames.length)).toEqual([8, 8]);
     expect(path.basename(split.rows[1]!.frames[0]!.file)).toBe('shot_009.jpg');
+  });
+
+  it('follows symlinked frames, and ignores a stray image next to row folders (with a warning)', async () => {
+    const linked = path.join(dir, 'linked');
+    const src = path.join(dir, 'link-src');
+    const files = await makeSyntheticShoot(src, { frames: 8, width: 120, height: 90, orbit: 0, backdrop: 'white' });
+    await mkdir(linked);
+    for (const f of files) await symlink(f, path.join(linked, path.basename(f)));
+    expect((await ingest(linked)).rows[0]!.frames).toHaveLength(8);
+
+    const rows = path.join(dir, 'rows-and-preview');
+    await makeSyntheticShoot(path.join(rows, 'row-1'), { frames: 8, width: 120, height: 90, orbit: 0, backdrop: 'grey' });
+    await makeSyntheticShoot(path.join(rows, 'row-2'), { frames: 8, width: 120, height: 90, orbit: 3, backdrop: 'grey' });
+    await copyFile(files[0]!, path.join(rows, 'preview.jpg'));
+    const set = await ingest(rows);
+    expect(set.rows.map((r) => r.name)).toEqual(['row-1', 'row-2']);
+    expect(set.warnings.join(' ')).toMatch(/ignored 1 image\(s\) next to the row folders: preview\.jpg/);
   });
 
   it('turns CMYK, 16-bit, grey, palette, alpha and EXIF-rotated inputs into upright 8-bit sRGB', async () => {

@@ -53,7 +53,7 @@ describe('bike-34 (real turntable photos on white)', () => {
       const { qa } = await spin(input, path.join(tmp, `variant-${v.backdrop}-out`), { formats: ['jpeg', 'webp'] });
       expect(qa.rows[0]!.backdrop).toBe(v.backdrop);
       expect(qa.orbit.before).toBeGreaterThan(100 * v.orbit * 0.8);
-      expect(Math.abs(qa.orbit.after - cleanQa.orbit.after)).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(qa.orbit.after! - cleanQa.orbit.after!)).toBeLessThanOrEqual(0.5);
       expect(qa.flicker.before).toBeGreaterThan(2);
       expect(qa.flicker.after).toBeLessThanOrEqual(1);
       expect(qa.purity.after).toBeGreaterThanOrEqual(99.5);

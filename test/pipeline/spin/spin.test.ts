@@ -88,7 +88,7 @@ describe('spin on synthetic shoots', () => {
     expect(qa.orbit.before).toBeGreaterThan(2);
     expect(qa.orbit.after).toBeLessThanOrEqual(0.5);
     expect(qa.flicker.after).toBeLessThanOrEqual(1);
-    expect(qa.flicker.after).toBeLessThan(qa.flicker.before);
+    expect(qa.flicker.after).toBeLessThan(qa.flicker.before!);
     expect(qa.purity.after).toBeGreaterThanOrEqual(99.5);
   });
 
