@@ -46,12 +46,6 @@ export function mean(values: ArrayLike<number>): number {
   return values.length ? s / values.length : NaN;
 }
 
-export function std(values: ArrayLike<number>): number {
-  const m = mean(values);
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += (values[i]! - m) ** 2;
-  return values.length ? Math.sqrt(s / values.length) : NaN;
-}
 
 /** Median of 8-bit values collected in a 256-bin histogram. */
 export function histogramMedian(hist: ArrayLike<number>, count: number): number {

@@ -6,7 +6,7 @@ import { XoayError } from '../core/errors.js';
 import { type DecodeOptions, imageError, openImage } from '../core/image.js';
 import { histogramMedian } from '../core/linalg.js';
 import { components, dilate } from '../core/mask.js';
-import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { withDefaults } from '../core/options.js';
 import { type RgbImage, backdropAt, backdropDistance, fitBackdrop } from './backdrop.js';
 import type { BackdropModel, FrameAnalysis, FrameRef } from './types.js';
 
@@ -24,13 +24,6 @@ export interface AnalyseOptions {
 }
 
 export const ANALYSE_DEFAULTS: AnalyseOptions = { size: 512, shadowRemove: false, noiseFactor: 6, minDistance: 16 };
-
-export function validateAnalyseOptions(o: AnalyseOptions): void {
-  assertInteger(STAGE, 'size', o.size, 64, 4096);
-  assertBoolean(STAGE, 'shadowRemove', o.shadowRemove);
-  assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 1, 100);
-  assertNumber(STAGE, 'minDistance', o.minDistance, 1, 255);
-}
 
 /** Decode a frame at the analysis size (JPEG shrink-on-load keeps this cheap at 24 MP). */
 export async function loadAnalysisImage(frame: FrameRef, size: number, decode: DecodeOptions): Promise<RgbImage & { scale: number }> {
@@ -85,6 +78,9 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
   const { labels, comps } = components(raw, w, h);
   const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
   if (largest < 0.001 * w * h) {
+    if (model.sigma > 12) {
+      throw new XoayError(STAGE, 'OBJECT_NOT_FOUND', `no plain backdrop around the object: the frame borders vary by ±${model.sigma.toFixed(0)} levels (is the object cut off by the frame, or the backdrop cluttered?)`, file);
+    }
     throw new XoayError(STAGE, 'OBJECT_NOT_FOUND', `no object found against the ${model.kind} backdrop (nothing differs from it by more than ${thr.toFixed(0)} levels)`, file);
   }
   const minArea = Math.max(0.00005 * w * h, 0.005 * largest, 4);
@@ -107,20 +103,14 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
     }
   }
 
-  // Levels: backdrop pixels well away from the object, and the object's own pixels (8-bit histograms).
+  // The backdrop level (8-bit histograms of the pixels well away from the object).
   const away = dilate(mask, w, h, Math.max(2, Math.round(0.02 * Math.max(w, h))));
-  const bgHist = new Uint32Array(768), obHist = new Uint32Array(768);
-  let bgCount = 0, obCount = 0, lumaSum = 0;
+  const bgHist = new Uint32Array(768);
+  let bgCount = 0;
   for (let i = 0; i < w * h; i++) {
     const p = i * ch;
     const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
-    if (mask[i]) {
-      obHist[r]!++;
-      obHist[256 + g]!++;
-      obHist[512 + b]!++;
-      obCount++;
-      lumaSum += 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    } else if (!away[i]) {
+    if (!mask[i] && !away[i]) {
       bgHist[r]!++;
       bgHist[256 + g]!++;
       bgHist[512 + b]!++;
@@ -143,8 +133,6 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
     centre: { x: sx / area, y: sy / area },
     area: area / (w * h),
     backdropLevel: bgCount ? lvl(bgHist, bgCount) : model.median,
-    objectLevel: lvl(obHist, obCount),
-    objectLuma: lumaSum / area,
   };
 }
 
@@ -155,5 +143,31 @@ function toRgb(img: RgbImage): Uint8Array {
     out[i + 1] = img.data[p + 1]!;
     out[i + 2] = img.data[p + 2]!;
   }
+  return out;
+}
+
+/**
+ * Consecutive frames of a row that show the same picture (a camera that fired twice, a frame saved
+ * twice with different compression): their mean difference over the object is a small fraction of
+ * the row's typical step. Returns the index pairs (i, i + 1).
+ */
+export function nearDuplicates(row: readonly FrameAnalysis[]): { pair: [number, number]; difference: number; typical: number }[] {
+  const n = row.length;
+  const diffs = row.map((a, i) => {
+    const b = row[(i + 1) % n]!;
+    let sum = 0, count = 0;
+    for (let p = 0; p < a.mask.length; p++) {
+      if (!a.mask[p] && !b.mask[p]) continue;
+      const q = p * 3;
+      sum += Math.abs(a.pixels[q]! - b.pixels[q]!) + Math.abs(a.pixels[q + 1]! - b.pixels[q + 1]!) + Math.abs(a.pixels[q + 2]! - b.pixels[q + 2]!);
+      count += 3;
+    }
+    return count ? sum / count : 0;
+  });
+  const typical = [...diffs].sort((x, y) => x - y)[n >> 1]!;
+  const out: { pair: [number, number]; difference: number; typical: number }[] = [];
+  diffs.forEach((d, i) => {
+    if (d < Math.max(0.75, 0.1 * typical)) out.push({ pair: [i, (i + 1) % n], difference: d, typical });
+  });
   return out;
 }

@@ -5,6 +5,7 @@
  * Output goes to a temporary folder that is renamed into place only when everything is written.
  */
 import os from 'node:os';
+import path from 'node:path';
 import type { QaReport, QaRow, SpinManifest } from '../../schema/spin.js';
 import { XoayError } from '../core/errors.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, imageError, openImage, sharp } from '../core/image.js';
@@ -13,7 +14,7 @@ import { mapLimit } from '../core/pool.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { openOutput } from '../core/fsout.js';
 import { VERSION } from '../core/version.js';
-import { analyseFrame, loadAnalysisImage, objectThreshold, ANALYSE_DEFAULTS } from './analyse.js';
+import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, ANALYSE_DEFAULTS } from './analyse.js';
 import { applyBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
@@ -158,6 +159,24 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       return a;
     });
     const byRow = set.rows.map((_, ri) => analyses.filter((_, i) => frames[i]!.row === ri));
+    byRow.forEach((row, ri) => {
+      const dup = nearDuplicates(row)[0];
+      if (dup) {
+        const [i, j] = dup.pair.map((k) => set.rows[ri]!.frames[k]!.file);
+        throw new XoayError('analyse', 'DUPLICATE_FRAMES', `frames ${path.basename(i!)} and ${path.basename(j!)} are the same picture (they differ by ${dup.difference.toFixed(2)} levels on the object; neighbouring frames by ${dup.typical.toFixed(1)})`, i);
+      }
+    });
+    // An object that touches the frame edge is probably cut off: say which frames.
+    const cut = frames.filter((_, i) => {
+      const a = analyses[i]!;
+      return a.box.x0 === 0 || a.box.y0 === 0 || a.box.x1 === a.width || a.box.y1 === a.height;
+    });
+    if (cut.length) {
+      const names = cut.map((f) => path.basename(f.file));
+      const message = `the object touches the frame edge (it may be cut off) in ${cut.length} frame(s): ${names.slice(0, 8).join(', ')}${names.length > 8 ? ` and ${names.length - 8} more` : ''}`;
+      set.warnings.push(message);
+      emit({ type: 'warning', message });
+    }
     lap('analyse');
 
     // 3. Re-centre, 4. crop, 6. exposure levels (applied in the background pass).

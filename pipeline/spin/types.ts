@@ -68,20 +68,6 @@ export interface FrameAnalysis {
   centre: { x: number; y: number };
   /** Object area as a fraction of the frame. */
   area: number;
-  /** Median backdrop level per channel (0–255), and whether it is clipped. */
+  /** Median backdrop level per channel (0–255), away from the object. */
   backdropLevel: [number, number, number];
-  /** Median object level per channel (0–255). */
-  objectLevel: [number, number, number];
-  /** Mean luminance of object pixels (0–255). */
-  objectLuma: number;
-}
-
-/** Per-frame correction decided by the recentre and exposure stages. */
-export interface FrameCorrection {
-  /** Shift in source pixels to apply to the frame (added to its content's position). */
-  dx: number;
-  dy: number;
-  /** Per-channel affine levels: out = gain · in + offset (0–255 scale). */
-  gain: [number, number, number];
-  offset: [number, number, number];
 }

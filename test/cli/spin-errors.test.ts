@@ -146,6 +146,13 @@ describe('xoay spin refuses bad input clearly', () => {
     const d = await shoot('dups', async (dir) => cp(path.join(dir, 'frame_001.jpg'), path.join(dir, 'frame_009.jpg')));
     await expectFailure(d, /duplicate frames \(identical content\): frame_001\.jpg = frame_009\.jpg/);
   });
+  it('the same picture twice, saved with different compression', async () => {
+    const d = await shoot('resaved', async (dir) => {
+      const f3 = path.join(dir, 'frame_003.jpg');
+      await writeFile(path.join(dir, 'frame_004.jpg'), await sharp(f3).jpeg({ quality: 80 }).toBuffer());
+    });
+    await expectFailure(d, /frames frame_003\.jpg and frame_004\.jpg are the same picture/);
+  });
   it('an image over the pixel limit (decompression bomb), and the option that raises it', async () => {
     const d = await shoot('bomb');
     await expectFailure(d, /frame_001\.jpg: the image is larger than the pixel limit of 10000 pixels .*--limit-input-pixels/, { args: ['--limit-input-pixels', '10000'] });
