@@ -49,6 +49,7 @@ export function registerModel(program: Command): void {
           process.stderr.write(
             [
               `model: ${kb(report.bytes.input)} → ${kb(report.bytes.output)}, ${report.after.triangles} triangles, ${report.after.drawCalls} draw calls, ${report.after.textures.length} textures (${opts.textures}), geometry ${opts.geometry}`,
+              `  GPU texture memory: ${kb(report.after.textures.reduce((n, t) => n + t.gpuBytes, 0))} (as RGBA8: ${kb(report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0))})`,
               `  validator: input ${report.validation.input.errors} errors / ${report.validation.input.warnings} warnings; output ${report.validation.output.errors} errors`,
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
               `  written: ${report.output} and ${path.join(path.dirname(report.output), 'model.json')}`,

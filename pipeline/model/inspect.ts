@@ -1,5 +1,7 @@
 /** Inspect: the figures the report and the budget read from a Document (triangles, draw calls, bytes, textures). */
 import type { Document } from '@gltf-transform/core';
+import { read as readKTX2 } from 'ktx-parse';
+import { ktx2GpuBytes, rgba8GpuBytes } from './ktx2.js';
 
 export interface TextureInfo {
   name: string;
@@ -9,6 +11,8 @@ export interface TextureInfo {
   bytes: number;
   /** Estimated GPU memory as RGBA8 with a full mip chain. */
   gpuBytesRGBA8: number;
+  /** Estimated GPU memory as the browser will hold it: transcoded KTX2 (ETC1S/UASTC), else RGBA8. */
+  gpuBytes: number;
 }
 
 export interface ModelStats {
@@ -65,7 +69,15 @@ export function inspect(doc: Document): ModelStats {
   const textures = root.listTextures().map((t) => {
     const size = t.getSize() ?? [0, 0];
     const [w, h] = size;
-    return { name: t.getName() || t.getURI() || '(unnamed)', mimeType: t.getMimeType(), width: w, height: h, bytes: t.getImage()?.byteLength ?? 0, gpuBytesRGBA8: Math.round(w * h * 4 * (4 / 3)) };
+    const gpuBytesRGBA8 = rgba8GpuBytes(w, h);
+    let gpuBytes = gpuBytesRGBA8;
+    const image = t.getImage();
+    if (t.getMimeType() === 'image/ktx2' && image) {
+      // BasisLZ supercompression (1) is ETC1S; otherwise UASTC.
+      const k = readKTX2(image);
+      gpuBytes = ktx2GpuBytes(w, h, k.supercompressionScheme === 1 ? 'etc1s' : 'uastc', { mipmaps: k.levels.length > 1 });
+    }
+    return { name: t.getName() || t.getURI() || '(unnamed)', mimeType: t.getMimeType(), width: w, height: h, bytes: image?.byteLength ?? 0, gpuBytesRGBA8, gpuBytes };
   });
   return {
     meshes: root.listMeshes().length,

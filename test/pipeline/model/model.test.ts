@@ -8,6 +8,7 @@ import { model } from '../../../pipeline/model/model.js';
 import { dataSet } from '../../helpers/data.js';
 import { boxGlb } from '../../helpers/models.js';
 import { validateBytes } from 'gltf-validator';
+import { read as readKTX2 } from 'ktx-parse';
 
 const models = dataSet('models');
 let tmp: string;
@@ -67,6 +68,20 @@ describe('xoay model', () => {
     expect(loose.report.budget.failures.join(' ')).toMatch(/115 draw calls ≥ 20.*--merge/);
     const none = await model(engine, path.join(tmp, 'engine-none'), { budget: 'none' });
     expect(none.report.budget.ok).toBe(true);
+  });
+
+  it.skipIf(!models.present)(`--textures ktx2: KHR_texture_basisu textures that parse, ≤ 25 % of RGBA8 GPU memory ${models.reason}`, async () => {
+    const { report } = await model(path.join(models.dir, 'wooden_table_02_1k.glb'), path.join(tmp, 'table-ktx2'), { textures: 'ktx2' });
+    expect(report.validation.output.errors).toBe(0);
+    expect(report.after.textures.length).toBeGreaterThan(0);
+    for (const t of report.after.textures) expect(t.mimeType).toBe('image/ktx2');
+    const gpu = report.after.textures.reduce((n, t) => n + t.gpuBytes, 0);
+    const rgba8 = report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0);
+    expect(gpu).toBeLessThanOrEqual(0.25 * rgba8);
+    const io = await createIO();
+    const back = await io.readBinary(new Uint8Array(await readFile(path.join(tmp, 'table-ktx2/model.glb'))));
+    expect(back.getRoot().listExtensionsUsed().map((e) => e.extensionName)).toContain('KHR_texture_basisu');
+    for (const t of back.getRoot().listTextures()) expect(readKTX2(t.getImage()!).levels.length).toBeGreaterThan(1);
   });
 
   it('reads Draco- and meshopt-compressed inputs (decode, then re-encode)', async () => {
