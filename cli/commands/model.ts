@@ -31,6 +31,11 @@ export function registerModel(program: Command): void {
       if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`--max-error must be a number 0–1, got ${JSON.stringify(v)}`);
       return n;
     }, MODEL_DEFAULTS.maxError)
+    .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 6) throw new InvalidArgumentError(`--lods must be an integer 0–6, got ${JSON.stringify(v)}`);
+      return n;
+    }, 0)
     .option('--merge', 'join meshes, merge materials and flatten the scene (loses names and variants)', false)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the report as JSON on stdout', false)
@@ -38,7 +43,7 @@ export function registerModel(program: Command): void {
     .action(async (input: string, opts) =>
       runCommand('model', async () => {
         const quiet = opts.quiet || opts.json;
-        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError }, {
+        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError, lods: opts.lods }, {
           onEvent: (e) => {
             if (!quiet) process.stderr.write(`${e.stage}…\n`);
           },
@@ -49,6 +54,7 @@ export function registerModel(program: Command): void {
           process.stderr.write(
             [
               `model: ${kb(report.bytes.input)} → ${kb(report.bytes.output)}, ${report.after.triangles} triangles, ${report.after.drawCalls} draw calls, ${report.after.textures.length} textures (${opts.textures}), geometry ${opts.geometry}`,
+              `  bytes: geometry ${kb(report.bytes.geometry)}, textures ${kb(report.bytes.textures)}, other ${kb(report.bytes.other)}${report.lods.length ? `; LODs: ${report.lods.map((l) => `${l.file} ${l.triangles} triangles ${kb(l.bytes)}`).join(', ')}` : ''}`,
               `  GPU texture memory: ${kb(report.after.textures.reduce((n, t) => n + t.gpuBytes, 0))} (as RGBA8: ${kb(report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0))})`,
               `  validator: input ${report.validation.input.errors} errors / ${report.validation.input.warnings} warnings; output ${report.validation.output.errors} errors`,
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,

@@ -4,7 +4,8 @@
  * step (which merges identical materials and would lose their names).
  */
 import type { Transform } from '@gltf-transform/core';
-import { draco, meshopt } from '@gltf-transform/functions';
+import { PropertyType } from '@gltf-transform/core';
+import { draco, meshopt, prune } from '@gltf-transform/functions';
 import { codecs } from './codecs.js';
 
 export type GeometryMode = 'meshopt' | 'draco' | 'none';
@@ -13,8 +14,9 @@ export const GEOMETRY_MODES: readonly GeometryMode[] = ['meshopt', 'draco', 'non
 export function geometry(mode: GeometryMode): Transform[] {
   switch (mode) {
     case 'meshopt':
-      // meshopt() reorders and quantises itself.
-      return [meshopt({ encoder: codecs.MeshoptEncoder, level: 'medium', cleanup: false })];
+      // meshopt() reorders and quantises itself; its own clean-up would also merge identical materials
+      // (losing their names), so only the accessors it replaced are pruned here.
+      return [meshopt({ encoder: codecs.MeshoptEncoder, level: 'medium', cleanup: false }), prune({ propertyTypes: [PropertyType.ACCESSOR] })];
     case 'draco':
       return [draco({ method: 'edgebreaker' })];
     case 'none':

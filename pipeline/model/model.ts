@@ -13,7 +13,8 @@ import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict
 import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
 import { clean } from './clean.js';
-import { createIO } from './codecs.js';
+import { createIO, SILENT } from './codecs.js';
+import { cloneDocument } from '@gltf-transform/functions';
 import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
 import { countRealTriangles, inspect, type ModelStats } from './inspect.js';
 import { openModel, readModel } from './read.js';
@@ -39,9 +40,11 @@ export interface ModelOptions {
   triangles: number;
   /** Largest simplification error, as a fraction of each mesh's size. */
   maxError: number;
+  /** Extra levels of detail written as model.lod1.glb … (each half the triangles of the one before). */
+  lods: number;
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error };
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0 };
 
 export interface ModelReport {
   version: 1;
@@ -49,7 +52,9 @@ export interface ModelReport {
   input: string;
   output: string;
   options: ModelOptions;
-  bytes: { input: number; output: number };
+  bytes: { input: number; output: number; geometry: number; textures: number; other: number };
+  /** Extra levels of detail, coarsest last. */
+  lods: { file: string; triangles: number; bytes: number; maxError: number }[];
   before: ModelStats;
   after: ModelStats;
   validation: { input: ValidationSummary; output: ValidationSummary };
@@ -68,6 +73,15 @@ function validate(o: ModelOptions): void {
   assertOneOf(STAGE, 'budget', o.budget, BUDGET_NAMES);
   assertInteger(STAGE, 'triangles', o.triangles, 0, 1e9);
   assertNumber(STAGE, 'maxError', o.maxError, 0, 1);
+  assertInteger(STAGE, 'lods', o.lods, 0, 6);
+}
+
+/** A GLB's bytes by kind: texture images, the JSON chunk and headers (other), the rest (geometry). */
+function byteSplit(glb: Uint8Array, stats: ModelStats): { geometry: number; textures: number; other: number } {
+  const jsonChunk = new DataView(glb.buffer, glb.byteOffset, glb.byteLength).getUint32(12, true);
+  const textures = stats.textures.reduce((n, t) => n + t.bytes, 0);
+  const other = 12 + 8 + jsonChunk + 8;
+  return { geometry: Math.max(0, glb.length - textures - other), textures, other };
 }
 
 /** Relative difference of two boxes, as a fraction of the input's diagonal. */
@@ -114,6 +128,8 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     emit({ type: 'stage', stage: 'textures' });
     await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity) }));
     lap('textures');
+    // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
+    const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
     emit({ type: 'stage', stage: 'geometry' });
     await doc.transform(...geometry(o.geometry));
     lap('geometry');
@@ -122,6 +138,21 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     const glb = await io.writeBinary(doc);
     const glbPath = await out.file('model.glb');
     await out.write('model.glb', glb);
+
+    // LOD k: half the triangles of LOD k-1, allowing twice its error.
+    const lods: ModelReport['lods'] = [];
+    const base = inspect(doc).triangles;
+    for (let k = 1; k <= o.lods; k++) {
+      emit({ type: 'stage', stage: `lod${k}` });
+      const lodDoc = lodSources[k - 1]!.setLogger(SILENT);
+      const maxError = Math.min(1, o.maxError * 2 ** k * 5);
+      await lodDoc.transform(...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }), ...geometry(o.geometry));
+      const bytes = await io.writeBinary(lodDoc);
+      const file = `model.lod${k}.glb`;
+      await out.write(file, bytes);
+      lods.push({ file, triangles: inspect(await io.readBinary(bytes)).triangles, bytes: bytes.length, maxError });
+    }
+    if (o.lods) lap('lods');
 
     // Check the output: validate it, decode it back with the real decoders, compare with the input.
     emit({ type: 'stage', stage: 'check' });
@@ -143,7 +174,8 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
       input: src.file,
       output: path.join(out.target, 'model.glb'),
       options: o,
-      bytes: { input: src.bytes.length, output: glb.length },
+      bytes: { input: src.bytes.length, output: glb.length, ...byteSplit(glb, after) },
+      lods,
       before,
       after,
       validation: { input: inputValidation, output: outputValidation },

@@ -84,6 +84,20 @@ describe('xoay model', () => {
     for (const t of back.getRoot().listTextures()) expect(readKTX2(t.getImage()!).levels.length).toBeGreaterThan(1);
   });
 
+  it.skipIf(!models.present)(`writes coarser levels of detail and splits the bytes by kind ${models.reason}`, async () => {
+    const out = path.join(tmp, 'sofa-lods');
+    const { report } = await model(path.join(models.dir, 'sofa_03_1k.glb'), out, { lods: 2 });
+    expect(report.lods.map((l) => l.file)).toEqual(['model.lod1.glb', 'model.lod2.glb']);
+    expect(report.lods[0]!.triangles).toBeLessThan(report.after.triangles);
+    expect(report.lods[1]!.triangles).toBeLessThan(report.lods[0]!.triangles);
+    for (const l of report.lods) expect((await validateBytes(new Uint8Array(await readFile(path.join(out, l.file))))).issues.numErrors).toBe(0);
+    const b = report.bytes;
+    expect(b.geometry + b.textures + b.other).toBe(b.output);
+    expect(b.textures).toBeGreaterThan(0);
+    // No accessors left behind by quantisation: the validator finds nothing unused.
+    expect(report.validation.output.messages.join(' ')).not.toMatch(/UNUSED_OBJECT \/accessors/);
+  });
+
   it('reads Draco- and meshopt-compressed inputs (decode, then re-encode)', async () => {
     const input = await boxGlb(path.join(tmp, 'box2.glb'));
     await model(input, path.join(tmp, 'box-draco'), { geometry: 'draco' });
