@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Document } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
-import { configureSharp } from '../core/image.js';
+import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
 import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
@@ -17,7 +17,7 @@ import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
 import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
 import { countRealTriangles, inspect, type ModelStats } from './inspect.js';
-import { openModel, readModel } from './read.js';
+import { openModel, READ_DEFAULTS, readModel } from './read.js';
 import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
 
@@ -42,9 +42,13 @@ export interface ModelOptions {
   maxError: number;
   /** Extra levels of detail written as model.lod1.glb … (each half the triangles of the one before). */
   lods: number;
+  /** Largest data: URI accepted, in bytes. */
+  maxDataUriBytes: number;
+  /** Largest texture accepted, in pixels (a decompression-bomb guard); textures over 16384 px a side are refused too. */
+  limitInputPixels: number;
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0 };
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
 
 export interface ModelReport {
   version: 1;
@@ -74,6 +78,8 @@ function validate(o: ModelOptions): void {
   assertInteger(STAGE, 'triangles', o.triangles, 0, 1e9);
   assertNumber(STAGE, 'maxError', o.maxError, 0, 1);
   assertInteger(STAGE, 'lods', o.lods, 0, 6);
+  assertInteger(STAGE, 'maxDataUriBytes', o.maxDataUriBytes, 0, Number.MAX_SAFE_INTEGER);
+  assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
 }
 
 /** A GLB's bytes by kind: texture images, the JSON chunk and headers (other), the rest (geometry). */
@@ -106,12 +112,17 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
   };
 
   emit({ type: 'stage', stage: 'read' });
-  const src = await openModel(input);
+  const src = await openModel(input, { maxDataUriBytes: o.maxDataUriBytes });
   emit({ type: 'stage', stage: 'validate' });
   const inputValidation = await validateModel(src);
   lap('validate');
   const doc: Document = await readModel(src);
   const before = inspect(doc);
+  for (const t of before.textures) {
+    if (Math.max(t.width, t.height) > 16384 || t.width * t.height > o.limitInputPixels) {
+      throw new XoayError('read', 'PIXEL_LIMIT', `texture "${t.name}" is ${t.width}×${t.height}, over the limit of 16384 px a side and ${o.limitInputPixels} pixels (a possible decompression bomb)`, src.file);
+    }
+  }
   if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
   if (countRealTriangles(doc) === 0) throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
   lap('read');
