@@ -1,0 +1,219 @@
+/**
+ * `npm run bench:model`: the model benchmark (issue 3), side by side in one run on each
+ * `$XOAY_TEST_DATA/models/*.glb` (default `../shared/data`, relative to the project root).
+ *
+ * Times, each as its own process under /usr/bin/time (wall time and peak RSS, children included):
+ *   (1) `xoay model --textures ktx2 --budget none` (meshopt + KTX2);
+ *   (2) `xoay model --textures webp --budget none` (meshopt + WebP);
+ *   (3) `gltfpack -cc` (npm WASM build: geometry only, textures copied as they are);
+ *   (4) `gltf-transform optimize --compress meshopt --texture-compress webp`.
+ * Each output is read back with xoay's own I/O (all codecs registered) and inspected: bytes,
+ * triangles, textures and estimated GPU texture memory (KTX2 as transcoded; WebP/PNG/JPEG as RGBA8,
+ * all with mips). Then checks the issue's targets. Writes bench/results/model.md and prints it.
+ *
+ *   npm run bench:model                       # each run twice, the faster one shown
+ *   npm run bench:model -- --repeat 1 --keep  # a quick look, outputs kept in bench/.work/model
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { createIO } from '../pipeline/model/codecs.js';
+import { inspect } from '../pipeline/model/inspect.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const WORK = path.join(ROOT, 'bench/.work/model');
+const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false } } });
+const REPEAT = Math.max(1, Number(values.repeat));
+const NODE = process.execPath;
+
+type RunId = 'xoay-ktx2' | 'xoay-webp' | 'gltfpack' | 'gltf-transform';
+const RUNS: { id: RunId; label: string }[] = [
+  { id: 'xoay-ktx2', label: '(1) xoay model, meshopt + KTX2' },
+  { id: 'xoay-webp', label: '(2) xoay model, meshopt + WebP' },
+  { id: 'gltfpack', label: '(3) gltfpack -cc (npm)' },
+  { id: 'gltf-transform', label: '(4) gltf-transform optimize, meshopt + WebP' },
+];
+
+/** The command line of a run and the GLB it writes. */
+function command(id: RunId, input: string, outDir: string): { argv: string[]; glb: string } {
+  const rel = (p: string) => path.relative(ROOT, p);
+  switch (id) {
+    case 'xoay-ktx2':
+    case 'xoay-webp':
+      return {
+        argv: [NODE, 'bin/xoay.js', 'model', rel(input), '-o', rel(outDir), '--textures', id === 'xoay-ktx2' ? 'ktx2' : 'webp', '--budget', 'none', '-q', '--force'],
+        glb: path.join(outDir, 'model.glb'),
+      };
+    case 'gltfpack':
+      return { argv: [NODE, 'node_modules/gltfpack/cli.js', '-i', rel(input), '-o', rel(path.join(outDir, 'out.glb')), '-cc'], glb: path.join(outDir, 'out.glb') };
+    case 'gltf-transform':
+      return {
+        argv: [NODE, 'node_modules/@gltf-transform/cli/bin/cli.js', 'optimize', rel(input), rel(path.join(outDir, 'out.glb')), '--compress', 'meshopt', '--texture-compress', 'webp'],
+        glb: path.join(outDir, 'out.glb'),
+      };
+  }
+}
+
+interface Timed {
+  command: string;
+  seconds: number;
+  peakMiB: number;
+}
+
+async function timed(label: string, argv: string[]): Promise<Timed> {
+  const command = argv.map((a) => (a === NODE ? 'node' : /\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  process.stderr.write(`bench: ${label}: ${command}\n`);
+  const { stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
+  const m = /XOAY_TIME ([\d.]+) (\d+)/.exec(stderr);
+  if (!m) throw new Error(`bench: ${label}: no timing in output:\n${stderr}`);
+  return { command, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024 };
+}
+
+interface Figures {
+  bytes: number;
+  triangles: number;
+  drawCalls: number;
+  /** "3× webp 1024²" and the like. */
+  textures: string;
+  textureBytes: number;
+  gpuBytes: number;
+  gpuBytesRGBA8: number;
+}
+
+async function figures(glb: string): Promise<Figures> {
+  const io = await createIO();
+  const stats = inspect(await io.read(glb));
+  const kinds = new Map<string, number>();
+  for (const t of stats.textures) {
+    const k = `${t.mimeType.replace('image/', '')} ${t.width === t.height ? `${t.width}²` : `${t.width}×${t.height}`}`;
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  const sum = (f: (t: (typeof stats.textures)[number]) => number) => stats.textures.reduce((a, t) => a + f(t), 0);
+  return {
+    bytes: (await stat(glb)).size,
+    triangles: stats.triangles,
+    drawCalls: stats.drawCalls,
+    textures: kinds.size ? [...kinds].map(([k, n]) => `${n}× ${k}`).join(', ') : '—',
+    textureBytes: sum((t) => t.bytes),
+    gpuBytes: sum((t) => t.gpuBytes),
+    gpuBytesRGBA8: sum((t) => t.gpuBytesRGBA8),
+  };
+}
+
+interface Row extends Figures {
+  id: RunId;
+  best: Timed;
+  all: number[];
+}
+
+async function main(): Promise<void> {
+  const modelsDir = path.join(DATA, 'models');
+  const models = (await readdir(modelsDir)).filter((n) => n.toLowerCase().endsWith('.glb')).sort();
+  if (models.length === 0) throw new Error(`bench: no .glb in ${modelsDir} (set XOAY_TEST_DATA to the shared data folder)`);
+  await rm(WORK, { recursive: true, force: true });
+  const t0 = performance.now();
+
+  const results: { model: string; input: Figures; rows: Row[] }[] = [];
+  for (const name of models) {
+    const input = path.join(modelsDir, name);
+    const model = name.replace(/\.glb$/i, '');
+    const times = new Map<RunId, Timed[]>(RUNS.map((r) => [r.id, []]));
+    // The runs alternate, REPEAT rounds (the machine is noisy); the faster of each run's rounds counts.
+    for (let k = 0; k < REPEAT; k++) {
+      for (const r of RUNS) {
+        const outDir = path.join(WORK, model, r.id);
+        await rm(outDir, { recursive: true, force: true });
+        await mkdir(outDir, { recursive: true });
+        const { argv } = command(r.id, input, outDir);
+        times.get(r.id)!.push(await timed(`${model} ${r.label}`, argv));
+      }
+    }
+    const rows: Row[] = [];
+    for (const r of RUNS) {
+      const all = times.get(r.id)!;
+      const best = all.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      rows.push({ id: r.id, best, all: all.map((t) => t.seconds), ...(await figures(command(r.id, input, path.join(WORK, model, r.id)).glb)) });
+    }
+    results.push({ model, input: await figures(input), rows });
+  }
+  const totalSeconds = (performance.now() - t0) / 1000;
+
+  const KiB = (b: number) => (b / 1024).toFixed(0);
+  const MiB = (b: number) => (b / 1048576).toFixed(1);
+  const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(0)} %` : '—');
+  const mark = (ok: boolean) => (ok ? '✓' : '✗');
+  const label = (id: RunId) => RUNS.find((r) => r.id === id)!.label;
+  const row = (rs: (typeof results)[number], id: RunId) => rs.rows.find((r) => r.id === id)!;
+
+  const table: string[] = [
+    '| model | run | KiB | vs input | textures KiB | other KiB | wall s | peak RSS MiB | triangles | draw calls | textures | GPU tex MiB | GPU vs RGBA8 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+  ];
+  for (const rs of results) {
+    const i = rs.input;
+    table.push(`| **${rs.model}** | input | ${KiB(i.bytes)} | — | ${KiB(i.textureBytes)} | ${KiB(i.bytes - i.textureBytes)} | — | — | ${i.triangles} | ${i.drawCalls} | ${i.textures} | ${MiB(i.gpuBytes)} | ${pct(i.gpuBytes, i.gpuBytesRGBA8)} |`);
+    for (const r of rs.rows) {
+      table.push(
+        `| | ${label(r.id)} | ${KiB(r.bytes)} | ${pct(r.bytes, i.bytes)} | ${KiB(r.textureBytes)} | ${KiB(r.bytes - r.textureBytes)} | ${r.best.seconds.toFixed(2)} | ${r.best.peakMiB.toFixed(0)} | ${r.triangles} | ${r.drawCalls} | ${r.textures} | ${MiB(r.gpuBytes)} | ${pct(r.gpuBytes, r.gpuBytesRGBA8)} |`,
+      );
+    }
+  }
+
+  // Targets (issue 3, "Benchmark").
+  const targets: string[] = [];
+  let allOk = true;
+  const check = (ok: boolean, text: string) => {
+    allOk &&= ok;
+    targets.push(`- ${mark(ok)} ${text}`);
+  };
+  for (const rs of results) {
+    const w = row(rs, 'xoay-webp'), p = row(rs, 'gltfpack'), g = row(rs, 'gltf-transform');
+    const peer = p.bytes <= g.bytes ? p : g;
+    check(w.bytes <= peer.bytes, `${rs.model}: xoay (WebP) ${KiB(w.bytes)} KiB ≤ smaller peer ${KiB(peer.bytes)} KiB (${peer.id}): ${pct(w.bytes, peer.bytes)} of it`);
+  }
+  for (const rs of results) {
+    const k = row(rs, 'xoay-ktx2');
+    if (k.gpuBytesRGBA8 === 0) targets.push(`- ✓ ${rs.model}: KTX2 GPU texture memory: no textures (nothing to hold)`);
+    else check(k.gpuBytes <= 0.25 * k.gpuBytesRGBA8, `${rs.model}: KTX2 GPU texture memory ${MiB(k.gpuBytes)} MiB = ${pct(k.gpuBytes, k.gpuBytesRGBA8)} of RGBA8 ${MiB(k.gpuBytesRGBA8)} MiB (≤ 25 %; vs the input's RGBA8: ${pct(k.gpuBytes, rs.input.gpuBytesRGBA8)})`);
+  }
+  let sumW = 0, sumG = 0;
+  for (const rs of results) {
+    const w = row(rs, 'xoay-webp'), g = row(rs, 'gltf-transform');
+    sumW += w.best.seconds;
+    sumG += g.best.seconds;
+    check(w.best.seconds <= 1.5 * g.best.seconds, `${rs.model}: xoay (WebP) ${w.best.seconds.toFixed(2)} s ≤ 1.5 × gltf-transform optimize ${g.best.seconds.toFixed(2)} s: ${(w.best.seconds / g.best.seconds).toFixed(2)}×`);
+  }
+  targets.push(`- (all models: xoay (WebP) ${sumW.toFixed(1)} s vs gltf-transform ${sumG.toFixed(1)} s = ${(sumW / sumG).toFixed(2)}×)`);
+
+  const firstModel = results[0]!;
+  const lines = [
+    `## Model benchmark (${results.length} models, ${os.availableParallelism()} cores)`,
+    '',
+    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:model${REPEAT !== 2 ? ` -- --repeat ${REPEAT}` : ''}\` (bench/model.ts) in ${totalSeconds.toFixed(0)} s: Node ${process.version}, gltfpack 1.3.0 (npm WASM, geometry only), @gltf-transform/cli 4.5.1. Each run is its own process under \`/usr/bin/time -f "%e %M"\` (wall time, peak RSS); the four runs alternate ${REPEAT}× per model and the faster of each is shown. Outputs are read back with xoay's I/O and inspect(): "textures KiB" is the sum of the embedded images, "other" the rest (geometry, JSON); GPU memory is estimated with mips, KTX2 as transcoded (ETC1S 0.5 B/px, UASTC 1 B/px), WebP/PNG/JPEG as RGBA8 (4 B/px).`,
+    '',
+    ...table,
+    '',
+    `### Targets: ${allOk ? 'all hold' : 'not all hold'}`,
+    '',
+    ...targets,
+    '',
+    `All times (s, in order): ${results.map((rs) => `${rs.model}: ${rs.rows.map((r) => `${r.id} ${r.all.map((s) => s.toFixed(2)).join('/')}`).join(', ')}`).join('; ')}.`,
+    '',
+    `Commands (shown for ${firstModel.model}; the same for each model, run from the project root):`,
+    '',
+    ...firstModel.rows.map((r) => `- ${label(r.id)}: \`${r.best.command}\``),
+    '',
+  ];
+  const text = lines.join('\n');
+  await mkdir(path.join(ROOT, 'bench/results'), { recursive: true });
+  await writeFile(path.join(ROOT, 'bench/results/model.md'), text);
+  process.stdout.write(text + '\n');
+  if (!values.keep) await rm(WORK, { recursive: true, force: true });
+}
+
+await main();
