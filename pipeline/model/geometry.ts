@@ -14,9 +14,10 @@ export const GEOMETRY_MODES: readonly GeometryMode[] = ['meshopt', 'draco', 'non
 export function geometry(mode: GeometryMode): Transform[] {
   switch (mode) {
     case 'meshopt':
-      // meshopt() reorders and quantises itself; its own clean-up would also merge identical materials
+      // meshopt() reorders and quantises itself ('high': octahedral normals, exponential filters, as
+      // gltfpack -cc and gltf-transform optimize); its own clean-up would also merge identical materials
       // (losing their names), so only the accessors it replaced are pruned here.
-      return [meshopt({ encoder: codecs.MeshoptEncoder, level: 'medium', cleanup: false }), prune({ propertyTypes: [PropertyType.ACCESSOR] })];
+      return [meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }), prune({ propertyTypes: [PropertyType.ACCESSOR] })];
     case 'draco':
       return [draco({ method: 'edgebreaker' })];
     case 'none':

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../../pipeline/model/codecs.js';
+import { countRealTriangles } from '../../../pipeline/model/inspect.js';
 import { model } from '../../../pipeline/model/model.js';
 import { dataSet } from '../../helpers/data.js';
 import { boxGlb } from '../../helpers/models.js';
@@ -38,7 +39,9 @@ describe('xoay model', () => {
     it.skipIf(!models.present)(`${name}: valid, decodes back, keeps names, smaller ${models.reason}`, async () => {
       const { report } = await model(path.join(models.dir, name), path.join(tmp, name));
       expect(report.validation.output.errors).toBe(0);
-      expect(report.after.triangles).toBe(report.before.triangles);
+      // Every triangle with an area is kept (degenerate ones are dropped: 2CylinderEngine has 10k).
+      const input = await (await createIO()).read(path.join(models.dir, name));
+      expect(report.after.triangles).toBe(countRealTriangles(input));
       expect(report.after.names.nodes).toEqual(report.before.names.nodes);
       expect(report.after.names.materials).toEqual(report.before.names.materials);
       expect(report.bytes.output).toBeLessThan(report.bytes.input);
