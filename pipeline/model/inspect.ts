@@ -95,30 +95,3 @@ export function inspect(doc: Document): ModelStats {
     bounds: Number.isFinite(min[0]) ? { min, max } : null,
   };
 }
-
-/** Triangles with a non-zero area (degenerate ones, with repeated or collinear corners, are not counted). */
-export function countRealTriangles(doc: Document): number {
-  let n = 0;
-  const a = [0, 0, 0], b = [0, 0, 0], c = [0, 0, 0];
-  for (const mesh of doc.getRoot().listMeshes()) {
-    for (const prim of mesh.listPrimitives()) {
-      if (prim.getMode() !== 4) continue;
-      const pos = prim.getAttribute('POSITION');
-      if (!pos) continue;
-      const idx = prim.getIndices();
-      const count = idx ? idx.getCount() : pos.getCount();
-      for (let t = 0; t + 2 < count; t += 3) {
-        const i0 = idx ? idx.getScalar(t) : t, i1 = idx ? idx.getScalar(t + 1) : t + 1, i2 = idx ? idx.getScalar(t + 2) : t + 2;
-        if (i0 === i1 || i1 === i2 || i0 === i2) continue;
-        pos.getElement(i0, a);
-        pos.getElement(i1, b);
-        pos.getElement(i2, c);
-        const ux = b[0]! - a[0]!, uy = b[1]! - a[1]!, uz = b[2]! - a[2]!;
-        const vx = c[0]! - a[0]!, vy = c[1]! - a[1]!, vz = c[2]! - a[2]!;
-        const cx = uy * vz - uz * vy, cy = uz * vx - ux * vz, cz = ux * vy - uy * vx;
-        if (cx * cx + cy * cy + cz * cz > 0) n++;
-      }
-    }
-  }
-  return n;
-}

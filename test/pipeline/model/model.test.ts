@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../../pipeline/model/codecs.js';
-import { countRealTriangles } from '../../../pipeline/model/inspect.js';
+import { countRealTriangles } from '../../../pipeline/model/degenerate.js';
 import { model } from '../../../pipeline/model/model.js';
 import { dataSet } from '../../helpers/data.js';
 import { boxGlb } from '../../helpers/models.js';
