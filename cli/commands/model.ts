@@ -10,8 +10,8 @@ import { runCommand } from '../run.js';
 export function registerModel(program: Command): void {
   program
     .command('model')
-    .description('compress and validate a glTF model (.glb or .gltf with its files) for product pages')
-    .argument('<input>', '.glb, or .gltf with its .bin and textures (only files inside its folder are read)')
+    .description('compress and validate a 3D model (.glb, .gltf or .obj with its files) for product pages')
+    .argument('<input>', '.glb, .gltf with its .bin and textures, or .obj with its .mtl and textures (only files inside its folder are read)')
     .requiredOption('-o, --output <dir>', 'output folder: model.glb and model.json (written atomically)')
     .addOption(new Option('--geometry <mode>', 'geometry compression').choices([...GEOMETRY_MODES]).default(MODEL_DEFAULTS.geometry))
     .addOption(new Option('--textures <format>', 'texture format').choices([...TEXTURE_MODES]).default(MODEL_DEFAULTS.textures))

@@ -1,5 +1,6 @@
 /**
- * Read: load a `.glb` or `.gltf` (with its `.bin` and textures) into a glTF Transform Document, after
+ * Read: load a `.glb`, a `.gltf` (with its `.bin` and textures) or an `.obj` (with its `.mtl` and
+ * textures, see obj.ts) into a glTF Transform Document, after
  * checking the container and every external reference. External files resolve only inside the
  * input's folder: `../`, absolute paths and network URIs are refused.
  */
@@ -8,6 +9,7 @@ import path from 'node:path';
 import type { Document } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
 import { createIO, SILENT } from './codecs.js';
+import { readObj } from './obj.js';
 
 const STAGE = 'read';
 
@@ -21,7 +23,9 @@ export const READ_DEFAULTS: ReadOptions = { maxDataUriBytes: 64 * 1024 * 1024 };
 export interface ModelSource {
   /** Absolute path of the main file. */
   file: string;
-  format: 'glb' | 'gltf';
+  format: 'glb' | 'gltf' | 'obj';
+  /** The options it was opened with. */
+  options: ReadOptions;
   /** The main file's bytes. */
   bytes: Uint8Array;
   /** Reads an external resource by its URI, safely (inside the input's folder). */
@@ -67,8 +71,8 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
   }
   if (!st.isFile()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is not a file', file);
   const ext = path.extname(file).toLowerCase();
-  if (ext !== '.glb' && ext !== '.gltf') {
-    throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `expected a .glb or .gltf file, got "${ext || 'no extension'}"`, file);
+  if (ext !== '.glb' && ext !== '.gltf' && ext !== '.obj') {
+    throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `expected a .glb, .gltf or .obj file, got "${ext || 'no extension'}"`, file);
   }
   const bytes = new Uint8Array(await readFile(file));
   if (bytes.length === 0) throw new XoayError(STAGE, 'EMPTY_FILE', 'the file is empty (0 bytes)', file);
@@ -83,6 +87,7 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
     }
   };
 
+  if (ext === '.obj') return { file, format: 'obj', bytes, resource, options: o };
   if (ext === '.glb') {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.length < 20 || view.getUint32(0, true) !== GLB_MAGIC) {
@@ -103,7 +108,7 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
       throw new XoayError(STAGE, 'MODEL_INVALID', `the GLB's JSON chunk is not valid JSON (${(e as Error).message})`, file);
     }
     await checkReferences(json, dir, file, o);
-    return { file, format: 'glb', bytes, resource };
+    return { file, format: 'glb', bytes, resource, options: o };
   }
   let json: unknown;
   try {
@@ -112,7 +117,7 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
     throw new XoayError(STAGE, 'MODEL_INVALID', `not valid glTF JSON (${(e as Error).message})`, file);
   }
   await checkReferences(json, dir, file, o);
-  return { file, format: 'gltf', bytes, resource };
+  return { file, format: 'gltf', bytes, resource, options: o };
 }
 
 async function checkReferences(json: unknown, dir: string, file: string, o: ReadOptions): Promise<void> {
@@ -136,6 +141,7 @@ async function checkReferences(json: unknown, dir: string, file: string, o: Read
 /** Parse a checked model into a Document (Draco and meshopt inputs are decoded). */
 export async function readModel(src: ModelSource): Promise<Document> {
   const io = await createIO();
+  if (src.format === 'obj') return (await readObj(src.file, new TextDecoder().decode(src.bytes), src.options)).setLogger(SILENT);
   try {
     return (await io.read(src.file)).setLogger(SILENT);
   } catch (e) {

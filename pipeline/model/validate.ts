@@ -34,7 +34,7 @@ export async function validateModel(src: ModelSource, opts?: Partial<ValidateOpt
   const o = { ...VALIDATE_DEFAULTS, ...opts };
   const report = await validateBytes(src.bytes, {
     uri: src.file,
-    format: src.format,
+    format: src.format === 'glb' ? 'glb' : 'gltf',
     maxIssues: 1000,
     ignoredIssues: o.ignore,
     externalResourceFunction: (uri: string) => src.resource(decodeURIComponent(uri)),

@@ -105,7 +105,7 @@ describe('xoay model refuses bad input clearly', () => {
   });
   it('a missing file', async () => {
     await fails(path.join(tmp, 'nope.glb'), /nope\.glb: the model file does not exist/);
-    await copyFile(box, path.join(tmp, 'box.obj'));
-    await fails(path.join(tmp, 'box.obj'), /expected a \.glb or \.gltf file/);
+    await copyFile(box, path.join(tmp, 'box.fbx'));
+    await fails(path.join(tmp, 'box.fbx'), /expected a \.glb, \.gltf or \.obj file, got "\.fbx"/);
   });
 });
