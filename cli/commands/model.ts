@@ -5,6 +5,7 @@ import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
 import { model, MODEL_DEFAULTS } from '../../pipeline/model/model.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
+import { KTX2_ENCODER_CHOICES } from '../../pipeline/model/basisu.js';
 import { runCommand } from '../run.js';
 
 export function registerModel(program: Command): void {
@@ -15,6 +16,7 @@ export function registerModel(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output folder: model.glb and model.json (written atomically)')
     .addOption(new Option('--geometry <mode>', 'geometry compression').choices([...GEOMETRY_MODES]).default(MODEL_DEFAULTS.geometry))
     .addOption(new Option('--textures <format>', 'texture format').choices([...TEXTURE_MODES]).default(MODEL_DEFAULTS.textures))
+    .addOption(new Option('--ktx2-encoder <which>', 'KTX2 encoder: native basisu when installed, else the in-process WASM').choices([...KTX2_ENCODER_CHOICES]).default(MODEL_DEFAULTS.ktx2Encoder))
     .option('--max-texture-size <px>', 'largest texture side', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 16384) throw new InvalidArgumentError(`--max-texture-size must be an integer 1–16384, got ${JSON.stringify(v)}`);
@@ -43,7 +45,7 @@ export function registerModel(program: Command): void {
     .action(async (input: string, opts) =>
       runCommand('model', async () => {
         const quiet = opts.quiet || opts.json;
-        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError, lods: opts.lods }, {
+        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError, lods: opts.lods, ktx2Encoder: opts.ktx2Encoder }, {
           onEvent: (e) => {
             if (!quiet) process.stderr.write(`${e.stage}…\n`);
           },

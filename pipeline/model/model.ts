@@ -12,6 +12,7 @@ import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults }
 import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
 import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
+import { KTX2_ENCODER_CHOICES, type Ktx2EncoderChoice } from './basisu.js';
 import { clean } from './clean.js';
 import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
@@ -43,13 +44,15 @@ export interface ModelOptions {
   maxError: number;
   /** Extra levels of detail written as model.lod1.glb … (each half the triangles of the one before). */
   lods: number;
+  /** KTX2 encoder: native basisu when installed (auto), native, or wasm. */
+  ktx2Encoder: Ktx2EncoderChoice;
   /** Largest data: URI accepted, in bytes. */
   maxDataUriBytes: number;
   /** Largest texture accepted, in pixels (a decompression-bomb guard); textures over 16384 px a side are refused too. */
   limitInputPixels: number;
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, ktx2Encoder: 'auto', maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
 
 export interface ModelReport {
   version: 1;
@@ -79,6 +82,7 @@ function validate(o: ModelOptions): void {
   assertInteger(STAGE, 'triangles', o.triangles, 0, 1e9);
   assertNumber(STAGE, 'maxError', o.maxError, 0, 1);
   assertInteger(STAGE, 'lods', o.lods, 0, 6);
+  assertOneOf(STAGE, 'ktx2Encoder', o.ktx2Encoder, KTX2_ENCODER_CHOICES);
   assertInteger(STAGE, 'maxDataUriBytes', o.maxDataUriBytes, 0, Number.MAX_SAFE_INTEGER);
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
 }
@@ -139,7 +143,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     await doc.transform(...simplifyTo(doc, { triangles: triangleTarget, error: o.maxError }));
     lap('simplify');
     emit({ type: 'stage', stage: 'textures' });
-    await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity) }));
+    await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity), ktx2Encoder: o.ktx2Encoder }));
     lap('textures');
     // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
     const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
