@@ -44,8 +44,8 @@ const STAGE = 'ktx2';
 /** ETC1S: small, for colour. UASTC: high quality, for data (normals, occlusion, metal/roughness). */
 export type Ktx2Mode = 'etc1s' | 'uastc';
 
-/** Everything an encoder needs for one texture, already decoded and resized. */
-export interface Ktx2EncodeJob {
+/** Everything an encoder needs for one texture, already decoded and resized (codec settings from Ktx2Options). */
+export interface Ktx2EncodeJob extends Pick<Ktx2Options, 'mipmaps' | 'etc1sQuality' | 'etc1sEffort' | 'uastcLevel' | 'uastcRdo' | 'zstd'> {
   /** Raw RGBA8 pixels, top row first, `width · height · 4` bytes. */
   rgba: Uint8Array;
   width: number;
@@ -55,12 +55,6 @@ export interface Ktx2EncodeJob {
   srgb: boolean;
   /** basisu's normal-map settings (`-normal_map`: linear, no RDO on selectors/endpoints, linear mips). */
   normalMap: boolean;
-  mipmaps: boolean;
-  etc1sQuality: number;
-  etc1sEffort: number;
-  uastcLevel: number;
-  uastcRdo: number;
-  zstd: boolean;
 }
 
 /** An encoder back end: the WASM by default; a native `basisu` can plug in here. */

@@ -156,9 +156,10 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     const glbPath = await out.file('model.glb');
     await out.write('model.glb', glb);
 
-    // LOD k: half the triangles of LOD k-1, allowing twice its error.
+    // LOD k: half the triangles of LOD k-1, within 5·2^k × --max-error.
     const lods: ModelReport['lods'] = [];
-    const base = inspect(doc).triangles;
+    const written = inspect(doc);
+    const base = written.triangles;
     for (let k = 1; k <= o.lods; k++) {
       emit({ type: 'stage', stage: `lod${k}` });
       const lodDoc = lodSources[k - 1]!.setLogger(SILENT);
@@ -167,6 +168,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
       const bytes = await io.writeBinary(lodDoc);
       const file = `model.lod${k}.glb`;
       await out.write(file, bytes);
+      await validateModel(await openModel(await out.file(file)), { ignore: KNOWN_UNSUPPORTED });
       lods.push({ file, triangles: inspect(await io.readBinary(bytes)).triangles, bytes: bytes.length, maxError });
     }
     if (o.lods) lap('lods');
@@ -177,7 +179,6 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     const outputValidation = await validateModel(outSrc, { ignore: KNOWN_UNSUPPORTED });
     const back = await io.readBinary(glb);
     const after = inspect(back);
-    const written = inspect(doc);
     if (after.triangles !== written.triangles) {
       throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${written.triangles}`, src.file);
     }

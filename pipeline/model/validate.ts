@@ -24,7 +24,7 @@ export interface ValidateOptions {
 }
 
 /** Notes the validator raises for valid outputs it does not understand: meshopt, basisu, image/ktx2. */
-export const KNOWN_UNSUPPORTED = ['UNSUPPORTED_EXTENSION', 'IMAGE_UNRECOGNIZED_FORMAT', 'UNDECLARED_EXTENSION'];
+export const KNOWN_UNSUPPORTED = ['UNSUPPORTED_EXTENSION', 'IMAGE_UNRECOGNIZED_FORMAT'];
 
 export const VALIDATE_DEFAULTS: ValidateOptions = { ignore: [], keep: 8 };
 
@@ -37,7 +37,7 @@ export async function validateModel(src: ModelSource, opts?: Partial<ValidateOpt
     format: src.format === 'glb' ? 'glb' : 'gltf',
     maxIssues: 1000,
     ignoredIssues: o.ignore,
-    externalResourceFunction: (uri: string) => src.resource(decodeURIComponent(uri)),
+    externalResourceFunction: (uri: string) => src.resource(uri), // resource() decodes and checks the URI itself
   });
   const msgs = report.issues.messages;
   const summary: ValidationSummary = {

@@ -65,7 +65,6 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
   const tHi = m.threshold;
   const tLo = 0.35 * m.threshold;
   const [g0, g1, g2] = m.levels.gain;
-  const [o0, o1, o2] = m.levels.offset;
   const [c0, c1, c2] = m.backdrop.coeffs;
   const invW = 1 / g.sourceWidth, invH = 1 / g.sourceHeight;
   const { gate, gateWidth: gw, gateHeight: gh, gateScale: gs } = m;
@@ -97,16 +96,16 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
       if (!inGate && !keep) continue; // backdrop or padding: already white, or transparent (0)
       const u = us[x]!;
       const B0 = a0 + u * (b0 + u * q0), B1 = a1 + u * (b1 + u * q1), B2 = a2 + u * (b2 + u * q2);
-      const L0 = g0 * B0 + o0, L1 = g1 * B1 + o1, L2 = g2 * B2 + o2; // the levelled backdrop
+      const L0 = g0 * B0, L1 = g1 * B1, L2 = g2 * B2; // the levelled backdrop
       if (keep) {
         if (!inGate && (rowPad || gx < 0)) {
           out[q] = L0;
           out[q + 1] = L1;
           out[q + 2] = L2;
         } else {
-          out[q] = g0 * rgb[p]! + o0;
-          out[q + 1] = g1 * rgb[p + 1]! + o1;
-          out[q + 2] = g2 * rgb[p + 2]! + o2;
+          out[q] = g0 * rgb[p]!;
+          out[q + 1] = g1 * rgb[p + 1]!;
+          out[q + 2] = g2 * rgb[p + 2]!;
         }
         continue;
       }
@@ -127,16 +126,16 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
         if (alpha > 0) {
           // I = αF + (1-α)B  ⇒  αF + (1-α)·white = I + (1-α)(255 - B), with levels applied to I and B.
           const k = 1 - alpha;
-          out[q] = g0 * r + o0 + k * (255 - L0);
-          out[q + 1] = g1 * gg + o1 + k * (255 - L1);
-          out[q + 2] = g2 * b + o2 + k * (255 - L2);
+          out[q] = g0 * r + k * (255 - L0);
+          out[q + 1] = g1 * gg + k * (255 - L1);
+          out[q + 2] = g2 * b + k * (255 - L2);
         }
       } else if (alpha > 0) {
         // transparent: un-mix the backdrop from the edge colour, F = (I - (1-α)B) / α.
         const k = 1 - alpha, ia = 1 / alpha;
-        out[q] = (g0 * r + o0 - k * L0) * ia;
-        out[q + 1] = (g1 * gg + o1 - k * L1) * ia;
-        out[q + 2] = (g2 * b + o2 - k * L2) * ia;
+        out[q] = (g0 * r - k * L0) * ia;
+        out[q + 1] = (g1 * gg - k * L1) * ia;
+        out[q + 2] = (g2 * b - k * L2) * ia;
         out[q + 3] = alpha * 255;
       }
     }

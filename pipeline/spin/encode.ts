@@ -102,8 +102,8 @@ export function spriteLayout(count: number, frameWidth: number, frameHeight: num
   return { columns, rows: Math.ceil(count / columns), frameWidth, frameHeight };
 }
 
-/** All of a row's thumbnails in one image, row-major, in the given format. */
-export async function encodeSprite(thumbs: RawImage[], format: 'webp' | 'jpeg'): Promise<{ data: Buffer; layout: SpriteLayout }> {
+/** All of a row's thumbnails in one image, row-major, composited once and encoded as JPEG and WebP. */
+export async function encodeSprite(thumbs: RawImage[]): Promise<{ jpeg: Buffer; webp: Buffer; layout: SpriteLayout }> {
   const first = thumbs[0]!;
   const layout = spriteLayout(thumbs.length, first.width, first.height);
   const channels = first.channels;
@@ -122,14 +122,14 @@ export async function encodeSprite(thumbs: RawImage[], format: 'webp' | 'jpeg'):
       top: Math.floor(i / layout.columns) * layout.frameHeight,
     })),
   );
-  // Composite is applied at output time, so encode from a flattened raw copy.
+  // Composite once into raw pixels, then encode each format from them.
   const { data, info } = await canvas.raw().toBuffer({ resolveWithObject: true });
-  const flat = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 | 4 } });
-  const out =
-    format === 'webp'
-      ? await flat.webp({ quality: 75, effort: 4, alphaQuality: 80 }).toBuffer()
-      : await (channels === 4 ? flat.flatten({ background: '#ffffff' }) : flat).jpeg({ quality: 75, mozjpeg: true, progressive: true }).toBuffer();
-  return { data: out, layout };
+  const flat = () => sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels as 3 | 4 } });
+  const [webp, jpeg] = await Promise.all([
+    flat().webp({ quality: 75, effort: 4, alphaQuality: 80 }).toBuffer(),
+    (channels === 4 ? flat().flatten({ background: '#ffffff' }) : flat()).jpeg({ quality: 75, mozjpeg: true, progressive: true }).toBuffer(),
+  ]);
+  return { jpeg, webp, layout };
 }
 
 /** A ThumbHash placeholder (base64) of a small RGB(A) image (≤ 100 px per side). */

@@ -24,12 +24,11 @@ export const EXPOSURE_DEFAULTS: ExposureOptions = { enabled: true, maxGain: 1.6 
 
 export interface Levels {
   gain: [number, number, number];
-  offset: [number, number, number];
   /** Which reference decided the levels. */
   reference: 'backdrop' | 'object' | 'none';
 }
 
-const identity = (): Levels => ({ gain: [1, 1, 1], offset: [0, 0, 0], reference: 'none' });
+const identity = (): Levels => ({ gain: [1, 1, 1], reference: 'none' });
 
 /** Levels a usable backdrop reference must lie between (on every channel, in every frame). */
 const BACKDROP_RANGE: [number, number] = [40, 245];
@@ -125,7 +124,6 @@ export function matchExposure(row: readonly FrameAnalysis[], opts?: Partial<Expo
   const lim = Math.log(o.maxGain);
   return logExposure.map((g) => ({
     gain: g.map((v) => Math.exp(-Math.max(-lim, Math.min(lim, v)))) as [number, number, number],
-    offset: [0, 0, 0],
     reference: backdropUsable ? 'backdrop' : 'object',
   }));
 }

@@ -190,7 +190,6 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
     const rotated = (meta.orientation ?? 1) >= 5;
     return {
       file,
-      number: frameNumber(file),
       row,
       index,
       width: rotated ? meta.height : meta.width,

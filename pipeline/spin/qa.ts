@@ -95,3 +95,15 @@ export function purity(img: { data: Uint8Array; width: number; height: number; c
   }
   return n ? (100 * white) / n : NaN; // nothing to measure: not 100 %
 }
+
+/** Mean of the measurable values (NaN, i.e. null in qa.json, when none is). */
+export function meanMeasured(v: number[]): number {
+  const ok = v.filter(Number.isFinite);
+  return ok.length ? ok.reduce((s, x) => s + x, 0) / ok.length : NaN;
+}
+
+/** The worst (largest, or smallest with `min`) of the measurable values; NaN when none is. */
+export function worstMeasured(v: (number | null)[], min = false): number {
+  const ok = v.filter((x): x is number => x !== null && Number.isFinite(x));
+  return ok.length ? (min ? Math.min(...ok) : Math.max(...ok)) : NaN;
+}

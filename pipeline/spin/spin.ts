@@ -21,7 +21,7 @@ import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placehol
 import { matchExposure, type Levels } from './exposure.js';
 import { ingest } from './ingest.js';
 import { checkManifest, qaPage } from './manifest.js';
-import { backdropRegion, flicker, orbitPercent, purity } from './qa.js';
+import { backdropRegion, flicker, meanMeasured, orbitPercent, purity, worstMeasured } from './qa.js';
 import { recentre } from './recentre.js';
 import type { FrameAnalysis, FrameRef } from './types.js';
 
@@ -251,11 +251,10 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const sprites: { layout: SpriteLayout; jpegBytes: number }[] = [];
     for (let r = 0; r < set.rows.length; r++) {
       const thumbs = rowFrames(r).map((x) => x.thumb);
-      const jpg = await encodeSprite(thumbs, 'jpeg');
-      const webp = await encodeSprite(thumbs, 'webp');
-      await out.write(`row-${r + 1}/sprite.jpg`, jpg.data);
-      await out.write(`row-${r + 1}/sprite.webp`, webp.data);
-      sprites.push({ layout: jpg.layout, jpegBytes: jpg.data.length });
+      const sprite = await encodeSprite(thumbs);
+      await out.write(`row-${r + 1}/sprite.jpg`, sprite.jpeg);
+      await out.write(`row-${r + 1}/sprite.webp`, sprite.webp);
+      sprites.push({ layout: sprite.layout, jpegBytes: sprite.jpeg.length });
     }
     const first = rendered[0]!;
     const posterSources = first.src[String(widths[0])]!;
@@ -287,7 +286,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       placeholderType: 'thumbhash',
     });
 
-    const worstPurity = (x: RenderedFrame) => worstOf(Object.values(x.purityByFormat), true);
+    const worstPurity = (x: RenderedFrame) => worstMeasured(Object.values(x.purityByFormat), true);
     const qaRows: QaRow[] = byRow.map((row, ri) => {
       const afterRow = rowFrames(ri).map((x) => x.after);
       const b = orbitPercent(row, rects[ri]!.width * scale), a = orbitPercent(afterRow);
@@ -301,10 +300,10 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         jitter: { before: b.jitter, after: a.jitter },
         flicker: { before: fb.mean, after: fa.mean },
         flickerMax: { before: fb.max, after: fa.max },
-        purity: { before: mean(inputPurity.filter((_, i) => frames[i]!.row === ri)), after: mean(rowFrames(ri).map(worstPurity)) },
+        purity: { before: meanMeasured(inputPurity.filter((_, i) => frames[i]!.row === ri)), after: meanMeasured(rowFrames(ri).map(worstPurity)) },
       };
     });
-    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: worstOf(qaRows.map((r) => r[k].before)), after: worstOf(qaRows.map((r) => r[k].after)) });
+    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: worstMeasured(qaRows.map((r) => r[k].before)), after: worstMeasured(qaRows.map((r) => r[k].after)) });
     const bytes: Record<string, Record<string, number>> = {};
     for (const x of rendered) {
       for (const [w, byFmt] of Object.entries(x.bytes)) {
@@ -313,7 +312,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       }
     }
     const purityByFormat: Record<string, number> = {};
-    for (const fmt of o.formats) purityByFormat[fmt] = mean(rendered.map((x) => x.purityByFormat[fmt]!));
+    for (const fmt of o.formats) purityByFormat[fmt] = meanMeasured(rendered.map((x) => x.purityByFormat[fmt]!));
     lap('qa');
     const qa: QaReport = {
       version: 1,
@@ -332,7 +331,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       orbit: worst('orbit'),
       jitter: worst('jitter'),
       flicker: worst('flicker'),
-      purity: { before: worstOf(qaRows.map((r) => r.purity.before), true), after: worstOf(qaRows.map((r) => r.purity.after), true) },
+      purity: { before: worstMeasured(qaRows.map((r) => r.purity.before), true), after: worstMeasured(qaRows.map((r) => r.purity.after), true) },
       purityByFormat,
       bytes,
       firstInteractionBytes: posterBytes + sprites[0]!.jpegBytes,
@@ -350,17 +349,6 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   }
 }
 
-/** Mean of the measurable values (NaN, i.e. null in qa.json, when none is). */
-function mean(v: number[]): number {
-  const ok = v.filter(Number.isFinite);
-  return ok.length ? ok.reduce((s, x) => s + x, 0) / ok.length : NaN;
-}
-
-/** The worst (largest, or smallest with `min`) of the measurable values; NaN when none is. */
-function worstOf(v: (number | null)[], min = false): number {
-  const ok = v.filter((x): x is number => x !== null && Number.isFinite(x));
-  return ok.length ? (min ? Math.min(...ok) : Math.max(...ok)) : NaN;
-}
 
 /** Decode, crop (with the re-centring shift), resize to the top width, then matte and level in one pass. */
 async function renderFrame(
@@ -430,7 +418,8 @@ async function decodeForQa(data: Buffer): Promise<RawImage> {
 
 /** Analyse an encoded output frame the same way as the input (its backdrop is found from its own borders). */
 function analyseOutput(img: RawImage, file: string, size: number): { analysis: FrameAnalysis; region: Uint8Array } {
-  // Reduce to the analysis size in JS-free fashion: sample with a box filter via nearest rows (QA only).
+  // Reduce to the analysis size by nearest-neighbour sampling (the QA rendition is usually ≤ the
+  // analysis size already, so this is most often a plain copy with alpha flattened onto white).
   const s = Math.min(1, size / Math.max(img.width, img.height));
   const w = Math.max(1, Math.round(img.width * s)), h = Math.max(1, Math.round(img.height * s));
   const small = new Uint8Array(w * h * 3);

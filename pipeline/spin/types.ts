@@ -7,8 +7,6 @@
 export interface FrameRef {
   /** Absolute path of the input file. */
   file: string;
-  /** The frame number found in its name (the last number), or null when the name has none. */
-  number: number | null;
   /** Row index (0-based). */
   row: number;
   /** Index of the frame within its row after ordering (0-based). */

@@ -105,7 +105,7 @@ describe('ingest', () => {
       await writeFile(file, buf);
       const meta = await sharp(buf).metadata();
       const rotated = name === 'rotated';
-      const img = await loadAnalysisImage({ file, number: null, row: 0, index: 0, width: rotated ? 32 : 64, height: rotated ? 64 : 32, hash: '' }, 512, decode);
+      const img = await loadAnalysisImage({ file, row: 0, index: 0, width: rotated ? 32 : 64, height: rotated ? 64 : 32, hash: '' }, 512, decode);
       expect(img.channels, name).toBe(3);
       expect([img.width, img.height], name).toEqual(rotated ? [32, 64] : [64, 32]);
       const [r, g, b] = [img.data[0]!, img.data[1]!, img.data[2]!];

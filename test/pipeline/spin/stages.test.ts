@@ -69,7 +69,7 @@ describe('background', () => {
     for (let y = 5; y < 15; y++) for (let x = 10; x < 20; x++) img.data.set([20, 40, 200], (y * w + x) * 3);
     const model = fitBackdrop(img);
     const gate = new Uint8Array(w * h).fill(1);
-    const levels = { gain: [1, 1, 1] as [number, number, number], offset: [0, 0, 0] as [number, number, number], reference: 'none' as const };
+    const levels = { gain: [1, 1, 1] as [number, number, number], reference: 'none' as const };
     const geometry = { width: w, height: h, step: 1, originX: 0, originY: 0, sourceWidth: w, sourceHeight: h, pad: { left: 0, top: 0, right: 2, bottom: 0 } };
     const matte = { backdrop: model, gate, gateWidth: w, gateHeight: h, gateScale: 1, threshold: 30, levels };
     const white = applyBackground(img.data, geometry, matte, { mode: 'white' });
