@@ -3,8 +3,8 @@
  * `$XOAY_TEST_DATA/models/*.glb` (default `../shared/data`, relative to the project root).
  *
  * Times, each as its own process under /usr/bin/time (wall time and peak RSS, children included):
- *   (1) `xoay model --textures ktx2 --budget none` (meshopt + KTX2);
- *   (2) `xoay model --textures webp --budget none` (meshopt + WebP);
+ *   (1) `xoay model --textures ktx2` (meshopt + KTX2);
+ *   (2) `xoay model --textures webp` (meshopt + WebP);
  *   (3) `gltfpack -cc` (npm WASM build: geometry only, textures copied as they are);
  *   (4) `gltf-transform optimize --compress meshopt --texture-compress webp`.
  * Each output is read back with xoay's own I/O (all codecs registered) and inspected: bytes,
@@ -46,7 +46,7 @@ function command(id: RunId, input: string, outDir: string): { argv: string[]; gl
     case 'xoay-ktx2':
     case 'xoay-webp':
       return {
-        argv: [NODE, 'bin/xoay.js', 'model', rel(input), '-o', rel(outDir), '--textures', id === 'xoay-ktx2' ? 'ktx2' : 'webp', '--budget', 'none', '-q', '--force'],
+        argv: [NODE, 'bin/xoay.js', 'model', rel(input), '-o', rel(outDir), '--textures', id === 'xoay-ktx2' ? 'ktx2' : 'webp', '-q', '--force'],
         glb: path.join(outDir, 'model.glb'),
       };
     case 'gltfpack':

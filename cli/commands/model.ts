@@ -6,6 +6,7 @@ import { model, MODEL_DEFAULTS } from '../../pipeline/model/model.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
 import { KTX2_ENCODER_CHOICES } from '../../pipeline/model/basisu.js';
+import { MERGE_WHEN } from '../../pipeline/model/merge.js';
 import { runCommand } from '../run.js';
 
 export function registerModel(program: Command): void {
@@ -38,7 +39,12 @@ export function registerModel(program: Command): void {
       if (!Number.isInteger(n) || n < 0 || n > 6) throw new InvalidArgumentError(`--lods must be an integer 0–6, got ${JSON.stringify(v)}`);
       return n;
     }, 0)
-    .option('--merge', 'join meshes, merge materials and flatten the scene (loses names and variants)', false)
+    .addOption(
+      new Option('--merge [when]', "join meshes and merge identical materials to cut draw calls: 'auto' only as far as the budget's draw-call limit needs (folded names are kept in the GLB's extras), 'always' (also a palette), 'never' (every name kept)")
+        .choices([...MERGE_WHEN])
+        .preset('always')
+        .default(MODEL_DEFAULTS.merge),
+    )
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the report as JSON on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
@@ -59,6 +65,7 @@ export function registerModel(program: Command): void {
               `  bytes: geometry ${kb(report.bytes.geometry)}, textures ${kb(report.bytes.textures)}, other ${kb(report.bytes.other)}${report.lods.length ? `; LODs: ${report.lods.map((l) => `${l.file} ${l.triangles} triangles ${kb(l.bytes)}`).join(', ')}` : ''}`,
               `  GPU texture memory: ${kb(report.after.textures.reduce((n, t) => n + t.gpuBytes, 0))} (as RGBA8: ${kb(report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0))})`,
               `  validator: input ${report.validation.input.errors} errors / ${report.validation.input.warnings} warnings; output ${report.validation.output.errors} errors`,
+              ...(report.merge.steps.length ? [`  merged (${report.merge.steps.join(', ')}): ${report.merge.drawCalls.before} → ${report.merge.drawCalls.after} draw calls; folded names kept in the scene's extras.xoay.mergedNames`] : []),
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
               `  written: ${report.output} and ${path.join(path.dirname(report.output), 'model.json')}`,
               '',

@@ -3,6 +3,7 @@
  * phone or a desktop, and a verdict that names each limit not met and why.
  */
 import type { ModelStats } from './inspect.js';
+import type { MergeResult } from './merge.js';
 
 export type BudgetName = 'mobile' | 'desktop' | 'none';
 export const BUDGET_NAMES: readonly BudgetName[] = ['mobile', 'desktop', 'none'];
@@ -30,15 +31,16 @@ export interface BudgetVerdict {
   failures: string[];
 }
 
-export function checkBudget(name: BudgetName, stats: ModelStats, bytes: number, simplifyError: number): BudgetVerdict {
+export function checkBudget(name: BudgetName, stats: ModelStats, bytes: number, simplifyError: number, merged?: MergeResult): BudgetVerdict {
   if (name === 'none') return { budget: name, ok: true, failures: [] };
   const b = BUDGETS[name];
   const failures: string[] = [];
-  if (stats.triangles > b.triangles) {
-    failures.push(`${stats.triangles} triangles > ${b.triangles}: simplification stopped at the error bound (${simplifyError}); allow more with --max-error`);
+  if (stats.drawnTriangles > b.triangles) {
+    failures.push(`${stats.drawnTriangles} triangles drawn > ${b.triangles}: simplification stopped at the error bound (${simplifyError}); allow more with --max-error`);
   }
   if (stats.drawCalls >= b.drawCalls) {
-    failures.push(`${stats.drawCalls} draw calls ≥ ${b.drawCalls}: meshes and materials are kept separate to keep their names; --merge joins them`);
+    const why = merged?.note ?? (merged?.steps.length ? `still this many after merging (${merged.steps.join(', ')}): the parts differ in vertex attributes or modes` : 'meshes and materials were kept separate (--merge never); --merge auto or always joins them');
+    failures.push(`${stats.drawCalls} draw calls ≥ ${b.drawCalls}: ${why}`);
   }
   const big = stats.textures.filter((t) => Math.max(t.width, t.height) > b.textureSize);
   if (big.length) failures.push(`${big.length} texture(s) over ${b.textureSize} px (${big.map((t) => `${t.name} ${t.width}×${t.height}`).join(', ')})`);

@@ -18,10 +18,14 @@ function hasArea(pos: Accessor, i0: number, i1: number, i2: number): boolean {
   return cx * cx + cy * cy + cz * cz > 0;
 }
 
-/** Triangles with a non-zero area (degenerate ones, with repeated or collinear corners, are not counted). */
-export function countRealTriangles(doc: Document): number {
-  let n = 0;
+/**
+ * Triangles with a non-zero area (degenerate ones, with repeated or collinear corners, are not counted); with `drawn`,
+ * each mesh counts once per node that shows it.
+ */
+export function countRealTriangles(doc: Document, opts: { drawn?: boolean } = {}): number {
+  let total = 0;
   for (const mesh of doc.getRoot().listMeshes()) {
+    let n = 0;
     for (const prim of mesh.listPrimitives()) {
       const pos = prim.getAttribute('POSITION');
       if (prim.getMode() !== 4 || !pos) continue;
@@ -31,8 +35,9 @@ export function countRealTriangles(doc: Document): number {
         if (hasArea(pos, idx ? idx.getScalar(t) : t, idx ? idx.getScalar(t + 1) : t + 1, idx ? idx.getScalar(t + 2) : t + 2)) n++;
       }
     }
+    total += opts.drawn ? n * mesh.listParents().filter((p) => p.propertyType === 'Node').length : n;
   }
-  return n;
+  return total;
 }
 
 export function dropDegenerate(): Transform {

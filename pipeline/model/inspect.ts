@@ -1,5 +1,6 @@
 /** Inspect: the figures the report and the budget read from a Document (triangles, draw calls, bytes, textures). */
-import type { Document } from '@gltf-transform/core';
+import { MathUtils, type Document, type mat4, type Node, type vec3, type vec4 } from '@gltf-transform/core';
+import type { InstancedMesh } from '@gltf-transform/extensions';
 import { read as readKTX2 } from 'ktx-parse';
 import { ktx2GpuBytes, rgba8GpuBytes } from './ktx2.js';
 
@@ -19,6 +20,8 @@ export interface ModelStats {
   meshes: number;
   primitives: number;
   triangles: number;
+  /** Triangles the GPU draws: each mesh's triangles times the nodes that show it (what the budget limits). */
+  drawnTriangles: number;
   /** One draw call per primitive instance in the scene. */
   drawCalls: number;
   materials: number;
@@ -41,7 +44,21 @@ export function inspect(doc: Document): ModelStats {
       triangles += Math.floor(count / 3);
     }
   }
-  for (const node of root.listNodes()) drawCalls += node.getMesh()?.listPrimitives().length ?? 0;
+  const perMesh = new Map(root.listMeshes().map((mesh) => [mesh, 0]));
+  for (const mesh of root.listMeshes()) {
+    for (const prim of mesh.listPrimitives()) {
+      if (prim.getMode() !== 4) continue;
+      const idx = prim.getIndices();
+      perMesh.set(mesh, perMesh.get(mesh)! + Math.floor((idx ? idx.getCount() : (prim.getAttribute('POSITION')?.getCount() ?? 0)) / 3));
+    }
+  }
+  let drawnTriangles = 0;
+  for (const node of root.listNodes()) {
+    const mesh = node.getMesh();
+    if (!mesh) continue;
+    drawCalls += mesh.listPrimitives().length;
+    drawnTriangles += (perMesh.get(mesh) ?? 0) * instanceMatrices(node).length;
+  }
   // Bounds of the vertices the triangles use (unreferenced vertices do not count), in world space.
   const min: [number, number, number] = [Infinity, Infinity, Infinity];
   const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
@@ -49,8 +66,7 @@ export function inspect(doc: Document): ModelStats {
   for (const node of root.listNodes()) {
     const mesh = node.getMesh();
     if (!mesh) continue;
-    const m = node.getWorldMatrix();
-    for (const prim of mesh.listPrimitives()) {
+    for (const m of instanceMatrices(node)) for (const prim of mesh.listPrimitives()) {
       const pos = prim.getAttribute('POSITION');
       if (!pos) continue;
       const idx = prim.getIndices();
@@ -83,6 +99,7 @@ export function inspect(doc: Document): ModelStats {
     meshes: root.listMeshes().length,
     primitives,
     triangles,
+    drawnTriangles,
     drawCalls,
     materials: root.listMaterials().length,
     nodes: root.listNodes().length,
@@ -94,4 +111,34 @@ export function inspect(doc: Document): ModelStats {
     textures,
     bounds: Number.isFinite(min[0]) ? { min, max } : null,
   };
+}
+
+/**
+ * The world matrices a node's mesh is drawn with: the node's own, or one per instance of EXT_mesh_gpu_instancing
+ * (world × the instance's TRS).
+ */
+export function instanceMatrices(node: Node): mat4[] {
+  const world = node.getWorldMatrix();
+  const ext = node.getExtension<InstancedMesh>('EXT_mesh_gpu_instancing');
+  if (!ext) return [world];
+  const t = ext.getAttribute('TRANSLATION'), r = ext.getAttribute('ROTATION'), s = ext.getAttribute('SCALE');
+  const count = (t ?? r ?? s)?.getCount() ?? 0;
+  const out: mat4[] = [];
+  for (let i = 0; i < count; i++) {
+    const local = MathUtils.compose(
+      (t?.getElement(i, [0, 0, 0]) ?? [0, 0, 0]) as vec3,
+      (r?.getElement(i, [0, 0, 0, 1]) ?? [0, 0, 0, 1]) as vec4,
+      (s?.getElement(i, [1, 1, 1]) ?? [1, 1, 1]) as vec3,
+      new Array(16).fill(0) as unknown as mat4,
+    );
+    out.push(multiply(world, local));
+  }
+  return out;
+}
+
+/** a × b for column-major 4×4 matrices. */
+function multiply(a: mat4, b: mat4): mat4 {
+  const o = new Array<number>(16).fill(0);
+  for (let c = 0; c < 4; c++) for (let r = 0; r < 4; r++) for (let k = 0; k < 4; k++) o[c * 4 + r]! += a[k * 4 + r]! * b[c * 4 + k]!;
+  return o as unknown as mat4;
 }

@@ -14,6 +14,7 @@ import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
 import { KTX2_ENCODER_CHOICES, type Ktx2EncoderChoice } from './basisu.js';
 import { clean } from './clean.js';
+import { merge, MERGE_WHEN, type MergeResult, type MergeWhen } from './merge.js';
 import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
 import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
@@ -32,8 +33,8 @@ export interface ModelOptions {
   textures: TextureMode;
   /** Largest texture side. */
   maxTextureSize: number;
-  /** Join meshes, merge materials and flatten (breaks names and variants). */
-  merge: boolean;
+  /** Join meshes and merge materials: 'auto' only as far as the budget's draw-call limit needs, 'always', or 'never'. */
+  merge: MergeWhen;
   /** Replace an existing output folder. */
   force: boolean;
   /** The budget to meet (Khronos 3D Commerce): mobile, desktop or none. */
@@ -52,7 +53,7 @@ export interface ModelOptions {
   limitInputPixels: number;
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'webp', maxTextureSize: 2048, merge: false, force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, ktx2Encoder: 'auto', maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'ktx2', maxTextureSize: 2048, merge: 'auto', force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, ktx2Encoder: 'auto', maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
 
 export interface ModelReport {
   version: 1;
@@ -66,6 +67,8 @@ export interface ModelReport {
   before: ModelStats;
   after: ModelStats;
   validation: { input: ValidationSummary; output: ValidationSummary };
+  /** What the merge stage joined to meet the draw-call limit (names folded away are in the GLB's scene extras). */
+  merge: MergeResult;
   budget: BudgetVerdict;
   timings: Record<string, number>;
 }
@@ -76,7 +79,7 @@ function validate(o: ModelOptions): void {
   assertOneOf(STAGE, 'geometry', o.geometry, GEOMETRY_MODES);
   assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
   assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
-  assertBoolean(STAGE, 'merge', o.merge);
+  assertOneOf(STAGE, 'merge', o.merge, MERGE_WHEN);
   assertBoolean(STAGE, 'force', o.force);
   assertOneOf(STAGE, 'budget', o.budget, BUDGET_NAMES);
   assertInteger(STAGE, 'triangles', o.triangles, 0, 1e9);
@@ -135,9 +138,12 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
   const out = await openOutput(output, { stage: STAGE, inputs: [src.file], force: o.force });
   try {
     emit({ type: 'stage', stage: 'clean' });
-    await doc.transform(...clean({ merge: o.merge }));
+    await doc.transform(...clean());
     lap('clean');
     const limits = o.budget === 'none' ? null : BUDGETS[o.budget];
+    emit({ type: 'stage', stage: 'merge' });
+    const merged = await merge(doc, { when: o.merge, drawCalls: limits?.drawCalls ?? 0 });
+    lap('merge');
     const triangleTarget = o.triangles || limits?.triangles || 0;
     emit({ type: 'stage', stage: 'simplify' });
     await doc.transform(...simplifyTo(doc, { triangles: triangleTarget, error: o.maxError }));
@@ -197,7 +203,8 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
       before,
       after,
       validation: { input: inputValidation, output: outputValidation },
-      budget: checkBudget(o.budget, after, glb.length, o.maxError),
+      merge: merged,
+      budget: checkBudget(o.budget, after, glb.length, o.maxError, merged),
       timings,
     };
     await out.write('model.json', JSON.stringify(report, null, 2) + '\n');

@@ -19,7 +19,9 @@ export const SIMPLIFY_DEFAULTS: SimplifyOptions = { triangles: 0, error: 0.001 }
 /** The transforms that bring `doc` towards the triangle target (none when it is already under it). */
 export function simplifyTo(doc: Document, opts?: Partial<SimplifyOptions>): Transform[] {
   const o = { ...SIMPLIFY_DEFAULTS, ...opts };
-  const current = inspect(doc).triangles;
+  const stats = inspect(doc);
+  // The budget limits the triangles drawn (a mesh shown by three nodes counts three times).
+  const current = stats.drawnTriangles || stats.triangles;
   if (!o.triangles || current <= o.triangles) return [];
   return [weld(), simplifyTransform({ simplifier: codecs.MeshoptSimplifier, ratio: o.triangles / current, error: o.error, lockBorder: false })];
 }

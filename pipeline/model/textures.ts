@@ -30,7 +30,11 @@ export const TEXTURE_DEFAULTS: TextureOptions = { mode: 'webp', maxSize: 2048, q
 export function textures(opts?: Partial<TextureOptions>): Transform[] {
   const o = { ...TEXTURE_DEFAULTS, ...opts };
   if (o.mode === 'keep') return [];
-  if (o.mode === 'ktx2') return [ktx2Textures({ maxSize: o.maxSize, encoder: chooseKtx2Encoder(o.ktx2Encoder) })];
+  if (o.mode === 'ktx2') {
+    // Rate-distortion optimisation (≈30 % smaller UASTC) when the native encoder makes it affordable.
+    const encoder = chooseKtx2Encoder(o.ktx2Encoder);
+    return [ktx2Textures({ maxSize: o.maxSize, encoder, uastcRdo: encoder.name === 'basisu-native' ? 1 : 0 })];
+  }
   return [
     textureCompress({
       encoder: sharp,
