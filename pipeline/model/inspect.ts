@@ -32,6 +32,20 @@ export interface ModelStats {
   bounds: { min: [number, number, number]; max: [number, number, number] } | null;
 }
 
+/** Draw calls alone (one per primitive of each node's mesh; an instanced node draws each primitive once): cheap. */
+export function countDrawCalls(doc: Document): number {
+  let n = 0;
+  for (const node of doc.getRoot().listNodes()) n += node.getMesh()?.listPrimitives().length ?? 0;
+  return n;
+}
+
+/** Names of nodes, meshes and materials (empty names left out). */
+export function listNames(doc: Document): ModelStats['names'] {
+  const root = doc.getRoot();
+  const names = (list: { getName(): string }[]) => list.map((p) => p.getName()).filter(Boolean);
+  return { nodes: names(root.listNodes()), meshes: names(root.listMeshes()), materials: names(root.listMaterials()) };
+}
+
 export function inspect(doc: Document): ModelStats {
   const root = doc.getRoot();
   let triangles = 0, primitives = 0, drawCalls = 0;
@@ -103,11 +117,7 @@ export function inspect(doc: Document): ModelStats {
     drawCalls,
     materials: root.listMaterials().length,
     nodes: root.listNodes().length,
-    names: {
-      nodes: root.listNodes().map((n) => n.getName()).filter(Boolean),
-      meshes: root.listMeshes().map((n) => n.getName()).filter(Boolean),
-      materials: root.listMaterials().map((n) => n.getName()).filter(Boolean),
-    },
+    names: listNames(doc),
     textures,
     bounds: Number.isFinite(min[0]) ? { min, max } : null,
   };

@@ -14,7 +14,7 @@ import type { Document, Material, Mesh, Node } from '@gltf-transform/core';
 import { cloneDocument, flatten, instance, join, palette, prune } from '@gltf-transform/functions';
 import { XoayError } from '../core/errors.js';
 import { SILENT } from './codecs.js';
-import { inspect } from './inspect.js';
+import { countDrawCalls, listNames } from './inspect.js';
 
 export type MergeWhen = 'auto' | 'always' | 'never';
 export const MERGE_WHEN: readonly MergeWhen[] = ['auto', 'always', 'never'];
@@ -47,9 +47,9 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
   const o: MergeOptions = { ...MERGE_DEFAULTS, ...Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined)) };
   if (!MERGE_WHEN.includes(o.when)) throw new XoayError('merge', 'BAD_OPTION', `merge: option "when" must be one of ${MERGE_WHEN.join(', ')}, got ${JSON.stringify(o.when)}`);
   if (!Number.isInteger(o.drawCalls) || o.drawCalls < 0) throw new XoayError('merge', 'BAD_OPTION', `merge: option "drawCalls" must be an integer ≥ 0, got ${JSON.stringify(o.drawCalls)}`);
-  const before = inspect(doc).drawCalls;
+  const before = countDrawCalls(doc);
   const result: MergeResult = { steps: [], drawCalls: { before, after: before }, instanced: 0 };
-  const meets = (d: Document) => o.drawCalls <= 0 || inspect(d).drawCalls < o.drawCalls;
+  const meets = (d: Document) => o.drawCalls <= 0 || countDrawCalls(d) < o.drawCalls;
   if (o.when === 'never' || (o.when === 'auto' && meets(doc))) return result;
   const root = doc.getRoot();
   if (o.when === 'auto') {
@@ -62,7 +62,7 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
       return result;
     }
   }
-  const original = inspect(doc).names;
+  const original = listNames(doc);
 
   // Meshes shown by several nodes, the ones whose copies would cost the most triangles first.
   const shared = root
@@ -72,7 +72,7 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
     .sort((a, b) => b.triangles * (b.nodes - 1) - a.triangles * (a.nodes - 1));
   const tryOn = async (steps: MergeStep[], keep: number) => {
     const copy = cloneDocument(doc).setLogger(SILENT);
-    await apply(copy, steps, new Set(shared.slice(0, keep).map((m) => m.index)));
+    await apply(copy, steps, new Set(shared.slice(0, keep).map((m) => m.index)), true);
     return meets(copy);
   };
 
@@ -97,10 +97,10 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
   }
   result.instanced = await apply(doc, choice.steps, new Set(shared.slice(0, choice.keep).map((m) => m.index)));
   result.steps = choice.steps;
-  result.drawCalls.after = inspect(doc).drawCalls;
+  result.drawCalls.after = countDrawCalls(doc);
   if (!meets(doc)) result.note = `every merge step applied (${choice.steps.join(', ')}), still ${result.drawCalls.after} draw calls: the parts differ in vertex attributes or primitive modes`;
 
-  const now = inspect(doc).names;
+  const now = listNames(doc);
   const gone = (was: string[], is: string[]) => was.filter((n) => n && !is.includes(n));
   const scene = root.getDefaultScene() ?? root.listScenes()[0];
   if (scene) {
@@ -113,18 +113,20 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
 }
 
 /** Runs the steps; shared meshes whose index is in `instanced` are GPU-instanced, the others copied per node. Returns the instanced count. */
-async function apply(doc: Document, steps: MergeStep[], instanced: Set<number>): Promise<number> {
+async function apply(doc: Document, steps: MergeStep[], instanced: Set<number>, trial = false): Promise<number> {
+  // A trial only counts draw calls: unused data can stay.
+  const tidy = trial ? [] : [prune()];
   doc.getRoot().listMeshes().forEach((mesh, index) => {
     if (instanced.has(index)) return;
     for (const node of nodesOf(mesh).slice(1)) node.setMesh(mesh.clone());
   });
   if (instanced.size) await doc.transform(instance({ min: 2 }));
-  await doc.transform(flatten(), join({ keepNamed: false }), prune());
+  await doc.transform(flatten(), join({ keepNamed: false }), ...tidy);
   if (steps.includes('materials')) {
     foldIdenticalMaterials(doc);
-    await doc.transform(join({ keepNamed: false }), prune());
+    await doc.transform(join({ keepNamed: false }), ...tidy);
   }
-  if (steps.includes('palette')) await doc.transform(palette({ min: 2 }), join({ keepNamed: false }), prune());
+  if (steps.includes('palette')) await doc.transform(palette({ min: 2 }), join({ keepNamed: false }), ...tidy);
   return instanced.size;
 }
 
