@@ -1,0 +1,39 @@
+/**
+ * Screen readers: the spin is a slider (its value is the angle), with the editor's `alt` as its label and a polite
+ * live region that announces the angle once the turning settles (not on every frame).
+ */
+export interface A11y {
+  update(angle: number, row: number, rows: number): void;
+  destroy(): void;
+}
+
+export function createA11y(host: HTMLElement, live: HTMLElement, label: string, delay = 600): A11y {
+  host.setAttribute('role', 'slider');
+  host.setAttribute('aria-roledescription', '360° view');
+  host.setAttribute('aria-label', label || '360° product view');
+  host.setAttribute('aria-valuemin', '0');
+  host.setAttribute('aria-valuemax', '359');
+  host.setAttribute('aria-orientation', 'horizontal');
+  if (!host.hasAttribute('tabindex')) host.tabIndex = 0;
+  live.setAttribute('aria-live', 'polite');
+  live.setAttribute('aria-atomic', 'true');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let last = '';
+  return {
+    update(angle, row, rows) {
+      const deg = Math.round(angle) % 360;
+      const text = rows > 1 ? `${deg}°, row ${row + 1} of ${rows}` : `${deg}°`;
+      host.setAttribute('aria-valuenow', String(deg));
+      host.setAttribute('aria-valuetext', text);
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (text !== last) live.textContent = `Turned to ${text}`;
+        last = text;
+      }, delay);
+    },
+    destroy() {
+      clearTimeout(timer);
+      for (const a of ['role', 'aria-roledescription', 'aria-label', 'aria-valuemin', 'aria-valuemax', 'aria-valuenow', 'aria-valuetext', 'aria-orientation']) host.removeAttribute(a);
+    },
+  };
+}
