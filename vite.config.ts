@@ -1,6 +1,43 @@
-import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+const threeLibs = path.join(path.dirname(require.resolve('three')), '../examples/jsm/libs');
+
+/** Copies three's Draco decoder and Basis transcoder beside the viewer (`decoders/`), the element's default decoder path. */
+function decoders(): Plugin {
+  const files = ['draco/draco_decoder.js', 'draco/draco_decoder.wasm', 'draco/draco_wasm_wrapper.js', 'basis/basis_transcoder.js', 'basis/basis_transcoder.wasm'];
+  return {
+    name: 'xoay-decoders',
+    apply: 'build',
+    generateBundle() {
+      for (const f of files) this.emitFile({ type: 'asset', fileName: `decoders/${path.basename(f)}`, source: readFileSync(path.join(threeLibs, f)) });
+    },
+  };
+}
 
 export default defineConfig({
+  // `npm run build:viewer`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
+  // <script type="module">; three.js and the 3D code are a separate chunk loaded only when 3D is shown; chunk and
+  // decoder URLs are relative, so the folder works wherever it is copied. index.js exports the core for bundlers.
+  build: {
+    outDir: 'dist/viewer',
+    emptyOutDir: true,
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    copyPublicDir: false,
+    modulePreload: false,
+    // Not library mode: it keeps whitespace in ES output; this is the same build, fully minified.
+    rollupOptions: {
+      input: { 'xoay-viewer': 'viewer/element/xoay-viewer.ts', index: 'viewer/index.ts' },
+      preserveEntrySignatures: 'strict',
+      output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: '[name][extname]' },
+    },
+  },
+  plugins: [decoders()],
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],

@@ -1,0 +1,140 @@
+/**
+ * Browser tests: a static file server on 127.0.0.1 (a random port; only what it is given is served; every request
+ * logged, so tests can assert bytes and that nothing else was asked for) and Debian's Chromium through playwright-core
+ * (flags from ../shared/TOOLCHAIN.md), with desktop and phone (390×844, DPR 3, touch) contexts.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const chromiumReason = hasChromium ? '' : '(skipped: needs Debian chromium at /usr/bin/chromium; .ci/run installs it)';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.glb': 'model/gltf-binary',
+  '.gltf': 'model/gltf+json',
+  '.avif': 'image/avif',
+  '.webp': 'image/webp',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.ktx2': 'image/ktx2',
+};
+
+export interface ServedRequest {
+  url: string;
+  status: number;
+  bytes: number;
+}
+
+export interface StaticServer {
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  requests: ServedRequest[];
+  /** Extra routes: URL path → body (HTML pages written by the test). */
+  pages: Map<string, string | Buffer>;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `mounts` (URL prefix → folder, e.g. { '/viewer/': 'dist/viewer', '/spin/': out }) and `pages`. Paths that
+ * leave a mount are refused; unknown paths are 404.
+ */
+export async function startServer(mounts: Record<string, string>): Promise<StaticServer> {
+  const requests: ServedRequest[] = [];
+  const pages = new Map<string, string | Buffer>();
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const send = (status: number, body: string | Buffer, type = 'text/plain') => {
+      const buf = typeof body === 'string' ? Buffer.from(body) : body;
+      requests.push({ url: url.pathname, status, bytes: buf.length });
+      res.writeHead(status, { 'content-type': type, 'content-length': buf.length, 'cache-control': 'no-cache' });
+      res.end(req.method === 'HEAD' ? undefined : buf);
+    };
+    const page = pages.get(url.pathname);
+    if (page !== undefined) return send(200, page, TYPES[path.extname(url.pathname)] ?? 'text/html; charset=utf-8');
+    for (const [prefix, dir] of Object.entries(mounts)) {
+      if (!url.pathname.startsWith(prefix)) continue;
+      const rel = decodeURIComponent(url.pathname.slice(prefix.length));
+      const file = path.resolve(dir, rel);
+      if (!file.startsWith(path.resolve(dir) + path.sep)) return send(403, 'outside the mount');
+      try {
+        if (!(await stat(file)).isFile()) return send(404, 'not a file');
+        return send(200, await readFile(file), TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
+      } catch {
+        return send(404, 'not found');
+      }
+    }
+    send(404, 'not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    pages,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface Browser {
+  desktop: BrowserContext;
+  phone: BrowserContext;
+  /** Every URL any page asked for that is not on 127.0.0.1 (must stay empty). */
+  foreign: string[];
+  close(): Promise<void>;
+}
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Chromium with a desktop (1280×800) and a phone (390×844, DPR 3, touch) context; requests off 127.0.0.1 are blocked and recorded. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  const dirs: string[] = [];
+  const foreign: string[] = [];
+  const launch = async (opts: Parameters<typeof chromium.launchPersistentContext>[1]) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'xoay-chromium-'));
+    dirs.push(dir);
+    const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...ARGS, ...extraArgs], ...opts });
+    await ctx.route('**/*', (route) => {
+      const u = new URL(route.request().url());
+      if (u.protocol === 'data:' || u.protocol === 'blob:' || u.hostname === '127.0.0.1') return route.continue();
+      foreign.push(u.href);
+      return route.abort();
+    });
+    return ctx;
+  };
+  const desktop = await launch({ viewport: { width: 1280, height: 800 } });
+  const phone = await launch({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+  return {
+    desktop,
+    phone,
+    foreign,
+    async close() {
+      await Promise.allSettled([desktop.close(), phone.close()]);
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+}
+
+/** An HTML page that loads the built element (from /viewer/) and shows `body`. */
+export function viewerPage(body: string, head = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{margin:0;font:16px system-ui}xoay-viewer{width:min(100%,640px);margin:0 auto}</style>${head}
+<script type="module" src="/viewer/xoay-viewer.js"></script></head><body>${body}</body></html>`;
+}

@@ -1,0 +1,338 @@
+/**
+ * `<xoay-viewer>`: the embeddable element, a thin layer over the framework-free core. Every attribute maps to a
+ * property through one table (ATTRIBUTES). Spin and 3D are separate core viewers; the element picks one (`mode`),
+ * offers a toggle when both `src` and `model` are given, loads lazily (`loading`), and falls back to the spin (or the
+ * poster) when 3D cannot run.
+ *
+ *   <script type="module" src="xoay-viewer.js"></script>
+ *   <xoay-viewer src="spin/spin.json" model="model/model.glb" alt="Chè Shan tuyết, 100 g tin"></xoay-viewer>
+ */
+import { ViewerError } from '../core/manifest.js';
+import { createModelViewer, type ModelViewer } from '../core/model-viewer.js';
+import { createSpinViewer, type SpinViewer } from '../core/spin-viewer.js';
+
+export type ViewerMode = 'spin' | '3d';
+export type LoadingMode = 'lazy' | 'eager' | 'interaction';
+
+type Kind = 'string' | 'boolean' | 'enum';
+interface AttributeSpec {
+  /** The property it maps to. */
+  prop: 'src' | 'model' | 'mode' | 'autoplay' | 'loading' | 'alt' | 'decoderPath' | 'poster';
+  kind: Kind;
+  values?: readonly string[];
+  /** Whether a change restarts the viewer. */
+  restart: boolean;
+}
+
+/** The attribute table: attribute → property, type, and whether changing it restarts the viewer. */
+export const ATTRIBUTES: Record<string, AttributeSpec> = {
+  src: { prop: 'src', kind: 'string', restart: true },
+  model: { prop: 'model', kind: 'string', restart: true },
+  mode: { prop: 'mode', kind: 'enum', values: ['spin', '3d'], restart: true },
+  autoplay: { prop: 'autoplay', kind: 'boolean', restart: false },
+  loading: { prop: 'loading', kind: 'enum', values: ['lazy', 'eager', 'interaction'], restart: false },
+  alt: { prop: 'alt', kind: 'string', restart: false },
+  'decoder-path': { prop: 'decoderPath', kind: 'string', restart: true },
+  poster: { prop: 'poster', kind: 'string', restart: false },
+};
+
+/** Draco and Basis decoders ship beside this module in `decoders/` unless `decoder-path` says otherwise. */
+export const DEFAULT_DECODER_PATH = new URL(/* @vite-ignore */ './decoders/', import.meta.url).href;
+
+const STYLE = `
+:host{display:block;position:relative;contain:content;min-height:120px;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
+:host(:not([style*="aspect-ratio"])){aspect-ratio:4/3}
+:host([hidden]){display:none}
+.stage{position:absolute;inset:0}
+.stage[data-xoay-fullscreen]{position:fixed;inset:0;z-index:2147483646;background:var(--xoay-background,#fff)}
+.poster{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
+.start{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);padding:.6em 1.1em;border:0;border-radius:2em;background:rgba(0,0,0,.7);color:#fff;font:inherit;cursor:pointer}
+.modes{position:absolute;right:8px;top:8px;display:flex;gap:4px;z-index:2}
+.modes button{padding:.3em .7em;border:1px solid #ccc;border-radius:1em;background:#fff;color:#222;font:inherit;cursor:pointer}
+.modes button[aria-pressed="true"]{background:#222;color:#fff;border-color:#222}
+.msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;pointer-events:none}
+`;
+
+export class XoayViewerElement extends HTMLElement {
+  static get observedAttributes(): string[] {
+    return Object.keys(ATTRIBUTES);
+  }
+
+  private shadow: ShadowRoot;
+  private stage: HTMLDivElement;
+  private spin: SpinViewer | null = null;
+  private model3d: ModelViewer | null = null;
+  private current: ViewerMode | null = null;
+  private started = false;
+  private observer: IntersectionObserver | null = null;
+  private pendingFrame: number | null = null;
+  private pendingRow: number | null = null;
+  private fellBack = false;
+
+  constructor() {
+    super();
+    this.shadow = this.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    this.stage = document.createElement('div');
+    this.stage.className = 'stage';
+    this.shadow.append(style, this.stage);
+  }
+
+  // --- properties from the attribute table -------------------------------------------------------------------
+  get src(): string {
+    return this.getAttribute('src') ?? '';
+  }
+  set src(v: string) {
+    this.setAttribute('src', v);
+  }
+  get model(): string {
+    return this.getAttribute('model') ?? '';
+  }
+  set model(v: string) {
+    this.setAttribute('model', v);
+  }
+  /** `spin` when a spin is given, else `3d`; an explicit `mode` wins when its source exists. */
+  get mode(): ViewerMode {
+    const m = this.getAttribute('mode');
+    if (m === '3d' && this.model) return '3d';
+    if (m === 'spin' && this.src) return 'spin';
+    return this.src ? 'spin' : '3d';
+  }
+  set mode(v: ViewerMode) {
+    this.setAttribute('mode', v);
+  }
+  get autoplay(): boolean {
+    return this.hasAttribute('autoplay');
+  }
+  set autoplay(v: boolean) {
+    this.toggleAttribute('autoplay', !!v);
+  }
+  get loading(): LoadingMode {
+    const v = this.getAttribute('loading');
+    return v === 'eager' || v === 'interaction' ? v : 'lazy';
+  }
+  set loading(v: LoadingMode) {
+    this.setAttribute('loading', v);
+  }
+  get alt(): string {
+    return this.getAttribute('alt') ?? '';
+  }
+  set alt(v: string) {
+    this.setAttribute('alt', v);
+  }
+  get decoderPath(): string {
+    return this.getAttribute('decoder-path') || DEFAULT_DECODER_PATH;
+  }
+  set decoderPath(v: string) {
+    this.setAttribute('decoder-path', v);
+  }
+  get poster(): string {
+    return this.getAttribute('poster') ?? '';
+  }
+  set poster(v: string) {
+    this.setAttribute('poster', v);
+  }
+
+  /** The current frame of the spin (read/write). */
+  get frame(): number {
+    return this.spin?.frame ?? this.pendingFrame ?? 0;
+  }
+  set frame(v: number) {
+    const f = Number(v);
+    if (!Number.isFinite(f)) return;
+    if (this.spin) this.spin.setFrame(f);
+    else this.pendingFrame = f;
+  }
+  /** The current row of the spin (read/write). */
+  get row(): number {
+    return this.spin?.row ?? this.pendingRow ?? 0;
+  }
+  set row(v: number) {
+    const r = Number(v);
+    if (!Number.isFinite(r)) return;
+    if (this.spin) this.spin.setRow(r);
+    else this.pendingRow = r;
+  }
+  /** Frames in the current row (0 before the spin has loaded). */
+  get frames(): number {
+    return this.spin ? this.spin.frames : 0;
+  }
+  /** The core viewer in use (for tests and advanced use). */
+  get viewer(): SpinViewer | ModelViewer | null {
+    return this.spin ?? this.model3d;
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------------------------
+  connectedCallback(): void {
+    this.schedule();
+  }
+
+  disconnectedCallback(): void {
+    this.teardown();
+    this.started = false;
+  }
+
+  attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    if (old === value || !this.isConnected) return;
+    const spec = ATTRIBUTES[name];
+    if (!spec) return;
+    if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || '360° product view');
+    if (name === 'autoplay' && this.spin) (value === null ? this.spin.stop() : this.spin.play());
+    if (spec.restart && this.started) {
+      this.fellBack = false;
+      this.show(this.mode);
+    }
+  }
+
+  private schedule(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+    this.clearStage();
+    if (!this.src && !this.model) return;
+    const mode = this.loading;
+    if (mode === 'eager') return this.start();
+    if (mode === 'interaction') {
+      if (this.poster) this.stage.append(this.posterImg(this.poster));
+      const b = document.createElement('button');
+      b.className = 'start';
+      b.type = 'button';
+      b.textContent = this.mode === 'spin' ? 'View in 360°' : 'View in 3D';
+      b.setAttribute('aria-label', `${b.textContent}: ${this.alt || 'product'}`);
+      b.addEventListener('click', () => this.start(true), { once: true });
+      this.stage.append(b);
+      return;
+    }
+    if (this.poster) this.stage.append(this.posterImg(this.poster));
+    if (typeof IntersectionObserver !== 'function') return this.start();
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+          this.observer?.disconnect();
+          this.observer = null;
+          this.start();
+        }
+      },
+      { rootMargin: '200px' },
+    );
+    this.observer.observe(this);
+  }
+
+  private posterImg(src: string): HTMLImageElement {
+    const img = document.createElement('img');
+    img.className = 'poster';
+    img.alt = '';
+    img.src = new URL(src, document.baseURI).href;
+    return img;
+  }
+
+  private start(focus = false): void {
+    if (this.started) return;
+    this.started = true;
+    this.show(this.mode, focus);
+  }
+
+  private clearStage(): void {
+    this.stage.replaceChildren();
+  }
+
+  private teardown(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+    if (this.spin) {
+      this.pendingFrame = this.spin.frame;
+      this.pendingRow = this.spin.row;
+    }
+    this.spin?.destroy();
+    this.model3d?.destroy();
+    this.spin = null;
+    this.model3d = null;
+    this.current = null;
+    this.clearStage();
+  }
+
+  private toggle(): HTMLDivElement | null {
+    if (!this.src || !this.model) return null;
+    const bar = document.createElement('div');
+    bar.className = 'modes';
+    bar.setAttribute('role', 'group');
+    bar.setAttribute('aria-label', 'View');
+    for (const [m, label] of [['spin', '360°'], ['3d', '3D']] as const) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.setAttribute('aria-pressed', String(this.current === m));
+      b.addEventListener('click', () => {
+        if (this.current !== m) this.show(m, true);
+      });
+      bar.append(b);
+    }
+    return bar;
+  }
+
+  private fail(message: string): void {
+    this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
+  }
+
+  private show(mode: ViewerMode, focus = false): void {
+    this.teardown();
+    this.current = mode;
+    const host = document.createElement('div');
+    host.style.cssText = 'position:absolute;inset:0';
+    this.stage.append(host);
+    const bar = this.toggle();
+    if (bar) this.stage.append(bar);
+    if (mode === 'spin') {
+      const spin = createSpinViewer(host, {
+        src: this.src,
+        base: document.baseURI,
+        alt: this.alt,
+        autoplay: this.autoplay,
+        frame: this.pendingFrame ?? 0,
+        row: this.pendingRow ?? 0,
+        onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: 'spin' } })),
+        onFrameChange: (row, frame) => this.dispatchEvent(new CustomEvent('framechange', { detail: { row, frame }, bubbles: true, composed: true })),
+        onError: (message) => this.fail(message),
+      });
+      this.spin = spin;
+      if (focus) void spin.ready.then(() => (host.querySelector('.xoay-spin') as HTMLElement | null)?.focus(), () => {});
+      return;
+    }
+    const viewer = createModelViewer(host, {
+      src: this.model,
+      base: document.baseURI,
+      alt: this.alt,
+      autoRotate: this.autoplay,
+      decoderPath: this.decoderPath,
+      onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } })),
+      onError: (message) => this.fail(message),
+    });
+    this.model3d = viewer;
+    viewer.ready.catch((e: unknown) => {
+      if (this.model3d !== viewer) return;
+      const message = e instanceof ViewerError ? e.message : `xoay-viewer: ${this.model}: ${(e as Error)?.message ?? e}`;
+      // No WebGL, a lost context or a model that fails: the spin if there is one, else the poster and the message.
+      if (this.src && !this.fellBack) {
+        this.fellBack = true;
+        this.show('spin');
+        this.fail(message);
+        return;
+      }
+      this.fail(message);
+      if (this.poster) this.stage.prepend(this.posterImg(this.poster));
+      const p = document.createElement('p');
+      p.className = 'msg';
+      p.setAttribute('role', 'alert');
+      p.textContent = message;
+      this.stage.append(p);
+    });
+  }
+}
+
+if (typeof customElements !== 'undefined' && !customElements.get('xoay-viewer')) customElements.define('xoay-viewer', XoayViewerElement);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'xoay-viewer': XoayViewerElement;
+  }
+}
