@@ -4,7 +4,7 @@
  */
 
 export interface InertiaOptions {
-  /** Velocity lost per second, as a fraction (0.95: 5 % of it is left after one second). */
+  /** Velocity lost per second, as a fraction (0.98: 2 % of it is left after one second). */
   friction: number;
   /** Below this speed (units per second) the motion stops. */
   minSpeed: number;
@@ -12,7 +12,7 @@ export interface InertiaOptions {
   window: number;
 }
 
-export const INERTIA_DEFAULTS: InertiaOptions = { friction: 0.95, minSpeed: 2, window: 100 };
+export const INERTIA_DEFAULTS: InertiaOptions = { friction: 0.98, minSpeed: 2, window: 100 };
 
 export interface Inertia {
   /** A position sample during the drag (time in ms). */

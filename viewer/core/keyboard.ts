@@ -13,6 +13,7 @@ export interface KeyActions {
 export function createKeyboard(el: HTMLElement, a: KeyActions): { destroy(): void } {
   const key = (e: KeyboardEvent) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (['ArrowRight', 'ArrowLeft', 'ArrowUp', 'ArrowDown', 'Home', 'End', '+', '=', '-', '_', 'f', 'F'].includes(e.key)) a.interact();
     let handled = true;
     switch (e.key) {
       case 'ArrowRight':
@@ -51,10 +52,7 @@ export function createKeyboard(el: HTMLElement, a: KeyActions): { destroy(): voi
       default:
         handled = false;
     }
-    if (handled) {
-      a.interact();
-      e.preventDefault();
-    }
+    if (handled) e.preventDefault();
   };
   el.addEventListener('keydown', key);
   return { destroy: () => el.removeEventListener('keydown', key) };

@@ -1,0 +1,242 @@
+/**
+ * `<xoay-viewer>` spin mode in headless Chromium (Debian's, through playwright-core), desktop and phone emulation:
+ * draggable after `load`, drags turn it, vertical swipes scroll the page, keyboard, reduced motion, memory released,
+ * bad manifests shown as a message, nothing fetched from any host but 127.0.0.1.
+ */
+import { mkdtemp, readFile, rm, writeFile, mkdir, cp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spin } from '../../pipeline/spin/spin.js';
+import { ROOT } from '../helpers/data.js';
+import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+
+let tmp: string;
+let server: StaticServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-viewer-'));
+  // The committed CC0 sample, two widths, every format.
+  await spin(path.join(ROOT, 'samples/stool-turntable'), path.join(tmp, 'spin'), { widths: [256, 512] });
+  // Bad manifests.
+  const bad = path.join(tmp, 'bad');
+  await mkdir(bad, { recursive: true });
+  const good = JSON.parse(await readFile(path.join(tmp, 'spin/spin.json'), 'utf8'));
+  await cp(path.join(tmp, 'spin/row-1'), path.join(bad, 'row-1'), { recursive: true });
+  await writeFile(path.join(bad, 'malformed.json'), '{"version": 1, "rows": [');
+  await writeFile(path.join(bad, 'js-url.json'), JSON.stringify({ ...good, poster: 'javascript:alert(1)', posterSources: { jpeg: 'javascript:window.__pwned=1' } }));
+  await writeFile(path.join(bad, 'data-html.json'), JSON.stringify({ ...good, rows: [{ ...good.rows[0], sprite: { ...good.rows[0].sprite, sources: { jpeg: 'data:text/html,<script>window.__pwned=1</script>' } } }] }));
+  await writeFile(path.join(bad, 'html-name.json'), JSON.stringify({ ...good, poster: 'row-1/512/missing.jpg', posterSources: {}, rows: [{ ...good.rows[0], name: '<img src=x onerror="window.__pwned=1">' }] }));
+  const missing = structuredClone(good);
+  missing.rows[0].frames[0].src['512'] = { jpeg: 'row-1/512/404.jpg' };
+  missing.rows[0].frames[0].src['256'] = { jpeg: 'row-1/256/404.jpg' };
+  await writeFile(path.join(bad, 'missing-frame.json'), JSON.stringify(missing));
+  server = await startServer({ '/viewer/': path.join(ROOT, 'dist/viewer'), '/spin/': path.join(tmp, 'spin'), '/bad/': bad });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** Opens a page with one viewer and waits for `load` (or `error`). */
+async function open(page: Page, attrs: string, extra = ''): Promise<string> {
+  server.pages.set('/t.html', viewerPage(`<h1>Product</h1><xoay-viewer ${attrs}></xoay-viewer>${extra}<div style="height:3000px"></div>`));
+  await page.goto(`${server.origin}/t.html`);
+  return page.evaluate(
+    () =>
+      new Promise<string>((resolve) => {
+        const el = document.querySelector('xoay-viewer')!;
+        el.addEventListener('load', () => resolve('load'));
+        el.addEventListener('error', (e) => resolve(`error: ${(e as unknown as CustomEvent).detail.message}`));
+      }),
+  );
+}
+
+const frameOf = (page: Page) => page.evaluate(() => document.querySelector('xoay-viewer')!.frame);
+
+describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`, () => {
+  it('desktop: draggable after load (sprite only, before the frames), a horizontal drag turns it, keys step it', async () => {
+    const page = await browser.desktop.newPage();
+    const before = server.requests.length;
+    expect(await open(page, 'src="/spin/spin.json" alt="Painted wooden stool" loading="eager"')).toBe('load');
+    // Interactive after the manifest, the poster and one sprite: no full frame was needed.
+    const firstRequests = server.requests.slice(before).map((r) => r.url);
+    expect(firstRequests.some((u) => /sprite\.(webp|jpg)$/.test(u))).toBe(true);
+    const box = (await page.locator('xoay-viewer').boundingBox())!;
+    expect(await frameOf(page)).toBe(0);
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    const after = await frameOf(page);
+    // A drag across 30 % of the width turns about 30 % of the 36 frames (inertia may add a little).
+    expect(after).toBeGreaterThanOrEqual(9);
+    expect(after).toBeLessThan(36);
+    // Keyboard: focus, → steps one frame, Home goes to 0, End to the last.
+    await page.locator('xoay-viewer').focus();
+    await page.evaluate(() => ((document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin') as HTMLElement).focus()));
+    // Let inertia settle: the frame stops changing.
+    let f0 = -1;
+    await expect.poll(async () => {
+      const f = await frameOf(page);
+      const same = f === f0;
+      f0 = f;
+      return same;
+    }, { interval: 300, timeout: 5000 }).toBe(true);
+    await page.keyboard.press('ArrowRight');
+    expect(await frameOf(page)).toBe((f0 + 1) % 36);
+    await page.keyboard.press('Home');
+    expect(await frameOf(page)).toBe(0);
+    await page.keyboard.press('End');
+    expect(await frameOf(page)).toBe(35);
+    // Screen readers: a slider labelled with alt, whose value is the angle.
+    const aria = await page.evaluate(() => {
+      const s = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin')!;
+      return { role: s.getAttribute('role'), label: s.getAttribute('aria-label'), now: s.getAttribute('aria-valuenow') };
+    });
+    expect(aria).toEqual({ role: 'slider', label: 'Painted wooden stool', now: '350' });
+    // Full frames load after: in spread-out order from the current angle, at a width that fits.
+    await page.waitForFunction(() => (document.querySelector('xoay-viewer')!.viewer as { stats(): { bytesLoaded: number } }).stats().bytesLoaded > 0);
+    expect(browser.foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('phone: a horizontal swipe turns it, a vertical swipe scrolls the page and leaves the frame alone', async () => {
+    const page = await browser.phone.newPage();
+    expect(await open(page, 'src="/spin/spin.json" alt="Stool" loading="eager"')).toBe('load');
+    const box = (await page.locator('xoay-viewer').boundingBox())!;
+    const cdp = await page.context().newCDPSession(page);
+    const touch = async (points: [number, number][]) => {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: points[0]![0], y: points[0]![1] }] });
+      for (const [x, y] of points.slice(1)) {
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+        await page.waitForTimeout(16);
+      }
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    };
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    const line = (x0: number, y0: number, x1: number, y1: number, n = 12) => Array.from({ length: n + 1 }, (_, i) => [x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n] as [number, number]);
+    // Vertical swipe up: the page scrolls, the frame does not change.
+    expect(await page.evaluate(() => scrollY)).toBe(0);
+    await touch(line(cx, cy + 100, cx, cy - 150));
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => scrollY)).toBeGreaterThan(50);
+    expect(await frameOf(page)).toBe(0);
+    // Horizontal swipe: the frame changes.
+    await page.evaluate(() => scrollTo(0, 0));
+    await page.waitForTimeout(200);
+    const box2 = (await page.locator('xoay-viewer').boundingBox())!;
+    const y2 = box2.y + box2.height / 2;
+    await touch(line(box2.x + 60, y2, box2.x + 260, y2));
+    await page.waitForTimeout(300);
+    expect(await frameOf(page)).not.toBe(0);
+    // High-DPI: the canvas backing store is CSS size × 3.
+    const dims = await page.evaluate(() => {
+      const c = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas')!;
+      return { w: c.width, css: c.getBoundingClientRect().width };
+    });
+    expect(dims.w).toBe(Math.round(dims.css * 3));
+    await page.close();
+  });
+
+  it('autoplay turns it, but not under prefers-reduced-motion; an interaction stops it', async () => {
+    const page = await browser.desktop.newPage();
+    expect(await open(page, 'src="/spin/spin.json" autoplay loading="eager"')).toBe('load');
+    await page.waitForFunction(() => document.querySelector('xoay-viewer')!.frame > 2);
+    await page.mouse.click(10, 10); // not on the viewer: it keeps turning
+    await page.locator('xoay-viewer').click();
+    const stopped = await frameOf(page);
+    await page.waitForTimeout(600);
+    expect(Math.abs((await frameOf(page)) - stopped)).toBeLessThanOrEqual(1);
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    expect(await open(page, 'src="/spin/spin.json" autoplay loading="eager"')).toBe('load');
+    await page.waitForTimeout(800);
+    expect(await frameOf(page)).toBe(0);
+    await page.close();
+  });
+
+  it('keeps only a window of decoded frames (the core, with a small memory budget), frees them when removed; several viewers on one page', async () => {
+    const page = await browser.desktop.newPage();
+    server.pages.set('/core.html', viewerPage(`<div id="a" style="width:512px;height:512px"></div><xoay-viewer id="b" src="/spin/spin.json" loading="eager"></xoay-viewer><xoay-viewer id="c" src="/spin/spin.json" loading="eager"></xoay-viewer>
+<script type="module">import { createSpinViewer } from '/viewer/index.js'; window.core = createSpinViewer(document.getElementById('a'), { src: '/spin/spin.json', memoryBytes: 4 * 1024 * 1024 });</script>`));
+    await page.goto(`${server.origin}/core.html`);
+    await page.waitForFunction(() => (window as unknown as { core?: { frames: number } }).core?.frames === 36);
+    await page.evaluate(() => (window as unknown as { core: { ready: Promise<void> } }).core.ready);
+    // Turn through a whole turn: the decoded window never holds more than 2·radius + 1 frames (radius 2 for 4 MiB).
+    const seen = await page.evaluate(async () => {
+      const core = (window as unknown as { core: { setFrame(f: number): void; stats(): { decodedFrames: number; windowRadius: number } } }).core;
+      let most = 0;
+      for (let f = 0; f < 36; f++) {
+        core.setFrame(f);
+        await new Promise((r) => setTimeout(r, 40));
+        most = Math.max(most, core.stats().decodedFrames);
+      }
+      return { most, radius: core.stats().windowRadius };
+    });
+    expect(seen.radius).toBe(2);
+    expect(seen.most).toBeGreaterThan(0);
+    expect(seen.most).toBeLessThanOrEqual(5);
+    await page.waitForFunction(() => [...document.querySelectorAll('xoay-viewer')].every((v) => v.frames === 36));
+    const frames = await page.evaluate(() => {
+      const b = document.getElementById('b') as HTMLElementTagNameMap['xoay-viewer'];
+      b.frame = 7;
+      return [b.frame, (document.getElementById('c') as HTMLElementTagNameMap['xoay-viewer']).frame];
+    });
+    expect(frames).toEqual([7, 0]);
+    const released = await page.evaluate(() => {
+      const b = document.getElementById('b') as HTMLElementTagNameMap['xoay-viewer'];
+      const core = b.viewer as { stats(): { decodedFrames: number } };
+      b.remove();
+      return { viewer: b.viewer, decoded: core.stats().decodedFrames, left: b.shadowRoot!.querySelectorAll('canvas').length };
+    });
+    expect(released).toEqual({ viewer: null, decoded: 0, left: 0 });
+    await page.close();
+  });
+
+  it('lazy: nothing is fetched until the viewer nears the viewport', async () => {
+    const page = await browser.desktop.newPage();
+    server.pages.set('/lazy.html', viewerPage('<div style="height:4000px"></div><xoay-viewer src="/spin/spin.json?lazy"></xoay-viewer>'));
+    const before = server.requests.length;
+    await page.goto(`${server.origin}/lazy.html`);
+    await page.waitForTimeout(500);
+    expect(server.requests.slice(before).some((r) => r.url.startsWith('/spin/'))).toBe(false);
+    await page.evaluate(() => document.querySelector('xoay-viewer')!.scrollIntoView());
+    await page.waitForFunction(() => document.querySelector('xoay-viewer')!.frames === 36);
+    await page.close();
+  });
+
+  it('bad input: a clear message in place and an `error` event, no injected script runs, the page keeps working', async () => {
+    const page = await browser.desktop.newPage();
+    const cases: [string, RegExp][] = [
+      ['/bad/nothing.json', /nothing\.json: could not be loaded \(HTTP 404\)/],
+      ['/bad/malformed.json', /malformed\.json: is not valid JSON/],
+      ['/bad/js-url.json', /posterSources\.jpeg uses the javascript: scheme/],
+      ['/bad/data-html.json', /sprite\.sources\.jpeg uses the data: scheme/],
+    ];
+    for (const [src, message] of cases) {
+      const got = await open(page, `src="${src}" loading="eager"`, '<button id="ok" onclick="this.textContent=\'clicked\'">ok</button>');
+      expect(got).toMatch(message);
+      const shown = await page.evaluate(() => document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('[role=alert]')?.textContent ?? '');
+      expect(shown).toMatch(message);
+      await page.click('#ok');
+      expect(await page.textContent('#ok')).toBe('clicked');
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    }
+    // HTML in a text field stays text; a 404 poster or frame is reported, and the spin still turns from its sprite.
+    expect(await open(page, 'src="/bad/html-name.json" loading="eager"')).toBe('load');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    const errors: string[] = [];
+    await page.exposeFunction('__err', (m: string) => errors.push(m));
+    server.pages.set('/m.html', viewerPage('<xoay-viewer src="/bad/missing-frame.json" loading="eager"></xoay-viewer><script>document.querySelector("xoay-viewer").addEventListener("error", e => window.__err(e.detail.message))</script>'));
+    await page.goto(`${server.origin}/m.html`);
+    await page.waitForFunction(() => document.querySelector('xoay-viewer')!.frames === 36);
+    await expect.poll(() => errors.join('\n'), { timeout: 10_000 }).toMatch(/404\.jpg: HTTP 404/);
+    expect(browser.foreign).toEqual([]);
+    await page.close();
+  });
+});
