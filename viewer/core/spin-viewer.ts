@@ -84,6 +84,7 @@ export interface SpinViewer {
 }
 
 const STYLE = `
+[data-xoay-fullscreen]{position:fixed!important;inset:0!important;width:auto!important;height:auto!important;z-index:2147483646;background:#fff}
 .xoay-spin{position:absolute;inset:0;overflow:hidden;outline:none;cursor:grab;-webkit-tap-highlight-color:transparent}
 .xoay-spin:focus-visible{box-shadow:inset 0 0 0 3px #1a73e8}
 .xoay-spin.dragging{cursor:grabbing}

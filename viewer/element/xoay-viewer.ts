@@ -40,11 +40,10 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
 export const DEFAULT_DECODER_PATH = new URL(/* @vite-ignore */ './decoders/', import.meta.url).href;
 
 const STYLE = `
-:host{display:block;position:relative;contain:content;min-height:120px;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
+:host{display:block;position:relative;min-height:120px;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
 :host(:not([style*="aspect-ratio"])){aspect-ratio:4/3}
 :host([hidden]){display:none}
 .stage{position:absolute;inset:0}
-.stage[data-xoay-fullscreen]{position:fixed;inset:0;z-index:2147483646;background:var(--xoay-background,#fff)}
 .poster{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
 .start{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);padding:.6em 1.1em;border:0;border-radius:2em;background:rgba(0,0,0,.7);color:#fff;font:inherit;cursor:pointer}
 .modes{position:absolute;right:8px;top:8px;display:flex;gap:4px;z-index:2}
