@@ -183,6 +183,12 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     expect(seen.radius).toBe(2);
     expect(seen.most).toBeGreaterThan(0);
     expect(seen.most).toBeLessThanOrEqual(5);
+    // Off screen: every decoded frame is released; back on screen: the window is decoded again.
+    const decoded = () => page.evaluate(() => (window as unknown as { core: { stats(): { decodedFrames: number } } }).core.stats().decodedFrames);
+    await page.evaluate(() => scrollTo(0, 10_000));
+    await expect.poll(decoded, { timeout: 10_000 }).toBe(0);
+    await page.evaluate(() => scrollTo(0, 0));
+    await expect.poll(decoded, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.waitForFunction(() => [...document.querySelectorAll('xoay-viewer')].every((v) => v.frames === 36));
     const frames = await page.evaluate(() => {
       const b = document.getElementById('b') as HTMLElementTagNameMap['xoay-viewer'];
@@ -207,9 +213,9 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     const before = server.requests.length;
     const box = (await page.locator('xoay-viewer').boundingBox())!;
     await page.mouse.dblclick(box.x + box.width / 2, box.y + box.height / 2);
-    await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom)).toBeGreaterThan(2);
+    await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 10_000 }).toBeGreaterThan(2);
     // The 512-px rendition of frame 1 only (the element shows 256 px otherwise).
-    await expect.poll(() => server.requests.slice(before).map((r) => r.url).filter((u) => u.includes('/512/'))).toHaveLength(1);
+    await expect.poll(() => server.requests.slice(before).map((r) => r.url).filter((u) => u.includes('/512/')), { timeout: 10_000 }).toHaveLength(1);
     expect(server.requests.slice(before).map((r) => r.url).filter((u) => u.includes('/512/'))[0]).toMatch(/\/512\/0*1\.(avif|webp|jpg)$/);
     // Dragging while zoomed pans; the frame stays.
     await page.mouse.move(box.x + 200, box.y + 150);

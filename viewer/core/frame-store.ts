@@ -70,6 +70,8 @@ export class FrameStore {
   private center = { row: 0, frame: 0 };
   private radius = 2;
   private released = false;
+  /** Off screen: downloads go on (compressed bytes are cheap), nothing is decoded. */
+  private suspended = false;
   /** Bytes fetched so far (compressed). */
   bytesLoaded = 0;
 
@@ -212,7 +214,7 @@ export class FrameStore {
   /** Moves the window: decodes frames near (row, frame), releases the rest, and re-plans the downloads. */
   setCenter(row: number, frame: number): void {
     this.center = { row, frame };
-    if (this.released) return;
+    if (this.released || this.suspended) return;
     const n = this.spin.rows[row]!.frames.length;
     const keep = new Set(windowAround(frame, this.radius, n).map((f) => this.frameUrl(row, f)).filter((u): u is string => !!u));
     for (const [url, d] of this.decoded) {
@@ -240,6 +242,10 @@ export class FrameStore {
     const image = await job;
     this.decoding.delete(url);
     if (!image) return;
+    if (this.suspended) {
+      release(image);
+      return;
+    }
     // Still wanted? (the viewer may have turned on, or been released, while this decoded)
     const n = this.spin.rows[this.center.row]!.frames.length;
     const wanted = row === this.center.row && windowAround(this.center.frame, this.radius, n).some((f) => this.frameUrl(row, f) === url);
@@ -279,6 +285,7 @@ export class FrameStore {
 
   /** Frees every decoded image (off screen); the compressed bytes stay, so coming back is quick. */
   suspend(): void {
+    this.suspended = true;
     for (const d of this.decoded.values()) release(d);
     this.decoded.clear();
     this.dropZoom();
@@ -286,6 +293,7 @@ export class FrameStore {
 
   /** Back on screen: decode the window again. */
   resume(): void {
+    this.suspended = false;
     this.setCenter(this.center.row, this.center.frame);
   }
 
