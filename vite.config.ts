@@ -6,14 +6,21 @@ import { defineConfig, type Plugin } from 'vitest/config';
 const require = createRequire(import.meta.url);
 const threeLibs = path.join(path.dirname(require.resolve('three')), '../examples/jsm/libs');
 
-/** Copies three's Draco decoder and Basis transcoder beside the viewer (`decoders/`), the element's default decoder path. */
+/**
+ * Puts three's Draco decoder and Basis transcoder in `decoders/`, the element's default decoder path. three's own
+ * loaders also reference them with `new URL(…, import.meta.url)`, which Vite emits as assets into the same folder
+ * (assetFileNames below); whatever it has not emitted is copied here, so each file is there once.
+ */
 function decoders(): Plugin {
   const files = ['draco/draco_decoder.js', 'draco/draco_decoder.wasm', 'draco/draco_wasm_wrapper.js', 'basis/basis_transcoder.js', 'basis/basis_transcoder.wasm'];
   return {
     name: 'xoay-decoders',
     apply: 'build',
-    generateBundle() {
-      for (const f of files) this.emitFile({ type: 'asset', fileName: `decoders/${path.basename(f)}`, source: readFileSync(path.join(threeLibs, f)) });
+    generateBundle(_options, bundle) {
+      for (const f of files) {
+        const fileName = `decoders/${path.basename(f)}`;
+        if (!bundle[fileName]) this.emitFile({ type: 'asset', fileName, source: readFileSync(path.join(threeLibs, f)) });
+      }
     },
   };
 }
@@ -36,7 +43,7 @@ export default defineConfig({
     rollupOptions: {
       input: { 'xoay-viewer': 'viewer/element/xoay-viewer.ts', index: 'viewer/index.ts' },
       preserveEntrySignatures: 'strict',
-      output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: '[name][extname]' },
+      output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' },
     },
   },
   plugins: [decoders()],

@@ -97,11 +97,12 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     await page.keyboard.press('End');
     expect(await frameOf(page)).toBe(35);
     // Screen readers: a slider labelled with alt, whose value is the angle.
-    const aria = await page.evaluate(() => {
-      const s = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin')!;
-      return { role: s.getAttribute('role'), label: s.getAttribute('aria-label'), now: s.getAttribute('aria-valuenow') };
-    });
-    expect(aria).toEqual({ role: 'slider', label: 'Painted wooden stool', now: '350' });
+    const aria = () =>
+      page.evaluate(() => {
+        const s = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin')!;
+        return { role: s.getAttribute('role'), label: s.getAttribute('aria-label'), now: s.getAttribute('aria-valuenow') };
+      });
+    await expect.poll(aria, { timeout: 5000 }).toEqual({ role: 'slider', label: 'Painted wooden stool', now: '350' });
     // Full frames load after: in spread-out order from the current angle, at a width that fits.
     await page.waitForFunction(() => (document.querySelector('xoay-viewer')!.viewer as { stats(): { bytesLoaded: number } }).stats().bytesLoaded > 0);
     expect(browser.foreign).toEqual([]);
@@ -175,7 +176,8 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
       let most = 0;
       for (let f = 0; f < 36; f++) {
         core.setFrame(f);
-        await new Promise((r) => setTimeout(r, 40));
+        // Give the window time to decode (a loaded machine is slow), then count.
+        for (let t = 0; t < 40 && core.stats().decodedFrames < 3; t++) await new Promise((r) => setTimeout(r, 50));
         most = Math.max(most, core.stats().decodedFrames);
       }
       return { most, radius: core.stats().windowRadius };

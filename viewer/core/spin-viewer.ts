@@ -6,7 +6,7 @@
  * Sequence: placeholder (ThumbHash) and poster at once → the row's sprite → draggable (`onLoad`) → full frames at the
  * width that fits, around the current angle first.
  */
-import { thumbHashToDataURL } from 'thumbhash';
+import { thumbHashToRGBA } from 'thumbhash';
 import { createA11y } from './a11y.js';
 import { createAutoplay, prefersReducedMotion } from './autoplay.js';
 import { FrameStore, memoryBudget } from './frame-store.js';
@@ -89,8 +89,8 @@ const STYLE = `
 .xoay-spin:focus-visible{box-shadow:inset 0 0 0 3px #1a73e8}
 .xoay-spin.dragging{cursor:grabbing}
 .xoay-spin>img,.xoay-spin>canvas{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
-.xoay-spin>canvas{opacity:0}
-.xoay-spin.ready>canvas{opacity:1}
+.xoay-spin>canvas:last-of-type{opacity:0}
+.xoay-spin.ready>canvas:last-of-type{opacity:1}
 .xoay-spin .xoay-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .xoay-spin .xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
 `;
@@ -111,8 +111,8 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   style.textContent = STYLE;
   const box = document.createElement('div');
   box.className = 'xoay-spin';
-  const placeholder = document.createElement('img');
-  placeholder.alt = '';
+  // The ThumbHash drawn into a tiny canvas, stretched by CSS (no PNG encoding needed).
+  const placeholder = document.createElement('canvas');
   placeholder.setAttribute('aria-hidden', 'true');
   const poster = document.createElement('img');
   poster.alt = '';
@@ -353,7 +353,10 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     pos = wrap(pos, frames());
     if (spin.placeholder) {
       try {
-        placeholder.src = thumbHashToDataURL(base64ToBytes(spin.placeholder));
+        const { w, h, rgba } = thumbHashToRGBA(base64ToBytes(spin.placeholder));
+        placeholder.width = w;
+        placeholder.height = h;
+        placeholder.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(rgba), w, h), 0, 0);
       } catch {
         // a bad placeholder is not worth an error
       }
@@ -423,11 +426,14 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     },
     setFrame(f) {
       if (!Number.isFinite(f)) return;
-      pos = wrap(f, frames());
+      // Before the manifest is in, keep it as given: it is wrapped once the frame count is known.
+      pos = spin ? wrap(f, frames()) : Math.round(f);
       invalidate();
     },
     setRow(r) {
-      if (Number.isFinite(r)) setRowIndex(Math.floor(r));
+      if (!Number.isFinite(r)) return;
+      if (spin) setRowIndex(Math.floor(r));
+      else row = Math.max(0, Math.floor(r));
     },
     zoomTo(z, cx = 0.5, cy = 0.5) {
       if (!renderer) return;

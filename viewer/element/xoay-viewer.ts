@@ -8,7 +8,7 @@
  *   <xoay-viewer src="spin/spin.json" model="model/model.glb" alt="Chè Shan tuyết, 100 g tin"></xoay-viewer>
  */
 import { ViewerError } from '../core/manifest.js';
-import { createModelViewer, type ModelViewer } from '../core/model-viewer.js';
+import type { ModelViewer } from '../core/model-viewer.js';
 import { createSpinViewer, type SpinViewer } from '../core/spin-viewer.js';
 
 export type ViewerMode = 'spin' | '3d';
@@ -20,6 +20,8 @@ interface AttributeSpec {
   prop: 'src' | 'model' | 'mode' | 'autoplay' | 'loading' | 'alt' | 'decoderPath' | 'poster';
   kind: Kind;
   values?: readonly string[];
+  /** The property's value when the attribute is absent (or not one of `values`). */
+  fallback?: string;
   /** Whether a change restarts the viewer. */
   restart: boolean;
 }
@@ -30,7 +32,7 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
   model: { prop: 'model', kind: 'string', restart: true },
   mode: { prop: 'mode', kind: 'enum', values: ['spin', '3d'], restart: true },
   autoplay: { prop: 'autoplay', kind: 'boolean', restart: false },
-  loading: { prop: 'loading', kind: 'enum', values: ['lazy', 'eager', 'interaction'], restart: false },
+  loading: { prop: 'loading', kind: 'enum', values: ['lazy', 'eager', 'interaction'], fallback: 'lazy', restart: false },
   alt: { prop: 'alt', kind: 'string', restart: false },
   'decoder-path': { prop: 'decoderPath', kind: 'string', restart: true },
   poster: { prop: 'poster', kind: 'string', restart: false },
@@ -51,6 +53,16 @@ const STYLE = `
 .modes button[aria-pressed="true"]{background:#222;color:#fff;border-color:#222}
 .msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;pointer-events:none}
 `;
+
+/** The table-made properties (declared here, not as class fields: a field would shadow the accessor). */
+export interface XoayViewerElement {
+  src: string;
+  model: string;
+  autoplay: boolean;
+  loading: LoadingMode;
+  alt: string;
+  poster: string;
+}
 
 export class XoayViewerElement extends HTMLElement {
   static get observedAttributes(): string[] {
@@ -78,19 +90,8 @@ export class XoayViewerElement extends HTMLElement {
     this.shadow.append(style, this.stage);
   }
 
-  // --- properties from the attribute table -------------------------------------------------------------------
-  get src(): string {
-    return this.getAttribute('src') ?? '';
-  }
-  set src(v: string) {
-    this.setAttribute('src', v);
-  }
-  get model(): string {
-    return this.getAttribute('model') ?? '';
-  }
-  set model(v: string) {
-    this.setAttribute('model', v);
-  }
+  // --- properties from the attribute table (src, model, autoplay, loading, alt, poster are defined from ATTRIBUTES
+  // below the class; mode and decoderPath have rules of their own) ------------------------------------------------
   /** `spin` when a spin is given, else `3d`; an explicit `mode` wins when its source exists. */
   get mode(): ViewerMode {
     const m = this.getAttribute('mode');
@@ -101,36 +102,11 @@ export class XoayViewerElement extends HTMLElement {
   set mode(v: ViewerMode) {
     this.setAttribute('mode', v);
   }
-  get autoplay(): boolean {
-    return this.hasAttribute('autoplay');
-  }
-  set autoplay(v: boolean) {
-    this.toggleAttribute('autoplay', !!v);
-  }
-  get loading(): LoadingMode {
-    const v = this.getAttribute('loading');
-    return v === 'eager' || v === 'interaction' ? v : 'lazy';
-  }
-  set loading(v: LoadingMode) {
-    this.setAttribute('loading', v);
-  }
-  get alt(): string {
-    return this.getAttribute('alt') ?? '';
-  }
-  set alt(v: string) {
-    this.setAttribute('alt', v);
-  }
   get decoderPath(): string {
     return this.getAttribute('decoder-path') || DEFAULT_DECODER_PATH;
   }
   set decoderPath(v: string) {
     this.setAttribute('decoder-path', v);
-  }
-  get poster(): string {
-    return this.getAttribute('poster') ?? '';
-  }
-  set poster(v: string) {
-    this.setAttribute('poster', v);
   }
 
   /** The current frame of the spin (read/write). */
@@ -164,7 +140,8 @@ export class XoayViewerElement extends HTMLElement {
 
   // --- lifecycle ---------------------------------------------------------------------------------------------
   connectedCallback(): void {
-    this.schedule();
+    // An upgraded element may have started already from attributeChangedCallback.
+    if (!this.started) this.schedule();
   }
 
   disconnectedCallback(): void {
@@ -181,6 +158,8 @@ export class XoayViewerElement extends HTMLElement {
     if (spec.restart && this.started) {
       this.fellBack = false;
       this.show(this.mode);
+    } else if (!this.started && (name === 'src' || name === 'model' || name === 'loading' || name === 'poster')) {
+      this.schedule(); // e.g. a src set after the element was put on the page
     }
   }
 
@@ -269,12 +248,18 @@ export class XoayViewerElement extends HTMLElement {
     return bar;
   }
 
+  private lastError = '';
+
   private fail(message: string): void {
+    // The same failure can be reported twice (the core's onError and its rejected `ready`): one event.
+    if (message === this.lastError) return;
+    this.lastError = message;
     this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
   }
 
   private show(mode: ViewerMode, focus = false): void {
     this.teardown();
+    this.lastError = '';
     this.current = mode;
     const host = document.createElement('div');
     host.style.cssText = 'position:absolute;inset:0';
@@ -297,15 +282,35 @@ export class XoayViewerElement extends HTMLElement {
       if (focus) void spin.ready.then(() => (host.querySelector('.xoay-spin') as HTMLElement | null)?.focus(), () => {});
       return;
     }
-    const viewer = createModelViewer(host, {
-      src: this.model,
-      base: document.baseURI,
-      alt: this.alt,
-      autoRotate: this.autoplay,
-      decoderPath: this.decoderPath,
-      onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } })),
-      onError: (message) => this.fail(message),
+    // The 3D viewer (and three.js behind it) is imported only now: the spin path never downloads it.
+    let inner: ModelViewer | null = null;
+    let gone = false;
+    const ready = import('../core/model-viewer.js').then(({ createModelViewer }) => {
+      if (gone) throw new ViewerError('xoay-viewer: destroyed');
+      inner = createModelViewer(host, {
+        src: this.model,
+        base: document.baseURI,
+        alt: this.alt,
+        autoRotate: this.autoplay,
+        decoderPath: this.decoderPath,
+        onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } })),
+        onError: (message) => this.fail(message),
+      });
+      return inner.ready;
     });
+    const viewer: ModelViewer = {
+      ready,
+      get renders() {
+        return inner?.renders;
+      },
+      get animating() {
+        return inner?.animating;
+      },
+      destroy() {
+        gone = true;
+        inner?.destroy();
+      },
+    };
     this.model3d = viewer;
     viewer.ready.catch((e: unknown) => {
       if (this.model3d !== viewer) return;
@@ -326,6 +331,24 @@ export class XoayViewerElement extends HTMLElement {
       this.stage.append(p);
     });
   }
+}
+
+// Properties from the table: strings read '' when absent, booleans are presence, enums fall back to their default.
+for (const [name, spec] of Object.entries(ATTRIBUTES)) {
+  if (Object.getOwnPropertyDescriptor(XoayViewerElement.prototype, spec.prop)) continue;
+  Object.defineProperty(XoayViewerElement.prototype, spec.prop, {
+    configurable: true,
+    get(this: HTMLElement) {
+      if (spec.kind === 'boolean') return this.hasAttribute(name);
+      const v = this.getAttribute(name);
+      if (spec.kind === 'enum') return v !== null && spec.values!.includes(v) ? v : (spec.fallback ?? '');
+      return v ?? '';
+    },
+    set(this: HTMLElement, v: unknown) {
+      if (spec.kind === 'boolean') this.toggleAttribute(name, !!v);
+      else this.setAttribute(name, String(v));
+    },
+  });
 }
 
 if (typeof customElements !== 'undefined' && !customElements.get('xoay-viewer')) customElements.define('xoay-viewer', XoayViewerElement);
