@@ -29,6 +29,8 @@ export default defineConfig({
   // `npm run build:viewer`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
   // <script type="module">; three.js and the 3D code are a separate chunk loaded only when 3D is shown; chunk and
   // decoder URLs are relative, so the folder works wherever it is copied. index.js exports the core for bundlers.
+  // Relative URLs everywhere (chunks, and the decoders three's loaders reference): the folder works wherever it is copied.
+  base: './',
   build: {
     outDir: 'dist/viewer',
     emptyOutDir: true,

@@ -38,8 +38,6 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
   poster: { prop: 'poster', kind: 'string', restart: false },
 };
 
-/** Draco and Basis decoders ship beside this module in `decoders/` unless `decoder-path` says otherwise. */
-export const DEFAULT_DECODER_PATH = new URL(/* @vite-ignore */ './decoders/', import.meta.url).href;
 
 const STYLE = `
 :host{display:block;position:relative;min-height:120px;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
@@ -62,6 +60,8 @@ export interface XoayViewerElement {
   loading: LoadingMode;
   alt: string;
   poster: string;
+  /** '' (the default): the `decoders/` folder the build puts beside the viewer's script. */
+  decoderPath: string;
 }
 
 export class XoayViewerElement extends HTMLElement {
@@ -91,7 +91,7 @@ export class XoayViewerElement extends HTMLElement {
   }
 
   // --- properties from the attribute table (src, model, autoplay, loading, alt, poster are defined from ATTRIBUTES
-  // below the class; mode and decoderPath have rules of their own) ------------------------------------------------
+  // below the class; mode has rules of its own) ------------------------------------------------
   /** `spin` when a spin is given, else `3d`; an explicit `mode` wins when its source exists. */
   get mode(): ViewerMode {
     const m = this.getAttribute('mode');
@@ -102,13 +102,6 @@ export class XoayViewerElement extends HTMLElement {
   set mode(v: ViewerMode) {
     this.setAttribute('mode', v);
   }
-  get decoderPath(): string {
-    return this.getAttribute('decoder-path') || DEFAULT_DECODER_PATH;
-  }
-  set decoderPath(v: string) {
-    this.setAttribute('decoder-path', v);
-  }
-
   /** The current frame of the spin (read/write). */
   get frame(): number {
     return this.spin?.frame ?? this.pendingFrame ?? 0;
@@ -292,7 +285,7 @@ export class XoayViewerElement extends HTMLElement {
         base: document.baseURI,
         alt: this.alt,
         autoRotate: this.autoplay,
-        decoderPath: this.decoderPath,
+        decoderPath: this.decoderPath, // '' lets the 3D viewer use the decoders/ shipped beside it
         onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } })),
         onError: (message) => this.fail(message),
       });
