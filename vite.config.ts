@@ -25,13 +25,24 @@ function decoders(): Plugin {
   };
 }
 
-export default defineConfig({
+/** `vite build --mode lib`: ESM for bundlers in dist/viewer-lib/ (three, react, R3F, drei and thumbhash left to the app). */
+const lib = {
+  outDir: 'dist/viewer-lib',
+  emptyOutDir: true,
+  target: 'es2022',
+  sourcemap: true,
+  copyPublicDir: false,
+  lib: { entry: { index: 'viewer/index.ts', react: 'viewer/react/index.ts' }, formats: ['es' as const] },
+  rollupOptions: { external: [/^three($|\/)/, /^react($|\/|-dom)/, /^@react-three\//, 'thumbhash'] },
+};
+
+export default defineConfig(({ mode }) => ({
   // `npm run build:viewer`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
   // <script type="module">; three.js and the 3D code are a separate chunk loaded only when 3D is shown; chunk and
   // decoder URLs are relative, so the folder works wherever it is copied. index.js exports the core for bundlers.
   // Relative URLs everywhere (chunks, and the decoders three's loaders reference): the folder works wherever it is copied.
   base: './',
-  build: {
+  build: mode === 'lib' ? lib : {
     outDir: 'dist/viewer',
     emptyOutDir: true,
     target: 'es2022',
@@ -48,7 +59,7 @@ export default defineConfig({
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' },
     },
   },
-  plugins: [decoders()],
+  plugins: mode === 'lib' ? [] : [decoders()],
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
@@ -57,4 +68,4 @@ export default defineConfig({
     // Pipeline tests are CPU-bound and use both cores themselves.
     maxWorkers: 2,
   },
-});
+}));
