@@ -1,9 +1,14 @@
 /**
- * `createModelViewer(el, options)`: a GLB in 3D, framework-free. three.js is imported only here, lazily (a separate
- * chunk: the spin path never downloads it). PLACEHOLDER until the 3D module lands: it reports that 3D is unavailable,
- * so the element falls back to the spin or the poster.
+ * `createModelViewer(el, options)`: a GLB in 3D, framework-free. three.js lives in `three-scene.ts`, imported here
+ * only with a dynamic `import()` (a separate chunk: the spin path never downloads it), and only after a throwaway
+ * canvas has shown that WebGL 2 is there. The GLB is fetched while that chunk loads.
+ *
+ * Sequence: the poster (if any) → WebGL check → chunk + GLB in parallel → decode (Draco, meshopt, KTX2) → the first
+ * frame drawn → poster removed, `onLoad`, `ready` resolves. After that frames are drawn only when the view moves.
  */
-import { ViewerError } from './manifest.js';
+import { prefersReducedMotion } from './autoplay.js';
+import { resolvePath, ViewerError } from './manifest.js';
+import type { ThreeScene } from './three-scene.js';
 
 export interface ModelViewerOptions {
   /** URL of the GLB, relative to `base`. */
@@ -14,22 +19,220 @@ export interface ModelViewerOptions {
   alt: string;
   /** Turn slowly until the first interaction (never under prefers-reduced-motion). */
   autoRotate: boolean;
-  /** Folder (URL) with draco_decoder.js/.wasm, draco_wasm_wrapper.js and basis_transcoder.js/.wasm. */
+  /**
+   * Folder (URL) with draco_decoder.js/.wasm, draco_wasm_wrapper.js and basis_transcoder.js/.wasm; default: the
+   * built viewer's `decoders/` (beside the `chunks/` folder this module is built into).
+   */
   decoderPath: string;
+  /** An image shown until the first frame is drawn (none by default). */
+  poster: string;
   /** The model is drawn and can be turned. */
   onLoad: () => void;
-  /** A clear message; the viewer shows it in place too (or the element falls back). */
+  /**
+   * A failure after `ready` has resolved (the WebGL context lost later): the viewer shows the message in place too.
+   * Failures before that (no WebGL, a GLB that fails to fetch or decode, a context lost while loading) reject
+   * `ready` instead, and the viewer removes itself so the caller can fall back (the element shows the spin).
+   */
   onError: (message: string) => void;
 }
 
 export interface ModelViewer {
   /** Resolves when the first frame is drawn; rejects with a ViewerError (no WebGL, a GLB that fails to decode …). */
   readonly ready: Promise<void>;
+  /** Frames drawn so far (for tests: it stays put while the view is still). */
+  readonly renders?: number;
+  /** Whether a frame is scheduled (damping or auto-rotate still moving the view). */
+  readonly animating?: boolean;
   destroy(): void;
 }
 
-export function createModelViewer(_el: HTMLElement, options: Partial<ModelViewerOptions> & { src: string }): ModelViewer {
-  const ready = Promise.reject(new ViewerError(`xoay-viewer: ${options.src}: 3D is not available yet`));
+export const MODEL_VIEWER_DEFAULTS: Omit<ModelViewerOptions, 'src'> = {
+  base: typeof document !== 'undefined' ? document.baseURI : 'http://localhost/',
+  alt: '',
+  autoRotate: false,
+  decoderPath: '',
+  poster: '',
+  onLoad: () => {},
+  onError: () => {},
+};
+
+const STYLE = `
+.xoay-3d{position:absolute;inset:0;overflow:hidden;outline:none;-webkit-tap-highlight-color:transparent}
+.xoay-3d:focus-visible{box-shadow:inset 0 0 0 3px #1a73e8}
+.xoay-3d>canvas{position:absolute;inset:0;width:100%;height:100%;display:block;opacity:0}
+.xoay-3d.ready>canvas{opacity:1}
+.xoay-3d>img{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
+.xoay-3d .xoay-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.xoay-3d .xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
+`;
+
+/** WebGL 2 (what three.js needs), WebGL 1 only, or none; the throwaway context is released at once. */
+export function webglSupport(): 'webgl2' | 'webgl' | null {
+  if (typeof document === 'undefined') return null;
+  for (const kind of ['webgl2', 'webgl'] as const) {
+    try {
+      const gl = document.createElement('canvas').getContext(kind) as WebGLRenderingContext | null;
+      if (gl) {
+        gl.getExtension('WEBGL_lose_context')?.loseContext();
+        return kind;
+      }
+    } catch {
+      // a browser that throws instead of returning null has no usable WebGL either
+    }
+  }
+  return null;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A GLB starts with `glTF`; a .gltf is JSON (`{` after any whitespace or a BOM). */
+function looksLikeGltf(bytes: ArrayBuffer): boolean {
+  const b = new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 64));
+  if (b[0] === 0x67 && b[1] === 0x6c && b[2] === 0x54 && b[3] === 0x46) return true;
+  for (const c of b) {
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xef || c === 0xbb || c === 0xbf) continue;
+    return c === 0x7b;
+  }
+  return false;
+}
+
+async function fetchModel(url: string, signal: AbortSignal): Promise<ArrayBuffer> {
+  let res: Response;
+  let bytes: ArrayBuffer;
+  try {
+    res = await fetch(url, { signal, credentials: 'same-origin' });
+    if (!res.ok) throw new ViewerError(`xoay-viewer: ${url}: could not be loaded (HTTP ${res.status})`);
+    bytes = await res.arrayBuffer();
+  } catch (e) {
+    if (e instanceof ViewerError || (e as Error).name === 'AbortError') throw e;
+    throw new ViewerError(`xoay-viewer: ${url}: could not be fetched (${message(e)})`);
+  }
+  if (!bytes.byteLength) throw new ViewerError(`xoay-viewer: ${url}: is empty`);
+  if (!looksLikeGltf(bytes)) throw new ViewerError(`xoay-viewer: ${url}: is not a GLB or glTF file`);
+  return bytes;
+}
+
+let ids = 0;
+
+export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerOptions> & { src: string }): ModelViewer {
+  const o: ModelViewerOptions = { ...MODEL_VIEWER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ModelViewerOptions;
+  if (typeof o.src !== 'string' || !o.src) throw new ViewerError('xoay-viewer: option "src" must be the URL of a GLB');
+
+  const style = document.createElement('style');
+  style.textContent = STYLE;
+  const box = document.createElement('div');
+  box.className = 'xoay-3d';
+  box.tabIndex = 0;
+  box.setAttribute('role', 'img');
+  box.setAttribute('aria-roledescription', '3D model');
+  box.setAttribute('aria-label', o.alt || '3D product model');
+  const help = document.createElement('span');
+  help.className = 'xoay-sr';
+  help.id = `xoay-3d-help-${++ids}`;
+  help.textContent = 'Drag or use the arrow keys to turn; scroll, pinch or + and − to zoom; Home to reset.';
+  box.setAttribute('aria-describedby', help.id);
+  const canvas = document.createElement('canvas');
+  box.append(canvas, help);
+  let poster: HTMLImageElement | null = null;
+  if (o.poster) {
+    try {
+      poster = document.createElement('img');
+      poster.alt = '';
+      poster.setAttribute('aria-hidden', 'true');
+      poster.src = resolvePath(o.poster, o.base, 'poster');
+      box.append(poster);
+    } catch {
+      poster = null; // a poster that is not http(s) is simply not shown
+    }
+  }
+  el.append(style, box);
+  if (getComputedStyle(el).position === 'static') el.style.position = 'relative';
+
+  const abort = new AbortController();
+  let destroyed = false;
+  let released = false;
+  let settled = false;
+  let scene: ThreeScene | null = null;
+  let url = o.src;
+  let cancel: (e: Error) => void = () => {};
+  const cancelled = new Promise<never>((_, reject) => (cancel = reject));
+  cancelled.catch(() => {});
+
+  /** Frees the GPU, the observers and the DOM; what is left is an inert object. */
+  const release = () => {
+    if (released) return;
+    released = true;
+    abort.abort();
+    scene?.destroy();
+    box.remove();
+    style.remove();
+  };
+
+  const contextLost = () => {
+    const msg = `xoay-viewer: ${url}: the WebGL context was lost`;
+    if (!settled) return cancel(new ViewerError(msg));
+    scene?.destroy();
+    canvas.remove();
+    const p = document.createElement('p');
+    p.className = 'xoay-msg';
+    p.setAttribute('role', 'alert');
+    p.textContent = msg;
+    box.append(p);
+    o.onError(msg);
+  };
+
+  const run = async () => {
+    url = resolvePath(o.src, o.base, 'model');
+    const decoders = resolvePath(o.decoderPath || new URL(/* @vite-ignore */ '../decoders/', import.meta.url).href, o.base, 'decoderPath').replace(/\/?$/, '/');
+    const gl = webglSupport();
+    if (gl !== 'webgl2') throw new ViewerError(`xoay-viewer: ${url}: WebGL ${gl ? '2 ' : ''}is not available`);
+    const [mod, bytes] = await Promise.all([
+      import('./three-scene.js').catch((e: unknown) => {
+        throw new ViewerError(`xoay-viewer: ${url}: the 3D module could not be loaded (${message(e)})`);
+      }),
+      fetchModel(url, abort.signal),
+    ]);
+    if (destroyed) throw new ViewerError('xoay-viewer: destroyed');
+    try {
+      scene = mod.createThreeScene(box, canvas, { decoderPath: decoders, autoRotate: o.autoRotate && !prefersReducedMotion(), onContextLost: contextLost });
+    } catch (e) {
+      throw new ViewerError(`xoay-viewer: ${url}: WebGL is not available (${message(e)})`);
+    }
+    try {
+      await scene.load(bytes, url);
+    } catch (e) {
+      throw new ViewerError(destroyed ? 'xoay-viewer: destroyed' : `xoay-viewer: ${url}: ${message(e)}`);
+    }
+  };
+
+  const ready = Promise.race([run(), cancelled]).then(
+    () => {
+      settled = true;
+      box.classList.add('ready');
+      poster?.remove();
+      o.onLoad();
+    },
+    (e: unknown) => {
+      settled = true;
+      release();
+      throw e instanceof ViewerError || (e as Error)?.name === 'AbortError' ? e : new ViewerError(`xoay-viewer: ${url}: ${message(e)}`);
+    },
+  );
   ready.catch(() => {});
-  return { ready, destroy() {} };
+
+  return {
+    ready,
+    get renders() {
+      return scene?.renders ?? 0;
+    },
+    get animating() {
+      return !released && !!scene?.animating;
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      cancel(new ViewerError('xoay-viewer: destroyed'));
+      release();
+    },
+  };
 }

@@ -1,0 +1,372 @@
+/**
+ * The three.js side of the 3D mode: the only module that imports three. `model-viewer.ts` loads it with a dynamic
+ * `import()`, so three, its loaders and this code form one lazily loaded chunk that the spin path never downloads.
+ *
+ * A WebGLRenderer sized to the box × devicePixelRatio (at most 2), neutral studio light (RoomEnvironment through
+ * PMREM, Khronos PBR Neutral tone mapping, sRGB output), GLTFLoader with Draco, KTX2 (Basis) and meshopt, the camera
+ * framed to the model's bounding sphere, OrbitControls with damping and zoom limits from that sphere. It draws on
+ * demand only: on a controls change, while damping or auto-rotate still move the camera, and on resize; when the
+ * view is still no frame is drawn.
+ */
+import {
+  Box3,
+  NeutralToneMapping,
+  PerspectiveCamera,
+  PMREMGenerator,
+  Scene,
+  Sphere,
+  Spherical,
+  SRGBColorSpace,
+  Vector3,
+  WebGLRenderer,
+  type Material,
+  type Mesh,
+  type Object3D,
+  type SkinnedMesh,
+  type Texture,
+} from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
+import { MeshoptDecoder } from 'three/examples/jsm/libs/meshopt_decoder.module.js';
+import { DRACOLoader } from 'three/examples/jsm/loaders/DRACOLoader.js';
+import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
+import { KTX2Loader } from 'three/examples/jsm/loaders/KTX2Loader.js';
+
+export interface ThreeSceneOptions {
+  /** Absolute folder URL (ending in `/`) with draco_decoder.js/.wasm, draco_wasm_wrapper.js, basis_transcoder.js/.wasm. */
+  decoderPath: string;
+  /** Turn slowly until the first interaction (the caller has already checked prefers-reduced-motion). */
+  autoRotate: boolean;
+  /** The WebGL context was lost; nothing more is drawn. */
+  onContextLost: () => void;
+}
+
+export interface ThreeScene {
+  /** Frames drawn so far. */
+  readonly renders: number;
+  /** Whether a frame is scheduled (damping or auto-rotate still moving the camera). */
+  readonly animating: boolean;
+  /**
+   * Parses the GLB (`url` names it in errors and resolves any external resources), frames it and draws the first
+   * frame (once the box has a size). Rejects with an Error whose message says what went wrong.
+   */
+  load(bytes: ArrayBuffer, url: string): Promise<void>;
+  destroy(): void;
+}
+
+/** Vertical field of view, degrees. */
+const FOV = 30;
+/** OrbitControls speed units: a turn takes 60 / speed seconds. */
+const AUTO_ROTATE_SPEED = 4;
+/** Arrow keys turn by this much (radians). */
+const KEY_STEP = Math.PI / 12;
+/** Camera movement in a frame, as a fraction of its distance to the target, under which the view counts as still. */
+const STILL = 1e-5;
+/** Starting view: from the front, a little above (polar angle from +Y). */
+const START_PHI = (75 * Math.PI) / 180;
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Disposes every geometry, material and texture under `root` (ImageBitmaps closed too). */
+export function disposeTree(root: Object3D): void {
+  const materials = new Set<Material>();
+  const textures = new Set<Texture>();
+  root.traverse((obj) => {
+    const mesh = obj as Mesh;
+    mesh.geometry?.dispose();
+    const m = mesh.material;
+    if (m) for (const mat of Array.isArray(m) ? m : [m]) materials.add(mat);
+    if ((obj as SkinnedMesh).isSkinnedMesh) (obj as SkinnedMesh).skeleton?.dispose();
+  });
+  for (const mat of materials) {
+    for (const v of Object.values(mat)) if (v && (v as Texture).isTexture) textures.add(v as Texture);
+    mat.dispose();
+  }
+  for (const t of textures) {
+    const img: unknown = t.image;
+    t.dispose();
+    if (typeof ImageBitmap !== 'undefined' && img instanceof ImageBitmap) img.close();
+  }
+}
+
+/**
+ * Creates the renderer on `canvas` (throws when WebGL 2 cannot be had) and the controls on it; keyboard input is
+ * read from `box` (the focusable wrapper). Nothing is drawn until `load` has a model.
+ */
+export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o: ThreeSceneOptions): ThreeScene {
+  const renderer = new WebGLRenderer({ canvas, antialias: true, alpha: true, powerPreference: 'high-performance' });
+  renderer.toneMapping = NeutralToneMapping;
+  renderer.outputColorSpace = SRGBColorSpace;
+  renderer.setClearColor(0x000000, 0);
+
+  const scene = new Scene();
+  const pmrem = new PMREMGenerator(renderer);
+  const room = new RoomEnvironment();
+  const envTarget = pmrem.fromScene(room, 0.04);
+  room.dispose();
+  pmrem.dispose();
+  scene.environment = envTarget.texture;
+
+  const camera = new PerspectiveCamera(FOV, 1, 0.01, 100);
+  const controls = new OrbitControls(camera, canvas);
+  controls.enabled = false; // until there is a model
+  controls.enableDamping = true;
+  controls.dampingFactor = 0.08;
+  controls.enablePan = false; // keeps the product centred; the arrow keys turn it instead (below)
+  controls.autoRotate = o.autoRotate;
+  controls.autoRotateSpeed = AUTO_ROTATE_SPEED;
+  controls.cursorStyle = 'grab';
+  controls.listenToKeyEvents(box); // shift/ctrl + arrows: OrbitControls' own fine rotation
+
+  const draco = new DRACOLoader().setDecoderPath(o.decoderPath).setWorkerLimit(2);
+  const ktx2 = new KTX2Loader().setTranscoderPath(o.decoderPath).setWorkerLimit(2).detectSupport(renderer);
+  const loader = new GLTFLoader().setDRACOLoader(draco).setKTX2Loader(ktx2).setMeshoptDecoder(MeshoptDecoder);
+  // GLTFLoader logs a texture that fails (a KTX2 transcoder that is missing, a broken image) and goes on without it;
+  // an untextured product would mislead, so it is recorded here and the load fails.
+  const textureErrors: string[] = [];
+  loader.register((parser) => {
+    const loadImageSource = parser.loadImageSource.bind(parser);
+    parser.loadImageSource = (sourceIndex, l) =>
+      loadImageSource(sourceIndex, l).catch((e: unknown) => {
+        textureErrors.push(`image ${sourceIndex}: ${message(e)}`);
+        throw e;
+      });
+    return { name: 'xoay_texture_errors' };
+  });
+
+  let root: Object3D | null = null;
+  const sphere = new Sphere();
+  const before = new Vector3();
+  const offset = new Vector3();
+  const spherical = new Spherical();
+  let framed = false;
+  let destroyed = false;
+  let loaded = false;
+  let interacted = false;
+  let visible = true;
+  let inFrame = false;
+  let raf = 0;
+  let lastT = 0;
+  let renders = 0;
+  let width = 0;
+  let height = 0;
+  let pixelRatio = 0;
+  let firstDrawn: () => void = () => {};
+  const first = new Promise<void>((resolve) => (firstDrawn = resolve));
+
+  function draw(): void {
+    if (destroyed || !loaded || !width || !height) return;
+    renderer.render(scene, camera);
+    renders++;
+    firstDrawn();
+  }
+
+  /** Schedules one frame (the frame schedules the next one while the camera keeps moving). */
+  const invalidate = (): void => {
+    if (!raf && !inFrame && !destroyed && loaded) raf = requestAnimationFrame(frame);
+  };
+
+  function frame(t: number): void {
+    raf = 0;
+    const dt = lastT ? Math.min(0.1, (t - lastT) / 1000) : 1 / 60;
+    before.copy(camera.position);
+    inFrame = true; // update() dispatches 'change' itself; this frame draws it
+    const moved = controls.update(dt);
+    inFrame = false;
+    const step = before.distanceTo(camera.position) / Math.max(1e-9, camera.position.distanceTo(controls.target));
+    draw();
+    const going = visible && (controls.autoRotate || (moved && step > STILL));
+    lastT = going ? t : 0;
+    if (going) invalidate();
+  }
+
+  /**
+   * Places the camera so the whole model fits at the current aspect ratio, and sets the zoom limits: from the
+   * starting direction (`reset`), or from where the camera looks now (a resize before any interaction).
+   */
+  function frameModel(reset: boolean): void {
+    const vfov = (camera.fov * Math.PI) / 180;
+    const hfov = 2 * Math.atan(Math.tan(vfov / 2) * camera.aspect);
+    const r = sphere.radius;
+    const distance = (r / Math.sin(Math.min(vfov, hfov) / 2)) * 1.05;
+    const direction = reset || !framed ? offset.setFromSphericalCoords(1, START_PHI, 0) : offset.copy(camera.position).sub(controls.target).normalize();
+    controls.target.copy(sphere.center);
+    camera.position.copy(sphere.center).addScaledVector(direction, distance);
+    controls.minDistance = r * 1.25;
+    controls.maxDistance = Math.max(distance * 2.5, r * 4);
+    camera.near = r * 0.05;
+    camera.far = controls.maxDistance + r * 2;
+    camera.updateProjectionMatrix();
+    camera.lookAt(controls.target);
+    framed = true;
+  }
+
+  function resize(): void {
+    const w = box.clientWidth;
+    const h = box.clientHeight;
+    const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
+    if (w === width && h === height && dpr === pixelRatio) return;
+    width = w;
+    height = h;
+    pixelRatio = dpr;
+    if (!w || !h) return;
+    renderer.setPixelRatio(dpr);
+    renderer.setSize(w, h, false); // the canvas is 100 % × 100 % by CSS
+    camera.aspect = w / h;
+    camera.updateProjectionMatrix();
+    if (!loaded) return;
+    if (!interacted) frameModel(false);
+    inFrame = true;
+    controls.update();
+    inFrame = false;
+    draw(); // at once: setSize cleared the canvas, and this runs before the browser paints
+  }
+
+  const stopAutoRotate = (): void => {
+    interacted = true;
+    controls.autoRotate = false;
+  };
+  controls.addEventListener('start', stopAutoRotate);
+  controls.addEventListener('change', invalidate);
+
+  /** Turns the camera around the target (theta: around the vertical axis; phi: up/down), like a drag would. */
+  function orbit(dTheta: number, dPhi: number): void {
+    offset.copy(camera.position).sub(controls.target);
+    spherical.setFromVector3(offset);
+    spherical.theta += dTheta;
+    spherical.phi = Math.min(Math.PI - 0.01, Math.max(0.01, spherical.phi + dPhi));
+    camera.position.copy(controls.target).add(offset.setFromSpherical(spherical));
+  }
+  function dolly(factor: number): void {
+    offset.copy(camera.position).sub(controls.target);
+    const d = Math.min(controls.maxDistance, Math.max(controls.minDistance, offset.length() * factor));
+    camera.position.copy(controls.target).add(offset.setLength(d));
+  }
+  const onKey = (e: KeyboardEvent): void => {
+    if (!loaded) return;
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) {
+      if (e.key.startsWith('Arrow')) stopAutoRotate(); // OrbitControls' own fine rotation
+      return;
+    }
+    switch (e.key) {
+      case 'ArrowLeft':
+        orbit(KEY_STEP, 0);
+        break;
+      case 'ArrowRight':
+        orbit(-KEY_STEP, 0);
+        break;
+      case 'ArrowUp':
+        orbit(0, KEY_STEP);
+        break;
+      case 'ArrowDown':
+        orbit(0, -KEY_STEP);
+        break;
+      case '+':
+      case '=':
+        dolly(1 / 1.25);
+        break;
+      case '-':
+      case '_':
+        dolly(1.25);
+        break;
+      case 'Home':
+        frameModel(true);
+        break;
+      default:
+        return; // Tab and the rest: not an interaction with the model
+    }
+    stopAutoRotate();
+    e.preventDefault();
+    controls.update(); // dispatches 'change' → a frame
+    invalidate();
+  };
+  box.addEventListener('keydown', onKey);
+
+  const onContextLost = (): void => {
+    if (destroyed) return;
+    cancelAnimationFrame(raf);
+    raf = 0;
+    loaded = false;
+    controls.enabled = false;
+    o.onContextLost();
+  };
+  canvas.addEventListener('webglcontextlost', onContextLost);
+
+  const ro = new ResizeObserver(() => resize());
+  ro.observe(box);
+  const io = new IntersectionObserver((entries) => {
+    visible = entries.some((e) => e.isIntersecting);
+    if (visible && controls.autoRotate) invalidate();
+  });
+  io.observe(box);
+
+  return {
+    get renders() {
+      return renders;
+    },
+    get animating() {
+      return raf !== 0;
+    },
+    async load(bytes, url) {
+      const folder = url.slice(0, url.lastIndexOf('/') + 1);
+      let gltf;
+      try {
+        gltf = await loader.parseAsync(bytes, folder);
+      } catch (e) {
+        throw new Error(destroyed ? 'destroyed' : `the model could not be decoded (${message(e)})`);
+      }
+      if (destroyed || textureErrors.length) {
+        disposeTree(gltf.scene);
+        throw new Error(destroyed ? 'destroyed' : `a texture could not be decoded (${textureErrors[0]})`);
+      }
+      root = gltf.scene;
+      scene.add(root);
+      const bounds = new Box3().setFromObject(root);
+      if (bounds.isEmpty() || ![bounds.min.x, bounds.min.y, bounds.min.z, bounds.max.x, bounds.max.y, bounds.max.z].every(Number.isFinite)) {
+        throw new Error('the model has no visible geometry');
+      }
+      bounds.getBoundingSphere(sphere);
+      if (!(sphere.radius > 0)) throw new Error('the model has no visible geometry');
+      width = height = pixelRatio = 0;
+      resize();
+      if (width && height) frameModel(true);
+      try {
+        await renderer.compileAsync(scene, camera); // shaders compiled off the main thread where the driver can
+      } catch (e) {
+        if (!destroyed) throw new Error(`the model's shaders could not be compiled (${message(e)})`);
+      }
+      if (destroyed) throw new Error('destroyed');
+      loaded = true;
+      controls.enabled = true;
+      if (width && height) draw();
+      await first; // drawn now, or by the first resize that gives the box a size
+      if (controls.autoRotate) invalidate();
+    },
+    destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      loaded = false;
+      cancelAnimationFrame(raf);
+      raf = 0;
+      canvas.removeEventListener('webglcontextlost', onContextLost);
+      box.removeEventListener('keydown', onKey);
+      ro.disconnect();
+      io.disconnect();
+      controls.removeEventListener('start', stopAutoRotate);
+      controls.removeEventListener('change', invalidate);
+      controls.stopListenToKeyEvents();
+      controls.dispose();
+      draco.dispose();
+      ktx2.dispose();
+      if (root) {
+        scene.remove(root);
+        disposeTree(root);
+        root = null;
+      }
+      scene.environment = null;
+      envTarget.dispose();
+      renderer.dispose();
+      renderer.forceContextLoss();
+    },
+  };
+}
