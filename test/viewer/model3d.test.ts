@@ -141,9 +141,8 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
 
   for (const kind of ['draco', 'meshopt', 'ktx2'] as const) {
     it(`a ${kind} GLB fires load and draws the model`, async () => {
-      // decoder-path given: the element's default must also resolve to /viewer/decoders/ (see the meshopt case, which
-      // needs no decoder); here the decoders themselves are what is tested.
-      const { page, from } = await open(`<xoay-viewer model="/m/${kind}/model.glb" loading="eager" alt="Lacquer box"${kind === 'meshopt' ? '' : ' decoder-path="/viewer/decoders/"'}></xoay-viewer>`);
+      // No decoder-path: the default is the decoders/ folder of the built viewer.
+      const { page, from } = await open(`<xoay-viewer model="/m/${kind}/model.glb" loading="eager" alt="Lacquer box"></xoay-viewer>`);
       try {
         await waitEvents(page, 1);
         expect(await events(page)).toEqual([{ id: '', type: 'load', mode: '3d', message: undefined }]);
@@ -276,7 +275,7 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
   });
 
   it('auto-rotates until the first interaction (not under reduced motion), and removing the element destroys the viewer', async () => {
-    const tag = (id: string) => `<xoay-viewer id="${id}" model="/m/draco/model.glb" decoder-path="/viewer/decoders/" loading="eager" autoplay style="height:240px"></xoay-viewer>`;
+    const tag = (id: string) => `<xoay-viewer id="${id}" model="/m/draco/model.glb" loading="eager" autoplay style="height:240px"></xoay-viewer>`;
     const { page } = await open(tag('a') + tag('b'));
     try {
       await waitEvents(page, 2);
