@@ -117,6 +117,12 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
   controls.autoRotateSpeed = AUTO_ROTATE_SPEED;
   controls.cursorStyle = 'grab';
   controls.listenToKeyEvents(box); // shift/ctrl + arrows: OrbitControls' own fine rotation
+  // The page keeps its wheel: only Ctrl/⌘ + wheel (and trackpad pinch, sent as ctrl+wheel) zooms the model, as in the
+  // spin. Plain wheel events are stopped on the wrapper (capture) before OrbitControls sees them, and not prevented.
+  const wheel = (e: WheelEvent) => {
+    if (!e.ctrlKey && !e.metaKey) e.stopPropagation();
+  };
+  box.addEventListener('wheel', wheel, { capture: true });
 
   const draco = new DRACOLoader().setDecoderPath(o.decoderPath).setWorkerLimit(2);
   const ktx2 = new KTX2Loader().setTranscoderPath(o.decoderPath).setWorkerLimit(2).detectSupport(renderer);
@@ -350,6 +356,7 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       raf = 0;
       canvas.removeEventListener('webglcontextlost', onContextLost);
       box.removeEventListener('keydown', onKey);
+      box.removeEventListener('wheel', wheel, { capture: true });
       ro.disconnect();
       io.disconnect();
       controls.removeEventListener('start', stopAutoRotate);

@@ -278,6 +278,7 @@ export class XoayViewerElement extends HTMLElement {
     // The 3D viewer (and three.js behind it) is imported only now: the spin path never downloads it.
     let inner: ModelViewer | null = null;
     let gone = false;
+    let loaded = false;
     const ready = import('../core/model-viewer.js').then(({ createModelViewer }) => {
       if (gone) throw new ViewerError('xoay-viewer: destroyed');
       inner = createModelViewer(host, {
@@ -286,8 +287,19 @@ export class XoayViewerElement extends HTMLElement {
         alt: this.alt,
         autoRotate: this.autoplay,
         decoderPath: this.decoderPath, // '' lets the 3D viewer use the decoders/ shipped beside it
-        onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } })),
-        onError: (message) => this.fail(message),
+        poster: this.poster ? new URL(this.poster, document.baseURI).href : '',
+        onLoad: () => {
+          loaded = true;
+          this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } }));
+        },
+        onError: (message) => {
+          this.fail(message);
+          // A context lost after loading (a phone reclaiming GPU memory): back to the spin when there is one.
+          if (loaded && this.src && !this.fellBack && this.model3d === viewer) {
+            this.fellBack = true;
+            this.show('spin');
+          }
+        },
       });
       return inner.ready;
     });
