@@ -37,9 +37,9 @@ const lib = {
 };
 
 export default defineConfig(({ mode }) => ({
-  // `npm run build:viewer`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
-  // <script type="module">; three.js and the 3D code are a separate chunk loaded only when 3D is shown; chunk and
-  // decoder URLs are relative, so the folder works wherever it is copied. index.js exports the core for bundlers.
+  // `npm run build`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
+  // <script type="module"> (and exports the core API); three.js and the 3D code are a separate chunk loaded only when
+  // 3D is shown; chunk and decoder URLs are relative, so the folder works wherever it is copied.
   // Relative URLs everywhere (chunks, and the decoders three's loaders reference): the folder works wherever it is copied.
   base: './',
   build: mode === 'lib' ? lib : {
@@ -54,8 +54,11 @@ export default defineConfig(({ mode }) => ({
     chunkSizeWarningLimit: 900,
     // Not library mode: it keeps whitespace in ES output; this is the same build, fully minified.
     rollupOptions: {
-      input: { 'xoay-viewer': 'viewer/element/xoay-viewer.ts', index: 'viewer/index.ts' },
-      preserveEntrySignatures: 'strict',
+      // One entry: the element (registered on import) and the core API in one file, so a page pays one round trip
+      // for it (a second entry would split the shared code into a chunk behind a re-export).
+      input: { 'xoay-viewer': 'viewer/embed.ts' },
+      // 'allow-extension': the lazily loaded 3D chunk may import shared helpers from the entry (no extra shared chunk).
+      preserveEntrySignatures: 'allow-extension',
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' },
     },
   },

@@ -45,18 +45,25 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** Opens a page with one viewer and waits for `load` (or `error`). */
+/** Records the viewers' load/error events from the very start (capture phase sees the non-bubbling ones too). */
+const RECORD = () => {
+  const w = window as unknown as { seen?: string[] };
+  if (w.seen) return;
+  w.seen = [];
+  for (const type of ['load', 'error']) document.addEventListener(type, (e) => e instanceof CustomEvent && w.seen!.push(type === 'load' ? 'load' : `error: ${e.detail?.message ?? ''}`), true);
+};
+const recording = new WeakSet<Page>();
+
+/** Opens a page with one viewer and waits for its first `load` or `error` (events before this call are not missed). */
 async function open(page: Page, attrs: string, extra = ''): Promise<string> {
+  if (!recording.has(page)) {
+    await page.addInitScript(RECORD);
+    recording.add(page);
+  }
   server.pages.set('/t.html', viewerPage(`<h1>Product</h1><xoay-viewer ${attrs}></xoay-viewer>${extra}<div style="height:3000px"></div>`));
   await page.goto(`${server.origin}/t.html`);
-  return page.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        const el = document.querySelector('xoay-viewer')!;
-        el.addEventListener('load', () => resolve('load'));
-        el.addEventListener('error', (e) => resolve(`error: ${(e as unknown as CustomEvent).detail.message}`));
-      }),
-  );
+  await page.waitForFunction(() => ((window as unknown as { seen: string[] }).seen ?? []).length > 0, undefined, { timeout: 30_000 });
+  return page.evaluate(() => (window as unknown as { seen: string[] }).seen[0]!);
 }
 
 const frameOf = (page: Page) => page.evaluate(() => document.querySelector('xoay-viewer')!.frame);
@@ -166,7 +173,7 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
   it('keeps only a window of decoded frames (the core, with a small memory budget), frees them when removed; several viewers on one page', async () => {
     const page = await browser.desktop.newPage();
     server.pages.set('/core.html', viewerPage(`<div id="a" style="width:512px;height:512px"></div><xoay-viewer id="b" src="/spin/spin.json" loading="eager"></xoay-viewer><xoay-viewer id="c" src="/spin/spin.json" loading="eager"></xoay-viewer>
-<script type="module">import { createSpinViewer } from '/viewer/index.js'; window.core = createSpinViewer(document.getElementById('a'), { src: '/spin/spin.json', memoryBytes: 4 * 1024 * 1024 });</script>`));
+<script type="module">import { createSpinViewer } from '/viewer/xoay-viewer.js'; window.core = createSpinViewer(document.getElementById('a'), { src: '/spin/spin.json', memoryBytes: 4 * 1024 * 1024 });</script>`));
     await page.goto(`${server.origin}/core.html`);
     await page.waitForFunction(() => (window as unknown as { core?: { frames: number } }).core?.frames === 36);
     await page.evaluate(() => (window as unknown as { core: { ready: Promise<void> } }).core.ready);

@@ -70,6 +70,8 @@ export class FrameStore {
   private center = { row: 0, frame: 0 };
   private radius = 2;
   private released = false;
+  /** Full frames wait until begin(): the sprite that makes the spin draggable gets the bandwidth first. */
+  private begun = false;
   /** Off screen: downloads go on (compressed bytes are cheap), nothing is decoded. */
   private suspended = false;
   /** Bytes fetched so far (compressed). */
@@ -214,7 +216,7 @@ export class FrameStore {
   /** Moves the window: decodes frames near (row, frame), releases the rest, and re-plans the downloads. */
   setCenter(row: number, frame: number): void {
     this.center = { row, frame };
-    if (this.released || this.suspended) return;
+    if (this.released || this.suspended || !this.begun) return;
     const n = this.spin.rows[row]!.frames.length;
     const keep = new Set(windowAround(frame, this.radius, n).map((f) => this.frameUrl(row, f)).filter((u): u is string => !!u));
     for (const [url, d] of this.decoded) {
@@ -258,7 +260,14 @@ export class FrameStore {
   }
 
   /** Download order: the current row in spread order from the current frame, then the other rows. */
+  /** Starts downloading full frames (after the sprite is in). */
+  begin(): void {
+    this.begun = true;
+    this.setCenter(this.center.row, this.center.frame);
+  }
+
   private plan(): void {
+    if (!this.begun) return;
     const { row, frame } = this.center;
     const rows = [row, ...this.spin.rows.map((_, i) => i).filter((i) => i !== row)];
     this.queue = rows.flatMap((r) => spreadOrder(this.spin.rows[r]!.frames.length, r === row ? frame : wrap(frame, this.spin.rows[r]!.frames.length)).map((f) => ({ row: r, frame: f })));

@@ -381,6 +381,7 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     if (!(await store.loadSprite(row))) throw new ViewerError(`xoay-viewer: ${o.src}: the preview sprite of row ${row + 1} could not be loaded`);
     if (destroyed) throw new ViewerError('xoay-viewer: destroyed');
     box.classList.add('ready');
+    store.begin();
     shown = -1;
     invalidate();
     const ro = new ResizeObserver(() => resize());

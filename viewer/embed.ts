@@ -1,0 +1,12 @@
+/**
+ * The embed build's one entry (dist/viewer/xoay-viewer.js): registers `<xoay-viewer>` and exports the spin core. The
+ * 3D core is loaded on demand (`loadModelViewer()`), so this file stays the spin path; bundlers get both from
+ * viewer/index.ts (`xoay/viewer`).
+ */
+export { createSpinViewer, SPIN_VIEWER_DEFAULTS, type SpinViewer, type SpinViewerOptions, type SpinViewerStats } from './core/spin-viewer.js';
+export { checkManifest, loadManifest, ViewerError, type Spin } from './core/manifest.js';
+export { XoayViewerElement, ATTRIBUTES, type LoadingMode, type ViewerMode } from './element/xoay-viewer.js';
+export type { ModelViewer, ModelViewerOptions } from './core/model-viewer.js';
+
+/** The 3D core (`createModelViewer`), imported when asked for: three.js comes with it. */
+export const loadModelViewer = () => import('./core/model-viewer.js');
