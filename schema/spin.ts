@@ -23,7 +23,7 @@ export const SpinFrameSchema = T.Object(
 export const SpriteSchema = T.Object(
   {
     src: Path,
-    sources: T.Object({ webp: T.Optional(Path), jpeg: T.Optional(Path) }, { additionalProperties: false, description: 'The sprite in each format; src is the JPEG' }),
+    sources: T.Object({ avif: T.Optional(Path), webp: T.Optional(Path), jpeg: T.Optional(Path) }, { additionalProperties: false, description: 'The sprite in each format; src is the JPEG' }),
     columns: T.Integer({ minimum: 1 }),
     rows: T.Integer({ minimum: 1 }),
     frameWidth: T.Integer({ minimum: 1 }),

@@ -254,6 +254,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       const sprite = await encodeSprite(thumbs);
       await out.write(`row-${r + 1}/sprite.jpg`, sprite.jpeg);
       await out.write(`row-${r + 1}/sprite.webp`, sprite.webp);
+      await out.write(`row-${r + 1}/sprite.avif`, sprite.avif);
       sprites.push({ layout: sprite.layout, jpegBytes: sprite.jpeg.length });
     }
     const first = rendered[0]!;
@@ -278,7 +279,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         name: r.name,
         elevation: null,
         frames: rowFrames(ri).map((x) => ({ src: x.src })),
-        sprite: { src: `row-${ri + 1}/sprite.jpg`, sources: { jpeg: `row-${ri + 1}/sprite.jpg`, webp: `row-${ri + 1}/sprite.webp` }, ...sprites[ri]!.layout },
+        sprite: { src: `row-${ri + 1}/sprite.jpg`, sources: { avif: `row-${ri + 1}/sprite.avif`, webp: `row-${ri + 1}/sprite.webp`, jpeg: `row-${ri + 1}/sprite.jpg` }, ...sprites[ri]!.layout },
       })),
       poster,
       posterSources: { jpeg: posterSources.jpeg, webp: posterSources.webp },

@@ -75,7 +75,7 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     expect(await open(page, 'src="/spin/spin.json" alt="Painted wooden stool" loading="eager"')).toBe('load');
     // Interactive after the manifest, the poster and one sprite: no full frame was needed.
     const firstRequests = server.requests.slice(before).map((r) => r.url);
-    expect(firstRequests.some((u) => /sprite\.(webp|jpg)$/.test(u))).toBe(true);
+    expect(firstRequests.some((u) => /sprite\.(avif|webp|jpg)$/.test(u))).toBe(true);
     const box = (await page.locator('xoay-viewer').boundingBox())!;
     expect(await frameOf(page)).toBe(0);
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);

@@ -99,7 +99,7 @@ export function checkManifest(json: unknown, url: string): Spin {
     const s = row.sprite;
     if (!isObj(s)) return fail(url, `${where}.sprite is missing`);
     if (![s.columns, s.rows, s.frameWidth, s.frameHeight].every(posInt)) return fail(url, `${where}.sprite needs positive integer columns, rows, frameWidth and frameHeight`);
-    const sources = isObj(s.sources) && Object.keys(s.sources).length ? formats(s.sources, url, `${where}.sprite.sources`, ['webp', 'jpeg']) : { jpeg: resolvePath(s.src, url, `${where}.sprite.src`) };
+    const sources = isObj(s.sources) && Object.keys(s.sources).length ? formats(s.sources, url, `${where}.sprite.sources`, all) : { jpeg: resolvePath(s.src, url, `${where}.sprite.src`) };
     spin.rows.push({
       name: typeof row.name === 'string' ? row.name.slice(0, 200) : `row ${r + 1}`,
       frames,

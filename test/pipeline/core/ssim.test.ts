@@ -185,7 +185,7 @@ describe('ssim', () => {
     expect(map[15 * width + 38]!).toBeLessThan(0.5); // a window over the block
   });
 
-  it('is fast enough for 2048×2048 frames', () => {
+  it('handles 2048×2048 frames (large sums stay exact; speed is measured in bench/, not asserted here)', () => {
     // Built with integer hashing: a per-pixel rng() would take longer than the SSIM itself.
     const n = 2048 * 2048 * 3;
     const da = new Uint8Array(n);
@@ -197,13 +197,10 @@ describe('ssim', () => {
     }
     const a: RawImage = { data: da, width: 2048, height: 2048, channels: 3 };
     const b: RawImage = { data: db, width: 2048, height: 2048, channels: 3 };
-    const t0 = performance.now();
     const s = ssim(a, b);
-    const ms = performance.now() - t0;
     expect(s).toBeGreaterThan(0.5);
     expect(s).toBeLessThan(1);
-    // Well under a second on a developer machine; generous so a busy CI box does not flake.
-    expect(ms, `2048×2048 SSIM took ${ms.toFixed(0)} ms`).toBeLessThan(3000);
+    expect(ssim(a, a)).toBe(1);
   });
 
   it('gives lower SSIM for stronger JPEG compression (synthetic image)', async () => {
