@@ -652,7 +652,7 @@ async function main(): Promise<void> {
   const mark = (ok: boolean) => (ok ? '✓' : '✗');
   const ms = (x: number | null) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(1));
   const SIDES: { side: Side; label: string }[] = [
-    { side: 'xoay', label: `xoay \`<xoay-viewer loading="eager">\` (spin.json: AVIF/WebP/JPEG at ${manifest.widths.join('/')} px + a WebP/JPEG sprite)` },
+    { side: 'xoay', label: `xoay \`<xoay-viewer loading="eager">\` (spin.json: AVIF/WebP/JPEG at ${manifest.widths.join('/')} px + an AVIF/WebP/JPEG sprite)` },
     { side: 'ci360-same', label: `CI360 ${CI360.version} on xoay's ${shownWidth}-px JPEG rendition (36 × ${shownWidth}², ${kB(renditionBytes)} kB)` },
     { side: 'ci360-source', label: `CI360 ${CI360.version} on the 36 source JPEGs (${sourceMeta}, ${kB(sourceBytes)} kB)` },
   ];
@@ -677,7 +677,7 @@ async function main(): Promise<void> {
   const xk = (k: Kind) => median(x.rs.map((r) => r.kinds[k]));
   const needed = xk('code') + xk('sprite');
   const same = stats('ci360-same');
-  const xoayNote = `Of xoay's ${kB(x.bytes)} kB at its first drag (medians), ${kB(xk('frames'))} kB are full frames and the poster, fetched alongside the sprite (the loader starts them together); what \`load\` itself needs, code + sprite, is ${kB(needed)} kB, ${(same.bytes / needed).toFixed(1)}× less than CI360 on the same JPEGs.`;
+  const xoayNote = `Of xoay's ${kB(x.bytes)} kB at its first drag (medians), ${kB(xk('frames'))} kB are the poster and full frames (frames are fetched only once the sprite is in); what \`load\` itself needs, code + sprite, is ${kB(needed)} kB, ${(same.bytes / needed).toFixed(1)}× less than CI360 on the same JPEGs.`;
 
   const targets: string[] = [];
   let allOk = true;
