@@ -76,16 +76,35 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
     return meets(copy);
   };
 
+  // Cheap lower bounds, to skip trials that cannot meet the limit: joining never merges parts with different materials,
+  // so a level leaves at least as many draw calls as the materials (or classes of identical materials) it keeps, plus
+  // one per primitive of each instanced mesh.
+  const used = new Set(root.listMeshes().flatMap((m) => m.listPrimitives().map((p) => p.getMaterial())));
+  const classes: Material[] = [];
+  for (const m of used) if (m && !classes.some((k) => k.equals(m, new Set(['name', 'extras'])))) classes.push(m);
+  const floor: Record<MergeStep, number> = { join: used.size, materials: classes.length, palette: 1 };
+  const primitives = shared.map((m) => root.listMeshes()[m.index]!.listPrimitives().length);
+  /** The most shared meshes that could stay instanced at a level, by the bound. */
+  const maxKeep = (step: MergeStep) => {
+    let k = 0, calls = floor[step];
+    while (k < shared.length && calls + primitives[k]! < o.drawCalls) calls += primitives[k++]!;
+    return k;
+  };
+
   let choice: { steps: MergeStep[]; keep: number } = { steps: LEVELS[LEVELS.length - 1]!, keep: 0 };
   if (o.when === 'auto') {
     for (const steps of LEVELS) {
-      if (await tryOn(steps, shared.length)) {
-        choice = { steps, keep: shared.length };
+      const last = steps[steps.length - 1]!;
+      if (o.drawCalls > 0 && floor[last] >= o.drawCalls) continue;
+      const most = o.drawCalls > 0 ? maxKeep(last) : shared.length;
+      // Keeping more than `most` instanced cannot meet the limit (the bound says so); `most` itself may.
+      if (await tryOn(steps, most)) {
+        choice = { steps, keep: most };
         break;
       }
       if (!(await tryOn(steps, 0))) continue;
       // Fewer instanced meshes, fewer draw calls: the most that still meets the limit.
-      let lo = 0, hi = shared.length; // meets with lo, not with hi
+      let lo = 0, hi = most; // meets with lo, not with hi
       while (hi - lo > 1) {
         const mid = (lo + hi) >> 1;
         if (await tryOn(steps, mid)) lo = mid;
