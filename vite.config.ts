@@ -36,6 +36,29 @@ const lib = {
   rollupOptions: { external: [/^three($|\/)/, /^react($|\/|-dom)/, /^@react-three\//, 'thumbhash'] },
 };
 
+/**
+ * With `modulePreload: false` Vite still wraps each dynamic import in its preload helper (≈0.5 KB gzip of link-preload
+ * and CSS logic) although it has no dependencies to preload. This swaps the helper's body for a plain call, so the
+ * spin path does not carry it; the minifier then drops what it used.
+ */
+function noPreloadHelper(): Plugin {
+  const head = 'var __vitePreload = function preload(';
+  return {
+    name: 'xoay-no-preload-helper',
+    apply: 'build',
+    renderChunk(code) {
+      const start = code.indexOf(head);
+      if (start < 0) return null;
+      let i = code.indexOf('{', start);
+      for (let depth = 0; i < code.length; i++) {
+        if (code[i] === '{') depth++;
+        else if (code[i] === '}' && --depth === 0) break;
+      }
+      return { code: `${code.slice(0, start)}var __vitePreload = (load) => load();${code.slice(i + 1).replace(/^;/, '')}`, map: null };
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => ({
   // `npm run build`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
   // <script type="module"> (and exports the core API); three.js and the 3D code are a separate chunk loaded only when
@@ -62,7 +85,7 @@ export default defineConfig(({ mode }) => ({
       output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' },
     },
   },
-  plugins: mode === 'lib' ? [] : [decoders()],
+  plugins: mode === 'lib' ? [] : [decoders(), noPreloadHelper()],
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],

@@ -32,8 +32,7 @@ export function createA11y(host: HTMLElement, live: HTMLElement, label: string, 
       }, delay);
     },
     destroy() {
-      clearTimeout(timer);
-      for (const a of ['role', 'aria-roledescription', 'aria-label', 'aria-valuemin', 'aria-valuemax', 'aria-valuenow', 'aria-valuetext', 'aria-orientation']) host.removeAttribute(a);
+      clearTimeout(timer); // the attributes go with the host, which the viewer removes
     },
   };
 }

@@ -16,10 +16,9 @@ export function pickFormat(available: FormatPaths, supported: ReadonlySet<ImageF
   return null;
 }
 
-// 1×1 white images written by sharp (AVIF effort 0, WebP): whether the browser decodes them says whether it supports the format.
-const PROBES: Record<'avif' | 'webp', string> = {
+// A 1×1 white AVIF written by sharp (effort 0): whether the browser decodes them says whether it supports the format.
+const PROBES: Record<'avif', string> = {
   avif: 'data:image/avif;base64,AAAAHGZ0eXBhdmlmAAAAAG1pZjFhdmlmbWlhZgAAANZtZXRhAAAAAAAAACFoZGxyAAAAAAAAAABwaWN0AAAAAAAAAAAAAAAAAAAAACJpbG9jAAAAAERAAAEAAQAAAAAA+gABAAAAAAAAACAAAAAjaWluZgAAAAAAAQAAABVpbmZlAgAAAAABAABhdjAxAAAAAA5waXRtAAAAAAABAAAAVmlwcnAAAAA4aXBjbwAAAAxhdjFDgSACAAAAABRpc3BlAAAAAAAAAAEAAAABAAAAEHBpeGkAAAAAAwgICAAAABZpcG1hAAAAAAAAAAEAAQOBAgMAAAAobWRhdBIACgc4AAaQENBpMhMZQmMEw88880EgAJBBGex24O9g',
-  webp: 'data:image/webp;base64,UklGRiQAAABXRUJQVlA4IBgAAAAwAQCdASoBAAEAAsBMJaQAA3AA/veMAAA=',
 };
 
 let detected: Promise<Set<ImageFormat>> | undefined;
@@ -27,9 +26,10 @@ let detected: Promise<Set<ImageFormat>> | undefined;
 /** The image formats this browser decodes (probed once per page). */
 export function supportedFormats(): Promise<Set<ImageFormat>> {
   detected ??= (async () => {
-    const out = new Set<ImageFormat>(['jpeg']);
+    // WebP decodes in every browser the viewer's ES2022 build runs in (Safari 15.4+); AVIF only since Safari 16.4.
+    const out = new Set<ImageFormat>(['jpeg', 'webp']);
     await Promise.all(
-      (Object.keys(PROBES) as ('avif' | 'webp')[]).map(
+      (Object.keys(PROBES) as 'avif'[]).map(
         (f) =>
           new Promise<void>((resolve) => {
             const img = new Image();
