@@ -1,5 +1,5 @@
 /** Inspect: the figures the report and the budget read from a Document (triangles, draw calls, bytes, textures). */
-import { MathUtils, type Document, type mat4, type Node, type vec3, type vec4 } from '@gltf-transform/core';
+import { MathUtils, type Document, type mat4, type Node, type Primitive, type vec3, type vec4 } from '@gltf-transform/core';
 import type { InstancedMesh } from '@gltf-transform/extensions';
 import { read as readKTX2 } from 'ktx-parse';
 import { ktx2GpuBytes, rgba8GpuBytes } from './ktx2.js';
@@ -39,6 +39,38 @@ export function countDrawCalls(doc: Document): number {
   return n;
 }
 
+/** The positions (x, y, z, …) of the vertices a primitive's indices use, each once, dequantised. */
+function usedPositions(prim: Primitive): Float32Array {
+  const pos = prim.getAttribute('POSITION');
+  if (!pos) return new Float32Array(0);
+  const idx = prim.getIndices();
+  const n = pos.getCount();
+  const seen = new Uint8Array(n);
+  let count = 0;
+  if (idx) {
+    for (let k = 0, c = idx.getCount(); k < c; k++) {
+      const i = idx.getScalar(k);
+      if (i < n && !seen[i]) {
+        seen[i] = 1;
+        count++;
+      }
+    }
+  } else {
+    seen.fill(1);
+    count = n;
+  }
+  const out = new Float32Array(count * 3);
+  const v = [0, 0, 0];
+  for (let i = 0, o = 0; i < n; i++) {
+    if (!seen[i]) continue;
+    pos.getElement(i, v);
+    out[o++] = v[0]!;
+    out[o++] = v[1]!;
+    out[o++] = v[2]!;
+  }
+  return out;
+}
+
 /** Names of nodes, meshes and materials (empty names left out). */
 export function listNames(doc: Document): ModelStats['names'] {
   const root = doc.getRoot();
@@ -46,7 +78,8 @@ export function listNames(doc: Document): ModelStats['names'] {
   return { nodes: names(root.listNodes()), meshes: names(root.listMeshes()), materials: names(root.listMaterials()) };
 }
 
-export function inspect(doc: Document): ModelStats {
+/** Triangles (stored and drawn), primitives and draw calls: cheap (no vertex is read). */
+export function countTriangles(doc: Document): { triangles: number; drawnTriangles: number; primitives: number; drawCalls: number } {
   const root = doc.getRoot();
   let triangles = 0, primitives = 0, drawCalls = 0;
   for (const mesh of root.listMeshes()) {
@@ -71,27 +104,38 @@ export function inspect(doc: Document): ModelStats {
     const mesh = node.getMesh();
     if (!mesh) continue;
     drawCalls += mesh.listPrimitives().length;
-    drawnTriangles += (perMesh.get(mesh) ?? 0) * instanceMatrices(node).length;
+    drawnTriangles += (perMesh.get(mesh) ?? 0) * instanceCount(node);
   }
-  // Bounds of the vertices the triangles use (unreferenced vertices do not count), in world space.
+  return { triangles, drawnTriangles, primitives, drawCalls };
+}
+
+export function inspect(doc: Document): ModelStats {
+  const root = doc.getRoot();
+  const { triangles, drawnTriangles, primitives, drawCalls } = countTriangles(doc);
+  // Bounds of the vertices the triangles use (unreferenced vertices do not count), in world space. Each primitive's used
+  // positions are read once, then transformed by every matrix that draws it (nodes, GPU instances).
   const min: [number, number, number] = [Infinity, Infinity, Infinity];
   const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
-  const v = [0, 0, 0];
+  const used = new Map<Primitive, Float32Array>();
   for (const node of root.listNodes()) {
     const mesh = node.getMesh();
     if (!mesh) continue;
-    for (const m of instanceMatrices(node)) for (const prim of mesh.listPrimitives()) {
-      const pos = prim.getAttribute('POSITION');
-      if (!pos) continue;
-      const idx = prim.getIndices();
-      const n = idx ? idx.getCount() : pos.getCount();
-      for (let k = 0; k < n; k++) {
-        pos.getElement(idx ? idx.getScalar(k) : k, v);
-        const [x, y, z] = v as [number, number, number];
-        const w = [m[0]! * x + m[4]! * y + m[8]! * z + m[12]!, m[1]! * x + m[5]! * y + m[9]! * z + m[13]!, m[2]! * x + m[6]! * y + m[10]! * z + m[14]!];
-        for (let c = 0; c < 3; c++) {
-          if (w[c]! < min[c]!) min[c] = w[c]!;
-          if (w[c]! > max[c]!) max[c] = w[c]!;
+    const matrices = instanceMatrices(node);
+    for (const prim of mesh.listPrimitives()) {
+      let p = used.get(prim);
+      if (!p) used.set(prim, (p = usedPositions(prim)));
+      for (const m of matrices) {
+        for (let k = 0; k < p.length; k += 3) {
+          const x = p[k]!, y = p[k + 1]!, z = p[k + 2]!;
+          const wx = m[0]! * x + m[4]! * y + m[8]! * z + m[12]!;
+          const wy = m[1]! * x + m[5]! * y + m[9]! * z + m[13]!;
+          const wz = m[2]! * x + m[6]! * y + m[10]! * z + m[14]!;
+          if (wx < min[0]) min[0] = wx;
+          if (wx > max[0]) max[0] = wx;
+          if (wy < min[1]) min[1] = wy;
+          if (wy > max[1]) max[1] = wy;
+          if (wz < min[2]) min[2] = wz;
+          if (wz > max[2]) max[2] = wz;
         }
       }
     }
@@ -121,6 +165,14 @@ export function inspect(doc: Document): ModelStats {
     textures,
     bounds: Number.isFinite(min[0]) ? { min, max } : null,
   };
+}
+
+/** How many times a node's mesh is drawn (EXT_mesh_gpu_instancing instances, else once). */
+function instanceCount(node: Node): number {
+  const ext = node.getExtension<InstancedMesh>('EXT_mesh_gpu_instancing');
+  if (!ext) return 1;
+  const a = ext.getAttribute('TRANSLATION') ?? ext.getAttribute('ROTATION') ?? ext.getAttribute('SCALE');
+  return a?.getCount() ?? 0;
 }
 
 /**

@@ -19,7 +19,7 @@ import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
 import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
 import { countRealTriangles } from './degenerate.js';
-import { inspect, type ModelStats } from './inspect.js';
+import { countTriangles, inspect, type ModelStats } from './inspect.js';
 import { openModel, READ_DEFAULTS, readModel } from './read.js';
 import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
@@ -164,7 +164,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
 
     // LOD k: half the triangles of LOD k-1, within 5·2^k × --max-error.
     const lods: ModelReport['lods'] = [];
-    const written = inspect(doc);
+    const written = countTriangles(doc);
     const base = written.triangles;
     for (let k = 1; k <= o.lods; k++) {
       emit({ type: 'stage', stage: `lod${k}` });
@@ -175,7 +175,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
       const file = `model.lod${k}.glb`;
       await out.write(file, bytes);
       await validateModel(await openModel(await out.file(file)), { ignore: KNOWN_UNSUPPORTED });
-      lods.push({ file, triangles: inspect(await io.readBinary(bytes)).triangles, bytes: bytes.length, maxError });
+      lods.push({ file, triangles: countTriangles(await io.readBinary(bytes)).triangles, bytes: bytes.length, maxError });
     }
     if (o.lods) lap('lods');
 

@@ -5,7 +5,7 @@
 import type { Document, Transform } from '@gltf-transform/core';
 import { simplify as simplifyTransform, weld } from '@gltf-transform/functions';
 import { codecs } from './codecs.js';
-import { inspect } from './inspect.js';
+import { countTriangles } from './inspect.js';
 
 export interface SimplifyOptions {
   /** Target triangle count for the whole model (0: no target). */
@@ -19,7 +19,7 @@ export const SIMPLIFY_DEFAULTS: SimplifyOptions = { triangles: 0, error: 0.001 }
 /** The transforms that bring `doc` towards the triangle target (none when it is already under it). */
 export function simplifyTo(doc: Document, opts?: Partial<SimplifyOptions>): Transform[] {
   const o = { ...SIMPLIFY_DEFAULTS, ...opts };
-  const stats = inspect(doc);
+  const stats = countTriangles(doc);
   // The budget limits the triangles drawn (a mesh shown by three nodes counts three times).
   const current = stats.drawnTriangles || stats.triangles;
   if (!o.triangles || current <= o.triangles) return [];
