@@ -70,7 +70,8 @@ export default defineConfig(({ mode }) => ({
     emptyOutDir: true,
     target: 'es2022',
     minify: true,
-    sourcemap: true,
+    // Maps are written beside the files for debugging, without a sourceMappingURL comment in what pages download.
+    sourcemap: 'hidden',
     copyPublicDir: false,
     modulePreload: false,
     // three.js is one lazily loaded chunk of ~700 kB (≈180 kB gzip), fetched only when 3D is shown.

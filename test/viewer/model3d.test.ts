@@ -263,7 +263,7 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
       expect(ev.scheme!.message).toMatch(/^xoay-viewer: \S+: model uses the javascript: scheme; only http\(s\) is allowed$/);
       const shown = await page.evaluate(() =>
         [...document.querySelectorAll('xoay-viewer')].map((el) => ({
-          msg: el.shadowRoot!.querySelector('.msg[role="alert"]')?.textContent ?? null,
+          msg: el.shadowRoot!.querySelector('.xoay-msg[role="alert"]')?.textContent ?? null,
           canvas: !!el.shadowRoot!.querySelector('canvas'),
         })),
       );

@@ -13,7 +13,6 @@ export function createA11y(host: HTMLElement, live: HTMLElement, label: string, 
   host.setAttribute('aria-label', label || '360° product view');
   host.setAttribute('aria-valuemin', '0');
   host.setAttribute('aria-valuemax', '359');
-  host.setAttribute('aria-orientation', 'horizontal');
   if (!host.hasAttribute('tabindex')) host.tabIndex = 0;
   live.setAttribute('aria-live', 'polite');
   live.setAttribute('aria-atomic', 'true');

@@ -56,6 +56,9 @@ export class FrameStore {
   private decoding = new Map<string, Promise<Drawable | null>>();
   private sprites = new Map<number, Drawable>();
   private zoomed: { key: string; image: Drawable } | null = null;
+  /** The one zoom decode in flight (pinch and wheel ask many times a second), and a generation dropZoom() bumps. */
+  private zoomJob: { key: string; p: Promise<Drawable | null> } | null = null;
+  private zoomGen = 0;
   private queue: { row: number; frame: number }[] = [];
   private active = 0;
   private abort = new AbortController();
@@ -87,7 +90,8 @@ export class FrameStore {
     for (const d of this.decoded.values()) release(d);
     this.decoded.clear();
     this.updateRadius();
-    this.plan();
+    // Decode the window again at the new width (its files may be downloaded already) and re-plan the rest.
+    this.setCenter(this.center.row, this.center.frame);
   }
 
   private updateRadius(): void {
@@ -177,22 +181,31 @@ export class FrameStore {
   }
 
   /** The largest rendition of one frame, for zoom (only this frame is held at that size). */
-  async zoomFrame(row: number, frame: number): Promise<Drawable | null> {
+  zoomFrame(row: number, frame: number): Promise<Drawable | null> {
     const url = this.frameUrl(row, frame, Infinity);
-    if (!url) return null;
-    if (this.zoomed?.key === url) return this.zoomed.image;
-    const blob = await this.fetchBlob(url);
-    if (!blob || this.released) return null;
-    const image = await decode(blob).catch(() => null);
-    if (!image) return null;
-    if (this.released) {
-      release(image);
-      return null;
-    }
-    release(this.zoomed?.image);
-    this.zoomed = { key: url, image };
-    this.o.onReady(row, frame);
-    return image;
+    if (!url) return Promise.resolve(null);
+    if (this.zoomed?.key === url) return Promise.resolve(this.zoomed.image);
+    if (this.zoomJob?.key === url) return this.zoomJob.p;
+    const gen = this.zoomGen;
+    const p = (async () => {
+      const blob = await this.fetchBlob(url);
+      if (!blob || this.released) return null;
+      const image = await decode(blob).catch(() => null);
+      if (!image) return null;
+      // Released, zoomed out, or another frame asked for meanwhile: not kept.
+      if (this.released || gen !== this.zoomGen || this.zoomJob?.key !== url) {
+        release(image);
+        return null;
+      }
+      release(this.zoomed?.image);
+      this.zoomed = { key: url, image };
+      this.o.onReady(row, frame);
+      return image;
+    })().finally(() => {
+      if (this.zoomJob?.key === url) this.zoomJob = null;
+    });
+    this.zoomJob = { key: url, p };
+    return p;
   }
 
   zoomImage(row: number, frame: number): Drawable | undefined {
@@ -201,6 +214,8 @@ export class FrameStore {
   }
 
   dropZoom(): void {
+    this.zoomGen++;
+    this.zoomJob = null;
     release(this.zoomed?.image);
     this.zoomed = null;
   }
@@ -217,11 +232,11 @@ export class FrameStore {
         this.decoded.delete(url);
       }
     }
-    for (const f of windowAround(frame, this.radius, n)) void this.decodeFrame(row, f, keep);
+    for (const f of windowAround(frame, this.radius, n)) void this.decodeFrame(row, f);
     this.plan();
   }
 
-  private async decodeFrame(row: number, frame: number, keep: Set<string>): Promise<void> {
+  private async decodeFrame(row: number, frame: number): Promise<void> {
     const url = this.frameUrl(row, frame);
     if (!url || this.decoded.has(url) || this.decoding.has(url)) return;
     const job = (async () => {
@@ -243,7 +258,7 @@ export class FrameStore {
     // Still wanted? (the viewer may have turned on, or been released, while this decoded)
     const n = this.spin.rows[this.center.row]!.frames.length;
     const wanted = row === this.center.row && windowAround(this.center.frame, this.radius, n).some((f) => this.frameUrl(row, f) === url);
-    if (this.released || !wanted || !keep) {
+    if (this.released || !wanted) {
       release(image);
       return;
     }
@@ -262,7 +277,10 @@ export class FrameStore {
     if (!this.begun) return;
     const { row, frame } = this.center;
     const rows = [row, ...this.spin.rows.map((_, i) => i).filter((i) => i !== row)];
-    this.queue = rows.flatMap((r) => spreadOrder(this.spin.rows[r]!.frames.length, r === row ? frame : wrap(frame, this.spin.rows[r]!.frames.length)).map((f) => ({ row: r, frame: f })));
+    const n = this.spin.rows[row]!.frames.length;
+    // Other rows start at the same angle (rows may have different frame counts).
+    const startIn = (r: number) => (r === row ? frame : wrap(Math.round((frame / n) * this.spin.rows[r]!.frames.length), this.spin.rows[r]!.frames.length));
+    this.queue = rows.flatMap((r) => spreadOrder(this.spin.rows[r]!.frames.length, startIn(r)).map((f) => ({ row: r, frame: f })));
     this.pump();
   }
 
@@ -277,7 +295,7 @@ export class FrameStore {
         // A frame inside the window that just arrived gets decoded.
         if (next.row === this.center.row) {
           const n = this.spin.rows[next.row]!.frames.length;
-          if (windowAround(this.center.frame, this.radius, n).includes(next.frame)) void this.decodeFrame(next.row, next.frame, new Set([url]));
+          if (windowAround(this.center.frame, this.radius, n).includes(next.frame)) void this.decodeFrame(next.row, next.frame);
         }
         this.pump();
       });

@@ -13,10 +13,12 @@ export function createFullscreen(el: HTMLElement, onChange: (active: boolean) =>
   let css = false;
   let overflow = '';
   const api = typeof el.requestFullscreen === 'function' && document.fullscreenEnabled !== false;
-  const native = () => document.fullscreenElement === el;
+  // Inside a shadow root, document.fullscreenElement is the host: ask the element's own root.
+  const native = () => (el.getRootNode() as Document | ShadowRoot).fullscreenElement === el;
   const changed = () => onChange(native() || css);
   document.addEventListener('fullscreenchange', changed);
   const setCss = (on: boolean) => {
+    if (on === css) return;
     css = on;
     if (on) {
       overflow = document.documentElement.style.overflow;

@@ -29,7 +29,7 @@ export interface Inertia {
 }
 
 export function createInertia(options?: Partial<InertiaOptions>): Inertia {
-  const o = { ...INERTIA_DEFAULTS, ...Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined)) } as InertiaOptions;
+  const o: InertiaOptions = { ...INERTIA_DEFAULTS, ...options }; // internal options: the viewer never passes undefined
   let samples: { p: number; t: number }[] = [];
   let velocity = 0;
   // Per-millisecond decay so that after 1000 ms `friction` of the speed is gone.

@@ -92,7 +92,7 @@ const STYLE = `
 .xoay-spin>canvas:last-of-type{opacity:0}
 .xoay-spin.ready>canvas:last-of-type{opacity:1}
 .xoay-spin .xoay-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.xoay-spin .xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
+.xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
 `;
 
 function base64ToBytes(b64: string): Uint8Array {
@@ -106,7 +106,6 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   const o: SpinViewerOptions = { ...SPIN_VIEWER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SpinViewerOptions;
   if (typeof o.src !== 'string' || !o.src) throw new ViewerError('xoay-viewer: option "src" must be the URL of a spin.json');
 
-  const root = el.getRootNode() as Document | ShadowRoot;
   const style = document.createElement('style');
   style.textContent = STYLE;
   const box = document.createElement('div');
@@ -125,7 +124,6 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   box.append(placeholder, poster, canvas, live);
   el.append(style, box);
   if (getComputedStyle(el).position === 'static') el.style.position = 'relative';
-  void root;
 
   const abort = new AbortController();
   let destroyed = false;
@@ -144,7 +142,8 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   const cleanups: (() => void)[] = [];
 
   const frames = () => spin?.rows[row]?.frames.length ?? 1;
-  const frame = () => wrap(pos, frames());
+  // Before the manifest is in, the frame asked for is kept as given.
+  const frame = () => (spin ? wrap(pos, frames()) : Math.round(pos));
   const a11y = createA11y(box, live, o.alt);
   cleanups.push(() => a11y.destroy());
 
@@ -169,6 +168,8 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     void t;
     const f = frame();
     let src: CanvasImageSource | Cell | undefined = view.zoom > 1 ? store.zoomImage(row, f) : undefined;
+    // Zoomed in on another frame (keys, autoplay, a row change) or back on screen: fetch its largest rendition.
+    if (view.zoom > 1 && !src) void store.zoomFrame(row, f).then((img) => img && invalidate());
     src ??= store.frame(row, f);
     if (!src) {
       const sprite = store.sprite(row);

@@ -40,7 +40,7 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
 
 
 const STYLE = `
-:host{display:block;position:relative;min-height:120px;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
+:host{display:block;position:relative;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
 :host(:not([style*="aspect-ratio"])){aspect-ratio:4/3}
 :host([hidden]){display:none}
 .stage{position:absolute;inset:0}
@@ -49,7 +49,7 @@ const STYLE = `
 .modes{position:absolute;right:8px;top:8px;display:flex;gap:4px;z-index:2}
 .modes button{padding:.3em .7em;border:1px solid #ccc;border-radius:1em;background:#fff;color:#222;font:inherit;cursor:pointer}
 .modes button[aria-pressed="true"]{background:#222;color:#fff;border-color:#222}
-.msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;pointer-events:none}
+.xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
 `;
 
 /** The table-made properties (declared here, not as class fields: a field would shadow the accessor). */
@@ -132,24 +132,34 @@ export class XoayViewerElement extends HTMLElement {
   }
 
   // --- lifecycle ---------------------------------------------------------------------------------------------
+  private connected = false;
+
   connectedCallback(): void {
-    // An upgraded element may have started already from attributeChangedCallback.
-    if (!this.started) this.schedule();
+    this.connected = true;
+    this.schedule();
   }
 
   disconnectedCallback(): void {
+    this.connected = false;
     this.teardown();
     this.started = false;
   }
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (old === value || !this.isConnected) return;
+    // An element upgraded on the page gets a call per attribute before connectedCallback: that one starts it, once.
+    if (old === value || !this.connected) return;
     const spec = ATTRIBUTES[name];
     if (!spec) return;
     if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || '360° product view');
     if (name === 'autoplay' && this.spin) (value === null ? this.spin.stop() : this.spin.play());
     if (spec.restart && this.started) {
       this.fellBack = false;
+      if (!this.src && !this.model) {
+        // Nothing left to show: idle, not an error.
+        this.teardown();
+        this.started = false;
+        return;
+      }
       this.show(this.mode);
     } else if (!this.started && (name === 'src' || name === 'model' || name === 'loading' || name === 'poster')) {
       this.schedule(); // e.g. a src set after the element was put on the page
@@ -330,7 +340,7 @@ export class XoayViewerElement extends HTMLElement {
       this.fail(message);
       if (this.poster) this.stage.prepend(this.posterImg(this.poster));
       const p = document.createElement('p');
-      p.className = 'msg';
+      p.className = 'xoay-msg';
       p.setAttribute('role', 'alert');
       p.textContent = message;
       this.stage.append(p);
