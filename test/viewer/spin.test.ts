@@ -116,7 +116,7 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     await page.close();
   });
 
-  it('phone: a horizontal swipe turns it, a vertical swipe scrolls the page and leaves the frame alone', async () => {
+  it('phone: a horizontal swipe turns it, a vertical swipe scrolls the page and leaves the frame alone, a pinch zooms the spin (not the page)', async () => {
     const page = await browser.phone.newPage();
     expect(await open(page, 'src="/spin/spin.json" alt="Stool" loading="eager"')).toBe('load');
     const box = (await page.locator('xoay-viewer').boundingBox())!;
@@ -147,10 +147,22 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     expect(await frameOf(page)).not.toBe(0);
     // High-DPI: the canvas backing store is CSS size × 3.
     const dims = await page.evaluate(() => {
-      const c = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas')!;
+      const c = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas:last-of-type') as HTMLCanvasElement;
       return { w: c.width, css: c.getBoundingClientRect().width };
     });
     expect(dims.w).toBe(Math.round(dims.css * 3));
+    // Pinch: two fingers moving apart zoom in (the page itself does not zoom: the element takes the gesture).
+    const box3 = (await page.locator('xoay-viewer').boundingBox())!;
+    const px = box3.x + box3.width / 2, py = box3.y + box3.height / 2;
+    const fingers = (d: number) => [{ x: px - d, y: py, id: 1 }, { x: px + d, y: py, id: 2 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(20) });
+    for (let d = 30; d <= 120; d += 10) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
+      await page.waitForTimeout(16);
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 5000 }).toBeGreaterThan(1.5);
+    expect(await page.evaluate(() => visualViewport!.scale)).toBe(1);
     await page.close();
   });
 
