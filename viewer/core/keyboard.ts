@@ -11,48 +11,26 @@ export interface KeyActions {
 }
 
 export function createKeyboard(el: HTMLElement, a: KeyActions): { destroy(): void } {
+  // Each key's action; Escape's says whether it did anything (otherwise the page keeps the key).
+  const keys: Record<string, () => unknown> = {
+    ArrowRight: () => a.step(1),
+    ArrowLeft: () => a.step(-1),
+    ArrowUp: () => a.row(-1),
+    ArrowDown: () => a.row(1),
+    Home: () => a.first(),
+    End: () => a.last(),
+    '+': () => a.zoom(1.5),
+    '=': () => a.zoom(1.5),
+    '-': () => a.zoom(1 / 1.5),
+    f: () => a.fullscreen(),
+    F: () => a.fullscreen(),
+    Escape: () => a.escape(),
+  };
   const key = (e: KeyboardEvent) => {
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
-    if (['ArrowRight', 'ArrowLeft', 'ArrowUp', 'ArrowDown', 'Home', 'End', '+', '=', '-', '_', 'f', 'F'].includes(e.key)) a.interact();
-    let handled = true;
-    switch (e.key) {
-      case 'ArrowRight':
-        a.step(1);
-        break;
-      case 'ArrowLeft':
-        a.step(-1);
-        break;
-      case 'ArrowUp':
-        a.row(-1);
-        break;
-      case 'ArrowDown':
-        a.row(1);
-        break;
-      case 'Home':
-        a.first();
-        break;
-      case 'End':
-        a.last();
-        break;
-      case '+':
-      case '=':
-        a.zoom(1.5);
-        break;
-      case '-':
-      case '_':
-        a.zoom(1 / 1.5);
-        break;
-      case 'f':
-      case 'F':
-        a.fullscreen();
-        break;
-      case 'Escape':
-        handled = a.escape();
-        break;
-      default:
-        handled = false;
-    }
-    if (handled) e.preventDefault();
+    const act = keys[e.key];
+    if (!act || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key !== 'Escape') a.interact(); // stop autoplay and inertia first, so the step lands where it should
+    if (act() !== false) e.preventDefault();
   };
   el.addEventListener('keydown', key);
   return { destroy: () => el.removeEventListener('keydown', key) };

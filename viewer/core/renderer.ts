@@ -39,11 +39,19 @@ export function fitRect(w: number, h: number, aspect: number, view: View): { x: 
   return { x, y, w: dw, h: dh };
 }
 
-/** Clamps the zoom centre so the zoomed image covers the element where it can. */
-export function clampView(view: View): View {
+/**
+ * Clamps the zoom centre to what can be shown in a w×h element: the centre stays where the zoomed image still covers
+ * the element on that axis (an axis the image does not fill stays centred), so a pan past an edge never builds up a
+ * hidden offset. Without a size the image is taken to fill the element.
+ */
+export function clampView(view: View, w = 1, h = 1, aspect = w / h): View {
   const zoom = Math.min(MAX_ZOOM, Math.max(1, view.zoom));
-  const half = 0.5 / zoom;
-  return { zoom, cx: Math.min(1 - half, Math.max(half, view.cx)), cy: Math.min(1 - half, Math.max(half, view.cy)) };
+  const { w: dw, h: dh } = fitRect(w, h, aspect, { zoom, cx: 0.5, cy: 0.5 });
+  const axis = (c: number, size: number, drawn: number) => {
+    const half = size / (2 * drawn);
+    return half >= 0.5 ? 0.5 : Math.min(1 - half, Math.max(half, c));
+  };
+  return { zoom, cx: axis(view.cx, w, dw), cy: axis(view.cy, h, dh) };
 }
 
 export class Renderer {

@@ -211,7 +211,8 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     const ix = (x - r.x) / r.w, iy = (y - r.y) / r.h;
     const zoom = Math.min(MAX_ZOOM, Math.max(1, view.zoom * factor));
     const baseW = r.w / view.zoom, baseH = r.h / view.zoom;
-    view = clampView({ zoom, cx: ix + (renderer.size.width / 2 - x) / (baseW * zoom), cy: iy + (renderer.size.height / 2 - y) / (baseH * zoom) });
+    const { width: w, height: h } = renderer.size;
+    view = clampView({ zoom, cx: ix + (w / 2 - x) / (baseW * zoom), cy: iy + (h / 2 - y) / (baseH * zoom) }, w, h, spin.width / spin.height);
     if (view.zoom <= 1.001) {
       view = { zoom: 1, cx: 0.5, cy: 0.5 };
       store.dropZoom();
@@ -239,7 +240,7 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
       if (!renderer) return;
       if (view.zoom > 1) {
         const r = renderer.imageRect(view);
-        view = clampView({ ...view, cx: view.cx - dx / r.w, cy: view.cy - dy / r.h });
+        view = clampView({ ...view, cx: view.cx - dx / r.w, cy: view.cy - dy / r.h }, renderer.size.width, renderer.size.height, r.w / r.h);
         invalidate();
         return;
       }

@@ -40,12 +40,11 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
 
 
 const STYLE = `
-:host{display:block;position:relative;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
-:host(:not([style*="aspect-ratio"])){aspect-ratio:4/3}
+:host{display:block;position:relative;aspect-ratio:4/3;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
 :host([hidden]){display:none}
 .stage{position:absolute;inset:0}
 .poster{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
-.start{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);padding:.6em 1.1em;border:0;border-radius:2em;background:rgba(0,0,0,.7);color:#fff;font:inherit;cursor:pointer}
+.start{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);padding:.6em 1.1em;border:0;border-radius:2em;background:#000b;color:#fff;font:inherit;cursor:pointer}
 .modes{position:absolute;right:8px;top:8px;display:flex;gap:4px;z-index:2}
 .modes button{padding:.3em .7em;border:1px solid #ccc;border-radius:1em;background:#fff;color:#222;font:inherit;cursor:pointer}
 .modes button[aria-pressed="true"]{background:#222;color:#fff;border-color:#222}

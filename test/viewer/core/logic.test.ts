@@ -110,6 +110,15 @@ describe('fit and zoom', () => {
     expect(far.x).toBe(-400); // clamped: the right edge of the image stays at the right edge
     expect(clampView({ zoom: 9, cx: 0, cy: 1 })).toEqual({ zoom: 4, cx: 0.125, cy: 0.875 });
     expect(clampView({ zoom: 0.5, cx: 0.9, cy: 0.1 })).toEqual({ zoom: 1, cx: 0.5, cy: 0.5 });
+    // A square image letterboxed in an 800×600 element, zoomed 2.5×: 1500 px drawn, so the centre may go from
+    // 800/3000 to 1 − 800/3000 across and 600/3000 to 1 − 600/3000 down, and no further (no hidden pan offset).
+    const v = clampView({ zoom: 2.5, cx: 0, cy: 1 }, 800, 600, 1);
+    expect(v.cx).toBeCloseTo(800 / 3000, 9);
+    expect(v.cy).toBeCloseTo(1 - 600 / 3000, 9);
+    const r = fitRect(800, 600, 1, v);
+    expect(r.x).toBeCloseTo(0, 6); // the image's left edge at the element's left edge: exactly the limit
+    // An axis the zoomed image does not fill stays centred.
+    expect(clampView({ zoom: 1.2, cx: 0.1, cy: 0.3 }, 800, 600, 1).cx).toBe(0.5);
   });
 });
 
