@@ -79,7 +79,7 @@ async function sh(argv: string[], cwd = ROOT): Promise<string> {
   return stdout;
 }
 
-/** `npm pack` the peers (the registry's tarballs, exactly these versions) and extract them. */
+/** `npm pack` the peers (the registry's tarballs, exactly these versions) and extract their dist/. */
 async function fetchPeers(): Promise<{ ci360: string; mv: string }> {
   const dir = (p: typeof CI360) => path.join(PEERS, `${p.name.replace(/^@/, '').replace('/', '-')}-${p.version}`);
   const ci360 = dir(CI360), mv = dir(MV);
@@ -90,7 +90,8 @@ async function fetchPeers(): Promise<{ ci360: string; mv: string }> {
     for (const d of [ci360, mv]) {
       await rm(d, { recursive: true, force: true });
       await mkdir(d, { recursive: true });
-      await sh(['tar', 'xzf', `${rel(d)}.tgz`, '-C', rel(d)]);
+      // Only what the benchmark serves and checks (dist/, package.json): not the peers' sources and tests.
+      await sh(['tar', 'xzf', `${rel(d)}.tgz`, '-C', rel(d), 'package/package.json', 'package/dist']);
     }
   } else {
     COMMANDS.push(`npm pack ${CI360.name}@${CI360.version} ${MV.name}@${MV.version} --pack-destination ${rel(PEERS)} (already there: re-used)`);

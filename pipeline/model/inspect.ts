@@ -1,5 +1,5 @@
 /** Inspect: the figures the report and the budget read from a Document (triangles, draw calls, bytes, textures). */
-import { MathUtils, type Document, type mat4, type Node, type Primitive, type vec3, type vec4 } from '@gltf-transform/core';
+import { MathUtils, type Document, type mat4, type Mesh, type Node, type Primitive, type vec3, type vec4 } from '@gltf-transform/core';
 import type { InstancedMesh } from '@gltf-transform/extensions';
 import { read as readKTX2 } from 'ktx-parse';
 import { ktx2GpuBytes, rgba8GpuBytes } from './ktx2.js';
@@ -78,27 +78,28 @@ export function listNames(doc: Document): ModelStats['names'] {
   return { nodes: names(root.listNodes()), meshes: names(root.listMeshes()), materials: names(root.listMaterials()) };
 }
 
+/** A mesh's triangles (TRIANGLES-mode primitives, indexed or not). */
+export function meshTriangles(mesh: Mesh): number {
+  let n = 0;
+  for (const prim of mesh.listPrimitives()) {
+    if (prim.getMode() !== 4) continue; // TRIANGLES
+    const idx = prim.getIndices();
+    n += Math.floor((idx ? idx.getCount() : (prim.getAttribute('POSITION')?.getCount() ?? 0)) / 3);
+  }
+  return n;
+}
+
 /** Triangles (stored and drawn), primitives and draw calls: cheap (no vertex is read). */
 export function countTriangles(doc: Document): { triangles: number; drawnTriangles: number; primitives: number; drawCalls: number } {
   const root = doc.getRoot();
-  let triangles = 0, primitives = 0, drawCalls = 0;
+  let primitives = 0, drawCalls = 0;
+  // Triangles per mesh (TRIANGLES mode only); stored = their sum, drawn = each times the nodes/instances showing it.
+  const perMesh = new Map<Mesh, number>();
   for (const mesh of root.listMeshes()) {
-    for (const prim of mesh.listPrimitives()) {
-      primitives++;
-      if (prim.getMode() !== 4) continue; // TRIANGLES
-      const idx = prim.getIndices();
-      const count = idx ? idx.getCount() : (prim.getAttribute('POSITION')?.getCount() ?? 0);
-      triangles += Math.floor(count / 3);
-    }
+    primitives += mesh.listPrimitives().length;
+    perMesh.set(mesh, meshTriangles(mesh));
   }
-  const perMesh = new Map(root.listMeshes().map((mesh) => [mesh, 0]));
-  for (const mesh of root.listMeshes()) {
-    for (const prim of mesh.listPrimitives()) {
-      if (prim.getMode() !== 4) continue;
-      const idx = prim.getIndices();
-      perMesh.set(mesh, perMesh.get(mesh)! + Math.floor((idx ? idx.getCount() : (prim.getAttribute('POSITION')?.getCount() ?? 0)) / 3));
-    }
-  }
+  const triangles = [...perMesh.values()].reduce((a, b) => a + b, 0);
   let drawnTriangles = 0;
   for (const node of root.listNodes()) {
     const mesh = node.getMesh();

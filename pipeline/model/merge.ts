@@ -14,7 +14,7 @@ import type { Document, Material, Mesh, Node } from '@gltf-transform/core';
 import { cloneDocument, flatten, instance, join, palette, prune } from '@gltf-transform/functions';
 import { XoayError } from '../core/errors.js';
 import { SILENT } from './codecs.js';
-import { countDrawCalls, listNames } from './inspect.js';
+import { countDrawCalls, listNames, meshTriangles } from './inspect.js';
 
 export type MergeWhen = 'auto' | 'always' | 'never';
 export const MERGE_WHEN: readonly MergeWhen[] = ['auto', 'always', 'never'];
@@ -67,7 +67,7 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
   // Meshes shown by several nodes, the ones whose copies would cost the most triangles first.
   const shared = root
     .listMeshes()
-    .map((mesh, index) => ({ index, nodes: nodesOf(mesh).length, triangles: triangles(mesh) }))
+    .map((mesh, index) => ({ index, nodes: nodesOf(mesh).length, triangles: meshTriangles(mesh) }))
     .filter((m) => m.nodes > 1)
     .sort((a, b) => b.triangles * (b.nodes - 1) - a.triangles * (a.nodes - 1));
   const tryOn = async (steps: MergeStep[], keep: number) => {
@@ -151,10 +151,6 @@ async function apply(doc: Document, steps: MergeStep[], instanced: Set<number>, 
 
 function nodesOf(mesh: Mesh): Node[] {
   return mesh.listParents().filter((p) => p.propertyType === 'Node') as Node[];
-}
-
-function triangles(mesh: Mesh): number {
-  return mesh.listPrimitives().reduce((n, p) => n + Math.floor((p.getIndices()?.getCount() ?? p.getAttribute('POSITION')?.getCount() ?? 0) / 3), 0);
 }
 
 /** Materials identical in every property (names aside) become one; the kept one lists the others' names. */
