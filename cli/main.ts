@@ -1,5 +1,6 @@
 /** The `xoay` program: one sub-command per file in commands/. */
 import { Command, CommanderError } from 'commander';
+import { registerBuild } from './commands/build.js';
 import { registerModel } from './commands/model.js';
 import { registerSpin } from './commands/spin.js';
 
@@ -16,6 +17,7 @@ const program = new Command('xoay')
   .exitOverride();
 registerSpin(program);
 registerModel(program);
+registerBuild(program);
 // Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
 for (const cmd of program.commands) cmd.exitOverride();
 try {

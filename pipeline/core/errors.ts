@@ -21,7 +21,10 @@ export type XoayErrorCode =
   | 'MODEL_INVALID'
   | 'UNSAFE_URI'
   | 'MISSING_RESOURCE'
-  | 'UNSUPPORTED_INPUT';
+  | 'UNSUPPORTED_INPUT'
+  | 'BAD_PRODUCT'
+  | 'DUPLICATE_ID'
+  | 'RENDER_FAILED';
 
 export class XoayError extends Error {
   readonly code: XoayErrorCode;

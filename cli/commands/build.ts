@@ -1,0 +1,72 @@
+/** `xoay build <product-folder…|catalogue-folder> -o <site>`: parses options and calls the product build. */
+import path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
+import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/build.js';
+import { createBuildProgress } from '../build-progress.js';
+import { runCommand } from '../run.js';
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}–${max}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build')
+    .description('build product pages (spin, 3D, story, QR code) and a catalogue page from product folders; incremental')
+    .argument('<folders...>', 'product folders (with product.json or product.yaml), or catalogue folders of them')
+    .requiredOption('-o, --output <site>', 'the site folder (updated in place: unchanged products are kept as they are)')
+    .requiredOption('--base-url <url>', 'the public address the site will be published at (for QR codes and link previews), e.g. https://ocop.example.vn/san-pham/')
+    .option('--cache <dir>', 'stage cache folder (content-addressed)', BUILD_DEFAULTS.cache)
+    .option('--jobs <n>', 'products built at the same time (default: from cores and free memory)', int('--jobs', 1, 64))
+    .option('--title <text>', 'title of the catalogue page', BUILD_DEFAULTS.title)
+    .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
+    .addOption(new Option('--textures <format>', 'model texture format (as xoay model)').choices([...TEXTURE_MODES]))
+    .option('--prune', 'remove products from the site that this build did not include', false)
+    .option('--force', 'build into an existing folder that was not made by xoay build', false)
+    .option('--json', 'events and the summary as JSON lines on stdout', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (folders: string[], opts) =>
+      runCommand('build', async () => {
+        let widths: number[] | undefined;
+        if (opts.widths) {
+          widths = String(opts.widths).split(',').map(Number);
+          if (widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`--widths must be integers ≥ 16, got ${JSON.stringify(opts.widths)}`);
+        }
+        const total = (await findProducts(folders)).length;
+        const progress = createBuildProgress({ total, json: opts.json, quiet: opts.quiet });
+        const result = await build(
+          folders,
+          opts.output,
+          {
+            baseUrl: opts.baseUrl,
+            cache: opts.cache,
+            jobs: opts.jobs ?? 0,
+            title: opts.title,
+            prune: opts.prune,
+            force: opts.force,
+            spin: widths ? { widths } : {},
+            model: opts.textures ? { textures: opts.textures } : {},
+          },
+          { onEvent: (e) => progress.onEvent(e) },
+        );
+        progress.done();
+        const summary = { type: 'summary', site: result.site, built: result.built, reused: result.reused, failed: result.failed, seconds: result.seconds, jobs: result.jobs, products: result.products };
+        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+        else if (!opts.quiet) {
+          const failures = result.products.filter((p) => p.status === 'failed');
+          process.stderr.write(
+            [
+              `build: ${result.products.length} products in ${result.seconds.toFixed(1)} s (${result.jobs} at a time): ${result.built} built, ${result.reused} reused, ${result.failed} failed`,
+              ...failures.map((f) => `  failed: ${f.message}`),
+              `  site: ${path.relative(process.cwd(), result.site) || '.'}${path.sep}index.html (serve the folder over HTTP, or: xoay preview ${path.relative(process.cwd(), result.site) || '.'})`,
+              '',
+            ].join('\n'),
+          );
+        }
+        if (result.failed > 0) process.exitCode = 1;
+      }),
+    );
+}

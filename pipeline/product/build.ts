@@ -1,0 +1,449 @@
+/**
+ * `xoay build`: product folders (or a catalogue folder of them) → a static site.
+ *
+ *   <site>/index.html            the catalogue (search and filters; works from file://)
+ *   <site>/viewer/               the embeddable viewer (one copy for every page)
+ *   <site>/<id>/index.html       the product page          <site>/<id>/embed.html   snippet for CMS editors
+ *   <site>/<id>/qr.svg, qr.png   QR code of the page's public URL
+ *   <site>/<id>/spin/            the spin (shot, or rendered from the model)   model/model.glb   photos/
+ *
+ * Incremental: every stage output (spin, model, fallback spin, photos) is stored in the cache under a
+ * content hash of its inputs and options (cache.ts), and each product folder in the site carries the
+ * key of everything it was made from (`.xoay-product.json`). A rebuild skips a product whose key has not
+ * changed (its files are not touched) and re-runs only the stages whose inputs changed. Each product
+ * folder is assembled next to the site and renamed into place, so a killed build never leaves a
+ * half-written product; the next build resumes from the cache.
+ *
+ * One product failing (bad product.json, an unreadable frame) does not stop the others; the result
+ * lists built, reused and failed products with their reasons.
+ */
+import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import type { Product } from '../../schema/product.js';
+import type { SpinManifest } from '../../schema/spin.js';
+import { XoayError, isXoayError } from '../core/errors.js';
+import { assertInteger, invalid, withDefaults } from '../core/options.js';
+import { mapLimit } from '../core/pool.js';
+import { VERSION } from '../core/version.js';
+import { model, type ModelOptions } from '../model/model.js';
+import { spin, type SpinOptions } from '../spin/spin.js';
+import { clearCacheTemp, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
+import { type CatalogueEntry, cataloguePage } from './catalogue.js';
+import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl } from './page.js';
+import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
+import { isProductFolder, PRODUCT_FILES, type ProductSource, readProduct } from './product.js';
+import { qrPng, qrSvg } from './qr.js';
+import { renderTurntable, type RenderOptions } from './render.js';
+
+const STAGE = 'build';
+const GENERATOR = `xoay ${VERSION}`;
+/** The stamp in each built product folder. */
+export const STAMP = '.xoay-product.json';
+/** The marker of a site folder made by `xoay build`. */
+export const SITE_MARKER = '.xoay-site.json';
+
+export interface BuildOptions {
+  /** The site's public address (QR codes, canonical and Open Graph URLs), e.g. https://ocop.example.vn/san-pham/. */
+  baseUrl: string;
+  /** Folder of the stage cache (content-addressed; safe to delete, costs a full rebuild). */
+  cache: string;
+  /** Products built at the same time; 0 = from the cores and free memory. */
+  jobs: number;
+  /** Options for `spin` (every product's shoot, and the fallback spins). */
+  spin: Partial<SpinOptions>;
+  /** Options for `model`. */
+  model: Partial<ModelOptions>;
+  /** Options for the fallback spin rendered from a model when there is no shoot. */
+  render: Partial<RenderOptions>;
+  /** The catalogue page's title. */
+  title: string;
+  /** Remove product folders of the site that this build did not include (off: published URLs and printed QR codes keep working). */
+  prune: boolean;
+  /** Replace an output folder that exists but was not made by `xoay build`. */
+  force: boolean;
+}
+
+export const BUILD_DEFAULTS: BuildOptions = {
+  baseUrl: '',
+  cache: '.xoay-cache',
+  jobs: 0,
+  spin: {},
+  model: {},
+  render: {},
+  title: 'Sản phẩm OCOP',
+  prune: false,
+  force: false,
+};
+
+export type BuildEvent =
+  | { type: 'product'; id: string; stage: 'read' | 'spin' | 'model' | 'render' | 'photos' | 'page'; cached?: boolean }
+  | { type: 'progress'; id: string; stage: string; done: number; total: number }
+  | { type: 'done'; id: string; status: 'built' | 'reused'; seconds: number; ran: string[] }
+  | { type: 'failed'; id: string; folder: string; message: string }
+  | { type: 'warning'; id: string; message: string };
+
+export interface ProductResult {
+  /** The product id (or the folder name when product.json could not be read). */
+  id: string;
+  folder: string;
+  status: 'built' | 'reused' | 'failed';
+  /** The stages that ran (not taken from the cache). */
+  ran: string[];
+  seconds: number;
+  /** For failures: the reason. */
+  message?: string;
+  url?: string;
+}
+
+export interface BuildResult {
+  site: string;
+  products: ProductResult[];
+  built: number;
+  reused: number;
+  failed: number;
+  seconds: number;
+  jobs: number;
+}
+
+/** What a built product folder remembers (its key, and what the catalogue needs). */
+interface Stamp {
+  version: 1;
+  generator: string;
+  key: string;
+  stages: Record<string, string>;
+  product: Product;
+  /** The card picture, relative to the product folder. */
+  thumb: PageImage;
+}
+
+/** The package root (works from the sources under vitest and from dist/). */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new XoayError(STAGE, 'INPUT_MISSING', 'cannot find the xoay package folder');
+    dir = up;
+  }
+  return dir;
+}
+
+function defaultJobs(): number {
+  // A product's spin already uses every core for its frames; products in parallel mostly overlap I/O
+  // and the single-threaded parts. Each product may hold ~1 GiB at the peak (large shoots).
+  const byMemory = Math.floor(os.freemem() / 2 ** 30);
+  return Math.max(1, Math.min(os.availableParallelism(), byMemory));
+}
+
+function validate(o: BuildOptions): void {
+  let base: URL;
+  try {
+    base = new URL(o.baseUrl);
+  } catch {
+    throw invalid(STAGE, '--base-url', 'the public address of the site, e.g. https://ocop.example.vn/san-pham/', o.baseUrl);
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw invalid(STAGE, '--base-url', 'an http(s) address', o.baseUrl);
+  assertInteger(STAGE, 'jobs', o.jobs, 0, 64);
+}
+
+/** The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. */
+export async function findProducts(inputs: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const input of inputs) {
+    const dir = path.resolve(input);
+    let s;
+    try {
+      s = await stat(dir);
+    } catch {
+      throw new XoayError(STAGE, 'INPUT_MISSING', 'no such folder', dir);
+    }
+    if (!s.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'is not a folder (give a product folder or a catalogue folder)', dir);
+    if (await isProductFolder(dir)) {
+      found.push(dir);
+      continue;
+    }
+    const subs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(dir, e.name));
+    const products = [];
+    for (const sub of subs.sort()) if (await isProductFolder(sub)) products.push(sub);
+    if (products.length === 0) throw new XoayError(STAGE, 'INPUT_EMPTY', `neither a product folder (${PRODUCT_FILES.join(' / ')}) nor a catalogue of them`, dir);
+    found.push(...products);
+  }
+  return [...new Set(found)];
+}
+
+export async function build(inputs: string[], site: string, opts: Partial<BuildOptions>, ctx: { onEvent?: (e: BuildEvent) => void } = {}): Promise<BuildResult> {
+  const o = withDefaults(BUILD_DEFAULTS, opts);
+  validate(o);
+  const baseUrl = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
+  const emit = ctx.onEvent ?? (() => {});
+  const t0 = performance.now();
+  const siteDir = path.resolve(site);
+  const folders = await findProducts(inputs);
+  for (const f of folders) {
+    const rel = path.relative(f, siteDir);
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder is inside the product folder ${f}`, siteDir);
+    const back = path.relative(siteDir, f);
+    if (!back.startsWith('..') && !path.isAbsolute(back)) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder contains the product folder ${f}`, siteDir);
+  }
+  await prepareSite(siteDir, o.force);
+  const viewerDist = path.join(packageRoot(), 'dist', 'viewer');
+  if (!existsSync(path.join(viewerDist, 'xoay-viewer.js'))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the viewer is not built: run `npm run build` first', viewerDist);
+  const cache = openCache(o.cache);
+  await clearCacheTemp(cache.dir);
+  const jobs = o.jobs || defaultJobs();
+  // Cores for one product's frames: shared between the products that run at once.
+  const perProduct = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const spinOptions: Partial<SpinOptions> = { concurrency: perProduct, ...o.spin, force: true };
+
+  // Read every product first: duplicate ids are refused for both folders before anything is built.
+  const sources = await Promise.all(
+    folders.map(async (folder) => {
+      try {
+        return { folder, source: await readProduct(folder) };
+      } catch (e) {
+        return { folder, error: e as Error };
+      }
+    }),
+  );
+  const byId = new Map<string, string[]>();
+  for (const s of sources) if (s.source) byId.set(s.source.product.id, [...(byId.get(s.source.product.id) ?? []), s.folder]);
+
+  const results = await mapLimit(sources, jobs, async (s): Promise<ProductResult> => {
+    const start = performance.now();
+    const id = s.source?.product.id ?? path.basename(s.folder);
+    const fail = (e: unknown): ProductResult => {
+      const message = isXoayError(e) ? e.message : `${STAGE}: ${s.folder}: ${(e as Error).message}`;
+      emit({ type: 'failed', id, folder: s.folder, message });
+      return { id, folder: s.folder, status: 'failed', ran: [], seconds: (performance.now() - start) / 1000, message };
+    };
+    if (!s.source) return fail(s.error);
+    const twins = byId.get(id)!;
+    if (twins.length > 1) return fail(new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, s.source.file));
+    try {
+      const r = await buildProduct(s.source, siteDir, { baseUrl, cache, spinOptions, modelOptions: o.model, renderOptions: o.render }, emit);
+      emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
+      return { id, folder: s.folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(baseUrl, id) };
+    } catch (e) {
+      return fail(e);
+    }
+  });
+
+  await writeSite(siteDir, viewerDist, results, o);
+  const count = (st: ProductResult['status']) => results.filter((r) => r.status === st).length;
+  return { site: siteDir, products: results, built: count('built'), reused: count('reused'), failed: count('failed'), seconds: (performance.now() - t0) / 1000, jobs };
+}
+
+/** Refuses to write into a folder that is not a Xoay site (unless forced); clears what a killed build left. */
+async function prepareSite(siteDir: string, force: boolean): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(siteDir);
+  } catch {
+    try {
+      await mkdir(siteDir, { recursive: true });
+    } catch (e) {
+      throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot create the site folder (${(e as NodeJS.ErrnoException).code ?? e})`, siteDir, { cause: e });
+    }
+  }
+  if (entries.length > 0 && !entries.includes(SITE_MARKER) && !force) {
+    throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
+  }
+  for (const e of entries) if (e.includes('.xoay-tmp-') || e.includes('.xoay-old-')) await rm(path.join(siteDir, e), { recursive: true, force: true });
+  await writeFile(path.join(siteDir, SITE_MARKER), JSON.stringify({ generator: GENERATOR }) + '\n');
+}
+
+interface ProductContext {
+  baseUrl: string;
+  cache: StageCache;
+  spinOptions: Partial<SpinOptions>;
+  modelOptions: Partial<ModelOptions>;
+  renderOptions: Partial<RenderOptions>;
+}
+
+/** Files of the model: everything in the product folder except the facts, story, shoot and photos. */
+async function modelFiles(src: ProductSource): Promise<string[]> {
+  const skip = new Set<string>([...PRODUCT_FILES, 'story.md']);
+  return (await listFiles(src.dir)).filter((f) => !skip.has(f) && !f.startsWith('spin/') && !f.startsWith('photos/'));
+}
+
+async function readStamp(dir: string): Promise<Stamp | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, STAMP), 'utf8')) as Stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+async function buildProduct(src: ProductSource, siteDir: string, c: ProductContext, emit: (e: BuildEvent) => void): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
+  const p = src.product;
+  const id = p.id;
+  // Stage keys: content hashes of each stage's inputs and options.
+  const stages: Record<string, string> = {};
+  if (src.spinDir) stages.spin = key('spin', VERSION, c.spinOptions, await hashTree(src.spinDir, await listFiles(src.spinDir)));
+  if (src.modelFile) stages.model = key('model', VERSION, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
+  if (stages.model && !stages.spin) stages.render = key('render', VERSION, stages.model, c.renderOptions, c.spinOptions);
+  if (src.photos.length) stages.photos = key('photos', VERSION, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
+  const pageKey = key('page', VERSION, p, src.story ?? '', c.baseUrl, stages);
+  const target = path.join(siteDir, id);
+  const old = await readStamp(target);
+  if (old?.key === pageKey) return { status: 'reused', ran: [] };
+
+  const ran: string[] = [];
+  const stage = async (name: string, make: (tmp: string) => Promise<void>): Promise<string> => {
+    const k = stages[name]!;
+    const hit = await c.cache.get(name, k);
+    emit({ type: 'product', id, stage: name as 'spin', cached: Boolean(hit) });
+    if (hit) return hit;
+    ran.push(name);
+    return c.cache.put(name, k, make);
+  };
+  const onSpinEvent = (stageName: string) => (e: { type: string; stage?: string; done?: number; total?: number; message?: string }) => {
+    if (e.type === 'progress') emit({ type: 'progress', id, stage: `${stageName}:${e.stage}`, done: e.done!, total: e.total! });
+    else if (e.type === 'warning') emit({ type: 'warning', id, message: e.message! });
+  };
+
+  let spinEntry: string | undefined;
+  if (stages.spin) spinEntry = await stage('spin', async (tmp) => void (await spin(src.spinDir!, tmp, c.spinOptions, { onEvent: onSpinEvent('spin') })));
+  let modelEntry: string | undefined;
+  if (stages.model) modelEntry = await stage('model', async (tmp) => void (await model(src.modelFile!, tmp, { ...c.modelOptions, force: true })));
+  if (stages.render) {
+    spinEntry = await stage('render', async (tmp) => {
+      // The fallback spin: the compressed model (what the 3D view shows) rendered turning, then made a spin.
+      const frames = `${tmp}.frames`;
+      try {
+        await renderTurntable(await readFile(path.join(modelEntry!, 'model.glb')), frames, c.renderOptions);
+        await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: onSpinEvent('render') });
+      } finally {
+        await rm(frames, { recursive: true, force: true });
+      }
+    });
+  }
+  let photosEntry: string | undefined;
+  let photos: PublishedPhoto[] = [];
+  if (stages.photos) {
+    photosEntry = await stage('photos', async (tmp) => {
+      await mkdir(tmp, { recursive: true });
+      const list = await publishPhotos(src.photos, tmp);
+      await writeFile(path.join(tmp, 'photos.json'), JSON.stringify(list));
+    });
+    photos = JSON.parse(await readFile(path.join(photosEntry, 'photos.json'), 'utf8')) as PublishedPhoto[];
+  }
+
+  // Assemble the product folder next to the site, then move it into place.
+  emit({ type: 'product', id, stage: 'page' });
+  const tmp = path.join(siteDir, `.${id}.xoay-tmp-${process.pid}-${Date.now().toString(36)}`);
+  await mkdir(tmp);
+  try {
+    let poster: PageImage;
+    let thumb: PageImage;
+    if (spinEntry) {
+      await copyTree(spinEntry, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
+      const manifest = JSON.parse(await readFile(path.join(spinEntry, 'spin.json'), 'utf8')) as SpinManifest;
+      poster = spinPoster(manifest, 1200);
+      thumb = spinPoster(manifest, 512);
+    } else {
+      await copyTree(photosEntry!, tmp, (f) => f !== 'photos.json');
+      const first = photos[0]!;
+      poster = { src: first.src, width: first.width, height: first.height };
+      thumb = { src: first.thumb, width: first.thumbWidth, height: first.thumbHeight };
+    }
+    if (spinEntry && photosEntry) await copyTree(photosEntry, tmp, (f) => f !== 'photos.json');
+    if (modelEntry) {
+      await mkdir(path.join(tmp, 'model'));
+      for (const f of await readdir(modelEntry)) if (f.endsWith('.glb')) await copyFile(path.join(modelEntry, f), path.join(tmp, 'model', f));
+    }
+    const url = productUrl(c.baseUrl, id);
+    await writeFile(path.join(tmp, 'qr.svg'), await qrSvg(url));
+    await writeFile(path.join(tmp, 'qr.png'), await qrPng(url));
+    const assets: PageAssets = {
+      spin: spinEntry ? 'spin/spin.json' : undefined,
+      spinFromModel: Boolean(stages.render),
+      model: modelEntry ? 'model/model.glb' : undefined,
+      poster,
+      photos: photos.map((ph) => ({ src: ph.src, thumb: ph.thumb, width: ph.thumbWidth, height: ph.thumbHeight })),
+      qr: 'qr.svg',
+    };
+    const input = { product: p, story: src.story, assets, baseUrl: c.baseUrl, viewer: '../viewer/xoay-viewer.js', generator: GENERATOR };
+    await writeFile(path.join(tmp, 'index.html'), productPage(input));
+    await writeFile(path.join(tmp, 'embed.html'), embedSnippet(input));
+    const stamp: Stamp = { version: 1, generator: GENERATOR, key: pageKey, stages, product: p, thumb };
+    await writeFile(path.join(tmp, STAMP), JSON.stringify(stamp, null, 2) + '\n');
+    await swapInto(tmp, target);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { status: 'built', ran };
+}
+
+/** The JPEG of the first frame at the largest width ≤ `max` (else the smallest), for posters and cards. */
+function spinPoster(m: SpinManifest, max: number): PageImage {
+  const widths = [...m.widths].sort((a, b) => a - b);
+  const w = [...widths].reverse().find((x) => x <= max) ?? widths[0]!;
+  const frame = m.rows[0]!.frames[0]!.src[String(w)]!;
+  const file = frame.jpeg ?? frame.webp ?? frame.avif!;
+  return { src: `spin/${file}`, width: w, height: Math.round((w * m.height) / m.width) };
+}
+
+/** Copies a finished cache entry (entries are never changed after they are made). */
+async function copyTree(from: string, to: string, keep: (rel: string) => boolean): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const rel of await listFiles(from)) {
+    if (!keep(rel)) continue;
+    await mkdir(path.dirname(path.join(to, rel)), { recursive: true });
+    await copyFile(path.join(from, rel), path.join(to, rel));
+  }
+}
+
+/** Puts a finished folder in place of `target` (the old one is moved aside first, then removed). */
+async function swapInto(tmp: string, target: string): Promise<void> {
+  const aside = `${path.dirname(target)}/.${path.basename(target)}.xoay-old-${process.pid}-${Date.now().toString(36)}`;
+  let moved = false;
+  try {
+    await rename(target, aside);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await rename(tmp, target);
+  if (moved) await rm(aside, { recursive: true, force: true });
+}
+
+/** The viewer, the catalogue page and (with --prune) removal of products not in this build. */
+async function writeSite(siteDir: string, viewerDist: string, results: ProductResult[], o: BuildOptions): Promise<void> {
+  // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
+  const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
+  const viewerDir = path.join(siteDir, 'viewer');
+  const stampFile = path.join(viewerDir, '.xoay-viewer-key');
+  const current = await readFile(stampFile, 'utf8').catch(() => '');
+  if (current !== viewerKey) {
+    const tmp = path.join(siteDir, `.viewer.xoay-tmp-${process.pid}`);
+    await rm(tmp, { recursive: true, force: true });
+    await cp(viewerDist, tmp, { recursive: true, filter: (s) => !s.endsWith('.map') });
+    await writeFile(path.join(tmp, '.xoay-viewer-key'), viewerKey);
+    await swapInto(tmp, viewerDir);
+  }
+  // A failed product keeps its last good page; --prune removes only products this build did not include.
+  const included = new Set(results.map((r) => r.id));
+  const entries: CatalogueEntry[] = [];
+  for (const e of await readdir(siteDir, { withFileTypes: true })) {
+    if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;
+    const stamp = await readStamp(path.join(siteDir, e.name));
+    if (!stamp) continue;
+    if (o.prune && !included.has(e.name)) {
+      await rm(path.join(siteDir, e.name), { recursive: true, force: true });
+      continue;
+    }
+    entries.push({ product: stamp.product, thumb: `${e.name}/${stamp.thumb.src}`, thumbWidth: stamp.thumb.width, thumbHeight: stamp.thumb.height });
+  }
+  const index = cataloguePage(entries, { title: o.title, generator: GENERATOR });
+  const indexFile = path.join(siteDir, 'index.html');
+  const before = await readFile(indexFile, 'utf8').catch(() => '');
+  if (before !== index) {
+    await writeFile(`${indexFile}.xoay-tmp-${process.pid}`, index);
+    await rename(`${indexFile}.xoay-tmp-${process.pid}`, indexFile);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The build cache: every stage's output is stored under a key that is a content hash of its inputs
+ * (file bytes, not dates) and its options, so a rebuild re-runs a stage only when something it reads
+ * has changed. Entries are folders written atomically (a temporary folder renamed into place), so a
+ * build killed halfway leaves only complete entries and the next build resumes from them.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import path from 'node:path';
+
+/** sha-256 of a file's bytes (streamed). */
+export function hashFile(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+/** Every file under a folder, as sorted paths relative to it (dot-files skipped). */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const kind = await kindOf(e, path.join(dir, r));
+      if (kind === 'dir') await walk(r);
+      else if (kind === 'file') out.push(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/** A symbolic link counts as what it points to (a sample catalogue links its shoot from elsewhere). */
+async function kindOf(e: Dirent, full: string): Promise<'dir' | 'file' | 'other'> {
+  if (e.isDirectory()) return 'dir';
+  if (e.isFile()) return 'file';
+  if (!e.isSymbolicLink()) return 'other';
+  try {
+    const s = await stat(full);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : 'other';
+  } catch {
+    return 'other';
+  }
+}
+
+/** A key from parts: strings, numbers, objects (as JSON) and file hashes. */
+export function key(...parts: unknown[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(typeof p === 'string' ? p : JSON.stringify(p)).update('\0');
+  return h.digest('hex').slice(0, 32);
+}
+
+/** A hash of a set of files: their relative names and bytes. */
+export async function hashTree(dir: string, files: string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const f of files) parts.push(`${f}:${await hashFile(path.join(dir, f))}`);
+  return key(...parts);
+}
+
+export interface StageCache {
+  readonly dir: string;
+  /** The folder of a finished entry, or undefined. */
+  get(stage: string, k: string): Promise<string | undefined>;
+  /**
+   * Runs `make` into a fresh temporary folder and moves it into place as the entry; returns the entry.
+   * A failed `make` leaves no entry.
+   */
+  put(stage: string, k: string, make: (tmp: string) => Promise<void>): Promise<string>;
+}
+
+export function openCache(dir: string): StageCache {
+  const root = path.resolve(dir);
+  const entry = (stage: string, k: string) => path.join(root, stage, k);
+  return {
+    dir: root,
+    async get(stage, k) {
+      try {
+        return (await stat(entry(stage, k))).isDirectory() ? entry(stage, k) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async put(stage, k, make) {
+      const target = entry(stage, k);
+      const tmp = path.join(root, '.tmp', `${stage}-${k}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+      await mkdir(path.dirname(tmp), { recursive: true });
+      await mkdir(path.dirname(target), { recursive: true });
+      try {
+        await make(tmp);
+        await rm(target, { recursive: true, force: true });
+        await rename(tmp, target);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+      return target;
+    },
+  };
+}
+
+/** Removes what a killed build left in the cache's temporary area. */
+export async function clearCacheTemp(dir: string): Promise<void> {
+  await rm(path.join(path.resolve(dir), '.tmp'), { recursive: true, force: true });
+}

@@ -1,0 +1,198 @@
+/**
+ * Reads a product folder: `product.json` or `product.yaml` (checked against schema/product.ts, every
+ * string NFC-normalised), and finds what else is there:
+ *
+ *   my-product/
+ *     product.json | product.yaml   the facts (required)
+ *     spin/                         the turntable shoot (frames, or row sub-folders)
+ *     model.glb | model.gltf | model.obj   a 3D model (with its .bin, .mtl and textures beside it)
+ *     photos/                       gallery photos
+ *     story.md                      the producer's story (Markdown)
+ *
+ * Nothing is read from outside the folder and nothing in it is modified.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parseDocument } from 'yaml';
+import { type Product, ProductSchema } from '../../schema/product.js';
+import { XoayError } from '../core/errors.js';
+import { slugify } from './slug.js';
+
+const STAGE = 'build';
+
+/** Everything the build needs to know about one product folder. */
+export interface ProductSource {
+  /** The product folder (absolute). */
+  dir: string;
+  /** product.json or product.yaml (absolute). */
+  file: string;
+  /** The validated facts, every string NFC-normalised. */
+  product: Product;
+  /** The shoot folder, when there is one. */
+  spinDir: string | undefined;
+  /** The model file, when there is one. */
+  modelFile: string | undefined;
+  /** Gallery photos in natural order (absolute paths). */
+  photos: string[];
+  /** The story's Markdown (NFC), when there is one. */
+  story: string | undefined;
+}
+
+export const PRODUCT_FILES = ['product.json', 'product.yaml', 'product.yml'] as const;
+const MODEL_FILES = ['model.glb', 'model.gltf', 'model.obj'];
+const PHOTO = /\.(jpe?g|png|webp|avif|tiff?)$/i;
+
+/** Is this folder a product folder (has product.json / product.yaml)? */
+export async function isProductFolder(dir: string): Promise<boolean> {
+  for (const f of PRODUCT_FILES) if (await exists(path.join(dir, f))) return true;
+  return false;
+}
+
+export async function readProduct(folder: string): Promise<ProductSource> {
+  const dir = path.resolve(folder);
+  const found = [];
+  for (const f of PRODUCT_FILES) if (await exists(path.join(dir, f))) found.push(f);
+  if (found.length === 0) throw new XoayError(STAGE, 'INPUT_MISSING', `no product.json or product.yaml in this folder`, dir);
+  if (found.length > 1) throw new XoayError(STAGE, 'BAD_PRODUCT', `both ${found.join(' and ')}: keep one`, dir);
+  const file = path.join(dir, found[0]!);
+  const text = await readText(file);
+  const data = file.endsWith('.json') ? parseJson(text, file) : parseYaml(text, file);
+  const product = checkProduct(nfc(data), file);
+
+  const names = new Set(await readdir(dir));
+  const spinDir = names.has('spin') && (await isDir(path.join(dir, 'spin'))) ? path.join(dir, 'spin') : undefined;
+  const models = MODEL_FILES.filter((m) => names.has(m));
+  if (models.length > 1) throw new XoayError(STAGE, 'BAD_PRODUCT', `more than one model (${models.join(', ')}): keep one`, dir);
+  const modelFile = models[0] ? path.join(dir, models[0]) : undefined;
+  let photos: string[] = [];
+  if (names.has('photos') && (await isDir(path.join(dir, 'photos')))) {
+    const list = await readdir(path.join(dir, 'photos'));
+    photos = list
+      .filter((n) => PHOTO.test(n) && !n.startsWith('.'))
+      .sort(new Intl.Collator('en', { numeric: true }).compare)
+      .map((n) => path.join(dir, 'photos', n));
+  }
+  const story = names.has('story.md') ? (await readText(path.join(dir, 'story.md'))).normalize('NFC') : undefined;
+  if (!spinDir && !modelFile && photos.length === 0) {
+    throw new XoayError(STAGE, 'BAD_PRODUCT', 'nothing to show: add a shoot (spin/), a model (model.glb, .gltf or .obj) or photos (photos/)', dir);
+  }
+  return { dir, file, product, spinDir, modelFile, photos, story };
+}
+
+/** Checks parsed facts against the schema; the error names the file and each wrong field. */
+export function checkProduct(data: unknown, file: string): Product {
+  if (Value.Check(ProductSchema, data)) return data;
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const e of Value.Errors(ProductSchema, data)) {
+    if (seen.has(e.path)) continue;
+    seen.add(e.path);
+    problems.push(`${fieldName(e.path)}: ${explain(e.schema, e.value, e.message, e.path)}`);
+  }
+  const shown = problems.slice(0, 8);
+  if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
+  throw new XoayError(STAGE, 'BAD_PRODUCT', shown.join('; '), file);
+}
+
+/** `/producer/contact/phone` → `producer.contact.phone`, `/links/0/url` → `links[0].url`. */
+function fieldName(pointer: string): string {
+  if (!pointer) return '(the whole file)';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((s, p) => (/^\d+$/.test(p) ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+}
+
+function explain(schema: TSchema, value: unknown, message: string, pointer: string): string {
+  if (value === undefined) return 'is required but missing';
+  if (message === 'Unexpected property') return `is not a known field (see schema/product.schema.json)`;
+  const s = schema as TSchema & Record<string, unknown>;
+  let expected: string;
+  if (pointer === '/id' && typeof value === 'string') {
+    expected = `a slug of lower-case ASCII words joined by hyphens, such as ${JSON.stringify(slugify(value) || 'che-shan-tuyet')}`;
+  } else if (Array.isArray(s.anyOf)) {
+    const literals = (s.anyOf as TSchema[]).map((x) => x.const).filter((c) => c !== undefined);
+    expected = literals.length ? `one of ${literals.map((l) => JSON.stringify(l)).join(', ')}` : 'text or a number';
+  } else if (s.type === 'integer' || s.type === 'number') {
+    const kind = s.type === 'integer' ? 'a whole number' : 'a number';
+    expected = s.minimum !== undefined && s.maximum !== undefined ? `${kind} from ${s.minimum} to ${s.maximum}` : s.minimum !== undefined ? `${kind} ≥ ${s.minimum}` : kind;
+  } else if (s.type === 'string') {
+    if (typeof value === 'string' && s.pattern) expected = `${String(s.description ?? 'text in the expected form').replace(/\s*\(.*\)$/, '')} in the expected form`;
+    else if (typeof value === 'string' && typeof s.minLength === 'number' && value.length < s.minLength) expected = 'non-empty text';
+    else if (typeof value === 'string' && typeof s.maxLength === 'number') expected = `text of at most ${s.maxLength} characters`;
+    else expected = 'text';
+  } else if (s.type === 'object') expected = 'an object ({ … })';
+  else if (s.type === 'array') expected = typeof s.maxItems === 'number' && Array.isArray(value) ? `a list of at most ${s.maxItems} items` : 'a list ([ … ])';
+  else if (s.type === 'boolean') expected = 'true or false';
+  else expected = message.replace(/^Expected /, '');
+  return `expected ${expected}, got ${show(value)}`;
+}
+
+function show(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** Strict UTF-8 (a BOM is dropped): a file saved in another encoding is refused, not garbled. */
+async function readText(file: string): Promise<string> {
+  const bytes = await readFile(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new XoayError(STAGE, 'BAD_PRODUCT', 'is not valid UTF-8 text; save it as UTF-8', file);
+  }
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const m = /position (\d+)/.exec((e as Error).message);
+    const where = m ? ` at line ${lineOf(text, Number(m[1]))}` : '';
+    throw new XoayError(STAGE, 'BAD_PRODUCT', `is not valid JSON${where}: ${(e as Error).message}`, file);
+  }
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const err = doc.errors[0];
+  if (err) {
+    const line = err.linePos?.[0]?.line ?? lineOf(text, err.pos[0]);
+    throw new XoayError(STAGE, 'BAD_PRODUCT', `is not valid YAML at line ${line}: ${err.message.split('\n')[0]}`, file);
+  }
+  // YAML's own types stay JSON ones: dates and the like are kept as the text that was written.
+  return doc.toJS({ maxAliasCount: 100 });
+}
+
+function lineOf(text: string, pos: number): number {
+  return text.slice(0, pos).split('\n').length;
+}
+
+/** Every string (values and keys) in NFC, so "ế" typed on any keyboard is one code point. */
+function nfc(v: unknown): unknown {
+  if (typeof v === 'string') return v.normalize('NFC');
+  if (Array.isArray(v)) return v.map(nfc);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.normalize('NFC'), nfc(x)]));
+  return v;
+}
+
+/** Follows symbolic links (a sample catalogue links its shoot). */
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
