@@ -252,7 +252,7 @@ async function prepareSite(siteDir: string, force: boolean): Promise<void> {
     throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
   }
   for (const e of entries) if (e.includes('.xoay-tmp-') || e.includes('.xoay-old-')) await rm(path.join(siteDir, e), { recursive: true, force: true });
-  await writeFile(path.join(siteDir, SITE_MARKER), JSON.stringify({ generator: GENERATOR }) + '\n');
+  if (!entries.includes(SITE_MARKER)) await writeFile(path.join(siteDir, SITE_MARKER), JSON.stringify({ generator: GENERATOR }) + '\n');
 }
 
 interface ProductContext {

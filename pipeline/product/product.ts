@@ -150,8 +150,10 @@ function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    const m = /position (\d+)/.exec((e as Error).message);
-    const where = m ? ` at line ${lineOf(text, Number(m[1]))}` : '';
+    // V8 gives a position for most mistakes; where it does not, JSON is YAML and its parser may find the line.
+    const m = /at position (\d+)/.exec((e as Error).message);
+    const line = m ? lineOf(text, Number(m[1])) : parseDocument(text).errors[0]?.linePos?.[0]?.line;
+    const where = line ? ` at line ${line}` : '';
     throw new XoayError(STAGE, 'BAD_PRODUCT', `is not valid JSON${where}: ${(e as Error).message}`, file);
   }
 }

@@ -1,0 +1,174 @@
+import { readdir, readFile, mkdtemp, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import jsQR from 'jsqr';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, type BuildResult } from '../../../pipeline/product/build.js';
+import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
+
+const BASE = 'https://ocop.example.vn/san-pham/';
+let tmp: string, catalogue: string, site: string, cache: string;
+let first: BuildResult;
+
+/** Every file under a folder with its modification time. */
+async function mtimes(dir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else out.set(path.relative(dir, p), (await stat(p)).mtimeMs);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+async function decodeQr(png: Buffer): Promise<string | undefined> {
+  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data;
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-build-'));
+  catalogue = path.join(tmp, 'catalogue');
+  site = path.join(tmp, 'site');
+  cache = path.join(tmp, 'cache');
+  await makeProduct(path.join(catalogue, 'a'), 'che-shan-tuyet', {
+    product: facts('che-shan-tuyet', { name: { vi: 'Chè Shan tuyết cổ thụ', en: 'Ancient Shan tuyet tea' }, category: 'Đồ uống', producer: { name: 'HTX Chè Lũng Phìn', kind: 'co-operative', province: 'Hà Giang' }, price: { amount: 250000, unit: 'hộp 200 g' }, origin: { batch: 'L-01', ingredients: ['Lá chè'], 'Độ cao': '1.200 m' } }),
+    story: '# Chè trên núi\n\nHái **bằng tay** mỗi sớm.\n',
+  });
+  await makeProduct(path.join(catalogue, 'b'), 'mat-ong-ban-dia', { mirror: true, product: facts('mat-ong-ban-dia', { ocop: { stars: 3, year: 2022 }, category: 'Thực phẩm' }) });
+  await makeProduct(path.join(catalogue, 'c'), 'nuoc-mam-phu-quoc', { frames: 8, product: facts('nuoc-mam-phu-quoc', { ocop: { stars: 5, year: 2023 }, producer: { name: 'DN Nước mắm', kind: 'enterprise', province: 'Kiên Giang' } }) });
+  first = await build([catalogue], site, { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
+}, 180_000);
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('xoay build: a catalogue', () => {
+  it('builds every product and the catalogue page', async () => {
+    expect(first.failed).toBe(0);
+    expect(first.built).toBe(3);
+    expect(first.products.map((p) => p.ran)).toEqual([['spin'], ['spin'], ['spin']]);
+    const files = await readdir(site);
+    expect(files).toEqual(expect.arrayContaining(['index.html', 'viewer', 'che-shan-tuyet', 'mat-ong-ban-dia', 'nuoc-mam-phu-quoc']));
+    expect(files.some((f) => f.includes('xoay-tmp'))).toBe(false);
+    const index = await readFile(path.join(site, 'index.html'), 'utf8');
+    for (const p of ['che-shan-tuyet/', 'mat-ong-ban-dia/', 'nuoc-mam-phu-quoc/']) expect(index).toContain(`href="${p}"`);
+    expect(index).toContain('<option>Hà Giang</option>');
+    expect(index).toContain('<option>Kiên Giang</option>');
+    expect(await stat(path.join(site, 'viewer/xoay-viewer.js'))).toBeTruthy();
+  });
+
+  it('a product page has the viewer, facts, story, Open Graph and JSON-LD; no QA files are published', async () => {
+    const dir = path.join(site, 'che-shan-tuyet');
+    const page = await readFile(path.join(dir, 'index.html'), 'utf8');
+    expect(page).toMatch(/^<!doctype html>\n<html lang="vi">/);
+    expect(page).toContain('<h1>Chè Shan tuyết cổ thụ</h1>');
+    expect(page).toContain('<xoay-viewer src="spin/spin.json"');
+    expect(page).toContain('<script type="module" src="../viewer/xoay-viewer.js"></script>');
+    expect(page).toContain('★★★★☆');
+    expect(page).toContain('HTX Chè Lũng Phìn');
+    expect(page).toContain('250.000');
+    expect(page).toContain('<strong>bằng tay</strong>');
+    expect(page).toContain('<dt>Độ cao</dt><dd>1.200 m</dd>');
+    expect(page).toContain(`<meta property="og:url" content="${BASE}che-shan-tuyet/">`);
+    const og = /<meta property="og:image" content="([^"]+)">/.exec(page)![1]!;
+    expect(og.startsWith(`${BASE}che-shan-tuyet/spin/`)).toBe(true);
+    // The og:image is a real file of the page's folder.
+    expect((await sharp(path.join(dir, og.slice(`${BASE}che-shan-tuyet/`.length))).metadata()).format).toBe('jpeg');
+    const ld = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page)![1]!);
+    expect(ld).toMatchObject({ '@context': 'https://schema.org', '@type': 'Product', name: 'Chè Shan tuyết cổ thụ', sku: 'che-shan-tuyet', offers: { price: 250000, priceCurrency: 'VND' }, manufacturer: { name: 'HTX Chè Lũng Phìn' } });
+    const spinFiles = await readdir(path.join(dir, 'spin'));
+    expect(spinFiles).toContain('spin.json');
+    expect(spinFiles.some((f) => f.startsWith('qa.'))).toBe(false);
+    const embed = await readFile(path.join(dir, 'embed.html'), 'utf8');
+    expect(embed).toContain(`<script type="module" src="${BASE}viewer/xoay-viewer.js"></script>`);
+    expect(embed).toContain(`src="${BASE}che-shan-tuyet/spin/spin.json"`);
+  });
+
+  it('the QR codes (PNG and SVG) decode to the product\'s public URL', async () => {
+    const dir = path.join(site, 'mat-ong-ban-dia');
+    expect(await decodeQr(await readFile(path.join(dir, 'qr.png')))).toBe(`${BASE}mat-ong-ban-dia/`);
+    const svg = await sharp(await readFile(path.join(dir, 'qr.svg')), { density: 300 }).png().toBuffer();
+    expect(await decodeQr(svg)).toBe(`${BASE}mat-ong-ban-dia/`);
+  });
+
+  it('a rebuild with nothing changed reuses every product and touches no file', async () => {
+    const before = await mtimes(site);
+    const again = await build([catalogue], site, { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
+    expect([again.built, again.reused, again.failed]).toEqual([0, 3, 0]);
+    expect(await mtimes(site)).toEqual(before);
+  });
+
+  it('changing one frame rebuilds only that product (its report and the file dates say so)', async () => {
+    const before = await mtimes(site);
+    const frames = (await readdir(path.join(catalogue, 'b', 'spin'))).sort();
+    const frame = path.join(catalogue, 'b', 'spin', frames[3]!);
+    await writeFile(frame, await sharp(frame).modulate({ brightness: 1.05 }).jpeg({ quality: 90 }).toBuffer());
+    const again = await build([catalogue], site, { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
+    expect(again.products.map((p) => [p.id, p.status, p.ran])).toEqual([
+      ['che-shan-tuyet', 'reused', []],
+      ['mat-ong-ban-dia', 'built', ['spin']],
+      ['nuoc-mam-phu-quoc', 'reused', []],
+    ]);
+    const after = await mtimes(site);
+    for (const [file, t] of before) {
+      if (file.startsWith('che-shan-tuyet/') || file.startsWith('nuoc-mam-phu-quoc/') || file.startsWith('viewer/')) expect(after.get(file), file).toBe(t);
+    }
+    expect(after.get('mat-ong-ban-dia/index.html')).toBeGreaterThan(before.get('mat-ong-ban-dia/index.html')!);
+    // Only facts changed: the page is rewritten, the spin comes from the cache.
+    const facts2 = JSON.parse(await readFile(path.join(catalogue, 'c', 'product.json'), 'utf8'));
+    facts2.name.vi = 'Nước mắm cá cơm Phú Quốc';
+    await writeFile(path.join(catalogue, 'c', 'product.json'), JSON.stringify(facts2));
+    const third = await build([catalogue], site, { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
+    expect(third.products.find((p) => p.id === 'nuoc-mam-phu-quoc')).toMatchObject({ status: 'built', ran: [] });
+    expect(await readFile(path.join(site, 'index.html'), 'utf8')).toContain('Nước mắm cá cơm Phú Quốc');
+  }, 120_000);
+
+  it('one broken product fails alone with a message naming its file and field; its last good page stays', async () => {
+    const broken = path.join(catalogue, 'a', 'product.json');
+    const good = await readFile(broken, 'utf8');
+    await writeFile(broken, good.replace('"stars": 4', '"stars": 7'));
+    try {
+      const r = await build([catalogue], site, { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
+      expect([r.built, r.reused, r.failed]).toEqual([0, 2, 1]);
+      const f = r.products.find((p) => p.status === 'failed')!;
+      expect(f.message).toMatch(/^build: .*a\/product\.json: ocop\.stars: expected a whole number from 3 to 5, got 7$/);
+      expect(await readFile(path.join(site, 'che-shan-tuyet', 'index.html'), 'utf8')).toContain('Chè Shan tuyết cổ thụ');
+    } finally {
+      await writeFile(broken, good);
+    }
+  });
+
+  it('two products with the same id both fail; other products still build', async () => {
+    const dup = path.join(tmp, 'dup');
+    await makeProduct(path.join(dup, 'x'), 'same-id', { frames: 8 });
+    await makeProduct(path.join(dup, 'y'), 'same-id', { frames: 8, mirror: true });
+    await makeProduct(path.join(dup, 'z'), 'other-id', { frames: 8 });
+    const r = await build([dup], path.join(tmp, 'site-dup'), { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
+    expect(r.products.map((p) => p.status)).toEqual(['failed', 'failed', 'built']);
+    expect(r.products[0]!.message).toMatch(/id "same-id" is used by 2 products/);
+  }, 60_000);
+
+  it('refuses a site folder that is not a Xoay site, and a site inside a product', async () => {
+    const other = path.join(tmp, 'not-a-site');
+    await mkdir(other);
+    await writeFile(path.join(other, 'important.txt'), 'keep me');
+    await expect(build([catalogue], other, { baseUrl: BASE, cache })).rejects.toThrow(/not-a-site: the folder exists and was not made by `xoay build`/);
+    expect(await readFile(path.join(other, 'important.txt'), 'utf8')).toBe('keep me');
+    await expect(build([path.join(catalogue, 'a')], path.join(catalogue, 'a', 'site'), { baseUrl: BASE, cache })).rejects.toThrow(/inside the product folder/);
+    await expect(build([catalogue], site, { baseUrl: 'ocop.example.vn', cache })).rejects.toThrow(/--base-url/);
+  });
+
+  it('keeps products not in this build (printed QR codes must keep working) unless --prune', async () => {
+    const r = await build([path.join(catalogue, 'a')], site, { baseUrl: BASE, cache, spin: SMALL_SPIN });
+    expect(r.products.map((p) => p.status)).toEqual(['reused']);
+    expect(await readFile(path.join(site, 'index.html'), 'utf8')).toContain('href="mat-ong-ban-dia/"');
+    const pruned = await build([path.join(catalogue, 'a')], site, { baseUrl: BASE, cache, spin: SMALL_SPIN, prune: true });
+    expect(pruned.reused).toBe(1);
+    expect((await readdir(site)).filter((f) => !f.startsWith('.')).sort()).toEqual(['che-shan-tuyet', 'index.html', 'viewer']);
+  });
+});
