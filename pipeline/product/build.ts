@@ -282,9 +282,11 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
   const id = p.id;
   // Stage keys: content hashes of each stage's inputs and options.
   const stages: Record<string, string> = {};
-  if (src.spinDir) stages.spin = key('spin', VERSION, c.spinOptions, await hashTree(src.spinDir, await listFiles(src.spinDir)));
+  // How many cores run a stage does not change its output: it is not part of the key.
+  const { concurrency: _c, force: _f, ...spinKeyOptions } = c.spinOptions;
+  if (src.spinDir) stages.spin = key('spin', VERSION, spinKeyOptions, await hashTree(src.spinDir, await listFiles(src.spinDir)));
   if (src.modelFile) stages.model = key('model', VERSION, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
-  if (stages.model && !stages.spin) stages.render = key('render', VERSION, stages.model, c.renderOptions, c.spinOptions);
+  if (stages.model && !stages.spin) stages.render = key('render', VERSION, stages.model, c.renderOptions, spinKeyOptions);
   if (src.photos.length) stages.photos = key('photos', VERSION, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
   const pageKey = key('page', VERSION, p, src.story ?? '', c.baseUrl, stages);
   const target = path.join(siteDir, id);
