@@ -35,6 +35,13 @@ md.renderer.rules.image = (tokens, idx, options, env, self) => {
   return defaultImage(tokens, idx, options, env, self);
 };
 
+// The page has its h1 (the product) and h2 (its sections): the story's headings start at h3.
+md.core.ruler.push('xoay_heading_levels', (state) => {
+  for (const t of state.tokens) {
+    if (t.type === 'heading_open' || t.type === 'heading_close') t.tag = `h${Math.min(6, Number(t.tag.slice(1)) + 2)}`;
+  }
+});
+
 /** Markdown (NFC) → sanitised HTML. */
 export function renderStory(markdown: string): string {
   return md.render(markdown.normalize('NFC'));

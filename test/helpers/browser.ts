@@ -113,7 +113,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
     const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...ARGS, ...extraArgs], ...opts });
     await ctx.route('**/*', (route) => {
       const u = new URL(route.request().url());
-      if (u.protocol === 'data:' || u.protocol === 'blob:' || u.hostname === '127.0.0.1') return route.continue();
+      if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'file:' || u.hostname === '127.0.0.1') return route.continue();
       foreign.push(u.href);
       return route.abort();
     });
