@@ -24,7 +24,8 @@ export type XoayErrorCode =
   | 'UNSUPPORTED_INPUT'
   | 'BAD_PRODUCT'
   | 'DUPLICATE_ID'
-  | 'RENDER_FAILED';
+  | 'RENDER_FAILED'
+  | 'PORT_IN_USE';
 
 export class XoayError extends Error {
   readonly code: XoayErrorCode;

@@ -1,7 +1,7 @@
 import { readdir, readFile, mkdtemp, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult } from '../../../pipeline/product/build.js';
@@ -24,6 +24,9 @@ async function mtimes(dir: string): Promise<Map<string, number>> {
   await walk(dir);
   return out;
 }
+
+// jsqr is CommonJS with its function on `default`; Node's ESM interop hands over module.exports.
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null;
 
 async function decodeQr(png: Buffer): Promise<string | undefined> {
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });

@@ -1,0 +1,52 @@
+/** `xoay preview <product-folder|catalogue-folder|site>`: parses options, starts the preview server and keeps it running. */
+import path from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
+import { runCommand } from '../run.js';
+
+const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}–${max}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function registerPreview(program: Command): void {
+  program
+    .command('preview')
+    .description('show a product page as it will be published (phone, tablet and desktop frames); rebuilds and reloads when the product folder changes')
+    .argument('<folder>', 'a product folder, a catalogue folder of them, or a site made by xoay build (served as it is)')
+    .option('--port <n>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), PREVIEW_DEFAULTS.port)
+    .option('--host <address>', 'address to listen on; anything but loopback lets other machines see the unpublished pages', PREVIEW_DEFAULTS.host)
+    .option('--cache <dir>', 'stage cache folder (as xoay build)', PREVIEW_DEFAULTS.cache)
+    .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
+    .option('-q, --quiet', 'only the address, warnings and errors', false)
+    .action(async (folder: string, opts) =>
+      runCommand('preview', async () => {
+        let widths: number[] | undefined;
+        if (opts.widths) {
+          widths = String(opts.widths).split(',').map(Number);
+          if (widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`--widths must be integers ≥ 16, got ${JSON.stringify(opts.widths)}`);
+        }
+        const say = (line: string) => process.stderr.write(`${line}\n`);
+        const p = await preview(
+          folder,
+          { port: opts.port, host: opts.host, cache: opts.cache, build: widths ? { spin: { widths } } : {} },
+          {
+            onEvent: (e) => {
+              if (e.type === 'warning') say(`xoay preview: warning: ${e.message}`);
+              else if (e.type === 'error') say(`xoay preview: build failed (the last good build stays shown):\n  ${e.message.split('\n').join('\n  ')}`);
+              else if (opts.quiet) return;
+              else if (e.type === 'listening') say(`preview: listening on ${e.url}${e.network.length ? ` (and ${e.network.join(', ')})` : ''}`);
+              else if (e.type === 'change') say(`preview: ${e.files.length === 1 ? path.relative(process.cwd(), e.files[0]!) : `${e.files.length} files`} changed`);
+              else if (e.type === 'build' && e.event.type === 'product' && !e.event.cached) say(`  ${e.event.id}: ${e.event.stage}`);
+              else if (e.type === 'built') say(`preview: built in ${e.seconds.toFixed(1)} s: ${e.built} built, ${e.reused} unchanged${e.failed ? `, ${e.failed} failed` : ''}${e.reloaded ? '; pages reloaded' : ''}`);
+            },
+          },
+        );
+        // The one line on stdout: the address.
+        process.stdout.write(`open ${p.url} in a browser (Ctrl-C to stop)\n`);
+        // Until Ctrl-C: main.ts exits on SIGINT / SIGTERM, and the preview's exit handler removes its temporary site.
+        await new Promise<void>((resolve) => p.server.httpServer?.once('close', () => resolve()));
+      }),
+    );
+}
