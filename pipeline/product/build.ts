@@ -310,7 +310,12 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
   let spinEntry: string | undefined;
   if (stages.spin) spinEntry = await stage('spin', async (tmp) => void (await spin(src.spinDir!, tmp, c.spinOptions, { onEvent: onSpinEvent('spin') })));
   let modelEntry: string | undefined;
-  if (stages.model) modelEntry = await stage('model', async (tmp) => void (await model(src.modelFile!, tmp, { ...c.modelOptions, force: true })));
+  if (stages.model) {
+    modelEntry = await stage('model', async (tmp) => void (await model(src.modelFile!, tmp, { ...c.modelOptions, force: true })));
+    // The model is written even when it misses its budget (as `xoay model` does); the build says so.
+    const report = JSON.parse(await readFile(path.join(modelEntry, 'model.json'), 'utf8')) as { budget: { ok: boolean; failures: string[] } };
+    if (!report.budget.ok) emit({ type: 'warning', id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
+  }
   if (stages.render) {
     spinEntry = await stage('render', async (tmp) => {
       // The fallback spin: the compressed model (what the 3D view shows) rendered turning, then made a spin.
