@@ -7,6 +7,7 @@ import type { Transform } from '@gltf-transform/core';
 import { PropertyType } from '@gltf-transform/core';
 import { draco, meshopt, prune } from '@gltf-transform/functions';
 import { codecs } from './codecs.js';
+import { meshoptStreamsByKind } from './streams.js';
 
 export type GeometryMode = 'meshopt' | 'draco' | 'none';
 export const GEOMETRY_MODES: readonly GeometryMode[] = ['meshopt', 'draco', 'none'];
@@ -16,8 +17,13 @@ export function geometry(mode: GeometryMode): Transform[] {
     case 'meshopt':
       // meshopt() reorders and quantises itself ('high': octahedral normals, exponential filters, as
       // gltfpack -cc and gltf-transform optimize); its own clean-up would also merge identical materials
-      // (losing their names), so only the accessors it replaced are pruned here.
-      return [meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }), prune({ propertyTypes: [PropertyType.ACCESSOR] })];
+      // (losing their names), so only the accessors it replaced are pruned here. Its compressed data is written
+      // one stream per kind of attribute (streams.ts).
+      return [
+        meshoptStreamsByKind(),
+        meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }),
+        prune({ propertyTypes: [PropertyType.ACCESSOR] }),
+      ];
     case 'draco':
       return [draco({ method: 'edgebreaker' })];
     case 'none':
