@@ -5,8 +5,9 @@
  */
 import type { Transform } from '@gltf-transform/core';
 import { PropertyType } from '@gltf-transform/core';
-import { draco, meshopt, prune } from '@gltf-transform/functions';
+import { draco, MESHOPT_DEFAULTS, meshopt, prune } from '@gltf-transform/functions';
 import { codecs } from './codecs.js';
+import { plainPositions } from './positions.js';
 import { meshoptStreamsByKind } from './streams.js';
 
 export type GeometryMode = 'meshopt' | 'draco' | 'none';
@@ -18,10 +19,11 @@ export function geometry(mode: GeometryMode): Transform[] {
       // meshopt() reorders and quantises itself ('high': octahedral normals, exponential filters, as
       // gltfpack -cc and gltf-transform optimize); its own clean-up would also merge identical materials
       // (losing their names), so only the accessors it replaced are pruned here. Its compressed data is written
-      // one stream per kind of attribute (streams.ts).
+      // one stream per kind of attribute (streams.ts), and its positions as plain integers on the same grid (positions.ts).
       return [
         meshoptStreamsByKind(),
         meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }),
+        plainPositions(MESHOPT_DEFAULTS.quantizePosition),
         prune({ propertyTypes: [PropertyType.ACCESSOR] }),
       ];
     case 'draco':
