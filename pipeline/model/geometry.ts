@@ -3,7 +3,7 @@
  * (KHR_draco_mesh_compression), or none. Quantisation at glTF Transform's defaults, without its clean-up
  * step (which merges identical materials and would lose their names).
  */
-import type { Transform } from '@gltf-transform/core';
+import type { Document, Transform } from '@gltf-transform/core';
 import { PropertyType } from '@gltf-transform/core';
 import { draco, MESHOPT_DEFAULTS, meshopt, prune } from '@gltf-transform/functions';
 import { codecs } from './codecs.js';
@@ -24,11 +24,24 @@ export function geometry(mode: GeometryMode): Transform[] {
         meshoptStreamsByKind(),
         meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }),
         plainPositions(MESHOPT_DEFAULTS.quantizePosition),
+        dropReplacedInstanceBatches,
         prune({ propertyTypes: [PropertyType.ACCESSOR] }),
       ];
     case 'draco':
       return [draco({ method: 'edgebreaker' })];
     case 'none':
       return [];
+  }
+}
+
+/**
+ * quantize() moves each GPU-instanced mesh's dequantisation into a copy of its instance batch and leaves the original
+ * batch attached to nothing; prune() does not look at extension properties, so the old batch kept its accessors alive
+ * and they were written, unused (2CylinderEngine: 14 accessors, 2 KB).
+ */
+function dropReplacedInstanceBatches(doc: Document): void {
+  const instancing = doc.getRoot().listExtensionsUsed().find((e) => e.extensionName === 'EXT_mesh_gpu_instancing');
+  for (const batch of instancing?.listProperties() ?? []) {
+    if (!batch.listParents().some((p) => p.propertyType === PropertyType.NODE)) batch.dispose();
   }
 }

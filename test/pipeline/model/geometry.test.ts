@@ -49,7 +49,7 @@ function worldPositions(doc: Document): Map<string, number[][]> {
 }
 
 describe('geometry (meshopt)', () => {
-  it('stores quantised positions as plain integers in one stream per kind, and the shape stays on the 14-bit grid', async () => {
+  it('stores quantised positions as plain integers in one stream per kind, nothing unused, and the shape stays on the 14-bit grid', async () => {
     const doc = new Document().setLogger(SILENT);
     const scene = doc.createScene('Scene');
     doc.getRoot().setDefaultScene(scene);
@@ -94,5 +94,10 @@ describe('geometry (meshopt)', () => {
       m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView)));
     expect(views('POSITION').size).toBe(1);
     expect(views('indices').size).toBe(1);
+    // Nothing written that nothing uses (quantize() leaves the instance batch it replaced behind).
+    const used = new Set<number>();
+    for (const m of json.meshes) for (const p of m.primitives) used.add(p.indices).add(p.attributes.POSITION);
+    for (const n of json.nodes) for (const a of Object.values<number>(n.extensions?.EXT_mesh_gpu_instancing?.attributes ?? {})) used.add(a);
+    expect(used.size).toBe(json.accessors.length);
   });
 });
