@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -59,13 +60,32 @@ function noPreloadHelper(): Plugin {
   };
 }
 
+/**
+ * `vite build --mode render`: the product renderer's page (pipeline/product/render-page/, driven by
+ * pipeline/product/render.ts) in dist/render/: index.html, its script (three.js and the viewer's 3D studio) and the
+ * decoders in decoders/, all relative, so the installed package renders without Vite or the sources.
+ */
+const renderPage = {
+  outDir: fileURLToPath(new URL('dist/render', import.meta.url)),
+  emptyOutDir: true,
+  target: 'es2022',
+  minify: true,
+  sourcemap: false,
+  copyPublicDir: false,
+  modulePreload: false,
+  chunkSizeWarningLimit: 1200,
+  rollupOptions: { output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' } },
+};
+
 export default defineConfig(({ mode }) => ({
   // `npm run build`: the embeddable viewer. dist/viewer/xoay-viewer.js registers <xoay-viewer> for a plain
   // <script type="module"> (and exports the core API); three.js and the 3D code are a separate chunk loaded only when
   // 3D is shown; chunk and decoder URLs are relative, so the folder works wherever it is copied.
   // Relative URLs everywhere (chunks, and the decoders three's loaders reference): the folder works wherever it is copied.
   base: './',
-  build: mode === 'lib' ? lib : {
+  // The render page is built from its own folder, so index.html lands at the top of dist/render/.
+  ...(mode === 'render' ? { root: fileURLToPath(new URL('pipeline/product/render-page', import.meta.url)) } : {}),
+  build: mode === 'lib' ? lib : mode === 'render' ? renderPage : {
     outDir: 'dist/viewer',
     emptyOutDir: true,
     target: 'es2022',

@@ -29,11 +29,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createServer, type ViteDevServer } from 'vite';
-import { chromium, type BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { openOutput, type OutputFolder } from '../pipeline/core/fsout.js';
 import { assertInteger, invalid } from '../pipeline/core/options.js';
 import { XoayError, isXoayError } from '../pipeline/core/errors.js';
+import { findChromium, launchChromium, withTimeout as withTimeoutMs, type ChromiumSession } from '../pipeline/core/chromium.js';
 import type { FrameRequest, TurntableApi, TurntableInfo, TurntableSetup } from './turntable-page/protocol.js';
 
 const STAGE = 'make-turntable';
@@ -66,9 +66,6 @@ const TARGET_TOTAL_BYTES = 2_100_000;
 const MAX_TOTAL_BYTES = 3_000_000;
 const QUALITY_MIN = 40;
 const QUALITY_MAX = 95;
-
-/** Console messages SwiftShader and three.js print on every run that say nothing about the render. */
-const BENIGN_CONSOLE = [/GPU stall due to ReadPixels/, /KHR_parallel_shader_compile extension not supported/];
 
 /** The longest a single browser step (page load, model setup, one frame) may take. */
 const STEP_TIMEOUT_MS = 180_000;
@@ -182,17 +179,7 @@ async function findPageDir(): Promise<string> {
   }
 }
 
-async function withTimeout<T>(what: string, promise: Promise<T>, ms = STEP_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const withTimeout = <T>(what: string, promise: Promise<T>): Promise<T> => withTimeoutMs(what, promise, STEP_TIMEOUT_MS);
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
 
@@ -241,7 +228,7 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
   const pageDir = await findPageDir();
   const modelBytes = await readFile(opts.model);
   let server: ViteDevServer | undefined;
-  let context: BrowserContext | undefined;
+  let session: ChromiumSession | undefined;
   try {
     server = await createServer({
       configFile: false,
@@ -259,21 +246,9 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
     if (!address || typeof address === 'string') throw new Error('the Vite dev server did not report a TCP address');
     const origin = `http://127.0.0.1:${address.port}`;
 
-    context = await chromium.launchPersistentContext(path.join(workDir, 'profile'), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: opts.width, height: opts.height },
-      deviceScaleFactor: 1,
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (msg) => {
-      if ((msg.type() === 'error' || msg.type() === 'warning') && !BENIGN_CONSOLE.some((re) => re.test(msg.text()))) {
-        process.stderr.write(`[page ${msg.type()}] ${msg.text()}\n`);
-      }
-    });
+    // Headless Chromium with SwiftShader WebGL 2, a temporary profile and no network (shared with the product renderer).
+    session = await launchChromium({ stage: STAGE, executable: findChromium(STAGE), viewport: { width: opts.width, height: opts.height }, profilePrefix: 'xoay-turntable-profile-', logConsole: true });
+    const { page, pageErrors } = session;
 
     // The model is handed to the page from memory: no file-system access for the dev server.
     const modelUrl = `${origin}/__xoay_model__/${encodeURIComponent(path.basename(opts.model))}`;
@@ -307,7 +282,7 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
     if (pageErrors.length) throw new Error(`the render page reported errors: ${pageErrors.join('; ')}`);
     return { info, pngs, userAgent };
   } finally {
-    await context?.close().catch(() => undefined);
+    await session?.close();
     await server?.close().catch(() => undefined);
   }
 }

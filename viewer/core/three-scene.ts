@@ -7,6 +7,9 @@
  * framed to the model's bounding sphere, OrbitControls with damping and zoom limits from that sphere. It draws on
  * demand only: on a controls change, while damping or auto-rotate still move the camera, and on resize; when the
  * view is still no frame is drawn.
+ *
+ * `createStudio` is the look on its own (renderer settings, light, loaders): the product renderer
+ * (pipeline/product/render-page/) draws its fallback turntable frames with it, so they look like this 3D view.
  */
 import {
   Box3,
@@ -54,8 +57,8 @@ export interface ThreeScene {
   destroy(): void;
 }
 
-/** Vertical field of view, degrees. */
-const FOV = 30;
+/** Vertical field of view, degrees (the product renderer uses it too). */
+export const FOV = 30;
 /** OrbitControls speed units: a turn takes 60 / speed seconds. */
 const AUTO_ROTATE_SPEED = 4;
 /** Arrow keys turn by this much (radians). */
@@ -89,12 +92,26 @@ export function disposeTree(root: Object3D): void {
   }
 }
 
+export interface Studio {
+  readonly renderer: WebGLRenderer;
+  /** Lit by RoomEnvironment through PMREM (its `environment`); add the model to it. */
+  readonly scene: Scene;
+  /**
+   * Parses a GLB with Draco, KTX2 and meshopt (`url` names it and resolves external resources). Rejects with "the
+   * model could not be decoded (…)" or "a texture could not be decoded (…)", keeping nothing.
+   */
+  parse(bytes: ArrayBuffer, url: string): Promise<Object3D>;
+  /** Frees the loaders, the environment and the renderer, and releases the WebGL context. */
+  dispose(): void;
+}
+
 /**
- * Creates the renderer on `canvas` (throws when WebGL 2 cannot be had) and the controls on it; keyboard input is
- * read from `box` (the focusable wrapper). Nothing is drawn until `load` has a model.
+ * The viewer's look: a WebGLRenderer on `canvas` (throws when WebGL 2 cannot be had) with Khronos PBR Neutral tone
+ * mapping and sRGB output, a scene lit by RoomEnvironment (PMREM), and GLTFLoader with Draco, KTX2 (Basis) and
+ * meshopt from `decoderPath`. `alpha`: a transparent canvas over the page (the viewer); false for opaque stills.
  */
-export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o: ThreeSceneOptions): ThreeScene {
-  const renderer = new WebGLRenderer({ canvas, antialias: true, alpha: true, powerPreference: 'high-performance' });
+export function createStudio(canvas: HTMLCanvasElement, decoderPath: string, alpha = true): Studio {
+  const renderer = new WebGLRenderer({ canvas, antialias: true, alpha, powerPreference: 'high-performance' });
   renderer.toneMapping = NeutralToneMapping;
   renderer.outputColorSpace = SRGBColorSpace;
   renderer.setClearColor(0x000000, 0);
@@ -106,6 +123,69 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
   room.dispose();
   pmrem.dispose();
   scene.environment = envTarget.texture;
+
+  const draco = new DRACOLoader().setDecoderPath(decoderPath).setWorkerLimit(2);
+  const ktx2 = new KTX2Loader().setTranscoderPath(decoderPath).setWorkerLimit(2).detectSupport(renderer);
+  const loader = new GLTFLoader().setDRACOLoader(draco).setKTX2Loader(ktx2).setMeshoptDecoder(MeshoptDecoder);
+  // GLTFLoader logs a texture that fails (a KTX2 transcoder that is missing, a broken image) and goes on without it;
+  // an untextured product would mislead, so it is recorded here and the load fails.
+  const textureErrors: string[] = [];
+  loader.register((parser) => {
+    const loadImageSource = parser.loadImageSource.bind(parser);
+    parser.loadImageSource = (sourceIndex, l) =>
+      loadImageSource(sourceIndex, l).catch((e: unknown) => {
+        textureErrors.push(`image ${sourceIndex}: ${message(e)}`);
+        throw e;
+      });
+    return { name: 'xoay_texture_errors' };
+  });
+
+  return {
+    renderer,
+    scene,
+    async parse(bytes, url) {
+      textureErrors.length = 0;
+      let gltf;
+      try {
+        gltf = await loader.parseAsync(bytes, url.slice(0, url.lastIndexOf('/') + 1));
+      } catch (e) {
+        throw new Error(`the model could not be decoded (${message(e)})`);
+      }
+      if (textureErrors.length) {
+        disposeTree(gltf.scene);
+        throw new Error(`a texture could not be decoded (${textureErrors[0]})`);
+      }
+      return gltf.scene;
+    },
+    dispose() {
+      draco.dispose();
+      ktx2.dispose();
+      scene.environment = null;
+      envTarget.dispose();
+      renderer.dispose();
+      renderer.forceContextLoss();
+    },
+  };
+}
+
+/** The bounding sphere of what `root` draws; throws "the model has no visible geometry" when there is none. */
+export function modelSphere(root: Object3D, sphere = new Sphere()): Sphere {
+  const bounds = new Box3().setFromObject(root);
+  if (bounds.isEmpty() || ![bounds.min.x, bounds.min.y, bounds.min.z, bounds.max.x, bounds.max.y, bounds.max.z].every(Number.isFinite)) {
+    throw new Error('the model has no visible geometry');
+  }
+  bounds.getBoundingSphere(sphere);
+  if (!(sphere.radius > 0)) throw new Error('the model has no visible geometry');
+  return sphere;
+}
+
+/**
+ * Creates the renderer on `canvas` (throws when WebGL 2 cannot be had) and the controls on it; keyboard input is
+ * read from `box` (the focusable wrapper). Nothing is drawn until `load` has a model.
+ */
+export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o: ThreeSceneOptions): ThreeScene {
+  const studio = createStudio(canvas, o.decoderPath);
+  const { renderer, scene } = studio;
 
   const camera = new PerspectiveCamera(FOV, 1, 0.01, 100);
   const controls = new OrbitControls(camera, canvas);
@@ -123,22 +203,6 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
     if (!e.ctrlKey && !e.metaKey) e.stopPropagation();
   };
   box.addEventListener('wheel', wheel, { capture: true });
-
-  const draco = new DRACOLoader().setDecoderPath(o.decoderPath).setWorkerLimit(2);
-  const ktx2 = new KTX2Loader().setTranscoderPath(o.decoderPath).setWorkerLimit(2).detectSupport(renderer);
-  const loader = new GLTFLoader().setDRACOLoader(draco).setKTX2Loader(ktx2).setMeshoptDecoder(MeshoptDecoder);
-  // GLTFLoader logs a texture that fails (a KTX2 transcoder that is missing, a broken image) and goes on without it;
-  // an untextured product would mislead, so it is recorded here and the load fails.
-  const textureErrors: string[] = [];
-  loader.register((parser) => {
-    const loadImageSource = parser.loadImageSource.bind(parser);
-    parser.loadImageSource = (sourceIndex, l) =>
-      loadImageSource(sourceIndex, l).catch((e: unknown) => {
-        textureErrors.push(`image ${sourceIndex}: ${message(e)}`);
-        throw e;
-      });
-    return { name: 'xoay_texture_errors' };
-  });
 
   let root: Object3D | null = null;
   const sphere = new Sphere();
@@ -314,25 +378,19 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       return raf !== 0;
     },
     async load(bytes, url) {
-      const folder = url.slice(0, url.lastIndexOf('/') + 1);
-      let gltf;
+      let parsed;
       try {
-        gltf = await loader.parseAsync(bytes, folder);
+        parsed = await studio.parse(bytes, url);
       } catch (e) {
-        throw new Error(destroyed ? 'destroyed' : `the model could not be decoded (${message(e)})`);
+        throw new Error(destroyed ? 'destroyed' : message(e));
       }
-      if (destroyed || textureErrors.length) {
-        disposeTree(gltf.scene);
-        throw new Error(destroyed ? 'destroyed' : `a texture could not be decoded (${textureErrors[0]})`);
+      if (destroyed) {
+        disposeTree(parsed);
+        throw new Error('destroyed');
       }
-      root = gltf.scene;
+      root = parsed;
       scene.add(root);
-      const bounds = new Box3().setFromObject(root);
-      if (bounds.isEmpty() || ![bounds.min.x, bounds.min.y, bounds.min.z, bounds.max.x, bounds.max.y, bounds.max.z].every(Number.isFinite)) {
-        throw new Error('the model has no visible geometry');
-      }
-      bounds.getBoundingSphere(sphere);
-      if (!(sphere.radius > 0)) throw new Error('the model has no visible geometry');
+      modelSphere(root, sphere);
       width = height = pixelRatio = 0;
       resize();
       if (width && height) frameModel(true);
@@ -363,17 +421,12 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       controls.removeEventListener('change', invalidate);
       controls.stopListenToKeyEvents();
       controls.dispose();
-      draco.dispose();
-      ktx2.dispose();
       if (root) {
         scene.remove(root);
         disposeTree(root);
         root = null;
       }
-      scene.environment = null;
-      envTarget.dispose();
-      renderer.dispose();
-      renderer.forceContextLoss();
+      studio.dispose();
     },
   };
 }

@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult } from '../../../pipeline/product/build.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
+import { chromiumReason, hasChromium } from '../../helpers/browser.js';
+import { ROOT } from '../../helpers/data.js';
 
 const BASE = 'https://ocop.example.vn/san-pham/';
 let tmp: string, catalogue: string, site: string, cache: string;
@@ -174,4 +176,26 @@ describe('xoay build: a catalogue', () => {
     expect(pruned.reused).toBe(1);
     expect((await readdir(site)).filter((f) => !f.startsWith('.')).sort()).toEqual(['che-shan-tuyet', 'index.html', 'viewer']);
   });
+});
+
+describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot ${chromiumReason}`, () => {
+  it('gets its model compressed, a poster and a 36-frame spin rendered from the model, and an og:image', async () => {
+    const dir = path.join(tmp, 'model-only');
+    await makeProduct(path.join(dir, 'table'), 'ban-go', { frames: false, model: path.join(ROOT, 'samples/catalogue/ban-go-tu-nhien/model.glb') });
+    const out = path.join(tmp, 'site-model');
+    const r = await build([dir], out, { baseUrl: BASE, cache, spin: SMALL_SPIN, model: { textures: 'webp' }, render: { width: 256, height: 256 } });
+    expect(r.products.map((p) => [p.status, p.ran, p.message])).toEqual([['built', ['model', 'render'], undefined]]);
+    const page = await readFile(path.join(out, 'ban-go', 'index.html'), 'utf8');
+    expect(page).toContain('<xoay-viewer src="spin/spin.json" model="model/model.glb"');
+    expect(page).toContain('dựng từ mô hình 3D');
+    const manifest = JSON.parse(await readFile(path.join(out, 'ban-go', 'spin', 'spin.json'), 'utf8'));
+    expect(manifest.rows[0].frames).toHaveLength(36);
+    const og = /<meta property="og:image" content="([^"]+)">/.exec(page)![1]!;
+    const poster = await sharp(path.join(out, 'ban-go', og.slice(`${BASE}ban-go/`.length))).raw().toBuffer({ resolveWithObject: true });
+    // The poster shows the table: plenty of pixels that are not the white backdrop.
+    let object = 0;
+    for (let i = 0; i < poster.data.length; i += poster.info.channels) if (poster.data[i]! < 200 || poster.data[i + 1]! < 200 || poster.data[i + 2]! < 200) object++;
+    expect(object / (poster.info.width * poster.info.height)).toBeGreaterThan(0.1);
+    expect((await stat(path.join(out, 'ban-go', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
+  }, 240_000);
 });

@@ -1,0 +1,48 @@
+/**
+ * The protocol between the product renderer's Node side (pipeline/product/render.ts) and its page
+ * (render.browser.ts, built by `vite build --mode render` into dist/render/): types only, imported by both.
+ */
+
+/** What the Node side asks for once per page. */
+export interface RenderSetup {
+  /** URL of the GLB (served from memory by render.ts). */
+  modelUrl: string;
+  /** Frames in one full turn: frame i shows the model turned by i·360°/frames (counter-clockwise from above). */
+  frames: number;
+  /** Frame size in pixels (device pixel ratio 1). */
+  width: number;
+  height: number;
+  /** Camera elevation above the horizontal, degrees. */
+  elevationDeg: number;
+  /** Backdrop colour, CSS hex (#rrggbb); drawn as the clear colour, so it comes out exactly (no tone mapping). */
+  background: string;
+  /** Share of the frame (width or height, whichever binds) the object covers over the whole turn (0–1). */
+  fill: number;
+}
+
+/** What `setup` found and chose. */
+export interface RenderInfo {
+  /** Triangles drawn. */
+  triangles: number;
+  /** Model bounding box size (x, y, z), model units. */
+  size: [number, number, number];
+  /** Largest share of the frame width and height the object covers over the turn. */
+  fillX: number;
+  fillY: number;
+}
+
+/** `init` makes the studio (WebGL 2, the environment light, the loaders) once per page. */
+export type InitResult = { ok: true; threeRevision: string; glRenderer: string } | { ok: false; kind: 'webgl'; message: string };
+
+/** `setup` does not throw across the page boundary: it says what failed and where. */
+export type SetupResult = { ok: true; info: RenderInfo } | { ok: false; kind: 'model' | 'other'; message: string };
+
+export interface RenderApi {
+  init(): InitResult;
+  /** Loads a model (freeing the previous one) and fits the camera to it. */
+  setup(options: RenderSetup): Promise<SetupResult>;
+  /** Renders frame `index` (0-based) and returns it as a PNG data URL. */
+  frame(index: number): string;
+  /** Frees the current model. */
+  unload(): void;
+}

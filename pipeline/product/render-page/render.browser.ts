@@ -1,0 +1,233 @@
+/**
+ * Browser half of the product renderer (pipeline/product/render.ts drives it through Playwright): renders a
+ * turntable of a model with the viewer's own 3D studio (viewer/core/three-scene.ts: the same renderer settings,
+ * RoomEnvironment light, tone mapping, field of view and GLB loaders with Draco, KTX2 and meshopt), so the fallback
+ * spin and the poster look like the 3D view.
+ *
+ * - The backdrop is the renderer's clear colour: outside tone mapping, so white comes out as exactly #ffffff and the
+ *   spin pipeline sees a plain white backdrop; there is no floor and no shadow.
+ * - The model's bounding-box centre stands on the turntable axis (+Y through the origin); frame i turns it by
+ *   i·360°/frames about +Y, counter-clockwise seen from above, like the sample shoots.
+ * - The camera is fixed (elevation as asked, looking at the model), fitted once so that the object's extent over
+ *   the whole turn covers `fill` of the frame width or height, whichever binds, and is centred: constant framing.
+ *
+ * The studio is made once per page (`init`) and kept for every model `setup` loads (the previous one is freed), so a
+ * catalogue pays for the browser and the environment light once.
+ *
+ * Deterministic: no clocks, no random numbers, no animation loop.
+ */
+import { Box3, Color, Group, MathUtils, Matrix4, PerspectiveCamera, REVISION, Vector3, type InstancedMesh, type Mesh, type Object3D } from 'three';
+import { createStudio, disposeTree, FOV, modelSphere, type Studio } from '../../../viewer/core/three-scene.js';
+import type { InitResult, RenderApi, RenderInfo, RenderSetup, SetupResult } from './protocol.js';
+
+declare global {
+  interface Window {
+    xoayRender?: RenderApi;
+  }
+}
+
+/** Upper bound on the vertices used to fit the camera (a stride is applied above it). */
+const MAX_FIT_POINTS = 40_000;
+/** The fit looks at least this many angles of the turn (and always every frame's). */
+const FIT_ANGLES = 72;
+
+/** The model being rendered and its fitted camera. */
+interface Current {
+  camera: PerspectiveCamera;
+  turntable: Group;
+  root: Object3D;
+  frames: number;
+}
+
+/** The studio: created once per page by `init` and kept for every model (the environment light is costly on a CPU). */
+let studio: Studio | undefined;
+let current: Current | undefined;
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** World-space vertices of every mesh under `root` (each instance of an InstancedMesh), at most ~MAX_FIT_POINTS. */
+function collectPoints(root: Object3D): Float32Array {
+  root.updateMatrixWorld(true);
+  const meshes: { mesh: Mesh; matrices: Matrix4[] }[] = [];
+  let total = 0;
+  root.traverse((o) => {
+    const mesh = o as Mesh;
+    const position = mesh.isMesh ? mesh.geometry.getAttribute('position') : undefined;
+    if (!position) return;
+    const matrices: Matrix4[] = [];
+    const instanced = mesh as InstancedMesh;
+    if (instanced.isInstancedMesh) {
+      for (let i = 0; i < instanced.count; i++) {
+        const m = new Matrix4();
+        instanced.getMatrixAt(i, m);
+        matrices.push(m.premultiply(mesh.matrixWorld));
+      }
+    } else {
+      matrices.push(mesh.matrixWorld);
+    }
+    meshes.push({ mesh, matrices });
+    total += position.count * matrices.length;
+  });
+  const stride = Math.max(1, Math.ceil(total / MAX_FIT_POINTS));
+  const out: number[] = [];
+  const v = new Vector3();
+  for (const { mesh, matrices } of meshes) {
+    const position = mesh.geometry.getAttribute('position');
+    for (const m of matrices) {
+      for (let i = 0; i < position.count; i += stride) {
+        v.fromBufferAttribute(position, i).applyMatrix4(m);
+        out.push(v.x, v.y, v.z);
+      }
+    }
+  }
+  return new Float32Array(out);
+}
+
+/** The NDC extent (−1…1) of the points over `angles` turntable angles, with the camera as it is now. */
+function measure(camera: PerspectiveCamera, points: Float32Array, angles: number): { minX: number; maxX: number; minY: number; maxY: number } {
+  camera.updateMatrixWorld(true);
+  const m = new Matrix4().multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse).elements;
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let k = 0; k < angles; k++) {
+    // The same rotation as Object3D.rotation.y = a.
+    const a = (k / angles) * Math.PI * 2;
+    const cos = Math.cos(a);
+    const sin = Math.sin(a);
+    for (let i = 0; i < points.length; i += 3) {
+      const px = points[i]!;
+      const py = points[i + 1]!;
+      const pz = points[i + 2]!;
+      const x = px * cos + pz * sin;
+      const z = -px * sin + pz * cos;
+      const w = m[3]! * x + m[7]! * py + m[11]! * z + m[15]!;
+      const nx = (m[0]! * x + m[4]! * py + m[8]! * z + m[12]!) / w;
+      const ny = (m[1]! * x + m[5]! * py + m[9]! * z + m[13]!) / w;
+      if (nx < minX) minX = nx;
+      if (nx > maxX) maxX = nx;
+      if (ny < minY) minY = ny;
+      if (ny > maxY) maxY = ny;
+    }
+  }
+  return { minX, maxX, minY, maxY };
+}
+
+/**
+ * Places the camera on the fixed viewing direction (`elevationDeg` above +Z) so that the points' extent over the
+ * turn covers `fill` of the frame in the binding dimension, centred. The extent scales almost exactly with
+ * 1/distance, so a few fixed-point steps converge.
+ */
+function fitCamera(camera: PerspectiveCamera, points: Float32Array, angles: number, radius: number, elevationDeg: number, fill: number): { fillX: number; fillY: number } {
+  const elevation = MathUtils.degToRad(elevationDeg);
+  const towardsCamera = new Vector3(0, Math.sin(elevation), Math.cos(elevation));
+  const tanHalfY = Math.tan(MathUtils.degToRad(camera.fov) / 2);
+  const tanHalfX = tanHalfY * camera.aspect;
+  const target = new Vector3();
+  let distance = radius / Math.sin(Math.atan(Math.min(tanHalfX, tanHalfY)));
+  const right = new Vector3();
+  const up = new Vector3();
+  const place = () => {
+    camera.position.copy(target).addScaledVector(towardsCamera, distance);
+    camera.lookAt(target);
+    const d = camera.position.length(); // the model lies within `radius` of the origin
+    camera.near = Math.max(radius * 0.01, (d - radius) * 0.9);
+    camera.far = (d + radius) * 1.1;
+    camera.updateProjectionMatrix();
+  };
+  place();
+  let e = measure(camera, points, angles);
+  for (let step = 0; step < 10; step++) {
+    right.set(1, 0, 0).applyQuaternion(camera.quaternion);
+    up.set(0, 1, 0).applyQuaternion(camera.quaternion);
+    target.addScaledVector(right, ((e.maxX + e.minX) / 2) * tanHalfX * distance).addScaledVector(up, ((e.maxY + e.minY) / 2) * tanHalfY * distance);
+    distance *= Math.max((e.maxX - e.minX) / 2, (e.maxY - e.minY) / 2) / fill;
+    place();
+    e = measure(camera, points, angles);
+  }
+  return { fillX: (e.maxX - e.minX) / 2, fillY: (e.maxY - e.minY) / 2 };
+}
+
+function init(): InitResult {
+  if (!studio) {
+    const canvas = document.createElement('canvas');
+    document.body.append(canvas);
+    try {
+      studio = createStudio(canvas, new URL('decoders/', document.baseURI).href, false);
+    } catch (e) {
+      canvas.remove();
+      return { ok: false, kind: 'webgl', message: message(e) };
+    }
+    studio.renderer.setPixelRatio(1);
+  }
+  const gl = studio.renderer.getContext();
+  const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
+  return { ok: true, threeRevision: REVISION, glRenderer: debugInfo ? String(gl.getParameter(debugInfo.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER)) };
+}
+
+/** Removes the current model and frees its geometry, materials and textures. */
+function unload(): void {
+  if (!current || !studio) return;
+  studio.scene.remove(current.turntable);
+  disposeTree(current.root);
+  current = undefined;
+}
+
+async function setup(s: RenderSetup): Promise<SetupResult> {
+  unload();
+  if (!studio) return { ok: false, kind: 'other', message: 'setup() called before init()' };
+  const { renderer, scene } = studio;
+  renderer.setSize(s.width, s.height, false);
+  renderer.setClearColor(new Color(s.background), 1);
+
+  let root: Object3D;
+  try {
+    const res = await fetch(s.modelUrl);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    root = await studio.parse(await res.arrayBuffer(), s.modelUrl);
+  } catch (e) {
+    return { ok: false, kind: 'model', message: message(e) };
+  }
+  // The bounding-box centre on the axis; the model's own transform stays inside the wrapper.
+  const centred = new Group();
+  centred.add(root);
+  const turntable = new Group();
+  turntable.add(centred);
+  scene.add(turntable);
+  current = { camera: new PerspectiveCamera(FOV, s.width / s.height), turntable, root, frames: s.frames };
+  try {
+    const box = new Box3().setFromObject(root, true);
+    const size = box.getSize(new Vector3());
+    centred.position.copy(box.getCenter(new Vector3())).negate();
+    const sphere = modelSphere(turntable);
+    const radius = sphere.center.length() + sphere.radius; // everything the turn sweeps lies within it of the origin
+    const angles = s.frames * Math.ceil(FIT_ANGLES / s.frames); // a multiple of frames: every frame's angle is in
+    const fit = fitCamera(current.camera, collectPoints(turntable), angles, radius, s.elevationDeg, s.fill);
+
+    let triangles = 0;
+    root.traverse((o) => {
+      const mesh = o as Mesh;
+      if (mesh.isMesh) triangles += (mesh.geometry.index ? mesh.geometry.index.count : mesh.geometry.getAttribute('position').count) / 3;
+    });
+    // Compile the shaders and upload the textures now, so frame 0 is drawn like every other frame.
+    await renderer.compileAsync(scene, current.camera);
+    renderer.render(scene, current.camera);
+    const info: RenderInfo = { triangles: Math.round(triangles), size: [size.x, size.y, size.z], fillX: fit.fillX, fillY: fit.fillY };
+    return { ok: true, info };
+  } catch (e) {
+    unload();
+    return { ok: false, kind: /no visible geometry/.test(message(e)) ? 'model' : 'other', message: message(e) };
+  }
+}
+
+function frame(index: number): string {
+  if (!studio || !current) throw new Error('frame() called before setup()');
+  const { camera, turntable, frames } = current;
+  turntable.rotation.y = (index / frames) * Math.PI * 2; // +Y: counter-clockwise seen from above
+  studio.renderer.render(studio.scene, camera);
+  // Read in the same task as the draw: the drawing buffer is still there (no preserveDrawingBuffer needed).
+  return studio.renderer.domElement.toDataURL('image/png');
+}
+
+window.xoayRender = { init, setup, frame, unload };
