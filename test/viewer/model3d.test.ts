@@ -213,6 +213,39 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
     }
   });
 
+  it('lowers its resolution while moving when frames are slow, and draws the still view at full resolution', async () => {
+    const { page } = await open(`<xoay-viewer model="/m/meshopt/model.glb" loading="eager" style="width:800px;height:600px"></xoay-viewer>`);
+    try {
+      await waitEvents(page, 1);
+      const canvasWidth = () => page.evaluate(() => document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas')!.width);
+      const full = await canvasWidth();
+      expect(full).toBe(800); // desktop: DPR 1
+      // A slow device: the CPU throttled 8× (the renderer is SwiftShader, on the CPU), so frames take well over 40 ms.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 8 });
+      await page.evaluate(() => {
+        const w = window as unknown as { __widths: number[] };
+        w.__widths = [];
+        const c = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas')!;
+        const sample = () => { w.__widths.push(c.width); requestAnimationFrame(sample); };
+        requestAnimationFrame(sample);
+      });
+      const box = (await page.locator('xoay-viewer').boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.down();
+      for (let i = 1; i <= 30; i++) await page.mouse.move(box.x + box.width / 2 + i * 12, box.y + box.height / 2);
+      await page.mouse.up();
+      await page.waitForFunction(() => !(document.querySelector('xoay-viewer') as unknown as { viewer: { animating: boolean } }).viewer.animating, null, WAIT);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+      const widths = await page.evaluate(() => (window as unknown as { __widths: number[] }).__widths);
+      expect(Math.min(...widths)).toBeLessThan(full);
+      expect(Math.min(...widths)).toBeGreaterThanOrEqual(full / 2); // never below half the pixel ratio
+      expect(await canvasWidth()).toBe(full); // at rest: sharp again
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a spin alone never downloads three.js', async () => {
     const { page, from } = await open(`<xoay-viewer src="/m/spin/spin.json" loading="eager"></xoay-viewer>`);
     try {

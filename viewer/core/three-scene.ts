@@ -65,6 +65,11 @@ const AUTO_ROTATE_SPEED = 4;
 const KEY_STEP = Math.PI / 12;
 /** Camera movement in a frame, as a fraction of its distance to the target, under which the view counts as still. */
 const STILL = 1e-5;
+/** Adaptive resolution: frames slower than this (ms) lower the resolution while moving, quicker ones raise it. */
+const SLOW_FRAME_MS = 40;
+const QUICK_FRAME_MS = 22;
+/** The least share of the device pixel ratio drawn while moving. */
+const MIN_SCALE = 0.5;
 /** Starting view: from the front, a little above (polar angle from +Y). */
 const START_PHI = (75 * Math.PI) / 180;
 
@@ -236,16 +241,45 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
     if (!raf && !inFrame && !destroyed && loaded) raf = requestAnimationFrame(frame);
   };
 
+  /**
+   * Adaptive resolution while the view moves (as model-viewer does): when frames come slower than 25 a second (a CPU
+   * renderer, a weak phone), the share of the device pixel ratio drawn is lowered step by step down to MIN_SCALE, and
+   * raised again when frames are quick; the frame drawn when the view comes to rest is always at full resolution.
+   */
+  let motionScale = 1;
+  let drawnScale = 1;
+  let slowFrames = 0;
+  function drawAt(scale: number): void {
+    if (scale !== drawnScale && width && height) {
+      drawnScale = scale;
+      renderer.setPixelRatio(pixelRatio * scale);
+      renderer.setSize(width, height, false);
+    }
+    draw();
+  }
+
   function frame(t: number): void {
     raf = 0;
-    const dt = lastT ? Math.min(0.1, (t - lastT) / 1000) : 1 / 60;
+    const interval = lastT ? t - lastT : 0;
+    const dt = interval ? Math.min(0.1, interval / 1000) : 1 / 60;
     before.copy(camera.position);
     inFrame = true; // update() dispatches 'change' itself; this frame draws it
     const moved = controls.update(dt);
     inFrame = false;
     const step = before.distanceTo(camera.position) / Math.max(1e-9, camera.position.distanceTo(controls.target));
-    draw();
     const going = visible && (controls.autoRotate || (moved && step > STILL));
+    if (going && interval) {
+      if (interval > SLOW_FRAME_MS) {
+        if (++slowFrames >= 2) {
+          motionScale = Math.max(MIN_SCALE, motionScale * 0.75);
+          slowFrames = 0;
+        }
+      } else {
+        slowFrames = 0;
+        if (interval < QUICK_FRAME_MS) motionScale = Math.min(1, motionScale * 1.1);
+      }
+    }
+    drawAt(going ? motionScale : 1);
     lastT = going ? t : 0;
     if (going) invalidate();
   }
@@ -281,6 +315,7 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
     pixelRatio = dpr;
     if (!w || !h) return;
     renderer.setPixelRatio(dpr);
+    drawnScale = 1;
     renderer.setSize(w, h, false); // the canvas is 100 % × 100 % by CSS
     camera.aspect = w / h;
     camera.updateProjectionMatrix();
