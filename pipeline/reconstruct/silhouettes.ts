@@ -28,6 +28,8 @@ export interface SilhouetteOptions {
   close: number;
   /** Components smaller than this fraction of the largest are dropped. */
   minComponent: number;
+  /** Holes (backdrop enclosed by the object) smaller than this fraction of the object's area are filled: dark cracks, not through-holes (0: none). */
+  fillHoles: number;
   /** Decompression-bomb guard, in pixels. */
   limitInputPixels: number;
   /** Views decoded at once. */
@@ -41,6 +43,7 @@ export const SILHOUETTE_DEFAULTS: SilhouetteOptions = {
   shadowRemove: true,
   close: 0.006,
   minComponent: 0.02,
+  fillHoles: 0.01,
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   concurrency: 2,
 };
@@ -69,6 +72,7 @@ function checkOptions(o: SilhouetteOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
   assertNumber(STAGE, 'close', o.close, 0, 0.2);
   assertNumber(STAGE, 'minComponent', o.minComponent, 0, 1);
+  assertNumber(STAGE, 'fillHoles', o.fillHoles, 0, 1);
   assertInteger(STAGE, 'concurrency', o.concurrency, 1, 1024);
 }
 
@@ -95,6 +99,7 @@ export function silhouetteOf(img: RgbImage, scaleX: number, scaleY: number, file
     if (l && comps[l - 1]!.area >= o.minComponent * largest) mask[i] = 1;
   }
   mask = close(mask, w, h, Math.round(o.close * Math.max(w, h)));
+  if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
   let area = 0, x0 = w, y0 = h, x1 = 0, y1 = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -107,6 +112,25 @@ export function silhouetteOf(img: RgbImage, scaleX: number, scaleY: number, file
     }
   }
   return { file, width: w, height: h, scaleX, scaleY, mask, touchesEdge: touchesEdge({ box: { x0, y0, x1, y1 }, width: w, height: h }), area: area / (w * h) };
+}
+
+/** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */
+export function fillHoles(mask: Uint8Array, w: number, h: number, fraction: number): Uint8Array {
+  const inv = new Uint8Array(w * h);
+  let area = 0;
+  for (let i = 0; i < inv.length; i++) {
+    if (mask[i]) area++;
+    else inv[i] = 1;
+  }
+  const { labels, comps } = components(inv, w, h);
+  const fill = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h && c.area < fraction * area);
+  if (!fill.some(Boolean)) return mask;
+  const out = mask.slice();
+  for (let i = 0; i < out.length; i++) {
+    const l = labels[i]!;
+    if (l && fill[l - 1]) out[i] = 1;
+  }
+  return out;
 }
 
 /** The size of an image after EXIF orientation. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Camera, cameraCentre, focal35FromExif, parseCalibration, project, readCalibration, scaleCamera, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
 import { type CarveView, carve, carveViews, voxelAt } from '../../../pipeline/reconstruct/carve.js';
 import { maskIoU, rasterise, viewIoU } from '../../../pipeline/reconstruct/iou.js';
-import { silhouetteOf, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
+import { fillHoles, silhouetteOf, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import { meshVolume, surface } from '../../../pipeline/reconstruct/surface.js';
 import { dataSet } from '../../helpers/data.js';
 
@@ -194,6 +194,22 @@ function box(c: number[], h: number[], yaw: number): Shape {
   };
 }
 
+/** Edges not shared by exactly two triangles (0 for a closed manifold). */
+function openEdges(mesh: { indices: Uint32Array }): number {
+  const count = new Map<number, number>();
+  const I = mesh.indices;
+  for (let t = 0; t < I.length; t += 3) {
+    for (let e = 0; e < 3; e++) {
+      const a = I[t + e]!, b = I[t + ((e + 1) % 3)]!;
+      const key = Math.min(a, b) * 0x100000000 + Math.max(a, b);
+      count.set(key, (count.get(key) ?? 0) + 1);
+    }
+  }
+  let n = 0;
+  for (const c of count.values()) if (c !== 2) n++;
+  return n;
+}
+
 function renderMask(cam: Camera, w: number, h: number, shape: Shape): Uint8Array {
   const m = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -225,7 +241,8 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
       const held = views.filter((_, i) => i % 2 === 1);
       const ious = held.map((v) => viewIoU(mesh, v.P, v.mask, W, H));
       const volume = meshVolume(mesh);
-      console.log(`${name}: held-out IoU min ${Math.min(...ious).toFixed(4)} mean ${(ious.reduce((s, x) => s + x, 0) / ious.length).toFixed(4)}; volume ${(volume / shape.volume).toFixed(3)} × the solid's; voxels ${grid.count}`);
+      expect(openEdges(mesh)).toBeLessThanOrEqual(4);
+      console.log(`${name}: open edges ${openEdges(mesh)}; held-out IoU min ${Math.min(...ious).toFixed(4)} mean ${(ious.reduce((s, x) => s + x, 0) / ious.length).toFixed(4)}; volume ${(volume / shape.volume).toFixed(3)} × the solid's; voxels ${grid.count}`);
       for (const iou of ious) expect(iou).toBeGreaterThanOrEqual(0.95);
       // The visual hull holds the solid (a little more where no view sees an edge on): faces out, close in volume.
       expect(volume / shape.volume).toBeGreaterThan(0.97);
@@ -266,6 +283,19 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
 });
 
 describe('silhouettes', () => {
+  it('fills small holes (dark cracks) but keeps through-holes and notches open to the backdrop', () => {
+    const w = 40, h = 30;
+    const m = new Uint8Array(w * h);
+    for (let y = 5; y < 25; y++) for (let x = 5; x < 35; x++) m[y * w + x] = 1;
+    m[10 * w + 10] = 0; // a crack: 1 px
+    for (let y = 12; y < 20; y++) for (let x = 20; x < 30; x++) m[y * w + x] = 0; // a through-hole: 80 px
+    for (let y = 5; y < 9; y++) m[y * w + 15] = 0; // a notch from the top edge
+    const filled = fillHoles(m, w, h, 0.01);
+    expect(filled[10 * w + 10]).toBe(1);
+    expect(filled[15 * w + 25]).toBe(0);
+    expect(filled[6 * w + 15]).toBe(0);
+  });
+
   it('names a view without an object', () => {
     const img = { data: new Uint8Array(64 * 48 * 3).fill(20), width: 64, height: 48, channels: 3 };
     expect(() => silhouetteOf(img, 1, 1, '/shoot/IMG_0007.JPG')).toThrow(/^silhouettes: \/shoot\/IMG_0007\.JPG: the object is not found in view IMG_0007\.JPG: /);
