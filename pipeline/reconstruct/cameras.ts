@@ -10,6 +10,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { fitHarmonic } from '../spin/recentre.js';
 
 const STAGE = 'cameras';
 
@@ -226,6 +227,29 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
     for (let r = 0; r < 3; r++) for (let cc = 0; cc < 3; cc++) for (let k = 0; k < 3; k++) R[r * 3 + cc] = R[r * 3 + cc]! + R0[r * 3 + k]! * Ry[k * 3 + cc]!;
     return makeCamera(o.names[i] ?? `view-${i + 1}`, K, R, t0);
   });
+}
+
+/**
+ * The image column of the rotation axis from the silhouettes of one full turn in equal steps: the
+ * mean of the first-harmonic fit of the silhouette centres (the spin pipeline's re-centring fit),
+ * in source pixels. An object off the axis orbits around it; the mean of the orbit is the axis.
+ */
+export function axisFromSilhouettes(views: readonly { mask: Uint8Array; width: number; height: number; scaleX: number }[]): number {
+  const xs = views.map((v) => {
+    let sx = 0, n = 0;
+    for (let y = 0; y < v.height; y++) {
+      for (let x = 0; x < v.width; x++) {
+        if (v.mask[y * v.width + x]) {
+          sx += x;
+          n++;
+        }
+      }
+    }
+    const xw = n ? sx / n : (v.width - 1) / 2;
+    // Back to source pixels (pixel centres at whole numbers).
+    return (xw + 0.5) / v.scaleX - 0.5;
+  });
+  return fitHarmonic(xs).a;
 }
 
 /**

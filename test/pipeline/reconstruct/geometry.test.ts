@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Camera, cameraCentre, focal35FromExif, parseCalibration, project, readCalibration, scaleCamera, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
+import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, parseCalibration, project, readCalibration, scaleCamera, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
 import { type CarveView, carve, carveViews, voxelAt } from '../../../pipeline/reconstruct/carve.js';
 import { maskIoU, rasterise, viewIoU } from '../../../pipeline/reconstruct/iou.js';
 import { fillHoles, silhouetteOf, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
@@ -249,6 +249,17 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
       expect(volume / shape.volume).toBeLessThan(1 + excess);
     });
   }
+
+  it('finds the rotation axis in the image from the silhouettes of an object orbiting it', () => {
+    // The axis seen 12 px right of the image centre (the camera was not aimed at it).
+    const shifted = turntableCameras({ views: 36, width: W, height: H, elevation: 20, fov: 40, axisX: (W - 1) / 2 + 12 });
+    const shape = sphere([0.06, 0, -0.05], 0.08);
+    const views = shifted.map((c) => ({ mask: renderMask(c, W, H, shape), width: W, height: H, scaleX: 1 }));
+    expect(axisFromSilhouettes(views)).toBeCloseTo((W - 1) / 2 + 12, 0);
+    // The same at half the resolution (positions come back in source pixels).
+    const half = scaleCamera(shifted[0]!, 0.5);
+    expect(project(half.P, 0, 0, 0)[0]).toBeCloseTo(0.5 * ((W - 1) / 2 + 12 + 0.5) - 0.5, 9);
+  });
 
   it('keeps a voxel seen outside the silhouette in `tolerance` views, not more', async () => {
     const shape = sphere([0, 0, 0], 0.1);
