@@ -46,7 +46,7 @@ export const ProductSchema = T.Object(
           T.Object(
             {
               phone: T.Optional(T.String({ pattern: '^[+0-9 ().-]{6,24}$', description: 'Phone number' })),
-              email: T.Optional(T.String({ pattern: '^[^\\s@<>"]+@[^\\s@<>"]+\\.[^\\s@<>"]+$', maxLength: 254, description: 'E-mail address' })),
+              email: T.Optional(T.String({ pattern: '^[^\\s@<>"?&]+@[^\\s@<>"?&]+\\.[^\\s@<>"?&]+$', maxLength: 254, description: 'E-mail address' })),
               website: T.Optional(HttpUrl('Web site')),
               address: T.Optional(Text('Postal address')),
             },

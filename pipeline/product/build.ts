@@ -37,7 +37,7 @@ import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl 
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
 import { isProductFolder, PRODUCT_FILES, type ProductSource, readProduct } from './product.js';
 import { qrPng, qrSvg } from './qr.js';
-import { renderTurntable, type RenderOptions } from './render.js';
+import { openTurntableRenderer, type RenderOptions, type TurntableRenderer } from './render.js';
 
 const STAGE = 'build';
 const GENERATOR = `xoay ${VERSION}`;
@@ -211,6 +211,10 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
   const byId = new Map<string, string[]>();
   for (const s of sources) if (s.source) byId.set(s.source.product.id, [...(byId.get(s.source.product.id) ?? []), s.folder]);
 
+  const code = await codeKeys();
+  let rendererOpen: Promise<TurntableRenderer> | undefined;
+  const renderer = () => (rendererOpen ??= openTurntableRenderer({ chromium: o.render.chromium, pageDir: o.render.pageDir }));
+
   const results = await mapLimit(sources, jobs, async (s): Promise<ProductResult> => {
     const start = performance.now();
     const id = s.source?.product.id ?? path.basename(s.folder);
@@ -223,7 +227,7 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
     const twins = byId.get(id)!;
     if (twins.length > 1) return fail(new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, s.source.file));
     try {
-      const r = await buildProduct(s.source, siteDir, { baseUrl, cache, spinOptions, modelOptions: o.model, renderOptions: o.render }, emit);
+      const r = await buildProduct(s.source, siteDir, { baseUrl, cache, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render }, emit);
       emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
       return { id, folder: s.folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(baseUrl, id) };
     } catch (e) {
@@ -231,7 +235,12 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
     }
   });
 
-  await writeSite(siteDir, viewerDist, results, o);
+  await rendererOpen?.then((r) => r.close()).catch(() => {});
+  // --prune only when every product could be read: a product whose facts are broken is known by its folder, not its
+  // id, and its last good page must stay.
+  const unread = sources.filter((s) => !s.source).length;
+  if (o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
+  await writeSite(siteDir, viewerDist, results, { ...o, prune: o.prune && unread === 0 });
   const count = (st: ProductResult['status']) => results.filter((r) => r.status === st).length;
   return { site: siteDir, products: results, built: count('built'), reused: count('reused'), failed: count('failed'), seconds: (performance.now() - t0) / 1000, jobs };
 }
@@ -251,22 +260,51 @@ async function prepareSite(siteDir: string, force: boolean): Promise<void> {
   if (entries.length > 0 && !entries.includes(SITE_MARKER) && !force) {
     throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
   }
-  for (const e of entries) if (e.includes('.xoay-tmp-') || e.includes('.xoay-old-')) await rm(path.join(siteDir, e), { recursive: true, force: true });
+  for (const e of entries) {
+    // A build killed between the two renames of a swap left the old page aside and none in place: put it back.
+    const aside = /^\.(.+)\.xoay-old-/.exec(e);
+    if (aside && !entries.includes(aside[1]!)) {
+      await rename(path.join(siteDir, e), path.join(siteDir, aside[1]!));
+      entries.push(aside[1]!);
+    } else if (e.includes('.xoay-tmp-') || e.includes('.xoay-old-')) await rm(path.join(siteDir, e), { recursive: true, force: true });
+  }
   if (!entries.includes(SITE_MARKER)) await writeFile(path.join(siteDir, SITE_MARKER), JSON.stringify({ generator: GENERATOR }) + '\n');
 }
 
 interface ProductContext {
   baseUrl: string;
   cache: StageCache;
+  code: Awaited<ReturnType<typeof codeKeys>>;
+  /** One Chromium for every model-only product of the build, opened when the first needs it. */
+  renderer: () => Promise<TurntableRenderer>;
   spinOptions: Partial<SpinOptions>;
   modelOptions: Partial<ModelOptions>;
   renderOptions: Partial<RenderOptions>;
 }
 
-/** Files of the model: everything in the product folder except the facts, story, shoot and photos. */
+/** Files a model can read (itself, .bin, .mtl, textures) in the product folder, outside the shoot and the photos. */
+const MODEL_PARTS = /\.(glb|gltf|obj|mtl|bin|png|jpe?g|webp|avif|ktx2|basis|tga|bmp|gif)$/i;
 async function modelFiles(src: ProductSource): Promise<string[]> {
-  const skip = new Set<string>([...PRODUCT_FILES, 'story.md']);
-  return (await listFiles(src.dir)).filter((f) => !skip.has(f) && !f.startsWith('spin/') && !f.startsWith('photos/'));
+  return (await listFiles(src.dir)).filter((f) => MODEL_PARTS.test(f) && !f.startsWith('spin/') && !f.startsWith('photos/'));
+}
+
+/** Files the spin stage reads: the frames (images), not notes or other files beside them. */
+const FRAME = /\.(jpe?g|png|tiff?|webp|avif)$/i;
+
+/**
+ * The code that makes each stage's output, hashed: a changed encoder, page template or render page changes the keys
+ * even when the version number does not (a development build, a patched install).
+ */
+async function codeKeys(): Promise<Record<'spin' | 'model' | 'render' | 'page', string>> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const tree = async (dir: string) => (existsSync(dir) ? hashTree(dir, await listFiles(dir)) : 'none');
+  const [spinCode, modelCode, productCode, renderPage] = await Promise.all([
+    tree(path.join(here, '../spin')),
+    tree(path.join(here, '../model')),
+    tree(here),
+    tree(path.join(packageRoot(), 'dist', 'render')),
+  ]);
+  return { spin: spinCode, model: modelCode, render: key(productCode, renderPage), page: productCode };
 }
 
 async function readStamp(dir: string): Promise<Stamp | undefined> {
@@ -284,11 +322,12 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
   const stages: Record<string, string> = {};
   // How many cores run a stage does not change its output: it is not part of the key.
   const { concurrency: _c, force: _f, ...spinKeyOptions } = c.spinOptions;
-  if (src.spinDir) stages.spin = key('spin', VERSION, spinKeyOptions, await hashTree(src.spinDir, await listFiles(src.spinDir)));
-  if (src.modelFile) stages.model = key('model', VERSION, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
-  if (stages.model && !stages.spin) stages.render = key('render', VERSION, stages.model, c.renderOptions, spinKeyOptions);
-  if (src.photos.length) stages.photos = key('photos', VERSION, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
-  const pageKey = key('page', VERSION, p, src.story ?? '', c.baseUrl, stages);
+  const { chromium: _x, pageDir: _d, ...renderKeyOptions } = c.renderOptions;
+  if (src.spinDir) stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, (await listFiles(src.spinDir)).filter((f) => FRAME.test(f))));
+  if (src.modelFile) stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
+  if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
+  if (src.photos.length) stages.photos = key('photos', VERSION, c.code.page, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
+  const pageKey = key('page', VERSION, c.code.page, p, src.story ?? '', c.baseUrl, stages);
   const target = path.join(siteDir, id);
   const old = await readStamp(target);
   if (old?.key === pageKey) return { status: 'reused', ran: [] };
@@ -321,7 +360,8 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
       // The fallback spin: the compressed model (what the 3D view shows) rendered turning, then made a spin.
       const frames = `${tmp}.frames`;
       try {
-        await renderTurntable(await readFile(path.join(modelEntry!, 'model.glb')), frames, c.renderOptions);
+        const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
+        await (await c.renderer()).render(await readFile(path.join(modelEntry!, 'model.glb')), frames, perModel);
         await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: onSpinEvent('render') });
       } finally {
         await rm(frames, { recursive: true, force: true });
@@ -415,7 +455,12 @@ async function swapInto(tmp: string, target: string): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  await rename(tmp, target);
+  try {
+    await rename(tmp, target);
+  } catch (e) {
+    if (moved) await rename(aside, target);
+    throw e;
+  }
   if (moved) await rm(aside, { recursive: true, force: true });
 }
 

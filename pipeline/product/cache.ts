@@ -69,15 +69,38 @@ export interface StageCache {
   /** The folder of a finished entry, or undefined. */
   get(stage: string, k: string): Promise<string | undefined>;
   /**
-   * Runs `make` into a fresh temporary folder and moves it into place as the entry; returns the entry.
-   * A failed `make` leaves no entry.
+   * Runs `fill` to make the folder `tmp` (it does not exist yet) and moves it into place as the entry; returns the
+   * entry. A failed `fill` leaves no entry. Concurrent calls for the same entry share one `fill`.
    */
-  put(stage: string, k: string, make: (tmp: string) => Promise<void>): Promise<string>;
+  put(stage: string, k: string, fill: (tmp: string) => Promise<void>): Promise<string>;
 }
 
 export function openCache(dir: string): StageCache {
   const root = path.resolve(dir);
   const entry = (stage: string, k: string) => path.join(root, stage, k);
+  // Products building at the same time may need the same entry (two products sharing a shoot): one makes it, the
+  // others wait for it.
+  const inFlight = new Map<string, Promise<string>>();
+  const make = async (stage: string, k: string, fill: (tmp: string) => Promise<void>): Promise<string> => {
+    const target = entry(stage, k);
+    const tmp = path.join(root, '.tmp', `${stage}-${k}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    await mkdir(path.dirname(tmp), { recursive: true });
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await fill(tmp);
+      try {
+        await rename(tmp, target);
+      } catch (e) {
+        // Another build (another process sharing the cache) made the same entry first: the same key means the same
+        // content, so theirs is kept and ours dropped.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return target;
+  };
   return {
     dir: root,
     async get(stage, k) {
@@ -87,24 +110,39 @@ export function openCache(dir: string): StageCache {
         return undefined;
       }
     },
-    async put(stage, k, make) {
-      const target = entry(stage, k);
-      const tmp = path.join(root, '.tmp', `${stage}-${k}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-      await mkdir(path.dirname(tmp), { recursive: true });
-      await mkdir(path.dirname(target), { recursive: true });
-      try {
-        await make(tmp);
-        await rm(target, { recursive: true, force: true });
-        await rename(tmp, target);
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
+    put(stage, k, fill) {
+      const id = `${stage}/${k}`;
+      let p = inFlight.get(id);
+      if (!p) {
+        p = make(stage, k, fill).finally(() => inFlight.delete(id));
+        inFlight.set(id, p);
       }
-      return target;
+      return p;
     },
   };
 }
 
-/** Removes what a killed build left in the cache's temporary area. */
+/** Removes what killed builds left in the cache's temporary area (entries of builds still running are kept). */
 export async function clearCacheTemp(dir: string): Promise<void> {
-  await rm(path.join(path.resolve(dir), '.tmp'), { recursive: true, force: true });
+  const tmp = path.join(path.resolve(dir), '.tmp');
+  let names: string[];
+  try {
+    names = await readdir(tmp);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/-(\d+)-[a-z0-9]+$/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && isAlive(pid)) continue;
+    await rm(path.join(tmp, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -100,8 +100,8 @@ export function cataloguePage(entries: CatalogueEntry[], opts: { title: string; 
 ${sample ? html`<p role="note">Dữ liệu mẫu: các sản phẩm dưới đây là hư cấu, chỉ để minh hoạ. <span lang="en">(Sample data, made up for a demo.)</span></p>` : ''}
 <form id="filters" role="search" hidden>
 <label>Tìm kiếm<input name="q" type="search" placeholder="Tên, nhà sản xuất, địa phương…" autocomplete="off"></label>
-<label>Tỉnh / thành<select name="province"><option value="">Tất cả</option>${provinces.map((v) => html`<option>${v}</option>`)}</select></label>
-<label>Nhóm sản phẩm<select name="category"><option value="">Tất cả</option>${categories.map((v) => html`<option>${v}</option>`)}</select></label>
+<label>Tỉnh / thành<select name="province"><option value="">Tất cả</option>${provinces.map((v) => html`<option value="${v}">${v}</option>`)}</select></label>
+<label>Nhóm sản phẩm<select name="category"><option value="">Tất cả</option>${categories.map((v) => html`<option value="${v}">${v}</option>`)}</select></label>
 <label>Hạng sao<select name="stars"><option value="">Tất cả</option><option value="3">từ 3 sao</option><option value="4">từ 4 sao</option><option value="5">5 sao</option></select></label>
 </form>
 <p class="count" id="count" aria-live="polite">${entries.length} sản phẩm</p>

@@ -90,7 +90,7 @@ function originRows(p: Product): Html[] {
   if (!p.origin) return [];
   return Object.entries(p.origin).map(([k, v]) => {
     const value = Array.isArray(v) ? v.join(', ') : String(v);
-    return html`<div><dt>${ORIGIN_LABELS[k] ?? k}</dt><dd>${value}</dd></div>`;
+    return html`<div><dt>${Object.hasOwn(ORIGIN_LABELS, k) ? ORIGIN_LABELS[k] : k}</dt><dd>${value}</dd></div>`;
   });
 }
 

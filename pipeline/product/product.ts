@@ -82,8 +82,14 @@ export async function readProduct(folder: string): Promise<ProductSource> {
 }
 
 /** Checks parsed facts against the schema; the error names the file and each wrong field. */
+/** Ids that name site folders of their own. */
+export const RESERVED_IDS = ['viewer'];
+
 export function checkProduct(data: unknown, file: string): Product {
-  if (Value.Check(ProductSchema, data)) return data;
+  if (Value.Check(ProductSchema, data)) {
+    if (RESERVED_IDS.includes(data.id)) throw new XoayError(STAGE, 'BAD_PRODUCT', `id: "${data.id}" is reserved (the site's ${data.id}/ folder); choose another`, file);
+    return data;
+  }
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const e of Value.Errors(ProductSchema, data)) {

@@ -16,8 +16,14 @@ export function isSafeUrl(url: string): boolean {
   if (/^(https?:|mailto:|tel:)/.test(u)) return true;
   if (u.startsWith('//') || u.startsWith('\\') || u.startsWith('/\\')) return false;
   if (/^[a-z][a-z0-9+.-]*:/.test(u)) return false; // any other scheme: javascript:, data:, vbscript:, file: …
-  // Relative: stays inside the product's own folder.
-  return !u.startsWith('/') && !u.split(/[/\\]/).includes('..');
+  // Relative: stays inside the product's own folder (checked as the browser will read it: %2e%2e is ..).
+  let decoded = u;
+  try {
+    decoded = decodeURIComponent(u);
+  } catch {
+    return false;
+  }
+  return !decoded.startsWith('/') && !decoded.split(/[/\\]/).includes('..');
 }
 
 md.validateLink = isSafeUrl;

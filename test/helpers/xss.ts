@@ -20,4 +20,6 @@ export const STORY_XSS = [
   '[l](file:///etc/passwd)',
   '[m](../../other-product/)',
   '<svg><script>window.__xss=18</script></svg>',
+  '[n](%2e%2e/%2e%2e/other-site/)',
+  '[o](photos/%2E%2E/%2E%2E/x)',
 ];

@@ -62,8 +62,8 @@ describe('xoay build: a catalogue', () => {
     expect(files.some((f) => f.includes('xoay-tmp'))).toBe(false);
     const index = await readFile(path.join(site, 'index.html'), 'utf8');
     for (const p of ['che-shan-tuyet/', 'mat-ong-ban-dia/', 'nuoc-mam-phu-quoc/']) expect(index).toContain(`href="${p}"`);
-    expect(index).toContain('<option>Hà Giang</option>');
-    expect(index).toContain('<option>Kiên Giang</option>');
+    expect(index).toContain('<option value="Hà Giang">Hà Giang</option>');
+    expect(index).toContain('<option value="Kiên Giang">Kiên Giang</option>');
     expect(await stat(path.join(site, 'viewer/xoay-viewer.js'))).toBeTruthy();
   });
 
@@ -156,6 +156,40 @@ describe('xoay build: a catalogue', () => {
     const r = await build([dup], path.join(tmp, 'site-dup'), { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
     expect(r.products.map((p) => p.status)).toEqual(['failed', 'failed', 'built']);
     expect(r.products[0]!.message).toMatch(/id "same-id" is used by 2 products/);
+  }, 60_000);
+
+  it('two products with the same shoot build at the same time from one cache entry', async () => {
+    const twins = path.join(tmp, 'twins');
+    await makeProduct(path.join(twins, 'x'), 'twin-a', { frames: 8 });
+    await makeProduct(path.join(twins, 'y'), 'twin-b', { frames: 8 });
+    const r = await build([twins], path.join(tmp, 'site-twins'), { baseUrl: BASE, cache: path.join(tmp, 'cache-twins'), jobs: 2, spin: SMALL_SPIN });
+    expect(r.products.map((p) => [p.status, p.message])).toEqual([['built', undefined], ['built', undefined]]);
+    expect(await readdir(path.join(tmp, 'cache-twins', 'spin'))).toHaveLength(1);
+  }, 60_000);
+
+  it('a product with photos only: gallery, thumbnails and the first photo as poster; odd file names are URL-encoded', async () => {
+    const dir = path.join(tmp, 'photos-only');
+    await makeProduct(dir, 'anh-san-pham', { frames: false, story: '![ảnh](photos/tra%20%231.jpg)' });
+    await mkdir(path.join(dir, 'photos'));
+    const frames = (await readdir(path.join(ROOT, 'samples/stool-turntable'))).filter((f) => f.endsWith('.jpg')).sort();
+    await sharp(path.join(ROOT, 'samples/stool-turntable', frames[0]!)).toFile(path.join(dir, 'photos', 'tra #1.jpg'));
+    await sharp(path.join(ROOT, 'samples/stool-turntable', frames[9]!)).png().toFile(path.join(dir, 'photos', 'tra #1.png'));
+    const out = path.join(tmp, 'site-photos');
+    const r = await build([dir], out, { baseUrl: BASE, cache });
+    expect(r.products[0]).toMatchObject({ status: 'built', ran: ['photos'] });
+    const page = await readFile(path.join(out, 'anh-san-pham', 'index.html'), 'utf8');
+    expect(page).toContain(`<meta property="og:image" content="${BASE}anh-san-pham/photos/tra%20%231.jpg">`);
+    expect(page).toContain('src="photos/thumbs/tra%20%231.jpg.webp"');
+    expect(page).toContain('src="photos/thumbs/tra%20%231.png.webp"');
+    expect(page).not.toContain('<xoay-viewer src=');
+    expect(await readdir(path.join(out, 'anh-san-pham', 'photos', 'thumbs'))).toEqual(['tra #1.jpg.webp', 'tra #1.png.webp']);
+    // The published photo is smaller than the frame, upright, without metadata.
+    expect((await sharp(path.join(out, 'anh-san-pham', 'photos', 'tra #1.jpg')).metadata()).exif).toBeUndefined();
+    // Only the story changed: the page is rewritten, the photos come from the cache.
+    await writeFile(path.join(dir, 'story.md'), 'Chè **ngon**.');
+    const again = await build([dir], out, { baseUrl: BASE, cache });
+    expect(again.products[0]).toMatchObject({ status: 'built', ran: [] });
+    expect(await readFile(path.join(out, 'anh-san-pham', 'index.html'), 'utf8')).toContain('<strong>ngon</strong>');
   }, 60_000);
 
   it('refuses a site folder that is not a Xoay site, and a site inside a product', async () => {

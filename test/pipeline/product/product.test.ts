@@ -63,12 +63,26 @@ describe('product.json schema: errors name the file and the field', () => {
     ['origin.ingredients', 'gạo', /origin\.ingredients: expected a list/],
     ['sample', 'yes', /sample: expected true or false/],
     ['colour', 'red', /colour: is not a known field/],
+    ['name.en', '', /name\.en: expected non-empty text/],
+    ['summary', { en: 'only English' }, /summary\.vi: is required but missing/],
+    ['ocop.certificate', 123, /ocop\.certificate: expected text, got 123/],
+    ['producer.district', 5, /producer\.district: expected text, got 5/],
+    ['producer.commune', '', /producer\.commune: expected non-empty text/],
+    ['producer.contact.phone', 'call me', /producer\.contact\.phone: expected Phone number in the expected form/],
+    ['producer.contact.email', 'a@b.vn?bcc=x@y.vn', /producer\.contact\.email: expected E-mail address/],
+    ['price.currency', 'vnd', /price\.currency: expected ISO 4217 code; VND when absent in the expected form/],
+    ['price.unit', 5, /price\.unit: expected text, got 5/],
+    ['links', [{ label: '', url: 'https://a.vn' }], /links\[0\]\.label: expected non-empty text/],
+    ['origin.vùng', { nested: true }, /origin\.vùng: expected text or a number/],
   ];
   for (const [field, value, re] of wrong) {
     it(`${field} = ${JSON.stringify(value)} is refused with the field named`, () => {
       expect(() => checkProduct(withValue(field, value), 'product.json')).toThrow(re);
     });
   }
+  it('refuses the reserved id "viewer" (the site keeps its viewer there)', () => {
+    expect(() => checkProduct(facts('viewer'), 'product.json')).toThrow(/id: "viewer" is reserved/);
+  });
   it('several problems are listed together', () => {
     expect(() => checkProduct(withValue('ocop.stars', 9), 'p.json')).toThrow(/ocop\.stars/);
     const f = withValue('ocop.stars', 9);

@@ -19,7 +19,11 @@ describe('story: Markdown rendered safe', () => {
       const out = renderStory(payload);
       expect(out).not.toMatch(/<(script|iframe|svg|details|img[^>]+onerror)/i);
       expect(out).not.toMatch(/<[a-z][^>]*\son\w+=/i); // an event handler inside a real tag (escaped text is fine)
-      for (const m of out.matchAll(/(?:href|src)="([^"]*)"/g)) expect(isSafeUrl(m[1]!), m[1]).toBe(true);
+      // Every address left is http(s), mailto, tel, or relative and inside the product (checked independently of isSafeUrl).
+      for (const m of out.matchAll(/(?:href|src)="([^"]*)"/g)) {
+        const url = decodeURIComponent(m[1]!.replace(/&amp;/g, '&'));
+        expect(/^(https?:\/\/[^/]|mailto:|tel:)/i.test(url) || (!/^[a-z][a-z0-9+.-]*:|^[/\\]/i.test(url) && !url.split(/[/\\]/).includes('..')), m[1]).toBe(true);
+      }
       expect(out).not.toMatch(/(?:href|src)="(?:javascript|data|vbscript|file):/i);
       expect(out).not.toMatch(/(?:href|src)="\/\//);
     });
@@ -29,6 +33,8 @@ describe('story: Markdown rendered safe', () => {
     expect(isSafeUrl('../x')).toBe(false);
     expect(isSafeUrl('/etc/passwd')).toBe(false);
     expect(isSafeUrl('\\\\host\\share')).toBe(false);
+    expect(isSafeUrl('%2e%2e/x')).toBe(false);
+    expect(isSafeUrl('photos/%E0%A4%A')).toBe(false); // not decodable: refused
   });
 });
 
