@@ -24,6 +24,8 @@ export interface AtlasLayout {
   charts: number;
   /** Texels per world unit. */
   density: number;
+  /** Triangles still overlapping another triangle of their chart (0 unless 4 rounds of splitting were not enough). */
+  folded: number;
 }
 
 const AXES = [
@@ -78,7 +80,7 @@ export function edgeNeighbours(indices: Uint32Array, vertexCount: number): Int32
 }
 
 /** Chart of every triangle (cone: cosine of the largest angle between a normal and the chart axis). */
-export function segmentCharts(positions: Float32Array, indices: Uint32Array, normals: Float32Array, cone: number): { chartOf: Int32Array; charts: number } {
+export function segmentCharts(positions: Float32Array, indices: Uint32Array, normals: Float32Array, cone: number, group?: Uint8Array): { chartOf: Int32Array; charts: number } {
   const nt = indices.length / 3;
   const across = edgeNeighbours(indices, positions.length / 3);
   const best = new Int8Array(nt), align = new Float32Array(nt);
@@ -105,7 +107,7 @@ export function segmentCharts(positions: Float32Array, indices: Uint32Array, nor
       const t = stack.pop()!;
       for (let e = 0; e < 3; e++) {
         const u = across[3 * t + e]!;
-        if (u < 0 || chartOf[u] !== -1) continue;
+        if (u < 0 || chartOf[u] !== -1 || (group && group[u] !== group[t])) continue;
         if (ax[0]! * normals[3 * u]! + ax[1]! * normals[3 * u + 1]! + ax[2]! * normals[3 * u + 2]! < cone) continue;
         chartOf[u] = c;
         stack.push(u);
@@ -149,7 +151,56 @@ function shelfPack(rects: Rect[], order: number[], size: number, pad: number): b
 export function buildAtlas(positions: Float32Array, indices: Uint32Array, size: number, padding: number, cone = Math.cos((65 * Math.PI) / 180)): AtlasLayout {
   const nt = indices.length / 3;
   const { normals, areas } = faceNormals(positions, indices);
-  const { chartOf, charts } = segmentCharts(positions, indices, normals, cone);
+  // Charts that fold over themselves in projection are split: the triangles that land on texels of
+  // their own chart get a group of their own and charts never cross groups; a few rounds.
+  const group = new Uint8Array(nt);
+  let layout = layoutCharts(positions, indices, normals, areas, segmentCharts(positions, indices, normals, cone, group), size, padding);
+  for (let round = 1; round <= 4; round++) {
+    const folded = foldedTriangles(layout.texels, layout.indices, layout.chartOf, size);
+    layout.folded = folded.length;
+    if (folded.length === 0) break;
+    for (const t of folded) group[t] = round;
+    layout = layoutCharts(positions, indices, normals, areas, segmentCharts(positions, indices, normals, cone, group), size, padding);
+    if (round === 4) layout.folded = foldedTriangles(layout.texels, layout.indices, layout.chartOf, size).length;
+  }
+  return layout;
+}
+
+/**
+ * Triangles that cover a texel centre (strictly inside) already covered by another triangle of the
+ * same chart, in triangle order: where a chart folds over itself in its projection.
+ */
+export function foldedTriangles(texels: Float32Array, indices: Uint32Array, chartOf: Int32Array, size: number): number[] {
+  const owner = new Int32Array(size * size).fill(-1);
+  const out: number[] = [];
+  for (let t = 0; t < indices.length / 3; t++) {
+    const a = 2 * indices[3 * t]!, b = 2 * indices[3 * t + 1]!, c = 2 * indices[3 * t + 2]!;
+    const ax = texels[a]!, ay = texels[a + 1]!, bx = texels[b]!, by = texels[b + 1]!, cx = texels[c]!, cy = texels[c + 1]!;
+    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    if (area === 0) continue;
+    const inv = 1 / area;
+    let hit = false;
+    const x0 = Math.max(0, Math.floor(Math.min(ax, bx, cx))), x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.floor(Math.min(ay, by, cy))), y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by, cy)));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const px = x + 0.5, py = y + 0.5;
+        const l0 = ((cx - bx) * (py - by) - (cy - by) * (px - bx)) * inv, l1 = ((ax - cx) * (py - cy) - (ay - cy) * (px - cx)) * inv;
+        if (l0 <= 1e-6 || l1 <= 1e-6 || l0 + l1 >= 1 - 1e-6) continue;
+        const p = y * size + x;
+        const o = owner[p]!;
+        if (o === -1) owner[p] = t;
+        else if (o !== t && chartOf[o] === chartOf[t]) hit = true;
+      }
+    }
+    if (hit) out.push(t);
+  }
+  return out;
+}
+
+function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Float32Array, areas: Float32Array, seg: { chartOf: Int32Array; charts: number }, size: number, padding: number): AtlasLayout {
+  const nt = indices.length / 3;
+  const { chartOf, charts } = seg;
   // Projection axes per chart: the area-weighted mean normal and two directions across it.
   const mean = new Float64Array(charts * 3);
   for (let t = 0; t < nt; t++) {
@@ -240,5 +291,5 @@ export function buildAtlas(positions: Float32Array, indices: Uint32Array, size: 
     texels[2 * o] = r.x + 1 + (uv[2 * o]! - lo[2 * c]!) * good;
     texels[2 * o + 1] = r.y + 1 + (uv[2 * o + 1]! - lo[2 * c + 1]!) * good;
   }
-  return { xref: Uint32Array.from(xrefs), indices: out, texels, chartOf, charts, density: good };
+  return { xref: Uint32Array.from(xrefs), indices: out, texels, chartOf, charts, density: good, folded: 0 };
 }

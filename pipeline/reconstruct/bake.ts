@@ -333,7 +333,6 @@ export function bakeAtlas(
   for (let k = 0; k < n; k++) front.push(index[k]!);
   for (let round = 0; round < dilate; round++) {
     const add: number[] = [], cols: number[] = [];
-    const seenNow = new Set<number>();
     for (const p of front) {
       const x = p % size, y = (p - x) / size;
       for (let dy = -1; dy <= 1; dy++) {
@@ -341,15 +340,15 @@ export function bakeAtlas(
           const xx = x + dx, yy = y + dy;
           if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
           const q = yy * size + xx;
-          if (filled[q] || seenNow.has(q)) continue;
-          seenNow.add(q);
+          if (filled[q]) continue;
+          filled[q] = 3; // being added this round (not a source yet)
           let cnt = 0, r = 0, g = 0, b = 0;
           for (let ey = -1; ey <= 1; ey++) {
             for (let ex = -1; ex <= 1; ex++) {
               const sx = xx + ex, sy = yy + ey;
               if (sx < 0 || sy < 0 || sx >= size || sy >= size) continue;
               const s = sy * size + sx;
-              if (!filled[s]) continue;
+              if (filled[s] !== 1) continue;
               r += rgba[4 * s]!;
               g += rgba[4 * s + 1]!;
               b += rgba[4 * s + 2]!;
