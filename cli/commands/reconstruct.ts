@@ -70,6 +70,7 @@ export function registerReconstruct(program: Command): void {
             },
           },
         );
+        if (current && !quiet) process.stderr.write(`reconstruct: ${current} done in ${((Date.now() - last) / 1000).toFixed(1)} s\n`);
         const r = result.report;
         const summary = {
           output: result.output,
