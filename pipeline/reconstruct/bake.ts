@@ -3,7 +3,8 @@
  * interpolated normal; per view a depth map of the mesh (z-buffer at the image's resolution) says
  * whether the point is seen (its depth within `eps` of the map's), and the view's weight is
  * cos(angle between the normal and the direction to the camera)^power, lowered near the mesh's
- * outline in that view (where the photo mixes in backdrop). The best three views are blended by
+ * outline in that view and outside the view's silhouette when given (where the photo shows or
+ * mixes in backdrop). The best three views are blended by
  * weight (bilinear samples). Texels no view sees take the nearest seen texel of their chart (else
  * the mean colour); `dilate` rounds of 8-neighbour averaging push colour across chart borders.
  *
@@ -77,9 +78,10 @@ export function depthMap(positions: Float32Array, indices: Uint32Array, P: reado
 
 /**
  * Every texel whose centre lies in a triangle of the atlas: its index (y·size + x), triangle and
- * barycentric weights of the triangle's three corners. The first triangle to claim a texel keeps it.
+ * barycentric weights of the triangle's three corners, in triangle order (triangle t's texels are
+ * start[t] … start[t + 1] − 1). The first triangle to claim a texel keeps it.
  */
-export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: number): { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array } {
+export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: number): { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array } {
   const owner = new Int32Array(size * size).fill(-1);
   const bary = new Float32Array(size * size * 2);
   let count = 0;
@@ -107,17 +109,23 @@ export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: nu
       }
     }
   }
+  // Grouped by triangle (counting sort), so a view can skip the texels of a triangle turned away.
+  const nt = indices.length / 3;
+  const start = new Uint32Array(nt + 1);
+  for (let p = 0; p < owner.length; p++) if (owner[p] !== -1) start[owner[p]! + 1] = start[owner[p]! + 1]! + 1;
+  for (let t = 0; t < nt; t++) start[t + 1] = start[t + 1]! + start[t]!;
+  const next = start.slice(0, nt);
   const index = new Uint32Array(count), tri = new Int32Array(count), b2 = new Float32Array(2 * count);
-  let k = 0;
   for (let p = 0; p < owner.length; p++) {
-    if (owner[p] === -1) continue;
+    const t = owner[p]!;
+    if (t === -1) continue;
+    const k = next[t]!++;
     index[k] = p;
-    tri[k] = owner[p]!;
+    tri[k] = t;
     b2[2 * k] = bary[2 * p]!;
     b2[2 * k + 1] = bary[2 * p + 1]!;
-    k++;
   }
-  return { index, tri, bary: b2, owner };
+  return { index, tri, bary: b2, owner, start };
 }
 
 /** Area-weighted vertex normals (unit). */
@@ -165,6 +173,8 @@ export interface BakeView {
   P: readonly number[];
   /** Camera centre, world coordinates. */
   centre: readonly number[];
+  /** The object's silhouette at the image's size (1 = object), when known. */
+  mask?: Uint8Array;
 }
 
 export interface BakeTimes {
@@ -183,7 +193,7 @@ const TOP = 3;
 export function bakeAtlas(
   positions: Float32Array,
   sourceIndices: Uint32Array,
-  texelTris: { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array },
+  texelTris: { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array },
   views: readonly BakeView[],
   size: number,
   dilate: number,
@@ -196,7 +206,8 @@ export function bakeAtlas(
     times[k] += (now - clock) / 1000;
     clock = now;
   };
-  const { index, tri, bary } = texelTris;
+  const { index, tri, bary, start } = texelTris;
+  const nt = sourceIndices.length / 3;
   const n = index.length;
   const normalsV = vertexNormals(positions, sourceIndices);
   // The 3D point and normal of every covered texel.
@@ -242,31 +253,42 @@ export function bakeAtlas(
     }
     lap('depth');
     const C = view.centre;
-    for (let k = 0; k < n; k++) {
-      const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
-      const dx = C[0]! - x, dy = C[1]! - y, dz = C[2]! - z;
-      const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.hypot(dx, dy, dz);
-      if (cos < opts.minCos) continue;
-      const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-      if (w <= 0) continue;
-      const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w, v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
-      const px = Math.round(u), py = Math.round(v);
-      if (px < 0 || py < 0 || px >= W || py >= H) continue;
-      const q = py * W + px;
-      if (w > depth[q]! + opts.eps) continue;
-      let weight = cos ** opts.power;
-      if (edge[q]) weight *= 0.02;
-      // Insert into the top list (sorted, largest first).
-      const base = TOP * k;
-      if (weight <= topW[base + TOP - 1]!) continue;
-      let s = TOP - 1;
-      while (s > 0 && topW[base + s - 1]! < weight) {
-        topW[base + s] = topW[base + s - 1]!;
-        topV[base + s] = topV[base + s - 1]!;
-        s--;
+    const mask = view.mask && view.mask.length === W * H ? view.mask : null;
+    for (let t = 0; t < nt; t++) {
+      if (start[t] === start[t + 1]) continue;
+      // A triangle whose three corners all face away from the camera is skipped.
+      let facing = false;
+      for (let e = 0; e < 3 && !facing; e++) {
+        const v = 3 * sourceIndices[3 * t + e]!;
+        facing = normalsV[v]! * (C[0]! - positions[v]!) + normalsV[v + 1]! * (C[1]! - positions[v + 1]!) + normalsV[v + 2]! * (C[2]! - positions[v + 2]!) > 0;
       }
-      topW[base + s] = weight;
-      topV[base + s] = vi;
+      if (!facing) continue;
+      for (let k = start[t]!; k < start[t + 1]!; k++) {
+        const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
+        const dx = C[0]! - x, dy = C[1]! - y, dz = C[2]! - z;
+        const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.hypot(dx, dy, dz);
+        if (cos < opts.minCos) continue;
+        const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+        if (w <= 0) continue;
+        const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w, v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+        const px = Math.round(u), py = Math.round(v);
+        if (px < 0 || py < 0 || px >= W || py >= H) continue;
+        const q = py * W + px;
+        if (w > depth[q]! + opts.eps) continue;
+        let weight = cos ** opts.power;
+        if (edge[q] || (mask && !mask[q])) weight *= 0.02;
+        // Insert into the top list (sorted, largest first).
+        const base = TOP * k;
+        if (weight <= topW[base + TOP - 1]!) continue;
+        let s = TOP - 1;
+        while (s > 0 && topW[base + s - 1]! < weight) {
+          topW[base + s] = topW[base + s - 1]!;
+          topV[base + s] = topV[base + s - 1]!;
+          s--;
+        }
+        topW[base + s] = weight;
+        topV[base + s] = vi;
+      }
     }
     lap('visibility');
   }

@@ -42,6 +42,8 @@ export interface TexturedMesh {
 export interface TextureView {
   image: ViewImage;
   camera: Camera;
+  /** The object's silhouette at the image's size (1 = object), optional: views showing backdrop at a texel's point count little there. */
+  mask?: Uint8Array;
 }
 
 /** Exponent of cos(viewing angle) in a view's weight. */
@@ -82,7 +84,7 @@ export async function texture(mesh: Mesh, views: readonly TextureView[], options
   const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < P.length; i += 3) for (let a = 0; a < 3; a++) (lo[a] = Math.min(lo[a]!, P[i + a]!)), (hi[a] = Math.max(hi[a]!, P[i + a]!));
   const diagonal = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
-  const bakeViews: BakeView[] = views.map((v) => ({ image: v.image, P: v.camera.P, centre: cameraCentre(v.camera) }));
+  const bakeViews: BakeView[] = views.map((v) => ({ image: v.image, P: v.camera.P, centre: cameraCentre(v.camera), ...(v.mask ? { mask: v.mask } : {}) }));
   const { rgba, times } = bakeAtlas(mesh.positions, mesh.indices, cover, bakeViews, o.size, o.dilate, { power: POWER, eps: EPS * diagonal, minCos: MIN_COS, edgePx: EDGE_PX });
   Object.assign(seconds, times);
   clock = performance.now();

@@ -227,8 +227,11 @@ describe('texture: dino-sparse-16', () => {
       }),
     );
     t = performance.now();
-    const tm = await texture(mesh, cams.map((camera, i) => ({ image: images[i]!, camera })));
+    const cpu0 = process.cpuUsage();
+    const tm = await texture(mesh, cams.map((camera, i) => ({ image: images[i]!, camera, mask: sils[i]!.mask })));
     const total = (performance.now() - t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const errs: number[] = [];
     const renders: Uint8Array[] = [];
     for (let i = 0; i < cams.length; i++) {
@@ -269,7 +272,7 @@ describe('texture: dino-sparse-16', () => {
     await sharp(sheet, { raw: { width: cols * 2 * W, height: rows * H, channels: 3 } }).resize({ width: cols * 2 * W / 2 }).png().toFile(sheetFile);
     const mean = errs.reduce((s, x) => s + x, 0) / errs.length;
     console.log(
-      `dino texture: ${mesh.indices.length / 3} triangles, ${mesh.positions.length / 3} → ${tm.positions.length / 3} vertices; geometry ${geometry.toFixed(2)} s, texture ${total.toFixed(2)} s ` +
+      `dino texture: ${mesh.indices.length / 3} triangles, ${mesh.positions.length / 3} → ${tm.positions.length / 3} vertices; geometry ${geometry.toFixed(2)} s, texture ${total.toFixed(2)} s (cpu ${cpuSeconds.toFixed(2)} s; the machine is shared) ` +
         `${JSON.stringify(Object.fromEntries(Object.entries(tm.seconds).map(([k, v]) => [k, +v.toFixed(3)])))}; ` +
         `photo vs render mean |ΔRGB| per view mean ${mean.toFixed(2)} max ${Math.max(...errs).toFixed(2)} [${errs.map((e) => e.toFixed(1)).join(' ')}]; ` +
         `flat-colour baseline mean ${(flat.reduce((s, x) => s + x, 0) / flat.length).toFixed(2)} [${flat.map((e) => e.toFixed(1)).join(' ')}]; ` +
@@ -283,6 +286,7 @@ describe('texture: dino-sparse-16', () => {
     errs.forEach((e, i) => expect(e).toBeLessThan(0.75 * flat[i]!));
     expect(mean).toBeLessThan(16);
     expect(layout.folded).toBeLessThan(50);
-    expect(total).toBeLessThan(20);
+    // 5.3 s on an idle machine; room for a loaded one.
+    expect(cpuSeconds).toBeLessThan(20);
   });
 });
