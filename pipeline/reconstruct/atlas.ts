@@ -28,6 +28,9 @@ export interface AtlasLayout {
   folded: number;
 }
 
+/** Charts with fewer triangles than this are absorbed into their neighbours where they can be. */
+const SMALL_CHART = 24;
+
 const AXES = [
   [1, 0, 0],
   [-1, 0, 0],
@@ -114,7 +117,44 @@ export function segmentCharts(positions: Float32Array, indices: Uint32Array, nor
       }
     }
   }
-  return { chartOf, charts };
+  // Small charts (the noisy borders between axis classes) are absorbed, triangle by triangle from
+  // their borders, into a neighbouring chart whose axis the triangle still faces (within 80°).
+  const axisOf = new Int8Array(charts), count = new Int32Array(charts);
+  for (let t = 0; t < nt; t++) count[chartOf[t]!] = count[chartOf[t]!]! + 1;
+  for (const seed of order) if (count[chartOf[seed]!]! > 0 && axisOf[chartOf[seed]!] === 0) axisOf[chartOf[seed]!] = best[seed]! + 1;
+  const relaxed = Math.cos((80 * Math.PI) / 180);
+  for (let pass = 0; pass < 8; pass++) {
+    let changed = false;
+    for (let t = 0; t < nt; t++) {
+      const c = chartOf[t]!;
+      if (count[c]! >= SMALL_CHART) continue;
+      let to = -1, bv = relaxed;
+      for (let e = 0; e < 3; e++) {
+        const u = across[3 * t + e]!;
+        if (u < 0) continue;
+        const cu = chartOf[u]!;
+        if (cu === c || count[cu]! < SMALL_CHART || (group && group[u] !== group[t])) continue;
+        const ax = AXES[axisOf[cu]! - 1]!;
+        const v = ax[0]! * normals[3 * t]! + ax[1]! * normals[3 * t + 1]! + ax[2]! * normals[3 * t + 2]!;
+        if (v > bv) (bv = v), (to = cu);
+      }
+      if (to < 0) continue;
+      count[c] = count[c]! - 1;
+      count[to] = count[to]! + 1;
+      chartOf[t] = to;
+      changed = true;
+    }
+    if (!changed) break;
+  }
+  // Number the charts left 0 … n − 1.
+  const renumber = new Int32Array(charts).fill(-1);
+  let used = 0;
+  for (let t = 0; t < nt; t++) {
+    const c = chartOf[t]!;
+    if (renumber[c] === -1) renumber[c] = used++;
+    chartOf[t] = renumber[c]!;
+  }
+  return { chartOf, charts: used };
 }
 
 interface Rect {
