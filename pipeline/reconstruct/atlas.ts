@@ -111,7 +111,9 @@ export function segmentCharts(positions: Float32Array, indices: Uint32Array, nor
       for (let e = 0; e < 3; e++) {
         const u = across[3 * t + e]!;
         if (u < 0 || chartOf[u] !== -1 || (group && group[u] !== group[t])) continue;
-        if (ax[0]! * normals[3 * u]! + ax[1]! * normals[3 * u + 1]! + ax[2]! * normals[3 * u + 2]! < cone) continue;
+        // (Degenerate triangles, normal 0, join any chart.)
+        const dot = ax[0]! * normals[3 * u]! + ax[1]! * normals[3 * u + 1]! + ax[2]! * normals[3 * u + 2]!;
+        if (dot < cone && (normals[3 * u] !== 0 || normals[3 * u + 1] !== 0 || normals[3 * u + 2] !== 0)) continue;
         chartOf[u] = c;
         stack.push(u);
       }
@@ -135,7 +137,8 @@ export function segmentCharts(positions: Float32Array, indices: Uint32Array, nor
         const cu = chartOf[u]!;
         if (cu === c || count[cu]! < SMALL_CHART || (group && group[u] !== group[t])) continue;
         const ax = AXES[axisOf[cu]! - 1]!;
-        const v = ax[0]! * normals[3 * t]! + ax[1]! * normals[3 * t + 1]! + ax[2]! * normals[3 * t + 2]!;
+        const degenerate = normals[3 * t] === 0 && normals[3 * t + 1] === 0 && normals[3 * t + 2] === 0;
+        const v = degenerate ? 1 : ax[0]! * normals[3 * t]! + ax[1]! * normals[3 * t + 1]! + ax[2]! * normals[3 * t + 2]!;
         if (v > bv) (bv = v), (to = cu);
       }
       if (to < 0) continue;
