@@ -237,17 +237,22 @@ export function bakeAtlas(
     const edge = new Uint8Array(W * H);
     const r = opts.edgePx;
     if (r > 0) {
+      // Separable: an empty pixel within r along the row, then within r of that along the column.
+      const row = new Uint8Array(W * H);
       for (let y = 0; y < H; y++) {
-        for (let x = 0; x < W; x++) {
-          if (depth[y * W + x] !== Infinity) continue;
-          for (let dy = -r; dy <= r; dy++) {
-            const yy = y + dy;
-            if (yy < 0 || yy >= H) continue;
-            for (let dx = -r; dx <= r; dx++) {
-              const xx = x + dx;
-              if (xx >= 0 && xx < W) edge[yy * W + xx] = 1;
-            }
-          }
+        let last = -Infinity; // last empty column seen
+        for (let x = 0; x < W + r; x++) {
+          if (x < W && depth[y * W + x] === Infinity) last = x;
+          const xo = x - r; // mark xo when an empty pixel lies in [xo − r, xo + r]
+          if (xo >= 0 && x - last <= 2 * r) row[y * W + xo] = 1;
+        }
+      }
+      for (let x = 0; x < W; x++) {
+        let last = -Infinity;
+        for (let y = 0; y < H + r; y++) {
+          if (y < H && row[y * W + x]) last = y;
+          const yo = y - r;
+          if (yo >= 0 && y - last <= 2 * r) edge[yo * W + x] = 1;
         }
       }
     }
