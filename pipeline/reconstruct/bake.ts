@@ -341,9 +341,13 @@ export function bakeAtlas(
   while (head < tail) {
     const p = queue[head++]!;
     const x = p % size, y = (p - x) / size;
-    for (const q of [x > 0 ? p - 1 : -1, x < size - 1 ? p + 1 : -1, y > 0 ? p - size : -1, y < size - 1 ? p + size : -1]) {
+    for (let e = 0; e < 4; e++) {
+      const q = e === 0 ? (x > 0 ? p - 1 : -1) : e === 1 ? (x < size - 1 ? p + 1 : -1) : e === 2 ? (y > 0 ? p - size : -1) : y < size - 1 ? p + size : -1;
       if (q < 0 || filled[q] !== 2) continue;
-      rgba.copyWithin(4 * q, 4 * p, 4 * p + 4);
+      rgba[4 * q] = rgba[4 * p]!;
+      rgba[4 * q + 1] = rgba[4 * p + 1]!;
+      rgba[4 * q + 2] = rgba[4 * p + 2]!;
+      rgba[4 * q + 3] = 255;
       filled[q] = 1;
       queue[tail++] = q;
     }
@@ -389,13 +393,23 @@ export function bakeAtlas(
     }
     for (let i = 0; i < add.length; i++) {
       const q = add[i]!;
-      rgba.set([cols[3 * i]!, cols[3 * i + 1]!, cols[3 * i + 2]!, 255], 4 * q);
+      rgba[4 * q] = cols[3 * i]!;
+      rgba[4 * q + 1] = cols[3 * i + 1]!;
+      rgba[4 * q + 2] = cols[3 * i + 2]!;
+      rgba[4 * q + 3] = 255;
       filled[q] = 1;
     }
     front = add;
   }
   // The rest of the atlas: the mean colour (keeps mipmaps of chart borders from darkening).
-  for (let p = 0; p < size * size; p++) if (!filled[p]) rgba.set([mean[0]!, mean[1]!, mean[2]!, 255], 4 * p);
+  const m0 = mean[0]!, m1 = mean[1]!, m2 = mean[2]!;
+  for (let p = 0; p < size * size; p++) {
+    if (filled[p]) continue;
+    rgba[4 * p] = m0;
+    rgba[4 * p + 1] = m1;
+    rgba[4 * p + 2] = m2;
+    rgba[4 * p + 3] = 255;
+  }
   lap('fill');
   return { rgba, times, seen };
 }
