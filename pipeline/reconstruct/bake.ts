@@ -222,7 +222,7 @@ export function bakeAtlas(
     nx = l0 * normalsV[a]! + l1 * normalsV[b]! + l2 * normalsV[c]!;
     ny = l0 * normalsV[a + 1]! + l1 * normalsV[b + 1]! + l2 * normalsV[c + 1]!;
     nz = l0 * normalsV[a + 2]! + l1 * normalsV[b + 2]! + l2 * normalsV[c + 2]!;
-    const l = Math.hypot(nx, ny, nz) || 1;
+    const l = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
     nrm[3 * k] = nx / l;
     nrm[3 * k + 1] = ny / l;
     nrm[3 * k + 2] = nz / l;
@@ -271,7 +271,7 @@ export function bakeAtlas(
       for (let k = start[t]!; k < start[t + 1]!; k++) {
         const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
         const dx = C[0]! - x, dy = C[1]! - y, dz = C[2]! - z;
-        const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.hypot(dx, dy, dz);
+        const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
         if (cos < opts.minCos) continue;
         const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
         if (w <= 0) continue;
@@ -280,7 +280,7 @@ export function bakeAtlas(
         if (px < 0 || py < 0 || px >= W || py >= H) continue;
         const q = py * W + px;
         if (w > depth[q]! + opts.eps) continue;
-        let weight = cos ** opts.power;
+        let weight = Math.pow(cos, opts.power);
         if (edge[q] || (mask && !mask[q])) weight *= 0.02;
         // Insert into the top list (sorted, largest first).
         const base = TOP * k;
