@@ -10,6 +10,7 @@
  * texel density for the whole atlas, and its bounding rectangle packed on shelves (tallest first);
  * the density is the largest that fits (bisection). Vertices are duplicated along chart seams.
  */
+import { XoayError } from '../core/errors.js';
 
 /** A chart layout: per output vertex the source vertex and its UV in texels. */
 export interface AtlasLayout {
@@ -327,7 +328,7 @@ function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Fl
     if (shelfPack(rects, order, size, padding)) good = mid;
     else bad = mid;
   }
-  if (good === 0) throw new Error(`atlas: ${charts} charts do not fit in ${size}² texels with padding ${padding}`);
+  if (good === 0) throw new XoayError('texture', 'RECONSTRUCT_FAILED', `the ${charts} charts of the atlas do not fit in ${size}×${size} texels with padding ${padding}: use a larger size`);
   sized(good);
   shelfPack(rects, order, size, padding);
   const texels = new Float32Array(2 * n);

@@ -230,6 +230,8 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
     const cam = train[0]!;
     await expect(texture(mesh, [{ image: { data: new Uint8Array(10), width: W, height: H, channels: 3 }, camera: cam }])).rejects.toThrow(/^texture: view 1 \(view-1\): expected 320×240 RGB or RGBA pixels, got 10 bytes/);
     await expect(texture(mesh, [], { size: 8 })).rejects.toThrow(/size/);
+    const view = { image: { ...renderSpheres(cam, W, H), width: W, height: H, channels: 3 }, camera: cam };
+    await expect(texture(mesh, [view], { size: 16, padding: 8 })).rejects.toThrow(/^texture: the \d+ charts of the atlas do not fit in 16×16 texels with padding 8: use a larger size$/);
     expect(TEXTURE_DEFAULTS.size).toBe(2048);
   });
 });
