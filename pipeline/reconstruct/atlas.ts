@@ -3,12 +3,17 @@
  * watlas WASM build of xatlas runs under Node but charts a 51k-triangle mesh in 13–16 s, half the
  * whole reconstruction's budget, and is only a transitive dev dependency).
  *
- * Charts: triangles are grown into edge-connected regions whose normals stay within a cone around
- * the seed's dominant axis (±X, ±Y, ±Z); seeds are taken most-aligned first, so charts start at flat
- * middles and absorb the noisy borders between axis classes. Each chart is projected orthographically
- * along its area-weighted mean normal (every triangle of a chart faces that way), scaled to one
- * texel density for the whole atlas, and its bounding rectangle packed on shelves (tallest first);
- * the density is the largest that fits (bisection). Vertices are duplicated along chart seams.
+ * Charts: triangles are grown into edge-connected regions whose normals stay within 65° of the
+ * seed's dominant axis (±X, ±Y, ±Z); seeds are taken most-aligned first, so charts start at flat
+ * middles and absorb the noisy borders between axis classes; charts under 24 triangles are then
+ * absorbed by a neighbour whose axis the triangle faces within 80°. Each chart is projected
+ * orthographically along its area-weighted mean normal, scaled to one texel density for the whole
+ * atlas, and its bounding rectangle packed on shelves (tallest first); the density is the largest
+ * that fits (bisection). A chart that folds over itself in projection (a texel centre inside two of
+ * its triangles) is split, up to 4 rounds. Vertices are duplicated along chart seams.
+ *
+ * Measured on the dino (50k triangles, 2048²): 811 charts, 25k → 31.5k vertices, 15 triangles still
+ * folded, 0.8 s. xatlas's charts (LSCM) would stretch less and pack tighter.
  */
 import { XoayError } from '../core/errors.js';
 
