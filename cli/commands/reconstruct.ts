@@ -31,6 +31,7 @@ export function registerReconstruct(program: Command): void {
     .option('--tolerance <n>', 'views a voxel may fall outside of and be kept (imperfect masks)', int('--tolerance', 0), RECONSTRUCT_DEFAULTS.tolerance)
     .option('--triangles <n>', 'triangle target', int('--triangles', 100), RECONSTRUCT_DEFAULTS.triangles)
     .option('--size <px>', 'working resolution of the silhouettes (longest side)', int('--size', 64), RECONSTRUCT_DEFAULTS.size)
+    .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
@@ -54,6 +55,7 @@ export function registerReconstruct(program: Command): void {
             tolerance: opts.tolerance,
             triangles: opts.triangles,
             size: opts.size,
+            textureSize: opts.textureSize,
             textures: opts.textures,
             force: opts.force,
           },

@@ -23,7 +23,7 @@ import { model, type ModelReport } from '../model/model.js';
 import { TEXTURE_MODES, type TextureMode } from '../model/textures.js';
 import { loadAnalysisImage } from '../spin/analyse.js';
 import { frameNumber, ingest, numberingGaps } from '../spin/ingest.js';
-import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
+import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
 import { carve, carveViews } from './carve.js';
 import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
 import { viewIoU } from './iou.js';
@@ -149,6 +149,36 @@ async function findViews(shoot: string, o: ReconstructOptions): Promise<{ files:
     }
   }
   return { files: frames.map((f) => f.file), cameras: null, width: set.width, height: set.height };
+}
+
+/**
+ * Frame i of the product renderer (pipeline/product/render.ts, `info.camera`) as a Camera, for width × height frames
+ * in `frames` steps: world = the turntable's frame at rotation 0 (the GLB's scene through `info.camera.model`).
+ */
+export function renderCamera(info: { camera: { view: readonly number[]; fovY: number } }, i: number, frames: number, width: number, height: number, name: string): Camera {
+  const V = info.camera.view;
+  const f = height / 2 / Math.tan((info.camera.fovY * Math.PI) / 360);
+  const K = [f, 0, width / 2 - 0.5, 0, f, height / 2 - 0.5, 0, 0, 1];
+  const th = (2 * Math.PI * i) / frames;
+  const c = Math.cos(th), s = Math.sin(th);
+  const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
+  // three's camera looks down −Z with +Y up; ours looks down +Z with +Y down: flip rows 2 and 3.
+  const flip = [1, -1, -1];
+  const R: number[] = [], t: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    for (let col = 0; col < 3; col++) {
+      let sum = 0;
+      for (let k = 0; k < 3; k++) sum += V[k * 4 + r]! * Ry[k * 3 + col]!;
+      R.push(flip[r]! * sum);
+    }
+    t.push(flip[r]! * V[12 + r]!);
+  }
+  return makeCamera(name, K, R, t);
+}
+
+/** Cameras as a Middlebury `*_par.txt` calibration file. */
+export function calibrationText(cameras: readonly Camera[]): string {
+  return `${cameras.length}\n${cameras.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`;
 }
 
 /** The ring's normal (the turntable axis) from camera centres, pointing to the side the cameras are on. */

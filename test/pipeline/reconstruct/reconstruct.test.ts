@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_UNSUPPORTED, validateModel } from '../../../pipeline/model/validate.js';
 import { openModel } from '../../../pipeline/model/read.js';
 import { createIO } from '../../../pipeline/model/codecs.js';
-import { reconstruct, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
+import { calibrationText, reconstruct, renderCamera, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
 import { applyMatrix } from '../../../pipeline/reconstruct/glb.js';
-import { type Camera, makeCamera, scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
+import { scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
 import { chamfer } from '../../../pipeline/reconstruct/chamfer.js';
 import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';
 import { silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
@@ -88,28 +88,6 @@ describe('reconstruct: dino-sparse-16 with its calibration', () => {
 // ---------------------------------------------------------------------------------------------
 // Synthetic shoots with ground truth
 
-/** The renderer's frame i as a Camera (world: the turntable's frame at rotation 0; see RenderInfo.camera). */
-export function renderCamera(info: RenderResult['info'], i: number, frames: number, width: number, height: number, name: string): Camera {
-  const V = info.camera.view;
-  const f = height / 2 / Math.tan((info.camera.fovY * Math.PI) / 360);
-  const K = [f, 0, width / 2 - 0.5, 0, f, height / 2 - 0.5, 0, 0, 1];
-  const th = (2 * Math.PI * i) / frames;
-  const c = Math.cos(th), s = Math.sin(th);
-  const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
-  // three's camera looks down −Z with +Y up; ours looks down +Z with +Y down: flip rows 2 and 3.
-  const flip = [1, -1, -1];
-  const R: number[] = [], t: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    for (let col = 0; col < 3; col++) {
-      let sum = 0;
-      for (let k = 0; k < 3; k++) sum += V[k * 4 + r]! * Ry[k * 3 + col]!;
-      R.push(flip[r]! * sum);
-    }
-    t.push(flip[r]! * V[12 + r]!);
-  }
-  return makeCamera(name, K, R, t);
-}
-
 /** Every triangle of a GLB's default scene in its scene frame, then through `model` (column-major). */
 async function trueMesh(file: string, model: readonly number[]): Promise<Mesh> {
   const io = await createIO();
@@ -160,7 +138,7 @@ describe.skipIf(!hasChromium)(`reconstruct: CC0 models rendered at 36 known turn
       const cams = names.map((n, i) => renderCamera(rendered.info, i, FRAMES, SIZE, SIZE, n));
       const even = cams.filter((_, i) => i % 2 === 0), odd = cams.filter((_, i) => i % 2 === 1);
       const par = path.join(tmp, `${name}_par.txt`);
-      await writeFile(par, `${even.length}\n${even.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`);
+      await writeFile(par, calibrationText(even));
       const out = path.join(tmp, `${name}-out`);
       const { report } = await reconstruct(shoot, out, { cameras: par, triangles: 20_000, textureSize: 512 });
       // The result back in the world frame.
