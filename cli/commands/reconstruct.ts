@@ -33,6 +33,7 @@ export function registerReconstruct(program: Command): void {
     .option('--size <px>', 'working resolution of the silhouettes (longest side)', int('--size', 64), RECONSTRUCT_DEFAULTS.size)
     .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
+    .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
     .option('-q, --quiet', 'no progress output', false)
@@ -58,6 +59,7 @@ export function registerReconstruct(program: Command): void {
             textureSize: opts.textureSize,
             textures: opts.textures,
             force: opts.force,
+            preview: opts.preview,
           },
           {
             onEvent: (e) => {

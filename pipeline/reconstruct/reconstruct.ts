@@ -9,7 +9,7 @@
  * never modified.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,8 @@ export interface ReconstructOptions {
   force: boolean;
   /** Decompression-bomb guard, in pixels. */
   limitInputPixels: number;
+  /** Also write preview.png: input views above, a turntable render of model.glb below (needs Chromium and the built render page). */
+  preview: boolean;
 }
 
 export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
@@ -75,6 +77,7 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
   textures: 'ktx2',
   force: false,
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
+  preview: false,
 };
 
 /** The fewest views carving is tried with. */
@@ -123,6 +126,20 @@ function validate(o: ReconstructOptions): void {
   assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
   assertBoolean(STAGE, 'force', o.force);
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
+  assertBoolean(STAGE, 'preview', o.preview);
+}
+
+/** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
+async function writePreview(glb: Uint8Array, files: readonly string[], scratch: string, file: string, limitInputPixels: number): Promise<void> {
+  const { renderTurntable } = await import('../product/render.js');
+  const CELL = 256, N = 8;
+  const rendered = await renderTurntable(glb, path.join(scratch, 'preview'), { frames: N, width: CELL, height: CELL });
+  const picks = Array.from({ length: N }, (_, i) => files[Math.floor((i * files.length) / N)]!);
+  const inputs = await Promise.all(picks.map((f) => sharp(f, { limitInputPixels }).rotate().resize(CELL, CELL, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer()));
+  await sharp({ create: { width: N * CELL, height: 2 * CELL, channels: 3, background: '#ffffff' } })
+    .composite([...inputs.map((input, i) => ({ input, left: i * CELL, top: 0 })), ...rendered.frames.map((input, i) => ({ input, left: i * CELL, top: CELL }))])
+    .png()
+    .toFile(file);
 }
 
 /** The views and their cameras (at source resolution), from a calibration file or the shoot's frames. */
@@ -439,6 +456,11 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     const modelReport = { ...m.report, input: 'reconstruction (in memory)', output: path.join(out.target, 'model.glb') };
     await out.write('model.json', JSON.stringify(modelReport, null, 2) + '\n');
     lap('model');
+    if (o.preview) {
+      stage('preview');
+      await writePreview(new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))), found.files, scratch, await out.file('preview.png'), o.limitInputPixels);
+      lap('preview');
+    }
 
     const report: ReconstructReport = {
       version: 1,

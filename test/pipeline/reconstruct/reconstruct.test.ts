@@ -6,6 +6,7 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import sharp from 'sharp';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_UNSUPPORTED, validateModel } from '../../../pipeline/model/validate.js';
@@ -60,7 +61,7 @@ describe('reconstruct: dino-sparse-16 with its calibration', () => {
   it.skipIf(!dino.present)(`every view's IoU ≥ 0.95 from reconstruct.json; model.glb validates and loads ${dino.reason}`, async () => {
     const out = path.join(tmp, 'dino');
     const stages: string[] = [];
-    const { report } = await reconstruct(dino.dir, out, { cameras: path.join(dino.dir, 'dinoSR_par.txt') }, { onEvent: (e) => e.type === 'stage' && stages.push(e.stage) });
+    const { report } = await reconstruct(dino.dir, out, { cameras: path.join(dino.dir, 'dinoSR_par.txt'), preview: hasChromium }, { onEvent: (e) => e.type === 'stage' && stages.push(e.stage) });
     const json = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8')) as ReconstructReport;
     console.log(`dino: IoU min ${json.iou.min} mean ${json.iou.mean}; voxels ${json.voxels.kept}; triangles ${json.triangles.extracted} → ${json.triangles.final}; colour ${json.colour}; s ${JSON.stringify(json.timings)}; rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
     expect(json.views).toHaveLength(16);
@@ -68,7 +69,9 @@ describe('reconstruct: dino-sparse-16 with its calibration', () => {
     expect(json.units).toBe('m');
     expect(json.worldFromModel).toHaveLength(16);
     expect(report.warnings.join(' ')).toMatch(/frame edge .*dinoSR0001\.png/);
-    expect(stages).toEqual(['cameras', 'silhouettes', 'carve', 'surface', 'iou', 'texture', 'glb', 'model']);
+    expect(stages).toEqual(['cameras', 'silhouettes', 'carve', 'surface', 'iou', 'texture', 'glb', 'model', ...(hasChromium ? ['preview'] : [])]);
+    // For a person to check: the inputs above a turntable render of the result.
+    if (hasChromium) expect((await sharp(path.join(out, 'preview.png')).metadata()).width).toBe(8 * 256);
     const glb = await checkGlb(path.join(out, 'model.glb'));
     expect(glb.triangles).toBeLessThanOrEqual(50_000 * 1.05);
     // Back in the world frame with worldFromModel: inside the published bounding box (+1 cm).
