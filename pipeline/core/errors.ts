@@ -25,7 +25,9 @@ export type XoayErrorCode =
   | 'BAD_PRODUCT'
   | 'DUPLICATE_ID'
   | 'RENDER_FAILED'
-  | 'PORT_IN_USE';
+  | 'PORT_IN_USE'
+  | 'BAD_CALIBRATION'
+  | 'RECONSTRUCT_FAILED';
 
 export class XoayError extends Error {
   readonly code: XoayErrorCode;

@@ -33,6 +33,21 @@ export function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8
   return out;
 }
 
+/** Erode by a square of radius r (the complement of dilating the complement; outside the frame counts as set). */
+export function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  if (r <= 0) return mask.slice();
+  const inv = new Uint8Array(w * h);
+  for (let i = 0; i < inv.length; i++) inv[i] = mask[i] ? 0 : 1;
+  const grown = dilate(inv, w, h, r);
+  for (let i = 0; i < grown.length; i++) grown[i] = grown[i] ? 0 : 1;
+  return grown;
+}
+
+/** Morphological closing (dilate, then erode) by a square of radius r: fills cracks and gaps narrower than about 2r. */
+export function close(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  return r <= 0 ? mask.slice() : erode(dilate(mask, w, h, r), w, h, r);
+}
+
 export interface Component {
   area: number;
   x0: number;

@@ -136,6 +136,11 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
   };
 }
 
+/** Whether the object's box reaches the frame edge (the object may be cut off). */
+export function touchesEdge(a: Pick<FrameAnalysis, 'box' | 'width' | 'height'>): boolean {
+  return a.box.x0 === 0 || a.box.y0 === 0 || a.box.x1 === a.width || a.box.y1 === a.height;
+}
+
 function toRgb(img: RgbImage): Uint8Array {
   const out = new Uint8Array(img.width * img.height * 3);
   for (let i = 0, p = 0; i < out.length; i += 3, p += img.channels) {

@@ -14,7 +14,7 @@ import { mapLimit } from '../core/pool.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { openOutput } from '../core/fsout.js';
 import { VERSION } from '../core/version.js';
-import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, ANALYSE_DEFAULTS } from './analyse.js';
+import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, touchesEdge, ANALYSE_DEFAULTS } from './analyse.js';
 import { applyBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
@@ -167,10 +167,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       }
     });
     // An object that touches the frame edge is probably cut off: say which frames.
-    const cut = frames.filter((_, i) => {
-      const a = analyses[i]!;
-      return a.box.x0 === 0 || a.box.y0 === 0 || a.box.x1 === a.width || a.box.y1 === a.height;
-    });
+    const cut = frames.filter((_, i) => touchesEdge(analyses[i]!));
     if (cut.length) {
       const names = cut.map((f) => path.basename(f.file));
       const message = `the object touches the frame edge (it may be cut off) in ${cut.length} frame(s): ${names.slice(0, 8).join(', ')}${names.length > 8 ? ` and ${names.length - 8} more` : ''}`;

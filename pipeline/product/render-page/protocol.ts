@@ -29,6 +29,20 @@ export interface RenderInfo {
   /** Largest share of the frame width and height the object covers over the turn. */
   fillX: number;
   fillY: number;
+  /**
+   * The exact geometry of the frames, to re-project into them: a point p of the GLB's scene is drawn in frame i at
+   * view · Ry(2π·i/frames) · model · p, with the perspective of `fovY` (degrees, vertical) and `aspect`
+   * (width / height). Matrices are 16 numbers, column-major (three.js / glTF); Ry turns counter-clockwise seen from
+   * above (+Y up).
+   */
+  camera: {
+    /** The GLB's scene → the turntable's frame (the bounding-box centre moved onto the axis). */
+    model: number[];
+    /** World → camera (three.js: the camera looks down −Z, +Y up). */
+    view: number[];
+    fovY: number;
+    aspect: number;
+  };
 }
 
 /** `init` makes the studio (WebGL 2, the environment light, the loaders) once per page. */

@@ -213,7 +213,17 @@ async function setup(s: RenderSetup): Promise<SetupResult> {
     // Compile the shaders and upload the textures now, so frame 0 is drawn like every other frame.
     await renderer.compileAsync(scene, current.camera);
     renderer.render(scene, current.camera);
-    const info: RenderInfo = { triangles: Math.round(triangles), size: [size.x, size.y, size.z], fillX: fit.fillX, fillY: fit.fillY };
+    const cam = current.camera;
+    cam.updateMatrixWorld(true);
+    turntable.rotation.y = 0;
+    turntable.updateMatrixWorld(true);
+    const info: RenderInfo = {
+      triangles: Math.round(triangles),
+      size: [size.x, size.y, size.z],
+      fillX: fit.fillX,
+      fillY: fit.fillY,
+      camera: { model: [...root.matrixWorld.elements], view: [...cam.matrixWorldInverse.elements], fovY: cam.fov, aspect: cam.aspect },
+    };
     return { ok: true, info };
   } catch (e) {
     unload();

@@ -1,0 +1,107 @@
+/** `xoay reconstruct <shoot> -o <out>`: parses options and calls the reconstruction pipeline. */
+import path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
+import { reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
+import { runCommand } from '../run.js';
+
+const int = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+};
+const num = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number ${min}–${max}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function registerReconstruct(program: Command): void {
+  program
+    .command('reconstruct')
+    .description('turn a turntable shoot (one folder of frames on a plain backdrop) into a textured, compressed 3D model')
+    .argument('<shoot>', 'folder of frames (one turn, equal steps) or of the images a calibration file names')
+    .requiredOption('-o, --output <dir>', 'output folder (written atomically): model.glb, model.json, reconstruct.json')
+    .option('--cameras <file>', 'calibration file (Middlebury *_par.txt: per image K R t); default: the turntable model')
+    .option('--reverse', 'the turntable turns clockwise seen from above', false)
+    .option('--elevation <deg>', 'camera elevation above the turntable, degrees', num('--elevation', -89, 89), RECONSTRUCT_DEFAULTS.elevation)
+    .option('--fov <deg>', 'horizontal field of view, degrees (default: the 35 mm focal length from EXIF)', num('--fov', 1, 179))
+    .option('--distance <m>', 'camera distance from the turntable axis in metres (sets the model scale)', num('--distance', 0.001, 1e6))
+    .option('--resolution <n>', 'voxels along the longest side', int('--resolution', 16), RECONSTRUCT_DEFAULTS.resolution)
+    .option('--tolerance <n>', 'views a voxel may fall outside of and be kept (imperfect masks)', int('--tolerance', 0), RECONSTRUCT_DEFAULTS.tolerance)
+    .option('--triangles <n>', 'triangle target', int('--triangles', 100), RECONSTRUCT_DEFAULTS.triangles)
+    .option('--size <px>', 'working resolution of the silhouettes (longest side)', int('--size', 64), RECONSTRUCT_DEFAULTS.size)
+    .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
+    .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
+    .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
+    .option('--force', 'replace an existing output folder', false)
+    .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (shoot: string, opts) =>
+      runCommand('reconstruct', async () => {
+        const quiet = opts.quiet || opts.json;
+        const started = Date.now();
+        let last = started;
+        let current = '';
+        const result = await reconstruct(
+          shoot,
+          opts.output,
+          {
+            cameras: opts.cameras ?? null,
+            reverse: opts.reverse,
+            elevation: opts.elevation,
+            fov: opts.fov ?? 0,
+            distance: opts.distance ?? 0,
+            resolution: opts.resolution,
+            tolerance: opts.tolerance,
+            triangles: opts.triangles,
+            size: opts.size,
+            textureSize: opts.textureSize,
+            textures: opts.textures,
+            force: opts.force,
+            preview: opts.preview,
+          },
+          {
+            onEvent: (e) => {
+              if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
+              else if (!quiet) {
+                const now = Date.now();
+                if (current) process.stderr.write(`reconstruct: ${current} done in ${((now - last) / 1000).toFixed(1)} s\n`);
+                process.stderr.write(`reconstruct: ${e.stage}…\n`);
+                current = e.stage;
+                last = now;
+              }
+            },
+          },
+        );
+        if (current && !quiet) process.stderr.write(`reconstruct: ${current} done in ${((Date.now() - last) / 1000).toFixed(1)} s\n`);
+        const r = result.report;
+        const summary = {
+          output: result.output,
+          model: path.join(result.output, 'model.glb'),
+          report: path.join(result.output, 'reconstruct.json'),
+          views: r.views.length,
+          iou: r.iou,
+          voxels: r.voxels.kept,
+          triangles: r.triangles.final,
+          colour: r.colour,
+          bytes: result.model.bytes.output,
+          units: r.units,
+          warnings: r.warnings,
+          seconds: (Date.now() - started) / 1000,
+        };
+        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
+        else if (!opts.quiet) {
+          process.stderr.write(
+            [
+              `reconstruct: ${r.views.length} views → ${r.triangles.final} triangles (${r.colour === 'texture' ? 'textured' : 'vertex colours'}), ${(summary.bytes / 1024).toFixed(0)} KiB in ${summary.seconds.toFixed(1)} s`,
+              `  silhouette IoU min ${r.iou.min.toFixed(3)} mean ${r.iou.mean.toFixed(3)}`,
+              `  model: ${summary.model}`,
+              `  report: ${summary.report}`,
+              '',
+            ].join('\n'),
+          );
+        }
+      }),
+    );
+}

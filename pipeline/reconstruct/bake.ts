@@ -1,0 +1,452 @@
+/**
+ * Bake: colours for the texels of an atlas from the photos. Every covered texel has a 3D point and an
+ * interpolated normal; per view a depth map of the mesh (z-buffer at the image's resolution) says
+ * whether the point is seen (its depth within `eps` of the map's), and the view's weight is
+ * cos(angle between the normal and the direction to the camera)^power, lowered near the mesh's
+ * outline in that view and outside the view's silhouette when given (where the photo shows or
+ * mixes in backdrop). The best three views are blended by
+ * weight (bilinear samples). Texels no view sees take the nearest seen texel of their chart (else
+ * the mean colour); `dilate` rounds of 8-neighbour averaging push colour across chart borders.
+ *
+ * Also here: a z-buffer rasteriser and a renderer of the textured mesh into a camera (tests, previews).
+ */
+
+/** Raw pixels, row-major, 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
+export interface ViewImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** A mesh projected through P: image coordinates and depth (camera z) per vertex. */
+export interface Projected {
+  us: Float64Array;
+  vs: Float64Array;
+  ws: Float64Array;
+}
+
+export function projectVertices(positions: Float32Array, P: readonly number[]): Projected {
+  const nv = positions.length / 3;
+  const us = new Float64Array(nv), vs = new Float64Array(nv), ws = new Float64Array(nv);
+  for (let i = 0; i < nv; i++) {
+    const x = positions[3 * i]!, y = positions[3 * i + 1]!, z = positions[3 * i + 2]!;
+    const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+    ws[i] = w;
+    us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
+    vs[i] = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+  }
+  return { us, vs, ws };
+}
+
+/**
+ * Z-buffer of a mesh in a width × height image (pixel centres at whole numbers): per pixel the depth
+ * (camera z; Infinity where empty) and the nearest triangle (−1 where empty). Depth is interpolated
+ * perspective-correctly (1/z linear on screen). Both windings are drawn.
+ */
+export function depthMap(positions: Float32Array, indices: Uint32Array, P: readonly number[], width: number, height: number, pr = projectVertices(positions, P)): { depth: Float32Array; tri: Int32Array } {
+  const depth = new Float32Array(width * height).fill(Infinity);
+  const tri = new Int32Array(width * height).fill(-1);
+  const { us, vs, ws } = pr;
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = indices[t]!, b = indices[t + 1]!, c = indices[t + 2]!;
+    if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
+    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    if (area === 0) continue;
+    const ia = 1 / ws[a]!, ib = 1 / ws[b]!, ic = 1 / ws[c]!;
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))), x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))), y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
+    const inv = 1 / area;
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const l0 = ((cx - bx) * (y - by) - (cy - by) * (x - bx)) * inv; // weight of a
+        const l1 = ((ax - cx) * (y - cy) - (ay - cy) * (x - cx)) * inv; // weight of b
+        const l2 = 1 - l0 - l1;
+        if (l0 < 0 || l1 < 0 || l2 < 0) continue;
+        const z = 1 / (l0 * ia + l1 * ib + l2 * ic);
+        const p = y * width + x;
+        if (z < depth[p]!) {
+          depth[p] = z;
+          tri[p] = t / 3;
+        }
+      }
+    }
+  }
+  return { depth, tri };
+}
+
+/**
+ * Every texel whose centre lies in a triangle of the atlas: its index (y·size + x), triangle and
+ * barycentric weights of the triangle's three corners, in triangle order (triangle t's texels are
+ * start[t] … start[t + 1] − 1). The first triangle to claim a texel keeps it.
+ */
+export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: number): { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array } {
+  const owner = new Int32Array(size * size).fill(-1);
+  const bary = new Float32Array(size * size * 2);
+  let count = 0;
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = 2 * indices[t]!, b = 2 * indices[t + 1]!, c = 2 * indices[t + 2]!;
+    const ax = texels[a]!, ay = texels[a + 1]!, bx = texels[b]!, by = texels[b + 1]!, cx = texels[c]!, cy = texels[c + 1]!;
+    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    if (area === 0) continue;
+    const inv = 1 / area;
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx) - 0.5)), x1 = Math.min(size - 1, Math.floor(Math.max(ax, bx, cx) - 0.5));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy) - 0.5)), y1 = Math.min(size - 1, Math.floor(Math.max(ay, by, cy) - 0.5));
+    for (let y = y0; y <= y1; y++) {
+      const py = y + 0.5;
+      for (let x = x0; x <= x1; x++) {
+        const px = x + 0.5;
+        const l0 = ((cx - bx) * (py - by) - (cy - by) * (px - bx)) * inv;
+        const l1 = ((ax - cx) * (py - cy) - (ay - cy) * (px - cx)) * inv;
+        if (l0 < 0 || l1 < 0 || l0 + l1 > 1) continue;
+        const p = y * size + x;
+        if (owner[p] !== -1) continue;
+        owner[p] = t / 3;
+        bary[2 * p] = l0;
+        bary[2 * p + 1] = l1;
+        count++;
+      }
+    }
+  }
+  // Grouped by triangle (counting sort), so a view can skip the texels of a triangle turned away.
+  const nt = indices.length / 3;
+  const start = new Uint32Array(nt + 1);
+  for (let p = 0; p < owner.length; p++) if (owner[p] !== -1) start[owner[p]! + 1] = start[owner[p]! + 1]! + 1;
+  for (let t = 0; t < nt; t++) start[t + 1] = start[t + 1]! + start[t]!;
+  const next = start.slice(0, nt);
+  const index = new Uint32Array(count), tri = new Int32Array(count), b2 = new Float32Array(2 * count);
+  for (let p = 0; p < owner.length; p++) {
+    const t = owner[p]!;
+    if (t === -1) continue;
+    const k = next[t]!++;
+    index[k] = p;
+    tri[k] = t;
+    b2[2 * k] = bary[2 * p]!;
+    b2[2 * k + 1] = bary[2 * p + 1]!;
+  }
+  return { index, tri, bary: b2, owner, start };
+}
+
+/** Area-weighted vertex normals (unit). */
+export function vertexNormals(positions: Float32Array, indices: Uint32Array): Float32Array {
+  const n = new Float32Array(positions.length);
+  const P = positions;
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = 3 * indices[t]!, b = 3 * indices[t + 1]!, c = 3 * indices[t + 2]!;
+    const ux = P[b]! - P[a]!, uy = P[b + 1]! - P[a + 1]!, uz = P[b + 2]! - P[a + 2]!;
+    const vx = P[c]! - P[a]!, vy = P[c + 1]! - P[a + 1]!, vz = P[c + 2]! - P[a + 2]!;
+    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    for (const v of [a, b, c]) {
+      n[v] = n[v]! + nx;
+      n[v + 1] = n[v + 1]! + ny;
+      n[v + 2] = n[v + 2]! + nz;
+    }
+  }
+  for (let v = 0; v < n.length; v += 3) {
+    const l = Math.hypot(n[v]!, n[v + 1]!, n[v + 2]!) || 1;
+    n[v] = n[v]! / l;
+    n[v + 1] = n[v + 1]! / l;
+    n[v + 2] = n[v + 2]! / l;
+  }
+  return n;
+}
+
+/** Bilinear sample of an image at (u, v) (pixel centres at whole numbers) into out[0..2]. */
+export function sampleBilinear(img: ViewImage, u: number, v: number, out: Float64Array): void {
+  const { width: w, height: h, channels: ch, data } = img;
+  const x = Math.min(Math.max(u, 0), w - 1), y = Math.min(Math.max(v, 0), h - 1);
+  const x0 = Math.min(Math.floor(x), w - 2 < 0 ? 0 : w - 2), y0 = Math.min(Math.floor(y), h - 2 < 0 ? 0 : h - 2);
+  const fx = w > 1 ? x - x0 : 0, fy = h > 1 ? y - y0 : 0;
+  const x1 = Math.min(x0 + 1, w - 1), y1 = Math.min(y0 + 1, h - 1);
+  const p00 = (y0 * w + x0) * ch, p10 = (y0 * w + x1) * ch, p01 = (y1 * w + x0) * ch, p11 = (y1 * w + x1) * ch;
+  for (let k = 0; k < 3; k++) {
+    const top = data[p00 + k]! + (data[p10 + k]! - data[p00 + k]!) * fx;
+    const bottom = data[p01 + k]! + (data[p11 + k]! - data[p01 + k]!) * fx;
+    out[k] = top + (bottom - top) * fy;
+  }
+}
+
+export interface BakeView {
+  image: ViewImage;
+  /** Projection into the image's pixels (3×4, row-major). */
+  P: readonly number[];
+  /** Camera centre, world coordinates. */
+  centre: readonly number[];
+  /** The object's silhouette at the image's size (1 = object), when known. */
+  mask?: Uint8Array;
+}
+
+export interface BakeTimes {
+  depth: number;
+  visibility: number;
+  colour: number;
+  fill: number;
+}
+
+const TOP = 3;
+
+/**
+ * Colours of the covered texels (RGBA, size × size) for a mesh whose output vertex o has position
+ * positions[xref[o]] and the atlas layout's texel coordinates. Returns the image and times (s).
+ */
+export function bakeAtlas(
+  positions: Float32Array,
+  sourceIndices: Uint32Array,
+  texelTris: { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array },
+  views: readonly BakeView[],
+  size: number,
+  dilate: number,
+  opts: { power: number; eps: number; minCos: number; edgePx: number },
+): { rgba: Uint8Array; times: BakeTimes; seen: number } {
+  const times: BakeTimes = { depth: 0, visibility: 0, colour: 0, fill: 0 };
+  let clock = performance.now();
+  const lap = (k: keyof BakeTimes) => {
+    const now = performance.now();
+    times[k] += (now - clock) / 1000;
+    clock = now;
+  };
+  const { index, tri, bary, start } = texelTris;
+  const nt = sourceIndices.length / 3;
+  const n = index.length;
+  const normalsV = vertexNormals(positions, sourceIndices);
+  // The 3D point and normal of every covered texel.
+  const pts = new Float32Array(3 * n), nrm = new Float32Array(3 * n);
+  for (let k = 0; k < n; k++) {
+    const t = tri[k]!, l0 = bary[2 * k]!, l1 = bary[2 * k + 1]!, l2 = 1 - l0 - l1;
+    const a = 3 * sourceIndices[3 * t]!, b = 3 * sourceIndices[3 * t + 1]!, c = 3 * sourceIndices[3 * t + 2]!;
+    let nx = 0, ny = 0, nz = 0;
+    for (let d = 0; d < 3; d++) {
+      pts[3 * k + d] = l0 * positions[a + d]! + l1 * positions[b + d]! + l2 * positions[c + d]!;
+    }
+    nx = l0 * normalsV[a]! + l1 * normalsV[b]! + l2 * normalsV[c]!;
+    ny = l0 * normalsV[a + 1]! + l1 * normalsV[b + 1]! + l2 * normalsV[c + 1]!;
+    nz = l0 * normalsV[a + 2]! + l1 * normalsV[b + 2]! + l2 * normalsV[c + 2]!;
+    const l = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
+    nrm[3 * k] = nx / l;
+    nrm[3 * k + 1] = ny / l;
+    nrm[3 * k + 2] = nz / l;
+  }
+  const topW = new Float32Array(TOP * n), topV = new Uint16Array(TOP * n);
+  for (let vi = 0; vi < views.length; vi++) {
+    const view = views[vi]!;
+    const { width: W, height: H } = view.image;
+    const P = view.P;
+    const { depth } = depthMap(positions, sourceIndices, P, W, H);
+    // Pixels within edgePx of the outline (a neighbour empty): the photo mixes in backdrop there.
+    const edge = new Uint8Array(W * H);
+    const r = opts.edgePx;
+    if (r > 0) {
+      // Separable: an empty pixel within r along the row, then within r of that along the column.
+      const row = new Uint8Array(W * H);
+      for (let y = 0; y < H; y++) {
+        let last = -Infinity; // last empty column seen
+        for (let x = 0; x < W + r; x++) {
+          if (x < W && depth[y * W + x] === Infinity) last = x;
+          const xo = x - r; // mark xo when an empty pixel lies in [xo − r, xo + r]
+          if (xo >= 0 && x - last <= 2 * r) row[y * W + xo] = 1;
+        }
+      }
+      for (let x = 0; x < W; x++) {
+        let last = -Infinity;
+        for (let y = 0; y < H + r; y++) {
+          if (y < H && row[y * W + x]) last = y;
+          const yo = y - r;
+          if (yo >= 0 && y - last <= 2 * r) edge[yo * W + x] = 1;
+        }
+      }
+    }
+    lap('depth');
+    const C = view.centre;
+    const mask = view.mask && view.mask.length === W * H ? view.mask : null;
+    for (let t = 0; t < nt; t++) {
+      if (start[t] === start[t + 1]) continue;
+      // A triangle whose three corners all face away from the camera is skipped.
+      let facing = false;
+      for (let e = 0; e < 3 && !facing; e++) {
+        const v = 3 * sourceIndices[3 * t + e]!;
+        facing = normalsV[v]! * (C[0]! - positions[v]!) + normalsV[v + 1]! * (C[1]! - positions[v + 1]!) + normalsV[v + 2]! * (C[2]! - positions[v + 2]!) > 0;
+      }
+      if (!facing) continue;
+      for (let k = start[t]!; k < start[t + 1]!; k++) {
+        const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
+        const dx = C[0]! - x, dy = C[1]! - y, dz = C[2]! - z;
+        const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
+        if (cos < opts.minCos) continue;
+        const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+        if (w <= 0) continue;
+        const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w, v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+        const px = Math.round(u), py = Math.round(v);
+        if (px < 0 || py < 0 || px >= W || py >= H) continue;
+        const q = py * W + px;
+        if (w > depth[q]! + opts.eps) continue;
+        let weight = Math.pow(cos, opts.power);
+        if (edge[q] || (mask && !mask[q])) weight *= 0.02;
+        // Insert into the top list (sorted, largest first).
+        const base = TOP * k;
+        if (weight <= topW[base + TOP - 1]!) continue;
+        let s = TOP - 1;
+        while (s > 0 && topW[base + s - 1]! < weight) {
+          topW[base + s] = topW[base + s - 1]!;
+          topV[base + s] = topV[base + s - 1]!;
+          s--;
+        }
+        topW[base + s] = weight;
+        topV[base + s] = vi;
+      }
+    }
+    lap('visibility');
+  }
+  // Blend.
+  const rgba = new Uint8Array(size * size * 4);
+  const filled = new Uint8Array(size * size); // 1: coloured from a view, 2: covered but unseen
+  const sample = new Float64Array(3);
+  let seen = 0;
+  let sumR = 0, sumG = 0, sumB = 0;
+  for (let k = 0; k < n; k++) {
+    const base = TOP * k;
+    let ws = 0, r = 0, g = 0, b = 0;
+    for (let s = 0; s < TOP; s++) {
+      const w = topW[base + s]!;
+      if (w <= 0) break;
+      const view = views[topV[base + s]!]!;
+      const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
+      const P = view.P;
+      const ww = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+      sampleBilinear(view.image, (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / ww, (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / ww, sample);
+      r += w * sample[0]!;
+      g += w * sample[1]!;
+      b += w * sample[2]!;
+      ws += w;
+    }
+    const p = index[k]!;
+    if (ws > 0) {
+      rgba[4 * p] = Math.round(r / ws);
+      rgba[4 * p + 1] = Math.round(g / ws);
+      rgba[4 * p + 2] = Math.round(b / ws);
+      rgba[4 * p + 3] = 255;
+      filled[p] = 1;
+      sumR += rgba[4 * p]!;
+      sumG += rgba[4 * p + 1]!;
+      sumB += rgba[4 * p + 2]!;
+      seen++;
+    } else filled[p] = 2;
+  }
+  lap('colour');
+  const mean = seen ? [sumR, sumG, sumB].map((s) => Math.round(s / seen)) : [128, 128, 128];
+  // Unseen covered texels: the nearest seen texel through covered texels (breadth first), else the mean.
+  const queue = new Int32Array(size * size);
+  let head = 0, tail = 0;
+  for (let k = 0; k < n; k++) if (filled[index[k]!] === 1) queue[tail++] = index[k]!;
+  while (head < tail) {
+    const p = queue[head++]!;
+    const x = p % size, y = (p - x) / size;
+    for (let e = 0; e < 4; e++) {
+      const q = e === 0 ? (x > 0 ? p - 1 : -1) : e === 1 ? (x < size - 1 ? p + 1 : -1) : e === 2 ? (y > 0 ? p - size : -1) : y < size - 1 ? p + size : -1;
+      if (q < 0 || filled[q] !== 2) continue;
+      rgba[4 * q] = rgba[4 * p]!;
+      rgba[4 * q + 1] = rgba[4 * p + 1]!;
+      rgba[4 * q + 2] = rgba[4 * p + 2]!;
+      rgba[4 * q + 3] = 255;
+      filled[q] = 1;
+      queue[tail++] = q;
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    const p = index[k]!;
+    if (filled[p] === 2) {
+      rgba.set([mean[0]!, mean[1]!, mean[2]!, 255], 4 * p);
+      filled[p] = 1;
+    }
+  }
+  // Seam dilation: rounds of 8-neighbour averaging into empty texels.
+  let front: number[] = [];
+  for (let k = 0; k < n; k++) front.push(index[k]!);
+  for (let round = 0; round < dilate; round++) {
+    const add: number[] = [], cols: number[] = [];
+    for (const p of front) {
+      const x = p % size, y = (p - x) / size;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx, yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
+          const q = yy * size + xx;
+          if (filled[q]) continue;
+          filled[q] = 3; // being added this round (not a source yet)
+          let cnt = 0, r = 0, g = 0, b = 0;
+          for (let ey = -1; ey <= 1; ey++) {
+            for (let ex = -1; ex <= 1; ex++) {
+              const sx = xx + ex, sy = yy + ey;
+              if (sx < 0 || sy < 0 || sx >= size || sy >= size) continue;
+              const s = sy * size + sx;
+              if (filled[s] !== 1) continue;
+              r += rgba[4 * s]!;
+              g += rgba[4 * s + 1]!;
+              b += rgba[4 * s + 2]!;
+              cnt++;
+            }
+          }
+          add.push(q);
+          cols.push(Math.round(r / cnt), Math.round(g / cnt), Math.round(b / cnt));
+        }
+      }
+    }
+    for (let i = 0; i < add.length; i++) {
+      const q = add[i]!;
+      rgba[4 * q] = cols[3 * i]!;
+      rgba[4 * q + 1] = cols[3 * i + 1]!;
+      rgba[4 * q + 2] = cols[3 * i + 2]!;
+      rgba[4 * q + 3] = 255;
+      filled[q] = 1;
+    }
+    front = add;
+  }
+  // The rest of the atlas: the mean colour (keeps mipmaps of chart borders from darkening).
+  const m0 = mean[0]!, m1 = mean[1]!, m2 = mean[2]!;
+  for (let p = 0; p < size * size; p++) {
+    if (filled[p]) continue;
+    rgba[4 * p] = m0;
+    rgba[4 * p + 1] = m1;
+    rgba[4 * p + 2] = m2;
+    rgba[4 * p + 3] = 255;
+  }
+  lap('fill');
+  return { rgba, times, seen };
+}
+
+/**
+ * Render a textured mesh (uvs in glTF convention) into a width × height view through P: RGBA with
+ * alpha 255 where the mesh covers the pixel (bilinear texture lookups, perspective-correct UVs).
+ */
+export function renderTextured(mesh: { positions: Float32Array; indices: Uint32Array; uvs: Float32Array; image: { data: Uint8Array; width: number; height: number } }, P: readonly number[], width: number, height: number): Uint8Array {
+  const pr = projectVertices(mesh.positions, P);
+  const { tri } = depthMap(mesh.positions, mesh.indices, P, width, height, pr);
+  const out = new Uint8Array(width * height * 4);
+  const tex: ViewImage = { ...mesh.image, channels: 4 };
+  const s = new Float64Array(3);
+  const { us, vs, ws } = pr;
+  const I = mesh.indices, UV = mesh.uvs;
+  for (let p = 0; p < width * height; p++) {
+    const t = tri[p]!;
+    if (t < 0) continue;
+    const x = p % width, y = (p - x) / width;
+    const a = I[3 * t]!, b = I[3 * t + 1]!, c = I[3 * t + 2]!;
+    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    let l0 = ((cx - bx) * (y - by) - (cy - by) * (x - bx)) / area;
+    let l1 = ((ax - cx) * (y - cy) - (ay - cy) * (x - cx)) / area;
+    let l2 = 1 - l0 - l1;
+    l0 /= ws[a]!;
+    l1 /= ws[b]!;
+    l2 /= ws[c]!;
+    const sum = l0 + l1 + l2;
+    const u = (l0 * UV[2 * a]! + l1 * UV[2 * b]! + l2 * UV[2 * c]!) / sum;
+    const v = (l0 * UV[2 * a + 1]! + l1 * UV[2 * b + 1]! + l2 * UV[2 * c + 1]!) / sum;
+    sampleBilinear(tex, u * tex.width - 0.5, v * tex.height - 0.5, s);
+    out[4 * p] = Math.round(s[0]!);
+    out[4 * p + 1] = Math.round(s[1]!);
+    out[4 * p + 2] = Math.round(s[2]!);
+    out[4 * p + 3] = 255;
+  }
+  return out;
+}

@@ -1,0 +1,288 @@
+/**
+ * Cameras: the projection of each view, either read from a calibration file (the Middlebury
+ * `*_par.txt` format: per image K, R, t with P = K[R|t]) or made from the turntable model (N equal
+ * steps over one turn, an elevation, a focal length). Both give the same `Camera`.
+ *
+ * Conventions: world → camera is x_cam = R·x + t; image x to the right, y down, origin top-left,
+ * pixel centres at whole-number coordinates (Middlebury's and OpenCV's convention).
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { XoayError } from '../core/errors.js';
+import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { fitHarmonic } from '../spin/recentre.js';
+
+const STAGE = 'cameras';
+
+/** One view's camera. Matrices are row-major. */
+export interface Camera {
+  /** The image file name (calibration file) or the frame's label (turntable). */
+  name: string;
+  /** Intrinsics, 3×3. */
+  K: number[];
+  /** Rotation world → camera, 3×3. */
+  R: number[];
+  /** Translation: x_cam = R·x + t. */
+  t: number[];
+  /** Projection P = K[R|t], 3×4. */
+  P: number[];
+}
+
+/** P = K[R|t] (3×4, row-major). */
+export function projectionMatrix(K: readonly number[], R: readonly number[], t: readonly number[]): number[] {
+  const P = new Array<number>(12).fill(0);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 4; c++) {
+      let s = 0;
+      for (let k = 0; k < 3; k++) s += K[r * 3 + k]! * (c < 3 ? R[k * 3 + c]! : t[k]!);
+      P[r * 4 + c] = s;
+    }
+  }
+  return P;
+}
+
+export function makeCamera(name: string, K: readonly number[], R: readonly number[], t: readonly number[]): Camera {
+  return { name, K: [...K], R: [...R], t: [...t], P: projectionMatrix(K, R, t) };
+}
+
+/** The camera's centre in world coordinates, −Rᵀt. */
+export function cameraCentre(cam: Camera): [number, number, number] {
+  const { R, t } = cam;
+  return [0, 1, 2].map((c) => -(R[c]! * t[0]! + R[3 + c]! * t[1]! + R[6 + c]! * t[2]!)) as [number, number, number];
+}
+
+/** The viewing direction (the camera's +z axis) in world coordinates. */
+export function viewDirection(cam: Camera): [number, number, number] {
+  return [cam.R[6]!, cam.R[7]!, cam.R[8]!];
+}
+
+/** Project a world point: [u, v, depth] (depth ≤ 0: behind the camera). */
+export function project(P: readonly number[], x: number, y: number, z: number): [number, number, number] {
+  const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+  return [(P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w, (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w, w];
+}
+
+/**
+ * The same camera for the image resized by (sx, sy) (new size = old size × s), keeping pixel centres
+ * at whole numbers: u' = sx·(u + ½) − ½.
+ */
+export function scaleCamera(cam: Camera, sx: number, sy: number = sx): Camera {
+  const A = [sx, 0, (sx - 1) / 2, 0, sy, (sy - 1) / 2, 0, 0, 1];
+  const K = new Array<number>(9).fill(0);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) K[r * 3 + c] = K[r * 3 + c]! + A[r * 3 + k]! * cam.K[k * 3 + c]!;
+  return makeCamera(cam.name, K, cam.R, cam.t);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Middlebury calibration format
+
+const FIELD_NAMES = ['k11', 'k12', 'k13', 'k21', 'k22', 'k23', 'k31', 'k32', 'k33', 'r11', 'r12', 'r13', 'r21', 'r22', 'r23', 'r31', 'r32', 'r33', 't1', 't2', 't3'];
+
+function calibrationError(file: string, line: number, message: string): XoayError {
+  return new XoayError(STAGE, 'BAD_CALIBRATION', `line ${line}: ${message}`, file);
+}
+
+/**
+ * Parse a Middlebury `*_par.txt` calibration: the first line is the number of cameras, then one line
+ * per image, `name.png k11 … k33 r11 … r33 t1 t2 t3`. `file` is used in messages; `images`, when
+ * given, are the image names present beside it (each camera's image must be one of them).
+ * Blank lines are ignored; every message names the line.
+ */
+export function parseCalibration(text: string, file: string, images?: readonly string[]): Camera[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const first = lines.findIndex((l) => l.trim() !== '');
+  if (first < 0) throw new XoayError(STAGE, 'BAD_CALIBRATION', 'the calibration file is empty', file);
+  const countText = lines[first]!.trim();
+  const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
+  if (!Number.isInteger(count) || count < 1) throw calibrationError(file, first + 1, `expected the number of cameras (a whole number), got "${countText.slice(0, 40)}"`);
+  const present = images ? new Set(images) : null;
+  const seen = new Map<string, number>();
+  const cameras: Camera[] = [];
+  for (let i = first + 1; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === '') continue;
+    const n = i + 1;
+    const fields = raw.split(/\s+/);
+    if (cameras.length === count) throw calibrationError(file, n, `camera line ${count + 1}, but line ${first + 1} says there are ${count} camera(s)`);
+    if (fields.length !== 22) throw calibrationError(file, n, `expected 22 fields (image name, k11…k33, r11…r33, t1 t2 t3), got ${fields.length}`);
+    const name = fields[0]!;
+    const values: number[] = [];
+    for (let f = 1; f < 22; f++) {
+      const v = Number(fields[f]);
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(fields[f]!) || !Number.isFinite(v)) {
+        throw calibrationError(file, n, `${FIELD_NAMES[f - 1]} (field ${f + 1}) is not a number: "${fields[f]!.slice(0, 40)}"`);
+      }
+      values.push(v);
+    }
+    const prev = seen.get(name);
+    if (prev !== undefined) throw calibrationError(file, n, `image ${name} is listed twice (first on line ${prev})`);
+    seen.set(name, n);
+    if (present && !present.has(name)) throw calibrationError(file, n, `image ${name} is not in the folder`);
+    const K = values.slice(0, 9), R = values.slice(9, 18), t = values.slice(18, 21);
+    if (!(K[8] !== 0 && K[0] !== 0 && K[4] !== 0)) throw calibrationError(file, n, 'K is singular (k11, k22 and k33 must not be 0)');
+    const det = R[0]! * (R[4]! * R[8]! - R[5]! * R[7]!) - R[1]! * (R[3]! * R[8]! - R[5]! * R[6]!) + R[2]! * (R[3]! * R[7]! - R[4]! * R[6]!);
+    if (Math.abs(det - 1) > 1e-3) throw calibrationError(file, n, `R is not a rotation (its determinant is ${det.toFixed(4)}, not 1)`);
+    cameras.push(makeCamera(name, K.map((k) => k / K[8]!), R, t));
+  }
+  if (cameras.length !== count) throw calibrationError(file, first + 1, `says ${count} camera(s) but the file has ${cameras.length} camera line(s)`);
+  return cameras;
+}
+
+/** Read a calibration file; its images must be in `imageDir` (default: the file's folder). */
+export async function readCalibration(file: string, imageDir = path.dirname(file)): Promise<Camera[]> {
+  let text: string, names: string[];
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new XoayError(STAGE, 'INPUT_MISSING', `cannot read the calibration file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file, { cause: e });
+  }
+  try {
+    names = await readdir(imageDir);
+  } catch (e) {
+    throw new XoayError(STAGE, 'INPUT_MISSING', `cannot read the image folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, imageDir, { cause: e });
+  }
+  return parseCalibration(text, file, names);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The turntable model
+
+export interface TurntableOptions {
+  /** Number of views, in equal steps over one full turn. */
+  views: number;
+  /** Image width in pixels. */
+  width: number;
+  /** Image height in pixels. */
+  height: number;
+  /** Camera elevation above the turntable plane, in degrees (positive: looking down). */
+  elevation: number;
+  /** Horizontal field of view in degrees (0: use `focal35`). */
+  fov: number;
+  /** Focal length as a 35 mm equivalent in millimetres, e.g. from EXIF (0: use `fov`). */
+  focal35: number;
+  /** Distance from the camera to the rotation axis, in world units (sets the scale). */
+  distance: number;
+  /** The turntable turns clockwise seen from above (frames in the opposite order). */
+  reverse: boolean;
+  /** Image column (pixels) where the rotation axis is seen (NaN: the image centre). */
+  axisX: number;
+  /** Frame labels (default `view-1` …). */
+  names: string[];
+}
+
+export const TURNTABLE_DEFAULTS: TurntableOptions = {
+  views: 36,
+  width: 0,
+  height: 0,
+  elevation: 15,
+  fov: 0,
+  focal35: 0,
+  distance: 1,
+  reverse: false,
+  axisX: NaN,
+  names: [],
+};
+
+/** Focal length in pixels from a 35 mm equivalent (defined on the diagonal, 43.27 mm). */
+export function focalFrom35(focal35: number, width: number, height: number): number {
+  return (focal35 * Math.hypot(width, height)) / Math.hypot(36, 24);
+}
+
+/** Focal length in pixels from a horizontal field of view in degrees. */
+export function focalFromFov(fov: number, width: number): number {
+  return width / 2 / Math.tan((fov * Math.PI) / 360);
+}
+
+/**
+ * Cameras for a turntable shoot. World frame: Y up along the rotation axis, the origin on the axis
+ * where the camera looks; view i shows the object turned by 2πi/N counter-clockwise seen from above
+ * (clockwise with `reverse`), i.e. a fixed camera and x_cam = R₀·Ry(θᵢ)·x + t₀.
+ */
+export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
+  const o = withDefaults(TURNTABLE_DEFAULTS, opts);
+  assertInteger(STAGE, 'views', o.views, 1, 100000);
+  assertInteger(STAGE, 'width', o.width, 1, 1e6);
+  assertInteger(STAGE, 'height', o.height, 1, 1e6);
+  assertNumber(STAGE, 'elevation', o.elevation, -89, 89);
+  assertNumber(STAGE, 'fov', o.fov, 0, 179);
+  assertNumber(STAGE, 'focal35', o.focal35, 0, 10000);
+  assertNumber(STAGE, 'distance', o.distance, 1e-9, 1e12);
+  assertBoolean(STAGE, 'reverse', o.reverse);
+  if (!o.fov && !o.focal35) throw new XoayError(STAGE, 'BAD_OPTION', 'the turntable model needs a focal length: give fov (degrees) or focal35 (35 mm equivalent, e.g. from EXIF)');
+  const f = o.fov ? focalFromFov(o.fov, o.width) : focalFrom35(o.focal35, o.width, o.height);
+  const cx = Number.isNaN(o.axisX) ? (o.width - 1) / 2 : o.axisX;
+  const cy = (o.height - 1) / 2;
+  const K = [f, 0, cx, 0, f, cy, 0, 0, 1];
+  const e = (o.elevation * Math.PI) / 180;
+  const se = Math.sin(e), ce = Math.cos(e);
+  // Camera at D·(0, sin e, cos e) looking at the origin; rows: image right, image down, forward.
+  const R0 = [1, 0, 0, 0, -ce, se, 0, -se, -ce];
+  const t0 = [0, 0, o.distance];
+  const sign = o.reverse ? -1 : 1;
+  return Array.from({ length: o.views }, (_, i) => {
+    const th = (sign * 2 * Math.PI * i) / o.views;
+    const c = Math.cos(th), s = Math.sin(th);
+    const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
+    const R = new Array<number>(9).fill(0);
+    for (let r = 0; r < 3; r++) for (let cc = 0; cc < 3; cc++) for (let k = 0; k < 3; k++) R[r * 3 + cc] = R[r * 3 + cc]! + R0[r * 3 + k]! * Ry[k * 3 + cc]!;
+    return makeCamera(o.names[i] ?? `view-${i + 1}`, K, R, t0);
+  });
+}
+
+/**
+ * The image column of the rotation axis from the silhouettes of one full turn in equal steps: the
+ * mean of the first-harmonic fit of the silhouette centres (the spin pipeline's re-centring fit),
+ * in source pixels. An object off the axis orbits around it; the mean of the orbit is the axis.
+ */
+export function axisFromSilhouettes(views: readonly { mask: Uint8Array; width: number; height: number; scaleX: number }[]): number {
+  const xs = views.map((v) => {
+    let sx = 0, n = 0;
+    for (let y = 0; y < v.height; y++) {
+      for (let x = 0; x < v.width; x++) {
+        if (v.mask[y * v.width + x]) {
+          sx += x;
+          n++;
+        }
+      }
+    }
+    const xw = n ? sx / n : (v.width - 1) / 2;
+    // Back to source pixels (pixel centres at whole numbers).
+    return (xw + 0.5) / v.scaleX - 0.5;
+  });
+  return fitHarmonic(xs).a;
+}
+
+/**
+ * The 35 mm equivalent focal length from an image's EXIF block (as sharp's `metadata().exif` gives it):
+ * FocalLengthIn35mmFilm (0xA405), or null when absent.
+ */
+export function focal35FromExif(exif: Buffer | undefined): number | null {
+  if (!exif || exif.length < 14) return null;
+  // sharp gives "Exif\0\0" then the TIFF header.
+  const base = exif.subarray(0, 6).toString('latin1') === 'Exif\0\0' ? 6 : 0;
+  const le = exif.subarray(base, base + 2).toString('latin1') === 'II';
+  if (!le && exif.subarray(base, base + 2).toString('latin1') !== 'MM') return null;
+  const u16 = (o: number) => (le ? exif.readUInt16LE(base + o) : exif.readUInt16BE(base + o));
+  const u32 = (o: number) => (le ? exif.readUInt32LE(base + o) : exif.readUInt32BE(base + o));
+  const find = (ifd: number, tag: number): number | null => {
+    if (base + ifd + 2 > exif.length) return null;
+    const n = u16(ifd);
+    for (let k = 0; k < n; k++) {
+      const e = ifd + 2 + 12 * k;
+      if (base + e + 12 > exif.length) return null;
+      if (u16(e) === tag) return e;
+    }
+    return null;
+  };
+  try {
+    const ifd0 = u32(4);
+    const exifPtr = find(ifd0, 0x8769);
+    if (exifPtr === null) return null;
+    const entry = find(u32(exifPtr + 8), 0xa405);
+    if (entry === null) return null;
+    const v = u16(entry + 8); // SHORT, stored in the value field
+    return v > 0 ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The reconstructed mesh as a glTF Document: one mesh, one material, in the model frame (centred on
+ * its bounding box, Y up, metres where the scale is known), with either a base colour texture (a UV
+ * atlas baked from the photos) or per-vertex colours (the untextured fallback), and smooth normals.
+ *
+ * The model frame and the cameras' world frame are tied by `modelFromWorld`: p_model = s·U·(p_world − c)
+ * (U a rotation taking the world's up to +Y, c the bounding-box centre, s metres per world unit);
+ * `worldFromModel` is its inverse as 16 numbers, column-major like glTF's matrices.
+ */
+import { Document } from '@gltf-transform/core';
+import { sharp } from '../core/image.js';
+import { XoayError } from '../core/errors.js';
+
+const STAGE = 'glb';
+
+/** A rigid-plus-scale map p' = s·U·(p − c). */
+export interface Frame {
+  /** Rotation world → model, 3×3 row-major (takes the world's up to +Y). */
+  U: number[];
+  /** World point that becomes the model's origin. */
+  centre: [number, number, number];
+  /** Model units per world unit. */
+  scale: number;
+}
+
+export function toModel(f: Frame, x: number, y: number, z: number): [number, number, number] {
+  const d = [x - f.centre[0], y - f.centre[1], z - f.centre[2]];
+  const U = f.U, s = f.scale;
+  return [s * (U[0]! * d[0]! + U[1]! * d[1]! + U[2]! * d[2]!), s * (U[3]! * d[0]! + U[4]! * d[1]! + U[5]! * d[2]!), s * (U[6]! * d[0]! + U[7]! * d[1]! + U[8]! * d[2]!)];
+}
+
+/** worldFromModel, 4×4 column-major: p_world = Uᵀ·p/s + c. */
+export function worldFromModel(f: Frame): number[] {
+  const U = f.U, k = 1 / f.scale, c = f.centre;
+  // Column j of Uᵀ is row j of U.
+  return [U[0]! * k, U[1]! * k, U[2]! * k, 0, U[3]! * k, U[4]! * k, U[5]! * k, 0, U[6]! * k, U[7]! * k, U[8]! * k, 0, c[0], c[1], c[2], 1];
+}
+
+/** Apply a column-major 4×4 to a point. */
+export function applyMatrix(m: readonly number[], x: number, y: number, z: number): [number, number, number] {
+  return [m[0]! * x + m[4]! * y + m[8]! * z + m[12]!, m[1]! * x + m[5]! * y + m[9]! * z + m[13]!, m[2]! * x + m[6]! * y + m[10]! * z + m[14]!];
+}
+
+/** A rotation taking unit vector `up` to +Y (the smallest one; a half turn about X when up is −Y). */
+export function rotationToYUp(up: readonly number[]): number[] {
+  const n = Math.hypot(up[0]!, up[1]!, up[2]!);
+  const a = [up[0]! / n, up[1]! / n, up[2]! / n];
+  // Rodrigues: rotate a onto b = (0,1,0): axis a × b, cos = a·b.
+  const c = a[1]!;
+  if (c > 1 - 1e-12) return [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  if (c < -1 + 1e-12) return [1, 0, 0, 0, -1, 0, 0, 0, -1];
+  const v = [-a[2]!, 0, a[0]!]; // a × (0,1,0)
+  const k = 1 / (1 + c);
+  const vx = [0, -v[2]!, v[1]!, v[2]!, 0, -v[0]!, -v[1]!, v[0]!, 0];
+  const R = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  for (let r = 0; r < 3; r++) {
+    for (let col = 0; col < 3; col++) {
+      let sq = 0;
+      for (let m = 0; m < 3; m++) sq += vx[r * 3 + m]! * vx[m * 3 + col]!;
+      R[r * 3 + col] = R[r * 3 + col]! + vx[r * 3 + col]! + k * sq;
+    }
+  }
+  return R;
+}
+
+/** The input of `buildDocument`: positions already in the model frame. */
+export interface GlbMesh {
+  positions: Float32Array;
+  indices: Uint32Array;
+  /** Texture coordinates (with `image`), 2 per vertex, glTF convention (v down from the top of the image). */
+  uvs?: Float32Array;
+  /** The base colour image, RGBA 8-bit sRGB. */
+  image?: { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
+  /** Per-vertex colours (without a texture), RGB 0–1 sRGB, 3 per vertex. */
+  colors?: Float32Array;
+}
+
+/** Area-weighted smooth vertex normals. */
+export function vertexNormals(positions: Float32Array, indices: Uint32Array): Float32Array {
+  const n = new Float32Array(positions.length);
+  for (let t = 0; t < indices.length; t += 3) {
+    const a = 3 * indices[t]!, b = 3 * indices[t + 1]!, c = 3 * indices[t + 2]!;
+    const ux = positions[b]! - positions[a]!, uy = positions[b + 1]! - positions[a + 1]!, uz = positions[b + 2]! - positions[a + 2]!;
+    const vx = positions[c]! - positions[a]!, vy = positions[c + 1]! - positions[a + 1]!, vz = positions[c + 2]! - positions[a + 2]!;
+    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    for (const i of [a, b, c]) {
+      n[i] = n[i]! + nx;
+      n[i + 1] = n[i + 1]! + ny;
+      n[i + 2] = n[i + 2]! + nz;
+    }
+  }
+  for (let i = 0; i < n.length; i += 3) {
+    const l = Math.hypot(n[i]!, n[i + 1]!, n[i + 2]!) || 1;
+    n[i] = n[i]! / l;
+    n[i + 1] = n[i + 1]! / l;
+    n[i + 2] = n[i + 2]! / l;
+  }
+  return n;
+}
+
+const srgbToLinear = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+
+/** One mesh, one material: a glTF Document ready to write. */
+export async function buildDocument(m: GlbMesh, name = 'reconstruction'): Promise<Document> {
+  const nv = m.positions.length / 3;
+  if (nv === 0 || m.indices.length === 0) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', 'the mesh is empty');
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const prim = doc
+    .createPrimitive()
+    .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(m.positions).setBuffer(buffer))
+    .setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(vertexNormals(m.positions, m.indices)).setBuffer(buffer))
+    .setIndices(doc.createAccessor().setType('SCALAR').setArray(m.indices).setBuffer(buffer));
+  const material = doc.createMaterial(name).setMetallicFactor(0).setRoughnessFactor(0.9);
+  if (m.image && m.uvs) {
+    if (m.uvs.length !== 2 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.uvs.length / 2} texture coordinates for ${nv} vertices`);
+    const { data, width, height } = m.image;
+    const png = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } }).png({ compressionLevel: 6 }).toBuffer();
+    const texture = doc.createTexture('baseColor').setImage(new Uint8Array(png)).setMimeType('image/png');
+    material.setBaseColorTexture(texture);
+    prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(m.uvs).setBuffer(buffer));
+  } else if (m.colors) {
+    if (m.colors.length !== 3 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.colors.length / 3} colours for ${nv} vertices`);
+    const lin = new Float32Array(m.colors.length);
+    for (let i = 0; i < lin.length; i++) lin[i] = srgbToLinear(Math.min(1, Math.max(0, m.colors[i]!)));
+    prim.setAttribute('COLOR_0', doc.createAccessor().setType('VEC3').setArray(lin).setBuffer(buffer));
+  }
+  prim.setMaterial(material);
+  const mesh = doc.createMesh(name).addPrimitive(prim);
+  const node = doc.createNode(name).setMesh(mesh);
+  doc.createScene(name).addChild(node);
+  doc.getRoot().setDefaultScene(doc.getRoot().listScenes()[0]!);
+  return doc;
+}

@@ -1,0 +1,57 @@
+/**
+ * IoU: how well the mesh explains a view. The mesh is projected into the view and its triangles
+ * rasterised into a mask at the view's resolution (a pixel is covered when its centre is inside a
+ * projected triangle, edges included); the silhouette IoU is |A ∩ B| / |A ∪ B| against the view's mask.
+ */
+import type { Mesh } from './surface.js';
+
+/** The mask of `mesh` seen through the projection P (3×4, row-major) in a width × height image. */
+export function rasterise(mesh: Mesh, P: readonly number[], width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const pos = mesh.positions, idx = mesh.indices;
+  const nv = pos.length / 3;
+  const us = new Float64Array(nv), vs = new Float64Array(nv), ws = new Float64Array(nv);
+  for (let i = 0; i < nv; i++) {
+    const x = pos[3 * i]!, y = pos[3 * i + 1]!, z = pos[3 * i + 2]!;
+    const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+    ws[i] = w;
+    us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
+    vs[i] = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+  }
+  for (let t = 0; t < idx.length; t += 3) {
+    const a = idx[t]!, b = idx[t + 1]!, c = idx[t + 2]!;
+    // Triangles reaching behind the camera are skipped (the object is in front of every camera).
+    if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
+    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    if (area === 0) continue;
+    const s = area > 0 ? 1 : -1;
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))), x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))), y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const e0 = s * ((bx - ax) * (y - ay) - (by - ay) * (x - ax));
+        const e1 = s * ((cx - bx) * (y - by) - (cy - by) * (x - bx));
+        const e2 = s * ((ax - cx) * (y - cy) - (ay - cy) * (x - cx));
+        if (e0 >= 0 && e1 >= 0 && e2 >= 0) out[y * width + x] = 1;
+      }
+    }
+  }
+  return out;
+}
+
+/** Intersection over union of two masks of the same size (1 when both are empty). */
+export function maskIoU(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0, union = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] !== 0, y = b[i] !== 0;
+    if (x && y) inter++;
+    if (x || y) union++;
+  }
+  return union ? inter / union : 1;
+}
+
+/** The silhouette IoU of `mesh` in one view (its projection at the mask's resolution and its mask). */
+export function viewIoU(mesh: Mesh, P: readonly number[], mask: Uint8Array, width: number, height: number): number {
+  return maskIoU(rasterise(mesh, P, width, height), mask);
+}

@@ -1,0 +1,491 @@
+/**
+ * `reconstruct`: a turntable shoot → a 3D model. cameras (a Middlebury calibration file, or the
+ * turntable model with the axis found from the silhouettes) → silhouettes → carve → surface →
+ * colour (a baked texture atlas when ./texture.js is there, else per-vertex colours from the views
+ * that see each vertex best) → a glTF Document in the model frame (centred, Y up) → the model
+ * pipeline (meshopt + KTX2 by default) → `<out>/model.glb`, `model.json`, `reconstruct.json`.
+ *
+ * Output goes to a temporary sibling of `<out>` renamed into place when complete; the shoot is
+ * never modified.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { XoayError } from '../core/errors.js';
+import { openOutput } from '../core/fsout.js';
+import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
+import { VERSION } from '../core/version.js';
+import { createIO } from '../model/codecs.js';
+import { model, type ModelReport } from '../model/model.js';
+import { TEXTURE_MODES, type TextureMode } from '../model/textures.js';
+import { loadAnalysisImage } from '../spin/analyse.js';
+import { frameNumber, ingest, numberingGaps } from '../spin/ingest.js';
+import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
+import { carve, carveViews } from './carve.js';
+import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
+import { viewIoU } from './iou.js';
+import { type Silhouette, silhouettes } from './silhouettes.js';
+import { type Mesh, surface } from './surface.js';
+
+const STAGE = 'reconstruct';
+
+export interface ReconstructOptions {
+  /** A Middlebury `*_par.txt` calibration file (its images are looked up in the shoot folder); null: the turntable model. */
+  cameras: string | null;
+  /** Turntable model: the turntable turns clockwise seen from above. */
+  reverse: boolean;
+  /** Turntable model: camera elevation above the turntable plane, degrees. */
+  elevation: number;
+  /** Turntable model: horizontal field of view, degrees (0: the 35 mm focal length from EXIF). */
+  fov: number;
+  /** Turntable model: the camera's distance from the rotation axis in metres (0: unknown; the model is then in units of that distance). */
+  distance: number;
+  /** Voxels along the longest side of the carved box. */
+  resolution: number;
+  /** Views a voxel may fall outside of and still be kept. */
+  tolerance: number;
+  /** Triangle target of the surface. */
+  triangles: number;
+  /** Longest side of the silhouettes' (and colour sampling's) working resolution. */
+  size: number;
+  /** Texture atlas size (when the texture stage is available). */
+  textureSize: number;
+  /** Texture format of the final GLB (the model pipeline's). */
+  textures: TextureMode;
+  /** Replace an existing output folder. */
+  force: boolean;
+  /** Decompression-bomb guard, in pixels. */
+  limitInputPixels: number;
+  /** Also write preview.png: input views above, a turntable render of model.glb below (needs Chromium and the built render page). */
+  preview: boolean;
+}
+
+export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
+  cameras: null,
+  reverse: false,
+  elevation: 15,
+  fov: 0,
+  distance: 0,
+  resolution: 256,
+  tolerance: 0,
+  triangles: 50_000,
+  size: 1024,
+  textureSize: 1024,
+  textures: 'ktx2',
+  force: false,
+  limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
+  preview: false,
+};
+
+/** The fewest views carving is tried with. */
+export const MIN_VIEWS = 8;
+
+export type ReconstructEvent = { type: 'stage'; stage: string } | { type: 'warning'; message: string };
+
+export interface ReconstructReport {
+  version: 1;
+  generator: string;
+  input: string;
+  output: string;
+  cameras: { source: 'calibration' | 'turntable'; file: string | null; views: number; elevation?: number; fov?: number; axisX?: number };
+  /** 'm' when the scale is known (a calibration file, or --distance), else 'camera-distance'. */
+  units: 'm' | 'camera-distance';
+  views: { name: string; iou: number; touchesEdge: boolean }[];
+  iou: { min: number; mean: number };
+  voxels: { grid: [number, number, number]; kept: number; size: number };
+  triangles: { extracted: number; final: number };
+  colour: 'texture' | 'vertex';
+  /** Maps the GLB's scene coordinates to the cameras' world frame: 16 numbers, column-major like glTF. */
+  worldFromModel: number[];
+  warnings: string[];
+  /** Seconds per stage. */
+  timings: Record<string, number>;
+  options: ReconstructOptions;
+}
+
+export interface ReconstructResult {
+  output: string;
+  report: ReconstructReport;
+  model: ModelReport;
+}
+
+function validate(o: ReconstructOptions): void {
+  if (o.cameras !== null && (typeof o.cameras !== 'string' || !o.cameras)) throw new XoayError(STAGE, 'BAD_OPTION', 'cameras must be a calibration file path or null');
+  assertBoolean(STAGE, 'reverse', o.reverse);
+  assertNumber(STAGE, 'elevation', o.elevation, -89, 89);
+  assertNumber(STAGE, 'fov', o.fov, 0, 179);
+  assertNumber(STAGE, 'distance', o.distance, 0, 1e6);
+  assertInteger(STAGE, 'resolution', o.resolution, 16, 1024);
+  assertInteger(STAGE, 'tolerance', o.tolerance, 0, 64);
+  assertInteger(STAGE, 'triangles', o.triangles, 100, 10_000_000);
+  assertInteger(STAGE, 'size', o.size, 64, 8192);
+  assertInteger(STAGE, 'textureSize', o.textureSize, 64, 8192);
+  assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
+  assertBoolean(STAGE, 'force', o.force);
+  assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
+  assertBoolean(STAGE, 'preview', o.preview);
+}
+
+/** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
+async function writePreview(glb: Uint8Array, files: readonly string[], scratch: string, file: string, limitInputPixels: number): Promise<void> {
+  const { renderTurntable } = await import('../product/render.js');
+  const CELL = 256, N = 8;
+  const rendered = await renderTurntable(glb, path.join(scratch, 'preview'), { frames: N, width: CELL, height: CELL });
+  const picks = Array.from({ length: N }, (_, i) => files[Math.floor((i * files.length) / N)]!);
+  const inputs = await Promise.all(picks.map((f) => sharp(f, { limitInputPixels }).rotate().resize(CELL, CELL, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer()));
+  await sharp({ create: { width: N * CELL, height: 2 * CELL, channels: 3, background: '#ffffff' } })
+    .composite([...inputs.map((input, i) => ({ input, left: i * CELL, top: 0 })), ...rendered.frames.map((input, i) => ({ input, left: i * CELL, top: CELL }))])
+    .png()
+    .toFile(file);
+}
+
+/** The views and their cameras (at source resolution), from a calibration file or the shoot's frames. */
+async function findViews(shoot: string, o: ReconstructOptions): Promise<{ files: string[]; cameras: Camera[] | null; width: number; height: number }> {
+  if (o.cameras) {
+    const cameras = await readCalibration(path.resolve(o.cameras), shoot);
+    if (cameras.length < MIN_VIEWS) throw new XoayError('cameras', 'TOO_FEW_FRAMES', `${cameras.length} view(s); reconstruction needs at least ${MIN_VIEWS}`, path.resolve(o.cameras));
+    return { files: cameras.map((c) => path.join(shoot, c.name)), cameras, width: 0, height: 0 };
+  }
+  const set = await ingest(shoot, { minFrames: 1, reverse: o.reverse });
+  if (set.rows.length > 1) throw new XoayError('ingest', 'UNSUPPORTED_INPUT', `${set.rows.length} rows: the turntable model takes one row of frames (give a calibration file with --cameras for multi-row shoots)`, shoot);
+  const frames = set.rows[0]!.frames;
+  if (frames.length < MIN_VIEWS) throw new XoayError('ingest', 'TOO_FEW_FRAMES', `${frames.length} view(s); reconstruction needs at least ${MIN_VIEWS}`, shoot);
+  // Without a calibration the views must be N equal steps: a gap in the frame numbers is a missing step.
+  const names = frames.map((f) => path.basename(f.file));
+  const nums = names.map(frameNumber);
+  if (nums.every((n): n is number => n !== null)) {
+    const sorted = [...nums].sort((a, b) => a - b);
+    const gaps = numberingGaps(sorted);
+    if (gaps.length) {
+      const at = sorted.findIndex((n, i) => i > 0 && n !== sorted[i - 1]! + 1);
+      const file = frames.find((f) => frameNumber(path.basename(f.file)) === sorted[at])!.file;
+      throw new XoayError('cameras', 'UNSUPPORTED_INPUT', `the views are not evenly spaced: frame number(s) ${gaps.slice(0, 8).join(', ')} missing before ${path.basename(file)}; the turntable model needs N equal steps over one turn (give a calibration file with --cameras)`, file);
+    }
+  }
+  return { files: frames.map((f) => f.file), cameras: null, width: set.width, height: set.height };
+}
+
+/**
+ * Frame i of the product renderer (pipeline/product/render.ts, `info.camera`) as a Camera, for width × height frames
+ * in `frames` steps: world = the turntable's frame at rotation 0 (the GLB's scene through `info.camera.model`).
+ */
+export function renderCamera(info: { camera: { view: readonly number[]; fovY: number } }, i: number, frames: number, width: number, height: number, name: string): Camera {
+  const V = info.camera.view;
+  const f = height / 2 / Math.tan((info.camera.fovY * Math.PI) / 360);
+  const K = [f, 0, width / 2 - 0.5, 0, f, height / 2 - 0.5, 0, 0, 1];
+  const th = (2 * Math.PI * i) / frames;
+  const c = Math.cos(th), s = Math.sin(th);
+  const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
+  // three's camera looks down −Z with +Y up; ours looks down +Z with +Y down: flip rows 2 and 3.
+  const flip = [1, -1, -1];
+  const R: number[] = [], t: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    for (let col = 0; col < 3; col++) {
+      let sum = 0;
+      for (let k = 0; k < 3; k++) sum += V[k * 4 + r]! * Ry[k * 3 + col]!;
+      R.push(flip[r]! * sum);
+    }
+    t.push(flip[r]! * V[12 + r]!);
+  }
+  return makeCamera(name, K, R, t);
+}
+
+/** Cameras as a Middlebury `*_par.txt` calibration file. */
+export function calibrationText(cameras: readonly Camera[]): string {
+  return `${cameras.length}\n${cameras.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`;
+}
+
+/** The ring's normal (the turntable axis) from camera centres, pointing to the side the cameras are on. */
+export function ringUp(cameras: readonly Camera[], objectCentre: readonly number[]): [number, number, number] {
+  const cs = cameras.map(cameraCentre);
+  const m = [0, 1, 2].map((a) => cs.reduce((s, c) => s + c[a]!, 0) / cs.length);
+  let n = [0, 0, 0];
+  for (let i = 0; i < cs.length; i++) {
+    const a = cs[i]!.map((x, k) => x - m[k]!), b = cs[(i + 1) % cs.length]!.map((x, k) => x - m[k]!);
+    const c = [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
+    const sgn = n[0]! * c[0]! + n[1]! * c[1]! + n[2]! * c[2]! < 0 ? -1 : 1;
+    n = n.map((x, k) => x + sgn * c[k]!);
+  }
+  let len = Math.hypot(n[0]!, n[1]!, n[2]!);
+  if (len < 1e-12) {
+    // Not a ring: the cameras' mean image-up direction.
+    n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0));
+    len = Math.hypot(n[0]!, n[1]!, n[2]!) || 1;
+  }
+  n = n.map((x) => x / len);
+  const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0]! + (c[1] - objectCentre[1]!) * n[1]! + (c[2] - objectCentre[2]!) * n[2]!, 0);
+  return (side < 0 ? n.map((x) => -x) : n) as [number, number, number];
+}
+
+/** Per-view depth (w) of the nearest surface at every pixel (Infinity where nothing is). */
+export function depthMap(mesh: Mesh, P: readonly number[], width: number, height: number): Float32Array {
+  const depth = new Float32Array(width * height).fill(Infinity);
+  const pos = mesh.positions, idx = mesh.indices;
+  const nv = pos.length / 3;
+  const us = new Float64Array(nv), vs = new Float64Array(nv), ws = new Float64Array(nv);
+  for (let i = 0; i < nv; i++) {
+    const x = pos[3 * i]!, y = pos[3 * i + 1]!, z = pos[3 * i + 2]!;
+    const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+    ws[i] = w;
+    us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
+    vs[i] = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+  }
+  for (let t = 0; t < idx.length; t += 3) {
+    const a = idx[t]!, b = idx[t + 1]!, c = idx[t + 2]!;
+    if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
+    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    if (area === 0) continue;
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))), x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))), y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
+    // Perspective-correct depth: interpolate 1/w.
+    const ia = 1 / ws[a]!, ib = 1 / ws[b]!, ic = 1 / ws[c]!;
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const l0 = ((bx - x) * (cy - y) - (by - y) * (cx - x)) / area;
+        const l1 = ((cx - x) * (ay - y) - (cy - y) * (ax - x)) / area;
+        const l2 = 1 - l0 - l1;
+        if (l0 < 0 || l1 < 0 || l2 < 0) continue;
+        const w = 1 / (l0 * ia + l1 * ib + l2 * ic);
+        const p = y * width + x;
+        if (w < depth[p]!) depth[p] = w;
+      }
+    }
+  }
+  return depth;
+}
+
+/** The untextured path: each vertex coloured from the views that see it (depth-tested), weighted by how squarely. */
+export function vertexColours(mesh: Mesh, normals: Float32Array, views: readonly { P: readonly number[]; centre: readonly number[]; image: { data: Uint8Array; width: number; height: number; channels: number }; mask: Uint8Array }[]): Float32Array {
+  const nv = mesh.positions.length / 3;
+  const sum = new Float64Array(nv * 3), wsum = new Float64Array(nv);
+  // Depth tolerance: a little of the mesh's size.
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < mesh.positions.length; i++) {
+    lo = Math.min(lo, mesh.positions[i]!);
+    hi = Math.max(hi, mesh.positions[i]!);
+  }
+  const eps = 0.01 * (hi - lo);
+  for (const v of views) {
+    const { width: W, height: H, data, channels } = v.image;
+    const depth = depthMap(mesh, v.P, W, H);
+    const P = v.P;
+    for (let i = 0; i < nv; i++) {
+      const x = mesh.positions[3 * i]!, y = mesh.positions[3 * i + 1]!, z = mesh.positions[3 * i + 2]!;
+      const dx = v.centre[0]! - x, dy = v.centre[1]! - y, dz = v.centre[2]! - z;
+      const dl = Math.hypot(dx, dy, dz);
+      const cos = (normals[3 * i]! * dx + normals[3 * i + 1]! * dy + normals[3 * i + 2]! * dz) / dl;
+      if (cos <= 0.05) continue;
+      const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+      const u = Math.round((P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w), vv = Math.round((P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w);
+      if (u < 0 || vv < 0 || u >= W || vv >= H) continue;
+      const p = vv * W + u;
+      if (!v.mask[p] || w > depth[p]! + eps) continue;
+      const wt = cos ** 4;
+      sum[3 * i] = sum[3 * i]! + wt * data[p * channels]!;
+      sum[3 * i + 1] = sum[3 * i + 1]! + wt * data[p * channels + 1]!;
+      sum[3 * i + 2] = sum[3 * i + 2]! + wt * data[p * channels + 2]!;
+      wsum[i] = wsum[i]! + wt;
+    }
+  }
+  const out = new Float32Array(nv * 3).fill(0.5);
+  for (let i = 0; i < nv; i++) {
+    if (wsum[i]! > 0) for (let k = 0; k < 3; k++) out[3 * i + k] = sum[3 * i + k]! / wsum[i]! / 255;
+  }
+  return out;
+}
+
+/** The texture stage from ./texture.js when that module is there (`texture(mesh, views, options)`), else null. */
+type TextureFn = (mesh: Mesh, views: { image: { data: Uint8Array; width: number; height: number; channels: number }; camera: Camera; mask?: Uint8Array }[], options?: Record<string, unknown>) => Promise<TextureResult> | TextureResult;
+interface TextureResult {
+  positions: Float32Array;
+  indices: Uint32Array;
+  uvs: Float32Array;
+  image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
+}
+async function loadTexture(): Promise<TextureFn | null> {
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  if (!existsSync(path.join(dir, 'texture.js')) && !existsSync(path.join(dir, 'texture.ts'))) return null;
+  const spec = './texture.js';
+  const mod = (await import(spec)) as { texture?: TextureFn };
+  return typeof mod.texture === 'function' ? mod.texture : null;
+}
+
+/** Run the reconstruction of `shoot` (a folder of frames) into the folder `output`. */
+export async function reconstruct(shoot: string, output: string, opts?: Partial<ReconstructOptions>, ctx: { onEvent?: (e: ReconstructEvent) => void } = {}): Promise<ReconstructResult> {
+  const o = withDefaults(RECONSTRUCT_DEFAULTS, opts);
+  validate(o);
+  configureSharp();
+  const emit = ctx.onEvent ?? (() => {});
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const stage = (name: string) => emit({ type: 'stage', stage: name });
+  const lap = (name: string) => {
+    timings[name] = Math.round(performance.now() - t0) / 1000;
+    t0 = performance.now();
+  };
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    emit({ type: 'warning', message });
+  };
+
+  const root = path.resolve(shoot);
+  try {
+    if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
+  } catch {
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'the shoot folder does not exist or is not a folder', root);
+  }
+
+  stage('cameras');
+  const found = await findViews(root, o);
+  lap('cameras');
+  const inputs = [root, ...(o.cameras ? [path.resolve(o.cameras)] : [])];
+  const out = await openOutput(output, { stage: STAGE, inputs, force: o.force });
+  let scratch: string | undefined;
+  try {
+    stage('silhouettes');
+    const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels });
+    for (const w of sil.warnings) warn(w);
+    const views: Silhouette[] = sil.views;
+    lap('silhouettes');
+
+    // Cameras at source resolution.
+    let cameras: Camera[];
+    let camInfo: ReconstructReport['cameras'];
+    if (found.cameras) {
+      cameras = found.cameras;
+      camInfo = { source: 'calibration', file: path.resolve(o.cameras!), views: cameras.length };
+    } else {
+      let fov = o.fov, focal35 = 0;
+      if (!fov) {
+        const meta = await sharp(found.files[0]!, { limitInputPixels: o.limitInputPixels }).metadata();
+        focal35 = focal35FromExif(meta.exif) ?? 0;
+        if (!focal35) throw new XoayError('cameras', 'BAD_OPTION', 'no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view) or a calibration file with --cameras', found.files[0]);
+      }
+      const axisX = axisFromSilhouettes(views);
+      const names = found.files.map((f) => path.basename(f));
+      cameras = turntableCameras({ views: views.length, width: found.width, height: found.height, elevation: o.elevation, fov, focal35, distance: o.distance || 1, axisX, names });
+      camInfo = { source: 'turntable', file: null, views: cameras.length, elevation: o.elevation, fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI, axisX };
+    }
+    const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
+
+    stage('carve');
+    const cv = carveViews(scaled, views);
+    const { grid } = await carve(scaled, cv, { resolution: o.resolution, tolerance: o.tolerance });
+    lap('carve');
+
+    stage('surface');
+    const surf = await surface(grid, { triangles: o.triangles });
+    let mesh = surf.mesh;
+    lap('surface');
+
+    stage('iou');
+    const ious = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
+    lap('iou');
+
+    // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
+    let lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < mesh.positions.length; i += 3) {
+      for (let k = 0; k < 3; k++) {
+        lo[k] = Math.min(lo[k]!, mesh.positions[i + k]!);
+        hi[k] = Math.max(hi[k]!, mesh.positions[i + k]!);
+      }
+    }
+    const mid = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
+    const U = found.cameras ? rotationToYUp(ringUp(cameras, mid)) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    // The box centre in the rotated frame, mapped back: the model is centred on its own (Y-up) box.
+    const rot = (p: number[]) => [0, 1, 2].map((r) => U[r * 3]! * p[0]! + U[r * 3 + 1]! * p[1]! + U[r * 3 + 2]! * p[2]!);
+    lo = [Infinity, Infinity, Infinity];
+    hi = [-Infinity, -Infinity, -Infinity];
+    for (let i = 0; i < mesh.positions.length; i += 3) {
+      const q = rot([mesh.positions[i]!, mesh.positions[i + 1]!, mesh.positions[i + 2]!]);
+      for (let k = 0; k < 3; k++) {
+        lo[k] = Math.min(lo[k]!, q[k]!);
+        hi[k] = Math.max(hi[k]!, q[k]!);
+      }
+    }
+    const cm = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
+    const centre = [0, 1, 2].map((c) => U[c]! * cm[0]! + U[3 + c]! * cm[1]! + U[6 + c]! * cm[2]!) as [number, number, number];
+    const metres = Boolean(found.cameras) || o.distance > 0;
+    const frame: Frame = { U, centre, scale: 1 };
+
+    stage('texture');
+    // Colour from the photos at the working resolution.
+    const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
+    const images = [];
+    for (let i = 0; i < found.files.length; i++) {
+      const v = views[i]!;
+      images.push(await loadAnalysisImage({ file: v.file, row: 0, index: i, width: Math.round(v.width / v.scaleX), height: Math.round(v.height / v.scaleY), hash: '' }, Math.max(v.width, v.height), decode));
+    }
+    const textureFn = await loadTexture();
+    let glbMesh: Parameters<typeof buildDocument>[0];
+    let colour: ReconstructReport['colour'];
+    if (textureFn) {
+      const tex = await textureFn(mesh, images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })), { size: o.textureSize });
+      mesh = { positions: tex.positions, indices: tex.indices };
+      glbMesh = { positions: tex.positions, indices: tex.indices, uvs: tex.uvs, image: tex.image };
+      colour = 'texture';
+    } else {
+      const { vertexNormals } = await import('./glb.js');
+      const normals = vertexNormals(mesh.positions, mesh.indices);
+      const colours = vertexColours(mesh, normals, images.map((image, i) => ({ P: scaled[i]!.P, centre: cameraCentre(scaled[i]!), image, mask: views[i]!.mask })));
+      glbMesh = { positions: mesh.positions, indices: mesh.indices, colors: colours };
+      colour = 'vertex';
+    }
+    lap('texture');
+
+    stage('glb');
+    const positions = new Float32Array(glbMesh.positions.length);
+    for (let i = 0; i < positions.length; i += 3) positions.set(toModel(frame, glbMesh.positions[i]!, glbMesh.positions[i + 1]!, glbMesh.positions[i + 2]!), i);
+    const doc = await buildDocument({ ...glbMesh, positions });
+    const io = await createIO();
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-reconstruct-'));
+    const intermediate = path.join(scratch, 'reconstruction.glb');
+    await writeFile(intermediate, await io.writeBinary(doc));
+    lap('glb');
+
+    stage('model');
+    const modelOut = path.join(scratch, 'model');
+    const m = await model(intermediate, modelOut, { textures: o.textures, triangles: o.triangles, budget: 'none' });
+    await rename(path.join(modelOut, 'model.glb'), path.join(out.dir, 'model.glb'));
+    const modelReport = { ...m.report, input: 'reconstruction (in memory)', output: path.join(out.target, 'model.glb') };
+    await out.write('model.json', JSON.stringify(modelReport, null, 2) + '\n');
+    lap('model');
+    if (o.preview) {
+      stage('preview');
+      await writePreview(new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))), found.files, scratch, await out.file('preview.png'), o.limitInputPixels);
+      lap('preview');
+    }
+
+    const report: ReconstructReport = {
+      version: 1,
+      generator: `xoay ${VERSION}`,
+      input: root,
+      output: out.target,
+      cameras: camInfo,
+      units: metres ? 'm' : 'camera-distance',
+      views: views.map((v, i) => ({ name: path.basename(v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge })),
+      iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
+      voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
+      triangles: { extracted: surf.extracted, final: m.report.after.triangles },
+      colour,
+      worldFromModel: worldFromModel(frame),
+      warnings,
+      timings,
+      options: o,
+    };
+    await out.write('reconstruct.json', JSON.stringify(report, null, 2) + '\n');
+    await out.commit();
+    return { output: out.target, report, model: modelReport };
+  } catch (e) {
+    await out.abort();
+    throw e;
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  }
+}

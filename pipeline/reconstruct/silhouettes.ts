@@ -1,0 +1,166 @@
+/**
+ * Silhouettes: the object mask of every view at a working resolution, from the spin pipeline's own
+ * analysis (backdrop model fitted to the border band, distance from it, components), with a cleaner
+ * cut for carving: a higher floor on the distance (dark cloth folds and a support leave the mask),
+ * small components dropped, and a closing that fills the thin dark cracks of the object's own shadows.
+ */
+import path from 'node:path';
+import { XoayError, isXoayError } from '../core/errors.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
+import { close, components } from '../core/mask.js';
+import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { mapLimit } from '../core/pool.js';
+import { analyseFrame, loadAnalysisImage, touchesEdge } from '../spin/analyse.js';
+import type { RgbImage } from '../spin/backdrop.js';
+
+const STAGE = 'silhouettes';
+
+export interface SilhouetteOptions {
+  /** Longest side of the working resolution, in pixels (images are never enlarged). */
+  size: number;
+  /** Lowest RGB distance from the backdrop that counts as object (the spin analysis uses 16; carving needs a cleaner cut). */
+  minDistance: number;
+  /** Object threshold as a multiple of the backdrop noise (the floor above applies too). */
+  noiseFactor: number;
+  /** Treat neutral darkening of the backdrop (cast shadows) as backdrop. */
+  shadowRemove: boolean;
+  /** Radius of the closing that fills cracks in the object, as a fraction of the working size (0: none). */
+  close: number;
+  /** Components smaller than this fraction of the largest are dropped. */
+  minComponent: number;
+  /** Holes (backdrop enclosed by the object) smaller than this fraction of the object's area are filled: dark cracks, not through-holes (0: none). */
+  fillHoles: number;
+  /** Decompression-bomb guard, in pixels. */
+  limitInputPixels: number;
+  /** Views decoded at once. */
+  concurrency: number;
+}
+
+export const SILHOUETTE_DEFAULTS: SilhouetteOptions = {
+  size: 1024,
+  minDistance: 40,
+  noiseFactor: 6,
+  shadowRemove: true,
+  close: 0.006,
+  minComponent: 0.02,
+  fillHoles: 0.01,
+  limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
+  concurrency: 2,
+};
+
+/** One view's silhouette at the working resolution. */
+export interface Silhouette {
+  /** The image file. */
+  file: string;
+  /** Working size in pixels. */
+  width: number;
+  height: number;
+  /** Working pixels per source pixel, horizontally and vertically. */
+  scaleX: number;
+  scaleY: number;
+  /** 1 = object, row-major width × height. */
+  mask: Uint8Array;
+  /** The mask reaches the frame edge (the object may be cut off there). */
+  touchesEdge: boolean;
+  /** Object area as a fraction of the frame. */
+  area: number;
+}
+
+function checkOptions(o: SilhouetteOptions): void {
+  assertInteger(STAGE, 'size', o.size, 16, 16384);
+  assertNumber(STAGE, 'minDistance', o.minDistance, 0, 442);
+  assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
+  assertNumber(STAGE, 'close', o.close, 0, 0.2);
+  assertNumber(STAGE, 'minComponent', o.minComponent, 0, 1);
+  assertNumber(STAGE, 'fillHoles', o.fillHoles, 0, 1);
+  assertInteger(STAGE, 'concurrency', o.concurrency, 1, 1024);
+}
+
+/** The silhouette of one view already decoded at the working size (pure; `file` is for messages). */
+export function silhouetteOf(img: RgbImage, scaleX: number, scaleY: number, file: string, opts?: Partial<SilhouetteOptions>): Silhouette {
+  const o = withDefaults(SILHOUETTE_DEFAULTS, opts);
+  const { width: w, height: h } = img;
+  let a;
+  try {
+    a = analyseFrame(img, scaleX, file, { size: o.size, shadowRemove: o.shadowRemove, noiseFactor: o.noiseFactor, minDistance: o.minDistance });
+  } catch (e) {
+    if (isXoayError(e) && e.code === 'OBJECT_NOT_FOUND') {
+      const problem = e.message.slice(`${e.stage}: ${file}: `.length);
+      throw new XoayError(STAGE, 'OBJECT_NOT_FOUND', `the object is not found in view ${path.basename(file)}: ${problem}`, file, { cause: e });
+    }
+    throw e;
+  }
+  // Keep the object's big components only, then close thin cracks.
+  const { labels, comps } = components(a.mask, w, h);
+  const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
+  let mask: Uint8Array = new Uint8Array(w * h);
+  for (let i = 0; i < mask.length; i++) {
+    const l = labels[i]!;
+    if (l && comps[l - 1]!.area >= o.minComponent * largest) mask[i] = 1;
+  }
+  mask = close(mask, w, h, Math.round(o.close * Math.max(w, h)));
+  if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
+  let area = 0, x0 = w, y0 = h, x1 = 0, y1 = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!mask[y * w + x]) continue;
+      area++;
+      if (x < x0) x0 = x;
+      if (x + 1 > x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      if (y + 1 > y1) y1 = y + 1;
+    }
+  }
+  return { file, width: w, height: h, scaleX, scaleY, mask, touchesEdge: touchesEdge({ box: { x0, y0, x1, y1 }, width: w, height: h }), area: area / (w * h) };
+}
+
+/** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */
+export function fillHoles(mask: Uint8Array, w: number, h: number, fraction: number): Uint8Array {
+  const inv = new Uint8Array(w * h);
+  let area = 0;
+  for (let i = 0; i < inv.length; i++) {
+    if (mask[i]) area++;
+    else inv[i] = 1;
+  }
+  const { labels, comps } = components(inv, w, h);
+  const fill = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h && c.area < fraction * area);
+  if (!fill.some(Boolean)) return mask;
+  const out = mask.slice();
+  for (let i = 0; i < out.length; i++) {
+    const l = labels[i]!;
+    if (l && fill[l - 1]) out[i] = 1;
+  }
+  return out;
+}
+
+/** The size of an image after EXIF orientation. */
+async function uprightSize(file: string, limitInputPixels: number): Promise<{ width: number; height: number }> {
+  try {
+    const m = await sharp(file, { limitInputPixels }).metadata();
+    const swap = (m.orientation ?? 1) >= 5;
+    return { width: swap ? m.height! : m.width!, height: swap ? m.width! : m.height! };
+  } catch (e) {
+    throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `cannot read the image (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, file, { cause: e });
+  }
+}
+
+/**
+ * Silhouettes of the given image files (in order). Warnings name the views whose mask touches the
+ * frame edge; a view without an object is an error naming it.
+ */
+export async function silhouettes(files: readonly string[], opts?: Partial<SilhouetteOptions>): Promise<{ views: Silhouette[]; warnings: string[] }> {
+  const o = withDefaults(SILHOUETTE_DEFAULTS, opts);
+  checkOptions(o);
+  const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
+  const views = await mapLimit(files, o.concurrency, async (file) => {
+    const size = await uprightSize(file, o.limitInputPixels);
+    const img = await loadAnalysisImage({ file, row: 0, index: 0, width: size.width, height: size.height, hash: '' }, o.size, decode);
+    return silhouetteOf(img, img.width / size.width, img.height / size.height, file, o);
+  });
+  const warnings: string[] = [];
+  const cut = views.filter((v) => v.touchesEdge).map((v) => path.basename(v.file));
+  if (cut.length) {
+    warnings.push(`the object touches the frame edge (it may be cut off; carving does not cut there) in ${cut.length} view(s): ${cut.slice(0, 8).join(', ')}${cut.length > 8 ? ` and ${cut.length - 8} more` : ''}`);
+  }
+  return { views, warnings };
+}

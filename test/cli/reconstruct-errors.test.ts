@@ -1,0 +1,141 @@
+/**
+ * `xoay reconstruct` on bad input, through the built CLI: each case exits non-zero with one clear
+ * line naming the file (and the line of a calibration file), and leaves nothing behind. A mask
+ * touching the frame edge is a warning naming the frames, and the run goes on.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Camera, cameraCentre, turntableCameras } from '../../pipeline/reconstruct/cameras.js';
+import { xoay } from '../helpers/cli.js';
+
+const W = 160, H = 120;
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-reconstruct-cli-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** A dark sphere on a light backdrop seen by `cam` (ray casting), as PNG. */
+async function sphereFrame(cam: Camera, centre: number[], r: number, file: string): Promise<void> {
+  const px = Buffer.alloc(W * H * 3, 240);
+  const o = cameraCentre(cam);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const dc = [(x - cam.K[2]!) / cam.K[0]!, (y - cam.K[5]!) / cam.K[4]!, 1];
+      const d = [0, 1, 2].map((c) => cam.R[c]! * dc[0]! + cam.R[3 + c]! * dc[1]! + cam.R[6 + c]! * dc[2]!);
+      const oc = [0, 1, 2].map((a) => o[a]! - centre[a]!);
+      const b = oc[0]! * d[0]! + oc[1]! * d[1]! + oc[2]! * d[2]!;
+      const dd = d[0]! ** 2 + d[1]! ** 2 + d[2]! ** 2;
+      const cc = oc[0]! ** 2 + oc[1]! ** 2 + oc[2]! ** 2 - r * r;
+      if (b * b - dd * cc >= 0) px.fill(40, (y * W + x) * 3, (y * W + x) * 3 + 3);
+    }
+  }
+  await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+}
+
+/** A shoot of `n` frames named frame-01.png … (numbers given or 1…n) of a sphere orbiting the axis. */
+async function shoot(name: string, opts: { n?: number; numbers?: number[]; blank?: number; centre?: number[]; radius?: number } = {}): Promise<{ dir: string; cams: Camera[] }> {
+  const n = opts.n ?? 8;
+  const numbers = opts.numbers ?? Array.from({ length: n }, (_, i) => i + 1);
+  const dir = path.join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  const names = numbers.map((k) => `frame-${String(k).padStart(2, '0')}.png`);
+  const cams = turntableCameras({ views: numbers.length, width: W, height: H, fov: 40, elevation: 15, names });
+  await Promise.all(
+    cams.map(async (cam, i) => {
+      const file = path.join(dir, names[i]!);
+      if (i === opts.blank) await sharp({ create: { width: W, height: H, channels: 3, background: { r: 240, g: 240, b: 240 } } }).png().toFile(file);
+      else await sphereFrame(cam, opts.centre ?? [0.05, 0, 0.03], opts.radius ?? 0.12, file);
+    }),
+  );
+  return { dir, cams };
+}
+
+function parText(cams: Camera[]): string {
+  return `${cams.length}\n${cams.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`;
+}
+
+/** One line on stderr, exit code non-zero, nothing left where the output would have gone. */
+async function expectRefused(r: { code: number | null; stderr: string }, out: string, message: RegExp): Promise<void> {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.trim().split('\n').filter((l) => !/^reconstruct: /.test(l));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(existsSync(out)).toBe(false);
+  const parent = await readdir(path.dirname(out));
+  expect(parent.filter((n) => n.includes(path.basename(out)))).toEqual([]);
+}
+
+describe('xoay reconstruct: bad input', () => {
+  it('refuses fewer than 8 views (a folder of 6 frames; a calibration file of 5 cameras)', async () => {
+    const { dir, cams } = await shoot('six', { n: 6 });
+    const out = path.join(tmp, 'out-six');
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']), out, /^xoay reconstruct: error: ingest: .*six: 6 view\(s\); reconstruction needs at least 8$/);
+    const par = path.join(tmp, 'five_par.txt');
+    await writeFile(par, parText(cams.slice(0, 5)));
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '--cameras', par, '-q']), out, /^xoay reconstruct: error: cameras: .*five_par\.txt: 5 view\(s\); reconstruction needs at least 8$/);
+  });
+
+  it('names the view where the object is not found', async () => {
+    const { dir } = await shoot('blank', { blank: 4 });
+    const out = path.join(tmp, 'out-blank');
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']), out, /^xoay reconstruct: error: silhouettes: .*frame-05\.png: the object is not found in view frame-05\.png: /);
+  });
+
+  it('names the line of a calibration file whose count or format does not match', async () => {
+    const { dir, cams } = await shoot('calib');
+    const out = path.join(tmp, 'out-calib');
+    const good = parText(cams).trimEnd().split('\n');
+    const cases: [string, string[], RegExp][] = [
+      ['count', ['9', ...good.slice(1)], /cameras: .*count_par\.txt: line 1: says 9 camera\(s\) but the file has 8 camera line\(s\)$/],
+      ['format', [...good.slice(0, 3), good[3]!.split(' ').slice(0, 20).join(' '), ...good.slice(4)], /cameras: .*format_par\.txt: line 4: expected 22 fields .* got 20$/],
+      ['number', [...good.slice(0, 5), good[5]!.replace(/ \S+$/, ' 1,5'), ...good.slice(6)], /cameras: .*number_par\.txt: line 6: t3 \(field 22\) is not a number: "1,5"$/],
+      ['image', [...good.slice(0, 2), good[2]!.replace('frame-02.png', 'frame-99.png'), ...good.slice(3)], /cameras: .*image_par\.txt: line 3: image frame-99\.png is not in the folder$/],
+    ];
+    for (const [name, lines, message] of cases) {
+      const par = path.join(tmp, `${name}_par.txt`);
+      await writeFile(par, lines.join('\n') + '\n');
+      await expectRefused(await xoay(['reconstruct', dir, '-o', out, '--cameras', par, '-q']), out, message);
+    }
+  });
+
+  it('refuses views not evenly spaced without a calibration file (a gap in the frame numbers), naming the frame after the gap', async () => {
+    const { dir } = await shoot('gap', { numbers: [1, 2, 3, 4, 6, 7, 8, 9] });
+    const out = path.join(tmp, 'out-gap');
+    await expectRefused(
+      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
+      out,
+      /^xoay reconstruct: error: cameras: .*frame-06\.png: the views are not evenly spaced: frame number\(s\) 5 missing before frame-06\.png; .*--cameras/,
+    );
+  });
+
+  it('refuses a shoot without a focal length (no EXIF, no --fov)', async () => {
+    const { dir } = await shoot('nofov');
+    const out = path.join(tmp, 'out-nofov');
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '-q']), out, /^xoay reconstruct: error: cameras: .*frame-01\.png: no focal length: .*--fov/);
+  });
+
+  it('warns, naming the frames, when the object touches the frame edge, and still writes the model', async () => {
+    // A sphere far off the axis leaves the frame at the sides of its orbit.
+    const { dir } = await shoot('edge', { centre: [0.3, 0, 0], radius: 0.1 });
+    const out = path.join(tmp, 'out-edge');
+    const r = await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '--resolution', '64', '--triangles', '2000', '--textures', 'keep', '--json']);
+    expect(r.stderr).toMatch(/^warning: the object touches the frame edge .* in \d view\(s\): (frame-0\d\.png, )*frame-0\d\.png$/m);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.views).toBe(8);
+    const report = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8'));
+    expect(report.warnings[0]).toMatch(/frame edge/);
+    // The turntable model (axis from the silhouettes, --fov) explains every view.
+    expect(report.cameras.source).toBe('turntable');
+    expect(report.iou.min).toBeGreaterThan(0.9);
+    expect(report.views.filter((v: { touchesEdge: boolean }) => v.touchesEdge).length).toBeGreaterThan(0);
+    expect(existsSync(path.join(out, 'model.glb'))).toBe(true);
+  });
+});
