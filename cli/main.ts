@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build.js';
 import { registerModel } from './commands/model.js';
 import { registerPreview } from './commands/preview.js';
+import { registerQueue } from './commands/queue.js';
 import { registerSpin } from './commands/spin.js';
 
 import { VERSION } from '../pipeline/core/version.js';
@@ -20,6 +21,7 @@ registerSpin(program);
 registerModel(program);
 registerBuild(program);
 registerPreview(program);
+registerQueue(program);
 // Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
 for (const cmd of program.commands) cmd.exitOverride();
 try {
