@@ -111,6 +111,8 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
   const byId = new Map<string, string[]>();
   for (const r of read) if (r.id) byId.set(r.id, [...(byId.get(r.id) ?? []), r.folder]);
   const unread = read.filter((r) => !r.id).length;
+  // Finished jobs are kept a week (failed ones a month) for `status`, then dropped: Redis does not grow build after build.
+  const keep = { removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 30 * 86_400 } };
   const conn = connection(url);
   const flow = new FlowProducer({ connection: conn as unknown as ConnectionOptions });
   try {
@@ -119,7 +121,7 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
       name: 'index',
       queueName: eq.queueName,
       data: index,
-      opts: { attempts: eq.attempts, backoff: { type: 'exponential', delay: eq.backoff } },
+      opts: { attempts: eq.attempts, backoff: { type: 'exponential', delay: eq.backoff }, ...keep },
       children: read.map((r) => {
         const data: ProductJob = { folder: r.folder, site: siteDir, options };
         const twins = r.id ? byId.get(r.id)! : [];
@@ -128,7 +130,7 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
           name: 'product',
           queueName: eq.queueName,
           data,
-          opts: { attempts: eq.attempts, backoff: { type: 'exponential', delay: eq.backoff }, ignoreDependencyOnFailure: true },
+          opts: { attempts: eq.attempts, backoff: { type: 'exponential', delay: eq.backoff }, ignoreDependencyOnFailure: true, ...keep },
         };
       }),
     });
@@ -150,7 +152,8 @@ export async function waitForBuild(url: string, flowId: string, q: { queueName?:
         const job = await Job.fromId(queue, flowId);
         if (!job) throw new XoayError(STAGE, 'INPUT_MISSING', `no job ${flowId} in the queue`);
         const state = await job.getState();
-        if (state === 'completed') return job.returnvalue as QueueSummary;
+        // Read the job again: it may have completed between the two calls (its return value was not there yet).
+        if (state === 'completed') return (await Job.fromId(queue, flowId))!.returnvalue as QueueSummary;
         if (state === 'failed') throw new XoayError(STAGE, 'QUEUE_JOB_FAILED', `the catalogue index job failed: ${job.failedReason}`);
         q.onProgress?.(await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'waiting-children'));
       } catch (e) {
