@@ -162,7 +162,7 @@ try {
   const m = /\(1\) cold: empty site and cache \| ([\d.]+) \| (\d+)/.exec(md);
   if (m) {
     const per = Number(m[1]) / Number(m[2]);
-    catalogueLine = `- The issue-5 catalogue benchmark's products (24 frames of 480×360, full width ladder capped at 480, AVIF + WebP + JPEG; bench/results/catalogue.md: ${m[1]} s for ${m[2]}) cost **${per.toFixed(2)} s** per product on this machine: 15,000 × ${per.toFixed(2)} s = ${((15000 * per) / 3600).toFixed(1)} machine-hours → **${Math.ceil((15000 * per) / 28800)} machines** for 8 h.`;
+    catalogueLine = `- The issue-5 catalogue benchmark's products (24 frames of 480×360, default width ladder capped at the processed width, AVIF + WebP + JPEG; bench/results/catalogue.md: ${m[1]} s for ${m[2]}) cost **${per.toFixed(2)} s** per product on this machine: 15,000 × ${per.toFixed(2)} s = ${((15000 * per) / 3600).toFixed(1)} machine-hours → **${Math.ceil((15000 * per) / 28800)} machines** for 8 h.`;
   }
 } catch {
   /* no catalogue result */
