@@ -40,7 +40,7 @@ export class FolderStorage implements Storage {
     return full;
   }
 
-  read(name: string): Promise<Buffer> {
+  async read(name: string): Promise<Buffer> {
     return readFile(this.path(name));
   }
 
