@@ -4,6 +4,7 @@ import { registerBuild } from './commands/build.js';
 import { registerModel } from './commands/model.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReconstruct } from './commands/reconstruct.js';
+import { registerQueue } from './commands/queue.js';
 import { registerSpin } from './commands/spin.js';
 
 import { VERSION } from '../pipeline/core/version.js';
@@ -22,6 +23,7 @@ registerModel(program);
 registerBuild(program);
 registerPreview(program);
 registerReconstruct(program);
+registerQueue(program);
 // Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
 for (const cmd of program.commands) cmd.exitOverride();
 try {

@@ -1,8 +1,10 @@
 /** `xoay build <product-folder…|catalogue-folder> -o <site>`: parses options and calls the product build. */
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/build.js';
+import { ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';
 import { runCommand } from '../run.js';
 
@@ -23,11 +25,16 @@ export function registerBuild(program: Command): void {
     .option('--jobs <n>', 'products built at the same time (default: from cores and free memory)', int('--jobs', 1, 64))
     .option('--title <text>', 'title of the catalogue page', BUILD_DEFAULTS.title)
     .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
+    .option('--formats <list>', 'spin formats, comma-separated: avif, webp, jpeg (default: as xoay spin)')
     .addOption(new Option('--textures <format>', 'model texture format (as xoay model)').choices([...TEXTURE_MODES]))
     .option('--prune', 'remove products from the site that this build did not include', false)
     .option('--force', 'build into an existing folder that was not made by xoay build', false)
     .option('--json', 'events and the summary as JSON lines on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
+    .option('--queue <url>', 'build on workers (xoay worker) through this Redis, redis://HOST:PORT[/db], instead of in this process')
+    .option('--attempts <n>', 'with --queue: tries per product before it fails', int('--attempts', 1, 20), ENQUEUE_DEFAULTS.attempts)
+    .option('--no-wait', 'with --queue: enqueue and return (follow with xoay status)')
+    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
     .action(async (folders: string[], opts) =>
       runCommand('build', async () => {
         let widths: number[] | undefined;
@@ -35,21 +42,49 @@ export function registerBuild(program: Command): void {
           widths = String(opts.widths).split(',').map(Number);
           if (widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`--widths must be integers ≥ 16, got ${JSON.stringify(opts.widths)}`);
         }
+        let formats: ('avif' | 'webp' | 'jpeg')[] | undefined;
+        if (opts.formats) {
+          formats = String(opts.formats).split(',') as typeof formats;
+          if (!formats!.length || formats!.some((f) => !['avif', 'webp', 'jpeg'].includes(f))) throw new InvalidArgumentError(`--formats must be a list of avif, webp, jpeg, got ${JSON.stringify(opts.formats)}`);
+        }
+        const options = {
+          baseUrl: opts.baseUrl,
+          cache: opts.cache,
+          jobs: opts.jobs ?? 0,
+          title: opts.title,
+          prune: opts.prune,
+          force: opts.force,
+          spin: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) },
+          model: opts.textures ? { textures: opts.textures } : {},
+        };
+        if (opts.queue) {
+          const t0 = performance.now();
+          const { flowId, total } = await enqueueBuild(opts.queue, folders, opts.output, options, { attempts: opts.attempts, queueName: opts.queueName });
+          const queued = { type: 'queued', flow: flowId, products: total };
+          if (opts.json) process.stdout.write(JSON.stringify(queued) + '\n');
+          else if (!opts.quiet) process.stderr.write(`build: ${total} products queued (index job ${flowId})${opts.wait ? '; waiting for the workers' : ''}\n`);
+          if (!opts.wait) return;
+          const r = await waitForBuild(opts.queue, flowId, { queueName: opts.queueName });
+          const seconds = (performance.now() - t0) / 1000;
+          if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...r, seconds }) + '\n');
+          else if (!opts.quiet) {
+            process.stderr.write(
+              [
+                `build: ${r.products.length} products in ${seconds.toFixed(1)} s on the queue: ${r.built} built, ${r.reused} reused, ${r.failed} failed`,
+                ...r.products.filter((p) => p.status === 'failed').map((f) => `  failed: ${f.message}`),
+                '',
+              ].join('\n'),
+            );
+          }
+          if (r.failed > 0) process.exitCode = 1;
+          return;
+        }
         const total = (await findProducts(folders)).length;
         const progress = createBuildProgress({ total, json: opts.json, quiet: opts.quiet });
         const result = await build(
           folders,
           opts.output,
-          {
-            baseUrl: opts.baseUrl,
-            cache: opts.cache,
-            jobs: opts.jobs ?? 0,
-            title: opts.title,
-            prune: opts.prune,
-            force: opts.force,
-            spin: widths ? { widths } : {},
-            model: opts.textures ? { textures: opts.textures } : {},
-          },
+          options,
           { onEvent: (e) => progress.onEvent(e) },
         );
         progress.done();

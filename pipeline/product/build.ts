@@ -174,29 +174,103 @@ export async function findProducts(inputs: string[]): Promise<string[]> {
   return [...new Set(found)];
 }
 
-export async function build(inputs: string[], site: string, opts: Partial<BuildOptions>, ctx: { onEvent?: (e: BuildEvent) => void } = {}): Promise<BuildResult> {
+/** What every product of one build shares: options, the site, the cache, the code keys, one Chromium. */
+export interface BuildContext {
+  o: BuildOptions;
+  baseUrl: string;
+  siteDir: string;
+  viewerDist: string;
+  cache: StageCache;
+  jobs: number;
+  product: ProductContext;
+  /** Closes the shared Chromium, if one was opened. */
+  close(): Promise<void>;
+}
+
+/** Checks the options, finds the viewer, opens the cache: the set-up shared by a local build and a queue worker. */
+export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: { jobs?: number } = {}): Promise<BuildContext> {
   const o = withDefaults(BUILD_DEFAULTS, opts);
   validate(o);
   const baseUrl = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
-  const emit = ctx.onEvent ?? (() => {});
-  const t0 = performance.now();
   const siteDir = path.resolve(site);
-  const folders = await findProducts(inputs);
+  const viewerDist = viewerFolder();
+  const cache = openCache(o.cache);
+  const jobs = ctx.jobs ?? (o.jobs || defaultJobs());
+  // Cores for one product's frames: shared between the products that run at once.
+  const perProduct = Math.max(1, Math.floor(os.availableParallelism() / jobs));
+  const spinOptions: Partial<SpinOptions> = { concurrency: perProduct, ...o.spin, force: true };
+  const code = await codeKeys();
+  let rendererOpen: Promise<TurntableRenderer> | undefined;
+  const renderer = () => (rendererOpen ??= openTurntableRenderer({ chromium: o.render.chromium, pageDir: o.render.pageDir }));
+  return {
+    o,
+    baseUrl,
+    siteDir,
+    viewerDist,
+    cache,
+    jobs,
+    product: { baseUrl, cache, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render },
+    close: async () => {
+      await rendererOpen?.then((r) => r.close()).catch(() => {});
+    },
+  };
+}
+
+/** The built viewer (dist/viewer), copied into every site. */
+export function viewerFolder(): string {
+  const viewerDist = path.join(packageRoot(), 'dist', 'viewer');
+  if (!existsSync(path.join(viewerDist, 'xoay-viewer.js'))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the viewer is not built: run `npm run build` first', viewerDist);
+  return viewerDist;
+}
+
+/** Refuses a site folder inside a product folder, or containing one. */
+export function checkSiteOutsideInputs(folders: string[], siteDir: string): void {
   for (const f of folders) {
     const rel = path.relative(f, siteDir);
     if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder is inside the product folder ${f}`, siteDir);
     const back = path.relative(siteDir, f);
     if (!back.startsWith('..') && !path.isAbsolute(back)) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder contains the product folder ${f}`, siteDir);
   }
+}
+
+/** The message a failed product is reported with. */
+export function failureMessage(e: unknown, folder: string): string {
+  return isXoayError(e) ? e.message : `${STAGE}: ${folder}: ${(e as Error).message}`;
+}
+
+/**
+ * Builds one product folder into the site (or reuses it): the unit of work of a local build and of a queue job.
+ * Throws on failure (the caller turns it into a failed result, or a failed job). `twins`: the folders that
+ * share this product's id in the same build (more than one is refused).
+ */
+export async function buildProductFolder(
+  b: BuildContext,
+  folder: string,
+  emit: (e: BuildEvent) => void = () => {},
+  read?: { source?: ProductSource; error?: Error; twins?: string[] },
+): Promise<ProductResult> {
+  const start = performance.now();
+  const source = read ? read.source : await readProduct(folder);
+  if (!source) throw read!.error;
+  const id = source.product.id;
+  const twins = read?.twins ?? [folder];
+  if (twins.length > 1) throw new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, source.file);
+  const r = await buildProduct(source, b.siteDir, b.product, emit);
+  emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
+  return { id, folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(b.baseUrl, id) };
+}
+
+export async function build(inputs: string[], site: string, opts: Partial<BuildOptions>, ctx: { onEvent?: (e: BuildEvent) => void } = {}): Promise<BuildResult> {
+  const o = withDefaults(BUILD_DEFAULTS, opts);
+  validate(o);
+  const emit = ctx.onEvent ?? (() => {});
+  const t0 = performance.now();
+  const siteDir = path.resolve(site);
+  const folders = await findProducts(inputs);
+  checkSiteOutsideInputs(folders, siteDir);
   await prepareSite(siteDir, o.force);
-  const viewerDist = path.join(packageRoot(), 'dist', 'viewer');
-  if (!existsSync(path.join(viewerDist, 'xoay-viewer.js'))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the viewer is not built: run `npm run build` first', viewerDist);
-  const cache = openCache(o.cache);
-  await clearCacheTemp(cache.dir);
-  const jobs = o.jobs || defaultJobs();
-  // Cores for one product's frames: shared between the products that run at once.
-  const perProduct = Math.max(1, Math.floor(os.availableParallelism() / jobs));
-  const spinOptions: Partial<SpinOptions> = { concurrency: perProduct, ...o.spin, force: true };
+  const b = await openBuild(site, opts);
+  await clearCacheTemp(b.cache.dir);
 
   // Read every product first: duplicate ids are refused for both folders before anything is built.
   const sources = await Promise.all(
@@ -211,42 +285,30 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
   const byId = new Map<string, string[]>();
   for (const s of sources) if (s.source) byId.set(s.source.product.id, [...(byId.get(s.source.product.id) ?? []), s.folder]);
 
-  const code = await codeKeys();
-  let rendererOpen: Promise<TurntableRenderer> | undefined;
-  const renderer = () => (rendererOpen ??= openTurntableRenderer({ chromium: o.render.chromium, pageDir: o.render.pageDir }));
-
-  const results = await mapLimit(sources, jobs, async (s): Promise<ProductResult> => {
+  const results = await mapLimit(sources, b.jobs, async (s): Promise<ProductResult> => {
     const start = performance.now();
     const id = s.source?.product.id ?? path.basename(s.folder);
-    const fail = (e: unknown): ProductResult => {
-      const message = isXoayError(e) ? e.message : `${STAGE}: ${s.folder}: ${(e as Error).message}`;
+    try {
+      return await buildProductFolder(b, s.folder, emit, { ...s, twins: s.source ? byId.get(id) : undefined });
+    } catch (e) {
+      const message = failureMessage(e, s.folder);
       emit({ type: 'failed', id, folder: s.folder, message });
       return { id, folder: s.folder, status: 'failed', ran: [], seconds: (performance.now() - start) / 1000, message };
-    };
-    if (!s.source) return fail(s.error);
-    const twins = byId.get(id)!;
-    if (twins.length > 1) return fail(new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, s.source.file));
-    try {
-      const r = await buildProduct(s.source, siteDir, { baseUrl, cache, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render }, emit);
-      emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
-      return { id, folder: s.folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(baseUrl, id) };
-    } catch (e) {
-      return fail(e);
     }
   });
 
-  await rendererOpen?.then((r) => r.close()).catch(() => {});
+  await b.close();
   // --prune only when every product could be read: a product whose facts are broken is known by its folder, not its
   // id, and its last good page must stay.
   const unread = sources.filter((s) => !s.source).length;
   if (o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
-  await writeSite(siteDir, viewerDist, results, { ...o, prune: o.prune && unread === 0 });
+  await writeSite(siteDir, b.viewerDist, results.map((r) => r.id), { ...o, prune: o.prune && unread === 0 });
   const count = (st: ProductResult['status']) => results.filter((r) => r.status === st).length;
-  return { site: siteDir, products: results, built: count('built'), reused: count('reused'), failed: count('failed'), seconds: (performance.now() - t0) / 1000, jobs };
+  return { site: siteDir, products: results, built: count('built'), reused: count('reused'), failed: count('failed'), seconds: (performance.now() - t0) / 1000, jobs: b.jobs };
 }
 
 /** Refuses to write into a folder that is not a Xoay site (unless forced); clears what a killed build left. */
-async function prepareSite(siteDir: string, force: boolean): Promise<void> {
+export async function prepareSite(siteDir: string, force: boolean): Promise<void> {
   let entries: string[] = [];
   try {
     entries = await readdir(siteDir);
@@ -271,7 +333,7 @@ async function prepareSite(siteDir: string, force: boolean): Promise<void> {
   if (!entries.includes(SITE_MARKER)) await writeFile(path.join(siteDir, SITE_MARKER), JSON.stringify({ generator: GENERATOR }) + '\n');
 }
 
-interface ProductContext {
+export interface ProductContext {
   baseUrl: string;
   cache: StageCache;
   code: Awaited<ReturnType<typeof codeKeys>>;
@@ -464,8 +526,8 @@ async function swapInto(tmp: string, target: string): Promise<void> {
   if (moved) await rm(aside, { recursive: true, force: true });
 }
 
-/** The viewer, the catalogue page and (with --prune) removal of products not in this build. */
-async function writeSite(siteDir: string, viewerDist: string, results: ProductResult[], o: BuildOptions): Promise<void> {
+/** The viewer, the catalogue page and (with --prune) removal of products not in this build (`included`: their ids). */
+export async function writeSite(siteDir: string, viewerDist: string, ids: string[], o: Pick<BuildOptions, 'prune' | 'title'>): Promise<void> {
   // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
   const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
   const viewerDir = path.join(siteDir, 'viewer');
@@ -479,7 +541,7 @@ async function writeSite(siteDir: string, viewerDist: string, results: ProductRe
     await swapInto(tmp, viewerDir);
   }
   // A failed product keeps its last good page; --prune removes only products this build did not include.
-  const included = new Set(results.map((r) => r.id));
+  const included = new Set(ids);
   const entries: CatalogueEntry[] = [];
   for (const e of await readdir(siteDir, { withFileTypes: true })) {
     if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;

@@ -1,0 +1,73 @@
+/** `xoay worker --queue redis://…` and `xoay status --queue redis://…`: the distributed build (pipeline/queue/). */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } from '../../pipeline/queue/queue.js';
+import { runCommand } from '../run.js';
+
+export const int = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}–${max}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function registerQueue(program: Command): void {
+  program
+    .command('worker')
+    .description('build products from a queue (xoay build --queue) until stopped; SIGTERM lets the current jobs finish')
+    .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
+    .option('--concurrency <n>', 'jobs at the same time', int('--concurrency', 1, 64), WORKER_DEFAULTS.concurrency)
+    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
+    .addOption(new Option('--lock-duration <ms>', 'job lock (a dead worker\'s job is taken back after about this)').argParser(int('--lock-duration', 500, 3_600_000)).default(WORKER_DEFAULTS.lockDuration))
+    .addOption(new Option('--stalled-interval <ms>', 'how often stalled jobs are looked for').argParser(int('--stalled-interval', 500, 3_600_000)).default(WORKER_DEFAULTS.stalledInterval))
+    .option('--json', 'events as JSON lines on stdout', false)
+    .action(async (opts) =>
+      runCommand('worker', async () => {
+        const say = (e: object & { type: string }) => {
+          if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
+          else if (e.type !== 'build') process.stderr.write(`worker: ${Object.values(e).join(' ')}\n`);
+        };
+        const w = startWorker(opts.queue, { concurrency: opts.concurrency, queueName: opts.queueName, lockDuration: opts.lockDuration, stalledInterval: opts.stalledInterval }, say);
+        await w.worker.waitUntilReady();
+        say({ type: 'ready', pid: process.pid } as never);
+        // Graceful shutdown: the first SIGTERM/SIGINT lets the running jobs finish; a second leaves them to another worker.
+        process.removeAllListeners('SIGTERM');
+        process.removeAllListeners('SIGINT');
+        await new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = (sig: string) => {
+            say({ type: 'stopping', signal: sig, force: stopping } as never);
+            const force = stopping;
+            stopping = true;
+            void w.close(force).then(resolve, resolve);
+          };
+          process.on('SIGTERM', () => stop('SIGTERM'));
+          process.on('SIGINT', () => stop('SIGINT'));
+        });
+        say({ type: 'stopped' } as never);
+        process.exit(0);
+      }),
+    );
+
+  program
+    .command('status')
+    .description('counts of waiting, active, done and failed jobs, and why each failed')
+    .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
+    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
+    .option('--json', 'one JSON line on stdout', false)
+    .action(async (opts) =>
+      runCommand('status', async () => {
+        const s = await queueStatus(opts.queue, opts.queueName);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(s) + '\n');
+          return;
+        }
+        const c = s.counts;
+        process.stdout.write(
+          [
+            `waiting ${(c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c['waiting-children'] ?? 0)}, active ${c.active ?? 0}, done ${c.completed ?? 0}, failed ${c.failed ?? 0}`,
+            ...s.failures.map((f) => `  failed (${f.attempts} attempts): ${f.message}`),
+            '',
+          ].join('\n'),
+        );
+      }),
+    );
+}
