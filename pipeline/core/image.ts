@@ -2,7 +2,6 @@
  * sharp set-up shared by every stage: pixel limits, concurrency and the colour handling that turns
  * any input (CMYK, 16-bit, grey, palette, alpha, rotated by EXIF) into 8-bit sRGB.
  */
-import os from 'node:os';
 import sharp, { type Sharp } from 'sharp';
 import { XoayError } from './errors.js';
 
@@ -11,14 +10,21 @@ export { sharp };
 /** Default decompression-bomb guard: 100 megapixels. */
 export const DEFAULT_LIMIT_INPUT_PIXELS = 100_000_000;
 
+/**
+ * libvips threads per operation: a fixed number, not the machine's cores. The AVIF encoder (libaom) writes
+ * different bytes for different thread counts (measured: the same 512 px frame is 2848 bytes with 1 thread, 2949
+ * with 2, 3065 with 4), and the build cache and the queue workers rely on the same input giving the same bytes on
+ * any machine and under any --jobs or --concurrency. Parallelism comes from processing frames (and products) at
+ * the same time instead.
+ */
+export const LIBVIPS_THREADS = 2;
+
 let configured = false;
-/** libvips threads per operation; frames are also processed in parallel by the caller. */
-export function configureSharp(concurrency = os.availableParallelism()): void {
-  sharp.concurrency(Math.max(1, concurrency));
-  if (!configured) {
-    sharp.cache(false);
-    configured = true;
-  }
+export function configureSharp(): void {
+  if (configured) return;
+  sharp.concurrency(LIBVIPS_THREADS);
+  sharp.cache(false);
+  configured = true;
 }
 
 export interface DecodeOptions {

@@ -133,7 +133,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     timings[name] = Math.round(t - t0) / 1000;
     t0 = t;
   };
-  configureSharp(o.concurrency);
+  configureSharp();
   const white = { r: 255, g: 255, b: 255 };
   const decode = { limitInputPixels: o.limitInputPixels, flatten: white };
 
