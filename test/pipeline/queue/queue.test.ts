@@ -104,7 +104,7 @@ async function checkNoHalfProducts(site: string): Promise<number> {
   return n;
 }
 
-describe.skipIf(!REDIS)('xoay build --queue with real Redis and worker processes', () => {
+describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes${REDIS ? '' : ' (skipped: needs redis-server; apt-get install redis-server, .ci/run installs it)'}`, () => {
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-queue-'));
     catalogue = path.join(tmp, 'catalogue');
@@ -237,8 +237,4 @@ describe.skipIf(!REDIS)('xoay build --queue with real Redis and worker processes
       await redis.dispose();
     }
   }, 300_000);
-});
-
-describe.runIf(!REDIS)('xoay build --queue', () => {
-  it.skip('needs redis-server (apt-get install redis-server; .ci/run installs it)', () => {});
 });
