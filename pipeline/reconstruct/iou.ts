@@ -3,21 +3,14 @@
  * rasterised into a mask at the view's resolution (a pixel is covered when its centre is inside a
  * projected triangle, edges included); the silhouette IoU is |A ∩ B| / |A ∪ B| against the view's mask.
  */
+import { projectVertices } from './bake.js';
 import type { Mesh } from './surface.js';
 
 /** The mask of `mesh` seen through the projection P (3×4, row-major) in a width × height image. */
 export function rasterise(mesh: Mesh, P: readonly number[], width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const pos = mesh.positions, idx = mesh.indices;
-  const nv = pos.length / 3;
-  const us = new Float64Array(nv), vs = new Float64Array(nv), ws = new Float64Array(nv);
-  for (let i = 0; i < nv; i++) {
-    const x = pos[3 * i]!, y = pos[3 * i + 1]!, z = pos[3 * i + 2]!;
-    const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-    ws[i] = w;
-    us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
-    vs[i] = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
-  }
+  const idx = mesh.indices;
+  const { us, vs, ws } = projectVertices(mesh.positions, P);
   for (let t = 0; t < idx.length; t += 3) {
     const a = idx[t]!, b = idx[t + 1]!, c = idx[t + 2]!;
     // Triangles reaching behind the camera are skipped (the object is in front of every camera).

@@ -26,6 +26,7 @@ import { frameNumber, ingest, numberingGaps } from '../spin/ingest.js';
 import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
 import { carve, carveViews } from './carve.js';
 import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
+import { depthMap } from './bake.js';
 import { viewIoU } from './iou.js';
 import { type Silhouette, silhouettes } from './silhouettes.js';
 import { type Mesh, surface } from './surface.js';
@@ -220,44 +221,6 @@ export function ringUp(cameras: readonly Camera[], objectCentre: readonly number
   return (side < 0 ? n.map((x) => -x) : n) as [number, number, number];
 }
 
-/** Per-view depth (w) of the nearest surface at every pixel (Infinity where nothing is). */
-export function depthMap(mesh: Mesh, P: readonly number[], width: number, height: number): Float32Array {
-  const depth = new Float32Array(width * height).fill(Infinity);
-  const pos = mesh.positions, idx = mesh.indices;
-  const nv = pos.length / 3;
-  const us = new Float64Array(nv), vs = new Float64Array(nv), ws = new Float64Array(nv);
-  for (let i = 0; i < nv; i++) {
-    const x = pos[3 * i]!, y = pos[3 * i + 1]!, z = pos[3 * i + 2]!;
-    const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-    ws[i] = w;
-    us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
-    vs[i] = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
-  }
-  for (let t = 0; t < idx.length; t += 3) {
-    const a = idx[t]!, b = idx[t + 1]!, c = idx[t + 2]!;
-    if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
-    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (area === 0) continue;
-    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))), x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
-    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))), y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
-    // Perspective-correct depth: interpolate 1/w.
-    const ia = 1 / ws[a]!, ib = 1 / ws[b]!, ic = 1 / ws[c]!;
-    for (let y = y0; y <= y1; y++) {
-      for (let x = x0; x <= x1; x++) {
-        const l0 = ((bx - x) * (cy - y) - (by - y) * (cx - x)) / area;
-        const l1 = ((cx - x) * (ay - y) - (cy - y) * (ax - x)) / area;
-        const l2 = 1 - l0 - l1;
-        if (l0 < 0 || l1 < 0 || l2 < 0) continue;
-        const w = 1 / (l0 * ia + l1 * ib + l2 * ic);
-        const p = y * width + x;
-        if (w < depth[p]!) depth[p] = w;
-      }
-    }
-  }
-  return depth;
-}
-
 /** The untextured path: each vertex coloured from the views that see it (depth-tested), weighted by how squarely. */
 export function vertexColours(mesh: Mesh, normals: Float32Array, views: readonly { P: readonly number[]; centre: readonly number[]; image: { data: Uint8Array; width: number; height: number; channels: number }; mask: Uint8Array }[]): Float32Array {
   const nv = mesh.positions.length / 3;
@@ -271,7 +234,7 @@ export function vertexColours(mesh: Mesh, normals: Float32Array, views: readonly
   const eps = 0.01 * (hi - lo);
   for (const v of views) {
     const { width: W, height: H, data, channels } = v.image;
-    const depth = depthMap(mesh, v.P, W, H);
+    const { depth } = depthMap(mesh.positions, mesh.indices, v.P, W, H);
     const P = v.P;
     for (let i = 0; i < nv; i++) {
       const x = mesh.positions[3 * i]!, y = mesh.positions[3 * i + 1]!, z = mesh.positions[3 * i + 2]!;
