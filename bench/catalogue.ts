@@ -14,54 +14,22 @@
  *   npm run bench:catalogue -- --products 20      # a quick look
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
+import { makeSmallCatalogue } from './queue-fixtures.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work/catalogue');
-const SAMPLE = path.join(ROOT, 'samples/stool-turntable');
 const { values } = parseArgs({ options: { products: { type: 'string', default: '100' }, frames: { type: 'string', default: '24' } } });
 const N = Math.max(2, Number(values.products));
 const FRAMES = Math.max(8, Number(values.frames));
-const PROVINCES = ['Hà Giang', 'Lào Cai', 'Bắc Ninh', 'Nam Định', 'Thừa Thiên Huế', 'Quảng Nam', 'Đắk Lắk', 'Lâm Đồng', 'Bến Tre', 'Kiên Giang'];
-const CATEGORIES = ['Thực phẩm', 'Đồ uống', 'Thủ công mỹ nghệ', 'Dược liệu', 'Đồ gỗ nội thất'];
 
-async function makeCatalogue(dir: string): Promise<void> {
-  const all = (await readdir(SAMPLE)).filter((f) => f.endsWith('.jpg')).sort();
-  const step = all.length / FRAMES;
-  // The 24 source frames, decoded and made small once.
-  const small = await Promise.all(Array.from({ length: FRAMES }, (_, i) => sharp(path.join(SAMPLE, all[Math.floor(i * step)]!)).resize(480).toBuffer()));
-  for (let p = 0; p < N; p++) {
-    const id = `san-pham-mau-${String(p + 1).padStart(3, '0')}`;
-    const pdir = path.join(dir, id);
-    await mkdir(path.join(pdir, 'spin'), { recursive: true });
-    await writeFile(
-      path.join(pdir, 'product.json'),
-      JSON.stringify({
-        id,
-        sample: true,
-        name: { vi: `Sản phẩm mẫu số ${p + 1}` },
-        ocop: { stars: 3 + (p % 3), year: 2020 + (p % 5) },
-        category: CATEGORIES[p % CATEGORIES.length],
-        producer: { name: `Hợp tác xã mẫu ${p + 1}`, kind: 'co-operative', province: PROVINCES[p % PROVINCES.length] },
-      }),
-    );
-    // Each product's shoot differs (tint and mirroring), so each has its own cache entries, as real shoots do.
-    await Promise.all(
-      small.map((buf, i) => {
-        let img = sharp(buf).tint({ r: 255 - (p % 7) * 6, g: 255 - (p % 5) * 6, b: 255 - (p % 3) * 6 });
-        if (p % 2) img = img.flop();
-        return img.jpeg({ quality: 90 }).toFile(path.join(pdir, 'spin', `frame_${String(i + 1).padStart(3, '0')}.jpg`));
-      }),
-    );
-  }
-}
 
 async function buildOnce(catalogue: string, site: string, cache: string): Promise<{ seconds: number; summary: { built: number; reused: number; failed: number } }> {
   const t = performance.now();
@@ -77,11 +45,11 @@ async function main(): Promise<void> {
   const site = path.join(WORK, 'site');
   const cache = path.join(WORK, 'cache');
   process.stderr.write(`bench:catalogue: making ${N} products of ${FRAMES} frames …\n`);
-  await makeCatalogue(catalogue);
+  await makeSmallCatalogue(catalogue, N, { frames: FRAMES, px: 480 });
   process.stderr.write('bench:catalogue: cold build …\n');
   const cold = await buildOnce(catalogue, site, cache);
   // Change one frame of one product (the middle one), as a re-shot frame would.
-  const changed = `san-pham-mau-${String(Math.ceil(N / 2)).padStart(3, '0')}`;
+  const changed = `san-pham-${String(Math.ceil(N / 2)).padStart(3, '0')}`;
   const frame = path.join(catalogue, changed, 'spin', 'frame_005.jpg');
   await writeFile(frame, await sharp(frame).modulate({ brightness: 1.04 }).jpeg({ quality: 90 }).toBuffer());
   process.stderr.write('bench:catalogue: warm build (one frame changed) …\n');

@@ -31,6 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { createServer, type ViteDevServer } from 'vite';
 import sharp from 'sharp';
 import { openOutput, type OutputFolder } from '../pipeline/core/fsout.js';
+import { mulberry32 } from '../pipeline/core/random.js';
 import { assertInteger, invalid } from '../pipeline/core/options.js';
 import { XoayError, isXoayError } from '../pipeline/core/errors.js';
 import { findChromium, launchChromium, withTimeout as withTimeoutMs, type ChromiumSession } from '../pipeline/core/chromium.js';
@@ -136,17 +137,6 @@ export function parseOptions(argv: string[], cwd = process.cwd()): Options | 'he
 // ---------------------------------------------------------------------------------------------------
 // Deterministic exposure drift
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Per-frame `toneMappingExposure`: a slow sine (three cycles per turn) plus seeded jitter. */
 export function exposureDrift(frames: number, seed: number): number[] {

@@ -28,7 +28,8 @@ function isInside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-async function exists(p: string): Promise<boolean> {
+/** Whether a path exists (following symbolic links). */
+export async function exists(p: string): Promise<boolean> {
   try {
     await stat(p);
     return true;

@@ -18,6 +18,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { type Product, ProductSchema } from '../../schema/product.js';
 import { XoayError } from '../core/errors.js';
+import { exists } from '../core/fsout.js';
 import { slugify } from './slug.js';
 
 const STAGE = 'build';
@@ -191,15 +192,6 @@ function nfc(v: unknown): unknown {
 async function isDir(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
   } catch {
     return false;
   }

@@ -3,19 +3,9 @@
  * weighted, a fixed seed), each point's distance to the nearest point sampled on the other, the two
  * means averaged. Nearest neighbours through a uniform grid of cells about the sample spacing.
  */
+import { mulberry32 as rng } from '../core/random.js';
 import type { Mesh } from './surface.js';
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` points uniformly over the surface of `mesh`, x y z each. */
 export function samplePoints(mesh: Mesh, n: number, seed = 1): Float32Array {
