@@ -11,13 +11,15 @@
  * content hash of its inputs and options (cache.ts), and each product folder in the site carries the
  * key of everything it was made from (`.xoay-product.json`). A rebuild skips a product whose key has not
  * changed (its files are not touched) and re-runs only the stages whose inputs changed. Each product
- * folder is assembled next to the site and renamed into place, so a killed build never leaves a
- * half-written product; the next build resumes from the cache.
+ * folder is assembled in a local scratch folder and put into the site at once (`Storage.putFolder`: renamed
+ * into place on a folder; its page and stamp last on a store without a folder rename), so a killed build
+ * never leaves a half-written product; the next build resumes from the cache. Every write to the site and
+ * the cache goes through `Storage` (pipeline/core/storage.ts).
  *
  * One product failing (bad product.json, an unreadable frame) does not stop the others; the result
  * lists built, reused and failed products with their reasons.
  */
-import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,12 +28,13 @@ import { performance } from 'node:perf_hooks';
 import type { Product } from '../../schema/product.js';
 import type { SpinManifest } from '../../schema/spin.js';
 import { XoayError, isXoayError } from '../core/errors.js';
+import { FolderStorage, type Storage } from '../core/storage.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { VERSION } from '../core/version.js';
 import { model, type ModelOptions } from '../model/model.js';
 import { spin, type SpinOptions } from '../spin/spin.js';
-import { clearCacheTemp, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
+import { type CacheEntry, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
 import { type CatalogueEntry, cataloguePage } from './catalogue.js';
 import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl } from './page.js';
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
@@ -179,22 +182,34 @@ export interface BuildContext {
   o: BuildOptions;
   baseUrl: string;
   siteDir: string;
+  /** Where the site is written (every write of a product and of the index goes through it). */
+  site: Storage;
   viewerDist: string;
   cache: StageCache;
+  /** A local folder for this process's work in progress (removed by close()). */
+  scratch: string;
   jobs: number;
   product: ProductContext;
-  /** Closes the shared Chromium, if one was opened. */
+  /** Closes the shared Chromium, if one was opened; removes the scratch folder. */
   close(): Promise<void>;
 }
 
+/** Where a build writes: the site and the stage cache (default: the folders `site` and `--cache`). */
+export interface BuildStorage {
+  site: Storage;
+  cache: Storage;
+}
+
 /** Checks the options, finds the viewer, opens the cache: the set-up shared by a local build and a queue worker. */
-export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: { jobs?: number } = {}): Promise<BuildContext> {
+export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: { jobs?: number; storage?: BuildStorage } = {}): Promise<BuildContext> {
   const o = withDefaults(BUILD_DEFAULTS, opts);
   validate(o);
   const baseUrl = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
   const siteDir = path.resolve(site);
   const viewerDist = viewerFolder();
-  const cache = openCache(o.cache);
+  const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-build-'));
+  const cache = openCache(storage.cache, path.join(scratch, 'cache'));
   const jobs = ctx.jobs ?? (o.jobs || defaultJobs());
   // Cores for one product's frames: shared between the products that run at once.
   const perProduct = Math.max(1, Math.floor(os.availableParallelism() / jobs));
@@ -206,14 +221,22 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
     o,
     baseUrl,
     siteDir,
+    site: storage.site,
     viewerDist,
     cache,
+    scratch,
     jobs,
-    product: { baseUrl, cache, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render },
+    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render },
     close: async () => {
       await rendererOpen?.then((r) => r.close()).catch(() => {});
+      await rm(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** The site and the cache as folders. */
+export function defaultStorage(siteDir: string, cacheDir: string): BuildStorage {
+  return { site: new FolderStorage(siteDir), cache: new FolderStorage(cacheDir) };
 }
 
 /** The built viewer (dist/viewer), copied into every site. */
@@ -255,12 +278,12 @@ export async function buildProductFolder(
   const id = source.product.id;
   const twins = read?.twins ?? [folder];
   if (twins.length > 1) throw new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, source.file);
-  const r = await buildProduct(source, b.siteDir, b.product, emit);
+  const r = await buildProduct(source, b.site, b.product, emit);
   emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
   return { id, folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(b.baseUrl, id) };
 }
 
-export async function build(inputs: string[], site: string, opts: Partial<BuildOptions>, ctx: { onEvent?: (e: BuildEvent) => void } = {}): Promise<BuildResult> {
+export async function build(inputs: string[], site: string, opts: Partial<BuildOptions>, ctx: { onEvent?: (e: BuildEvent) => void; storage?: BuildStorage } = {}): Promise<BuildResult> {
   const o = withDefaults(BUILD_DEFAULTS, opts);
   validate(o);
   const emit = ctx.onEvent ?? (() => {});
@@ -268,9 +291,9 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
   const siteDir = path.resolve(site);
   const folders = await findProducts(inputs);
   checkSiteOutsideInputs(folders, siteDir);
-  await prepareSite(siteDir, o.force);
-  const b = await openBuild(site, opts);
-  await clearCacheTemp(b.cache.dir);
+  const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
+  await prepareSite(storage.site, siteDir, o.force);
+  const b = await openBuild(site, opts, { storage });
 
   // Read every product first: duplicate ids are refused for both folders before anything is built.
   const sources = await Promise.all(
@@ -297,45 +320,41 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
     }
   });
 
-  await b.close();
   // --prune only when every product could be read: a product whose facts are broken is known by its folder, not its
   // id, and its last good page must stay.
   const unread = sources.filter((s) => !s.source).length;
   if (o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
-  await writeSite(siteDir, b.viewerDist, results.map((r) => r.id), { ...o, prune: o.prune && unread === 0 });
+  try {
+    await writeSite(b.site, b.viewerDist, results.map((r) => r.id), { ...o, prune: o.prune && unread === 0 });
+  } finally {
+    await b.close();
+  }
   const count = (st: ProductResult['status']) => results.filter((r) => r.status === st).length;
   return { site: siteDir, products: results, built: count('built'), reused: count('reused'), failed: count('failed'), seconds: (performance.now() - t0) / 1000, jobs: b.jobs };
 }
 
 /** Refuses to write into a folder that is not a Xoay site (unless forced); clears what a killed build left. */
-export async function prepareSite(siteDir: string, force: boolean): Promise<void> {
-  let entries: string[] = [];
-  try {
-    entries = await readdir(siteDir);
-  } catch {
+export async function prepareSite(site: Storage, siteDir: string, force: boolean): Promise<void> {
+  const marked = await site.exists(SITE_MARKER);
+  if (!marked && !force && (await site.list('')).length > 0) {
+    throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
+  }
+  // A product put in place by renames and interrupted between them: the old one is put back.
+  if (site instanceof FolderStorage) await site.tidy();
+  if (!marked) {
     try {
-      await mkdir(siteDir, { recursive: true });
+      await site.writeAtomic(SITE_MARKER, JSON.stringify({ generator: GENERATOR }) + '\n');
     } catch (e) {
       throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot create the site folder (${(e as NodeJS.ErrnoException).code ?? e})`, siteDir, { cause: e });
     }
   }
-  if (entries.length > 0 && !entries.includes(SITE_MARKER) && !force) {
-    throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
-  }
-  for (const e of entries) {
-    // A build killed between the two renames of a swap left the old page aside and none in place: put it back.
-    const aside = /^\.(.+)\.xoay-old-/.exec(e);
-    if (aside && !entries.includes(aside[1]!)) {
-      await rename(path.join(siteDir, e), path.join(siteDir, aside[1]!));
-      entries.push(aside[1]!);
-    } else if (e.includes('.xoay-tmp-') || e.includes('.xoay-old-')) await rm(path.join(siteDir, e), { recursive: true, force: true });
-  }
-  if (!entries.includes(SITE_MARKER)) await writeFile(path.join(siteDir, SITE_MARKER), JSON.stringify({ generator: GENERATOR }) + '\n');
 }
 
 export interface ProductContext {
   baseUrl: string;
   cache: StageCache;
+  /** A local folder where product folders are assembled before they are put into the site. */
+  scratch: string;
   code: Awaited<ReturnType<typeof codeKeys>>;
   /** One Chromium for every model-only product of the build, opened when the first needs it. */
   renderer: () => Promise<TurntableRenderer>;
@@ -369,15 +388,15 @@ async function codeKeys(): Promise<Record<'spin' | 'model' | 'render' | 'page', 
   return { spin: spinCode, model: modelCode, render: key(productCode, renderPage), page: productCode };
 }
 
-async function readStamp(dir: string): Promise<Stamp | undefined> {
+async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> {
   try {
-    return JSON.parse(await readFile(path.join(dir, STAMP), 'utf8')) as Stamp;
+    return JSON.parse((await site.read(`${id}/${STAMP}`)).toString('utf8')) as Stamp;
   } catch {
     return undefined;
   }
 }
 
-async function buildProduct(src: ProductSource, siteDir: string, c: ProductContext, emit: (e: BuildEvent) => void): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
+async function buildProduct(src: ProductSource, site: Storage, c: ProductContext, emit: (e: BuildEvent) => void): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
   const p = src.product;
   const id = p.id;
   // Stage keys: content hashes of each stage's inputs and options.
@@ -390,12 +409,11 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
   if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
   if (src.photos.length) stages.photos = key('photos', VERSION, c.code.page, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
   const pageKey = key('page', VERSION, c.code.page, p, src.story ?? '', c.baseUrl, stages);
-  const target = path.join(siteDir, id);
-  const old = await readStamp(target);
+  const old = await readStamp(site, id);
   if (old?.key === pageKey) return { status: 'reused', ran: [] };
 
   const ran: string[] = [];
-  const stage = async (name: string, make: (tmp: string) => Promise<void>): Promise<string> => {
+  const stage = async (name: string, make: (tmp: string) => Promise<void>): Promise<CacheEntry> => {
     const k = stages[name]!;
     const hit = await c.cache.get(name, k);
     emit({ type: 'product', id, stage: name as 'spin', cached: Boolean(hit) });
@@ -408,13 +426,13 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
     else if (e.type === 'warning') emit({ type: 'warning', id, message: e.message! });
   };
 
-  let spinEntry: string | undefined;
+  let spinEntry: CacheEntry | undefined;
   if (stages.spin) spinEntry = await stage('spin', async (tmp) => void (await spin(src.spinDir!, tmp, c.spinOptions, { onEvent: onSpinEvent('spin') })));
-  let modelEntry: string | undefined;
+  let modelEntry: CacheEntry | undefined;
   if (stages.model) {
     modelEntry = await stage('model', async (tmp) => void (await model(src.modelFile!, tmp, { ...c.modelOptions, force: true })));
     // The model is written even when it misses its budget (as `xoay model` does); the build says so.
-    const report = JSON.parse(await readFile(path.join(modelEntry, 'model.json'), 'utf8')) as { budget: { ok: boolean; failures: string[] } };
+    const report = JSON.parse((await modelEntry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
     if (!report.budget.ok) emit({ type: 'warning', id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
   }
   if (stages.render) {
@@ -423,14 +441,14 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
       const frames = `${tmp}.frames`;
       try {
         const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
-        await (await c.renderer()).render(await readFile(path.join(modelEntry!, 'model.glb')), frames, perModel);
+        await (await c.renderer()).render(await modelEntry!.read('model.glb'), frames, perModel);
         await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: onSpinEvent('render') });
       } finally {
         await rm(frames, { recursive: true, force: true });
       }
     });
   }
-  let photosEntry: string | undefined;
+  let photosEntry: CacheEntry | undefined;
   let photos: PublishedPhoto[] = [];
   if (stages.photos) {
     photosEntry = await stage('photos', async (tmp) => {
@@ -438,19 +456,19 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
       const list = await publishPhotos(src.photos, tmp);
       await writeFile(path.join(tmp, 'photos.json'), JSON.stringify(list));
     });
-    photos = JSON.parse(await readFile(path.join(photosEntry, 'photos.json'), 'utf8')) as PublishedPhoto[];
+    photos = JSON.parse((await photosEntry.read('photos.json')).toString('utf8')) as PublishedPhoto[];
   }
 
-  // Assemble the product folder next to the site, then move it into place.
+  // Assemble the product folder in the scratch folder, then put it into the site at once (its pages and stamp last).
   emit({ type: 'product', id, stage: 'page' });
-  const tmp = path.join(siteDir, `.${id}.xoay-tmp-${process.pid}-${Date.now().toString(36)}`);
-  await mkdir(tmp);
+  await mkdir(c.scratch, { recursive: true });
+  const tmp = await mkdtemp(path.join(c.scratch, `${id}-`));
   try {
     let poster: PageImage;
     let thumb: PageImage;
     if (spinEntry) {
       await copyTree(spinEntry, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
-      const manifest = JSON.parse(await readFile(path.join(spinEntry, 'spin.json'), 'utf8')) as SpinManifest;
+      const manifest = JSON.parse((await spinEntry.read('spin.json')).toString('utf8')) as SpinManifest;
       poster = spinPoster(manifest, 1200);
       thumb = spinPoster(manifest, 512);
     } else {
@@ -462,7 +480,7 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
     if (spinEntry && photosEntry) await copyTree(photosEntry, tmp, (f) => f !== 'photos.json');
     if (modelEntry) {
       await mkdir(path.join(tmp, 'model'));
-      for (const f of await readdir(modelEntry)) if (f.endsWith('.glb')) await copyFile(path.join(modelEntry, f), path.join(tmp, 'model', f));
+      for (const f of modelEntry.files) if (f.endsWith('.glb') && !f.includes('/')) await modelEntry.copyOut(f, path.join(tmp, 'model', f));
     }
     const url = productUrl(c.baseUrl, id);
     await writeFile(path.join(tmp, 'qr.svg'), await qrSvg(url));
@@ -480,10 +498,9 @@ async function buildProduct(src: ProductSource, siteDir: string, c: ProductConte
     await writeFile(path.join(tmp, 'embed.html'), embedSnippet(input));
     const stamp: Stamp = { version: 1, generator: GENERATOR, key: pageKey, stages, product: p, thumb };
     await writeFile(path.join(tmp, STAMP), JSON.stringify(stamp, null, 2) + '\n');
-    await swapInto(tmp, target);
-  } catch (e) {
+    await site.putFolder(id, tmp, { move: true, last: ['embed.html', 'index.html', STAMP] });
+  } finally {
     await rm(tmp, { recursive: true, force: true });
-    throw e;
   }
   return { status: 'built', ran };
 }
@@ -497,67 +514,46 @@ function spinPoster(m: SpinManifest, max: number): PageImage {
   return { src: `spin/${file}`, width: w, height: Math.round((w * m.height) / m.width) };
 }
 
-/** Copies a finished cache entry (entries are never changed after they are made). */
-async function copyTree(from: string, to: string, keep: (rel: string) => boolean): Promise<void> {
+/** Copies the files of a finished cache entry into a local folder. */
+async function copyTree(from: CacheEntry, to: string, keep: (rel: string) => boolean): Promise<void> {
   await mkdir(to, { recursive: true });
-  for (const rel of await listFiles(from)) {
+  for (const rel of from.files) {
     if (!keep(rel)) continue;
     await mkdir(path.dirname(path.join(to, rel)), { recursive: true });
-    await copyFile(path.join(from, rel), path.join(to, rel));
+    await from.copyOut(rel, path.join(to, rel));
   }
-}
-
-/** Puts a finished folder in place of `target` (the old one is moved aside first, then removed). */
-async function swapInto(tmp: string, target: string): Promise<void> {
-  const aside = `${path.dirname(target)}/.${path.basename(target)}.xoay-old-${process.pid}-${Date.now().toString(36)}`;
-  let moved = false;
-  try {
-    await rename(target, aside);
-    moved = true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  try {
-    await rename(tmp, target);
-  } catch (e) {
-    if (moved) await rename(aside, target);
-    throw e;
-  }
-  if (moved) await rm(aside, { recursive: true, force: true });
 }
 
 /** The viewer, the catalogue page and (with --prune) removal of products not in this build (`included`: their ids). */
-export async function writeSite(siteDir: string, viewerDist: string, ids: string[], o: Pick<BuildOptions, 'prune' | 'title'>): Promise<void> {
+export async function writeSite(site: Storage, viewerDist: string, ids: string[], o: Pick<BuildOptions, 'prune' | 'title'>): Promise<void> {
   // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
   const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
-  const viewerDir = path.join(siteDir, 'viewer');
-  const stampFile = path.join(viewerDir, '.xoay-viewer-key');
-  const current = await readFile(stampFile, 'utf8').catch(() => '');
+  const current = await site.read('viewer/.xoay-viewer-key').then((b) => b.toString('utf8'), () => '');
   if (current !== viewerKey) {
-    const tmp = path.join(siteDir, `.viewer.xoay-tmp-${process.pid}`);
-    await rm(tmp, { recursive: true, force: true });
-    await cp(viewerDist, tmp, { recursive: true, filter: (s) => !s.endsWith('.map') });
-    await writeFile(path.join(tmp, '.xoay-viewer-key'), viewerKey);
-    await swapInto(tmp, viewerDir);
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-viewer-'));
+    try {
+      await cp(viewerDist, tmp, { recursive: true, filter: (s) => !s.endsWith('.map') });
+      await writeFile(path.join(tmp, '.xoay-viewer-key'), viewerKey);
+      await site.putFolder('viewer', tmp, { move: true, last: ['.xoay-viewer-key'] });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   }
   // A failed product keeps its last good page; --prune removes only products this build did not include.
   const included = new Set(ids);
   const entries: CatalogueEntry[] = [];
-  for (const e of await readdir(siteDir, { withFileTypes: true })) {
-    if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;
-    const stamp = await readStamp(path.join(siteDir, e.name));
+  for (const name of await site.list('')) {
+    if (!name.endsWith('/') || name === 'viewer/') continue;
+    const id = name.slice(0, -1);
+    const stamp = await readStamp(site, id);
     if (!stamp) continue;
-    if (o.prune && !included.has(e.name)) {
-      await rm(path.join(siteDir, e.name), { recursive: true, force: true });
+    if (o.prune && !included.has(id)) {
+      await site.remove(name);
       continue;
     }
-    entries.push({ product: stamp.product, thumb: `${e.name}/${stamp.thumb.src}`, thumbWidth: stamp.thumb.width, thumbHeight: stamp.thumb.height });
+    entries.push({ product: stamp.product, thumb: `${id}/${stamp.thumb.src}`, thumbWidth: stamp.thumb.width, thumbHeight: stamp.thumb.height });
   }
   const index = cataloguePage(entries, { title: o.title, generator: GENERATOR });
-  const indexFile = path.join(siteDir, 'index.html');
-  const before = await readFile(indexFile, 'utf8').catch(() => '');
-  if (before !== index) {
-    await writeFile(`${indexFile}.xoay-tmp-${process.pid}`, index);
-    await rename(`${indexFile}.xoay-tmp-${process.pid}`, indexFile);
-  }
+  const before = await site.read('index.html').then((b) => b.toString('utf8'), () => '');
+  if (before !== index) await site.writeAtomic('index.html', index);
 }

@@ -2,13 +2,16 @@
  * The build cache: every stage's output is stored under a key that is a content hash of its inputs
  * (file bytes, not dates) and its options, so a rebuild re-runs a stage only when something it reads
  * has changed. Entries are folders written atomically (a temporary folder renamed into place), so a
- * build killed halfway leaves only complete entries and the next build resumes from them.
+ * build killed halfway leaves only complete entries and the next build resumes from them. Entries live in a
+ * `Storage` (a folder, or one shared by the workers of a queue build): each is made in a local scratch folder and
+ * put into the storage at once, its marker last.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import path from 'node:path';
+import type { Storage } from '../core/storage.js';
 
 /** sha-256 of a file's bytes (streamed). */
 export function hashFile(file: string): Promise<string> {
@@ -64,54 +67,78 @@ export async function hashTree(dir: string, files: string[]): Promise<string> {
   return key(...parts);
 }
 
-export interface StageCache {
-  readonly dir: string;
-  /** The folder of a finished entry, or undefined. */
-  get(stage: string, k: string): Promise<string | undefined>;
-  /**
-   * Runs `fill` to make the folder `tmp` (it does not exist yet) and moves it into place as the entry; returns the
-   * entry. A failed `fill` leaves no entry. Concurrent calls for the same entry share one `fill`.
-   */
-  put(stage: string, k: string, fill: (tmp: string) => Promise<void>): Promise<string>;
+/** A finished cache entry: its files (relative names) in the cache's storage. */
+export interface CacheEntry {
+  /** The entry's prefix in the storage (`<stage>/<key>`). */
+  readonly name: string;
+  readonly files: string[];
+  read(file: string): Promise<Buffer>;
+  /** Copies one of its files to a local path. */
+  copyOut(file: string, to: string): Promise<void>;
 }
 
-export function openCache(dir: string): StageCache {
-  const root = path.resolve(dir);
-  const entry = (stage: string, k: string) => path.join(root, stage, k);
+/** The marker written last into every entry: the entry is complete when it is there. It lists the entry's files. */
+export const ENTRY_MARKER = '.xoay-entry.json';
+
+export interface StageCache {
+  readonly storage: Storage;
+  /** A finished entry, or undefined. */
+  get(stage: string, k: string): Promise<CacheEntry | undefined>;
+  /**
+   * Runs `fill` to make the local folder `tmp` (it does not exist yet) and puts it into the storage as the entry;
+   * returns the entry. A failed `fill` leaves no entry. Concurrent calls for the same entry share one `fill`.
+   */
+  put(stage: string, k: string, fill: (tmp: string) => Promise<void>): Promise<CacheEntry>;
+}
+
+/**
+ * The stage cache in `storage` (a folder, or a store shared by the workers of a queue build); `scratch` is a local
+ * folder where entries are made before they are put into the storage.
+ */
+export function openCache(storage: Storage, scratch: string): StageCache {
+  const prefix = (stage: string, k: string) => `${stage}/${k}`;
+  const handle = (name: string, files: string[]): CacheEntry => ({
+    name,
+    files,
+    read: (f) => storage.read(`${name}/${f}`),
+    copyOut: (f, to) => storage.copyOut(`${name}/${f}`, to),
+  });
+  const get = async (stage: string, k: string): Promise<CacheEntry | undefined> => {
+    const name = prefix(stage, k);
+    let marker: Buffer;
+    try {
+      marker = await storage.read(`${name}/${ENTRY_MARKER}`);
+    } catch {
+      return undefined;
+    }
+    try {
+      return handle(name, (JSON.parse(marker.toString('utf8')) as { files: string[] }).files);
+    } catch {
+      return undefined;
+    }
+  };
   // Products building at the same time may need the same entry (two products sharing a shoot): one makes it, the
   // others wait for it.
-  const inFlight = new Map<string, Promise<string>>();
-  const make = async (stage: string, k: string, fill: (tmp: string) => Promise<void>): Promise<string> => {
-    const target = entry(stage, k);
-    const tmp = path.join(root, '.tmp', `${stage}-${k}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-    await mkdir(path.dirname(tmp), { recursive: true });
-    await mkdir(path.dirname(target), { recursive: true });
+  const inFlight = new Map<string, Promise<CacheEntry>>();
+  const make = async (stage: string, k: string, fill: (tmp: string) => Promise<void>): Promise<CacheEntry> => {
+    await mkdir(scratch, { recursive: true });
+    const tmp = path.join(scratch, `${stage}-${k}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
     try {
       await fill(tmp);
-      try {
-        await rename(tmp, target);
-      } catch (e) {
-        // Another build (another process sharing the cache) made the same entry first: the same key means the same
-        // content, so theirs is kept and ours dropped.
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-      }
+      const files = await listFiles(tmp);
+      await writeFile(path.join(tmp, ENTRY_MARKER), JSON.stringify({ files }) + '\n');
+      // Another machine may put the same entry at the same time: the same key means the same bytes.
+      await storage.putFolder(prefix(stage, k), tmp, { move: true, last: [ENTRY_MARKER], replace: false });
+      return handle(prefix(stage, k), files);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
-    return target;
   };
   return {
-    dir: root,
-    async get(stage, k) {
-      try {
-        return (await stat(entry(stage, k))).isDirectory() ? entry(stage, k) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    storage,
+    get,
     put(stage, k, fill) {
-      const id = `${stage}/${k}`;
+      const id = prefix(stage, k);
       let p = inFlight.get(id);
       if (!p) {
         p = make(stage, k, fill).finally(() => inFlight.delete(id));
@@ -120,29 +147,4 @@ export function openCache(dir: string): StageCache {
       return p;
     },
   };
-}
-
-/** Removes what killed builds left in the cache's temporary area (entries of builds still running are kept). */
-export async function clearCacheTemp(dir: string): Promise<void> {
-  const tmp = path.join(path.resolve(dir), '.tmp');
-  let names: string[];
-  try {
-    names = await readdir(tmp);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(/-(\d+)-[a-z0-9]+$/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && isAlive(pid)) continue;
-    await rm(path.join(tmp, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -5,15 +5,14 @@
  * `product` job per product folder. Children are added with `ignoreDependencyOnFailure`, so a product that fails
  * after its attempts is recorded as a failed dependency of the parent and the index still runs when every
  * product has finished (built, reused or failed). Jobs carry only paths and options, never image data: every
- * worker must see the product folders, the site and the stage cache at the same paths (a shared folder, through
- * `Storage`). Outputs are content-addressed as in a local build (the same stage cache and product stamps), so a
+ * worker must see the product folders at the same paths; the site and the stage cache are written through
+ * `Storage` (pipeline/core/storage.ts; a shared folder today). Outputs are content-addressed as in a local build (the same stage cache and product stamps), so a
  * product built on any machine gives the same bytes, and a product already built is reused.
  *
  * A worker that dies mid-product loses its job lock; BullMQ's stalled-job check puts the job back (it is
  * retried from the stage cache), and the site never shows a half-written product because each product folder
- * is assembled next to the site and renamed into place.
+ * is assembled in local scratch space and put into the site at once (`Storage.putFolder`).
  */
-import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FlowProducer, Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -26,6 +25,7 @@ import {
   type BuildOptions,
   buildProductFolder,
   checkSiteOutsideInputs,
+  defaultStorage,
   failureMessage,
   findProducts,
   openBuild,
@@ -35,9 +35,8 @@ import {
   viewerFolder,
   writeSite,
 } from '../product/build.js';
-import { clearCacheTemp } from '../product/cache.js';
 import { readProduct } from '../product/product.js';
-import { FolderStorage } from './storage.js';
+import { FolderStorage } from '../core/storage.js';
 
 const STAGE = 'queue';
 export const QUEUE_NAME = 'xoay-build';
@@ -104,7 +103,7 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
   checkSiteOutsideInputs(folders, siteDir);
   // Checks the options and the viewer as a local build would (the workers do again).
   await (await openBuild(siteDir, o, { jobs: 1 })).close();
-  await prepareSite(siteDir, o.force);
+  await prepareSite(defaultStorage(siteDir, o.cache).site, siteDir, o.force);
   // Jobs carry absolute paths: every worker sees the same shared folder at the same place.
   const options: Partial<BuildOptions> = { ...opts, cache: path.resolve(o.cache) };
   const read = await Promise.all(folders.map(async (folder) => ({ folder, id: await readProduct(folder).then((s) => s.product.id, () => undefined) })));
@@ -198,11 +197,7 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
     const k = JSON.stringify([site, options]);
     let c = contexts.get(k);
     if (!c) {
-      c = (async () => {
-        const b = await openBuild(site, options, { jobs: w.concurrency });
-        await clearCacheTemp(b.cache.dir);
-        return b;
-      })();
+      c = openBuild(site, options, { jobs: w.concurrency });
       c.catch(() => contexts.delete(k));
       contexts.set(k, c);
     }
@@ -243,9 +238,10 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
       const folder = (child?.data as ProductJob | undefined)?.folder ?? k;
       products.push({ id: path.basename(folder), folder, status: 'failed', ran: [], seconds: 0, message });
     }
-    await tidySite(d.site);
-    const viewerDist = viewerFolder();
-    await writeSite(d.site, viewerDist, d.ids, { title: d.title, prune: d.prune });
+    // What workers killed mid-product left (every product job of this build has finished).
+    const site = new FolderStorage(d.site);
+    await site.tidy();
+    await writeSite(site, viewerFolder(), d.ids, { title: d.title, prune: d.prune });
     products.sort((a, b) => a.id.localeCompare(b.id));
     const count = (st: ProductResult['status']) => products.filter((r) => r.status === st).length;
     return { site: d.site, built: count('built'), reused: count('reused'), failed: count('failed'), products };
@@ -264,20 +260,6 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
       conn.disconnect();
     },
   };
-}
-
-/**
- * What workers killed mid-product left in the site: temporary product folders (never visible: they start with a
- * dot) and a swap interrupted between its renames (the old page put back). Runs in the index job, when every
- * product job of the build has finished.
- */
-async function tidySite(siteDir: string): Promise<void> {
-  const entries = await readdir(siteDir);
-  for (const e of entries) {
-    const aside = /^\.(.+)\.xoay-old-/.exec(e);
-    if (aside && !entries.includes(aside[1]!)) continue; // left for the next local build's prepareSite to restore
-    if (e.includes('.xoay-tmp-') || e.includes('.xoay-old-')) await rm(path.join(siteDir, e), { recursive: true, force: true });
-  }
 }
 
 export interface QueueStatus {

@@ -5,6 +5,7 @@ import jsQRModule from 'jsqr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult } from '../../../pipeline/product/build.js';
+import { FolderStorage } from '../../../pipeline/core/storage.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';
@@ -12,6 +13,13 @@ import { ROOT } from '../../helpers/data.js';
 const BASE = 'https://ocop.example.vn/san-pham/';
 let tmp: string, catalogue: string, site: string, cache: string;
 let first: BuildResult;
+
+/** Every file under a folder with its bytes (hex sha-1 would do; the sites are small). */
+async function contents(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of (await mtimes(dir)).keys()) out.set(f, (await readFile(path.join(dir, f))).toString('base64'));
+  return out;
+}
 
 /** Every file under a folder with its modification time. */
 async function mtimes(dir: string): Promise<Map<string, number>> {
@@ -93,6 +101,20 @@ describe('xoay build: a catalogue', () => {
     expect(embed).toContain(`<script type="module" src="${BASE}viewer/xoay-viewer.js"></script>`);
     expect(embed).toContain(`src="${BASE}che-shan-tuyet/spin/spin.json"`);
   });
+
+  it('built through storage written object by object (as an object store; no folder rename), the site and the cache are byte-for-byte the same', async () => {
+    const objSite = path.join(tmp, 'site-objects'), objCache = path.join(tmp, 'cache-objects');
+    const storage = { site: new FolderStorage(objSite, { folderRename: false }), cache: new FolderStorage(objCache, { folderRename: false }) };
+    const r = await build([catalogue], objSite, { baseUrl: BASE, cache: objCache, jobs: 2, spin: SMALL_SPIN }, { storage });
+    expect([r.built, r.reused, r.failed]).toEqual([3, 0, 0]);
+    expect(await contents(objSite)).toEqual(await contents(site));
+    // The cache too, but for the QA reports (they carry the stage's timings).
+    const noQa = (m: Map<string, string>) => new Map([...m].filter(([f]) => !/\/qa\.(json|html)$/.test(f)));
+    expect(noQa(await contents(objCache))).toEqual(noQa(await contents(cache)));
+    // And incremental through it: nothing changed, nothing rebuilt.
+    const again = await build([catalogue], objSite, { baseUrl: BASE, cache: objCache, jobs: 2, spin: SMALL_SPIN }, { storage });
+    expect([again.built, again.reused, again.failed]).toEqual([0, 3, 0]);
+  }, 180_000);
 
   it('the QR codes (PNG and SVG) decode to the product\'s public URL', async () => {
     const dir = path.join(site, 'mat-ong-ban-dia');

@@ -139,7 +139,8 @@ describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes
       })();
       expect(await until(() => victim.events.some((e) => e.type === 'build' && (e.event as { type: string }).type === 'progress'), 60_000), victim.lines.join('\n')).toBe(true);
       victim.child.kill('SIGKILL');
-      killedId = (victim.events.find((e) => e.type === 'build' && (e.event as { type: string }).type === 'progress')!.event as { id: string }).id;
+      // The product it was on: its last progress event (it may have finished others before).
+      killedId = ([...victim.events].reverse().find((e) => e.type === 'build' && (e.event as { type: string }).type === 'progress')!.event as { id: string }).id;
       const killedJob = [...victim.events].reverse().find((e) => e.type === 'active' && e.name === 'product')!.job as string;
       expect(victim.events.some((e) => e.type === 'completed' && e.job === killedJob)).toBe(false);
 
