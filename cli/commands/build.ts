@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/build.js';
-import { ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
+import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';
 import { runCommand } from '../run.js';
 
@@ -62,9 +62,23 @@ export function registerBuild(program: Command): void {
           const { flowId, total } = await enqueueBuild(opts.queue, folders, opts.output, options, { attempts: opts.attempts, queueName: opts.queueName });
           const queued = { type: 'queued', flow: flowId, products: total };
           if (opts.json) process.stdout.write(JSON.stringify(queued) + '\n');
-          else if (!opts.quiet) process.stderr.write(`build: ${total} products queued (index job ${flowId})${opts.wait ? '; waiting for the workers' : ''}\n`);
+          else if (!opts.quiet) process.stderr.write(`build: ${total} products queued (build ${flowId}; \`xoay status --queue … --build ${flowId}\`)${opts.wait ? '; waiting for the workers' : ''}\n`);
           if (!opts.wait) return;
-          const r = await waitForBuild(opts.queue, flowId, { queueName: opts.queueName });
+          // Progress: a line (or a JSON event) each time a product finishes or fails, with the failure's message.
+          let last = '';
+          let told = 0;
+          const onProgress = (st: BuildStatus) => {
+            const line = `${st.done + st.failed}/${st.total}`;
+            if (line === last) return;
+            last = line;
+            if (opts.json) process.stdout.write(JSON.stringify({ type: 'progress', done: st.done, failed: st.failed, pending: st.pending, total: st.total }) + '\n');
+            else if (!opts.quiet) {
+              process.stderr.write(`build: ${st.done + st.failed}/${st.total} products finished${st.failed ? ` (${st.failed} failed)` : ''}\n`);
+              for (const f of st.failures.slice(told)) process.stderr.write(`  failed: ${f.message}\n`);
+            }
+            told = st.failures.length;
+          };
+          const r = await waitForBuild(opts.queue, flowId, { queueName: opts.queueName, onProgress });
           const seconds = (performance.now() - t0) / 1000;
           if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...r, seconds }) + '\n');
           else if (!opts.quiet) {

@@ -1,6 +1,6 @@
 /** `xoay worker --queue redis://…` and `xoay status --queue redis://…`: the distributed build (pipeline/queue/). */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } from '../../pipeline/queue/queue.js';
+import { buildStatus, QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } from '../../pipeline/queue/queue.js';
 import { runCommand } from '../run.js';
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
@@ -49,12 +49,25 @@ export function registerQueue(program: Command): void {
 
   program
     .command('status')
-    .description('counts of waiting, active, done and failed jobs, and why each failed')
+    .description('counts of waiting, active, done and failed jobs, and why each failed (of the whole queue, or of one build)')
     .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
+    .option('--build <id>', 'one build: the id `xoay build --queue` printed')
     .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
     .option('--json', 'one JSON line on stdout', false)
     .action(async (opts) =>
       runCommand('status', async () => {
+        if (opts.build) {
+          const b = await buildStatus(opts.queue, opts.build, opts.queueName);
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(b) + '\n');
+            return;
+          }
+          const finished = b.summary ? `finished: ${b.summary.built} built, ${b.summary.reused} reused, ${b.summary.failed} failed` : b.state === 'failed' ? 'the index job failed' : `running (index ${b.state})`;
+          process.stdout.write(
+            [`build ${b.build}: ${b.total} products: done ${b.done}, failed ${b.failed}, to do ${b.pending}; ${finished}`, ...b.failures.map((f) => `  failed: ${f.message}`), ''].join('\n'),
+          );
+          return;
+        }
         const s = await queueStatus(opts.queue, opts.queueName);
         if (opts.json) {
           process.stdout.write(JSON.stringify(s) + '\n');

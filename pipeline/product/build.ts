@@ -208,7 +208,8 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
   const siteDir = path.resolve(site);
   const viewerDist = viewerFolder();
   const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-build-'));
+  await sweepScratch();
+  const scratch = await mkdtemp(path.join(os.tmpdir(), `${SCRATCH}${process.pid}-`));
   const cache = openCache(storage.cache, path.join(scratch, 'cache'));
   const jobs = ctx.jobs ?? (o.jobs || defaultJobs());
   // Cores for one product's frames: shared between the products that run at once.
@@ -232,6 +233,26 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
       await rm(scratch, { recursive: true, force: true });
     },
   };
+}
+
+const SCRATCH = 'xoay-scratch-';
+
+/** Removes the scratch folders of builds on this machine that were killed (their process is gone). */
+async function sweepScratch(): Promise<void> {
+  for (const name of await readdir(os.tmpdir()).catch(() => [] as string[])) {
+    const pid = Number(new RegExp(`^${SCRATCH}(\\d+)-`).exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    await rm(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The site and the cache as folders. */

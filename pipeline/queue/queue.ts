@@ -14,9 +14,9 @@
  * is assembled in local scratch space and put into the site at once (`Storage.putFolder`).
  */
 import path from 'node:path';
-import { FlowProducer, Job, Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { FlowProducer, Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { XoayError } from '../core/errors.js';
+import { isXoayError, XoayError, type XoayErrorCode } from '../core/errors.js';
 import { withDefaults } from '../core/options.js';
 import {
   BUILD_DEFAULTS,
@@ -40,6 +40,8 @@ import { FolderStorage } from '../core/storage.js';
 
 const STAGE = 'queue';
 export const QUEUE_NAME = 'xoay-build';
+/** Failures that another attempt cannot mend (the same file would be read again). */
+const UNRECOVERABLE = new Set<XoayErrorCode>(['BAD_PRODUCT', 'DUPLICATE_ID']);
 
 export interface ProductJob {
   folder: string;
@@ -141,7 +143,7 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
 }
 
 /** Waits for a build's index job; survives Redis restarts (polls). */
-export async function waitForBuild(url: string, flowId: string, q: { queueName?: string; onProgress?: (c: Record<string, number>) => void; pollMs?: number } = {}): Promise<QueueSummary> {
+export async function waitForBuild(url: string, flowId: string, q: { queueName?: string; onProgress?: (s: BuildStatus) => void; pollMs?: number } = {}): Promise<QueueSummary> {
   const conn = connection(url);
   const queue = new Queue(q.queueName ?? QUEUE_NAME, { connection: conn as unknown as ConnectionOptions });
   queue.on('error', () => {});
@@ -152,9 +154,12 @@ export async function waitForBuild(url: string, flowId: string, q: { queueName?:
         if (!job) throw new XoayError(STAGE, 'INPUT_MISSING', `no job ${flowId} in the queue`);
         const state = await job.getState();
         // Read the job again: it may have completed between the two calls (its return value was not there yet).
-        if (state === 'completed') return (await Job.fromId(queue, flowId))!.returnvalue as QueueSummary;
+        if (state === 'completed') {
+          q.onProgress?.(await readBuildStatus(queue, flowId));
+          return (await Job.fromId(queue, flowId))!.returnvalue as QueueSummary;
+        }
         if (state === 'failed') throw new XoayError(STAGE, 'QUEUE_JOB_FAILED', `the catalogue index job failed: ${job.failedReason}`);
-        q.onProgress?.(await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'waiting-children'));
+        if (q.onProgress) q.onProgress(await readBuildStatus(queue, flowId));
       } catch (e) {
         if (e instanceof XoayError) throw e;
         // Redis unreachable for a moment (restart): keep waiting.
@@ -224,6 +229,9 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
     try {
       return await buildProductFolder(b, d.folder, (event) => onEvent({ type: 'build', event }), d.twins ? { twins: d.twins, source: await readProduct(d.folder) } : undefined);
     } catch (e) {
+      // Wrong facts (product.json) or a duplicate id fail at once: another try reads the same file. Everything else
+      // (a frame still being copied to the shared folder, a worker short of memory) is tried `--attempts` times.
+      if (isXoayError(e) && UNRECOVERABLE.has(e.code)) throw new UnrecoverableError(failureMessage(e, d.folder));
       throw new Error(failureMessage(e, d.folder));
     }
   }
@@ -260,6 +268,56 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
       conn.disconnect();
     },
   };
+}
+
+/** One build's progress: its products done, failed and still to do, and each failure (from its index job). */
+export interface BuildStatus {
+  build: string;
+  /** The index job's state: waiting-children while products run, then waiting/active, completed or failed. */
+  state: string;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  failures: { folder: string; message: string }[];
+  /** When the build has finished: its summary. */
+  summary?: QueueSummary;
+}
+
+async function readBuildStatus(queue: Queue, flowId: string): Promise<BuildStatus> {
+  const job = await Job.fromId(queue, flowId);
+  if (!job || job.name !== 'index') throw new XoayError(STAGE, 'INPUT_MISSING', `no build ${flowId} in the queue (give the index job id that \`xoay build --queue\` printed; finished builds are kept for a week)`);
+  const state = await job.getState();
+  const c = await job.getDependenciesCount({ processed: true, unprocessed: true, ignored: true, failed: true });
+  const ignored = await job.getIgnoredChildrenFailures();
+  const failures: BuildStatus['failures'] = [];
+  for (const [k, message] of Object.entries(ignored)) {
+    const child = await Job.fromId(queue, k.split(':').at(-1)!).catch(() => undefined);
+    failures.push({ folder: (child?.data as ProductJob | undefined)?.folder ?? k, message });
+  }
+  const total = (job.data as IndexJob).total;
+  const failed = (c.ignored ?? 0) + (c.failed ?? 0);
+  const done = c.processed ?? 0;
+  const summary = state === 'completed' ? (job.returnvalue as QueueSummary) : undefined;
+  return { build: flowId, state, total, done, failed, pending: Math.max(0, total - done - failed), failures, summary };
+}
+
+/** One build's status (the id `xoay build --queue` printed). */
+export async function buildStatus(url: string, flowId: string, queueName = QUEUE_NAME): Promise<BuildStatus> {
+  const conn = connection(url, { failFast: true });
+  const queue = new Queue(queueName, { connection: conn as unknown as ConnectionOptions });
+  queue.on('error', () => {});
+  try {
+    try {
+      return await readBuildStatus(queue, flowId);
+    } catch (e) {
+      if (e instanceof XoayError) throw e;
+      throw new XoayError(STAGE, 'QUEUE_UNREACHABLE', `cannot reach Redis at ${url} (${(e as Error).message})`);
+    }
+  } finally {
+    await queue.close().catch(() => {});
+    conn.disconnect();
+  }
 }
 
 export interface QueueStatus {

@@ -184,25 +184,49 @@ describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes
       await import('node:fs/promises').then((fs) => fs.cp(path.join(tmp, 'bad-src', 'san-pham-001'), bad, { recursive: true }));
       await writeFile(path.join(bad, 'product.json'), JSON.stringify({ ...JSON.parse(await readFile(path.join(bad, 'product.json'), 'utf8')), id: 'hong' }));
       await writeFile(path.join(bad, 'spin', 'frame_003.jpg'), '');
+      // And one whose facts are wrong: another attempt would read the same file, so it is tried once.
+      const wrong = path.join(cat, 'zz-wrong');
+      await import('node:fs/promises').then((fs) => fs.cp(path.join(tmp, 'bad-src', 'san-pham-001'), wrong, { recursive: true }));
+      const facts = JSON.parse(await readFile(path.join(wrong, 'product.json'), 'utf8'));
+      await writeFile(path.join(wrong, 'product.json'), JSON.stringify({ ...facts, id: 'sai', ocop: { ...facts.ocop, stars: 7 } }));
       await Promise.all(workers.map(ready));
       const site = path.join(tmp, 'site-mixed');
       const r = await xoay(['build', cat, '-o', site, '--base-url', BASE, '--cache', path.join(tmp, 'cache-mixed'), '--queue', redis.url, '--attempts', '2', ...SMALL]);
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/5 built, 0 reused, 1 failed/);
+      expect(r.stderr).toMatch(/5 built, 0 reused, 2 failed/);
       expect(r.stderr).toMatch(/frame_003\.jpg/);
+      // Progress while waiting: a line per finished product, failures with their message as they happen.
+      expect(r.stderr).toMatch(/build: 7 products queued \(build (\S+);/);
+      expect(r.stderr).toMatch(/build: 7\/7 products finished \(2 failed\)/);
+      expect(r.stderr).toMatch(/ {2}failed: .*zz-wrong\/product\.json: ocop\.stars: expected a whole number from 3 to 5, got 7/);
       const s = await xoay(['status', '--queue', redis.url, '--json']);
       expect(s.code, s.stderr).toBe(0);
       const st = JSON.parse(s.stdout) as { counts: Record<string, number>; failures: { folder: string; attempts: number; message: string }[] };
-      expect(st.counts).toMatchObject({ failed: 1, completed: 6, active: 0, waiting: 0 });
-      expect(st.failures).toHaveLength(1);
-      expect(st.failures[0]).toMatchObject({ folder: bad, attempts: 2 });
-      expect(st.failures[0]!.message).toMatch(/frame_003\.jpg.*(empty|zero)/i);
+      expect(st.counts).toMatchObject({ failed: 2, completed: 6, active: 0, waiting: 0 });
+      expect(st.failures).toHaveLength(2);
+      const byFolder = Object.fromEntries(st.failures.map((f) => [f.folder, f]));
+      expect(byFolder[bad]).toMatchObject({ attempts: 2 });
+      expect(byFolder[bad]!.message).toMatch(/frame_003\.jpg.*(empty|zero)/i);
+      expect(byFolder[wrong]).toMatchObject({ attempts: 1 });
       const text = await xoay(['status', '--queue', redis.url]);
-      expect(text.stdout).toMatch(/waiting 0, active 0, done 6, failed 1/);
+      expect(text.stdout).toMatch(/waiting 0, active 0, done 6, failed 2/);
       expect(text.stdout).toMatch(/failed \(2 attempts\): .*frame_003\.jpg/);
-      // The bad product was tried twice (the configured attempts), on any worker.
-      const tries = workers.flatMap((w) => w.events.filter((e) => e.type === 'active' && e.folder === bad));
-      expect(tries).toHaveLength(2);
+      // One build's status, by the id the build printed.
+      const buildId = /build: 7 products queued \(build (\S+);/.exec(r.stderr)![1]!;
+      const one = await xoay(['status', '--queue', redis.url, '--build', buildId, '--json']);
+      expect(one.code, one.stderr).toBe(0);
+      const bs = JSON.parse(one.stdout) as { total: number; done: number; failed: number; pending: number; state: string; failures: { folder: string; message: string }[] };
+      expect(bs).toMatchObject({ total: 7, done: 5, failed: 2, pending: 0, state: 'completed' });
+      expect(bs.failures.map((f) => f.folder).sort()).toEqual([bad, wrong]);
+      const oneText = await xoay(['status', '--queue', redis.url, '--build', buildId]);
+      expect(oneText.stdout).toMatch(new RegExp(`build ${buildId}: 7 products: done 5, failed 2, to do 0; finished: 5 built, 0 reused, 2 failed`));
+      const none = await xoay(['status', '--queue', redis.url, '--build', '999999']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/no build 999999 in the queue/);
+      // The bad shoot was tried twice (the configured attempts), on any worker; the wrong facts once.
+      const tries = (folder: string) => workers.flatMap((w) => w.events.filter((e) => e.type === 'active' && e.folder === folder));
+      expect(tries(bad)).toHaveLength(2);
+      expect(tries(wrong)).toHaveLength(1);
       expect((await readdir(site)).filter((f) => !f.startsWith('.') && f !== 'viewer' && f !== 'index.html').sort()).toEqual(good);
       expect(await readFile(path.join(site, 'index.html'), 'utf8')).toContain('san-pham-005');
     } finally {
