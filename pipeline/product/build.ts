@@ -29,10 +29,11 @@ import type { Product } from '../../schema/product.js';
 import type { SpinManifest } from '../../schema/spin.js';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { FolderStorage, type Storage } from '../core/storage.js';
-import { assertInteger, invalid, withDefaults } from '../core/options.js';
+import { assertInteger, assertNumber, invalid, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { VERSION } from '../core/version.js';
 import { model, type ModelOptions } from '../model/model.js';
+import { reconstruct, type ReconstructOptions } from '../reconstruct/reconstruct.js';
 import { spin, type SpinOptions } from '../spin/spin.js';
 import { type CacheEntry, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
 import { type CatalogueEntry, cataloguePage } from './catalogue.js';
@@ -62,6 +63,14 @@ export interface BuildOptions {
   model: Partial<ModelOptions>;
   /** Options for the fallback spin rendered from a model when there is no shoot. */
   render: Partial<RenderOptions>;
+  /**
+   * Make a 3D model from the shoot (`xoay reconstruct`) for products that have a shoot but no model: its options,
+   * or false (off). A result whose re-projected silhouettes miss the photos (IoU below `reconstructMinIoU` in any
+   * view) is not published: the product keeps its spin and the build warns.
+   */
+  reconstruct: Partial<ReconstructOptions> | false;
+  /** The lowest per-view silhouette IoU at which a reconstructed model is published. */
+  reconstructMinIoU: number;
   /** The catalogue page's title. */
   title: string;
   /** Remove product folders of the site that this build did not include (off: published URLs and printed QR codes keep working). */
@@ -77,13 +86,15 @@ export const BUILD_DEFAULTS: BuildOptions = {
   spin: {},
   model: {},
   render: {},
+  reconstruct: false,
+  reconstructMinIoU: 0.9,
   title: 'Sản phẩm OCOP',
   prune: false,
   force: false,
 };
 
 export type BuildEvent =
-  | { type: 'product'; id: string; stage: 'read' | 'spin' | 'model' | 'render' | 'photos' | 'page'; cached?: boolean }
+  | { type: 'product'; id: string; stage: 'read' | 'spin' | 'model' | 'reconstruct' | 'render' | 'photos' | 'page'; cached?: boolean }
   | { type: 'progress'; id: string; stage: string; done: number; total: number }
   | { type: 'done'; id: string; status: 'built' | 'reused'; seconds: number; ran: string[] }
   | { type: 'failed'; id: string; folder: string; message: string }
@@ -150,6 +161,8 @@ function validate(o: BuildOptions): void {
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw invalid(STAGE, '--base-url', 'an http(s) address', o.baseUrl);
   assertInteger(STAGE, 'jobs', o.jobs, 0, 64);
+  if (o.reconstruct !== false && (typeof o.reconstruct !== 'object' || o.reconstruct === null)) throw invalid(STAGE, 'reconstruct', 'false or the options of `xoay reconstruct`', o.reconstruct);
+  assertNumber(STAGE, 'reconstructMinIoU', o.reconstructMinIoU, 0, 1);
 }
 
 /** The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. */
@@ -227,7 +240,7 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
     cache,
     scratch,
     jobs,
-    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render },
+    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render, reconstructOptions: o.reconstruct, reconstructMinIoU: o.reconstructMinIoU },
     close: async () => {
       await rendererOpen?.then((r) => r.close()).catch(() => {});
       await rm(scratch, { recursive: true, force: true });
@@ -382,6 +395,8 @@ export interface ProductContext {
   spinOptions: Partial<SpinOptions>;
   modelOptions: Partial<ModelOptions>;
   renderOptions: Partial<RenderOptions>;
+  reconstructOptions: Partial<ReconstructOptions> | false;
+  reconstructMinIoU: number;
 }
 
 /** Files a model can read (itself, .bin, .mtl, textures) in the product folder, outside the shoot and the photos. */
@@ -390,23 +405,24 @@ async function modelFiles(src: ProductSource): Promise<string[]> {
   return (await listFiles(src.dir)).filter((f) => MODEL_PARTS.test(f) && !f.startsWith('spin/') && !f.startsWith('photos/'));
 }
 
-/** Files the spin stage reads: the frames (images), not notes or other files beside them. */
-const FRAME = /\.(jpe?g|png|tiff?|webp|avif)$/i;
+/** Files the spin stage reads: the frames (images) and the shoot's description, not notes or other files beside them. */
+const FRAME = /(\.(jpe?g|png|tiff?|webp|avif)|(^|\/)shoot\.json)$/i;
 
 /**
  * The code that makes each stage's output, hashed: a changed encoder, page template or render page changes the keys
  * even when the version number does not (a development build, a patched install).
  */
-async function codeKeys(): Promise<Record<'spin' | 'model' | 'render' | 'page', string>> {
+async function codeKeys(): Promise<Record<'spin' | 'model' | 'render' | 'reconstruct' | 'page', string>> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const tree = async (dir: string) => (existsSync(dir) ? hashTree(dir, await listFiles(dir)) : 'none');
-  const [spinCode, modelCode, productCode, renderPage] = await Promise.all([
+  const [spinCode, modelCode, productCode, renderPage, reconstructCode] = await Promise.all([
     tree(path.join(here, '../spin')),
     tree(path.join(here, '../model')),
     tree(here),
     tree(path.join(packageRoot(), 'dist', 'render')),
+    tree(path.join(here, '../reconstruct')),
   ]);
-  return { spin: spinCode, model: modelCode, render: key(productCode, renderPage), page: productCode };
+  return { spin: spinCode, model: modelCode, render: key(productCode, renderPage), reconstruct: key(reconstructCode, spinCode, modelCode), page: productCode };
 }
 
 async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> {
@@ -427,6 +443,8 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   const { chromium: _x, pageDir: _d, ...renderKeyOptions } = c.renderOptions;
   if (src.spinDir) stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, (await listFiles(src.spinDir)).filter((f) => FRAME.test(f))));
   if (src.modelFile) stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
+  const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
+  if (c.reconstructOptions && stages.spin && !stages.model) stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
   if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
   if (src.photos.length) stages.photos = key('photos', VERSION, c.code.page, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
   const pageKey = key('page', VERSION, c.code.page, p, src.story ?? '', c.baseUrl, stages);
@@ -455,6 +473,17 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
     // The model is written even when it misses its budget (as `xoay model` does); the build says so.
     const report = JSON.parse((await modelEntry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
     if (!report.budget.ok) emit({ type: 'warning', id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
+  }
+  if (stages.reconstruct) {
+    // A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin.
+    try {
+      const entry = await stage('reconstruct', async (tmp) => void (await reconstruct(src.spinDir!, tmp, { ...c.reconstructOptions, force: true, preview: false })));
+      const report = JSON.parse((await entry.read('reconstruct.json')).toString('utf8')) as { iou: { min: number } };
+      if (report.iou.min >= c.reconstructMinIoU) modelEntry = entry;
+      else emit({ type: 'warning', id, message: `reconstruct: the model is not published: its silhouettes miss the photos (IoU ${report.iou.min} < ${c.reconstructMinIoU} in some view; see reconstruct.json in ${entry.name} of the cache): check the backdrop's contrast, the focal length and the elevation` });
+    } catch (e) {
+      emit({ type: 'warning', id, message: `reconstruct: no 3D model: ${(e as Error).message}` });
+    }
   }
   if (stages.render) {
     spinEntry = await stage('render', async (tmp) => {

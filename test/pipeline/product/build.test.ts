@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult } from '../../../pipeline/product/build.js';
 import { FolderStorage } from '../../../pipeline/core/storage.js';
+import { openTurntableRenderer } from '../../../pipeline/product/render.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';
@@ -254,4 +255,50 @@ describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot $
     expect(object / (poster.info.width * poster.info.height)).toBeGreaterThan(0.1);
     expect((await stat(path.join(out, 'ban-go', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
   }, 240_000);
+});
+
+describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot and no model ${chromiumReason}`, () => {
+  it('gets a 3D model made from its shoot; a shoot it cannot use (frames missing, no focal length), or one whose result misses the photos, keeps its spin with a warning', async () => {
+    // A turntable shoot with known optics: the CC0 stool rendered at 36 views on a blue backdrop (its white paint
+    // would vanish on white), as a photographer would shoot it on a contrasting sweep.
+    const renderer = await openTurntableRenderer();
+    const shoot = path.join(tmp, 'recon-cat', 'ghe', 'spin');
+    let fov: number;
+    try {
+      const r = await renderer.render(new Uint8Array(await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))), shoot, { frames: 36, width: 320, height: 320, background: '#2040ff' });
+      fov = r.info.camera.fovY; // square frames: the horizontal field of view too
+    } finally {
+      await renderer.close();
+    }
+    await writeFile(path.join(tmp, 'recon-cat', 'ghe', 'product.json'), JSON.stringify(facts('ghe-tu-anh')));
+    // A product whose 12 frames are not one turn in equal steps (and carry no focal length).
+    await makeProduct(path.join(tmp, 'recon-cat', 'mat-ong'), 'mat-ong', { frames: 12 });
+    const out = path.join(tmp, 'site-recon');
+    const events: { type: string; id?: string; message?: string }[] = [];
+    const opts = { baseUrl: BASE, cache: path.join(tmp, 'cache-recon'), spin: SMALL_SPIN, reconstruct: { fov, elevation: 15, resolution: 128, triangles: 10_000, textureSize: 256, textures: 'webp' as const } };
+    const r = await build([path.join(tmp, 'recon-cat')], out, opts, { onEvent: (e) => events.push(e) });
+    expect(r.products.map((p) => [p.id, p.status, p.ran])).toEqual([
+      ['ghe-tu-anh', 'built', ['spin', 'reconstruct']],
+      ['mat-ong', 'built', ['spin', 'reconstruct']],
+    ]);
+    const page = await readFile(path.join(out, 'ghe-tu-anh', 'index.html'), 'utf8');
+    expect(page).toContain('<xoay-viewer src="spin/spin.json" model="model/model.glb"');
+    expect((await stat(path.join(out, 'ghe-tu-anh', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
+    expect(events.filter((e) => e.type === 'warning' && e.id === 'ghe-tu-anh')).toEqual([]);
+    // A shoot it cannot use: the spin only, and the reason.
+    const plain = await readFile(path.join(out, 'mat-ong', 'index.html'), 'utf8');
+    expect(plain).not.toContain('model=');
+    expect(await readdir(path.join(out, 'mat-ong'))).not.toContain('model');
+    const why = events.filter((e) => e.type === 'warning' && e.id === 'mat-ong' && e.message!.startsWith('reconstruct:')).map((e) => e.message);
+    expect(why).toHaveLength(1);
+    expect(why[0]).toMatch(/^reconstruct: no 3D model: (cameras|ingest): .*(focal length|not evenly spaced)/);
+    // A wrong focal length carves away the object: the result misses the photos and is not published.
+    const later: typeof events = [];
+    const wrong = await build([path.join(tmp, 'recon-cat', 'ghe')], path.join(tmp, 'site-recon-wrong'), { ...opts, reconstruct: { ...opts.reconstruct, fov: fov * 2.5 } }, { onEvent: (e) => later.push(e) });
+    expect(wrong.products.map((p) => p.status)).toEqual(['built']);
+    expect(await readFile(path.join(tmp, 'site-recon-wrong', 'ghe-tu-anh', 'index.html'), 'utf8')).not.toContain('model=');
+    const warned = later.filter((e) => e.type === 'warning');
+    expect(warned, JSON.stringify(later)).toHaveLength(1);
+    expect(warned[0]!.message).toMatch(/^reconstruct: the model is not published: its silhouettes miss the photos \(IoU 0\.\d+ < 0\.9/);
+  }, 300_000);
 });
