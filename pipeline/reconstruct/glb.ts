@@ -8,6 +8,7 @@
  * `worldFromModel` is its inverse as 16 numbers, column-major like glTF's matrices.
  */
 import { Document } from '@gltf-transform/core';
+import { KHRMaterialsUnlit } from '@gltf-transform/extensions';
 import { sharp } from '../core/image.js';
 import { XoayError } from '../core/errors.js';
 
@@ -111,7 +112,11 @@ export async function buildDocument(m: GlbMesh, name = 'reconstruction'): Promis
     .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(m.positions).setBuffer(buffer))
     .setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(vertexNormals(m.positions, m.indices)).setBuffer(buffer))
     .setIndices(doc.createAccessor().setType('SCALAR').setArray(m.indices).setBuffer(buffer));
+  // The colours are the photographs' own, lighting included: shown unlit (KHR_materials_unlit), as photographed. Lit
+  // again by a viewer's studio light they came out 1.3–1.5× too bright. Viewers without the extension fall back to
+  // this rough, non-metallic material.
   const material = doc.createMaterial(name).setMetallicFactor(0).setRoughnessFactor(0.9);
+  material.setExtension('KHR_materials_unlit', doc.createExtension(KHRMaterialsUnlit).createUnlit());
   if (m.image && m.uvs) {
     if (m.uvs.length !== 2 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.uvs.length / 2} texture coordinates for ${nv} vertices`);
     const { data, width, height } = m.image;
