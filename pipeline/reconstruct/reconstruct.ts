@@ -321,6 +321,22 @@ export function renderCamera(info: { camera: { view: readonly number[]; fovY: nu
   return makeCamera(name, K, R, t);
 }
 
+/**
+ * Where the product renderer's camera (`info.camera`) looks, as the turntable model's row settings: its
+ * distance from the point where its line of sight crosses the turntable axis (+Y through the origin of the
+ * turntable's frame) and that point's height. The renderer frames each elevation anew, so its rows are not
+ * on one arc: a shoot.json with these per row makes the reconstruction's world frame the renderer's.
+ */
+export function renderAim(info: { camera: { view: readonly number[] } }): { distance: number; aimHeight: number } {
+  const V = info.camera.view;
+  // Column-major world → camera; three's camera looks down −Z.
+  const R = (r: number, c: number) => V[c * 4 + r]!;
+  const C = [0, 1, 2].map((c) => -(R(0, c) * V[12]! + R(1, c) * V[13]! + R(2, c) * V[14]!));
+  const d = [0, 1, 2].map((c) => -R(2, c));
+  const s = -(C[0]! * d[0]! + C[2]! * d[2]!) / (d[0]! ** 2 + d[2]! ** 2);
+  return { distance: s, aimHeight: C[1]! + s * d[1]! };
+}
+
 /** Cameras as a Middlebury `*_par.txt` calibration file. */
 export function calibrationText(cameras: readonly Camera[]): string {
   return `${cameras.length}\n${cameras.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`;

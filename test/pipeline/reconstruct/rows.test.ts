@@ -18,7 +18,7 @@ import { openTurntableRenderer, type RenderResult } from '../../../pipeline/prod
 import { type Camera, scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
 import { chamfer } from '../../../pipeline/reconstruct/chamfer.js';
 import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';
-import { reconstruct, renderCamera, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
+import { reconstruct, renderAim, renderCamera, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
 import { type Silhouette, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import type { Mesh } from '../../../pipeline/reconstruct/surface.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
@@ -32,16 +32,6 @@ const ELEVATIONS = [10, 40];
 /** A saturated blue backdrop: the stool is painted white. */
 const BACKDROP = '#2040ff';
 const OPTIONS = { triangles: 20_000, textureSize: 512, textures: 'keep' } as const;
-
-/** Where the renderer camera's line of sight crosses the turntable axis (+Y through the origin): its distance from the camera and its height. */
-function aimOf(view: readonly number[]): { distance: number; aimHeight: number } {
-  // Column-major world → camera; three's camera looks down −Z.
-  const R = (r: number, c: number) => view[c * 4 + r]!;
-  const C = [0, 1, 2].map((c) => -(R(0, c) * view[12]! + R(1, c) * view[13]! + R(2, c) * view[14]!));
-  const d = [0, 1, 2].map((c) => -R(2, c));
-  const s = -(C[0]! * d[0]! + C[2]! * d[2]!) / (d[0]! ** 2 + d[2]! ** 2);
-  return { distance: s, aimHeight: C[1]! + s * d[1]! };
-}
 
 let tmp: string;
 const rendered: RenderResult[] = [];
@@ -60,7 +50,7 @@ async function makeShoot(name: string, rows: number[]): Promise<string> {
     await Promise.all(even.map((f, k) => symlink(f, path.join(rowDir, `frame-${String(k).padStart(2, '0')}.png`))));
   }
   const fovY = rendered[0]!.info.camera.fovY; // square frames: the horizontal field of view too
-  const shoot = { fov: fovY, rows: rows.map((r) => ({ folder: `row-${r + 1}`, elevation: ELEVATIONS[r]!, ...aimOf(rendered[r]!.info.camera.view) })) };
+  const shoot = { fov: fovY, rows: rows.map((r) => ({ folder: `row-${r + 1}`, elevation: ELEVATIONS[r]!, ...renderAim(rendered[r]!.info) })) };
   await writeFile(path.join(dir, 'shoot.json'), JSON.stringify(shoot, null, 2));
   return dir;
 }
