@@ -128,8 +128,8 @@ const lines = [
       `| ${r.name} | ${r.input} | ${r.seconds.toFixed(1)} | ${r.rssMB.toFixed(0)} | ${stages.map((s) => (r.report.timings[s] ?? 0).toFixed(1)).join(' | ')} | ${r.report.iou.min.toFixed(3)} / ${r.report.iou.mean.toFixed(3)} | ${r.report.triangles.final} | ${(r.bytes / 1024).toFixed(0)} | ≤ ${r.target} s: ${pass(r.seconds <= r.target)} | ${pass(r.rssMB <= 2048)} |`,
   ),
   '',
-  `The synthetic shoots are rendered first (not timed above${Number.isNaN(renderSeconds) ? '' : `: ${renderSeconds.toFixed(1)} s for 36 × 1024² in headless Chromium on SwiftShader`}${Number.isNaN(rowsRenderSeconds) ? '' : `, ${rowsRenderSeconds.toFixed(1)} s for the two rows`}). ` +
-    'IoU is the silhouette IoU of the re-projected final mesh in the views it was carved from (held-out views: test/pipeline/reconstruct/reconstruct.test.ts).',
+  `The synthetic shoots are rendered first (not timed above${Number.isNaN(renderSeconds) ? '' : `: ${renderSeconds.toFixed(1)} s for 36 × 1024² in headless Chromium on SwiftShader`}${Number.isNaN(rowsRenderSeconds) ? '' : `${Number.isNaN(renderSeconds) ? ':' : ','} ${rowsRenderSeconds.toFixed(1)} s for the two rows`}). ` +
+    'IoU is the silhouette IoU of the re-projected final mesh in the views it was carved from (held-out views: test/pipeline/reconstruct/reconstruct.test.ts and rows.test.ts).',
   '',
 ];
 // A partial run (--only) is printed, not written over the full results.
