@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
-import { reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
+import { DEFAULT_ELEVATION, reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
 import { runCommand } from '../run.js';
 
 const int = (name: string, min: number) => (v: string) => {
@@ -16,17 +16,28 @@ const num = (name: string, min: number, max: number) => (v: string) => {
   return n;
 };
 
+/** One number, or a comma list of them (one per row): `--elevation 10,40`. */
+const nums = (name: string, min: number, max: number) => (v: string) => {
+  const parts = v.split(',').map((p) => p.trim());
+  if (parts.length > 64) throw new InvalidArgumentError(`${name} takes at most 64 values, got ${parts.length}`);
+  return parts.map((p) => {
+    const n = Number(p);
+    if (p === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
+    return n;
+  });
+};
+
 export function registerReconstruct(program: Command): void {
   program
     .command('reconstruct')
-    .description('turn a turntable shoot (one folder of frames on a plain backdrop) into a textured, compressed 3D model')
-    .argument('<shoot>', 'folder of frames (one turn, equal steps) or of the images a calibration file names')
+    .description('turn a turntable shoot (a folder of frames on a plain backdrop, or of row sub-folders) into a textured, compressed 3D model')
+    .argument('<shoot>', 'folder of frames (one turn, equal steps; or one sub-folder per row) or of the images a calibration file names; an optional shoot.json in it gives elevations, fov, distance')
     .requiredOption('-o, --output <dir>', 'output folder (written atomically): model.glb, model.json, reconstruct.json')
     .option('--cameras <file>', 'calibration file (Middlebury *_par.txt: per image K R t); default: the turntable model')
     .option('--reverse', 'the turntable turns clockwise seen from above', false)
-    .option('--elevation <deg>', 'camera elevation above the turntable, degrees', num('--elevation', -89, 89), RECONSTRUCT_DEFAULTS.elevation)
-    .option('--fov <deg>', 'horizontal field of view, degrees (default: the 35 mm focal length from EXIF)', num('--fov', 1, 179))
-    .option('--distance <m>', 'camera distance from the turntable axis in metres (sets the model scale)', num('--distance', 0.001, 1e6))
+    .option('--elevation <deg>', `camera elevation above the turntable, degrees; one per row for several rows (10,40) (default: shoot.json, else ${DEFAULT_ELEVATION})`, nums('--elevation', -89, 89))
+    .option('--fov <deg>', 'horizontal field of view, degrees (default: shoot.json, else the 35 mm focal length from EXIF)', num('--fov', 1, 179))
+    .option('--distance <m>', 'camera distance from the point on the turntable axis it looks at, metres (sets the model scale); one for all rows or one per row (default: shoot.json)', nums('--distance', 0.001, 1e6))
     .option('--resolution <n>', 'voxels along the longest side', int('--resolution', 16), RECONSTRUCT_DEFAULTS.resolution)
     .option('--tolerance <n>', 'views a voxel may fall outside of and be kept (imperfect masks)', int('--tolerance', 0), RECONSTRUCT_DEFAULTS.tolerance)
     .option('--triangles <n>', 'triangle target', int('--triangles', 100), RECONSTRUCT_DEFAULTS.triangles)
@@ -49,9 +60,9 @@ export function registerReconstruct(program: Command): void {
           {
             cameras: opts.cameras ?? null,
             reverse: opts.reverse,
-            elevation: opts.elevation,
+            elevation: opts.elevation ?? null,
             fov: opts.fov ?? 0,
-            distance: opts.distance ?? 0,
+            distance: opts.distance ?? null,
             resolution: opts.resolution,
             tolerance: opts.tolerance,
             triangles: opts.triangles,

@@ -29,6 +29,7 @@ export type XoayErrorCode =
   | 'RENDER_FAILED'
   | 'PORT_IN_USE'
   | 'BAD_CALIBRATION'
+  | 'BAD_SHOOT'
   | 'RECONSTRUCT_FAILED';
 
 export class XoayError extends Error {

@@ -160,8 +160,10 @@ export interface TurntableOptions {
   fov: number;
   /** Focal length as a 35 mm equivalent in millimetres, e.g. from EXIF (0: use `fov`). */
   focal35: number;
-  /** Distance from the camera to the rotation axis, in world units (sets the scale). */
+  /** Distance from the camera to the point on the rotation axis it looks at, in world units (sets the scale). */
   distance: number;
+  /** Height of that point on the axis (world Y; 0: the world origin). Rows of one shoot share the world frame through it. */
+  aimHeight: number;
   /** The turntable turns clockwise seen from above (frames in the opposite order). */
   reverse: boolean;
   /** Image column (pixels) where the rotation axis is seen (NaN: the image centre). */
@@ -178,6 +180,7 @@ export const TURNTABLE_DEFAULTS: TurntableOptions = {
   fov: 0,
   focal35: 0,
   distance: 1,
+  aimHeight: 0,
   reverse: false,
   axisX: NaN,
   names: [],
@@ -194,9 +197,11 @@ export function focalFromFov(fov: number, width: number): number {
 }
 
 /**
- * Cameras for a turntable shoot. World frame: Y up along the rotation axis, the origin on the axis
- * where the camera looks; view i shows the object turned by 2πi/N counter-clockwise seen from above
- * (clockwise with `reverse`), i.e. a fixed camera and x_cam = R₀·Ry(θᵢ)·x + t₀.
+ * Cameras for one row of a turntable shoot. World frame: Y up along the rotation axis, the origin on the
+ * axis (where the camera looks, unless `aimHeight`); view i shows the object turned by 2πi/N
+ * counter-clockwise seen from above (clockwise with `reverse`), i.e. a fixed camera and
+ * x_cam = R₀·Ry(θᵢ)·(x − h·Y) + t₀. Several rows (elevations) with the same world frame make a multi-row
+ * shoot: frame 1 of every row at the same turntable angle.
  */
 export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
   const o = withDefaults(TURNTABLE_DEFAULTS, opts);
@@ -207,6 +212,7 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
   assertNumber(STAGE, 'fov', o.fov, 0, 179);
   assertNumber(STAGE, 'focal35', o.focal35, 0, 10000);
   assertNumber(STAGE, 'distance', o.distance, 1e-9, 1e12);
+  assertNumber(STAGE, 'aimHeight', o.aimHeight, -1e12, 1e12);
   assertBoolean(STAGE, 'reverse', o.reverse);
   if (!o.fov && !o.focal35) throw new XoayError(STAGE, 'BAD_OPTION', 'the turntable model needs a focal length: give fov (degrees) or focal35 (35 mm equivalent, e.g. from EXIF)');
   const f = o.fov ? focalFromFov(o.fov, o.width) : focalFrom35(o.focal35, o.width, o.height);
@@ -225,7 +231,9 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
     const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
     const R = new Array<number>(9).fill(0);
     for (let r = 0; r < 3; r++) for (let cc = 0; cc < 3; cc++) for (let k = 0; k < 3; k++) R[r * 3 + cc] = R[r * 3 + cc]! + R0[r * 3 + k]! * Ry[k * 3 + cc]!;
-    return makeCamera(o.names[i] ?? `view-${i + 1}`, K, R, t0);
+    // The look-at point is (0, h, 0): t = t₀ − R·(0, h, 0) (Ry leaves the axis where it is).
+    const t = [0, 1, 2].map((r) => t0[r]! - R[r * 3 + 1]! * o.aimHeight);
+    return makeCamera(o.names[i] ?? `view-${i + 1}`, K, R, t);
   });
 }
 

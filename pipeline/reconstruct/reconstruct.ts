@@ -1,6 +1,7 @@
 /**
  * `reconstruct`: a turntable shoot → a 3D model. cameras (a Middlebury calibration file, or the
- * turntable model with the axis found from the silhouettes) → silhouettes → carve → surface →
+ * turntable model with the axis found from the silhouettes, every row of a multi-row shoot, settings from
+ * the command line, else the shoot's shoot.json) → silhouettes → carve → surface →
  * colour (a baked texture atlas when ./texture.js is there, else per-vertex colours from the views
  * that see each vertex best) → a glTF Document in the model frame (centred, Y up) → the model
  * pipeline (meshopt + KTX2 by default) → `<out>/model.glb`, `model.json`, `reconstruct.json`.
@@ -23,6 +24,7 @@ import { model, type ModelReport } from '../model/model.js';
 import { TEXTURE_MODES, type TextureMode } from '../model/textures.js';
 import { loadAnalysisImage } from '../spin/analyse.js';
 import { frameNumber, ingest, numberingGaps } from '../spin/ingest.js';
+import { readShoot, SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
 import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
 import { carve, carveViews } from './carve.js';
 import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
@@ -38,12 +40,19 @@ export interface ReconstructOptions {
   cameras: string | null;
   /** Turntable model: the turntable turns clockwise seen from above. */
   reverse: boolean;
-  /** Turntable model: camera elevation above the turntable plane, degrees. */
-  elevation: number;
-  /** Turntable model: horizontal field of view, degrees (0: the 35 mm focal length from EXIF). */
+  /**
+   * Turntable model: camera elevation above the turntable plane, degrees, one per row in row order (a
+   * single row: one number). null: from the shoot's shoot.json, else 15° (a single row only).
+   */
+  elevation: number | number[] | null;
+  /** Turntable model: horizontal field of view, degrees (0: from shoot.json, else the 35 mm focal length from EXIF). */
   fov: number;
-  /** Turntable model: the camera's distance from the rotation axis in metres (0: unknown; the model is then in units of that distance). */
-  distance: number;
+  /**
+   * Turntable model: the camera's distance from the point on the rotation axis it looks at, metres: one for
+   * every row (a camera on an arc) or one per row. null: from shoot.json, else unknown (the model is then in
+   * units of that distance, and every row is assumed at the same distance).
+   */
+  distance: number | number[] | null;
   /** Voxels along the longest side of the carved box. */
   resolution: number;
   /** Views a voxel may fall outside of and still be kept. */
@@ -67,9 +76,9 @@ export interface ReconstructOptions {
 export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
   cameras: null,
   reverse: false,
-  elevation: 15,
+  elevation: null,
   fov: 0,
-  distance: 0,
+  distance: null,
   resolution: 256,
   tolerance: 0,
   triangles: 50_000,
@@ -83,6 +92,10 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
 
 /** The fewest views carving is tried with. */
 export const MIN_VIEWS = 8;
+/** The fewest views in one row of a multi-row shoot (the axis fit needs a turn). */
+export const MIN_ROW_VIEWS = 4;
+/** Camera elevation of a single-row shoot when neither the options nor shoot.json give one, degrees. */
+export const DEFAULT_ELEVATION = 15;
 
 export type ReconstructEvent = { type: 'stage'; stage: string } | { type: 'warning'; message: string };
 
@@ -91,9 +104,23 @@ export interface ReconstructReport {
   generator: string;
   input: string;
   output: string;
-  cameras: { source: 'calibration' | 'turntable'; file: string | null; views: number; elevation?: number; fov?: number; axisX?: number };
+  cameras: {
+    source: 'calibration' | 'turntable';
+    /** The calibration file. */
+    file: string | null;
+    views: number;
+    /** Turntable model, a single row: its elevation and the axis' image column (also in rows). */
+    elevation?: number;
+    fov?: number;
+    axisX?: number;
+    /** Turntable model: the shoot.json it read (null: none). */
+    shoot?: string | null;
+    /** Turntable model: every row, in order (views in the report's order). */
+    rows?: TurntableRow[];
+  };
   /** 'm' when the scale is known (a calibration file, or --distance), else 'camera-distance'. */
   units: 'm' | 'camera-distance';
+  /** Every view (the row's folder in the name of a multi-row shoot's views, e.g. row-2/frame-01.png). */
   views: { name: string; iou: number; touchesEdge: boolean }[];
   iou: { min: number; mean: number };
   voxels: { grid: [number, number, number]; kept: number; size: number };
@@ -113,12 +140,39 @@ export interface ReconstructResult {
   model: ModelReport;
 }
 
+/** One row of the turntable model: a full turn in equal steps at its own elevation. */
+export interface TurntableRow {
+  /** The row's folder (the shoot folder's name for a single row of frames). */
+  name: string;
+  /** Views in the row. */
+  views: number;
+  /** Camera elevation, degrees. */
+  elevation: number;
+  /** Where the elevation came from. */
+  elevationFrom: 'option' | 'shoot.json' | 'default';
+  /** Camera distance from the point it looks at, metres (null: unknown, 1 camera distance). */
+  distance: number | null;
+  /** Height of the point on the axis the camera looks at (shoot.json rows[].aimHeight; 0: the common point). */
+  aimHeight: number;
+  /** Image column of the rotation axis (source pixels), fitted from this row's silhouettes (NaN until then). */
+  axisX: number;
+}
+
+/** A number or a list of numbers within [min, max], or null. */
+function assertNumbers(option: string, v: unknown, min: number, max: number): void {
+  if (v === null) return;
+  if (Array.isArray(v)) {
+    if (v.length < 1 || v.length > 64) throw new XoayError(STAGE, 'BAD_OPTION', `expected 1 to 64 numbers for option ${option} but received ${v.length}`);
+    v.forEach((x, i) => assertNumber(STAGE, `${option}[${i}]`, x, min, max));
+  } else assertNumber(STAGE, option, v, min, max);
+}
+
 function validate(o: ReconstructOptions): void {
   if (o.cameras !== null && (typeof o.cameras !== 'string' || !o.cameras)) throw new XoayError(STAGE, 'BAD_OPTION', 'cameras must be a calibration file path or null');
   assertBoolean(STAGE, 'reverse', o.reverse);
-  assertNumber(STAGE, 'elevation', o.elevation, -89, 89);
+  assertNumbers('elevation', o.elevation, -89, 89);
   assertNumber(STAGE, 'fov', o.fov, 0, 179);
-  assertNumber(STAGE, 'distance', o.distance, 0, 1e6);
+  assertNumbers('distance', o.distance, 1e-6, 1e6);
   assertInteger(STAGE, 'resolution', o.resolution, 16, 1024);
   assertInteger(STAGE, 'tolerance', o.tolerance, 0, 64);
   assertInteger(STAGE, 'triangles', o.triangles, 100, 10_000_000);
@@ -143,30 +197,103 @@ async function writePreview(glb: Uint8Array, files: readonly string[], scratch: 
     .toFile(file);
 }
 
-/** The views and their cameras (at source resolution), from a calibration file or the shoot's frames. */
-async function findViews(shoot: string, o: ReconstructOptions): Promise<{ files: string[]; cameras: Camera[] | null; width: number; height: number }> {
+/** A view's name in messages and the report: its path from the shoot folder, with / (row-2/frame-01.png). */
+function viewName(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
+
+/**
+ * Each row's settings for the turntable model: elevation from `o.elevation` (one per row), else shoot.json
+ * (the row's own, else the shoot's), else 15° for a single row; several rows without an elevation each is an
+ * error. Distance from `o.distance` (one for all rows or one per row), else shoot.json, else unknown (every
+ * row at the same distance); known for some rows but not others is an error. `shootDir` is named in errors
+ * about the options, shoot.json in errors about it.
+ */
+export function turntableRows(rows: readonly { name: string; views: number }[], o: Pick<ReconstructOptions, 'elevation' | 'distance'>, shoot: ShootInfo | null, shootDir: string): TurntableRow[] {
+  const names = rows.map((r) => r.name);
+  const fromShoot = shootRows(shoot, names);
+  const list = (v: number | number[] | null) => (v === null ? null : Array.isArray(v) ? v : [v]);
+  const elevations = list(o.elevation);
+  if (elevations && elevations.length !== rows.length) {
+    throw new XoayError('cameras', 'BAD_OPTION', `--elevation gives ${elevations.length} value(s) for ${rows.length} row(s) (${names.join(', ')}): give one per row, in row order${rows.length > 1 ? `, e.g. --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')}` : ''}`, shootDir);
+  }
+  const distances = list(o.distance);
+  if (distances && distances.length !== 1 && distances.length !== rows.length) {
+    throw new XoayError('cameras', 'BAD_OPTION', `--distance gives ${distances.length} values for ${rows.length} row(s) (${names.join(', ')}): give one for every row or one per row, in row order`, shootDir);
+  }
+  if (!distances && shoot) {
+    const known = fromShoot.filter((r) => r.distance !== null), unknown = fromShoot.filter((r) => r.distance === null);
+    if (known.length && unknown.length) {
+      throw new XoayError('shoot', 'BAD_SHOOT', `rows[].distance: given for ${known.map((r) => r.name).join(', ')} but not for ${unknown.map((r) => r.name).join(', ')} (and no top-level "distance"): give every row a distance, or none`, shoot.file);
+    }
+  }
+  const missing = elevations ? [] : fromShoot.filter((r) => r.elevation === null).map((r) => r.name);
+  if (rows.length > 1 && missing.length) {
+    throw new XoayError(
+      'cameras',
+      'BAD_OPTION',
+      `${rows.length} rows but no camera elevation for ${missing.join(', ')}: give one per row with --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')} or in ${SHOOT_FILE} ("rows": [{ "folder": "${names[0]}", "elevation": 10 }, …])`,
+      shoot?.file ?? shootDir,
+    );
+  }
+  return rows.map((r, i) => {
+    const s = fromShoot[i]!;
+    const elevation = elevations ? elevations[i]! : s.elevation ?? DEFAULT_ELEVATION;
+    const elevationFrom = elevations ? 'option' : s.elevation !== null ? 'shoot.json' : 'default';
+    return { name: r.name, views: r.views, elevation, elevationFrom, distance: distances ? distances[distances.length === 1 ? 0 : i]! : s.distance, aimHeight: s.aimHeight, axisX: NaN };
+  });
+}
+
+/** What the cameras stage found: the views (in order) and their cameras or the turntable model's rows to make them from. */
+interface FoundViews {
+  files: string[];
+  /** A calibration file's cameras (at source resolution); null: the turntable model. */
+  cameras: Camera[] | null;
+  /** Turntable model: the rows, in order (their views are consecutive in `files`). */
+  rows: TurntableRow[];
+  /** Turntable model: the shoot's shoot.json, when there is one. */
+  shoot: ShootInfo | null;
+  /** Turntable model: the field of view from shoot.json (0: none). */
+  fov: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The views and their cameras (at source resolution), from a calibration file or the shoot's frames (every
+ * row); every check that can fail before a pixel is read happens here, before the output is opened.
+ */
+async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundViews> {
   if (o.cameras) {
     const cameras = await readCalibration(path.resolve(o.cameras), shoot);
     if (cameras.length < MIN_VIEWS) throw new XoayError('cameras', 'TOO_FEW_FRAMES', `${cameras.length} view(s); reconstruction needs at least ${MIN_VIEWS}`, path.resolve(o.cameras));
-    return { files: cameras.map((c) => path.join(shoot, c.name)), cameras, width: 0, height: 0 };
+    return { files: cameras.map((c) => path.join(shoot, c.name)), cameras, rows: [], shoot: null, fov: 0, width: 0, height: 0 };
   }
+  const info = await readShoot(shoot);
+  // Every row is one turn in equal steps; ingest refuses rows of different lengths.
   const set = await ingest(shoot, { minFrames: 1, reverse: o.reverse });
-  if (set.rows.length > 1) throw new XoayError('ingest', 'UNSUPPORTED_INPUT', `${set.rows.length} rows: the turntable model takes one row of frames (give a calibration file with --cameras for multi-row shoots)`, shoot);
-  const frames = set.rows[0]!.frames;
-  if (frames.length < MIN_VIEWS) throw new XoayError('ingest', 'TOO_FEW_FRAMES', `${frames.length} view(s); reconstruction needs at least ${MIN_VIEWS}`, shoot);
-  // Without a calibration the views must be N equal steps: a gap in the frame numbers is a missing step.
-  const names = frames.map((f) => path.basename(f.file));
-  const nums = names.map(frameNumber);
-  if (nums.every((n): n is number => n !== null)) {
-    const sorted = [...nums].sort((a, b) => a - b);
-    const gaps = numberingGaps(sorted);
-    if (gaps.length) {
-      const at = sorted.findIndex((n, i) => i > 0 && n !== sorted[i - 1]! + 1);
-      const file = frames.find((f) => frameNumber(path.basename(f.file)) === sorted[at])!.file;
-      throw new XoayError('cameras', 'UNSUPPORTED_INPUT', `the views are not evenly spaced: frame number(s) ${gaps.slice(0, 8).join(', ')} missing before ${path.basename(file)}; the turntable model needs N equal steps over one turn (give a calibration file with --cameras)`, file);
+  const total = set.rows.reduce((n, r) => n + r.frames.length, 0);
+  if (total < MIN_VIEWS) throw new XoayError('ingest', 'TOO_FEW_FRAMES', `${total} view(s); reconstruction needs at least ${MIN_VIEWS}`, shoot);
+  const perRow = set.rows[0]!.frames.length;
+  if (set.rows.length > 1 && perRow < MIN_ROW_VIEWS) {
+    throw new XoayError('ingest', 'TOO_FEW_FRAMES', `${set.rows.length} rows of ${perRow} view(s); each row of the turntable model needs at least ${MIN_ROW_VIEWS} (one turn in equal steps)`, shoot);
+  }
+  for (const row of set.rows) {
+    const frames = row.frames;
+    // Without a calibration the views must be N equal steps: a gap in the frame numbers is a missing step.
+    const nums = frames.map((f) => frameNumber(path.basename(f.file)));
+    if (nums.every((n): n is number => n !== null)) {
+      const sorted = [...nums].sort((a, b) => a - b);
+      const gaps = numberingGaps(sorted);
+      if (gaps.length) {
+        const at = sorted.findIndex((n, i) => i > 0 && n !== sorted[i - 1]! + 1);
+        const file = frames.find((f) => frameNumber(path.basename(f.file)) === sorted[at])!.file;
+        throw new XoayError('cameras', 'UNSUPPORTED_INPUT', `the views are not evenly spaced: frame number(s) ${gaps.slice(0, 8).join(', ')} missing before ${path.basename(file)}; the turntable model needs N equal steps over one turn (give a calibration file with --cameras)`, file);
+      }
     }
   }
-  return { files: frames.map((f) => f.file), cameras: null, width: set.width, height: set.height };
+  const rows = turntableRows(set.rows.map((r) => ({ name: r.name, views: r.frames.length })), o, info, shoot);
+  return { files: set.rows.flatMap((r) => r.frames.map((f) => f.file)), cameras: null, rows, shoot: info, fov: info?.shoot.fov ?? 0, width: set.width, height: set.height };
 }
 
 /**
@@ -192,6 +319,22 @@ export function renderCamera(info: { camera: { view: readonly number[]; fovY: nu
     t.push(flip[r]! * V[12 + r]!);
   }
   return makeCamera(name, K, R, t);
+}
+
+/**
+ * Where the product renderer's camera (`info.camera`) looks, as the turntable model's row settings: its
+ * distance from the point where its line of sight crosses the turntable axis (+Y through the origin of the
+ * turntable's frame) and that point's height. The renderer frames each elevation anew, so its rows are not
+ * on one arc: a shoot.json with these per row makes the reconstruction's world frame the renderer's.
+ */
+export function renderAim(info: { camera: { view: readonly number[] } }): { distance: number; aimHeight: number } {
+  const V = info.camera.view;
+  // Column-major world → camera; three's camera looks down −Z.
+  const R = (r: number, c: number) => V[c * 4 + r]!;
+  const C = [0, 1, 2].map((c) => -(R(0, c) * V[12]! + R(1, c) * V[13]! + R(2, c) * V[14]!));
+  const d = [0, 1, 2].map((c) => -R(2, c));
+  const s = -(C[0]! * d[0]! + C[2]! * d[2]!) / (d[0]! ** 2 + d[2]! ** 2);
+  return { distance: s, aimHeight: C[1]! + s * d[1]! };
 }
 
 /** Cameras as a Middlebury `*_par.txt` calibration file. */
@@ -324,16 +467,28 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       cameras = found.cameras;
       camInfo = { source: 'calibration', file: path.resolve(o.cameras!), views: cameras.length };
     } else {
-      let fov = o.fov, focal35 = 0;
+      // The focal length: the option, else shoot.json, else EXIF.
+      let fov = o.fov || found.fov, focal35 = 0;
       if (!fov) {
         const meta = await sharp(found.files[0]!, { limitInputPixels: o.limitInputPixels }).metadata();
         focal35 = focal35FromExif(meta.exif) ?? 0;
-        if (!focal35) throw new XoayError('cameras', 'BAD_OPTION', 'no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view) or a calibration file with --cameras', found.files[0]);
+        if (!focal35) throw new XoayError('cameras', 'BAD_OPTION', `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`, found.files[0]);
       }
-      const axisX = axisFromSilhouettes(views);
-      const names = found.files.map((f) => path.basename(f));
-      cameras = turntableCameras({ views: views.length, width: found.width, height: found.height, elevation: o.elevation, fov, focal35, distance: o.distance || 1, axisX, names });
-      camInfo = { source: 'turntable', file: null, views: cameras.length, elevation: o.elevation, fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI, axisX };
+      // Every row: its own elevation, distance and axis column; one world frame (Y up the turntable axis, frame 1
+      // of every row at the same turntable angle). The axis is fitted per row: each row is a full turn in equal
+      // steps (what the harmonic fit needs), and rows may be framed differently (a camera moved sideways shows
+      // the axis at a column that depends on its distance).
+      cameras = [];
+      let k = 0;
+      for (const row of found.rows) {
+        const rowViews = views.slice(k, k + row.views);
+        row.axisX = axisFromSilhouettes(rowViews);
+        const names = found.files.slice(k, k + row.views).map((f) => viewName(root, f));
+        cameras.push(...turntableCameras({ views: row.views, width: found.width, height: found.height, elevation: row.elevation, fov, focal35, distance: row.distance ?? 1, aimHeight: row.aimHeight, axisX: row.axisX, names }));
+        k += row.views;
+      }
+      const single = found.rows.length === 1 ? { elevation: found.rows[0]!.elevation, axisX: found.rows[0]!.axisX } : {};
+      camInfo = { source: 'turntable', file: null, views: cameras.length, fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI, ...single, shoot: found.shoot?.file ?? null, rows: found.rows };
     }
     const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
 
@@ -374,7 +529,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     }
     const cm = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
     const centre = [0, 1, 2].map((c) => U[c]! * cm[0]! + U[3 + c]! * cm[1]! + U[6 + c]! * cm[2]!) as [number, number, number];
-    const metres = Boolean(found.cameras) || o.distance > 0;
+    const metres = Boolean(found.cameras) || found.rows.every((r) => r.distance !== null);
     const frame: Frame = { U, centre, scale: 1 };
 
     stage('texture');
@@ -432,7 +587,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       output: out.target,
       cameras: camInfo,
       units: metres ? 'm' : 'camera-distance',
-      views: views.map((v, i) => ({ name: path.basename(v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge })),
+      views: views.map((v, i) => ({ name: viewName(root, v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge })),
       iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
       voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
       triangles: { extracted: surf.extracted, final: m.report.after.triangles },

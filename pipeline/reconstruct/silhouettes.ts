@@ -146,7 +146,7 @@ async function uprightSize(file: string, limitInputPixels: number): Promise<{ wi
 
 /**
  * Silhouettes of the given image files (in order). Warnings name the views whose mask touches the
- * frame edge; a view without an object is an error naming it.
+ * frame edge (from their common folder: row-2/frame-01.png); a view without an object is an error naming it.
  */
 export async function silhouettes(files: readonly string[], opts?: Partial<SilhouetteOptions>): Promise<{ views: Silhouette[]; warnings: string[] }> {
   const o = withDefaults(SILHOUETTE_DEFAULTS, opts);
@@ -158,7 +158,11 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
     return silhouetteOf(img, img.width / size.width, img.height / size.height, file, o);
   });
   const warnings: string[] = [];
-  const cut = views.filter((v) => v.touchesEdge).map((v) => path.basename(v.file));
+  // Named from the views' common folder: the file name, with the row folder for views of several rows.
+  const dirs = files.map((f) => path.dirname(path.resolve(f)));
+  let common = dirs[0] ?? '';
+  while (!dirs.every((d) => d === common || d.startsWith(common.endsWith(path.sep) ? common : common + path.sep))) common = path.dirname(common);
+  const cut = views.filter((v) => v.touchesEdge).map((v) => path.relative(common, path.resolve(v.file)).split(path.sep).join('/'));
   if (cut.length) {
     warnings.push(`the object touches the frame edge (it may be cut off; carving does not cut there) in ${cut.length} view(s): ${cut.slice(0, 8).join(', ')}${cut.length > 8 ? ` and ${cut.length - 8} more` : ''}`);
   }

@@ -3,6 +3,7 @@
  * encode → manifest and QA. Frames are streamed: each is decoded small for analysis, then once at
  * full size for rendering, so at most `concurrency` full-size frames are in memory at a time.
  * Output goes to a temporary folder that is renamed into place only when everything is written.
+ * A `shoot.json` in the shoot folder (pipeline/spin/shoot.ts) gives each row's camera elevation in spin.json.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
 import { matchExposure, type Levels } from './exposure.js';
 import { ingest } from './ingest.js';
+import { readShoot, shootRows } from './shoot.js';
 import { checkManifest, qaPage } from './manifest.js';
 import { backdropRegion, flicker, meanMeasured, orbitPercent, purity, worstMeasured } from './qa.js';
 import { recentre } from './recentre.js';
@@ -139,9 +141,12 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
 
   emit({ type: 'stage', stage: 'ingest' });
   // The output is checked (not inside the input, not existing, writable) before any frame is read.
+  // shoot.json (optional) is checked before anything is written; each row's elevation comes from it.
+  const shootInfo = await readShoot(input);
   const out = await openOutput(output, { stage: STAGE, inputs: [input], force: o.force });
   try {
     const set = await ingest(input, { rows: o.rows, reverse: o.reverse, minFrames: o.minFrames, limitInputPixels: o.limitInputPixels, concurrency: o.concurrency });
+    const rowSettings = shootRows(shootInfo, set.rows.map((r) => r.name));
     for (const w of set.warnings) emit({ type: 'warning', message: w });
     lap('ingest');
     const frames = set.rows.flatMap((r) => r.frames);
@@ -274,7 +279,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       direction: 'ccw', // --reverse reorders clockwise shoots, so frames always advance counter-clockwise
       rows: set.rows.map((r, ri) => ({
         name: r.name,
-        elevation: null,
+        elevation: rowSettings[ri]!.elevation,
         frames: rowFrames(ri).map((x) => ({ src: x.src })),
         sprite: { src: `row-${ri + 1}/sprite.jpg`, sources: { avif: `row-${ri + 1}/sprite.avif`, webp: `row-${ri + 1}/sprite.webp`, jpeg: `row-${ri + 1}/sprite.jpg` }, ...sprites[ri]!.layout },
       })),

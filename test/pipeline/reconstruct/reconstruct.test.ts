@@ -9,9 +9,6 @@ import os from 'node:os';
 import sharp from 'sharp';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KNOWN_UNSUPPORTED, validateModel } from '../../../pipeline/model/validate.js';
-import { openModel } from '../../../pipeline/model/read.js';
-import { createIO } from '../../../pipeline/model/codecs.js';
 import { calibrationText, reconstruct, renderCamera, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
 import { applyMatrix } from '../../../pipeline/reconstruct/glb.js';
 import { scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
@@ -22,6 +19,7 @@ import type { Mesh } from '../../../pipeline/reconstruct/surface.js';
 import { openTurntableRenderer, type RenderResult } from '../../../pipeline/product/render.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { dataSet, ROOT } from '../../helpers/data.js';
+import { checkGlb, trueMesh } from '../../helpers/reconstruct.js';
 
 const dino = dataSet('ring/dino-sparse-16');
 
@@ -32,30 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** model.glb: validator errors none, decodes back with the model pipeline's IO; its positions (model frame). */
-async function checkGlb(file: string): Promise<{ positions: Float32Array; indices: Uint32Array; triangles: number }> {
-  const summary = await validateModel(await openModel(file), { ignore: KNOWN_UNSUPPORTED });
-  expect(summary.errors).toBe(0);
-  const io = await createIO();
-  const doc = await io.readBinary(new Uint8Array(await readFile(file)));
-  const prims = doc.getRoot().listMeshes().flatMap((m) => m.listPrimitives());
-  expect(prims).toHaveLength(1);
-  const positions = prims[0]!.getAttribute('POSITION')!.getArray() as Float32Array;
-  const indices = Uint32Array.from(prims[0]!.getIndices()!.getArray()!);
-  // meshopt quantisation: positions may come back normalised integers with a node transform.
-  const node = doc.getRoot().listNodes().find((n) => n.getMesh())!;
-  const m = node.getWorldMatrix();
-  const acc = prims[0]!.getAttribute('POSITION')!;
-  const out = new Float32Array(acc.getCount() * 3);
-  const el: number[] = [];
-  for (let i = 0; i < acc.getCount(); i++) {
-    acc.getElement(i, el);
-    out.set(applyMatrix(m, el[0]!, el[1]!, el[2]!), 3 * i);
-  }
-  void positions;
-  return { positions: out, indices, triangles: indices.length / 3 };
-}
 
 describe('reconstruct: dino-sparse-16 with its calibration', () => {
   it.skipIf(!dino.present)(`every view's IoU ≥ 0.95 from reconstruct.json; model.glb validates and loads ${dino.reason}`, async () => {
@@ -90,32 +64,6 @@ describe('reconstruct: dino-sparse-16 with its calibration', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic shoots with ground truth
-
-/** Every triangle of a GLB's default scene in its scene frame, then through `model` (column-major). */
-async function trueMesh(file: string, model: readonly number[]): Promise<Mesh> {
-  const io = await createIO();
-  const doc = await io.readBinary(new Uint8Array(await readFile(file)));
-  const pos: number[] = [], idx: number[] = [];
-  for (const node of doc.getRoot().listNodes()) {
-    const mesh = node.getMesh();
-    if (!mesh) continue;
-    const m = node.getWorldMatrix();
-    for (const prim of mesh.listPrimitives()) {
-      if (prim.getMode() !== 4) continue;
-      const acc = prim.getAttribute('POSITION')!;
-      const base = pos.length / 3;
-      const el: number[] = [];
-      for (let i = 0; i < acc.getCount(); i++) {
-        acc.getElement(i, el);
-        const w = applyMatrix(m, el[0]!, el[1]!, el[2]!);
-        pos.push(...applyMatrix(model, w[0], w[1], w[2]));
-      }
-      const ind = prim.getIndices()?.getArray() ?? Uint32Array.from({ length: acc.getCount() }, (_, i) => i);
-      for (let i = 0; i < ind.length; i++) idx.push(base + ind[i]!);
-    }
-  }
-  return { positions: new Float32Array(pos), indices: new Uint32Array(idx) };
-}
 
 const SIZE = 384;
 const FRAMES = 36;

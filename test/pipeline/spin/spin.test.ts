@@ -4,7 +4,7 @@
  * backdrops.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -61,6 +61,7 @@ describe('spin on synthetic shoots', () => {
       const { manifest, qa } = await spin(input, out, { formats: ['jpeg', 'webp'], widths: [128, 256, 2048] });
       const m = checkAgainst(SpinManifestSchema, JSON.parse(await readFile(path.join(out, 'spin.json'), 'utf8')), 'spin.json');
       expect(m).toEqual(manifest);
+      expect(m.rows[0]!.elevation).toBeNull(); // no shoot.json
       await checkFiles(out, m);
       // The ladder is capped at the processed width, never upscaled.
       expect(m.widths).toEqual([...[128, 256].filter((w) => w < m.width), m.width]);
@@ -125,9 +126,12 @@ describe('spin on synthetic shoots', () => {
     const input = path.join(tmp, 'in-rows');
     await makeSyntheticShoot(path.join(input, 'row-1'), { frames: 12, width: 480, height: 360, orbit: 10, backdrop: 'white' });
     await makeSyntheticShoot(path.join(input, 'row-2'), { frames: 12, width: 480, height: 360, orbit: 25, backdrop: 'white', gain: () => 0.9 });
+    // shoot.json gives row-2's elevation (row-1's stays unknown).
+    await writeFile(path.join(input, 'shoot.json'), JSON.stringify({ rows: [{ folder: 'row-2', elevation: 40 }] }));
     const out = path.join(tmp, 'out-rows');
     const { manifest, qa } = await spin(input, out, { formats: ['jpeg'], widths: [256] });
     expect(manifest.rows.map((r) => r.name)).toEqual(['row-1', 'row-2']);
+    expect(manifest.rows.map((r) => r.elevation)).toEqual([null, 40]);
     expect(manifest.rows.map((r) => r.frames.length)).toEqual([12, 12]);
     expect(new Set(manifest.rows.map((r) => r.sprite.src)).size).toBe(2);
     await checkFiles(out, manifest);

@@ -1,0 +1,80 @@
+/**
+ * Helpers of the reconstruction tests: a reconstruction's model.glb read back (validated, decoded, in the
+ * model frame) and a GLB's true mesh in the turntable frame of the product renderer.
+ */
+import { readFile } from 'node:fs/promises';
+import { expect } from 'vitest';
+import { createIO } from '../../pipeline/model/codecs.js';
+import { openModel } from '../../pipeline/model/read.js';
+import { KNOWN_UNSUPPORTED, validateModel } from '../../pipeline/model/validate.js';
+import { applyMatrix } from '../../pipeline/reconstruct/glb.js';
+import type { Mesh } from '../../pipeline/reconstruct/surface.js';
+
+/** model.glb: validator errors none, decodes back with the model pipeline's IO; its positions (model frame). */
+export async function checkGlb(file: string): Promise<{ positions: Float32Array; indices: Uint32Array; triangles: number }> {
+  const summary = await validateModel(await openModel(file), { ignore: KNOWN_UNSUPPORTED });
+  expect(summary.errors).toBe(0);
+  const io = await createIO();
+  const doc = await io.readBinary(new Uint8Array(await readFile(file)));
+  const prims = doc.getRoot().listMeshes().flatMap((m) => m.listPrimitives());
+  expect(prims).toHaveLength(1);
+  const positions = prims[0]!.getAttribute('POSITION')!.getArray() as Float32Array;
+  const indices = Uint32Array.from(prims[0]!.getIndices()!.getArray()!);
+  // meshopt quantisation: positions may come back normalised integers with a node transform.
+  const node = doc.getRoot().listNodes().find((n) => n.getMesh())!;
+  const m = node.getWorldMatrix();
+  const acc = prims[0]!.getAttribute('POSITION')!;
+  const out = new Float32Array(acc.getCount() * 3);
+  const el: number[] = [];
+  for (let i = 0; i < acc.getCount(); i++) {
+    acc.getElement(i, el);
+    out.set(applyMatrix(m, el[0]!, el[1]!, el[2]!), 3 * i);
+  }
+  void positions;
+  return { positions: out, indices, triangles: indices.length / 3 };
+}
+
+/** Every triangle of a GLB's default scene in its scene frame, then through `model` (column-major). */
+export async function trueMesh(file: string, model: readonly number[]): Promise<Mesh> {
+  const io = await createIO();
+  const doc = await io.readBinary(new Uint8Array(await readFile(file)));
+  const pos: number[] = [], idx: number[] = [];
+  for (const node of doc.getRoot().listNodes()) {
+    const mesh = node.getMesh();
+    if (!mesh) continue;
+    const m = node.getWorldMatrix();
+    for (const prim of mesh.listPrimitives()) {
+      if (prim.getMode() !== 4) continue;
+      const acc = prim.getAttribute('POSITION')!;
+      const base = pos.length / 3;
+      const el: number[] = [];
+      for (let i = 0; i < acc.getCount(); i++) {
+        acc.getElement(i, el);
+        const w = applyMatrix(m, el[0]!, el[1]!, el[2]!);
+        pos.push(...applyMatrix(model, w[0], w[1], w[2]));
+      }
+      const ind = prim.getIndices()?.getArray() ?? Uint32Array.from({ length: acc.getCount() }, (_, i) => i);
+      for (let i = 0; i < ind.length; i++) idx.push(base + ind[i]!);
+    }
+  }
+  return { positions: new Float32Array(pos), indices: new Uint32Array(idx) };
+}
+
+/** `mesh` with every position through `m` (column-major 4×4). */
+export function transformed(mesh: Mesh, m: readonly number[]): Mesh {
+  const positions = new Float32Array(mesh.positions.length);
+  for (let i = 0; i < positions.length; i += 3) positions.set(applyMatrix(m, mesh.positions[i]!, mesh.positions[i + 1]!, mesh.positions[i + 2]!), i);
+  return { positions, indices: mesh.indices };
+}
+
+/** The diagonal of a mesh's bounding box. */
+export function diagonal(mesh: Mesh): number {
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < mesh.positions.length; i += 3) {
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a]!, mesh.positions[i + a]!);
+      hi[a] = Math.max(hi[a]!, mesh.positions[i + a]!);
+    }
+  }
+  return Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+}
