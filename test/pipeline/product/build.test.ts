@@ -271,11 +271,13 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
       await renderer.close();
     }
     await writeFile(path.join(tmp, 'recon-cat', 'ghe', 'product.json'), JSON.stringify(facts('ghe-tu-anh')));
+    // The shoot's optics, as a photographer writes them down (spin/shoot.json).
+    await writeFile(path.join(shoot, 'shoot.json'), JSON.stringify({ fov, elevation: 15 }));
     // A product whose 12 frames are not one turn in equal steps (and carry no focal length).
     await makeProduct(path.join(tmp, 'recon-cat', 'mat-ong'), 'mat-ong', { frames: 12 });
     const out = path.join(tmp, 'site-recon');
     const events: { type: string; id?: string; message?: string }[] = [];
-    const opts = { baseUrl: BASE, cache: path.join(tmp, 'cache-recon'), spin: SMALL_SPIN, reconstruct: { fov, elevation: 15, resolution: 128, triangles: 10_000, textureSize: 256, textures: 'webp' as const } };
+    const opts = { baseUrl: BASE, cache: path.join(tmp, 'cache-recon'), spin: SMALL_SPIN, reconstruct: { resolution: 128, triangles: 10_000, textureSize: 256, textures: 'webp' as const } };
     const r = await build([path.join(tmp, 'recon-cat')], out, opts, { onEvent: (e) => events.push(e) });
     expect(r.products.map((p) => [p.id, p.status, p.ran])).toEqual([
       ['ghe-tu-anh', 'built', ['spin', 'reconstruct']],
@@ -294,7 +296,7 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     expect(why[0]).toMatch(/^reconstruct: no 3D model: (cameras|ingest): .*(focal length|not evenly spaced)/);
     // A wrong focal length carves away the object: the result misses the photos and is not published.
     const later: typeof events = [];
-    const wrong = await build([path.join(tmp, 'recon-cat', 'ghe')], path.join(tmp, 'site-recon-wrong'), { ...opts, reconstruct: { ...opts.reconstruct, fov: fov * 2.5 } }, { onEvent: (e) => later.push(e) });
+    const wrong = await build([path.join(tmp, 'recon-cat', 'ghe')], path.join(tmp, 'site-recon-wrong'), { ...opts, reconstruct: { ...opts.reconstruct, fov: fov * 2.5 } } /* --fov wins over shoot.json */, { onEvent: (e) => later.push(e) });
     expect(wrong.products.map((p) => p.status)).toEqual(['built']);
     expect(await readFile(path.join(tmp, 'site-recon-wrong', 'ghe-tu-anh', 'index.html'), 'utf8')).not.toContain('model=');
     const warned = later.filter((e) => e.type === 'warning');

@@ -69,14 +69,21 @@ const SIZE = 384;
 const FRAMES = 36;
 /** A saturated blue backdrop: the stool is painted white, which a white backdrop would swallow. */
 const BACKDROP = '#2040ff';
-const models: [string, string][] = [
-  ['stool', path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb')],
-  ['table', path.join(ROOT, 'samples/catalogue/ban-go-tu-nhien/model.glb')],
+/**
+ * Every CC0 model of the shared data (the stool and the table are also committed as samples; the sofa is read from the
+ * shared data). The Chamfer bound is the issue's for the stool and the table; the sofa's seat and the space between its
+ * cushions are concave, which no visual hull can carve (its Chamfer, about 3.5 %, is printed, not bounded).
+ */
+const sofa = dataSet('models/sofa_03_1k.glb');
+const models: { name: string; file: string; chamfer: boolean; skip: string }[] = [
+  { name: 'stool', file: path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'), chamfer: true, skip: '' },
+  { name: 'table', file: path.join(ROOT, 'samples/catalogue/ban-go-tu-nhien/model.glb'), chamfer: true, skip: '' },
+  { name: 'sofa', file: sofa.dir, chamfer: false, skip: sofa.reason },
 ];
 
 describe.skipIf(!hasChromium)(`reconstruct: CC0 models rendered at 36 known turntable views ${chromiumReason}`, () => {
-  for (const [name, file] of models) {
-    it(`${name}: from the even 18 views, IoU ≥ 0.95 in each odd view it never saw; Chamfer ≤ 2 % of the diagonal`, async () => {
+  for (const { name, file, chamfer: bounded, skip } of models) {
+    it.skipIf(Boolean(skip))(`${name}: from the even 18 views, IoU ≥ 0.95 in each odd view it never saw${bounded ? '; Chamfer ≤ 2 % of the diagonal' : ''} ${skip}`, async () => {
       const renderer = await openTurntableRenderer();
       const shoot = path.join(tmp, `${name}-frames`);
       let rendered: RenderResult;
@@ -113,7 +120,7 @@ describe.skipIf(!hasChromium)(`reconstruct: CC0 models rendered at 36 known turn
           `(result→truth ${((100 * ch.aToB) / diagonal).toFixed(2)} %, truth→result ${((100 * ch.bToA) / diagonal).toFixed(2)} %); triangles ${report.triangles.final}; colour ${report.colour}; s ${JSON.stringify(report.timings)}`,
       );
       for (const iou of held) expect(iou).toBeGreaterThanOrEqual(0.95);
-      expect(ch.distance / diagonal).toBeLessThanOrEqual(0.02);
+      if (bounded) expect(ch.distance / diagonal).toBeLessThanOrEqual(0.02);
     });
   }
 });
