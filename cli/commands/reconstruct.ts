@@ -44,6 +44,7 @@ export function registerReconstruct(program: Command): void {
     .option('--size <px>', 'working resolution of the silhouettes (longest side)', int('--size', 64), RECONSTRUCT_DEFAULTS.size)
     .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
+    .option('--min-iou <x>', 'the lowest silhouette IoU in any view for the result to be written (0: keep any)', num('--min-iou', 0, 1), RECONSTRUCT_DEFAULTS.minIoU)
     .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
@@ -71,6 +72,7 @@ export function registerReconstruct(program: Command): void {
             textures: opts.textures,
             force: opts.force,
             preview: opts.preview,
+            minIoU: opts.minIou,
           },
           {
             onEvent: (e) => {

@@ -29,7 +29,7 @@ import type { Product } from '../../schema/product.js';
 import type { SpinManifest } from '../../schema/spin.js';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { FolderStorage, type Storage } from '../core/storage.js';
-import { assertInteger, assertNumber, invalid, withDefaults } from '../core/options.js';
+import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { VERSION } from '../core/version.js';
 import { model, type ModelOptions } from '../model/model.js';
@@ -65,12 +65,10 @@ export interface BuildOptions {
   render: Partial<RenderOptions>;
   /**
    * Make a 3D model from the shoot (`xoay reconstruct`) for products that have a shoot but no model: its options,
-   * or false (off). A result whose re-projected silhouettes miss the photos (IoU below `reconstructMinIoU` in any
-   * view) is not published: the product keeps its spin and the build warns.
+   * or false (off). When it cannot be made (no focal length; silhouettes the result misses, IoU below `minIoU`) the
+   * product keeps its spin and the build warns with the reason.
    */
   reconstruct: Partial<ReconstructOptions> | false;
-  /** The lowest per-view silhouette IoU at which a reconstructed model is published. */
-  reconstructMinIoU: number;
   /** The catalogue page's title. */
   title: string;
   /** Remove product folders of the site that this build did not include (off: published URLs and printed QR codes keep working). */
@@ -87,7 +85,6 @@ export const BUILD_DEFAULTS: BuildOptions = {
   model: {},
   render: {},
   reconstruct: false,
-  reconstructMinIoU: 0.9,
   title: 'Sản phẩm OCOP',
   prune: false,
   force: false,
@@ -162,7 +159,6 @@ function validate(o: BuildOptions): void {
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw invalid(STAGE, '--base-url', 'an http(s) address', o.baseUrl);
   assertInteger(STAGE, 'jobs', o.jobs, 0, 64);
   if (o.reconstruct !== false && (typeof o.reconstruct !== 'object' || o.reconstruct === null)) throw invalid(STAGE, 'reconstruct', 'false or the options of `xoay reconstruct`', o.reconstruct);
-  assertNumber(STAGE, 'reconstructMinIoU', o.reconstructMinIoU, 0, 1);
 }
 
 /** The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. */
@@ -240,7 +236,7 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
     cache,
     scratch,
     jobs,
-    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render, reconstructOptions: o.reconstruct, reconstructMinIoU: o.reconstructMinIoU },
+    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render, reconstructOptions: o.reconstruct },
     close: async () => {
       await rendererOpen?.then((r) => r.close()).catch(() => {});
       await rm(scratch, { recursive: true, force: true });
@@ -396,7 +392,6 @@ export interface ProductContext {
   modelOptions: Partial<ModelOptions>;
   renderOptions: Partial<RenderOptions>;
   reconstructOptions: Partial<ReconstructOptions> | false;
-  reconstructMinIoU: number;
 }
 
 /** Files a model can read (itself, .bin, .mtl, textures) in the product folder, outside the shoot and the photos. */
@@ -477,12 +472,9 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   if (stages.reconstruct) {
     // A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin.
     try {
-      const entry = await stage('reconstruct', async (tmp) => void (await reconstruct(src.spinDir!, tmp, { ...c.reconstructOptions, force: true, preview: false })));
-      const report = JSON.parse((await entry.read('reconstruct.json')).toString('utf8')) as { iou: { min: number } };
-      if (report.iou.min >= c.reconstructMinIoU) modelEntry = entry;
-      else emit({ type: 'warning', id, message: `reconstruct: the model is not published: its silhouettes miss the photos (IoU ${report.iou.min} < ${c.reconstructMinIoU} in some view; see reconstruct.json in ${entry.name} of the cache): check the backdrop's contrast, the focal length and the elevation` });
+      modelEntry = await stage('reconstruct', async (tmp) => void (await reconstruct(src.spinDir!, tmp, { ...c.reconstructOptions, force: true, preview: false })));
     } catch (e) {
-      emit({ type: 'warning', id, message: `reconstruct: no 3D model: ${(e as Error).message}` });
+      emit({ type: 'warning', id, message: `no 3D model from the shoot: ${(e as Error).message}` });
     }
   }
   if (stages.render) {

@@ -71,6 +71,12 @@ export interface ReconstructOptions {
   limitInputPixels: number;
   /** Also write preview.png: input views above, a turntable render of model.glb below (needs Chromium and the built render page). */
   preview: boolean;
+  /**
+   * The lowest silhouette IoU (re-projected carved shape against a photo's mask) in any view for the result to be
+   * written. Below it the cameras do not fit the photos (uneven steps, a wrong focal length or elevation, a
+   * calibration of other photos) or the masks are poor, and the shape is wrong: refused with the reason. 0 keeps any.
+   */
+  minIoU: number;
 }
 
 export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
@@ -88,6 +94,7 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
   force: false,
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   preview: false,
+  minIoU: 0.9,
 };
 
 /** The fewest views carving is tried with. */
@@ -182,6 +189,7 @@ function validate(o: ReconstructOptions): void {
   assertBoolean(STAGE, 'force', o.force);
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   assertBoolean(STAGE, 'preview', o.preview);
+  assertNumber(STAGE, 'minIoU', o.minIoU, 0, 1);
 }
 
 /** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
@@ -505,6 +513,19 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     stage('iou');
     const ious = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
     lap('iou');
+    const worst = ious.indexOf(Math.min(...ious));
+    if (ious[worst]! < o.minIoU) {
+      const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
+      const why = found.cameras
+        ? 'the calibration file does not fit these photos (is it the one made for them, in this order?)'
+        : 'the views are not one turn in equal steps (a step missed or repeated), or the focal length (--fov, shoot.json, EXIF) or the elevation (--elevation, shoot.json) is wrong';
+      throw new XoayError(
+        STAGE,
+        'RECONSTRUCT_FAILED',
+        `the carved shape does not explain the photos: its silhouette covers ${ious[worst]!.toFixed(2)} of the object's in ${viewName(root, views[worst]!.file)} (IoU; mean ${mean.toFixed(2)}, at least ${o.minIoU} needed). Either ${why}, or the object does not stand out from the backdrop. --min-iou 0 writes the result anyway`,
+        root,
+      );
+    }
 
     // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
     let lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];

@@ -191,9 +191,15 @@ describe('xoay reconstruct: bad input', () => {
     expect(report.cameras.fov).toBeCloseTo(40, 6);
     expect(report.views.map((v: { name: string }) => v.name)).toEqual([1, 2].flatMap((row) => Array.from({ length: 8 }, (_, k) => `row-${row}/frame-0${k + 1}.png`)));
     expect(report.iou.min).toBeGreaterThan(0.9);
-    // The command line wins over shoot.json: the rows swapped do not explain the views as well.
+    // The command line wins over shoot.json: the rows swapped do not explain the views: refused (exit 1, the reason, no
+    // output), and written with --min-iou 0 for a look.
     const swapped = path.join(tmp, 'out-rows-swapped');
-    expect((await xoay(['reconstruct', dir, '-o', swapped, ...args, '--elevation', '40,10'])).code).toBe(0);
+    const refused = await xoay(['reconstruct', dir, '-o', swapped, ...args, '--elevation', '40,10']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the carved shape does not explain the photos: .* in row-\d\/frame-0\d\.png .*or the elevation \(--elevation, shoot\.json\) is wrong/);
+    expect(existsSync(swapped)).toBe(false);
+    const kept = await xoay(['reconstruct', dir, '-o', swapped, ...args, '--elevation', '40,10', '--min-iou', '0']);
+    expect(kept.code, kept.stderr).toBe(0);
     const worse = JSON.parse(await readFile(path.join(swapped, 'reconstruct.json'), 'utf8'));
     expect(worse.cameras.rows.map((x: { elevation: number; elevationFrom: string }) => [x.elevation, x.elevationFrom])).toEqual([[40, 'option'], [10, 'option']]);
     console.log(`two rows on an arc: IoU min ${report.iou.min} mean ${report.iou.mean}; elevations swapped: min ${worse.iou.min} mean ${worse.iou.mean}`);

@@ -291,16 +291,16 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     const plain = await readFile(path.join(out, 'mat-ong', 'index.html'), 'utf8');
     expect(plain).not.toContain('model=');
     expect(await readdir(path.join(out, 'mat-ong'))).not.toContain('model');
-    const why = events.filter((e) => e.type === 'warning' && e.id === 'mat-ong' && e.message!.startsWith('reconstruct:')).map((e) => e.message);
+    const why = events.filter((e) => e.type === 'warning' && e.id === 'mat-ong' && e.message!.startsWith('no 3D model from the shoot:')).map((e) => e.message);
     expect(why).toHaveLength(1);
-    expect(why[0]).toMatch(/^reconstruct: no 3D model: (cameras|ingest): .*(focal length|not evenly spaced)/);
-    // A wrong focal length carves away the object: the result misses the photos and is not published.
+    expect(why[0]).toMatch(/^no 3D model from the shoot: (cameras|ingest): .*(focal length|not evenly spaced)/);
+    // A wrong focal length carves away the object: the result misses the photos and is not made.
     const later: typeof events = [];
     const wrong = await build([path.join(tmp, 'recon-cat', 'ghe')], path.join(tmp, 'site-recon-wrong'), { ...opts, reconstruct: { ...opts.reconstruct, fov: fov * 2.5 } } /* --fov wins over shoot.json */, { onEvent: (e) => later.push(e) });
     expect(wrong.products.map((p) => p.status)).toEqual(['built']);
     expect(await readFile(path.join(tmp, 'site-recon-wrong', 'ghe-tu-anh', 'index.html'), 'utf8')).not.toContain('model=');
     const warned = later.filter((e) => e.type === 'warning');
     expect(warned, JSON.stringify(later)).toHaveLength(1);
-    expect(warned[0]!.message).toMatch(/^reconstruct: the model is not published: its silhouettes miss the photos \(IoU 0\.\d+ < 0\.9/);
+    expect(warned[0]!.message).toMatch(/^no 3D model from the shoot: reconstruct: .*: the carved shape does not explain the photos: .*at least 0\.9 needed\)\. Either the views are not one turn in equal steps.*or the focal length/);
   }, 300_000);
 });
