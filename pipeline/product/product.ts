@@ -13,11 +13,11 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { type Product, ProductSchema } from '../../schema/product.js';
 import { XoayError } from '../core/errors.js';
+import { schemaProblems } from '../core/schema-errors.js';
 import { exists } from '../core/fsout.js';
 import { slugify } from './slug.js';
 
@@ -91,56 +91,11 @@ export function checkProduct(data: unknown, file: string): Product {
     if (RESERVED_IDS.includes(data.id)) throw new XoayError(STAGE, 'BAD_PRODUCT', `id: "${data.id}" is reserved (the site's ${data.id}/ folder); choose another`, file);
     return data;
   }
-  const seen = new Set<string>();
-  const problems: string[] = [];
-  for (const e of Value.Errors(ProductSchema, data)) {
-    if (seen.has(e.path)) continue;
-    seen.add(e.path);
-    problems.push(`${fieldName(e.path)}: ${explain(e.schema, e.value, e.message, e.path)}`);
-  }
-  const shown = problems.slice(0, 8);
-  if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
-  throw new XoayError(STAGE, 'BAD_PRODUCT', shown.join('; '), file);
-}
-
-/** `/producer/contact/phone` → `producer.contact.phone`, `/links/0/url` → `links[0].url`. */
-function fieldName(pointer: string): string {
-  if (!pointer) return '(the whole file)';
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((s, p) => (/^\d+$/.test(p) ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
-}
-
-function explain(schema: TSchema, value: unknown, message: string, pointer: string): string {
-  if (value === undefined) return 'is required but missing';
-  if (message === 'Unexpected property') return `is not a known field (see schema/product.schema.json)`;
-  const s = schema as TSchema & Record<string, unknown>;
-  let expected: string;
-  if (pointer === '/id' && typeof value === 'string') {
-    expected = `a slug of lower-case ASCII words joined by hyphens, such as ${JSON.stringify(slugify(value) || 'che-shan-tuyet')}`;
-  } else if (Array.isArray(s.anyOf)) {
-    const literals = (s.anyOf as TSchema[]).map((x) => x.const).filter((c) => c !== undefined);
-    expected = literals.length ? `one of ${literals.map((l) => JSON.stringify(l)).join(', ')}` : 'text or a number';
-  } else if (s.type === 'integer' || s.type === 'number') {
-    const kind = s.type === 'integer' ? 'a whole number' : 'a number';
-    expected = s.minimum !== undefined && s.maximum !== undefined ? `${kind} from ${s.minimum} to ${s.maximum}` : s.minimum !== undefined ? `${kind} ≥ ${s.minimum}` : kind;
-  } else if (s.type === 'string') {
-    if (typeof value === 'string' && s.pattern) expected = `${String(s.description ?? 'text in the expected form').replace(/\s*\(.*\)$/, '')} in the expected form`;
-    else if (typeof value === 'string' && typeof s.minLength === 'number' && value.length < s.minLength) expected = 'non-empty text';
-    else if (typeof value === 'string' && typeof s.maxLength === 'number') expected = `text of at most ${s.maxLength} characters`;
-    else expected = 'text';
-  } else if (s.type === 'object') expected = 'an object ({ … })';
-  else if (s.type === 'array') expected = typeof s.maxItems === 'number' && Array.isArray(value) ? `a list of at most ${s.maxItems} items` : 'a list ([ … ])';
-  else if (s.type === 'boolean') expected = 'true or false';
-  else expected = message.replace(/^Expected /, '');
-  return `expected ${expected}, got ${show(value)}`;
-}
-
-function show(v: unknown): string {
-  const text = JSON.stringify(v) ?? String(v);
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+  const problems = schemaProblems(ProductSchema, data, {
+    schemaFile: 'schema/product.schema.json',
+    expected: (pointer, value) => (pointer === '/id' && typeof value === 'string' ? `a slug of lower-case ASCII words joined by hyphens, such as ${JSON.stringify(slugify(value) || 'che-shan-tuyet')}` : undefined),
+  });
+  throw new XoayError(STAGE, 'BAD_PRODUCT', problems.join('; '), file);
 }
 
 /** Strict UTF-8 (a BOM is dropped): a file saved in another encoding is refused, not garbled. */

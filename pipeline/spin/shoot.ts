@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { type Shoot, ShootSchema } from '../../schema/shoot.js';
 import { XoayError } from '../core/errors.js';
+import { schemaProblems } from '../core/schema-errors.js';
 import { exists } from '../core/fsout.js';
 
 const STAGE = 'shoot';
@@ -61,14 +61,7 @@ export async function readShoot(dir: string): Promise<ShootInfo | null> {
 /** Checks parsed shoot metadata against the schema (and that no row is listed twice); the error names the file and each wrong field. */
 export function checkShoot(data: unknown, file: string): Shoot {
   if (!Value.Check(ShootSchema, data)) {
-    const seen = new Set<string>();
-    const problems: string[] = [];
-    for (const e of Value.Errors(ShootSchema, data)) {
-      if (seen.has(e.path)) continue;
-      seen.add(e.path);
-      problems.push(`${fieldName(e.path)}: ${explain(e.schema, e.value, e.message)}`);
-    }
-    throw new XoayError(STAGE, 'BAD_SHOOT', problems.slice(0, 6).join('; ') + (problems.length > 6 ? `; … and ${problems.length - 6} more` : ''), file);
+    throw new XoayError(STAGE, 'BAD_SHOOT', schemaProblems(ShootSchema, data, { schemaFile: 'schema/shoot.schema.json' }).join('; '), file);
   }
   const rows = data.rows ?? [];
   rows.forEach((r, i) => {
@@ -94,30 +87,4 @@ export function shootRows(info: ShootInfo | null, rowNames: readonly string[]): 
     const r = listed.find((x) => x.folder === name);
     return { name, elevation: r?.elevation ?? s.elevation ?? null, distance: r?.distance ?? s.distance ?? null, aimHeight: r?.aimHeight ?? 0 };
   });
-}
-
-/** `/rows/0/elevation` → `rows[0].elevation`. */
-function fieldName(pointer: string): string {
-  if (!pointer) return '(the whole file)';
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
-}
-
-function explain(schema: TSchema, value: unknown, message: string): string {
-  if (value === undefined) return 'is required but missing';
-  if (message === 'Unexpected property') return 'is not a known field (see schema/shoot.schema.json)';
-  const s = schema as TSchema & Record<string, unknown>;
-  let expected: string;
-  if (s.type === 'number') {
-    const lo = s.minimum !== undefined ? `from ${s.minimum}` : s.exclusiveMinimum !== undefined ? `above ${s.exclusiveMinimum}` : '';
-    expected = `a number${lo ? ` ${lo}` : ''}${s.maximum !== undefined ? ` ${lo ? 'to' : 'up to'} ${s.maximum}` : ''}`;
-  } else if (s.type === 'string') expected = typeof s.minLength === 'number' && value === '' ? 'non-empty text' : 'text';
-  else if (s.type === 'object') expected = 'an object ({ … })';
-  else if (s.type === 'array') expected = Array.isArray(value) ? `a list of ${s.minItems ?? 0} to ${s.maxItems ?? '…'} items` : 'a list ([ … ])';
-  else expected = message.replace(/^Expected /, '');
-  const shown = JSON.stringify(value) ?? String(value);
-  return `expected ${expected}, got ${shown.length > 60 ? `${shown.slice(0, 57)}…` : shown}`;
 }
