@@ -163,6 +163,22 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
     await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 5000 }).toBeGreaterThan(1.5);
     expect(await page.evaluate(() => visualViewport!.scale)).toBe(1);
+    // Pinch back out to the whole view, lift one finger, and drag on with the other without lifting it: it turns.
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(120) });
+    for (let d = 110; d >= 10; d -= 10) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
+      await page.waitForTimeout(16);
+    }
+    await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 5000 }).toBe(1);
+    const before = await frameOf(page);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [fingers(10)[1]!] }); // finger 2 lifted (Chromium releases the points a touchEnd names)
+    for (let x = px - 10; x <= px + 150; x += 16) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y: py, id: 1 }] });
+      await page.waitForTimeout(16);
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await page.waitForTimeout(300);
+    expect(await frameOf(page)).not.toBe(before);
     await page.close();
   });
 
