@@ -35,8 +35,8 @@ const DOUBLE_TAP_MS = 300;
 export function createInput(el: HTMLElement, h: GestureHandlers): Input {
   const pointers = new Map<number, { x: number; y: number }>();
   let vertical = false;
-  /** The one-finger (or mouse) drag; `afterPinch`: it is the finger left on the screen after a pinch (never a tap). */
-  let drag: { id: number; x: number; y: number; axis: 'x' | 'y' | null; afterPinch?: boolean } | null = null;
+  /** The one-finger (or mouse) drag; `held`: it is the finger left on the screen after a pinch (never a tap). */
+  let drag: { id: number; x: number; y: number; axis: 'x' | 'y' | null; held?: boolean } | null = null;
   let pinchDist = 0;
   let lastTap = { t: 0, x: 0, y: 0 };
   let lastDouble = 0;
@@ -99,16 +99,16 @@ export function createInput(el: HTMLElement, h: GestureHandlers): Input {
     // One finger of a pinch lifted: the other one drags from where it is now, without being lifted first.
     if (pointers.size === 1 && !drag) {
       const [id, p] = [...pointers][0]!;
-      drag = { id, x: p.x, y: p.y, axis: null, afterPinch: true };
+      drag = { id, ...p, axis: null, held: true };
       return;
     }
     if (drag && drag.id === e.pointerId) {
       const moved = drag.axis !== null;
-      const afterPinch = drag.afterPinch;
+      const held = drag.held;
       if (moved) h.end(cancelled, e.timeStamp);
       drag = null;
       // A tap (no drag) on a touch screen: two within 300 ms and 30 px are a double tap.
-      if (!moved && !cancelled && !afterPinch && e.pointerType !== 'mouse') {
+      if (!moved && !cancelled && !held && e.pointerType !== 'mouse') {
         const q = local(e);
         if (e.timeStamp - lastTap.t < DOUBLE_TAP_MS && Math.hypot(q.x - lastTap.x, q.y - lastTap.y) < 30) {
           lastTap.t = 0;
