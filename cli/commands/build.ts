@@ -68,7 +68,7 @@ export function registerBuild(program: Command): void {
           if (!opts.wait) return;
           // Progress: a line (or a JSON event) each time a product finishes or fails, with the failure's message.
           let last = '';
-          let told = 0;
+          const told = new Set<string>();
           const onProgress = (st: BuildStatus) => {
             const line = `${st.done + st.failed}/${st.total}`;
             if (line === last) return;
@@ -76,9 +76,9 @@ export function registerBuild(program: Command): void {
             if (opts.json) process.stdout.write(JSON.stringify({ type: 'progress', done: st.done, failed: st.failed, pending: st.pending, total: st.total }) + '\n');
             else if (!opts.quiet) {
               process.stderr.write(`build: ${st.done + st.failed}/${st.total} products finished${st.failed ? ` (${st.failed} failed)` : ''}\n`);
-              for (const f of st.failures.slice(told)) process.stderr.write(`  failed: ${f.message}\n`);
+              for (const f of st.failures) if (!told.has(f.folder)) process.stderr.write(`  failed: ${f.message}\n`);
             }
-            told = st.failures.length;
+            for (const f of st.failures) told.add(f.folder);
           };
           const r = await waitForBuild(opts.queue, flowId, { queueName: opts.queueName, onProgress });
           const seconds = (performance.now() - t0) / 1000;

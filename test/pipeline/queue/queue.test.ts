@@ -17,8 +17,8 @@ import { ROOT } from '../../helpers/data.js';
 const REDIS = redisServerPath();
 const BASE = 'https://ocop.example.vn/san-pham/';
 const SMALL = ['--widths', '128', '--formats', 'jpeg'];
-// Short locks so a killed worker's job comes back within seconds.
-const WORKER_ARGS = ['--lock-duration', '2000', '--stalled-interval', '1000'];
+// Short locks so a killed worker's job comes back within seconds (not so short that a busy machine lets a live lock lapse).
+const WORKER_ARGS = ['--lock-duration', '5000', '--stalled-interval', '1000'];
 const N = 20;
 
 let tmp: string, catalogue: string, localSite: string;
@@ -150,12 +150,12 @@ describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes
       expect(halfSeen).toBeUndefined();
       expect(code, b.lines.join('\n')).toBe(0);
       const summary = b.events.find((e) => e.type === 'summary') as { built: number; reused: number; failed: number; products: { id: string; status: string }[] };
-      // The killed worker may have got as far as renaming its product into place before it died: the job taken back
-      // then finds it complete and reuses it.
+      // The killed worker may have got as far as putting its product into place before it died: the job taken back then
+      // finds it complete and reuses it. (Jobs run at least once: under load a short test lock can also lapse on a live
+      // worker, and the product is then reused the same way.)
       expect(summary).toMatchObject({ failed: 0 });
       expect(summary.built + summary.reused).toBe(N);
       expect(summary.products.map((p) => p.id).sort()).toEqual(ids);
-      expect(summary.products.filter((p) => p.status === 'reused').map((p) => p.id)).toEqual(summary.reused ? [killedId] : []);
       // The killed job was taken back (stalled-job recovery) and finished by another worker.
       const finisher = workers.slice(1).find((w) => w.events.some((e) => e.type === 'completed' && e.job === killedJob));
       expect(finisher, `job ${killedJob} (${killedId}) was not finished by another worker`).toBeDefined();
@@ -193,12 +193,19 @@ describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes
       const site = path.join(tmp, 'site-mixed');
       const r = await xoay(['build', cat, '-o', site, '--base-url', BASE, '--cache', path.join(tmp, 'cache-mixed'), '--queue', redis.url, '--attempts', '2', ...SMALL]);
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/5 built, 0 reused, 2 failed/);
+      // Jobs run at least once: under load a product's short test lock can lapse and another worker take the job again,
+      // which then finds the product built (reused). Either way every good product is in the site.
+      const counts = /(\d+) built, (\d+) reused, (\d+) failed/.exec(r.stderr)!;
+      expect(Number(counts[1]) + Number(counts[2])).toBe(5);
+      expect(Number(counts[3])).toBe(2);
       expect(r.stderr).toMatch(/frame_003\.jpg/);
       // Progress while waiting: a line per finished product, failures with their message as they happen.
       expect(r.stderr).toMatch(/build: 7 products queued \(build (\S+);/);
       expect(r.stderr).toMatch(/build: 7\/7 products finished \(2 failed\)/);
-      expect(r.stderr).toMatch(/ {2}failed: .*zz-wrong\/product\.json: ocop\.stars: expected a whole number from 3 to 5, got 7/);
+      // Each failure once while waiting (then again in the summary).
+      const waiting = r.stderr.slice(0, r.stderr.indexOf('products in'));
+      expect(waiting.match(/ {2}failed: .*zz-wrong\/product\.json: ocop\.stars: expected a whole number from 3 to 5, got 7/g)).toHaveLength(1);
+      expect(waiting.match(/ {2}failed: .*zz-bad\/spin\/frame_003\.jpg: the file is empty/g)).toHaveLength(1);
       const s = await xoay(['status', '--queue', redis.url, '--json']);
       expect(s.code, s.stderr).toBe(0);
       const st = JSON.parse(s.stdout) as { counts: Record<string, number>; failures: { folder: string; attempts: number; message: string }[] };
@@ -219,7 +226,7 @@ describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes
       expect(bs).toMatchObject({ total: 7, done: 5, failed: 2, pending: 0, state: 'completed' });
       expect(bs.failures.map((f) => f.folder).sort()).toEqual([bad, wrong]);
       const oneText = await xoay(['status', '--queue', redis.url, '--build', buildId]);
-      expect(oneText.stdout).toMatch(new RegExp(`build ${buildId}: 7 products: done 5, failed 2, to do 0; finished: 5 built, 0 reused, 2 failed`));
+      expect(oneText.stdout).toMatch(new RegExp(`build ${buildId}: 7 products: done 5, failed 2, to do 0; finished: ${counts[1]} built, ${counts[2]} reused, 2 failed`));
       const none = await xoay(['status', '--queue', redis.url, '--build', '999999']);
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/no build 999999 in the queue/);
