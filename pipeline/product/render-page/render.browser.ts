@@ -18,6 +18,7 @@
  */
 import { Box3, Color, Group, MathUtils, Matrix4, PerspectiveCamera, REVISION, Vector3, type InstancedMesh, type Mesh, type Object3D } from 'three';
 import { createStudio, disposeTree, FOV, modelSphere, type Studio } from '../../../viewer/core/three-scene.js';
+import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../../core/ndc-extent.js';
 import type { InitResult, RenderApi, RenderInfo, RenderSetup, SetupResult } from './protocol.js';
 
 declare global {
@@ -84,34 +85,12 @@ function collectPoints(root: Object3D): Float32Array {
 }
 
 /** The NDC extent (−1…1) of the points over `angles` turntable angles, with the camera as it is now. */
-function measure(camera: PerspectiveCamera, points: Float32Array, angles: number): { minX: number; maxX: number; minY: number; maxY: number } {
+function measure(camera: PerspectiveCamera, points: Float32Array, angles: number): NdcExtent {
   camera.updateMatrixWorld(true);
   const m = new Matrix4().multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse).elements;
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let k = 0; k < angles; k++) {
-    // The same rotation as Object3D.rotation.y = a.
-    const a = (k / angles) * Math.PI * 2;
-    const cos = Math.cos(a);
-    const sin = Math.sin(a);
-    for (let i = 0; i < points.length; i += 3) {
-      const px = points[i]!;
-      const py = points[i + 1]!;
-      const pz = points[i + 2]!;
-      const x = px * cos + pz * sin;
-      const z = -px * sin + pz * cos;
-      const w = m[3]! * x + m[7]! * py + m[11]! * z + m[15]!;
-      const nx = (m[0]! * x + m[4]! * py + m[8]! * z + m[12]!) / w;
-      const ny = (m[1]! * x + m[5]! * py + m[9]! * z + m[13]!) / w;
-      if (nx < minX) minX = nx;
-      if (nx > maxX) maxX = nx;
-      if (ny < minY) minY = ny;
-      if (ny > maxY) maxY = ny;
-    }
-  }
-  return { minX, maxX, minY, maxY };
+  let all: NdcExtent = EMPTY_EXTENT;
+  for (let k = 0; k < angles; k++) all = unionExtent(all, turnedExtent(points, m, (k / angles) * Math.PI * 2));
+  return all;
 }
 
 /**

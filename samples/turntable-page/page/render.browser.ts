@@ -22,20 +22,13 @@ import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { RoomEnvironment } from 'three/addons/environments/RoomEnvironment.js';
 
+import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../../../pipeline/core/ndc-extent.js';
 import type { FrameRequest, TurntableApi, TurntableInfo, TurntableSetup } from '../protocol.js';
 
 declare global {
   interface Window {
     xoayTurntable?: TurntableApi;
   }
-}
-
-/** Axis-aligned extent in normalised device coordinates (−1…1). */
-interface NdcExtent {
-  minX: number;
-  maxX: number;
-  minY: number;
-  maxY: number;
 }
 
 /** The state created by `setup` and used by every `renderFrame`. */
@@ -96,34 +89,8 @@ function collectPoints(root: THREE.Object3D): Float32Array {
 function measure(camera: THREE.PerspectiveCamera, points: Float32Array, frames: number): { all: NdcExtent; perFrame: NdcExtent[] } {
   camera.updateMatrixWorld(true);
   const m = new THREE.Matrix4().multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse).elements;
-  const all: NdcExtent = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
-  const perFrame: NdcExtent[] = [];
-  for (let f = 0; f < frames; f++) {
-    const a = (f / frames) * Math.PI * 2;
-    const cos = Math.cos(a);
-    const sin = Math.sin(a);
-    const e: NdcExtent = { minX: Infinity, maxX: -Infinity, minY: Infinity, maxY: -Infinity };
-    for (let i = 0; i < points.length; i += 3) {
-      const px = points[i]!;
-      const py = points[i + 1]!;
-      const pz = points[i + 2]!;
-      const x = px * cos + pz * sin;
-      const z = -px * sin + pz * cos;
-      const w = m[3]! * x + m[7]! * py + m[11]! * z + m[15]!;
-      const nx = (m[0]! * x + m[4]! * py + m[8]! * z + m[12]!) / w;
-      const ny = (m[1]! * x + m[5]! * py + m[9]! * z + m[13]!) / w;
-      if (nx < e.minX) e.minX = nx;
-      if (nx > e.maxX) e.maxX = nx;
-      if (ny < e.minY) e.minY = ny;
-      if (ny > e.maxY) e.maxY = ny;
-    }
-    perFrame.push(e);
-    all.minX = Math.min(all.minX, e.minX);
-    all.maxX = Math.max(all.maxX, e.maxX);
-    all.minY = Math.min(all.minY, e.minY);
-    all.maxY = Math.max(all.maxY, e.maxY);
-  }
-  return { all, perFrame };
+  const perFrame = Array.from({ length: frames }, (_, f) => turnedExtent(points, m, (f / frames) * Math.PI * 2));
+  return { all: perFrame.reduce(unionExtent, EMPTY_EXTENT), perFrame };
 }
 
 /**
