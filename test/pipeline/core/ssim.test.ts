@@ -1,27 +1,16 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, it, expect } from 'vitest';
 import { gaussianKernel, luma, ssim, ssimMap, type RawImage } from '../../../pipeline/core/ssim.js';
+import { mulberry32 } from '../../../pipeline/core/random.js';
+import { dataSet } from '../../helpers/data.js';
 
-const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
-/** Shared test photos: $XOAY_TEST_DATA (relative to the project root) or ../shared/data. */
-const dataDir = path.resolve(projectRoot, process.env.XOAY_TEST_DATA ?? '../shared/data');
-const bikePhoto = path.join(dataDir, 'spin/bike-34/rad_zoom_001.jpg');
-const hasBikePhoto = existsSync(bikePhoto);
+/** A real photo from the shared test data (found through the one helper). */
+const bike = dataSet('spin/bike-34/rad_zoom_001.jpg');
+const bikePhoto = bike.dir;
+const hasBikePhoto = bike.present;
 
-/** Deterministic pseudo-random bytes (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random bytes, so failures reproduce. */
+const rng = mulberry32;
 
 function randomImage(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
   const rand = rng(seed);
@@ -213,7 +202,7 @@ describe('ssim', () => {
     expect(q15).toBeLessThan(q50);
   });
 
-  it.skipIf(!hasBikePhoto)('gives lower SSIM for stronger JPEG compression (bike photo; needs XOAY_TEST_DATA)', async () => {
+  it.skipIf(!hasBikePhoto)(`gives lower SSIM for stronger JPEG compression (bike photo) ${bike.reason}`, async () => {
     const { data, info } = await sharp(bikePhoto).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const ref: RawImage = { data, width: info.width, height: info.height, channels: info.channels };
     const q90 = ssim(ref, await jpegRoundTrip(ref, 90));
