@@ -7,12 +7,8 @@ import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/buil
 import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';
 import { runCommand } from '../run.js';
+import { int } from '../parse.js';
 
-const int = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}–${max}, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 export function registerBuild(program: Command): void {
   program

@@ -3,12 +3,8 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
 import { runCommand } from '../run.js';
+import { int } from '../parse.js';
 
-const int = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}–${max}, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 export function registerPreview(program: Command): void {
   program

@@ -1,13 +1,9 @@
 /** `xoay worker --queue redis://…` and `xoay status --queue redis://…`: the distributed build (pipeline/queue/). */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { buildStatus, QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } from '../../pipeline/queue/queue.js';
 import { runCommand } from '../run.js';
+import { int } from '../parse.js';
 
-export const int = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}–${max}, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 export function registerQueue(program: Command): void {
   program

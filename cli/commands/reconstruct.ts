@@ -4,17 +4,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { DEFAULT_ELEVATION, reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
 import { runCommand } from '../run.js';
+import { int, num } from '../parse.js';
 
-const int = (name: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-};
-const num = (name: string, min: number, max: number) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number ${min}–${max}, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 /** One number, or a comma list of them (one per row): `--elevation 10,40`. */
 const nums = (name: string, min: number, max: number) => (v: string) => {

@@ -7,12 +7,8 @@ import { SPIN_FORMATS, type SpinFormat } from '../../pipeline/spin/encode.js';
 import { spin, SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
 import { createProgress } from '../progress.js';
 import { runCommand } from '../run.js';
+import { int } from '../parse.js';
 
-const int = (name: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
