@@ -11,6 +11,8 @@
  * Also here: a z-buffer rasteriser and a renderer of the textured mesh into a camera (tests, previews).
  */
 
+import { vertexNormals } from './glb.js';
+
 /** Raw pixels, row-major, 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface ViewImage {
   data: Uint8Array;
@@ -126,30 +128,6 @@ export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: nu
     b2[2 * k + 1] = bary[2 * p + 1]!;
   }
   return { index, tri, bary: b2, owner, start };
-}
-
-/** Area-weighted vertex normals (unit). */
-export function vertexNormals(positions: Float32Array, indices: Uint32Array): Float32Array {
-  const n = new Float32Array(positions.length);
-  const P = positions;
-  for (let t = 0; t < indices.length; t += 3) {
-    const a = 3 * indices[t]!, b = 3 * indices[t + 1]!, c = 3 * indices[t + 2]!;
-    const ux = P[b]! - P[a]!, uy = P[b + 1]! - P[a + 1]!, uz = P[b + 2]! - P[a + 2]!;
-    const vx = P[c]! - P[a]!, vy = P[c + 1]! - P[a + 1]!, vz = P[c + 2]! - P[a + 2]!;
-    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-    for (const v of [a, b, c]) {
-      n[v] = n[v]! + nx;
-      n[v + 1] = n[v + 1]! + ny;
-      n[v + 2] = n[v + 2]! + nz;
-    }
-  }
-  for (let v = 0; v < n.length; v += 3) {
-    const l = Math.hypot(n[v]!, n[v + 1]!, n[v + 2]!) || 1;
-    n[v] = n[v]! / l;
-    n[v + 1] = n[v + 1]! / l;
-    n[v + 2] = n[v + 2]! / l;
-  }
-  return n;
 }
 
 /** Bilinear sample of an image at (u, v) (pixel centres at whole numbers) into out[0..2]. */

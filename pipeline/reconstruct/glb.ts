@@ -1,7 +1,7 @@
 /**
  * The reconstructed mesh as a glTF Document: one mesh, one material, in the model frame (centred on
- * its bounding box, Y up, metres where the scale is known), with either a base colour texture (a UV
- * atlas baked from the photos) or per-vertex colours (the untextured fallback), and smooth normals.
+ * its bounding box, Y up, metres where the scale is known), with a base colour texture (a UV atlas baked from
+ * the photos; unlit) and smooth normals.
  *
  * The model frame and the cameras' world frame are tied by `modelFromWorld`: p_model = s·U·(p_world − c)
  * (U a rotation taking the world's up to +Y, c the bounding-box centre, s metres per world unit);
@@ -68,12 +68,10 @@ export function rotationToYUp(up: readonly number[]): number[] {
 export interface GlbMesh {
   positions: Float32Array;
   indices: Uint32Array;
-  /** Texture coordinates (with `image`), 2 per vertex, glTF convention (v down from the top of the image). */
-  uvs?: Float32Array;
+  /** Texture coordinates, 2 per vertex, glTF convention (v down from the top of the image). */
+  uvs: Float32Array;
   /** The base colour image, RGBA 8-bit sRGB. */
-  image?: { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
-  /** Per-vertex colours (without a texture), RGB 0–1 sRGB, 3 per vertex. */
-  colors?: Float32Array;
+  image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
 }
 
 /** Area-weighted smooth vertex normals. */
@@ -99,8 +97,6 @@ export function vertexNormals(positions: Float32Array, indices: Uint32Array): Fl
   return n;
 }
 
-const srgbToLinear = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-
 /** One mesh, one material: a glTF Document ready to write. */
 export async function buildDocument(m: GlbMesh, name = 'reconstruction'): Promise<Document> {
   const nv = m.positions.length / 3;
@@ -117,19 +113,11 @@ export async function buildDocument(m: GlbMesh, name = 'reconstruction'): Promis
   // this rough, non-metallic material.
   const material = doc.createMaterial(name).setMetallicFactor(0).setRoughnessFactor(0.9);
   material.setExtension('KHR_materials_unlit', doc.createExtension(KHRMaterialsUnlit).createUnlit());
-  if (m.image && m.uvs) {
-    if (m.uvs.length !== 2 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.uvs.length / 2} texture coordinates for ${nv} vertices`);
-    const { data, width, height } = m.image;
-    const png = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } }).png({ compressionLevel: 6 }).toBuffer();
-    const texture = doc.createTexture('baseColor').setImage(new Uint8Array(png)).setMimeType('image/png');
-    material.setBaseColorTexture(texture);
-    prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(m.uvs).setBuffer(buffer));
-  } else if (m.colors) {
-    if (m.colors.length !== 3 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.colors.length / 3} colours for ${nv} vertices`);
-    const lin = new Float32Array(m.colors.length);
-    for (let i = 0; i < lin.length; i++) lin[i] = srgbToLinear(Math.min(1, Math.max(0, m.colors[i]!)));
-    prim.setAttribute('COLOR_0', doc.createAccessor().setType('VEC3').setArray(lin).setBuffer(buffer));
-  }
+  if (m.uvs.length !== 2 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.uvs.length / 2} texture coordinates for ${nv} vertices`);
+  const { data, width, height } = m.image;
+  const png = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } }).png({ compressionLevel: 6 }).toBuffer();
+  material.setBaseColorTexture(doc.createTexture('baseColor').setImage(new Uint8Array(png)).setMimeType('image/png'));
+  prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(m.uvs).setBuffer(buffer));
   prim.setMaterial(material);
   const mesh = doc.createMesh(name).addPrimitive(prim);
   const node = doc.createNode(name).setMesh(mesh);

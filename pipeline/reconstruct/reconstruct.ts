@@ -2,18 +2,15 @@
  * `reconstruct`: a turntable shoot → a 3D model. cameras (a Middlebury calibration file, or the
  * turntable model with the axis found from the silhouettes, every row of a multi-row shoot, settings from
  * the command line, else the shoot's shoot.json) → silhouettes → carve → surface →
- * colour (a baked texture atlas when ./texture.js is there, else per-vertex colours from the views
- * that see each vertex best) → a glTF Document in the model frame (centred, Y up) → the model
+ * colour (a texture atlas baked from the views that see each texel best, texture.ts) → iou check → a glTF Document in the model frame (centred, Y up) → the model
  * pipeline (meshopt + KTX2 by default) → `<out>/model.glb`, `model.json`, `reconstruct.json`.
  *
  * Output goes to a temporary sibling of `<out>` renamed into place when complete; the shoot is
  * never modified.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { XoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
@@ -28,10 +25,10 @@ import { readShoot, SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.
 import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
 import { carve, carveViews } from './carve.js';
 import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
-import { depthMap } from './bake.js';
 import { viewIoU } from './iou.js';
 import { type Silhouette, silhouettes } from './silhouettes.js';
-import { type Mesh, surface } from './surface.js';
+import { surface } from './surface.js';
+import { texture } from './texture.js';
 
 const STAGE = 'reconstruct';
 
@@ -132,7 +129,7 @@ export interface ReconstructReport {
   iou: { min: number; mean: number };
   voxels: { grid: [number, number, number]; kept: number; size: number };
   triangles: { extracted: number; final: number };
-  colour: 'texture' | 'vertex';
+  colour: 'texture';
   /** Maps the GLB's scene coordinates to the cameras' world frame: 16 numbers, column-major like glTF. */
   worldFromModel: number[];
   warnings: string[];
@@ -372,63 +369,6 @@ export function ringUp(cameras: readonly Camera[], objectCentre: readonly number
   return (side < 0 ? n.map((x) => -x) : n) as [number, number, number];
 }
 
-/** The untextured path: each vertex coloured from the views that see it (depth-tested), weighted by how squarely. */
-export function vertexColours(mesh: Mesh, normals: Float32Array, views: readonly { P: readonly number[]; centre: readonly number[]; image: { data: Uint8Array; width: number; height: number; channels: number }; mask: Uint8Array }[]): Float32Array {
-  const nv = mesh.positions.length / 3;
-  const sum = new Float64Array(nv * 3), wsum = new Float64Array(nv);
-  // Depth tolerance: a little of the mesh's size.
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < mesh.positions.length; i++) {
-    lo = Math.min(lo, mesh.positions[i]!);
-    hi = Math.max(hi, mesh.positions[i]!);
-  }
-  const eps = 0.01 * (hi - lo);
-  for (const v of views) {
-    const { width: W, height: H, data, channels } = v.image;
-    const { depth } = depthMap(mesh.positions, mesh.indices, v.P, W, H);
-    const P = v.P;
-    for (let i = 0; i < nv; i++) {
-      const x = mesh.positions[3 * i]!, y = mesh.positions[3 * i + 1]!, z = mesh.positions[3 * i + 2]!;
-      const dx = v.centre[0]! - x, dy = v.centre[1]! - y, dz = v.centre[2]! - z;
-      const dl = Math.hypot(dx, dy, dz);
-      const cos = (normals[3 * i]! * dx + normals[3 * i + 1]! * dy + normals[3 * i + 2]! * dz) / dl;
-      if (cos <= 0.05) continue;
-      const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-      const u = Math.round((P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w), vv = Math.round((P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w);
-      if (u < 0 || vv < 0 || u >= W || vv >= H) continue;
-      const p = vv * W + u;
-      if (!v.mask[p] || w > depth[p]! + eps) continue;
-      const wt = cos ** 4;
-      sum[3 * i] = sum[3 * i]! + wt * data[p * channels]!;
-      sum[3 * i + 1] = sum[3 * i + 1]! + wt * data[p * channels + 1]!;
-      sum[3 * i + 2] = sum[3 * i + 2]! + wt * data[p * channels + 2]!;
-      wsum[i] = wsum[i]! + wt;
-    }
-  }
-  const out = new Float32Array(nv * 3).fill(0.5);
-  for (let i = 0; i < nv; i++) {
-    if (wsum[i]! > 0) for (let k = 0; k < 3; k++) out[3 * i + k] = sum[3 * i + k]! / wsum[i]! / 255;
-  }
-  return out;
-}
-
-/** The texture stage from ./texture.js when that module is there (`texture(mesh, views, options)`), else null. */
-type TextureFn = (mesh: Mesh, views: { image: { data: Uint8Array; width: number; height: number; channels: number }; camera: Camera; mask?: Uint8Array }[], options?: Record<string, unknown>) => Promise<TextureResult> | TextureResult;
-interface TextureResult {
-  positions: Float32Array;
-  indices: Uint32Array;
-  uvs: Float32Array;
-  image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number };
-}
-async function loadTexture(): Promise<TextureFn | null> {
-  const here = fileURLToPath(import.meta.url);
-  const dir = path.dirname(here);
-  if (!existsSync(path.join(dir, 'texture.js')) && !existsSync(path.join(dir, 'texture.ts'))) return null;
-  const spec = './texture.js';
-  const mod = (await import(spec)) as { texture?: TextureFn };
-  return typeof mod.texture === 'function' ? mod.texture : null;
-}
-
 /** Run the reconstruction of `shoot` (a folder of frames) into the folder `output`. */
 export async function reconstruct(shoot: string, output: string, opts?: Partial<ReconstructOptions>, ctx: { onEvent?: (e: ReconstructEvent) => void } = {}): Promise<ReconstructResult> {
   const o = withDefaults(RECONSTRUCT_DEFAULTS, opts);
@@ -561,21 +501,9 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       const v = views[i]!;
       images.push(await loadAnalysisImage({ file: v.file, row: 0, index: i, width: Math.round(v.width / v.scaleX), height: Math.round(v.height / v.scaleY), hash: '' }, Math.max(v.width, v.height), decode));
     }
-    const textureFn = await loadTexture();
-    let glbMesh: Parameters<typeof buildDocument>[0];
-    let colour: ReconstructReport['colour'];
-    if (textureFn) {
-      const tex = await textureFn(mesh, images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })), { size: o.textureSize });
-      mesh = { positions: tex.positions, indices: tex.indices };
-      glbMesh = { positions: tex.positions, indices: tex.indices, uvs: tex.uvs, image: tex.image };
-      colour = 'texture';
-    } else {
-      const { vertexNormals } = await import('./glb.js');
-      const normals = vertexNormals(mesh.positions, mesh.indices);
-      const colours = vertexColours(mesh, normals, images.map((image, i) => ({ P: scaled[i]!.P, centre: cameraCentre(scaled[i]!), image, mask: views[i]!.mask })));
-      glbMesh = { positions: mesh.positions, indices: mesh.indices, colors: colours };
-      colour = 'vertex';
-    }
+    const tex = await texture(mesh, images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })), { size: o.textureSize });
+    mesh = { positions: tex.positions, indices: tex.indices };
+    const glbMesh = { positions: tex.positions, indices: tex.indices, uvs: tex.uvs, image: tex.image };
     lap('texture');
 
     stage('glb');
@@ -612,7 +540,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
       voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
       triangles: { extracted: surf.extracted, final: m.report.after.triangles },
-      colour,
+      colour: 'texture',
       worldFromModel: worldFromModel(frame),
       warnings,
       timings,
