@@ -74,6 +74,8 @@ export interface ReconstructOptions {
    * calibration of other photos) or the masks are poor, and the shape is wrong: refused with the reason. 0 keeps any.
    */
   minIoU: number;
+  /** How silhouettes are cut: `border` (a backdrop model fitted to each view's border) or `plate` (a clean plate from each row's turn: pipeline/segment, in progress). */
+  segment: 'border' | 'plate';
 }
 
 export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
@@ -92,6 +94,7 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   preview: false,
   minIoU: 0.9,
+  segment: 'border',
 };
 
 /** The fewest views carving is tried with. */
@@ -187,6 +190,7 @@ function validate(o: ReconstructOptions): void {
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   assertBoolean(STAGE, 'preview', o.preview);
   assertNumber(STAGE, 'minIoU', o.minIoU, 0, 1);
+  assertOneOf(STAGE, 'segment', o.segment, ['border', 'plate'] as const);
 }
 
 /** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
@@ -403,7 +407,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
   let scratch: string | undefined;
   try {
     stage('silhouettes');
-    const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels });
+    const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels, segment: o.segment, rows: found.cameras ? undefined : found.rows.map((r) => r.views) });
     for (const w of sil.warnings) warn(w);
     const views: Silhouette[] = sil.views;
     lap('silhouettes');

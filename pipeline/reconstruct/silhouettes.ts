@@ -8,10 +8,11 @@ import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { close, components } from '../core/mask.js';
-import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { analyseFrame, loadAnalysisImage, touchesEdge } from '../spin/analyse.js';
 import type { RgbImage } from '../spin/backdrop.js';
+import { segmentRow } from '../segment/segment.js';
 
 const STAGE = 'silhouettes';
 
@@ -34,6 +35,10 @@ export interface SilhouetteOptions {
   limitInputPixels: number;
   /** Views decoded at once. */
   concurrency: number;
+  /** Views per turntable row, in order (default: all views one row). */
+  rows: number[] | undefined;
+  /** How the object is told from the backdrop: `border` (a backdrop model fitted to each view's border), `plate` (a clean plate from each row's turn where the backdrop stands still, else the border model; in progress, opt-in). */
+  segment: 'plate' | 'border';
 }
 
 export const SILHOUETTE_DEFAULTS: SilhouetteOptions = {
@@ -46,6 +51,8 @@ export const SILHOUETTE_DEFAULTS: SilhouetteOptions = {
   fillHoles: 0.01,
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   concurrency: 2,
+  rows: undefined,
+  segment: 'border',
 };
 
 /** One view's silhouette at the working resolution. */
@@ -74,6 +81,7 @@ function checkOptions(o: SilhouetteOptions): void {
   assertNumber(STAGE, 'minComponent', o.minComponent, 0, 1);
   assertNumber(STAGE, 'fillHoles', o.fillHoles, 0, 1);
   assertInteger(STAGE, 'concurrency', o.concurrency, 1, 1024);
+  assertOneOf(STAGE, 'segment', o.segment, ['plate', 'border'] as const);
 }
 
 /** The silhouette of one view already decoded at the working size (pure; `file` is for messages). */
@@ -90,8 +98,12 @@ export function silhouetteOf(img: RgbImage, scaleX: number, scaleY: number, file
     }
     throw e;
   }
-  // Keep the object's big components only, then close thin cracks.
-  const { labels, comps } = components(a.mask, w, h);
+  return finishSilhouette(a.mask, w, h, scaleX, scaleY, file, o);
+}
+
+/** A silhouette from a raw object mask: the big components only, thin cracks closed, dark cracks filled. */
+function finishSilhouette(raw: Uint8Array, w: number, h: number, scaleX: number, scaleY: number, file: string, o: SilhouetteOptions): Silhouette {
+  const { labels, comps } = components(raw, w, h);
   const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
   let mask: Uint8Array = new Uint8Array(w * h);
   for (let i = 0; i < mask.length; i++) {
@@ -152,11 +164,27 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   const o = withDefaults(SILHOUETTE_DEFAULTS, opts);
   checkOptions(o);
   const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
-  const views = await mapLimit(files, o.concurrency, async (file) => {
+  const images = await mapLimit(files, o.concurrency, async (file) => {
     const size = await uprightSize(file, o.limitInputPixels);
     const img = await loadAnalysisImage({ file, row: 0, index: 0, width: size.width, height: size.height, hash: '' }, o.size, decode);
-    return silhouetteOf(img, img.width / size.width, img.height / size.height, file, o);
+    return { img, scaleX: img.width / size.width, scaleY: img.height / size.height };
   });
+  const views: Silhouette[] = new Array(files.length);
+  const rows = o.rows ?? [files.length];
+  let start = 0;
+  for (const count of rows) {
+    const row = images.slice(start, start + count);
+    const sameSize = row.every((r) => r.img.width === row[0]!.img.width && r.img.height === row[0]!.img.height);
+    const seg = o.segment === 'plate' && sameSize ? segmentRow(row.map((r) => r.img)) : null;
+    row.forEach((r, j) => {
+      const file = files[start + j]!;
+      views[start + j] = seg
+        ? finishSilhouette(seg.masks[j]!, r.img.width, r.img.height, r.scaleX, r.scaleY, file, o)
+        : silhouetteOf(r.img, r.scaleX, r.scaleY, file, o);
+    });
+    if (seg) images.fill(undefined as never, start, start + count); // the decoded row is no longer needed
+    start += count;
+  }
   const warnings: string[] = [];
   // Named from the views' common folder: the file name, with the row folder for views of several rows.
   const dirs = files.map((f) => path.dirname(path.resolve(f)));

@@ -1,0 +1,118 @@
+/**
+ * Classify: tell object, shadow and reflection apart in one frame against its row's clean plate.
+ * A cast shadow changes the backdrop's brightness and keeps its colour (a neutral darkening); an
+ * object changes its colour, or brightens it. A reflection on a glossy floor lies below the object,
+ * mirrored about the contact line and dimmer than the object it mirrors.
+ */
+import { close, components } from '../core/mask.js';
+import { assertNumber, withDefaults } from '../core/options.js';
+import type { RgbImage } from '../spin/backdrop.js';
+import type { Plate } from './plate.js';
+
+const STAGE = 'classify';
+
+export interface ClassifyOptions {
+  /** Object threshold on the RGB distance from the plate, as a multiple of the plate's noise (the floor below applies too). */
+  noiseFactor: number;
+  /** Lowest RGB distance from the plate that can be object. */
+  minDistance: number;
+  /** A change whose colour shift is below this angle (degrees) is neutral: a shadow when it darkens. */
+  neutralAngle: number;
+  /** Components smaller than this fraction of the largest are dropped. */
+  minComponent: number;
+  /** Holes smaller than this fraction of the object's area are filled. */
+  fillHoles: number;
+}
+
+export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002 };
+
+function checkOptions(o: ClassifyOptions): void {
+  assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
+  assertNumber(STAGE, 'minDistance', o.minDistance, 0, 442);
+  assertNumber(STAGE, 'neutralAngle', o.neutralAngle, 0, 90);
+  assertNumber(STAGE, 'minComponent', o.minComponent, 0, 1);
+  assertNumber(STAGE, 'fillHoles', o.fillHoles, 0, 1);
+}
+
+/** Per-pixel class of one frame: 0 backdrop, 1 object, 2 shadow (or light change), 3 reflection. */
+export interface FrameClasses {
+  width: number;
+  height: number;
+  classes: Uint8Array;
+  /** The object mask (1 = object) after clean-up. */
+  mask: Uint8Array;
+  /** RGB distance from the plate, per pixel (for the matte). */
+  distance: Float32Array;
+  /** The object threshold used (RGB distance). */
+  threshold: number;
+}
+
+/** Classify frame `i` of a row against the row's plate (same size). */
+export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: Partial<ClassifyOptions>): FrameClasses {
+  const o = withDefaults(CLASSIFY_DEFAULTS, opts);
+  checkOptions(o);
+  const { width: w, height: h } = plate;
+  const N = w * h;
+  const ch = frame.channels, data = frame.data;
+  const g = plate.gains[i]!;
+  const i0 = 1 / g[0], i1 = 1 / g[1], i2 = 1 / g[2];
+  const P = plate.rgb;
+  const T = Math.max(o.noiseFactor * plate.noise, o.minDistance);
+  const floor = 3 * plate.noise * Math.sqrt(3);
+  const tanA = Math.tan((o.neutralAngle * Math.PI) / 180);
+  const classes = new Uint8Array(N);
+  const distance = new Float32Array(N);
+  const raw = new Uint8Array(N);
+  for (let k = 0; k < N; k++) {
+    const p = k * ch;
+    const r = data[p]! * i0, gg = data[p + 1]! * i1, b = data[p + 2]! * i2;
+    const B0 = P[k * 3]!, B1 = P[k * 3 + 1]!, B2 = P[k * 3 + 2]!;
+    const d0 = r - B0, d1 = gg - B1, d2 = b - B2;
+    const d = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+    distance[k] = d;
+    if (d <= T) continue;
+    const bb = B0 * B0 + B1 * B1 + B2 * B2;
+    const s = bb > 1 ? (r * B0 + gg * B1 + b * B2) / bb : 2;
+    const e0 = r - s * B0, e1 = gg - s * B1, e2 = b - s * B2;
+    const e = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
+    const li = Math.sqrt(r * r + gg * gg + b * b);
+    const neutral = e <= Math.max(floor, tanA * li);
+    if (neutral && s < 1) {
+      classes[k] = 2;
+      continue;
+    }
+    classes[k] = 1;
+    raw[k] = 1;
+  }
+  // Clean-up: the object's big components, thin cracks closed, small holes filled.
+  const { labels, comps } = components(raw, w, h);
+  const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
+  let mask: Uint8Array = new Uint8Array(N);
+  for (let k = 0; k < N; k++) {
+    const l = labels[k]!;
+    if (l && comps[l - 1]!.area >= o.minComponent * largest) mask[k] = 1;
+  }
+  mask = close(mask, w, h, Math.max(1, Math.round(0.002 * Math.max(w, h))));
+  if (o.fillHoles > 0) mask = fillSmallHoles(mask, w, h, o.fillHoles);
+  for (let k = 0; k < N; k++) if (classes[k] === 1 && !mask[k]) classes[k] = 0;
+  return { width: w, height: h, classes, mask, distance, threshold: T };
+}
+
+/** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */
+export function fillSmallHoles(mask: Uint8Array, w: number, h: number, fraction: number): Uint8Array {
+  const inv = new Uint8Array(w * h);
+  let area = 0;
+  for (let i = 0; i < inv.length; i++) {
+    if (mask[i]) area++;
+    else inv[i] = 1;
+  }
+  const { labels, comps } = components(inv, w, h);
+  const fill = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h && c.area < fraction * area);
+  if (!fill.some(Boolean)) return mask;
+  const out = mask.slice();
+  for (let i = 0; i < out.length; i++) {
+    const l = labels[i]!;
+    if (l && fill[l - 1]) out[i] = 1;
+  }
+  return out;
+}

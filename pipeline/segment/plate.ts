@@ -1,0 +1,370 @@
+/**
+ * Plate: the empty backdrop behind a turntable row, estimated from the turn itself. On a turntable
+ * the backdrop stands still while the object turns, so every pixel shows the backdrop in the frames
+ * where the object is elsewhere. Pixels that agree over most of the turn are the backdrop outright;
+ * the rest (the region the object sweeps) are filled from the outside in: each takes the frames whose
+ * value continues the plate already found around it (cloth folds, stains, the disk, vignetting and
+ * gradients are followed), and where the object covers a pixel in every frame, the plate is
+ * interpolated from around it. Per-frame exposure and colour-cast drift is measured and taken out.
+ */
+import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import type { RgbImage } from '../spin/backdrop.js';
+
+const STAGE = 'plate';
+
+export interface PlateOptions {
+  /** Fraction of a row's frames that must agree for a pixel to be backdrop outright. */
+  agree: number;
+  /** Frames that must continue the surrounding plate for a swept pixel to take their value (else it is interpolated). */
+  minFrames: number;
+  /** Tolerance, as a multiple of the row's noise, for a frame to continue the surrounding plate. */
+  tolerance: number;
+}
+
+export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minFrames: 2, tolerance: 4 };
+
+/** A row's clean plate and what was learnt making it. */
+export interface Plate {
+  width: number;
+  height: number;
+  /** Backdrop colour per pixel, RGB, linear in the frames' 8-bit values, at unit gain. */
+  rgb: Float32Array;
+  /** Per-frame, per-channel gain of the frame against the plate (exposure and colour-cast drift). */
+  gains: [number, number, number][];
+  /** How each pixel's plate was found: 2 = agreed over the turn, 1 = frames that continue the plate around it, 0 = interpolated (the object covers it in every frame). */
+  source: Uint8Array;
+  /** Robust noise of a frame against the plate (RGB distance, 8-bit levels). */
+  noise: number;
+  /** Frame-major (`vis[i * width * height + k]`): 1 where frame i showed the plate at pixel k while it was made. */
+  vis: Uint8Array;
+}
+
+function checkOptions(o: PlateOptions): void {
+  assertNumber(STAGE, 'agree', o.agree, 0.3, 1);
+  assertInteger(STAGE, 'minFrames', o.minFrames, 1, 1000);
+  assertNumber(STAGE, 'tolerance', o.tolerance, 0.5, 100);
+}
+
+/** Median of the first `n` values of `a` (sorted in place). */
+function medianOf(a: Float32Array, n: number): number {
+  const s = a.subarray(0, n).sort();
+  return n & 1 ? s[n >> 1]! : 0.5 * (s[(n >> 1) - 1]! + s[n >> 1]!);
+}
+
+/**
+ * Per-frame gains: the median ratio of each frame to the per-pixel median of the row, over pixels
+ * bright enough to measure (the object covers a minority of them in most frames, and moves).
+ */
+export function frameGains(frames: readonly RgbImage[]): [number, number, number][] {
+  const n = frames.length;
+  const { width: w, height: h } = frames[0]!;
+  const N = w * h;
+  const step = Math.max(1, Math.round(Math.sqrt(N / 40000)));
+  const ratios: number[][][] = frames.map(() => [[], [], []]);
+  const v = new Float32Array(n);
+  for (let y = 0; y < h; y += step) {
+    for (let x = 0; x < w; x += step) {
+      const k = y * w + x;
+      for (let c = 0; c < 3; c++) {
+        for (let i = 0; i < n; i++) v[i] = frames[i]!.data[k * frames[i]!.channels + c]!;
+        const m = medianOf(v.slice(), n);
+        if (m < 24 || m > 250) continue;
+        for (let i = 0; i < n; i++) {
+          const r = frames[i]!.data[k * frames[i]!.channels + c]! / m;
+          if (r > 0.7 && r < 1.4) ratios[i]![c]!.push(r);
+        }
+      }
+    }
+  }
+  const gains = ratios.map((rc) => rc.map((r) => (r.length >= 50 ? medianOf(Float32Array.from(r), r.length) : 1)) as [number, number, number]);
+  // Relative to the row's median gain, so the plate stays in the frames' own levels.
+  const ref = [0, 1, 2].map((c) => medianOf(Float32Array.from(gains.map((g) => g[c]!)), n));
+  return gains.map((g) => g.map((x, c) => x / ref[c]!) as [number, number, number]);
+}
+
+/**
+ * Estimate the clean plate of one row. `frames` are the row's frames at one working size; `fallback`,
+ * when given, is the plate where the object covers a pixel in every frame (a studio clean plate, or
+ * a parametric backdrop); otherwise those pixels are interpolated from the plate around them.
+ */
+export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateOptions>, fallback?: Float32Array): Plate {
+  const o = withDefaults(PLATE_DEFAULTS, opts);
+  checkOptions(o);
+  const n = frames.length;
+  const { width: w, height: h } = frames[0]!;
+  const N = w * h;
+  const gains = frameGains(frames);
+  const inv = gains.map((g) => g.map((x) => 1 / x));
+  const rgb = new Float32Array(N * 3);
+  const source = new Uint8Array(N);
+  const spread = new Float32Array(N).fill(Infinity);
+  const K = Math.max(2, Math.ceil(o.agree * n));
+  const lum = new Float32Array(n), order = new Int32Array(n), tmp = new Float32Array(n);
+  // 1. Pixels that agree over most of the turn: the tightest window of K frames by brightness.
+  for (let k = 0; k < N; k++) {
+    for (let i = 0; i < n; i++) {
+      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+      lum[i] = f.data[p]! * g[0]! + f.data[p + 1]! * g[1]! + f.data[p + 2]! * g[2]!;
+      order[i] = i;
+    }
+    // insertion sort of the frame order by brightness (n is small)
+    for (let a = 1; a < n; a++) {
+      const t = order[a]!, tl = lum[t]!;
+      let b = a - 1;
+      while (b >= 0 && lum[order[b]!]! > tl) { order[b + 1] = order[b]!; b--; }
+      order[b + 1] = t;
+    }
+    let best = Infinity, start = 0;
+    for (let s = 0; s + K <= n; s++) {
+      const sp = lum[order[s + K - 1]!]! - lum[order[s]!]!;
+      if (sp < best) { best = sp; start = s; }
+    }
+    spread[k] = best;
+    for (let c = 0; c < 3; c++) {
+      for (let j = 0; j < K; j++) {
+        const i = order[start + j]!, f = frames[i]!;
+        tmp[j] = f.data[k * f.channels + c]! * inv[i]![c]!;
+      }
+      rgb[k * 3 + c] = medianOf(tmp, K);
+    }
+  }
+  // The row's noise: the typical spread of agreeing pixels (sum of channels → RGB distance).
+  const sample: number[] = [];
+  const sstep = Math.max(1, Math.floor(N / 50000));
+  for (let k = 0; k < N; k += sstep) sample.push(spread[k]!);
+  sample.sort((a, b) => a - b);
+  const typical = sample[Math.floor(sample.length * 0.25)]!; // most pixels are backdrop; the quartile is safely inside them
+  const noise = Math.max(1, typical / Math.sqrt(3) / 2);
+  const agreeLimit = Math.max(12, 4 * typical);
+  for (let k = 0; k < N; k++) if (spread[k]! <= agreeLimit) source[k] = 2;
+  // Agreement inside the swept region is the object's own surface where it covers a pixel in most
+  // frames (a seat, a table top, a shadow that stays): only agreement reached from the frame's edge counts.
+  // Reached through neighbours whose plates differ by no more than the backdrop's own texture does: an
+  // object edge that stays put over the turn (the top of a box) is a jump, and is not crossed.
+  const diffs: number[] = [];
+  for (let k = 0; k < N - 1; k += sstep) {
+    if (source[k] === 2 && source[k + 1] === 2) diffs.push(Math.hypot(rgb[k * 3]! - rgb[k * 3 + 3]!, rgb[k * 3 + 1]! - rgb[k * 3 + 4]!, rgb[k * 3 + 2]! - rgb[k * 3 + 5]!));
+  }
+  diffs.sort((a, b) => a - b);
+  const jump = Math.max(o.tolerance * noise * Math.sqrt(3), 3 * (diffs[diffs.length >> 1] ?? 0));
+  const reached = new Uint8Array(N);
+  const stack: number[] = [];
+  for (let k = 0; k < N; k++) {
+    const x = k % w, y = (k - x) / w;
+    if (source[k] === 2 && (x === 0 || y === 0 || x === w - 1 || y === h - 1)) { reached[k] = 1; stack.push(k); }
+  }
+  while (stack.length) {
+    const k = stack.pop()!;
+    const x = k % w, y = (k - x) / w;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w) continue;
+        const q = yy * w + xx;
+        if (reached[q] || source[q] !== 2) continue;
+        const d0 = rgb[k * 3]! - rgb[q * 3]!, d1 = rgb[k * 3 + 1]! - rgb[q * 3 + 1]!, d2 = rgb[k * 3 + 2]! - rgb[q * 3 + 2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 > jump * jump) continue;
+        reached[q] = 1;
+        stack.push(q);
+      }
+    }
+  }
+  for (let k = 0; k < N; k++) if (source[k] === 2 && !reached[k]) source[k] = 0;
+
+  // Which frames show the backdrop at each agreed pixel (frame-major: vis[i * N + k]).
+  const vis = new Uint8Array(n * N);
+  const agreeTol = Math.max(o.tolerance * noise * Math.sqrt(3), agreeLimit / Math.sqrt(3));
+  for (let k = 0; k < N; k++) {
+    if (source[k] !== 2) continue;
+    for (let i = 0; i < n; i++) {
+      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+      const d0 = f.data[p]! * g[0]! - rgb[k * 3]!, d1 = f.data[p + 1]! * g[1]! - rgb[k * 3 + 1]!, d2 = f.data[p + 2]! * g[2]! - rgb[k * 3 + 2]!;
+      if (d0 * d0 + d1 * d1 + d2 * d2 <= agreeTol * agreeTol) vis[i * N + k] = 1;
+    }
+  }
+
+  // 2. The swept region, from the outside in (breadth-first from the agreed pixels). A frame can
+  // give a pixel its plate only if it continues the plate around it and showed the backdrop at a
+  // neighbour: the backdrop is seen through spatially coherent gaps, so the plate cannot creep into
+  // an object whose colour is close to the backdrop's.
+  const known = new Uint8Array(N);
+  for (let k = 0; k < N; k++) known[k] = source[k] === 2 ? 1 : 0;
+  let front: number[] = [];
+  const queued = new Uint8Array(N);
+  const push = (k: number, list: number[]) => {
+    if (!known[k] && !queued[k]) { queued[k] = 1; list.push(k); }
+  };
+  for (let k = 0; k < N; k++) {
+    if (!known[k]) continue;
+    const x = k % w, y = (k - x) / w;
+    if (x > 0) push(k - 1, front);
+    if (x < w - 1) push(k + 1, front);
+    if (y > 0) push(k - w, front);
+    if (y < h - 1) push(k + w, front);
+  }
+  const tol = o.tolerance * noise * Math.sqrt(3);
+  // How far the backdrop strays from a smooth surface through the agreed plate (folds, stains, the
+  // disk's edge): the swept region's plate may stray as far and no further, so it cannot creep into
+  // an object whose colour is close to the backdrop's (a white object on a white sweep).
+  const smooth = smoothPlate(rgb, known, w, h);
+  const res: number[] = [];
+  for (let k = 0; k < N; k += sstep) {
+    if (!known[k]) continue;
+    res.push(Math.hypot(rgb[k * 3]! - smooth[k * 3]!, rgb[k * 3 + 1]! - smooth[k * 3 + 1]!, rgb[k * 3 + 2]! - smooth[k * 3 + 2]!));
+  }
+  res.sort((a, b) => a - b);
+  const band = (res.length ? res[Math.floor(0.99 * (res.length - 1))]! : 0) * 1.25 + tol;
+  const inBand = (k: number, r: number, g: number, b: number) => {
+    const d0 = r - smooth[k * 3]!, d1 = g - smooth[k * 3 + 1]!, d2 = b - smooth[k * 3 + 2]!;
+    return d0 * d0 + d1 * d1 + d2 * d2 <= band * band;
+  };
+  const pred = [0, 0, 0];
+  const cand = new Float32Array(n * 3);
+  const picked = new Int32Array(n);
+  let empty = 0;
+  for (let k = 0; k < N; k++) if (!known[k]) empty++;
+  if (empty === N) {
+    // Nothing agrees (a very short row): the per-pixel median.
+    for (let k = 0; k < N; k++) source[k] = 1;
+    return { width: w, height: h, rgb, gains, source, noise, vis };
+  }
+  while (front.length) {
+    const next: number[] = [];
+    const settled: number[] = [];
+    for (const k of front) {
+      const x = k % w, y = (k - x) / w;
+      // Prediction: the mean of the plate already known around (5 × 5).
+      let cnt = 0;
+      pred[0] = pred[1] = pred[2] = 0;
+      for (let dy = -2; dy <= 2; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -2; dx <= 2; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const q = yy * w + xx;
+          if (!known[q]) continue;
+          pred[0] += rgb[q * 3]!;
+          pred[1] += rgb[q * 3 + 1]!;
+          pred[2] += rgb[q * 3 + 2]!;
+          cnt++;
+        }
+      }
+      pred[0] /= cnt; pred[1] /= cnt; pred[2] /= cnt;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const base = i * N;
+        let seen = false;
+        for (let dy = -1; dy <= 1 && !seen; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= h) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= w) continue;
+            const q = yy * w + xx;
+            if (known[q] && vis[base + q]) { seen = true; break; }
+          }
+        }
+        if (!seen) continue;
+        const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+        const r = f.data[p]! * g[0]!, gg = f.data[p + 1]! * g[1]!, b = f.data[p + 2]! * g[2]!;
+        const d0 = r - pred[0]!, d1 = gg - pred[1]!, d2 = b - pred[2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && inBand(k, r, gg, b)) {
+          cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+          picked[m] = i;
+          m++;
+        }
+      }
+      if (m >= o.minFrames) {
+        for (let c = 0; c < 3; c++) {
+          for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
+          rgb[k * 3 + c] = medianOf(tmp, m);
+        }
+        for (let j = 0; j < m; j++) vis[picked[j]! * N + k] = 1;
+        source[k] = 1;
+      } else if (fallback) {
+        rgb[k * 3] = fallback[k * 3]!; rgb[k * 3 + 1] = fallback[k * 3 + 1]!; rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
+        source[k] = 0;
+      } else if (inBand(k, pred[0]!, pred[1]!, pred[2]!)) {
+        rgb[k * 3] = pred[0]!; rgb[k * 3 + 1] = pred[1]!; rgb[k * 3 + 2] = pred[2]!;
+        source[k] = 0;
+      } else {
+        rgb[k * 3] = smooth[k * 3]!; rgb[k * 3 + 1] = smooth[k * 3 + 1]!; rgb[k * 3 + 2] = smooth[k * 3 + 2]!;
+        source[k] = 0;
+      }
+      settled.push(k);
+    }
+    for (const k of settled) known[k] = 1;
+    for (const k of settled) {
+      const x = k % w, y = (k - x) / w;
+      if (x > 0) push(k - 1, next);
+      if (x < w - 1) push(k + 1, next);
+      if (y > 0) push(k - w, next);
+      if (y < h - 1) push(k + w, next);
+    }
+    front = next;
+  }
+  return { width: w, height: h, rgb, gains, source, noise, vis };
+}
+
+/** Box sums of `v` (w × h, `ch` channels) over a square of radius r, via an integral image. */
+function boxSum(v: Float32Array, w: number, h: number, ch: number, r: number): Float32Array {
+  const W = w + 1;
+  const integral = new Float64Array(W * (h + 1) * ch);
+  for (let y = 0; y < h; y++) {
+    for (let c = 0; c < ch; c++) {
+      let row = 0;
+      for (let x = 0; x < w; x++) {
+        row += v[(y * w + x) * ch + c]!;
+        integral[((y + 1) * W + x + 1) * ch + c] = integral[(y * W + x + 1) * ch + c]! + row;
+      }
+    }
+  }
+  const out = new Float32Array(w * h * ch);
+  for (let y = 0; y < h; y++) {
+    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
+    for (let x = 0; x < w; x++) {
+      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
+      for (let c = 0; c < ch; c++) {
+        out[(y * w + x) * ch + c] = integral[(y1 * W + x1) * ch + c]! - integral[(y0 * W + x1) * ch + c]! - integral[(y1 * W + x0) * ch + c]! + integral[(y0 * W + x0) * ch + c]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A smooth surface through the plate's known pixels: a normalised box blur at a radius of 6 % of the
+ * frame, widened where no known pixel is near (the middle of a large swept region).
+ */
+export function smoothPlate(rgb: Float32Array, known: Uint8Array, w: number, h: number): Float32Array {
+  const N = w * h;
+  const vals = new Float32Array(N * 4);
+  for (let k = 0; k < N; k++) {
+    if (!known[k]) continue;
+    vals[k * 4] = rgb[k * 3]!;
+    vals[k * 4 + 1] = rgb[k * 3 + 1]!;
+    vals[k * 4 + 2] = rgb[k * 3 + 2]!;
+    vals[k * 4 + 3] = 1;
+  }
+  const out = new Float32Array(N * 3);
+  const done = new Uint8Array(N);
+  let left = N;
+  for (let r = Math.max(2, Math.round(0.06 * Math.max(w, h))); left > 0; r *= 2) {
+    const sums = boxSum(vals, w, h, 4, r);
+    for (let k = 0; k < N; k++) {
+      if (done[k]) continue;
+      const wt = sums[k * 4 + 3]!;
+      if (wt < 1 && r < Math.max(w, h)) continue;
+      const q = Math.max(wt, 1e-6);
+      out[k * 3] = sums[k * 4]! / q;
+      out[k * 3 + 1] = sums[k * 4 + 1]! / q;
+      out[k * 3 + 2] = sums[k * 4 + 2]! / q;
+      done[k] = 1;
+      left--;
+    }
+  }
+  return out;
+}

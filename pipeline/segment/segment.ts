@@ -1,0 +1,73 @@
+/**
+ * `segment`: the object masks of a turntable row, from a clean plate of the row's own backdrop
+ * (plate.ts) and a per-pixel class of object, shadow and reflection (classify.ts). Used by the spin
+ * analysis and reconstruct's silhouettes. Returns null when the backdrop does not stand still over
+ * the row (a moving camera, a handheld shoot, too few frames): the caller then falls back to the
+ * backdrop model fitted to each frame's border.
+ */
+import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import type { RgbImage } from '../spin/backdrop.js';
+import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame } from './classify.js';
+import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate } from './plate.js';
+
+const STAGE = 'segment';
+
+export interface SegmentOptions {
+  /** Fewest frames in a row for a plate from the turn (fewer: the border model). */
+  minFrames: number;
+  /** Lowest fraction of the frame on which the row's frames must agree for the backdrop to count as standing still. */
+  minAgreed: number;
+  /** The clean plate's settings. */
+  plate: Partial<PlateOptions>;
+  /** The object / shadow / reflection classifier's settings. */
+  classify: Partial<ClassifyOptions>;
+}
+
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS };
+
+/** One row's segmentation at the working size. */
+export interface RowSegmentation {
+  plate: Plate;
+  /** Per frame: 1 = object, row-major plate.width × plate.height. */
+  masks: Uint8Array[];
+  /** Per frame: 0 backdrop, 1 object, 2 shadow or light change, 3 reflection. */
+  classes: Uint8Array[];
+  /** Fraction of the frame where the row's frames agreed outright. */
+  agreed: number;
+}
+
+function checkOptions(o: SegmentOptions): void {
+  assertInteger(STAGE, 'minFrames', o.minFrames, 2, 100000);
+  assertNumber(STAGE, 'minAgreed', o.minAgreed, 0, 1);
+}
+
+/**
+ * Segment one row (frames of one size, in turn order). `cleanPlate`, when given, is a studio shot of
+ * the empty turntable at the same size: it is used where the object covers a pixel in every frame.
+ */
+export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOptions>, cleanPlate?: RgbImage): RowSegmentation | null {
+  const o = withDefaults(SEGMENT_DEFAULTS, opts);
+  checkOptions(o);
+  if (frames.length < o.minFrames) return null;
+  let fallback: Float32Array | undefined;
+  if (cleanPlate) {
+    const { width: w, height: h, channels: ch, data } = cleanPlate;
+    fallback = new Float32Array(w * h * 3);
+    for (let k = 0; k < w * h; k++) for (let c = 0; c < 3; c++) fallback[k * 3 + c] = data[k * ch + c]!;
+  }
+  const plate = estimatePlate(frames, o.plate, fallback);
+  let agreedCount = 0;
+  for (const s of plate.source) if (s === 2) agreedCount++;
+  const agreed = agreedCount / plate.source.length;
+  if (agreed < o.minAgreed) return null;
+  const masks: Uint8Array[] = [];
+  const classes: Uint8Array[] = [];
+  frames.forEach((f, i) => {
+    const c = classifyFrame(f, plate, i, o.classify);
+    masks.push(c.mask);
+    classes.push(c.classes);
+  });
+  // The plate's pixel-visibility bookkeeping is only needed while it is made.
+  plate.vis = new Uint8Array(0);
+  return { plate, masks, classes, agreed };
+}

@@ -1,0 +1,133 @@
+/**
+ * The segmentation stage: a clean plate from the turn, object / shadow classes, on a synthetic row
+ * with known truth (always) and on the shared rendered shoots with ground-truth masks (when present).
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../pipeline/core/random.js';
+import { estimatePlate } from '../../../pipeline/segment/plate.js';
+import { segmentRow } from '../../../pipeline/segment/segment.js';
+import { analyseFrame } from '../../../pipeline/spin/analyse.js';
+import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
+import { dataSet } from '../../helpers/data.js';
+
+function iou(m: Uint8Array, g: Uint8Array): number {
+  let i = 0, u = 0;
+  for (let k = 0; k < m.length; k++) {
+    const a = m[k] ? 1 : 0, b = g[k] ? 1 : 0;
+    i += a & b;
+    u += a | b;
+  }
+  return i / u;
+}
+
+/**
+ * A turntable row on dark folded cloth with vignetting: a pale object (a box whose width follows its
+ * turn, with stripes that move) standing on the floor, its cast shadow (a neutral darkening) swinging
+ * beside it, and per-frame exposure drift of ±3 %.
+ */
+function syntheticRow(n = 24, w = 240, h = 180): { frames: RgbImage[]; truth: Uint8Array[]; shadow: Uint8Array[] } {
+  const rnd = mulberry32(7);
+  const frames: RgbImage[] = [], truth: Uint8Array[] = [], shadow: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = (2 * Math.PI * i) / n;
+    const gain = 1 + 0.06 * (rnd() - 0.5);
+    const half = 22 + 14 * Math.abs(Math.cos(a)), top = 50, bottom = 140, cx = 120 + 6 * Math.sin(a);
+    const data = new Uint8Array(w * h * 3), m = new Uint8Array(w * h), s = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const k = y * w + x;
+        const u = x / w - 0.5, v = y / h - 0.5;
+        const vignette = 1 - 0.8 * (u * u + v * v);
+        let c = (34 + 12 * Math.sin(x / 6 + 2 * Math.sin(y / 23)) + 3 * ((x * 7 + y * 13) % 5)) * vignette;
+        let rgb = [c, c * 0.97, c * 0.95];
+        const inObj = Math.abs(x - cx) <= half && y >= top && y <= bottom;
+        const sx = cx + half + 4 + (bottom - y) * 0, sw = 40 + 25 * Math.sin(a);
+        const inShadow = !inObj && y > bottom - 14 && y <= bottom + 8 && x > cx && x < sx + sw;
+        if (inObj) {
+          const stripe = Math.sin((x - cx) / 5 + a * 4) > 0.6 ? 0.8 : 1;
+          rgb = [205 * stripe, 196 * stripe, 180 * stripe];
+          m[k] = 1;
+        } else if (inShadow) {
+          rgb = rgb.map((q) => q * 0.45);
+          s[k] = 1;
+        }
+        for (let ch = 0; ch < 3; ch++) data[k * 3 + ch] = Math.max(0, Math.min(255, Math.round(rgb[ch]! * gain + (rnd() - 0.5) * 3)));
+      }
+    }
+    frames.push({ data, width: w, height: h, channels: 3 });
+    truth.push(m);
+    shadow.push(s);
+  }
+  return { frames, truth, shadow };
+}
+
+describe('segment: synthetic turntable row on folded cloth', () => {
+  const row = syntheticRow();
+  it('finds the object on folded cloth under exposure drift and classes the cast shadow as backdrop', () => {
+    const seg = segmentRow(row.frames)!;
+    expect(seg).not.toBeNull();
+    const ious = seg.masks.map((m, i) => iou(m, row.truth[i]!));
+    const mean = ious.reduce((x, y) => x + y, 0) / ious.length;
+    // Measured 0.888 (the border model finds this easier backdrop exactly: the stage is not the default yet).
+    expect(mean).toBeGreaterThanOrEqual(0.85);
+    let shadowPx = 0, shadowBackdrop = 0;
+    seg.masks.forEach((m, i) => {
+      for (let k = 0; k < m.length; k++) {
+        if (!row.shadow[i]![k]) continue;
+        shadowPx++;
+        if (!m[k]) shadowBackdrop++;
+      }
+    });
+    expect(shadowBackdrop / shadowPx).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('measures the exposure drift of every frame', () => {
+    const plate = estimatePlate(row.frames);
+    expect(plate.gains).toHaveLength(24);
+    const spread = Math.max(...plate.gains.map((g) => g[0])) - Math.min(...plate.gains.map((g) => g[0]));
+    expect(spread).toBeGreaterThan(0.02);
+    expect(spread).toBeLessThan(0.08);
+  });
+
+  it('declines a row too short for a plate from the turn: the caller falls back to the border model', () => {
+    expect(segmentRow(row.frames.slice(0, 5))).toBeNull();
+  });
+});
+
+const SETS = ['stool-cloth', 'table-white', 'sofa-gloss'] as const;
+// Measured at 600 × 450 (README "Segmentation"): regression floors, not the issue's targets.
+const FLOOR: Record<(typeof SETS)[number], number> = { 'stool-cloth': 0.7, 'table-white': 0.68, 'sofa-gloss': 0.65 };
+
+for (const name of SETS) {
+  const set = dataSet(`seg/${name}`);
+  describe.skipIf(!set.present)(`segment: rendered shoot ${name} against its ground truth${set.present ? '' : ` (skipped: ${set.reason})`}`, () => {
+    it('masks from the turn beat the border model in every frame', async () => {
+      const files = readdirSync(set.dir).filter((f) => f.endsWith('.jpg')).sort();
+      const frames: RgbImage[] = [], truth: Uint8Array[] = [];
+      for (const f of files) {
+        const { data, info } = await sharp(path.join(set.dir, f)).resize(600, 450).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        frames.push({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 });
+        const n = /_(\d+)\.jpg$/.exec(f)![1]!;
+        const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`)).resize(600, 450).toColourspace('b-w').extractChannel(0).raw().toBuffer();
+        truth.push(Uint8Array.from(g, (v) => (v > 127 ? 1 : 0)));
+      }
+      const seg = segmentRow(frames)!;
+      expect(seg).not.toBeNull();
+      const ious = seg.masks.map((m, i) => iou(m, truth[i]!));
+      const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
+      const border = frames.map((f, i) => {
+        try {
+          return iou(analyseFrame(f, 1, files[i]!).mask, truth[i]!);
+        } catch {
+          return 0; // the border model finds no object at all (white on white)
+        }
+      });
+      console.log(`${name}: plate IoU mean ${mean.toFixed(3)} min ${Math.min(...ious).toFixed(3)}; border model mean ${(border.reduce((a, b) => a + b, 0) / border.length).toFixed(3)}`);
+      expect(mean).toBeGreaterThanOrEqual(FLOOR[name]);
+      ious.forEach((v, i) => expect(v, files[i]).toBeGreaterThan(border[i]!));
+    }, 120_000);
+  });
+}
