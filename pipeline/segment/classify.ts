@@ -22,9 +22,13 @@ export interface ClassifyOptions {
   minComponent: number;
   /** Holes smaller than this fraction of the object's area are filled. */
   fillHoles: number;
+  /** Weak (hysteresis) threshold as a fraction of the object threshold. */
+  weakFactor: number;
+  /** A hue change this many times the noise is weak evidence of object. */
+  weakHue: number;
 }
 
-export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002 };
+export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, weakFactor: 0.5, weakHue: 2 };
 
 function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
@@ -45,10 +49,15 @@ export interface FrameClasses {
   distance: Float32Array;
   /** The object threshold used (RGB distance). */
   threshold: number;
+  /** A mirror image of the object was found below it and cut off. */
+  reflection: boolean;
 }
 
-/** Classify frame `i` of a row against the row's plate (same size). */
-export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: Partial<ClassifyOptions>): FrameClasses {
+/**
+ * Classify frame `i` of a row against the row's plate (same size). `line`, when given, is the contact
+ * line of a glossy floor (reflection.ts): the mask below it is reflection.
+ */
+export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: Partial<ClassifyOptions>, line?: Int32Array | null): FrameClasses {
   const o = withDefaults(CLASSIFY_DEFAULTS, opts);
   checkOptions(o);
   const { width: w, height: h } = plate;
@@ -62,7 +71,11 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const tanA = Math.tan((o.neutralAngle * Math.PI) / 180);
   const classes = new Uint8Array(N);
   const distance = new Float32Array(N);
-  const raw = new Uint8Array(N);
+  // Strong: far from the plate and not a shadow. Weak: a smaller change of hue (a pale tinted object on
+  // a white sweep) or of brightness; weak pixels count only when connected to strong ones (hysteresis).
+  const strong = new Uint8Array(N), weak = new Uint8Array(N);
+  const tLo = o.weakFactor * T;
+  const eLo = o.weakHue * plate.noise * Math.sqrt(3);
   for (let k = 0; k < N; k++) {
     const p = k * ch;
     const r = data[p]! * i0, gg = data[p + 1]! * i1, b = data[p + 2]! * i2;
@@ -70,7 +83,7 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     const d0 = r - B0, d1 = gg - B1, d2 = b - B2;
     const d = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
     distance[k] = d;
-    if (d <= T) continue;
+    if (d <= Math.min(tLo, eLo)) continue;
     const bb = B0 * B0 + B1 * B1 + B2 * B2;
     const s = bb > 1 ? (r * B0 + gg * B1 + b * B2) / bb : 2;
     const e0 = r - s * B0, e1 = gg - s * B1, e2 = b - s * B2;
@@ -78,11 +91,40 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     const li = Math.sqrt(r * r + gg * gg + b * b);
     const neutral = e <= Math.max(floor, tanA * li);
     if (neutral && s < 1) {
-      classes[k] = 2;
+      if (d > tLo) classes[k] = 2;
       continue;
     }
-    classes[k] = 1;
-    raw[k] = 1;
+    if (d > T) strong[k] = 1;
+    if (d > tLo || e > eLo) weak[k] = 1;
+  }
+  const raw = new Uint8Array(N);
+  {
+    const { labels, comps } = components(weak, w, h);
+    const seeded = new Uint8Array(comps.length);
+    for (let k = 0; k < N; k++) if (strong[k]) seeded[labels[k]! - 1] = 1;
+    for (let k = 0; k < N; k++) {
+      const l = labels[k]!;
+      if (l && seeded[l - 1]) {
+        raw[k] = 1;
+        classes[k] = 1;
+      }
+    }
+  }
+  // A mirror image below the contact line (a glossy floor) is reflection, not object.
+  let reflection = false;
+  {
+    if (line) {
+      reflection = true;
+      for (let x = 0; x < w; x++) {
+        for (let y = line[x]!; y < h; y++) {
+          const k = y * w + x;
+          if (raw[k]) {
+            raw[k] = 0;
+            classes[k] = 3;
+          }
+        }
+      }
+    }
   }
   // Clean-up: the object's big components, thin cracks closed, small holes filled.
   const { labels, comps } = components(raw, w, h);
@@ -95,7 +137,7 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   mask = close(mask, w, h, Math.max(1, Math.round(0.002 * Math.max(w, h))));
   if (o.fillHoles > 0) mask = fillSmallHoles(mask, w, h, o.fillHoles);
   for (let k = 0; k < N; k++) if (classes[k] === 1 && !mask[k]) classes[k] = 0;
-  return { width: w, height: h, classes, mask, distance, threshold: T };
+  return { width: w, height: h, classes, mask, distance, threshold: T, reflection };
 }
 
 /** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */

@@ -19,9 +19,11 @@ export interface PlateOptions {
   minFrames: number;
   /** Tolerance, as a multiple of the row's noise, for a frame to continue the surrounding plate. */
   tolerance: number;
+  /** Largest hue change (degrees between RGB directions) for a frame to continue the surrounding plate. */
+  hueAngle: number;
 }
 
-export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minFrames: 2, tolerance: 4 };
+export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4 };
 
 /** A row's clean plate and what was learnt making it. */
 export interface Plate {
@@ -43,6 +45,7 @@ function checkOptions(o: PlateOptions): void {
   assertNumber(STAGE, 'agree', o.agree, 0.3, 1);
   assertInteger(STAGE, 'minFrames', o.minFrames, 1, 1000);
   assertNumber(STAGE, 'tolerance', o.tolerance, 0.5, 100);
+  assertNumber(STAGE, 'hueAngle', o.hueAngle, 0, 90);
 }
 
 /** Median of the first `n` values of `a` (sorted in place). */
@@ -136,6 +139,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
   const typical = sample[Math.floor(sample.length * 0.25)]!; // most pixels are backdrop; the quartile is safely inside them
   const noise = Math.max(1, typical / Math.sqrt(3) / 2);
   const agreeLimit = Math.max(12, 4 * typical);
+  const tol = o.tolerance * noise * Math.sqrt(3);
   for (let k = 0; k < N; k++) if (spread[k]! <= agreeLimit) source[k] = 2;
   // Agreement inside the swept region is the object's own surface where it covers a pixel in most
   // frames (a seat, a table top, a shadow that stays): only agreement reached from the frame's edge counts.
@@ -171,7 +175,38 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
       }
     }
   }
-  for (let k = 0; k < N; k++) if (source[k] === 2 && !reached[k]) source[k] = 0;
+  // How far the backdrop strays from a smooth surface through the agreed plate (folds, stains, the
+  // disk's edge): the swept region's plate may stray as far and no further, so it cannot creep into
+  // an object whose colour is close to the backdrop's (a white object on a white sweep).
+  const smooth = smoothPlate(rgb, reached, w, h);
+  const res: number[] = [];
+  for (let k = 0; k < N; k += sstep) {
+    if (!reached[k]) continue;
+    res.push(Math.hypot(rgb[k * 3]! - smooth[k * 3]!, rgb[k * 3 + 1]! - smooth[k * 3 + 1]!, rgb[k * 3 + 2]! - smooth[k * 3 + 2]!));
+  }
+  res.sort((a, b) => a - b);
+  const band = (res.length ? res[Math.floor(0.99 * (res.length - 1))]! : 0) * 1.25 + tol;
+  const inBand = (k: number, r: number, g: number, b: number) => {
+    const d0 = r - smooth[k * 3]!, d1 = g - smooth[k * 3 + 1]!, d2 = b - smooth[k * 3 + 2]!;
+    return d0 * d0 + d1 * d1 + d2 * d2 <= band * band;
+  };
+  // The colour of a frame continuing the plate may change in brightness (light falls off) but not in hue:
+  // a tinted object close to the backdrop's brightness (a pale table on a white sweep) is not backdrop.
+  const tanHue = Math.tan((o.hueAngle * Math.PI) / 180), hueFloor = 3 * noise * Math.sqrt(3);
+  const sameHue = (r: number, g: number, b: number, p: number[]) => {
+    const pp = p[0]! * p[0]! + p[1]! * p[1]! + p[2]! * p[2]!;
+    if (pp < 1) return true;
+    const s = (r * p[0]! + g * p[1]! + b * p[2]!) / pp;
+    const e0 = r - s * p[0]!, e1 = g - s * p[1]!, e2 = b - s * p[2]!;
+    return e0 * e0 + e1 * e1 + e2 * e2 <= Math.max(hueFloor * hueFloor, tanHue * tanHue * (r * r + g * g + b * b));
+  };
+  // Agreement not reached that way is backdrop seen through the object (between a table's legs) when it
+  // continues the smooth backdrop in brightness and hue; otherwise it is the object's own surface.
+  for (let k = 0; k < N; k++) {
+    if (source[k] !== 2 || reached[k]) continue;
+    const r = rgb[k * 3]!, g = rgb[k * 3 + 1]!, b = rgb[k * 3 + 2]!;
+    if (!(inBand(k, r, g, b) && sameHue(r, g, b, [smooth[k * 3]!, smooth[k * 3 + 1]!, smooth[k * 3 + 2]!]))) source[k] = 0;
+  }
 
   // Which frames show the backdrop at each agreed pixel (frame-major: vis[i * N + k]).
   const vis = new Uint8Array(n * N);
@@ -204,22 +239,6 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
     if (y > 0) push(k - w, front);
     if (y < h - 1) push(k + w, front);
   }
-  const tol = o.tolerance * noise * Math.sqrt(3);
-  // How far the backdrop strays from a smooth surface through the agreed plate (folds, stains, the
-  // disk's edge): the swept region's plate may stray as far and no further, so it cannot creep into
-  // an object whose colour is close to the backdrop's (a white object on a white sweep).
-  const smooth = smoothPlate(rgb, known, w, h);
-  const res: number[] = [];
-  for (let k = 0; k < N; k += sstep) {
-    if (!known[k]) continue;
-    res.push(Math.hypot(rgb[k * 3]! - smooth[k * 3]!, rgb[k * 3 + 1]! - smooth[k * 3 + 1]!, rgb[k * 3 + 2]! - smooth[k * 3 + 2]!));
-  }
-  res.sort((a, b) => a - b);
-  const band = (res.length ? res[Math.floor(0.99 * (res.length - 1))]! : 0) * 1.25 + tol;
-  const inBand = (k: number, r: number, g: number, b: number) => {
-    const d0 = r - smooth[k * 3]!, d1 = g - smooth[k * 3 + 1]!, d2 = b - smooth[k * 3 + 2]!;
-    return d0 * d0 + d1 * d1 + d2 * d2 <= band * band;
-  };
   const pred = [0, 0, 0];
   const cand = new Float32Array(n * 3);
   const picked = new Int32Array(n);
@@ -271,7 +290,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
         const f = frames[i]!, p = k * f.channels, g = inv[i]!;
         const r = f.data[p]! * g[0]!, gg = f.data[p + 1]! * g[1]!, b = f.data[p + 2]! * g[2]!;
         const d0 = r - pred[0]!, d1 = gg - pred[1]!, d2 = b - pred[2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && inBand(k, r, gg, b)) {
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && inBand(k, r, gg, b) && sameHue(r, gg, b, pred)) {
           cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
           picked[m] = i;
           m++;

@@ -8,6 +8,7 @@
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame } from './classify.js';
+import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
 import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate } from './plate.js';
 
 const STAGE = 'segment';
@@ -21,9 +22,15 @@ export interface SegmentOptions {
   plate: Partial<PlateOptions>;
   /** The object / shadow / reflection classifier's settings. */
   classify: Partial<ClassifyOptions>;
+  /** Look for a glossy floor's mirror image below the object and cut it off. */
+  reflection: boolean;
+  /** Fraction of a row's frames that must show a mirror image for the floor to count as glossy. */
+  glossyFrames: number;
+  /** The mirror-image finder's settings. */
+  reflectionOptions: Partial<ReflectionOptions>;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS };
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.6, reflectionOptions: REFLECTION_DEFAULTS };
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
@@ -34,11 +41,14 @@ export interface RowSegmentation {
   classes: Uint8Array[];
   /** Fraction of the frame where the row's frames agreed outright. */
   agreed: number;
+  /** Frames whose floor reflection was cut off (0 when the floor is not glossy). */
+  reflections: number;
 }
 
 function checkOptions(o: SegmentOptions): void {
   assertInteger(STAGE, 'minFrames', o.minFrames, 2, 100000);
   assertNumber(STAGE, 'minAgreed', o.minAgreed, 0, 1);
+  assertNumber(STAGE, 'glossyFrames', o.glossyFrames, 0, 1);
 }
 
 /**
@@ -62,12 +72,18 @@ export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOp
   if (agreed < o.minAgreed) return null;
   const masks: Uint8Array[] = [];
   const classes: Uint8Array[] = [];
+  const first = frames.map((f, i) => classifyFrame(f, plate, i, o.classify));
+  // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
+  // the object's own (a leg above and below a rung), not a reflection.
+  const lines = o.reflection ? first.map((c, i) => findReflection(frames[i]!, c.mask, o.reflectionOptions)) : [];
+  const glossy = lines.filter(Boolean).length >= o.glossyFrames * frames.length;
+  const reflections = glossy ? lines.filter(Boolean).length : 0;
   frames.forEach((f, i) => {
-    const c = classifyFrame(f, plate, i, o.classify);
+    const c = glossy && lines[i] ? classifyFrame(f, plate, i, o.classify, lines[i]) : first[i]!;
     masks.push(c.mask);
     classes.push(c.classes);
   });
   // The plate's pixel-visibility bookkeeping is only needed while it is made.
   plate.vis = new Uint8Array(0);
-  return { plate, masks, classes, agreed };
+  return { plate, masks, classes, agreed, reflections };
 }
