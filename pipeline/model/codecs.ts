@@ -15,13 +15,18 @@ export const SILENT = new Logger(Logger.Verbosity.SILENT);
 export const codecs = { MeshoptDecoder, MeshoptEncoder, MeshoptSimplifier };
 
 /**
- * meshopt's buffer encoder writing vertex codec v1 at level 3 (meshoptimizer ≥ 0.23; what `gltfpack -cc` writes):
- * ≈ 4 % smaller geometry than glTF Transform's v0 level 2, read by every meshopt decoder since (three.js ships 1.1).
+ * meshopt's buffer encoder writing EXT_meshopt_compression streams as its ratified text defines them: attributes in
+ * vertex codec version 0 (header byte 0xa0), triangles in index codec 0xe1 and other indices 0xd1 (meshoptimizer's
+ * index encoders write those by default), as `gltfpack -cc` does. Version 1 of the vertex codec (0xa1, a little
+ * smaller) is defined by KHR_meshopt_compression only; written under EXT it was misread silently: the decoder
+ * @google/model-viewer 4.4.0 ships (meshoptimizer 1.0) decodes some of meshoptimizer 1.3's level-3 v1 streams wrongly
+ * and put textures on the wrong texels (test/pipeline/model/codecs.test.ts). The version is passed on each call, so
+ * meshoptimizer's process-wide default (1 since 0.23) does not decide it.
  */
-const MeshoptEncoderV1: typeof MeshoptEncoder = {
+export const MESHOPT_EXT_VERTEX_VERSION = 0;
+const MeshoptEncoderEXT: typeof MeshoptEncoder = {
   ...MeshoptEncoder,
-  encodeGltfBuffer: (source, count, size, mode) =>
-    mode === 'ATTRIBUTES' ? MeshoptEncoder.encodeVertexBufferLevel(source, count, size, 3, 1) : MeshoptEncoder.encodeGltfBuffer(source, count, size, mode, 1),
+  encodeGltfBuffer: (source, count, size, mode) => MeshoptEncoder.encodeGltfBuffer(source, count, size, mode, MESHOPT_EXT_VERTEX_VERSION),
 };
 
 /** A NodeIO that reads and writes every extension glTF Transform knows, with decoders and encoders ready. */
@@ -36,7 +41,7 @@ export function createIO(): Promise<NodeIO> {
         'draco3d.decoder': await draco3d.createDecoderModule(),
         'draco3d.encoder': await draco3d.createEncoderModule(),
         'meshopt.decoder': MeshoptDecoder,
-        'meshopt.encoder': MeshoptEncoderV1,
+        'meshopt.encoder': MeshoptEncoderEXT,
       });
   })();
   return io;

@@ -2,7 +2,7 @@
  * React bindings (viewer/react): on the server they import and render nothing without touching browser globals. In
  * headless Chromium, apps bundled with Vite's JS API (react, react-dom, R3F, drei and three in the bundle; the element
  * served from dist/viewer): <XoayViewer> gets `onLoad`, `onFrameChange` and `onError` and its `frame` prop turns the
- * spin; <ProductModel> shows a meshopt (v1 codec) + KTX2 GLB and a Draco GLB from `model()` in an R3F <Canvas>.
+ * spin; <ProductModel> shows a meshopt + KTX2 GLB and a Draco GLB from `model()` in an R3F <Canvas>.
  */
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -247,7 +247,7 @@ describe.skipIf(!hasChromium)(`XoayViewer in Chromium ${chromiumReason}`, () => 
     await page.close();
   });
 
-  it('ProductModel: a meshopt (v1) + KTX2 GLB (preloaded) and a Draco GLB in R3F, with the group props applied', async () => {
+  it('ProductModel: a meshopt + KTX2 GLB (preloaded) and a Draco GLB in R3F, with the group props applied', async () => {
     const page = await browser.desktop.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

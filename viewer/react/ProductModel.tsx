@@ -2,8 +2,8 @@
  * `<ProductModel>`: a model from `xoay model` in an app that already uses @react-three/fiber, on drei's `useGLTF`
  * (so it suspends: put it under <Suspense>) with the decoders the <xoay-viewer> element uses: Draco and the KTX2
  * (Basis) transcoder from `decoderPath`, the transcode target chosen for the app's renderer, and three's Meshopt
- * decoder, which reads the meshopt v1 vertex codec that `xoay model` writes (drei's default decoder, from
- * three-stdlib, rejects it as "Malformed buffer data").
+ * decoder (the element's; `xoay model` writes EXT_meshopt_compression's original vertex codec, which drei's default
+ * decoder from three-stdlib reads too).
  *
  *   <Canvas><Suspense fallback={null}><ProductModel url="/model/model.glb" decoderPath="/decoders/" position={[0, -0.5, 0]} /></Suspense></Canvas>
  *   ProductModel.preload('/model/model.glb', '/decoders/');
