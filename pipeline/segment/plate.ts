@@ -21,9 +21,11 @@ export interface PlateOptions {
   tolerance: number;
   /** Largest hue change (degrees between RGB directions) for a frame to continue the surrounding plate. */
   hueAngle: number;
+  /** A plate pixel darker than this fraction of a neighbour's, in the same hue, may be a shadow that stayed: it is re-lit from frames where it is lit. */
+  shadowRatio: number;
 }
 
-export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4 };
+export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4, shadowRatio: 0.9 };
 
 /** A row's clean plate and what was learnt making it. */
 export interface Plate {
@@ -46,6 +48,7 @@ function checkOptions(o: PlateOptions): void {
   assertInteger(STAGE, 'minFrames', o.minFrames, 1, 1000);
   assertNumber(STAGE, 'tolerance', o.tolerance, 0.5, 100);
   assertNumber(STAGE, 'hueAngle', o.hueAngle, 0, 90);
+  assertNumber(STAGE, 'shadowRatio', o.shadowRatio, 0, 1);
 }
 
 /** Median of the first `n` values of `a` (sorted in place). */
@@ -324,6 +327,73 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
       if (y < h - 1) push(k + w, next);
     }
     front = next;
+  }
+  // 3. A shadow that stays over most of the turn agrees, and would be taken for the backdrop: where the
+  // plate is a neutral darkening of a neighbour's, look for frames in which the pixel is lit as that
+  // neighbour is, and spread inwards from there.
+  const lumOf = (k: number) => rgb[k * 3]! + rgb[k * 3 + 1]! + rgb[k * 3 + 2]!;
+  const darker = (k: number, q: number) => {
+    const lk = lumOf(k), lq = lumOf(q);
+    return lk < o.shadowRatio * lq && sameHue(rgb[q * 3]!, rgb[q * 3 + 1]!, rgb[q * 3 + 2]!, [rgb[k * 3]! * (lq / Math.max(lk, 1)), rgb[k * 3 + 1]! * (lq / Math.max(lk, 1)), rgb[k * 3 + 2]! * (lq / Math.max(lk, 1))]);
+  };
+  let lightFront: number[] = [];
+  const inFront = new Uint8Array(N);
+  const offsets = [-1, 1, -w, w];
+  for (let k = 0; k < N; k++) {
+    const x = k % w;
+    for (const d of offsets) {
+      const q = k + d;
+      if (q < 0 || q >= N || (d === -1 && x === 0) || (d === 1 && x === w - 1)) continue;
+      if (darker(k, q)) { inFront[k] = 1; lightFront.push(k); break; }
+    }
+  }
+  while (lightFront.length) {
+    const next: number[] = [];
+    for (const k of lightFront) {
+      const x = k % w, y = (k - x) / w;
+      let cnt = 0;
+      pred[0] = pred[1] = pred[2] = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w || (!dx && !dy)) continue;
+          const q = yy * w + xx;
+          if (!darker(k, q)) continue;
+          pred[0] += rgb[q * 3]!; pred[1] += rgb[q * 3 + 1]!; pred[2] += rgb[q * 3 + 2]!;
+          cnt++;
+        }
+      }
+      if (!cnt) continue;
+      pred[0] /= cnt; pred[1] /= cnt; pred[2] /= cnt;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+        const r = f.data[p]! * g[0]!, gg = f.data[p + 1]! * g[1]!, b = f.data[p + 2]! * g[2]!;
+        const d0 = r - pred[0]!, d1 = gg - pred[1]!, d2 = b - pred[2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && sameHue(r, gg, b, pred)) {
+          cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+          m++;
+        }
+      }
+      if (m < o.minFrames) continue;
+      for (let c = 0; c < 3; c++) {
+        for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
+        rgb[k * 3 + c] = medianOf(tmp, m);
+      }
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const q = yy * w + xx;
+          if (!inFront[q] && darker(q, k)) { inFront[q] = 1; next.push(q); }
+        }
+      }
+    }
+    lightFront = next;
   }
   return { width: w, height: h, rgb, gains, source, noise, vis };
 }
