@@ -30,6 +30,8 @@ export function registerSpin(program: Command): void {
     .option('--aspect <w:h|keep>', 'output aspect ratio', '1:1')
     .addOption(new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'))
     .addOption(new Option('--shadow <mode>', 'contact shadow: keep (soft grey) or remove').choices(['keep', 'remove']).default('keep'))
+    .addOption(new Option('--segment <how>', 'how the object is told from the backdrop: border (a backdrop model fitted to each frame\'s border) or plate (a clean plate from the turn itself; in progress)').choices(['border', 'plate']).default('border'))
+    .option('--debug-masks', 'also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the plate', false)
     .option('--widths <list>', 'width ladder, comma-separated', SPIN_DEFAULTS.widths.join(','))
     .option('--formats <list>', `formats, comma-separated (${SPIN_FORMATS.join(', ')})`, SPIN_DEFAULTS.formats.join(','))
     .option('--limit-input-pixels <n>', 'refuse inputs with more pixels than this (decompression-bomb guard)', int('--limit-input-pixels', 1), SPIN_DEFAULTS.limitInputPixels)
@@ -62,6 +64,8 @@ export function registerSpin(program: Command): void {
             limitInputPixels: opts.limitInputPixels,
             concurrency: opts.concurrency,
             force: opts.force,
+            segment: opts.segment,
+            debugMasks: opts.debugMasks,
           },
           { onEvent: (e) => progress.onEvent(e) },
         );

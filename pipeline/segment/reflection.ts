@@ -56,6 +56,7 @@ export function findReflection(img: RgbImage, mask: Uint8Array, opts?: Partial<R
   const maxT = Math.max(minT, Math.round(0.3 * h));
   const line = new Float64Array(w).fill(NaN);
   let columns = 0, mirrored = 0;
+  const score = new Float64Array(h);
   for (let x = 0; x < w; x++) {
     let top = -1, bottom = -1;
     for (let y = 0; y < h; y++) {
@@ -66,6 +67,7 @@ export function findReflection(img: RgbImage, mask: Uint8Array, opts?: Partial<R
     if (top < 0 || bottom - top < 2 * minT) continue;
     columns++;
     let best = -2, bestY = -1;
+    score.fill(-2);
     // The mirror image runs to the bottom of the column's mask: compare all of it with as much above.
     for (let ym = Math.max(top + minT, (top + bottom) >> 1); ym <= bottom - minT; ym++) {
       const T = bottom - ym;
@@ -82,7 +84,14 @@ export function findReflection(img: RgbImage, mask: Uint8Array, opts?: Partial<R
       const slope = cov / va; // a mirror keeps a fraction of the contrast (its reflectance)
       if (slope < 0.03 || slope > o.maxContrast) continue;
       const r = cov / Math.sqrt(va * vb);
-      if (r > best) { best = r; bestY = ym; }
+      score[ym] = r;
+      if (r > best) best = r;
+    }
+    // The contact line is the highest row that mirrors nearly as well as the best: the whole mirror image.
+    if (best >= o.minCorrelation) {
+      for (let ym = Math.max(top + minT, (top + bottom) >> 1); ym <= bottom - minT; ym++) {
+        if (score[ym]! >= best - 0.05) { bestY = ym; break; }
+      }
     }
     if (best >= o.minCorrelation) {
       line[x] = bestY;

@@ -142,3 +142,92 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
   }
   return { data, channels };
 }
+
+/** A frame's segmentation (pipeline/segment) for the matte: mask and plate at a working size. */
+export interface SegmentMatte {
+  width: number;
+  height: number;
+  /** Working pixels per source pixel. */
+  scale: number;
+  /** 1 = object. */
+  mask: Uint8Array;
+  /** 1 = contact shadow (kept soft unless shadows are removed). */
+  contact: Uint8Array;
+  /** The row's plate, RGB at unit gain. */
+  plate: Float32Array;
+  /** The frame's gain against the plate. */
+  gain: [number, number, number];
+}
+
+/**
+ * Process one frame with a segmentation: alpha is the object mask sampled bilinearly at each output
+ * pixel (a soft edge one working pixel wide), the backdrop behind an edge is the row's plate (so the
+ * un-mixing follows folds and gradients), and a contact shadow is kept as a neutral darkening of white.
+ */
+export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: SegmentMatte, levels: Levels, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
+  const o = { ...BACKGROUND_DEFAULTS, ...opts };
+  const { width: w, height: h } = g;
+  const channels = o.mode === 'transparent' ? 4 : 3;
+  const data = new Uint8Array(w * h * channels);
+  const white = o.mode === 'white', keep = o.mode === 'keep';
+  if (white) data.fill(255);
+  const out = new Uint8ClampedArray(data.buffer);
+  const [g0, g1, g2] = levels.gain;
+  const { width: sw, height: sh, mask, contact, plate } = s;
+  const [p0, p1, p2] = s.gain;
+  const sample = (fx: number, fy: number) => {
+    // bilinear weights of the four working pixels around (fx, fy) in working coordinates
+    const x0 = Math.max(0, Math.min(sw - 1, Math.floor(fx))), y0 = Math.max(0, Math.min(sh - 1, Math.floor(fy)));
+    const x1 = Math.min(sw - 1, x0 + 1), y1 = Math.min(sh - 1, y0 + 1);
+    const tx = Math.max(0, Math.min(1, fx - x0)), ty = Math.max(0, Math.min(1, fy - y0));
+    return [y0 * sw + x0, y0 * sw + x1, y1 * sw + x0, y1 * sw + x1, (1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty] as const;
+  };
+  for (let y = 0; y < h; y++) {
+    const ys = g.originY + (y + 0.5) * g.step;
+    const rowPad = y < g.pad.top || y >= h - g.pad.bottom;
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x, p = i * 3, q = i * channels;
+      const xs = g.originX + (x + 0.5) * g.step;
+      const pad = rowPad || x < g.pad.left || x >= w - g.pad.right;
+      const [a, b, c, d, wa, wb, wc, wd] = sample(xs * s.scale - 0.5, ys * s.scale - 0.5);
+      const alpha = pad ? 0 : mask[a]! * wa + mask[b]! * wb + mask[c]! * wc + mask[d]! * wd;
+      const shadow = !pad && !o.shadowRemove && (contact[a]! | contact[b]! | contact[c]! | contact[d]!) === 1;
+      if (keep) {
+        out[q] = g0 * rgb[p]!;
+        out[q + 1] = g1 * rgb[p + 1]!;
+        out[q + 2] = g2 * rgb[p + 2]!;
+        continue;
+      }
+      if (alpha <= 0 && !shadow) continue;
+      // The plate behind this pixel, at this frame's exposure, then levelled.
+      const B0 = (plate[a * 3]! * wa + plate[b * 3]! * wb + plate[c * 3]! * wc + plate[d * 3]! * wd) * p0 * g0;
+      const B1 = (plate[a * 3 + 1]! * wa + plate[b * 3 + 1]! * wb + plate[c * 3 + 1]! * wc + plate[d * 3 + 1]! * wd) * p1 * g1;
+      const B2 = (plate[a * 3 + 2]! * wa + plate[b * 3 + 2]! * wb + plate[c * 3 + 2]! * wc + plate[d * 3 + 2]! * wd) * p2 * g2;
+      const r = g0 * rgb[p]!, gg = g1 * rgb[p + 1]!, bb = g2 * rgb[p + 2]!;
+      if (alpha <= 0) {
+        // A contact shadow: the fraction of light the backdrop lost, applied to white (or as alpha).
+        const lb = B0 + B1 + B2;
+        const f = lb > 1 ? Math.min(1, (r + gg + bb) / lb) : 1;
+        if (white) {
+          out[q] = out[q + 1] = out[q + 2] = 255 * f;
+        } else {
+          out[q + 3] = 255 * (1 - f);
+        }
+        continue;
+      }
+      if (white) {
+        const k = 1 - alpha;
+        out[q] = r + k * (255 - B0);
+        out[q + 1] = gg + k * (255 - B1);
+        out[q + 2] = bb + k * (255 - B2);
+      } else {
+        const k = 1 - alpha, ia = 1 / alpha;
+        out[q] = (r - k * B0) * ia;
+        out[q + 1] = (gg - k * B1) * ia;
+        out[q + 2] = (bb - k * B2) * ia;
+        out[q + 3] = alpha * 255;
+      }
+    }
+  }
+  return { data, channels };
+}

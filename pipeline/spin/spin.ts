@@ -16,7 +16,10 @@ import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults }
 import { openOutput } from '../core/fsout.js';
 import { VERSION } from '../core/version.js';
 import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, touchesEdge, ANALYSE_DEFAULTS } from './analyse.js';
-import { applyBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
+import { applyBackground, applySegmentBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
+import { type FrameSegment, SEGMENT_FRAMES_DEFAULTS, segmentFrames } from '../segment/frames.js';
+import { useSegment, writeDebugMasks } from './masks.js';
+import type { RgbImage } from './backdrop.js';
 import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
 import { matchExposure, type Levels } from './exposure.js';
@@ -60,6 +63,12 @@ export interface SpinOptions {
   analysisSize: number;
   /** Fewest frames per row. */
   minFrames: number;
+  /** How the object is told from the backdrop: `border` (a backdrop model fitted to each frame's border) or `plate` (a clean plate from each row's turn, pipeline/segment; in progress). */
+  segment: 'border' | 'plate';
+  /** Working size of the plate segmentation (longest side, px). */
+  segmentSize: number;
+  /** Also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the row's plate. */
+  debugMasks: boolean;
 }
 
 export const SPIN_DEFAULTS: SpinOptions = {
@@ -78,6 +87,9 @@ export const SPIN_DEFAULTS: SpinOptions = {
   force: false,
   analysisSize: ANALYSE_DEFAULTS.size,
   minFrames: 8,
+  segment: 'border',
+  segmentSize: SEGMENT_FRAMES_DEFAULTS.size,
+  debugMasks: false,
 };
 
 export type SpinEvent =
@@ -114,6 +126,9 @@ function validate(o: SpinOptions): void {
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   assertInteger(STAGE, 'analysisSize', o.analysisSize, 64, 4096);
   validateEncodeOptions({ ...ENCODE_DEFAULTS, widths: o.widths, formats: o.formats });
+  assertOneOf(STAGE, 'segment', o.segment, ['border', 'plate'] as const);
+  assertInteger(STAGE, 'segmentSize', o.segmentSize, 64, 16384);
+  assertBoolean(STAGE, 'debugMasks', o.debugMasks);
 }
 
 interface RenderedFrame {
@@ -171,6 +186,29 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         throw new XoayError('analyse', 'DUPLICATE_FRAMES', `frames ${path.basename(i!)} and ${path.basename(j!)} are the same picture (they differ by ${dup.difference.toFixed(2)} levels on the object; neighbouring frames by ${dup.typical.toFixed(1)})`, i);
       }
     });
+    // With a plate from the turn, the masks (and the box, centre and area found from them) are the segmentation's.
+    const segments: (FrameSegment | null)[] = frames.map(() => null);
+    const plates: (RgbImage | null)[] = set.rows.map(() => null);
+    if (o.segment === 'plate') {
+      emit({ type: 'stage', stage: 'segment' });
+      for (let ri = 0; ri < set.rows.length; ri++) {
+        const row = set.rows[ri]!;
+        const seg = await segmentFrames(row.frames, decode, { size: o.segmentSize, concurrency: Math.min(o.concurrency, 4) });
+        if (!seg) {
+          const message = `segment: the backdrop does not stand still over row ${row.name} (a moving camera?): its masks come from each frame's border`;
+          set.warnings.push(message);
+          emit({ type: 'warning', message });
+          continue;
+        }
+        plates[ri] = seg.plate;
+        row.frames.forEach((f, j) => {
+          const i = frames.indexOf(f);
+          segments[i] = seg.frames[j]!;
+          useSegment(analyses[i]!, seg.frames[j]!);
+        });
+      }
+      lap('segment');
+    }
     // An object that touches the frame edge is probably cut off: say which frames.
     const cut = frames.filter((_, i) => touchesEdge(analyses[i]!));
     if (cut.length) {
@@ -214,7 +252,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const rendered = await mapLimit(frames, o.concurrency, async (f, i): Promise<RenderedFrame> => {
       const a = analyses[i]!;
       const shift = shifts[f.row]![f.index]!;
-      const img = await renderFrame(f, a, rects[f.row]!, shift, levels[f.row]![f.index]!, outW, outH, o, decode);
+      const img = await renderFrame(f, a, rects[f.row]!, shift, levels[f.row]![f.index]!, outW, outH, o, decode, segments[i]!);
       await ctx.onFrame?.(f, img);
       const src: RenderedFrame['src'] = {};
       const bytes: RenderedFrame['bytes'] = {};
@@ -341,6 +379,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       warnings: set.warnings,
       timings,
     };
+    if (o.debugMasks) await writeDebugMasks(out, set, frames, analyses, segments, plates);
     await out.write('spin.json', JSON.stringify(manifest, null, 2) + '\n');
     await out.write('qa.json', JSON.stringify(qa, null, 2) + '\n');
     await out.write('qa.html', qaPage(manifest, qa));
@@ -364,6 +403,7 @@ async function renderFrame(
   outH: number,
   o: SpinOptions,
   decode: { limitInputPixels: number; flatten: { r: number; g: number; b: number } },
+  segment: FrameSegment | null,
 ): Promise<RawImage> {
   // Output pixel p shows source pixel p - shift: the crop window moves against the shift.
   const sx = Math.round(rect.x - shift.dx), sy = Math.round(rect.y - shift.dy);
@@ -395,6 +435,10 @@ async function renderFrame(
     sourceHeight: f.height,
     pad,
   };
+  if (segment) {
+    const r = applySegmentBackground(new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), geometry, segment, lv, { mode: o.background, shadowRemove: o.shadowRemove });
+    return { data: r.data, width: outW, height: outH, channels: r.channels };
+  }
   const gate = dilate(a.mask, a.width, a.height, Math.max(2, Math.round(0.006 * Math.max(a.width, a.height))));
   const { data, channels } = applyBackground(
     new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length),

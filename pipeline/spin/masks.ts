@@ -1,0 +1,73 @@
+/**
+ * Masks: the spin's side of the segmentation stage. `useSegment` puts a frame's plate segmentation into
+ * its analysis (mask, box, centre, area), and `writeDebugMasks` writes what was cut (--debug-masks):
+ * `masks/NNN.png` per frame in frame order (255 = object, the frame's full size) and `masks/plate.png`,
+ * under `masks/<row>/` when the shoot has several rows.
+ */
+import { sharp } from '../core/image.js';
+import type { OutputFolder } from '../core/fsout.js';
+import type { FrameSegment } from '../segment/frames.js';
+import type { RgbImage } from './backdrop.js';
+import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
+
+/** Replace an analysis's mask and the measures taken from it with a segmentation's (at its own size). */
+export function useSegment(a: FrameAnalysis, s: FrameSegment): void {
+  const { width: sw, height: sh, mask } = s;
+  // Box, centre and area at the segmentation's size, then in analysis pixels.
+  let x0 = sw, y0 = sh, x1 = 0, y1 = 0, sx = 0, sy = 0, area = 0;
+  for (let y = 0; y < sh; y++) {
+    for (let x = 0; x < sw; x++) {
+      if (!mask[y * sw + x]) continue;
+      area++;
+      sx += x + 0.5;
+      sy += y + 0.5;
+      if (x < x0) x0 = x;
+      if (x + 1 > x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      if (y + 1 > y1) y1 = y + 1;
+    }
+  }
+  if (!area) return; // nothing found: the border model's analysis stands
+  const k = a.scale / s.scale; // analysis pixels per working pixel
+  a.box = { x0: Math.floor(x0 * k), y0: Math.floor(y0 * k), x1: Math.min(a.width, Math.ceil(x1 * k)), y1: Math.min(a.height, Math.ceil(y1 * k)) };
+  a.centre = { x: (sx / area) * k, y: (sy / area) * k };
+  a.area = area / (sw * sh);
+  // The analysis-size mask: a pixel is object when the working pixel under its centre is.
+  const m = new Uint8Array(a.width * a.height);
+  for (let y = 0; y < a.height; y++) {
+    const ys = Math.min(sh - 1, Math.floor((y + 0.5) / k));
+    for (let x = 0; x < a.width; x++) {
+      const xs = Math.min(sw - 1, Math.floor((x + 0.5) / k));
+      m[y * a.width + x] = mask[ys * sw + xs]!;
+    }
+  }
+  a.mask = m;
+}
+
+async function maskPng(mask: Uint8Array, w: number, h: number, fw: number, fh: number): Promise<Buffer> {
+  const grey = Buffer.alloc(w * h);
+  for (let k = 0; k < grey.length; k++) grey[k] = mask[k] ? 255 : 0;
+  let img = sharp(grey, { raw: { width: w, height: h, channels: 1 } });
+  // Full frame size: smooth up, then cut at half (the edge between working pixels).
+  if (w !== fw || h !== fh) img = sharp(await img.resize(fw, fh, { fit: 'fill', kernel: 'linear' }).threshold(128).toColourspace('b-w').png().toBuffer());
+  return img.toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer();
+}
+
+/** Write masks/ for --debug-masks: the plate segmentation's masks where there is one, else the border model's. */
+export async function writeDebugMasks(out: OutputFolder, set: SpinSet, frames: readonly FrameRef[], analyses: readonly FrameAnalysis[], segments: readonly (FrameSegment | null)[], plates: readonly (RgbImage | null)[]): Promise<void> {
+  const several = set.rows.length > 1;
+  for (let ri = 0; ri < set.rows.length; ri++) {
+    const dir = several ? `masks/${set.rows[ri]!.name}` : 'masks';
+    const plate = plates[ri];
+    if (plate) {
+      const png = await sharp(Buffer.from(plate.data.buffer, plate.data.byteOffset, plate.data.length), { raw: { width: plate.width, height: plate.height, channels: 3 } }).png().toBuffer();
+      await out.write(`${dir}/plate.png`, png);
+    }
+  }
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!, s = segments[i], a = analyses[i]!;
+    const dir = several ? `masks/${set.rows[f.row]!.name}` : 'masks';
+    const png = s ? await maskPng(s.mask, s.width, s.height, f.width, f.height) : await maskPng(a.mask, a.width, a.height, f.width, f.height);
+    await out.write(`${dir}/${String(f.index + 1).padStart(3, '0')}.png`, png);
+  }
+}
