@@ -158,3 +158,66 @@ export function fillSmallHoles(mask: Uint8Array, w: number, h: number, fraction:
   }
   return out;
 }
+
+/**
+ * Fill the holes of a mask that look like the object around them rather than the backdrop behind them:
+ * the inside of a pale table top whose colour is too close to a white sweep's for the threshold, not the
+ * gap between a stool's rungs, through which the backdrop shows.
+ */
+export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: Uint8Array): Uint8Array {
+  const { width: w, height: h } = plate;
+  const inv = new Uint8Array(w * h);
+  for (let k = 0; k < inv.length; k++) if (!mask[k]) inv[k] = 1;
+  const { labels, comps } = components(inv, w, h);
+  const holes = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h);
+  if (!holes.some(Boolean)) return mask;
+  const ch = frame.channels, data = frame.data, g = plate.gains[i]!;
+  // Per hole: mean colour inside, mean plate inside, mean object colour on a ring around it.
+  const m = comps.length;
+  const inside = new Float64Array(m * 3), back = new Float64Array(m * 3), ring = new Float64Array(m * 3), ringN = new Float64Array(m);
+  for (let k = 0; k < w * h; k++) {
+    const l = labels[k]!;
+    if (l && holes[l - 1]) {
+      const j = l - 1;
+      for (let c = 0; c < 3; c++) {
+        inside[j * 3 + c] = inside[j * 3 + c]! + data[k * ch + c]!;
+        back[j * 3 + c] = back[j * 3 + c]! + plate.rgb[k * 3 + c]! * g[c]!;
+      }
+      continue;
+    }
+    if (!mask[k]) continue;
+    // an object pixel: credit each hole within 2 px of it once
+    const x = k % w, y = (k - x) / w;
+    let last = -1;
+    for (let dy = -2; dy <= 2; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -2; dx <= 2; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w) continue;
+        const q = labels[yy * w + xx]!;
+        if (!q || !holes[q - 1] || q === last) continue;
+        last = q;
+        for (let c = 0; c < 3; c++) ring[(q - 1) * 3 + c] = ring[(q - 1) * 3 + c]! + data[k * ch + c]!;
+        ringN[q - 1]!++;
+      }
+    }
+  }
+  const fill = comps.map((c, j) => {
+    if (!holes[j] || !ringN[j]) return false;
+    let dObj = 0, dBack = 0;
+    for (let cc = 0; cc < 3; cc++) {
+      const mi = inside[j * 3 + cc]! / c.area;
+      dObj += (mi - ring[j * 3 + cc]! / ringN[j]!) ** 2;
+      dBack += (mi - back[j * 3 + cc]! / c.area) ** 2;
+    }
+    return dObj < dBack;
+  });
+  if (!fill.some(Boolean)) return mask;
+  const out = mask.slice();
+  for (let k = 0; k < out.length; k++) {
+    const l = labels[k]!;
+    if (l && fill[l - 1]) out[k] = 1;
+  }
+  return out;
+}

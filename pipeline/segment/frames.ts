@@ -34,6 +34,8 @@ export interface FrameSegment {
   scale: number;
   /** 1 = object. */
   mask: Uint8Array;
+  /** Soft alpha along the edge, 0–255. */
+  alpha: Uint8Array;
   /** 1 = a cast shadow touching the object (kept as a soft shadow in the spin unless removed). */
   contact: Uint8Array;
   /** The row's plate, RGB at unit gain. */
@@ -78,7 +80,7 @@ export async function segmentFrames(row: readonly FrameRef[], decode: DecodeOpti
     const contact = new Uint8Array(w * h);
     const cls = seg.classes[i]!;
     for (let k = 0; k < contact.length; k++) if (near[k] && !mask[k] && cls[k] === 2) contact[k] = 1;
-    return { width: w, height: h, scale, mask, contact, plate: seg.plate.rgb, gain: seg.plate.gains[i]! };
+    return { width: w, height: h, scale, mask, alpha: seg.alphas[i]!, contact, plate: seg.plate.rgb, gain: seg.plate.gains[i]! };
   });
   const plate = new Uint8Array(w * h * 3);
   for (let k = 0; k < plate.length; k++) plate[k] = Math.max(0, Math.min(255, Math.round(seg.plate.rgb[k]!)));

@@ -7,7 +7,8 @@
  */
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
-import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame } from './classify.js';
+import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame, fillObjectHoles } from './classify.js';
+import { type MatteOptions, MATTE_DEFAULTS, matteFrame } from './matte.js';
 import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
 import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate } from './plate.js';
 
@@ -28,15 +29,19 @@ export interface SegmentOptions {
   glossyFrames: number;
   /** The mirror-image finder's settings. */
   reflectionOptions: Partial<ReflectionOptions>;
+  /** The edge matte's settings. */
+  matte: Partial<MatteOptions>;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.6, reflectionOptions: REFLECTION_DEFAULTS };
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.6, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS };
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
   plate: Plate;
   /** Per frame: 1 = object, row-major plate.width × plate.height. */
   masks: Uint8Array[];
+  /** Per frame: soft alpha along the object's edge, 0–255. */
+  alphas: Uint8Array[];
   /** Per frame: 0 backdrop, 1 object, 2 shadow or light change, 3 reflection. */
   classes: Uint8Array[];
   /** Fraction of the frame where the row's frames agreed outright. */
@@ -78,12 +83,17 @@ export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOp
   const lines = o.reflection ? first.map((c, i) => findReflection(frames[i]!, c.mask, o.reflectionOptions)) : [];
   const glossy = lines.filter(Boolean).length >= o.glossyFrames * frames.length;
   const reflections = glossy ? lines.filter(Boolean).length : 0;
+  const alphas: Uint8Array[] = [];
   frames.forEach((f, i) => {
     const c = glossy && lines[i] ? classifyFrame(f, plate, i, o.classify, lines[i]) : first[i]!;
-    masks.push(c.mask);
+    const m = matteFrame(f, plate, i, c.mask, o.matte);
+    const filled = fillObjectHoles(f, plate, i, m.mask);
+    if (filled !== m.mask) for (let k = 0; k < filled.length; k++) if (filled[k] && !m.mask[k]) m.alpha[k] = 255;
+    masks.push(filled);
+    alphas.push(m.alpha);
     classes.push(c.classes);
   });
   // The plate's pixel-visibility bookkeeping is only needed while it is made.
   plate.vis = new Uint8Array(0);
-  return { plate, masks, classes, agreed, reflections };
+  return { plate, masks, alphas, classes, agreed, reflections };
 }

@@ -151,6 +151,8 @@ export interface SegmentMatte {
   scale: number;
   /** 1 = object. */
   mask: Uint8Array;
+  /** Soft alpha, 0–255. */
+  alpha: Uint8Array;
   /** 1 = contact shadow (kept soft unless shadows are removed). */
   contact: Uint8Array;
   /** The row's plate, RGB at unit gain. */
@@ -160,8 +162,8 @@ export interface SegmentMatte {
 }
 
 /**
- * Process one frame with a segmentation: alpha is the object mask sampled bilinearly at each output
- * pixel (a soft edge one working pixel wide), the backdrop behind an edge is the row's plate (so the
+ * Process one frame with a segmentation: alpha is the segmentation's soft alpha sampled bilinearly at
+ * each output pixel, the backdrop behind an edge is the row's plate (so the
  * un-mixing follows folds and gradients), and a contact shadow is kept as a neutral darkening of white.
  */
 export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: SegmentMatte, levels: Levels, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
@@ -173,7 +175,7 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Seg
   if (white) data.fill(255);
   const out = new Uint8ClampedArray(data.buffer);
   const [g0, g1, g2] = levels.gain;
-  const { width: sw, height: sh, mask, contact, plate } = s;
+  const { width: sw, height: sh, alpha: am, contact, plate } = s;
   const [p0, p1, p2] = s.gain;
   const sample = (fx: number, fy: number) => {
     // bilinear weights of the four working pixels around (fx, fy) in working coordinates
@@ -190,7 +192,7 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Seg
       const xs = g.originX + (x + 0.5) * g.step;
       const pad = rowPad || x < g.pad.left || x >= w - g.pad.right;
       const [a, b, c, d, wa, wb, wc, wd] = sample(xs * s.scale - 0.5, ys * s.scale - 0.5);
-      const alpha = pad ? 0 : mask[a]! * wa + mask[b]! * wb + mask[c]! * wc + mask[d]! * wd;
+      const alpha = pad ? 0 : (am[a]! * wa + am[b]! * wb + am[c]! * wc + am[d]! * wd) / 255;
       const shadow = !pad && !o.shadowRemove && (contact[a]! | contact[b]! | contact[c]! | contact[d]!) === 1;
       if (keep) {
         out[q] = g0 * rgb[p]!;
