@@ -31,6 +31,8 @@ export function registerSpin(program: Command): void {
     .addOption(new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'))
     .addOption(new Option('--shadow <mode>', 'contact shadow: keep (soft grey) or remove').choices(['keep', 'remove']).default('keep'))
     .addOption(new Option('--segment <how>', 'how the object is told from the backdrop: border (a backdrop model fitted to each frame\'s border) or plate (a clean plate from the turn itself; in progress)').choices(['border', 'plate']).default('border'))
+    .option('--clean-plate <image>', 'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)')
+    .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per frame, in frame order: used as the masks (implies --segment plate)')
     .option('--debug-masks', 'also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the plate', false)
     .option('--widths <list>', 'width ladder, comma-separated', SPIN_DEFAULTS.widths.join(','))
     .option('--formats <list>', `formats, comma-separated (${SPIN_FORMATS.join(', ')})`, SPIN_DEFAULTS.formats.join(','))
@@ -66,6 +68,8 @@ export function registerSpin(program: Command): void {
             force: opts.force,
             segment: opts.segment,
             debugMasks: opts.debugMasks,
+            cleanPlate: opts.cleanPlate ?? null,
+            masks: opts.masks ?? null,
           },
           { onEvent: (e) => progress.onEvent(e) },
         );

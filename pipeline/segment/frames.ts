@@ -9,7 +9,8 @@ import { assertInteger, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import type { FrameRef } from '../spin/types.js';
-import { type SegmentOptions, segmentRow } from './segment.js';
+import { type RowSegmentation, type SegmentOptions, segmentRow } from './segment.js';
+import { loadCleanPlate, loadMask } from './studio.js';
 
 const STAGE = 'segment';
 
@@ -64,25 +65,67 @@ async function load(f: FrameRef, size: number, decode: DecodeOptions): Promise<R
   }
 }
 
-/** Segment one row of frames (all of one size, in turn order). `cleanPlate` is a studio shot of the empty turntable, decoded at the working size. */
-export async function segmentFrames(row: readonly FrameRef[], decode: DecodeOptions, opts?: Partial<SegmentFramesOptions>, cleanPlate?: RgbImage): Promise<RowSegments | null> {
+/** What a studio adds for one row: a clean plate file, mask files (one per frame of the row, in order). */
+export interface StudioInputs {
+  cleanPlate?: string | null;
+  masks?: readonly string[] | null;
+}
+
+/**
+ * Segment one row of frames (all of one size, in turn order). With a clean plate, it is used where the
+ * object covers a pixel in every frame; with masks, they are the masks (the plate still un-mixes edges).
+ */
+export async function segmentFrames(row: readonly FrameRef[], decode: DecodeOptions, opts?: Partial<SegmentFramesOptions>, studio: StudioInputs = {}): Promise<RowSegments | null> {
   const o = withDefaults(SEGMENT_FRAMES_DEFAULTS, opts);
   assertInteger(STAGE, 'size', o.size, 16, 16384);
   assertInteger(STAGE, 'concurrency', o.concurrency, 1, 1024);
   const images = await mapLimit(row, o.concurrency, (f) => load(f, o.size, decode));
-  const seg = segmentRow(images, o.segment, cleanPlate);
-  if (!seg) return null;
-  const { width: w, height: h } = seg.plate;
+  const { width: w, height: h } = images[0]!;
+  const clean = studio.cleanPlate ? await loadCleanPlate(studio.cleanPlate, w, h, decode) : undefined;
+  const given = studio.masks ? await mapLimit(studio.masks, o.concurrency, (f) => loadMask(f, w, h, decode)) : null;
+  let seg = segmentRow(images, o.segment, clean);
+  if (!seg && !given) return null;
+  if (!seg) seg = medianRow(images, clean);
   const scale = w / row[0]!.width;
   const r = Math.max(1, Math.round(o.contact * h));
-  const frames = seg.masks.map((mask, i) => {
+  const frames = seg.masks.map((found, i) => {
+    const mask = given ? given[i]! : found;
+    const alpha = given ? Uint8Array.from(mask, (v) => v * 255) : seg.alphas[i]!;
     const near = dilate(mask, w, h, r);
     const contact = new Uint8Array(w * h);
     const cls = seg.classes[i]!;
     for (let k = 0; k < contact.length; k++) if (near[k] && !mask[k] && cls[k] === 2) contact[k] = 1;
-    return { width: w, height: h, scale, mask, alpha: seg.alphas[i]!, contact, plate: seg.plate.rgb, gain: seg.plate.gains[i]! };
+    return { width: w, height: h, scale, mask, alpha, contact, plate: seg.plate.rgb, gain: seg.plate.gains[i]! };
   });
   const plate = new Uint8Array(w * h * 3);
   for (let k = 0; k < plate.length; k++) plate[k] = Math.max(0, Math.min(255, Math.round(seg.plate.rgb[k]!)));
   return { frames, plate: { data: plate, width: w, height: h, channels: 3 }, reflections: seg.reflections };
+}
+
+/** A stand-in segmentation when the backdrop moves but masks are given: the plate is the clean plate or the per-pixel median of the row. */
+function medianRow(images: readonly RgbImage[], clean?: RgbImage): RowSegmentation {
+  const { width: w, height: h } = images[0]!;
+  const N = w * h, n = images.length;
+  const rgb = new Float32Array(N * 3);
+  const v = new Float32Array(n);
+  for (let k = 0; k < N; k++) {
+    for (let c = 0; c < 3; c++) {
+      if (clean) {
+        rgb[k * 3 + c] = clean.data[k * clean.channels + c]!;
+        continue;
+      }
+      for (let i = 0; i < n; i++) v[i] = images[i]!.data[k * images[i]!.channels + c]!;
+      v.sort();
+      rgb[k * 3 + c] = v[n >> 1]!;
+    }
+  }
+  const empty = new Uint8Array(N);
+  return {
+    plate: { width: w, height: h, rgb, gains: images.map(() => [1, 1, 1] as [number, number, number]), source: new Uint8Array(N), noise: 1, vis: new Uint8Array(0) },
+    masks: images.map(() => empty),
+    alphas: images.map(() => empty),
+    classes: images.map(() => empty),
+    agreed: 0,
+    reflections: 0,
+  };
 }

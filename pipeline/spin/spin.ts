@@ -12,7 +12,8 @@ import { XoayError } from '../core/errors.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, imageError, openImage, sharp } from '../core/image.js';
 import { dilate } from '../core/mask.js';
 import { mapLimit } from '../core/pool.js';
-import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
+import { checkCleanPlate, checkMasks } from '../segment/studio.js';
 import { openOutput } from '../core/fsout.js';
 import { VERSION } from '../core/version.js';
 import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, touchesEdge, ANALYSE_DEFAULTS } from './analyse.js';
@@ -69,6 +70,10 @@ export interface SpinOptions {
   segmentSize: number;
   /** Also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the row's plate. */
   debugMasks: boolean;
+  /** A shot of the empty turntable (same camera, framing and size): the plate where the object covers a pixel in every frame. Implies `segment: 'plate'`. */
+  cleanPlate: string | null;
+  /** A folder of masks or backlit-silhouette frames, one per frame in frame order: used as the masks. Implies `segment: 'plate'`. */
+  masks: string | null;
 }
 
 export const SPIN_DEFAULTS: SpinOptions = {
@@ -90,6 +95,8 @@ export const SPIN_DEFAULTS: SpinOptions = {
   segment: 'border',
   segmentSize: SEGMENT_FRAMES_DEFAULTS.size,
   debugMasks: false,
+  cleanPlate: null,
+  masks: null,
 };
 
 export type SpinEvent =
@@ -129,6 +136,8 @@ function validate(o: SpinOptions): void {
   assertOneOf(STAGE, 'segment', o.segment, ['border', 'plate'] as const);
   assertInteger(STAGE, 'segmentSize', o.segmentSize, 64, 16384);
   assertBoolean(STAGE, 'debugMasks', o.debugMasks);
+  if (o.cleanPlate !== null && (typeof o.cleanPlate !== 'string' || !o.cleanPlate)) throw invalid(STAGE, 'cleanPlate', 'a file path or null', o.cleanPlate);
+  if (o.masks !== null && (typeof o.masks !== 'string' || !o.masks)) throw invalid(STAGE, 'masks', 'a folder path or null', o.masks);
 }
 
 interface RenderedFrame {
@@ -158,13 +167,16 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   // The output is checked (not inside the input, not existing, writable) before any frame is read.
   // shoot.json (optional) is checked before anything is written; each row's elevation comes from it.
   const shootInfo = await readShoot(input);
-  const out = await openOutput(output, { stage: STAGE, inputs: [input], force: o.force });
+  const out = await openOutput(output, { stage: STAGE, inputs: [input, ...[o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))], force: o.force });
   try {
     const set = await ingest(input, { rows: o.rows, reverse: o.reverse, minFrames: o.minFrames, limitInputPixels: o.limitInputPixels, concurrency: o.concurrency });
     const rowSettings = shootRows(shootInfo, set.rows.map((r) => r.name));
     for (const w of set.warnings) emit({ type: 'warning', message: w });
-    lap('ingest');
     const frames = set.rows.flatMap((r) => r.frames);
+    // What a studio adds is checked before any frame is processed.
+    if (o.cleanPlate) await checkCleanPlate(path.resolve(o.cleanPlate), set.width, set.height, o.limitInputPixels);
+    const maskFiles = o.masks ? await checkMasks(path.resolve(o.masks), frames, o.limitInputPixels) : null;
+    lap('ingest');
     const total = frames.length;
 
     // 2. Analyse, at a reduced size.
@@ -189,11 +201,14 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     // With a plate from the turn, the masks (and the box, centre and area found from them) are the segmentation's.
     const segments: (FrameSegment | null)[] = frames.map(() => null);
     const plates: (RgbImage | null)[] = set.rows.map(() => null);
-    if (o.segment === 'plate') {
+    if (o.segment === 'plate' || o.cleanPlate || o.masks) {
       emit({ type: 'stage', stage: 'segment' });
+      let first = 0;
       for (let ri = 0; ri < set.rows.length; ri++) {
         const row = set.rows[ri]!;
-        const seg = await segmentFrames(row.frames, decode, { size: o.segmentSize, concurrency: Math.min(o.concurrency, 4) });
+        const rowMasks = maskFiles ? maskFiles.slice(first, first + row.frames.length) : null;
+        first += row.frames.length;
+        const seg = await segmentFrames(row.frames, decode, { size: o.segmentSize, concurrency: Math.min(o.concurrency, 4) }, { cleanPlate: o.cleanPlate, masks: rowMasks });
         if (!seg) {
           const message = `segment: the backdrop does not stand still over row ${row.name} (a moving camera?): its masks come from each frame's border`;
           set.warnings.push(message);

@@ -205,3 +205,62 @@ describe('xoay spin refuses bad input clearly', () => {
     expect(bad.stderr).toMatch(/--widths must be integers/);
   });
 });
+
+describe('xoay spin refuses bad studio inputs (--clean-plate, --masks) clearly', () => {
+  /** A masks folder for the good shoot: its frames' object, white on black, one per frame. */
+  async function masksFor(name: string): Promise<string> {
+    const dir = path.join(tmp, name);
+    await mkdir(dir, { recursive: true });
+    for (let i = 1; i <= 8; i++) {
+      const f = `frame_${String(i).padStart(3, '0')}.jpg`;
+      await sharp(path.join(good, f)).greyscale().threshold(200).negate().png().toFile(path.join(dir, `mask_${String(i).padStart(3, '0')}.png`));
+    }
+    return dir;
+  }
+  it('a clean plate of another size', async () => {
+    const plate = path.join(tmp, 'plate-small.png');
+    await sharp({ create: { width: 80, height: 60, channels: 3, background: '#ffffff' } }).png().toFile(plate);
+    const line = await expectFailure(await shoot('cp-size'), /plate-small\.png: the clean plate is 80×60 but the frames are 160×120/, { args: ['--clean-plate', plate] });
+    expect(line).toMatch(/^xoay spin: error: segment: /);
+  });
+  it('a clean plate that is not an image, or missing', async () => {
+    const plate = path.join(tmp, 'plate-text.png');
+    await writeFile(plate, 'not a picture');
+    await expectFailure(await shoot('cp-text'), /plate-text\.png: the clean plate is not an image that can be read/, { args: ['--clean-plate', plate] });
+    await expectFailure(await shoot('cp-missing'), /no-plate\.png: the clean plate does not exist/, { args: ['--clean-plate', path.join(tmp, 'no-plate.png')] });
+  });
+  it('a mask missing, extra, of another size, or not an image', async () => {
+    const missing = await masksFor('masks-missing');
+    await rm(path.join(missing, 'mask_005.png'));
+    await expectFailure(await shoot('mk-missing'), /masks-missing: 8 frames but 7 masks: no mask for frame frame_008\.jpg/, { args: ['--masks', missing] });
+    const extra = await masksFor('masks-extra');
+    await cp(path.join(extra, 'mask_008.png'), path.join(extra, 'mask_009.png'));
+    await expectFailure(await shoot('mk-extra'), /mask_009\.png: 8 frames but 9 masks: mask_009\.png match no frame/, { args: ['--masks', extra] });
+    const size = await masksFor('masks-size');
+    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000000' } }).png().toFile(path.join(size, 'mask_003.png'));
+    await expectFailure(await shoot('mk-size'), /mask_003\.png: the mask is 100×100 but its frame frame_003\.jpg is 160×120/, { args: ['--masks', size] });
+    const text = await masksFor('masks-text');
+    await writeFile(path.join(text, 'mask_002.png'), 'not a picture');
+    await expectFailure(await shoot('mk-text'), /mask_002\.png: the mask is not an image that can be read/, { args: ['--masks', text] });
+  });
+  it('uses given masks as the masks, and a backlit silhouette (dark object on light) the same way', async () => {
+    const masks = await masksFor('masks-good');
+    const backlit = path.join(tmp, 'masks-backlit');
+    await mkdir(backlit);
+    for (const f of await readdir(masks)) await sharp(path.join(masks, f)).negate().png().toFile(path.join(backlit, f));
+    for (const [name, dir] of [['plain', masks], ['backlit', backlit]] as const) {
+      const out = path.join(tmp, 'out', `masks-${name}`);
+      const r = await xoay(['spin', good, '-o', out, '-q', '--formats', 'jpeg', '--widths', '128', '--masks', dir, '--debug-masks']);
+      expect(r.code, r.stderr).toBe(0);
+      for (let i = 1; i <= 8; i++) {
+        const n = String(i).padStart(3, '0');
+        const a = await sharp(path.join(out, 'masks', `${n}.png`)).extractChannel(0).raw().toBuffer();
+        const b = await sharp(path.join(masks, `mask_${n}.png`)).extractChannel(0).raw().toBuffer();
+        let same = 0;
+        for (let k = 0; k < a.length; k++) if ((a[k]! > 127) === (b[k]! > 127)) same++;
+        expect(same / a.length, `${name} ${n}`).toBeGreaterThan(0.995);
+      }
+      expect((await readdir(path.join(out, 'masks'))).sort()).toContain('plate.png');
+    }
+  });
+});
