@@ -16,12 +16,23 @@ function esc(s: string): string {
 const fmt = (v: number | null, d = 2) => (v !== null && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
 /** A self-contained HTML page: a draggable spin from the sprite, every frame, and the QA figures. */
-export function qaPage(m: SpinManifest, qa: QaReport): string {
+/** Mask outlines for the QA page: SVG paths per row and frame, in a width × height box. */
+export interface QaOutlines {
+  width: number;
+  height: number;
+  paths: string[][];
+}
+
+export function qaPage(m: SpinManifest, qa: QaReport, outlines?: QaOutlines): string {
   const width = m.widths.find((w) => w >= 256) ?? m.widths[0]!;
   const rows = m.rows
     .map((r, ri) => {
       const frames = r.frames
-        .map((f, i) => `<figure><img loading="lazy" src="${esc(f.src[String(width)]?.jpeg ?? f.src[String(width)]?.webp ?? f.src[String(width)]?.avif ?? '')}" alt="row ${ri + 1} frame ${i + 1}"><figcaption>${i + 1}</figcaption></figure>`)
+        .map((f, i) => {
+          const d = outlines?.paths[ri]?.[i];
+          const svg = d ? `<svg class="cut" viewBox="0 0 ${outlines!.width} ${outlines!.height}" preserveAspectRatio="none" aria-hidden="true"><path d="${esc(d)}"/></svg>` : '';
+          return `<figure><div class="pic"><img loading="lazy" src="${esc(f.src[String(width)]?.jpeg ?? f.src[String(width)]?.webp ?? f.src[String(width)]?.avif ?? '')}" alt="row ${ri + 1} frame ${i + 1}">${svg}</div><figcaption>${i + 1}</figcaption></figure>`;
+        })
         .join('');
       const q = qa.rows[ri]!;
       return `<section><h2>Row ${ri + 1}: ${esc(r.name)} (${r.frames.length} frames, ${esc(q.backdrop)} backdrop)</h2>
@@ -43,6 +54,8 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{padding:.25rem .75rem
 .spin{width:min(420px,100%);background-repeat:no-repeat;background-color:#fff;border:1px solid #ccc;cursor:grab;touch-action:pan-y}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(120px,1fr));gap:6px;margin-top:1rem}
 figure{margin:0;background:#fff;border:1px solid #ddd}figure img{width:100%;display:block}figcaption{font-size:12px;text-align:center;color:#666}
+.pic{position:relative}.cut{position:absolute;inset:0;width:100%;height:100%;pointer-events:none}.cut path{fill:none;stroke:#e0007a;stroke-width:1;vector-effect:non-scaling-stroke}
+#outlines:not(:checked)~section .cut{display:none}
 </style></head><body>
 <h1>Xoay spin QA</h1>
 <p>Input: <code>${esc(qa.input)}</code>, ${qa.frames} frames of ${qa.sourceWidth}×${qa.sourceHeight}. Output ${m.width}×${m.height}, widths ${m.widths.join(', ')}, formats ${m.formats.join(', ')}. “After” measured on ${esc(qa.measuredOn)}.</p>
@@ -52,6 +65,7 @@ ${tr('Orbit (first harmonic, % width)', qa.orbit)}${tr('Jitter (% width)', qa.ji
 <table><tr><th>Bytes</th>${m.formats.map((f) => `<th>${f}</th>`).join('')}</tr>${bytes}</table>
 <p>Bytes before first interaction (poster + sprite): ${(qa.firstInteractionBytes / 1024).toFixed(0)} KiB.</p>
 ${qa.warnings.length ? `<h2>Warnings</h2><ul>${qa.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
+<input type="checkbox" id="outlines" checked> <label for="outlines">Outline what was cut as object (magenta)</label>
 ${rows}
 <script>
 for (const el of document.querySelectorAll('.spin')) {

@@ -71,3 +71,27 @@ export async function writeDebugMasks(out: OutputFolder, set: SpinSet, frames: r
     await out.write(`${dir}/${String(f.index + 1).padStart(3, '0')}.png`, png);
   }
 }
+
+/**
+ * The outline of what was cut as object in one output frame, as an SVG path in a `w × h` box: the
+ * boundary pixels of the mask, as horizontal runs (`M x y h n`). `isObject(x, y)` samples the mask at
+ * output pixel centres of that box.
+ */
+export function outlinePath(w: number, h: number, isObject: (x: number, y: number) => boolean): string {
+  const m = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) m[y * w + x] = isObject(x, y) ? 1 : 0;
+  const parts: string[] = [];
+  for (let y = 0; y < h; y++) {
+    let run = -1;
+    for (let x = 0; x <= w; x++) {
+      const k = y * w + x;
+      const edge = x < w && m[k] === 1 && (x === 0 || y === 0 || x === w - 1 || y === h - 1 || !m[k - 1] || !m[k + 1] || !m[k - w] || !m[k + w]);
+      if (edge && run < 0) run = x;
+      if (!edge && run >= 0) {
+        parts.push(`M${run} ${y + 0.5}h${x - run}`);
+        run = -1;
+      }
+    }
+  }
+  return parts.join('');
+}

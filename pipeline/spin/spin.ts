@@ -19,7 +19,7 @@ import { VERSION } from '../core/version.js';
 import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, touchesEdge, ANALYSE_DEFAULTS } from './analyse.js';
 import { applyBackground, applySegmentBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { type FrameSegment, SEGMENT_FRAMES_DEFAULTS, segmentFrames } from '../segment/frames.js';
-import { useSegment, writeDebugMasks } from './masks.js';
+import { outlinePath, useSegment, writeDebugMasks } from './masks.js';
 import type { RgbImage } from './backdrop.js';
 import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
@@ -142,6 +142,8 @@ function validate(o: SpinOptions): void {
 
 interface RenderedFrame {
   thumb: RawImage;
+  /** What was cut as object, outlined for qa.html (SVG path in an OUTLINE_WIDTH-wide box). */
+  outline: string;
   bytes: Record<string, Record<string, number>>;
   after: FrameAnalysis;
   purityByFormat: Record<string, number>;
@@ -297,7 +299,8 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       for (const [fmt, dec] of decoded) purityByFormat[fmt] = purity(dec, after.analysis, after.region);
       const thumb = await resizeRaw(smallest, Math.min(ENCODE_DEFAULTS.spriteWidth, smallest.width));
       emit({ type: 'progress', stage: 'render', done: ++done, total });
-      return { thumb, bytes, after: after.analysis, purityByFormat, src };
+      const outline = frameOutline(f, a, rects[f.row]!, shift, outW, outH, segments[i] ?? null);
+      return { thumb, bytes, after: after.analysis, purityByFormat, src, outline };
     });
     lap('render');
 
@@ -397,7 +400,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     if (o.debugMasks) await writeDebugMasks(out, set, frames, analyses, segments, plates);
     await out.write('spin.json', JSON.stringify(manifest, null, 2) + '\n');
     await out.write('qa.json', JSON.stringify(qa, null, 2) + '\n');
-    await out.write('qa.html', qaPage(manifest, qa));
+    await out.write('qa.html', qaPage(manifest, qa, { width: OUTLINE_WIDTH, height: Math.max(1, Math.round((OUTLINE_WIDTH * outH) / outW)), paths: set.rows.map((_, r) => rowFrames(r).map((x) => x.outline)) }));
     await out.commit();
     return { output: out.target, manifest, qa };
   } catch (e) {
@@ -496,4 +499,24 @@ function analyseOutput(img: RawImage, file: string, size: number): { analysis: F
   }
   const analysis = analyseFrame({ data: small, width: w, height: h, channels: 3 }, s, `${file} (output)`);
   return { analysis, region: backdropRegion(analysis) };
+}
+
+/** Width of the box the QA page's mask outlines are drawn in. */
+const OUTLINE_WIDTH = 256;
+
+/** The outline of frame f's mask (the segmentation's alpha ≥ ½, else the analysis mask) in output coordinates. */
+function frameOutline(f: FrameRef, a: FrameAnalysis, rect: CropRect, shift: { dx: number; dy: number }, outW: number, outH: number, segment: FrameSegment | null): string {
+  const w = OUTLINE_WIDTH, h = Math.max(1, Math.round((w * outH) / outW));
+  const sx = rect.x - shift.dx, sy = rect.y - shift.dy;
+  const step = rect.width / w;
+  return outlinePath(w, h, (x, y) => {
+    const xs = sx + (x + 0.5) * step, ys = sy + (y + 0.5) * step;
+    if (xs < 0 || ys < 0 || xs >= f.width || ys >= f.height) return false;
+    if (segment) {
+      const gx = Math.min(segment.width - 1, Math.floor(xs * segment.scale)), gy = Math.min(segment.height - 1, Math.floor(ys * segment.scale));
+      return segment.alpha[gy * segment.width + gx]! >= 128;
+    }
+    const gx = Math.min(a.width - 1, Math.floor(xs * a.scale)), gy = Math.min(a.height - 1, Math.floor(ys * a.scale));
+    return a.mask[gy * a.width + gx] === 1;
+  });
 }
