@@ -244,7 +244,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
   }
   const pred = [0, 0, 0];
   const cand = new Float32Array(n * 3);
-  const picked = new Int32Array(n);
+  const picked = new Int32Array(n), supports = new Int32Array(n);
   let empty = 0;
   for (let k = 0; k < N; k++) if (!known[k]) empty++;
   if (empty === N) {
@@ -292,12 +292,42 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
         if (!seen) continue;
         const f = frames[i]!, p = k * f.channels, g = inv[i]!;
         const r = f.data[p]! * g[0]!, gg = f.data[p + 1]! * g[1]!, b = f.data[p + 2]! * g[2]!;
-        const d0 = r - pred[0]!, d1 = gg - pred[1]!, d2 = b - pred[2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && inBand(k, r, gg, b) && sameHue(r, gg, b, pred)) {
-          cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
-          picked[m] = i;
-          m++;
+        if (!inBand(k, r, gg, b)) continue;
+        // Support: the known neighbours this frame's value continues (in brightness and hue). Neighbours
+        // may disagree (the edge of a shadow that stays): the frame follows those it matches.
+        let support = 0;
+        for (let dy = -2; dy <= 2; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= h) continue;
+          for (let dx = -2; dx <= 2; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= w) continue;
+            const q = yy * w + xx;
+            if (!known[q]) continue;
+            const d0 = r - rgb[q * 3]!, d1 = gg - rgb[q * 3 + 1]!, d2 = b - rgb[q * 3 + 2]!;
+            if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) support++;
+          }
         }
+        if (support === 0) continue;
+        cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+        picked[m] = i;
+        supports[m] = support;
+        m++;
+      }
+      // Keep the frames continuing the most neighbours (a lit floor beside its lit neighbours rather than
+      // a passing shadow), then the hue test against what they continue.
+      if (m) {
+        let best = 0;
+        for (let j = 0; j < m; j++) if (supports[j]! > best) best = supports[j]!;
+        let kept = 0;
+        for (let j = 0; j < m; j++) {
+          if (supports[j]! < Math.max(1, 0.6 * best)) continue;
+          if (!sameHue(cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!, pred)) continue;
+          cand[kept * 3] = cand[j * 3]!; cand[kept * 3 + 1] = cand[j * 3 + 1]!; cand[kept * 3 + 2] = cand[j * 3 + 2]!;
+          picked[kept] = picked[j]!;
+          kept++;
+        }
+        m = kept;
       }
       if (m >= o.minFrames) {
         for (let c = 0; c < 3; c++) {
