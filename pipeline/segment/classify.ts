@@ -164,10 +164,13 @@ export function fillSmallHoles(mask: Uint8Array, w: number, h: number, fraction:
  * the inside of a pale table top whose colour is too close to a white sweep's for the threshold, not the
  * gap between a stool's rungs, through which the backdrop shows.
  */
-export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: Uint8Array): Uint8Array {
+export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: Uint8Array, sealRadius = 0): Uint8Array {
   const { width: w, height: h } = plate;
+  // Holes are found in the mask closed by `sealRadius` (a table top's far edge, as pale as the sweep,
+  // leaves gaps that open the hole to the backdrop), then judged on the pixels the mask left out.
+  const sealed = sealRadius > 0 ? close(mask, w, h, sealRadius) : mask;
   const inv = new Uint8Array(w * h);
-  for (let k = 0; k < inv.length; k++) if (!mask[k]) inv[k] = 1;
+  for (let k = 0; k < inv.length; k++) if (!sealed[k]) inv[k] = 1;
   const { labels, comps } = components(inv, w, h);
   const holes = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h);
   if (!holes.some(Boolean)) return mask;
@@ -185,7 +188,7 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
       }
       continue;
     }
-    if (!mask[k]) continue;
+    if (!mask[k] || !sealed[k]) continue;
     // an object pixel: credit each hole within 2 px of it once
     const x = k % w, y = (k - x) / w;
     let last = -1;
@@ -218,6 +221,17 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
   for (let k = 0; k < out.length; k++) {
     const l = labels[k]!;
     if (l && fill[l - 1]) out[k] = 1;
+  }
+  // The seal itself, around the filled holes.
+  if (sealed !== mask) {
+    for (let j = 0; j < comps.length; j++) {
+      if (!fill[j]) continue;
+      const c = comps[j]!;
+      const r = sealRadius + 1;
+      for (let y = Math.max(0, c.y0 - r); y < Math.min(h, c.y1 + r); y++) {
+        for (let x = Math.max(0, c.x0 - r); x < Math.min(w, c.x1 + r); x++) if (sealed[y * w + x]) out[y * w + x] = 1;
+      }
+    }
   }
   return out;
 }

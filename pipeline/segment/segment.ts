@@ -31,9 +31,11 @@ export interface SegmentOptions {
   reflectionOptions: Partial<ReflectionOptions>;
   /** The edge matte's settings. */
   matte: Partial<MatteOptions>;
+  /** Gaps this wide (fraction of the working size) are sealed when looking for holes to fill. */
+  seal: number;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.6, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS };
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.6, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008 };
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
@@ -54,6 +56,7 @@ function checkOptions(o: SegmentOptions): void {
   assertInteger(STAGE, 'minFrames', o.minFrames, 2, 100000);
   assertNumber(STAGE, 'minAgreed', o.minAgreed, 0, 1);
   assertNumber(STAGE, 'glossyFrames', o.glossyFrames, 0, 1);
+  assertNumber(STAGE, 'seal', o.seal, 0, 0.2);
 }
 
 /**
@@ -87,7 +90,7 @@ export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOp
   frames.forEach((f, i) => {
     const c = glossy && lines[i] ? classifyFrame(f, plate, i, o.classify, lines[i]) : first[i]!;
     const m = matteFrame(f, plate, i, c.mask, o.matte);
-    const filled = fillObjectHoles(f, plate, i, m.mask);
+    const filled = fillObjectHoles(f, plate, i, m.mask, Math.max(1, Math.round(o.seal * Math.max(plate.width, plate.height))));
     if (filled !== m.mask) for (let k = 0; k < filled.length; k++) if (filled[k] && !m.mask[k]) m.alpha[k] = 255;
     masks.push(filled);
     alphas.push(m.alpha);
