@@ -50,32 +50,43 @@ function weldPrimitive(prim: Primitive, o: QuantizedWeldOptions): void {
   // Each vertex's bytes as written: integer attributes as they are, NORMAL/TANGENT as their octahedral encoding,
   // other float attributes as their float bits.
   const keys = attributes.map(({ semantic, accessor }) => writtenBytes(semantic, accessor, o));
-  const width = keys.reduce((n, k) => n + k.length / count, 0);
-  const row = Buffer.alloc(count * width);
-  for (let v = 0, off = 0; v < count; v++) {
-    for (const k of keys) {
-      const w = k.length / count;
-      row.set(k.subarray(v * w, v * w + w), off);
-      off += w;
-    }
+  const widths = keys.map((k) => k.length / count);
+  const width = widths.reduce((n, w) => n + w, 0);
+  const row = new Uint8Array(count * width);
+  for (let a = 0, at = 0; a < keys.length; at += widths[a]!, a++) {
+    const k = keys[a]!, w = widths[a]!;
+    for (let v = 0; v < count; v++) for (let b = 0; b < w; b++) row[v * width + at + b] = k[v * w + b]!;
   }
-  const first = new Map<string, number>();
+  // Open addressing on a hash of each row, rows compared byte by byte on a hit.
+  const size = 2 ** Math.ceil(Math.log2(2 * count + 1));
+  const table = new Int32Array(size).fill(-1);
   const weld = new Uint32Array(count); // vertex → the first vertex with the same bytes
   let unique = 0;
   for (let v = 0; v < count; v++) {
-    const key = row.toString('latin1', v * width, v * width + width);
-    const f = first.get(key);
-    if (f === undefined) {
-      first.set(key, v);
-      weld[v] = v;
-      unique++;
-    } else weld[v] = f;
+    let h = 0x811c9dc5;
+    for (let b = v * width, end = b + width; b < end; b++) h = Math.imul(h ^ row[b]!, 0x01000193);
+    let slot = (h >>> 0) & (size - 1);
+    for (;;) {
+      const f = table[slot]!;
+      if (f < 0) {
+        table[slot] = v;
+        weld[v] = v;
+        unique++;
+        break;
+      }
+      if (sameRow(row, f, v, width)) {
+        weld[v] = f;
+        break;
+      }
+      slot = (slot + 1) & (size - 1);
+    }
   }
   if (unique === count) return;
 
   // Indices onto the kept vertices, then the vertex cache and fetch order for what is left.
-  const idx = new Uint32Array(indices.getCount());
-  for (let i = 0; i < idx.length; i++) idx[i] = weld[indices.getScalar(i)]!;
+  const source = indices.getArray()!;
+  const idx = new Uint32Array(source.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = weld[source[i]!]!;
   // idx is rewritten in place; remap: old vertex → new (0xffffffff for the merged ones, which no index names now).
   const [remap, kept] = o.encoder.reorderMesh(idx, true, true);
   for (const { accessor } of attributes) {
@@ -92,6 +103,12 @@ function weldPrimitive(prim: Primitive, o: QuantizedWeldOptions): void {
   const out = sameType(indices.getArray()!, idx.length);
   out.set(idx);
   indices.setArray(out);
+}
+
+/** Whether vertices `a` and `b` have the same bytes. */
+function sameRow(row: Uint8Array, a: number, b: number, width: number): boolean {
+  for (let i = 0; i < width; i++) if (row[a * width + i] !== row[b * width + i]) return false;
+  return true;
 }
 
 /** A new typed array of the same kind as `like`. */
