@@ -94,6 +94,11 @@ describe('geometry (meshopt)', () => {
       m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView)));
     expect(views('POSITION').size).toBe(1);
     expect(views('indices').size).toBe(1);
+    // Defaults left out of the JSON (the meshopt writer spells them out): not normalised, offset 0.
+    for (const a of json.accessors) {
+      expect(a.normalized).not.toBe(false);
+      expect(a.byteOffset).not.toBe(0);
+    }
     // Nothing written that nothing uses (quantize() leaves the instance batch it replaced behind).
     const used = new Set<number>();
     for (const m of json.meshes) for (const p of m.primitives) used.add(p.indices).add(p.attributes.POSITION);
