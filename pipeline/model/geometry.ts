@@ -9,6 +9,7 @@ import { draco, MESHOPT_DEFAULTS, meshopt, prune } from '@gltf-transform/functio
 import { codecs } from './codecs.js';
 import { plainPositions } from './positions.js';
 import { meshoptStreamsByKind } from './streams.js';
+import { weldQuantized } from './weld.js';
 
 export type GeometryMode = 'meshopt' | 'draco' | 'none';
 export const GEOMETRY_MODES: readonly GeometryMode[] = ['meshopt', 'draco', 'none'];
@@ -19,11 +20,13 @@ export function geometry(mode: GeometryMode): Transform[] {
       // meshopt() reorders and quantises itself ('high': octahedral normals, exponential filters, as
       // gltfpack -cc and gltf-transform optimize); its own clean-up would also merge identical materials
       // (losing their names), so only the accessors it replaced are pruned here. Its compressed data is written
-      // one stream per kind of attribute (streams.ts), and its positions as plain integers on the same grid (positions.ts).
+      // one stream per kind of attribute (streams.ts), its positions as plain integers on the same grid (positions.ts),
+      // and vertices that quantisation made identical are written once (weld.ts).
       return [
         meshoptStreamsByKind(),
         meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }),
         plainPositions(MESHOPT_DEFAULTS.quantizePosition),
+        weldQuantized({ encoder: codecs.MeshoptEncoder }),
         dropReplacedInstanceBatches,
         prune({ propertyTypes: [PropertyType.ACCESSOR] }),
       ];

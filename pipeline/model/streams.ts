@@ -5,8 +5,12 @@
  * JSON). Compressed views are decoded whole, so nothing needs them split: here the accessors are grouped only by what the
  * encoder needs to be alike (usage, codec mode, filter, stride), one stream per kind of data (all positions, all normals,
  * all indices…), as gltfpack writes them. 2CylinderEngine: 375 304 → 361 168 bytes; the decoded data is unchanged.
+ *
+ * The same writer also spells out two defaults on every accessor it compresses, `"normalized": false` and
+ * `"byteOffset": 0` (the core writer leaves them out): they are dropped from the JSON (2CylinderEngine: 72 accessors,
+ * 1.4 KB).
  */
-import { PropertyType, type Document, type Transform, type WriterContext } from '@gltf-transform/core';
+import { PropertyType, type Document, type GLTF, type Transform, type WriterContext } from '@gltf-transform/core';
 import { EXTMeshoptCompression } from '@gltf-transform/extensions';
 
 export class MeshoptStreamsByKind extends EXTMeshoptCompression {
@@ -23,6 +27,18 @@ export class MeshoptStreamsByKind extends EXTMeshoptCompression {
       for (const usage of saved) grouped.add(usage);
     }
   }
+
+  override write(context: WriterContext): this {
+    super.write(context);
+    for (const def of context.jsonDoc.json.accessors ?? []) dropDefaults(def);
+    return this;
+  }
+}
+
+/** Leaves out what glTF defines as the default: not normalised, no offset into the buffer view. */
+function dropDefaults(def: GLTF.IAccessor): void {
+  if (def.normalized === false) delete def.normalized;
+  if (def.byteOffset === 0) delete def.byteOffset;
 }
 
 /** Makes the document's EXT_meshopt_compression the by-kind one; run before meshopt(), which then configures it. */

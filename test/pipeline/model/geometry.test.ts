@@ -94,10 +94,75 @@ describe('geometry (meshopt)', () => {
       m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView)));
     expect(views('POSITION').size).toBe(1);
     expect(views('indices').size).toBe(1);
+    // Defaults left out of the JSON (the meshopt writer spells them out): not normalised, offset 0.
+    for (const a of json.accessors) {
+      expect(a.normalized).not.toBe(false);
+      expect(a.byteOffset).not.toBe(0);
+    }
     // Nothing written that nothing uses (quantize() leaves the instance batch it replaced behind).
     const used = new Set<number>();
     for (const m of json.meshes) for (const p of m.primitives) used.add(p.indices).add(p.attributes.POSITION);
     for (const n of json.nodes) for (const a of Object.values<number>(n.extensions?.EXT_mesh_gpu_instancing?.attributes ?? {})) used.add(a);
     expect(used.size).toBe(json.accessors.length);
+  });
+});
+
+describe('weld after quantisation', () => {
+  it('writes once the vertices that quantisation made identical (same integer position, same stored normal), every triangle kept in place', async () => {
+    // A flat 12×12 grid given unwelded, as exporters often do: three vertices of its own per triangle, copies that
+    // differ only far below the 14-bit grid (positions) and the 8-bit octahedral normals.
+    const n = 12, size = 3;
+    const doc = new Document().setLogger(SILENT);
+    const buffer = doc.createBuffer();
+    const corner = (x: number, y: number) => [(x / (n - 1)) * size, (y / (n - 1)) * size, 0];
+    const p: number[] = [], nrm: number[] = [], before: number[][] = [];
+    let k = 0;
+    for (let y = 0; y + 1 < n; y++) {
+      for (let x = 0; x + 1 < n; x++) {
+        for (const [cx, cy] of [[x, y], [x + 1, y], [x, y + 1], [x + 1, y], [x + 1, y + 1], [x, y + 1]] as const) {
+          const c = corner(cx, cy);
+          const jitter = ((k++ % 7) - 3) * 1e-7 * size; // ≤ 0.0025 grid steps
+          p.push(c[0]! + jitter, c[1]!, c[2]! - jitter);
+          nrm.push(jitter, -jitter, 1);
+          before.push(c);
+        }
+      }
+    }
+    const prim = doc.createPrimitive()
+      .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(p)).setBuffer(buffer))
+      .setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(new Float32Array(nrm)).setBuffer(buffer))
+      .setIndices(doc.createAccessor().setType('SCALAR').setArray(new Uint16Array(before.map((_, i) => i))).setBuffer(buffer));
+    const scene = doc.createScene('Scene');
+    doc.getRoot().setDefaultScene(scene);
+    scene.addChild(doc.createNode('Sheet').setMesh(doc.createMesh('sheet').addPrimitive(prim)));
+
+    await doc.transform(...geometry('meshopt'));
+    const io = await createIO();
+    const back = await io.readBinary(await io.writeBinary(doc));
+    const out = back.getRoot().listMeshes()[0]!.listPrimitives()[0]!;
+    const pos = out.getAttribute('POSITION')!, normal = out.getAttribute('NORMAL')!, idx = out.getIndices()!;
+
+    // One vertex per grid point: no two written vertices alike.
+    expect(pos.getCount()).toBe(n * n);
+    const rows = new Set<string>();
+    for (let i = 0; i < pos.getCount(); i++) rows.add(`${pos.getElement(i, [])}|${normal.getElement(i, [])}`);
+    expect(rows.size).toBe(pos.getCount());
+    // Every triangle still there, its corners where they were (within half a 14-bit step per axis).
+    expect(idx.getCount()).toBe(before.length);
+    const world = back.getRoot().listNodes()[0]!.getWorldMatrix();
+    const step = size / 2 / 8191, spacing = size / (n - 1);
+    /** The grid point a written corner stands for (its lattice coordinates), checked to be within half a step of it. */
+    const point = (v: number[]) => v.map((c) => {
+      const q = Math.round(c / spacing);
+      expect(Math.abs(c - q * spacing)).toBeLessThanOrEqual((step / 2) * 1.001);
+      return q;
+    }).join(',');
+    const corners = new Set<string>(), expected = new Set<string>();
+    for (let t = 0; t < idx.getCount(); t += 3) {
+      corners.add([0, 1, 2].map((j) => point(apply(world, pos.getElement(idx.getScalar(t + j), [])))).sort().join(' '));
+    }
+    for (let t = 0; t < before.length; t += 3) expected.add(before.slice(t, t + 3).map(point).sort().join(' '));
+    expect(corners.size).toBe(before.length / 3);
+    expect(corners).toEqual(expected);
   });
 });
