@@ -36,7 +36,7 @@ export function registerReconstruct(program: Command): void {
     .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
     .option('--min-iou <x>', 'the lowest silhouette IoU in any view for the result to be written (0: keep any)', num('--min-iou', 0, 1), RECONSTRUCT_DEFAULTS.minIoU)
-    .addOption(new Option('--segment <how>', 'how silhouettes are cut: border (a backdrop model fitted to each view\'s border) or plate (a clean plate from the turn itself; in progress)').choices(['border', 'plate']).default(RECONSTRUCT_DEFAULTS.segment))
+    .addOption(new Option('--segment <how>', 'how silhouettes are cut: auto (border, then plate when the border model finds no object, cuts most views at the frame edge or its shape misses the photos), border (a backdrop model fitted to each view\'s border) or plate (a clean plate from the turn itself)').choices(['auto', 'border', 'plate']).default(RECONSTRUCT_DEFAULTS.segment))
     .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)

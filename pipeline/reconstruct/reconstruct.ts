@@ -11,7 +11,7 @@
 import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { XoayError } from '../core/errors.js';
+import { XoayError, isXoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
@@ -74,8 +74,8 @@ export interface ReconstructOptions {
    * calibration of other photos) or the masks are poor, and the shape is wrong: refused with the reason. 0 keeps any.
    */
   minIoU: number;
-  /** How silhouettes are cut: `border` (a backdrop model fitted to each view's border) or `plate` (a clean plate from each row's turn: pipeline/segment, in progress). */
-  segment: 'border' | 'plate';
+  /** How silhouettes are cut: `border` (a backdrop model fitted to each view's border), `plate` (a clean plate from each row's turn: pipeline/segment), or `auto` (border, then plate when the border model finds no object, cuts most views at the frame edge, or its shape misses the photos). */
+  segment: 'auto' | 'border' | 'plate';
 }
 
 export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
@@ -94,7 +94,7 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   preview: false,
   minIoU: 0.9,
-  segment: 'border',
+  segment: 'auto',
 };
 
 /** The fewest views carving is tried with. */
@@ -111,6 +111,8 @@ export interface ReconstructReport {
   generator: string;
   input: string;
   output: string;
+  /** How the silhouettes were cut (pipeline/segment: `plate`; the border model: `border`). */
+  segment: 'border' | 'plate';
   cameras: {
     source: 'calibration' | 'turntable';
     /** The calibration file. */
@@ -190,7 +192,7 @@ function validate(o: ReconstructOptions): void {
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   assertBoolean(STAGE, 'preview', o.preview);
   assertNumber(STAGE, 'minIoU', o.minIoU, 0, 1);
-  assertOneOf(STAGE, 'segment', o.segment, ['border', 'plate'] as const);
+  assertOneOf(STAGE, 'segment', o.segment, ['auto', 'border', 'plate'] as const);
 }
 
 /** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
@@ -406,57 +408,81 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
   const out = await openOutput(output, { stage: STAGE, inputs, force: o.force });
   let scratch: string | undefined;
   try {
-    stage('silhouettes');
-    const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels, segment: o.segment, rows: found.cameras ? undefined : found.rows.map((r) => r.views) });
-    for (const w of sil.warnings) warn(w);
-    const views: Silhouette[] = sil.views;
-    lap('silhouettes');
+    // Silhouettes to checked shape. With --segment auto, the border model first, and the plate from the turn
+    // when the border model finds no object, cuts most views at the frame edge, or its shape misses the photos.
+    const attempt = async (segment: 'border' | 'plate') => {
+      stage('silhouettes');
+      const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels, segment, rows: found.cameras ? undefined : found.rows.map((r) => r.views) });
+      const views: Silhouette[] = sil.views;
+      lap('silhouettes');
 
-    // Cameras at source resolution.
-    let cameras: Camera[];
-    let camInfo: ReconstructReport['cameras'];
-    if (found.cameras) {
-      cameras = found.cameras;
-      camInfo = { source: 'calibration', file: path.resolve(o.cameras!), views: cameras.length };
-    } else {
-      // The focal length: the option, else shoot.json, else EXIF.
-      let fov = o.fov || found.fov, focal35 = 0;
-      if (!fov) {
-        const meta = await sharp(found.files[0]!, { limitInputPixels: o.limitInputPixels }).metadata();
-        focal35 = focal35FromExif(meta.exif) ?? 0;
-        if (!focal35) throw new XoayError('cameras', 'BAD_OPTION', `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`, found.files[0]);
+      // Cameras at source resolution.
+      let cameras: Camera[];
+      let camInfo: ReconstructReport['cameras'];
+      if (found.cameras) {
+        cameras = found.cameras;
+        camInfo = { source: 'calibration', file: path.resolve(o.cameras!), views: cameras.length };
+      } else {
+        // The focal length: the option, else shoot.json, else EXIF.
+        let fov = o.fov || found.fov, focal35 = 0;
+        if (!fov) {
+          const meta = await sharp(found.files[0]!, { limitInputPixels: o.limitInputPixels }).metadata();
+          focal35 = focal35FromExif(meta.exif) ?? 0;
+          if (!focal35) throw new XoayError('cameras', 'BAD_OPTION', `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`, found.files[0]);
+        }
+        // Every row: its own elevation, distance and axis column; one world frame (Y up the turntable axis, frame 1
+        // of every row at the same turntable angle). The axis is fitted per row: each row is a full turn in equal
+        // steps (what the harmonic fit needs), and rows may be framed differently (a camera moved sideways shows
+        // the axis at a column that depends on its distance).
+        cameras = [];
+        let k = 0;
+        for (const row of found.rows) {
+          const rowViews = views.slice(k, k + row.views);
+          row.axisX = axisFromSilhouettes(rowViews);
+          const names = found.files.slice(k, k + row.views).map((f) => viewName(root, f));
+          cameras.push(...turntableCameras({ views: row.views, width: found.width, height: found.height, elevation: row.elevation, fov, focal35, distance: row.distance ?? 1, aimHeight: row.aimHeight, axisX: row.axisX, names }));
+          k += row.views;
+        }
+        const single = found.rows.length === 1 ? { elevation: found.rows[0]!.elevation, axisX: found.rows[0]!.axisX } : {};
+        camInfo = { source: 'turntable', file: null, views: cameras.length, fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI, ...single, shoot: found.shoot?.file ?? null, rows: found.rows };
       }
-      // Every row: its own elevation, distance and axis column; one world frame (Y up the turntable axis, frame 1
-      // of every row at the same turntable angle). The axis is fitted per row: each row is a full turn in equal
-      // steps (what the harmonic fit needs), and rows may be framed differently (a camera moved sideways shows
-      // the axis at a column that depends on its distance).
-      cameras = [];
-      let k = 0;
-      for (const row of found.rows) {
-        const rowViews = views.slice(k, k + row.views);
-        row.axisX = axisFromSilhouettes(rowViews);
-        const names = found.files.slice(k, k + row.views).map((f) => viewName(root, f));
-        cameras.push(...turntableCameras({ views: row.views, width: found.width, height: found.height, elevation: row.elevation, fov, focal35, distance: row.distance ?? 1, aimHeight: row.aimHeight, axisX: row.axisX, names }));
-        k += row.views;
+      const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
+
+      stage('carve');
+      const cv = carveViews(scaled, views);
+      const { grid } = await carve(scaled, cv, { resolution: o.resolution, tolerance: o.tolerance });
+      lap('carve');
+
+      stage('surface');
+      const surf = await surface(grid, { triangles: o.triangles });
+      const mesh = surf.mesh;
+      lap('surface');
+
+      stage('iou');
+      const ious = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
+      lap('iou');
+      return { sil, views, cameras, camInfo, cv, mesh, ious, segment, scaled, grid, surf };
+    };
+    const worstOf = (r: { ious: number[] }) => Math.min(...r.ious);
+    let result: Awaited<ReturnType<typeof attempt>> | undefined;
+    if (o.segment !== 'auto') result = await attempt(o.segment);
+    else {
+      let border: Awaited<ReturnType<typeof attempt>> | undefined;
+      try {
+        border = await attempt('border');
+      } catch (e) {
+        if (!(isXoayError(e) && e.code === 'OBJECT_NOT_FOUND')) throw e;
       }
-      const single = found.rows.length === 1 ? { elevation: found.rows[0]!.elevation, axisX: found.rows[0]!.axisX } : {};
-      camInfo = { source: 'turntable', file: null, views: cameras.length, fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI, ...single, shoot: found.shoot?.file ?? null, rows: found.rows };
+      const cut = border ? border.views.filter((v) => v.touchesEdge).length : 0;
+      if (border && worstOf(border) >= o.minIoU && cut <= border.views.length / 2) result = border;
+      else {
+        const plate = await attempt('plate');
+        result = !border || worstOf(plate) >= worstOf(border) ? plate : border;
+      }
     }
-    const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
-
-    stage('carve');
-    const cv = carveViews(scaled, views);
-    const { grid } = await carve(scaled, cv, { resolution: o.resolution, tolerance: o.tolerance });
-    lap('carve');
-
-    stage('surface');
-    const surf = await surface(grid, { triangles: o.triangles });
-    let mesh = surf.mesh;
-    lap('surface');
-
-    stage('iou');
-    const ious = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
-    lap('iou');
+    const { views, cameras, camInfo, ious, scaled, grid, surf } = result;
+    let mesh = result.mesh;
+    for (const w of result.sil.warnings) warn(w);
     const worst = ious.indexOf(Math.min(...ious));
     if (ious[worst]! < o.minIoU) {
       const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
@@ -538,6 +564,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       generator: `xoay ${VERSION}`,
       input: root,
       output: out.target,
+      segment: result.segment,
       cameras: camInfo,
       units: metres ? 'm' : 'camera-distance',
       views: views.map((v, i) => ({ name: viewName(root, v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge })),
