@@ -5,7 +5,8 @@
  * and only up to a size limit checked before reading.
  */
 import { constants } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+import { type Stats } from 'node:fs';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { echo, XoayError, type XoayErrorCode } from './errors.js';
 
@@ -83,4 +84,54 @@ export async function readInside(file: string, o: InsideOptions): Promise<Buffer
   } finally {
     await handle.close();
   }
+}
+
+/** `realInside`, and the file must be a regular file (not a folder, FIFO, device or socket). Returns the real path. */
+export async function regularInside(file: string, o: Pick<InsideOptions, 'stage' | 'roots' | 'what' | 'reportAs' | 'missing'>): Promise<string> {
+  const real = await realInside(file, o);
+  const st = await stat(real);
+  if (!st.isFile()) throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is ${describeKind(st)}, not a regular file`, o.reportAs ?? file);
+  return real;
+}
+
+function describeKind(st: Stats): string {
+  return st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+/** A file name as bytes, refused unless it is UTF-8 (otherwise it is later reported as missing, or shown garbled). */
+export function utf8Name(name: Buffer, dir: string, stage: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(name);
+  } catch {
+    throw new XoayError(stage, 'NOT_A_FILE', `the file name ${echo(name.toString('latin1'))} is not valid UTF-8: rename it`, dir);
+  }
+}
+
+/**
+ * Every file under `dir` whose name matches `pattern` (names starting with a dot skipped), checked: a UTF-8 name, a
+ * regular file, inside `roots` after following symbolic links. Folders are followed (each real folder once) to `maxDepth`.
+ * Returns the paths (under `dir`, sorted).
+ */
+export async function checkFolderFiles(dir: string, pattern: RegExp, o: Pick<InsideOptions, 'stage' | 'roots' | 'what'> & { maxDepth?: number }): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const walk = async (d: string, depth: number): Promise<void> => {
+    const real = await realInside(d, { ...o, what: 'folder' });
+    if (seen.has(real)) return;
+    seen.add(real);
+    if (depth > (o.maxDepth ?? 8)) throw new XoayError(o.stage, 'LIMIT', `folders nested more than ${o.maxDepth ?? 8} deep`, d);
+    for (const e of await readdir(d, { withFileTypes: true, encoding: 'buffer' })) {
+      const name = utf8Name(e.name, d, o.stage);
+      if (name.startsWith('.')) continue;
+      const full = path.join(d, name);
+      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isDirectory(), () => false)));
+      if (isDir) await walk(full, depth + 1);
+      else if (pattern.test(name)) {
+        await regularInside(full, o);
+        out.push(full);
+      }
+    }
+  };
+  await walk(dir, 0);
+  return out.sort();
 }

@@ -46,18 +46,27 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
   if (!isObj(root.asset)) throw new XoayError(STAGE, 'MODEL_INVALID', 'not a glTF asset (no "asset" object)', file);
 
   // Depth and keys, without recursion.
-  const stack: [unknown, number][] = [[root, 1]];
+  const stack: [unknown, number, string][] = [[root, 1, '']];
   while (stack.length) {
-    const [v, depth] = stack.pop()!;
+    const [v, depth, at] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
-    if (depth > l.maxJsonDepth) fail('the glTF JSON', `is nested more than ${l.maxJsonDepth} levels deep (objects and arrays, extras included)`, 'LIMIT');
+    if (depth > l.maxJsonDepth) fail(`${at.slice(0, 60)}${at.length > 60 ? '…' : ''}`, `the glTF JSON is nested more than ${l.maxJsonDepth} levels deep here (objects and arrays, extras included)`, 'LIMIT');
+    // JSON.parse reads 1e999 as Infinity, on which the validator's compiled Dart code throws from a callback.
+    const finite = (x: unknown, where: string) => {
+      if (typeof x === 'number' && !Number.isFinite(x)) fail(where, `a number out of range (${x})`);
+    };
     if (Array.isArray(v)) {
-      for (const x of v) if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+      v.forEach((x, i) => {
+        finite(x, `${at}[${i}]`);
+        if (typeof x === 'object' && x !== null) stack.push([x, depth + 1, `${at}[${i}]`]);
+      });
     } else {
       for (const k in v) {
-        if (k.length > l.maxKeyLength) fail('the glTF JSON', `the key ${echo(k)} is ${k.length} characters long, over the limit of ${l.maxKeyLength}`, 'LIMIT');
+        if (k.length > l.maxKeyLength) fail(at || 'the glTF JSON', `the key ${echo(k)} is ${k.length} characters long, over the limit of ${l.maxKeyLength}`, 'LIMIT');
         const x = (v as Obj)[k];
-        if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+        const where = `${at}${at ? '.' : ''}${/^[A-Za-z_][\w]*$/.test(k) ? k : JSON.stringify(k)}`;
+        finite(x, where);
+        if (typeof x === 'object' && x !== null) stack.push([x, depth + 1, where]);
       }
     }
   }
