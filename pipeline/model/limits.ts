@@ -17,13 +17,18 @@ export interface GltfLimits {
   maxNodeDepth: number;
   /** Most entries in any other top-level array (meshes, materials, accessors …) and primitives per mesh. */
   maxElements: number;
+  /**
+   * Most primitives (mesh parts) in all: glTF Transform's per-primitive work (join, compaction, cloning) costs about a
+   * millisecond and 70 KB each, so 20,000 take ≈ 25 s and 1.5 GB in `xoay model`; more are refused up front.
+   */
+  maxPrimitives: number;
   /** Longest URI of an external file (data: URIs have their own byte limit). */
   maxUriLength: number;
   /** Longest object key anywhere in the JSON. */
   maxKeyLength: number;
 }
 
-export const GLTF_LIMITS_DEFAULTS: GltfLimits = { maxJsonDepth: 64, maxNodes: 100_000, maxNodeDepth: 256, maxElements: 100_000, maxUriLength: 2048, maxKeyLength: 256 };
+export const GLTF_LIMITS_DEFAULTS: GltfLimits = { maxJsonDepth: 64, maxNodes: 100_000, maxNodeDepth: 256, maxElements: 100_000, maxPrimitives: 20_000, maxUriLength: 2048, maxKeyLength: 256 };
 
 const ARRAYS = ['accessors', 'animations', 'buffers', 'bufferViews', 'cameras', 'images', 'materials', 'meshes', 'nodes', 'samplers', 'scenes', 'skins', 'textures'] as const;
 const COMPONENT_BYTES: Record<number, number> = { 5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4 };
@@ -185,6 +190,9 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
       if (pr.targets !== undefined && !Array.isArray(pr.targets)) fail(`${where}.targets`, `expected an array, got ${kind(pr.targets)}`);
     });
   });
+
+  const primitives = arr.meshes.reduce((n, m) => n + (m.primitives as unknown[]).length, 0);
+  if (primitives > l.maxPrimitives) fail('"meshes"', `${primitives} primitives (mesh parts) in all, over the limit of ${l.maxPrimitives}`, 'LIMIT');
 
   // Nodes: references, one parent each, no cycles, bounded depth (walked without recursion).
   const nodes = arr.nodes;

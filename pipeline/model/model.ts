@@ -13,7 +13,7 @@ import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict
 import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
 import { KTX2_ENCODER_CHOICES, type Ktx2EncoderChoice } from './basisu.js';
-import { clean } from './clean.js';
+import { clean, dedupAccessors } from './clean.js';
 import { merge, MERGE_WHEN, type MergeResult, type MergeWhen } from './merge.js';
 import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
@@ -157,7 +157,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
     const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
     emit({ type: 'stage', stage: 'geometry' });
-    await doc.transform(...geometry(o.geometry));
+    await doc.transform(dedupAccessors(), ...geometry(o.geometry));
     lap('geometry');
 
     const io = await createIO();
