@@ -95,12 +95,16 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
   }
   if (v.length === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the OBJ has no vertices', file);
 
+  const missing = (message: string) => (e: unknown): never => {
+    throw e instanceof XoayError && e.code === 'MISSING_RESOURCE' ? new XoayError(STAGE, 'MISSING_RESOURCE', message, file) : e;
+  };
   // Materials and their textures.
   const mtl = new Map<string, MtlMaterial>();
   for (const lib of mtllibs) {
     const r = resolveUri(lib, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `mtllib "${lib}" must be a file next to the model`, file);
-    const t = new TextDecoder().decode(await resource(lib)); // a regular file inside the folder, within the limits
+    // A regular file inside the folder, within the limits (resource() checks); a missing one is named as before.
+    const t = new TextDecoder().decode(await resource(lib).catch(missing(`the material library "${lib}" it refers to (mtllib) is missing`)));
     for (const [k, m] of parseMtl(t)) mtl.set(k, m);
   }
   const textures = new Map<string, Texture>();
@@ -109,7 +113,7 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
     if (cached) return cached;
     const r = resolveUri(name, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `texture "${name}" must be a file next to the model`, file);
-    const bytes = await resource(name, 'image');
+    const bytes = await resource(name, 'image').catch(missing(`the texture "${name}" its materials refer to is missing`));
     const t = doc.createTexture(path.basename(name)).setImage(new Uint8Array(bytes)).setMimeType(MIME[path.extname(name).toLowerCase()] ?? 'image/png').setURI(path.basename(name));
     textures.set(name, t);
     return t;
