@@ -116,7 +116,7 @@ async function scaleRows(): Promise<string[]> {
   return [
     `## Scale: generated scenes (issue 19; ${os.availableParallelism()} cores, ${new Date().toISOString().slice(0, 10)})`,
     '',
-    `\`npm run bench:model -- --scale\` (bench/model.ts, scenes from bench/scenes.ts): "shared" is n nodes at one place sharing one triangle (the hostile reproducer's shape), "distinct" a mesh of its own per node (a tetrahedron, one primitive), a material per 10 nodes (half of them identical to another), in a hierarchy of up to 8 children per node. Each run: \`${command.replace(/shared-1000/, '<scene>').replace(/-out/, '-out')}\` under \`/usr/bin/time -f "%e %M"\`; stage times (s) from model.json.`,
+    `\`npm run bench:model -- --scale\` (bench/model.ts, scenes from bench/scenes.ts): "shared" is n nodes at one place sharing one triangle (the hostile reproducer's shape), "distinct" a mesh of its own per node (a tetrahedron, one primitive), a material per 10 nodes (half of them identical to another), in a hierarchy of up to 8 children per node. Each run: \`${command.replaceAll('shared-1000', '<scene>')}\` under \`/usr/bin/time -f "%e %M"\`; stage times (s) from model.json.`,
     '',
     ...table,
     '',

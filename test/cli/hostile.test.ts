@@ -166,6 +166,21 @@ describe('xoay model: files it must not read, and raw errors that became one lin
   });
 });
 
+describe('xoay spin: a frame name that is not UTF-8', () => {
+  it('is named as such (it was reported as missing: ENOENT)', { timeout: 60_000 }, async () => {
+    const dir = path.join(tmp, 'shoot');
+    await mkdir(dir);
+    const frame = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    for (let i = 1; i <= 8; i++) await writeFile(path.join(dir, `frame-${i}.jpg`), frame);
+    await writeFile(Buffer.concat([Buffer.from(path.join(dir, 'frame-')), Buffer.from([0xe9]), Buffer.from('9.jpg')]), frame);
+    const where = await mkdtemp(path.join(tmp, 'run-'));
+    const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^xoay spin: error: ingest: .*shoot: the file name "frame-\u00e99\.jpg" is not valid UTF-8: rename it$/)]);
+    expect(await readdir(where)).toEqual([]);
+  });
+});
+
 describe('xoay build: a hostile product fails alone, and nothing from outside a product folder is published', () => {
   it('bad products beside a good one: the good one is built, each bad one named in one line; no secret reaches the site; no scratch left', { timeout: 180_000 }, async () => {
     const cat = path.join(tmp, 'catalogue');
