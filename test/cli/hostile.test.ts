@@ -279,4 +279,29 @@ describe('cancellation', () => {
     expect(code, stderr).toBe(143);
     expect(await leftovers(where)).toEqual([]);
   });
+
+  it('SIGTERM while xoay build compresses a model: the build ends, its scratch folder is removed, no half product in the site', { timeout: 60_000 }, async () => {
+    const product = path.join(tmp, 'cancel-catalogue', 'many');
+    await mkdir(product, { recursive: true });
+    await writeFile(path.join(product, 'product.json'), JSON.stringify(facts('many')));
+    await copyFile(path.join(tmp, 'many', 'many.gltf'), path.join(product, 'model.gltf'));
+    await copyFile(path.join(tmp, 'many', 'box.bin'), path.join(product, 'box.bin'));
+    const scratch = await mkdtemp(path.join(tmp, 'tmpdir-'));
+    const site = path.join(tmp, 'cancel-site');
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'build', path.dirname(product), '-o', site, '--base-url', 'https://ocop.example.vn/', '--cache', path.join(tmp, 'cancel-cache')], { cwd: ROOT, env: { ...process.env, TMPDIR: scratch } });
+    let out = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        // Not a terminal: the events are JSON lines; the model stage has started.
+        if (/"stage":"model"/.test(out) && !child.killed) child.kill('SIGTERM');
+      });
+      child.stderr.resume();
+      child.on('close', (c, signal) => resolve(c ?? (signal ? 128 + 15 : null)));
+    });
+    expect(code, out).toBe(143);
+    expect(await readdir(scratch)).toEqual([]);
+    expect(existsSync(path.join(site, 'many'))).toBe(false);
+    expect((await readdir(site)).filter((n) => n.startsWith('.') && n !== '.xoay-site.json')).toEqual([]);
+  });
 });
