@@ -149,7 +149,8 @@ async function apply(doc: Document, steps: MergeStep[], instanced: Set<number>, 
     await doc.transform(join({ keepNamed: false }), ...tidy);
   }
   if (steps.includes('palette')) await doc.transform(palette({ min: 2 }), join({ keepNamed: false }), ...tidy);
-  return instanced.size;
+  // Meshes instancing took (it leaves a mesh whose copies all stand in one place to be joined instead).
+  return instanced.size ? doc.getRoot().listNodes().filter((n) => n.getExtension('EXT_mesh_gpu_instancing')).length : 0;
 }
 
 function nodesOf(mesh: Mesh): Node[] {
