@@ -179,6 +179,19 @@ describe('xoay spin: a frame name that is not UTF-8', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^xoay spin: error: ingest: .*shoot: the file name "frame-\u00e99\.jpg" is not valid UTF-8: rename it$/)]);
     expect(await readdir(where)).toEqual([]);
   });
+
+  it('a shoot.json that is a FIFO is refused (reading it waited for a writer for ever)', { timeout: 60_000 }, async () => {
+    const dir = path.join(tmp, 'shoot-fifo');
+    await mkdir(dir);
+    const frame = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    for (let i = 1; i <= 8; i++) await writeFile(path.join(dir, `frame-${i}.jpg`), frame);
+    execFileSync('mkfifo', [path.join(dir, 'shoot.json')]);
+    const where = await mkdtemp(path.join(tmp, 'run-'));
+    const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^xoay spin: error: [a-z]+: .*shoot-fifo\/shoot\.json: the shoot description "shoot\.json" is a named pipe \(FIFO\), not a regular file$/)]);
+    expect(await readdir(where)).toEqual([]);
+  });
 });
 
 describe('xoay build: a hostile product fails alone, and nothing from outside a product folder is published', () => {
