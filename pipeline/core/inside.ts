@@ -56,7 +56,7 @@ export async function realInside(file: string, o: Pick<InsideOptions, 'stage' | 
     throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} cannot be read (${code ?? String(e)})`, shown);
   }
   for (const root of o.roots) if (isInside(real, await realRoot(root))) return real;
-  throw new XoayError(o.stage, 'OUTSIDE_FOLDER', `the ${o.what} ${echo(path.basename(file))} is a symbolic link to a file outside its folder (${echo(real)}): only files inside ${echo(o.roots[0] ?? '')} are read`, shown);
+  throw new XoayError(o.stage, 'OUTSIDE_FOLDER', `the ${o.what} ${echo(path.basename(file))} is a symbolic link to ${o.what === 'folder' ? 'a folder' : 'a file'} outside its folder (${echo(real)}): only files inside ${echo(o.roots[0] ?? '')} are read`, shown);
 }
 
 /** Reads a regular file inside `roots`, at most `maxBytes` (checked before reading). */
