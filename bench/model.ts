@@ -13,21 +13,28 @@
  *
  *   npm run bench:model                       # each run twice, the faster one shown
  *   npm run bench:model -- --repeat 1 --keep  # a quick look, outputs kept in bench/.work/model
+ *   npm run bench:model -- --scale            # only the scale rows (issue 19), into bench/results/model-scale.md
+ *
+ * Scale rows (also at the end of a full run): generated scenes (bench/scenes.ts) of 1,000 / 10,000 / 50,000 nodes,
+ * "shared" (every node at one place, one triangle: the hostile reproducer's shape) and "distinct" (a mesh and
+ * primitive per node, a material per 10 nodes, a hierarchy), each through `xoay model --textures webp` under
+ * /usr/bin/time: wall time, peak RSS, and the outcome (built, or the one-line refusal).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createIO } from '../pipeline/model/codecs.js';
 import { inspect } from '../pipeline/model/inspect.js';
+import { type SceneKind, writeScene } from './scenes.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work/model');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false } } });
 const REPEAT = Math.max(1, Number(values.repeat));
 const NODE = process.execPath;
 
@@ -65,13 +72,55 @@ interface Timed {
   peakMiB: number;
 }
 
-async function timed(label: string, argv: string[]): Promise<Timed> {
+async function timed(label: string, argv: string[], opts: { allowFailure?: boolean } = {}): Promise<Timed & { stderr: string; code: number }> {
   const command = argv.map((a) => (a === NODE ? 'node' : /\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
   process.stderr.write(`bench: ${label}: ${command}\n`);
-  const { stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
+  let stderr: string, code = 0;
+  try {
+    ({ stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 }));
+  } catch (e) {
+    if (!opts.allowFailure) throw e;
+    ({ stderr } = e as { stderr: string });
+    code = (e as { code: number }).code;
+  }
   const m = /XOAY_TIME ([\d.]+) (\d+)/.exec(stderr);
   if (!m) throw new Error(`bench: ${label}: no timing in output:\n${stderr}`);
-  return { command, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024 };
+  return { command, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stderr: stderr.replace(/^.*XOAY_TIME.*$/m, '').replace(/^Command exited.*$/m, '').trim(), code };
+}
+
+/** The scale rows: generated scenes through `xoay model --textures webp`, one process each. */
+async function scaleRows(): Promise<string[]> {
+  const SIZES = [1000, 10_000, 50_000];
+  const KINDS: SceneKind[] = ['shared', 'distinct'];
+  const dir = path.join(WORK, 'scale');
+  await mkdir(dir, { recursive: true });
+  const table = ['| scene | nodes | primitives | wall s | peak RSS MiB | outcome |', '|---|---:|---:|---:|---:|---|'];
+  let command = '';
+  for (const kind of KINDS) {
+    for (const n of SIZES) {
+      const input = path.join(dir, `${kind}-${n}.glb`);
+      await writeScene(input, n, kind);
+      const out = path.join(dir, `${kind}-${n}-out`);
+      await rm(out, { recursive: true, force: true });
+      const t = await timed(`scale ${kind} ${n}`, [NODE, 'bin/xoay.js', 'model', path.relative(ROOT, input), '-o', path.relative(ROOT, out), '--textures', 'webp', '-q'], { allowFailure: true });
+      command ||= t.command;
+      let outcome: string;
+      if (t.code === 0 || t.code === 3) {
+        const report = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8')) as { after: { triangles: number; drawCalls: number }; timings: Record<string, number> };
+        const stages = Object.entries(report.timings).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+        outcome = `built: ${report.after.triangles} triangles, ${report.after.drawCalls} draw call(s) (${stages})`;
+      } else outcome = `refused (exit ${t.code}): \`${t.stderr.split('\n')[0]!.replace(/^.*?: error: /, '').replace(dir + '/', '')}\``;
+      table.push(`| ${kind} | ${n} | ${kind === 'shared' ? 1 : n} | ${t.seconds.toFixed(2)} | ${t.peakMiB.toFixed(0)} | ${outcome} |`);
+    }
+  }
+  return [
+    `## Scale: generated scenes (issue 19; ${os.availableParallelism()} cores, ${new Date().toISOString().slice(0, 10)})`,
+    '',
+    `\`npm run bench:model -- --scale\` (bench/model.ts, scenes from bench/scenes.ts): "shared" is n nodes at one place sharing one triangle (the hostile reproducer's shape), "distinct" a mesh of its own per node (a tetrahedron, one primitive), a material per 10 nodes (half of them identical to another), in a hierarchy of up to 8 children per node. Each run: \`${command.replaceAll('shared-1000', '<scene>')}\` under \`/usr/bin/time -f "%e %M"\`; stage times (s) from model.json.`,
+    '',
+    ...table,
+    '',
+  ];
 }
 
 interface Figures {
@@ -112,6 +161,15 @@ interface Row extends Figures {
 }
 
 async function main(): Promise<void> {
+  if (values.scale) {
+    await rm(WORK, { recursive: true, force: true });
+    const text = (await scaleRows()).join('\n');
+    await mkdir(path.join(ROOT, 'bench/results'), { recursive: true });
+    await writeFile(path.join(ROOT, 'bench/results/model-scale.md'), text);
+    process.stdout.write(text + '\n');
+    if (!values.keep) await rm(WORK, { recursive: true, force: true });
+    return;
+  }
   const modelsDir = path.join(DATA, 'models');
   const models = (await readdir(modelsDir)).filter((n) => n.toLowerCase().endsWith('.glb')).sort();
   if (models.length === 0) throw new Error(`bench: no .glb in ${modelsDir} (set XOAY_TEST_DATA to the shared data folder)`);
@@ -214,6 +272,7 @@ async function main(): Promise<void> {
     '',
     ...firstModel.rows.map((r) => `- ${label(r.id)}: \`${r.best.command}\``),
     '',
+    ...(await scaleRows()),
   ];
   const text = lines.join('\n');
   await mkdir(path.join(ROOT, 'bench/results'), { recursive: true });

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const target = path.join(ROOT, 'out/demo');
   const base = `http://127.0.0.1:${port}/`;
   process.stderr.write(`demo: xoay build samples/catalogue -o out/demo --base-url ${base}\n`);
-  const result = await build([path.join(ROOT, 'samples/catalogue')], target, { baseUrl: base, cache: path.join(ROOT, 'out/.xoay-cache'), force: true, title: 'Sản phẩm OCOP (dữ liệu mẫu)' }, {
+  const result = await build([path.join(ROOT, 'samples/catalogue')], target, { baseUrl: base, cache: path.join(ROOT, 'out/.xoay-cache'), force: true, trustedRoots: [path.join(ROOT, 'samples')], title: 'Sản phẩm OCOP (dữ liệu mẫu)' }, {
     onEvent: (e) => {
       if (e.type === 'product') process.stderr.write(`demo: ${e.id}: ${e.stage}${e.cached ? ' (cached)' : ''}\n`);
       else if (e.type === 'done') process.stderr.write(`demo: ${e.id}: ${e.status} in ${e.seconds.toFixed(1)} s\n`);

@@ -24,6 +24,7 @@ export function registerBuild(program: Command): void {
     .option('--formats <list>', 'spin formats, comma-separated: avif, webp, jpeg (default: as xoay spin)')
     .addOption(new Option('--textures <format>', 'model texture format (as xoay model)').choices([...TEXTURE_MODES]))
     .option('--reconstruct', 'products with a shoot but no model get a 3D model made from the shoot (xoay reconstruct; focal length from EXIF or the shoot\'s shoot.json); one that misses its photos is not published', false)
+    .option('--allow-links-into <dirs...>', 'folders outside the product folders that their symbolic links may point into (default: none; a link out of its product folder fails that product)')
     .option('--prune', 'remove products from the site that this build did not include', false)
     .option('--force', 'build into an existing folder that was not made by xoay build', false)
     .option('--json', 'events and the summary as JSON lines on stdout', false)
@@ -51,6 +52,7 @@ export function registerBuild(program: Command): void {
           title: opts.title,
           prune: opts.prune,
           force: opts.force,
+          trustedRoots: ((opts.allowLinksInto ?? []) as string[]).map((d) => path.resolve(d)),
           spin: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) },
           model: opts.textures ? { textures: opts.textures } : {},
           reconstruct: opts.reconstruct ? (opts.textures ? { textures: opts.textures } : {}) : (false as const),

@@ -2,7 +2,9 @@
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
-import { model, MODEL_DEFAULTS } from '../../pipeline/model/model.js';
+import { MODEL_DEFAULTS } from '../../pipeline/model/model.js';
+import { ISOLATE_DEFAULTS, modelIsolated } from '../../pipeline/model/isolate.js';
+import { int } from '../parse.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
 import { KTX2_ENCODER_CHOICES } from '../../pipeline/model/basisu.js';
@@ -45,16 +47,19 @@ export function registerModel(program: Command): void {
         .preset('always')
         .default(MODEL_DEFAULTS.merge),
     )
+    .option('--max-memory <MiB>', 'memory cap of the worker that reads and compresses the model', int('--max-memory', 64, 1 << 20), ISOLATE_DEFAULTS.maxMemoryMb)
+    .option('--timeout <seconds>', 'time limit for the model (0: none)', int('--timeout', 0, 1e7), ISOLATE_DEFAULTS.timeoutSeconds)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the report as JSON on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (input: string, opts) =>
       runCommand('model', async () => {
         const quiet = opts.quiet || opts.json;
-        const { report } = await model(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError, lods: opts.lods, ktx2Encoder: opts.ktx2Encoder }, {
+        const { report } = await modelIsolated(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError, lods: opts.lods, ktx2Encoder: opts.ktx2Encoder }, {
           onEvent: (e) => {
             if (!quiet) process.stderr.write(`${e.stage}…\n`);
           },
+          isolate: { maxMemoryMb: opts.maxMemory, timeoutSeconds: opts.timeout },
         });
         if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
         else if (!opts.quiet) {

@@ -15,6 +15,7 @@ export function registerPreview(program: Command): void {
     .option('--host <address>', 'address to listen on; anything but loopback lets other machines see the unpublished pages', PREVIEW_DEFAULTS.host)
     .option('--cache <dir>', 'stage cache folder (as xoay build)', PREVIEW_DEFAULTS.cache)
     .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
+    .option('--allow-links-into <dirs...>', 'folders outside the product folders that their symbolic links may point into (as xoay build)')
     .option('-q, --quiet', 'only the address, warnings and errors', false)
     .action(async (folder: string, opts) =>
       runCommand('preview', async () => {
@@ -26,7 +27,7 @@ export function registerPreview(program: Command): void {
         const say = (line: string) => process.stderr.write(`${line}\n`);
         const p = await preview(
           folder,
-          { port: opts.port, host: opts.host, cache: opts.cache, build: widths ? { spin: { widths } } : {} },
+          { port: opts.port, host: opts.host, cache: opts.cache, build: { ...(widths ? { spin: { widths } } : {}), trustedRoots: ((opts.allowLinksInto ?? []) as string[]).map((d) => path.resolve(d)) } },
           {
             onEvent: (e) => {
               if (e.type === 'warning') say(`xoay preview: warning: ${e.message}`);

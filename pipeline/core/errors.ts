@@ -30,7 +30,12 @@ export type XoayErrorCode =
   | 'PORT_IN_USE'
   | 'BAD_CALIBRATION'
   | 'BAD_SHOOT'
-  | 'RECONSTRUCT_FAILED';
+  | 'RECONSTRUCT_FAILED'
+  | 'LIMIT'
+  | 'OUTSIDE_FOLDER'
+  | 'NOT_A_FILE'
+  | 'CANCELLED'
+  | 'CRASHED';
 
 export class XoayError extends Error {
   readonly code: XoayErrorCode;
@@ -38,7 +43,7 @@ export class XoayError extends Error {
   readonly file: string | undefined;
 
   constructor(stage: string, code: XoayErrorCode, message: string, file?: string, options?: { cause?: unknown }) {
-    super(`${stage}: ${file ? `${file}: ` : ''}${message}`, options);
+    super(oneLine(`${stage}: ${file ? `${file}: ` : ''}${message}`), options);
     this.name = 'XoayError';
     this.code = code;
     this.stage = stage;
@@ -48,4 +53,29 @@ export class XoayError extends Error {
 
 export function isXoayError(e: unknown): e is XoayError {
   return e instanceof XoayError;
+}
+
+/** Longest message an error carries; what is over is cut (a 10 MB URI or key is never echoed whole). */
+export const MAX_MESSAGE = 2000;
+/** Longest piece of input (a URI, a key, a name) echoed in a message. */
+export const MAX_ECHO = 200;
+
+/**
+ * One printable line: control characters and line separators (a key with a newline could forge a line of output)
+ * become visible escapes, and a message over MAX_MESSAGE characters is cut.
+ */
+export function oneLine(s: string, max = MAX_MESSAGE): string {
+  const escape = (t: string) => t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  if (s.length <= max) {
+    const clean = escape(s);
+    if (clean.length <= max) return clean;
+  }
+  return `${escape(s.slice(0, max)).slice(0, max)}… (cut: ${s.length} characters)`;
+}
+
+/** A piece of untrusted input for a message: quoted, one line, at most MAX_ECHO characters. */
+export function echo(value: unknown, max = MAX_ECHO): string {
+  const s = typeof value === 'string' ? value : String(value);
+  const cut = s.length > max ? `${s.slice(0, max)}…` : s;
+  return `"${oneLine(cut, max + 1)}"${s.length > max ? ` (${s.length} characters)` : ''}`;
 }

@@ -8,18 +8,19 @@ import type { Document } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image.js';
-import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
 import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
 import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
 import { KTX2_ENCODER_CHOICES, type Ktx2EncoderChoice } from './basisu.js';
-import { clean } from './clean.js';
+import { clean, dedupAccessors } from './clean.js';
 import { merge, MERGE_WHEN, type MergeResult, type MergeWhen } from './merge.js';
 import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
 import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
 import { countRealTriangles } from './degenerate.js';
 import { countTriangles, inspect, type ModelStats } from './inspect.js';
+import { checkImages } from './images.js';
 import { openModel, READ_DEFAULTS, readModel } from './read.js';
 import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
@@ -51,9 +52,13 @@ export interface ModelOptions {
   maxDataUriBytes: number;
   /** Largest texture accepted, in pixels (a decompression-bomb guard); textures over 16384 px a side are refused too. */
   limitInputPixels: number;
+  /** Largest model file or external buffer read, in bytes (images: READ_DEFAULTS.maxImageBytes). */
+  maxFileBytes: number;
+  /** Folders outside the model's own that its files may be symbolic links into (none: only the model's folder). */
+  trustedRoots: string[];
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'ktx2', maxTextureSize: 2048, merge: 'auto', force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, ktx2Encoder: 'auto', maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
+export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'ktx2', maxTextureSize: 2048, merge: 'auto', force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, ktx2Encoder: 'auto', maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS, maxFileBytes: READ_DEFAULTS.maxFileBytes, trustedRoots: [] };
 
 export interface ModelReport {
   version: 1;
@@ -88,6 +93,8 @@ function validate(o: ModelOptions): void {
   assertOneOf(STAGE, 'ktx2Encoder', o.ktx2Encoder, KTX2_ENCODER_CHOICES);
   assertInteger(STAGE, 'maxDataUriBytes', o.maxDataUriBytes, 0, Number.MAX_SAFE_INTEGER);
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
+  assertInteger(STAGE, 'maxFileBytes', o.maxFileBytes, 1, Number.MAX_SAFE_INTEGER);
+  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r))) throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
 }
 
 /** A GLB's bytes by kind: texture images, the JSON chunk and headers (other), the rest (geometry). */
@@ -120,18 +127,14 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
   };
 
   emit({ type: 'stage', stage: 'read' });
-  const src = await openModel(input, { maxDataUriBytes: o.maxDataUriBytes });
+  const src = await openModel(input, { maxDataUriBytes: o.maxDataUriBytes, maxFileBytes: o.maxFileBytes, trustedRoots: o.trustedRoots });
   emit({ type: 'stage', stage: 'validate' });
   const inputValidation: ValidationSummary =
     src.format === 'obj' ? { errors: 0, warnings: 0, infos: 0, messages: ['OBJ input: the glTF-Validator checks the output only'] } : await validateModel(src);
   lap('validate');
   const doc: Document = await readModel(src);
+  await checkImages(doc, src.file, { limitInputPixels: o.limitInputPixels });
   const before = inspect(doc);
-  for (const t of before.textures) {
-    if (Math.max(t.width, t.height) > 16384 || t.width * t.height > o.limitInputPixels) {
-      throw new XoayError('read', 'PIXEL_LIMIT', `texture "${t.name}" is ${t.width}×${t.height}, over the limit of 16384 px a side and ${o.limitInputPixels} pixels (a possible decompression bomb)`, src.file);
-    }
-  }
   if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
   if (countRealTriangles(doc) === 0) throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
   lap('read');
@@ -154,7 +157,7 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
     // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
     const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
     emit({ type: 'stage', stage: 'geometry' });
-    await doc.transform(...geometry(o.geometry));
+    await doc.transform(dedupAccessors(), ...geometry(o.geometry));
     lap('geometry');
 
     const io = await createIO();

@@ -4,11 +4,10 @@
  * triangulated as fans; texture maps (map_Kd, map_Bump/norm, map_Ke, map_d) are read from inside the
  * model's folder only, through the same URI checks as .gltf files.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Document, type Material, type Texture } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
-import { resolveUri, type ReadOptions } from './read.js';
+import { resolveUri, type ModelSource, type ReadOptions } from './read.js';
 
 const STAGE = 'read';
 
@@ -50,7 +49,7 @@ function parseMtl(text: string): Map<string, MtlMaterial> {
 const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.avif': 'image/avif', '.ktx2': 'image/ktx2' };
 
 /** Read an .obj file (and its .mtl and textures) into a Document. */
-export async function readObj(file: string, text: string, o: ReadOptions): Promise<Document> {
+export async function readObj(file: string, text: string, o: ReadOptions, resource: ModelSource['resource']): Promise<Document> {
   const dir = path.dirname(file);
   const doc = new Document();
   const buffer = doc.createBuffer();
@@ -96,17 +95,16 @@ export async function readObj(file: string, text: string, o: ReadOptions): Promi
   }
   if (v.length === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the OBJ has no vertices', file);
 
+  const missing = (message: string) => (e: unknown): never => {
+    throw e instanceof XoayError && e.code === 'MISSING_RESOURCE' ? new XoayError(STAGE, 'MISSING_RESOURCE', message, file) : e;
+  };
   // Materials and their textures.
   const mtl = new Map<string, MtlMaterial>();
   for (const lib of mtllibs) {
     const r = resolveUri(lib, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `mtllib "${lib}" must be a file next to the model`, file);
-    let t: string;
-    try {
-      t = await readFile(r.path, 'utf8');
-    } catch {
-      throw new XoayError(STAGE, 'MISSING_RESOURCE', `the material library "${lib}" it refers to (mtllib) is missing`, file);
-    }
+    // A regular file inside the folder, within the limits (resource() checks); a missing one is named as before.
+    const t = new TextDecoder().decode(await resource(lib).catch(missing(`the material library "${lib}" it refers to (mtllib) is missing`)));
     for (const [k, m] of parseMtl(t)) mtl.set(k, m);
   }
   const textures = new Map<string, Texture>();
@@ -115,12 +113,7 @@ export async function readObj(file: string, text: string, o: ReadOptions): Promi
     if (cached) return cached;
     const r = resolveUri(name, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `texture "${name}" must be a file next to the model`, file);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(r.path);
-    } catch {
-      throw new XoayError(STAGE, 'MISSING_RESOURCE', `the texture "${name}" its materials refer to is missing`, file);
-    }
+    const bytes = await resource(name, 'image').catch(missing(`the texture "${name}" its materials refer to is missing`));
     const t = doc.createTexture(path.basename(name)).setImage(new Uint8Array(bytes)).setMimeType(MIME[path.extname(name).toLowerCase()] ?? 'image/png').setURI(path.basename(name));
     textures.set(name, t);
     return t;

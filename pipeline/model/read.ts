@@ -4,21 +4,29 @@
  * checking the container and every external reference. External files resolve only inside the
  * input's folder: `../`, absolute paths and network URIs are refused.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Document } from '@gltf-transform/core';
-import { XoayError } from '../core/errors.js';
+import type { Document, JSONDocument } from '@gltf-transform/core';
+import { echo, XoayError } from '../core/errors.js';
+import { readInside } from '../core/inside.js';
 import { createIO, SILENT } from './codecs.js';
 import { readObj } from './obj.js';
+import { checkGltfJson, GLTF_LIMITS_DEFAULTS, type GltfLimits } from './limits.js';
 
 const STAGE = 'read';
 
-export interface ReadOptions {
+export interface ReadOptions extends GltfLimits {
   /** Largest data: URI accepted, in bytes (inline buffers and images). */
   maxDataUriBytes: number;
+  /** Largest model file or external buffer read, in bytes. */
+  maxFileBytes: number;
+  /** Largest external image (texture file) read, in bytes. */
+  maxImageBytes: number;
+  /** Folders outside the model's own that its files may link into (symbolic links); none by default. */
+  trustedRoots: string[];
 }
 
-export const READ_DEFAULTS: ReadOptions = { maxDataUriBytes: 64 * 1024 * 1024 };
+export const READ_DEFAULTS: ReadOptions = { maxDataUriBytes: 64 * 1024 * 1024, maxFileBytes: 512 * 1024 * 1024, maxImageBytes: 64 * 1024 * 1024, trustedRoots: [], ...GLTF_LIMITS_DEFAULTS };
 
 export interface ModelSource {
   /** Absolute path of the main file. */
@@ -28,14 +36,20 @@ export interface ModelSource {
   options: ReadOptions;
   /** The main file's bytes. */
   bytes: Uint8Array;
-  /** Reads an external resource by its URI, safely (inside the input's folder). */
-  resource(uri: string): Promise<Uint8Array>;
+  /** The glTF JSON, checked (not for OBJ). */
+  json?: Record<string, unknown>;
+  /** The GLB's binary chunk, when there is one. */
+  bin?: Uint8Array;
+  /** Reads an external resource by its URI, safely (a regular file inside the input's folder, within the size limits). */
+  resource(uri: string, kind?: 'buffer' | 'image'): Promise<Uint8Array>;
 }
 
 const GLB_MAGIC = 0x46546c67; // 'glTF'
+const GLB_JSON = 0x4e4f534a;
+const GLB_BIN = 0x004e4942;
 
 /** Check a URI from a .gltf: data: URIs (size), or relative paths that stay inside `dir`. */
-export function resolveUri(uri: string, dir: string, file: string, o: ReadOptions): { kind: 'data'; bytes: number } | { kind: 'file'; path: string } {
+export function resolveUri(uri: string, dir: string, file: string, o: Pick<ReadOptions, 'maxDataUriBytes' | 'maxUriLength'>): { kind: 'data'; bytes: number } | { kind: 'file'; path: string } {
   if (uri.startsWith('data:')) {
     const comma = uri.indexOf(',');
     const bytes = Math.floor(((uri.length - comma - 1) * 3) / 4);
@@ -44,24 +58,31 @@ export function resolveUri(uri: string, dir: string, file: string, o: ReadOption
     }
     return { kind: 'data', bytes };
   }
+  if (uri.length > o.maxUriLength) throw new XoayError(STAGE, 'LIMIT', `the URI ${echo(uri)} is ${uri.length} characters long, over the limit of ${o.maxUriLength}`, file);
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) {
-    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses the URI "${uri}": only files next to the model (or data: URIs) are read, never the network or other schemes`, file);
+    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses the URI ${echo(uri)}: only files next to the model (or data: URIs) are read, never the network or other schemes`, file);
   }
-  const decoded = decodeURIComponent(uri);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(uri);
+  } catch {
+    throw new XoayError(STAGE, 'UNSAFE_URI', `the URI ${echo(uri)} has a malformed % escape (a % must be followed by two hexadecimal digits)`, file);
+  }
+  if (decoded.includes('\0')) throw new XoayError(STAGE, 'UNSAFE_URI', `the URI ${echo(uri)} holds a NUL character`, file);
   if (path.isAbsolute(decoded) || decoded.startsWith('/') || decoded.startsWith('\\')) {
-    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses the absolute path "${uri}": external files must be relative to the model's folder`, file);
+    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses the absolute path ${echo(uri)}: external files must be relative to the model's folder`, file);
   }
   const resolved = path.resolve(dir, decoded);
   const rel = path.relative(dir, resolved);
   if (rel.startsWith('..') || path.isAbsolute(rel)) {
-    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses "${uri}": it points outside the model's folder`, file);
+    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses ${echo(uri)}: it points outside the model's folder`, file);
   }
   return { kind: 'file', path: resolved };
 }
 
-/** Open a model file and check its container and references, without parsing the whole scene yet. */
+/** Open a model file and check its container, its JSON (limits, structure) and every external reference, before parsing the scene. */
 export async function openModel(input: string, opts?: Partial<ReadOptions>): Promise<ModelSource> {
-  const o = { ...READ_DEFAULTS, ...opts };
+  const o: ReadOptions = { ...READ_DEFAULTS, ...Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined)) };
   const file = path.resolve(input);
   let st;
   try {
@@ -69,22 +90,28 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
   } catch {
     throw new XoayError(STAGE, 'INPUT_MISSING', 'the model file does not exist', file);
   }
-  if (!st.isFile()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is not a file', file);
+  if (st.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is a folder, not a model file', file);
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.glb' && ext !== '.gltf' && ext !== '.obj') {
-    throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `expected a .glb, .gltf or .obj file, got "${ext || 'no extension'}"`, file);
+    throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `expected a .glb, .gltf or .obj file, got ${echo(ext || 'no extension')}`, file);
   }
-  const bytes = new Uint8Array(await readFile(file));
-  if (bytes.length === 0) throw new XoayError(STAGE, 'EMPTY_FILE', 'the file is empty (0 bytes)', file);
   const dir = path.dirname(file);
-  const resource = async (uri: string) => {
-    const r = resolveUri(uri, dir, file, o);
-    if (r.kind === 'data') throw new XoayError(STAGE, 'MODEL_INVALID', 'data: URIs are read inline', file);
-    try {
-      return new Uint8Array(await readFile(r.path));
-    } catch {
-      throw new XoayError(STAGE, 'MISSING_RESOURCE', `the file "${uri}" it refers to is missing`, file);
+  const roots = [dir, ...o.trustedRoots];
+  const bytes = new Uint8Array(await readInside(file, { stage: STAGE, roots, maxBytes: o.maxFileBytes, what: 'model file', reportAs: file, missing: 'INPUT_MISSING' }));
+  if (bytes.length === 0) throw new XoayError(STAGE, 'EMPTY_FILE', 'the file is empty (0 bytes)', file);
+  const read = new Map<string, Promise<Uint8Array>>();
+  const resource = (uri: string, kind: 'buffer' | 'image' = 'buffer'): Promise<Uint8Array> => {
+    let p = read.get(uri);
+    if (!p) {
+      p = (async () => {
+        const r = resolveUri(uri, dir, file, o);
+        if (r.kind === 'data') throw new XoayError(STAGE, 'MODEL_INVALID', 'data: URIs are read inline', file);
+        const image = kind === 'image';
+        return new Uint8Array(await readInside(r.path, { stage: STAGE, roots, maxBytes: image ? o.maxImageBytes : o.maxFileBytes, what: image ? 'image file' : 'buffer file', reportAs: file }));
+      })();
+      read.set(uri, p);
     }
+    return p;
   };
 
   if (ext === '.obj') return { file, format: 'obj', bytes, resource, options: o };
@@ -101,49 +128,67 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
     }
     const jsonLength = view.getUint32(12, true);
     if (20 + jsonLength > bytes.length) throw new XoayError(STAGE, 'MODEL_INVALID', 'the GLB is truncated inside its JSON chunk', file);
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(bytes.subarray(20, 20 + jsonLength)));
-    } catch (e) {
-      throw new XoayError(STAGE, 'MODEL_INVALID', `the GLB's JSON chunk is not valid JSON (${(e as Error).message})`, file);
+    if (view.getUint32(16, true) !== GLB_JSON) throw new XoayError(STAGE, 'MODEL_INVALID', 'the GLB\'s first chunk is not its JSON chunk', file);
+    const json = parseJson(bytes.subarray(20, 20 + jsonLength), file, "the GLB's JSON chunk is not valid JSON");
+    let bin: Uint8Array | undefined;
+    const binAt = 20 + jsonLength;
+    if (bytes.length >= binAt + 8 && view.getUint32(binAt + 4, true) === GLB_BIN) {
+      const binLength = view.getUint32(binAt, true);
+      if (binAt + 8 + binLength > bytes.length) throw new XoayError(STAGE, 'MODEL_INVALID', `the GLB is truncated inside its binary chunk (${binLength} bytes declared, ${bytes.length - binAt - 8} there)`, file);
+      bin = bytes.subarray(binAt + 8, binAt + 8 + binLength);
     }
-    await checkReferences(json, dir, file, o);
-    return { file, format: 'glb', bytes, resource, options: o };
+    checkGltfJson(json, file, o, bin?.length);
+    await checkReferences(json, dir, file, o, resource);
+    return { file, format: 'glb', bytes, json, bin, resource, options: o };
   }
-  let json: unknown;
+  const json = parseJson(bytes, file, 'not valid glTF JSON');
+  checkGltfJson(json, file, o, undefined);
+  await checkReferences(json, dir, file, o, resource);
+  return { file, format: 'gltf', bytes, json, resource, options: o };
+}
+
+function parseJson(bytes: Uint8Array, file: string, what: string): Record<string, unknown> {
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new XoayError(STAGE, 'MODEL_INVALID', `not valid glTF JSON (${(e as Error).message})`, file);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new XoayError(STAGE, 'MODEL_INVALID', `${what}: it is not UTF-8 text`, file);
   }
-  await checkReferences(json, dir, file, o);
-  return { file, format: 'gltf', bytes, resource, options: o };
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new XoayError(STAGE, 'MODEL_INVALID', `${what} (${(e as Error).message})`, file);
+  }
 }
 
-async function checkReferences(json: unknown, dir: string, file: string, o: ReadOptions): Promise<void> {
-  if (typeof json !== 'object' || json === null || !('asset' in json)) {
-    throw new XoayError(STAGE, 'MODEL_INVALID', 'not a glTF asset (no "asset" object)', file);
-  }
+/** Reads every external buffer and image once (safely, see `resource`), so a missing or unsafe one is named before any work. */
+async function checkReferences(json: Record<string, unknown>, dir: string, file: string, o: ReadOptions, resource: ModelSource['resource']): Promise<void> {
   const j = json as { buffers?: { uri?: string }[]; images?: { uri?: string }[] };
-  for (const item of [...(j.buffers ?? []), ...(j.images ?? [])]) {
+  const list = [...(j.buffers ?? []).map((b, i) => ['buffers', i, b] as const), ...(j.images ?? []).map((b, i) => ['images', i, b] as const)];
+  for (const [kind, i, item] of list) {
     if (typeof item.uri !== 'string') continue;
-    const r = resolveUri(item.uri, dir, file, o);
-    if (r.kind === 'file') {
-      try {
-        await stat(r.path);
-      } catch {
-        throw new XoayError(STAGE, 'MISSING_RESOURCE', `the file "${item.uri}" it refers to is missing`, file);
-      }
+    try {
+      const r = resolveUri(item.uri, dir, file, o);
+      if (r.kind === 'file') await resource(item.uri, kind === 'images' ? 'image' : 'buffer');
+    } catch (e) {
+      if (e instanceof XoayError) throw new XoayError(STAGE, e.code, `${kind}[${i}].uri: ${e.message.slice(`${STAGE}: ${file}: `.length)}`, file);
+      throw e;
     }
   }
 }
 
-/** Parse a checked model into a Document (Draco and meshopt inputs are decoded). */
+/** Parse a checked model into a Document (Draco and meshopt inputs are decoded); only the files `openModel` read are used. */
 export async function readModel(src: ModelSource): Promise<Document> {
   const io = await createIO();
-  if (src.format === 'obj') return (await readObj(src.file, new TextDecoder().decode(src.bytes), src.options)).setLogger(SILENT);
+  if (src.format === 'obj') return (await readObj(src.file, new TextDecoder().decode(src.bytes), src.options, src.resource)).setLogger(SILENT);
+  const json = src.json!;
+  const resources: JSONDocument['resources'] = {};
+  if (src.bin) resources['@glb.bin'] = src.bin as Uint8Array<ArrayBuffer>;
+  for (const item of [...((json.buffers as { uri?: string }[] | undefined) ?? []), ...((json.images as { uri?: string }[] | undefined) ?? [])]) {
+    if (typeof item.uri === 'string' && !item.uri.startsWith('data:')) resources[item.uri] = (await src.resource(item.uri, (json.images as unknown[] | undefined)?.includes(item) ? 'image' : 'buffer')) as Uint8Array<ArrayBuffer>;
+  }
   try {
-    return (await io.read(src.file)).setLogger(SILENT);
+    return (await io.readJSON({ json: json as unknown as JSONDocument['json'], resources })).setLogger(SILENT);
   } catch (e) {
     throw new XoayError(STAGE, 'MODEL_INVALID', `cannot be read: ${(e as Error).message}`, src.file, { cause: e });
   }

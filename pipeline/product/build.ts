@@ -20,19 +20,21 @@
  * lists built, reused and failed products with their reasons.
  */
 import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Product } from '../../schema/product.js';
 import type { SpinManifest } from '../../schema/spin.js';
-import { XoayError, isXoayError } from '../core/errors.js';
+import { XoayError, isXoayError, oneLine } from '../core/errors.js';
 import { FolderStorage, type Storage } from '../core/storage.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { VERSION } from '../core/version.js';
-import { model, type ModelOptions } from '../model/model.js';
+import type { ModelOptions } from '../model/model.js';
+import { type IsolateOptions, modelIsolated } from '../model/isolate.js';
+import { checkFolderFiles } from '../core/inside.js';
 import { reconstruct, type ReconstructOptions } from '../reconstruct/reconstruct.js';
 import { spin, type SpinOptions } from '../spin/spin.js';
 import { type CacheEntry, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
@@ -75,6 +77,14 @@ export interface BuildOptions {
   prune: boolean;
   /** Replace an output folder that exists but was not made by `xoay build`. */
   force: boolean;
+  /**
+   * Folders outside the product folders that their files may be symbolic links into (absolute paths; the sample
+   * catalogue links its shoot and model from samples/). None by default: a link to anything outside its product folder
+   * fails that product.
+   */
+  trustedRoots: string[];
+  /** Memory cap and time limit of the worker thread each product's model is read and compressed in. */
+  isolate: Partial<IsolateOptions>;
 }
 
 export const BUILD_DEFAULTS: BuildOptions = {
@@ -88,6 +98,8 @@ export const BUILD_DEFAULTS: BuildOptions = {
   title: 'Sản phẩm OCOP',
   prune: false,
   force: false,
+  trustedRoots: [],
+  isolate: {},
 };
 
 export type BuildEvent =
@@ -159,6 +171,7 @@ function validate(o: BuildOptions): void {
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw invalid(STAGE, '--base-url', 'an http(s) address', o.baseUrl);
   assertInteger(STAGE, 'jobs', o.jobs, 0, 64);
   if (o.reconstruct !== false && (typeof o.reconstruct !== 'object' || o.reconstruct === null)) throw invalid(STAGE, 'reconstruct', 'false or the options of `xoay reconstruct`', o.reconstruct);
+  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r))) throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
 }
 
 /** The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. */
@@ -219,6 +232,9 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
   const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
   await sweepScratch();
   const scratch = await mkdtemp(path.join(os.tmpdir(), `${SCRATCH}${process.pid}-`));
+  // Ctrl-C or a kill (main.ts exits through process.exit): the scratch folder goes too.
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  process.once('exit', removeScratch);
   const cache = openCache(storage.cache, path.join(scratch, 'cache'));
   const jobs = ctx.jobs ?? (o.jobs || defaultJobs());
   // Cores for one product's frames: shared between the products that run at once.
@@ -236,8 +252,9 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
     cache,
     scratch,
     jobs,
-    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render, reconstructOptions: o.reconstruct },
+    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render, reconstructOptions: o.reconstruct, trustedRoots: o.trustedRoots, isolate: o.isolate },
     close: async () => {
+      process.removeListener('exit', removeScratch);
       await rendererOpen?.then((r) => r.close()).catch(() => {});
       await rm(scratch, { recursive: true, force: true });
     },
@@ -288,7 +305,7 @@ export function checkSiteOutsideInputs(folders: string[], siteDir: string): void
 
 /** The message a failed product is reported with. */
 export function failureMessage(e: unknown, folder: string): string {
-  return isXoayError(e) ? e.message : `${STAGE}: ${folder}: ${(e as Error).message}`;
+  return isXoayError(e) ? e.message : oneLine(`${STAGE}: ${folder}: ${(e as Error).message}`);
 }
 
 /**
@@ -303,7 +320,7 @@ export async function buildProductFolder(
   read?: { source?: ProductSource; error?: Error; twins?: string[] },
 ): Promise<ProductResult> {
   const start = performance.now();
-  const source = read ? read.source : await readProduct(folder);
+  const source = read ? read.source : await readProduct(folder, { trustedRoots: b.o.trustedRoots });
   if (!source) throw read!.error;
   const id = source.product.id;
   const twins = read?.twins ?? [folder];
@@ -329,7 +346,7 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
   const sources = await Promise.all(
     folders.map(async (folder) => {
       try {
-        return { folder, source: await readProduct(folder) };
+        return { folder, source: await readProduct(folder, { trustedRoots: o.trustedRoots }) };
       } catch (e) {
         return { folder, error: e as Error };
       }
@@ -392,6 +409,10 @@ export interface ProductContext {
   modelOptions: Partial<ModelOptions>;
   renderOptions: Partial<RenderOptions>;
   reconstructOptions: Partial<ReconstructOptions> | false;
+  /** Folders outside a product folder its files may link into. */
+  trustedRoots: string[];
+  /** Limits of the model's worker thread. */
+  isolate: Partial<IsolateOptions>;
 }
 
 /** Files a model can read (itself, .bin, .mtl, textures) in the product folder, outside the shoot and the photos. */
@@ -436,6 +457,8 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   // How many cores run a stage does not change its output: it is not part of the key.
   const { concurrency: _c, force: _f, ...spinKeyOptions } = c.spinOptions;
   const { chromium: _x, pageDir: _d, ...renderKeyOptions } = c.renderOptions;
+  // Frames and shoot.json: UTF-8 names, regular files inside the product folder (checked before they are hashed or read).
+  if (src.spinDir) await checkFolderFiles(src.spinDir, FRAME, { stage: 'spin', roots: [src.dir, ...c.trustedRoots], what: 'frame' });
   if (src.spinDir) stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, (await listFiles(src.spinDir)).filter((f) => FRAME.test(f))));
   if (src.modelFile) stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
   const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
@@ -464,7 +487,8 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   if (stages.spin) spinEntry = await stage('spin', async (tmp) => void (await spin(src.spinDir!, tmp, c.spinOptions, { onEvent: onSpinEvent('spin') })));
   let modelEntry: CacheEntry | undefined;
   if (stages.model) {
-    modelEntry = await stage('model', async (tmp) => void (await model(src.modelFile!, tmp, { ...c.modelOptions, force: true })));
+    // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
+    modelEntry = await stage('model', async (tmp) => void (await modelIsolated(src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })));
     // The model is written even when it misses its budget (as `xoay model` does); the build says so.
     const report = JSON.parse((await modelEntry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
     if (!report.budget.ok) emit({ type: 'warning', id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });

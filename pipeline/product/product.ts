@@ -9,14 +9,16 @@
  *     photos/                       gallery photos
  *     story.md                      the producer's story (Markdown)
  *
- * Nothing is read from outside the folder and nothing in it is modified.
+ * Nothing is read from outside the folder and nothing in it is modified: every file is a regular file whose real path
+ * (symbolic links followed) is inside the folder, or inside a folder given in `trustedRoots`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { type Product, ProductSchema } from '../../schema/product.js';
 import { XoayError } from '../core/errors.js';
+import { readInside, realInside, regularInside, utf8Name } from '../core/inside.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { exists } from '../core/fsout.js';
 import { slugify } from './slug.js';
@@ -51,31 +53,52 @@ export async function isProductFolder(dir: string): Promise<boolean> {
   return false;
 }
 
-export async function readProduct(folder: string): Promise<ProductSource> {
+export interface ReadProductOptions {
+  /** Folders outside the product folder that its files may be symbolic links into (none by default). */
+  trustedRoots: string[];
+  /** Largest product.json / product.yaml / story.md, in bytes. */
+  maxTextBytes: number;
+  /** Deepest nesting of the facts (objects and arrays). */
+  maxDepth: number;
+}
+
+export const READ_PRODUCT_DEFAULTS: ReadProductOptions = { trustedRoots: [], maxTextBytes: 1024 * 1024, maxDepth: 32 };
+
+export async function readProduct(folder: string, opts?: Partial<ReadProductOptions>): Promise<ProductSource> {
+  const o: ReadProductOptions = { ...READ_PRODUCT_DEFAULTS, ...Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined)) };
   const dir = path.resolve(folder);
+  const roots = [dir, ...o.trustedRoots];
+  const readText = (f: string, what: string) => readUtf8(f, { stage: STAGE, roots, maxBytes: o.maxTextBytes, what });
   const found = [];
   for (const f of PRODUCT_FILES) if (await exists(path.join(dir, f))) found.push(f);
   if (found.length === 0) throw new XoayError(STAGE, 'INPUT_MISSING', `no product.json or product.yaml in this folder`, dir);
   if (found.length > 1) throw new XoayError(STAGE, 'BAD_PRODUCT', `both ${found.join(' and ')}: keep one`, dir);
   const file = path.join(dir, found[0]!);
-  const text = await readText(file);
+  const text = await readText(file, 'product file');
   const data = file.endsWith('.json') ? parseJson(text, file) : parseYaml(text, file);
+  checkDepth(data, o.maxDepth, file);
   const product = checkProduct(nfc(data), file);
 
   const names = new Set(await readdir(dir));
+  const inside = { stage: STAGE, roots };
   const spinDir = names.has('spin') && (await isDir(path.join(dir, 'spin'))) ? path.join(dir, 'spin') : undefined;
+  if (spinDir) await regularDir(spinDir, inside);
   const models = MODEL_FILES.filter((m) => names.has(m));
   if (models.length > 1) throw new XoayError(STAGE, 'BAD_PRODUCT', `more than one model (${models.join(', ')}): keep one`, dir);
   const modelFile = models[0] ? path.join(dir, models[0]) : undefined;
+  if (modelFile) await regularInside(modelFile, { ...inside, what: 'model' });
   let photos: string[] = [];
   if (names.has('photos') && (await isDir(path.join(dir, 'photos')))) {
-    const list = await readdir(path.join(dir, 'photos'));
+    const photoDir = path.join(dir, 'photos');
+    await regularDir(photoDir, inside);
+    const list = (await readdir(photoDir, { encoding: 'buffer' })).map((n) => utf8Name(n, photoDir, STAGE));
     photos = list
       .filter((n) => PHOTO.test(n) && !n.startsWith('.'))
       .sort(new Intl.Collator('en', { numeric: true }).compare)
       .map((n) => path.join(dir, 'photos', n));
+    for (const ph of photos) await regularInside(ph, { ...inside, what: 'photo' });
   }
-  const story = names.has('story.md') ? (await readText(path.join(dir, 'story.md'))).normalize('NFC') : undefined;
+  const story = names.has('story.md') ? (await readText(path.join(dir, 'story.md'), 'story')).normalize('NFC') : undefined;
   if (!spinDir && !modelFile && photos.length === 0) {
     throw new XoayError(STAGE, 'BAD_PRODUCT', 'nothing to show: add a shoot (spin/), a model (model.glb, .gltf or .obj) or photos (photos/)', dir);
   }
@@ -98,9 +121,9 @@ export function checkProduct(data: unknown, file: string): Product {
   throw new XoayError(STAGE, 'BAD_PRODUCT', problems.join('; '), file);
 }
 
-/** Strict UTF-8 (a BOM is dropped): a file saved in another encoding is refused, not garbled. */
-async function readText(file: string): Promise<string> {
-  const bytes = await readFile(file);
+/** Strict UTF-8 (a BOM is dropped): a file saved in another encoding is refused, not garbled. Only a regular file inside the roots. */
+async function readUtf8(file: string, o: Parameters<typeof readInside>[1]): Promise<string> {
+  const bytes = await readInside(file, o);
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
@@ -141,6 +164,22 @@ function nfc(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(nfc);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.normalize('NFC'), nfc(x)]));
   return v;
+}
+
+/** A folder (after symbolic links) inside the roots. */
+async function regularDir(d: string, o: { stage: string; roots: string[] }): Promise<void> {
+  await realInside(d, { ...o, what: 'folder' });
+}
+
+/** Facts nested deeper than `max` (or referring to themselves: YAML anchors) are refused before anything walks them. */
+function checkDepth(data: unknown, max: number, file: string): void {
+  const stack: [unknown, number][] = [[data, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) throw new XoayError(STAGE, 'LIMIT', `the facts are nested more than ${max} levels deep (or refer to themselves)`, file);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+  }
 }
 
 /** Follows symbolic links (a sample catalogue links its shoot). */

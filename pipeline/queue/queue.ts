@@ -108,7 +108,7 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
   await prepareSite(defaultStorage(siteDir, o.cache).site, siteDir, o.force);
   // Jobs carry absolute paths: every worker sees the same shared folder at the same place.
   const options: Partial<BuildOptions> = { ...opts, cache: path.resolve(o.cache) };
-  const read = await Promise.all(folders.map(async (folder) => ({ folder, id: await readProduct(folder).then((s) => s.product.id, () => undefined) })));
+  const read = await Promise.all(folders.map(async (folder) => ({ folder, id: await readProduct(folder, { trustedRoots: o.trustedRoots }).then((s) => s.product.id, () => undefined) })));
   const byId = new Map<string, string[]>();
   for (const r of read) if (r.id) byId.set(r.id, [...(byId.get(r.id) ?? []), r.folder]);
   const unread = read.filter((r) => !r.id).length;
@@ -227,7 +227,7 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
     if (!(await input.exists('product.json')) && !(await input.exists('product.yaml'))) throw new Error(`${STAGE}: ${d.folder}: the product folder is not visible on this worker (is the shared storage mounted at the same path?)`);
     const b = await contextFor(d.site, d.options);
     try {
-      return await buildProductFolder(b, d.folder, (event) => onEvent({ type: 'build', event }), d.twins ? { twins: d.twins, source: await readProduct(d.folder) } : undefined);
+      return await buildProductFolder(b, d.folder, (event) => onEvent({ type: 'build', event }), d.twins ? { twins: d.twins, source: await readProduct(d.folder, { trustedRoots: b.o.trustedRoots }) } : undefined);
     } catch (e) {
       // Wrong facts (product.json) or a duplicate id fail at once: another try reads the same file. Everything else
       // (a frame still being copied to the shared folder, a worker short of memory) is tried `--attempts` times.

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { utf8Name } from '../core/inside.js';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
 import { assertBoolean, assertInteger, withDefaults } from '../core/options.js';
@@ -86,22 +87,23 @@ function validate(options: IngestOptions): void {
 async function listFolder(dir: string): Promise<{ images: string[]; folders: string[] }> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (e) {
     throw new XoayError(STAGE, 'INPUT_MISSING', `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, { cause: e });
   }
   const images: string[] = [], folders: string[] = [];
   for (const e of entries) {
-    if (e.name.startsWith('.')) continue;
+    const name = utf8Name(e.name, dir, STAGE); // a name that is not UTF-8 is named as such, not reported missing later
+    if (name.startsWith('.')) continue;
     let isFile = e.isFile(), isDir = e.isDirectory();
     if (e.isSymbolicLink()) {
       // Follow links (shoots are often assembled from links to the camera's files).
-      const st = await stat(path.join(dir, e.name)).catch(() => null);
+      const st = await stat(path.join(dir, name)).catch(() => null);
       isFile = Boolean(st?.isFile());
       isDir = Boolean(st?.isDirectory());
     }
-    if (isFile && isImageName(e.name)) images.push(e.name);
-    else if (isDir) folders.push(e.name);
+    if (isFile && isImageName(name)) images.push(name);
+    else if (isDir) folders.push(name);
   }
   return { images, folders };
 }

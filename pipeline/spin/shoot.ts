@@ -3,11 +3,11 @@
  * and each row's settings from it. Ingest never takes it for a frame (it is not an image). Errors name the
  * file and the field; nothing has been written when they are thrown.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { type Shoot, ShootSchema } from '../../schema/shoot.js';
-import { XoayError } from '../core/errors.js';
+import { isXoayError, XoayError } from '../core/errors.js';
+import { readInside } from '../core/inside.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { exists } from '../core/fsout.js';
 
@@ -42,8 +42,10 @@ export async function readShoot(dir: string): Promise<ShootInfo | null> {
   if (!(await exists(file))) return null;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await readFile(file));
+    // A regular file inside the shoot folder (a FIFO would hang the read, a link could reach outside), at most 1 MiB.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await readInside(file, { stage: STAGE, roots: [path.resolve(dir)], maxBytes: 1 << 20, what: 'shoot description' }));
   } catch (e) {
+    if (isXoayError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new XoayError(STAGE, 'BAD_SHOOT', code ? `cannot read the file (${code})` : 'is not valid UTF-8 text; save it as UTF-8', file, { cause: e });
   }

@@ -70,17 +70,21 @@ describe('xoay model refuses bad input clearly', () => {
     await writeFile(f, '{"asset": {"version": "2.0"}, ');
     await fails(f, /broken\.gltf: not valid glTF JSON/);
   });
-  it('an accessor out of range (the validator’s own message)', async () => {
+  it('an accessor past its buffer view (checked before the validator), and wrong bounds (the validator’s own message)', async () => {
     const f = await gltf('range', (j) => {
       j.accessors[0].count = 1000;
     });
-    await fails(f, /glTF-Validator found \d+ errors?: .*ACCESSOR/);
+    await fails(f, /range\.gltf: accessors\[0\]: 1000 × VEC3 needs 12000 bytes of its buffer view, which has \d+/);
+    const g = await gltf('bounds', (j) => {
+      j.accessors[0].max = [0, 0, 0];
+    });
+    await fails(g, /glTF-Validator found \d+ errors?: .*ACCESSOR/);
   });
   it('a missing .bin', async () => {
     const f = await gltf('nobin', (j) => {
       j.buffers[0].uri = 'gone.bin';
     });
-    await fails(f, /nobin\.gltf: the file "gone\.bin" it refers to is missing/);
+    await fails(f, /nobin\.gltf: buffers\[0\]\.uri: the buffer file "gone\.bin" is missing/);
   });
   it('URIs with ../, an absolute path, or http:', async () => {
     await fails(await gltf('up', (j) => (j.buffers[0].uri = '../box.bin')), /refuses "\.\.\/box\.bin": it points outside the model's folder/);
@@ -93,15 +97,15 @@ describe('xoay model refuses bad input clearly', () => {
   });
   it('a texture over 16k a side, and one over the pixel limit (decompression-bomb guard)', async () => {
     const wide = await sharp({ create: { width: 17000, height: 8, channels: 3, background: '#888' } }).png().toBuffer();
-    await fails(await boxGlb(path.join(tmp, 'wide.glb'), { texture: wide }), /wide\.glb: texture "label" is 17000×8, over the limit of 16384 px a side/);
+    await fails(await boxGlb(path.join(tmp, 'wide.glb'), { texture: wide }), /wide\.glb: texture 0 \("label"\) is 17000×8, over the limit of 16384 px a side/);
     const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } }).png().toBuffer();
-    await expect(model(await boxGlb(path.join(tmp, 'bomb.glb'), { texture: small }), path.join(tmp, 'bomb-out'), { limitInputPixels: 1000 })).rejects.toThrow(/texture "label" is 64×64, over the limit .* 1000 pixels/);
+    await expect(model(await boxGlb(path.join(tmp, 'bomb.glb'), { texture: small }), path.join(tmp, 'bomb-out'), { limitInputPixels: 1000 })).rejects.toThrow(/texture 0 \("label"\) is 64×64, over the limit .* 1000 pixels/);
   });
   it('a data: URI larger than the limit', async () => {
     const f = await gltf('inline', (j) => {
       j.buffers[0].uri = `data:application/octet-stream;base64,${Buffer.alloc(j.buffers[0].byteLength).toString('base64')}`;
     });
-    await expect(model(f, path.join(tmp, 'inline-out'), { maxDataUriBytes: 16 })).rejects.toThrow(/inline\.gltf: a data: URI holds about \d+ bytes, over the limit of 16/);
+    await expect(model(f, path.join(tmp, 'inline-out'), { maxDataUriBytes: 16 })).rejects.toThrow(/inline\.gltf: buffers\[0\]\.uri: a data: URI holds about \d+ bytes, over the limit of 16/);
   });
   it('a missing file', async () => {
     await fails(path.join(tmp, 'nope.glb'), /nope\.glb: the model file does not exist/);
