@@ -468,16 +468,25 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     if (o.segment !== 'auto') result = await attempt(o.segment);
     else {
       let border: Awaited<ReturnType<typeof attempt>> | undefined;
+      let borderError: unknown;
       try {
         border = await attempt('border');
       } catch (e) {
         if (!(isXoayError(e) && e.code === 'OBJECT_NOT_FOUND')) throw e;
+        borderError = e;
       }
       const cut = border ? border.views.filter((v) => v.touchesEdge).length : 0;
       if (border && worstOf(border) >= o.minIoU && cut <= border.views.length / 2) result = border;
       else {
-        const plate = await attempt('plate');
-        result = !border || worstOf(plate) >= worstOf(border) ? plate : border;
+        // The plate is the second opinion: when it cannot be made to work either, the border model's result (and
+        // its reason for being refused) stands.
+        let plate: Awaited<ReturnType<typeof attempt>> | undefined;
+        try {
+          plate = await attempt('plate');
+        } catch (e) {
+          if (!border) throw borderError ?? e; // a view without the object is named as the border model found it
+        }
+        result = plate && (!border || worstOf(plate) >= worstOf(border)) ? plate : border!;
       }
     }
     const { views, cameras, camInfo, ious, scaled, grid, surf } = result;
