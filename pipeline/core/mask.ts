@@ -94,3 +94,22 @@ export function components(mask: Uint8Array, w: number, h: number): { labels: In
   }
   return { labels, comps };
 }
+
+/** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */
+export function fillHoles(mask: Uint8Array, w: number, h: number, fraction: number): Uint8Array {
+  const inv = new Uint8Array(w * h);
+  let area = 0;
+  for (let i = 0; i < inv.length; i++) {
+    if (mask[i]) area++;
+    else inv[i] = 1;
+  }
+  const { labels, comps } = components(inv, w, h);
+  const fill = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h && c.area < fraction * area);
+  if (!fill.some(Boolean)) return mask;
+  const out = mask.slice();
+  for (let i = 0; i < out.length; i++) {
+    const l = labels[i]!;
+    if (l && fill[l - 1]) out[i] = 1;
+  }
+  return out;
+}

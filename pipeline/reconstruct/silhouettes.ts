@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
-import { close, components } from '../core/mask.js';
+import { close, components, fillHoles } from '../core/mask.js';
 import { assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { analyseFrame, loadAnalysisImage, touchesEdge } from '../spin/analyse.js';
@@ -124,25 +124,6 @@ function finishSilhouette(raw: Uint8Array, w: number, h: number, scaleX: number,
     }
   }
   return { file, width: w, height: h, scaleX, scaleY, mask, touchesEdge: touchesEdge({ box: { x0, y0, x1, y1 }, width: w, height: h }), area: area / (w * h) };
-}
-
-/** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */
-export function fillHoles(mask: Uint8Array, w: number, h: number, fraction: number): Uint8Array {
-  const inv = new Uint8Array(w * h);
-  let area = 0;
-  for (let i = 0; i < inv.length; i++) {
-    if (mask[i]) area++;
-    else inv[i] = 1;
-  }
-  const { labels, comps } = components(inv, w, h);
-  const fill = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h && c.area < fraction * area);
-  if (!fill.some(Boolean)) return mask;
-  const out = mask.slice();
-  for (let i = 0; i < out.length; i++) {
-    const l = labels[i]!;
-    if (l && fill[l - 1]) out[i] = 1;
-  }
-  return out;
 }
 
 /** The size of an image after EXIF orientation. */

@@ -4,7 +4,7 @@
  * object changes its colour, or brightens it. A reflection on a glossy floor lies below the object,
  * mirrored about the contact line and dimmer than the object it mirrors.
  */
-import { close, components } from '../core/mask.js';
+import { close, components, fillHoles } from '../core/mask.js';
 import { assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import type { Plate } from './plate.js';
@@ -135,28 +135,9 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     if (l && comps[l - 1]!.area >= o.minComponent * largest) mask[k] = 1;
   }
   mask = close(mask, w, h, Math.max(1, Math.round(0.002 * Math.max(w, h))));
-  if (o.fillHoles > 0) mask = fillSmallHoles(mask, w, h, o.fillHoles);
+  if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
   for (let k = 0; k < N; k++) if (classes[k] === 1 && !mask[k]) classes[k] = 0;
   return { width: w, height: h, classes, mask, distance, threshold: T, reflection };
-}
-
-/** Fill the holes of a mask (unset components not touching the frame) smaller than `fraction` of its set area. */
-export function fillSmallHoles(mask: Uint8Array, w: number, h: number, fraction: number): Uint8Array {
-  const inv = new Uint8Array(w * h);
-  let area = 0;
-  for (let i = 0; i < inv.length; i++) {
-    if (mask[i]) area++;
-    else inv[i] = 1;
-  }
-  const { labels, comps } = components(inv, w, h);
-  const fill = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h && c.area < fraction * area);
-  if (!fill.some(Boolean)) return mask;
-  const out = mask.slice();
-  for (let i = 0; i < out.length; i++) {
-    const l = labels[i]!;
-    if (l && fill[l - 1]) out[i] = 1;
-  }
-  return out;
 }
 
 /**

@@ -5,6 +5,7 @@
  * is the projection of I − B on F − B. This keeps the edges of low-contrast objects (white on white)
  * where a threshold on the distance from the backdrop would shave them off.
  */
+import { boxSums } from '../core/box-sum.js';
 import { dilate, erode } from '../core/mask.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
@@ -27,32 +28,6 @@ function checkOptions(o: MatteOptions): void {
   assertInteger(STAGE, 'band', o.band, 0, 64);
   assertInteger(STAGE, 'window', o.window, 1, 64);
   assertNumber(STAGE, 'minContrast', o.minContrast, 0, 442);
-}
-
-/** Box sums over a square of radius r (integral image), for several channels packed per pixel. */
-function boxSums(v: Float32Array, w: number, h: number, ch: number, r: number): Float32Array {
-  const W = w + 1;
-  const I = new Float64Array(W * (h + 1) * ch);
-  for (let y = 0; y < h; y++) {
-    for (let c = 0; c < ch; c++) {
-      let row = 0;
-      for (let x = 0; x < w; x++) {
-        row += v[(y * w + x) * ch + c]!;
-        I[((y + 1) * W + x + 1) * ch + c] = I[(y * W + x + 1) * ch + c]! + row;
-      }
-    }
-  }
-  const out = new Float32Array(w * h * ch);
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
-      for (let c = 0; c < ch; c++) {
-        out[(y * w + x) * ch + c] = I[(y1 * W + x1) * ch + c]! - I[(y0 * W + x1) * ch + c]! - I[(y1 * W + x0) * ch + c]! + I[(y0 * W + x0) * ch + c]!;
-      }
-    }
-  }
-  return out;
 }
 
 /** Refine frame `i`'s mask along its edge. Returns the new binary mask and alpha (0–255). */

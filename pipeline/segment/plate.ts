@@ -7,6 +7,7 @@
  * gradients are followed), and where the object covers a pixel in every frame, the plate is
  * interpolated from around it. Per-frame exposure and colour-cast drift is measured and taken out.
  */
+import { boxSums } from '../core/box-sum.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 
@@ -428,32 +429,6 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
   return { width: w, height: h, rgb, gains, source, noise, vis };
 }
 
-/** Box sums of `v` (w × h, `ch` channels) over a square of radius r, via an integral image. */
-function boxSum(v: Float32Array, w: number, h: number, ch: number, r: number): Float32Array {
-  const W = w + 1;
-  const integral = new Float64Array(W * (h + 1) * ch);
-  for (let y = 0; y < h; y++) {
-    for (let c = 0; c < ch; c++) {
-      let row = 0;
-      for (let x = 0; x < w; x++) {
-        row += v[(y * w + x) * ch + c]!;
-        integral[((y + 1) * W + x + 1) * ch + c] = integral[(y * W + x + 1) * ch + c]! + row;
-      }
-    }
-  }
-  const out = new Float32Array(w * h * ch);
-  for (let y = 0; y < h; y++) {
-    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
-    for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
-      for (let c = 0; c < ch; c++) {
-        out[(y * w + x) * ch + c] = integral[(y1 * W + x1) * ch + c]! - integral[(y0 * W + x1) * ch + c]! - integral[(y1 * W + x0) * ch + c]! + integral[(y0 * W + x0) * ch + c]!;
-      }
-    }
-  }
-  return out;
-}
-
 /**
  * A smooth surface through the plate's known pixels: a normalised box blur at a radius of 6 % of the
  * frame, widened where no known pixel is near (the middle of a large swept region).
@@ -472,7 +447,7 @@ export function smoothPlate(rgb: Float32Array, known: Uint8Array, w: number, h: 
   const done = new Uint8Array(N);
   let left = N;
   for (let r = Math.max(2, Math.round(0.06 * Math.max(w, h))); left > 0; r *= 2) {
-    const sums = boxSum(vals, w, h, 4, r);
+    const sums = boxSums(vals, w, h, 4, r);
     for (let k = 0; k < N; k++) {
       if (done[k]) continue;
       const wt = sums[k * 4 + 3]!;

@@ -5,6 +5,7 @@
  */
 import { backdropDistance } from './backdrop.js';
 import type { Levels } from './exposure.js';
+import type { FrameSegment } from '../segment/frames.js';
 import type { BackdropModel } from './types.js';
 
 export type BackgroundMode = 'white' | 'transparent' | 'keep';
@@ -143,30 +144,12 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
   return { data, channels };
 }
 
-/** A frame's segmentation (pipeline/segment) for the matte: mask and plate at a working size. */
-export interface SegmentMatte {
-  width: number;
-  height: number;
-  /** Working pixels per source pixel. */
-  scale: number;
-  /** 1 = object. */
-  mask: Uint8Array;
-  /** Soft alpha, 0–255. */
-  alpha: Uint8Array;
-  /** 1 = contact shadow (kept soft unless shadows are removed). */
-  contact: Uint8Array;
-  /** The row's plate, RGB at unit gain. */
-  plate: Float32Array;
-  /** The frame's gain against the plate. */
-  gain: [number, number, number];
-}
-
 /**
  * Process one frame with a segmentation: alpha is the segmentation's soft alpha sampled bilinearly at
  * each output pixel, the backdrop behind an edge is the row's plate (so the
  * un-mixing follows folds and gradients), and a contact shadow is kept as a neutral darkening of white.
  */
-export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: SegmentMatte, levels: Levels, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
+export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: FrameSegment, levels: Levels, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
   const o = { ...BACKGROUND_DEFAULTS, ...opts };
   const { width: w, height: h } = g;
   const channels = o.mode === 'transparent' ? 4 : 3;

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, parseCalibration, project, readCalibration, scaleCamera, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
 import { type CarveView, carve, carveViews, voxelAt } from '../../../pipeline/reconstruct/carve.js';
 import { maskIoU, rasterise, viewIoU } from '../../../pipeline/reconstruct/iou.js';
-import { fillHoles, silhouetteOf, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
+import { fillHoles } from '../../../pipeline/core/mask.js';
+import { silhouetteOf, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import { meshVolume, surface } from '../../../pipeline/reconstruct/surface.js';
 import { dataSet } from '../../helpers/data.js';
 
