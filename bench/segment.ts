@@ -341,6 +341,10 @@ async function main(): Promise<void> {
     const median = (runs: SpinRun[]) => ({ ...[...runs].sort((x, y) => x.seconds - y.seconds)[(runs.length - 1) >> 1]!, cpu: mid(runs.map((r) => r.cpu)), peakMiB: Math.max(...runs.map((r) => r.peakMiB)) });
     const b = median(spinRuns.border), p = median(spinRuns.plate);
     const stage = (r: SpinRun) => (r.timings.analyse ?? 0) + (r.timings.segment ?? 0);
+    // Wall time swings with other jobs: the target holds when every alternation and the CPU time say so, fails when every alternation says so.
+    const pairs = spinRuns.plate.map((r, k) => r.seconds / spinRuns.border[k]!.seconds);
+    const cpuRatio = p.cpu / b.cpu;
+    const wallVerdict = pairs.every((r) => r <= TARGETS.wall) && cpuRatio <= TARGETS.wall ? 'holds' : pairs.every((r) => r > TARGETS.wall) ? '**does not hold**' : '**not shown to hold** (the alternations disagree, or the CPU time is over the target)';
     const which = REPEAT === 1 ? 'once' : REPEAT === 2 ? 'twice: the faster wall time of each' : `${REPEAT} times: the median wall time`;
     lines.push(
       `## \`xoay spin\` on the ${FRAMES} × 24 MP benchmark shoot (6000×4000 JPEG, bench/shoot-24mp.ts, as \`npm run bench\`)`,
@@ -353,7 +357,8 @@ async function main(): Promise<void> {
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...[b, p].map((r) => `| \`--segment ${r.segment}\` | ${r.seconds.toFixed(1)} | ${(r.seconds / b.seconds).toFixed(2)}× | ${r.cpu.toFixed(1)} | ${(r.cpu / b.cpu).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${stage(r).toFixed(1)} | ${((1000 * stage(r)) / FRAMES).toFixed(0)} | ${(r.timings.render ?? 0).toFixed(1)} |`),
       '',
-      `- wall time, plate / border = **${(p.seconds / b.seconds).toFixed(2)}×** (target ≤ ${TARGETS.wall}×): ${holds(p.seconds / b.seconds <= TARGETS.wall)}; CPU time ${(p.cpu / b.cpu).toFixed(2)}×; the analysis and segmentation stages take ${(stage(p) - stage(b)).toFixed(1)} s more with plate (${((1000 * (stage(p) - stage(b))) / FRAMES).toFixed(0)} ms per frame).`,
+      `- wall time, plate / border = **${(p.seconds / b.seconds).toFixed(2)}×** (target ≤ ${TARGETS.wall}×; per alternation ${pairs.map((r) => `${r.toFixed(2)}×`).join(', ')}), CPU time **${(p.cpu / b.cpu).toFixed(2)}×**: ${wallVerdict}. ` +
+        `The analysis and segmentation stages take ${(stage(p) - stage(b)).toFixed(1)} s more with plate (${((1000 * (stage(p) - stage(b))) / FRAMES).toFixed(0)} ms per frame), in one thread.`,
       `- peak RSS with \`--segment plate\` **${p.peakMiB.toFixed(0)} MiB** (target ≤ 1.5 GB = ${TARGETS.rssMiB} MiB): ${holds(p.peakMiB <= TARGETS.rssMiB)}; border ${b.peakMiB.toFixed(0)} MiB.`,
       `- stage times (qa.json): border ${JSON.stringify(b.timings)}; plate ${JSON.stringify(p.timings)}. ` +
         "In spin.ts the per-frame analysis runs before the segment stage in both modes and its lap is taken after it, so with `--segment plate` the analysis is counted in `segment` and `analyse` is ~0: their sum is the comparable figure.",
