@@ -15,7 +15,6 @@
  *   npm run bench -- --frames 8 --repeat 1    # a quick look (not for BENCHMARKS.md)
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +24,7 @@ import sharp from 'sharp';
 import { ssim } from '../pipeline/core/ssim.js';
 import { ENCODE_DEFAULTS, encodeImage, type RawImage, type SpinFormat } from '../pipeline/spin/encode.js';
 import { spin } from '../pipeline/spin/spin.js';
+import { makeShoot, shootDir } from './shoot-24mp.js';
 import type { QaReport, SpinManifest } from '../schema/spin.js';
 
 const run = promisify(execFile);
@@ -33,25 +33,6 @@ const WORK = path.join(ROOT, 'bench/.work');
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '36' }, repeat: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } } });
 const REPEAT = Math.max(1, Number(values.repeat));
 const FRAMES = Number(values.frames);
-
-async function makeShoot(dir: string): Promise<void> {
-  const marker = path.join(dir, '.complete');
-  if (existsSync(marker) && (await readdir(dir)).filter((n) => n.endsWith('.jpg')).length === FRAMES) return;
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const src = path.join(ROOT, 'samples/stool-turntable');
-  const names = (await readdir(src)).filter((n) => n.endsWith('.jpg')).sort().slice(0, FRAMES);
-  process.stderr.write(`bench: making a ${names.length}-frame 6000×4000 shoot in ${dir}\n`);
-  for (const n of names) {
-    // 1200×900 → 6000×4500 → the middle 6000×4000, as a camera JPEG would be.
-    const big = await sharp(path.join(src, n)).resize(6000, 4500, { kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
-    await sharp(big.data, { raw: big.info, limitInputPixels: false })
-      .extract({ left: 0, top: 250, width: 6000, height: 4000 })
-      .jpeg({ quality: 92, chromaSubsampling: '4:2:0' })
-      .toFile(path.join(dir, n));
-  }
-  await writeFile(marker, '');
-}
 
 interface Timed {
   label: string;
@@ -85,8 +66,8 @@ async function decode(data: Buffer): Promise<RawImage> {
 }
 
 async function main(): Promise<void> {
-  const shoot = path.join(WORK, `shoot-24mp-${FRAMES}`);
-  await makeShoot(shoot);
+  const shoot = shootDir(FRAMES);
+  await makeShoot(shoot, FRAMES);
   const cores = os.availableParallelism();
   const node = process.execPath;
 
