@@ -158,7 +158,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   let t0 = performance.now();
   const lap = (name: string) => {
     const t = performance.now();
-    timings[name] = Math.round(t - t0) / 1000;
+    timings[name] = Math.round((timings[name] ?? 0) * 1000 + (t - t0)) / 1000; // a stage timed in two parts adds up
     t0 = t;
   };
   configureSharp();
@@ -204,6 +204,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const segments: (FrameSegment | null)[] = frames.map(() => null);
     const plates: (RgbImage | null)[] = set.rows.map(() => null);
     if (o.segment === 'plate' || o.cleanPlate || o.masks) {
+      lap('analyse');
       emit({ type: 'stage', stage: 'segment' });
       let first = 0;
       for (let ri = 0; ri < set.rows.length; ri++) {
