@@ -41,33 +41,54 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
   if (o.band === 0) return { mask: mask.slice(), alpha };
   const outer = dilate(mask, w, h, o.band);
   const inner = erode(mask, w, h, o.band);
-  // The object's colour near each edge pixel: the mean of the solid interior in a window.
-  const acc = new Float32Array(N * 4);
-  for (let k = 0; k < N; k++) {
-    if (!inner[k]) continue;
-    const p = k * ch;
-    acc[k * 4] = data[p]!;
-    acc[k * 4 + 1] = data[p + 1]!;
-    acc[k * 4 + 2] = data[p + 2]!;
-    acc[k * 4 + 3] = 1;
+  // Only the box around the edge band (and the window beyond it) is worked on.
+  const R = o.window + o.band;
+  let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!outer[y * w + x]) continue;
+      if (x < bx0) bx0 = x;
+      if (x > bx1) bx1 = x;
+      if (y < by0) by0 = y;
+      if (y > by1) by1 = y;
+    }
   }
-  const sums = boxSums(acc, w, h, 4, o.window + o.band);
-  const g = plate.gains[i]!;
   const out = mask.slice();
-  for (let k = 0; k < N; k++) {
-    if (!outer[k] || inner[k]) continue;
-    const n = sums[k * 4 + 3]!;
-    if (n < 1) continue; // a thin part with no solid interior near: keep the binary cut
-    const F0 = sums[k * 4]! / n, F1 = sums[k * 4 + 1]! / n, F2 = sums[k * 4 + 2]! / n;
-    const B0 = plate.rgb[k * 3]! * g[0], B1 = plate.rgb[k * 3 + 1]! * g[1], B2 = plate.rgb[k * 3 + 2]! * g[2];
-    const e0 = F0 - B0, e1 = F1 - B1, e2 = F2 - B2;
-    const ee = e0 * e0 + e1 * e1 + e2 * e2;
-    if (ee < o.minContrast * o.minContrast) continue;
-    const p = k * ch;
-    const a = ((data[p]! - B0) * e0 + (data[p + 1]! - B1) * e1 + (data[p + 2]! - B2) * e2) / ee;
-    const c = a < 0 ? 0 : a > 1 ? 1 : a;
-    alpha[k] = Math.round(c * 255);
-    out[k] = c >= 0.5 ? 1 : 0;
+  if (bx1 < 0) return { mask: out, alpha };
+  bx0 = Math.max(0, bx0 - R); by0 = Math.max(0, by0 - R); bx1 = Math.min(w - 1, bx1 + R); by1 = Math.min(h - 1, by1 + R);
+  const cw = bx1 - bx0 + 1, chh = by1 - by0 + 1;
+  // The object's colour near each edge pixel: the mean of the solid interior in a window.
+  const acc = new Float32Array(cw * chh * 4);
+  for (let y = 0; y < chh; y++) {
+    for (let x = 0; x < cw; x++) {
+      const k = (y + by0) * w + x + bx0;
+      if (!inner[k]) continue;
+      const p = k * ch, q = (y * cw + x) * 4;
+      acc[q] = data[p]!;
+      acc[q + 1] = data[p + 1]!;
+      acc[q + 2] = data[p + 2]!;
+      acc[q + 3] = 1;
+    }
+  }
+  const sums = boxSums(acc, cw, chh, 4, R);
+  const g = plate.gains[i]!;
+  for (let y = 0; y < chh; y++) {
+    for (let x = 0; x < cw; x++) {
+      const k = (y + by0) * w + x + bx0, q = (y * cw + x) * 4;
+      if (!outer[k] || inner[k]) continue;
+      const n = sums[q + 3]!;
+      if (n < 1) continue; // a thin part with no solid interior near: keep the binary cut
+      const F0 = sums[q]! / n, F1 = sums[q + 1]! / n, F2 = sums[q + 2]! / n;
+      const B0 = plate.rgb[k * 3]! * g[0], B1 = plate.rgb[k * 3 + 1]! * g[1], B2 = plate.rgb[k * 3 + 2]! * g[2];
+      const e0 = F0 - B0, e1 = F1 - B1, e2 = F2 - B2;
+      const ee = e0 * e0 + e1 * e1 + e2 * e2;
+      if (ee < o.minContrast * o.minContrast) continue;
+      const p = k * ch;
+      const a = ((data[p]! - B0) * e0 + (data[p + 1]! - B1) * e1 + (data[p + 2]! - B2) * e2) / ee;
+      const c = a < 0 ? 0 : a > 1 ? 1 : a;
+      alpha[k] = Math.round(c * 255);
+      out[k] = c >= 0.5 ? 1 : 0;
+    }
   }
   return { mask: out, alpha };
 }
