@@ -22,13 +22,17 @@ export interface ClassifyOptions {
   minComponent: number;
   /** Holes smaller than this fraction of the object's area are filled. */
   fillHoles: number;
+  /** A part further than this fraction of the frame from the largest part (box to box) is dropped unless it is large itself… */
+  detached: number;
+  /** …at least this fraction of the largest part's area (a cup beside a teapot stays; a lit patch of floor does not). */
+  detachedArea: number;
   /** Weak (hysteresis) threshold as a fraction of the object threshold. */
   weakFactor: number;
   /** A hue change this many times the noise is weak evidence of object. */
   weakHue: number;
 }
 
-export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, weakFactor: 0.5, weakHue: 2 };
+export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2 };
 
 function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
@@ -36,6 +40,8 @@ function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'neutralAngle', o.neutralAngle, 0, 90);
   assertNumber(STAGE, 'minComponent', o.minComponent, 0, 1);
   assertNumber(STAGE, 'fillHoles', o.fillHoles, 0, 1);
+  assertNumber(STAGE, 'detached', o.detached, 0, 1);
+  assertNumber(STAGE, 'detachedArea', o.detachedArea, 0, 1);
 }
 
 /** Per-pixel class of one frame: 0 backdrop, 1 object, 2 shadow (or light change), 3 reflection. */
@@ -129,10 +135,20 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   // Clean-up: the object's big components, thin cracks closed, small holes filled.
   const { labels, comps } = components(raw, w, h);
   const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
+  // One object stands on the turntable: a part away from the largest (further than `detached` of the frame)
+  // is kept only when it is large itself (a lit patch of floor, a speck of cloth is not).
+  const main = comps.find((c) => c.area === largest);
+  const gap = o.detached * Math.max(w, h);
+  const keep = comps.map((c) => {
+    if (c.area < o.minComponent * largest) return false;
+    if (!main || c === main || c.area >= o.detachedArea * largest) return true;
+    const dx = Math.max(0, main.x0 - c.x1, c.x0 - main.x1), dy = Math.max(0, main.y0 - c.y1, c.y0 - main.y1);
+    return Math.hypot(dx, dy) <= gap;
+  });
   let mask: Uint8Array = new Uint8Array(N);
   for (let k = 0; k < N; k++) {
     const l = labels[k]!;
-    if (l && comps[l - 1]!.area >= o.minComponent * largest) mask[k] = 1;
+    if (l && keep[l - 1]) mask[k] = 1;
   }
   mask = close(mask, w, h, Math.max(1, Math.round(0.002 * Math.max(w, h))));
   if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);

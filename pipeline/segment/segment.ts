@@ -35,7 +35,7 @@ export interface SegmentOptions {
   seal: number;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.6, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008 };
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.8, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008 };
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
