@@ -16,6 +16,8 @@ const STAGE = 'plate';
 export interface PlateOptions {
   /** Fraction of a row's frames that must agree for a pixel to be backdrop outright. */
   agree: number;
+  /** The lowest noise level used (8-bit levels per channel); it sets the tolerances and the hue floor (lower finds pale tinted objects on a white sweep). */
+  minNoise: number;
   /** Frames that must continue the surrounding plate for a swept pixel to take their value (else it is interpolated). */
   minFrames: number;
   /** Tolerance, as a multiple of the row's noise, for a frame to continue the surrounding plate. */
@@ -26,7 +28,7 @@ export interface PlateOptions {
   shadowRatio: number;
 }
 
-export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4, shadowRatio: 0.9 };
+export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minNoise: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4, shadowRatio: 0.9 };
 
 /** A row's clean plate and what was learnt making it. */
 export interface Plate {
@@ -46,6 +48,7 @@ export interface Plate {
 
 function checkOptions(o: PlateOptions): void {
   assertNumber(STAGE, 'agree', o.agree, 0.3, 1);
+  assertNumber(STAGE, 'minNoise', o.minNoise, 0.05, 50);
   assertInteger(STAGE, 'minFrames', o.minFrames, 1, 1000);
   assertNumber(STAGE, 'tolerance', o.tolerance, 0.5, 100);
   assertNumber(STAGE, 'hueAngle', o.hueAngle, 0, 90);
@@ -141,7 +144,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
   for (let k = 0; k < N; k += sstep) sample.push(spread[k]!);
   sample.sort((a, b) => a - b);
   const typical = sample[Math.floor(sample.length * 0.25)]!; // most pixels are backdrop; the quartile is safely inside them
-  const noise = Math.max(1, typical / Math.sqrt(3) / 2);
+  const noise = Math.max(o.minNoise, typical / Math.sqrt(3) / 2);
   const agreeLimit = Math.max(12, 4 * typical);
   const tol = o.tolerance * noise * Math.sqrt(3);
   for (let k = 0; k < N; k++) if (spread[k]! <= agreeLimit) source[k] = 2;
