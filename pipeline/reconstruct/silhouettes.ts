@@ -156,7 +156,7 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   for (const count of rows) {
     const row = images.slice(start, start + count);
     const sameSize = row.every((r) => r.img.width === row[0]!.img.width && r.img.height === row[0]!.img.height);
-    const seg = o.segment === 'plate' && sameSize ? segmentRow(row.map((r) => r.img)) : null;
+    const seg = o.segment === 'plate' && sameSize ? await segmentRow(row.map((r) => r.img)) : null;
     row.forEach((r, j) => {
       const file = files[start + j]!;
       views[start + j] = seg

@@ -83,7 +83,7 @@ export async function segmentFrames(row: readonly FrameRef[], decode: DecodeOpti
   const { width: w, height: h } = images[0]!;
   const clean = studio.cleanPlate ? await loadCleanPlate(studio.cleanPlate, w, h, decode) : undefined;
   const given = studio.masks ? await mapLimit(studio.masks, o.concurrency, (f) => loadMask(f, w, h, decode)) : null;
-  let seg = segmentRow(images, o.segment, clean);
+  let seg = await segmentRow(images, o.segment, clean);
   if (!seg && !given) return null;
   if (!seg) seg = medianRow(images, clean);
   const scale = w / row[0]!.width;

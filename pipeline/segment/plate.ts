@@ -55,6 +55,9 @@ function checkOptions(o: PlateOptions): void {
   assertNumber(STAGE, 'shadowRatio', o.shadowRatio, 0, 1);
 }
 
+/** Let the event loop run (a signal handler, progress) between slices of a long computation. */
+export const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Median of the first `n` values of `a` (sorted in place). */
 function medianOf(a: Float32Array, n: number): number {
   const s = a.subarray(0, n).sort();
@@ -93,11 +96,11 @@ export function frameGains(frames: readonly RgbImage[]): [number, number, number
 }
 
 /**
- * Estimate the clean plate of one row. `frames` are the row's frames at one working size; `fallback`,
+ * Estimate the clean plate of one row (asynchronous only to let the event loop run between slices). `frames` are the row's frames at one working size; `fallback`,
  * when given, is the plate where the object covers a pixel in every frame (a studio clean plate, or
  * a parametric backdrop); otherwise those pixels are interpolated from the plate around them.
  */
-export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateOptions>, fallback?: Float32Array): Plate {
+export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateOptions>, fallback?: Float32Array): Promise<Plate> {
   const o = withDefaults(PLATE_DEFAULTS, opts);
   checkOptions(o);
   const n = frames.length;
@@ -112,6 +115,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
   const lum = new Float32Array(n), order = new Int32Array(n), tmp = new Float32Array(n);
   // 1. Pixels that agree over most of the turn: the tightest window of K frames by brightness.
   for (let k = 0; k < N; k++) {
+    if ((k & 0xffff) === 0) await yieldNow(); // a signal is honoured between slices of the work
     for (let i = 0; i < n; i++) {
       const f = frames[i]!, p = k * f.channels, g = inv[i]!;
       lum[i] = f.data[p]! * g[0]! + f.data[p + 1]! * g[1]! + f.data[p + 2]! * g[2]!;
@@ -257,6 +261,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
     return { width: w, height: h, rgb, gains, source, noise, vis };
   }
   while (front.length) {
+    await yieldNow();
     const next: number[] = [];
     const settled: number[] = [];
     for (const k of front) {
@@ -382,6 +387,7 @@ export function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateO
     }
   }
   while (lightFront.length) {
+    await yieldNow();
     const next: number[] = [];
     for (const k of lightFront) {
       const x = k % w, y = (k - x) / w;

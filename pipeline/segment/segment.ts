@@ -7,10 +7,10 @@
  */
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
-import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame, fillObjectHoles } from './classify.js';
+import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame, fillObjectHoles, type FrameClasses } from './classify.js';
 import { type MatteOptions, MATTE_DEFAULTS, matteFrame } from './matte.js';
 import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
-import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate } from './plate.js';
+import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate, yieldNow } from './plate.js';
 
 const STAGE = 'segment';
 
@@ -63,7 +63,7 @@ function checkOptions(o: SegmentOptions): void {
  * Segment one row (frames of one size, in turn order). `cleanPlate`, when given, is a studio shot of
  * the empty turntable at the same size: it is used where the object covers a pixel in every frame.
  */
-export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOptions>, cleanPlate?: RgbImage): RowSegmentation | null {
+export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOptions>, cleanPlate?: RgbImage): Promise<RowSegmentation | null> {
   const o = withDefaults(SEGMENT_DEFAULTS, opts);
   checkOptions(o);
   if (frames.length < o.minFrames) return null;
@@ -73,21 +73,27 @@ export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOp
     fallback = new Float32Array(w * h * 3);
     for (let k = 0; k < w * h; k++) for (let c = 0; c < 3; c++) fallback[k * 3 + c] = data[k * ch + c]!;
   }
-  const plate = estimatePlate(frames, o.plate, fallback);
+  const plate = await estimatePlate(frames, o.plate, fallback);
   let agreedCount = 0;
   for (const s of plate.source) if (s === 2) agreedCount++;
   const agreed = agreedCount / plate.source.length;
   if (agreed < o.minAgreed) return null;
   const masks: Uint8Array[] = [];
   const classes: Uint8Array[] = [];
-  const first = frames.map((f, i) => classifyFrame(f, plate, i, o.classify));
+  const first: FrameClasses[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    await yieldNow();
+    first.push(classifyFrame(frames[i]!, plate, i, o.classify));
+  }
   // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
   // the object's own (a leg above and below a rung), not a reflection.
   const lines = o.reflection ? first.map((c, i) => findReflection(frames[i]!, c.mask, o.reflectionOptions)) : [];
   const glossy = lines.filter(Boolean).length >= o.glossyFrames * frames.length;
   const reflections = glossy ? lines.filter(Boolean).length : 0;
   const alphas: Uint8Array[] = [];
-  frames.forEach((f, i) => {
+  for (let i = 0; i < frames.length; i++) {
+    await yieldNow();
+    const f = frames[i]!;
     const c = glossy && lines[i] ? classifyFrame(f, plate, i, o.classify, lines[i]) : first[i]!;
     const m = matteFrame(f, plate, i, c.mask, o.matte);
     const filled = fillObjectHoles(f, plate, i, m.mask, Math.max(1, Math.round(o.seal * Math.max(plate.width, plate.height))));
@@ -95,7 +101,7 @@ export function segmentRow(frames: readonly RgbImage[], opts?: Partial<SegmentOp
     masks.push(filled);
     alphas.push(m.alpha);
     classes.push(c.classes);
-  });
+  }
   // The plate's pixel-visibility bookkeeping is only needed while it is made.
   plate.vis = new Uint8Array(0);
   return { plate, masks, alphas, classes, agreed, reflections };

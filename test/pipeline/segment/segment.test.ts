@@ -66,8 +66,8 @@ function syntheticRow(n = 24, w = 240, h = 180): { frames: RgbImage[]; truth: Ui
 
 describe('segment: synthetic turntable row on folded cloth', () => {
   const row = syntheticRow();
-  it('finds the object on folded cloth under exposure drift and classes the cast shadow as backdrop', () => {
-    const seg = segmentRow(row.frames)!;
+  it('finds the object on folded cloth under exposure drift and classes the cast shadow as backdrop', async () => {
+    const seg = (await segmentRow(row.frames))!;
     expect(seg).not.toBeNull();
     const ious = seg.masks.map((m, i) => iou(m, row.truth[i]!));
     const mean = ious.reduce((x, y) => x + y, 0) / ious.length;
@@ -84,16 +84,16 @@ describe('segment: synthetic turntable row on folded cloth', () => {
     expect(shadowBackdrop / shadowPx).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('measures the exposure drift of every frame', () => {
-    const plate = estimatePlate(row.frames);
+  it('measures the exposure drift of every frame', async () => {
+    const plate = await estimatePlate(row.frames);
     expect(plate.gains).toHaveLength(24);
     const spread = Math.max(...plate.gains.map((g) => g[0])) - Math.min(...plate.gains.map((g) => g[0]));
     expect(spread).toBeGreaterThan(0.02);
     expect(spread).toBeLessThan(0.08);
   });
 
-  it('declines a row too short for a plate from the turn: the caller falls back to the border model', () => {
-    expect(segmentRow(row.frames.slice(0, 5))).toBeNull();
+  it('declines a row too short for a plate from the turn: the caller falls back to the border model', async () => {
+    expect(await segmentRow(row.frames.slice(0, 5))).toBeNull();
   });
 });
 
@@ -114,7 +114,7 @@ for (const name of SETS) {
         const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`)).resize(600, 450).toColourspace('b-w').extractChannel(0).raw().toBuffer();
         truth.push(Uint8Array.from(g, (v) => (v > 127 ? 1 : 0)));
       }
-      const seg = segmentRow(frames)!;
+      const seg = (await segmentRow(frames))!;
       expect(seg).not.toBeNull();
       const ious = seg.masks.map((m, i) => iou(m, truth[i]!));
       const mean = ious.reduce((a, b) => a + b, 0) / ious.length;

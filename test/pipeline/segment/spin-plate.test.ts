@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataSet } from '../../helpers/data.js';
+import { ROOT, dataSet } from '../../helpers/data.js';
 import { xoay } from '../../helpers/cli.js';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-spin-plate-'));
@@ -48,3 +48,30 @@ for (const name of Object.keys(FLOOR) as (keyof typeof FLOOR)[]) {
     }, 300_000);
   });
 }
+
+const cloth = dataSet('seg/stool-cloth');
+describe.skipIf(!cloth.present)(`spin --segment plate honours SIGTERM while it segments${cloth.present ? '' : ` (skipped: ${cloth.reason})`}`, () => {
+  it('exits 143 promptly (the stage yields between slices of its work; it used to finish the row first, 6 s) and leaves nothing', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readdir, mkdir } = await import('node:fs/promises');
+    const dir = path.join(tmp, 'sigterm');
+    await mkdir(dir);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'spin', cloth.dir, '-o', path.join(dir, 'out'), '--segment', 'plate', '--formats', 'jpeg', '--widths', '256'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const inSegment = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (err.includes('analyse: 24/24')) resolve();
+      });
+    });
+    await inSegment;
+    await new Promise((r) => setTimeout(r, 800)); // well inside the segment stage (several seconds)
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const took = Date.now() - t0;
+    expect(code).toBe(143);
+    expect(took, `exit took ${took} ms`).toBeLessThan(2000); // a hang check, not a speed measure
+    expect(await readdir(dir)).toEqual([]);
+  }, 120_000);
+});
