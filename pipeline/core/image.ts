@@ -69,3 +69,11 @@ export function imageError(stage: string, file: string, e: unknown, limitInputPi
 function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
 }
+
+/** The size of an image after EXIF orientation (from its header; throws what sharp throws, or "no size"). */
+export async function uprightSize(file: string, limitInputPixels: number): Promise<{ width: number; height: number }> {
+  const m = await sharp(file, { limitInputPixels }).metadata();
+  if (!m.width || !m.height) throw new Error('no size');
+  const swap = (m.orientation ?? 1) >= 5;
+  return { width: swap ? m.height : m.width, height: swap ? m.width : m.height };
+}

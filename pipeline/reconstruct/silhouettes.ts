@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
-import { DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
+import { DEFAULT_LIMIT_INPUT_PIXELS, uprightSize } from '../core/image.js';
 import { close, components, fillHoles } from '../core/mask.js';
 import { assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
@@ -126,12 +126,10 @@ function finishSilhouette(raw: Uint8Array, w: number, h: number, scaleX: number,
   return { file, width: w, height: h, scaleX, scaleY, mask, touchesEdge: touchesEdge({ box: { x0, y0, x1, y1 }, width: w, height: h }), area: area / (w * h) };
 }
 
-/** The size of an image after EXIF orientation. */
-async function uprightSize(file: string, limitInputPixels: number): Promise<{ width: number; height: number }> {
+/** The size of an image after EXIF orientation, or an error naming the view. */
+async function viewSize(file: string, limitInputPixels: number): Promise<{ width: number; height: number }> {
   try {
-    const m = await sharp(file, { limitInputPixels }).metadata();
-    const swap = (m.orientation ?? 1) >= 5;
-    return { width: swap ? m.height! : m.width!, height: swap ? m.width! : m.height! };
+    return await uprightSize(file, limitInputPixels);
   } catch (e) {
     throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `cannot read the image (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, file, { cause: e });
   }
@@ -146,7 +144,7 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   checkOptions(o);
   const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
   const images = await mapLimit(files, o.concurrency, async (file) => {
-    const size = await uprightSize(file, o.limitInputPixels);
+    const size = await viewSize(file, o.limitInputPixels);
     const img = await loadAnalysisImage({ file, row: 0, index: 0, width: size.width, height: size.height, hash: '' }, o.size, decode);
     return { img, scaleX: img.width / size.width, scaleY: img.height / size.height };
   });

@@ -51,12 +51,6 @@ export interface FrameClasses {
   classes: Uint8Array;
   /** The object mask (1 = object) after clean-up. */
   mask: Uint8Array;
-  /** RGB distance from the plate, per pixel (for the matte). */
-  distance: Float32Array;
-  /** The object threshold used (RGB distance). */
-  threshold: number;
-  /** A mirror image of the object was found below it and cut off. */
-  reflection: boolean;
 }
 
 /**
@@ -76,7 +70,6 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const floor = 3 * plate.noise * Math.sqrt(3);
   const tanA = Math.tan((o.neutralAngle * Math.PI) / 180);
   const classes = new Uint8Array(N);
-  const distance = new Float32Array(N);
   // Strong: far from the plate and not a shadow. Weak: a smaller change of hue (a pale tinted object on
   // a white sweep) or of brightness; weak pixels count only when connected to strong ones (hysteresis).
   const strong = new Uint8Array(N), weak = new Uint8Array(N);
@@ -88,7 +81,6 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     const B0 = P[k * 3]!, B1 = P[k * 3 + 1]!, B2 = P[k * 3 + 2]!;
     const d0 = r - B0, d1 = gg - B1, d2 = b - B2;
     const d = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
-    distance[k] = d;
     if (d <= Math.min(tLo, eLo)) continue;
     const bb = B0 * B0 + B1 * B1 + B2 * B2;
     const s = bb > 1 ? (r * B0 + gg * B1 + b * B2) / bb : 2;
@@ -117,17 +109,13 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     }
   }
   // A mirror image below the contact line (a glossy floor) is reflection, not object.
-  let reflection = false;
-  {
-    if (line) {
-      reflection = true;
-      for (let x = 0; x < w; x++) {
-        for (let y = line[x]!; y < h; y++) {
-          const k = y * w + x;
-          if (raw[k]) {
-            raw[k] = 0;
-            classes[k] = 3;
-          }
+  if (line) {
+    for (let x = 0; x < w; x++) {
+      for (let y = line[x]!; y < h; y++) {
+        const k = y * w + x;
+        if (raw[k]) {
+          raw[k] = 0;
+          classes[k] = 3;
         }
       }
     }
@@ -153,7 +141,7 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   mask = close(mask, w, h, Math.max(1, Math.round(0.002 * Math.max(w, h))));
   if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
   for (let k = 0; k < N; k++) if (classes[k] === 1 && !mask[k]) classes[k] = 0;
-  return { width: w, height: h, classes, mask, distance, threshold: T, reflection };
+  return { width: w, height: h, classes, mask };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
-import { type DecodeOptions, openImage, sharp } from '../core/image.js';
+import { type DecodeOptions, openImage, uprightSize } from '../core/image.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { IMAGE_EXTENSIONS, orderFrames } from '../spin/ingest.js';
 import type { FrameRef } from '../spin/types.js';
@@ -16,10 +16,7 @@ const STAGE = 'segment';
 
 async function size(file: string, limitInputPixels: number, what: string): Promise<{ width: number; height: number }> {
   try {
-    const m = await sharp(file, { limitInputPixels }).metadata();
-    if (!m.width || !m.height) throw new Error('no size');
-    const swap = (m.orientation ?? 1) >= 5;
-    return { width: swap ? m.height : m.width, height: swap ? m.width : m.height };
+    return await uprightSize(file, limitInputPixels);
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `the ${what} is not an image that can be read (${why.slice(0, 200)})`, file, { cause: e });
