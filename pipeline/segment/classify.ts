@@ -4,10 +4,11 @@
  * object changes its colour, or brightens it. A reflection on a glossy floor lies below the object,
  * mirrored about the contact line and dimmer than the object it mirrors.
  */
+import { boxSums } from '../core/box-sum.js';
 import { close, components, fillHoles } from '../core/mask.js';
 import { assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
-import type { Plate } from './plate.js';
+import { expose, type Plate, unexpose } from './plate.js';
 
 const STAGE = 'classify';
 
@@ -30,9 +31,11 @@ export interface ClassifyOptions {
   weakFactor: number;
   /** A hue change this many times the noise is weak evidence of object. */
   weakHue: number;
+  /** A neutral darkening deeper than this (mean RGB levels) is object, not shadow: a black product on a white sweep (a studio's fill keeps cast shadows shallower). */
+  maxShadow: number;
 }
 
-export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2 };
+export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2, maxShadow: 100 };
 
 function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
@@ -42,6 +45,9 @@ function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'fillHoles', o.fillHoles, 0, 1);
   assertNumber(STAGE, 'detached', o.detached, 0, 1);
   assertNumber(STAGE, 'detachedArea', o.detachedArea, 0, 1);
+  assertNumber(STAGE, 'weakFactor', o.weakFactor, 0, 1);
+  assertNumber(STAGE, 'weakHue', o.weakHue, 0, 1000);
+  assertNumber(STAGE, 'maxShadow', o.maxShadow, 0, 255);
 }
 
 /** Per-pixel class of one frame: 0 backdrop, 1 object, 2 shadow (or light change), 3 reflection. */
@@ -75,9 +81,10 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const strong = new Uint8Array(N), weak = new Uint8Array(N);
   const tLo = o.weakFactor * T;
   const eLo = o.weakHue * plate.noise * Math.sqrt(3);
+  const dark = new Float32Array(N);
   for (let k = 0; k < N; k++) {
     const p = k * ch;
-    const r = data[p]! * i0, gg = data[p + 1]! * i1, b = data[p + 2]! * i2;
+    const r = unexpose(data[p]!, i0), gg = unexpose(data[p + 1]!, i1), b = unexpose(data[p + 2]!, i2);
     const B0 = P[k * 3]!, B1 = P[k * 3 + 1]!, B2 = P[k * 3 + 2]!;
     const d0 = r - B0, d1 = gg - B1, d2 = b - B2;
     const d = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
@@ -88,12 +95,20 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     const e = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
     const li = Math.sqrt(r * r + gg * gg + b * b);
     const neutral = e <= Math.max(floor, tanA * li);
-    if (neutral && s < 1) {
+    const depth = neutral && s < 1 ? (1 - s) * Math.sqrt(bb / 3) : 0;
+    if (neutral && s < 1 && depth <= o.maxShadow) {
       if (d > tLo) classes[k] = 2;
+      dark[k] = depth;
       continue;
     }
     if (d > T) strong[k] = 1;
     if (d > tLo || e > eLo) weak[k] = 1;
+  }
+  // A darkening much deeper than its surroundings is an edge or a thin part of a dark object (a spoke),
+  // not a shadow: a shadow is as deep as the shadow around it, or fades softly at its edge.
+  {
+    const sums = boxSums(dark, w, h, 1, 2);
+    for (let k = 0; k < N; k++) if (dark[k]! - sums[k]! / 25 > T) weak[k] = 1;
   }
   const raw = new Uint8Array(N);
   {
@@ -169,7 +184,7 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
       const j = l - 1;
       for (let c = 0; c < 3; c++) {
         inside[j * 3 + c] = inside[j * 3 + c]! + data[k * ch + c]!;
-        back[j * 3 + c] = back[j * 3 + c]! + plate.rgb[k * 3 + c]! * g[c]!;
+        back[j * 3 + c] = back[j * 3 + c]! + expose(plate.rgb[k * 3 + c]!, g[c]!);
       }
       continue;
     }

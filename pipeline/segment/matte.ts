@@ -9,7 +9,7 @@ import { boxSums } from '../core/box-sum.js';
 import { dilate, erode } from '../core/mask.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
-import type { Plate } from './plate.js';
+import { expose, type Plate } from './plate.js';
 
 const STAGE = 'matte';
 
@@ -79,7 +79,7 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
       const n = sums[q + 3]!;
       if (n < 1) continue; // a thin part with no solid interior near: keep the binary cut
       const F0 = sums[q]! / n, F1 = sums[q + 1]! / n, F2 = sums[q + 2]! / n;
-      const B0 = plate.rgb[k * 3]! * g[0], B1 = plate.rgb[k * 3 + 1]! * g[1], B2 = plate.rgb[k * 3 + 2]! * g[2];
+      const B0 = expose(plate.rgb[k * 3]!, g[0]), B1 = expose(plate.rgb[k * 3 + 1]!, g[1]), B2 = expose(plate.rgb[k * 3 + 2]!, g[2]);
       const e0 = F0 - B0, e1 = F1 - B1, e2 = F2 - B2;
       const ee = e0 * e0 + e1 * e1 + e2 * e2;
       if (ee < o.minContrast * o.minContrast) continue;

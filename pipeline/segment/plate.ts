@@ -58,6 +58,23 @@ function checkOptions(o: PlateOptions): void {
 /** Let the event loop run (a signal handler, progress) between slices of a long computation. */
 export const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Levels at or above this are the sensor's white (a backdrop lit to clipping): they stay white at any exposure. */
+const CLIPPED = 254;
+
+/**
+ * A frame's level `v` brought to the row's exposure (`inv` = 1 / the frame's gain). A clipped level says
+ * only that the light was at least white, so it stays white rather than being scaled below it; nothing
+ * is brought above white.
+ */
+export function unexpose(v: number, inv: number): number {
+  return v >= CLIPPED ? 255 : Math.min(255, v * inv);
+}
+
+/** A plate level `v` at a frame's exposure (`g` = its gain), as the frame would record it. */
+export function expose(v: number, g: number): number {
+  return Math.min(255, v * g);
+}
+
 /** Median of the first `n` values of `a` (sorted in place). */
 function medianOf(a: Float32Array, n: number): number {
   const s = a.subarray(0, n).sort();
@@ -118,7 +135,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     if ((k & 0xffff) === 0) await yieldNow(); // a signal is honoured between slices of the work
     for (let i = 0; i < n; i++) {
       const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      lum[i] = f.data[p]! * g[0]! + f.data[p + 1]! * g[1]! + f.data[p + 2]! * g[2]!;
+      lum[i] = unexpose(f.data[p]!, g[0]!) + unexpose(f.data[p + 1]!, g[1]!) + unexpose(f.data[p + 2]!, g[2]!);
       order[i] = i;
     }
     // insertion sort of the frame order by brightness (n is small)
@@ -137,7 +154,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     for (let c = 0; c < 3; c++) {
       for (let j = 0; j < K; j++) {
         const i = order[start + j]!, f = frames[i]!;
-        tmp[j] = f.data[k * f.channels + c]! * inv[i]![c]!;
+        tmp[j] = unexpose(f.data[k * f.channels + c]!, inv[i]![c]!);
       }
       rgb[k * 3 + c] = medianOf(tmp, K);
     }
@@ -226,7 +243,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     if (source[k] !== 2) continue;
     for (let i = 0; i < n; i++) {
       const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      const d0 = f.data[p]! * g[0]! - rgb[k * 3]!, d1 = f.data[p + 1]! * g[1]! - rgb[k * 3 + 1]!, d2 = f.data[p + 2]! * g[2]! - rgb[k * 3 + 2]!;
+      const d0 = unexpose(f.data[p]!, g[0]!) - rgb[k * 3]!, d1 = unexpose(f.data[p + 1]!, g[1]!) - rgb[k * 3 + 1]!, d2 = unexpose(f.data[p + 2]!, g[2]!) - rgb[k * 3 + 2]!;
       if (d0 * d0 + d1 * d1 + d2 * d2 <= agreeTol * agreeTol) vis[i * N + k] = 1;
     }
   }
@@ -300,7 +317,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
         }
         if (!seen) continue;
         const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-        const r = f.data[p]! * g[0]!, gg = f.data[p + 1]! * g[1]!, b = f.data[p + 2]! * g[2]!;
+        const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
         if (!inBand(k, r, gg, b)) continue;
         // Support: the known neighbours this frame's value continues (in brightness and hue). Neighbours
         // may disagree (the edge of a shadow that stays): the frame follows those it matches.
@@ -410,7 +427,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       let m = 0;
       for (let i = 0; i < n; i++) {
         const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-        const r = f.data[p]! * g[0]!, gg = f.data[p + 1]! * g[1]!, b = f.data[p + 2]! * g[2]!;
+        const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
         const d0 = r - pred[0]!, d1 = gg - pred[1]!, d2 = b - pred[2]!;
         if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && sameHue(r, gg, b, pred)) {
           cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
