@@ -30,6 +30,8 @@ export interface ReflectionOptions {
   maxSlope: number;
   /** Profile length, as a fraction of the frame height, at which a correlation counts at face value (shorter ones count less). */
   refLength: number;
+  /** A mirror image is at most this factor brighter or dimmer than the frame's typical one (the floor's reflectance; 1: any). */
+  ratioTolerance: number;
   /** Over the whole frame the mask below the line is at most this bright relative to what it mirrors above. */
   maxMeanBrightness: number;
   /** Widest band of floor seen under a hanging object, as a fraction of the frame height. */
@@ -38,7 +40,7 @@ export interface ReflectionOptions {
   gapContrast: number;
 }
 
-export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, maxSlope: 3, refLength: 0.1, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
+export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, maxSlope: 3, refLength: 0.1, ratioTolerance: 1.5, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
 
 function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'minCorrelation', o.minCorrelation, -1, 1);
@@ -49,6 +51,7 @@ function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'bendCost', o.bendCost, 0, 100);
   assertNumber(STAGE, 'maxSlope', o.maxSlope, 1, 100);
   assertNumber(STAGE, 'refLength', o.refLength, 0.001, 1);
+  assertNumber(STAGE, 'ratioTolerance', o.ratioTolerance, 1, 100);
   assertNumber(STAGE, 'maxMeanBrightness', o.maxMeanBrightness, 0, 10);
   assertNumber(STAGE, 'maxGap', o.maxGap, 0, 1);
   assertNumber(STAGE, 'gapContrast', o.gapContrast, 0, 1);
@@ -94,22 +97,35 @@ interface Sums {
   sab: number;
 }
 
+/** What a scan of the mirror scores needs: the image, the profile lengths, and the band of brightness ratios a mirror image may have. */
+interface Scan {
+  lum: Float32Array;
+  w: number;
+  h: number;
+  lengths: number[];
+  /** Profile length at which a correlation counts at face value, in rows. */
+  ref: number;
+  /** Lowest and highest ratio of the mean brightness below to above. */
+  ratio: [number, number];
+  o: ReflectionOptions;
+}
+
 /**
  * Mirror score of T rows above and below a candidate row: the correlation of the profile below with the
  * profile above read upwards, weighted by the length compared (Fisher's z times the square root of T
- * over `refLength` of the frame height: a long mirror is surer than a short one); NaN when the profiles
- * say nothing or the lower one is no dimmed copy (brighter, or keeping more contrast than a floor's
- * reflectance).
+ * over the reference length: a long mirror is surer than a short one); NaN when the profiles say nothing
+ * or the lower one is no dimmed copy (its brightness out of the scan's band, or keeping more contrast
+ * than a floor's reflectance).
  */
-function mirrorScore(s: Sums, T: number, ref: number, o: ReflectionOptions): number {
+function mirrorScore(s: Sums, T: number, scan: Scan): number {
   const va = s.saa - (s.sa * s.sa) / T, vb = s.sbb - (s.sb * s.sb) / T;
   if (va < T || vb < T * 0.25) return NaN; // flat profiles say nothing
-  if (s.sb > o.maxBrightness * s.sa) return NaN; // the mirror image is dimmer
+  if (s.sb > scan.ratio[1] * s.sa || s.sb < scan.ratio[0] * s.sa) return NaN; // the mirror image is dimmer
   const cov = s.sab - (s.sa * s.sb) / T;
   const slope = cov / va; // a mirror keeps a fraction of the contrast (its reflectance)
-  if (slope < 0.03 || slope > o.maxContrast) return NaN;
+  if (slope < 0.03 || slope > scan.o.maxContrast) return NaN;
   const r = Math.min(0.99, cov / Math.sqrt(va * vb));
-  return Math.atanh(r) * Math.sqrt(T / ref);
+  return Math.atanh(r) * Math.sqrt(T / scan.ref);
 }
 
 /** Profile lengths compared: from `minLength` of the frame height up to 0.3 of it, growing by half each time. */
@@ -119,78 +135,175 @@ function windowLengths(h: number, o: ReflectionOptions): number[] {
   return lengths;
 }
 
-/** The best mirror score of column x about row ym over the profile lengths that fit in the frame. */
-function bestMirror(lum: Float32Array, w: number, h: number, x: number, ym: number, lengths: number[], ref: number, o: ReflectionOptions): number {
+/** The best mirror score of column x about row ym over the profile lengths that fit in the frame, and that profile's brightness ratio. */
+function bestMirror(scan: Scan, x: number, ym: number): { z: number; ratio: number } {
+  const { lum, w, h } = scan;
   const s: Sums = { sa: 0, sb: 0, saa: 0, sbb: 0, sab: 0 };
-  let best = NaN, t = 0;
-  for (const T of lengths) {
+  let z = NaN, ratio = NaN, t = 0;
+  for (const T of scan.lengths) {
     if (ym - T < 0 || ym + T >= h) break;
     for (t++; t <= T; t++) {
       const a = lum[(ym - t) * w + x]!, b = lum[(ym + t) * w + x]!;
       s.sa += a; s.sb += b; s.saa += a * a; s.sbb += b * b; s.sab += a * b;
     }
     t = T;
-    const z = mirrorScore(s, T, ref, o);
-    if (z > best || (Number.isNaN(best) && !Number.isNaN(z))) best = z;
+    const zT = mirrorScore(s, T, scan);
+    if (zT > z || (Number.isNaN(z) && !Number.isNaN(zT))) {
+      z = zT;
+      ratio = s.sb / s.sa;
+    }
   }
-  return best;
+  return { z, ratio };
+}
+
+/** Mirror scores of every candidate row of every column (rows × columns, NaN: no mirror), with their brightness ratios. */
+interface Scores {
+  score: Float32Array;
+  ratio: Float32Array;
+  /** Columns with enough mask to look for a mirror image in. */
+  columns: number;
 }
 
 /**
- * Scores (rows × columns, NaN: no mirror) of the candidate contact rows of every column with enough
- * mask, in the lower half of the column's mask (the object above is at least as tall as what of its
- * mirror image shows): the best over the profile lengths, as the mirror image may be cut short (the
- * disk's edge) or stop matching (a mirror also shows the object's underside).
+ * The candidate contact rows of every column with enough mask lie in the lower half of the column's
+ * mask (the object above is at least as tall as what of its mirror image shows); each scores the best
+ * over the profile lengths, as the mirror image may be cut short (the disk's edge) or stop matching (a
+ * mirror also shows the object's underside).
  */
-function scoreColumns(lum: Float32Array, mask: Uint8Array, w: number, h: number, o: ReflectionOptions): { score: Float32Array; columns: number } {
-  const lengths = windowLengths(h, o);
-  const minT = lengths[0] ?? h, ref = o.refLength * h;
+function scoreColumns(scan: Scan, mask: Uint8Array): Scores {
+  const { w, h } = scan;
+  const minT = scan.lengths[0] ?? h;
   const { top, bottom } = columnExtents(mask, w, h);
-  const score = new Float32Array(w * h).fill(NaN);
+  const score = new Float32Array(w * h).fill(NaN), ratio = new Float32Array(w * h).fill(NaN);
   let columns = 0;
   for (let x = 0; x < w; x++) {
     const t = top[x]!, b = bottom[x]!;
     if (t < 0 || b - t < 2 * minT) continue;
     columns++;
-    for (let ym = Math.max(t + minT, (t + b) >> 1); ym <= b - minT; ym++) score[ym * w + x] = bestMirror(lum, w, h, x, ym, lengths, ref, o);
+    for (let ym = Math.max(t + minT, (t + b) >> 1); ym <= b - minT; ym++) {
+      const m = bestMirror(scan, x, ym);
+      score[ym * w + x] = m.z;
+      ratio[ym * w + x] = m.ratio;
+    }
   }
-  return { score, columns };
+  return { score, ratio, columns };
 }
 
 /**
- * The contact line as one path across the columns (dynamic programming): each column gains how much
- * its row mirrors beyond `minCorrelation`, each row moved between neighbouring columns costs `bendCost`.
+ * Per column and row, what the line gains by passing there: how much the row mirrors beyond
+ * `minCorrelation` (0: no mirror), the best within `slack` rows (a straight piece of the traced line
+ * may miss a curve by that much; the line is then put on the best row).
  */
-function traceLine(score: Float32Array, w: number, h: number, o: ReflectionOptions): Int32Array {
-  const step = Math.round(o.maxSlope), zMin = Math.atanh(o.minCorrelation);
-  let prev = new Float64Array(h), cur = new Float64Array(h);
-  const from = new Int16Array(w * h);
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) {
-      let best = -Infinity, arg = y;
-      if (x === 0) best = 0;
-      else {
-        for (let d = -step; d <= step; d++) {
-          const yy = y + d;
-          if (yy < 0 || yy >= h) continue;
-          const v = prev[yy]! - o.bendCost * d * d;
-          if (v > best) { best = v; arg = yy; }
-        }
+function gains(score: Float32Array, w: number, h: number, zMin: number, slack: number): Float32Array {
+  const g = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let best = 0;
+      for (let yy = Math.max(0, y - slack); yy <= Math.min(h - 1, y + slack); yy++) {
+        const z = score[yy * w + x]!;
+        if (z - zMin > best) best = z - zMin;
       }
-      const s = score[y * w + x]!;
-      cur[y] = best + (Number.isNaN(s) ? 0 : s - zMin);
-      from[x * h + y] = arg - y;
+      g[y * w + x] = best;
+    }
+  }
+  return g;
+}
+
+/** Each column's row moved to its best score within `slack` rows (left where none is). */
+function refine(line: Int32Array, score: Float32Array, w: number, h: number, slack: number): Int32Array {
+  const out = Int32Array.from(line);
+  for (let x = 0; x < w; x++) {
+    let best = -Infinity;
+    for (let y = Math.max(0, line[x]! - slack); y <= Math.min(h - 1, line[x]! + slack); y++) {
+      const z = score[y * w + x]!;
+      if (z > best) { best = z; out[x] = y; }
+    }
+  }
+  return out;
+}
+
+/**
+ * The contact line as one concave path across the columns (dynamic programming over blocks of `K`
+ * columns, each crossed at a constant slope): seen from above the floor, the front of a convex
+ * footprint projects to a curve whose slope only falls from left to right (an ellipse's lower arc, a
+ * box's two front edges), so the slope may only fall from one block to the next, each change costing
+ * `bendCost` per row of the block. State: the row where the block starts and the rows it descends.
+ */
+function traceConcave(score: Float32Array, w: number, h: number, o: ReflectionOptions): Int32Array {
+  const slack = 2;
+  const g = gains(score, w, h, Math.atanh(o.minCorrelation), slack);
+  const K = Math.max(1, Math.round(w / 150)), blocks = Math.ceil(w / K);
+  const D = Math.round(o.maxSlope * K), nd = 2 * D + 1;
+  // gain of block j entered at row y descending d rows over it
+  const blockGain = (j: number, y: number, d: number): number => {
+    let s = 0;
+    for (let i = 0; i < K && j * K + i < w; i++) {
+      const yy = y + Math.round((d * i) / K);
+      if (yy >= 0 && yy < h) s += g[yy * w + j * K + i]!;
+    }
+    return s;
+  };
+  let prev = new Float64Array(h * nd), cur = new Float64Array(h * nd);
+  const from = new Int8Array(blocks * h * nd); // the previous block's slope (its start row follows)
+  for (let j = 0; j < blocks; j++) {
+    for (let y = 0; y < h; y++) {
+      // best previous state ending at row y: entered at y - d' with d' >= d (slopes fall), best over d' >= d as a running maximum
+      let run = -Infinity, arg = D;
+      for (let di = nd - 1; di >= 0; di--) {
+        const d = di - D;
+        if (j > 0) {
+          const yp = y - d;
+          if (yp >= 0 && yp < h) {
+            const v = prev[yp * nd + di]!;
+            if (v > run) { run = v; arg = di; }
+          }
+        }
+        const best = j === 0 ? 0 : run - o.bendCost * (arg - di);
+        cur[y * nd + di] = best + blockGain(j, y, d);
+        from[(j * h + y) * nd + di] = arg - D;
+      }
     }
     [prev, cur] = [cur, prev];
   }
+  let bi = 0;
+  for (let k = 1; k < h * nd; k++) if (prev[k]! > prev[bi]!) bi = k;
+  let y = Math.floor(bi / nd), d = (bi % nd) - D;
   const line = new Int32Array(w);
-  let y = 0;
-  for (let yy = 1; yy < h; yy++) if (prev[yy]! > prev[y]!) y = yy;
-  for (let x = w - 1; x >= 0; x--) {
-    line[x] = y;
-    y += from[x * h + y]!;
+  for (let j = blocks - 1; j >= 0; j--) {
+    for (let i = 0; i < K && j * K + i < w; i++) line[j * K + i] = Math.min(h - 1, Math.max(0, y + Math.round((d * i) / K)));
+    const dp = from[(j * h + y) * nd + d + D]!;
+    y -= dp;
+    d = dp;
   }
-  return line;
+  return refine(line, score, w, h, slack);
+}
+
+/** The median brightness ratio of the mirror images along a traced line (the floor's reflectance), NaN when none. */
+function lineRatio(line: Int32Array, s: Scores, w: number, zMin: number): number {
+  const v: number[] = [];
+  for (let x = 0; x < w; x++) {
+    const k = line[x]! * w + x;
+    if (s.score[k]! >= zMin) v.push(s.ratio[k]!);
+  }
+  v.sort((p, q) => p - q);
+  return v.length ? v[v.length >> 1]! : NaN;
+}
+
+/**
+ * How bright the mask below the line is against the rows it would mirror above (sums over all columns):
+ * a floor's reflection is well below 1, an object's own lower part (shaded, but lit) is not.
+ */
+function belowOverAbove(line: Int32Array, lum: Float32Array, mask: Uint8Array, w: number, h: number): number {
+  let below = 0, above = 0;
+  for (let x = 0; x < w; x++) {
+    const f = line[x]!;
+    for (let y = f; y < h && 2 * f - y >= 0; y++) {
+      if (!mask[y * w + x]) continue;
+      below += lum[y * w + x]!;
+      above += lum[(2 * f - y) * w + x]!;
+    }
+  }
+  return above > 0 ? below / above : Infinity;
 }
 
 /** Median of the luminance of column x over the mask's rows from `from` to `to` (exclusive). */
@@ -223,35 +336,26 @@ function raiseOverGaps(line: Int32Array, lum: Float32Array, mask: Uint8Array, w:
   return out;
 }
 
-/**
- * How bright the mask below the line is against the rows it would mirror above (sums over all columns):
- * a floor's reflection is well below 1, an object's own lower part (shaded, but lit) is not.
- */
-function belowOverAbove(line: Int32Array, lum: Float32Array, mask: Uint8Array, w: number, h: number): number {
-  let below = 0, above = 0;
-  for (let x = 0; x < w; x++) {
-    const f = line[x]!;
-    for (let y = f; y < h && 2 * f - y >= 0; y++) {
-      if (!mask[y * w + x]) continue;
-      below += lum[y * w + x]!;
-      above += lum[(2 * f - y) * w + x]!;
-    }
-  }
-  return above > 0 ? below / above : Infinity;
-}
-
 /** The contact line found in a frame: per column the first row of the reflection (h: none), or null when there is no mirror image. */
 export function findReflection(img: RgbImage, mask: Uint8Array, opts?: Partial<ReflectionOptions>): Int32Array | null {
   const o = withDefaults(REFLECTION_DEFAULTS, opts);
   checkOptions(o);
   const { width: w, height: h } = img;
   const lum = luminance(img);
-  const { score, columns } = scoreColumns(lum, mask, w, h, o);
-  if (!columns) return null;
-  const line = traceLine(score, w, h, o);
-  let mirrored = 0;
   const zMin = Math.atanh(o.minCorrelation);
-  for (let x = 0; x < w; x++) if (score[line[x]! * w + x]! >= zMin) mirrored++;
-  if (mirrored < o.minColumns * columns || belowOverAbove(line, lum, mask, w, h) > o.maxMeanBrightness) return null;
+  const scan: Scan = { lum, w, h, lengths: windowLengths(h, o), ref: o.refLength * h, ratio: [0, o.maxBrightness], o };
+  let scores = scoreColumns(scan, mask);
+  if (!scores.columns) return null;
+  let line = traceConcave(scores.score, w, h, o);
+  // The floor has one reflectance: trace again with only mirror images about as dim as the line's.
+  const k = lineRatio(line, scores, w, zMin);
+  if (!Number.isNaN(k) && o.ratioTolerance > 1) {
+    scan.ratio = [k / o.ratioTolerance, Math.min(o.maxBrightness, k * o.ratioTolerance)];
+    scores = scoreColumns(scan, mask);
+    line = traceConcave(scores.score, w, h, o);
+  }
+  let mirrored = 0;
+  for (let x = 0; x < w; x++) if (scores.score[line[x]! * w + x]! >= zMin) mirrored++;
+  if (mirrored < o.minColumns * scores.columns || belowOverAbove(line, lum, mask, w, h) > o.maxMeanBrightness) return null;
   return raiseOverGaps(line, lum, mask, w, h, o);
 }
