@@ -30,8 +30,6 @@ export interface ReflectionOptions {
   maxSlope: number;
   /** Profile length, as a fraction of the frame height, at which a correlation counts at face value (shorter ones count less). */
   refLength: number;
-  /** A mirror image is at most this factor brighter or dimmer than the frame's typical one (the floor's reflectance; 1: any). */
-  ratioTolerance: number;
   /** Over the whole frame the mask below the line is at most this bright relative to what it mirrors above. */
   maxMeanBrightness: number;
   /** Widest band of floor seen under a hanging object, as a fraction of the frame height. */
@@ -40,7 +38,7 @@ export interface ReflectionOptions {
   gapContrast: number;
 }
 
-export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, maxSlope: 3, refLength: 0.1, ratioTolerance: 1.5, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
+export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, maxSlope: 3, refLength: 0.1, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
 
 function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'minCorrelation', o.minCorrelation, -1, 1);
@@ -51,7 +49,6 @@ function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'bendCost', o.bendCost, 0, 100);
   assertNumber(STAGE, 'maxSlope', o.maxSlope, 1, 100);
   assertNumber(STAGE, 'refLength', o.refLength, 0.001, 1);
-  assertNumber(STAGE, 'ratioTolerance', o.ratioTolerance, 1, 100);
   assertNumber(STAGE, 'maxMeanBrightness', o.maxMeanBrightness, 0, 10);
   assertNumber(STAGE, 'maxGap', o.maxGap, 0, 1);
   assertNumber(STAGE, 'gapContrast', o.gapContrast, 0, 1);
@@ -97,7 +94,7 @@ interface Sums {
   sab: number;
 }
 
-/** What a scan of the mirror scores needs: the image, the profile lengths, and the band of brightness ratios a mirror image may have. */
+/** What a scan of the mirror scores needs: the image and the profile lengths. */
 interface Scan {
   lum: Float32Array;
   w: number;
@@ -105,8 +102,6 @@ interface Scan {
   lengths: number[];
   /** Profile length at which a correlation counts at face value, in rows. */
   ref: number;
-  /** Lowest and highest ratio of the mean brightness below to above. */
-  ratio: [number, number];
   o: ReflectionOptions;
 }
 
@@ -114,13 +109,12 @@ interface Scan {
  * Mirror score of T rows above and below a candidate row: the correlation of the profile below with the
  * profile above read upwards, weighted by the length compared (Fisher's z times the square root of T
  * over the reference length: a long mirror is surer than a short one); NaN when the profiles say nothing
- * or the lower one is no dimmed copy (its brightness out of the scan's band, or keeping more contrast
- * than a floor's reflectance).
+ * or the lower one is no dimmed copy (brighter, or keeping more contrast than a floor's reflectance).
  */
 function mirrorScore(s: Sums, T: number, scan: Scan): number {
   const va = s.saa - (s.sa * s.sa) / T, vb = s.sbb - (s.sb * s.sb) / T;
   if (va < T || vb < T * 0.25) return NaN; // flat profiles say nothing
-  if (s.sb > scan.ratio[1] * s.sa || s.sb < scan.ratio[0] * s.sa) return NaN; // the mirror image is dimmer
+  if (s.sb > scan.o.maxBrightness * s.sa) return NaN; // the mirror image is dimmer
   const cov = s.sab - (s.sa * s.sb) / T;
   const slope = cov / va; // a mirror keeps a fraction of the contrast (its reflectance)
   if (slope < 0.03 || slope > scan.o.maxContrast) return NaN;
@@ -135,11 +129,11 @@ function windowLengths(h: number, o: ReflectionOptions): number[] {
   return lengths;
 }
 
-/** The best mirror score of column x about row ym over the profile lengths that fit in the frame, and that profile's brightness ratio. */
-function bestMirror(scan: Scan, x: number, ym: number): { z: number; ratio: number } {
+/** The best mirror score of column x about row ym over the profile lengths that fit in the frame. */
+function bestMirror(scan: Scan, x: number, ym: number): number {
   const { lum, w, h } = scan;
   const s: Sums = { sa: 0, sb: 0, saa: 0, sbb: 0, sab: 0 };
-  let z = NaN, ratio = NaN, t = 0;
+  let z = NaN, t = 0;
   for (const T of scan.lengths) {
     if (ym - T < 0 || ym + T >= h) break;
     for (t++; t <= T; t++) {
@@ -148,18 +142,14 @@ function bestMirror(scan: Scan, x: number, ym: number): { z: number; ratio: numb
     }
     t = T;
     const zT = mirrorScore(s, T, scan);
-    if (zT > z || (Number.isNaN(z) && !Number.isNaN(zT))) {
-      z = zT;
-      ratio = s.sb / s.sa;
-    }
+    if (zT > z || (Number.isNaN(z) && !Number.isNaN(zT))) z = zT;
   }
-  return { z, ratio };
+  return z;
 }
 
-/** Mirror scores of every candidate row of every column (rows × columns, NaN: no mirror), with their brightness ratios. */
+/** Mirror scores of every candidate row of every column (rows × columns, NaN: no mirror). */
 interface Scores {
   score: Float32Array;
-  ratio: Float32Array;
   /** Columns with enough mask to look for a mirror image in. */
   columns: number;
 }
@@ -174,19 +164,15 @@ function scoreColumns(scan: Scan, mask: Uint8Array): Scores {
   const { w, h } = scan;
   const minT = scan.lengths[0] ?? h;
   const { top, bottom } = columnExtents(mask, w, h);
-  const score = new Float32Array(w * h).fill(NaN), ratio = new Float32Array(w * h).fill(NaN);
+  const score = new Float32Array(w * h).fill(NaN);
   let columns = 0;
   for (let x = 0; x < w; x++) {
     const t = top[x]!, b = bottom[x]!;
     if (t < 0 || b - t < 2 * minT) continue;
     columns++;
-    for (let ym = Math.max(t + minT, (t + b) >> 1); ym <= b - minT; ym++) {
-      const m = bestMirror(scan, x, ym);
-      score[ym * w + x] = m.z;
-      ratio[ym * w + x] = m.ratio;
-    }
+    for (let ym = Math.max(t + minT, (t + b) >> 1); ym <= b - minT; ym++) score[ym * w + x] = bestMirror(scan, x, ym);
   }
-  return { score, ratio, columns };
+  return { score, columns };
 }
 
 /**
@@ -222,71 +208,99 @@ function refine(line: Int32Array, score: Float32Array, w: number, h: number, sla
   return out;
 }
 
-/**
- * The contact line as one concave path across the columns (dynamic programming over blocks of `K`
- * columns, each crossed at a constant slope): seen from above the floor, the front of a convex
- * footprint projects to a curve whose slope only falls from left to right (an ellipse's lower arc, a
- * box's two front edges), so the slope may only fall from one block to the next, each change costing
- * `bendCost` per row of the block. State: the row where the block starts and the rows it descends.
- */
-function traceConcave(score: Float32Array, w: number, h: number, o: ReflectionOptions): Int32Array {
-  const slack = 2;
-  const g = gains(score, w, h, Math.atanh(o.minCorrelation), slack);
-  const K = Math.max(1, Math.round(w / 150)), blocks = Math.ceil(w / K);
-  const D = Math.round(o.maxSlope * K), nd = 2 * D + 1;
-  // gain of block j entered at row y descending d rows over it
-  const blockGain = (j: number, y: number, d: number): number => {
-    let s = 0;
-    for (let i = 0; i < K && j * K + i < w; i++) {
-      const yy = y + Math.round((d * i) / K);
-      if (yy >= 0 && yy < h) s += g[yy * w + j * K + i]!;
+/** The columns and rows holding any gain: the only ones the traced line needs to search. */
+function gainSpan(g: Float32Array, w: number, h: number): { x0: number; x1: number; y0: number; y1: number } | null {
+  let x0 = w, x1 = -1, y0 = h, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!(g[y * w + x]! > 0)) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
     }
-    return s;
-  };
-  let prev = new Float64Array(h * nd), cur = new Float64Array(h * nd);
-  const from = new Int8Array(blocks * h * nd); // the previous block's slope (its start row follows)
-  for (let j = 0; j < blocks; j++) {
-    for (let y = 0; y < h; y++) {
-      // best previous state ending at row y: entered at y - d' with d' >= d (slopes fall), best over d' >= d as a running maximum
-      let run = -Infinity, arg = D;
+  }
+  return x1 < 0 ? null : { x0, x1, y0, y1 };
+}
+
+/** A concave path's blocks: `K` columns each from `x0`, rows `y0` to `y0 + H - 1`, a block descending -D to D rows. */
+interface Blocks {
+  x0: number;
+  n: number;
+  K: number;
+  D: number;
+  y0: number;
+  H: number;
+}
+
+/**
+ * The best concave path over the blocks (dynamic programming): per block and state (its start row, the
+ * rows it descends) the best total gain of the blocks up to it, whose slope may only fall from block to
+ * block at `bendCost` a row; returns per block the start row and descent of the best path.
+ */
+function bestPath(g: Float32Array, w: number, b: Blocks, bendCost: number): { start: Int32Array; descent: Int32Array } {
+  const { K, D, y0, H } = b, nd = 2 * D + 1;
+  const offsets = Array.from({ length: nd }, (_, di) => Array.from({ length: K }, (_, i) => Math.round(((di - D) * i) / K)));
+  let prev = new Float64Array(H * nd), cur = new Float64Array(H * nd);
+  const from = new Int16Array(b.n * H * nd); // the previous block's descent (its start row follows)
+  for (let j = 0; j < b.n; j++) {
+    const xs = b.x0 + j * K, k = Math.min(K, w - xs);
+    for (let y = 0; y < H; y++) {
+      // Over the previous block's descents d' >= d (slopes fall), arriving at row y: max of prev - bendCost d', plus bendCost d.
+      let run = j === 0 ? 0 : -Infinity, arg = D;
       for (let di = nd - 1; di >= 0; di--) {
-        const d = di - D;
-        if (j > 0) {
-          const yp = y - d;
-          if (yp >= 0 && yp < h) {
-            const v = prev[yp * nd + di]!;
-            if (v > run) { run = v; arg = di; }
-          }
+        const yp = y - (di - D);
+        if (j > 0 && yp >= 0 && yp < H) {
+          const v = prev[yp * nd + di]! - bendCost * di;
+          if (v > run) { run = v; arg = di; }
         }
-        const best = j === 0 ? 0 : run - o.bendCost * (arg - di);
-        cur[y * nd + di] = best + blockGain(j, y, d);
-        from[(j * h + y) * nd + di] = arg - D;
+        let gain = 0;
+        const off = offsets[di]!;
+        for (let i = 0; i < k; i++) {
+          const yy = y + off[i]!;
+          if (yy >= 0 && yy < H) gain += g[(y0 + yy) * w + xs + i]!;
+        }
+        cur[y * nd + di] = run + (j === 0 ? 0 : bendCost * di) + gain;
+        from[(j * H + y) * nd + di] = arg;
       }
     }
     [prev, cur] = [cur, prev];
   }
   let bi = 0;
-  for (let k = 1; k < h * nd; k++) if (prev[k]! > prev[bi]!) bi = k;
-  let y = Math.floor(bi / nd), d = (bi % nd) - D;
-  const line = new Int32Array(w);
-  for (let j = blocks - 1; j >= 0; j--) {
-    for (let i = 0; i < K && j * K + i < w; i++) line[j * K + i] = Math.min(h - 1, Math.max(0, y + Math.round((d * i) / K)));
-    const dp = from[(j * h + y) * nd + d + D]!;
-    y -= dp;
-    d = dp;
+  for (let q = 1; q < H * nd; q++) if (prev[q]! > prev[bi]!) bi = q;
+  const start = new Int32Array(b.n), descent = new Int32Array(b.n);
+  let y = Math.floor(bi / nd), di = bi % nd;
+  for (let j = b.n - 1; j >= 0; j--) {
+    start[j] = y0 + y;
+    descent[j] = di - D;
+    const dp = from[(j * H + y) * nd + di]!;
+    y -= dp - D;
+    di = dp;
   }
-  return refine(line, score, w, h, slack);
+  return { start, descent };
 }
 
-/** The median brightness ratio of the mirror images along a traced line (the floor's reflectance), NaN when none. */
-function lineRatio(line: Int32Array, s: Scores, w: number, zMin: number): number {
-  const v: number[] = [];
+/**
+ * The contact line as one concave path across the columns, over blocks of columns each crossed at a
+ * constant slope: seen from above the floor, the front of a convex footprint projects to a curve whose
+ * slope only falls from left to right (an ellipse's lower arc, a box's two front edges). Beyond the
+ * columns with any mirror the line goes on straight.
+ */
+function traceConcave(score: Float32Array, w: number, h: number, o: ReflectionOptions): Int32Array {
+  const slack = 2;
+  const g = gains(score, w, h, Math.atanh(o.minCorrelation), slack);
+  const span = gainSpan(g, w, h);
+  const line = new Int32Array(w).fill(h);
+  if (!span) return line;
+  const K = Math.max(1, Math.round(w / 150)), D = Math.round(o.maxSlope * K);
+  const b: Blocks = { x0: span.x0, n: Math.ceil((span.x1 - span.x0 + 1) / K), K, D, y0: span.y0, H: span.y1 - span.y0 + 1 };
+  const { start, descent } = bestPath(g, w, b, o.bendCost);
   for (let x = 0; x < w; x++) {
-    const k = line[x]! * w + x;
-    if (s.score[k]! >= zMin) v.push(s.ratio[k]!);
+    const j = Math.min(b.n - 1, Math.max(0, Math.floor((x - b.x0) / K)));
+    const y = start[j]! + (descent[j]! * (x - b.x0 - j * K)) / K;
+    line[x] = Math.min(h - 1, Math.max(0, Math.round(y)));
   }
-  v.sort((p, q) => p - q);
-  return v.length ? v[v.length >> 1]! : NaN;
+  return refine(line, score, w, h, slack);
 }
 
 /**
@@ -343,17 +357,9 @@ export function findReflection(img: RgbImage, mask: Uint8Array, opts?: Partial<R
   const { width: w, height: h } = img;
   const lum = luminance(img);
   const zMin = Math.atanh(o.minCorrelation);
-  const scan: Scan = { lum, w, h, lengths: windowLengths(h, o), ref: o.refLength * h, ratio: [0, o.maxBrightness], o };
-  let scores = scoreColumns(scan, mask);
+  const scores = scoreColumns({ lum, w, h, lengths: windowLengths(h, o), ref: o.refLength * h, o }, mask);
   if (!scores.columns) return null;
-  let line = traceConcave(scores.score, w, h, o);
-  // The floor has one reflectance: trace again with only mirror images about as dim as the line's.
-  const k = lineRatio(line, scores, w, zMin);
-  if (!Number.isNaN(k) && o.ratioTolerance > 1) {
-    scan.ratio = [k / o.ratioTolerance, Math.min(o.maxBrightness, k * o.ratioTolerance)];
-    scores = scoreColumns(scan, mask);
-    line = traceConcave(scores.score, w, h, o);
-  }
+  const line = traceConcave(scores.score, w, h, o);
   let mirrored = 0;
   for (let x = 0; x < w; x++) if (scores.score[line[x]! * w + x]! >= zMin) mirrored++;
   if (mirrored < o.minColumns * scores.columns || belowOverAbove(line, lum, mask, w, h) > o.maxMeanBrightness) return null;
