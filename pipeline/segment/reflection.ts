@@ -1,14 +1,16 @@
 /**
  * Reflection: on a glossy floor the object is mirrored about the line where it meets the floor, and the
  * mirror image is dimmer. Per image column and candidate row, the picture below is compared with the
- * picture above read upwards (a normalised correlation of the two profiles: a dimmed copy scores high).
- * The contact line is then traced across the columns at once, as the path through these scores that
- * mirrors best while bending little (a floor contact seen from a fixed camera is a smooth curve), so a
- * column whose own best row is an echo or a symmetric detail of the object follows its neighbours.
- * Everything of the mask below the line is reflection: nothing of an object standing on a floor lies
- * below the floor.
+ * picture above read upwards (a normalised correlation of the two profiles, over several lengths: a
+ * dimmed copy scores high, the longer the surer). The contact line is then traced across the columns at
+ * once, as the path through these scores that mirrors best while its slope only falls from left to
+ * right (the front of a convex footprint seen from above the floor: an ellipse's lower arc, a box's two
+ * front edges), so a column whose own best row is an echo or a symmetric detail of the object follows
+ * its neighbours. Where the object hangs above the floor (a sofa between its legs) the line is raised
+ * over the dark band of floor seen under it. Everything of the mask below the line is reflection:
+ * nothing of an object standing on a floor lies below the floor.
  */
-import { assertNumber, withDefaults } from '../core/options.js';
+import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 
 const STAGE = 'reflection';
@@ -24,8 +26,12 @@ export interface ReflectionOptions {
   minLength: number;
   /** The mirror image keeps at most this fraction of the object's contrast (a floor's reflectance). */
   maxContrast: number;
-  /** Cost of the traced line moving by one row from one column to the next, in correlation units. */
+  /** Cost of the traced line's slope falling by one row per block of columns, in z units (Fisher's z of a correlation). */
   bendCost: number;
+  /** Cost of the traced line's slope rising by one row per block of columns (against a convex footprint's front), in z units. */
+  riseCost: number;
+  /** Columns per block of the traced line (each crossed straight; its slope is a whole number of rows per block). */
+  blockColumns: number;
   /** Steepest the traced line may run, in rows per column. */
   maxSlope: number;
   /** Profile length, as a fraction of the frame height, at which a correlation counts at face value (shorter ones count less). */
@@ -38,7 +44,7 @@ export interface ReflectionOptions {
   gapContrast: number;
 }
 
-export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, maxSlope: 3, refLength: 0.1, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
+export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, riseCost: 2, blockColumns: 8, maxSlope: 3, refLength: 0.1, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
 
 function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'minCorrelation', o.minCorrelation, -1, 1);
@@ -47,6 +53,8 @@ function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'minLength', o.minLength, 0, 1);
   assertNumber(STAGE, 'maxContrast', o.maxContrast, 0, 10);
   assertNumber(STAGE, 'bendCost', o.bendCost, 0, 100);
+  assertNumber(STAGE, 'riseCost', o.riseCost, 0, 1e6);
+  assertInteger(STAGE, 'blockColumns', o.blockColumns, 1, 64);
   assertNumber(STAGE, 'maxSlope', o.maxSlope, 1, 100);
   assertNumber(STAGE, 'refLength', o.refLength, 0.001, 1);
   assertNumber(STAGE, 'maxMeanBrightness', o.maxMeanBrightness, 0, 10);
@@ -233,51 +241,86 @@ interface Blocks {
   H: number;
 }
 
+/** What a block's slope changing costs, per row of descent per block: falling (concave) and rising. */
+interface Bends {
+  fall: number;
+  rise: number;
+}
+
 /**
- * The best concave path over the blocks (dynamic programming): per block and state (its start row, the
- * rows it descends) the best total gain of the blocks up to it, whose slope may only fall from block to
- * block at `bendCost` a row; returns per block the start row and descent of the best path.
+ * For every descent d of a block starting at row y, the best previous state arriving there (the previous
+ * block started at y - d' with descent d'), its total less what the slope change costs: `best` and
+ * `arg` (d' as an index) filled per descent index. Two running maxima: over d' >= d, then d' <= d.
  */
-function bestPath(g: Float32Array, w: number, b: Blocks, bendCost: number): { start: Int32Array; descent: Int32Array } {
+function arrivals(prev: Float64Array, y: number, H: number, D: number, bends: Bends, best: Float64Array, arg: Int16Array): void {
+  const nd = 2 * D + 1;
+  let run = -Infinity, at = D;
+  for (let di = nd - 1; di >= 0; di--) {
+    const yp = y - (di - D);
+    if (yp >= 0 && yp < H && prev[yp * nd + di]! - bends.fall * di > run) { run = prev[yp * nd + di]! - bends.fall * di; at = di; }
+    best[di] = run + bends.fall * di;
+    arg[di] = at;
+  }
+  run = -Infinity;
+  for (let di = 0; di < nd; di++) {
+    const yp = y - (di - D);
+    if (yp >= 0 && yp < H && prev[yp * nd + di]! + bends.rise * di > run) { run = prev[yp * nd + di]! + bends.rise * di; at = di; }
+    if (run - bends.rise * di > best[di]!) { best[di] = run - bends.rise * di; arg[di] = at; }
+  }
+}
+
+/** The best path: the blocks it runs over (`first` to `last`), and per block its start row and descent. */
+interface Path {
+  first: number;
+  last: number;
+  start: Int32Array;
+  descent: Int32Array;
+}
+
+/**
+ * The best path over the blocks (dynamic programming): per block and state (its start row, the rows it
+ * descends) the best total gain of the blocks up to it, less what its slope changes cost. A path may
+ * begin and end at any block (a line held concave beyond the mirror would leave the rows searched).
+ */
+function bestPath(g: Float32Array, w: number, b: Blocks, bends: Bends): Path {
   const { K, D, y0, H } = b, nd = 2 * D + 1;
   const offsets = Array.from({ length: nd }, (_, di) => Array.from({ length: K }, (_, i) => Math.round(((di - D) * i) / K)));
   let prev = new Float64Array(H * nd), cur = new Float64Array(H * nd);
-  const from = new Int16Array(b.n * H * nd); // the previous block's descent (its start row follows)
+  const from = new Int16Array(b.n * H * nd); // the previous block's descent (its start row follows), -1: the path begins
+  const best = new Float64Array(nd), arg = new Int16Array(nd);
+  let top = -Infinity, topAt = 0;
   for (let j = 0; j < b.n; j++) {
     const xs = b.x0 + j * K, k = Math.min(K, w - xs);
     for (let y = 0; y < H; y++) {
-      // Over the previous block's descents d' >= d (slopes fall), arriving at row y: max of prev - bendCost d', plus bendCost d.
-      let run = j === 0 ? 0 : -Infinity, arg = D;
-      for (let di = nd - 1; di >= 0; di--) {
-        const yp = y - (di - D);
-        if (j > 0 && yp >= 0 && yp < H) {
-          const v = prev[yp * nd + di]! - bendCost * di;
-          if (v > run) { run = v; arg = di; }
-        }
+      if (j > 0) arrivals(prev, y, H, D, bends, best, arg);
+      for (let di = 0; di < nd; di++) {
+        if (j === 0 || best[di]! < 0) { best[di] = 0; arg[di] = -1; }
         let gain = 0;
         const off = offsets[di]!;
         for (let i = 0; i < k; i++) {
           const yy = y + off[i]!;
           if (yy >= 0 && yy < H) gain += g[(y0 + yy) * w + xs + i]!;
         }
-        cur[y * nd + di] = run + (j === 0 ? 0 : bendCost * di) + gain;
-        from[(j * H + y) * nd + di] = arg;
+        const q = y * nd + di;
+        cur[q] = best[di]! + gain;
+        from[j * H * nd + q] = arg[di]!;
+        if (cur[q]! > top) { top = cur[q]!; topAt = j * H * nd + q; }
       }
     }
     [prev, cur] = [cur, prev];
   }
-  let bi = 0;
-  for (let q = 1; q < H * nd; q++) if (prev[q]! > prev[bi]!) bi = q;
-  const start = new Int32Array(b.n), descent = new Int32Array(b.n);
-  let y = Math.floor(bi / nd), di = bi % nd;
-  for (let j = b.n - 1; j >= 0; j--) {
-    start[j] = y0 + y;
-    descent[j] = di - D;
+  const path: Path = { first: 0, last: Math.floor(topAt / (H * nd)), start: new Int32Array(b.n), descent: new Int32Array(b.n) };
+  let y = Math.floor((topAt % (H * nd)) / nd), di = topAt % nd;
+  for (let j = path.last; j >= 0; j--) {
+    path.start[j] = y0 + y;
+    path.descent[j] = di - D;
+    path.first = j;
     const dp = from[(j * H + y) * nd + di]!;
+    if (dp < 0) break;
     y -= dp - D;
     di = dp;
   }
-  return { start, descent };
+  return path;
 }
 
 /**
@@ -292,12 +335,12 @@ function traceConcave(score: Float32Array, w: number, h: number, o: ReflectionOp
   const span = gainSpan(g, w, h);
   const line = new Int32Array(w).fill(h);
   if (!span) return line;
-  const K = Math.max(1, Math.round(w / 150)), D = Math.round(o.maxSlope * K);
+  const K = o.blockColumns, D = Math.round(o.maxSlope * K);
   const b: Blocks = { x0: span.x0, n: Math.ceil((span.x1 - span.x0 + 1) / K), K, D, y0: span.y0, H: span.y1 - span.y0 + 1 };
-  const { start, descent } = bestPath(g, w, b, o.bendCost);
+  const p = bestPath(g, w, b, { fall: o.bendCost, rise: o.riseCost });
   for (let x = 0; x < w; x++) {
-    const j = Math.min(b.n - 1, Math.max(0, Math.floor((x - b.x0) / K)));
-    const y = start[j]! + (descent[j]! * (x - b.x0 - j * K)) / K;
+    const j = Math.min(p.last, Math.max(p.first, Math.floor((x - b.x0) / K)));
+    const y = p.start[j]! + (p.descent[j]! * (x - b.x0 - j * K)) / K;
     line[x] = Math.min(h - 1, Math.max(0, Math.round(y)));
   }
   return refine(line, score, w, h, slack);
