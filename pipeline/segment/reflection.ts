@@ -16,7 +16,7 @@ import type { RgbImage } from '../spin/backdrop.js';
 const STAGE = 'reflection';
 
 export interface ReflectionOptions {
-  /** Lowest correlation of the profiles above and below for a column to show a mirror image. */
+  /** Lowest correlation of the profiles above and below (compared over `refLength`; shorter ones need more) for a column to show a mirror image. */
   minCorrelation: number;
   /** Fraction of the mask's columns that must show a mirror image for the frame to have a reflection. */
   minColumns: number;
@@ -277,42 +277,24 @@ interface Path {
   descent: Int32Array;
 }
 
-/**
- * The best path over the blocks (dynamic programming): per block and state (its start row, the rows it
- * descends) the best total gain of the blocks up to it, less what its slope changes cost. A path may
- * begin and end at any block (a line held concave beyond the mirror would leave the rows searched).
- */
-function bestPath(g: Float32Array, w: number, b: Blocks, bends: Bends): Path {
-  const { K, D, y0, H } = b, nd = 2 * D + 1;
-  const offsets = Array.from({ length: nd }, (_, di) => Array.from({ length: K }, (_, i) => Math.round(((di - D) * i) / K)));
-  let prev = new Float64Array(H * nd), cur = new Float64Array(H * nd);
-  const from = new Int16Array(b.n * H * nd); // the previous block's descent (its start row follows), -1: the path begins
-  const best = new Float64Array(nd), arg = new Int16Array(nd);
-  let top = -Infinity, topAt = 0;
-  for (let j = 0; j < b.n; j++) {
-    const xs = b.x0 + j * K, k = Math.min(K, w - xs);
-    for (let y = 0; y < H; y++) {
-      if (j > 0) arrivals(prev, y, H, D, bends, best, arg);
-      for (let di = 0; di < nd; di++) {
-        if (j === 0 || best[di]! < 0) { best[di] = 0; arg[di] = -1; }
-        let gain = 0;
-        const off = offsets[di]!;
-        for (let i = 0; i < k; i++) {
-          const yy = y + off[i]!;
-          if (yy >= 0 && yy < H) gain += g[(y0 + yy) * w + xs + i]!;
-        }
-        const q = y * nd + di;
-        cur[q] = best[di]! + gain;
-        from[j * H * nd + q] = arg[di]!;
-        if (cur[q]! > top) { top = cur[q]!; topAt = j * H * nd + q; }
-      }
-    }
-    [prev, cur] = [cur, prev];
+/** What block j gains entered at row y (of the rows searched) descending by `off` rows at each of its columns. */
+function blockGain(g: Float32Array, w: number, b: Blocks, j: number, y: number, off: number[]): number {
+  const xs = b.x0 + j * b.K, k = Math.min(b.K, w - xs);
+  let gain = 0;
+  for (let i = 0; i < k; i++) {
+    const yy = y + off[i]!;
+    if (yy >= 0 && yy < b.H) gain += g[(b.y0 + yy) * w + xs + i]!;
   }
-  const path: Path = { first: 0, last: Math.floor(topAt / (H * nd)), start: new Int32Array(b.n), descent: new Int32Array(b.n) };
-  let y = Math.floor((topAt % (H * nd)) / nd), di = topAt % nd;
+  return gain;
+}
+
+/** The path ending in state `at` (block, start row, descent: one index), followed back to where it begins. */
+function backtrack(from: Int16Array, b: Blocks, at: number): Path {
+  const { D, H } = b, nd = 2 * D + 1;
+  const path: Path = { first: 0, last: Math.floor(at / (H * nd)), start: new Int32Array(b.n), descent: new Int32Array(b.n) };
+  let y = Math.floor((at % (H * nd)) / nd), di = at % nd;
   for (let j = path.last; j >= 0; j--) {
-    path.start[j] = y0 + y;
+    path.start[j] = b.y0 + y;
     path.descent[j] = di - D;
     path.first = j;
     const dp = from[(j * H + y) * nd + di]!;
@@ -321,6 +303,34 @@ function bestPath(g: Float32Array, w: number, b: Blocks, bends: Bends): Path {
     di = dp;
   }
   return path;
+}
+
+/**
+ * The best path over the blocks (dynamic programming): per block and state (its start row, the rows it
+ * descends) the best total gain of the blocks up to it, less what its slope changes cost. A path may
+ * begin and end at any block (a line held concave beyond the mirror would leave the rows searched).
+ */
+function bestPath(g: Float32Array, w: number, b: Blocks, bends: Bends): Path {
+  const { K, D, H } = b, nd = 2 * D + 1;
+  const offsets = Array.from({ length: nd }, (_, di) => Array.from({ length: K }, (_, i) => Math.round(((di - D) * i) / K)));
+  let prev = new Float64Array(H * nd), cur = new Float64Array(H * nd);
+  const from = new Int16Array(b.n * H * nd); // the previous block's descent (its start row follows), -1: the path begins
+  const best = new Float64Array(nd), arg = new Int16Array(nd);
+  let top = -Infinity, topAt = 0;
+  for (let j = 0; j < b.n; j++) {
+    for (let y = 0; y < H; y++) {
+      if (j > 0) arrivals(prev, y, H, D, bends, best, arg);
+      for (let di = 0; di < nd; di++) {
+        if (j === 0 || best[di]! < 0) { best[di] = 0; arg[di] = -1; }
+        const q = y * nd + di;
+        cur[q] = best[di]! + blockGain(g, w, b, j, y, offsets[di]!);
+        from[j * H * nd + q] = arg[di]!;
+        if (cur[q]! > top) { top = cur[q]!; topAt = j * H * nd + q; }
+      }
+    }
+    [prev, cur] = [cur, prev];
+  }
+  return backtrack(from, b, topAt);
 }
 
 /**
@@ -375,7 +385,7 @@ function maskMedian(lum: Float32Array, mask: Uint8Array, w: number, x: number, f
  * Where the object hangs above the floor (a sofa's body between its legs) the contact line is the floor
  * under it, and between the two lies a band of floor seen under the object, mirrored by an equally dark
  * band below the line. Per column, the line is raised over the rows that are dark on both sides of it:
- * no darker than the line's own row by more than `gapContrast` of the object's contrast to it.
+ * no brighter than the line's own rows by more than `gapContrast` of the object's contrast to them.
  */
 function raiseOverGaps(line: Int32Array, lum: Float32Array, mask: Uint8Array, w: number, h: number, o: ReflectionOptions): Int32Array {
   const out = Int32Array.from(line);
