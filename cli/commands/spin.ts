@@ -30,7 +30,7 @@ export function registerSpin(program: Command): void {
     .option('--aspect <w:h|keep>', 'output aspect ratio', '1:1')
     .addOption(new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'))
     .addOption(new Option('--shadow <mode>', 'contact shadow: keep (soft grey) or remove').choices(['keep', 'remove']).default('keep'))
-    .addOption(new Option('--segment <how>', 'how the object is told from the backdrop: border (a backdrop model fitted to each frame\'s border) or plate (a clean plate from the turn itself; in progress)').choices(['border', 'plate']).default('border'))
+    .addOption(new Option('--segment <how>', 'how the object is told from the backdrop: plate (a clean plate from the turn itself: shadows, cloth, glossy floors), border (a backdrop model fitted to each frame\'s border, shadows kept), or auto: plate where a row\'s backdrop stands still over at least 8 frames, else border').choices(['auto', 'border', 'plate']).default('auto'))
     .option('--clean-plate <image>', 'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)')
     .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per frame, in frame order: used as the masks (implies --segment plate)')
     .option('--debug-masks', 'also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the plate', false)

@@ -7,8 +7,20 @@
 import { sharp } from '../core/image.js';
 import type { OutputFolder } from '../core/fsout.js';
 import type { FrameSegment } from '../segment/frames.js';
+import { touchesEdge } from './analyse.js';
 import type { RgbImage } from './backdrop.js';
 import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
+
+/**
+ * `--segment auto`: a row's border model is in trouble, and the plate from the turn is used instead, when
+ * its object touches the frame edge in at least half of the row's frames. A backdrop that is not one smooth
+ * colour (cloth folds, vignetting, a turntable disk, a glossy floor's mirror image) is taken for object
+ * out to the frame's edge; a product cut off by the framing in most frames is rare, and the plate handles
+ * it too.
+ */
+export function borderInTrouble(row: readonly FrameAnalysis[]): boolean {
+  return row.filter((a) => touchesEdge(a)).length * 2 >= row.length;
+}
 
 /** Replace an analysis's mask and the measures taken from it with a segmentation's (at its own size). */
 export function useSegment(a: FrameAnalysis, s: FrameSegment): void {

@@ -19,7 +19,7 @@ import { VERSION } from '../core/version.js';
 import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, touchesEdge, ANALYSE_DEFAULTS } from './analyse.js';
 import { applyBackground, applySegmentBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { type FrameSegment, SEGMENT_FRAMES_DEFAULTS, segmentFrames } from '../segment/frames.js';
-import { outlinePath, useSegment, writeDebugMasks } from './masks.js';
+import { borderInTrouble, outlinePath, useSegment, writeDebugMasks } from './masks.js';
 import type { RgbImage } from './backdrop.js';
 import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
@@ -64,8 +64,8 @@ export interface SpinOptions {
   analysisSize: number;
   /** Fewest frames per row. */
   minFrames: number;
-  /** How the object is told from the backdrop: `border` (a backdrop model fitted to each frame's border) or `plate` (a clean plate from each row's turn, pipeline/segment; in progress). */
-  segment: 'border' | 'plate';
+  /** How the object is told from the backdrop: `plate` (a clean plate from each row's turn, pipeline/segment: shadows and floor reflections are not object), `border` (a backdrop model fitted to each frame's border) or `auto` (plate where a row's backdrop stands still, else border). */
+  segment: 'auto' | 'border' | 'plate';
   /** Working size of the plate segmentation (longest side, px). */
   segmentSize: number;
   /** Also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the row's plate. */
@@ -92,7 +92,7 @@ export const SPIN_DEFAULTS: SpinOptions = {
   force: false,
   analysisSize: ANALYSE_DEFAULTS.size,
   minFrames: 8,
-  segment: 'border',
+  segment: 'auto',
   segmentSize: SEGMENT_FRAMES_DEFAULTS.size,
   debugMasks: false,
   cleanPlate: null,
@@ -133,7 +133,7 @@ function validate(o: SpinOptions): void {
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   assertInteger(STAGE, 'analysisSize', o.analysisSize, 64, 4096);
   validateEncodeOptions({ ...ENCODE_DEFAULTS, widths: o.widths, formats: o.formats });
-  assertOneOf(STAGE, 'segment', o.segment, ['border', 'plate'] as const);
+  assertOneOf(STAGE, 'segment', o.segment, ['auto', 'border', 'plate'] as const);
   assertInteger(STAGE, 'segmentSize', o.segmentSize, 64, 16384);
   assertBoolean(STAGE, 'debugMasks', o.debugMasks);
   if (o.cleanPlate !== null && (typeof o.cleanPlate !== 'string' || !o.cleanPlate)) throw invalid(STAGE, 'cleanPlate', 'a file path or null', o.cleanPlate);
@@ -203,7 +203,9 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     // With a plate from the turn, the masks (and the box, centre and area found from them) are the segmentation's.
     const segments: (FrameSegment | null)[] = frames.map(() => null);
     const plates: (RgbImage | null)[] = set.rows.map(() => null);
-    if (o.segment === 'plate' || o.cleanPlate || o.masks) {
+    const studio = Boolean(o.cleanPlate || o.masks);
+    const plateRows = set.rows.map((_, ri) => o.segment === 'plate' || studio || (o.segment === 'auto' && borderInTrouble(byRow[ri]!)));
+    if (plateRows.some(Boolean)) {
       lap('analyse');
       emit({ type: 'stage', stage: 'segment' });
       let first = 0;
@@ -211,8 +213,11 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         const row = set.rows[ri]!;
         const rowMasks = maskFiles ? maskFiles.slice(first, first + row.frames.length) : null;
         first += row.frames.length;
+        if (!plateRows[ri]) continue;
         const seg = await segmentFrames(row.frames, decode, { size: o.segmentSize, concurrency: Math.min(o.concurrency, 4) }, { cleanPlate: o.cleanPlate, masks: rowMasks });
         if (!seg) {
+          // auto: a short row or a moving backdrop simply keeps the border model's masks
+          if (o.segment === 'auto' && !studio) continue;
           const message = `segment: the backdrop does not stand still over row ${row.name} (a moving camera?): its masks come from each frame's border`;
           set.warnings.push(message);
           emit({ type: 'warning', message });
