@@ -22,7 +22,7 @@ export interface MatteOptions {
   minContrast: number;
 }
 
-export const MATTE_DEFAULTS: MatteOptions = { band: 3, window: 5, minContrast: 6 };
+export const MATTE_DEFAULTS: MatteOptions = { band: 2, window: 3, minContrast: 6 };
 
 function checkOptions(o: MatteOptions): void {
   assertInteger(STAGE, 'band', o.band, 0, 64);
