@@ -31,11 +31,15 @@ export interface ClassifyOptions {
   weakFactor: number;
   /** A hue change this many times the noise is weak evidence of object. */
   weakHue: number;
-  /** A neutral darkening deeper than this (mean RGB levels) is object, not shadow: a black product on a white sweep (a studio's fill keeps cast shadows shallower). */
+  /**
+   * A neutral darkening deeper than this (mean RGB levels) is object, not shadow, and so is one much deeper
+   * than its surroundings (an edge, a spoke): for a black product on a white sweep. 255 (the default) is
+   * off: the contact shadow under the committed stool sample on light grey is deeper than 100 levels.
+   */
   maxShadow: number;
 }
 
-export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2, maxShadow: 100 };
+export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2, maxShadow: 255 };
 
 function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
@@ -106,7 +110,7 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   }
   // A darkening much deeper than its surroundings is an edge or a thin part of a dark object (a spoke),
   // not a shadow: a shadow is as deep as the shadow around it, or fades softly at its edge.
-  {
+  if (o.maxShadow < 255) {
     const sums = boxSums(dark, w, h, 1, 2);
     for (let k = 0; k < N; k++) if (dark[k]! - sums[k]! / 25 > T) weak[k] = 1;
   }
