@@ -129,8 +129,8 @@ export interface ReconstructReport {
   };
   /** 'm' when the scale is known (a calibration file, or --distance), else 'camera-distance'. */
   units: 'm' | 'camera-distance';
-  /** Every view (the row's folder in the name of a multi-row shoot's views, e.g. row-2/frame-01.png). */
-  views: { name: string; iou: number; touchesEdge: boolean }[];
+  /** Every view (the row's folder in the name of a multi-row shoot's views, e.g. row-2/frame-01.png): its silhouette IoU, whether its mask reaches the frame edge, and its camera P = K[R|t] (3×4, row-major, source pixels, the world frame of `worldFromModel`) to re-project the model with. */
+  views: { name: string; iou: number; touchesEdge: boolean; P: number[] }[];
   iou: { min: number; mean: number };
   voxels: { grid: [number, number, number]; kept: number; size: number };
   triangles: { extracted: number; final: number };
@@ -486,7 +486,12 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
         } catch (e) {
           if (!border) throw borderError ?? e; // a view without the object is named as the border model found it
         }
-        result = plate && (!border || worstOf(plate) >= worstOf(border)) ? plate : border!;
+        // A border model that cuts most views at the frame edge has carved the floor (a glossy floor, a sweep
+        // of the object's colour): its shape can explain its own masks well and still be wrong, so the plate
+        // wins whenever it does not cut most views itself.
+        const cutOf = (r: { views: Silhouette[] }) => r.views.filter((v) => v.touchesEdge).length;
+        const plateWins = plate && (!border || worstOf(plate) >= worstOf(border) || (cut > border.views.length / 2 && cutOf(plate) <= plate.views.length / 2));
+        result = plateWins ? plate! : border!;
       }
     }
     const { views, cameras, camInfo, ious, scaled, grid, surf } = result;
@@ -576,7 +581,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       segment: result.segment,
       cameras: camInfo,
       units: metres ? 'm' : 'camera-distance',
-      views: views.map((v, i) => ({ name: viewName(root, v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge })),
+      views: views.map((v, i) => ({ name: viewName(root, v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge, P: cameras[i]!.P.map((x) => Number(x.toPrecision(10))) })),
       iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
       voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
       triangles: { extracted: surf.extracted, final: m.report.after.triangles },
