@@ -103,6 +103,18 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
     }
   }
 
+  // Faint evidence: pixels in the object's box that differ from the backdrop, but by less than the
+  // threshold (more than a third of it, and than 4 levels). Much of it, next to the object found, is a
+  // pale object on a pale sweep that the border model only half sees.
+  let faint = 0;
+  const faintFloor = Math.max(4, thr / 3);
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = y * w + x;
+      if (!mask[i] && dist[i]! > faintFloor && dist[i]! <= thr) faint++;
+    }
+  }
+
   // The backdrop level (8-bit histograms of the pixels well away from the object).
   const away = dilate(mask, w, h, Math.max(2, Math.round(0.02 * Math.max(w, h))));
   const bgHist = new Uint32Array(768);
@@ -132,6 +144,7 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
     box: { x0, y0, x1, y1 },
     centre: { x: sx / area, y: sy / area },
     area: area / (w * h),
+    faint: faint / area,
     backdropLevel: bgCount ? lvl(bgHist, bgCount) : model.median,
   };
 }

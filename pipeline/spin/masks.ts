@@ -13,14 +13,20 @@ import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
 
 /**
  * `--segment auto`: a row's border model is in trouble, and the plate from the turn is used instead, when
- * its object touches the frame edge in at least half of the row's frames. A backdrop that is not one smooth
- * colour (cloth folds, vignetting, a turntable disk, a glossy floor's mirror image) is taken for object
- * out to the frame's edge; a product cut off by the framing in most frames is rare, and the plate handles
- * it too.
+ * its object touches the frame edge in at least half of the row's frames, or when faint evidence around it
+ * outweighs half the object it found (`FrameAnalysis.faint`, on average over the row). A backdrop that is
+ * not one smooth colour (cloth folds, vignetting, a turntable disk, a glossy floor's mirror image) is taken
+ * for object out to the frame's edge; a product cut off by the framing in most frames is rare, and the plate
+ * handles it too. A pale object on a pale sweep (a white table on white: 1.09) is mostly faint; on the other
+ * shoots here it stays at or below 0.15 (shadows' soft edges, cloth, the dino's support).
  */
 export function borderInTrouble(row: readonly FrameAnalysis[]): boolean {
-  return row.filter((a) => touchesEdge(a)).length * 2 >= row.length;
+  if (row.filter((a) => touchesEdge(a)).length * 2 >= row.length) return true;
+  return row.reduce((s, a) => s + a.faint, 0) / row.length >= FAINT_TROUBLE;
 }
+
+/** Mean `faint` over a row above which the border model is in trouble. */
+export const FAINT_TROUBLE = 0.5;
 
 /** Replace an analysis's mask and the measures taken from it with a segmentation's (at its own size). */
 export function useSegment(a: FrameAnalysis, s: FrameSegment): void {

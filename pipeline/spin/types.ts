@@ -66,6 +66,8 @@ export interface FrameAnalysis {
   centre: { x: number; y: number };
   /** Object area as a fraction of the frame. */
   area: number;
+  /** Pixels in the object's box that differ from the backdrop by less than the object threshold (over a third of it), per object pixel: high for a pale object on a pale sweep. */
+  faint: number;
   /** Median backdrop level per channel (0–255), away from the object. */
   backdropLevel: [number, number, number];
 }

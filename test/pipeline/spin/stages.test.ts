@@ -7,6 +7,9 @@ import { ladder, placeholder, spriteLayout } from '../../../pipeline/spin/encode
 import { fitHarmonic, measureOrbit, recentre } from '../../../pipeline/spin/recentre.js';
 import { applyBackground } from '../../../pipeline/spin/background.js';
 import { withDefaults } from '../../../pipeline/core/options.js';
+import { analyseFrame } from '../../../pipeline/spin/analyse.js';
+import { FAINT_TROUBLE, borderInTrouble } from '../../../pipeline/spin/masks.js';
+import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
 
 function gradientImage(w: number, h: number, f: (u: number, v: number) => [number, number, number]) {
   const data = new Uint8Array(w * h * 3);
@@ -136,5 +139,28 @@ describe('encode', () => {
 describe('options', () => {
   it('never lets undefined wipe a default', () => {
     expect(withDefaults({ a: 1, b: 2 }, { a: undefined, b: 3 })).toEqual({ a: 1, b: 3 });
+  });
+});
+
+describe('segment auto: borderInTrouble', () => {
+  /** A 200 × 150 white sweep (250) with a table: a top of `top` inside darker edges, on two legs of 170. */
+  function table(top: number): RgbImage {
+    const w = 200, h = 150, data = new Uint8Array(w * h * 3).fill(250);
+    const put = (x0: number, y0: number, x1: number, y1: number, v: number) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data.fill(v, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    };
+    put(50, 40, 150, 71, 200); // the top's edges, darker than its face
+    put(52, 42, 148, 68, top);
+    put(55, 71, 62, 120, 170);
+    put(138, 71, 145, 120, 170);
+    return { data, width: w, height: h, channels: 3 };
+  }
+  it('a pale object on a pale sweep is mostly faint evidence: the plate is used; a contrasting one is not', () => {
+    const pale = analyseFrame(table(244), 1, 'pale.png');
+    const dark = analyseFrame(table(120), 1, 'dark.png');
+    expect(pale.faint).toBeGreaterThan(FAINT_TROUBLE);
+    expect(dark.faint).toBeLessThan(0.05);
+    expect(borderInTrouble(Array(8).fill(pale))).toBe(true);
+    expect(borderInTrouble(Array(8).fill(dark))).toBe(false);
   });
 });
