@@ -4,7 +4,11 @@
  *
  *   npm run build && node dist/samples/make-turntable.js \
  *     [--model ../shared/data/models/painted_wooden_stool_1k.glb] [--out samples/stool-turntable] \
- *     [--frames 36] [--width 1200] [--height 900] [--prefix stool] [--seed 360] [--quality auto]
+ *     [--frames 36] [--width 1200] [--height 900] [--prefix stool] [--seed 360] [--quality auto] \
+ *     [--masks samples/stool-masks]
+ *
+ * `--masks <dir>` also writes each frame's ground-truth object mask (the model alone, flat white on black,
+ * cut at half coverage: no shadow), `<prefix>_NNN.png`, to score segmentation and reconstruction against.
  *
  * How: a Vite dev server (127.0.0.1, random port) serves samples/turntable-page/page/, whose
  * render.browser.ts builds the studio in three.js; Debian Chromium (playwright-core, headless,
@@ -88,12 +92,14 @@ interface Options {
   seed: number;
   /** JPEG quality, or undefined to choose it from the size budget. */
   quality: number | undefined;
+  /** Also write each frame's object mask here (`<prefix>_NNN.png`, 255 = object), or null. */
+  masks: string | null;
   /** The arguments as given, for SOURCE.txt. */
   argv: string[];
 }
 
 const USAGE = `usage: node dist/samples/make-turntable.js [--model <glb>] [--out <dir>] [--frames 36]
-       [--width 1200] [--height 900] [--prefix stool] [--seed 360] [--quality auto|1-100]`;
+       [--width 1200] [--height 900] [--prefix stool] [--seed 360] [--quality auto|1-100] [--masks <dir>]`;
 
 function parseInteger(option: string, raw: string, min: number, max: number): number {
   const v = /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
@@ -116,6 +122,7 @@ export function parseOptions(argv: string[], cwd = process.cwd()): Options | 'he
       prefix: { type: 'string', default: 'stool' },
       seed: { type: 'string', default: '360' },
       quality: { type: 'string', default: 'auto' },
+      masks: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -130,6 +137,7 @@ export function parseOptions(argv: string[], cwd = process.cwd()): Options | 'he
     prefix: values.prefix,
     seed: parseInteger('--seed', values.seed, 0, 0xffffffff),
     quality: values.quality === 'auto' ? undefined : parseInteger('--quality', values.quality, 1, 100),
+    masks: values.masks === undefined ? null : path.resolve(cwd, values.masks),
     argv,
   };
 }
@@ -210,6 +218,8 @@ function quoteArg(a: string): string {
 interface RenderResult {
   info: TurntableInfo;
   pngs: Buffer[];
+  /** The object masks (PNG, white on black, soft edges), when asked for. */
+  masks: Buffer[];
   userAgent: string;
 }
 
@@ -259,18 +269,22 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
     );
     const userAgent = await page.evaluate(() => navigator.userAgent);
 
-    const pngs: Buffer[] = [];
-    for (let index = 0; index < opts.frames; index++) {
-      const request: FrameRequest = { index, exposure: exposures[index]! };
-      const dataUrl = await withTimeout(`rendering frame ${index + 1}`, page.evaluate((r) => (window as PageWindow).xoayTurntable!.renderFrame(r), request));
+    const pngs: Buffer[] = [], masks: Buffer[] = [];
+    const render = async (request: FrameRequest) => {
+      const what = `${request.mask ? 'the mask of ' : ''}frame ${request.index + 1}`;
+      const dataUrl = await withTimeout(`rendering ${what}`, page.evaluate((r) => (window as PageWindow).xoayTurntable!.renderFrame(r), request));
       const prefix = 'data:image/png;base64,';
-      if (!dataUrl.startsWith(prefix)) throw new Error(`frame ${index + 1}: the page did not return a PNG data URL`);
-      pngs.push(Buffer.from(dataUrl.slice(prefix.length), 'base64'));
+      if (!dataUrl.startsWith(prefix)) throw new Error(`${what}: the page did not return a PNG data URL`);
+      return Buffer.from(dataUrl.slice(prefix.length), 'base64');
+    };
+    for (let index = 0; index < opts.frames; index++) {
+      pngs.push(await render({ index, exposure: exposures[index]! }));
+      if (opts.masks) masks.push(await render({ index, exposure: 1, mask: true }));
       process.stderr.write(`\rrendered ${index + 1}/${opts.frames}`);
     }
     process.stderr.write('\n');
     if (pageErrors.length) throw new Error(`the render page reported errors: ${pageErrors.join('; ')}`);
-    return { info, pngs, userAgent };
+    return { info, pngs, masks, userAgent };
   } finally {
     await session?.close();
     await server?.close().catch(() => undefined);
@@ -321,6 +335,7 @@ function sourceText(opts: Options, r: RenderResult, exposures: number[], quality
     String(opts.seed),
     '--quality',
     opts.quality === undefined ? 'auto' : String(opts.quality),
+    ...(opts.masks ? ['--masks', rel(opts.masks)] : []),
   ]
     .map(quoteArg)
     .join(' ');
@@ -401,9 +416,10 @@ async function run(opts: Options): Promise<void> {
   // Last resort on Ctrl-C (Playwright turns SIGINT into process.exit): drop the browser profile.
   const dropWorkDir = () => rmSync(workDir, { recursive: true, force: true });
   process.once('exit', dropWorkDir);
-  let out: OutputFolder | undefined;
+  let out: OutputFolder | undefined, maskOut: OutputFolder | undefined;
   try {
     out = await openOutput(opts.out, { stage: STAGE, inputs: [opts.model], force: true });
+    if (opts.masks) maskOut = await openOutput(opts.masks, { stage: STAGE, inputs: [opts.model, opts.out], force: true });
     const rendered = await renderFrames(opts, exposures, workDir);
     const renderSeconds = (performance.now() - started) / 1000;
     await Promise.all(rendered.pngs.map((png, i) => checkFrame(png, opts, i + 1)));
@@ -422,13 +438,20 @@ async function run(opts: Options): Promise<void> {
     await Promise.all(jpegs.map((j, i) => out!.write(names[i]!, j)));
     const sizes = jpegs.map((j) => j.length);
     await out.write('SOURCE.txt', sourceText(opts, rendered, exposures, quality, names, sizes));
+    if (maskOut) {
+      // Cut at half coverage (the renderer's MSAA edge), as the seg sets' gt/ masks are.
+      const pngMasks = await Promise.all(rendered.masks.map((m) => sharp(m).removeAlpha().extractChannel(0).threshold(128).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer()));
+      await Promise.all(pngMasks.map((m, i) => maskOut!.write(names[i]!.replace(/\.jpg$/, '.png'), m)));
+      await maskOut.write('SOURCE.txt', `Object masks of ${path.basename(opts.out)}/ (255 = object: the model alone, no shadow), one per frame, same names as .png.\nRendered with its frames by samples/make-turntable.ts (--masks): the same camera and turntable, the model drawn flat white on black, cut at half coverage. CC0, as the frames.\n`);
+      await maskOut.commit();
+    }
     await out.commit();
 
     const total = sizes.reduce((a, b) => a + b, 0);
     const { info } = rendered;
     process.stdout.write(
       [
-        `wrote ${names.length} frames + SOURCE.txt to ${path.relative(process.cwd(), opts.out) || '.'}`,
+        `wrote ${names.length} frames + SOURCE.txt to ${path.relative(process.cwd(), opts.out) || '.'}${opts.masks ? ` and their masks to ${path.relative(process.cwd(), opts.masks)}` : ''}`,
         `  total ${total} bytes (${mb(total)}), JPEG quality ${quality}, ${Math.round(total / names.length / 1000)} KB per frame`,
         `  object fills ${(info.fillMin * 100).toFixed(1)}–${(info.fillMax * 100).toFixed(1)} % of the height; margins L ${info.marginPx.left.toFixed(0)} R ${info.marginPx.right.toFixed(0)} T ${info.marginPx.top.toFixed(0)} B ${info.marginPx.bottom.toFixed(0)} px`,
         `  exposure ${Math.min(...exposures).toFixed(3)}–${Math.max(...exposures).toFixed(3)}`,
@@ -438,6 +461,7 @@ async function run(opts: Options): Promise<void> {
     );
     if (total > MAX_TOTAL_BYTES) process.stderr.write(`warning: the frames total ${mb(total)}, above the ${mb(MAX_TOTAL_BYTES)} budget\n`);
   } catch (e) {
+    await maskOut?.abort();
     await out?.abort();
     throw e;
   } finally {

@@ -52,6 +52,8 @@ export interface FrameRequest {
   index: number;
   /** `renderer.toneMappingExposure` for this frame. */
   exposure: number;
+  /** Render the object's silhouette instead: white on black, no backdrop, floor, shadow or tone mapping (the ground-truth mask). */
+  mask?: boolean;
 }
 
 export interface TurntableApi {

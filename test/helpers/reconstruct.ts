@@ -1,13 +1,18 @@
 /**
  * Helpers of the reconstruction tests: a reconstruction's model.glb read back (validated, decoded, in the
- * model frame) and a GLB's true mesh in the turntable frame of the product renderer.
+ * model frame), a GLB's true mesh in the turntable frame of the product renderer, and a reconstruction
+ * re-projected into its views against ground-truth masks.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
 import { expect } from 'vitest';
 import { createIO } from '../../pipeline/model/codecs.js';
 import { openModel } from '../../pipeline/model/read.js';
 import { KNOWN_UNSUPPORTED, validateModel } from '../../pipeline/model/validate.js';
 import { applyMatrix } from '../../pipeline/reconstruct/glb.js';
+import { maskIoU, rasterise } from '../../pipeline/reconstruct/iou.js';
+import type { ReconstructReport } from '../../pipeline/reconstruct/reconstruct.js';
 import type { Mesh } from '../../pipeline/reconstruct/surface.js';
 
 /** model.glb: validator errors none, decodes back with the model pipeline's IO; its positions (model frame). */
@@ -77,4 +82,22 @@ export function diagonal(mesh: Mesh): number {
     }
   }
   return Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+}
+
+/**
+ * Per view of a reconstruction in `out`: the IoU of its model.glb seen through the view's camera (P in
+ * reconstruct.json, world frame via worldFromModel) against a mask file (> 127 = object) at the view's size.
+ */
+export async function reprojectedIoUs(out: string, maskOf: (view: string) => string): Promise<number[]> {
+  const report = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8')) as ReconstructReport;
+  const glb = await checkGlb(path.join(out, 'model.glb'));
+  const mesh = transformed({ positions: glb.positions, indices: glb.indices }, report.worldFromModel);
+  const ious: number[] = [];
+  for (const view of report.views) {
+    const { data, info } = await sharp(maskOf(view.name)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const truth = new Uint8Array(data.length);
+    for (let k = 0; k < truth.length; k++) truth[k] = data[k]! > 127 ? 1 : 0;
+    ious.push(maskIoU(rasterise(mesh, view.P, info.width, info.height), truth));
+  }
+  return ious;
 }

@@ -268,13 +268,30 @@ async function setup(options: TurntableSetup): Promise<TurntableInfo> {
   };
 }
 
-function renderFrame({ index, exposure }: FrameRequest): string {
+function renderFrame({ index, exposure, mask }: FrameRequest): string {
   if (!studio) throw new Error('renderFrame called before setup');
   const { renderer, scene, camera, turntable, frames } = studio;
   turntable.rotation.y = (index / frames) * Math.PI * 2; // +Y: counter-clockwise seen from above
   renderer.toneMappingExposure = exposure;
+  if (!mask) {
+    renderer.render(scene, camera);
+    return renderer.domElement.toDataURL('image/png');
+  }
+  // The silhouette: only the model, flat white on black (MSAA edges are cut at half by the Node side).
+  // (Lights stay: the override is unlit, and a change in the light count would recompile every shader.)
+  const hidden = scene.children.filter((o) => o !== turntable && o.visible && !(o as THREE.Light).isLight);
+  const background = scene.background;
+  hidden.forEach((o) => (o.visible = false));
+  scene.background = new THREE.Color(0x000000);
+  scene.overrideMaterial = silhouetteMaterial;
   renderer.render(scene, camera);
-  return renderer.domElement.toDataURL('image/png');
+  const url = renderer.domElement.toDataURL('image/png');
+  scene.overrideMaterial = null;
+  scene.background = background;
+  hidden.forEach((o) => (o.visible = true));
+  return url;
 }
+
+const silhouetteMaterial = new THREE.MeshBasicMaterial({ color: 0xffffff, toneMapped: false, side: THREE.DoubleSide });
 
 window.xoayTurntable = { setup, renderFrame };
