@@ -37,6 +37,8 @@ export function registerReconstruct(program: Command): void {
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
     .option('--min-iou <x>', 'the lowest silhouette IoU in any view for the result to be written (0: keep any)', num('--min-iou', 0, 1), RECONSTRUCT_DEFAULTS.minIoU)
     .addOption(new Option('--segment <how>', 'how silhouettes are cut: auto (border, then plate when the border model finds no object, cuts most views at the frame edge or its shape misses the photos), border (a backdrop model fitted to each view\'s border) or plate (a clean plate from the turn itself)').choices(['auto', 'border', 'plate']).default(RECONSTRUCT_DEFAULTS.segment))
+    .option('--clean-plate <image>', 'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)')
+    .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per view, in view order: used as the silhouettes')
     .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
@@ -66,6 +68,8 @@ export function registerReconstruct(program: Command): void {
             preview: opts.preview,
             minIoU: opts.minIou,
             segment: opts.segment,
+            cleanPlate: opts.cleanPlate ?? null,
+            masks: opts.masks ?? null,
           },
           {
             onEvent: (e) => {

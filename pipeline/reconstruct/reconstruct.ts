@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
-import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
-import { assertBoolean, assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
+import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp, uprightSize } from '../core/image.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
 import { VERSION } from '../core/version.js';
 import { createIO } from '../model/codecs.js';
 import { model, type ModelReport } from '../model/model.js';
@@ -22,6 +22,8 @@ import { TEXTURE_MODES, type TextureMode } from '../model/textures.js';
 import { loadAnalysisImage } from '../spin/analyse.js';
 import { frameNumber, ingest, numberingGaps } from '../spin/ingest.js';
 import { readShoot, SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
+import type { FrameRef } from '../spin/types.js';
+import { checkCleanPlate, checkMasks } from '../segment/studio.js';
 import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
 import { carve, carveViews } from './carve.js';
 import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
@@ -76,6 +78,10 @@ export interface ReconstructOptions {
   minIoU: number;
   /** How silhouettes are cut: `border` (a backdrop model fitted to each view's border), `plate` (a clean plate from each row's turn: pipeline/segment), or `auto` (border, then plate when the border model finds no object, cuts most views at the frame edge, or its shape misses the photos). */
   segment: 'auto' | 'border' | 'plate';
+  /** A shot of the empty turntable (same camera, framing and size as the views): the plate where the object covers a pixel in every view. Implies `segment: 'plate'`. */
+  cleanPlate: string | null;
+  /** A folder of masks or backlit-silhouette frames, one per view in view order: the silhouettes. */
+  masks: string | null;
 }
 
 export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
@@ -95,6 +101,8 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
   preview: false,
   minIoU: 0.9,
   segment: 'auto',
+  cleanPlate: null,
+  masks: null,
 };
 
 /** The fewest views carving is tried with. */
@@ -111,8 +119,8 @@ export interface ReconstructReport {
   generator: string;
   input: string;
   output: string;
-  /** How the silhouettes were cut (pipeline/segment: `plate`; the border model: `border`). */
-  segment: 'border' | 'plate';
+  /** How the silhouettes were cut (pipeline/segment: `plate`; the border model: `border`; a studio's `--masks`: `masks`). */
+  segment: 'border' | 'plate' | 'masks';
   cameras: {
     source: 'calibration' | 'turntable';
     /** The calibration file. */
@@ -193,6 +201,31 @@ function validate(o: ReconstructOptions): void {
   assertBoolean(STAGE, 'preview', o.preview);
   assertNumber(STAGE, 'minIoU', o.minIoU, 0, 1);
   assertOneOf(STAGE, 'segment', o.segment, ['auto', 'border', 'plate'] as const);
+  for (const key of ['cleanPlate', 'masks'] as const) {
+    if (o[key] !== null && (typeof o[key] !== 'string' || !o[key])) throw invalid(STAGE, key, 'a path or null', o[key]);
+  }
+}
+
+/**
+ * What a studio adds, checked before the output is opened: a clean plate of the views' size, and one mask
+ * per view (none missing or extra, each of its view's size, each an image).
+ */
+async function studioInputs(found: FoundViews, o: ReconstructOptions): Promise<{ cleanPlate: string | null; masks: string[] | null }> {
+  if (!o.cleanPlate && !o.masks) return { cleanPlate: null, masks: null };
+  const refs: FrameRef[] = await Promise.all(
+    found.files.map(async (file, index) => {
+      try {
+        const s = await uprightSize(file, o.limitInputPixels);
+        return { file, row: 0, index, width: s.width, height: s.height, hash: '' };
+      } catch (e) {
+        throw new XoayError('silhouettes', 'UNREADABLE_IMAGE', `cannot read the image (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, file, { cause: e });
+      }
+    }),
+  );
+  const cleanPlate = o.cleanPlate ? path.resolve(o.cleanPlate) : null;
+  if (cleanPlate) await checkCleanPlate(cleanPlate, refs[0]!.width, refs[0]!.height, o.limitInputPixels);
+  const masks = o.masks ? await checkMasks(path.resolve(o.masks), refs, o.limitInputPixels) : null;
+  return { cleanPlate, masks };
 }
 
 /** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
@@ -403,8 +436,9 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
 
   stage('cameras');
   const found = await findViews(root, o);
+  const studio = await studioInputs(found, o);
   lap('cameras');
-  const inputs = [root, ...(o.cameras ? [path.resolve(o.cameras)] : [])];
+  const inputs = [root, ...[o.cameras, o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))];
   const out = await openOutput(output, { stage: STAGE, inputs, force: o.force });
   let scratch: string | undefined;
   try {
@@ -412,7 +446,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     // when the border model finds no object, cuts most views at the frame edge, or its shape misses the photos.
     const attempt = async (segment: 'border' | 'plate') => {
       stage('silhouettes');
-      const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels, segment, rows: found.cameras ? undefined : found.rows.map((r) => r.views) });
+      const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels, segment, rows: found.cameras ? undefined : found.rows.map((r) => r.views), ...studio });
       const views: Silhouette[] = sil.views;
       lap('silhouettes');
 
@@ -465,7 +499,9 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     };
     const worstOf = (r: { ious: number[] }) => Math.min(...r.ious);
     let result: Awaited<ReturnType<typeof attempt>> | undefined;
-    if (o.segment !== 'auto') result = await attempt(o.segment);
+    // A studio's clean plate or masks are the plate's inputs: nothing is tried before them.
+    if (studio.cleanPlate || studio.masks) result = await attempt('plate');
+    else if (o.segment !== 'auto') result = await attempt(o.segment);
     else {
       let border: Awaited<ReturnType<typeof attempt>> | undefined;
       let borderError: unknown;
@@ -578,7 +614,7 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       generator: `xoay ${VERSION}`,
       input: root,
       output: out.target,
-      segment: result.segment,
+      segment: studio.masks ? 'masks' : result.segment,
       cameras: camInfo,
       units: metres ? 'm' : 'camera-distance',
       views: views.map((v, i) => ({ name: viewName(root, v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge, P: cameras[i]!.P.map((x) => Number(x.toPrecision(10))) })),

@@ -13,6 +13,7 @@ import { mapLimit } from '../core/pool.js';
 import { analyseFrame, loadAnalysisImage, touchesEdge } from '../spin/analyse.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { segmentRow } from '../segment/segment.js';
+import { loadCleanPlate, loadMask } from '../segment/studio.js';
 
 const STAGE = 'silhouettes';
 
@@ -37,8 +38,12 @@ export interface SilhouetteOptions {
   concurrency: number;
   /** Views per turntable row, in order (default: all views one row). */
   rows: number[] | undefined;
-  /** How the object is told from the backdrop: `border` (a backdrop model fitted to each view's border), `plate` (a clean plate from each row's turn where the backdrop stands still, else the border model; in progress, opt-in). */
+  /** How the object is told from the backdrop: `border` (a backdrop model fitted to each view's border), `plate` (a clean plate from each row's turn where the backdrop stands still, else the border model). */
   segment: 'plate' | 'border';
+  /** A shot of the empty turntable at the views' size (checked by the caller): the plate where the object covers a pixel in every view. */
+  cleanPlate: string | null;
+  /** One mask file per view, in order (checked by the caller): used as the silhouettes. */
+  masks: readonly string[] | null;
 }
 
 export const SILHOUETTE_DEFAULTS: SilhouetteOptions = {
@@ -53,6 +58,8 @@ export const SILHOUETTE_DEFAULTS: SilhouetteOptions = {
   concurrency: 2,
   rows: undefined,
   segment: 'border',
+  cleanPlate: null,
+  masks: null,
 };
 
 /** One view's silhouette at the working resolution. */
@@ -153,8 +160,16 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   let start = 0;
   for (const count of rows) {
     const row = images.slice(start, start + count);
+    if (o.masks) {
+      // A studio's masks are the silhouettes (the big components only, cracks closed, as any mask).
+      const given = await mapLimit(row, o.concurrency, (r, j) => loadMask(o.masks![start + j]!, r.img.width, r.img.height, decode));
+      row.forEach((r, j) => (views[start + j] = finishSilhouette(given[j]!, r.img.width, r.img.height, r.scaleX, r.scaleY, files[start + j]!, o)));
+      start += count;
+      continue;
+    }
     const sameSize = row.every((r) => r.img.width === row[0]!.img.width && r.img.height === row[0]!.img.height);
-    const seg = o.segment === 'plate' && sameSize ? await segmentRow(row.map((r) => r.img)) : null;
+    const clean = o.cleanPlate && sameSize ? await loadCleanPlate(o.cleanPlate, row[0]!.img.width, row[0]!.img.height, decode) : undefined;
+    const seg = o.segment === 'plate' && sameSize ? await segmentRow(row.map((r) => r.img), undefined, clean) : null;
     row.forEach((r, j) => {
       const file = files[start + j]!;
       views[start + j] = seg

@@ -205,4 +205,43 @@ describe('xoay reconstruct: bad input', () => {
     console.log(`two rows on an arc: IoU min ${report.iou.min} mean ${report.iou.mean}; elevations swapped: min ${worse.iou.min} mean ${worse.iou.mean}`);
     expect(worse.iou.mean).toBeLessThan(report.iou.mean - 0.05);
   });
+
+  it('uses a studio\'s --masks as the silhouettes (backlit frames too), and refuses a mask missing, extra, of another size or not an image, and a clean plate of another size, naming the file; inputs untouched', async () => {
+    const { dir, cams } = await shoot('studio');
+    // Masks: the sphere white on black; the backlit kind: dark on light (the frames themselves are that).
+    const masks = path.join(tmp, 'studio-masks');
+    await mkdir(masks);
+    for (const [i, cam] of cams.entries()) {
+      await sphereFrame(cam, [0.05, 0, 0.03], 0.12, path.join(masks, `m-${i + 1}.png`));
+      await sharp(path.join(masks, `m-${i + 1}.png`)).negate().toFile(path.join(masks, `mask-${String(i + 1).padStart(2, '0')}.png`));
+      await rm(path.join(masks, `m-${i + 1}.png`));
+    }
+    const args = ['--fov', '40', '--resolution', '64', '--triangles', '2000', '--textures', 'keep', '-q'];
+    for (const [label, folder] of [['masks', masks], ['backlit', dir]] as const) {
+      const out = path.join(tmp, `out-studio-${label}`);
+      const r = await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', folder]);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8'));
+      expect(report.segment).toBe('masks');
+      expect(report.iou.min).toBeGreaterThan(0.9);
+    }
+    const before = await readdir(masks);
+    const out = path.join(tmp, 'out-studio-bad');
+    const bad = path.join(tmp, 'studio-bad');
+    await mkdir(bad);
+    for (const n of before.slice(0, 7)) await writeFile(path.join(bad, n), await readFile(path.join(masks, n)));
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]), out, /^xoay reconstruct: error: segment: .*studio-bad: 8 frames but 7 masks: no mask for frame frame-08\.png/);
+    await writeFile(path.join(bad, before[7]!), await readFile(path.join(masks, before[7]!)));
+    await writeFile(path.join(bad, 'mask-09.png'), await readFile(path.join(masks, before[0]!)));
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]), out, /^xoay reconstruct: error: segment: .*mask-09\.png: 8 frames but 9 masks: mask-09\.png match no frame/);
+    await rm(path.join(bad, 'mask-09.png'));
+    await sharp({ create: { width: W / 2, height: H / 2, channels: 3, background: '#000' } }).png().toFile(path.join(bad, before[3]!));
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]), out, new RegExp(`^xoay reconstruct: error: segment: .*${before[3]!.replace('.', '\\.')}: the mask is 80×60 but its frame frame-04\\.png is 160×120$`));
+    await writeFile(path.join(bad, before[3]!), 'not a png');
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]), out, new RegExp(`^xoay reconstruct: error: segment: .*${before[3]!.replace('.', '\\.')}: the mask is not an image`));
+    const plate = path.join(tmp, 'plate.png');
+    await sharp({ create: { width: W, height: H + 2, channels: 3, background: '#f0f0f0' } }).png().toFile(plate);
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, ...args, '--clean-plate', plate]), out, /^xoay reconstruct: error: segment: .*plate\.png: the clean plate is 160×122 but the frames are 160×120/);
+    expect(await readdir(masks)).toEqual(before);
+  });
 });
