@@ -15,9 +15,9 @@ import { reprojectedIoUs } from '../../helpers/reconstruct.js';
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-rc-truth-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-// Measured (README "Segmentation"): worst view cloth 0.925 / 0.925, white 0.967 / 0.969, gloss 0.943 / 0.938
-// (calibration / shoot.json). The cloth is below the issue's 0.93: its plate is interpolated over the dark disk.
-const FLOOR = { 'stool-cloth': 0.915, 'table-white': 0.95, 'sofa-gloss': 0.93 } as const;
+// Measured (README "Silhouettes"): worst view cloth 0.935 / 0.933, white 0.968 / 0.969, gloss 0.945 / 0.939
+// (calibration / shoot.json). The issue asks ≥ 0.93 in every view; white is held higher.
+const FLOOR = { 'stool-cloth': 0.93, 'table-white': 0.95, 'sofa-gloss': 0.93 } as const;
 
 for (const name of Object.keys(FLOOR) as (keyof typeof FLOOR)[]) {
   const set = dataSet(`seg/${name}`);
