@@ -56,41 +56,70 @@ export interface Component {
   y1: number;
 }
 
-/** Label 8-connected components; returns the label image (0 = none, k = component k-1) and the components. */
+/**
+ * Label 8-connected components; returns the label image (0 = none, k = component k-1) and the components,
+ * numbered in the raster order of their first pixel. Runs of set pixels per row are joined to the runs they
+ * touch in the row above (union-find), so a large region costs its runs, not a visit of each neighbour.
+ */
 export function components(mask: Uint8Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
+  const starts: number[] = [], ends: number[] = [], rows: number[] = [], parent: number[] = [];
+  const find = (r: number): number => {
+    let root = r;
+    while (parent[root]! !== root) root = parent[root]!;
+    while (parent[r]! !== root) {
+      const next = parent[r]!;
+      parent[r] = root;
+      r = next;
+    }
+    return root;
+  };
+  const union = (a: number, b: number) => {
+    const ra = find(a), rb = find(b);
+    if (ra < rb) parent[rb] = ra;
+    else if (rb < ra) parent[ra] = rb;
+  };
+  let prevFirst = 0, prevEnd = 0;
+  for (let y = 0; y < h; y++) {
+    const first = starts.length;
+    const row = y * w;
+    for (let x = 0; x < w; ) {
+      if (!mask[row + x]) {
+        x++;
+        continue;
+      }
+      const s0 = x;
+      while (x < w && mask[row + x]) x++;
+      const id = starts.length;
+      starts.push(s0);
+      ends.push(x);
+      rows.push(y);
+      parent.push(id);
+      // 8-connected to a run above that covers [s0 - 1, x] (ends are exclusive).
+      let j = prevFirst;
+      while (j < prevEnd && ends[j]! < s0) j++;
+      for (let k = j; k < prevEnd && starts[k]! <= x; k++) union(id, k);
+      prevFirst = j;
+    }
+    prevFirst = first;
+    prevEnd = starts.length;
+  }
   const labels = new Int32Array(w * h);
   const comps: Component[] = [];
-  const stack = new Int32Array(w * h);
-  for (let start = 0; start < w * h; start++) {
-    if (!mask[start] || labels[start]) continue;
-    const id = comps.length + 1;
-    const c: Component = { area: 0, x0: w, y0: h, x1: 0, y1: 0 };
-    let sp = 0;
-    stack[sp++] = start;
-    labels[start] = id;
-    while (sp > 0) {
-      const p = stack[--sp]!;
-      const x = p % w, y = (p - x) / w;
-      c.area++;
-      if (x < c.x0) c.x0 = x;
-      if (x + 1 > c.x1) c.x1 = x + 1;
-      if (y < c.y0) c.y0 = y;
-      if (y + 1 > c.y1) c.y1 = y + 1;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const q = yy * w + xx;
-          if (mask[q] && !labels[q]) {
-            labels[q] = id;
-            stack[sp++] = q;
-          }
-        }
-      }
+  const labelOf = new Int32Array(starts.length);
+  for (let r = 0; r < starts.length; r++) {
+    const root = find(r);
+    let id = labelOf[root]!;
+    if (!id) {
+      id = labelOf[root] = comps.length + 1;
+      comps.push({ area: 0, x0: w, y0: h, x1: 0, y1: 0 });
     }
-    comps.push(c);
+    const c = comps[id - 1]!, s0 = starts[r]!, e0 = ends[r]!, y = rows[r]!;
+    c.area += e0 - s0;
+    if (s0 < c.x0) c.x0 = s0;
+    if (e0 > c.x1) c.x1 = e0;
+    if (y < c.y0) c.y0 = y;
+    if (y + 1 > c.y1) c.y1 = y + 1;
+    labels.fill(id, y * w + s0, y * w + e0);
   }
   return { labels, comps };
 }

@@ -75,10 +75,21 @@ export function expose(v: number, g: number): number {
   return Math.min(255, v * g);
 }
 
-/** Median of the first `n` values of `a` (sorted in place). */
+/** Median of the first `n` values of `a` (sorted in place: by insertion for a row's few frames, no allocation). */
 function medianOf(a: Float32Array, n: number): number {
-  const s = a.subarray(0, n).sort();
-  return n & 1 ? s[n >> 1]! : 0.5 * (s[(n >> 1) - 1]! + s[n >> 1]!);
+  if (n > 64) a.subarray(0, n).sort();
+  else {
+    for (let i = 1; i < n; i++) {
+      const v = a[i]!;
+      let j = i - 1;
+      while (j >= 0 && a[j]! > v) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = v;
+    }
+  }
+  return n & 1 ? a[n >> 1]! : 0.5 * (a[(n >> 1) - 1]! + a[n >> 1]!);
 }
 
 /**

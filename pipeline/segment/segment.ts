@@ -87,8 +87,16 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
   }
   // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
   // the object's own (a leg above and below a rung), not a reflection.
-  const lines = o.reflection ? first.map((c, i) => findReflection(frames[i]!, c.mask, o.reflectionOptions)) : [];
-  const glossy = lines.filter(Boolean).length >= o.glossyFrames * frames.length;
+  // The search stops once too many frames have shown no mirror image for the floor to be glossy.
+  const lines: ReturnType<typeof findReflection>[] = [];
+  const need = o.glossyFrames * frames.length;
+  let misses = 0;
+  for (let i = 0; o.reflection && i < frames.length && frames.length - misses >= need; i++) {
+    if (i % 4 === 3) await yieldNow();
+    lines.push(findReflection(frames[i]!, first[i]!.mask, o.reflectionOptions));
+    if (!lines[i]) misses++;
+  }
+  const glossy = o.reflection && lines.filter(Boolean).length >= need;
   const reflections = glossy ? lines.filter(Boolean).length : 0;
   const alphas: Uint8Array[] = [];
   for (let i = 0; i < frames.length; i++) {

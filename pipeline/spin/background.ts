@@ -160,21 +160,29 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
   const [g0, g1, g2] = levels.gain;
   const { width: sw, height: sh, alpha: am, contact, plate } = s;
   const [p0, p1, p2] = s.gain;
-  const sample = (fx: number, fy: number) => {
-    // bilinear weights of the four working pixels around (fx, fy) in working coordinates
-    const x0 = Math.max(0, Math.min(sw - 1, Math.floor(fx))), y0 = Math.max(0, Math.min(sh - 1, Math.floor(fy)));
-    const x1 = Math.min(sw - 1, x0 + 1), y1 = Math.min(sh - 1, y0 + 1);
-    const tx = Math.max(0, Math.min(1, fx - x0)), ty = Math.max(0, Math.min(1, fy - y0));
-    return [y0 * sw + x0, y0 * sw + x1, y1 * sw + x0, y1 * sw + x1, (1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty] as const;
-  };
+  // Bilinear taps of the four working pixels around each output pixel: separable, so found once per
+  // column and once per row (x0, x1, tx; y0, y1, ty in working coordinates).
+  const colX0 = new Int32Array(w), colX1 = new Int32Array(w), colT = new Float64Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = (g.originX + (x + 0.5) * g.step) * s.scale - 0.5;
+    const x0 = Math.max(0, Math.min(sw - 1, Math.floor(fx)));
+    colX0[x] = x0;
+    colX1[x] = Math.min(sw - 1, x0 + 1);
+    colT[x] = Math.max(0, Math.min(1, fx - x0));
+  }
   for (let y = 0; y < h; y++) {
-    const ys = g.originY + (y + 0.5) * g.step;
+    const fy = (g.originY + (y + 0.5) * g.step) * s.scale - 0.5;
+    const y0 = Math.max(0, Math.min(sh - 1, Math.floor(fy)));
+    const r0 = y0 * sw, r1 = Math.min(sh - 1, y0 + 1) * sw;
+    const ty = Math.max(0, Math.min(1, fy - y0));
     const rowPad = y < g.pad.top || y >= h - g.pad.bottom;
     for (let x = 0; x < w; x++) {
       const i = y * w + x, p = i * 3, q = i * channels;
-      const xs = g.originX + (x + 0.5) * g.step;
       const pad = rowPad || x < g.pad.left || x >= w - g.pad.right;
-      const [a, b, c, d, wa, wb, wc, wd] = sample(xs * s.scale - 0.5, ys * s.scale - 0.5);
+      const x0 = colX0[x]!, x1 = colX1[x]!, tx = colT[x]!;
+      const a = r0 + x0, b = r0 + x1, c = r1 + x0, d = r1 + x1;
+      if (!keep && !am[a] && !am[b] && !am[c] && !am[d] && (pad || o.shadowRemove || !(contact[a]! | contact[b]! | contact[c]! | contact[d]!))) continue; // backdrop: the fill stands
+      const wa = (1 - tx) * (1 - ty), wb = tx * (1 - ty), wc = (1 - tx) * ty, wd = tx * ty;
       const alpha = pad ? 0 : (am[a]! * wa + am[b]! * wb + am[c]! * wc + am[d]! * wd) / 255;
       const shadow = !pad && !o.shadowRemove && (contact[a]! | contact[b]! | contact[c]! | contact[d]!) === 1;
       if (keep) {

@@ -1,0 +1,57 @@
+/** Binary-mask helpers: components against a plain flood fill, on shapes that merge late and on noise. */
+import { describe, expect, it } from 'vitest';
+import { components } from '../../../pipeline/core/mask.js';
+import { mulberry32 } from '../../../pipeline/core/random.js';
+
+/** The reference: a flood fill from each unlabelled set pixel in raster order, 8-connected. */
+function floodComponents(mask: Uint8Array, w: number, h: number): { labels: Int32Array; areas: number[]; boxes: number[][] } {
+  const labels = new Int32Array(w * h);
+  const areas: number[] = [], boxes: number[][] = [];
+  for (let s = 0; s < w * h; s++) {
+    if (!mask[s] || labels[s]) continue;
+    const id = areas.length + 1;
+    const box = [w, h, 0, 0];
+    let area = 0;
+    const stack = [s];
+    labels[s] = id;
+    while (stack.length) {
+      const p = stack.pop()!;
+      const x = p % w, y = (p - x) / w;
+      area++;
+      box[0] = Math.min(box[0]!, x); box[1] = Math.min(box[1]!, y); box[2] = Math.max(box[2]!, x + 1); box[3] = Math.max(box[3]!, y + 1);
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx, yy = y + dy;
+        if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+        const q = yy * w + xx;
+        if (mask[q] && !labels[q]) { labels[q] = id; stack.push(q); }
+      }
+    }
+    areas.push(area);
+    boxes.push(box);
+  }
+  return { labels, areas, boxes };
+}
+
+function check(mask: Uint8Array, w: number, h: number): void {
+  const got = components(mask, w, h), want = floodComponents(mask, w, h);
+  expect(got.comps.map((c) => c.area)).toEqual(want.areas);
+  expect(got.comps.map((c) => [c.x0, c.y0, c.x1, c.y1])).toEqual(want.boxes);
+  expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+}
+
+describe('components', () => {
+  it('labels like a flood fill: a U that joins at the bottom, diagonal steps, runs at the frame edges, an empty mask', () => {
+    const w = 9, h = 6;
+    const art = ['#.#...#.#', '#.#..#..#', '#.#.#...#', '###......', '.......##', '#......##'];
+    check(Uint8Array.from(art.join('').split('').map((c) => (c === '#' ? 1 : 0))), w, h);
+    check(new Uint8Array(w * h), w, h);
+    check(new Uint8Array(w * h).fill(1), w, h);
+  });
+  it('labels like a flood fill on noise of several densities', () => {
+    const rnd = mulberry32(7);
+    for (const density of [0.1, 0.45, 0.6, 0.9]) {
+      const w = 97, h = 61;
+      check(Uint8Array.from({ length: w * h }, () => (rnd() < density ? 1 : 0)), w, h);
+    }
+  });
+});
