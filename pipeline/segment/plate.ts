@@ -101,55 +101,58 @@ export function frameGains(frames: readonly RgbImage[]): [number, number, number
   const { width: w, height: h } = frames[0]!;
   const N = w * h;
   const step = Math.max(1, Math.round(Math.sqrt(N / 40000)));
-  const ratios: number[][][] = frames.map(() => [[], [], []]);
+  // Per frame and channel, the ratios in a buffer of the most the samples can give (no growing arrays).
+  const cap = Math.ceil(h / step) * Math.ceil(w / step);
+  const ratios = frames.map(() => [0, 1, 2].map(() => new Float32Array(cap)));
+  const counts = frames.map(() => [0, 0, 0]);
   const v = new Float32Array(n);
   for (let y = 0; y < h; y += step) {
     for (let x = 0; x < w; x += step) {
       const k = y * w + x;
       for (let c = 0; c < 3; c++) {
         for (let i = 0; i < n; i++) v[i] = frames[i]!.data[k * frames[i]!.channels + c]!;
-        const m = medianOf(v.slice(), n);
+        const m = medianOf(v, n);
         if (m < 24 || m > 250) continue;
         for (let i = 0; i < n; i++) {
           const r = frames[i]!.data[k * frames[i]!.channels + c]! / m;
-          if (r > 0.7 && r < 1.4) ratios[i]![c]!.push(r);
+          if (r > 0.7 && r < 1.4) ratios[i]![c]![counts[i]![c]!++] = r;
         }
       }
     }
   }
-  const gains = ratios.map((rc) => rc.map((r) => (r.length >= 50 ? medianOf(Float32Array.from(r), r.length) : 1)) as [number, number, number]);
+  const gains = ratios.map((rc, i) => rc.map((r, c) => (counts[i]![c]! >= 50 ? medianOf(r, counts[i]![c]!) : 1)) as [number, number, number]);
   // Relative to the row's median gain, so the plate stays in the frames' own levels.
   const ref = [0, 1, 2].map((c) => medianOf(Float32Array.from(gains.map((g) => g[c]!)), n));
   return gains.map((g) => g.map((x, c) => x / ref[c]!) as [number, number, number]);
 }
 
+/** Pixels per slice of step 1; each slice starts its frame order afresh, so any split on slices gives the same plate. */
+export const AGREE_CHUNK = 65536;
+
+/** Step 1 done elsewhere (a helper thread): the plate and spread of pixels [k0, k1). */
+export interface AgreeHelper {
+  agree(k0: number, k1: number, inv: number[][], K: number): Promise<{ rgb: Float32Array; spread: Float32Array }>;
+}
+
 /**
- * Estimate the clean plate of one row (asynchronous only to let the event loop run between slices). `frames` are the row's frames at one working size; `fallback`,
- * when given, is the plate where the object covers a pixel in every frame (a studio clean plate, or
- * a parametric backdrop); otherwise those pixels are interpolated from the plate around them.
+ * Step 1 of the plate over pixels [k0, k1) (written at k − `offset` in `rgb` and `spread`): per pixel, the
+ * tightest window of K frames by brightness (at unit gain: `inv` = 1 / each frame's gains), its spread
+ * and the per-channel median of its frames.
  */
-export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateOptions>, fallback?: Float32Array): Promise<Plate> {
-  const o = withDefaults(PLATE_DEFAULTS, opts);
-  checkOptions(o);
+export function agreeRange(frames: readonly RgbImage[], inv: readonly (readonly number[])[], K: number, k0: number, k1: number, rgb: Float32Array, spread: Float32Array, offset = 0): void {
   const n = frames.length;
-  const { width: w, height: h } = frames[0]!;
-  const N = w * h;
-  const gains = frameGains(frames);
-  const inv = gains.map((g) => g.map((x) => 1 / x));
-  const rgb = new Float32Array(N * 3);
-  const source = new Uint8Array(N);
-  const spread = new Float32Array(N).fill(Infinity);
-  const K = Math.max(2, Math.ceil(o.agree * n));
-  const lum = new Float32Array(n), order = new Int32Array(n), tmp = new Float32Array(n);
-  // 1. Pixels that agree over most of the turn: the tightest window of K frames by brightness.
-  for (let k = 0; k < N; k++) {
-    if ((k & 0xffff) === 0) await yieldNow(); // a signal is honoured between slices of the work
+  const lum = new Float32Array(n), order = Int32Array.from({ length: n }, (_, i) => i), tmp = new Float32Array(n), vals = new Float64Array(n * 3);
+  for (let k = k0; k < k1; k++) {
     for (let i = 0; i < n; i++) {
       const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      lum[i] = unexpose(f.data[p]!, g[0]!) + unexpose(f.data[p + 1]!, g[1]!) + unexpose(f.data[p + 2]!, g[2]!);
-      order[i] = i;
+      const v0 = unexpose(f.data[p]!, g[0]!), v1 = unexpose(f.data[p + 1]!, g[1]!), v2 = unexpose(f.data[p + 2]!, g[2]!);
+      vals[i * 3] = v0;
+      vals[i * 3 + 1] = v1;
+      vals[i * 3 + 2] = v2;
+      lum[i] = v0 + v1 + v2;
     }
-    // insertion sort of the frame order by brightness (n is small)
+    // Insertion sort of the frame order by brightness, from the previous pixel's order: neighbouring
+    // pixels order the frames almost alike, so few moves are needed.
     for (let a = 1; a < n; a++) {
       const t = order[a]!, tl = lum[t]!;
       let b = a - 1;
@@ -161,14 +164,44 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       const sp = lum[order[s + K - 1]!]! - lum[order[s]!]!;
       if (sp < best) { best = sp; start = s; }
     }
-    spread[k] = best;
+    spread[k - offset] = best;
     for (let c = 0; c < 3; c++) {
-      for (let j = 0; j < K; j++) {
-        const i = order[start + j]!, f = frames[i]!;
-        tmp[j] = unexpose(f.data[k * f.channels + c]!, inv[i]![c]!);
-      }
-      rgb[k * 3 + c] = medianOf(tmp, K);
+      for (let j = 0; j < K; j++) tmp[j] = vals[order[start + j]! * 3 + c]!;
+      rgb[(k - offset) * 3 + c] = medianOf(tmp, K);
     }
+  }
+}
+
+/**
+ * Estimate the clean plate of one row (asynchronous only to let the event loop run between slices). `frames` are the row's frames at one working size; `fallback`,
+ * when given, is the plate where the object covers a pixel in every frame (a studio clean plate, or
+ * a parametric backdrop); otherwise those pixels are interpolated from the plate around them.
+ */
+export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateOptions>, fallback?: Float32Array, helper?: AgreeHelper | null): Promise<Plate> {
+  const o = withDefaults(PLATE_DEFAULTS, opts);
+  checkOptions(o);
+  const n = frames.length;
+  const { width: w, height: h } = frames[0]!;
+  const N = w * h;
+  const gains = frameGains(frames);
+  const inv = gains.map((g) => g.map((x) => 1 / x));
+  const rgb = new Float32Array(N * 3);
+  const source = new Uint8Array(N);
+  const spread = new Float32Array(N).fill(Infinity);
+  const K = Math.max(2, Math.ceil(o.agree * n));
+  // 1. Pixels that agree over most of the turn, in slices (a helper thread takes the later half when given).
+  const tmp = new Float32Array(n);
+  const chunks = Math.ceil(N / AGREE_CHUNK);
+  const mid = helper ? Math.ceil(chunks / 2) * AGREE_CHUNK : N;
+  const theirs = helper && mid < N ? helper.agree(mid, N, inv, K) : null;
+  for (let k0 = 0; k0 < Math.min(mid, N); k0 += AGREE_CHUNK) {
+    await yieldNow(); // a signal is honoured between slices of the work
+    agreeRange(frames, inv, K, k0, Math.min(N, k0 + AGREE_CHUNK), rgb, spread);
+  }
+  if (theirs) {
+    const r = await theirs;
+    rgb.set(r.rgb, mid * 3);
+    spread.set(r.spread, mid);
   }
   // The row's noise: the typical spread of agreeing pixels (sum of channels → RGB distance).
   const sample: number[] = [];

@@ -5,10 +5,13 @@
  * the row (a moving camera, a handheld shoot, too few frames): the caller then falls back to the
  * backdrop model fitted to each frame's border.
  */
+import os from 'node:os';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
-import { type ClassifyOptions, CLASSIFY_DEFAULTS, classifyFrame, fillObjectHoles, type FrameClasses } from './classify.js';
-import { type MatteOptions, MATTE_DEFAULTS, matteFrame } from './matte.js';
+import { type ClassifyOptions, CLASSIFY_DEFAULTS, type FrameClasses } from './classify.js';
+import { openHelper } from './helper.js';
+import { type MatteOptions, MATTE_DEFAULTS } from './matte.js';
+import { type FinishedFrame, type FramePassOptions, finishFrame, firstPass } from './passes.js';
 import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
 import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate, yieldNow } from './plate.js';
 
@@ -33,9 +36,11 @@ export interface SegmentOptions {
   matte: Partial<MatteOptions>;
   /** Gaps this wide (fraction of the working size) are sealed when looking for holes to fill. */
   seal: number;
+  /** Threads for the per-frame passes: 2 shares the frames with a helper thread (when the compiled worker is there); 1 keeps them in this one. */
+  threads: number;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.8, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008 };
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.8, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008, threads: Math.min(2, os.availableParallelism()) };
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
@@ -57,6 +62,7 @@ function checkOptions(o: SegmentOptions): void {
   assertNumber(STAGE, 'minAgreed', o.minAgreed, 0, 1);
   assertNumber(STAGE, 'glossyFrames', o.glossyFrames, 0, 1);
   assertNumber(STAGE, 'seal', o.seal, 0, 0.2);
+  assertInteger(STAGE, 'threads', o.threads, 1, 2);
 }
 
 /**
@@ -73,44 +79,51 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
     fallback = new Float32Array(w * h * 3);
     for (let k = 0; k < w * h; k++) for (let c = 0; c < 3; c++) fallback[k * 3 + c] = data[k * ch + c]!;
   }
-  const plate = await estimatePlate(frames, o.plate, fallback);
-  let agreedCount = 0;
-  for (const s of plate.source) if (s === 2) agreedCount++;
-  const agreed = agreedCount / plate.source.length;
-  if (agreed < o.minAgreed) return null;
-  const masks: Uint8Array[] = [];
-  const classes: Uint8Array[] = [];
-  const first: FrameClasses[] = [];
-  for (let i = 0; i < frames.length; i++) {
-    await yieldNow();
-    first.push(classifyFrame(frames[i]!, plate, i, o.classify));
+  const { width: w, height: h } = frames[0]!;
+  const passes: FramePassOptions = { classify: o.classify, matte: o.matte, sealRadius: Math.max(1, Math.round(o.seal * Math.max(w, h))) };
+  // A helper thread, when there is one, makes half of the plate's first step and takes every other frame
+  // (the same results, on two cores).
+  const helper = o.threads > 1 ? openHelper(frames, passes) : null;
+  try {
+    const plate = await estimatePlate(frames, o.plate, fallback, helper);
+    let agreedCount = 0;
+    for (const s of plate.source) if (s === 2) agreedCount++;
+    const agreed = agreedCount / plate.source.length;
+    if (agreed < o.minAgreed) return null;
+    helper?.usePlate(plate);
+    const mine = frames.map((_, i) => i).filter((i) => !helper?.indices.includes(i));
+    const first: FrameClasses[] = new Array(frames.length);
+    const theirs = helper?.first();
+    for (const i of mine) {
+      await yieldNow();
+      first[i] = firstPass(frames[i]!, plate, i, passes);
+    }
+    if (helper) (await theirs!).forEach((c, j) => (first[helper.indices[j]!] = c));
+    // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
+    // the object's own (a leg above and below a rung), not a reflection. The search stops once too many
+    // frames have shown no mirror image for the floor to be glossy.
+    const lines: (Int32Array | null)[] = [];
+    const need = o.glossyFrames * frames.length;
+    let misses = 0;
+    for (let i = 0; o.reflection && i < frames.length && frames.length - misses >= need; i++) {
+      if (i % 4 === 3) await yieldNow();
+      lines.push(findReflection(frames[i]!, first[i]!.mask, o.reflectionOptions));
+      if (!lines[i]) misses++;
+    }
+    const glossy = o.reflection && lines.filter(Boolean).length >= need;
+    const reflections = glossy ? lines.filter(Boolean).length : 0;
+    const lineOf = (i: number) => (glossy ? (lines[i] ?? null) : null);
+    const done: FinishedFrame[] = new Array(frames.length);
+    const later = helper?.finish(helper.indices.map(lineOf));
+    for (const i of mine) {
+      await yieldNow();
+      done[i] = finishFrame(frames[i]!, plate, i, first[i]!, lineOf(i), passes);
+    }
+    if (helper) (await later!).forEach((f, j) => (done[helper.indices[j]!] = f));
+    // The plate's pixel-visibility bookkeeping is only needed while it is made.
+    plate.vis = new Uint8Array(0);
+    return { plate, masks: done.map((f) => f.mask), alphas: done.map((f) => f.alpha), classes: done.map((f) => f.classes), agreed, reflections };
+  } finally {
+    await helper?.close();
   }
-  // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
-  // the object's own (a leg above and below a rung), not a reflection.
-  // The search stops once too many frames have shown no mirror image for the floor to be glossy.
-  const lines: ReturnType<typeof findReflection>[] = [];
-  const need = o.glossyFrames * frames.length;
-  let misses = 0;
-  for (let i = 0; o.reflection && i < frames.length && frames.length - misses >= need; i++) {
-    if (i % 4 === 3) await yieldNow();
-    lines.push(findReflection(frames[i]!, first[i]!.mask, o.reflectionOptions));
-    if (!lines[i]) misses++;
-  }
-  const glossy = o.reflection && lines.filter(Boolean).length >= need;
-  const reflections = glossy ? lines.filter(Boolean).length : 0;
-  const alphas: Uint8Array[] = [];
-  for (let i = 0; i < frames.length; i++) {
-    await yieldNow();
-    const f = frames[i]!;
-    const c = glossy && lines[i] ? classifyFrame(f, plate, i, o.classify, lines[i]) : first[i]!;
-    const m = matteFrame(f, plate, i, c.mask, o.matte);
-    const filled = fillObjectHoles(f, plate, i, m.mask, Math.max(1, Math.round(o.seal * Math.max(plate.width, plate.height))));
-    if (filled !== m.mask) for (let k = 0; k < filled.length; k++) if (filled[k] && !m.mask[k]) m.alpha[k] = 255;
-    masks.push(filled);
-    alphas.push(m.alpha);
-    classes.push(c.classes);
-  }
-  // The plate's pixel-visibility bookkeeping is only needed while it is made.
-  plate.vis = new Uint8Array(0);
-  return { plate, masks, alphas, classes, agreed, reflections };
 }

@@ -12,7 +12,8 @@ import { segmentRow } from '../../../pipeline/segment/segment.js';
 import { analyseFrame } from '../../../pipeline/spin/analyse.js';
 import { seededGains, syntheticFrameSvg } from '../../../samples/synthetic-shoot.js';
 import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
-import { dataSet } from '../../helpers/data.js';
+import { pathToFileURL } from 'node:url';
+import { ROOT, dataSet } from '../../helpers/data.js';
 
 function iou(m: Uint8Array, g: Uint8Array): number {
   let i = 0, u = 0;
@@ -88,6 +89,25 @@ describe('segment: synthetic turntable row on folded cloth', () => {
     // Measured 0.888 (the border model finds this easier backdrop exactly, and `spin --segment auto` keeps it here).
     expect(mean).toBeGreaterThanOrEqual(0.85);
     expect(shadowCut(seg.masks, row.shadow)).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('gives the same masks, alphas and classes on two threads (the compiled helper worker) as on one', async () => {
+    // The helper runs the compiled worker (dist/, built by `npm test` before the tests), so this compares the built module.
+    const built = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/segment.js')).href)) as typeof import('../../../pipeline/segment/segment.js');
+    const helper = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/helper.js')).href)) as typeof import('../../../pipeline/segment/helper.js');
+    // 400 × 330: three slices of the plate's first step, so the helper makes one of them.
+    const big = syntheticRow(12, 400, 330);
+    const probe = helper.openHelper(big.frames, { classify: {}, matte: {}, sealRadius: 3 });
+    expect(probe).not.toBeNull();
+    await probe!.close();
+    const one = (await built.segmentRow(big.frames, { threads: 1 }))!;
+    const two = (await built.segmentRow(big.frames, { threads: 2 }))!;
+    expect(Buffer.from(two.plate.rgb.buffer).equals(Buffer.from(one.plate.rgb.buffer))).toBe(true);
+    for (let i = 0; i < big.frames.length; i++) {
+      expect(Buffer.from(two.masks[i]!).equals(Buffer.from(one.masks[i]!))).toBe(true);
+      expect(Buffer.from(two.alphas[i]!).equals(Buffer.from(one.alphas[i]!))).toBe(true);
+      expect(Buffer.from(two.classes[i]!).equals(Buffer.from(one.classes[i]!))).toBe(true);
+    }
   });
 
   it('measures the exposure drift of every frame', async () => {

@@ -1,0 +1,36 @@
+/**
+ * The helper thread of a row's segmentation (helper.ts): it shares the row's frames, makes the part of
+ * the plate's first step it is asked for, runs the per-frame passes of its frames against the plate it
+ * is handed, and keeps its first-pass results for the last pass.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { RgbImage } from '../spin/backdrop.js';
+import type { FrameClasses } from './classify.js';
+import type { HelperRequest } from './helper.js';
+import { type FramePassOptions, finishFrame, firstPass } from './passes.js';
+import { agreeRange, type Plate } from './plate.js';
+
+const { frames, options } = workerData as { frames: RgbImage[]; options: FramePassOptions };
+let plate: Plate | null = null;
+const first = new Map<number, FrameClasses>();
+
+parentPort!.on('message', (msg: HelperRequest) => {
+  if (msg.cmd === 'plate') {
+    plate = msg.plate;
+  } else if (msg.cmd === 'agree') {
+    const n = msg.k1 - msg.k0;
+    const rgb = new Float32Array(n * 3), spread = new Float32Array(n);
+    agreeRange(frames, msg.inv, msg.K, msg.k0, msg.k1, rgb, spread, msg.k0);
+    parentPort!.postMessage({ rgb, spread }, [rgb.buffer, spread.buffer]);
+  } else if (msg.cmd === 'first') {
+    const out = msg.indices.map((i) => {
+      const c = firstPass(frames[i]!, plate!, i, options);
+      first.set(i, c);
+      return c;
+    });
+    parentPort!.postMessage(out);
+  } else {
+    const out = msg.indices.map((i, j) => finishFrame(frames[i]!, plate!, i, first.get(i)!, msg.lines[j]!, options));
+    parentPort!.postMessage(out, out.flatMap((f) => [f.mask.buffer, f.alpha.buffer, f.classes.buffer]) as ArrayBuffer[]);
+  }
+});
