@@ -358,7 +358,7 @@ async function main(): Promise<void> {
       ...[b, p].map((r) => `| \`--segment ${r.segment}\` | ${r.seconds.toFixed(1)} | ${(r.seconds / b.seconds).toFixed(2)}× | ${r.cpu.toFixed(1)} | ${(r.cpu / b.cpu).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${stage(r).toFixed(1)} | ${((1000 * stage(r)) / FRAMES).toFixed(0)} | ${(r.timings.render ?? 0).toFixed(1)} |`),
       '',
       `- wall time, plate / border = **${(p.seconds / b.seconds).toFixed(2)}×** (target ≤ ${TARGETS.wall}×; per alternation ${pairs.map((r) => `${r.toFixed(2)}×`).join(', ')}), CPU time **${(p.cpu / b.cpu).toFixed(2)}×**: ${wallVerdict}. ` +
-        `The analysis and segmentation stages take ${(stage(p) - stage(b)).toFixed(1)} s more with plate (${((1000 * (stage(p) - stage(b))) / FRAMES).toFixed(0)} ms per frame), in one thread.`,
+        `The analysis and segmentation stages take ${(stage(p) - stage(b)).toFixed(1)} s more with plate (${((1000 * (stage(p) - stage(b))) / FRAMES).toFixed(0)} ms per frame; the segmentation shares its work with a helper thread)`,
       `- peak RSS with \`--segment plate\` **${p.peakMiB.toFixed(0)} MiB** (target ≤ 1.5 GB = ${TARGETS.rssMiB} MiB): ${holds(p.peakMiB <= TARGETS.rssMiB)}; border ${b.peakMiB.toFixed(0)} MiB.`,
       `- stage times (qa.json): border ${JSON.stringify(b.timings)}; plate ${JSON.stringify(p.timings)}. ` +
         "In spin.ts the per-frame analysis runs before the segment stage in both modes and its lap is taken after it, so with `--segment plate` the analysis is counted in `segment` and `analyse` is ~0: their sum is the comparable figure.",

@@ -17,17 +17,22 @@ export function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8
       if (last - x <= r) tmp[y * w + x] = 1;
     }
   }
+  // The vertical passes row by row (the last set row per column), in memory order.
   const out = new Uint8Array(w * h);
-  for (let x = 0; x < w; x++) {
-    let last = -Infinity;
-    for (let y = 0; y < h; y++) {
-      if (tmp[y * w + x]) last = y;
-      if (y - last <= r) out[y * w + x] = 1;
+  const last = new Int32Array(w).fill(-r - 1);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      if (tmp[row + x]) last[x] = y;
+      if (y - last[x]! <= r) out[row + x] = 1;
     }
-    last = Infinity;
-    for (let y = h - 1; y >= 0; y--) {
-      if (tmp[y * w + x]) last = y;
-      if (last - y <= r) out[y * w + x] = 1;
+  }
+  last.fill(h + r + 1);
+  for (let y = h - 1; y >= 0; y--) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      if (tmp[row + x]) last[x] = y;
+      if (last[x]! - y <= r) out[row + x] = 1;
     }
   }
   return out;

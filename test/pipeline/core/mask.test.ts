@@ -1,6 +1,6 @@
 /** Binary-mask helpers: components against a plain flood fill, on shapes that merge late and on noise. */
 import { describe, expect, it } from 'vitest';
-import { components } from '../../../pipeline/core/mask.js';
+import { components, dilate, erode } from '../../../pipeline/core/mask.js';
 import { mulberry32 } from '../../../pipeline/core/random.js';
 
 /** The reference: a flood fill from each unlabelled set pixel in raster order, 8-connected. */
@@ -52,6 +52,30 @@ describe('components', () => {
     for (const density of [0.1, 0.45, 0.6, 0.9]) {
       const w = 97, h = 61;
       check(Uint8Array.from({ length: w * h }, () => (rnd() < density ? 1 : 0)), w, h);
+    }
+  });
+});
+
+describe('dilate, erode', () => {
+  it('match a brute-force square max (min) filter on noise, radius 0 to 4', () => {
+    const rnd = mulberry32(3);
+    const w = 53, h = 37;
+    const mask = Uint8Array.from({ length: w * h }, () => (rnd() < 0.04 ? 1 : 0));
+    for (let r = 0; r <= 4; r++) {
+      const want = new Uint8Array(w * h), wantEroded = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+        let any = 0, all = 1;
+        for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+          const xx = x + dx, yy = y + dy;
+          const v = xx < 0 || yy < 0 || xx >= w || yy >= h ? -1 : mask[yy * w + xx]!;
+          if (v === 1) any = 1;
+          if (v === 0) all = 0; // outside the frame counts as set when eroding
+        }
+        want[y * w + x] = any;
+        wantEroded[y * w + x] = all;
+      }
+      expect(Array.from(dilate(mask, w, h, r))).toEqual(Array.from(want));
+      expect(Array.from(erode(mask, w, h, r))).toEqual(Array.from(wantEroded));
     }
   });
 });
