@@ -1,7 +1,8 @@
 /**
  * Helper: a second thread for a row's segmentation, so it uses two cores: it makes the later half of the
  * plate's first step (agreement over the turn) and runs the per-frame passes (classify, matte, fill) of
- * every other frame. Results are the same as in one thread. The frames are shared with it, not copied.
+ * every other frame. Results are the same as in one thread. The frames are copied once into shared memory
+ * that both threads read (not cloned into each message).
  * Available when the compiled worker (worker.js next to this module) exists; run from the TypeScript
  * sources, segmentation stays in one thread.
  */
@@ -43,8 +44,8 @@ export function openHelper(frames: readonly RgbImage[], options: FramePassOption
     data.set(f.data);
     return { ...f, data };
   });
+  // Not unref'd: while this thread awaits the helper's answer, the helper is what keeps the process alive.
   const worker = new Worker(WORKER, { workerData: { frames: shared, options } });
-  worker.unref();
   let failure: Error | null = null;
   worker.on('error', (e) => (failure = e));
   // One request at a time, answered in order.
