@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { openOutput } from '../core/fsout.js';
-import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp, uprightSize } from '../core/image.js';
+import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
 import { VERSION } from '../core/version.js';
 import { createIO } from '../model/codecs.js';
@@ -28,7 +28,7 @@ import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCa
 import { carve, carveViews } from './carve.js';
 import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
 import { viewIoU } from './iou.js';
-import { type Silhouette, silhouettes } from './silhouettes.js';
+import { type Silhouette, silhouettes, viewSize } from './silhouettes.js';
 import { surface } from './surface.js';
 import { texture } from './texture.js';
 
@@ -213,14 +213,7 @@ function validate(o: ReconstructOptions): void {
 async function studioInputs(found: FoundViews, o: ReconstructOptions): Promise<{ cleanPlate: string | null; masks: string[] | null }> {
   if (!o.cleanPlate && !o.masks) return { cleanPlate: null, masks: null };
   const refs: FrameRef[] = await Promise.all(
-    found.files.map(async (file, index) => {
-      try {
-        const s = await uprightSize(file, o.limitInputPixels);
-        return { file, row: 0, index, width: s.width, height: s.height, hash: '' };
-      } catch (e) {
-        throw new XoayError('silhouettes', 'UNREADABLE_IMAGE', `cannot read the image (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, file, { cause: e });
-      }
-    }),
+    found.files.map(async (file, index) => ({ file, row: 0, index, ...(await viewSize(file, o.limitInputPixels)), hash: '' })),
   );
   const cleanPlate = o.cleanPlate ? path.resolve(o.cleanPlate) : null;
   if (cleanPlate) await checkCleanPlate(cleanPlate, refs[0]!.width, refs[0]!.height, o.limitInputPixels);

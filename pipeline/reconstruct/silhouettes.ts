@@ -142,7 +142,7 @@ function finishSilhouette(raw: Uint8Array, w: number, h: number, scaleX: number,
 }
 
 /** The size of an image after EXIF orientation, or an error naming the view. */
-async function viewSize(file: string, limitInputPixels: number): Promise<{ width: number; height: number }> {
+export async function viewSize(file: string, limitInputPixels: number): Promise<{ width: number; height: number }> {
   try {
     return await uprightSize(file, limitInputPixels);
   } catch (e) {
@@ -158,6 +158,19 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   const o = withDefaults(SILHOUETTE_DEFAULTS, opts);
   checkOptions(o);
   const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
+  // Given masks are the silhouettes: the views themselves are not decoded, only their working size is needed.
+  if (o.masks) {
+    const masks = o.masks;
+    const views = await mapLimit(files, o.concurrency, async (file, i) => {
+      const size = await viewSize(file, o.limitInputPixels);
+      const s = Math.min(1, o.size / Math.max(size.width, size.height));
+      const w = Math.max(1, Math.round(size.width * s)), h = Math.max(1, Math.round(size.height * s));
+      const mask = await loadMask(masks[i]!, w, h, decode);
+      // The big components only, cracks closed, as any mask.
+      return finishSilhouette(mask, w, h, w / size.width, h / size.height, file, { ...o, close: o.closePlate });
+    });
+    return { views, warnings: edgeWarnings(files, views) };
+  }
   const images = await mapLimit(files, o.concurrency, async (file) => {
     const size = await viewSize(file, o.limitInputPixels);
     const img = await loadAnalysisImage({ file, row: 0, index: 0, width: size.width, height: size.height, hash: '' }, o.size, decode);
@@ -168,13 +181,6 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   let start = 0;
   for (const count of rows) {
     const row = images.slice(start, start + count);
-    if (o.masks) {
-      // A studio's masks are the silhouettes (the big components only, cracks closed, as any mask).
-      const given = await mapLimit(row, o.concurrency, (r, j) => loadMask(o.masks![start + j]!, r.img.width, r.img.height, decode));
-      row.forEach((r, j) => (views[start + j] = finishSilhouette(given[j]!, r.img.width, r.img.height, r.scaleX, r.scaleY, files[start + j]!, { ...o, close: o.closePlate })));
-      start += count;
-      continue;
-    }
     const sameSize = row.every((r) => r.img.width === row[0]!.img.width && r.img.height === row[0]!.img.height);
     const clean = o.cleanPlate && sameSize ? await loadCleanPlate(o.cleanPlate, row[0]!.img.width, row[0]!.img.height, decode) : undefined;
     const seg = o.segment === 'plate' && sameSize ? await segmentRow(row.map((r) => r.img), undefined, clean) : null;
@@ -187,6 +193,11 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
     if (seg) images.fill(undefined as never, start, start + count); // the decoded row is no longer needed
     start += count;
   }
+  return { views, warnings: edgeWarnings(files, views) };
+}
+
+/** A warning naming the views whose mask touches the frame edge (from their common folder: row-2/frame-01.png), if any. */
+function edgeWarnings(files: readonly string[], views: readonly Silhouette[]): string[] {
   const warnings: string[] = [];
   // Named from the views' common folder: the file name, with the row folder for views of several rows.
   const dirs = files.map((f) => path.dirname(path.resolve(f)));
@@ -196,5 +207,5 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
   if (cut.length) {
     warnings.push(`the object touches the frame edge (it may be cut off; carving does not cut there) in ${cut.length} view(s): ${cut.slice(0, 8).join(', ')}${cut.length > 8 ? ` and ${cut.length - 8} more` : ''}`);
   }
-  return { views, warnings };
+  return warnings;
 }

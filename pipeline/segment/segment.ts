@@ -36,7 +36,7 @@ export interface SegmentOptions {
   matte: Partial<MatteOptions>;
   /** Gaps this wide (fraction of the working size) are sealed when looking for holes to fill. */
   seal: number;
-  /** Threads for the per-frame passes: 2 shares the frames with a helper thread (when the compiled worker is there); 1 keeps them in this one. */
+  /** Threads: 2 shares the plate's first step and the per-frame passes with a helper thread (when the compiled worker is there); 1 keeps them in this one. */
   threads: number;
 }
 
