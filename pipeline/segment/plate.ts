@@ -296,12 +296,16 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   // give a pixel its plate only if it continues the plate around it and showed the backdrop at a
   // neighbour: the backdrop is seen through spatially coherent gaps, so the plate cannot creep into
   // an object whose colour is close to the backdrop's.
+  // A pixel no frame continues waits (it may be reached from another side, through a gap the object
+  // leaves there); it is interpolated only when nothing else can be filled.
   const known = new Uint8Array(N);
   for (let k = 0; k < N; k++) known[k] = source[k] === 2 ? 1 : 0;
   let front: number[] = [];
-  const queued = new Uint8Array(N);
+  const QUEUED = 1, WAITING = 2;
+  const state = new Uint8Array(N);
+  let waiting: number[] = [];
   const push = (k: number, list: number[]) => {
-    if (!known[k] && !queued[k]) { queued[k] = 1; list.push(k); }
+    if (!known[k] && state[k] !== QUEUED) { state[k] = QUEUED; list.push(k); }
   };
   for (let k = 0; k < N; k++) {
     if (!known[k]) continue;
@@ -311,6 +315,37 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     if (y > 0) push(k - w, front);
     if (y < h - 1) push(k + w, front);
   }
+  // Frames at pixel k that could be the backdrop (in the band and hue of the smooth plate), agreeing
+  // among themselves: a backdrop seen from another side, so the pixel waits for it.
+  const sm = [0, 0, 0];
+  const judged = new Uint8Array(N); // 0 not yet, 1 plausible, 2 not
+  const plausible = (k: number): boolean => {
+    if (!judged[k]) judged[k] = judgePlausible(k) ? 1 : 2;
+    return judged[k] === 1;
+  };
+  const judgePlausible = (k: number): boolean => {
+    sm[0] = smooth[k * 3]!; sm[1] = smooth[k * 3 + 1]!; sm[2] = smooth[k * 3 + 2]!;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+      const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
+      if (!inBand(k, r, gg, b) || !sameHue(r, gg, b, sm)) continue;
+      cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+      m++;
+    }
+    if (m < Math.max(3, o.minFrames)) return false;
+    // the most frames within tolerance of one of them
+    let most = 0;
+    for (let a = 0; a < m; a++) {
+      let c = 0;
+      for (let j = 0; j < m; j++) {
+        const d0 = cand[a * 3]! - cand[j * 3]!, d1 = cand[a * 3 + 1]! - cand[j * 3 + 1]!, d2 = cand[a * 3 + 2]! - cand[j * 3 + 2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) c++;
+      }
+      if (c > most) most = c;
+    }
+    return most >= Math.max(3, o.minFrames);
+  };
   const pred = [0, 0, 0];
   const cand = new Float32Array(n * 3);
   const picked = new Int32Array(n), supports = new Int32Array(n);
@@ -321,10 +356,16 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     for (let k = 0; k < N; k++) source[k] = 1;
     return { width: w, height: h, rgb, gains, source, noise, vis };
   }
-  while (front.length) {
+  while (front.length || waiting.length) {
     await yieldNow();
     const next: number[] = [];
     const settled: number[] = [];
+    // Nothing left to continue: the waiting pixels are interpolated.
+    const interpolate = !front.length;
+    if (interpolate) {
+      front = waiting.filter((k) => !known[k] && state[k] === WAITING);
+      waiting = [];
+    }
     for (const k of front) {
       const x = k % w, y = (k - x) / w;
       // Prediction: the mean of the plate already known around (5 × 5).
@@ -346,7 +387,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       }
       pred[0] /= cnt; pred[1] /= cnt; pred[2] /= cnt;
       let m = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n && !interpolate; i++) {
         const base = i * N;
         let seen = false;
         for (let dy = -1; dy <= 1 && !seen; dy++) {
@@ -406,6 +447,10 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
         }
         for (let j = 0; j < m; j++) vis[picked[j]! * N + k] = 1;
         source[k] = 1;
+      } else if (!interpolate && plausible(k)) {
+        state[k] = WAITING;
+        waiting.push(k);
+        continue;
       } else if (fallback) {
         rgb[k * 3] = fallback[k * 3]!; rgb[k * 3 + 1] = fallback[k * 3 + 1]!; rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
         source[k] = 0;
