@@ -4,7 +4,6 @@
  * object changes its colour, or brightens it. A reflection on a glossy floor lies below the object,
  * mirrored about the contact line and dimmer than the object it mirrors.
  */
-import { boxSums } from '../core/box-sum.js';
 import { close, components, fillHoles } from '../core/mask.js';
 import { assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
@@ -85,14 +84,18 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const strong = new Uint8Array(N), weak = new Uint8Array(N);
   const tLo = o.weakFactor * T;
   const eLo = o.weakHue * plate.noise * Math.sqrt(3);
-  const dark = new Float32Array(N);
+  // Per pixel: the depth of a neutral darkening, and 1 where the pixel is backdrop or shadow (not a candidate for object).
+  const dark = new Float32Array(N * 2);
   for (let k = 0; k < N; k++) {
     const p = k * ch;
     const r = unexpose(data[p]!, i0), gg = unexpose(data[p + 1]!, i1), b = unexpose(data[p + 2]!, i2);
     const B0 = P[k * 3]!, B1 = P[k * 3 + 1]!, B2 = P[k * 3 + 2]!;
     const d0 = r - B0, d1 = gg - B1, d2 = b - B2;
     const d = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
-    if (d <= Math.min(tLo, eLo)) continue;
+    if (d <= Math.min(tLo, eLo)) {
+      dark[k * 2 + 1] = 1;
+      continue;
+    }
     const bb = B0 * B0 + B1 * B1 + B2 * B2;
     const s = bb > 1 ? (r * B0 + gg * B1 + b * B2) / bb : 2;
     const e0 = r - s * B0, e1 = gg - s * B1, e2 = b - s * B2;
@@ -102,17 +105,34 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     const depth = neutral && s < 1 ? (1 - s) * Math.sqrt(bb / 3) : 0;
     if (neutral && s < 1 && depth <= o.maxShadow) {
       if (d > tLo) classes[k] = 2;
-      dark[k] = depth;
+      dark[k * 2] = depth;
+      dark[k * 2 + 1] = 1;
       continue;
     }
     if (d > T) strong[k] = 1;
     if (d > tLo || e > eLo) weak[k] = 1;
   }
   // A darkening much deeper than its surroundings is an edge or a thin part of a dark object (a spoke),
-  // not a shadow: a shadow is as deep as the shadow around it, or fades softly at its edge.
+  // not a shadow: a shadow is as deep as some of the shadow around it (within 2 px), as its edge fades
+  // softly or is cut off. Around = the backdrop and shadow pixels (an object beside a shadow is not).
   if (o.maxShadow < 255) {
-    const sums = boxSums(dark, w, h, 1, 2);
-    for (let k = 0; k < N; k++) if (dark[k]! - sums[k]! / 25 > T) weak[k] = 1;
+    for (let k = 0; k < N; k++) {
+      const dk = dark[k * 2]!;
+      if (dk <= T) continue;
+      const x = k % w, y = (k - x) / w;
+      let most = 0;
+      for (let dy = -2; dy <= 2; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -2; dx <= 2; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w || (!dx && !dy)) continue;
+          const q = yy * w + xx;
+          if (dark[q * 2 + 1] && dark[q * 2]! > most) most = dark[q * 2]!;
+        }
+      }
+      if (dk - most > T) weak[k] = 1;
+    }
   }
   const raw = new Uint8Array(N);
   {
