@@ -6,13 +6,14 @@
  * backdrop model fitted to each frame's border.
  */
 import os from 'node:os';
-import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { type ClassifyOptions, CLASSIFY_DEFAULTS, type FrameClasses } from './classify.js';
 import { openHelper } from './helper.js';
 import { type MatteOptions, MATTE_DEFAULTS } from './matte.js';
 import { type FinishedFrame, type FramePassOptions, finishFrame, firstPass } from './passes.js';
 import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
+import { type RelightOptions, RELIGHT_DEFAULTS, relightPlate } from './relight.js';
 import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate, yieldNow } from './plate.js';
 
 const STAGE = 'segment';
@@ -24,6 +25,10 @@ export interface SegmentOptions {
   minAgreed: number;
   /** The clean plate's settings. */
   plate: Partial<PlateOptions>;
+  /** Make the plate of the swept region again as the backdrop's lit state once a first pass has found the object (relight.ts), and classify again. */
+  relight: boolean;
+  /** The relighting's settings. */
+  relightOptions: Partial<RelightOptions>;
   /** The object / shadow / reflection classifier's settings. */
   classify: Partial<ClassifyOptions>;
   /** Look for a glossy floor's mirror image below the object and cut it off. */
@@ -40,7 +45,7 @@ export interface SegmentOptions {
   threads: number;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.8, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008, threads: Math.min(2, os.availableParallelism()) };
+export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, relight: true, relightOptions: RELIGHT_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.8, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008, threads: Math.min(2, os.availableParallelism()) };
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
@@ -63,6 +68,8 @@ function checkOptions(o: SegmentOptions): void {
   assertNumber(STAGE, 'glossyFrames', o.glossyFrames, 0, 1);
   assertNumber(STAGE, 'seal', o.seal, 0, 0.2);
   assertInteger(STAGE, 'threads', o.threads, 1, 2);
+  assertBoolean(STAGE, 'reflection', o.reflection);
+  assertBoolean(STAGE, 'relight', o.relight);
 }
 
 /**
@@ -93,12 +100,20 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
     helper?.usePlate(plate);
     const mine = frames.map((_, i) => i).filter((i) => !helper?.indices.includes(i));
     const first: FrameClasses[] = new Array(frames.length);
-    const theirs = helper?.first();
-    for (const i of mine) {
-      await yieldNow();
-      first[i] = firstPass(frames[i]!, plate, i, passes);
+    const firstPasses = async () => {
+      const theirs = helper?.first();
+      for (const i of mine) {
+        await yieldNow();
+        first[i] = firstPass(frames[i]!, plate, i, passes);
+      }
+      if (helper) (await theirs!).forEach((c, j) => (first[helper.indices[j]!] = c));
+    };
+    await firstPasses();
+    // The swept region's plate as the lit backdrop, from the frames the first pass found it in; then again.
+    if (o.relight && relightPlate(frames, plate, first.map((c) => c.mask), o.relightOptions) > 0) {
+      helper?.usePlate(plate);
+      await firstPasses();
     }
-    if (helper) (await theirs!).forEach((c, j) => (first[helper.indices[j]!] = c));
     // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
     // the object's own (a leg above and below a rung), not a reflection. The search stops once too many
     // frames have shown no mirror image for the floor to be glossy.

@@ -1,0 +1,82 @@
+/**
+ * Relight: the plate of the swept region made again as the backdrop's lit state, once a first pass has
+ * said where the object is in each frame. Where the object sweeps, its cast shadow sweeps too (over
+ * the floor, the disk, the cloth between its legs), so the frames that show the backdrop there show it
+ * lit in some and shadowed in others; a plate that mixes the two reads a lit frame as a brightening,
+ * which is classed as object. A shadow is a darkening of the lit plate, so the plate is taken from the
+ * brightest of the frames that show the backdrop (away from that frame's object), and a shadow is then
+ * classed as shadow. Pixels the turn agreed on outright keep their plate.
+ */
+import { dilate } from '../core/mask.js';
+import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import type { RgbImage } from '../spin/backdrop.js';
+import { type Plate, unexpose } from './plate.js';
+
+const STAGE = 'relight';
+
+export interface RelightOptions {
+  /** A frame shows the backdrop at a pixel only this far (working pixels) from its object mask or further (a mask's edge may be short of the object's). */
+  margin: number;
+  /** Fraction of those frames, the brightest, whose per-channel median is the lit plate. */
+  brightest: number;
+  /** Fewest frames showing the backdrop at a pixel for it to be relit (else it keeps its plate). */
+  minFrames: number;
+}
+
+export const RELIGHT_DEFAULTS: RelightOptions = { margin: 3, brightest: 0.1, minFrames: 3 };
+
+function checkOptions(o: RelightOptions): void {
+  assertInteger(STAGE, 'margin', o.margin, 0, 64);
+  assertNumber(STAGE, 'brightest', o.brightest, 0.01, 1);
+  assertInteger(STAGE, 'minFrames', o.minFrames, 1, 1000);
+}
+
+/**
+ * Relight `plate` (in place) from the row's `frames` and each frame's first-pass object `masks` (1 =
+ * object; shadow and reflection count as object there, so they are never taken for the lit plate).
+ * Returns the number of pixels relit.
+ */
+export function relightPlate(frames: readonly RgbImage[], plate: Plate, masks: readonly Uint8Array[], opts?: Partial<RelightOptions>): number {
+  const o = withDefaults(RELIGHT_DEFAULTS, opts);
+  checkOptions(o);
+  const { width: w, height: h } = plate;
+  const N = w * h, n = frames.length;
+  if (masks.length !== n) throw new Error(`${STAGE}: ${masks.length} masks for ${n} frames`);
+  const near = masks.map((m) => {
+    if (m.length !== N) throw new Error(`${STAGE}: a mask of ${m.length} pixels for a plate of ${w} × ${h}`);
+    return dilate(m, w, h, o.margin);
+  });
+  const inv = plate.gains.map((g) => g.map((x) => 1 / x));
+  const lum = new Float32Array(n), order = new Int32Array(n), vals = new Float32Array(n * 3), tmp = new Float32Array(n);
+  let relit = 0;
+  for (let k = 0; k < N; k++) {
+    if (plate.source[k] === 2) continue;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      if (near[i]![k]) continue;
+      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+      const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
+      vals[m * 3] = r; vals[m * 3 + 1] = gg; vals[m * 3 + 2] = b;
+      lum[m] = r + gg + b;
+      order[m] = m;
+      m++;
+    }
+    if (m < o.minFrames) continue;
+    // The brightest `top` of them (by insertion, brightest first: a row has few frames).
+    for (let a = 1; a < m; a++) {
+      const t = order[a]!, tl = lum[t]!;
+      let j = a - 1;
+      while (j >= 0 && lum[order[j]!]! < tl) { order[j + 1] = order[j]!; j--; }
+      order[j + 1] = t;
+    }
+    const top = Math.max(1, Math.round(m * o.brightest));
+    for (let c = 0; c < 3; c++) {
+      for (let j = 0; j < top; j++) tmp[j] = vals[order[j]! * 3 + c]!;
+      // median of `top` values (few): sort the prefix
+      const s = tmp.subarray(0, top).sort();
+      plate.rgb[k * 3 + c] = top & 1 ? s[top >> 1]! : 0.5 * (s[(top >> 1) - 1]! + s[top >> 1]!);
+    }
+    relit++;
+  }
+  return relit;
+}
