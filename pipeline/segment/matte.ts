@@ -20,9 +20,11 @@ export interface MatteOptions {
   window: number;
   /** Smallest distance between object and backdrop colours for a projection (RGB levels); below it the edge stays binary. */
   minContrast: number;
+  /** Scale the plate behind the edge by how this frame shows the backdrop around it (a shadow at the object's foot). */
+  localBackdrop: boolean;
 }
 
-export const MATTE_DEFAULTS: MatteOptions = { band: 2, window: 3, minContrast: 6 };
+export const MATTE_DEFAULTS: MatteOptions = { band: 2, window: 3, minContrast: 6, localBackdrop: true };
 
 function checkOptions(o: MatteOptions): void {
   assertInteger(STAGE, 'band', o.band, 0, 64);
@@ -72,6 +74,24 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
   }
   const sums = boxSums(acc, cw, chh, 4, R);
   const g = plate.gains[i]!;
+  // The backdrop near each edge pixel as this frame shows it: the plate scaled by the ratio of the frame
+  // to the plate over the backdrop in the window (a shadow or a light change by the object darkens or
+  // lightens the plate there; a lit plate behind a shadowed edge would shave the edge off).
+  const bak = new Float32Array(cw * chh * 6);
+  for (let y = 0; y < chh; y++) {
+    for (let x = 0; x < cw; x++) {
+      const k = (y + by0) * w + x + bx0;
+      if (outer[k]) continue;
+      const p = k * ch, q = (y * cw + x) * 6;
+      bak[q] = data[p]!;
+      bak[q + 1] = data[p + 1]!;
+      bak[q + 2] = data[p + 2]!;
+      bak[q + 3] = expose(plate.rgb[k * 3]!, g[0]);
+      bak[q + 4] = expose(plate.rgb[k * 3 + 1]!, g[1]);
+      bak[q + 5] = expose(plate.rgb[k * 3 + 2]!, g[2]);
+    }
+  }
+  const bsums = o.localBackdrop ? boxSums(bak, cw, chh, 6, R) : null;
   for (let y = 0; y < chh; y++) {
     for (let x = 0; x < cw; x++) {
       const k = (y + by0) * w + x + bx0, q = (y * cw + x) * 4;
@@ -79,7 +99,14 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
       const n = sums[q + 3]!;
       if (n < 1) continue; // a thin part with no solid interior near: keep the binary cut
       const F0 = sums[q]! / n, F1 = sums[q + 1]! / n, F2 = sums[q + 2]! / n;
-      const B0 = expose(plate.rgb[k * 3]!, g[0]), B1 = expose(plate.rgb[k * 3 + 1]!, g[1]), B2 = expose(plate.rgb[k * 3 + 2]!, g[2]);
+      let B0 = expose(plate.rgb[k * 3]!, g[0]), B1 = expose(plate.rgb[k * 3 + 1]!, g[1]), B2 = expose(plate.rgb[k * 3 + 2]!, g[2]);
+      if (bsums) {
+        const b = q / 4 * 6;
+        // per-channel ratio, only where the plate in the window is bright enough to measure it
+        if (bsums[b + 3]! > 8) B0 *= Math.min(2, bsums[b]! / bsums[b + 3]!);
+        if (bsums[b + 4]! > 8) B1 *= Math.min(2, bsums[b + 1]! / bsums[b + 4]!);
+        if (bsums[b + 5]! > 8) B2 *= Math.min(2, bsums[b + 2]! / bsums[b + 5]!);
+      }
       const e0 = F0 - B0, e1 = F1 - B1, e2 = F2 - B2;
       const ee = e0 * e0 + e1 * e1 + e2 * e2;
       if (ee < o.minContrast * o.minContrast) continue;
