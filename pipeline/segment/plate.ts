@@ -26,9 +26,11 @@ export interface PlateOptions {
   hueAngle: number;
   /** A plate pixel darker than this fraction of a neighbour's, in the same hue, may be a shadow that stayed: it is re-lit from frames where it is lit. */
   shadowRatio: number;
+  /** How far (fraction of the frame's longer side) a swept pixel whose frames recur at one value looks for plate of that value, before it is interpolated instead (0: never). */
+  recurRadius: number;
 }
 
-export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minNoise: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4, shadowRatio: 0.9 };
+export const PLATE_DEFAULTS: PlateOptions = { agree: 0.7, minNoise: 0.7, minFrames: 2, tolerance: 4, hueAngle: 0.4, shadowRatio: 0.9, recurRadius: 0.02 };
 
 /** A row's clean plate and what was learnt making it. */
 export interface Plate {
@@ -53,6 +55,7 @@ function checkOptions(o: PlateOptions): void {
   assertNumber(STAGE, 'tolerance', o.tolerance, 0.5, 100);
   assertNumber(STAGE, 'hueAngle', o.hueAngle, 0, 90);
   assertNumber(STAGE, 'shadowRatio', o.shadowRatio, 0, 1);
+  assertNumber(STAGE, 'recurRadius', o.recurRadius, 0, 0.5);
 }
 
 /** Let the event loop run (a signal handler, progress) between slices of a long computation. */
@@ -346,6 +349,56 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     }
     return most >= Math.max(3, o.minFrames);
   };
+  // A pixel left to interpolate whose frames recur at one value (the backdrop seen through a gap the
+  // object leaves in some frames, while a moving object's colour there changes) takes that value when
+  // the plate already found near it has it too.
+  const recurRadius = Math.round(o.recurRadius * Math.max(w, h));
+  const all = new Float32Array(n * 3), member = new Uint8Array(n);
+  const recurring = (k: number): boolean => {
+    for (let i = 0; i < n; i++) {
+      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
+      all[i * 3] = unexpose(f.data[p]!, g[0]!); all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!); all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
+    }
+    let most = 0, best = -1;
+    for (let a = 0; a < n; a++) {
+      let c = 0;
+      for (let j = 0; j < n; j++) {
+        const d0 = all[a * 3]! - all[j * 3]!, d1 = all[a * 3 + 1]! - all[j * 3 + 1]!, d2 = all[a * 3 + 2]! - all[j * 3 + 2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) c++;
+      }
+      if (c > most) { most = c; best = a; }
+    }
+    if (most < Math.max(3, o.minFrames)) return false;
+    let m = 0;
+    for (let j = 0; j < n; j++) {
+      const d0 = all[best * 3]! - all[j * 3]!, d1 = all[best * 3 + 1]! - all[j * 3 + 1]!, d2 = all[best * 3 + 2]! - all[j * 3 + 2]!;
+      member[j] = d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol ? 1 : 0;
+      if (member[j]) { cand[m * 3] = all[j * 3]!; cand[m * 3 + 1] = all[j * 3 + 1]!; cand[m * 3 + 2] = all[j * 3 + 2]!; m++; }
+    }
+    const v = [0, 0, 0];
+    for (let c = 0; c < 3; c++) {
+      for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
+      v[c] = medianOf(tmp, m);
+    }
+    const x = k % w, y = (k - x) / w;
+    let found = false;
+    for (let dy = -recurRadius; dy <= recurRadius && !found; dy += 2) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -recurRadius; dx <= recurRadius; dx += 2) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w) continue;
+        const q = yy * w + xx;
+        if (!known[q] || source[q] === 0) continue;
+        const d0 = v[0]! - rgb[q * 3]!, d1 = v[1]! - rgb[q * 3 + 1]!, d2 = v[2]! - rgb[q * 3 + 2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) { found = true; break; }
+      }
+    }
+    if (!found) return false;
+    rgb[k * 3] = v[0]!; rgb[k * 3 + 1] = v[1]!; rgb[k * 3 + 2] = v[2]!;
+    for (let j = 0; j < n; j++) if (member[j]) vis[j * N + k] = 1;
+    return true;
+  };
   const pred = [0, 0, 0];
   const cand = new Float32Array(n * 3);
   const picked = new Int32Array(n), supports = new Int32Array(n);
@@ -451,6 +504,8 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
         state[k] = WAITING;
         waiting.push(k);
         continue;
+      } else if (recurRadius > 0 && interpolate && recurring(k)) {
+        source[k] = 1;
       } else if (fallback) {
         rgb[k * 3] = fallback[k * 3]!; rgb[k * 3 + 1] = fallback[k * 3 + 1]!; rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
         source[k] = 0;
