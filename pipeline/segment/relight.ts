@@ -8,6 +8,7 @@
  * classed as shadow. Pixels the turn agreed on outright keep their plate.
  */
 import { dilate } from '../core/mask.js';
+import { type ClassifyOptions, classifyFrame } from './classify.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { type Plate, unexpose } from './plate.js';
@@ -21,14 +22,60 @@ export interface RelightOptions {
   brightest: number;
   /** Fewest frames showing the backdrop at a pixel for it to be relit (else it keeps its plate). */
   minFrames: number;
+  /** The first pass that finds the object for relighting runs at 1 / scale of the working size (its masks need only say where the object is, within the margin). */
+  scale: number;
 }
 
-export const RELIGHT_DEFAULTS: RelightOptions = { margin: 3, brightest: 0.1, minFrames: 3 };
+export const RELIGHT_DEFAULTS: RelightOptions = { margin: 3, brightest: 0.1, minFrames: 3, scale: 3 };
 
 function checkOptions(o: RelightOptions): void {
   assertInteger(STAGE, 'margin', o.margin, 0, 64);
   assertNumber(STAGE, 'brightest', o.brightest, 0.01, 1);
   assertInteger(STAGE, 'minFrames', o.minFrames, 1, 1000);
+  assertInteger(STAGE, 'scale', o.scale, 1, 8);
+}
+
+/** `img` (RGB, `channels` per pixel) reduced by `s` in each direction (mean of each s × s block; the last partial blocks dropped). */
+function reduce(data: ArrayLike<number>, channels: number, w: number, h: number, s: number, out: Uint8Array | Float32Array): void {
+  const W = Math.floor(w / s), H = Math.floor(h / s), area = s * s;
+  for (let Y = 0; Y < H; Y++) {
+    for (let X = 0; X < W; X++) {
+      let r = 0, g = 0, b = 0;
+      for (let dy = 0; dy < s; dy++) {
+        let p = ((Y * s + dy) * w + X * s) * channels;
+        for (let dx = 0; dx < s; dx++, p += channels) {
+          r += data[p]!; g += data[p + 1]!; b += data[p + 2]!;
+        }
+      }
+      const q = (Y * W + X) * 3;
+      out[q] = r / area; out[q + 1] = g / area; out[q + 2] = b / area;
+    }
+  }
+}
+
+/**
+ * The object masks a relighting needs, at the working size, from a first pass over the frames reduced by
+ * `scale` against the plate reduced alike (a pixel of the reduced mask marks its whole block).
+ */
+export function coarseMasks(frames: readonly RgbImage[], plate: Plate, classify: Partial<ClassifyOptions>, opts?: Partial<RelightOptions>): Uint8Array[] {
+  const o = withDefaults(RELIGHT_DEFAULTS, opts);
+  checkOptions(o);
+  const { width: w, height: h } = plate;
+  const s = o.scale, W = Math.floor(w / s), H = Math.floor(h / s);
+  if (s === 1 || W < 16 || H < 16) return frames.map((f, i) => classifyFrame(f, plate, i, classify).mask);
+  const small: Plate = { ...plate, width: W, height: H, rgb: new Float32Array(W * H * 3), source: new Uint8Array(0), vis: new Uint8Array(0) };
+  reduce(plate.rgb, 3, w, h, s, small.rgb);
+  const img = { data: new Uint8Array(W * H * 3), width: W, height: H, channels: 3 };
+  return frames.map((f, i) => {
+    reduce(f.data, f.channels, w, h, s, img.data);
+    const m = classifyFrame(img, small, i, classify).mask;
+    const out = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      const Y = Math.min(H - 1, Math.floor(y / s));
+      for (let x = 0; x < w; x++) out[y * w + x] = m[Y * W + Math.min(W - 1, Math.floor(x / s))]!;
+    }
+    return out;
+  });
 }
 
 /**

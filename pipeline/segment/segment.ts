@@ -13,7 +13,7 @@ import { openHelper } from './helper.js';
 import { type MatteOptions, MATTE_DEFAULTS } from './matte.js';
 import { type FinishedFrame, type FramePassOptions, finishFrame, firstPass } from './passes.js';
 import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
-import { type RelightOptions, RELIGHT_DEFAULTS, relightPlate } from './relight.js';
+import { coarseMasks, type RelightOptions, RELIGHT_DEFAULTS, relightPlate } from './relight.js';
 import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate, yieldNow } from './plate.js';
 
 const STAGE = 'segment';
@@ -97,23 +97,20 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
     for (const s of plate.source) if (s === 2) agreedCount++;
     const agreed = agreedCount / plate.source.length;
     if (agreed < o.minAgreed) return null;
+    // The swept region's plate as the lit backdrop, from the frames a coarse first pass finds it in.
+    if (o.relight) {
+      await yieldNow();
+      relightPlate(frames, plate, coarseMasks(frames, plate, o.classify, o.relightOptions), o.relightOptions);
+    }
     helper?.usePlate(plate);
     const mine = frames.map((_, i) => i).filter((i) => !helper?.indices.includes(i));
     const first: FrameClasses[] = new Array(frames.length);
-    const firstPasses = async () => {
-      const theirs = helper?.first();
-      for (const i of mine) {
-        await yieldNow();
-        first[i] = firstPass(frames[i]!, plate, i, passes);
-      }
-      if (helper) (await theirs!).forEach((c, j) => (first[helper.indices[j]!] = c));
-    };
-    await firstPasses();
-    // The swept region's plate as the lit backdrop, from the frames the first pass found it in; then again.
-    if (o.relight && relightPlate(frames, plate, first.map((c) => c.mask), o.relightOptions) > 0) {
-      helper?.usePlate(plate);
-      await firstPasses();
+    const theirs = helper?.first();
+    for (const i of mine) {
+      await yieldNow();
+      first[i] = firstPass(frames[i]!, plate, i, passes);
     }
+    if (helper) (await theirs!).forEach((c, j) => (first[helper.indices[j]!] = c));
     // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
     // the object's own (a leg above and below a rung), not a reflection. The search stops once too many
     // frames have shown no mirror image for the floor to be glossy.
