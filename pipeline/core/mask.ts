@@ -1,8 +1,47 @@
 /** Binary-mask helpers on Uint8Array masks (1 = set), row-major width × height. */
 
+/** The box [x0, x1) × [y0, y1) of a mask's set pixels grown by `margin` (within the frame), or null when none is set. */
+export function maskBox(mask: Uint8Array, w: number, h: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } | null {
+  let y0 = -1, y1 = -1, x0 = w, x1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let first = -1;
+    for (let x = 0; x < w; x++) if (mask[row + x]) { first = x; break; }
+    if (first < 0) continue;
+    if (y0 < 0) y0 = y;
+    y1 = y;
+    if (first < x0) x0 = first;
+    for (let x = w - 1; x > x1; x--) if (mask[row + x]) { x1 = x; break; }
+  }
+  if (y0 < 0) return null;
+  return { x0: Math.max(0, x0 - margin), y0: Math.max(0, y0 - margin), x1: Math.min(w, x1 + 1 + margin), y1: Math.min(h, y1 + 1 + margin) };
+}
+
+/**
+ * `op` applied to the part of `mask` inside its set pixels' box grown by `margin`, the rest of the result
+ * left clear: for operations whose result lies within that box and does not depend on what is beyond it
+ * (a dilation by r < margin, an erosion with margin ≥ 1), at a fraction of the whole frame's cost.
+ */
+function withinBox(mask: Uint8Array, w: number, h: number, margin: number, op: (m: Uint8Array, w: number, h: number) => Uint8Array): Uint8Array {
+  const b = maskBox(mask, w, h, margin);
+  if (!b) return new Uint8Array(w * h);
+  const cw = b.x1 - b.x0, ch = b.y1 - b.y0;
+  if (cw * ch > 0.8 * w * h) return op(mask, w, h);
+  const sub = new Uint8Array(cw * ch);
+  for (let y = 0; y < ch; y++) sub.set(mask.subarray((y + b.y0) * w + b.x0, (y + b.y0) * w + b.x1), y * cw);
+  const res = op(sub, cw, ch);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < ch; y++) out.set(res.subarray(y * cw, (y + 1) * cw), (y + b.y0) * w + b.x0);
+  return out;
+}
+
 /** Dilate by a square of radius r (separable max filter). */
 export function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
+  return withinBox(mask, w, h, r + 1, (m, cw, ch) => dilateFrame(m, cw, ch, r));
+}
+
+function dilateFrame(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const tmp = new Uint8Array(w * h);
   for (let y = 0; y < h; y++) {
     let last = -Infinity;
@@ -41,9 +80,14 @@ export function dilate(mask: Uint8Array, w: number, h: number, r: number): Uint8
 /** Erode by a square of radius r (the complement of dilating the complement; outside the frame counts as set). */
 export function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   if (r <= 0) return mask.slice();
+  // Within the box grown by one pixel: a clear border around the set pixels erodes as the frame would.
+  return withinBox(mask, w, h, 1, (m, cw, ch) => erodeFrame(m, cw, ch, r));
+}
+
+function erodeFrame(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const inv = new Uint8Array(w * h);
   for (let i = 0; i < inv.length; i++) inv[i] = mask[i] ? 0 : 1;
-  const grown = dilate(inv, w, h, r);
+  const grown = dilateFrame(inv, w, h, r);
   for (let i = 0; i < grown.length; i++) grown[i] = grown[i] ? 0 : 1;
   return grown;
 }

@@ -57,10 +57,19 @@ describe('components', () => {
 });
 
 describe('dilate, erode', () => {
-  it('match a brute-force square max (min) filter on noise, radius 0 to 4', () => {
+  /** Noise over the frame, and noisy blobs that fill part of it (away from the edges, or touching one): the work is done within the blob's box. */
+  const masks = (): Uint8Array[] => {
     const rnd = mulberry32(3);
+    const out = [Uint8Array.from({ length: 53 * 37 }, () => (rnd() < 0.04 ? 1 : 0))];
+    for (const [x0, y0, bw, bh] of [[10, 8, 20, 12], [0, 20, 15, 17], [40, 0, 13, 10], [25, 15, 1, 1]] as const) {
+      const m = new Uint8Array(53 * 37);
+      for (let y = y0; y < y0 + bh; y++) for (let x = x0; x < x0 + bw; x++) m[y * 53 + x] = rnd() < 0.8 ? 1 : 0;
+      out.push(m);
+    }
+    return out;
+  };
+  it.each(masks().map((m, i) => [i, m] as const))('match a brute-force square max (min) filter, radius 0 to 4 (mask %i)', (_, mask) => {
     const w = 53, h = 37;
-    const mask = Uint8Array.from({ length: w * h }, () => (rnd() < 0.04 ? 1 : 0));
     for (let r = 0; r <= 4; r++) {
       const want = new Uint8Array(w * h), wantEroded = new Uint8Array(w * h);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
