@@ -283,11 +283,24 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     if (!(inBand(k, r, g, b) && sameHue(r, g, b, [smooth[k * 3]!, smooth[k * 3 + 1]!, smooth[k * 3 + 2]!]))) source[k] = 0;
   }
 
-  // Which frames show the backdrop at each agreed pixel (frame-major: vis[i * N + k]).
+  // Which frames show the backdrop at each agreed pixel (frame-major: vis[i * N + k]); only read beside
+  // the swept region (step 2 asks it of the known neighbours of the pixel it fills).
   const vis = new Uint8Array(n * N);
   const agreeTol = Math.max(o.tolerance * noise * Math.sqrt(3), agreeLimit / Math.sqrt(3));
+  const besideSwept = (k: number): boolean => {
+    const x = k % w, y = (k - x) / w;
+    for (let dy = -1; dy <= 1; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx >= 0 && xx < w && source[yy * w + xx] !== 2) return true;
+      }
+    }
+    return false;
+  };
   for (let k = 0; k < N; k++) {
-    if (source[k] !== 2) continue;
+    if (source[k] !== 2 || !besideSwept(k)) continue;
     for (let i = 0; i < n; i++) {
       const f = frames[i]!, p = k * f.channels, g = inv[i]!;
       const d0 = unexpose(f.data[p]!, g[0]!) - rgb[k * 3]!, d1 = unexpose(f.data[p + 1]!, g[1]!) - rgb[k * 3 + 1]!, d2 = unexpose(f.data[p + 2]!, g[2]!) - rgb[k * 3 + 2]!;
