@@ -103,7 +103,7 @@ export function frameGains(frames: readonly RgbImage[]): [number, number, number
   const n = frames.length;
   const { width: w, height: h } = frames[0]!;
   const N = w * h;
-  const step = Math.max(1, Math.round(Math.sqrt(N / 40000)));
+  const step = Math.max(1, Math.round(Math.sqrt(N / 10000)));
   // Per frame and channel, the ratios in a buffer of the most the samples can give (no growing arrays).
   const cap = Math.ceil(h / step) * Math.ceil(w / step);
   const ratios = frames.map(() => [0, 1, 2].map(() => new Float32Array(cap)));
