@@ -614,33 +614,57 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
 
 /**
  * A smooth surface through the plate's known pixels: a normalised box blur at a radius of 6 % of the
- * frame, widened where no known pixel is near (the middle of a large swept region).
+ * frame, widened where no known pixel is near (the middle of a large swept region). Worked out on blocks
+ * of `step` × `step` pixels (the blur is many blocks wide) and brought back to each pixel bilinearly.
  */
 export function smoothPlate(rgb: Float32Array, known: Uint8Array, w: number, h: number): Float32Array {
-  const N = w * h;
-  const vals = new Float32Array(N * 4);
-  for (let k = 0; k < N; k++) {
-    if (!known[k]) continue;
-    vals[k * 4] = rgb[k * 3]!;
-    vals[k * 4 + 1] = rgb[k * 3 + 1]!;
-    vals[k * 4 + 2] = rgb[k * 3 + 2]!;
-    vals[k * 4 + 3] = 1;
+  const r0 = Math.max(2, Math.round(0.06 * Math.max(w, h)));
+  const step = Math.max(1, Math.floor(r0 / 8));
+  const W = Math.ceil(w / step), H = Math.ceil(h / step), M = W * H;
+  // Per block: the sums of the known pixels' colours and their count.
+  const vals = new Float32Array(M * 4);
+  for (let y = 0; y < h; y++) {
+    const by = ((y / step) | 0) * W;
+    for (let x = 0; x < w; x++) {
+      const k = y * w + x;
+      if (!known[k]) continue;
+      const b = (by + ((x / step) | 0)) * 4;
+      vals[b] = vals[b]! + rgb[k * 3]!;
+      vals[b + 1] = vals[b + 1]! + rgb[k * 3 + 1]!;
+      vals[b + 2] = vals[b + 2]! + rgb[k * 3 + 2]!;
+      vals[b + 3] = vals[b + 3]! + 1;
+    }
   }
-  const out = new Float32Array(N * 3);
-  const done = new Uint8Array(N);
-  let left = N;
-  for (let r = Math.max(2, Math.round(0.06 * Math.max(w, h))); left > 0; r *= 2) {
-    const sums = boxSums(vals, w, h, 4, r);
-    for (let k = 0; k < N; k++) {
-      if (done[k]) continue;
-      const wt = sums[k * 4 + 3]!;
-      if (wt < 1 && r < Math.max(w, h)) continue;
+  const small = new Float32Array(M * 3);
+  const done = new Uint8Array(M);
+  let left = M;
+  for (let r = Math.max(1, Math.round(r0 / step)); left > 0; r *= 2) {
+    const sums = boxSums(vals, W, H, 4, r);
+    for (let b = 0; b < M; b++) {
+      if (done[b]) continue;
+      const wt = sums[b * 4 + 3]!;
+      if (wt < 1 && r < Math.max(W, H)) continue;
       const q = Math.max(wt, 1e-6);
-      out[k * 3] = sums[k * 4]! / q;
-      out[k * 3 + 1] = sums[k * 4 + 1]! / q;
-      out[k * 3 + 2] = sums[k * 4 + 2]! / q;
-      done[k] = 1;
+      small[b * 3] = sums[b * 4]! / q;
+      small[b * 3 + 1] = sums[b * 4 + 1]! / q;
+      small[b * 3 + 2] = sums[b * 4 + 2]! / q;
+      done[b] = 1;
       left--;
+    }
+  }
+  if (step === 1) return small;
+  // Bilinear between block centres.
+  const out = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(H - 1, Math.max(0, (y + 0.5) / step - 0.5));
+    const y0 = Math.floor(fy), y1 = Math.min(H - 1, y0 + 1), ty = fy - y0;
+    for (let x = 0; x < w; x++) {
+      const fx = Math.min(W - 1, Math.max(0, (x + 0.5) / step - 0.5));
+      const x0 = Math.floor(fx), x1 = Math.min(W - 1, x0 + 1), tx = fx - x0;
+      const a = (y0 * W + x0) * 3, b = (y0 * W + x1) * 3, c = (y1 * W + x0) * 3, d = (y1 * W + x1) * 3, k = (y * w + x) * 3;
+      for (let ch = 0; ch < 3; ch++) {
+        out[k + ch] = (1 - ty) * ((1 - tx) * small[a + ch]! + tx * small[b + ch]!) + ty * ((1 - tx) * small[c + ch]! + tx * small[d + ch]!);
+      }
     }
   }
   return out;
