@@ -10,6 +10,7 @@ import { mulberry32 } from '../../../pipeline/core/random.js';
 import { estimatePlate } from '../../../pipeline/segment/plate.js';
 import { segmentRow } from '../../../pipeline/segment/segment.js';
 import { analyseFrame } from '../../../pipeline/spin/analyse.js';
+import { boundaryF } from '../../../bench/segment-metrics.js';
 import { seededGains, syntheticFrameSvg } from '../../../samples/synthetic-shoot.js';
 import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
 import { pathToFileURL } from 'node:url';
@@ -204,9 +205,18 @@ describe('segment: a white sweep lit to clipping, with exposure drift', () => {
 });
 
 const SETS = ['stool-cloth', 'table-white', 'sofa-gloss'] as const;
-// Measured at 600 × 450: 0.912, 0.972, 0.971 (IoU mean; the glossy floor's contact line traced across the frame since
-// 0.907); regression floors a little below, not the issue's targets.
-const FLOOR: Record<(typeof SETS)[number], number> = { 'stool-cloth': 0.88, 'table-white': 0.94, 'sofa-gloss': 0.94 };
+// Measured at 600 × 450: 0.949, 0.980, 0.979 (IoU mean; 0.912, 0.972, 0.971 before the relit plate and the recurring
+// backdrop); regression floors a little below. The issue's targets are asserted at 1200 px below.
+const FLOOR: Record<(typeof SETS)[number], number> = { 'stool-cloth': 0.93, 'table-white': 0.96, 'sofa-gloss': 0.96 };
+// At the sets' own 1200 × 900, BF with 2 px tolerance: issue 13's targets (IoU ≥ 0.97 mean, ≥ 0.95 every frame, BF ≥ 0.90)
+// where they hold. Measured: cloth 0.971 / 0.964 / 0.913, white 0.984 / 0.976 / 0.988, gloss 0.986 / 0.940 / 0.888: the
+// glossy set's worst frame (020: the sofa's tinted shadow on the wall, its dark side against the black floor) and its BF
+// are short of the targets, so for it these are regression floors a little below what it measures.
+const AT_1200: Record<(typeof SETS)[number], { mean: number; worst: number; bf: number }> = {
+  'stool-cloth': { mean: 0.97, worst: 0.95, bf: 0.9 },
+  'table-white': { mean: 0.97, worst: 0.95, bf: 0.9 },
+  'sofa-gloss': { mean: 0.97, worst: 0.93, bf: 0.87 },
+};
 
 for (const name of SETS) {
   const set = dataSet(`seg/${name}`);
@@ -236,5 +246,27 @@ for (const name of SETS) {
       expect(mean).toBeGreaterThanOrEqual(FLOOR[name]);
       ious.forEach((v, i) => expect(v, files[i]).toBeGreaterThan(border[i]!));
     }, 120_000);
+
+    it(`at 1200 px: IoU ≥ ${AT_1200[name].mean} mean and ≥ ${AT_1200[name].worst} in every frame, boundary F (2 px) ≥ ${AT_1200[name].bf}`, async () => {
+      const files = readdirSync(set.dir).filter((f) => f.endsWith('.jpg')).sort();
+      const frames: RgbImage[] = [], truth: Uint8Array[] = [];
+      for (const f of files) {
+        const { data, info } = await sharp(path.join(set.dir, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        frames.push({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 });
+        const n = /_(\d+)\.jpg$/.exec(f)![1]!;
+        const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`)).toColourspace('b-w').extractChannel(0).raw().toBuffer();
+        truth.push(Uint8Array.from(g, (v) => (v > 127 ? 1 : 0)));
+      }
+      expect(frames[0]!.width).toBe(1200);
+      const seg = (await segmentRow(frames))!;
+      const { width: w, height: h } = frames[0]!;
+      const ious = seg.masks.map((m, i) => iou(m, truth[i]!));
+      const bf = seg.masks.map((m, i) => boundaryF(m, truth[i]!, w, h, 2).f);
+      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      console.log(`${name} at 1200 px: IoU mean ${mean(ious).toFixed(3)} worst ${Math.min(...ious).toFixed(3)}, BF ${mean(bf).toFixed(3)}`);
+      expect(mean(ious)).toBeGreaterThanOrEqual(AT_1200[name].mean);
+      ious.forEach((v, i) => expect(v, files[i]).toBeGreaterThanOrEqual(AT_1200[name].worst));
+      expect(mean(bf)).toBeGreaterThanOrEqual(AT_1200[name].bf);
+    }, 180_000);
   });
 }
