@@ -80,8 +80,9 @@ export function coarseMasks(frames: readonly RgbImage[], plate: Plate, classify:
 
 /**
  * Relight `plate` (in place) from the row's `frames` and each frame's first-pass object `masks` (1 =
- * object; shadow and reflection count as object there, so they are never taken for the lit plate).
- * Returns the number of pixels relit.
+ * object; a floor's mirror image is in them too, as the first pass knows no contact line, so it is never
+ * taken for the lit plate; a shadow is not, but it is darker than the lit frames and so is not among the
+ * brightest). Returns the number of pixels relit.
  */
 export function relightPlate(frames: readonly RgbImage[], plate: Plate, masks: readonly Uint8Array[], opts?: Partial<RelightOptions>): number {
   const o = withDefaults(RELIGHT_DEFAULTS, opts);
