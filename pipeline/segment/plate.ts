@@ -129,6 +129,20 @@ export function frameGains(frames: readonly RgbImage[]): [number, number, number
   return gains.map((g) => g.map((x, c) => x / ref[c]!) as [number, number, number]);
 }
 
+/** Of the first `m` RGB values in `v`, the one with the most values within `tol` of it (itself included): its index and that count. */
+function largestCluster(v: Float32Array, m: number, tol: number): { centre: number; size: number } {
+  let size = 0, centre = -1;
+  for (let a = 0; a < m; a++) {
+    let c = 0;
+    for (let j = 0; j < m; j++) {
+      const d0 = v[a * 3]! - v[j * 3]!, d1 = v[a * 3 + 1]! - v[j * 3 + 1]!, d2 = v[a * 3 + 2]! - v[j * 3 + 2]!;
+      if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) c++;
+    }
+    if (c > size) { size = c; centre = a; }
+  }
+  return { centre, size };
+}
+
 /** Pixels per slice of step 1; each slice starts its frame order afresh, so any split on slices gives the same plate. */
 export const AGREE_CHUNK = 65536;
 
@@ -350,17 +364,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       m++;
     }
     if (m < Math.max(3, o.minFrames)) return false;
-    // the most frames within tolerance of one of them
-    let most = 0;
-    for (let a = 0; a < m; a++) {
-      let c = 0;
-      for (let j = 0; j < m; j++) {
-        const d0 = cand[a * 3]! - cand[j * 3]!, d1 = cand[a * 3 + 1]! - cand[j * 3 + 1]!, d2 = cand[a * 3 + 2]! - cand[j * 3 + 2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) c++;
-      }
-      if (c > most) most = c;
-    }
-    return most >= Math.max(3, o.minFrames);
+    return largestCluster(cand, m, tol).size >= Math.max(3, o.minFrames);
   };
   // A pixel left to interpolate whose frames recur at one value (the backdrop seen through a gap the
   // object leaves in some frames, while a moving object's colour there changes) takes that value when
@@ -372,15 +376,7 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       const f = frames[i]!, p = k * f.channels, g = inv[i]!;
       all[i * 3] = unexpose(f.data[p]!, g[0]!); all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!); all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
     }
-    let most = 0, best = -1;
-    for (let a = 0; a < n; a++) {
-      let c = 0;
-      for (let j = 0; j < n; j++) {
-        const d0 = all[a * 3]! - all[j * 3]!, d1 = all[a * 3 + 1]! - all[j * 3 + 1]!, d2 = all[a * 3 + 2]! - all[j * 3 + 2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) c++;
-      }
-      if (c > most) { most = c; best = a; }
-    }
+    const { size: most, centre: best } = largestCluster(all, n, tol);
     if (most < Math.max(3, o.minFrames)) return false;
     let m = 0;
     for (let j = 0; j < n; j++) {

@@ -8,9 +8,9 @@
  * classed as shadow. Pixels the turn agreed on outright keep their plate.
  */
 import { dilate } from '../core/mask.js';
-import { type ClassifyOptions, classifyFrame } from './classify.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
+import { type ClassifyOptions, classifyFrame } from './classify.js';
 import { type Plate, unexpose } from './plate.js';
 
 const STAGE = 'relight';
