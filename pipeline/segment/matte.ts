@@ -7,7 +7,7 @@
  */
 import { boxSums } from '../core/box-sum.js';
 import { dilate, erode } from '../core/mask.js';
-import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { expose, type Plate } from './plate.js';
 
@@ -30,6 +30,7 @@ function checkOptions(o: MatteOptions): void {
   assertInteger(STAGE, 'band', o.band, 0, 64);
   assertInteger(STAGE, 'window', o.window, 1, 64);
   assertNumber(STAGE, 'minContrast', o.minContrast, 0, 442);
+  assertBoolean(STAGE, 'localBackdrop', o.localBackdrop);
 }
 
 /** Refine frame `i`'s mask along its edge. Returns the new binary mask and alpha (0–255). */
