@@ -36,9 +36,15 @@ export interface ClassifyOptions {
    * off: the contact shadow under the committed stool sample on light grey is deeper than 100 levels.
    */
   maxShadow: number;
+  /**
+   * Where the object covers a pixel in every frame the plate is interpolated (plate.ts, source 0) and its
+   * brightness is a guess: a neutral brightening of at most this fraction over it is the guess's error,
+   * not object (a darkening is a shadow there anyway). 0 treats it like any plate.
+   */
+  interpolatedGain: number;
 }
 
-export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2, maxShadow: 255 };
+export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2, maxShadow: 255, interpolatedGain: 0.1 };
 
 function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
@@ -51,6 +57,7 @@ function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'weakFactor', o.weakFactor, 0, 1);
   assertNumber(STAGE, 'weakHue', o.weakHue, 0, 1000);
   assertNumber(STAGE, 'maxShadow', o.maxShadow, 0, 255);
+  assertNumber(STAGE, 'interpolatedGain', o.interpolatedGain, 0, 1);
 }
 
 /** Per-pixel class of one frame: 0 backdrop, 1 object, 2 shadow (or light change), 3 reflection. */
@@ -103,6 +110,10 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     const li = Math.sqrt(r * r + gg * gg + b * b);
     const neutral = e <= Math.max(floor, tanA * li);
     const depth = neutral && s < 1 ? (1 - s) * Math.sqrt(bb / 3) : 0;
+    if (neutral && s > 1 && s <= 1 + o.interpolatedGain && plate.source[k] === 0) {
+      dark[k * 2 + 1] = 1;
+      continue;
+    }
     if (neutral && s < 1 && depth <= o.maxShadow) {
       if (d > tLo) classes[k] = 2;
       dark[k * 2] = depth;

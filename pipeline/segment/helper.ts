@@ -74,8 +74,8 @@ export function openHelper(frames: readonly RgbImage[], options: FramePassOption
   return {
     indices,
     agree: (k0, k1, inv, K) => ask({ cmd: 'agree', k0, k1, inv, K }),
-    // The plate without its bookkeeping: the passes read its colours, gains, noise and size.
-    usePlate: (plate) => worker.postMessage({ cmd: 'plate', plate: { ...plate, vis: new Uint8Array(0), source: new Uint8Array(0) } } satisfies HelperRequest),
+    // The plate without its bookkeeping: the passes read its colours, gains, noise, size and where it was interpolated.
+    usePlate: (plate) => worker.postMessage({ cmd: 'plate', plate: { ...plate, vis: new Uint8Array(0) } } satisfies HelperRequest),
     first: () => ask({ cmd: 'first', indices }),
     finish: (lines) => ask({ cmd: 'finish', indices, lines }),
     close: async () => {

@@ -209,13 +209,12 @@ const SETS = ['stool-cloth', 'table-white', 'sofa-gloss'] as const;
 // backdrop); regression floors a little below. The issue's targets are asserted at 1200 px below.
 const FLOOR: Record<(typeof SETS)[number], number> = { 'stool-cloth': 0.93, 'table-white': 0.96, 'sofa-gloss': 0.96 };
 // At the sets' own 1200 × 900, BF with 2 px tolerance: issue 13's targets (IoU ≥ 0.97 mean, ≥ 0.95 every frame, BF ≥ 0.90)
-// where they hold. Measured: cloth 0.971 / 0.964 / 0.913, white 0.984 / 0.976 / 0.988, gloss 0.986 / 0.940 / 0.888: the
-// glossy set's worst frame (020: the sofa's tinted shadow on the wall, its dark side against the black floor) and its BF
-// are short of the targets, so for it these are regression floors a little below what it measures.
+// on every set. Measured: cloth 0.974 / 0.969 / 0.926, white 0.984 / 0.976 / 0.988, gloss 0.989 / 0.960 / 0.901 (gloss's
+// BF is the closest to its target: the sofa's dark side against the black floor).
 const AT_1200: Record<(typeof SETS)[number], { mean: number; worst: number; bf: number }> = {
   'stool-cloth': { mean: 0.97, worst: 0.95, bf: 0.9 },
   'table-white': { mean: 0.97, worst: 0.95, bf: 0.9 },
-  'sofa-gloss': { mean: 0.97, worst: 0.93, bf: 0.87 },
+  'sofa-gloss': { mean: 0.97, worst: 0.95, bf: 0.9 },
 };
 
 for (const name of SETS) {
