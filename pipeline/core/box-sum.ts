@@ -1,28 +1,33 @@
-/** Box sums over a square window, through an integral image: the blur and local means of the segmentation stage. */
+/** Box sums over a square window: the blur and local means of the segmentation stage. */
 
 /**
  * Sums of `v` (w × h pixels of `ch` interleaved channels) over the square of radius r around each pixel,
- * clipped at the frame's edges.
+ * clipped at the frame's edges. Running sums: per column over the window's rows (moved down a row at a
+ * time), then along each row over the window's columns; only a row of column sums is kept (in doubles).
  */
 export function boxSums(v: Float32Array, w: number, h: number, ch: number, r: number): Float32Array {
-  const W = w + 1;
-  const I = new Float64Array(W * (h + 1) * ch);
-  for (let y = 0; y < h; y++) {
-    for (let c = 0; c < ch; c++) {
-      let row = 0;
-      for (let x = 0; x < w; x++) {
-        row += v[(y * w + x) * ch + c]!;
-        I[((y + 1) * W + x + 1) * ch + c] = I[(y * W + x + 1) * ch + c]! + row;
-      }
-    }
-  }
   const out = new Float32Array(w * h * ch);
+  const col = new Float64Array(w * ch);
+  const addRow = (y: number, sign: number) => {
+    const base = y * w * ch;
+    for (let j = 0; j < w * ch; j++) col[j] = col[j]! + sign * v[base + j]!;
+  };
+  for (let y = 0; y < Math.min(h, r); y++) addRow(y, 1);
+  const s = new Float64Array(ch);
   for (let y = 0; y < h; y++) {
-    const y0 = Math.max(0, y - r), y1 = Math.min(h, y + r + 1);
+    if (y + r < h) addRow(y + r, 1);
+    if (y - r - 1 >= 0) addRow(y - r - 1, -1);
+    s.fill(0);
+    for (let x = 0; x < Math.min(w, r); x++) for (let c = 0; c < ch; c++) s[c] = s[c]! + col[x * ch + c]!;
+    const row = y * w * ch;
     for (let x = 0; x < w; x++) {
-      const x0 = Math.max(0, x - r), x1 = Math.min(w, x + r + 1);
+      const add = x + r < w ? (x + r) * ch : -1, sub = x - r - 1 >= 0 ? (x - r - 1) * ch : -1;
       for (let c = 0; c < ch; c++) {
-        out[(y * w + x) * ch + c] = I[(y1 * W + x1) * ch + c]! - I[(y0 * W + x1) * ch + c]! - I[(y1 * W + x0) * ch + c]! + I[(y0 * W + x0) * ch + c]!;
+        let t = s[c]!;
+        if (add >= 0) t += col[add + c]!;
+        if (sub >= 0) t -= col[sub + c]!;
+        s[c] = t;
+        out[row + x * ch + c] = t;
       }
     }
   }
