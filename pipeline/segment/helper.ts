@@ -1,7 +1,8 @@
 /**
  * Helper: a second thread for a row's segmentation, so it uses two cores: it makes the later half of the
- * plate's first step (agreement over the turn) and runs the per-frame passes (classify, matte, fill) of
- * every other frame. Results are the same as in one thread. The frames are copied once into shared memory
+ * plate's first step (agreement over the turn), takes frames of the first pass (classify, mirror image)
+ * from the queue it shares with this thread, and runs the last pass (matte, fill) of the frames it took.
+ * Results are the same as in one thread. The frames are copied once into shared memory
  * that both threads read (not cloned into each message).
  * Available when the compiled worker (worker.js next to this module) exists; run from the TypeScript
  * sources, segmentation stays in one thread.
@@ -10,19 +11,16 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RgbImage } from '../spin/backdrop.js';
-import type { FrameClasses } from './classify.js';
-import type { FinishedFrame, FramePassOptions } from './passes.js';
+import type { FinishedFrame, FirstResult, FramePassOptions, FrameQueue } from './passes.js';
 import type { AgreeHelper, Plate } from './plate.js';
 
 export interface SegmentHelper extends AgreeHelper {
-  /** The frames whose passes this helper runs (every other one). */
-  indices: number[];
   /** Hand it the finished plate (before `first`). */
   usePlate(plate: Plate): void;
-  /** The first pass of its frames (it keeps them for `finish`). */
-  first(): Promise<FrameClasses[]>;
-  /** The last pass of its frames, with each frame's mirror line (or null). */
-  finish(lines: (Int32Array | null)[]): Promise<FinishedFrame[]>;
+  /** The first pass of the frames it takes from the queue until none is left (it keeps them for `finish`). */
+  first(queue: FrameQueue): Promise<FirstResult[]>;
+  /** The last pass of the frames it took, in order, with each frame's mirror line (or null): those this thread has not claimed (the frame's index with each). */
+  finish(queue: FrameQueue, indices: number[], lines: (Int32Array | null)[]): Promise<{ i: number; done: FinishedFrame }[]>;
   close(): Promise<void>;
 }
 
@@ -30,15 +28,14 @@ export interface SegmentHelper extends AgreeHelper {
 export type HelperRequest =
   | { cmd: 'agree'; k0: number; k1: number; inv: number[][]; K: number }
   | { cmd: 'plate'; plate: Plate }
-  | { cmd: 'first'; indices: number[] }
-  | { cmd: 'finish'; indices: number[]; lines: (Int32Array | null)[] };
+  | { cmd: 'first'; queue: FrameQueue }
+  | { cmd: 'finish'; queue: FrameQueue; indices: number[]; lines: (Int32Array | null)[] };
 
 const WORKER = new URL('./worker.js', import.meta.url);
 
 /** A helper thread for `frames` (null when there is no compiled worker or too few frames to share). */
 export function openHelper(frames: readonly RgbImage[], options: FramePassOptions): SegmentHelper | null {
   if (frames.length < 4 || !WORKER.href.endsWith('.js') || !existsSync(fileURLToPath(WORKER))) return null;
-  const indices = frames.map((_, i) => i).filter((i) => i % 2 === 1);
   const shared = frames.map((f) => {
     const data = new Uint8Array(new SharedArrayBuffer(f.data.length));
     data.set(f.data);
@@ -72,12 +69,11 @@ export function openHelper(frames: readonly RgbImage[], options: FramePassOption
     return next;
   };
   return {
-    indices,
     agree: (k0, k1, inv, K) => ask({ cmd: 'agree', k0, k1, inv, K }),
     // The plate without its bookkeeping: the passes read its colours, gains, noise, size and where it was interpolated.
     usePlate: (plate) => worker.postMessage({ cmd: 'plate', plate: { ...plate, vis: new Uint8Array(0) } } satisfies HelperRequest),
-    first: () => ask({ cmd: 'first', indices }),
-    finish: (lines) => ask({ cmd: 'finish', indices, lines }),
+    first: (queue) => ask({ cmd: 'first', queue }),
+    finish: (queue, indices, lines) => ask({ cmd: 'finish', queue, indices, lines }),
     close: async () => {
       await worker.terminate();
     },

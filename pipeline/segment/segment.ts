@@ -11,8 +11,8 @@ import type { RgbImage } from '../spin/backdrop.js';
 import { type ClassifyOptions, CLASSIFY_DEFAULTS, type FrameClasses } from './classify.js';
 import { openHelper } from './helper.js';
 import { type MatteOptions, MATTE_DEFAULTS } from './matte.js';
-import { type FinishedFrame, type FramePassOptions, finishFrame, firstPass } from './passes.js';
-import { type ReflectionOptions, REFLECTION_DEFAULTS, findReflection } from './reflection.js';
+import { claimFrame, type FinishedFrame, type FramePassOptions, finishFrame, firstPass, frameQueue, maybeGlossy, takeFrame } from './passes.js';
+import { type ReflectionOptions, REFLECTION_DEFAULTS } from './reflection.js';
 import { coarseMasks, type RelightOptions, RELIGHT_DEFAULTS, relightPlate } from './relight.js';
 import { type Plate, type PlateOptions, PLATE_DEFAULTS, estimatePlate, yieldNow } from './plate.js';
 
@@ -87,9 +87,9 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
     for (let k = 0; k < w * h; k++) for (let c = 0; c < 3; c++) fallback[k * 3 + c] = data[k * ch + c]!;
   }
   const { width: w, height: h } = frames[0]!;
-  const passes: FramePassOptions = { classify: o.classify, matte: o.matte, sealRadius: Math.max(1, Math.round(o.seal * Math.max(w, h))) };
-  // A helper thread, when there is one, makes half of the plate's first step and takes every other frame
-  // (the same results, on two cores).
+  const passes: FramePassOptions = { classify: o.classify, matte: o.matte, sealRadius: Math.max(1, Math.round(o.seal * Math.max(w, h))), reflection: o.reflection ? o.reflectionOptions : null };
+  // A helper thread, when there is one, makes half of the plate's first step and takes frames from the
+  // same queue as this thread (the same results, on two cores).
   const helper = o.threads > 1 ? openHelper(frames, passes) : null;
   try {
     const plate = await estimatePlate(frames, o.plate, fallback, helper);
@@ -103,35 +103,41 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
       relightPlate(frames, plate, coarseMasks(frames, plate, o.classify, o.relightOptions), o.relightOptions);
     }
     helper?.usePlate(plate);
-    const mine = frames.map((_, i) => i).filter((i) => !helper?.indices.includes(i));
-    const first: FrameClasses[] = new Array(frames.length);
-    const theirs = helper?.first();
-    for (const i of mine) {
+    // The first pass, frames taken from one queue by both threads. A glossy floor mirrors the object in
+    // most frames of a row; a mirror-like profile in a few frames is the object's own (a leg above and
+    // below a rung), not a reflection. The search stops once too many frames have shown no mirror image
+    // for the floor to be glossy.
+    const n = frames.length;
+    const queue = frameQueue(n, n - o.glossyFrames * n);
+    const first: FrameClasses[] = new Array(n);
+    const lines: (Int32Array | null)[] = new Array(n).fill(null);
+    const mine: number[] = [], theirs: number[] = [];
+    const helped = helper?.first(queue);
+    for (let i = takeFrame(queue); i >= 0; i = takeFrame(queue)) {
       await yieldNow();
-      first[i] = firstPass(frames[i]!, plate, i, passes);
+      const r = firstPass(frames[i]!, plate, i, passes, queue);
+      first[i] = r.classes;
+      lines[i] = r.line;
+      mine.push(i);
     }
-    if (helper) (await theirs!).forEach((c, j) => (first[helper.indices[j]!] = c));
-    // A glossy floor mirrors the object in most frames of a row; a mirror-like profile in a few frames is
-    // the object's own (a leg above and below a rung), not a reflection. The search stops once too many
-    // frames have shown no mirror image for the floor to be glossy.
-    const lines: (Int32Array | null)[] = [];
-    const need = o.glossyFrames * frames.length;
-    let misses = 0;
-    for (let i = 0; o.reflection && i < frames.length && frames.length - misses >= need; i++) {
-      if (i % 4 === 3) await yieldNow();
-      lines.push(findReflection(frames[i]!, first[i]!.mask, o.reflectionOptions));
-      if (!lines[i]) misses++;
+    for (const r of (await helped) ?? []) {
+      first[r.i] = r.classes;
+      lines[r.i] = r.line;
+      theirs.push(r.i);
     }
-    const glossy = o.reflection && lines.filter(Boolean).length >= need;
+    const glossy = o.reflection && maybeGlossy(queue);
     const reflections = glossy ? lines.filter(Boolean).length : 0;
-    const lineOf = (i: number) => (glossy ? (lines[i] ?? null) : null);
-    const done: FinishedFrame[] = new Array(frames.length);
-    const later = helper?.finish(helper.indices.map(lineOf));
-    for (const i of mine) {
+    const lineOf = (i: number) => (glossy ? lines[i]! : null);
+    const done: FinishedFrame[] = new Array(n);
+    // The last pass: each thread its own frames; this one then takes the helper's from the end of its list
+    // while the helper has not reached them.
+    const later = helper?.finish(queue, theirs, theirs.map(lineOf));
+    for (const i of [...mine, ...[...theirs].reverse()]) {
+      if (!claimFrame(queue, i)) continue;
       await yieldNow();
       done[i] = finishFrame(frames[i]!, plate, i, first[i]!, lineOf(i), passes);
     }
-    if (helper) (await later!).forEach((f, j) => (done[helper.indices[j]!] = f));
+    for (const r of (await later) ?? []) done[r.i] = r.done;
     // The plate's pixel-visibility bookkeeping is only needed while it is made.
     plate.vis = new Uint8Array(0);
     return { plate, masks: done.map((f) => f.mask), alphas: done.map((f) => f.alpha), classes: done.map((f) => f.classes), agreed, reflections };

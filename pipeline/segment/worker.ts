@@ -1,13 +1,13 @@
 /**
  * The helper thread of a row's segmentation (helper.ts): it shares the row's frames, makes the part of
- * the plate's first step it is asked for, runs the per-frame passes of its frames against the plate it
- * is handed, and keeps its first-pass results for the last pass.
+ * the plate's first step it is asked for, takes frames of the first pass from the queue it shares with
+ * the main thread, and keeps its first-pass results for the last pass of those frames.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RgbImage } from '../spin/backdrop.js';
 import type { FrameClasses } from './classify.js';
 import type { HelperRequest } from './helper.js';
-import { type FramePassOptions, finishFrame, firstPass } from './passes.js';
+import { claimFrame, type FinishedFrame, type FramePassOptions, finishFrame, firstPass, takeFrame } from './passes.js';
 import { agreeRange, type Plate } from './plate.js';
 
 const { frames, options } = workerData as { frames: RgbImage[]; options: FramePassOptions };
@@ -23,14 +23,18 @@ parentPort!.on('message', (msg: HelperRequest) => {
     agreeRange(frames, msg.inv, msg.K, msg.k0, msg.k1, rgb, spread, msg.k0);
     parentPort!.postMessage({ rgb, spread }, [rgb.buffer, spread.buffer]);
   } else if (msg.cmd === 'first') {
-    const out = msg.indices.map((i) => {
-      const c = firstPass(frames[i]!, plate!, i, options);
-      first.set(i, c);
-      return c;
-    });
+    const out = [];
+    for (let i = takeFrame(msg.queue); i >= 0; i = takeFrame(msg.queue)) {
+      const r = firstPass(frames[i]!, plate!, i, options, msg.queue);
+      first.set(i, r.classes);
+      out.push(r);
+    }
     parentPort!.postMessage(out);
   } else {
-    const out = msg.indices.map((i, j) => finishFrame(frames[i]!, plate!, i, first.get(i)!, msg.lines[j]!, options));
-    parentPort!.postMessage(out, out.flatMap((f) => [f.mask.buffer, f.alpha.buffer, f.classes.buffer]) as ArrayBuffer[]);
+    const out: { i: number; done: FinishedFrame }[] = [];
+    msg.indices.forEach((i, j) => {
+      if (claimFrame(msg.queue, i)) out.push({ i, done: finishFrame(frames[i]!, plate!, i, first.get(i)!, msg.lines[j]!, options) });
+    });
+    parentPort!.postMessage(out, out.flatMap(({ done: f }) => [f.mask.buffer, f.alpha.buffer, f.classes.buffer]) as ArrayBuffer[]);
   }
 });

@@ -98,7 +98,7 @@ describe('segment: synthetic turntable row on folded cloth', () => {
     const helper = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/helper.js')).href)) as typeof import('../../../pipeline/segment/helper.js');
     // 400 × 330: three slices of the plate's first step, so the helper makes one of them.
     const big = syntheticRow(12, 400, 330);
-    const probe = helper.openHelper(big.frames, { classify: {}, matte: {}, sealRadius: 3 });
+    const probe = helper.openHelper(big.frames, { classify: {}, matte: {}, sealRadius: 3, reflection: null });
     expect(probe).not.toBeNull();
     await probe!.close();
     const one = (await built.segmentRow(big.frames, { threads: 1 }))!;
@@ -269,3 +269,24 @@ for (const name of SETS) {
     }, 180_000);
   });
 }
+
+const gloss = dataSet('seg/sofa-gloss');
+describe.skipIf(!gloss.present)(`segment: a glossy floor on two threads${gloss.present ? '' : ` (skipped: ${gloss.reason})`}`, () => {
+  it('finds the same mirror lines and masks when the threads share the frames as in one thread', async () => {
+    const built = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/segment.js')).href)) as typeof import('../../../pipeline/segment/segment.js');
+    const files = readdirSync(gloss.dir).filter((f) => f.endsWith('.jpg')).sort();
+    const frames: RgbImage[] = [];
+    for (const f of files) {
+      const { data, info } = await sharp(path.join(gloss.dir, f)).resize(600, 450).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      frames.push({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 });
+    }
+    const one = (await built.segmentRow(frames, { threads: 1 }))!;
+    const two = (await built.segmentRow(frames, { threads: 2 }))!;
+    expect(one.reflections).toBeGreaterThanOrEqual(0.8 * frames.length);
+    expect(two.reflections).toBe(one.reflections);
+    for (let i = 0; i < frames.length; i++) {
+      expect(Buffer.from(two.masks[i]!).equals(Buffer.from(one.masks[i]!)), files[i]).toBe(true);
+      expect(Buffer.from(two.classes[i]!).equals(Buffer.from(one.classes[i]!)), files[i]).toBe(true);
+    }
+  }, 120_000);
+});
