@@ -170,13 +170,40 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
     colX1[x] = Math.min(sw - 1, x0 + 1);
     colT[x] = Math.max(0, Math.min(1, fx - x0));
   }
+  // Per working row, the first and last column with anything to composite (alpha, or a contact shadow
+  // that is kept): output pixels whose four taps lie outside these keep the fill, so they are not visited.
+  const lo = new Int32Array(sh).fill(sw), hi = new Int32Array(sh).fill(-1);
+  for (let yy = 0; yy < sh; yy++) {
+    for (let xx = 0; xx < sw; xx++) {
+      const k = yy * sw + xx;
+      if (keep || am[k] || (!o.shadowRemove && contact[k])) {
+        if (xx < lo[yy]!) lo[yy] = xx;
+        hi[yy] = xx;
+      }
+    }
+  }
+  /** The first output column whose left tap is at or after working column `wx`. */
+  const firstColumn = (wx: number): number => {
+    let a = 0, b = w;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (colX0[m]! < wx) a = m + 1;
+      else b = m;
+    }
+    return a;
+  };
   for (let y = 0; y < h; y++) {
     const fy = (g.originY + (y + 0.5) * g.step) * s.scale - 0.5;
     const y0 = Math.max(0, Math.min(sh - 1, Math.floor(fy)));
-    const r0 = y0 * sw, r1 = Math.min(sh - 1, y0 + 1) * sw;
+    const y1 = Math.min(sh - 1, y0 + 1);
+    const r0 = y0 * sw, r1 = y1 * sw;
     const ty = Math.max(0, Math.min(1, fy - y0));
     const rowPad = y < g.pad.top || y >= h - g.pad.bottom;
-    for (let x = 0; x < w; x++) {
+    const wlo = Math.min(lo[y0]!, lo[y1]!), whi = Math.max(hi[y0]!, hi[y1]!);
+    if (whi < 0) continue;
+    // Left taps from one before the first such column (its right tap is that column) to the last.
+    const xFrom = firstColumn(wlo - 1), xTo = firstColumn(whi + 1);
+    for (let x = xFrom; x < xTo; x++) {
       const i = y * w + x, p = i * 3, q = i * channels;
       const pad = rowPad || x < g.pad.left || x >= w - g.pad.right;
       const x0 = colX0[x]!, x1 = colX1[x]!, tx = colT[x]!;
