@@ -209,6 +209,14 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
       const x0 = colX0[x]!, x1 = colX1[x]!, tx = colT[x]!;
       const a = r0 + x0, b = r0 + x1, c = r1 + x0, d = r1 + x1;
       if (!keep && !am[a] && !am[b] && !am[c] && !am[d] && (pad || o.shadowRemove || !(contact[a]! | contact[b]! | contact[c]! | contact[d]!))) continue; // backdrop: the fill stands
+      if (!keep && !pad && (am[a]! & am[b]! & am[c]! & am[d]!) === 255) {
+        // Inside the object: its own levelled colour (the plate plays no part at alpha 1).
+        out[q] = g0 * rgb[p]!;
+        out[q + 1] = g1 * rgb[p + 1]!;
+        out[q + 2] = g2 * rgb[p + 2]!;
+        if (!white) out[q + 3] = 255;
+        continue;
+      }
       const wa = (1 - tx) * (1 - ty), wb = tx * (1 - ty), wc = (1 - tx) * ty, wd = tx * ty;
       const alpha = pad ? 0 : (am[a]! * wa + am[b]! * wb + am[c]! * wc + am[d]! * wd) / 255;
       const shadow = !pad && !o.shadowRemove && (contact[a]! | contact[b]! | contact[c]! | contact[d]!) === 1;
