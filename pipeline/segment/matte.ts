@@ -5,7 +5,7 @@
  * is the projection of I − B on F − B. This keeps the edges of low-contrast objects (white on white)
  * where a threshold on the distance from the backdrop would shave them off.
  */
-import { boxSums } from '../core/box-sum.js';
+import { boxSumsAt } from '../core/box-sum.js';
 import { dilate, erode } from '../core/mask.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
@@ -73,7 +73,15 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
       acc[q + 3] = 1;
     }
   }
-  const sums = boxSums(acc, cw, chh, 4, R);
+  // The band (outer, not inner) in the box: the only pixels whose window sums are read.
+  const edge = new Uint8Array(cw * chh);
+  for (let y = 0; y < chh; y++) {
+    for (let x = 0; x < cw; x++) {
+      const k = (y + by0) * w + x + bx0;
+      if (outer[k] && !inner[k]) edge[y * cw + x] = 1;
+    }
+  }
+  const sums = boxSumsAt(acc, cw, chh, 4, R, edge);
   const g = plate.gains[i]!;
   // The backdrop near each edge pixel as this frame shows it: the plate scaled by the ratio of the frame
   // to the plate over the backdrop in the window (a shadow or a light change by the object darkens or
@@ -92,17 +100,20 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
       bak[q + 5] = expose(plate.rgb[k * 3 + 2]!, g[2]);
     }
   }
-  const bsums = o.localBackdrop ? boxSums(bak, cw, chh, 6, R) : null;
+  const bsums = o.localBackdrop ? boxSumsAt(bak, cw, chh, 6, R, edge) : null;
+  // The band's sums, in row-major order.
+  let e = -1;
   for (let y = 0; y < chh; y++) {
     for (let x = 0; x < cw; x++) {
-      const k = (y + by0) * w + x + bx0, q = (y * cw + x) * 4;
-      if (!outer[k] || inner[k]) continue;
+      if (!edge[y * cw + x]) continue;
+      e++;
+      const k = (y + by0) * w + x + bx0, q = e * 4;
       const n = sums[q + 3]!;
       if (n < 1) continue; // a thin part with no solid interior near: keep the binary cut
       const F0 = sums[q]! / n, F1 = sums[q + 1]! / n, F2 = sums[q + 2]! / n;
       let B0 = expose(plate.rgb[k * 3]!, g[0]), B1 = expose(plate.rgb[k * 3 + 1]!, g[1]), B2 = expose(plate.rgb[k * 3 + 2]!, g[2]);
       if (bsums) {
-        const b = q / 4 * 6;
+        const b = e * 6;
         // per-channel ratio, only where the plate in the window is bright enough to measure it
         if (bsums[b + 3]! > 8) B0 *= Math.min(2, bsums[b]! / bsums[b + 3]!);
         if (bsums[b + 4]! > 8) B1 *= Math.min(2, bsums[b + 1]! / bsums[b + 4]!);
