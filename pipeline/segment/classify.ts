@@ -4,7 +4,7 @@
  * object changes its colour, or brightens it. A reflection on a glossy floor lies below the object,
  * mirrored about the contact line and dimmer than the object it mirrors.
  */
-import { close, components, fillHoles } from '../core/mask.js';
+import { close, components, dilate, fillHoles } from '../core/mask.js';
 import { assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../spin/backdrop.js';
 import { expose, type Plate, unexpose } from './plate.js';
@@ -213,17 +213,22 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
   // Per hole: mean colour inside, mean plate inside, mean object colour on a ring around it.
   const m = comps.length;
   const inside = new Float64Array(m * 3), back = new Float64Array(m * 3), ring = new Float64Array(m * 3), ringN = new Float64Array(m);
+  const inHole = new Uint8Array(w * h);
   for (let k = 0; k < w * h; k++) {
     const l = labels[k]!;
     if (l && holes[l - 1]) {
+      inHole[k] = 1;
       const j = l - 1;
       for (let c = 0; c < 3; c++) {
         inside[j * 3 + c] = inside[j * 3 + c]! + data[k * ch + c]!;
         back[j * 3 + c] = back[j * 3 + c]! + expose(plate.rgb[k * 3 + c]!, g[c]!);
       }
-      continue;
     }
-    if (!mask[k] || !sealed[k]) continue;
+  }
+  // The ring: object pixels within 2 px of a hole (the others credit none).
+  const nearHole = dilate(inHole, w, h, 2);
+  for (let k = 0; k < w * h; k++) {
+    if (!nearHole[k] || inHole[k] || !mask[k] || !sealed[k]) continue;
     // an object pixel: credit each hole within 2 px of it once
     const x = k % w, y = (k - x) / w;
     let last = -1;
