@@ -361,7 +361,7 @@ async function main(): Promise<void> {
         `The analysis and segmentation stages take ${(stage(p) - stage(b)).toFixed(1)} s more with plate (${((1000 * (stage(p) - stage(b))) / FRAMES).toFixed(0)} ms per frame; the segmentation shares its work with a helper thread)`,
       `- peak RSS with \`--segment plate\` **${p.peakMiB.toFixed(0)} MiB** (target ≤ 1.5 GB = ${TARGETS.rssMiB} MiB): ${holds(p.peakMiB <= TARGETS.rssMiB)}; border ${b.peakMiB.toFixed(0)} MiB.`,
       `- stage times (qa.json): border ${JSON.stringify(b.timings)}; plate ${JSON.stringify(p.timings)}. ` +
-        "In spin.ts the per-frame analysis runs before the segment stage in both modes and its lap is taken after it, so with `--segment plate` the analysis is counted in `segment` and `analyse` is ~0: their sum is the comparable figure.",
+        "The analysis (both modes) is lapped before the segment stage, so their sum is the comparable figure.",
       '',
       'Commands:',
       '',
