@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { FlowProducer, Job, Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { isXoayError, XoayError, type XoayErrorCode } from '../core/errors.js';
+import { echo, isXoayError, XoayError, type XoayErrorCode } from '../core/errors.js';
 import { withDefaults } from '../core/options.js';
 import {
   BUILD_DEFAULTS,
@@ -35,13 +35,19 @@ import {
   viewerFolder,
   writeSite,
 } from '../product/build.js';
-import { readProduct } from '../product/product.js';
+import { PRODUCT_FILES, readProduct } from '../product/product.js';
 import { FolderStorage } from '../core/storage.js';
 
 const STAGE = 'queue';
 export const QUEUE_NAME = 'xoay-build';
 /** Failures that another attempt cannot mend (the same file would be read again). */
 const UNRECOVERABLE = new Set<XoayErrorCode>(['BAD_PRODUCT', 'DUPLICATE_ID']);
+
+/** Whether any of `names` is in the folder (a product's facts may be in any of the product files). */
+async function someExists(folder: FolderStorage, names: readonly string[]): Promise<boolean> {
+  for (const name of names) if (await folder.exists(name)) return true;
+  return false;
+}
 
 export interface ProductJob {
   folder: string;
@@ -215,7 +221,7 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
       onEvent({ type: 'active', job: job.id!, name: job.name, folder: (job.data as ProductJob).folder, attempt: job.attemptsMade + 1 });
       if (job.name === 'product') return productJob(job.data as ProductJob);
       if (job.name === 'index') return indexJob(job);
-      throw new Error(`unknown job ${job.name}`);
+      throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `unknown job ${echo(job.name)}`);
     },
     { connection: conn as unknown as ConnectionOptions, concurrency: w.concurrency, lockDuration: w.lockDuration, stalledInterval: w.stalledInterval, maxStalledCount: w.maxStalledCount, autorun: true },
   );
@@ -223,8 +229,8 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
   async function productJob(d: ProductJob): Promise<ProductResult> {
     // The shared storage must be visible here at the same paths as on the machine that enqueued the build.
     const input = new FolderStorage(d.folder);
-    if (!(await new FolderStorage(d.site).exists(SITE_MARKER))) throw new Error(`${STAGE}: ${d.site}: the site folder is not visible on this worker (is the shared storage mounted at the same path?)`);
-    if (!(await input.exists('product.json')) && !(await input.exists('product.yaml'))) throw new Error(`${STAGE}: ${d.folder}: the product folder is not visible on this worker (is the shared storage mounted at the same path?)`);
+    if (!(await new FolderStorage(d.site).exists(SITE_MARKER))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the site folder is not visible on this worker (is the shared storage mounted at the same path?)', d.site);
+    if (!(await someExists(input, PRODUCT_FILES))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the product folder is not visible on this worker (is the shared storage mounted at the same path?)', d.folder);
     const b = await contextFor(d.site, d.options);
     try {
       return await buildProductFolder(b, d.folder, (event) => onEvent({ type: 'build', event }), d.twins ? { twins: d.twins, source: await readProduct(d.folder, { trustedRoots: b.o.trustedRoots }) } : undefined);
@@ -232,6 +238,7 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
       // Wrong facts (product.json) or a duplicate id fail at once: another try reads the same file. Everything else
       // (a frame still being copied to the shared folder, a worker short of memory) is tried `--attempts` times.
       if (isXoayError(e) && UNRECOVERABLE.has(e.code)) throw new UnrecoverableError(failureMessage(e, d.folder));
+      // The message is already one line naming the stage and file; BullMQ keeps it as the job's failure.
       throw new Error(failureMessage(e, d.folder));
     }
   }

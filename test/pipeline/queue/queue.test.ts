@@ -242,6 +242,29 @@ describe.skipIf(!REDIS)(`xoay build --queue with real Redis and worker processes
     }
   }, 300_000);
 
+  it('a product whose facts are in product.yml (as the product reader accepts) is built on a worker, as by a local build', async () => {
+    const redis = await startRedis();
+    const workers = [worker(redis.url)];
+    try {
+      const cat = path.join(tmp, 'yml');
+      const [id] = await makeSmallCatalogue(cat, 1, { frames: 8, px: 256 });
+      const dir = path.join(cat, id!);
+      // JSON is YAML: the same facts under the other name.
+      await writeFile(path.join(dir, 'product.yml'), await readFile(path.join(dir, 'product.json')));
+      await rm(path.join(dir, 'product.json'));
+      await Promise.all(workers.map(ready));
+      const site = path.join(tmp, 'site-yml');
+      const r = await xoay(['build', cat, '-o', site, '--base-url', BASE, '--cache', path.join(tmp, 'cache-yml'), '--queue', redis.url, ...SMALL]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/1 built, 0 reused, 0 failed/);
+      expect(await checkNoHalfProducts(site)).toBe(1);
+      expect(await readFile(path.join(site, id!, 'index.html'), 'utf8')).toContain('Sản phẩm mẫu số 1');
+    } finally {
+      await stopAll(workers);
+      await redis.dispose();
+    }
+  }, 300_000);
+
   it('Redis restarted during the run (append-only persistence): the build completes, the same site', async () => {
     const redis: TestRedis = await startRedis();
     const workers = [worker(redis.url), worker(redis.url)];
