@@ -27,8 +27,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +34,7 @@ import { parseArgs, promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { serveStatic, type StaticServer } from '../pipeline/core/static-server.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -154,67 +153,9 @@ async function jsFiles(dir: string): Promise<string[]> {
 
 // --- server -------------------------------------------------------------------------------------------------------
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.json': 'application/json',
-  '.css': 'text/css', '.wasm': 'application/wasm', '.glb': 'model/gltf-binary', '.avif': 'image/avif', '.webp': 'image/webp', '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg', '.png': 'image/png', '.svg': 'image/svg+xml', '.ktx2': 'image/ktx2',
-};
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.json', '.css', '.svg']);
-
-interface Server {
-  origin: string;
-  pages: Map<string, string>;
-  /** Drop keep-alive connections (between runs, so that no run inherits another's warm sockets). */
-  reset(): void;
-  close(): Promise<void>;
-}
-
-/** Static files on 127.0.0.1 (mount prefix → folder), text gzipped (level 9) as a production server would. */
-async function startServer(mounts: Record<string, string>): Promise<Server> {
-  const pages = new Map<string, string>();
-  const gzCache = new Map<string, Buffer>();
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const send = (status: number, body: Buffer, ext: string, key: string) => {
-      const headers: Record<string, string | number> = { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'cache-control': 'no-cache' };
-      if (COMPRESSIBLE.has(ext) && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-        let z = gzCache.get(key);
-        if (!z) gzCache.set(key, (z = gzipSync(body, { level: GZIP_LEVEL })));
-        body = z;
-        headers['content-encoding'] = 'gzip';
-        headers.vary = 'accept-encoding';
-      }
-      headers['content-length'] = body.length;
-      res.writeHead(status, headers);
-      res.end(req.method === 'HEAD' ? undefined : body);
-    };
-    const page = pages.get(url.pathname);
-    if (page !== undefined) return send(200, Buffer.from(page), '.html', `page:${url.pathname}:${page.length}`);
-    for (const [prefix, dir] of Object.entries(mounts)) {
-      if (!url.pathname.startsWith(prefix)) continue;
-      const file = path.resolve(dir, decodeURIComponent(url.pathname.slice(prefix.length)));
-      if (!file.startsWith(path.resolve(dir) + path.sep)) break;
-      try {
-        if ((await stat(file)).isFile()) return send(200, await readFile(file), path.extname(file).toLowerCase(), file);
-      } catch {
-        /* 404 below */
-      }
-      break;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pages,
-    reset: () => server.closeIdleConnections(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+/** Static files on 127.0.0.1 (mount prefix → folder) with the project's server, text gzipped (level 9) as a production server would. */
+function startServer(mounts: Record<string, string>): Promise<StaticServer> {
+  return serveStatic({ mounts, gzip: GZIP_LEVEL });
 }
 
 // --- pages --------------------------------------------------------------------------------------------------------
@@ -419,7 +360,7 @@ interface FirstDrag {
 }
 
 /** Navigation start → the first drag that changes the shown frame, throttled. */
-async function firstDrag(ctx: BrowserContext, server: Server, side: Side, round: number, pages: Record<Side, string>, warmUp = false): Promise<FirstDrag> {
+async function firstDrag(ctx: BrowserContext, server: StaticServer, side: Side, round: number, pages: Record<Side, string>, warmUp = false): Promise<FirstDrag> {
   server.reset();
   server.pages.set('/first.html', pages[side]);
   const { page, cdp, net, errors } = await openPage(ctx, true);
@@ -470,7 +411,7 @@ interface FrameTime {
 }
 
 /** rAF deltas during a 2 s drag (a sine sweep across the box, a move every 16 ms), unthrottled, after loading and a 0.5 s warm-up drag. */
-async function frameTime(ctx: BrowserContext, server: Server, label: string, html: string, settle: (page: Page) => Promise<string | null>): Promise<FrameTime> {
+async function frameTime(ctx: BrowserContext, server: StaticServer, label: string, html: string, settle: (page: Page) => Promise<string | null>): Promise<FrameTime> {
   server.reset();
   server.pages.set('/frametime.html', html);
   const { page, cdp, errors } = await openPage(ctx, false);

@@ -9,40 +9,12 @@
  *   npm run demo -- --no-serve      # only build it
  *   npm run demo -- --port 8080
  */
-import { readFile, stat } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serveStatic } from '../pipeline/core/static-server.js';
 import { build } from '../pipeline/product/build.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm',
-  '.glb': 'model/gltf-binary', '.avif': 'image/avif', '.webp': 'image/webp', '.jpg': 'image/jpeg', '.png': 'image/png', '.svg': 'image/svg+xml',
-};
-
-function serve(dir: string, port: number): Promise<http.Server> {
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    let file = path.resolve(dir, '.' + decodeURIComponent(url.pathname));
-    if (!file.startsWith(dir)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      if ((await stat(file)).isDirectory()) file = path.join(file, 'index.html');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
-}
-
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const port = Number(args[args.indexOf('--port') + 1] ?? 4173) || 4173;
@@ -71,7 +43,7 @@ async function main(): Promise<void> {
     process.stderr.write(`demo: to view it, serve that folder over HTTP (npm run demo, or: node bin/xoay.js preview ${rel}) and open index.html\n`);
     return;
   }
-  await serve(target, port);
+  await serveStatic({ mounts: { '/': target }, port });
   process.stderr.write(`demo: open ${base} in a browser (Ctrl-C to stop)\n`);
 }
 

@@ -3,14 +3,11 @@
  * samples/make-turntable.ts): Debian's Chromium (or XOAY_CHROMIUM) through playwright-core, WebGL 2 on SwiftShader
  * (no GPU, no display), a fresh temporary profile, and no network: every request off 127.0.0.1 is refused.
  * `close()` closes the browser and removes the profile; a process that exits first removes the profile too.
- *
- * `servePage` is the matching tiny static server (127.0.0.1, a random port) for a prebuilt page folder plus files
- * held in memory (the model), so nothing at run time needs Vite or the project sources.
+ * The page it renders is served by core/static-server.ts (a prebuilt page folder plus the model held in memory),
+ * so nothing at run time needs Vite or the project sources.
  */
 import { accessSync, constants, rmSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -151,62 +148,3 @@ export async function withTimeout<T>(what: string, promise: Promise<T>, ms: numb
   }
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.glb': 'model/gltf-binary',
-};
-
-export interface PageServer {
-  /** http://127.0.0.1:PORT */
-  origin: string;
-  close(): Promise<void>;
-}
-
-/**
- * Serves the files of `dir` (nothing outside it) and `memory` (URL path → bytes) on 127.0.0.1 at a random port.
- * Read-only: GET and HEAD only.
- */
-export async function servePage(dir: string, memory: Record<string, Uint8Array> = {}): Promise<PageServer> {
-  const root = path.resolve(dir);
-  const server = http.createServer(async (req, res) => {
-    const send = (status: number, body: Uint8Array | string, type = 'text/plain; charset=utf-8') => {
-      const buf = typeof body === 'string' ? Buffer.from(body) : body;
-      res.writeHead(status, { 'content-type': type, 'content-length': buf.length, 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : buf);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'read-only');
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const held = memory[url.pathname];
-    if (held) return send(200, held, TYPES[path.extname(url.pathname)] ?? 'application/octet-stream');
-    let file: string;
-    try {
-      file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
-    } catch {
-      return send(400, 'bad path');
-    }
-    if (file !== root && !file.startsWith(root + path.sep)) return send(403, 'outside the page');
-    try {
-      if ((await stat(file)).isDirectory()) file = path.join(file, 'index.html');
-      send(200, await readFile(file), TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
-    } catch {
-      send(404, 'not found');
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      })),
-  };
-}

@@ -31,7 +31,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ErrorPayload, Plugin, ViteDevServer } from 'vite';
 import { XoayError, isXoayError } from '../core/errors.js';
+import { isInside } from '../core/inside.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
+import { decodeUrlPath, MIME_TYPES, mimeType } from '../core/static-server.js';
 import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts, SITE_MARKER, STAMP } from './build.js';
 import { escapeHtml } from './html.js';
 
@@ -106,28 +108,6 @@ export interface Preview {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.glb': 'model/gltf-binary',
-  '.gltf': 'model/gltf+json',
-  '.bin': 'application/octet-stream',
-  '.ktx2': 'image/ktx2',
-  '.avif': 'image/avif',
-  '.webp': 'image/webp',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.gif': 'image/gif',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
 
 function validate(o: PreviewOptions): void {
   assertInteger(STAGE, '--port', o.port, 0, 65535);
@@ -136,7 +116,8 @@ function validate(o: PreviewOptions): void {
   assertInteger(STAGE, 'debounce', o.debounce, 0, 60_000);
 }
 
-const inside = (dir: string, p: string) => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+/** Whether `p` is `dir` or inside it. */
+const inside = (dir: string, p: string) => isInside(p, dir);
 
 function isLoopback(address: string): boolean {
   return /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address);
@@ -252,12 +233,8 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
     const rawPath = q < 0 ? raw : raw.slice(0, q);
     const query = q < 0 ? '' : raw.slice(q + 1);
     if (!rawPath.startsWith('/') || rawPath.startsWith('//')) return notFound(req, res);
-    let p: string;
-    try {
-      p = decodeURIComponent(rawPath);
-    } catch {
-      return notFound(req, res);
-    }
+    const p = decodeUrlPath(rawPath);
+    if (p === null) return notFound(req, res);
     // Vite's reconnect ping (any path, this accept header).
     if (req.headers.accept === 'text/x-vite-ping') return void res.writeHead(204).end();
     if (/[\\\0%]/.test(p) || p.split('/').some((seg) => seg === '..' || seg === '.' || seg.startsWith('.'))) return notFound(req, res);
@@ -297,9 +274,9 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
     if (ext === '.html') {
       // Pages go through Vite's HTML transform: its client (reload, error overlay) and the failure banner.
       const page = await server.transformIndexHtml(p.endsWith('/') ? `${p}index.html` : p, await readFile(real, 'utf8'), raw);
-      return send(req, res, 200, page, TYPES['.html']!);
+      return send(req, res, 200, page, MIME_TYPES['.html']!);
     }
-    res.writeHead(200, { 'content-type': TYPES[ext] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, { 'content-type': mimeType(real), 'content-length': st.size, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     if (req.method === 'HEAD') return void res.end();
     await new Promise<void>((resolve, reject) => {
       createReadStream(real).on('error', reject).on('end', resolve).pipe(res);
@@ -319,7 +296,7 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
     const body = page
       ? '<!doctype html><meta charset="utf-8"><title>Not found</title><script type="module" src="/@vite/client"></script><p>Not found (xoay preview).</p>\n'
       : 'not found\n';
-    send(req, res, 404, body, page ? TYPES['.html']! : 'text/plain; charset=utf-8');
+    send(req, res, 404, body, page ? MIME_TYPES['.html']! : 'text/plain; charset=utf-8');
   }
 
   function events(req: IncomingMessage, res: ServerResponse): void {
@@ -355,7 +332,7 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
     const single = mode === 'product' && folders.length === 1 ? (status.products[0]?.id ?? products[0]?.id) : undefined;
     // Only a path on this server may be framed.
     const start = asked && /^\/(?![/\\])[^\s"'<>]*$/.test(asked) ? asked : single ? `/${single}/` : '/index.html';
-    send(req, res, 200, frameHtml(start, products, status), TYPES['.html']!);
+    send(req, res, 200, frameHtml(start, products, status), MIME_TYPES['.html']!);
   }
 
   try {

@@ -19,7 +19,8 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XoayError, isXoayError } from '../core/errors.js';
-import { findChromium, launchChromium, servePage, withTimeout, type ChromiumSession, type PageServer } from '../core/chromium.js';
+import { findChromium, launchChromium, withTimeout, type ChromiumSession } from '../core/chromium.js';
+import { serveStatic, type StaticServer } from '../core/static-server.js';
 import { openOutput, type OutputFolder } from '../core/fsout.js';
 import { assertInteger, assertNumber, invalid, withDefaults } from '../core/options.js';
 import type { RenderApi, RenderInfo, RenderSetup } from './render-page/protocol.js';
@@ -126,18 +127,18 @@ export interface TurntableRenderer {
 /** A browser with the render page loaded and its studio made (WebGL checked, the environment light computed). */
 interface Browser {
   session: ChromiumSession;
-  server: PageServer;
-  /** The model bytes the server hands out, by URL path. */
-  models: Record<string, Uint8Array>;
+  server: StaticServer;
+  /** The model bytes the server hands out, by URL path (its pages). */
+  models: Map<string, string | Uint8Array>;
   threeRevision: string;
   glRenderer: string;
 }
 
 async function startBrowser(executable: string, pageDir: string): Promise<Browser> {
-  const models: Record<string, Uint8Array> = {};
+  const models = new Map<string, string | Uint8Array>();
   // Both start at once; whichever started is stopped again if the other fails.
-  const starting = [servePage(pageDir, models), launchChromium({ stage: STAGE, executable, viewport: { width: 256, height: 256 }, profilePrefix: 'xoay-render-profile-' })] as const;
-  let server: PageServer | undefined;
+  const starting = [serveStatic({ mounts: { '/': pageDir }, pages: models, cacheControl: 'no-store' }), launchChromium({ stage: STAGE, executable, viewport: { width: 256, height: 256 }, profilePrefix: 'xoay-render-profile-' })] as const;
+  let server: StaticServer | undefined;
   let session: ChromiumSession | undefined;
   try {
     server = await starting[0];
@@ -209,7 +210,7 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
     const { page, pageErrors } = b.session;
     const errorsBefore = pageErrors.length;
     const modelPath = `/model-${++models}.glb`;
-    b.models[modelPath] = glb;
+    b.models.set(modelPath, glb);
     let out: OutputFolder | undefined;
     const writes: Promise<void>[] = [];
     /** Whether the page is still fit for the next model. */
@@ -266,7 +267,7 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
       if (!healthy) await stopBrowser(); // the next model gets a fresh browser
       throw fail(e, 'rendering failed');
     } finally {
-      delete b.models[modelPath];
+      b.models.delete(modelPath);
       if (healthy && !page.isClosed()) await page.evaluate(() => (window as Window & { xoayRender?: RenderApi }).xoayRender!.unload()).catch(() => undefined);
     }
   };

@@ -1,96 +1,39 @@
 /**
- * Browser tests: a static file server on 127.0.0.1 (a random port; only what it is given is served; every request
- * logged, so tests can assert bytes and that nothing else was asked for) and Debian's Chromium through playwright-core
+ * Browser tests: the project's static server on 127.0.0.1 (a random port; only what it is given is served; every
+ * request logged, so tests can assert bytes and that nothing else was asked for) and Debian's Chromium through playwright-core
  * (flags from ../shared/TOOLCHAIN.md), with desktop and phone (390×844, DPR 3, touch) contexts.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { serveStatic, type ServedRequest } from '../../pipeline/core/static-server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 export const chromiumReason = hasChromium ? '' : '(skipped: needs Debian chromium at /usr/bin/chromium; .ci/run installs it)';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.glb': 'model/gltf-binary',
-  '.gltf': 'model/gltf+json',
-  '.avif': 'image/avif',
-  '.webp': 'image/webp',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.map': 'application/json',
-  '.ktx2': 'image/ktx2',
-};
-
-export interface ServedRequest {
-  url: string;
-  status: number;
-  bytes: number;
-}
+export type { ServedRequest } from '../../pipeline/core/static-server.js';
 
 export interface StaticServer {
   /** http://127.0.0.1:PORT */
   origin: string;
   requests: ServedRequest[];
   /** Extra routes: URL path → body (HTML pages written by the test). */
-  pages: Map<string, string | Buffer>;
+  pages: Map<string, string | Uint8Array>;
   close(): Promise<void>;
 }
 
 /**
- * Serves `mounts` (URL prefix → folder, e.g. { '/viewer/': 'dist/viewer', '/spin/': out }) and `pages`. Paths that
- * leave a mount are refused; unknown paths are 404.
+ * Serves `mounts` (URL prefix → folder, e.g. { '/viewer/': 'dist/viewer', '/spin/': out }) and `pages` with the
+ * project's static server (pipeline/core/static-server.ts), every answer logged in `requests`. Paths that leave a
+ * mount are refused; unknown paths are 404.
  */
 export async function startServer(mounts: Record<string, string>): Promise<StaticServer> {
   const requests: ServedRequest[] = [];
-  const pages = new Map<string, string | Buffer>();
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const send = (status: number, body: string | Buffer, type = 'text/plain') => {
-      const buf = typeof body === 'string' ? Buffer.from(body) : body;
-      requests.push({ url: url.pathname, status, bytes: buf.length });
-      res.writeHead(status, { 'content-type': type, 'content-length': buf.length, 'cache-control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : buf);
-    };
-    const page = pages.get(url.pathname);
-    if (page !== undefined) return send(200, page, TYPES[path.extname(url.pathname)] ?? 'text/html; charset=utf-8');
-    for (const [prefix, dir] of Object.entries(mounts)) {
-      if (!url.pathname.startsWith(prefix)) continue;
-      const rel = decodeURIComponent(url.pathname.slice(prefix.length));
-      const file = path.resolve(dir, rel);
-      if (!file.startsWith(path.resolve(dir) + path.sep)) return send(403, 'outside the mount');
-      try {
-        if (!(await stat(file)).isFile()) return send(404, 'not a file');
-        return send(200, await readFile(file), TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream');
-      } catch {
-        return send(404, 'not found');
-      }
-    }
-    send(404, 'not found');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    requests,
-    pages,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const s = await serveStatic({ mounts, onRequest: (r) => requests.push(r) });
+  return { origin: s.origin, requests, pages: s.pages, close: s.close };
 }
 
 export interface Browser {
