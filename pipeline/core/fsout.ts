@@ -7,6 +7,7 @@ import { mkdir, rename, rm, stat, writeFile, access } from 'node:fs/promises';
 import { constants, rmSync } from 'node:fs';
 import path from 'node:path';
 import { XoayError } from './errors.js';
+import { isInside } from './inside.js';
 
 export interface OutputFolder {
   /** Where files are written while the job runs. */
@@ -21,11 +22,6 @@ export interface OutputFolder {
   commit(): Promise<void>;
   /** Remove the temporary folder (safe to call more than once). */
   abort(): Promise<void>;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Whether a path exists (following symbolic links). */

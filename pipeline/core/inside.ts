@@ -25,10 +25,14 @@ export interface InsideOptions {
   missing?: XoayErrorCode;
 }
 
-/** Whether `child` is `parent` or inside it (both absolute, normalised). */
+/**
+ * Whether `child` is `parent` or inside it (both absolute; compared after normalising). The one containment check
+ * of the project: a sibling whose name starts like `parent`'s (`site-old` next to `site`) is outside, a name that
+ * starts with two dots (`..cache`) inside.
+ */
 export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 const realRoots = new Map<string, Promise<string>>();
