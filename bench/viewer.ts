@@ -34,6 +34,7 @@ import { parseArgs, promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from '../pipeline/core/chromium.js';
 import { serveStatic, type StaticServer } from '../pipeline/core/static-server.js';
 
 const run = promisify(execFile);
@@ -41,7 +42,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const WORK = path.join(ROOT, 'bench/.work/viewer');
 const PEERS = path.join(ROOT, 'bench/.work/peers');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = DEFAULT_CHROMIUM;
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, reuse: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
 const ROUNDS = Math.max(1, Number(values.rounds));
 
@@ -221,7 +222,6 @@ const probe = (page: Page) => page.evaluate(() => (window as unknown as { __b: P
 
 // --- browser ------------------------------------------------------------------------------------------------------
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Requests any page made to a host other than 127.0.0.1 (seen through CDP; there should be none). */
 const FOREIGN: string[] = [];
@@ -229,7 +229,7 @@ const FOREIGN: string[] = [];
 async function launch(): Promise<{ ctx: BrowserContext; version: string; close(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'xoay-bench-chromium-'));
   // No Playwright request interception: it would put Node in the path of every request and skew the throttled timings.
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   const version = ctx.browser()?.version() ?? (await run(CHROMIUM, ['--version']).then((r) => r.stdout.trim().replace(/^\D+/, ''), () => '?'));
   return {
     ctx,

@@ -8,9 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from '../../pipeline/core/chromium.js';
 import { serveStatic, type ServedRequest } from '../../pipeline/core/static-server.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = DEFAULT_CHROMIUM;
 export const hasChromium = existsSync(CHROMIUM);
 export const chromiumReason = hasChromium ? '' : '(skipped: needs Debian chromium at /usr/bin/chromium; .ci/run installs it)';
 
@@ -44,7 +45,6 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Chromium with a desktop (1280×800) and a phone (390×844, DPR 3, touch) context; requests off 127.0.0.1 are blocked and recorded. */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
@@ -53,7 +53,7 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
   const launch = async (opts: Parameters<typeof chromium.launchPersistentContext>[1]) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'xoay-chromium-'));
     dirs.push(dir);
-    const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...ARGS, ...extraArgs], ...opts });
+    const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs], ...opts });
     await ctx.route('**/*', (route) => {
       const u = new URL(route.request().url());
       if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'file:' || u.hostname === '127.0.0.1') return route.continue();
