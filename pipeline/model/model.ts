@@ -21,7 +21,8 @@ import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
 import { countRealTriangles } from './degenerate.js';
 import { countTriangles, inspect, type ModelStats } from './inspect.js';
 import { checkImages } from './images.js';
-import { openModel, READ_DEFAULTS, readModel } from './read.js';
+import { openModel, readModel } from './read.js';
+import { READ_DEFAULTS } from './source.js';
 import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
 

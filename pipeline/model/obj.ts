@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { Document, type Material, type Texture } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
-import { resolveUri, type ModelSource, type ReadOptions } from './read.js';
+import { resolveUri, type ModelSource, type ReadOptions } from './source.js';
 
 const STAGE = 'read';
 

@@ -4,7 +4,7 @@
  */
 import { validateBytes, type ValidatorMessage } from 'gltf-validator';
 import { XoayError } from '../core/errors.js';
-import type { ModelSource } from './read.js';
+import type { ModelSource } from './source.js';
 
 const STAGE = 'validate';
 
