@@ -61,8 +61,8 @@ function noPreloadHelper(): Plugin {
 }
 
 /**
- * `vite build --mode render`: the product renderer's page (pipeline/product/render-page/, driven by
- * pipeline/product/render.ts) in dist/render/: index.html, its script (three.js and the viewer's 3D studio) and the
+ * `vite build --mode render`: the product renderer's page (pipeline/render/page/, driven by
+ * pipeline/render/render.ts) in dist/render/: index.html, its script (three.js and the viewer's 3D studio) and the
  * decoders in decoders/, all relative, so the installed package renders without Vite or the sources.
  */
 const renderPage = {
@@ -84,7 +84,7 @@ export default defineConfig(({ mode }) => ({
   // Relative URLs everywhere (chunks, and the decoders three's loaders reference): the folder works wherever it is copied.
   base: './',
   // The render page is built from its own folder, so index.html lands at the top of dist/render/.
-  ...(mode === 'render' ? { root: fileURLToPath(new URL('pipeline/product/render-page', import.meta.url)) } : {}),
+  ...(mode === 'render' ? { root: fileURLToPath(new URL('pipeline/render/page', import.meta.url)) } : {}),
   build: mode === 'lib' ? lib : mode === 'render' ? renderPage : {
     outDir: 'dist/viewer',
     emptyOutDir: true,

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { renderTurntable } from '../pipeline/product/render.js';
+import { renderTurntable } from '../pipeline/render/render.js';
 import { calibrationText, renderAim, renderCamera, type ReconstructReport } from '../pipeline/reconstruct/reconstruct.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@
 import { histogramMedian } from '../pipeline/core/linalg.js';
 import { components } from '../pipeline/core/mask.js';
 import { withDefaults } from '../pipeline/core/options.js';
-import type { RgbImage } from '../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../pipeline/core/frames.js';
 
 export interface ThresholdOptions {
   /** Width of the border band, as a fraction of the shorter side. */

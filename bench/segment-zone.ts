@@ -14,7 +14,7 @@
  */
 import { dilate } from '../pipeline/core/mask.js';
 import { withDefaults } from '../pipeline/core/options.js';
-import type { RgbImage } from '../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../pipeline/core/frames.js';
 
 export interface ZoneOptions {
   /** Neighbourhood of the object the zone is looked for in, as a fraction of the frame height. */

@@ -1,5 +1,5 @@
 /**
- * Headless Chromium for rendering (the product renderer, pipeline/product/render.ts, and the sample maker,
+ * Headless Chromium for rendering (the product renderer, pipeline/render/render.ts, and the sample maker,
  * samples/make-turntable.ts): Debian's Chromium (or XOAY_CHROMIUM) through playwright-core, WebGL 2 on SwiftShader
  * (no GPU, no display), a fresh temporary profile, and no network: every request off 127.0.0.1 is refused.
  * `close()` closes the browser and removes the profile; a process that exits first removes the profile too.

@@ -43,7 +43,7 @@ import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl 
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
 import { isProductFolder, PRODUCT_FILES, type ProductSource, readProduct } from './product.js';
 import { qrPng, qrSvg } from './qr.js';
-import { openTurntableRenderer, type RenderOptions, type TurntableRenderer } from './render.js';
+import { openTurntableRenderer, type RenderOptions, type TurntableRenderer } from '../render/render.js';
 
 const STAGE = 'build';
 const GENERATOR = `xoay ${VERSION}`;

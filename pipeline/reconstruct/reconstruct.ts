@@ -20,9 +20,10 @@ import { createIO } from '../model/codecs.js';
 import { model, type ModelReport } from '../model/model.js';
 import { TEXTURE_MODES, type TextureMode } from '../model/textures.js';
 import { loadAnalysisImage } from '../spin/analyse.js';
-import { frameNumber, ingest, numberingGaps } from '../spin/ingest.js';
+import { frameNumber, numberingGaps } from '../core/frames.js';
+import { ingest } from '../spin/ingest.js';
 import { readShoot, SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
-import type { FrameRef } from '../spin/types.js';
+import type { FrameRef } from '../core/frames.js';
 import { checkCleanPlate, checkMasks } from '../segment/studio.js';
 import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
 import { carve, carveViews } from './carve.js';
@@ -223,7 +224,7 @@ async function studioInputs(found: FoundViews, o: ReconstructOptions): Promise<{
 
 /** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
 async function writePreview(glb: Uint8Array, files: readonly string[], scratch: string, file: string, limitInputPixels: number): Promise<void> {
-  const { renderTurntable } = await import('../product/render.js');
+  const { renderTurntable } = await import('../render/render.js');
   const CELL = 256, N = 8;
   const rendered = await renderTurntable(glb, path.join(scratch, 'preview'), { frames: N, width: CELL, height: CELL });
   const picks = Array.from({ length: N }, (_, i) => files[Math.floor((i * files.length) / N)]!);
@@ -334,7 +335,7 @@ async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundVie
 }
 
 /**
- * Frame i of the product renderer (pipeline/product/render.ts, `info.camera`) as a Camera, for width × height frames
+ * Frame i of the product renderer (pipeline/render/render.ts, `info.camera`) as a Camera, for width × height frames
  * in `frames` steps: world = the turntable's frame at rotation 0 (the GLB's scene through `info.camera.model`).
  */
 export function renderCamera(info: { camera: { view: readonly number[]; fovY: number } }, i: number, frames: number, width: number, height: number, name: string): Camera {

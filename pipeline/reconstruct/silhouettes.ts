@@ -11,7 +11,7 @@ import { close, components, fillHoles } from '../core/mask.js';
 import { assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { analyseFrame, loadAnalysisImage, touchesEdge } from '../spin/analyse.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { segmentRow } from '../segment/segment.js';
 import { loadCleanPlate, loadMask } from '../segment/studio.js';
 

@@ -1,7 +1,7 @@
 /**
  * `renderTurntable`: a poster and a fallback spin for a product that has a model but no shoot. The GLB is drawn in
  * headless Chromium (WebGL 2 on SwiftShader) by the viewer's own 3D studio (viewer/core/three-scene.ts, through the
- * prebuilt page in dist/render/, source pipeline/product/render-page/), one browser and one page for all frames:
+ * prebuilt page in dist/render/, source pipeline/render/page/), one browser and one page for all frames:
  * the model turns once about its vertical axis in front of a fixed camera, frame i at i·360°/frames
  * (counter-clockwise from above, like a turntable shoot), on a plain backdrop, fitted so it covers ~80 % of the frame
  * over the whole turn. The output is a plain folder of numbered PNGs (frame-000.png …) that `spin()` turns into a
@@ -23,7 +23,7 @@ import { findChromium, launchChromium, withTimeout, type ChromiumSession } from 
 import { serveStatic, type StaticServer } from '../core/static-server.js';
 import { openOutput, type OutputFolder } from '../core/fsout.js';
 import { assertInteger, assertNumber, invalid, withDefaults } from '../core/options.js';
-import type { RenderApi, RenderInfo, RenderSetup } from './render-page/protocol.js';
+import type { RenderApi, RenderInfo, RenderSetup } from './page/protocol.js';
 
 const STAGE = 'render';
 
@@ -76,7 +76,7 @@ function validate(o: RenderOptions): void {
   if (o.pageDir !== undefined && (typeof o.pageDir !== 'string' || !o.pageDir)) throw invalid(STAGE, 'pageDir', 'a folder', o.pageDir);
 }
 
-/** The built page: `pageDir`, else dist/render beside the compiled module (dist/pipeline/product/), else <root>/dist/render from the sources. */
+/** The built page: `pageDir`, else dist/render beside the compiled module (dist/pipeline/render/), else <root>/dist/render from the sources. */
 function findPage(pageDir: string | undefined): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = pageDir ? [path.resolve(pageDir)] : [path.resolve(here, '../../render'), path.resolve(here, '../../dist/render')];

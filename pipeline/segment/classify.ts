@@ -6,7 +6,7 @@
  */
 import { close, components, dilate, fillHoles } from '../core/mask.js';
 import { assertNumber, withDefaults } from '../core/options.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { expose, type Plate, unexpose } from './plate.js';
 
 const STAGE = 'classify';

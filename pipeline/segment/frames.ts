@@ -7,8 +7,8 @@ import { type DecodeOptions, imageError, openImage } from '../core/image.js';
 import { dilate } from '../core/mask.js';
 import { assertInteger, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
-import type { RgbImage } from '../spin/backdrop.js';
-import type { FrameRef } from '../spin/types.js';
+import type { RgbImage } from '../core/frames.js';
+import type { FrameRef } from '../core/frames.js';
 import { type RowSegmentation, type SegmentOptions, segmentRow } from './segment.js';
 import { loadCleanPlate, loadMask } from './studio.js';
 

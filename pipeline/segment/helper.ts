@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import type { FinishedFrame, FirstResult, FramePassOptions, FrameQueue } from './passes.js';
 import type { AgreeHelper, Plate } from './plate.js';
 

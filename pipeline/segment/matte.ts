@@ -8,7 +8,7 @@
 import { boxSumsAt } from '../core/box-sum.js';
 import { dilate, erode } from '../core/mask.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { expose, type Plate } from './plate.js';
 
 const STAGE = 'matte';

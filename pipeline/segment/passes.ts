@@ -4,7 +4,7 @@
  * threads take the frames of the first pass from one queue (whichever is free takes the next), so
  * neither waits on the other; which thread ran a frame does not change its result.
  */
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { type ClassifyOptions, classifyFrame, fillObjectHoles, type FrameClasses } from './classify.js';
 import { type MatteOptions, matteFrame } from './matte.js';
 import type { Plate } from './plate.js';

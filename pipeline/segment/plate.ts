@@ -9,7 +9,7 @@
  */
 import { boxSums } from '../core/box-sum.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 
 const STAGE = 'plate';
 

@@ -11,7 +11,7 @@
  * nothing of an object standing on a floor lies below the floor.
  */
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 
 const STAGE = 'reflection';
 

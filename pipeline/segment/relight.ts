@@ -9,7 +9,7 @@
  */
 import { dilate } from '../core/mask.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { type ClassifyOptions, classifyFrame } from './classify.js';
 import { type Plate, unexpose } from './plate.js';
 

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { type ClassifyOptions, CLASSIFY_DEFAULTS, type FrameClasses } from './classify.js';
 import { openHelper } from './helper.js';
 import { type MatteOptions, MATTE_DEFAULTS } from './matte.js';

@@ -8,9 +8,9 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
 import { type DecodeOptions, openImage, uprightSize } from '../core/image.js';
-import type { RgbImage } from '../spin/backdrop.js';
-import { IMAGE_EXTENSIONS, orderFrames } from '../spin/ingest.js';
-import type { FrameRef } from '../spin/types.js';
+import type { RgbImage } from '../core/frames.js';
+import { IMAGE_EXTENSIONS, orderFrames } from '../core/frames.js';
+import type { FrameRef } from '../core/frames.js';
 
 const STAGE = 'segment';
 

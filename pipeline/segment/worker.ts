@@ -4,7 +4,7 @@
  * the main thread, and keeps its first-pass results for the last pass of those frames.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RgbImage } from '../spin/backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import type { FrameClasses } from './classify.js';
 import type { HelperRequest } from './helper.js';
 import { claimFrame, type FinishedFrame, type FramePassOptions, finishFrame, firstPass, takeFrame } from './passes.js';

@@ -7,7 +7,8 @@ import { type DecodeOptions, imageError, openImage } from '../core/image.js';
 import { histogramMedian } from '../core/linalg.js';
 import { components, dilate } from '../core/mask.js';
 import { withDefaults } from '../core/options.js';
-import { type RgbImage, backdropAt, backdropDistance, fitBackdrop } from './backdrop.js';
+import type { RgbImage } from '../core/frames.js';
+import { backdropAt, backdropDistance, fitBackdrop } from './backdrop.js';
 import type { BackdropModel, FrameAnalysis, FrameRef } from './types.js';
 
 const STAGE = 'analyse';

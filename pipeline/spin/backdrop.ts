@@ -4,16 +4,8 @@
  * from it, which the mask and the background stages share.
  */
 import { median, solve } from '../core/linalg.js';
+import type { RgbImage } from '../core/frames.js';
 import type { BackdropModel } from './types.js';
-
-/** An 8-bit RGB image in memory. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  /** 3 (RGB) or 4 (RGBA, alpha ignored). */
-  channels: number;
-}
 
 export interface BackdropFitOptions {
   /** Width of the border band used for the fit, as a fraction of the shorter side. */

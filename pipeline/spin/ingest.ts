@@ -11,11 +11,11 @@ import { assertBoolean, assertInteger, withDefaults } from '../core/options.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, imageError, sharp } from '../core/image.js';
 import { mapLimit } from '../core/pool.js';
 import type { Metadata } from 'sharp';
+import { frameNumber, IMAGE_EXTENSIONS, isImageName, naturalCompare, numberingGaps, orderFrames } from '../core/frames.js';
 import type { FrameRef, SpinRowInput, SpinSet } from './types.js';
 
 const STAGE = 'ingest';
 
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp', '.avif'] as const;
 
 export interface IngestOptions {
   /** Split a single folder into this many rows of equal length, in order. 0: rows come from sub-folders (or one row). */
@@ -37,44 +37,6 @@ export const INGEST_DEFAULTS: IngestOptions = {
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   concurrency: 4,
 };
-
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
-
-/** Natural order of names: `img2` before `img10`, case-insensitive. */
-export function naturalCompare(a: string, b: string): number {
-  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-/** The frame number in a file name: the last run of digits in its stem (`12345_01_022.jpg` → 22). */
-export function frameNumber(name: string): number | null {
-  const stem = path.basename(name, path.extname(name));
-  const runs = stem.match(/\d+/g);
-  return runs ? Number(runs[runs.length - 1]) : null;
-}
-
-function isImageName(name: string): boolean {
-  return (IMAGE_EXTENSIONS as readonly string[]).includes(path.extname(name).toLowerCase()) && !name.startsWith('.');
-}
-
-/**
- * Order frames naturally by their whole name (`IMG_2` before `IMG_10`, `12345_01_022` before
- * `12345_02_001`): the numbers in a name are compared as numbers, left to right.
- */
-export function orderFrames(names: string[]): string[] {
-  return [...names].sort(naturalCompare);
-}
-
-/** Missing numbers in an ordered list of frame numbers, e.g. [1,2,4,7] → [3,5,6]. */
-export function numberingGaps(numbers: number[]): number[] {
-  const gaps: number[] = [];
-  for (let i = 1; i < numbers.length; i++) {
-    for (let n = numbers[i - 1]! + 1; n < numbers[i]!; n++) {
-      gaps.push(n);
-      if (gaps.length > 50) return gaps;
-    }
-  }
-  return gaps;
-}
 
 function validate(options: IngestOptions): void {
   assertInteger(STAGE, 'rows', options.rows, 0, 64);

@@ -8,7 +8,7 @@ import { sharp } from '../core/image.js';
 import type { OutputFolder } from '../core/fsout.js';
 import type { FrameSegment } from '../segment/frames.js';
 import { touchesEdge } from './analyse.js';
-import type { RgbImage } from './backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
 
 /**

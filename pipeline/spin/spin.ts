@@ -20,7 +20,7 @@ import { analyseFrame, loadAnalysisImage, nearDuplicates, objectThreshold, touch
 import { applyBackground, applySegmentBackground, BACKGROUND_MODES, type BackgroundMode, type FrameGeometry } from './background.js';
 import { type FrameSegment, SEGMENT_FRAMES_DEFAULTS, segmentFrames } from '../segment/frames.js';
 import { borderInTrouble, outlinePath, useSegment, writeDebugMasks } from './masks.js';
-import type { RgbImage } from './backdrop.js';
+import type { RgbImage } from '../core/frames.js';
 import { cropRows, type CropRect } from './crop.js';
 import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
 import { matchExposure, type Levels } from './exposure.js';

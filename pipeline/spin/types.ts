@@ -2,21 +2,9 @@
  * The in-memory data that flows through the spin stages. Files are only read at the edges
  * (ingest, the render step) and pixels are streamed one frame at a time.
  */
+import type { FrameRef } from '../core/frames.js';
 
-/** One input frame, after ingest (nothing decoded yet). */
-export interface FrameRef {
-  /** Absolute path of the input file. */
-  file: string;
-  /** Row index (0-based). */
-  row: number;
-  /** Index of the frame within its row after ordering (0-based). */
-  index: number;
-  /** Size after EXIF orientation. */
-  width: number;
-  height: number;
-  /** sha256 of the file's bytes. */
-  hash: string;
-}
+export type { FrameRef };
 
 export interface SpinRowInput {
   /** The row's folder name (or `row-N` for `--rows`). */

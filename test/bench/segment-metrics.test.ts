@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { otsu, thresholdMask } from '../../bench/segment-baseline.js';
 import { boundary, boundaryF, iou, upsampleMask } from '../../bench/segment-metrics.js';
 import { shadowZone, zoneBackdrop } from '../../bench/segment-zone.js';
-import type { RgbImage } from '../../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../../pipeline/core/frames.js';
 
 const W = 240, H = 180;
 

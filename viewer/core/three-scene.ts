@@ -9,7 +9,7 @@
  * view is still no frame is drawn.
  *
  * `createStudio` is the look on its own (renderer settings, light, loaders): the product renderer
- * (pipeline/product/render-page/) draws its fallback turntable frames with it, so they look like this 3D view.
+ * (pipeline/render/page/) draws its fallback turntable frames with it, so they look like this 3D view.
  */
 import {
   Box3,

@@ -1,5 +1,5 @@
 /**
- * The protocol between the product renderer's Node side (pipeline/product/render.ts) and its page
+ * The protocol between the product renderer's Node side (pipeline/render/render.ts) and its page
  * (render.browser.ts, built by `vite build --mode render` into dist/render/): types only, imported by both.
  */
 

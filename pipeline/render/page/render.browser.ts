@@ -1,5 +1,5 @@
 /**
- * Browser half of the product renderer (pipeline/product/render.ts drives it through Playwright): renders a
+ * Browser half of the product renderer (pipeline/render/render.ts drives it through Playwright): renders a
  * turntable of a model with the viewer's own 3D studio (viewer/core/three-scene.ts: the same renderer settings,
  * RoomEnvironment light, tone mapping, field of view and GLB loaders with Draco, KTX2 and meshopt), so the fallback
  * spin and the poster look like the 3D view.

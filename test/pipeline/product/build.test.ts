@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult } from '../../../pipeline/product/build.js';
 import { FolderStorage } from '../../../pipeline/core/storage.js';
-import { openTurntableRenderer } from '../../../pipeline/product/render.js';
+import { openTurntableRenderer } from '../../../pipeline/render/render.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';

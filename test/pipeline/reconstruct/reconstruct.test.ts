@@ -16,7 +16,7 @@ import { chamfer } from '../../../pipeline/reconstruct/chamfer.js';
 import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';
 import { silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import type { Mesh } from '../../../pipeline/reconstruct/surface.js';
-import { openTurntableRenderer, type RenderResult } from '../../../pipeline/product/render.js';
+import { openTurntableRenderer, type RenderResult } from '../../../pipeline/render/render.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { dataSet, ROOT } from '../../helpers/data.js';
 import { checkGlb, trueMesh } from '../../helpers/reconstruct.js';

@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTurntableRenderer, type RenderResult } from '../../../pipeline/product/render.js';
+import { openTurntableRenderer, type RenderResult } from '../../../pipeline/render/render.js';
 import { type Camera, scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
 import { chamfer } from '../../../pipeline/reconstruct/chamfer.js';
 import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';

@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTurntableRenderer } from '../../../pipeline/product/render.js';
+import { openTurntableRenderer } from '../../../pipeline/render/render.js';
 import { reconstruct } from '../../../pipeline/reconstruct/reconstruct.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';

@@ -22,7 +22,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../../pipeline/model/codecs.js';
-import { openTurntableRenderer } from '../../../pipeline/product/render.js';
+import { openTurntableRenderer } from '../../../pipeline/render/render.js';
 import { calibrationText, reconstruct, renderCamera } from '../../../pipeline/reconstruct/reconstruct.js';
 import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../../helpers/browser.js';
 import { dataSet, ROOT } from '../../helpers/data.js';

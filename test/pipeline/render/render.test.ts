@@ -1,5 +1,5 @@
 /**
- * The product renderer (pipeline/product/render.ts) in Debian's headless Chromium: the committed sample model,
+ * The product renderer (pipeline/render/render.ts) in Debian's headless Chromium: the committed sample model,
  * compressed by `model()` (meshopt + KTX2, as `xoay model` writes it), rendered as a small turntable with the
  * viewer's 3D studio → numbered PNGs of the right size, the object on plain white, fitted to ~80 % and fully inside
  * every frame, the frames turning, a poster among them, and `spin()` accepting the folder. One renderer renders model
@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { model } from '../../../pipeline/model/model.js';
-import { openTurntableRenderer, RENDER_DEFAULTS, renderTurntable } from '../../../pipeline/product/render.js';
+import { openTurntableRenderer, RENDER_DEFAULTS, renderTurntable } from '../../../pipeline/render/render.js';
 import { spin } from '../../../pipeline/spin/spin.js';
 import { CHROMIUM, chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';

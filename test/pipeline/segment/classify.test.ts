@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyFrame } from '../../../pipeline/segment/classify.js';
 import type { Plate } from '../../../pipeline/segment/plate.js';
-import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../../../pipeline/core/frames.js';
 
 const W = 60, H = 40;
 const inSquare = (x: number, y: number) => x >= 20 && x < 40 && y >= 10 && y < 30;

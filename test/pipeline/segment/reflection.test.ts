@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../pipeline/core/random.js';
 import { findReflection } from '../../../pipeline/segment/reflection.js';
-import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../../../pipeline/core/frames.js';
 
 const W = 320, H = 240, FLOOR = 10;
 const X0 = 80, X1 = 250, LEG = 14, GAP = 14;

@@ -12,7 +12,7 @@ import { segmentRow } from '../../../pipeline/segment/segment.js';
 import { analyseFrame } from '../../../pipeline/spin/analyse.js';
 import { boundaryF } from '../../../bench/segment-metrics.js';
 import { seededGains, syntheticFrameSvg } from '../../../samples/synthetic-shoot.js';
-import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../../../pipeline/core/frames.js';
 import { pathToFileURL } from 'node:url';
 import { ROOT, dataSet } from '../../helpers/data.js';
 

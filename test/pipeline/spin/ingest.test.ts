@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frameNumber, ingest, naturalCompare, numberingGaps, orderFrames } from '../../../pipeline/spin/ingest.js';
+import { frameNumber, naturalCompare, numberingGaps, orderFrames } from '../../../pipeline/core/frames.js';
+import { ingest } from '../../../pipeline/spin/ingest.js';
 import { loadAnalysisImage } from '../../../pipeline/spin/analyse.js';
 import { makeSyntheticShoot } from '../../../samples/synthetic-shoot.js';
 

@@ -9,7 +9,7 @@ import { applyBackground } from '../../../pipeline/spin/background.js';
 import { withDefaults } from '../../../pipeline/core/options.js';
 import { analyseFrame } from '../../../pipeline/spin/analyse.js';
 import { FAINT_TROUBLE, borderInTrouble } from '../../../pipeline/spin/masks.js';
-import type { RgbImage } from '../../../pipeline/spin/backdrop.js';
+import type { RgbImage } from '../../../pipeline/core/frames.js';
 
 function gradientImage(w: number, h: number, f: (u: number, v: number) => [number, number, number]) {
   const data = new Uint8Array(w * h * 3);
