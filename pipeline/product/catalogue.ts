@@ -5,7 +5,7 @@
  * hides the ones that do not match. The search ignores diacritics and case ("che shan" finds "Chè Shan").
  */
 import type { Product } from '../../schema/product.js';
-import { html, trusted } from './html.js';
+import { html, trusted } from '../core/html.js';
 import { place, starsText } from './page.js';
 
 export interface CatalogueEntry {

@@ -6,7 +6,7 @@
  * The page works without JavaScript too: the poster stands in for the viewer.
  */
 import type { Product, ProducerKind } from '../../schema/product.js';
-import { html, type Html, jsonInScript, trusted } from './html.js';
+import { html, type Html, jsonInScript, trusted } from '../core/html.js';
 import { renderStory } from './story.js';
 
 /** An image of the product page, relative to the product's folder. */

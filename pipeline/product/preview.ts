@@ -35,7 +35,7 @@ import { isInside } from '../core/inside.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { decodeUrlPath, MIME_TYPES, mimeType } from '../core/static-server.js';
 import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts, SITE_MARKER, STAMP } from './build.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../core/html.js';
 
 const STAGE = 'preview';
 

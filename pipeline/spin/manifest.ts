@@ -4,13 +4,10 @@
  */
 import { SpinManifestSchema, type QaReport, type SpinManifest } from '../../schema/spin.js';
 import { checkAgainst } from '../../schema/validate.js';
+import { escapeHtml as esc } from '../core/html.js';
 
 export function checkManifest(m: unknown): SpinManifest {
   return checkAgainst(SpinManifestSchema, m, 'spin.json');
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const fmt = (v: number | null, d = 2) => (v !== null && Number.isFinite(v) ? v.toFixed(d) : 'n/a');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSafeUrl, renderStory } from '../../../pipeline/product/story.js';
-import { escapeHtml, html, jsonInScript } from '../../../pipeline/product/html.js';
+import { escapeHtml, html, jsonInScript } from '../../../pipeline/core/html.js';
 import { STORY_XSS } from '../../helpers/xss.js';
 
 
