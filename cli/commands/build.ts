@@ -1,13 +1,14 @@
 /** `xoay build <product-folder…|catalogue-folder> -o <site>`: parses options and calls the product build. */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
+import { SPIN_FORMATS } from '../../pipeline/spin/encode.js';
 import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/build.js';
 import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';
 import { runCommand } from '../run.js';
-import { int } from '../parse.js';
+import { formatList, int, widthList } from '../parse.js';
 
 
 export function registerBuild(program: Command): void {
@@ -35,16 +36,8 @@ export function registerBuild(program: Command): void {
     .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
     .action(async (folders: string[], opts) =>
       runCommand('build', async () => {
-        let widths: number[] | undefined;
-        if (opts.widths) {
-          widths = String(opts.widths).split(',').map(Number);
-          if (widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`--widths must be integers ≥ 16, got ${JSON.stringify(opts.widths)}`);
-        }
-        let formats: ('avif' | 'webp' | 'jpeg')[] | undefined;
-        if (opts.formats) {
-          formats = String(opts.formats).split(',') as typeof formats;
-          if (!formats!.length || formats!.some((f) => !['avif', 'webp', 'jpeg'].includes(f))) throw new InvalidArgumentError(`--formats must be a list of avif, webp, jpeg, got ${JSON.stringify(opts.formats)}`);
-        }
+        const widths = opts.widths ? widthList(opts.widths) : undefined;
+        const formats = opts.formats ? formatList(opts.formats, SPIN_FORMATS) : undefined;
         const options = {
           baseUrl: opts.baseUrl,
           cache: opts.cache,

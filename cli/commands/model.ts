@@ -1,10 +1,10 @@
 /** `xoay model <input> -o <out>`: parses options and calls the model pipeline. */
 import path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
 import { MODEL_DEFAULTS } from '../../pipeline/model/model.js';
 import { ISOLATE_DEFAULTS, modelIsolated } from '../../pipeline/model/isolate.js';
-import { int } from '../parse.js';
+import { int, num } from '../parse.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
 import { KTX2_ENCODER_CHOICES } from '../../pipeline/model/basisu.js';
@@ -20,27 +20,11 @@ export function registerModel(program: Command): void {
     .addOption(new Option('--geometry <mode>', 'geometry compression').choices([...GEOMETRY_MODES]).default(MODEL_DEFAULTS.geometry))
     .addOption(new Option('--textures <format>', 'texture format').choices([...TEXTURE_MODES]).default(MODEL_DEFAULTS.textures))
     .addOption(new Option('--ktx2-encoder <which>', 'KTX2 encoder: native basisu when installed, else the in-process WASM').choices([...KTX2_ENCODER_CHOICES]).default(MODEL_DEFAULTS.ktx2Encoder))
-    .option('--max-texture-size <px>', 'largest texture side', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 16384) throw new InvalidArgumentError(`--max-texture-size must be an integer 1–16384, got ${JSON.stringify(v)}`);
-      return n;
-    }, MODEL_DEFAULTS.maxTextureSize)
+    .option('--max-texture-size <px>', 'largest texture side', int('--max-texture-size', 1, 16384), MODEL_DEFAULTS.maxTextureSize)
     .addOption(new Option('--budget <name>', 'Khronos 3D Commerce budget to meet (exit code 3 when a limit is not met; the model is still written)').choices([...BUDGET_NAMES]).default(MODEL_DEFAULTS.budget))
-    .option('--triangles <n>', 'triangle target (default: the budget\'s)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--triangles must be a positive integer, got ${JSON.stringify(v)}`);
-      return n;
-    })
-    .option('--max-error <fraction>', 'largest simplification error, as a fraction of the mesh size', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`--max-error must be a number 0–1, got ${JSON.stringify(v)}`);
-      return n;
-    }, MODEL_DEFAULTS.maxError)
-    .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 6) throw new InvalidArgumentError(`--lods must be an integer 0–6, got ${JSON.stringify(v)}`);
-      return n;
-    }, 0)
+    .option('--triangles <n>', 'triangle target (default: the budget\'s)', int('--triangles', 1))
+    .option('--max-error <fraction>', 'largest simplification error, as a fraction of the mesh size', num('--max-error', 0, 1), MODEL_DEFAULTS.maxError)
+    .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', int('--lods', 0, 6), 0)
     .addOption(
       new Option('--merge [when]', "join meshes and merge identical materials to cut draw calls: 'auto' only as far as the budget's draw-call limit needs (folded names are kept in the GLB's extras), 'always' (also a palette), 'never' (every name kept)")
         .choices([...MERGE_WHEN])

@@ -1,9 +1,9 @@
 /** `xoay preview <product-folder|catalogue-folder|site>`: parses options, starts the preview server and keeps it running. */
 import path from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
 import { runCommand } from '../run.js';
-import { int } from '../parse.js';
+import { int, widthList } from '../parse.js';
 
 
 export function registerPreview(program: Command): void {
@@ -19,11 +19,7 @@ export function registerPreview(program: Command): void {
     .option('-q, --quiet', 'only the address, warnings and errors', false)
     .action(async (folder: string, opts) =>
       runCommand('preview', async () => {
-        let widths: number[] | undefined;
-        if (opts.widths) {
-          widths = String(opts.widths).split(',').map(Number);
-          if (widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`--widths must be integers ≥ 16, got ${JSON.stringify(opts.widths)}`);
-        }
+        const widths = opts.widths ? widthList(opts.widths) : undefined;
         const say = (line: string) => process.stderr.write(`${line}\n`);
         const p = await preview(
           folder,

@@ -7,10 +7,9 @@ import { SPIN_FORMATS, type SpinFormat } from '../../pipeline/spin/encode.js';
 import { spin, SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
 import { createProgress } from '../progress.js';
 import { runCommand } from '../run.js';
-import { int } from '../parse.js';
+import { formatList, int, widthList } from '../parse.js';
 
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
 export function registerSpin(program: Command): void {
   program
@@ -43,11 +42,8 @@ export function registerSpin(program: Command): void {
     .option('-q, --quiet', 'no progress output', false)
     .action(async (input: string, opts) =>
       runCommand('spin', async () => {
-        const widths = list(opts.widths).map(Number);
-        if (widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`--widths must be integers ≥ 16, got ${JSON.stringify(opts.widths)}`);
-        const formats = list(opts.formats);
-        const bad = formats.filter((f) => !(SPIN_FORMATS as readonly string[]).includes(f));
-        if (bad.length || formats.length === 0) throw new InvalidArgumentError(`--formats must list ${SPIN_FORMATS.join(', ')}, got ${JSON.stringify(opts.formats)}`);
+        const widths = widthList(opts.widths);
+        const formats = formatList(opts.formats, SPIN_FORMATS);
         const progress = createProgress({ quiet: opts.quiet || opts.json });
         const result = await spin(
           input,

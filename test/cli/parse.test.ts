@@ -1,0 +1,25 @@
+/** The option parsers every command shares (cli/parse.ts): each names the option, what it takes and what it was given. */
+import { describe, expect, it } from 'vitest';
+import { formatList, int, list, num, widthList } from '../../cli/parse.js';
+
+describe('option parsers', () => {
+  it('lists: comma-separated, spaces and empty items dropped', () => {
+    expect(list(' 512, 1024,,2048 ')).toEqual(['512', '1024', '2048']);
+  });
+  it('width ladders: whole numbers ≥ 16', () => {
+    expect(widthList('512,1024')).toEqual([512, 1024]);
+    for (const bad of ['512,abc', '8', '512.5', '', ' , ']) expect(() => widthList(bad), bad).toThrow(`--widths must be integers ≥ 16, got ${JSON.stringify(bad)}`);
+  });
+  it('formats: each one of the allowed', () => {
+    expect(formatList('avif, jpeg', ['avif', 'webp', 'jpeg'] as const)).toEqual(['avif', 'jpeg']);
+    expect(() => formatList('avif,gif', ['avif', 'webp', 'jpeg'] as const)).toThrow('--formats must list avif, webp, jpeg, got "avif,gif"');
+    expect(() => formatList('', ['avif'] as const)).toThrow(/--formats must list avif/);
+  });
+  it('numbers: the range named in the message', () => {
+    expect(int('--lods', 0, 6)('3')).toBe(3);
+    expect(() => int('--lods', 0, 6)('7')).toThrow('--lods must be an integer 0–6, got "7"');
+    expect(() => int('--triangles', 1)('0')).toThrow('--triangles must be an integer ≥ 1, got "0"');
+    expect(num('--max-error', 0, 1)('0.25')).toBe(0.25);
+    expect(() => num('--max-error', 0, 1)(' ')).toThrow('--max-error must be a number 0–1, got " "');
+  });
+});
