@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp, { type AvifOptions, type JpegOptions, type Sharp, type WebpOptions } from 'sharp';
-import { luma, SSIM_WINDOW, ssimLuma } from '../pipeline/core/ssim.js';
+import { luma, SSIM_WINDOW, ssimLuma } from './ssim.js';
 
 /** SSIM every frame (or every frame's worst tile) must reach for a setting to be recommendable. */
 const SSIM_THRESHOLD = 0.98;

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import sharp from 'sharp';
-import { ssim } from '../pipeline/core/ssim.js';
+import { ssim } from './ssim.js';
 import { ENCODE_DEFAULTS, encodeImage, type RawImage, type SpinFormat } from '../pipeline/spin/encode.js';
 import { spin } from '../pipeline/spin/spin.js';
 import { makeShoot, shootDir } from './shoot-24mp.js';

@@ -20,7 +20,7 @@ import { MeshoptDecoder, MeshoptEncoder } from 'meshoptimizer';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ssim, type RawImage } from '../../pipeline/core/ssim.js';
+import { ssim, type RawImage } from '../../bench/ssim.js';
 import { createIO, SILENT } from '../../pipeline/model/codecs.js';
 import { model } from '../../pipeline/model/model.js';
 import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrationText, reconstruct, renderCamera, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
 import { applyMatrix } from '../../../pipeline/reconstruct/glb.js';
 import { scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
-import { chamfer } from '../../../pipeline/reconstruct/chamfer.js';
+import { chamfer } from '../../helpers/chamfer.js';
 import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';
 import { silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import type { Mesh } from '../../../pipeline/reconstruct/surface.js';

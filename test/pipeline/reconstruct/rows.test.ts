@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTurntableRenderer, type RenderResult } from '../../../pipeline/render/render.js';
 import { type Camera, scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
-import { chamfer } from '../../../pipeline/reconstruct/chamfer.js';
+import { chamfer } from '../../helpers/chamfer.js';
 import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';
 import { reconstruct, renderAim, renderCamera, type ReconstructReport } from '../../../pipeline/reconstruct/reconstruct.js';
 import { type Silhouette, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';

@@ -3,8 +3,8 @@
  * weighted, a fixed seed), each point's distance to the nearest point sampled on the other, the two
  * means averaged. Nearest neighbours through a uniform grid of cells about the sample spacing.
  */
-import { mulberry32 as rng } from '../core/random.js';
-import type { Mesh } from './surface.js';
+import { mulberry32 as rng } from '../../pipeline/core/random.js';
+import type { Mesh } from '../../pipeline/reconstruct/surface.js';
 
 
 /** `n` points uniformly over the surface of `mesh`, x y z each. */

@@ -11,7 +11,7 @@
  * O(11 × width); a 2048×2048 comparison takes about 0.4 s on one core. Results agree with a direct
  * 2-D implementation (see the tests) and with a SciPy port of `ssim_index.m` to ~1e-13.
  */
-import { XoayError } from './errors.js';
+import { XoayError } from '../pipeline/core/errors.js';
 
 /** A raw, interleaved, 8-bit sRGB image as sharp's `.raw()` output gives it. */
 export interface RawImage {

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { describe, it, expect } from 'vitest';
-import { gaussianKernel, luma, ssim, ssimMap, type RawImage } from '../../../pipeline/core/ssim.js';
-import { mulberry32 } from '../../../pipeline/core/random.js';
-import { dataSet } from '../../helpers/data.js';
+import { gaussianKernel, luma, ssim, ssimMap, type RawImage } from '../../bench/ssim.js';
+import { mulberry32 } from '../../pipeline/core/random.js';
+import { dataSet } from '../helpers/data.js';
 
 /** A real photo from the shared test data (found through the one helper). */
 const bike = dataSet('spin/bike-34/rad_zoom_001.jpg');
