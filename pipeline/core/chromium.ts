@@ -128,6 +128,7 @@ export async function launchChromium(o: LaunchOptions): Promise<ChromiumSession>
 /** What Playwright's launch error says went wrong: the browser's exit code and its last lines on stderr. */
 function launchProblem(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: it removes the terminal's colour codes (ESC [ … m) from Chromium's messages
   const lines = text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\s*-\s*/, '').trim());
   const stderr = [...new Set(lines.filter((l) => /^\[pid=\d+\]\[err\]/.test(l)).map((l) => l.replace(/^\[pid=\d+\]\[err\]\s*/, '')).filter(Boolean))];
   const exit = lines.map((l) => /<process did exit: (exitCode=\S+ signal=\S+?)>/.exec(l)?.[1]).find(Boolean);

@@ -63,6 +63,7 @@ export interface XoayViewerElement {
   decoderPath: string;
 }
 
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above declares the attribute-backed properties that the ATTRIBUTES table defines on the prototype
 export class XoayViewerElement extends HTMLElement {
   static get observedAttributes(): string[] {
     return Object.keys(ATTRIBUTES);
@@ -171,7 +172,10 @@ export class XoayViewerElement extends HTMLElement {
     this.clearStage();
     if (!this.src && !this.model) return;
     const mode = this.loading;
-    if (mode === 'eager') return this.start();
+    if (mode === 'eager') {
+      this.start();
+      return;
+    }
     if (mode === 'interaction') {
       if (this.poster) this.stage.append(this.posterImg(this.poster));
       const b = document.createElement('button');
@@ -184,7 +188,10 @@ export class XoayViewerElement extends HTMLElement {
       return;
     }
     if (this.poster) this.stage.append(this.posterImg(this.poster));
-    if (typeof IntersectionObserver !== 'function') return this.start();
+    if (typeof IntersectionObserver !== 'function') {
+      this.start();
+      return;
+    }
     this.observer = new IntersectionObserver(
       (entries) => {
         if (entries.some((e) => e.isIntersecting)) {
