@@ -13,7 +13,13 @@ const threeLibs = path.join(path.dirname(require.resolve('three')), '../examples
  * (assetFileNames below); whatever it has not emitted is copied here, so each file is there once.
  */
 function decoders(): Plugin {
-  const files = ['draco/draco_decoder.js', 'draco/draco_decoder.wasm', 'draco/draco_wasm_wrapper.js', 'basis/basis_transcoder.js', 'basis/basis_transcoder.wasm'];
+  const files = [
+    'draco/draco_decoder.js',
+    'draco/draco_decoder.wasm',
+    'draco/draco_wasm_wrapper.js',
+    'basis/basis_transcoder.js',
+    'basis/basis_transcoder.wasm',
+  ];
   return {
     name: 'xoay-decoders',
     apply: 'build',
@@ -85,27 +91,32 @@ export default defineConfig(({ mode }) => ({
   base: './',
   // The render page is built from its own folder, so index.html lands at the top of dist/render/.
   ...(mode === 'render' ? { root: fileURLToPath(new URL('pipeline/render/page', import.meta.url)) } : {}),
-  build: mode === 'lib' ? lib : mode === 'render' ? renderPage : {
-    outDir: 'dist/viewer',
-    emptyOutDir: true,
-    target: 'es2022',
-    minify: true,
-    // Maps are written beside the files for debugging, without a sourceMappingURL comment in what pages download.
-    sourcemap: 'hidden',
-    copyPublicDir: false,
-    modulePreload: false,
-    // three.js is one lazily loaded chunk of ~700 kB (≈180 kB gzip), fetched only when 3D is shown.
-    chunkSizeWarningLimit: 900,
-    // Not library mode: it keeps whitespace in ES output; this is the same build, fully minified.
-    rollupOptions: {
-      // One entry: the element (registered on import) and the core API in one file, so a page pays one round trip
-      // for it (a second entry would split the shared code into a chunk behind a re-export).
-      input: { 'xoay-viewer': 'viewer/embed.ts' },
-      // 'allow-extension': the lazily loaded 3D chunk may import shared helpers from the entry (no extra shared chunk).
-      preserveEntrySignatures: 'allow-extension',
-      output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' },
-    },
-  },
+  build:
+    mode === 'lib'
+      ? lib
+      : mode === 'render'
+        ? renderPage
+        : {
+            outDir: 'dist/viewer',
+            emptyOutDir: true,
+            target: 'es2022',
+            minify: true,
+            // Maps are written beside the files for debugging, without a sourceMappingURL comment in what pages download.
+            sourcemap: 'hidden',
+            copyPublicDir: false,
+            modulePreload: false,
+            // three.js is one lazily loaded chunk of ~700 kB (≈180 kB gzip), fetched only when 3D is shown.
+            chunkSizeWarningLimit: 900,
+            // Not library mode: it keeps whitespace in ES output; this is the same build, fully minified.
+            rollupOptions: {
+              // One entry: the element (registered on import) and the core API in one file, so a page pays one round trip
+              // for it (a second entry would split the shared code into a chunk behind a re-export).
+              input: { 'xoay-viewer': 'viewer/embed.ts' },
+              // 'allow-extension': the lazily loaded 3D chunk may import shared helpers from the entry (no extra shared chunk).
+              preserveEntrySignatures: 'allow-extension',
+              output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'decoders/[name][extname]' },
+            },
+          },
   plugins: mode === 'lib' ? [] : [decoders(), noPreloadHelper()],
   test: {
     include: ['test/**/*.test.ts'],

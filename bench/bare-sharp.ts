@@ -22,7 +22,8 @@ await mapLimit(files, concurrency, async (name, i) => {
   if (crop) {
     // The same window as xoay (clipped to the frame), so both encode the same content.
     const { width = 0, height = 0 } = await src.metadata();
-    const left = Math.max(0, crop.x), top = Math.max(0, crop.y);
+    const left = Math.max(0, crop.x),
+      top = Math.max(0, crop.y);
     src = src.extract({ left, top, width: Math.min(width, crop.x + crop.width) - left, height: Math.min(height, crop.y + crop.height) - top });
   }
   for (const [w, h] of sizes) {
@@ -31,7 +32,11 @@ await mapLimit(files, concurrency, async (name, i) => {
     for (const f of formats) {
       const p = src.clone().resize(w, h, { fit: 'cover', kernel: 'lanczos3' });
       const data =
-        f === 'avif' ? await p.avif(ENCODE_DEFAULTS.avif).toBuffer() : f === 'webp' ? await p.webp(ENCODE_DEFAULTS.webp).toBuffer() : await p.jpeg(ENCODE_DEFAULTS.jpeg).toBuffer();
+        f === 'avif'
+          ? await p.avif(ENCODE_DEFAULTS.avif).toBuffer()
+          : f === 'webp'
+            ? await p.webp(ENCODE_DEFAULTS.webp).toBuffer()
+            : await p.jpeg(ENCODE_DEFAULTS.jpeg).toBuffer();
       await writeFile(path.join(dir, `${String(i + 1).padStart(3, '0')}.${EXTENSION[f]}`), data);
     }
   }

@@ -30,10 +30,17 @@ const { values } = parseArgs({ options: { products: { type: 'string', default: '
 const N = Math.max(2, Number(values.products));
 const FRAMES = Math.max(8, Number(values.frames));
 
-
-async function buildOnce(catalogue: string, site: string, cache: string): Promise<{ seconds: number; summary: { built: number; reused: number; failed: number } }> {
+async function buildOnce(
+  catalogue: string,
+  site: string,
+  cache: string,
+): Promise<{ seconds: number; summary: { built: number; reused: number; failed: number } }> {
   const t = performance.now();
-  const { stdout } = await run(process.execPath, ['bin/xoay.js', 'build', catalogue, '-o', site, '--cache', cache, '--base-url', 'https://ocop.example.vn/', '--json'], { cwd: ROOT, maxBuffer: 256 * 2 ** 20 });
+  const { stdout } = await run(
+    process.execPath,
+    ['bin/xoay.js', 'build', catalogue, '-o', site, '--cache', cache, '--base-url', 'https://ocop.example.vn/', '--json'],
+    { cwd: ROOT, maxBuffer: 256 * 2 ** 20 },
+  );
   const seconds = (performance.now() - t) / 1000;
   const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { built: number; reused: number; failed: number };
   return { seconds, summary };

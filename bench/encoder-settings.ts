@@ -155,12 +155,7 @@ function planesOf(rgb: Buffer, n: number): Float32Array[] {
 }
 
 async function toFrame(set: string, file: string, pipeline: Sharp): Promise<Frame> {
-  const { data, info } = await pipeline
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await pipeline.flatten({ background: '#ffffff' }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const img = { data, width: info.width, height: info.height, channels: info.channels };
   return {
     set,
@@ -179,7 +174,9 @@ async function loadFrames(root: string, perSet: number): Promise<{ frames: Frame
   const dataDir = path.resolve(root, process.env.XOAY_TEST_DATA ?? '../shared/data');
   const bikeDir = path.join(dataDir, 'spin/bike-34');
   if (existsSync(bikeDir)) {
-    const files = readdirSync(bikeDir).filter((f) => /\.jpe?g$/i.test(f)).sort();
+    const files = readdirSync(bikeDir)
+      .filter((f) => /\.jpe?g$/i.test(f))
+      .sort();
     for (const f of spread(files, perSet)) {
       const file = path.join(bikeDir, f);
       // Upscale to 1024 wide (lanczos3) and centre on a pure white 1024×1024 square.
@@ -192,18 +189,26 @@ async function loadFrames(root: string, perSet: number): Promise<{ frames: Frame
       });
       frames.push(await toFrame('bike (white, square)', file, p));
     }
-    notes.push(`bike-34: ${Math.min(perSet, files.length)} of ${files.length} frames from ${path.relative(root, bikeDir)}, upscaled to ${FRAME_SIZE} wide on a white ${FRAME_SIZE}×${FRAME_SIZE} square`);
+    notes.push(
+      `bike-34: ${Math.min(perSet, files.length)} of ${files.length} frames from ${path.relative(root, bikeDir)}, upscaled to ${FRAME_SIZE} wide on a white ${FRAME_SIZE}×${FRAME_SIZE} square`,
+    );
   } else {
     notes.push(`bike-34: not found at ${path.relative(root, bikeDir)} (set XOAY_TEST_DATA)`);
   }
   const stoolDir = path.join(root, 'samples/stool-turntable');
-  const stoolFiles = existsSync(stoolDir) ? readdirSync(stoolDir).filter((f) => /\.jpe?g$/i.test(f)).sort() : [];
+  const stoolFiles = existsSync(stoolDir)
+    ? readdirSync(stoolDir)
+        .filter((f) => /\.jpe?g$/i.test(f))
+        .sort()
+    : [];
   if (stoolFiles.length > 0) {
     for (const f of spread(stoolFiles, perSet)) {
       const file = path.join(stoolDir, f);
       frames.push(await toFrame('stool (grey backdrop)', file, sharp(file).resize({ width: FRAME_SIZE, kernel: 'lanczos3' })));
     }
-    notes.push(`stool-turntable: ${Math.min(perSet, stoolFiles.length)} of ${stoolFiles.length} frames from samples/stool-turntable, resized to ${FRAME_SIZE} wide`);
+    notes.push(
+      `stool-turntable: ${Math.min(perSet, stoolFiles.length)} of ${stoolFiles.length} frames from samples/stool-turntable, resized to ${FRAME_SIZE} wide`,
+    );
   } else {
     notes.push('stool-turntable: no frames in samples/stool-turntable (skipped)');
   }
@@ -373,7 +378,10 @@ interface Picks {
 }
 
 function choose(rule: Rule, jpeg: Summary[], webp: Summary[], avif: Summary[], avifBudgetMs: number): Picks {
-  const avifFast = cheapest(avif.filter((s) => s.medianCpuMs <= avifBudgetMs), rule);
+  const avifFast = cheapest(
+    avif.filter((s) => s.medianCpuMs <= avifBudgetMs),
+    rule,
+  );
   const avifAny = cheapest(avif, rule);
   const slowWorthIt = avifAny && avifFast && avifAny.meanBytes <= (1 - AVIF_SLOW_GAIN) * avifFast.meanBytes;
   return {
@@ -403,8 +411,15 @@ function table(rows: Summary[], jpegRef: number, picks: Picks[]): string {
     `| setting | median SSIM | min SSIM | min R/G/B SSIM | worst ${TILE}px tile | KiB/frame | vs JPEG q85 | encode ms/frame | CPU ms/frame | passes | pick |\n` +
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|:-:|';
   const lines = rows.map((r) => {
-    const passes = rules.filter((rule) => rule.passes(r)).map((rule) => rule.id).join(', ') || '–';
-    const picked = picks.filter((p) => [p.jpeg, p.webp, p.avif].includes(r)).map((p) => `**${p.rule.id}**`).join(', ');
+    const passes =
+      rules
+        .filter((rule) => rule.passes(r))
+        .map((rule) => rule.id)
+        .join(', ') || '–';
+    const picked = picks
+      .filter((p) => [p.jpeg, p.webp, p.avif].includes(r))
+      .map((p) => `**${p.rule.id}**`)
+      .join(', ');
     return (
       `| ${r.result.candidate.label} | ${fmt.ssim(r.medianSsim)} | ${fmt.ssim(r.minSsim)} | ${fmt.ssim(r.minChannelSsim)} | ` +
       `${fmt.ssim(r.minTileSsim)} | ${fmt.kib(r.meanBytes)} | ${fmt.pct(r.meanBytes / jpegRef)} | ${fmt.ms(r.medianMs)} | ` +
@@ -432,8 +447,7 @@ interface Report {
 
 function renderReport(r: Report): string {
   const jpegRef = r.jpegQ85.meanBytes;
-  const byLabel = (rows: Summary[]) =>
-    [...rows].sort((a, b) => a.result.candidate.label.localeCompare(b.result.candidate.label, 'en', { numeric: true }));
+  const byLabel = (rows: Summary[]) => [...rows].sort((a, b) => a.result.candidate.label.localeCompare(b.result.candidate.label, 'en', { numeric: true }));
   const sets = [...new Set(r.frames.map((f) => f.set))];
   const v = sharp.versions;
   const out: string[] = [];
@@ -468,7 +482,11 @@ function renderReport(r: Report): string {
 
   for (const pick of r.picks) {
     p(`### Rule "${pick.rule.id}" (${pick.rule.title})`, '');
-    for (const [name, s] of [['AVIF', pick.avif], ['WebP', pick.webp], ['JPEG', pick.jpeg]] as const) {
+    for (const [name, s] of [
+      ['AVIF', pick.avif],
+      ['WebP', pick.webp],
+      ['JPEG', pick.jpeg],
+    ] as const) {
       p(
         s
           ? `- **${name}** ${fmt.opts(s)}: ${fmt.kib(s.meanBytes)} KiB/frame (${fmt.pct(s.meanBytes / jpegRef)} of JPEG q85), ` +
@@ -488,7 +506,10 @@ function renderReport(r: Report): string {
     }
     if (pick.avif) {
       const share = pick.avif.meanBytes / jpegRef;
-      p(`Chosen AVIF is **${fmt.pct(share)} of JPEG q85 bytes** (target ≤ ${fmt.pct(AVIF_TARGET_VS_JPEG)}: ${share <= AVIF_TARGET_VS_JPEG ? 'met' : 'not met'}).`, '');
+      p(
+        `Chosen AVIF is **${fmt.pct(share)} of JPEG q85 bytes** (target ≤ ${fmt.pct(AVIF_TARGET_VS_JPEG)}: ${share <= AVIF_TARGET_VS_JPEG ? 'met' : 'not met'}).`,
+        '',
+      );
     }
     const { avifFast: fast, avifAny: any } = pick;
     if (fast && any && fast !== any) {
@@ -516,9 +537,7 @@ function renderReport(r: Report): string {
       if (rows.length === 0) continue;
       const cells = rules.map((rule) => {
         const s = cheapest(rows, rule);
-        return s
-          ? `q${quality(s)} | ${fmt.kib(s.meanBytes)} | ${fmt.pct(s.meanBytes / jpegRef)} | ${fmt.ms(s.medianCpuMs)}`
-          : '– | | | ';
+        return s ? `q${quality(s)} | ${fmt.kib(s.meanBytes)} | ${fmt.pct(s.meanBytes / jpegRef)} | ${fmt.ms(s.medianCpuMs)}` : '– | | | ';
       });
       p(`| ${e} | ${sub}${sub === '4:2:0' ? ' (seeds only)' : ''} | ${cells.join(' | ')} |`);
     }
@@ -589,7 +608,11 @@ async function main(): Promise<void> {
   const rules = makeRules(jpegQ85);
 
   // WebP: quality × effort, then smartSubsample on the most promising.
-  const webpGrid = await runAll(WEBP_Q.flatMap((q) => WEBP_EFFORT.map((e) => webpCandidate(q, e, false))), frames, repeat);
+  const webpGrid = await runAll(
+    WEBP_Q.flatMap((q) => WEBP_EFFORT.map((e) => webpCandidate(q, e, false))),
+    frames,
+    repeat,
+  );
   const webpSmart = await runAll(
     variantSeeds(webpGrid, WEBP_Q, WEBP_EFFORT, rules).map((s) => webpCandidate(quality(s), effort(s), true)),
     frames,
@@ -598,7 +621,11 @@ async function main(): Promise<void> {
   const webp = [...webpGrid, ...webpSmart];
 
   // AVIF: quality × effort at sharp's default 4:4:4, then 4:2:0 on the most promising.
-  const avifGrid = await runAll(AVIF_Q.flatMap((q) => AVIF_EFFORT.map((e) => avifCandidate(q, e, '4:4:4'))), frames, repeat);
+  const avifGrid = await runAll(
+    AVIF_Q.flatMap((q) => AVIF_EFFORT.map((e) => avifCandidate(q, e, '4:4:4'))),
+    frames,
+    repeat,
+  );
   const avif420 = await runAll(
     variantSeeds(avifGrid, AVIF_Q, AVIF_EFFORT, rules).map((s) => avifCandidate(quality(s), effort(s), '4:2:0')),
     frames,

@@ -34,7 +34,9 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work/model');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { repeat: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false } },
+});
 const REPEAT = Math.max(1, Number(values.repeat));
 const NODE = process.execPath;
 
@@ -57,10 +59,23 @@ function command(id: RunId, input: string, outDir: string): { argv: string[]; gl
         glb: path.join(outDir, 'model.glb'),
       };
     case 'gltfpack':
-      return { argv: [NODE, 'node_modules/gltfpack/cli.js', '-i', rel(input), '-o', rel(path.join(outDir, 'out.glb')), '-cc'], glb: path.join(outDir, 'out.glb') };
+      return {
+        argv: [NODE, 'node_modules/gltfpack/cli.js', '-i', rel(input), '-o', rel(path.join(outDir, 'out.glb')), '-cc'],
+        glb: path.join(outDir, 'out.glb'),
+      };
     case 'gltf-transform':
       return {
-        argv: [NODE, 'node_modules/@gltf-transform/cli/bin/cli.js', 'optimize', rel(input), rel(path.join(outDir, 'out.glb')), '--compress', 'meshopt', '--texture-compress', 'webp'],
+        argv: [
+          NODE,
+          'node_modules/@gltf-transform/cli/bin/cli.js',
+          'optimize',
+          rel(input),
+          rel(path.join(outDir, 'out.glb')),
+          '--compress',
+          'meshopt',
+          '--texture-compress',
+          'webp',
+        ],
         glb: path.join(outDir, 'out.glb'),
       };
   }
@@ -75,7 +90,8 @@ interface Timed {
 async function timed(label: string, argv: string[], opts: { allowFailure?: boolean } = {}): Promise<Timed & { stderr: string; code: number }> {
   const command = argv.map((a) => (a === NODE ? 'node' : /\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
   process.stderr.write(`bench: ${label}: ${command}\n`);
-  let stderr: string, code = 0;
+  let stderr: string,
+    code = 0;
   try {
     ({ stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 }));
   } catch (e) {
@@ -85,7 +101,16 @@ async function timed(label: string, argv: string[], opts: { allowFailure?: boole
   }
   const m = /XOAY_TIME ([\d.]+) (\d+)/.exec(stderr);
   if (!m) throw new Error(`bench: ${label}: no timing in output:\n${stderr}`);
-  return { command, seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stderr: stderr.replace(/^.*XOAY_TIME.*$/m, '').replace(/^Command exited.*$/m, '').trim(), code };
+  return {
+    command,
+    seconds: Number(m[1]),
+    peakMiB: Number(m[2]) / 1024,
+    stderr: stderr
+      .replace(/^.*XOAY_TIME.*$/m, '')
+      .replace(/^Command exited.*$/m, '')
+      .trim(),
+    code,
+  };
 }
 
 /** The scale rows: generated scenes through `xoay model --textures webp`, one process each. */
@@ -102,14 +127,28 @@ async function scaleRows(): Promise<string[]> {
       await writeScene(input, n, kind);
       const out = path.join(dir, `${kind}-${n}-out`);
       await rm(out, { recursive: true, force: true });
-      const t = await timed(`scale ${kind} ${n}`, [NODE, 'bin/xoay.js', 'model', path.relative(ROOT, input), '-o', path.relative(ROOT, out), '--textures', 'webp', '-q'], { allowFailure: true });
+      const t = await timed(
+        `scale ${kind} ${n}`,
+        [NODE, 'bin/xoay.js', 'model', path.relative(ROOT, input), '-o', path.relative(ROOT, out), '--textures', 'webp', '-q'],
+        { allowFailure: true },
+      );
       command ||= t.command;
       let outcome: string;
       if (t.code === 0 || t.code === 3) {
-        const report = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8')) as { after: { triangles: number; drawCalls: number }; timings: Record<string, number> };
-        const stages = Object.entries(report.timings).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+        const report = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8')) as {
+          after: { triangles: number; drawCalls: number };
+          timings: Record<string, number>;
+        };
+        const stages = Object.entries(report.timings)
+          .filter(([, v]) => v >= 0.05)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', ');
         outcome = `built: ${report.after.triangles} triangles, ${report.after.drawCalls} draw call(s) (${stages})`;
-      } else outcome = `refused (exit ${t.code}): \`${t.stderr.split('\n')[0]!.replace(/^.*?: error: /, '').replace(dir + '/', '')}\``;
+      } else
+        outcome = `refused (exit ${t.code}): \`${t.stderr
+          .split('\n')[0]!
+          .replace(/^.*?: error: /, '')
+          .replace(dir + '/', '')}\``;
       table.push(`| ${kind} | ${n} | ${kind === 'shared' ? 1 : n} | ${t.seconds.toFixed(2)} | ${t.peakMiB.toFixed(0)} | ${outcome} |`);
     }
   }
@@ -214,7 +253,9 @@ async function main(): Promise<void> {
   ];
   for (const rs of results) {
     const i = rs.input;
-    table.push(`| **${rs.model}** | input | ${KiB(i.bytes)} | — | ${KiB(i.textureBytes)} | ${KiB(i.bytes - i.textureBytes)} | — | — | ${i.triangles} | ${i.drawCalls} | ${i.textures} | ${MiB(i.gpuBytes)} | ${pct(i.gpuBytes, i.gpuBytesRGBA8)} |`);
+    table.push(
+      `| **${rs.model}** | input | ${KiB(i.bytes)} | — | ${KiB(i.textureBytes)} | ${KiB(i.bytes - i.textureBytes)} | — | — | ${i.triangles} | ${i.drawCalls} | ${i.textures} | ${MiB(i.gpuBytes)} | ${pct(i.gpuBytes, i.gpuBytesRGBA8)} |`,
+    );
     for (const r of rs.rows) {
       table.push(
         `| | ${label(r.id)} | ${KiB(r.bytes)} | ${pct(r.bytes, i.bytes)} | ${KiB(r.textureBytes)} | ${KiB(r.bytes - r.textureBytes)} | ${r.best.seconds.toFixed(2)} | ${r.best.peakMiB.toFixed(0)} | ${r.triangles} | ${r.drawCalls} | ${r.textures} | ${MiB(r.gpuBytes)} | ${pct(r.gpuBytes, r.gpuBytesRGBA8)} |`,
@@ -230,27 +271,46 @@ async function main(): Promise<void> {
     targets.push(`- ${mark(ok)} ${text}`);
   };
   for (const rs of results) {
-    const w = row(rs, 'xoay-webp'), p = row(rs, 'gltfpack'), g = row(rs, 'gltf-transform');
+    const w = row(rs, 'xoay-webp'),
+      p = row(rs, 'gltfpack'),
+      g = row(rs, 'gltf-transform');
     const peer = p.bytes <= g.bytes ? p : g;
-    check(w.bytes <= peer.bytes, `${rs.model}: xoay (WebP) ${KiB(w.bytes)} KiB ≤ smaller peer ${KiB(peer.bytes)} KiB (${peer.id}): ${pct(w.bytes, peer.bytes)} of it`);
+    check(
+      w.bytes <= peer.bytes,
+      `${rs.model}: xoay (WebP) ${KiB(w.bytes)} KiB ≤ smaller peer ${KiB(peer.bytes)} KiB (${peer.id}): ${pct(w.bytes, peer.bytes)} of it`,
+    );
   }
   // Issue 15: 3 % under the smaller peer, in bytes.
   for (const rs of results) {
-    const w = row(rs, 'xoay-webp'), p = row(rs, 'gltfpack'), g = row(rs, 'gltf-transform');
+    const w = row(rs, 'xoay-webp'),
+      p = row(rs, 'gltfpack'),
+      g = row(rs, 'gltf-transform');
     const peer = p.bytes <= g.bytes ? p : g;
-    check(w.bytes <= 0.97 * peer.bytes, `${rs.model}: xoay (WebP) ${w.bytes} bytes ≤ 0.97 × smaller peer ${peer.bytes} bytes (${peer.id}) = ${Math.floor(0.97 * peer.bytes)}: ${((100 * w.bytes) / peer.bytes).toFixed(1)} % of it`);
+    check(
+      w.bytes <= 0.97 * peer.bytes,
+      `${rs.model}: xoay (WebP) ${w.bytes} bytes ≤ 0.97 × smaller peer ${peer.bytes} bytes (${peer.id}) = ${Math.floor(0.97 * peer.bytes)}: ${((100 * w.bytes) / peer.bytes).toFixed(1)} % of it`,
+    );
   }
   for (const rs of results) {
     const k = row(rs, 'xoay-ktx2');
     if (k.gpuBytesRGBA8 === 0) targets.push(`- ✓ ${rs.model}: KTX2 GPU texture memory: no textures (nothing to hold)`);
-    else check(k.gpuBytes <= 0.25 * k.gpuBytesRGBA8, `${rs.model}: KTX2 GPU texture memory ${MiB(k.gpuBytes)} MiB = ${pct(k.gpuBytes, k.gpuBytesRGBA8)} of RGBA8 ${MiB(k.gpuBytesRGBA8)} MiB (≤ 25 %; vs the input's RGBA8: ${pct(k.gpuBytes, rs.input.gpuBytesRGBA8)})`);
+    else
+      check(
+        k.gpuBytes <= 0.25 * k.gpuBytesRGBA8,
+        `${rs.model}: KTX2 GPU texture memory ${MiB(k.gpuBytes)} MiB = ${pct(k.gpuBytes, k.gpuBytesRGBA8)} of RGBA8 ${MiB(k.gpuBytesRGBA8)} MiB (≤ 25 %; vs the input's RGBA8: ${pct(k.gpuBytes, rs.input.gpuBytesRGBA8)})`,
+      );
   }
-  let sumW = 0, sumG = 0;
+  let sumW = 0,
+    sumG = 0;
   for (const rs of results) {
-    const w = row(rs, 'xoay-webp'), g = row(rs, 'gltf-transform');
+    const w = row(rs, 'xoay-webp'),
+      g = row(rs, 'gltf-transform');
     sumW += w.best.seconds;
     sumG += g.best.seconds;
-    check(w.best.seconds <= 1.5 * g.best.seconds, `${rs.model}: xoay (WebP) ${w.best.seconds.toFixed(2)} s ≤ 1.5 × gltf-transform optimize ${g.best.seconds.toFixed(2)} s: ${(w.best.seconds / g.best.seconds).toFixed(2)}×`);
+    check(
+      w.best.seconds <= 1.5 * g.best.seconds,
+      `${rs.model}: xoay (WebP) ${w.best.seconds.toFixed(2)} s ≤ 1.5 × gltf-transform optimize ${g.best.seconds.toFixed(2)} s: ${(w.best.seconds / g.best.seconds).toFixed(2)}×`,
+    );
   }
   targets.push(`- (all models: xoay (WebP) ${sumW.toFixed(1)} s vs gltf-transform ${sumG.toFixed(1)} s = ${(sumW / sumG).toFixed(2)}×)`);
 

@@ -20,7 +20,13 @@ export async function makeSmallCatalogue(dir: string, n: number, o: { frames?: n
   const frames = o.frames ?? 8;
   const all = (await readdir(SAMPLE)).filter((f) => f.endsWith('.jpg')).sort();
   const step = all.length / frames;
-  const small = await Promise.all(Array.from({ length: frames }, (_, i) => sharp(path.join(SAMPLE, all[Math.floor(i * step)]!)).resize(o.px ?? 192).toBuffer()));
+  const small = await Promise.all(
+    Array.from({ length: frames }, (_, i) =>
+      sharp(path.join(SAMPLE, all[Math.floor(i * step)]!))
+        .resize(o.px ?? 192)
+        .toBuffer(),
+    ),
+  );
   const ids: string[] = [];
   for (let p = 0; p < n; p++) {
     const id = `san-pham-${String(p + 1).padStart(3, '0')}`;
@@ -85,7 +91,28 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--protected-mode', 'yes', '--logfile', path.join(dir, 'redis.log')], { stdio: 'ignore' });
+    child = spawn(
+      bin,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--protected-mode',
+        'yes',
+        '--logfile',
+        path.join(dir, 'redis.log'),
+      ],
+      { stdio: 'ignore' },
+    );
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((resolve) => {
         const s = net.connect(port, '127.0.0.1', () => {

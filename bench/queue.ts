@@ -27,7 +27,14 @@ import { makeSmallCatalogue, startRedis } from './queue-fixtures.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work/queue');
 const XOAY = path.join(ROOT, 'bin/xoay.js');
-const { values } = parseArgs({ options: { products: { type: 'string', default: '20' }, frames: { type: 'string', default: '12' }, px: { type: 'string', default: '256' }, repeat: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    products: { type: 'string', default: '20' },
+    frames: { type: 'string', default: '12' },
+    px: { type: 'string', default: '256' },
+    repeat: { type: 'string', default: '3' },
+  },
+});
 const N = Math.max(2, Number(values.products));
 const FRAMES = Math.max(8, Number(values.frames));
 const PX = Number(values.px);
@@ -39,7 +46,8 @@ const CATALOGUE = path.join(WORK, 'catalogue');
 function exec(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [XOAY, ...args], { cwd: ROOT });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
     c.stderr.on('data', (d) => (stderr += d));
     c.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -47,7 +55,8 @@ function exec(args: string[]): Promise<{ code: number | null; stdout: string; st
 }
 
 async function fresh(name: string): Promise<{ site: string; cache: string }> {
-  const site = path.join(WORK, `site-${name}`), cache = path.join(WORK, `cache-${name}`);
+  const site = path.join(WORK, `site-${name}`),
+    cache = path.join(WORK, `cache-${name}`);
   await rm(site, { recursive: true, force: true });
   await rm(cache, { recursive: true, force: true });
   return { site, cache };
@@ -86,7 +95,10 @@ async function queue(workers: number): Promise<number> {
   try {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < workers; i++) {
-      const c = spawn(process.execPath, [XOAY, 'worker', '--queue', redis.url, '--concurrency', '1', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn(process.execPath, [XOAY, 'worker', '--queue', redis.url, '--concurrency', '1', '--json'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       procs.push(c);
       ready.push(
         new Promise((resolve) => {
@@ -115,7 +127,13 @@ async function queue(workers: number): Promise<number> {
       const done = events.filter((e) => e.type === 'completed' && e.name === 'product' && e.t >= t0);
       let dispatch = 0;
       for (let i = 1; i < act.length; i++) dispatch += act[i]!.t - events.filter((e) => e.type === 'completed' && e.t < act[i]!.t).at(-1)!.t;
-      breakdowns.push({ wall: s * 1000, enqueue: act[0]!.t - t0, dispatch, products: done.reduce((n, e) => n + (e.seconds ?? 0) * 1000, 0), tail: t0 + s * 1000 - done.at(-1)!.t });
+      breakdowns.push({
+        wall: s * 1000,
+        enqueue: act[0]!.t - t0,
+        dispatch,
+        products: done.reduce((n, e) => n + (e.seconds ?? 0) * 1000, 0),
+        tail: t0 + s * 1000 - done.at(-1)!.t,
+      });
     }
     return s;
   } finally {
@@ -169,7 +187,9 @@ try {
 }
 const fmt = (x: number) => x.toFixed(2);
 const mb = (k: keyof Breakdown) => median(breakdowns.map((b) => b[k]));
-const rows = configs.map((c) => `| ${c.name} | ${fmt(med(c.name))} | ${times.get(c.name)!.map(fmt).join(', ')} | ${fmt(med(c.name) / N)} | ${fmt(base / med(c.name))}× |`);
+const rows = configs.map(
+  (c) => `| ${c.name} | ${fmt(med(c.name))} | ${times.get(c.name)!.map(fmt).join(', ')} | ${fmt(med(c.name) / N)} | ${fmt(base / med(c.name))}× |`,
+);
 const md = `## Queue build benchmark (BullMQ/Redis, ${N} products, ${os.availableParallelism()} cores)
 
 Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:queue\` (bench/queue.ts): Node ${process.version}, bullmq 5.81.5, Debian redis-server (append-only on, 127.0.0.1). ${N} products generated from samples/stool-turntable, ${FRAMES} frames of ${PX} px each, tinted and mirrored per product (no shared cache entries); spins \`--widths 128 --formats jpeg\`. Every build cold (empty site and cache), in its own process, wall time; workers (\`xoay worker --concurrency 1\`, each product using both cores) are started and ready before the clock starts; the clock runs from \`xoay build --queue\` start (enqueue) to its exit (index job done). ${REPEAT} runs per configuration, interleaved; the median is shown. The machine was shared with other jobs (load average ${os.loadavg()[0]!.toFixed(1)} at the end), so runs vary.

@@ -29,7 +29,9 @@ const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work/reconstruct');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false }, only: { type: 'string', default: '' } } });
+const { values } = parseArgs({
+  options: { repeat: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false }, only: { type: 'string', default: '' } },
+});
 const wanted = (name: string) => name.includes(values.only!);
 const REPEAT = Math.max(1, Number(values.repeat));
 
@@ -86,8 +88,12 @@ if (wanted('stool (synthetic), calibration file') || wanted('stool (synthetic), 
     const cams = rendered.frames.map((f, i) => renderCamera(rendered.info, i, 36, 1024, 1024, path.basename(f)));
     await writeFile(par, calibrationText(cams));
   }
-  if (wanted('stool (synthetic), calibration file')) rows.push(await bench('stool (synthetic), calibration file', '36 × 1024²', 60, [shoot, '--cameras', par], path.join(WORK, 'stool-par')));
-  if (wanted('stool (synthetic), turntable model')) rows.push(await bench('stool (synthetic), turntable model', '36 × 1024²', 60, [shoot, '--fov', '30', '--elevation', '15'], path.join(WORK, 'stool-turntable')));
+  if (wanted('stool (synthetic), calibration file'))
+    rows.push(await bench('stool (synthetic), calibration file', '36 × 1024²', 60, [shoot, '--cameras', par], path.join(WORK, 'stool-par')));
+  if (wanted('stool (synthetic), turntable model'))
+    rows.push(
+      await bench('stool (synthetic), turntable model', '36 × 1024²', 60, [shoot, '--fov', '30', '--elevation', '15'], path.join(WORK, 'stool-turntable')),
+    );
 }
 
 const twoRows = path.join(WORK, 'stool-2-rows');
@@ -99,7 +105,13 @@ if (wanted('stool (synthetic), two rows')) {
     const glb = new Uint8Array(await readFile(STOOL));
     const meta = { fov: 30, rows: [] as object[] };
     for (const [r, elevationDeg] of [10, 40].entries()) {
-      const rendered = await renderTurntable(glb, path.join(WORK, `stool-1024-${elevationDeg}`), { frames: 36, width: 1024, height: 1024, elevationDeg, background: '#2040ff' });
+      const rendered = await renderTurntable(glb, path.join(WORK, `stool-1024-${elevationDeg}`), {
+        frames: 36,
+        width: 1024,
+        height: 1024,
+        elevationDeg,
+        background: '#2040ff',
+      });
       await mkdir(path.join(twoRows, `row-${r + 1}`), { recursive: true });
       for (const f of rendered.frames) await symlink(f, path.join(twoRows, `row-${r + 1}`, path.basename(f)));
       meta.rows.push({ folder: `row-${r + 1}`, elevation: elevationDeg, ...renderAim(rendered.info) });
@@ -107,7 +119,9 @@ if (wanted('stool (synthetic), two rows')) {
     await writeFile(path.join(twoRows, 'shoot.json'), JSON.stringify(meta, null, 2));
     rowsRenderSeconds = (performance.now() - started) / 1000;
   }
-  rows.push(await bench('stool (synthetic), two rows (10°, 40°), turntable model + shoot.json', '2 × 36 × 1024²', 120, [twoRows], path.join(WORK, 'stool-2-rows-out')));
+  rows.push(
+    await bench('stool (synthetic), two rows (10°, 40°), turntable model + shoot.json', '2 × 36 × 1024²', 120, [twoRows], path.join(WORK, 'stool-2-rows-out')),
+  );
 }
 
 const loadAfter = os.loadavg()[0]!;

@@ -30,7 +30,9 @@ import type { QaReport, SpinManifest } from '../schema/spin.js';
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work');
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '36' }, repeat: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { frames: { type: 'string', default: '36' }, repeat: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } },
+});
 const REPEAT = Math.max(1, Number(values.repeat));
 const FRAMES = Number(values.frames);
 
@@ -71,10 +73,23 @@ async function main(): Promise<void> {
   const cores = os.availableParallelism();
   const node = process.execPath;
 
-  const outX = path.join(WORK, 'out-xoay'), outS = path.join(WORK, 'out-sharp'), outM = path.join(WORK, 'out-imagemagick');
+  const outX = path.join(WORK, 'out-xoay'),
+    outS = path.join(WORK, 'out-sharp'),
+    outM = path.join(WORK, 'out-imagemagick');
   for (const d of [outX, outS, outM]) await rm(d, { recursive: true, force: true });
 
-  const xArgs = [node, 'bin/xoay.js', 'spin', path.relative(ROOT, shoot), '-o', path.relative(ROOT, outX), '--quiet', '--force', '--concurrency', String(cores)];
+  const xArgs = [
+    node,
+    'bin/xoay.js',
+    'spin',
+    path.relative(ROOT, shoot),
+    '-o',
+    path.relative(ROOT, outX),
+    '--quiet',
+    '--force',
+    '--concurrency',
+    String(cores),
+  ];
   const xRuns = [await timed('(1) xoay spin, all stages', xArgs)];
   const manifest = JSON.parse(await readFile(path.join(outX, 'spin.json'), 'utf8')) as SpinManifest;
   const sizes = manifest.widths.map((w) => `${w}x${Math.round((w * manifest.height) / manifest.width)}`).join(',');
@@ -82,7 +97,18 @@ async function main(): Promise<void> {
   const qa = JSON.parse(await readFile(path.join(outX, 'qa.json'), 'utf8')) as QaReport;
   const c = qa.rows[0]!.crop;
   const crop = `${c.x},${c.y},${c.width},${c.height}`;
-  const sArgs = [node, 'dist/bench/bare-sharp.js', path.relative(ROOT, shoot), path.relative(ROOT, outS), '--sizes', sizes, '--formats', formats, '--concurrency', String(cores)];
+  const sArgs = [
+    node,
+    'dist/bench/bare-sharp.js',
+    path.relative(ROOT, shoot),
+    path.relative(ROOT, outS),
+    '--sizes',
+    sizes,
+    '--formats',
+    formats,
+    '--concurrency',
+    String(cores),
+  ];
   // (1) and (2) alternate REPEAT times (the machine is noisy); each reports its median run.
   const sRuns = [await timed('(2) bare sharp: decode, resize, encode', sArgs)];
   for (let k = 1; k < REPEAT; k++) {
@@ -90,8 +116,20 @@ async function main(): Promise<void> {
     sRuns.push(await timed('(2) bare sharp: decode, resize, encode', sArgs));
   }
   const medianRun = (runs: Timed[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[(runs.length - 1) >> 1]!;
-  const x = medianRun(xRuns), s = medianRun(sRuns);
-  const m = await timed('(3) ImageMagick convert', [node, 'dist/bench/imagemagick.js', path.relative(ROOT, shoot), path.relative(ROOT, outM), '--sizes', sizes, '--formats', formats, '--concurrency', String(cores)]);
+  const x = medianRun(xRuns),
+    s = medianRun(sRuns);
+  const m = await timed('(3) ImageMagick convert', [
+    node,
+    'dist/bench/imagemagick.js',
+    path.relative(ROOT, shoot),
+    path.relative(ROOT, outM),
+    '--sizes',
+    sizes,
+    '--formats',
+    formats,
+    '--concurrency',
+    String(cores),
+  ]);
   const [bx, bs, bm] = [await dirBytes(outX), await dirBytes(outS), await dirBytes(outM)];
   // (2b): the bare script on xoay's own crop window, so both encode the same content (xoay's tighter
   // crop shows the object larger, with more detail for the encoders).
@@ -107,20 +145,28 @@ async function main(): Promise<void> {
   for (const f of formatsAll) perFormat[f] = { bytes: 0, ssim: [] };
   const ref1024 = path.join(WORK, 'out-1024');
   await rm(ref1024, { recursive: true, force: true });
-  await spin(shoot, ref1024, { widths: [1024], formats: ['jpeg'] }, {
-    onFrame: async (_f, img) => {
-      const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
-        .resize({ width: 1024, kernel: 'lanczos3' })
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      const ref: RawImage = { data, width: info.width, height: info.height, channels: img.channels };
-      for (const f of formatsAll) {
-        const enc = f === 'jpeg-q85' ? await encodeImage(ref, 1024, 'jpeg', { ...ENCODE_DEFAULTS, jpeg: { quality: 85, mozjpeg: true, progressive: true } }) : await encodeImage(ref, 1024, f, ENCODE_DEFAULTS);
-        perFormat[f]!.bytes += enc.length;
-        perFormat[f]!.ssim.push(ssim(ref, await decode(enc)));
-      }
+  await spin(
+    shoot,
+    ref1024,
+    { widths: [1024], formats: ['jpeg'] },
+    {
+      onFrame: async (_f, img) => {
+        const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } })
+          .resize({ width: 1024, kernel: 'lanczos3' })
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        const ref: RawImage = { data, width: info.width, height: info.height, channels: img.channels };
+        for (const f of formatsAll) {
+          const enc =
+            f === 'jpeg-q85'
+              ? await encodeImage(ref, 1024, 'jpeg', { ...ENCODE_DEFAULTS, jpeg: { quality: 85, mozjpeg: true, progressive: true } })
+              : await encodeImage(ref, 1024, f, ENCODE_DEFAULTS);
+          perFormat[f]!.bytes += enc.length;
+          perFormat[f]!.ssim.push(ssim(ref, await decode(enc)));
+        }
+      },
     },
-  });
+  );
   const q85 = perFormat['jpeg-q85']!.bytes;
 
   const fmtS = (v: number) => v.toFixed(1);

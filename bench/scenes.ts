@@ -24,15 +24,30 @@ export async function writeScene(file: string, n: number, kind: SceneKind): Prom
     let mesh;
     if (kind === 'shared') {
       shared ??= doc.createMesh('triangle').addPrimitive(
-        doc.createPrimitive()
-          .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array([0, 0, 0, 1, 0, 0, 0, 1, 0])).setBuffer(buffer))
-          .setIndices(doc.createAccessor().setType('SCALAR').setArray(new Uint16Array([0, 1, 2])).setBuffer(buffer)),
+        doc
+          .createPrimitive()
+          .setAttribute(
+            'POSITION',
+            doc
+              .createAccessor()
+              .setType('VEC3')
+              .setArray(new Float32Array([0, 0, 0, 1, 0, 0, 0, 1, 0]))
+              .setBuffer(buffer),
+          )
+          .setIndices(
+            doc
+              .createAccessor()
+              .setType('SCALAR')
+              .setArray(new Uint16Array([0, 1, 2]))
+              .setBuffer(buffer),
+          ),
       );
       mesh = shared;
     } else {
       const p = tetra.map((v, k) => v * (1 + (i % 13) / 13) + (k % 3 === 0 ? i % 100 : k % 3 === 1 ? Math.floor(i / 100) % 100 : 0));
       mesh = doc.createMesh(`mesh ${i}`).addPrimitive(
-        doc.createPrimitive()
+        doc
+          .createPrimitive()
           .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(p).setBuffer(buffer))
           .setIndices(doc.createAccessor().setType('SCALAR').setArray(tetraIdx.slice()).setBuffer(buffer))
           .setMaterial(materials[Math.floor(i / 10)]!),

@@ -19,18 +19,23 @@ export const THRESHOLD_DEFAULTS: ThresholdOptions = { band: 0.04, keep: 0.05 };
 
 /** Otsu's threshold of a histogram: the bin that best splits it in two classes (pixels above it are the upper class). */
 export function otsu(hist: ArrayLike<number>): number {
-  let total = 0, sum = 0;
+  let total = 0,
+    sum = 0;
   for (let i = 0; i < hist.length; i++) {
     total += hist[i]!;
     sum += i * hist[i]!;
   }
-  let w0 = 0, sum0 = 0, best = 0, bestVar = -1;
+  let w0 = 0,
+    sum0 = 0,
+    best = 0,
+    bestVar = -1;
   for (let t = 0; t < hist.length; t++) {
     w0 += hist[t]!;
     sum0 += t * hist[t]!;
     const w1 = total - w0;
     if (w0 === 0 || w1 === 0) continue;
-    const m0 = sum0 / w0, m1 = (sum - sum0) / w1;
+    const m0 = sum0 / w0,
+      m1 = (sum - sum0) / w1;
     const between = w0 * w1 * (m0 - m1) * (m0 - m1);
     if (between > bestVar) {
       bestVar = between;
@@ -62,7 +67,9 @@ export function thresholdMask(img: RgbImage, opts?: Partial<ThresholdOptions>): 
   const dh = new Uint32Array(443);
   for (let k = 0; k < w * h; k++) {
     const p = k * ch;
-    const dr = data[p]! - med[0]!, dg = data[p + 1]! - med[1]!, db = data[p + 2]! - med[2]!;
+    const dr = data[p]! - med[0]!,
+      dg = data[p + 1]! - med[1]!,
+      db = data[p + 2]! - med[2]!;
     const d = Math.round(Math.sqrt(dr * dr + dg * dg + db * db));
     dist[k] = d;
     dh[d]!++;

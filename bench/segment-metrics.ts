@@ -6,9 +6,11 @@
 
 /** Intersection over union of two masks of one size (1 when both are empty). */
 export function iou(mask: Uint8Array, truth: Uint8Array): number {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let k = 0; k < mask.length; k++) {
-    const a = mask[k] ? 1 : 0, b = truth[k] ? 1 : 0;
+    const a = mask[k] ? 1 : 0,
+      b = truth[k] ? 1 : 0;
     inter += a & b;
     union += a | b;
   }
@@ -38,7 +40,8 @@ function nearSet(map: Uint8Array, w: number, h: number, r: number): Uint8Array {
     for (let x = 0; x < w; x++) {
       if (!map[y * w + x]) continue;
       for (const [dx, dy] of offsets) {
-        const xx = x + dx, yy = y + dy;
+        const xx = x + dx,
+          yy = y + dy;
         if (xx >= 0 && xx < w && yy >= 0 && yy < h) out[yy * w + xx] = 1;
       }
     }
@@ -60,9 +63,14 @@ export interface BoundaryScore {
  * they lie within `tolerance` pixels (Euclidean) of each other. Two empty masks score 1, one empty 0.
  */
 export function boundaryF(mask: Uint8Array, truth: Uint8Array, w: number, h: number, tolerance = 2): BoundaryScore {
-  const bm = boundary(mask, w, h), bt = boundary(truth, w, h);
-  const nearM = nearSet(bm, w, h, tolerance), nearT = nearSet(bt, w, h, tolerance);
-  let nm = 0, nt = 0, hitM = 0, hitT = 0;
+  const bm = boundary(mask, w, h),
+    bt = boundary(truth, w, h);
+  const nearM = nearSet(bm, w, h, tolerance),
+    nearT = nearSet(bt, w, h, tolerance);
+  let nm = 0,
+    nt = 0,
+    hitM = 0,
+    hitT = 0;
   for (let k = 0; k < bm.length; k++) {
     if (bm[k]) {
       nm++;
@@ -74,7 +82,8 @@ export function boundaryF(mask: Uint8Array, truth: Uint8Array, w: number, h: num
     }
   }
   if (!nm && !nt) return { precision: 1, recall: 1, f: 1 };
-  const precision = nm ? hitM / nm : 0, recall = nt ? hitT / nt : 0;
+  const precision = nm ? hitM / nm : 0,
+    recall = nt ? hitT / nt : 0;
   return { precision, recall, f: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 };
 }
 
@@ -85,13 +94,18 @@ export function boundaryF(mask: Uint8Array, truth: Uint8Array, w: number, h: num
 export function upsampleMask(mask: Uint8Array, w: number, h: number, W: number, H: number): Uint8Array {
   if (w === W && h === H) return Uint8Array.from(mask, (v) => (v ? 1 : 0));
   const out = new Uint8Array(W * H);
-  const sx = w / W, sy = h / H;
+  const sx = w / W,
+    sy = h / H;
   for (let Y = 0; Y < H; Y++) {
     const fy = Math.min(Math.max((Y + 0.5) * sy - 0.5, 0), h - 1);
-    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, h - 1), ty = fy - y0;
+    const y0 = Math.floor(fy),
+      y1 = Math.min(y0 + 1, h - 1),
+      ty = fy - y0;
     for (let X = 0; X < W; X++) {
       const fx = Math.min(Math.max((X + 0.5) * sx - 0.5, 0), w - 1);
-      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, w - 1), tx = fx - x0;
+      const x0 = Math.floor(fx),
+        x1 = Math.min(x0 + 1, w - 1),
+        tx = fx - x0;
       const at = (x: number, y: number) => (mask[y * w + x] ? 1 : 0);
       const v = (at(x0, y0) * (1 - tx) + at(x1, y0) * tx) * (1 - ty) + (at(x0, y1) * (1 - tx) + at(x1, y1) * tx) * ty;
       if (v >= 0.5) out[Y * W + X] = 1;

@@ -110,14 +110,17 @@ export function shadowZone(frames: readonly RgbImage[], truth: readonly Uint8Arr
   });
   const typical = sortedMedian(free1);
   const threshold = Math.max(o.minLevels, Number.isNaN(typical) ? 0 : o.noiseFactor * typical);
-  const zones: Uint8Array[] = [], darker: Uint8Array[] = [];
+  const zones: Uint8Array[] = [],
+    darker: Uint8Array[] = [];
   frames.forEach((f, i) => {
-    const z = new Uint8Array(w * h), dk = new Uint8Array(w * h);
+    const z = new Uint8Array(w * h),
+      dk = new Uint8Array(w * h);
     for (let k = 0; k < w * h; k++) {
       if (!free[i]![k] || !near[i]![k] || Number.isNaN(plate[k * 3]!)) continue;
       if (dist(f, i, k) <= threshold) continue;
       z[k] = 1;
-      let fs = 0, ps = 0;
+      let fs = 0,
+        ps = 0;
       for (let c = 0; c < 3; c++) {
         fs += f.data[k * f.channels + c]! / gains[i]![c]!;
         ps += plate[k * 3 + c]!;
@@ -132,7 +135,8 @@ export function shadowZone(frames: readonly RgbImage[], truth: readonly Uint8Arr
 
 /** Fraction of the zone's pixels (over all frames) that a segmentation classes as backdrop (mask 0); NaN for an empty zone. */
 export function zoneBackdrop(masks: readonly Uint8Array[], zones: readonly Uint8Array[]): number {
-  let n = 0, bg = 0;
+  let n = 0,
+    bg = 0;
   masks.forEach((m, i) => {
     const z = zones[i]!;
     for (let k = 0; k < z.length; k++) {

@@ -102,7 +102,9 @@ async function methods(files: string[], W: number, H: number): Promise<Method[]>
 
   // (a) the spin analysis, as spin runs it (analysis size and shadow setting from SPIN_DEFAULTS).
   {
-    let t = 0, size = '', none = 0;
+    let t = 0,
+      size = '',
+      none = 0;
     const masks: Uint8Array[] = [];
     for (const ref of refs) {
       const t0 = ms();
@@ -118,7 +120,14 @@ async function methods(files: string[], W: number, H: number): Promise<Method[]>
       size = `${img.width}×${img.height}`;
       masks.push(upsampleMask(mask, img.width, img.height, W, H));
     }
-    out.push({ key: 'a-spin', label: '(a) spin analysis (`analyseFrame`, border model)', size, masks, note: none ? `no object found in ${none} frames: empty masks` : '', seconds: t / 1000 });
+    out.push({
+      key: 'a-spin',
+      label: '(a) spin analysis (`analyseFrame`, border model)',
+      size,
+      masks,
+      note: none ? `no object found in ${none} frames: empty masks` : '',
+      seconds: t / 1000,
+    });
   }
   // (a), (c) reconstruct's silhouettes, border and plate.
   for (const segment of ['border', 'plate'] as const) {
@@ -129,10 +138,19 @@ async function methods(files: string[], W: number, H: number): Promise<Method[]>
       const { views } = await silhouettes(files, { segment });
       const t = ms() - t0;
       const v0 = views[0]!;
-      out.push({ key, label, size: `${v0.width}×${v0.height}`, masks: views.map((v) => upsampleMask(v.mask, v.width, v.height, W, H)), note: '', seconds: t / 1000 });
+      out.push({
+        key,
+        label,
+        size: `${v0.width}×${v0.height}`,
+        masks: views.map((v) => upsampleMask(v.mask, v.width, v.height, W, H)),
+        note: '',
+        seconds: t / 1000,
+      });
     } catch (e) {
       // The error names the file by its full path: its name is enough here.
-      const why = errorText(e).replaceAll(`${path.dirname(files[0]!)}/`, '').replace(/^silhouettes: \S+: /, '');
+      const why = errorText(e)
+        .replaceAll(`${path.dirname(files[0]!)}/`, '')
+        .replace(/^silhouettes: \S+: /, '');
       out.push({ key, label, size: '', masks: null, note: `fails: ${why}`, seconds: (ms() - t0) / 1000 });
     }
   }
@@ -145,7 +163,14 @@ async function methods(files: string[], W: number, H: number): Promise<Method[]>
       masks.push(thresholdMask(await decodeFull(f)));
       t += ms() - t0;
     }
-    out.push({ key: 'b-thr', label: '(b) plain threshold (border-band median, Otsu, large components)', size: `${W}×${H}`, masks, note: '', seconds: t / 1000 });
+    out.push({
+      key: 'b-thr',
+      label: '(b) plain threshold (border-band median, Otsu, large components)',
+      size: `${W}×${H}`,
+      masks,
+      note: '',
+      seconds: t / 1000,
+    });
   }
   // (c) the new stage on the row at full size.
   {
@@ -172,10 +197,13 @@ async function debugPngs(dir: string, frame: RgbImage, truth: Uint8Array, zone: 
   for (let k = 0; k < w * h; k++) {
     if (zone[k]) [img[k * 3], img[k * 3 + 2]] = [255, 255];
     const x = k % w;
-    if (truth[k] && ((x > 0 && !truth[k - 1]) || (x < w - 1 && !truth[k + 1]) || !truth[k - w] || !truth[k + w])) [img[k * 3], img[k * 3 + 1], img[k * 3 + 2]] = [0, 255, 0];
+    if (truth[k] && ((x > 0 && !truth[k - 1]) || (x < w - 1 && !truth[k + 1]) || !truth[k - w] || !truth[k + w]))
+      [img[k * 3], img[k * 3 + 1], img[k * 3 + 2]] = [0, 255, 0];
   }
   const n = String(i + 1).padStart(3, '0');
-  await sharp(img, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, `zone_${n}.png`));
+  await sharp(img, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path.join(dir, `zone_${n}.png`));
   for (const s of scored) {
     if (!s.masks) continue;
     const m = s.masks[i]!;
@@ -202,13 +230,17 @@ async function benchSet(name: string): Promise<SetResult | null> {
     console.error(`bench:segment: skipped ${name}: ${dir} is missing (set XOAY_TEST_DATA to the shared data folder)`);
     return null;
   }
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(dir, f));
+  const files = (await readdir(dir))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .map((f) => path.join(dir, f));
   const frames = await Promise.all(files.map(decodeFull));
   const truth = await Promise.all(files.map((f) => decodeTruth(path.join(dir, 'gt', path.basename(f).replace(/\.jpg$/, '.png')))));
   const { width: W, height: H } = frames[0]!;
   console.error(`bench:segment: ${name}: ${files.length} frames ${W}×${H}; the shadow / reflection zone`);
   const zone = shadowZone(frames, truth);
-  let zonePx = 0, zoneDarker = 0;
+  let zonePx = 0,
+    zoneDarker = 0;
   zone.zones.forEach((z, i) => {
     for (let k = 0; k < z.length; k++) {
       zonePx += z[k]!;
@@ -222,7 +254,9 @@ async function benchSet(name: string): Promise<SetResult | null> {
     const bfs = m.masks ? m.masks.map((mask, i) => boundaryF(mask, truth[i]!, W, H, tol).f) : [];
     const s = { ...m, ious, bfs, zone: m.masks ? zoneBackdrop(m.masks, zone.zones) : NaN };
     scored.push(s);
-    console.error(`  ${m.key}: ${m.masks ? `IoU ${mean(ious).toFixed(3)} / ${Math.min(...ious).toFixed(3)}, BF ${mean(bfs).toFixed(3)}, zone ${(100 * s.zone).toFixed(1)} %` : m.note}, ${((1000 * m.seconds) / files.length).toFixed(0)} ms/frame`);
+    console.error(
+      `  ${m.key}: ${m.masks ? `IoU ${mean(ious).toFixed(3)} / ${Math.min(...ious).toFixed(3)}, BF ${mean(bfs).toFixed(3)}, zone ${(100 * s.zone).toFixed(1)} %` : m.note}, ${((1000 * m.seconds) / files.length).toFixed(0)} ms/frame`,
+    );
   }
   if (values.debug) {
     for (let i = 0; i < files.length; i += 6) await debugPngs(path.join(WORK, name), frames[i]!, truth[i]!, zone.zones[i]!, scored, i);
@@ -243,14 +277,34 @@ interface SpinRun {
 }
 
 async function timedSpin(shoot: string, segment: 'border' | 'plate', out: string): Promise<SpinRun> {
-  const argv = [process.execPath, 'bin/xoay.js', 'spin', path.relative(ROOT, shoot), '-o', path.relative(ROOT, out), '--quiet', '--force', '--concurrency', String(os.availableParallelism()), '--segment', segment];
+  const argv = [
+    process.execPath,
+    'bin/xoay.js',
+    'spin',
+    path.relative(ROOT, shoot),
+    '-o',
+    path.relative(ROOT, out),
+    '--quiet',
+    '--force',
+    '--concurrency',
+    String(os.availableParallelism()),
+    '--segment',
+    segment,
+  ];
   const command = ['node', ...argv.slice(1)].join(' ');
   console.error(`bench:segment: ${command}`);
   const { stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M %U %S', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
   const m = /XOAY_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
   if (!m) throw new Error(`bench:segment: no timing in the output:\n${stderr}`);
   const qa = JSON.parse(await readFile(path.join(out, 'qa.json'), 'utf8')) as QaReport;
-  const r = { segment, command, seconds: Number(m[1]), cpu: Number(m[3]) + Number(m[4]), peakMiB: Number(m[2]) / 1024, timings: qa.timings as Record<string, number> };
+  const r = {
+    segment,
+    command,
+    seconds: Number(m[1]),
+    cpu: Number(m[3]) + Number(m[4]),
+    peakMiB: Number(m[2]) / 1024,
+    timings: qa.timings as Record<string, number>,
+  };
   console.error(`  ${r.seconds} s (CPU ${r.cpu.toFixed(1)} s), ${r.peakMiB.toFixed(0)} MiB, ${JSON.stringify(r.timings)}`);
   return r;
 }
@@ -280,7 +334,12 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg()[0]!;
   const minutes = (ms() - started) / 60000;
 
-  const args = [...(values.only ? ['--only', values.only] : []), ...(values.quick ? ['--quick'] : []), ...(REPEAT !== 2 ? ['--repeat', String(REPEAT)] : []), ...(FRAMES !== 36 ? ['--frames', String(FRAMES)] : [])];
+  const args = [
+    ...(values.only ? ['--only', values.only] : []),
+    ...(values.quick ? ['--quick'] : []),
+    ...(REPEAT !== 2 ? ['--repeat', String(REPEAT)] : []),
+    ...(FRAMES !== 36 ? ['--frames', String(FRAMES)] : []),
+  ];
   const command = `npm run bench:segment${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const lines = [
     '# Segmentation benchmark (issue 13)',
@@ -289,11 +348,11 @@ async function main(): Promise<void> {
       `load average (1 min) ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine: times are upper bounds, compare them side by side); the whole run took ${minutes.toFixed(1)} min. ` +
       `Data: ${path.relative(ROOT, path.join(DATA, 'seg'))}/ (rendered turntable shoots with ground-truth masks, 255 = object; shadow, disk and reflection are not object).`,
     '',
-    'Every mask is scored at the frames\' full size: masks made at a smaller working size are brought to it by bilinear interpolation of 0/1 between pixel centres, set at ≥ 0.5 (bench/segment-metrics.ts). ' +
+    "Every mask is scored at the frames' full size: masks made at a smaller working size are brought to it by bilinear interpolation of 0/1 between pixel centres, set at ≥ 0.5 (bench/segment-metrics.ts). " +
       '**IoU**: per frame, then the mean and the worst frame. **BF**: boundary F-score per frame (boundary = object pixels with a background 4-neighbour; precision and recall = the share of each boundary within 2 px, Euclidean, of the other; 2 px at 1200 px width), mean over the frames (worst in brackets). ' +
       `**Zone → backdrop**: the share of the shadow / reflection zone, over all frames, that the masks class as backdrop. The zone (bench/segment-zone.ts): the pixels that are not object in the truth, more than ${ZONE_DEFAULTS.edge} px from it and within ${100 * ZONE_DEFAULTS.band} % of the frame height of it (a square neighbourhood), ` +
       `that differ from the backdrop behind them by more than max(${ZONE_DEFAULTS.minLevels}, ${ZONE_DEFAULTS.noiseFactor} × the row's median distance over the free pixels) in RGB, after the frame's exposure and colour-cast gain; the backdrop behind a pixel is its median over the frames where the truth has no object on or next to it (only the object moves on a turntable, so what differs there is what the object does to the backdrop: cast and contact shadows, floor reflections, bounced light). ` +
-      'A shadow that lies on a pixel in more than half of the frames where it is free counts as that pixel\'s backdrop (no frame shows it lit often enough) and is not in the zone (the core of a contact shadow under a table); IoU still scores it, and the frames where such a pixel is lit are in the zone (brighter than its median). ' +
+      "A shadow that lies on a pixel in more than half of the frames where it is free counts as that pixel's backdrop (no frame shows it lit often enough) and is not in the zone (the core of a contact shadow under a table); IoU still scores it, and the frames where such a pixel is lit are in the zone (brighter than its median). " +
       '**ms/frame**: wall time of the method over the set from the JPEG files (decode included), divided by the frames; segmentation and silhouettes decode 2 frames at a time; the row methods ((c), silhouettes) run once per row.',
     '',
   ];
@@ -316,7 +375,12 @@ async function main(): Promise<void> {
 
   // The issue's targets, for the new stage at full size.
   if (sets.length) {
-    lines.push('## Targets (issue 13) for the new stage, `segmentRow` at 1200 px', '', '| target | ' + sets.map((s) => s.name).join(' | ') + ' |', '|---|' + sets.map(() => '---|').join(''));
+    lines.push(
+      '## Targets (issue 13) for the new stage, `segmentRow` at 1200 px',
+      '',
+      '| target | ' + sets.map((s) => s.name).join(' | ') + ' |',
+      '|---|' + sets.map(() => '---|').join(''),
+    );
     const row = (label: string, value: (m: Scored) => number, ok: (v: number) => boolean, fmt: (v: number) => string) =>
       `| ${label} | ${sets
         .map((s) => {
@@ -327,10 +391,30 @@ async function main(): Promise<void> {
         })
         .join(' | ')} |`;
     lines.push(
-      row('IoU mean ≥ 0.97', (m) => mean(m.ious), (v) => v >= TARGETS.iouMean, f3),
-      row('IoU worst frame ≥ 0.95', (m) => Math.min(...m.ious), (v) => v >= TARGETS.iouWorst, f3),
-      row('boundary F ≥ 0.90 (mean)', (m) => mean(m.bfs), (v) => v >= TARGETS.bf, f3),
-      row('shadow / reflection zone → backdrop ≥ 95 %', (m) => m.zone, (v) => v >= TARGETS.zone, pct),
+      row(
+        'IoU mean ≥ 0.97',
+        (m) => mean(m.ious),
+        (v) => v >= TARGETS.iouMean,
+        f3,
+      ),
+      row(
+        'IoU worst frame ≥ 0.95',
+        (m) => Math.min(...m.ious),
+        (v) => v >= TARGETS.iouWorst,
+        f3,
+      ),
+      row(
+        'boundary F ≥ 0.90 (mean)',
+        (m) => mean(m.bfs),
+        (v) => v >= TARGETS.bf,
+        f3,
+      ),
+      row(
+        'shadow / reflection zone → backdrop ≥ 95 %',
+        (m) => m.zone,
+        (v) => v >= TARGETS.zone,
+        pct,
+      ),
       '',
     );
   }
@@ -338,13 +422,23 @@ async function main(): Promise<void> {
   if (SPIN_RUNS) {
     // The median wall time (the faster of two), and the highest peak RSS of any run (a memory target is about the worst).
     const mid = (v: number[]) => [...v].sort((x, y) => x - y)[(v.length - 1) >> 1]!;
-    const median = (runs: SpinRun[]) => ({ ...[...runs].sort((x, y) => x.seconds - y.seconds)[(runs.length - 1) >> 1]!, cpu: mid(runs.map((r) => r.cpu)), peakMiB: Math.max(...runs.map((r) => r.peakMiB)) });
-    const b = median(spinRuns.border), p = median(spinRuns.plate);
+    const median = (runs: SpinRun[]) => ({
+      ...[...runs].sort((x, y) => x.seconds - y.seconds)[(runs.length - 1) >> 1]!,
+      cpu: mid(runs.map((r) => r.cpu)),
+      peakMiB: Math.max(...runs.map((r) => r.peakMiB)),
+    });
+    const b = median(spinRuns.border),
+      p = median(spinRuns.plate);
     const stage = (r: SpinRun) => (r.timings.analyse ?? 0) + (r.timings.segment ?? 0);
     // Wall time swings with other jobs: the target holds when every alternation and the CPU time say so, fails when every alternation says so.
     const pairs = spinRuns.plate.map((r, k) => r.seconds / spinRuns.border[k]!.seconds);
     const cpuRatio = p.cpu / b.cpu;
-    const wallVerdict = pairs.every((r) => r <= TARGETS.wall) && cpuRatio <= TARGETS.wall ? 'holds' : pairs.every((r) => r > TARGETS.wall) ? '**does not hold**' : '**not shown to hold** (the alternations disagree, or the CPU time is over the target)';
+    const wallVerdict =
+      pairs.every((r) => r <= TARGETS.wall) && cpuRatio <= TARGETS.wall
+        ? 'holds'
+        : pairs.every((r) => r > TARGETS.wall)
+          ? '**does not hold**'
+          : '**not shown to hold** (the alternations disagree, or the CPU time is over the target)';
     const which = REPEAT === 1 ? 'once' : REPEAT === 2 ? 'twice: the faster wall time of each' : `${REPEAT} times: the median wall time`;
     lines.push(
       `## \`xoay spin\` on the ${FRAMES} × 24 MP benchmark shoot (6000×4000 JPEG, bench/shoot-24mp.ts, as \`npm run bench\`)`,
@@ -355,13 +449,16 @@ async function main(): Promise<void> {
       '',
       '| run | wall s | vs border | CPU s | vs border | peak RSS MiB | analyse + segment stages s (spin analysis at 512 px; with plate also the segmentation at 1200 px) | per frame ms | render s |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...[b, p].map((r) => `| \`--segment ${r.segment}\` | ${r.seconds.toFixed(1)} | ${(r.seconds / b.seconds).toFixed(2)}× | ${r.cpu.toFixed(1)} | ${(r.cpu / b.cpu).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${stage(r).toFixed(1)} | ${((1000 * stage(r)) / FRAMES).toFixed(0)} | ${(r.timings.render ?? 0).toFixed(1)} |`),
+      ...[b, p].map(
+        (r) =>
+          `| \`--segment ${r.segment}\` | ${r.seconds.toFixed(1)} | ${(r.seconds / b.seconds).toFixed(2)}× | ${r.cpu.toFixed(1)} | ${(r.cpu / b.cpu).toFixed(2)}× | ${r.peakMiB.toFixed(0)} | ${stage(r).toFixed(1)} | ${((1000 * stage(r)) / FRAMES).toFixed(0)} | ${(r.timings.render ?? 0).toFixed(1)} |`,
+      ),
       '',
       `- wall time, plate / border = **${(p.seconds / b.seconds).toFixed(2)}×** (target ≤ ${TARGETS.wall}×; per alternation ${pairs.map((r) => `${r.toFixed(2)}×`).join(', ')}), CPU time **${(p.cpu / b.cpu).toFixed(2)}×**: ${wallVerdict}. ` +
         `The analysis and segmentation stages take ${(stage(p) - stage(b)).toFixed(1)} s more with plate (${((1000 * (stage(p) - stage(b))) / FRAMES).toFixed(0)} ms per frame; the segmentation shares its work with a helper thread)`,
       `- peak RSS with \`--segment plate\` **${p.peakMiB.toFixed(0)} MiB** (target ≤ 1.5 GB = ${TARGETS.rssMiB} MiB): ${holds(p.peakMiB <= TARGETS.rssMiB)}; border ${b.peakMiB.toFixed(0)} MiB.`,
       `- stage times (qa.json): border ${JSON.stringify(b.timings)}; plate ${JSON.stringify(p.timings)}. ` +
-        "The analysis (both modes) is lapped before the segment stage, so their sum is the comparable figure.",
+        'The analysis (both modes) is lapped before the segment stage, so their sum is the comparable figure.',
       '',
       'Commands:',
       '',

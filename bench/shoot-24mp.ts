@@ -23,7 +23,10 @@ export async function makeShoot(dir: string, frames: number): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const src = path.join(ROOT, 'samples/stool-turntable');
-  const names = (await readdir(src)).filter((n) => n.endsWith('.jpg')).sort().slice(0, frames);
+  const names = (await readdir(src))
+    .filter((n) => n.endsWith('.jpg'))
+    .sort()
+    .slice(0, frames);
   process.stderr.write(`bench: making a ${names.length}-frame 6000×4000 shoot in ${dir}\n`);
   for (const n of names) {
     // 1200×900 → 6000×4500 → the middle 6000×4000, as a camera JPEG would be.

@@ -276,16 +276,19 @@ function filter11(src: Float64Array, out: Float64Array, n: number): void {
 /** out[i] = Σₖ g[k]·rows[k][i] for i < n. */
 function filter11Vertical(rows: Float64Array[], out: Float64Array, n: number): void {
   const [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10] = rows as [
-    Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array,
-    Float64Array, Float64Array, Float64Array, Float64Array, Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
   ];
   for (let i = 0; i < n; i++) {
-    out[i] =
-      G0 * (r0[i]! + r10[i]!) +
-      G1 * (r1[i]! + r9[i]!) +
-      G2 * (r2[i]! + r8[i]!) +
-      G3 * (r3[i]! + r7[i]!) +
-      G4 * (r4[i]! + r6[i]!) +
-      G5 * r5[i]!;
+    out[i] = G0 * (r0[i]! + r10[i]!) + G1 * (r1[i]! + r9[i]!) + G2 * (r2[i]! + r8[i]!) + G3 * (r3[i]! + r7[i]!) + G4 * (r4[i]! + r6[i]!) + G5 * r5[i]!;
   }
 }

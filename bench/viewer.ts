@@ -43,7 +43,9 @@ const WORK = path.join(ROOT, 'bench/.work/viewer');
 const PEERS = path.join(ROOT, 'bench/.work/peers');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
 const CHROMIUM = DEFAULT_CHROMIUM;
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, reuse: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, reuse: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } },
+});
 const ROUNDS = Math.max(1, Number(values.rounds));
 
 const CI360 = { name: 'js-cloudimage-360-view', version: '4.9.5', bundle: 'dist/js-cloudimage-360-view.min.js' };
@@ -82,7 +84,8 @@ async function sh(argv: string[], cwd = ROOT): Promise<string> {
 /** `npm pack` the peers (the registry's tarballs, exactly these versions) and extract their dist/. */
 async function fetchPeers(): Promise<{ ci360: string; mv: string }> {
   const dir = (p: typeof CI360) => path.join(PEERS, `${p.name.replace(/^@/, '').replace('/', '-')}-${p.version}`);
-  const ci360 = dir(CI360), mv = dir(MV);
+  const ci360 = dir(CI360),
+    mv = dir(MV);
   const packed = existsSync(path.join(ci360, 'package', CI360.bundle)) && existsSync(path.join(mv, 'package', MV.bundle));
   if (!packed) {
     await mkdir(PEERS, { recursive: true });
@@ -96,7 +99,10 @@ async function fetchPeers(): Promise<{ ci360: string; mv: string }> {
   } else {
     COMMANDS.push(`npm pack ${CI360.name}@${CI360.version} ${MV.name}@${MV.version} --pack-destination ${rel(PEERS)} (already there: re-used)`);
   }
-  for (const [d, p] of [[ci360, CI360], [mv, MV]] as const) {
+  for (const [d, p] of [
+    [ci360, CI360],
+    [mv, MV],
+  ] as const) {
     const v = JSON.parse(await readFile(path.join(d, 'package/package.json'), 'utf8')).version;
     if (v !== p.version) throw new Error(`bench:viewer: ${p.name} in ${d} is ${v}, not ${p.version}`);
   }
@@ -104,7 +110,8 @@ async function fetchPeers(): Promise<{ ci360: string; mv: string }> {
 }
 
 async function makeInputs(): Promise<{ spin: string; model: string; sourceModel: string }> {
-  const spin = path.join(WORK, 'spin'), model = path.join(WORK, 'model');
+  const spin = path.join(WORK, 'spin'),
+    model = path.join(WORK, 'model');
   const sourceModel = path.join(DATA, 'models/painted_wooden_stool_1k.glb');
   if (!(values.reuse && existsSync(path.join(spin, 'spin.json')))) {
     await sh([process.execPath, 'bin/xoay.js', 'spin', 'samples/stool-turntable', '-o', rel(spin), '--force', '-q']);
@@ -121,7 +128,8 @@ const gz = (b: Buffer) => gzipSync(b, { level: GZIP_LEVEL }).length;
 
 /** Relative module specifiers a minified ES module imports: static (`import…from"./x.js"`, `export…from`, `import"./x.js"`) and dynamic (`import("./x.js")`). */
 function importsOf(code: string): { static: string[]; dynamic: string[] } {
-  const stat: string[] = [], dyn: string[] = [];
+  const stat: string[] = [],
+    dyn: string[] = [];
   for (const m of code.matchAll(/(?<![\w$.])(?:import|export)\s*(?:(?:[\w$*{}\s,])*?from\s*)?(["'`])(\.{1,2}\/[^"'`$]+?)\1/g)) stat.push(m[2]!);
   for (const m of code.matchAll(/(?<![\w$.])import\(\s*(["'`])(\.{1,2}\/[^"'`$]+?)\1\s*\)/g)) dyn.push(m[2]!);
   return { static: stat, dynamic: dyn };
@@ -222,15 +230,25 @@ const probe = (page: Page) => page.evaluate(() => (window as unknown as { __b: P
 
 // --- browser ------------------------------------------------------------------------------------------------------
 
-
 /** Requests any page made to a host other than 127.0.0.1 (seen through CDP; there should be none). */
 const FOREIGN: string[] = [];
 
 async function launch(): Promise<{ ctx: BrowserContext; version: string; close(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'xoay-bench-chromium-'));
   // No Playwright request interception: it would put Node in the path of every request and skew the throttled timings.
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-  const version = ctx.browser()?.version() ?? (await run(CHROMIUM, ['--version']).then((r) => r.stdout.trim().replace(/^\D+/, ''), () => '?'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+    deviceScaleFactor: 1,
+  });
+  const version =
+    ctx.browser()?.version() ??
+    (await run(CHROMIUM, ['--version']).then(
+      (r) => r.stdout.trim().replace(/^\D+/, ''),
+      () => '?',
+    ));
   return {
     ctx,
     version,
@@ -262,7 +280,8 @@ async function openPage(ctx: BrowserContext, throttle: boolean): Promise<{ page:
     net.urls.set(e.requestId, e.request.url);
     net.sent.set(e.requestId, e.timestamp);
     const u = new URL(e.request.url);
-    if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname !== '127.0.0.1') FOREIGN.push(u.href);
+    if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:' || u.protocol === 'wss:') && u.hostname !== '127.0.0.1')
+      FOREIGN.push(u.href);
     if (e.type === 'Document' && net.docTs === null) {
       net.docTs = e.timestamp;
       net.docWall = e.wallTime;
@@ -288,7 +307,8 @@ const kindOf = (url: string): Kind => {
 
 /** Bytes that had arrived by monotonic time `ts`: finished requests whole, the others as far as their chunks got. */
 function bytesBy(log: NetLog, ts: number): { bytes: number; requests: number; kinds: Record<Kind, number> } {
-  let bytes = 0, requests = 0;
+  let bytes = 0,
+    requests = 0;
   const kinds: Record<Kind, number> = { code: 0, sprite: 0, frames: 0 };
   const partial = new Map<string, number>();
   for (const c of log.chunks) if (c.ts <= ts) partial.set(c.id, (partial.get(c.id) ?? 0) + c.bytes);
@@ -317,9 +337,20 @@ type MouseType = 'mousePressed' | 'mouseMoved' | 'mouseReleased';
  * each ack, and a busy page then stretches a 100 ms stroke to seconds).
  */
 function drive(cdp: CDPSession, everyMs: number, event: (k: number) => { type: MouseType; x: number; y: number }): { stop(): Promise<void>; sent(): number } {
-  let k = 0, down = false, last = { x: 0, y: 0 };
+  let k = 0,
+    down = false,
+    last = { x: 0, y: 0 };
   const send = (type: MouseType, x: number, y: number) =>
-    cdp.send('Input.dispatchMouseEvent', { type, x, y, button: type === 'mouseMoved' && !down ? 'none' : 'left', buttons: down ? 1 : 0, clickCount: type === 'mouseMoved' ? 0 : 1 }).catch(() => {});
+    cdp
+      .send('Input.dispatchMouseEvent', {
+        type,
+        x,
+        y,
+        button: type === 'mouseMoved' && !down ? 'none' : 'left',
+        buttons: down ? 1 : 0,
+        clickCount: type === 'mouseMoved' ? 0 : 1,
+      })
+      .catch(() => {});
   const timer = setInterval(() => {
     const e = event(k++);
     if (e.type === 'mousePressed') down = true;
@@ -342,9 +373,11 @@ function drive(cdp: CDPSession, everyMs: number, event: (k: number) => { type: M
 /** Strokes across the middle of the box, one every 200 ms: press at 20 %, moves to 40/60/80 %, release; back the other way. */
 const STROKE_MS = 40;
 function strokeEvent(k: number): { type: MouseType; x: number; y: number } {
-  const phase = k % 5, forward = Math.floor(k / 5) % 2 === 0;
+  const phase = k % 5,
+    forward = Math.floor(k / 5) % 2 === 0;
   const at = [0.2, 0.4, 0.6, 0.8, 0.8][phase]!;
-  const x = BOX.x + BOX.width * (forward ? at : 1 - at), y = BOX.y + BOX.height / 2;
+  const x = BOX.x + BOX.width * (forward ? at : 1 - at),
+    y = BOX.y + BOX.height / 2;
   return { type: phase === 0 ? 'mousePressed' : phase === 4 ? 'mouseReleased' : 'mouseMoved', x, y };
 }
 
@@ -360,7 +393,14 @@ interface FirstDrag {
 }
 
 /** Navigation start → the first drag that changes the shown frame, throttled. */
-async function firstDrag(ctx: BrowserContext, server: StaticServer, side: Side, round: number, pages: Record<Side, string>, warmUp = false): Promise<FirstDrag> {
+async function firstDrag(
+  ctx: BrowserContext,
+  server: StaticServer,
+  side: Side,
+  round: number,
+  pages: Record<Side, string>,
+  warmUp = false,
+): Promise<FirstDrag> {
   server.reset();
   server.pages.set('/first.html', pages[side]);
   const { page, cdp, net, errors } = await openPage(ctx, true);
@@ -373,7 +413,8 @@ async function firstDrag(ctx: BrowserContext, server: StaticServer, side: Side, 
       for (;;) {
         b = await probe(page).catch(() => null); // null while the document is not yet parsed
         if (b?.first != null) break;
-        if (Date.now() - t0 > RUN_TIMEOUT_MS) throw new Error(`bench:viewer: ${side}: no frame change after ${RUN_TIMEOUT_MS} ms of dragging (${[...errors, ...(b?.errors ?? [])].join('; ')})`);
+        if (Date.now() - t0 > RUN_TIMEOUT_MS)
+          throw new Error(`bench:viewer: ${side}: no frame change after ${RUN_TIMEOUT_MS} ms of dragging (${[...errors, ...(b?.errors ?? [])].join('; ')})`);
         await page.waitForTimeout(50);
       }
     } finally {
@@ -387,11 +428,15 @@ async function firstDrag(ctx: BrowserContext, server: StaticServer, side: Side, 
       for (const [id, url] of net.urls) {
         const f = net.finished.get(id);
         const u = new URL(url);
-        log(`  ${at(net.sent.get(id)!)} → ${f ? at(f.ts) : '     …'} ms ${String(f?.bytes ?? '').padStart(8)} B ${u.protocol === 'data:' ? `data:${u.pathname.slice(0, 16)}…` : u.pathname}`);
+        log(
+          `  ${at(net.sent.get(id)!)} → ${f ? at(f.ts) : '     …'} ms ${String(f?.bytes ?? '').padStart(8)} B ${u.protocol === 'data:' ? `data:${u.pathname.slice(0, 16)}…` : u.pathname}`,
+        );
       }
       log(`  first drag turned it at ${at(cutoff)} ms (page time ${b.first!.toFixed(0)} ms)`);
     }
-    log(`${warmUp ? '(warm-up) ' : ''}${side} round ${round + 1}: first drag turned it at ${r.ms.toFixed(0)} ms after ${(r.bytes / 1000).toFixed(1)} kB (${r.requests} responses complete; ready at ${r.readyMs?.toFixed(0) ?? '—'} ms)`);
+    log(
+      `${warmUp ? '(warm-up) ' : ''}${side} round ${round + 1}: first drag turned it at ${r.ms.toFixed(0)} ms after ${(r.bytes / 1000).toFixed(1)} kB (${r.requests} responses complete; ready at ${r.readyMs?.toFixed(0) ?? '—'} ms)`,
+    );
     return r;
   } finally {
     await page.close();
@@ -411,7 +456,13 @@ interface FrameTime {
 }
 
 /** rAF deltas during a 2 s drag (a sine sweep across the box, a move every 16 ms), unthrottled, after loading and a 0.5 s warm-up drag. */
-async function frameTime(ctx: BrowserContext, server: StaticServer, label: string, html: string, settle: (page: Page) => Promise<string | null>): Promise<FrameTime> {
+async function frameTime(
+  ctx: BrowserContext,
+  server: StaticServer,
+  label: string,
+  html: string,
+  settle: (page: Page) => Promise<string | null>,
+): Promise<FrameTime> {
   server.reset();
   server.pages.set('/frametime.html', html);
   const { page, cdp, errors } = await openPage(ctx, false);
@@ -419,11 +470,16 @@ async function frameTime(ctx: BrowserContext, server: StaticServer, label: strin
     await page.goto(`${server.origin}/frametime.html`);
     const skip = await settle(page);
     if (skip) return { label, p50: null, p95: null, max: null, frames: 0, moves: 0, changes: null, viewChanged: null, note: skip };
-    const cx = BOX.x + BOX.width / 2, cy = BOX.y + BOX.height / 2;
+    const cx = BOX.x + BOX.width / 2,
+      cy = BOX.y + BOX.height / 2;
     // A held drag: press, then a sine sweep (one back-and-forth a second), from phase `from`.
     const sweep = (from: number) => (k: number) => {
       const t = ((k + from) * 16) / 1000;
-      return { type: (k === 0 ? 'mousePressed' : 'mouseMoved') as MouseType, x: cx + BOX.width * 0.35 * Math.sin(2 * Math.PI * t), y: cy + BOX.height * 0.05 * Math.sin(4 * Math.PI * t) };
+      return {
+        type: (k === 0 ? 'mousePressed' : 'mouseMoved') as MouseType,
+        x: cx + BOX.width * 0.35 * Math.sin(2 * Math.PI * t),
+        y: cy + BOX.height * 0.05 * Math.sin(4 * Math.PI * t),
+      };
     };
     // Warm-up: shaders, first decode of what the drag shows.
     const warm = drive(cdp, 16, sweep(0));
@@ -497,7 +553,12 @@ async function main(): Promise<void> {
   if (!existsSync(CHROMIUM)) throw new Error(`bench:viewer: needs Debian chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   const peers = await fetchPeers();
   const inputs = await makeInputs();
-  const manifest = JSON.parse(await readFile(path.join(inputs.spin, 'spin.json'), 'utf8')) as { width: number; height: number; widths: number[]; rows: { sprite: { src: string; frameWidth: number; frameHeight: number } }[] };
+  const manifest = JSON.parse(await readFile(path.join(inputs.spin, 'spin.json'), 'utf8')) as {
+    width: number;
+    height: number;
+    widths: number[];
+    rows: { sprite: { src: string; frameWidth: number; frameHeight: number } }[];
+  };
 
   // Bundle sizes. dist/viewer is copied first, so that the run measures and serves one build throughout.
   const distViewer = path.join(WORK, 'dist-viewer');
@@ -506,7 +567,10 @@ async function main(): Promise<void> {
   const entry = path.join(distViewer, 'xoay-viewer.js');
   const spinPath = await graph(entry, false);
   const fullPath = await graph(entry, true);
-  const notCounted = (await jsFiles(distViewer)).filter((f) => !fullPath.files.some((g) => g.file === f)).map((f) => path.relative(distViewer, f)).sort();
+  const notCounted = (await jsFiles(distViewer))
+    .filter((f) => !fullPath.files.some((g) => g.file === f))
+    .map((f) => path.relative(distViewer, f))
+    .sort();
   const ci360Bundle = await readFile(path.join(peers.ci360, CI360.bundle));
   const mvBundle = await readFile(path.join(peers.mv, MV.bundle));
   const bundles = { ci360: { bytes: ci360Bundle.length, gzip: gz(ci360Bundle) }, mv: { bytes: mvBundle.length, gzip: gz(mvBundle) } };
@@ -518,10 +582,12 @@ async function main(): Promise<void> {
   const shownWidth = manifest.widths.find((w) => w >= Math.ceil(fitW)) ?? manifest.widths[manifest.widths.length - 1]!;
   const renditionDir = path.join(inputs.spin, 'row-1', String(shownWidth));
   const renditionJpegs = (await readdir(renditionDir)).filter((n) => n.endsWith('.jpg')).sort();
-  const sumSizes = async (dir: string, names: string[]) => (await Promise.all(names.map((n) => stat(path.join(dir, n)).then((s) => s.size)))).reduce((a, b) => a + b, 0);
+  const sumSizes = async (dir: string, names: string[]) =>
+    (await Promise.all(names.map((n) => stat(path.join(dir, n)).then((s) => s.size)))).reduce((a, b) => a + b, 0);
   const sourceBytes = await sumSizes(sourceDir, sources);
   const renditionBytes = await sumSizes(renditionDir, renditionJpegs);
-  if (sources.length !== 36 || renditionJpegs.length !== 36) throw new Error(`bench:viewer: expected 36 frames, got ${sources.length} sources and ${renditionJpegs.length} renditions`);
+  if (sources.length !== 36 || renditionJpegs.length !== 36)
+    throw new Error(`bench:viewer: expected 36 frames, got ${sources.length} sources and ${renditionJpegs.length} renditions`);
   const spriteCell = `${manifest.rows[0]!.sprite.frameWidth}×${manifest.rows[0]!.sprite.frameHeight}`;
   const meta = await sharp(path.join(sourceDir, sources[0]!)).metadata();
   const sourceMeta = `${meta.width}×${meta.height}`;
@@ -554,7 +620,12 @@ async function main(): Promise<void> {
     const sourceKB = kB((await stat(inputs.sourceModel)).size);
     const FT: { label: string; spin: boolean; html: string; settle: (p: Page) => Promise<string | null> }[] = [
       { label: 'xoay spin, drag', spin: true, html: pages.xoay, settle: (p) => settled(p, 'xoay spin') },
-      { label: `CI360 ${CI360.version}, drag (reference, xoay's ${shownWidth}-px JPEGs)`, spin: true, html: pages['ci360-same'], settle: (p) => settled(p, 'CI360') },
+      {
+        label: `CI360 ${CI360.version}, drag (reference, xoay's ${shownWidth}-px JPEGs)`,
+        spin: true,
+        html: pages['ci360-same'],
+        settle: (p) => settled(p, 'CI360'),
+      },
       {
         label: `xoay 3D, orbit drag (\`xoay model\` output, ${modelKB} kB)`,
         spin: false,
@@ -600,7 +671,12 @@ async function main(): Promise<void> {
   ];
   const stats = (side: Side) => {
     const rs = firstDrags.filter((r) => r.side === side);
-    return { rs, ms: median(rs.map((r) => r.ms)), bytes: median(rs.map((r) => r.bytes)), ready: rs.every((r) => r.readyMs != null) ? median(rs.map((r) => r.readyMs!)) : null };
+    return {
+      rs,
+      ms: median(rs.map((r) => r.ms)),
+      bytes: median(rs.map((r) => r.bytes)),
+      ready: rs.every((r) => r.readyMs != null) ? median(rs.map((r) => r.readyMs!)) : null,
+    };
   };
   const x = stats('xoay');
   const dragTable = [
@@ -630,11 +706,23 @@ async function main(): Promise<void> {
   for (const side of ['ci360-same', 'ci360-source'] as const) {
     const s = stats(side);
     const what = side === 'ci360-same' ? `CI360 on the same ${shownWidth}-px JPEGs` : 'CI360 on the source JPEGs';
-    check(s.bytes / x.bytes >= 5, `bytes until the first drag turns it: ${what} ${kB(s.bytes)} kB / xoay ${kB(x.bytes)} kB = **${(s.bytes / x.bytes).toFixed(1)}×** fewer for xoay (target ≥ 5×)`);
-    check(s.ms / x.ms >= 3, `time until the first drag turns it: ${what} ${s.ms.toFixed(0)} ms / xoay ${x.ms.toFixed(0)} ms = **${(s.ms / x.ms).toFixed(1)}×** sooner for xoay (target ≥ 3×)`);
+    check(
+      s.bytes / x.bytes >= 5,
+      `bytes until the first drag turns it: ${what} ${kB(s.bytes)} kB / xoay ${kB(x.bytes)} kB = **${(s.bytes / x.bytes).toFixed(1)}×** fewer for xoay (target ≥ 5×)`,
+    );
+    check(
+      s.ms / x.ms >= 3,
+      `time until the first drag turns it: ${what} ${s.ms.toFixed(0)} ms / xoay ${x.ms.toFixed(0)} ms = **${(s.ms / x.ms).toFixed(1)}×** sooner for xoay (target ≥ 3×)`,
+    );
   }
-  check(spinPath.gzip <= 12_000, `spin path ${kB(spinPath.gzip)} kB (${(spinPath.gzip / 1024).toFixed(1)} KiB) gzip ≤ 12 kB (CI360 ${CI360.version}: ${kB(bundles.ci360.gzip)} kB, ${(bundles.ci360.gzip / 1024).toFixed(1)} KiB)`);
-  check(fullPath.gzip <= 0.8 * bundles.mv.gzip, `spin + 3D ${kB(fullPath.gzip)} kB gzip ≤ 0.8 × model-viewer ${MV.version} ${kB(bundles.mv.gzip)} kB = ${kB(0.8 * bundles.mv.gzip)} kB: **${((100 * fullPath.gzip) / bundles.mv.gzip).toFixed(0)} %** of it`);
+  check(
+    spinPath.gzip <= 12_000,
+    `spin path ${kB(spinPath.gzip)} kB (${(spinPath.gzip / 1024).toFixed(1)} KiB) gzip ≤ 12 kB (CI360 ${CI360.version}: ${kB(bundles.ci360.gzip)} kB, ${(bundles.ci360.gzip / 1024).toFixed(1)} KiB)`,
+  );
+  check(
+    fullPath.gzip <= 0.8 * bundles.mv.gzip,
+    `spin + 3D ${kB(fullPath.gzip)} kB gzip ≤ 0.8 × model-viewer ${MV.version} ${kB(bundles.mv.gzip)} kB = ${kB(0.8 * bundles.mv.gzip)} kB: **${((100 * fullPath.gzip) / bundles.mv.gzip).toFixed(0)} %** of it`,
+  );
 
   const dv = (f: string) => `dist/viewer/${path.relative(distViewer, f)}`;
   const bundleTable = [
@@ -646,7 +734,10 @@ async function main(): Promise<void> {
     `| @google/model-viewer ${MV.version} (three bundled) | ${MV.bundle} | ${bundles.mv.bytes} | ${kB(bundles.mv.gzip)} |`,
   ];
 
-  const ftTable = ['| run | rAF p50 ms | rAF p95 ms | max ms | rAF callbacks in 2 s | pointer moves sent | spin frames shown | view changed | all rounds: p50 / p95 ms | note |', '|---|---:|---:|---:|---:|---:|---:|---|---|---|'];
+  const ftTable = [
+    '| run | rAF p50 ms | rAF p95 ms | max ms | rAF callbacks in 2 s | pointer moves sent | spin frames shown | view changed | all rounds: p50 / p95 ms | note |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|---|',
+  ];
   for (const label of [...new Set(frameTimes.map((f) => f.label))]) {
     const all = frameTimes.filter((f) => f.label === label);
     const ok = all.filter((f) => f.p50 != null);
@@ -666,7 +757,7 @@ async function main(): Promise<void> {
     '',
     `### Time and bytes until the first drag turns the spin`,
     '',
-    `One Chromium, a 1280×800 desktop page at DPR 1, the viewer in a ${BOX.width}×${BOX.height} CSS px box. Network throttled by CDP \`Network.emulateNetworkConditions\` (${THROTTLE.downloadThroughput * 8 / 1e6} Mbps down and up, ${THROTTLE.latency} ms latency), cache disabled, keep-alive connections dropped between runs; the server is on 127.0.0.1 and gzips text (level ${GZIP_LEVEL}), images as they are. From navigation start the page is dragged with real mouse input (CDP \`Input.dispatchMouseEvent\` on a clock, not waiting for the page: a stroke of press, three moves across 60 % of the box and release every ${5 * STROKE_MS} ms, back and forth) until the shown frame changes: the time is taken in the page at that moment; the bytes are everything CDP saw arrive up to then (headers included; responses still in flight counted as far as they got). Xoay: the first \`framechange\` after \`load\` away from the frame drawn at \`load\` (the element reports frame changes from drags before \`load\` too, while only the poster is there: those do not count); CI360: the first \`onSpin\` (it takes no drag until every image is loaded). Xoay's first turns show the cells of its sprite (${spriteCell} px per frame, scaled up to the box) until full frames arrive; CI360 shows full frames from its first turn. A warm-up run of each (not counted) comes first. Same frames: the committed 36-frame shoot \`samples/stool-turntable\`. Xoay shows its ${shownWidth}-px rendition in this box (the image fits ${Math.round(fitW)} px); CI360 has no renditions, so it runs twice: on xoay's ${shownWidth}-px JPEGs (the same pixels in the same box, processed by xoay: the fair comparison) and on the source JPEGs as shot. CI360 is set up with its documented \`CI360.init(container, { folder, filenameX, amountX: 36, indexZeroBase: 3 })\`, defaults otherwise. Runs alternate, ${ROUNDS} rounds; medians.`,
+    `One Chromium, a 1280×800 desktop page at DPR 1, the viewer in a ${BOX.width}×${BOX.height} CSS px box. Network throttled by CDP \`Network.emulateNetworkConditions\` (${(THROTTLE.downloadThroughput * 8) / 1e6} Mbps down and up, ${THROTTLE.latency} ms latency), cache disabled, keep-alive connections dropped between runs; the server is on 127.0.0.1 and gzips text (level ${GZIP_LEVEL}), images as they are. From navigation start the page is dragged with real mouse input (CDP \`Input.dispatchMouseEvent\` on a clock, not waiting for the page: a stroke of press, three moves across 60 % of the box and release every ${5 * STROKE_MS} ms, back and forth) until the shown frame changes: the time is taken in the page at that moment; the bytes are everything CDP saw arrive up to then (headers included; responses still in flight counted as far as they got). Xoay: the first \`framechange\` after \`load\` away from the frame drawn at \`load\` (the element reports frame changes from drags before \`load\` too, while only the poster is there: those do not count); CI360: the first \`onSpin\` (it takes no drag until every image is loaded). Xoay's first turns show the cells of its sprite (${spriteCell} px per frame, scaled up to the box) until full frames arrive; CI360 shows full frames from its first turn. A warm-up run of each (not counted) comes first. Same frames: the committed 36-frame shoot \`samples/stool-turntable\`. Xoay shows its ${shownWidth}-px rendition in this box (the image fits ${Math.round(fitW)} px); CI360 has no renditions, so it runs twice: on xoay's ${shownWidth}-px JPEGs (the same pixels in the same box, processed by xoay: the fair comparison) and on the source JPEGs as shot. CI360 is set up with its documented \`CI360.init(container, { folder, filenameX, amountX: 36, indexZeroBase: 3 })\`, defaults otherwise. Runs alternate, ${ROUNDS} rounds; medians.`,
     '',
     ...dragTable,
     '',

@@ -23,7 +23,10 @@ export function createBuildProgress(opts: { total: number; json: boolean; quiet:
   let timer: NodeJS.Timeout | undefined;
   const draw = () => {
     timer = undefined;
-    const lines = [`build: ${finished}/${opts.total} products done${failed ? `, ${failed} failed` : ''}`, ...[...active].map(([id, s]) => `  ${id.padEnd(28).slice(0, 28)} ${s}`)];
+    const lines = [
+      `build: ${finished}/${opts.total} products done${failed ? `, ${failed} failed` : ''}`,
+      ...[...active].map(([id, s]) => `  ${id.padEnd(28).slice(0, 28)} ${s}`),
+    ];
     stream.write(`${drawn ? `\x1b[${drawn}A` : ''}\x1b[J${lines.join('\n')}\n`);
     drawn = lines.length;
   };

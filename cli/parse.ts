@@ -13,7 +13,8 @@ export const int = (name: string, min: number, max?: number) => (v: string) => {
 /** A number from `min` to `max`. */
 export const num = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number ${min}–${max}, got ${JSON.stringify(v)}`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be a number ${min}–${max}, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -27,13 +28,15 @@ export const list = (v: string): string[] =>
 /** A spin width ladder: a comma-separated list of whole numbers ≥ 16. */
 export function widthList(v: string, name = '--widths'): number[] {
   const widths = list(v).map(Number);
-  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 16)) throw new InvalidArgumentError(`${name} must be integers ≥ 16, got ${JSON.stringify(v)}`);
+  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 16))
+    throw new InvalidArgumentError(`${name} must be integers ≥ 16, got ${JSON.stringify(v)}`);
   return widths;
 }
 
 /** A comma-separated list of spin formats, each one of `allowed`. */
 export function formatList<T extends string>(v: string, allowed: readonly T[], name = '--formats'): T[] {
   const formats = list(v);
-  if (formats.length === 0 || formats.some((f) => !(allowed as readonly string[]).includes(f))) throw new InvalidArgumentError(`${name} must list ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  if (formats.length === 0 || formats.some((f) => !(allowed as readonly string[]).includes(f)))
+    throw new InvalidArgumentError(`${name} must list ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   return formats as T[];
 }

@@ -21,20 +21,28 @@ async function main(): Promise<void> {
   const target = path.join(ROOT, 'out/demo');
   const base = `http://127.0.0.1:${port}/`;
   process.stderr.write(`demo: xoay build samples/catalogue -o out/demo --base-url ${base}\n`);
-  const result = await build([path.join(ROOT, 'samples/catalogue')], target, { baseUrl: base, cache: path.join(ROOT, 'out/.xoay-cache'), force: true, trustedRoots: [path.join(ROOT, 'samples')], title: 'Sản phẩm OCOP (dữ liệu mẫu)' }, {
-    onEvent: (e) => {
-      if (e.type === 'product') process.stderr.write(`demo: ${e.id}: ${e.stage}${e.cached ? ' (cached)' : ''}\n`);
-      else if (e.type === 'done') process.stderr.write(`demo: ${e.id}: ${e.status} in ${e.seconds.toFixed(1)} s\n`);
-      else if (e.type === 'failed') process.stderr.write(`demo: ${e.id}: FAILED: ${e.message}\n`);
+  const result = await build(
+    [path.join(ROOT, 'samples/catalogue')],
+    target,
+    { baseUrl: base, cache: path.join(ROOT, 'out/.xoay-cache'), force: true, trustedRoots: [path.join(ROOT, 'samples')], title: 'Sản phẩm OCOP (dữ liệu mẫu)' },
+    {
+      onEvent: (e) => {
+        if (e.type === 'product') process.stderr.write(`demo: ${e.id}: ${e.stage}${e.cached ? ' (cached)' : ''}\n`);
+        else if (e.type === 'done') process.stderr.write(`demo: ${e.id}: ${e.status} in ${e.seconds.toFixed(1)} s\n`);
+        else if (e.type === 'failed') process.stderr.write(`demo: ${e.id}: FAILED: ${e.message}\n`);
+      },
     },
-  });
+  );
   if (result.failed) throw new Error(`${result.failed} product(s) failed`);
   const rel = path.relative(process.cwd(), target) || target;
   process.stderr.write(
     [
       `demo: written ${rel}/ (${result.built} built, ${result.reused} reused, ${result.seconds.toFixed(1)} s)`,
       `  index.html                 the catalogue: search, filters by province, category and stars`,
-      ...result.products.map((p) => `  ${(p.id + '/').padEnd(26)} product page, embed.html, qr.svg/qr.png, spin/${p.id === 'ban-go-tu-nhien' ? ' (rendered from the model)' : ''}, model/`),
+      ...result.products.map(
+        (p) =>
+          `  ${(p.id + '/').padEnd(26)} product page, embed.html, qr.svg/qr.png, spin/${p.id === 'ban-go-tu-nhien' ? ' (rendered from the model)' : ''}, model/`,
+      ),
       `  viewer/                    the embeddable viewer (xoay-viewer.js, chunks, decoders)`,
       '',
     ].join('\n'),

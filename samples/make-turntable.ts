@@ -145,7 +145,6 @@ export function parseOptions(argv: string[], cwd = process.cwd()): Options | 'he
 // ---------------------------------------------------------------------------------------------------
 // Deterministic exposure drift
 
-
 /** Per-frame `toneMappingExposure`: a slow sine (three cycles per turn) plus seeded jitter. */
 export function exposureDrift(frames: number, seed: number): number[] {
   const random = mulberry32(seed);
@@ -247,7 +246,13 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
     const origin = `http://127.0.0.1:${address.port}`;
 
     // Headless Chromium with SwiftShader WebGL 2, a temporary profile and no network (shared with the product renderer).
-    session = await launchChromium({ stage: STAGE, executable: findChromium(STAGE), viewport: { width: opts.width, height: opts.height }, profilePrefix: 'xoay-turntable-profile-', logConsole: true });
+    session = await launchChromium({
+      stage: STAGE,
+      executable: findChromium(STAGE),
+      viewport: { width: opts.width, height: opts.height },
+      profilePrefix: 'xoay-turntable-profile-',
+      logConsole: true,
+    });
     const { page, pageErrors } = session;
 
     // The model is handed to the page from memory: no file-system access for the dev server.
@@ -269,10 +274,14 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
     );
     const userAgent = await page.evaluate(() => navigator.userAgent);
 
-    const pngs: Buffer[] = [], masks: Buffer[] = [];
+    const pngs: Buffer[] = [],
+      masks: Buffer[] = [];
     const render = async (request: FrameRequest) => {
       const what = `${request.mask ? 'the mask of ' : ''}frame ${request.index + 1}`;
-      const dataUrl = await withTimeout(`rendering ${what}`, page.evaluate((r) => (window as PageWindow).xoayTurntable!.renderFrame(r), request));
+      const dataUrl = await withTimeout(
+        `rendering ${what}`,
+        page.evaluate((r) => (window as PageWindow).xoayTurntable!.renderFrame(r), request),
+      );
       const prefix = 'data:image/png;base64,';
       if (!dataUrl.startsWith(prefix)) throw new Error(`${what}: the page did not return a PNG data URL`);
       return Buffer.from(dataUrl.slice(prefix.length), 'base64');
@@ -294,7 +303,8 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
 /** Checks what the brief promises: exact size, and a border that is backdrop only. */
 async function checkFrame(png: Buffer, opts: Options, n: number): Promise<void> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== opts.width || info.height !== opts.height) throw new Error(`frame ${n}: rendered ${info.width}×${info.height}, expected ${opts.width}×${opts.height}`);
+  if (info.width !== opts.width || info.height !== opts.height)
+    throw new Error(`frame ${n}: rendered ${info.width}×${info.height}, expected ${opts.width}×${opts.height}`);
   // Every pixel of a 4-pixel border band must be within a few levels of the band's first pixel.
   const band = 4;
   const ref = [data[0]!, data[1]!, data[2]!];
@@ -310,7 +320,10 @@ async function checkFrame(png: Buffer, opts: Options, n: number): Promise<void> 
       for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(data[o + c]! - ref[c]!));
     }
   }
-  if (worst > 3) throw new Error(`frame ${n}: the frame border is not plain backdrop (a border pixel differs by ${worst} levels); the object or its shadow touches the edge`);
+  if (worst > 3)
+    throw new Error(
+      `frame ${n}: the frame border is not plain backdrop (a border pixel differs by ${worst} levels); the object or its shadow touches the edge`,
+    );
 }
 
 function sourceText(opts: Options, r: RenderResult, exposures: number[], quality: number, names: string[], sizes: number[]): string {
@@ -440,9 +453,14 @@ async function run(opts: Options): Promise<void> {
     await out.write('SOURCE.txt', sourceText(opts, rendered, exposures, quality, names, sizes));
     if (maskOut) {
       // Cut at half coverage (the renderer's MSAA edge), as the seg sets' gt/ masks are.
-      const pngMasks = await Promise.all(rendered.masks.map((m) => sharp(m).removeAlpha().extractChannel(0).threshold(128).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer()));
+      const pngMasks = await Promise.all(
+        rendered.masks.map((m) => sharp(m).removeAlpha().extractChannel(0).threshold(128).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer()),
+      );
       await Promise.all(pngMasks.map((m, i) => maskOut!.write(names[i]!.replace(/\.jpg$/, '.png'), m)));
-      await maskOut.write('SOURCE.txt', `Object masks of ${path.basename(opts.out)}/ (255 = object: the model alone, no shadow), one per frame, same names as .png.\nRendered with its frames by samples/make-turntable.ts (--masks): the same camera and turntable, the model drawn flat white on black, cut at half coverage. CC0, as the frames.\n`);
+      await maskOut.write(
+        'SOURCE.txt',
+        `Object masks of ${path.basename(opts.out)}/ (255 = object: the model alone, no shadow), one per frame, same names as .png.\nRendered with its frames by samples/make-turntable.ts (--masks): the same camera and turntable, the model drawn flat white on black, cut at half coverage. CC0, as the frames.\n`,
+      );
       await maskOut.commit();
     }
     await out.commit();

@@ -42,10 +42,13 @@ function backdropSvg(kind: Backdrop, w: number, h: number): string {
 export function syntheticFrameSvg(i: number, o: SyntheticShootOptions): string {
   const { width: w, height: h } = o;
   const t = (2 * Math.PI * i) / o.frames;
-  const a = w * 0.1, b = w * 0.06, tall = h * 0.42;
+  const a = w * 0.1,
+    b = w * 0.06,
+    tall = h * 0.42;
   const cx = w / 2 + o.orbit * Math.sin(t);
   const base = h * 0.72 + 0.15 * o.orbit * Math.cos(t); // a little vertical motion, as seen from above
-  const wa = 2 * a * Math.abs(Math.cos(t)), wb = 2 * b * Math.abs(Math.sin(t));
+  const wa = 2 * a * Math.abs(Math.cos(t)),
+    wb = 2 * b * Math.abs(Math.sin(t));
   const left = cx - (wa + wb) / 2;
   // Opaque faces with fixed colours (a matte box under even light): only the per-frame gain changes exposure.
   const faceA = Math.cos(t) >= 0 ? '#b8322a' : '#2a6cb8';
@@ -103,9 +106,11 @@ export async function makeVariantShoot(srcDir: string, outDir: string, o: Varian
   for (let i = 0; i < names.length; i++) {
     const src = sharp(path.join(srcDir, names[i]!));
     const meta = await src.metadata();
-    const w = Math.round(meta.width! * o.scale), h = Math.round(meta.height! * o.scale);
+    const w = Math.round(meta.width! * o.scale),
+      h = Math.round(meta.height! * o.scale);
     const t = (2 * Math.PI * i) / names.length;
-    const dx = Math.round(o.orbit * w * Math.sin(t)), dy = Math.round(0.15 * o.orbit * w * Math.cos(t));
+    const dx = Math.round(o.orbit * w * Math.sin(t)),
+      dy = Math.round(0.15 * o.orbit * w * Math.cos(t));
     // Shift: pad with white on one side, cut the other.
     const pad = Math.ceil(o.orbit * w) + 2;
     const padded = await sharp(path.join(srcDir, names[i]!))
@@ -127,7 +132,9 @@ export async function makeVariantShoot(srcDir: string, outDir: string, o: Varian
     const out = Buffer.alloc(w * h * 3);
     for (let k = 0; k < out.length; k++) out[k] = Math.min(255, Math.round(((shifted[k]! * bg[k]!) / 255) * g));
     const file = path.join(outDir, names[i]!.replace(/\.\w+$/, '.jpg'));
-    await sharp(out, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: o.quality ?? 92 }).toFile(file);
+    await sharp(out, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: o.quality ?? 92 })
+      .toFile(file);
     files.push(file);
   }
   return files;

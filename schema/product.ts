@@ -38,7 +38,10 @@ export const ProductSchema = T.Object(
     producer: T.Object(
       {
         name: Text('Producer name'),
-        kind: T.Union(PRODUCER_KINDS.map((k) => T.Literal(k)), { description: 'co-operative | enterprise | household business | cooperative group' }),
+        kind: T.Union(
+          PRODUCER_KINDS.map((k) => T.Literal(k)),
+          { description: 'co-operative | enterprise | household business | cooperative group' },
+        ),
         province: Text('Province or city'),
         district: T.Optional(Text('District')),
         commune: T.Optional(Text('Commune or ward')),
@@ -79,9 +82,7 @@ export const ProductSchema = T.Object(
         { additionalProperties: false },
       ),
     ),
-    links: T.Optional(
-      T.Array(T.Object({ label: Text('Link text'), url: HttpUrl('http(s) address') }, { additionalProperties: false }), { maxItems: 20 }),
-    ),
+    links: T.Optional(T.Array(T.Object({ label: Text('Link text'), url: HttpUrl('http(s) address') }, { additionalProperties: false }), { maxItems: 20 })),
   },
   { additionalProperties: false, title: 'Xoay product', description: 'product.json (or product.yaml) of a product folder' },
 );

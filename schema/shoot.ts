@@ -16,11 +16,16 @@ const Distance = (description: string) => T.Number({ exclusiveMinimum: 0, maximu
 
 export const ShootRowSchema = T.Object(
   {
-    folder: T.String({ minLength: 1, maxLength: 255, description: 'The row\'s sub-folder of the shoot (row-1 … for a folder split with --rows)' }),
+    folder: T.String({ minLength: 1, maxLength: 255, description: "The row's sub-folder of the shoot (row-1 … for a folder split with --rows)" }),
     elevation: T.Optional(Elevation('Camera elevation of this row above the turntable plane, degrees (positive: looking down)')),
-    distance: T.Optional(Distance('Distance of this row\'s camera from the point on the axis it looks at, metres (default: the shoot\'s distance)')),
+    distance: T.Optional(Distance("Distance of this row's camera from the point on the axis it looks at, metres (default: the shoot's distance)")),
     aimHeight: T.Optional(
-      T.Number({ minimum: -1e6, maximum: 1e6, description: 'Height of the point on the turntable axis this row\'s camera looks at, in the units of distance, from a common origin (default 0: every row looks at the same point)' }),
+      T.Number({
+        minimum: -1e6,
+        maximum: 1e6,
+        description:
+          "Height of the point on the turntable axis this row's camera looks at, in the units of distance, from a common origin (default 0: every row looks at the same point)",
+      }),
     ),
   },
   { additionalProperties: false, description: 'One row of the shoot (one full turn)' },
@@ -30,8 +35,14 @@ export const ShootSchema = T.Object(
   {
     $schema: T.Optional(T.String({ description: 'The schema this file follows (editors use it for completion)' })),
     elevation: T.Optional(Elevation('Camera elevation above the turntable plane, degrees, for every row that does not give its own')),
-    fov: T.Optional(T.Number({ exclusiveMinimum: 0, maximum: 179, description: 'Horizontal field of view of the frames, degrees (default: the 35 mm focal length from EXIF)' })),
-    distance: T.Optional(Distance('Distance of the camera from the point on the turntable axis it looks at, metres (sets the model\'s scale)')),
+    fov: T.Optional(
+      T.Number({
+        exclusiveMinimum: 0,
+        maximum: 179,
+        description: 'Horizontal field of view of the frames, degrees (default: the 35 mm focal length from EXIF)',
+      }),
+    ),
+    distance: T.Optional(Distance("Distance of the camera from the point on the turntable axis it looks at, metres (sets the model's scale)")),
     rows: T.Optional(T.Array(ShootRowSchema, { minItems: 1, maxItems: 64, description: 'Per-row settings, by folder name' })),
   },
   { additionalProperties: false, title: 'Xoay shoot', description: 'shoot.json of a turntable shoot folder (optional)' },

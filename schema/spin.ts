@@ -23,7 +23,10 @@ export const SpinFrameSchema = T.Object(
 export const SpriteSchema = T.Object(
   {
     src: Path,
-    sources: T.Object({ avif: T.Optional(Path), webp: T.Optional(Path), jpeg: T.Optional(Path) }, { additionalProperties: false, description: 'The sprite in each format; src is the JPEG' }),
+    sources: T.Object(
+      { avif: T.Optional(Path), webp: T.Optional(Path), jpeg: T.Optional(Path) },
+      { additionalProperties: false, description: 'The sprite in each format; src is the JPEG' },
+    ),
     columns: T.Integer({ minimum: 1 }),
     rows: T.Integer({ minimum: 1 }),
     frameWidth: T.Integer({ minimum: 1 }),
@@ -52,7 +55,9 @@ export const SpinManifestSchema = T.Object(
     widths: T.Array(T.Integer({ minimum: 1 }), { minItems: 1, description: 'Rendition widths, ascending' }),
     formats: T.Array(T.Union([T.Literal('avif'), T.Literal('webp'), T.Literal('jpeg')]), { minItems: 1 }),
     background: T.Union([T.Literal('white'), T.Literal('transparent'), T.Literal('keep')]),
-    direction: T.Union([T.Literal('ccw'), T.Literal('cw')], { description: 'Turn direction as frames advance, seen from above (xoay spin reorders clockwise shoots given --reverse, so it writes ccw)' }),
+    direction: T.Union([T.Literal('ccw'), T.Literal('cw')], {
+      description: 'Turn direction as frames advance, seen from above (xoay spin reorders clockwise shoots given --reverse, so it writes ccw)',
+    }),
     rows: T.Array(SpinRowSchema, { minItems: 1 }),
     poster: Path,
     posterSources: T.Object({ webp: T.Optional(Path), jpeg: T.Optional(Path) }, { additionalProperties: false }),

@@ -6,7 +6,12 @@ import { ProductSchema } from './product.js';
 import { ShootSchema } from './shoot.js';
 import { QaReportSchema, SpinManifestSchema } from './spin.js';
 
-export const SCHEMAS = { 'spin.schema.json': SpinManifestSchema, 'qa.schema.json': QaReportSchema, 'product.schema.json': ProductSchema, 'shoot.schema.json': ShootSchema };
+export const SCHEMAS = {
+  'spin.schema.json': SpinManifestSchema,
+  'qa.schema.json': QaReportSchema,
+  'product.schema.json': ProductSchema,
+  'shoot.schema.json': ShootSchema,
+};
 
 export function schemaText(schema: object): string {
   return JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...schema }, null, 2) + '\n';

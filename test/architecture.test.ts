@@ -33,12 +33,12 @@ const folderOf = (f: string) => (f.startsWith('pipeline/') ? f.split('/')[1]! : 
 
 describe('import rules', () => {
   it('the rule reads imports as written (a check of the checker)', () => {
-    expect(importsOf('pipeline/spin/spin.ts', "import { a } from '../core/options.js';\nimport type { B } from './types.js';\nconst m = await import('../render/render.js');\nimport './side-effect.js';")).toEqual([
-      'pipeline/core/options.ts',
-      'pipeline/spin/types.ts',
-      'pipeline/render/render.ts',
-      'pipeline/spin/side-effect.ts',
-    ]);
+    expect(
+      importsOf(
+        'pipeline/spin/spin.ts',
+        "import { a } from '../core/options.js';\nimport type { B } from './types.js';\nconst m = await import('../render/render.js');\nimport './side-effect.js';",
+      ),
+    ).toEqual(['pipeline/core/options.ts', 'pipeline/spin/types.ts', 'pipeline/render/render.ts', 'pipeline/spin/side-effect.ts']);
   });
 
   it(`every pipeline folder is in the layers (${LAYERS.join(' < ')})`, () => {
@@ -63,7 +63,10 @@ describe('import rules', () => {
   it('no import cycle among pipeline modules', () => {
     // Tarjan's strongly connected components; a component of more than one module is a cycle.
     let index = 0;
-    const idx = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], on = new Set<string>();
+    const idx = new Map<string, number>(),
+      low = new Map<string, number>(),
+      stack: string[] = [],
+      on = new Set<string>();
     const cycles: string[][] = [];
     const visit = (v: string) => {
       idx.set(v, index);

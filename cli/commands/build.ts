@@ -10,22 +10,31 @@ import { createBuildProgress } from '../build-progress.js';
 import { runCommand } from '../run.js';
 import { formatList, int, widthList } from '../parse.js';
 
-
 export function registerBuild(program: Command): void {
   program
     .command('build')
     .description('build product pages (spin, 3D, story, QR code) and a catalogue page from product folders; incremental')
     .argument('<folders...>', 'product folders (with product.json or product.yaml), or catalogue folders of them')
     .requiredOption('-o, --output <site>', 'the site folder (updated in place: unchanged products are kept as they are)')
-    .requiredOption('--base-url <url>', 'the public address the site will be published at (for QR codes and link previews), e.g. https://ocop.example.vn/san-pham/')
+    .requiredOption(
+      '--base-url <url>',
+      'the public address the site will be published at (for QR codes and link previews), e.g. https://ocop.example.vn/san-pham/',
+    )
     .option('--cache <dir>', 'stage cache folder (content-addressed)', BUILD_DEFAULTS.cache)
     .option('--jobs <n>', 'products built at the same time (default: from cores and free memory)', int('--jobs', 1, 64))
     .option('--title <text>', 'title of the catalogue page', BUILD_DEFAULTS.title)
     .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
     .option('--formats <list>', 'spin formats, comma-separated: avif, webp, jpeg (default: as xoay spin)')
     .addOption(new Option('--textures <format>', 'model texture format (as xoay model)').choices([...TEXTURE_MODES]))
-    .option('--reconstruct', 'products with a shoot but no model get a 3D model made from the shoot (xoay reconstruct; focal length from EXIF or the shoot\'s shoot.json); one that misses its photos is not published', false)
-    .option('--allow-links-into <dirs...>', 'folders outside the product folders that their symbolic links may point into (default: none; a link out of its product folder fails that product)')
+    .option(
+      '--reconstruct',
+      "products with a shoot but no model get a 3D model made from the shoot (xoay reconstruct; focal length from EXIF or the shoot's shoot.json); one that misses its photos is not published",
+      false,
+    )
+    .option(
+      '--allow-links-into <dirs...>',
+      'folders outside the product folders that their symbolic links may point into (default: none; a link out of its product folder fails that product)',
+    )
     .option('--prune', 'remove products from the site that this build did not include', false)
     .option('--force', 'build into an existing folder that was not made by xoay build', false)
     .option('--json', 'events and the summary as JSON lines on stdout', false)
@@ -55,7 +64,10 @@ export function registerBuild(program: Command): void {
           const { flowId, total } = await enqueueBuild(opts.queue, folders, opts.output, options, { attempts: opts.attempts, queueName: opts.queueName });
           const queued = { type: 'queued', flow: flowId, products: total };
           if (opts.json) process.stdout.write(JSON.stringify(queued) + '\n');
-          else if (!opts.quiet) process.stderr.write(`build: ${total} products queued (build ${flowId}; \`xoay status --queue … --build ${flowId}\`)${opts.wait ? '; waiting for the workers' : ''}\n`);
+          else if (!opts.quiet)
+            process.stderr.write(
+              `build: ${total} products queued (build ${flowId}; \`xoay status --queue … --build ${flowId}\`)${opts.wait ? '; waiting for the workers' : ''}\n`,
+            );
           if (!opts.wait) return;
           // Progress: a line (or a JSON event) each time a product finishes or fails, with the failure's message.
           let last = '';
@@ -64,7 +76,8 @@ export function registerBuild(program: Command): void {
             const line = `${st.done + st.failed}/${st.total}`;
             if (line === last) return;
             last = line;
-            if (opts.json) process.stdout.write(JSON.stringify({ type: 'progress', done: st.done, failed: st.failed, pending: st.pending, total: st.total }) + '\n');
+            if (opts.json)
+              process.stdout.write(JSON.stringify({ type: 'progress', done: st.done, failed: st.failed, pending: st.pending, total: st.total }) + '\n');
             else if (!opts.quiet) {
               process.stderr.write(`build: ${st.done + st.failed}/${st.total} products finished${st.failed ? ` (${st.failed} failed)` : ''}\n`);
               for (const f of st.failures) if (!told.has(f.folder)) process.stderr.write(`  failed: ${f.message}\n`);
@@ -88,14 +101,18 @@ export function registerBuild(program: Command): void {
         }
         const total = (await findProducts(folders)).length;
         const progress = createBuildProgress({ total, json: opts.json, quiet: opts.quiet });
-        const result = await build(
-          folders,
-          opts.output,
-          options,
-          { onEvent: (e) => progress.onEvent(e) },
-        );
+        const result = await build(folders, opts.output, options, { onEvent: (e) => progress.onEvent(e) });
         progress.done();
-        const summary = { type: 'summary', site: result.site, built: result.built, reused: result.reused, failed: result.failed, seconds: result.seconds, jobs: result.jobs, products: result.products };
+        const summary = {
+          type: 'summary',
+          site: result.site,
+          built: result.built,
+          reused: result.reused,
+          failed: result.failed,
+          seconds: result.seconds,
+          jobs: result.jobs,
+          products: result.products,
+        };
         if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
         else if (!opts.quiet) {
           const failures = result.products.filter((p) => p.status === 'failed');

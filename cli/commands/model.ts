@@ -19,19 +19,35 @@ export function registerModel(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output folder: model.glb and model.json (written atomically)')
     .addOption(new Option('--geometry <mode>', 'geometry compression').choices([...GEOMETRY_MODES]).default(MODEL_DEFAULTS.geometry))
     .addOption(new Option('--textures <format>', 'texture format').choices([...TEXTURE_MODES]).default(MODEL_DEFAULTS.textures))
-    .addOption(new Option('--ktx2-encoder <which>', 'KTX2 encoder: native basisu when installed, else the in-process WASM').choices([...KTX2_ENCODER_CHOICES]).default(MODEL_DEFAULTS.ktx2Encoder))
+    .addOption(
+      new Option('--ktx2-encoder <which>', 'KTX2 encoder: native basisu when installed, else the in-process WASM')
+        .choices([...KTX2_ENCODER_CHOICES])
+        .default(MODEL_DEFAULTS.ktx2Encoder),
+    )
     .option('--max-texture-size <px>', 'largest texture side', int('--max-texture-size', 1, 16384), MODEL_DEFAULTS.maxTextureSize)
-    .addOption(new Option('--budget <name>', 'Khronos 3D Commerce budget to meet (exit code 3 when a limit is not met; the model is still written)').choices([...BUDGET_NAMES]).default(MODEL_DEFAULTS.budget))
-    .option('--triangles <n>', 'triangle target (default: the budget\'s)', int('--triangles', 1))
+    .addOption(
+      new Option('--budget <name>', 'Khronos 3D Commerce budget to meet (exit code 3 when a limit is not met; the model is still written)')
+        .choices([...BUDGET_NAMES])
+        .default(MODEL_DEFAULTS.budget),
+    )
+    .option('--triangles <n>', "triangle target (default: the budget's)", int('--triangles', 1))
     .option('--max-error <fraction>', 'largest simplification error, as a fraction of the mesh size', num('--max-error', 0, 1), MODEL_DEFAULTS.maxError)
     .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', int('--lods', 0, 6), 0)
     .addOption(
-      new Option('--merge [when]', "join meshes and merge identical materials to cut draw calls: 'auto' only as far as the budget's draw-call limit needs (folded names are kept in the GLB's extras), 'always' (also a palette), 'never' (every name kept)")
+      new Option(
+        '--merge [when]',
+        "join meshes and merge identical materials to cut draw calls: 'auto' only as far as the budget's draw-call limit needs (folded names are kept in the GLB's extras), 'always' (also a palette), 'never' (every name kept)",
+      )
         .choices([...MERGE_WHEN])
         .preset('always')
         .default(MODEL_DEFAULTS.merge),
     )
-    .option('--max-memory <MiB>', 'memory cap of the worker that reads and compresses the model', int('--max-memory', 64, 1 << 20), ISOLATE_DEFAULTS.maxMemoryMb)
+    .option(
+      '--max-memory <MiB>',
+      'memory cap of the worker that reads and compresses the model',
+      int('--max-memory', 64, 1 << 20),
+      ISOLATE_DEFAULTS.maxMemoryMb,
+    )
     .option('--timeout <seconds>', 'time limit for the model (0: none)', int('--timeout', 0, 1e7), ISOLATE_DEFAULTS.timeoutSeconds)
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the report as JSON on stdout', false)
@@ -39,12 +55,28 @@ export function registerModel(program: Command): void {
     .action(async (input: string, opts) =>
       runCommand('model', async () => {
         const quiet = opts.quiet || opts.json;
-        const { report } = await modelIsolated(input, opts.output, { geometry: opts.geometry, textures: opts.textures, maxTextureSize: opts.maxTextureSize, merge: opts.merge, force: opts.force, budget: opts.budget, triangles: opts.triangles ?? 0, maxError: opts.maxError, lods: opts.lods, ktx2Encoder: opts.ktx2Encoder }, {
-          onEvent: (e) => {
-            if (!quiet) process.stderr.write(`${e.stage}…\n`);
+        const { report } = await modelIsolated(
+          input,
+          opts.output,
+          {
+            geometry: opts.geometry,
+            textures: opts.textures,
+            maxTextureSize: opts.maxTextureSize,
+            merge: opts.merge,
+            force: opts.force,
+            budget: opts.budget,
+            triangles: opts.triangles ?? 0,
+            maxError: opts.maxError,
+            lods: opts.lods,
+            ktx2Encoder: opts.ktx2Encoder,
           },
-          isolate: { maxMemoryMb: opts.maxMemory, timeoutSeconds: opts.timeout },
-        });
+          {
+            onEvent: (e) => {
+              if (!quiet) process.stderr.write(`${e.stage}…\n`);
+            },
+            isolate: { maxMemoryMb: opts.maxMemory, timeoutSeconds: opts.timeout },
+          },
+        );
         if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
         else if (!opts.quiet) {
           const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
@@ -54,7 +86,11 @@ export function registerModel(program: Command): void {
               `  bytes: geometry ${kb(report.bytes.geometry)}, textures ${kb(report.bytes.textures)}, other ${kb(report.bytes.other)}${report.lods.length ? `; LODs: ${report.lods.map((l) => `${l.file} ${l.triangles} triangles ${kb(l.bytes)}`).join(', ')}` : ''}`,
               `  GPU texture memory: ${kb(report.after.textures.reduce((n, t) => n + t.gpuBytes, 0))} (as RGBA8: ${kb(report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0))})`,
               `  validator: input ${report.validation.input.errors} errors / ${report.validation.input.warnings} warnings; output ${report.validation.output.errors} errors`,
-              ...(report.merge.steps.length ? [`  merged (${report.merge.steps.join(', ')}): ${report.merge.drawCalls.before} → ${report.merge.drawCalls.after} draw calls; folded names kept in the scene's extras.xoay.mergedNames`] : []),
+              ...(report.merge.steps.length
+                ? [
+                    `  merged (${report.merge.steps.join(', ')}): ${report.merge.drawCalls.before} → ${report.merge.drawCalls.after} draw calls; folded names kept in the scene's extras.xoay.mergedNames`,
+                  ]
+                : []),
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
               `  written: ${report.output} and ${path.join(path.dirname(report.output), 'model.json')}`,
               '',

@@ -5,7 +5,6 @@ import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
 import { runCommand } from '../run.js';
 import { int, widthList } from '../parse.js';
 
-
 export function registerPreview(program: Command): void {
   program
     .command('preview')
@@ -23,16 +22,25 @@ export function registerPreview(program: Command): void {
         const say = (line: string) => process.stderr.write(`${line}\n`);
         const p = await preview(
           folder,
-          { port: opts.port, host: opts.host, cache: opts.cache, build: { ...(widths ? { spin: { widths } } : {}), trustedRoots: ((opts.allowLinksInto ?? []) as string[]).map((d) => path.resolve(d)) } },
+          {
+            port: opts.port,
+            host: opts.host,
+            cache: opts.cache,
+            build: { ...(widths ? { spin: { widths } } : {}), trustedRoots: ((opts.allowLinksInto ?? []) as string[]).map((d) => path.resolve(d)) },
+          },
           {
             onEvent: (e) => {
               if (e.type === 'warning') say(`xoay preview: warning: ${e.message}`);
               else if (e.type === 'error') say(`xoay preview: build failed (the last good build stays shown):\n  ${e.message.split('\n').join('\n  ')}`);
               else if (opts.quiet) return;
               else if (e.type === 'listening') say(`preview: listening on ${e.url}${e.network.length ? ` (and ${e.network.join(', ')})` : ''}`);
-              else if (e.type === 'change') say(`preview: ${e.files.length === 1 ? path.relative(process.cwd(), e.files[0]!) : `${e.files.length} files`} changed`);
+              else if (e.type === 'change')
+                say(`preview: ${e.files.length === 1 ? path.relative(process.cwd(), e.files[0]!) : `${e.files.length} files`} changed`);
               else if (e.type === 'build' && e.event.type === 'product' && !e.event.cached) say(`  ${e.event.id}: ${e.event.stage}`);
-              else if (e.type === 'built') say(`preview: built in ${e.seconds.toFixed(1)} s: ${e.built} built, ${e.reused} unchanged${e.failed ? `, ${e.failed} failed` : ''}${e.reloaded ? '; pages reloaded' : ''}`);
+              else if (e.type === 'built')
+                say(
+                  `preview: built in ${e.seconds.toFixed(1)} s: ${e.built} built, ${e.reused} unchanged${e.failed ? `, ${e.failed} failed` : ''}${e.reloaded ? '; pages reloaded' : ''}`,
+                );
             },
           },
         );

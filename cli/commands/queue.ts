@@ -4,7 +4,6 @@ import { buildStatus, QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } fr
 import { runCommand } from '../run.js';
 import { int } from '../parse.js';
 
-
 export function registerQueue(program: Command): void {
   program
     .command('worker')
@@ -12,8 +11,16 @@ export function registerQueue(program: Command): void {
     .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
     .option('--concurrency <n>', 'jobs at the same time', int('--concurrency', 1, 64), WORKER_DEFAULTS.concurrency)
     .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
-    .addOption(new Option('--lock-duration <ms>', 'job lock (a dead worker\'s job is taken back after about this)').argParser(int('--lock-duration', 500, 3_600_000)).default(WORKER_DEFAULTS.lockDuration))
-    .addOption(new Option('--stalled-interval <ms>', 'how often stalled jobs are looked for').argParser(int('--stalled-interval', 500, 3_600_000)).default(WORKER_DEFAULTS.stalledInterval))
+    .addOption(
+      new Option('--lock-duration <ms>', "job lock (a dead worker's job is taken back after about this)")
+        .argParser(int('--lock-duration', 500, 3_600_000))
+        .default(WORKER_DEFAULTS.lockDuration),
+    )
+    .addOption(
+      new Option('--stalled-interval <ms>', 'how often stalled jobs are looked for')
+        .argParser(int('--stalled-interval', 500, 3_600_000))
+        .default(WORKER_DEFAULTS.stalledInterval),
+    )
     .option('--json', 'events as JSON lines on stdout', false)
     .action(async (opts) =>
       runCommand('worker', async () => {
@@ -21,7 +28,11 @@ export function registerQueue(program: Command): void {
           if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
           else if (e.type !== 'build') process.stderr.write(`worker: ${Object.values(e).join(' ')}\n`);
         };
-        const w = startWorker(opts.queue, { concurrency: opts.concurrency, queueName: opts.queueName, lockDuration: opts.lockDuration, stalledInterval: opts.stalledInterval }, say);
+        const w = startWorker(
+          opts.queue,
+          { concurrency: opts.concurrency, queueName: opts.queueName, lockDuration: opts.lockDuration, stalledInterval: opts.stalledInterval },
+          say,
+        );
         await w.worker.waitUntilReady();
         say({ type: 'ready', pid: process.pid } as never);
         // Graceful shutdown: the first SIGTERM/SIGINT lets the running jobs finish; a second leaves them to another worker.
@@ -58,9 +69,17 @@ export function registerQueue(program: Command): void {
             process.stdout.write(JSON.stringify(b) + '\n');
             return;
           }
-          const finished = b.summary ? `finished: ${b.summary.built} built, ${b.summary.reused} reused, ${b.summary.failed} failed` : b.state === 'failed' ? 'the index job failed' : `running (index ${b.state})`;
+          const finished = b.summary
+            ? `finished: ${b.summary.built} built, ${b.summary.reused} reused, ${b.summary.failed} failed`
+            : b.state === 'failed'
+              ? 'the index job failed'
+              : `running (index ${b.state})`;
           process.stdout.write(
-            [`build ${b.build}: ${b.total} products: done ${b.done}, failed ${b.failed}, to do ${b.pending}; ${finished}`, ...b.failures.map((f) => `  failed: ${f.message}`), ''].join('\n'),
+            [
+              `build ${b.build}: ${b.total} products: done ${b.done}, failed ${b.failed}, to do ${b.pending}; ${finished}`,
+              ...b.failures.map((f) => `  failed: ${f.message}`),
+              '',
+            ].join('\n'),
           );
           return;
         }

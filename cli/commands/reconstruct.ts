@@ -6,14 +6,14 @@ import { DEFAULT_ELEVATION, reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipe
 import { runCommand } from '../run.js';
 import { int, num } from '../parse.js';
 
-
 /** One number, or a comma list of them (one per row): `--elevation 10,40`. */
 const nums = (name: string, min: number, max: number) => (v: string) => {
   const parts = v.split(',').map((p) => p.trim());
   if (parts.length > 64) throw new InvalidArgumentError(`${name} takes at most 64 values, got ${parts.length}`);
   return parts.map((p) => {
     const n = Number(p);
-    if (p === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
+    if (p === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
     return n;
   });
 };
@@ -22,22 +22,48 @@ export function registerReconstruct(program: Command): void {
   program
     .command('reconstruct')
     .description('turn a turntable shoot (a folder of frames on a plain backdrop, or of row sub-folders) into a textured, compressed 3D model')
-    .argument('<shoot>', 'folder of frames (one turn, equal steps; or one sub-folder per row) or of the images a calibration file names; an optional shoot.json in it gives elevations, fov, distance')
+    .argument(
+      '<shoot>',
+      'folder of frames (one turn, equal steps; or one sub-folder per row) or of the images a calibration file names; an optional shoot.json in it gives elevations, fov, distance',
+    )
     .requiredOption('-o, --output <dir>', 'output folder (written atomically): model.glb, model.json, reconstruct.json')
     .option('--cameras <file>', 'calibration file (Middlebury *_par.txt: per image K R t); default: the turntable model')
     .option('--reverse', 'the turntable turns clockwise seen from above', false)
-    .option('--elevation <deg>', `camera elevation above the turntable, degrees; one per row for several rows (10,40) (default: shoot.json, else ${DEFAULT_ELEVATION})`, nums('--elevation', -89, 89))
+    .option(
+      '--elevation <deg>',
+      `camera elevation above the turntable, degrees; one per row for several rows (10,40) (default: shoot.json, else ${DEFAULT_ELEVATION})`,
+      nums('--elevation', -89, 89),
+    )
     .option('--fov <deg>', 'horizontal field of view, degrees (default: shoot.json, else the 35 mm focal length from EXIF)', num('--fov', 1, 179))
-    .option('--distance <m>', 'camera distance from the point on the turntable axis it looks at, metres (sets the model scale); one for all rows or one per row (default: shoot.json)', nums('--distance', 0.001, 1e6))
+    .option(
+      '--distance <m>',
+      'camera distance from the point on the turntable axis it looks at, metres (sets the model scale); one for all rows or one per row (default: shoot.json)',
+      nums('--distance', 0.001, 1e6),
+    )
     .option('--resolution <n>', 'voxels along the longest side', int('--resolution', 16), RECONSTRUCT_DEFAULTS.resolution)
     .option('--tolerance <n>', 'views a voxel may fall outside of and be kept (imperfect masks)', int('--tolerance', 0), RECONSTRUCT_DEFAULTS.tolerance)
     .option('--triangles <n>', 'triangle target', int('--triangles', 100), RECONSTRUCT_DEFAULTS.triangles)
     .option('--size <px>', 'working resolution of the silhouettes (longest side)', int('--size', 64), RECONSTRUCT_DEFAULTS.size)
     .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
-    .option('--min-iou <x>', 'the lowest silhouette IoU in any view for the result to be written (0: keep any)', num('--min-iou', 0, 1), RECONSTRUCT_DEFAULTS.minIoU)
-    .addOption(new Option('--segment <how>', 'how silhouettes are cut: auto (border, then plate when the border model finds no object, cuts most views at the frame edge or its shape misses the photos), border (a backdrop model fitted to each view\'s border) or plate (a clean plate from the turn itself)').choices(['auto', 'border', 'plate']).default(RECONSTRUCT_DEFAULTS.segment))
-    .option('--clean-plate <image>', 'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)')
+    .option(
+      '--min-iou <x>',
+      'the lowest silhouette IoU in any view for the result to be written (0: keep any)',
+      num('--min-iou', 0, 1),
+      RECONSTRUCT_DEFAULTS.minIoU,
+    )
+    .addOption(
+      new Option(
+        '--segment <how>',
+        "how silhouettes are cut: auto (border, then plate when the border model finds no object, cuts most views at the frame edge or its shape misses the photos), border (a backdrop model fitted to each view's border) or plate (a clean plate from the turn itself)",
+      )
+        .choices(['auto', 'border', 'plate'])
+        .default(RECONSTRUCT_DEFAULTS.segment),
+    )
+    .option(
+      '--clean-plate <image>',
+      'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)',
+    )
     .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per view, in view order: used as the silhouettes')
     .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
     .option('--force', 'replace an existing output folder', false)

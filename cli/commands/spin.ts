@@ -9,8 +9,6 @@ import { createProgress } from '../progress.js';
 import { runCommand } from '../run.js';
 import { formatList, int, widthList } from '../parse.js';
 
-
-
 export function registerSpin(program: Command): void {
   program
     .command('spin')
@@ -27,15 +25,32 @@ export function registerSpin(program: Command): void {
       return n / 100;
     })
     .option('--aspect <w:h|keep>', 'output aspect ratio', '1:1')
-    .addOption(new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'))
+    .addOption(
+      new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'),
+    )
     .addOption(new Option('--shadow <mode>', 'contact shadow: keep (soft grey) or remove').choices(['keep', 'remove']).default('keep'))
-    .addOption(new Option('--segment <how>', 'how the object is told from the backdrop: plate (a clean plate from the turn itself: shadows, cloth, glossy floors), border (a backdrop model fitted to each frame\'s border, shadows kept), or auto: plate where a row\'s backdrop stands still over at least 8 frames, else border').choices(['auto', 'border', 'plate']).default('auto'))
-    .option('--clean-plate <image>', 'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)')
+    .addOption(
+      new Option(
+        '--segment <how>',
+        "how the object is told from the backdrop: plate (a clean plate from the turn itself: shadows, cloth, glossy floors), border (a backdrop model fitted to each frame's border, shadows kept), or auto: plate where a row's backdrop stands still over at least 8 frames, else border",
+      )
+        .choices(['auto', 'border', 'plate'])
+        .default('auto'),
+    )
+    .option(
+      '--clean-plate <image>',
+      'a shot of the empty turntable (same camera, framing and size): the backdrop where the object always covers it (implies --segment plate)',
+    )
     .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per frame, in frame order: used as the masks (implies --segment plate)')
     .option('--debug-masks', 'also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the plate', false)
     .option('--widths <list>', 'width ladder, comma-separated', SPIN_DEFAULTS.widths.join(','))
     .option('--formats <list>', `formats, comma-separated (${SPIN_FORMATS.join(', ')})`, SPIN_DEFAULTS.formats.join(','))
-    .option('--limit-input-pixels <n>', 'refuse inputs with more pixels than this (decompression-bomb guard)', int('--limit-input-pixels', 1), SPIN_DEFAULTS.limitInputPixels)
+    .option(
+      '--limit-input-pixels <n>',
+      'refuse inputs with more pixels than this (decompression-bomb guard)',
+      int('--limit-input-pixels', 1),
+      SPIN_DEFAULTS.limitInputPixels,
+    )
     .option('--concurrency <n>', 'frames processed in parallel', int('--concurrency', 1), os.availableParallelism())
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)

@@ -21,7 +21,8 @@ export function boxSums(v: Float32Array, w: number, h: number, ch: number, r: nu
     for (let x = 0; x < Math.min(w, r); x++) for (let c = 0; c < ch; c++) s[c] = s[c]! + col[x * ch + c]!;
     const row = y * w * ch;
     for (let x = 0; x < w; x++) {
-      const add = x + r < w ? (x + r) * ch : -1, sub = x - r - 1 >= 0 ? (x - r - 1) * ch : -1;
+      const add = x + r < w ? (x + r) * ch : -1,
+        sub = x - r - 1 >= 0 ? (x - r - 1) * ch : -1;
       for (let c = 0; c < ch; c++) {
         let t = s[c]!;
         if (add >= 0) t += col[add + c]!;
@@ -51,7 +52,8 @@ export function boxSumsAt(v: Float32Array, w: number, h: number, ch: number, r: 
   for (let y = 0; y < h; y++) {
     const row = y * w;
     // The columns within r of a wanted pixel of this row.
-    let until = -1, any = false;
+    let until = -1,
+      any = false;
     for (let x = 0; x < Math.min(w, r); x++) if (at[row + x]) until = x + r;
     for (let x = 0; x < w; x++) {
       if (x + r < w && at[row + x + r]) until = x + 2 * r;
@@ -59,7 +61,8 @@ export function boxSumsAt(v: Float32Array, w: number, h: number, ch: number, r: 
       if (until >= x) any = true;
     }
     if (!any) continue;
-    const y0 = Math.max(0, y - r), y1 = Math.min(h - 1, y + r);
+    const y0 = Math.max(0, y - r),
+      y1 = Math.min(h - 1, y + r);
     for (let x = 0; x < w; x++) {
       if (reach[x]! < x) continue;
       const j = x * ch;
@@ -74,7 +77,8 @@ export function boxSumsAt(v: Float32Array, w: number, h: number, ch: number, r: 
     }
     for (let x = 0; x < w; x++) {
       if (!at[row + x]) continue;
-      const x0 = Math.max(0, x - r), x1 = Math.min(w - 1, x + r);
+      const x0 = Math.max(0, x - r),
+        x1 = Math.min(w - 1, x + r);
       for (let c = 0; c < ch; c++) {
         let t = 0;
         for (let xx = x0; xx <= x1; xx++) t += col[xx * ch + c]!;

@@ -17,7 +17,16 @@ import { XoayError } from './errors.js';
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 /** Flags from ../shared/TOOLCHAIN.md: headless, no sandbox (containers), SwiftShader WebGL, nothing phoning home. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Console messages SwiftShader and three.js print on every run that say nothing about the render. */
 export const BENIGN_CONSOLE = [/GPU stall due to ReadPixels/, /KHR_parallel_shader_compile extension not supported/];
@@ -77,7 +86,13 @@ export async function launchChromium(o: LaunchOptions): Promise<ChromiumSession>
   try {
     ({ chromium } = await import('playwright-core'));
   } catch (e) {
-    throw new XoayError(o.stage, 'MISSING_RESOURCE', `the package playwright-core is needed to drive Chromium but could not be loaded (${e instanceof Error ? e.message : String(e)})`, undefined, { cause: e });
+    throw new XoayError(
+      o.stage,
+      'MISSING_RESOURCE',
+      `the package playwright-core is needed to drive Chromium but could not be loaded (${e instanceof Error ? e.message : String(e)})`,
+      undefined,
+      { cause: e },
+    );
   }
   const profile = await mkdtemp(path.join(os.tmpdir(), o.profilePrefix ?? 'xoay-chromium-'));
   // Last resort (Ctrl-C: Playwright kills the browser and exits): drop the profile.
@@ -128,9 +143,21 @@ export async function launchChromium(o: LaunchOptions): Promise<ChromiumSession>
 /** What Playwright's launch error says went wrong: the browser's exit code and its last lines on stderr. */
 function launchProblem(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: it removes the terminal's colour codes (ESC [ … m) from Chromium's messages
-  const lines = text.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\s*-\s*/, '').trim());
-  const stderr = [...new Set(lines.filter((l) => /^\[pid=\d+\]\[err\]/.test(l)).map((l) => l.replace(/^\[pid=\d+\]\[err\]\s*/, '')).filter(Boolean))];
+  const lines = text.split('\n').map((l) =>
+    l
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: it removes the terminal's colour codes (ESC [ … m) from Chromium's messages
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .replace(/^\s*-\s*/, '')
+      .trim(),
+  );
+  const stderr = [
+    ...new Set(
+      lines
+        .filter((l) => /^\[pid=\d+\]\[err\]/.test(l))
+        .map((l) => l.replace(/^\[pid=\d+\]\[err\]\s*/, ''))
+        .filter(Boolean),
+    ),
+  ];
   const exit = lines.map((l) => /<process did exit: (exitCode=\S+ signal=\S+?)>/.exec(l)?.[1]).find(Boolean);
   const parts = [exit, ...stderr.slice(-3)].filter(Boolean);
   return parts.length ? parts.join('; ') : (lines[0] ?? text);
@@ -148,4 +175,3 @@ export async function withTimeout<T>(what: string, promise: Promise<T>, ms: numb
     clearTimeout(timer);
   }
 }
-

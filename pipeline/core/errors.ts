@@ -65,8 +65,11 @@ export const MAX_ECHO = 200;
  * become visible escapes, and a message over MAX_MESSAGE characters is cut.
  */
 export function oneLine(s: string, max = MAX_MESSAGE): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it makes visible
-  const escapeControls = (t: string) => t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const escapeControls = (t: string) =>
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it makes visible
+    t.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) =>
+      c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   if (s.length <= max) {
     const clean = escapeControls(s);
     if (clean.length <= max) return clean;

@@ -76,7 +76,13 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
   try {
     await mkdir(dir);
   } catch (e) {
-    throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot create a temporary folder next to the output (${(e as NodeJS.ErrnoException).code ?? String(e)})`, abs, { cause: e });
+    throw new XoayError(
+      opts.stage,
+      'OUTPUT_UNWRITABLE',
+      `cannot create a temporary folder next to the output (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      abs,
+      { cause: e },
+    );
   }
   let done = false;
   const made = new Set<string>();
@@ -120,7 +126,13 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
         await rename(dir, abs);
       } catch (e) {
         if (old) await rename(old, abs).catch(() => {}); // put the previous output back
-        throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot move the finished output into place (${(e as NodeJS.ErrnoException).code ?? String(e)})`, abs, { cause: e });
+        throw new XoayError(
+          opts.stage,
+          'OUTPUT_UNWRITABLE',
+          `cannot move the finished output into place (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+          abs,
+          { cause: e },
+        );
       }
       done = true;
       process.removeListener('exit', cleanup);

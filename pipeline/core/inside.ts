@@ -55,12 +55,23 @@ export async function realInside(file: string, o: Pick<InsideOptions, 'stage' | 
     real = await realpath(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new XoayError(o.stage, o.missing ?? 'MISSING_RESOURCE', `the ${o.what} ${echo(path.basename(file))} is missing (or a symbolic link to nothing)`, shown);
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new XoayError(
+        o.stage,
+        o.missing ?? 'MISSING_RESOURCE',
+        `the ${o.what} ${echo(path.basename(file))} is missing (or a symbolic link to nothing)`,
+        shown,
+      );
     if (code === 'ELOOP') throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is a loop of symbolic links`, shown);
     throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} cannot be read (${code ?? String(e)})`, shown);
   }
   for (const root of o.roots) if (isInside(real, await realRoot(root))) return real;
-  throw new XoayError(o.stage, 'OUTSIDE_FOLDER', `the ${o.what} ${echo(path.basename(file))} is a symbolic link to ${o.what === 'folder' ? 'a folder' : 'a file'} outside its folder (${echo(real)}): only files inside ${echo(o.roots[0] ?? '')} are read`, shown);
+  throw new XoayError(
+    o.stage,
+    'OUTSIDE_FOLDER',
+    `the ${o.what} ${echo(path.basename(file))} is a symbolic link to ${o.what === 'folder' ? 'a folder' : 'a file'} outside its folder (${echo(real)}): only files inside ${echo(o.roots[0] ?? '')} are read`,
+    shown,
+  );
 }
 
 /** Reads a regular file inside `roots`, at most `maxBytes` (checked before reading). */
@@ -78,12 +89,22 @@ export async function readInside(file: string, o: InsideOptions): Promise<Buffer
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      const kind = st.isDirectory()
+        ? 'a folder'
+        : st.isFIFO()
+          ? 'a named pipe (FIFO)'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device'
+            : st.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
       throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is ${kind}, not a regular file`, shown);
     }
-    if (st.size > o.maxBytes) throw new XoayError(o.stage, 'LIMIT', `the ${o.what} ${echo(path.basename(file))} is ${st.size} bytes, over the limit of ${o.maxBytes}`, shown);
+    if (st.size > o.maxBytes)
+      throw new XoayError(o.stage, 'LIMIT', `the ${o.what} ${echo(path.basename(file))} is ${st.size} bytes, over the limit of ${o.maxBytes}`, shown);
     const bytes = await handle.readFile();
-    if (bytes.length > o.maxBytes) throw new XoayError(o.stage, 'LIMIT', `the ${o.what} ${echo(path.basename(file))} grew over the limit of ${o.maxBytes} bytes while being read`, shown);
+    if (bytes.length > o.maxBytes)
+      throw new XoayError(o.stage, 'LIMIT', `the ${o.what} ${echo(path.basename(file))} grew over the limit of ${o.maxBytes} bytes while being read`, shown);
     return bytes;
   } finally {
     await handle.close();
@@ -94,12 +115,21 @@ export async function readInside(file: string, o: InsideOptions): Promise<Buffer
 export async function regularInside(file: string, o: Pick<InsideOptions, 'stage' | 'roots' | 'what' | 'reportAs' | 'missing'>): Promise<string> {
   const real = await realInside(file, o);
   const st = await stat(real);
-  if (!st.isFile()) throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is ${describeKind(st)}, not a regular file`, o.reportAs ?? file);
+  if (!st.isFile())
+    throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is ${describeKind(st)}, not a regular file`, o.reportAs ?? file);
   return real;
 }
 
 function describeKind(st: Stats): string {
-  return st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+  return st.isDirectory()
+    ? 'a folder'
+    : st.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : st.isCharacterDevice() || st.isBlockDevice()
+        ? 'a device'
+        : st.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
 }
 
 /** A file name as bytes, refused unless it is UTF-8 (otherwise it is later reported as missing, or shown garbled). */
@@ -116,7 +146,11 @@ export function utf8Name(name: Buffer, dir: string, stage: string): string {
  * regular file, inside `roots` after following symbolic links. Folders are followed (each real folder once) to `maxDepth`.
  * Returns the paths (under `dir`, sorted).
  */
-export async function checkFolderFiles(dir: string, pattern: RegExp, o: Pick<InsideOptions, 'stage' | 'roots' | 'what'> & { maxDepth?: number }): Promise<string[]> {
+export async function checkFolderFiles(
+  dir: string,
+  pattern: RegExp,
+  o: Pick<InsideOptions, 'stage' | 'roots' | 'what'> & { maxDepth?: number },
+): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
   const walk = async (d: string, depth: number): Promise<void> => {
@@ -128,7 +162,13 @@ export async function checkFolderFiles(dir: string, pattern: RegExp, o: Pick<Ins
       const name = utf8Name(e.name, d, o.stage);
       if (name.startsWith('.')) continue;
       const full = path.join(d, name);
-      const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full).then((s) => s.isDirectory(), () => false)));
+      const isDir =
+        e.isDirectory() ||
+        (e.isSymbolicLink() &&
+          (await stat(full).then(
+            (s) => s.isDirectory(),
+            () => false,
+          )));
       if (isDir) await walk(full, depth + 1);
       else if (pattern.test(name)) {
         await regularInside(full, o);

@@ -46,7 +46,6 @@ export function mean(values: ArrayLike<number>): number {
   return values.length ? s / values.length : NaN;
 }
 
-
 /** Median of 8-bit values collected in a 256-bin histogram. */
 export function histogramMedian(hist: ArrayLike<number>, count: number): number {
   if (count === 0) return NaN;

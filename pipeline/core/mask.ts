@@ -2,16 +2,27 @@
 
 /** The box [x0, x1) × [y0, y1) of a mask's set pixels grown by `margin` (within the frame), or null when none is set. */
 export function maskBox(mask: Uint8Array, w: number, h: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } | null {
-  let y0 = -1, y1 = -1, x0 = w, x1 = -1;
+  let y0 = -1,
+    y1 = -1,
+    x0 = w,
+    x1 = -1;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     let first = -1;
-    for (let x = 0; x < w; x++) if (mask[row + x]) { first = x; break; }
+    for (let x = 0; x < w; x++)
+      if (mask[row + x]) {
+        first = x;
+        break;
+      }
     if (first < 0) continue;
     if (y0 < 0) y0 = y;
     y1 = y;
     if (first < x0) x0 = first;
-    for (let x = w - 1; x > x1; x--) if (mask[row + x]) { x1 = x; break; }
+    for (let x = w - 1; x > x1; x--)
+      if (mask[row + x]) {
+        x1 = x;
+        break;
+      }
   }
   if (y0 < 0) return null;
   return { x0: Math.max(0, x0 - margin), y0: Math.max(0, y0 - margin), x1: Math.min(w, x1 + 1 + margin), y1: Math.min(h, y1 + 1 + margin) };
@@ -25,7 +36,8 @@ export function maskBox(mask: Uint8Array, w: number, h: number, margin = 0): { x
 function withinBox(mask: Uint8Array, w: number, h: number, margin: number, op: (m: Uint8Array, w: number, h: number) => Uint8Array): Uint8Array {
   const b = maskBox(mask, w, h, margin);
   if (!b) return new Uint8Array(w * h);
-  const cw = b.x1 - b.x0, ch = b.y1 - b.y0;
+  const cw = b.x1 - b.x0,
+    ch = b.y1 - b.y0;
   if (cw * ch > 0.8 * w * h) return op(mask, w, h);
   const sub = new Uint8Array(cw * ch);
   for (let y = 0; y < ch; y++) sub.set(mask.subarray((y + b.y0) * w + b.x0, (y + b.y0) * w + b.x1), y * cw);
@@ -111,7 +123,10 @@ export interface Component {
  * touch in the row above (union-find), so a large region costs its runs, not a visit of each neighbour.
  */
 export function components(mask: Uint8Array, w: number, h: number): { labels: Int32Array; comps: Component[] } {
-  const starts: number[] = [], ends: number[] = [], rows: number[] = [], parent: number[] = [];
+  const starts: number[] = [],
+    ends: number[] = [],
+    rows: number[] = [],
+    parent: number[] = [];
   const find = (r: number): number => {
     let root = r;
     while (parent[root]! !== root) root = parent[root]!;
@@ -123,11 +138,13 @@ export function components(mask: Uint8Array, w: number, h: number): { labels: In
     return root;
   };
   const union = (a: number, b: number) => {
-    const ra = find(a), rb = find(b);
+    const ra = find(a),
+      rb = find(b);
     if (ra < rb) parent[rb] = ra;
     else if (rb < ra) parent[ra] = rb;
   };
-  let prevFirst = 0, prevEnd = 0;
+  let prevFirst = 0,
+    prevEnd = 0;
   for (let y = 0; y < h; y++) {
     const first = starts.length;
     const row = y * w;
@@ -162,7 +179,10 @@ export function components(mask: Uint8Array, w: number, h: number): { labels: In
       id = labelOf[root] = comps.length + 1;
       comps.push({ area: 0, x0: w, y0: h, x1: 0, y1: 0 });
     }
-    const c = comps[id - 1]!, s0 = starts[r]!, e0 = ends[r]!, y = rows[r]!;
+    const c = comps[id - 1]!,
+      s0 = starts[r]!,
+      e0 = ends[r]!,
+      y = rows[r]!;
     c.area += e0 - s0;
     if (s0 < c.x0) c.x0 = s0;
     if (e0 > c.x1) c.x1 = e0;

@@ -56,7 +56,8 @@ function explain(schema: TSchema, value: unknown, message: string, pointer: stri
     else if (s.maximum !== undefined) expected = `${kind} up to ${s.maximum}`;
     else expected = kind;
   } else if (s.type === 'string') {
-    if (typeof value === 'string' && s.pattern) expected = `${String(s.description ?? 'text in the expected form').replace(/\s*\(.*\)$/, '')} in the expected form`;
+    if (typeof value === 'string' && s.pattern)
+      expected = `${String(s.description ?? 'text in the expected form').replace(/\s*\(.*\)$/, '')} in the expected form`;
     else if (typeof value === 'string' && typeof s.minLength === 'number' && value.length < s.minLength) expected = 'non-empty text';
     else if (typeof value === 'string' && typeof s.maxLength === 'number') expected = `text of at most ${s.maxLength} characters`;
     else expected = 'text';

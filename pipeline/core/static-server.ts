@@ -85,7 +85,15 @@ export interface StaticServerOptions {
   onRequest?: (r: ServedRequest) => void;
 }
 
-export const STATIC_SERVER_DEFAULTS: Omit<StaticServerOptions, 'onRequest'> = { mounts: {}, pages: new Map(), host: '127.0.0.1', port: 0, index: true, gzip: 0, cacheControl: 'no-cache' };
+export const STATIC_SERVER_DEFAULTS: Omit<StaticServerOptions, 'onRequest'> = {
+  mounts: {},
+  pages: new Map(),
+  host: '127.0.0.1',
+  port: 0,
+  index: true,
+  gzip: 0,
+  cacheControl: 'no-cache',
+};
 
 export interface ServedRequest {
   url: string;
@@ -106,7 +114,11 @@ export interface StaticServer {
 
 /** Start a static server; resolves once it listens (rejects when the port is taken). */
 export async function serveStatic(opts: Partial<StaticServerOptions>): Promise<StaticServer> {
-  const o: StaticServerOptions = { ...STATIC_SERVER_DEFAULTS, pages: new Map(), ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
+  const o: StaticServerOptions = {
+    ...STATIC_SERVER_DEFAULTS,
+    pages: new Map(),
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+  };
   const mounts = Object.entries(o.mounts)
     .map(([prefix, dir]) => ({ prefix, dir: path.resolve(dir) }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
@@ -136,7 +148,13 @@ export async function serveStatic(opts: Partial<StaticServerOptions>): Promise<S
     const answer = async () => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'read-only');
       const page = o.pages.get(url.pathname);
-      if (page !== undefined) return send(200, page, url.pathname.endsWith('/') || !path.extname(url.pathname) ? MIME_TYPES['.html']! : mimeType(url.pathname), `page:${url.pathname}:${page.length}`);
+      if (page !== undefined)
+        return send(
+          200,
+          page,
+          url.pathname.endsWith('/') || !path.extname(url.pathname) ? MIME_TYPES['.html']! : mimeType(url.pathname),
+          `page:${url.pathname}:${page.length}`,
+        );
       const mount = mounts.find((m) => url.pathname.startsWith(m.prefix));
       if (!mount) return send(404, 'not found');
       const decoded = decodeUrlPath(url.pathname.slice(mount.prefix.length));

@@ -160,7 +160,16 @@ export class FolderStorage implements Storage {
       if (e.name.startsWith('.')) continue;
       const name = p ? `${p}/${e.name}` : e.name;
       // A symbolic link counts as what it points to.
-      const kind = e.isSymbolicLink() ? await stat(this.path(name)).then((s) => (s.isDirectory() ? 'dir' : s.isFile() ? 'file' : ''), () => '') : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : '';
+      const kind = e.isSymbolicLink()
+        ? await stat(this.path(name)).then(
+            (s) => (s.isDirectory() ? 'dir' : s.isFile() ? 'file' : ''),
+            () => '',
+          )
+        : e.isDirectory()
+          ? 'dir'
+          : e.isFile()
+            ? 'file'
+            : '';
       if (kind === 'dir') out.push(`${name}/`);
       else if (kind === 'file') out.push(name);
     }
@@ -237,7 +246,10 @@ export class FolderStorage implements Storage {
       const full = path.join(dir, e);
       if (!e.includes(TMP) && !e.includes(OLD)) continue;
       if (olderThanMs > 0) {
-        const age = await stat(full).then((s) => Date.now() - s.mtimeMs, () => 0);
+        const age = await stat(full).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => 0,
+        );
         if (age < olderThanMs) continue;
       }
       const aside = new RegExp(`^\\.(.+)${OLD.replace(/\./g, '\\.')}`).exec(e);

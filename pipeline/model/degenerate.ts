@@ -4,7 +4,9 @@
  */
 import type { Accessor, Document, Transform } from '@gltf-transform/core';
 
-const a = [0, 0, 0], b = [0, 0, 0], c = [0, 0, 0];
+const a = [0, 0, 0],
+  b = [0, 0, 0],
+  c = [0, 0, 0];
 
 /** Whether triangle (i0, i1, i2) of a POSITION accessor has distinct corners and a non-zero area. */
 function hasArea(pos: Accessor, i0: number, i1: number, i2: number): boolean {
@@ -12,9 +14,15 @@ function hasArea(pos: Accessor, i0: number, i1: number, i2: number): boolean {
   pos.getElement(i0, a);
   pos.getElement(i1, b);
   pos.getElement(i2, c);
-  const ux = b[0]! - a[0]!, uy = b[1]! - a[1]!, uz = b[2]! - a[2]!;
-  const vx = c[0]! - a[0]!, vy = c[1]! - a[1]!, vz = c[2]! - a[2]!;
-  const cx = uy * vz - uz * vy, cy = uz * vx - ux * vz, cz = ux * vy - uy * vx;
+  const ux = b[0]! - a[0]!,
+    uy = b[1]! - a[1]!,
+    uz = b[2]! - a[2]!;
+  const vx = c[0]! - a[0]!,
+    vy = c[1]! - a[1]!,
+    vz = c[2]! - a[2]!;
+  const cx = uy * vz - uz * vy,
+    cy = uz * vx - ux * vz,
+    cz = ux * vy - uy * vx;
   return cx * cx + cy * cy + cz * cz > 0;
 }
 
@@ -50,7 +58,9 @@ export function dropDegenerate(): Transform {
         const src = idx.getArray()!;
         const keep: number[] = [];
         for (let t = 0; t + 2 < src.length; t += 3) {
-          const i0 = src[t]!, i1 = src[t + 1]!, i2 = src[t + 2]!;
+          const i0 = src[t]!,
+            i1 = src[t + 1]!,
+            i2 = src[t + 2]!;
           if (hasArea(pos, i0, i1, i2)) keep.push(i0, i1, i2);
         }
         if (keep.length === src.length) continue;

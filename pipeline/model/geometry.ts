@@ -43,7 +43,10 @@ export function geometry(mode: GeometryMode): Transform[] {
  * and they were written, unused (2CylinderEngine: 14 accessors, 2 KB).
  */
 function dropReplacedInstanceBatches(doc: Document): void {
-  const instancing = doc.getRoot().listExtensionsUsed().find((e) => e.extensionName === 'EXT_mesh_gpu_instancing');
+  const instancing = doc
+    .getRoot()
+    .listExtensionsUsed()
+    .find((e) => e.extensionName === 'EXT_mesh_gpu_instancing');
   for (const batch of instancing?.listProperties() ?? []) {
     if (!batch.listParents().some((p) => p.propertyType === PropertyType.NODE)) batch.dispose();
   }

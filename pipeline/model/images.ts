@@ -49,10 +49,16 @@ export async function checkImages(doc: Document, file: string, opts?: Partial<Im
     const format = sniffImage(bytes);
     if (!format) {
       const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 16)).replace(/[^\x20-\x7e]/g, '.');
-      throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `${label} is not a PNG, JPEG, WebP, AVIF or KTX2 image (its first bytes: ${echo(head)}${t.getMimeType() ? `; declared ${echo(t.getMimeType(), 40)}` : ''})`, file);
+      throw new XoayError(
+        STAGE,
+        'UNREADABLE_IMAGE',
+        `${label} is not a PNG, JPEG, WebP, AVIF or KTX2 image (its first bytes: ${echo(head)}${t.getMimeType() ? `; declared ${echo(t.getMimeType(), 40)}` : ''})`,
+        file,
+      );
     }
     if (format === 'ktx2') continue; // transcoded by the viewer; glTF Transform reads its size from the header
-    let width = 0, height = 0;
+    let width = 0,
+      height = 0;
     try {
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
       width = meta.width ?? 0;
@@ -61,7 +67,12 @@ export async function checkImages(doc: Document, file: string, opts?: Partial<Im
       throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `${label} is not a readable ${format.toUpperCase()} (${firstLine(e)})`, file);
     }
     if (Math.max(width, height) > o.maxSide || width * height > o.limitInputPixels) {
-      throw new XoayError(STAGE, 'PIXEL_LIMIT', `${label} is ${width}×${height}, over the limit of ${o.maxSide} px a side and ${o.limitInputPixels} pixels (a possible decompression bomb)`, file);
+      throw new XoayError(
+        STAGE,
+        'PIXEL_LIMIT',
+        `${label} is ${width}×${height}, over the limit of ${o.maxSide} px a side and ${o.limitInputPixels} pixels (a possible decompression bomb)`,
+        file,
+      );
     }
     try {
       // Decoded to the end (JPEG shrink-on-load keeps this cheap); a truncated or corrupt file fails here.
@@ -73,5 +84,7 @@ export async function checkImages(doc: Document, file: string, opts?: Partial<Im
 }
 
 function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0]!.slice(0, 200);
+  return String(e instanceof Error ? e.message : e)
+    .split('\n')[0]!
+    .slice(0, 200);
 }

@@ -92,7 +92,8 @@ export function meshTriangles(mesh: Mesh): number {
 /** Triangles (stored and drawn), primitives and draw calls: cheap (no vertex is read). */
 export function countTriangles(doc: Document): { triangles: number; drawnTriangles: number; primitives: number; drawCalls: number } {
   const root = doc.getRoot();
-  let primitives = 0, drawCalls = 0;
+  let primitives = 0,
+    drawCalls = 0;
   // Triangles per mesh (TRIANGLES mode only); stored = their sum, drawn = each times the nodes/instances showing it.
   const perMesh = new Map<Mesh, number>();
   for (const mesh of root.listMeshes()) {
@@ -127,7 +128,9 @@ export function inspect(doc: Document): ModelStats {
       if (!p) used.set(prim, (p = usedPositions(prim)));
       for (const m of matrices) {
         for (let k = 0; k < p.length; k += 3) {
-          const x = p[k]!, y = p[k + 1]!, z = p[k + 2]!;
+          const x = p[k]!,
+            y = p[k + 1]!,
+            z = p[k + 2]!;
           const wx = m[0]! * x + m[4]! * y + m[8]! * z + m[12]!;
           const wy = m[1]! * x + m[5]! * y + m[9]! * z + m[13]!;
           const wz = m[2]! * x + m[6]! * y + m[10]! * z + m[14]!;
@@ -152,7 +155,15 @@ export function inspect(doc: Document): ModelStats {
       const k = readKTX2(image);
       gpuBytes = ktx2GpuBytes(w, h, k.supercompressionScheme === 1 ? 'etc1s' : 'uastc', { mipmaps: k.levels.length > 1 });
     }
-    return { name: t.getName() || t.getURI() || '(unnamed)', mimeType: t.getMimeType(), width: w, height: h, bytes: image?.byteLength ?? 0, gpuBytesRGBA8, gpuBytes };
+    return {
+      name: t.getName() || t.getURI() || '(unnamed)',
+      mimeType: t.getMimeType(),
+      width: w,
+      height: h,
+      bytes: image?.byteLength ?? 0,
+      gpuBytesRGBA8,
+      gpuBytes,
+    };
   });
   return {
     meshes: root.listMeshes().length,
@@ -184,7 +195,9 @@ export function instanceMatrices(node: Node): mat4[] {
   const world = node.getWorldMatrix();
   const ext = node.getExtension<InstancedMesh>('EXT_mesh_gpu_instancing');
   if (!ext) return [world];
-  const t = ext.getAttribute('TRANSLATION'), r = ext.getAttribute('ROTATION'), s = ext.getAttribute('SCALE');
+  const t = ext.getAttribute('TRANSLATION'),
+    r = ext.getAttribute('ROTATION'),
+    s = ext.getAttribute('SCALE');
   const count = (t ?? r ?? s)?.getCount() ?? 0;
   const out: mat4[] = [];
   for (let i = 0; i < count; i++) {

@@ -75,7 +75,12 @@ export async function modelIsolated(
   const file = path.resolve(input);
   const createdTop = firstMissing(output);
   const data: ModelWorkerData = { input, output, options: opts ?? {} };
-  const worker = new Worker(workerFile(), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: iso.maxMemoryMb, maxYoungGenerationSizeMb: Math.min(64, iso.maxMemoryMb / 8) }, stdout: false, stderr: false });
+  const worker = new Worker(workerFile(), {
+    workerData: data,
+    resourceLimits: { maxOldGenerationSizeMb: iso.maxMemoryMb, maxYoungGenerationSizeMb: Math.min(64, iso.maxMemoryMb / 8) },
+    stdout: false,
+    stderr: false,
+  });
   // Ctrl-C or a kill while the worker runs: main.ts exits through process.exit; the worker's own clean-up may not run.
   const onExit = () => removeLeftovers(output, createdTop);
   process.once('exit', onExit);
@@ -92,7 +97,12 @@ export async function modelIsolated(
         f();
       };
       const stop = (e: XoayError) => finish(() => void worker.terminate().finally(() => reject(e)));
-      const timer = iso.timeoutSeconds ? setTimeout(() => stop(failure('LIMIT', `took longer than the time limit of ${iso.timeoutSeconds} s in the ${stage} stage; stopped`)), iso.timeoutSeconds * 1000) : undefined;
+      const timer = iso.timeoutSeconds
+        ? setTimeout(
+            () => stop(failure('LIMIT', `took longer than the time limit of ${iso.timeoutSeconds} s in the ${stage} stage; stopped`)),
+            iso.timeoutSeconds * 1000,
+          )
+        : undefined;
       const onAbort = () => stop(failure('CANCELLED', `cancelled in the ${stage} stage`));
       if (ctx.signal?.aborted) return onAbort();
       ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -105,11 +115,14 @@ export async function modelIsolated(
           const e = new XoayError(m.stage ?? stage, (m.code ?? 'MODEL_INVALID') as XoayErrorCode, '', m.file);
           e.message = oneLine(m.message);
           finish(() => reject(e));
-        } else finish(() => reject(failure('CRASHED', `this model cannot be processed: the ${stage} stage failed with ${oneLine(m.message.split('\n')[0]!, 300)}`)));
+        } else
+          finish(() => reject(failure('CRASHED', `this model cannot be processed: the ${stage} stage failed with ${oneLine(m.message.split('\n')[0]!, 300)}`)));
       });
       worker.on('error', (e: Error & { code?: string }) => {
-        if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') stop(failure('LIMIT', `needs more than the memory limit of ${iso.maxMemoryMb} MiB in the ${stage} stage; stopped`));
-        else stop(failure('CRASHED', `this model cannot be processed: the ${stage} stage crashed with ${oneLine(String(e?.message ?? e).split('\n')[0]!, 300)}`));
+        if (e.code === 'ERR_WORKER_OUT_OF_MEMORY')
+          stop(failure('LIMIT', `needs more than the memory limit of ${iso.maxMemoryMb} MiB in the ${stage} stage; stopped`));
+        else
+          stop(failure('CRASHED', `this model cannot be processed: the ${stage} stage crashed with ${oneLine(String(e?.message ?? e).split('\n')[0]!, 300)}`));
       });
       worker.on('exit', (code) => finish(() => reject(failure('CRASHED', `the ${stage} stage stopped unexpectedly (exit code ${code})`))));
     });

@@ -317,7 +317,13 @@ async function decode(image: Uint8Array, o: Ktx2Options): Promise<{ rgba: Uint8A
   }
   const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== 4 || data.length !== info.width * info.height * 4) throw new Error(`unexpected raw output (${info.channels} channels)`);
-  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, srcWidth: meta.width, srcHeight: meta.height };
+  return {
+    rgba: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    srcWidth: meta.width,
+    srcHeight: meta.height,
+  };
 }
 
 function hasAlpha(rgba: Uint8Array): boolean {
@@ -342,7 +348,12 @@ export function ktx2Textures(options?: Partial<Ktx2Options>): Transform {
       const image = texture.getImage();
       if (!image) throw new XoayError(STAGE, 'MISSING_RESOURCE', 'has no image data', label);
       if (!DECODABLE.has(mimeType)) {
-        throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `cannot encode a ${mimeType || 'texture without a mime type'} (expected PNG, JPEG, WebP or AVIF)`, label);
+        throw new XoayError(
+          STAGE,
+          'UNREADABLE_IMAGE',
+          `cannot encode a ${mimeType || 'texture without a mime type'} (expected PNG, JPEG, WebP or AVIF)`,
+          label,
+        );
       }
       const t0 = performance.now();
       const settings = ktx2Settings(texture);
@@ -355,9 +366,26 @@ export function ktx2Textures(options?: Partial<Ktx2Options>): Transform {
       const alpha = hasAlpha(src.rgba);
       let out: Uint8Array;
       try {
-        out = await o.encoder.encode({ rgba: src.rgba, width: src.width, height: src.height, ...settings, mipmaps: o.mipmaps, etc1sQuality: o.etc1sQuality, etc1sEffort: o.etc1sEffort, uastcLevel: o.uastcLevel, uastcRdo: settings.normalMap ? o.uastcRdo / 2 : o.uastcRdo, zstd: o.zstd });
+        out = await o.encoder.encode({
+          rgba: src.rgba,
+          width: src.width,
+          height: src.height,
+          ...settings,
+          mipmaps: o.mipmaps,
+          etc1sQuality: o.etc1sQuality,
+          etc1sEffort: o.etc1sEffort,
+          uastcLevel: o.uastcLevel,
+          uastcRdo: settings.normalMap ? o.uastcRdo / 2 : o.uastcRdo,
+          zstd: o.zstd,
+        });
       } catch (e) {
-        throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `${o.encoder.name} could not encode ${src.width}×${src.height} ${settings.mode.toUpperCase()}: ${message(e)}`, label, { cause: e });
+        throw new XoayError(
+          STAGE,
+          'UNSUPPORTED_INPUT',
+          `${o.encoder.name} could not encode ${src.width}×${src.height} ${settings.mode.toUpperCase()}: ${message(e)}`,
+          label,
+          { cause: e },
+        );
       }
       texture.setImage(out).setMimeType('image/ktx2');
       const uri = texture.getURI();
@@ -370,7 +398,12 @@ export function ktx2Textures(options?: Partial<Ktx2Options>): Transform {
         normalMap: settings.normalMap,
         alpha,
         before: { mimeType, width: src.srcWidth, height: src.srcHeight, bytes: image.byteLength, gpuBytes: rgba8GpuBytes(src.srcWidth, src.srcHeight) },
-        after: { width: src.width, height: src.height, bytes: out.byteLength, gpuBytes: ktx2GpuBytes(src.width, src.height, settings.mode, { alpha, mipmaps: o.mipmaps }) },
+        after: {
+          width: src.width,
+          height: src.height,
+          bytes: out.byteLength,
+          gpuBytes: ktx2GpuBytes(src.width, src.height, settings.mode, { alpha, mipmaps: o.mipmaps }),
+        },
         ms: performance.now() - t0,
         encoder: o.encoder.name,
       });
@@ -380,7 +413,10 @@ export function ktx2Textures(options?: Partial<Ktx2Options>): Transform {
     // Formats no texture uses any more should not stay declared (as glTF Transform's textureCompress does).
     for (const ext of document.getRoot().listExtensionsUsed()) {
       const name = ext.extensionName;
-      if ((name === 'EXT_texture_webp' && !textures.some((t) => t.getMimeType() === 'image/webp')) || (name === 'EXT_texture_avif' && !textures.some((t) => t.getMimeType() === 'image/avif'))) {
+      if (
+        (name === 'EXT_texture_webp' && !textures.some((t) => t.getMimeType() === 'image/webp')) ||
+        (name === 'EXT_texture_avif' && !textures.some((t) => t.getMimeType() === 'image/avif'))
+      ) {
         ext.dispose();
       }
     }

@@ -28,9 +28,31 @@ export interface GltfLimits {
   maxKeyLength: number;
 }
 
-export const GLTF_LIMITS_DEFAULTS: GltfLimits = { maxJsonDepth: 64, maxNodes: 100_000, maxNodeDepth: 256, maxElements: 100_000, maxPrimitives: 20_000, maxUriLength: 2048, maxKeyLength: 256 };
+export const GLTF_LIMITS_DEFAULTS: GltfLimits = {
+  maxJsonDepth: 64,
+  maxNodes: 100_000,
+  maxNodeDepth: 256,
+  maxElements: 100_000,
+  maxPrimitives: 20_000,
+  maxUriLength: 2048,
+  maxKeyLength: 256,
+};
 
-const ARRAYS = ['accessors', 'animations', 'buffers', 'bufferViews', 'cameras', 'images', 'materials', 'meshes', 'nodes', 'samplers', 'scenes', 'skins', 'textures'] as const;
+const ARRAYS = [
+  'accessors',
+  'animations',
+  'buffers',
+  'bufferViews',
+  'cameras',
+  'images',
+  'materials',
+  'meshes',
+  'nodes',
+  'samplers',
+  'scenes',
+  'skins',
+  'textures',
+] as const;
 const COMPONENT_BYTES: Record<number, number> = { 5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4 };
 const TYPE_COMPONENTS: Record<string, number> = { SCALAR: 1, VEC2: 2, VEC3: 3, VEC4: 4, MAT2: 4, MAT3: 9, MAT4: 16 };
 const TEXTURE_SOURCES = ['KHR_texture_basisu', 'EXT_texture_webp', 'EXT_texture_avif'];
@@ -39,7 +61,18 @@ const PBR_TEXTURES = ['baseColorTexture', 'metallicRoughnessTexture'];
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'string' ? `the text ${echo(v, 40)}` : typeof v === 'number' || typeof v === 'boolean' ? `${typeof v === 'number' ? 'the number' : 'the value'} ${v}` : typeof v);
+const kind = (v: unknown) =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? 'an object'
+        : typeof v === 'string'
+          ? `the text ${echo(v, 40)}`
+          : typeof v === 'number' || typeof v === 'boolean'
+            ? `${typeof v === 'number' ? 'the number' : 'the value'} ${v}`
+            : typeof v;
 
 /** Checks the JSON's depth and keys (iteratively: no recursion on hostile input), then the structure. Throws a one-line XoayError. */
 export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binBytes: number | undefined): asserts json is Obj {
@@ -55,7 +88,12 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
   while (stack.length) {
     const [v, depth, at] = stack.pop()!;
     if (typeof v !== 'object' || v === null) continue;
-    if (depth > l.maxJsonDepth) fail(`${at.slice(0, 60)}${at.length > 60 ? '…' : ''}`, `the glTF JSON is nested more than ${l.maxJsonDepth} levels deep here (objects and arrays, extras included)`, 'LIMIT');
+    if (depth > l.maxJsonDepth)
+      fail(
+        `${at.slice(0, 60)}${at.length > 60 ? '…' : ''}`,
+        `the glTF JSON is nested more than ${l.maxJsonDepth} levels deep here (objects and arrays, extras included)`,
+        'LIMIT',
+      );
     // JSON.parse reads 1e999 as Infinity, on which the validator's compiled Dart code throws from a callback.
     const finite = (x: unknown, where: string) => {
       if (typeof x === 'number' && !Number.isFinite(x)) fail(where, `a number out of range (${x})`);
@@ -67,7 +105,8 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
       });
     } else {
       for (const k in v) {
-        if (k.length > l.maxKeyLength) fail(at || 'the glTF JSON', `the key ${echo(k)} is ${k.length} characters long, over the limit of ${l.maxKeyLength}`, 'LIMIT');
+        if (k.length > l.maxKeyLength)
+          fail(at || 'the glTF JSON', `the key ${echo(k)} is ${k.length} characters long, over the limit of ${l.maxKeyLength}`, 'LIMIT');
         const x = (v as Obj)[k];
         const where = `${at}${at ? '.' : ''}${/^[A-Za-z_][\w]*$/.test(k) ? k : JSON.stringify(k)}`;
         finite(x, where);
@@ -114,7 +153,8 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
   arr.buffers.forEach((b, i) => {
     const len = int(`buffers[${i}].byteLength`, b.byteLength, 1, MAX_BYTES);
     if (b.uri !== undefined && typeof b.uri !== 'string') fail(`buffers[${i}].uri`, `expected text, got ${kind(b.uri)}`);
-    if (b.uri === undefined && i === 0 && binBytes !== undefined && len > binBytes) fail(`buffers[0].byteLength`, `${len} bytes, but the GLB's binary chunk holds ${binBytes}`);
+    if (b.uri === undefined && i === 0 && binBytes !== undefined && len > binBytes)
+      fail(`buffers[0].byteLength`, `${len} bytes, but the GLB's binary chunk holds ${binBytes}`);
   });
   const viewLength = arr.bufferViews.map((v, i) => {
     const b = ref(`bufferViews[${i}].buffer`, v.buffer, 'buffers');
@@ -177,7 +217,8 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
   arr.meshes.forEach((m, i) => {
     const prims = m.primitives;
     if (!Array.isArray(prims) || prims.length === 0) fail(`meshes[${i}].primitives`, `expected a non-empty array, got ${kind(prims)}`);
-    if ((prims as unknown[]).length > l.maxElements) fail(`meshes[${i}].primitives`, `${(prims as unknown[]).length} entries, over the limit of ${l.maxElements}`, 'LIMIT');
+    if ((prims as unknown[]).length > l.maxElements)
+      fail(`meshes[${i}].primitives`, `${(prims as unknown[]).length} entries, over the limit of ${l.maxElements}`, 'LIMIT');
     (prims as unknown[]).forEach((p, k) => {
       const where = `meshes[${i}].primitives[${k}]`;
       if (!isObj(p)) fail(where, `expected an object, got ${kind(p)}`);

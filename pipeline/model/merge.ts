@@ -45,8 +45,10 @@ const LEVELS: MergeStep[][] = [['join'], ['join', 'materials'], ['join', 'materi
 
 export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promise<MergeResult> {
   const o: MergeOptions = { ...MERGE_DEFAULTS, ...Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined)) };
-  if (!MERGE_WHEN.includes(o.when)) throw new XoayError('merge', 'BAD_OPTION', `merge: option "when" must be one of ${MERGE_WHEN.join(', ')}, got ${JSON.stringify(o.when)}`);
-  if (!Number.isInteger(o.drawCalls) || o.drawCalls < 0) throw new XoayError('merge', 'BAD_OPTION', `merge: option "drawCalls" must be an integer ≥ 0, got ${JSON.stringify(o.drawCalls)}`);
+  if (!MERGE_WHEN.includes(o.when))
+    throw new XoayError('merge', 'BAD_OPTION', `merge: option "when" must be one of ${MERGE_WHEN.join(', ')}, got ${JSON.stringify(o.when)}`);
+  if (!Number.isInteger(o.drawCalls) || o.drawCalls < 0)
+    throw new XoayError('merge', 'BAD_OPTION', `merge: option "drawCalls" must be an integer ≥ 0, got ${JSON.stringify(o.drawCalls)}`);
   const before = countDrawCalls(doc);
   const result: MergeResult = { steps: [], drawCalls: { before, after: before }, instanced: 0 };
   const meets = (d: Document) => o.drawCalls <= 0 || countDrawCalls(d) < o.drawCalls;
@@ -86,7 +88,8 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
   const primitives = shared.map((m) => meshes[m.index]!.listPrimitives().length);
   /** The most shared meshes that could stay instanced at a level, by the bound. */
   const maxKeep = (step: MergeStep) => {
-    let k = 0, calls = floor[step];
+    let k = 0,
+      calls = floor[step];
     while (k < shared.length && calls + primitives[k]! < o.drawCalls) calls += primitives[k++]!;
     return k;
   };
@@ -104,7 +107,8 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
       }
       if (!(await tryOn(steps, 0))) continue;
       // Fewer instanced meshes, fewer draw calls: the most that still meets the limit.
-      let lo = 0, hi = most; // meets with lo, not with hi
+      let lo = 0,
+        hi = most; // meets with lo, not with hi
       while (hi - lo > 1) {
         const mid = (lo + hi) >> 1;
         if (await tryOn(steps, mid)) lo = mid;
@@ -117,7 +121,8 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
   result.instanced = await apply(doc, choice.steps, new Set(shared.slice(0, choice.keep).map((m) => m.index)));
   result.steps = choice.steps;
   result.drawCalls.after = countDrawCalls(doc);
-  if (!meets(doc)) result.note = `every merge step applied (${choice.steps.join(', ')}), still ${result.drawCalls.after} draw calls: the parts differ in vertex attributes or primitive modes`;
+  if (!meets(doc))
+    result.note = `every merge step applied (${choice.steps.join(', ')}), still ${result.drawCalls.after} draw calls: the parts differ in vertex attributes or primitive modes`;
 
   const now = listNames(doc);
   const gone = (was: string[], is: string[]) => {
@@ -128,7 +133,11 @@ export async function merge(doc: Document, opts?: Partial<MergeOptions>): Promis
   if (scene) {
     const extras = scene.getExtras() as Record<string, unknown>;
     const xoay = (extras.xoay ?? {}) as Record<string, unknown>;
-    xoay.mergedNames = { nodes: gone(original.nodes, now.nodes), meshes: gone(original.meshes, now.meshes), materials: gone(original.materials, now.materials) };
+    xoay.mergedNames = {
+      nodes: gone(original.nodes, now.nodes),
+      meshes: gone(original.meshes, now.meshes),
+      materials: gone(original.materials, now.materials),
+    };
     scene.setExtras({ ...extras, xoay });
   }
   return result;
@@ -140,9 +149,19 @@ async function apply(doc: Document, steps: MergeStep[], instanced: Set<number>, 
   const tidy = trial ? [] : [prune()];
   const meshes = doc.getRoot().listMeshes();
   // Meshes not instanced are joined with their copies; so are those instancing leaves alone (every copy in one place).
-  unshare(joinCopies(doc, meshes.filter((_, index) => !instanced.has(index))));
+  unshare(
+    joinCopies(
+      doc,
+      meshes.filter((_, index) => !instanced.has(index)),
+    ),
+  );
   if (instanced.size) await doc.transform(instance({ min: 2 }));
-  unshare(joinCopies(doc, meshes.filter((m, index) => instanced.has(index) && nodesOf(m).length > 1)));
+  unshare(
+    joinCopies(
+      doc,
+      meshes.filter((m, index) => instanced.has(index) && nodesOf(m).length > 1),
+    ),
+  );
   await doc.transform(flatten(), join({ keepNamed: false }), ...tidy);
   if (steps.includes('materials')) {
     foldIdenticalMaterials(doc);
@@ -150,7 +169,12 @@ async function apply(doc: Document, steps: MergeStep[], instanced: Set<number>, 
   }
   if (steps.includes('palette')) await doc.transform(palette({ min: 2 }), join({ keepNamed: false }), ...tidy);
   // Meshes instancing took (it leaves a mesh whose copies all stand in one place to be joined instead).
-  return instanced.size ? doc.getRoot().listNodes().filter((n) => n.getExtension('EXT_mesh_gpu_instancing')).length : 0;
+  return instanced.size
+    ? doc
+        .getRoot()
+        .listNodes()
+        .filter((n) => n.getExtension('EXT_mesh_gpu_instancing')).length
+    : 0;
 }
 
 function nodesOf(mesh: Mesh): Node[] {
@@ -175,7 +199,13 @@ function joinCopies(doc: Document, meshes: Mesh[]): Mesh[] {
       !nodes.some((n) => n.getSkin() || n.getExtension('EXT_mesh_gpu_instancing')) &&
       mesh.listPrimitives().every((p) => {
         const pos = p.getAttribute('POSITION');
-        return pos && p.listTargets().length === 0 && [0, 1, 4].includes(p.getMode()) && ['POSITION', 'NORMAL', 'TANGENT'].every((a) => !p.getAttribute(a) || p.getAttribute(a)!.getComponentType() === FLOAT) && p.listSemantics().every((a) => p.getAttribute(a)!.getCount() === pos.getCount());
+        return (
+          pos &&
+          p.listTargets().length === 0 &&
+          [0, 1, 4].includes(p.getMode()) &&
+          ['POSITION', 'NORMAL', 'TANGENT'].every((a) => !p.getAttribute(a) || p.getAttribute(a)!.getComponentType() === FLOAT) &&
+          p.listSemantics().every((a) => p.getAttribute(a)!.getCount() === pos.getCount())
+        );
       });
     if (!simple) {
       rest.push(mesh);
@@ -198,7 +228,9 @@ function joinCopies(doc: Document, meshes: Mesh[]): Mesh[] {
           const off = c * count * size;
           if (semantic === 'POSITION') {
             for (let v = 0; v < count; v++) {
-              const x = src[v * 3]!, y = src[v * 3 + 1]!, z = src[v * 3 + 2]!;
+              const x = src[v * 3]!,
+                y = src[v * 3 + 1]!,
+                z = src[v * 3 + 2]!;
               arr[off + v * 3] = m[0] * x + m[4] * y + m[8] * z + m[12];
               arr[off + v * 3 + 1] = m[1] * x + m[5] * y + m[9] * z + m[13];
               arr[off + v * 3 + 2] = m[2] * x + m[6] * y + m[10] * z + m[14];
@@ -208,8 +240,12 @@ function joinCopies(doc: Document, meshes: Mesh[]): Mesh[] {
             const n = semantic === 'NORMAL' ? cofactor(m) : [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]];
             const sign = semantic === 'NORMAL' && det3(m) < 0 ? -1 : 1; // the cofactor matrix is det × the inverse transpose
             for (let v = 0; v < count; v++) {
-              const x = src[v * size]!, y = src[v * size + 1]!, z = src[v * size + 2]!;
-              const a = n[0]! * x + n[3]! * y + n[6]! * z, b = n[1]! * x + n[4]! * y + n[7]! * z, d = n[2]! * x + n[5]! * y + n[8]! * z;
+              const x = src[v * size]!,
+                y = src[v * size + 1]!,
+                z = src[v * size + 2]!;
+              const a = n[0]! * x + n[3]! * y + n[6]! * z,
+                b = n[1]! * x + n[4]! * y + n[7]! * z,
+                d = n[2]! * x + n[5]! * y + n[8]! * z;
               const len = sign * (Math.hypot(a, b, d) || 1);
               arr[off + v * size] = a / len;
               arr[off + v * size + 1] = b / len;
@@ -218,7 +254,10 @@ function joinCopies(doc: Document, meshes: Mesh[]): Mesh[] {
             }
           } else arr.set(src, off);
         }
-        dst.setAttribute(semantic, doc.createAccessor(acc.getName()).setType(acc.getType()).setNormalized(acc.getNormalized()).setArray(arr).setBuffer(acc.getBuffer()));
+        dst.setAttribute(
+          semantic,
+          doc.createAccessor(acc.getName()).setType(acc.getType()).setNormalized(acc.getNormalized()).setArray(arr).setBuffer(acc.getBuffer()),
+        );
       }
       const idx = prim.getIndices()?.getArray() ?? Uint32Array.from({ length: count }, (_, i) => i);
       const total = count * k;
@@ -227,10 +266,17 @@ function joinCopies(doc: Document, meshes: Mesh[]): Mesh[] {
         const m = matrices[c]!;
         // A mirroring matrix turns triangles inside out: their winding is reversed to keep them facing out.
         const flip = prim.getMode() === 4 && det3(m) < 0;
-        const base = c * count, off = c * idx.length;
+        const base = c * count,
+          off = c * idx.length;
         for (let t = 0; t < idx.length; t++) indices[off + t] = base + idx[flip ? t - (t % 3) + (2 - (t % 3)) : t]!;
       }
-      dst.setIndices(doc.createAccessor(prim.getIndices()?.getName() ?? '').setType('SCALAR').setArray(indices).setBuffer(pos.getBuffer()));
+      dst.setIndices(
+        doc
+          .createAccessor(prim.getIndices()?.getName() ?? '')
+          .setType('SCALAR')
+          .setArray(indices)
+          .setBuffer(pos.getBuffer()),
+      );
       out.addPrimitive(dst);
     }
     scenes[0]!.addChild(doc.createNode(nodes[0]!.getName()).setMesh(out));
@@ -273,7 +319,24 @@ function unshare(meshes: Mesh[]): void {
 /** What two identical materials share for sure: a cheap key, so identical ones are looked for only among their likes. */
 function materialKey(m: Material): string {
   const tex = (t: unknown) => (t ? 'T' : '-');
-  return JSON.stringify([m.getBaseColorFactor(), m.getEmissiveFactor(), m.getMetallicFactor(), m.getRoughnessFactor(), m.getAlphaMode(), m.getAlphaCutoff(), m.getDoubleSided(), tex(m.getBaseColorTexture()), tex(m.getNormalTexture()), tex(m.getEmissiveTexture()), tex(m.getOcclusionTexture()), tex(m.getMetallicRoughnessTexture()), m.listExtensions().map((e) => e.extensionName).sort()]);
+  return JSON.stringify([
+    m.getBaseColorFactor(),
+    m.getEmissiveFactor(),
+    m.getMetallicFactor(),
+    m.getRoughnessFactor(),
+    m.getAlphaMode(),
+    m.getAlphaCutoff(),
+    m.getDoubleSided(),
+    tex(m.getBaseColorTexture()),
+    tex(m.getNormalTexture()),
+    tex(m.getEmissiveTexture()),
+    tex(m.getOcclusionTexture()),
+    tex(m.getMetallicRoughnessTexture()),
+    m
+      .listExtensions()
+      .map((e) => e.extensionName)
+      .sort(),
+  ]);
 }
 
 /** Materials grouped into classes of identical ones (names and extras aside), in order: each class's first is its representative. */

@@ -59,7 +59,22 @@ export interface ModelOptions {
   trustedRoots: string[];
 }
 
-export const MODEL_DEFAULTS: ModelOptions = { geometry: 'meshopt', textures: 'ktx2', maxTextureSize: 2048, merge: 'auto', force: false, budget: 'mobile', triangles: 0, maxError: SIMPLIFY_DEFAULTS.error, lods: 0, ktx2Encoder: 'auto', maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes, limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS, maxFileBytes: READ_DEFAULTS.maxFileBytes, trustedRoots: [] };
+export const MODEL_DEFAULTS: ModelOptions = {
+  geometry: 'meshopt',
+  textures: 'ktx2',
+  maxTextureSize: 2048,
+  merge: 'auto',
+  force: false,
+  budget: 'mobile',
+  triangles: 0,
+  maxError: SIMPLIFY_DEFAULTS.error,
+  lods: 0,
+  ktx2Encoder: 'auto',
+  maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes,
+  limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
+  maxFileBytes: READ_DEFAULTS.maxFileBytes,
+  trustedRoots: [],
+};
 
 export interface ModelReport {
   version: 1;
@@ -95,7 +110,8 @@ function validate(o: ModelOptions): void {
   assertInteger(STAGE, 'maxDataUriBytes', o.maxDataUriBytes, 0, Number.MAX_SAFE_INTEGER);
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   assertInteger(STAGE, 'maxFileBytes', o.maxFileBytes, 1, Number.MAX_SAFE_INTEGER);
-  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r))) throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
+  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r)))
+    throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
 }
 
 /** A GLB's bytes by kind: texture images, the JSON chunk and headers (other), the rest (geometry). */
@@ -115,7 +131,12 @@ function boundsError(a: ModelStats['bounds'], b: ModelStats['bounds']): number {
   return e / diag;
 }
 
-export async function model(input: string, output: string, opts?: Partial<ModelOptions>, ctx: { onEvent?: (e: ModelEvent) => void } = {}): Promise<{ output: string; report: ModelReport }> {
+export async function model(
+  input: string,
+  output: string,
+  opts?: Partial<ModelOptions>,
+  ctx: { onEvent?: (e: ModelEvent) => void } = {},
+): Promise<{ output: string; report: ModelReport }> {
   const o = withDefaults(MODEL_DEFAULTS, opts);
   validate(o);
   configureSharp();
@@ -137,7 +158,8 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
   await checkImages(doc, src.file, { limitInputPixels: o.limitInputPixels });
   const before = inspect(doc);
   if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
-  if (countRealTriangles(doc) === 0) throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
+  if (countRealTriangles(doc) === 0)
+    throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
   lap('read');
   const out = await openOutput(output, { stage: STAGE, inputs: [src.file], force: o.force });
   try {
@@ -193,7 +215,8 @@ export async function model(input: string, output: string, opts?: Partial<ModelO
       throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${written.triangles}`, src.file);
     }
     const err = boundsError(before.bounds, after.bounds);
-    if (err > Math.max(0.01, 2 * o.maxError)) throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, src.file);
+    if (err > Math.max(0.01, 2 * o.maxError))
+      throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, src.file);
     lap('check');
 
     const report: ModelReport = {

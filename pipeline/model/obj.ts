@@ -46,7 +46,14 @@ function parseMtl(text: string): Map<string, MtlMaterial> {
   return out;
 }
 
-const MIME: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.avif': 'image/avif', '.ktx2': 'image/ktx2' };
+const MIME: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.ktx2': 'image/ktx2',
+};
 
 /** Read an .obj file (and its .mtl and textures) into a Document. */
 export async function readObj(file: string, text: string, o: ReadOptions, resource: ModelSource['resource']): Promise<Document> {
@@ -55,7 +62,9 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
   const buffer = doc.createBuffer();
   const scene = doc.createScene(path.basename(file, path.extname(file)));
 
-  const v: number[] = [], vt: number[] = [], vn: number[] = [];
+  const v: number[] = [],
+    vt: number[] = [],
+    vn: number[] = [];
   // Faces grouped by object/group name, then material.
   type Group = { name: string; byMaterial: Map<string, number[][]> };
   const groups: Group[] = [];
@@ -85,7 +94,8 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
         const [pi, ti, ni] = c.split('/').map((x) => (x ? Number(x) : NaN));
         const fix = (i: number, count: number) => (Number.isNaN(i) ? -1 : i < 0 ? count + i : i - 1);
         const p = fix(pi!, v.length / 3);
-        if (p < 0 || p >= v.length / 3) throw new XoayError(STAGE, 'MODEL_INVALID', `line ${n + 1}: vertex index ${pi} is out of range (${v.length / 3} vertices so far)`, file);
+        if (p < 0 || p >= v.length / 3)
+          throw new XoayError(STAGE, 'MODEL_INVALID', `line ${n + 1}: vertex index ${pi} is out of range (${v.length / 3} vertices so far)`, file);
         return [p, fix(ti ?? NaN, vt.length / 2), fix(ni ?? NaN, vn.length / 3)];
       });
       const faces = group.byMaterial.get(material) ?? [];
@@ -95,9 +105,11 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
   }
   if (v.length === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the OBJ has no vertices', file);
 
-  const missing = (message: string) => (e: unknown): never => {
-    throw e instanceof XoayError && e.code === 'MISSING_RESOURCE' ? new XoayError(STAGE, 'MISSING_RESOURCE', message, file) : e;
-  };
+  const missing =
+    (message: string) =>
+    (e: unknown): never => {
+      throw e instanceof XoayError && e.code === 'MISSING_RESOURCE' ? new XoayError(STAGE, 'MISSING_RESOURCE', message, file) : e;
+    };
   // Materials and their textures.
   const mtl = new Map<string, MtlMaterial>();
   for (const lib of mtllibs) {
@@ -114,7 +126,11 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
     const r = resolveUri(name, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `texture "${name}" must be a file next to the model`, file);
     const bytes = await resource(name, 'image').catch(missing(`the texture "${name}" its materials refer to is missing`));
-    const t = doc.createTexture(path.basename(name)).setImage(new Uint8Array(bytes)).setMimeType(MIME[path.extname(name).toLowerCase()] ?? 'image/png').setURI(path.basename(name));
+    const t = doc
+      .createTexture(path.basename(name))
+      .setImage(new Uint8Array(bytes))
+      .setMimeType(MIME[path.extname(name).toLowerCase()] ?? 'image/png')
+      .setURI(path.basename(name));
     textures.set(name, t);
     return t;
   };
@@ -143,8 +159,12 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
       if (corners.length === 0) continue;
       // One vertex per distinct (position, uv, normal) corner.
       const index = new Map<string, number>();
-      const pos: number[] = [], uv: number[] = [], nor: number[] = [], idx: number[] = [];
-      const hasUv = corners.every((c) => c[1]! >= 0), hasNormal = corners.every((c) => c[2]! >= 0);
+      const pos: number[] = [],
+        uv: number[] = [],
+        nor: number[] = [],
+        idx: number[] = [];
+      const hasUv = corners.every((c) => c[1]! >= 0),
+        hasNormal = corners.every((c) => c[2]! >= 0);
       for (const [p, t, nn] of corners as [number, number, number][]) {
         const key = `${p}/${hasUv ? t : ''}/${hasNormal ? nn : ''}`;
         let k = index.get(key);
@@ -160,7 +180,13 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
       const prim = doc
         .createPrimitive()
         .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(pos)).setBuffer(buffer))
-        .setIndices(doc.createAccessor().setType('SCALAR').setArray(pos.length / 3 > 65535 ? new Uint32Array(idx) : new Uint16Array(idx)).setBuffer(buffer))
+        .setIndices(
+          doc
+            .createAccessor()
+            .setType('SCALAR')
+            .setArray(pos.length / 3 > 65535 ? new Uint32Array(idx) : new Uint16Array(idx))
+            .setBuffer(buffer),
+        )
         .setMaterial(await materialFor(matName));
       if (hasUv) prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(new Float32Array(uv)).setBuffer(buffer));
       if (hasNormal) prim.setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(new Float32Array(nor)).setBuffer(buffer));

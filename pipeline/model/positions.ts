@@ -68,7 +68,9 @@ function withoutCopiedBits(src: Int16Array, shift: number, magnitudeBits: number
   const out = new Int16Array(src.length);
   const back = magnitudeBits - shift; // where the copied top bits come from
   for (let i = 0; i < src.length; i++) {
-    const s = src[i]!, m = Math.abs(s), v = m >> shift;
+    const s = src[i]!,
+      m = Math.abs(s),
+      v = m >> shift;
     if (((v << shift) | (v >> back)) !== m) return null;
     out[i] = s < 0 ? -v : v;
   }

@@ -37,7 +37,9 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
   }
   const dir = path.dirname(file);
   const roots = [dir, ...o.trustedRoots];
-  const bytes = new Uint8Array(await readInside(file, { stage: STAGE, roots, maxBytes: o.maxFileBytes, what: 'model file', reportAs: file, missing: 'INPUT_MISSING' }));
+  const bytes = new Uint8Array(
+    await readInside(file, { stage: STAGE, roots, maxBytes: o.maxFileBytes, what: 'model file', reportAs: file, missing: 'INPUT_MISSING' }),
+  );
   if (bytes.length === 0) throw new XoayError(STAGE, 'EMPTY_FILE', 'the file is empty (0 bytes)', file);
   const read = new Map<string, Promise<Uint8Array>>();
   const resource = (uri: string, kind: 'buffer' | 'image' = 'buffer'): Promise<Uint8Array> => {
@@ -47,7 +49,15 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
         const r = resolveUri(uri, dir, file, o);
         if (r.kind === 'data') throw new XoayError(STAGE, 'MODEL_INVALID', 'data: URIs are read inline', file);
         const image = kind === 'image';
-        return new Uint8Array(await readInside(r.path, { stage: STAGE, roots, maxBytes: image ? o.maxImageBytes : o.maxFileBytes, what: image ? 'image file' : 'buffer file', reportAs: file }));
+        return new Uint8Array(
+          await readInside(r.path, {
+            stage: STAGE,
+            roots,
+            maxBytes: image ? o.maxImageBytes : o.maxFileBytes,
+            what: image ? 'image file' : 'buffer file',
+            reportAs: file,
+          }),
+        );
       })();
       read.set(uri, p);
     }
@@ -68,13 +78,19 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
     }
     const jsonLength = view.getUint32(12, true);
     if (20 + jsonLength > bytes.length) throw new XoayError(STAGE, 'MODEL_INVALID', 'the GLB is truncated inside its JSON chunk', file);
-    if (view.getUint32(16, true) !== GLB_JSON) throw new XoayError(STAGE, 'MODEL_INVALID', 'the GLB\'s first chunk is not its JSON chunk', file);
+    if (view.getUint32(16, true) !== GLB_JSON) throw new XoayError(STAGE, 'MODEL_INVALID', "the GLB's first chunk is not its JSON chunk", file);
     const json = parseJson(bytes.subarray(20, 20 + jsonLength), file, "the GLB's JSON chunk is not valid JSON");
     let bin: Uint8Array | undefined;
     const binAt = 20 + jsonLength;
     if (bytes.length >= binAt + 8 && view.getUint32(binAt + 4, true) === GLB_BIN) {
       const binLength = view.getUint32(binAt, true);
-      if (binAt + 8 + binLength > bytes.length) throw new XoayError(STAGE, 'MODEL_INVALID', `the GLB is truncated inside its binary chunk (${binLength} bytes declared, ${bytes.length - binAt - 8} there)`, file);
+      if (binAt + 8 + binLength > bytes.length)
+        throw new XoayError(
+          STAGE,
+          'MODEL_INVALID',
+          `the GLB is truncated inside its binary chunk (${binLength} bytes declared, ${bytes.length - binAt - 8} there)`,
+          file,
+        );
       bin = bytes.subarray(binAt + 8, binAt + 8 + binLength);
     }
     checkGltfJson(json, file, o, bin?.length);
@@ -125,7 +141,11 @@ export async function readModel(src: ModelSource): Promise<Document> {
   const resources: JSONDocument['resources'] = {};
   if (src.bin) resources['@glb.bin'] = src.bin as Uint8Array<ArrayBuffer>;
   for (const item of [...((json.buffers as { uri?: string }[] | undefined) ?? []), ...((json.images as { uri?: string }[] | undefined) ?? [])]) {
-    if (typeof item.uri === 'string' && !item.uri.startsWith('data:')) resources[item.uri] = (await src.resource(item.uri, (json.images as unknown[] | undefined)?.includes(item) ? 'image' : 'buffer')) as Uint8Array<ArrayBuffer>;
+    if (typeof item.uri === 'string' && !item.uri.startsWith('data:'))
+      resources[item.uri] = (await src.resource(
+        item.uri,
+        (json.images as unknown[] | undefined)?.includes(item) ? 'image' : 'buffer',
+      )) as Uint8Array<ArrayBuffer>;
   }
   try {
     return (await io.readJSON({ json: json as unknown as JSONDocument['json'], resources })).setLogger(SILENT);

@@ -20,7 +20,13 @@ export interface ReadOptions extends GltfLimits {
   trustedRoots: string[];
 }
 
-export const READ_DEFAULTS: ReadOptions = { maxDataUriBytes: 64 * 1024 * 1024, maxFileBytes: 512 * 1024 * 1024, maxImageBytes: 64 * 1024 * 1024, trustedRoots: [], ...GLTF_LIMITS_DEFAULTS };
+export const READ_DEFAULTS: ReadOptions = {
+  maxDataUriBytes: 64 * 1024 * 1024,
+  maxFileBytes: 512 * 1024 * 1024,
+  maxImageBytes: 64 * 1024 * 1024,
+  trustedRoots: [],
+  ...GLTF_LIMITS_DEFAULTS,
+};
 
 export interface ModelSource {
   /** Absolute path of the main file. */
@@ -39,7 +45,12 @@ export interface ModelSource {
 }
 
 /** Check a URI from a .gltf: data: URIs (size), or relative paths that stay inside `dir`. */
-export function resolveUri(uri: string, dir: string, file: string, o: Pick<ReadOptions, 'maxDataUriBytes' | 'maxUriLength'>): { kind: 'data'; bytes: number } | { kind: 'file'; path: string } {
+export function resolveUri(
+  uri: string,
+  dir: string,
+  file: string,
+  o: Pick<ReadOptions, 'maxDataUriBytes' | 'maxUriLength'>,
+): { kind: 'data'; bytes: number } | { kind: 'file'; path: string } {
   if (uri.startsWith('data:')) {
     const comma = uri.indexOf(',');
     const bytes = Math.floor(((uri.length - comma - 1) * 3) / 4);
@@ -48,9 +59,15 @@ export function resolveUri(uri: string, dir: string, file: string, o: Pick<ReadO
     }
     return { kind: 'data', bytes };
   }
-  if (uri.length > o.maxUriLength) throw new XoayError(STAGE, 'LIMIT', `the URI ${echo(uri)} is ${uri.length} characters long, over the limit of ${o.maxUriLength}`, file);
+  if (uri.length > o.maxUriLength)
+    throw new XoayError(STAGE, 'LIMIT', `the URI ${echo(uri)} is ${uri.length} characters long, over the limit of ${o.maxUriLength}`, file);
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri)) {
-    throw new XoayError(STAGE, 'UNSAFE_URI', `refuses the URI ${echo(uri)}: only files next to the model (or data: URIs) are read, never the network or other schemes`, file);
+    throw new XoayError(
+      STAGE,
+      'UNSAFE_URI',
+      `refuses the URI ${echo(uri)}: only files next to the model (or data: URIs) are read, never the network or other schemes`,
+      file,
+    );
   }
   let decoded: string;
   try {

@@ -45,7 +45,10 @@ function dropDefaults(def: GLTF.IAccessor): void {
 export function meshoptStreamsByKind(): Transform {
   return function meshoptStreamsByKind(doc: Document): void {
     const name = EXTMeshoptCompression.EXTENSION_NAME;
-    const current = doc.getRoot().listExtensionsUsed().find((e) => e.extensionName === name);
+    const current = doc
+      .getRoot()
+      .listExtensionsUsed()
+      .find((e) => e.extensionName === name);
     if (current instanceof MeshoptStreamsByKind) return;
     // An input read with meshopt compression carries the stock extension: replaced (it holds no properties).
     current?.dispose();

@@ -47,7 +47,11 @@ export async function validateModel(src: ModelSource, opts?: Partial<ValidateOpt
     messages: [...msgs.filter((m) => m.severity === 0), ...msgs.filter((m) => m.severity !== 0)].slice(0, o.keep).map(line),
   };
   if (summary.errors > 0) {
-    const first = msgs.filter((m) => m.severity === 0).slice(0, 3).map(line).join('; ');
+    const first = msgs
+      .filter((m) => m.severity === 0)
+      .slice(0, 3)
+      .map(line)
+      .join('; ');
     throw new XoayError(STAGE, 'MODEL_INVALID', `the glTF-Validator found ${summary.errors} error${summary.errors > 1 ? 's' : ''}: ${first}`, src.file);
   }
   return summary;

@@ -54,7 +54,8 @@ function weldPrimitive(prim: Primitive, o: QuantizedWeldOptions): void {
   const width = widths.reduce((n, w) => n + w, 0);
   const row = new Uint8Array(count * width);
   for (let a = 0, at = 0; a < keys.length; at += widths[a]!, a++) {
-    const k = keys[a]!, w = widths[a]!;
+    const k = keys[a]!,
+      w = widths[a]!;
     for (let v = 0; v < count; v++) for (let b = 0; b < w; b++) row[v * width + at + b] = k[v * w + b]!;
   }
   // Open addressing on a hash of each row, rows compared byte by byte on a hit.

@@ -170,8 +170,10 @@ function validate(o: BuildOptions): void {
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw invalid(STAGE, '--base-url', 'an http(s) address', o.baseUrl);
   assertInteger(STAGE, 'jobs', o.jobs, 0, 64);
-  if (o.reconstruct !== false && (typeof o.reconstruct !== 'object' || o.reconstruct === null)) throw invalid(STAGE, 'reconstruct', 'false or the options of `xoay reconstruct`', o.reconstruct);
-  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r))) throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
+  if (o.reconstruct !== false && (typeof o.reconstruct !== 'object' || o.reconstruct === null))
+    throw invalid(STAGE, 'reconstruct', 'false or the options of `xoay reconstruct`', o.reconstruct);
+  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r)))
+    throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
 }
 
 /** The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. */
@@ -193,7 +195,8 @@ export async function findProducts(inputs: string[]): Promise<string[]> {
     const subs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(dir, e.name));
     const products = [];
     for (const sub of subs.sort()) if (await isProductFolder(sub)) products.push(sub);
-    if (products.length === 0) throw new XoayError(STAGE, 'INPUT_EMPTY', `neither a product folder (${PRODUCT_FILES.join(' / ')}) nor a catalogue of them`, dir);
+    if (products.length === 0)
+      throw new XoayError(STAGE, 'INPUT_EMPTY', `neither a product folder (${PRODUCT_FILES.join(' / ')}) nor a catalogue of them`, dir);
     found.push(...products);
   }
   return [...new Set(found)];
@@ -252,7 +255,19 @@ export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: 
     cache,
     scratch,
     jobs,
-    product: { baseUrl, cache, scratch, code, renderer, spinOptions, modelOptions: o.model, renderOptions: o.render, reconstructOptions: o.reconstruct, trustedRoots: o.trustedRoots, isolate: o.isolate },
+    product: {
+      baseUrl,
+      cache,
+      scratch,
+      code,
+      renderer,
+      spinOptions,
+      modelOptions: o.model,
+      renderOptions: o.render,
+      reconstructOptions: o.reconstruct,
+      trustedRoots: o.trustedRoots,
+      isolate: o.isolate,
+    },
     close: async () => {
       process.removeListener('exit', removeScratch);
       await rendererOpen?.then((r) => r.close()).catch(() => {});
@@ -289,7 +304,8 @@ export function defaultStorage(siteDir: string, cacheDir: string): BuildStorage 
 /** The built viewer (dist/viewer), copied into every site. */
 export function viewerFolder(): string {
   const viewerDist = path.join(packageRoot(), 'dist', 'viewer');
-  if (!existsSync(path.join(viewerDist, 'xoay-viewer.js'))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the viewer is not built: run `npm run build` first', viewerDist);
+  if (!existsSync(path.join(viewerDist, 'xoay-viewer.js')))
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'the viewer is not built: run `npm run build` first', viewerDist);
   return viewerDist;
 }
 
@@ -297,9 +313,11 @@ export function viewerFolder(): string {
 export function checkSiteOutsideInputs(folders: string[], siteDir: string): void {
   for (const f of folders) {
     const rel = path.relative(f, siteDir);
-    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder is inside the product folder ${f}`, siteDir);
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)))
+      throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder is inside the product folder ${f}`, siteDir);
     const back = path.relative(siteDir, f);
-    if (!back.startsWith('..') && !path.isAbsolute(back)) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder contains the product folder ${f}`, siteDir);
+    if (!back.startsWith('..') && !path.isAbsolute(back))
+      throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder contains the product folder ${f}`, siteDir);
   }
 }
 
@@ -324,13 +342,19 @@ export async function buildProductFolder(
   if (!source) throw read!.error;
   const id = source.product.id;
   const twins = read?.twins ?? [folder];
-  if (twins.length > 1) throw new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, source.file);
+  if (twins.length > 1)
+    throw new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, source.file);
   const r = await buildProduct(source, b.site, b.product, emit);
   emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
   return { id, folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(b.baseUrl, id) };
 }
 
-export async function build(inputs: string[], site: string, opts: Partial<BuildOptions>, ctx: { onEvent?: (e: BuildEvent) => void; storage?: BuildStorage } = {}): Promise<BuildResult> {
+export async function build(
+  inputs: string[],
+  site: string,
+  opts: Partial<BuildOptions>,
+  ctx: { onEvent?: (e: BuildEvent) => void; storage?: BuildStorage } = {},
+): Promise<BuildResult> {
   const o = withDefaults(BUILD_DEFAULTS, opts);
   validate(o);
   const emit = ctx.onEvent ?? (() => {});
@@ -372,12 +396,25 @@ export async function build(inputs: string[], site: string, opts: Partial<BuildO
   const unread = sources.filter((s) => !s.source).length;
   if (o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
   try {
-    await writeSite(b.site, b.viewerDist, results.map((r) => r.id), { ...o, prune: o.prune && unread === 0 });
+    await writeSite(
+      b.site,
+      b.viewerDist,
+      results.map((r) => r.id),
+      { ...o, prune: o.prune && unread === 0 },
+    );
   } finally {
     await b.close();
   }
   const count = (st: ProductResult['status']) => results.filter((r) => r.status === st).length;
-  return { site: siteDir, products: results, built: count('built'), reused: count('reused'), failed: count('failed'), seconds: (performance.now() - t0) / 1000, jobs: b.jobs };
+  return {
+    site: siteDir,
+    products: results,
+    built: count('built'),
+    reused: count('reused'),
+    failed: count('failed'),
+    seconds: (performance.now() - t0) / 1000,
+    jobs: b.jobs,
+  };
 }
 
 /** Refuses to write into a folder that is not a Xoay site (unless forced); clears what a killed build left. */
@@ -449,7 +486,12 @@ async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> 
   }
 }
 
-async function buildProduct(src: ProductSource, site: Storage, c: ProductContext, emit: (e: BuildEvent) => void): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
+async function buildProduct(
+  src: ProductSource,
+  site: Storage,
+  c: ProductContext,
+  emit: (e: BuildEvent) => void,
+): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
   const p = src.product;
   const id = p.id;
   // Stage keys: content hashes of each stage's inputs and options.
@@ -459,12 +501,34 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   const { chromium: _x, pageDir: _d, ...renderKeyOptions } = c.renderOptions;
   // Frames and shoot.json: UTF-8 names, regular files inside the product folder (checked before they are hashed or read).
   if (src.spinDir) await checkFolderFiles(src.spinDir, FRAME, { stage: 'spin', roots: [src.dir, ...c.trustedRoots], what: 'frame' });
-  if (src.spinDir) stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, (await listFiles(src.spinDir)).filter((f) => FRAME.test(f))));
-  if (src.modelFile) stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
+  if (src.spinDir)
+    stages.spin = key(
+      'spin',
+      VERSION,
+      c.code.spin,
+      spinKeyOptions,
+      await hashTree(
+        src.spinDir,
+        (await listFiles(src.spinDir)).filter((f) => FRAME.test(f)),
+      ),
+    );
+  if (src.modelFile)
+    stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
   const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
-  if (c.reconstructOptions && stages.spin && !stages.model) stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
+  if (c.reconstructOptions && stages.spin && !stages.model)
+    stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
   if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
-  if (src.photos.length) stages.photos = key('photos', VERSION, c.code.page, PHOTOS_DEFAULTS, await hashTree(src.dir, src.photos.map((f) => path.relative(src.dir, f))));
+  if (src.photos.length)
+    stages.photos = key(
+      'photos',
+      VERSION,
+      c.code.page,
+      PHOTOS_DEFAULTS,
+      await hashTree(
+        src.dir,
+        src.photos.map((f) => path.relative(src.dir, f)),
+      ),
+    );
   const pageKey = key('page', VERSION, c.code.page, p, src.story ?? '', c.baseUrl, stages);
   const old = await readStamp(site, id);
   if (old?.key === pageKey) return { status: 'reused', ran: [] };
@@ -488,7 +552,10 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   let modelEntry: CacheEntry | undefined;
   if (stages.model) {
     // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
-    modelEntry = await stage('model', async (tmp) => void (await modelIsolated(src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })));
+    modelEntry = await stage(
+      'model',
+      async (tmp) => void (await modelIsolated(src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })),
+    );
     // The model is written even when it misses its budget (as `xoay model` does); the build says so.
     const report = JSON.parse((await modelEntry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
     if (!report.budget.ok) emit({ type: 'warning', id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
@@ -496,7 +563,10 @@ async function buildProduct(src: ProductSource, site: Storage, c: ProductContext
   if (stages.reconstruct) {
     // A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin.
     try {
-      modelEntry = await stage('reconstruct', async (tmp) => void (await reconstruct(src.spinDir!, tmp, { ...c.reconstructOptions, force: true, preview: false })));
+      modelEntry = await stage(
+        'reconstruct',
+        async (tmp) => void (await reconstruct(src.spinDir!, tmp, { ...c.reconstructOptions, force: true, preview: false })),
+      );
     } catch (e) {
       emit({ type: 'warning', id, message: `no 3D model from the shoot: ${(e as Error).message}` });
     }
@@ -594,7 +664,10 @@ async function copyTree(from: CacheEntry, to: string, keep: (rel: string) => boo
 export async function writeSite(site: Storage, viewerDist: string, ids: string[], o: Pick<BuildOptions, 'prune' | 'title'>): Promise<void> {
   // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
   const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
-  const current = await site.read('viewer/.xoay-viewer-key').then((b) => b.toString('utf8'), () => '');
+  const current = await site.read('viewer/.xoay-viewer-key').then(
+    (b) => b.toString('utf8'),
+    () => '',
+  );
   if (current !== viewerKey) {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-viewer-'));
     try {
@@ -620,6 +693,9 @@ export async function writeSite(site: Storage, viewerDist: string, ids: string[]
     entries.push({ product: stamp.product, thumb: `${id}/${stamp.thumb.src}`, thumbWidth: stamp.thumb.width, thumbHeight: stamp.thumb.height });
   }
   const index = cataloguePage(entries, { title: o.title, generator: GENERATOR });
-  const before = await site.read('index.html').then((b) => b.toString('utf8'), () => '');
+  const before = await site.read('index.html').then(
+    (b) => b.toString('utf8'),
+    () => '',
+  );
   if (before !== index) await site.writeAtomic('index.html', index);
 }

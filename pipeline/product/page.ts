@@ -125,9 +125,7 @@ export function jsonLd(input: PageInput): unknown {
       ...(p.producer.contact?.website ? { url: p.producer.contact.website } : {}),
     },
     ...(p.price ? { offers: { '@type': 'Offer', price: p.price.amount, priceCurrency: p.price.currency ?? 'VND', url } } : {}),
-    ...(assets.model
-      ? { subjectOf: { '@type': '3DModel', encodingFormat: 'model/gltf-binary', contentUrl: abs(assets.model), name: p.name.vi } }
-      : {}),
+    ...(assets.model ? { subjectOf: { '@type': '3DModel', encodingFormat: 'model/gltf-binary', contentUrl: abs(assets.model), name: p.name.vi } } : {}),
   };
 }
 

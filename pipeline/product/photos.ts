@@ -44,14 +44,32 @@ export async function publishPhotos(files: string[], out: string, options: Photo
     if (clash) throw new XoayError('photos', 'BAD_PRODUCT', `would be published as photos/${name}, like ${clash}: rename one of them`, file);
     written.set(name.toLowerCase(), path.basename(file));
     try {
-      const img = sharp(file, { limitInputPixels: options.limitInputPixels }).rotate().resize(options.maxSize, options.maxSize, { fit: 'inside', withoutEnlargement: true });
+      const img = sharp(file, { limitInputPixels: options.limitInputPixels })
+        .rotate()
+        .resize(options.maxSize, options.maxSize, { fit: 'inside', withoutEnlargement: true });
       const encoded =
-        ext === '.png' ? img.png({ compressionLevel: 9, palette: false }) : ext === '.webp' ? img.webp({ quality: 80 }) : ext === '.avif' ? img.avif({ quality: 50 }) : img.jpeg({ quality: 82, mozjpeg: true });
+        ext === '.png'
+          ? img.png({ compressionLevel: 9, palette: false })
+          : ext === '.webp'
+            ? img.webp({ quality: 80 })
+            : ext === '.avif'
+              ? img.avif({ quality: 50 })
+              : img.jpeg({ quality: 82, mozjpeg: true });
       const info = await encoded.toFile(path.join(out, 'photos', name));
       const thumbName = `thumbs/${name}.webp`; // after the full name: tra.jpg and tra.png get a thumbnail each
-      const t = await sharp(path.join(out, 'photos', name)).resize(options.thumbWidth, undefined, { withoutEnlargement: true }).webp({ quality: 75 }).toFile(path.join(out, 'photos', thumbName));
+      const t = await sharp(path.join(out, 'photos', name))
+        .resize(options.thumbWidth, undefined, { withoutEnlargement: true })
+        .webp({ quality: 75 })
+        .toFile(path.join(out, 'photos', thumbName));
       // Addresses for the page: each name URL-encoded (a # or ? in a file name must not end the path).
-      result.push({ src: `photos/${encodeURIComponent(name)}`, thumb: `photos/thumbs/${encodeURIComponent(`${name}.webp`)}`, width: info.width, height: info.height, thumbWidth: t.width, thumbHeight: t.height });
+      result.push({
+        src: `photos/${encodeURIComponent(name)}`,
+        thumb: `photos/thumbs/${encodeURIComponent(`${name}.webp`)}`,
+        width: info.width,
+        height: info.height,
+        thumbWidth: t.width,
+        thumbHeight: t.height,
+      });
     } catch (e) {
       const msg = (e as Error).message;
       throw new XoayError('photos', /pixel limit/i.test(msg) ? 'PIXEL_LIMIT' : 'UNREADABLE_IMAGE', `cannot use this photo (${msg})`, file, { cause: e });

@@ -108,10 +108,10 @@ export interface Preview {
   close(): Promise<void>;
 }
 
-
 function validate(o: PreviewOptions): void {
   assertInteger(STAGE, '--port', o.port, 0, 65535);
-  if (typeof o.host !== 'string' || o.host.trim() === '' || /[\s/]/.test(o.host)) throw invalid(STAGE, '--host', 'an address or host name to listen on, e.g. 127.0.0.1', o.host);
+  if (typeof o.host !== 'string' || o.host.trim() === '' || /[\s/]/.test(o.host))
+    throw invalid(STAGE, '--host', 'an address or host name to listen on, e.g. 127.0.0.1', o.host);
   if (typeof o.cache !== 'string' || o.cache === '') throw invalid(STAGE, '--cache', 'a folder', o.cache);
   assertInteger(STAGE, 'debounce', o.debounce, 0, 60_000);
 }
@@ -155,7 +155,8 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
   } catch {
     throw new XoayError(STAGE, 'INPUT_MISSING', 'no such folder', dir);
   }
-  if (!s.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'is not a folder (give a product folder, a catalogue folder or a site made by xoay build)', dir);
+  if (!s.isDirectory())
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'is not a folder (give a product folder, a catalogue folder or a site made by xoay build)', dir);
   let mode: 'product' | 'site' = 'product';
   try {
     await stat(path.join(dir, SITE_MARKER));
@@ -213,7 +214,8 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
             attrs: {
               role: 'alert',
               'data-xoay-preview-error': '',
-              style: 'position:sticky;top:0;z-index:2147483647;margin:0;padding:.6em 1em;background:#b91c1c;color:#fff;font:14px/1.4 system-ui,sans-serif;white-space:pre-wrap',
+              style:
+                'position:sticky;top:0;z-index:2147483647;margin:0;padding:.6em 1em;background:#b91c1c;color:#fff;font:14px/1.4 system-ui,sans-serif;white-space:pre-wrap',
             },
             children: escapeHtml(text),
             injectTo: 'body-prepend',
@@ -359,7 +361,8 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
         fs: { strict: true, allow: [site] },
         // Product mode: the site is written by our builds (we reload after each); the product folders are added below.
         watch: {
-          ignored: (p: string) => (mode === 'product' && inside(site, p)) || inside(cacheDir, p) || inside(work, p) || /(^|[/\\])(\.git|node_modules)([/\\]|$)/.test(p),
+          ignored: (p: string) =>
+            (mode === 'product' && inside(site, p)) || inside(cacheDir, p) || inside(work, p) || /(^|[/\\])(\.git|node_modules)([/\\]|$)/.test(p),
         },
       },
     });
@@ -368,8 +371,10 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
       await server.listen();
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (err.code === 'EADDRINUSE' || /already in use/i.test(err.message)) throw new XoayError(STAGE, 'PORT_IN_USE', `port ${o.port} is in use: choose another with --port (0 = any free port)`, undefined, { cause: e });
-      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') throw new XoayError(STAGE, 'BAD_OPTION', `cannot listen on ${o.host}: not an address of this machine (option --host)`, undefined, { cause: e });
+      if (err.code === 'EADDRINUSE' || /already in use/i.test(err.message))
+        throw new XoayError(STAGE, 'PORT_IN_USE', `port ${o.port} is in use: choose another with --port (0 = any free port)`, undefined, { cause: e });
+      if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+        throw new XoayError(STAGE, 'BAD_OPTION', `cannot listen on ${o.host}: not an address of this machine (option --host)`, undefined, { cause: e });
       throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot listen on ${o.host}:${o.port}: ${err.message}`, undefined, { cause: e });
     }
   } catch (e) {
@@ -418,7 +423,12 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
   function fail(message: string, products: PreviewStatus['products']): void {
     setStatus({ state: 'error', message, products });
     emit({ type: 'error', message });
-    const err: ErrorPayload['err'] = { message: `${message}\n\nThe last good build is still shown; fix the product folder and it rebuilds.`, stack: '', plugin: 'xoay preview', id: dir };
+    const err: ErrorPayload['err'] = {
+      message: `${message}\n\nThe last good build is still shown; fix the product folder and it rebuilds.`,
+      stack: '',
+      plugin: 'xoay preview',
+      id: dir,
+    };
     server.ws.send({ type: 'error', err });
   }
 
@@ -496,7 +506,8 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
 /** The frame switch: buttons that size an iframe of the page like a phone, a tablet or a desktop screen. */
 function frameHtml(start: string, products: { id: string; name: string }[], status: PreviewStatus): string {
   const buttons = FRAMES.map(
-    (f, i) => `<button type="button" data-width="${f.width}" data-height="${f.height}" aria-pressed="${i === 0}" aria-keyshortcuts="${i + 1}">${f.name} <small>${f.width}×${f.height}</small></button>`,
+    (f, i) =>
+      `<button type="button" data-width="${f.width}" data-height="${f.height}" aria-pressed="${i === 0}" aria-keyshortcuts="${i + 1}">${f.name} <small>${f.width}×${f.height}</small></button>`,
   ).join('');
   const links = [
     `<a href="/index.html" target="page">Catalogue</a>`,

@@ -111,12 +111,16 @@ export const RESERVED_IDS = ['viewer'];
 
 export function checkProduct(data: unknown, file: string): Product {
   if (Value.Check(ProductSchema, data)) {
-    if (RESERVED_IDS.includes(data.id)) throw new XoayError(STAGE, 'BAD_PRODUCT', `id: "${data.id}" is reserved (the site's ${data.id}/ folder); choose another`, file);
+    if (RESERVED_IDS.includes(data.id))
+      throw new XoayError(STAGE, 'BAD_PRODUCT', `id: "${data.id}" is reserved (the site's ${data.id}/ folder); choose another`, file);
     return data;
   }
   const problems = schemaProblems(ProductSchema, data, {
     schemaFile: 'schema/product.schema.json',
-    expected: (pointer, value) => (pointer === '/id' && typeof value === 'string' ? `a slug of lower-case ASCII words joined by hyphens, such as ${JSON.stringify(slugify(value) || 'che-shan-tuyet')}` : undefined),
+    expected: (pointer, value) =>
+      pointer === '/id' && typeof value === 'string'
+        ? `a slug of lower-case ASCII words joined by hyphens, such as ${JSON.stringify(slugify(value) || 'che-shan-tuyet')}`
+        : undefined,
   });
   throw new XoayError(STAGE, 'BAD_PRODUCT', problems.join('; '), file);
 }

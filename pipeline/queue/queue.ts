@@ -81,7 +81,8 @@ export function connection(url: string, extra: { lazy?: boolean; failFast?: bool
   } catch {
     throw new XoayError(STAGE, 'BAD_OPTION', `--queue must be a Redis address redis://HOST:PORT[/db], got ${JSON.stringify(url)}`);
   }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new XoayError(STAGE, 'BAD_OPTION', `--queue must be a Redis address redis://HOST:PORT[/db], got ${JSON.stringify(url)}`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new XoayError(STAGE, 'BAD_OPTION', `--queue must be a Redis address redis://HOST:PORT[/db], got ${JSON.stringify(url)}`);
   const conn = new Redis(url, {
     maxRetriesPerRequest: extra.failFast ? 1 : null,
     lazyConnect: extra.lazy ?? false,
@@ -103,7 +104,13 @@ export interface EnqueueOptions {
 export const ENQUEUE_DEFAULTS: EnqueueOptions = { attempts: 2, backoff: 1000, queueName: QUEUE_NAME };
 
 /** Prepares the site and adds the build's flow; returns the index job's id and the product count. */
-export async function enqueueBuild(url: string, inputs: string[], site: string, opts: Partial<BuildOptions>, q: Partial<EnqueueOptions> = {}): Promise<{ flowId: string; total: number }> {
+export async function enqueueBuild(
+  url: string,
+  inputs: string[],
+  site: string,
+  opts: Partial<BuildOptions>,
+  q: Partial<EnqueueOptions> = {},
+): Promise<{ flowId: string; total: number }> {
   const eq = withDefaults(ENQUEUE_DEFAULTS, q);
   const o = withDefaults(BUILD_DEFAULTS, opts);
   const siteDir = path.resolve(site);
@@ -114,7 +121,15 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
   await prepareSite(defaultStorage(siteDir, o.cache).site, siteDir, o.force);
   // Jobs carry absolute paths: every worker sees the same shared folder at the same place.
   const options: Partial<BuildOptions> = { ...opts, cache: path.resolve(o.cache) };
-  const read = await Promise.all(folders.map(async (folder) => ({ folder, id: await readProduct(folder, { trustedRoots: o.trustedRoots }).then((s) => s.product.id, () => undefined) })));
+  const read = await Promise.all(
+    folders.map(async (folder) => ({
+      folder,
+      id: await readProduct(folder, { trustedRoots: o.trustedRoots }).then(
+        (s) => s.product.id,
+        () => undefined,
+      ),
+    })),
+  );
   const byId = new Map<string, string[]>();
   for (const r of read) if (r.id) byId.set(r.id, [...(byId.get(r.id) ?? []), r.folder]);
   const unread = read.filter((r) => !r.id).length;
@@ -149,7 +164,11 @@ export async function enqueueBuild(url: string, inputs: string[], site: string, 
 }
 
 /** Waits for a build's index job; survives Redis restarts (polls). */
-export async function waitForBuild(url: string, flowId: string, q: { queueName?: string; onProgress?: (s: BuildStatus) => void; pollMs?: number } = {}): Promise<QueueSummary> {
+export async function waitForBuild(
+  url: string,
+  flowId: string,
+  q: { queueName?: string; onProgress?: (s: BuildStatus) => void; pollMs?: number } = {},
+): Promise<QueueSummary> {
   const conn = connection(url);
   const queue = new Queue(q.queueName ?? QUEUE_NAME, { connection: conn as unknown as ConnectionOptions });
   queue.on('error', () => {});
@@ -198,7 +217,11 @@ export type WorkerEvent =
   | { type: 'build'; event: BuildEvent };
 
 /** Starts a worker; `close()` lets the running jobs finish (or, forced, leaves them to the stalled-job check). */
-export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: (e: WorkerEvent) => void = () => {}): { worker: Worker; close(force?: boolean): Promise<void> } {
+export function startWorker(
+  url: string,
+  opts: Partial<WorkerOptions>,
+  onEvent: (e: WorkerEvent) => void = () => {},
+): { worker: Worker; close(force?: boolean): Promise<void> } {
   const w = withDefaults(WORKER_DEFAULTS, opts);
   const conn = connection(url);
   const lookup = new Queue(w.queueName, { connection: conn as unknown as ConnectionOptions });
@@ -223,17 +246,36 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
       if (job.name === 'index') return indexJob(job);
       throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `unknown job ${echo(job.name)}`);
     },
-    { connection: conn as unknown as ConnectionOptions, concurrency: w.concurrency, lockDuration: w.lockDuration, stalledInterval: w.stalledInterval, maxStalledCount: w.maxStalledCount, autorun: true },
+    {
+      connection: conn as unknown as ConnectionOptions,
+      concurrency: w.concurrency,
+      lockDuration: w.lockDuration,
+      stalledInterval: w.stalledInterval,
+      maxStalledCount: w.maxStalledCount,
+      autorun: true,
+    },
   );
 
   async function productJob(d: ProductJob): Promise<ProductResult> {
     // The shared storage must be visible here at the same paths as on the machine that enqueued the build.
     const input = new FolderStorage(d.folder);
-    if (!(await new FolderStorage(d.site).exists(SITE_MARKER))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the site folder is not visible on this worker (is the shared storage mounted at the same path?)', d.site);
-    if (!(await someExists(input, PRODUCT_FILES))) throw new XoayError(STAGE, 'INPUT_MISSING', 'the product folder is not visible on this worker (is the shared storage mounted at the same path?)', d.folder);
+    if (!(await new FolderStorage(d.site).exists(SITE_MARKER)))
+      throw new XoayError(STAGE, 'INPUT_MISSING', 'the site folder is not visible on this worker (is the shared storage mounted at the same path?)', d.site);
+    if (!(await someExists(input, PRODUCT_FILES)))
+      throw new XoayError(
+        STAGE,
+        'INPUT_MISSING',
+        'the product folder is not visible on this worker (is the shared storage mounted at the same path?)',
+        d.folder,
+      );
     const b = await contextFor(d.site, d.options);
     try {
-      return await buildProductFolder(b, d.folder, (event) => onEvent({ type: 'build', event }), d.twins ? { twins: d.twins, source: await readProduct(d.folder, { trustedRoots: b.o.trustedRoots }) } : undefined);
+      return await buildProductFolder(
+        b,
+        d.folder,
+        (event) => onEvent({ type: 'build', event }),
+        d.twins ? { twins: d.twins, source: await readProduct(d.folder, { trustedRoots: b.o.trustedRoots }) } : undefined,
+      );
     } catch (e) {
       // Wrong facts (product.json) or a duplicate id fail at once: another try reads the same file. Everything else
       // (a frame still being copied to the shared folder, a worker short of memory) is tried `--attempts` times.
@@ -262,8 +304,21 @@ export function startWorker(url: string, opts: Partial<WorkerOptions>, onEvent: 
     return { site: d.site, built: count('built'), reused: count('reused'), failed: count('failed'), products };
   }
 
-  worker.on('completed', (job, r) => onEvent({ type: 'completed', job: job.id!, name: job.name, id: (r as ProductResult)?.id, status: (r as ProductResult)?.status, seconds: (r as ProductResult)?.seconds }));
-  worker.on('failed', (job, e) => job && onEvent({ type: 'failed', job: job.id!, name: job.name, folder: (job.data as ProductJob).folder, attempt: job.attemptsMade, message: e.message }));
+  worker.on('completed', (job, r) =>
+    onEvent({
+      type: 'completed',
+      job: job.id!,
+      name: job.name,
+      id: (r as ProductResult)?.id,
+      status: (r as ProductResult)?.status,
+      seconds: (r as ProductResult)?.seconds,
+    }),
+  );
+  worker.on(
+    'failed',
+    (job, e) =>
+      job && onEvent({ type: 'failed', job: job.id!, name: job.name, folder: (job.data as ProductJob).folder, attempt: job.attemptsMade, message: e.message }),
+  );
   worker.on('error', (e) => onEvent({ type: 'error', message: e.message }));
 
   return {
@@ -293,7 +348,12 @@ export interface BuildStatus {
 
 async function readBuildStatus(queue: Queue, flowId: string): Promise<BuildStatus> {
   const job = await Job.fromId(queue, flowId);
-  if (!job || job.name !== 'index') throw new XoayError(STAGE, 'INPUT_MISSING', `no build ${flowId} in the queue (give the index job id that \`xoay build --queue\` printed; finished builds are kept for a week)`);
+  if (!job || job.name !== 'index')
+    throw new XoayError(
+      STAGE,
+      'INPUT_MISSING',
+      `no build ${flowId} in the queue (give the index job id that \`xoay build --queue\` printed; finished builds are kept for a week)`,
+    );
   const state = await job.getState();
   const c = await job.getDependenciesCount({ processed: true, unprocessed: true, ignored: true, failed: true });
   const ignored = await job.getIgnoredChildrenFailures();

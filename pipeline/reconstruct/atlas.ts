@@ -49,13 +49,22 @@ const AXES = [
 /** Unit face normals and areas. */
 export function faceNormals(positions: Float32Array, indices: Uint32Array): { normals: Float32Array; areas: Float32Array } {
   const nt = indices.length / 3;
-  const normals = new Float32Array(nt * 3), areas = new Float32Array(nt);
+  const normals = new Float32Array(nt * 3),
+    areas = new Float32Array(nt);
   const P = positions;
   for (let t = 0; t < nt; t++) {
-    const a = 3 * indices[3 * t]!, b = 3 * indices[3 * t + 1]!, c = 3 * indices[3 * t + 2]!;
-    const ux = P[b]! - P[a]!, uy = P[b + 1]! - P[a + 1]!, uz = P[b + 2]! - P[a + 2]!;
-    const vx = P[c]! - P[a]!, vy = P[c + 1]! - P[a + 1]!, vz = P[c + 2]! - P[a + 2]!;
-    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    const a = 3 * indices[3 * t]!,
+      b = 3 * indices[3 * t + 1]!,
+      c = 3 * indices[3 * t + 2]!;
+    const ux = P[b]! - P[a]!,
+      uy = P[b + 1]! - P[a + 1]!,
+      uz = P[b + 2]! - P[a + 2]!;
+    const vx = P[c]! - P[a]!,
+      vy = P[c + 1]! - P[a + 1]!,
+      vz = P[c + 2]! - P[a + 2]!;
+    const nx = uy * vz - uz * vy,
+      ny = uz * vx - ux * vz,
+      nz = ux * vy - uy * vx;
     const l = Math.hypot(nx, ny, nz);
     areas[t] = l / 2;
     if (l > 0) {
@@ -74,7 +83,8 @@ export function edgeNeighbours(indices: Uint32Array, vertexCount: number): Int32
   const map = new Map<number, number>();
   for (let t = 0; t < nt; t++) {
     for (let e = 0; e < 3; e++) {
-      const a = indices[3 * t + e]!, b = indices[3 * t + ((e + 1) % 3)]!;
+      const a = indices[3 * t + e]!,
+        b = indices[3 * t + ((e + 1) % 3)]!;
       const key = Math.min(a, b) * vertexCount + Math.max(a, b);
       const other = map.get(key);
       if (other === undefined) map.set(key, 3 * t + e);
@@ -89,12 +99,20 @@ export function edgeNeighbours(indices: Uint32Array, vertexCount: number): Int32
 }
 
 /** Chart of every triangle (cone: cosine of the largest angle between a normal and the chart axis). */
-export function segmentCharts(positions: Float32Array, indices: Uint32Array, normals: Float32Array, cone: number, group?: Uint8Array): { chartOf: Int32Array; charts: number } {
+export function segmentCharts(
+  positions: Float32Array,
+  indices: Uint32Array,
+  normals: Float32Array,
+  cone: number,
+  group?: Uint8Array,
+): { chartOf: Int32Array; charts: number } {
   const nt = indices.length / 3;
   const across = edgeNeighbours(indices, positions.length / 3);
-  const best = new Int8Array(nt), align = new Float32Array(nt);
+  const best = new Int8Array(nt),
+    align = new Float32Array(nt);
   for (let t = 0; t < nt; t++) {
-    let bi = 0, bv = -Infinity;
+    let bi = 0,
+      bv = -Infinity;
     for (let k = 0; k < 6; k++) {
       const v = AXES[k]![0]! * normals[3 * t]! + AXES[k]![1]! * normals[3 * t + 1]! + AXES[k]![2]! * normals[3 * t + 2]!;
       if (v > bv) (bv = v), (bi = k);
@@ -127,7 +145,8 @@ export function segmentCharts(positions: Float32Array, indices: Uint32Array, nor
   }
   // Small charts (the noisy borders between axis classes) are absorbed, triangle by triangle from
   // their borders, into a neighbouring chart whose axis the triangle still faces (within 80°).
-  const axisOf = new Int8Array(charts), count = new Int32Array(charts);
+  const axisOf = new Int8Array(charts),
+    count = new Int32Array(charts);
   for (let t = 0; t < nt; t++) count[chartOf[t]!] = count[chartOf[t]!]! + 1;
   for (const seed of order) if (count[chartOf[seed]!]! > 0 && axisOf[chartOf[seed]!] === 0) axisOf[chartOf[seed]!] = best[seed]! + 1;
   const relaxed = Math.cos((80 * Math.PI) / 180);
@@ -136,7 +155,8 @@ export function segmentCharts(positions: Float32Array, indices: Uint32Array, nor
     for (let t = 0; t < nt; t++) {
       const c = chartOf[t]!;
       if (count[c]! >= SMALL_CHART) continue;
-      let to = -1, bv = relaxed;
+      let to = -1,
+        bv = relaxed;
       for (let e = 0; e < 3; e++) {
         const u = across[3 * t + e]!;
         if (u < 0) continue;
@@ -175,7 +195,9 @@ interface Rect {
 
 /** Shelf packing of rectangles (already including their padding) into a size × size square; false when they do not fit. */
 function shelfPack(rects: Rect[], order: number[], size: number, pad: number): boolean {
-  let x = pad, y = pad, shelf = 0;
+  let x = pad,
+    y = pad,
+    shelf = 0;
   for (const i of order) {
     const r = rects[i]!;
     if (r.w + pad > size - pad) return false;
@@ -205,7 +227,13 @@ export function buildAtlas(positions: Float32Array, indices: Uint32Array, size: 
   const group = new Uint8Array(nt);
   let layout = layoutCharts(positions, indices, normals, areas, segmentCharts(positions, indices, normals, cone, group), size, padding);
   // (Checked at half the atlas's resolution: a quarter of the work; folds are larger than a texel.)
-  const half = (l: AtlasLayout) => foldedTriangles(l.texels.map((x) => x / 2), l.indices, l.chartOf, Math.ceil(size / 2));
+  const half = (l: AtlasLayout) =>
+    foldedTriangles(
+      l.texels.map((x) => x / 2),
+      l.indices,
+      l.chartOf,
+      Math.ceil(size / 2),
+    );
   for (let round = 1; round <= 4; round++) {
     const folded = half(layout);
     layout.folded = folded.length;
@@ -225,18 +253,29 @@ export function foldedTriangles(texels: Float32Array, indices: Uint32Array, char
   const owner = new Int32Array(size * size).fill(-1);
   const out: number[] = [];
   for (let t = 0; t < indices.length / 3; t++) {
-    const a = 2 * indices[3 * t]!, b = 2 * indices[3 * t + 1]!, c = 2 * indices[3 * t + 2]!;
-    const ax = texels[a]!, ay = texels[a + 1]!, bx = texels[b]!, by = texels[b + 1]!, cx = texels[c]!, cy = texels[c + 1]!;
+    const a = 2 * indices[3 * t]!,
+      b = 2 * indices[3 * t + 1]!,
+      c = 2 * indices[3 * t + 2]!;
+    const ax = texels[a]!,
+      ay = texels[a + 1]!,
+      bx = texels[b]!,
+      by = texels[b + 1]!,
+      cx = texels[c]!,
+      cy = texels[c + 1]!;
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (area === 0) continue;
     const inv = 1 / area;
     let hit = false;
-    const x0 = Math.max(0, Math.floor(Math.min(ax, bx, cx))), x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx, cx)));
-    const y0 = Math.max(0, Math.floor(Math.min(ay, by, cy))), y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by, cy)));
+    const x0 = Math.max(0, Math.floor(Math.min(ax, bx, cx))),
+      x1 = Math.min(size - 1, Math.ceil(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.floor(Math.min(ay, by, cy))),
+      y1 = Math.min(size - 1, Math.ceil(Math.max(ay, by, cy)));
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
-        const px = x + 0.5, py = y + 0.5;
-        const l0 = ((cx - bx) * (py - by) - (cy - by) * (px - bx)) * inv, l1 = ((ax - cx) * (py - cy) - (ay - cy) * (px - cx)) * inv;
+        const px = x + 0.5,
+          py = y + 0.5;
+        const l0 = ((cx - bx) * (py - by) - (cy - by) * (px - bx)) * inv,
+          l1 = ((ax - cx) * (py - cy) - (ay - cy) * (px - cx)) * inv;
         if (l0 <= 1e-6 || l1 <= 1e-6 || l0 + l1 >= 1 - 1e-6) continue;
         const p = y * size + x;
         const o = owner[p]!;
@@ -249,7 +288,15 @@ export function foldedTriangles(texels: Float32Array, indices: Uint32Array, char
   return out;
 }
 
-function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Float32Array, areas: Float32Array, seg: { chartOf: Int32Array; charts: number }, size: number, padding: number): AtlasLayout {
+function layoutCharts(
+  positions: Float32Array,
+  indices: Uint32Array,
+  normals: Float32Array,
+  areas: Float32Array,
+  seg: { chartOf: Int32Array; charts: number },
+  size: number,
+  padding: number,
+): AtlasLayout {
   const nt = indices.length / 3;
   const { chartOf, charts } = seg;
   // Projection axes per chart: the area-weighted mean normal and two directions across it.
@@ -260,9 +307,12 @@ function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Fl
       mean[q] = mean[q]! + normals[3 * t + k]! * (areas[t]! + 1e-30);
     }
   }
-  const U = new Float64Array(charts * 3), V = new Float64Array(charts * 3);
+  const U = new Float64Array(charts * 3),
+    V = new Float64Array(charts * 3);
   for (let c = 0; c < charts; c++) {
-    let nx = mean[3 * c]!, ny = mean[3 * c + 1]!, nz = mean[3 * c + 2]!;
+    let nx = mean[3 * c]!,
+      ny = mean[3 * c + 1]!,
+      nz = mean[3 * c + 2]!;
     const l = Math.hypot(nx, ny, nz) || 1;
     (nx /= l), (ny /= l), (nz /= l);
     // u: a horizontal-ish direction across n (world up is +Y for a turntable; fall back to +X).
@@ -272,13 +322,16 @@ function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Fl
     const lu = Math.hypot(ux, uy, uz);
     (ux /= lu), (uy /= lu), (uz /= lu);
     // v = n × u, so (u, v) seen from outside is counter-clockwise like the triangles; image y is down, so use −v.
-    const vx = ny * uz - nz * uy, vy = nz * ux - nx * uz, vz = nx * uy - ny * ux;
+    const vx = ny * uz - nz * uy,
+      vy = nz * ux - nx * uz,
+      vz = nx * uy - ny * ux;
     U.set([ux, uy, uz], 3 * c);
     V.set([-vx, -vy, -vz], 3 * c);
   }
   // Output vertices: one per (chart, source vertex).
   const key = new Map<number, number>();
-  const xrefs: number[] = [], chartOfVertex: number[] = [];
+  const xrefs: number[] = [],
+    chartOfVertex: number[] = [];
   const out = new Uint32Array(indices.length);
   const nv = positions.length / 3;
   for (let t = 0; t < nt; t++) {
@@ -298,10 +351,14 @@ function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Fl
   }
   const n = xrefs.length;
   const uv = new Float64Array(2 * n);
-  const lo = new Float64Array(2 * charts).fill(Infinity), hi = new Float64Array(2 * charts).fill(-Infinity);
+  const lo = new Float64Array(2 * charts).fill(Infinity),
+    hi = new Float64Array(2 * charts).fill(-Infinity);
   for (let o = 0; o < n; o++) {
-    const c = chartOfVertex[o]!, p = 3 * xrefs[o]!;
-    const x = positions[p]!, y = positions[p + 1]!, z = positions[p + 2]!;
+    const c = chartOfVertex[o]!,
+      p = 3 * xrefs[o]!;
+    const x = positions[p]!,
+      y = positions[p + 1]!,
+      z = positions[p + 2]!;
     const u = U[3 * c]! * x + U[3 * c + 1]! * y + U[3 * c + 2]! * z;
     const v = V[3 * c]! * x + V[3 * c + 1]! * y + V[3 * c + 2]! * z;
     uv[2 * o] = u;
@@ -324,7 +381,8 @@ function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Fl
   };
   sized(0);
   const order = Array.from({ length: charts }, (_, c) => c).sort((a, b) => hi[2 * b + 1]! - lo[2 * b + 1]! - (hi[2 * a + 1]! - lo[2 * a + 1]!) || a - b);
-  let good = 0, bad = Math.sqrt((size * size) / Math.max(worldArea, 1e-30)) * 1.2;
+  let good = 0,
+    bad = Math.sqrt((size * size) / Math.max(worldArea, 1e-30)) * 1.2;
   sized(bad);
   while (shelfPack(rects, order, size, padding)) bad *= 2; // (only when the estimate was low)
   for (let it = 0; it < 24 && bad - good > good * 1e-3; it++) {
@@ -333,12 +391,18 @@ function layoutCharts(positions: Float32Array, indices: Uint32Array, normals: Fl
     if (shelfPack(rects, order, size, padding)) good = mid;
     else bad = mid;
   }
-  if (good === 0) throw new XoayError('texture', 'RECONSTRUCT_FAILED', `the ${charts} charts of the atlas do not fit in ${size}×${size} texels with padding ${padding}: use a larger size`);
+  if (good === 0)
+    throw new XoayError(
+      'texture',
+      'RECONSTRUCT_FAILED',
+      `the ${charts} charts of the atlas do not fit in ${size}×${size} texels with padding ${padding}: use a larger size`,
+    );
   sized(good);
   shelfPack(rects, order, size, padding);
   const texels = new Float32Array(2 * n);
   for (let o = 0; o < n; o++) {
-    const c = chartOfVertex[o]!, r = rects[c]!;
+    const c = chartOfVertex[o]!,
+      r = rects[c]!;
     texels[2 * o] = r.x + 1 + (uv[2 * o]! - lo[2 * c]!) * good;
     texels[2 * o + 1] = r.y + 1 + (uv[2 * o + 1]! - lo[2 * c + 1]!) * good;
   }

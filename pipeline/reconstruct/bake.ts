@@ -30,9 +30,13 @@ export interface Projected {
 
 export function projectVertices(positions: Float32Array, P: readonly number[]): Projected {
   const nv = positions.length / 3;
-  const us = new Float64Array(nv), vs = new Float64Array(nv), ws = new Float64Array(nv);
+  const us = new Float64Array(nv),
+    vs = new Float64Array(nv),
+    ws = new Float64Array(nv);
   for (let i = 0; i < nv; i++) {
-    const x = positions[3 * i]!, y = positions[3 * i + 1]!, z = positions[3 * i + 2]!;
+    const x = positions[3 * i]!,
+      y = positions[3 * i + 1]!,
+      z = positions[3 * i + 2]!;
     const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
     ws[i] = w;
     us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
@@ -46,19 +50,37 @@ export function projectVertices(positions: Float32Array, P: readonly number[]): 
  * (camera z; Infinity where empty) and the nearest triangle (−1 where empty). Depth is interpolated
  * perspective-correctly (1/z linear on screen). Both windings are drawn.
  */
-export function depthMap(positions: Float32Array, indices: Uint32Array, P: readonly number[], width: number, height: number, pr = projectVertices(positions, P)): { depth: Float32Array; tri: Int32Array } {
+export function depthMap(
+  positions: Float32Array,
+  indices: Uint32Array,
+  P: readonly number[],
+  width: number,
+  height: number,
+  pr = projectVertices(positions, P),
+): { depth: Float32Array; tri: Int32Array } {
   const depth = new Float32Array(width * height).fill(Infinity);
   const tri = new Int32Array(width * height).fill(-1);
   const { us, vs, ws } = pr;
   for (let t = 0; t < indices.length; t += 3) {
-    const a = indices[t]!, b = indices[t + 1]!, c = indices[t + 2]!;
+    const a = indices[t]!,
+      b = indices[t + 1]!,
+      c = indices[t + 2]!;
     if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
-    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const ax = us[a]!,
+      ay = vs[a]!,
+      bx = us[b]!,
+      by = vs[b]!,
+      cx = us[c]!,
+      cy = vs[c]!;
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (area === 0) continue;
-    const ia = 1 / ws[a]!, ib = 1 / ws[b]!, ic = 1 / ws[c]!;
-    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))), x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
-    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))), y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
+    const ia = 1 / ws[a]!,
+      ib = 1 / ws[b]!,
+      ic = 1 / ws[c]!;
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))),
+      x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))),
+      y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
     const inv = 1 / area;
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
@@ -83,18 +105,31 @@ export function depthMap(positions: Float32Array, indices: Uint32Array, P: reado
  * barycentric weights of the triangle's three corners, in triangle order (triangle t's texels are
  * start[t] … start[t + 1] − 1). The first triangle to claim a texel keeps it.
  */
-export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: number): { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array } {
+export function atlasTexels(
+  texels: Float32Array,
+  indices: Uint32Array,
+  size: number,
+): { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array } {
   const owner = new Int32Array(size * size).fill(-1);
   const bary = new Float32Array(size * size * 2);
   let count = 0;
   for (let t = 0; t < indices.length; t += 3) {
-    const a = 2 * indices[t]!, b = 2 * indices[t + 1]!, c = 2 * indices[t + 2]!;
-    const ax = texels[a]!, ay = texels[a + 1]!, bx = texels[b]!, by = texels[b + 1]!, cx = texels[c]!, cy = texels[c + 1]!;
+    const a = 2 * indices[t]!,
+      b = 2 * indices[t + 1]!,
+      c = 2 * indices[t + 2]!;
+    const ax = texels[a]!,
+      ay = texels[a + 1]!,
+      bx = texels[b]!,
+      by = texels[b + 1]!,
+      cx = texels[c]!,
+      cy = texels[c + 1]!;
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (area === 0) continue;
     const inv = 1 / area;
-    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx) - 0.5)), x1 = Math.min(size - 1, Math.floor(Math.max(ax, bx, cx) - 0.5));
-    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy) - 0.5)), y1 = Math.min(size - 1, Math.floor(Math.max(ay, by, cy) - 0.5));
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx) - 0.5)),
+      x1 = Math.min(size - 1, Math.floor(Math.max(ax, bx, cx) - 0.5));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy) - 0.5)),
+      y1 = Math.min(size - 1, Math.floor(Math.max(ay, by, cy) - 0.5));
     for (let y = y0; y <= y1; y++) {
       const py = y + 0.5;
       for (let x = x0; x <= x1; x++) {
@@ -117,7 +152,9 @@ export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: nu
   for (let p = 0; p < owner.length; p++) if (owner[p] !== -1) start[owner[p]! + 1] = start[owner[p]! + 1]! + 1;
   for (let t = 0; t < nt; t++) start[t + 1] = start[t + 1]! + start[t]!;
   const next = start.slice(0, nt);
-  const index = new Uint32Array(count), tri = new Int32Array(count), b2 = new Float32Array(2 * count);
+  const index = new Uint32Array(count),
+    tri = new Int32Array(count),
+    b2 = new Float32Array(2 * count);
   for (let p = 0; p < owner.length; p++) {
     const t = owner[p]!;
     if (t === -1) continue;
@@ -133,11 +170,18 @@ export function atlasTexels(texels: Float32Array, indices: Uint32Array, size: nu
 /** Bilinear sample of an image at (u, v) (pixel centres at whole numbers) into out[0..2]. */
 export function sampleBilinear(img: ViewImage, u: number, v: number, out: Float64Array): void {
   const { width: w, height: h, channels: ch, data } = img;
-  const x = Math.min(Math.max(u, 0), w - 1), y = Math.min(Math.max(v, 0), h - 1);
-  const x0 = Math.min(Math.floor(x), w - 2 < 0 ? 0 : w - 2), y0 = Math.min(Math.floor(y), h - 2 < 0 ? 0 : h - 2);
-  const fx = w > 1 ? x - x0 : 0, fy = h > 1 ? y - y0 : 0;
-  const x1 = Math.min(x0 + 1, w - 1), y1 = Math.min(y0 + 1, h - 1);
-  const p00 = (y0 * w + x0) * ch, p10 = (y0 * w + x1) * ch, p01 = (y1 * w + x0) * ch, p11 = (y1 * w + x1) * ch;
+  const x = Math.min(Math.max(u, 0), w - 1),
+    y = Math.min(Math.max(v, 0), h - 1);
+  const x0 = Math.min(Math.floor(x), w - 2 < 0 ? 0 : w - 2),
+    y0 = Math.min(Math.floor(y), h - 2 < 0 ? 0 : h - 2);
+  const fx = w > 1 ? x - x0 : 0,
+    fy = h > 1 ? y - y0 : 0;
+  const x1 = Math.min(x0 + 1, w - 1),
+    y1 = Math.min(y0 + 1, h - 1);
+  const p00 = (y0 * w + x0) * ch,
+    p10 = (y0 * w + x1) * ch,
+    p01 = (y1 * w + x0) * ch,
+    p11 = (y1 * w + x1) * ch;
   for (let k = 0; k < 3; k++) {
     const top = data[p00 + k]! + (data[p10 + k]! - data[p00 + k]!) * fx;
     const bottom = data[p01 + k]! + (data[p11 + k]! - data[p01 + k]!) * fx;
@@ -189,11 +233,19 @@ export function bakeAtlas(
   const n = index.length;
   const normalsV = vertexNormals(positions, sourceIndices);
   // The 3D point and normal of every covered texel.
-  const pts = new Float32Array(3 * n), nrm = new Float32Array(3 * n);
+  const pts = new Float32Array(3 * n),
+    nrm = new Float32Array(3 * n);
   for (let k = 0; k < n; k++) {
-    const t = tri[k]!, l0 = bary[2 * k]!, l1 = bary[2 * k + 1]!, l2 = 1 - l0 - l1;
-    const a = 3 * sourceIndices[3 * t]!, b = 3 * sourceIndices[3 * t + 1]!, c = 3 * sourceIndices[3 * t + 2]!;
-    let nx = 0, ny = 0, nz = 0;
+    const t = tri[k]!,
+      l0 = bary[2 * k]!,
+      l1 = bary[2 * k + 1]!,
+      l2 = 1 - l0 - l1;
+    const a = 3 * sourceIndices[3 * t]!,
+      b = 3 * sourceIndices[3 * t + 1]!,
+      c = 3 * sourceIndices[3 * t + 2]!;
+    let nx = 0,
+      ny = 0,
+      nz = 0;
     for (let d = 0; d < 3; d++) {
       pts[3 * k + d] = l0 * positions[a + d]! + l1 * positions[b + d]! + l2 * positions[c + d]!;
     }
@@ -205,7 +257,8 @@ export function bakeAtlas(
     nrm[3 * k + 1] = ny / l;
     nrm[3 * k + 2] = nz / l;
   }
-  const topW = new Float32Array(TOP * n), topV = new Uint16Array(TOP * n);
+  const topW = new Float32Array(TOP * n),
+    topV = new Uint16Array(TOP * n);
   for (let vi = 0; vi < views.length; vi++) {
     const view = views[vi]!;
     const { width: W, height: H } = view.image;
@@ -247,14 +300,20 @@ export function bakeAtlas(
       }
       if (!facing) continue;
       for (let k = start[t]!; k < start[t + 1]!; k++) {
-        const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
-        const dx = C[0]! - x, dy = C[1]! - y, dz = C[2]! - z;
+        const x = pts[3 * k]!,
+          y = pts[3 * k + 1]!,
+          z = pts[3 * k + 2]!;
+        const dx = C[0]! - x,
+          dy = C[1]! - y,
+          dz = C[2]! - z;
         const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
         if (cos < opts.minCos) continue;
         const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
         if (w <= 0) continue;
-        const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w, v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
-        const px = Math.round(u), py = Math.round(v);
+        const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w,
+          v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+        const px = Math.round(u),
+          py = Math.round(v);
         if (px < 0 || py < 0 || px >= W || py >= H) continue;
         const q = py * W + px;
         if (w > depth[q]! + opts.eps) continue;
@@ -280,15 +339,22 @@ export function bakeAtlas(
   const filled = new Uint8Array(size * size); // 1: coloured from a view, 2: covered but unseen
   const sample = new Float64Array(3);
   let seen = 0;
-  let sumR = 0, sumG = 0, sumB = 0;
+  let sumR = 0,
+    sumG = 0,
+    sumB = 0;
   for (let k = 0; k < n; k++) {
     const base = TOP * k;
-    let ws = 0, r = 0, g = 0, b = 0;
+    let ws = 0,
+      r = 0,
+      g = 0,
+      b = 0;
     for (let s = 0; s < TOP; s++) {
       const w = topW[base + s]!;
       if (w <= 0) break;
       const view = views[topV[base + s]!]!;
-      const x = pts[3 * k]!, y = pts[3 * k + 1]!, z = pts[3 * k + 2]!;
+      const x = pts[3 * k]!,
+        y = pts[3 * k + 1]!,
+        z = pts[3 * k + 2]!;
       const P = view.P;
       const ww = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
       sampleBilinear(view.image, (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / ww, (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / ww, sample);
@@ -314,11 +380,13 @@ export function bakeAtlas(
   const mean = seen ? [sumR, sumG, sumB].map((s) => Math.round(s / seen)) : [128, 128, 128];
   // Unseen covered texels: the nearest seen texel through covered texels (breadth first), else the mean.
   const queue = new Int32Array(size * size);
-  let head = 0, tail = 0;
+  let head = 0,
+    tail = 0;
   for (let k = 0; k < n; k++) if (filled[index[k]!] === 1) queue[tail++] = index[k]!;
   while (head < tail) {
     const p = queue[head++]!;
-    const x = p % size, y = (p - x) / size;
+    const x = p % size,
+      y = (p - x) / size;
     for (let e = 0; e < 4; e++) {
       const q = e === 0 ? (x > 0 ? p - 1 : -1) : e === 1 ? (x < size - 1 ? p + 1 : -1) : e === 2 ? (y > 0 ? p - size : -1) : y < size - 1 ? p + size : -1;
       if (q < 0 || filled[q] !== 2) continue;
@@ -341,20 +409,27 @@ export function bakeAtlas(
   let front: number[] = [];
   for (let k = 0; k < n; k++) front.push(index[k]!);
   for (let round = 0; round < dilate; round++) {
-    const add: number[] = [], cols: number[] = [];
+    const add: number[] = [],
+      cols: number[] = [];
     for (const p of front) {
-      const x = p % size, y = (p - x) / size;
+      const x = p % size,
+        y = (p - x) / size;
       for (let dy = -1; dy <= 1; dy++) {
         for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx, yy = y + dy;
+          const xx = x + dx,
+            yy = y + dy;
           if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
           const q = yy * size + xx;
           if (filled[q]) continue;
           filled[q] = 3; // being added this round (not a source yet)
-          let cnt = 0, r = 0, g = 0, b = 0;
+          let cnt = 0,
+            r = 0,
+            g = 0,
+            b = 0;
           for (let ey = -1; ey <= 1; ey++) {
             for (let ex = -1; ex <= 1; ex++) {
-              const sx = xx + ex, sy = yy + ey;
+              const sx = xx + ex,
+                sy = yy + ey;
               if (sx < 0 || sy < 0 || sx >= size || sy >= size) continue;
               const s = sy * size + sx;
               if (filled[s] !== 1) continue;
@@ -380,7 +455,9 @@ export function bakeAtlas(
     front = add;
   }
   // The rest of the atlas: the mean colour (keeps mipmaps of chart borders from darkening).
-  const m0 = mean[0]!, m1 = mean[1]!, m2 = mean[2]!;
+  const m0 = mean[0]!,
+    m1 = mean[1]!,
+    m2 = mean[2]!;
   for (let p = 0; p < size * size; p++) {
     if (filled[p]) continue;
     rgba[4 * p] = m0;
@@ -396,20 +473,34 @@ export function bakeAtlas(
  * Render a textured mesh (uvs in glTF convention) into a width × height view through P: RGBA with
  * alpha 255 where the mesh covers the pixel (bilinear texture lookups, perspective-correct UVs).
  */
-export function renderTextured(mesh: { positions: Float32Array; indices: Uint32Array; uvs: Float32Array; image: { data: Uint8Array; width: number; height: number } }, P: readonly number[], width: number, height: number): Uint8Array {
+export function renderTextured(
+  mesh: { positions: Float32Array; indices: Uint32Array; uvs: Float32Array; image: { data: Uint8Array; width: number; height: number } },
+  P: readonly number[],
+  width: number,
+  height: number,
+): Uint8Array {
   const pr = projectVertices(mesh.positions, P);
   const { tri } = depthMap(mesh.positions, mesh.indices, P, width, height, pr);
   const out = new Uint8Array(width * height * 4);
   const tex: ViewImage = { ...mesh.image, channels: 4 };
   const s = new Float64Array(3);
   const { us, vs, ws } = pr;
-  const I = mesh.indices, UV = mesh.uvs;
+  const I = mesh.indices,
+    UV = mesh.uvs;
   for (let p = 0; p < width * height; p++) {
     const t = tri[p]!;
     if (t < 0) continue;
-    const x = p % width, y = (p - x) / width;
-    const a = I[3 * t]!, b = I[3 * t + 1]!, c = I[3 * t + 2]!;
-    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const x = p % width,
+      y = (p - x) / width;
+    const a = I[3 * t]!,
+      b = I[3 * t + 1]!,
+      c = I[3 * t + 2]!;
+    const ax = us[a]!,
+      ay = vs[a]!,
+      bx = us[b]!,
+      by = vs[b]!,
+      cx = us[c]!,
+      cy = vs[c]!;
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     let l0 = ((cx - bx) * (y - by) - (cy - by) * (x - bx)) / area;
     let l1 = ((ax - cx) * (y - cy) - (ay - cy) * (x - cx)) / area;

@@ -76,7 +76,29 @@ export function scaleCamera(cam: Camera, sx: number, sy: number = sx): Camera {
 // ---------------------------------------------------------------------------------------------
 // The Middlebury calibration format
 
-const FIELD_NAMES = ['k11', 'k12', 'k13', 'k21', 'k22', 'k23', 'k31', 'k32', 'k33', 'r11', 'r12', 'r13', 'r21', 'r22', 'r23', 'r31', 'r32', 'r33', 't1', 't2', 't3'];
+const FIELD_NAMES = [
+  'k11',
+  'k12',
+  'k13',
+  'k21',
+  'k22',
+  'k23',
+  'k31',
+  'k32',
+  'k33',
+  'r11',
+  'r12',
+  'r13',
+  'r21',
+  'r22',
+  'r23',
+  'r31',
+  'r32',
+  'r33',
+  't1',
+  't2',
+  't3',
+];
 
 function calibrationError(file: string, line: number, message: string): XoayError {
   return new XoayError(STAGE, 'BAD_CALIBRATION', `line ${line}: ${message}`, file);
@@ -94,7 +116,8 @@ export function parseCalibration(text: string, file: string, images?: readonly s
   if (first < 0) throw new XoayError(STAGE, 'BAD_CALIBRATION', 'the calibration file is empty', file);
   const countText = lines[first]!.trim();
   const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
-  if (!Number.isInteger(count) || count < 1) throw calibrationError(file, first + 1, `expected the number of cameras (a whole number), got "${countText.slice(0, 40)}"`);
+  if (!Number.isInteger(count) || count < 1)
+    throw calibrationError(file, first + 1, `expected the number of cameras (a whole number), got "${countText.slice(0, 40)}"`);
   const present = images ? new Set(images) : null;
   const seen = new Map<string, number>();
   const cameras: Camera[] = [];
@@ -118,11 +141,20 @@ export function parseCalibration(text: string, file: string, images?: readonly s
     if (prev !== undefined) throw calibrationError(file, n, `image ${name} is listed twice (first on line ${prev})`);
     seen.set(name, n);
     if (present && !present.has(name)) throw calibrationError(file, n, `image ${name} is not in the folder`);
-    const K = values.slice(0, 9), R = values.slice(9, 18), t = values.slice(18, 21);
+    const K = values.slice(0, 9),
+      R = values.slice(9, 18),
+      t = values.slice(18, 21);
     if (!(K[8] !== 0 && K[0] !== 0 && K[4] !== 0)) throw calibrationError(file, n, 'K is singular (k11, k22 and k33 must not be 0)');
     const det = R[0]! * (R[4]! * R[8]! - R[5]! * R[7]!) - R[1]! * (R[3]! * R[8]! - R[5]! * R[6]!) + R[2]! * (R[3]! * R[7]! - R[4]! * R[6]!);
     if (Math.abs(det - 1) > 1e-3) throw calibrationError(file, n, `R is not a rotation (its determinant is ${det.toFixed(4)}, not 1)`);
-    cameras.push(makeCamera(name, K.map((k) => k / K[8]!), R, t));
+    cameras.push(
+      makeCamera(
+        name,
+        K.map((k) => k / K[8]!),
+        R,
+        t,
+      ),
+    );
   }
   if (cameras.length !== count) throw calibrationError(file, first + 1, `says ${count} camera(s) but the file has ${cameras.length} camera line(s)`);
   return cameras;
@@ -214,20 +246,23 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
   assertNumber(STAGE, 'distance', o.distance, 1e-9, 1e12);
   assertNumber(STAGE, 'aimHeight', o.aimHeight, -1e12, 1e12);
   assertBoolean(STAGE, 'reverse', o.reverse);
-  if (!o.fov && !o.focal35) throw new XoayError(STAGE, 'BAD_OPTION', 'the turntable model needs a focal length: give fov (degrees) or focal35 (35 mm equivalent, e.g. from EXIF)');
+  if (!o.fov && !o.focal35)
+    throw new XoayError(STAGE, 'BAD_OPTION', 'the turntable model needs a focal length: give fov (degrees) or focal35 (35 mm equivalent, e.g. from EXIF)');
   const f = o.fov ? focalFromFov(o.fov, o.width) : focalFrom35(o.focal35, o.width, o.height);
   const cx = Number.isNaN(o.axisX) ? (o.width - 1) / 2 : o.axisX;
   const cy = (o.height - 1) / 2;
   const K = [f, 0, cx, 0, f, cy, 0, 0, 1];
   const e = (o.elevation * Math.PI) / 180;
-  const se = Math.sin(e), ce = Math.cos(e);
+  const se = Math.sin(e),
+    ce = Math.cos(e);
   // Camera at D·(0, sin e, cos e) looking at the origin; rows: image right, image down, forward.
   const R0 = [1, 0, 0, 0, -ce, se, 0, -se, -ce];
   const t0 = [0, 0, o.distance];
   const sign = o.reverse ? -1 : 1;
   return Array.from({ length: o.views }, (_, i) => {
     const th = (sign * 2 * Math.PI * i) / o.views;
-    const c = Math.cos(th), s = Math.sin(th);
+    const c = Math.cos(th),
+      s = Math.sin(th);
     const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
     const R = new Array<number>(9).fill(0);
     for (let r = 0; r < 3; r++) for (let cc = 0; cc < 3; cc++) for (let k = 0; k < 3; k++) R[r * 3 + cc] = R[r * 3 + cc]! + R0[r * 3 + k]! * Ry[k * 3 + cc]!;
@@ -244,7 +279,8 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
  */
 export function axisFromSilhouettes(views: readonly { mask: Uint8Array; width: number; height: number; scaleX: number }[]): number {
   const xs = views.map((v) => {
-    let sx = 0, n = 0;
+    let sx = 0,
+      n = 0;
     for (let y = 0; y < v.height; y++) {
       for (let x = 0; x < v.width; x++) {
         if (v.mask[y * v.width + x]) {

@@ -117,8 +117,12 @@ interface KernelArgs {
  * the worker threads. Returns the number of voxels kept in its layers.
  */
 function carveKernel(a: KernelArgs): number {
-  const P = a.P, V = a.views, tol = a.tolerance;
-  const baseX = new Float64Array(V), baseY = new Float64Array(V), baseW = new Float64Array(V);
+  const P = a.P,
+    V = a.views,
+    tol = a.tolerance;
+  const baseX = new Float64Array(V),
+    baseY = new Float64Array(V),
+    baseW = new Float64Array(V);
   let kept = 0;
   let startView = 0;
   for (let c = a.first; c * a.chunk < a.nz; c += a.stride) {
@@ -146,7 +150,8 @@ function carveKernel(a: KernelArgs): number {
             if (w > 0) {
               const u = Math.round((P[p]! * x + baseX[v]!) / w);
               const r = Math.round((P[p + 4]! * x + baseY[v]!) / w);
-              const W = a.widths[v]!, H = a.heights[v]!;
+              const W = a.widths[v]!,
+                H = a.heights[v]!;
               if (u >= 0 && r >= 0 && u < W && r < H) inside = a.masks[a.offsets[v]! + r * W + u] === 1;
               else inside = a.open[v] === 1;
             }
@@ -237,7 +242,8 @@ export async function carveGrid(views: readonly CarveView[], box: Box, resolutio
 
 /** The bounding box of the kept voxels (centres ± half a voxel), or null when none is kept. */
 export function occupiedBox(g: VoxelGrid): Box | null {
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
   for (let k = 0; k < g.nz; k++) {
     for (let j = 0; j < g.ny; j++) {
       for (let i = 0; i < g.nx; i++) {
@@ -263,9 +269,11 @@ export function occupiedBox(g: VoxelGrid): Box | null {
  */
 export function searchBox(cameras: readonly Camera[], views: readonly CarveView[]): Box {
   // Least squares: Σ (I − d dᵀ)(x − c) = 0.
-  const A = new Array<number>(9).fill(0), b = [0, 0, 0];
+  const A = new Array<number>(9).fill(0),
+    b = [0, 0, 0];
   for (const cam of cameras) {
-    const c = cameraCentre(cam), d = viewDirection(cam);
+    const c = cameraCentre(cam),
+      d = viewDirection(cam);
     for (let r = 0; r < 3; r++) {
       for (let s = 0; s < 3; s++) {
         const m = (r === s ? 1 : 0) - d[r]! * d[s]!;
@@ -274,10 +282,13 @@ export function searchBox(cameras: readonly Camera[], views: readonly CarveView[
       }
     }
   }
-  const centre = (cameras.length > 1 ? solve(A, b, 3) : null) ?? (() => {
-    const c = cameraCentre(cameras[0]!), d = viewDirection(cameras[0]!);
-    return [c[0] + d[0], c[1] + d[1], c[2] + d[2]];
-  })();
+  const centre =
+    (cameras.length > 1 ? solve(A, b, 3) : null) ??
+    (() => {
+      const c = cameraCentre(cameras[0]!),
+        d = viewDirection(cameras[0]!);
+      return [c[0] + d[0], c[1] + d[1], c[2] + d[2]];
+    })();
   let radius = 0;
   views.forEach((v, i) => {
     const [u0, v0, depth] = project(v.P, centre[0]!, centre[1]!, centre[2]!);
@@ -321,12 +332,22 @@ export async function carve(cameras: readonly Camera[], views: readonly CarveVie
     const search = searchBox(cameras, views);
     const coarse = await carveGrid(views, search, o.coarse, o.tolerance, 1);
     const found = occupiedBox(coarse);
-    if (!found) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', 'nothing is left after carving: the silhouettes do not agree with the cameras (wrong calibration, frame order or direction?)');
+    if (!found)
+      throw new XoayError(
+        STAGE,
+        'RECONSTRUCT_FAILED',
+        'nothing is left after carving: the silhouettes do not agree with the cameras (wrong calibration, frame order or direction?)',
+      );
     // A coarse voxel is tested at its centre only: grow the box by a coarse voxel on every side.
     const m = coarse.voxel;
     box = { min: found.min.map((x) => x - m) as Box['min'], max: found.max.map((x) => x + m) as Box['max'] };
   }
   const grid = await carveGrid(views, box, o.resolution, o.tolerance, o.workers);
-  if (grid.count === 0) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', 'nothing is left after carving: the silhouettes do not agree with the cameras (wrong calibration, frame order or direction?)');
+  if (grid.count === 0)
+    throw new XoayError(
+      STAGE,
+      'RECONSTRUCT_FAILED',
+      'nothing is left after carving: the silhouettes do not agree with the cameras (wrong calibration, frame order or direction?)',
+    );
   return { grid, box };
 }

@@ -26,13 +26,20 @@ export interface Frame {
 
 export function toModel(f: Frame, x: number, y: number, z: number): [number, number, number] {
   const d = [x - f.centre[0], y - f.centre[1], z - f.centre[2]];
-  const U = f.U, s = f.scale;
-  return [s * (U[0]! * d[0]! + U[1]! * d[1]! + U[2]! * d[2]!), s * (U[3]! * d[0]! + U[4]! * d[1]! + U[5]! * d[2]!), s * (U[6]! * d[0]! + U[7]! * d[1]! + U[8]! * d[2]!)];
+  const U = f.U,
+    s = f.scale;
+  return [
+    s * (U[0]! * d[0]! + U[1]! * d[1]! + U[2]! * d[2]!),
+    s * (U[3]! * d[0]! + U[4]! * d[1]! + U[5]! * d[2]!),
+    s * (U[6]! * d[0]! + U[7]! * d[1]! + U[8]! * d[2]!),
+  ];
 }
 
 /** worldFromModel, 4×4 column-major: p_world = Uᵀ·p/s + c. */
 export function worldFromModel(f: Frame): number[] {
-  const U = f.U, k = 1 / f.scale, c = f.centre;
+  const U = f.U,
+    k = 1 / f.scale,
+    c = f.centre;
   // Column j of Uᵀ is row j of U.
   return [U[0]! * k, U[1]! * k, U[2]! * k, 0, U[3]! * k, U[4]! * k, U[5]! * k, 0, U[6]! * k, U[7]! * k, U[8]! * k, 0, c[0], c[1], c[2], 1];
 }
@@ -78,10 +85,18 @@ export interface GlbMesh {
 export function vertexNormals(positions: Float32Array, indices: Uint32Array): Float32Array {
   const n = new Float32Array(positions.length);
   for (let t = 0; t < indices.length; t += 3) {
-    const a = 3 * indices[t]!, b = 3 * indices[t + 1]!, c = 3 * indices[t + 2]!;
-    const ux = positions[b]! - positions[a]!, uy = positions[b + 1]! - positions[a + 1]!, uz = positions[b + 2]! - positions[a + 2]!;
-    const vx = positions[c]! - positions[a]!, vy = positions[c + 1]! - positions[a + 1]!, vz = positions[c + 2]! - positions[a + 2]!;
-    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    const a = 3 * indices[t]!,
+      b = 3 * indices[t + 1]!,
+      c = 3 * indices[t + 2]!;
+    const ux = positions[b]! - positions[a]!,
+      uy = positions[b + 1]! - positions[a + 1]!,
+      uz = positions[b + 2]! - positions[a + 2]!;
+    const vx = positions[c]! - positions[a]!,
+      vy = positions[c + 1]! - positions[a + 1]!,
+      vz = positions[c + 2]! - positions[a + 2]!;
+    const nx = uy * vz - uz * vy,
+      ny = uz * vx - ux * vz,
+      nz = ux * vy - uy * vx;
     for (const i of [a, b, c]) {
       n[i] = n[i]! + nx;
       n[i + 1] = n[i + 1]! + ny;
@@ -115,7 +130,9 @@ export async function buildDocument(m: GlbMesh, name = 'reconstruction'): Promis
   material.setExtension('KHR_materials_unlit', doc.createExtension(KHRMaterialsUnlit).createUnlit());
   if (m.uvs.length !== 2 * nv) throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `${m.uvs.length / 2} texture coordinates for ${nv} vertices`);
   const { data, width, height } = m.image;
-  const png = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } }).png({ compressionLevel: 6 }).toBuffer();
+  const png = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels: 4 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
   material.setBaseColorTexture(doc.createTexture('baseColor').setImage(new Uint8Array(png)).setMimeType('image/png'));
   prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(m.uvs).setBuffer(buffer));
   prim.setMaterial(material);

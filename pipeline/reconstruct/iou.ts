@@ -12,15 +12,24 @@ export function rasterise(mesh: Mesh, P: readonly number[], width: number, heigh
   const idx = mesh.indices;
   const { us, vs, ws } = projectVertices(mesh.positions, P);
   for (let t = 0; t < idx.length; t += 3) {
-    const a = idx[t]!, b = idx[t + 1]!, c = idx[t + 2]!;
+    const a = idx[t]!,
+      b = idx[t + 1]!,
+      c = idx[t + 2]!;
     // Triangles reaching behind the camera are skipped (the object is in front of every camera).
     if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
-    const ax = us[a]!, ay = vs[a]!, bx = us[b]!, by = vs[b]!, cx = us[c]!, cy = vs[c]!;
+    const ax = us[a]!,
+      ay = vs[a]!,
+      bx = us[b]!,
+      by = vs[b]!,
+      cx = us[c]!,
+      cy = vs[c]!;
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (area === 0) continue;
     const s = area > 0 ? 1 : -1;
-    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))), x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
-    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))), y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
+    const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))),
+      x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));
+    const y0 = Math.max(0, Math.ceil(Math.min(ay, by, cy))),
+      y1 = Math.min(height - 1, Math.floor(Math.max(ay, by, cy)));
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
         const e0 = s * ((bx - ax) * (y - ay) - (by - ay) * (x - ax));
@@ -35,9 +44,11 @@ export function rasterise(mesh: Mesh, P: readonly number[], width: number, heigh
 
 /** Intersection over union of two masks of the same size (1 when both are empty). */
 export function maskIoU(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0, y = b[i] !== 0;
+    const x = a[i] !== 0,
+      y = b[i] !== 0;
     if (x && y) inter++;
     if (x || y) union++;
   }

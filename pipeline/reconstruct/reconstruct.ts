@@ -186,7 +186,8 @@ function assertNumbers(option: string, v: unknown, min: number, max: number): vo
 }
 
 function validate(o: ReconstructOptions): void {
-  if (o.cameras !== null && (typeof o.cameras !== 'string' || !o.cameras)) throw new XoayError(STAGE, 'BAD_OPTION', 'cameras must be a calibration file path or null');
+  if (o.cameras !== null && (typeof o.cameras !== 'string' || !o.cameras))
+    throw new XoayError(STAGE, 'BAD_OPTION', 'cameras must be a calibration file path or null');
   assertBoolean(STAGE, 'reverse', o.reverse);
   assertNumbers('elevation', o.elevation, -89, 89);
   assertNumber(STAGE, 'fov', o.fov, 0, 179);
@@ -225,10 +226,15 @@ async function studioInputs(found: FoundViews, o: ReconstructOptions): Promise<{
 /** preview.png: 8 input views (evenly picked) above, 8 frames of a turntable render of the GLB below, 256 px cells. */
 async function writePreview(glb: Uint8Array, files: readonly string[], scratch: string, file: string, limitInputPixels: number): Promise<void> {
   const { renderTurntable } = await import('../render/render.js');
-  const CELL = 256, N = 8;
+  const CELL = 256,
+    N = 8;
   const rendered = await renderTurntable(glb, path.join(scratch, 'preview'), { frames: N, width: CELL, height: CELL });
   const picks = Array.from({ length: N }, (_, i) => files[Math.floor((i * files.length) / N)]!);
-  const inputs = await Promise.all(picks.map((f) => sharp(f, { limitInputPixels }).rotate().resize(CELL, CELL, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer()));
+  const inputs = await Promise.all(
+    picks.map((f) =>
+      sharp(f, { limitInputPixels }).rotate().resize(CELL, CELL, { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer(),
+    ),
+  );
   await sharp({ create: { width: N * CELL, height: 2 * CELL, channels: 3, background: '#ffffff' } })
     .composite([...inputs.map((input, i) => ({ input, left: i * CELL, top: 0 })), ...rendered.frames.map((input, i) => ({ input, left: i * CELL, top: CELL }))])
     .png()
@@ -247,22 +253,43 @@ function viewName(root: string, file: string): string {
  * row at the same distance); known for some rows but not others is an error. `shootDir` is named in errors
  * about the options, shoot.json in errors about it.
  */
-export function turntableRows(rows: readonly { name: string; views: number }[], o: Pick<ReconstructOptions, 'elevation' | 'distance'>, shoot: ShootInfo | null, shootDir: string): TurntableRow[] {
+export function turntableRows(
+  rows: readonly { name: string; views: number }[],
+  o: Pick<ReconstructOptions, 'elevation' | 'distance'>,
+  shoot: ShootInfo | null,
+  shootDir: string,
+): TurntableRow[] {
   const names = rows.map((r) => r.name);
   const fromShoot = shootRows(shoot, names);
   const list = (v: number | number[] | null) => (v === null ? null : Array.isArray(v) ? v : [v]);
   const elevations = list(o.elevation);
   if (elevations && elevations.length !== rows.length) {
-    throw new XoayError('cameras', 'BAD_OPTION', `--elevation gives ${elevations.length} value(s) for ${rows.length} row(s) (${names.join(', ')}): give one per row, in row order${rows.length > 1 ? `, e.g. --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')}` : ''}`, shootDir);
+    throw new XoayError(
+      'cameras',
+      'BAD_OPTION',
+      `--elevation gives ${elevations.length} value(s) for ${rows.length} row(s) (${names.join(', ')}): give one per row, in row order${rows.length > 1 ? `, e.g. --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')}` : ''}`,
+      shootDir,
+    );
   }
   const distances = list(o.distance);
   if (distances && distances.length !== 1 && distances.length !== rows.length) {
-    throw new XoayError('cameras', 'BAD_OPTION', `--distance gives ${distances.length} values for ${rows.length} row(s) (${names.join(', ')}): give one for every row or one per row, in row order`, shootDir);
+    throw new XoayError(
+      'cameras',
+      'BAD_OPTION',
+      `--distance gives ${distances.length} values for ${rows.length} row(s) (${names.join(', ')}): give one for every row or one per row, in row order`,
+      shootDir,
+    );
   }
   if (!distances && shoot) {
-    const known = fromShoot.filter((r) => r.distance !== null), unknown = fromShoot.filter((r) => r.distance === null);
+    const known = fromShoot.filter((r) => r.distance !== null),
+      unknown = fromShoot.filter((r) => r.distance === null);
     if (known.length && unknown.length) {
-      throw new XoayError('shoot', 'BAD_SHOOT', `rows[].distance: given for ${known.map((r) => r.name).join(', ')} but not for ${unknown.map((r) => r.name).join(', ')} (and no top-level "distance"): give every row a distance, or none`, shoot.file);
+      throw new XoayError(
+        'shoot',
+        'BAD_SHOOT',
+        `rows[].distance: given for ${known.map((r) => r.name).join(', ')} but not for ${unknown.map((r) => r.name).join(', ')} (and no top-level "distance"): give every row a distance, or none`,
+        shoot.file,
+      );
     }
   }
   const missing = elevations ? [] : fromShoot.filter((r) => r.elevation === null).map((r) => r.name);
@@ -276,9 +303,17 @@ export function turntableRows(rows: readonly { name: string; views: number }[], 
   }
   return rows.map((r, i) => {
     const s = fromShoot[i]!;
-    const elevation = elevations ? elevations[i]! : s.elevation ?? DEFAULT_ELEVATION;
+    const elevation = elevations ? elevations[i]! : (s.elevation ?? DEFAULT_ELEVATION);
     const elevationFrom = elevations ? 'option' : s.elevation !== null ? 'shoot.json' : 'default';
-    return { name: r.name, views: r.views, elevation, elevationFrom, distance: distances ? distances[distances.length === 1 ? 0 : i]! : s.distance, aimHeight: s.aimHeight, axisX: NaN };
+    return {
+      name: r.name,
+      views: r.views,
+      elevation,
+      elevationFrom,
+      distance: distances ? distances[distances.length === 1 ? 0 : i]! : s.distance,
+      aimHeight: s.aimHeight,
+      axisX: NaN,
+    };
   });
 }
 
@@ -304,7 +339,8 @@ interface FoundViews {
 async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundViews> {
   if (o.cameras) {
     const cameras = await readCalibration(path.resolve(o.cameras), shoot);
-    if (cameras.length < MIN_VIEWS) throw new XoayError('cameras', 'TOO_FEW_FRAMES', `${cameras.length} view(s); reconstruction needs at least ${MIN_VIEWS}`, path.resolve(o.cameras));
+    if (cameras.length < MIN_VIEWS)
+      throw new XoayError('cameras', 'TOO_FEW_FRAMES', `${cameras.length} view(s); reconstruction needs at least ${MIN_VIEWS}`, path.resolve(o.cameras));
     return { files: cameras.map((c) => path.join(shoot, c.name)), cameras, rows: [], shoot: null, fov: 0, width: 0, height: 0 };
   }
   const info = await readShoot(shoot);
@@ -314,7 +350,12 @@ async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundVie
   if (total < MIN_VIEWS) throw new XoayError('ingest', 'TOO_FEW_FRAMES', `${total} view(s); reconstruction needs at least ${MIN_VIEWS}`, shoot);
   const perRow = set.rows[0]!.frames.length;
   if (set.rows.length > 1 && perRow < MIN_ROW_VIEWS) {
-    throw new XoayError('ingest', 'TOO_FEW_FRAMES', `${set.rows.length} rows of ${perRow} view(s); each row of the turntable model needs at least ${MIN_ROW_VIEWS} (one turn in equal steps)`, shoot);
+    throw new XoayError(
+      'ingest',
+      'TOO_FEW_FRAMES',
+      `${set.rows.length} rows of ${perRow} view(s); each row of the turntable model needs at least ${MIN_ROW_VIEWS} (one turn in equal steps)`,
+      shoot,
+    );
   }
   for (const row of set.rows) {
     const frames = row.frames;
@@ -326,28 +367,55 @@ async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundVie
       if (gaps.length) {
         const at = sorted.findIndex((n, i) => i > 0 && n !== sorted[i - 1]! + 1);
         const file = frames.find((f) => frameNumber(path.basename(f.file)) === sorted[at])!.file;
-        throw new XoayError('cameras', 'UNSUPPORTED_INPUT', `the views are not evenly spaced: frame number(s) ${gaps.slice(0, 8).join(', ')} missing before ${path.basename(file)}; the turntable model needs N equal steps over one turn (give a calibration file with --cameras)`, file);
+        throw new XoayError(
+          'cameras',
+          'UNSUPPORTED_INPUT',
+          `the views are not evenly spaced: frame number(s) ${gaps.slice(0, 8).join(', ')} missing before ${path.basename(file)}; the turntable model needs N equal steps over one turn (give a calibration file with --cameras)`,
+          file,
+        );
       }
     }
   }
-  const rows = turntableRows(set.rows.map((r) => ({ name: r.name, views: r.frames.length })), o, info, shoot);
-  return { files: set.rows.flatMap((r) => r.frames.map((f) => f.file)), cameras: null, rows, shoot: info, fov: info?.shoot.fov ?? 0, width: set.width, height: set.height };
+  const rows = turntableRows(
+    set.rows.map((r) => ({ name: r.name, views: r.frames.length })),
+    o,
+    info,
+    shoot,
+  );
+  return {
+    files: set.rows.flatMap((r) => r.frames.map((f) => f.file)),
+    cameras: null,
+    rows,
+    shoot: info,
+    fov: info?.shoot.fov ?? 0,
+    width: set.width,
+    height: set.height,
+  };
 }
 
 /**
  * Frame i of the product renderer (pipeline/render/render.ts, `info.camera`) as a Camera, for width × height frames
  * in `frames` steps: world = the turntable's frame at rotation 0 (the GLB's scene through `info.camera.model`).
  */
-export function renderCamera(info: { camera: { view: readonly number[]; fovY: number } }, i: number, frames: number, width: number, height: number, name: string): Camera {
+export function renderCamera(
+  info: { camera: { view: readonly number[]; fovY: number } },
+  i: number,
+  frames: number,
+  width: number,
+  height: number,
+  name: string,
+): Camera {
   const V = info.camera.view;
   const f = height / 2 / Math.tan((info.camera.fovY * Math.PI) / 360);
   const K = [f, 0, width / 2 - 0.5, 0, f, height / 2 - 0.5, 0, 0, 1];
   const th = (2 * Math.PI * i) / frames;
-  const c = Math.cos(th), s = Math.sin(th);
+  const c = Math.cos(th),
+    s = Math.sin(th);
   const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
   // three's camera looks down −Z with +Y up; ours looks down +Z with +Y down: flip rows 2 and 3.
   const flip = [1, -1, -1];
-  const R: number[] = [], t: number[] = [];
+  const R: number[] = [],
+    t: number[] = [];
   for (let r = 0; r < 3; r++) {
     for (let col = 0; col < 3; col++) {
       let sum = 0;
@@ -386,7 +454,8 @@ export function ringUp(cameras: readonly Camera[], objectCentre: readonly number
   const m = [0, 1, 2].map((a) => cs.reduce((s, c) => s + c[a]!, 0) / cs.length);
   let n = [0, 0, 0];
   for (let i = 0; i < cs.length; i++) {
-    const a = cs[i]!.map((x, k) => x - m[k]!), b = cs[(i + 1) % cs.length]!.map((x, k) => x - m[k]!);
+    const a = cs[i]!.map((x, k) => x - m[k]!),
+      b = cs[(i + 1) % cs.length]!.map((x, k) => x - m[k]!);
     const c = [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
     const sgn = n[0]! * c[0]! + n[1]! * c[1]! + n[2]! * c[2]! < 0 ? -1 : 1;
     n = n.map((x, k) => x + sgn * c[k]!);
@@ -403,7 +472,12 @@ export function ringUp(cameras: readonly Camera[], objectCentre: readonly number
 }
 
 /** Run the reconstruction of `shoot` (a folder of frames) into the folder `output`. */
-export async function reconstruct(shoot: string, output: string, opts?: Partial<ReconstructOptions>, ctx: { onEvent?: (e: ReconstructEvent) => void } = {}): Promise<ReconstructResult> {
+export async function reconstruct(
+  shoot: string,
+  output: string,
+  opts?: Partial<ReconstructOptions>,
+  ctx: { onEvent?: (e: ReconstructEvent) => void } = {},
+): Promise<ReconstructResult> {
   const o = withDefaults(RECONSTRUCT_DEFAULTS, opts);
   validate(o);
   configureSharp();
@@ -440,7 +514,13 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     // when the border model finds no object, cuts most views at the frame edge, or its shape misses the photos.
     const attempt = async (segment: 'border' | 'plate') => {
       stage('silhouettes');
-      const sil = await silhouettes(found.files, { size: o.size, limitInputPixels: o.limitInputPixels, segment, rows: found.cameras ? undefined : found.rows.map((r) => r.views), ...studio });
+      const sil = await silhouettes(found.files, {
+        size: o.size,
+        limitInputPixels: o.limitInputPixels,
+        segment,
+        rows: found.cameras ? undefined : found.rows.map((r) => r.views),
+        ...studio,
+      });
       const views: Silhouette[] = sil.views;
       lap('silhouettes');
 
@@ -452,11 +532,18 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
         camInfo = { source: 'calibration', file: path.resolve(o.cameras!), views: cameras.length };
       } else {
         // The focal length: the option, else shoot.json, else EXIF.
-        let fov = o.fov || found.fov, focal35 = 0;
+        let fov = o.fov || found.fov,
+          focal35 = 0;
         if (!fov) {
           const meta = await sharp(found.files[0]!, { limitInputPixels: o.limitInputPixels }).metadata();
           focal35 = focal35FromExif(meta.exif) ?? 0;
-          if (!focal35) throw new XoayError('cameras', 'BAD_OPTION', `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`, found.files[0]);
+          if (!focal35)
+            throw new XoayError(
+              'cameras',
+              'BAD_OPTION',
+              `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`,
+              found.files[0],
+            );
         }
         // Every row: its own elevation, distance and axis column; one world frame (Y up the turntable axis, frame 1
         // of every row at the same turntable angle). The axis is fitted per row: each row is a full turn in equal
@@ -468,11 +555,32 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
           const rowViews = views.slice(k, k + row.views);
           row.axisX = axisFromSilhouettes(rowViews);
           const names = found.files.slice(k, k + row.views).map((f) => viewName(root, f));
-          cameras.push(...turntableCameras({ views: row.views, width: found.width, height: found.height, elevation: row.elevation, fov, focal35, distance: row.distance ?? 1, aimHeight: row.aimHeight, axisX: row.axisX, names }));
+          cameras.push(
+            ...turntableCameras({
+              views: row.views,
+              width: found.width,
+              height: found.height,
+              elevation: row.elevation,
+              fov,
+              focal35,
+              distance: row.distance ?? 1,
+              aimHeight: row.aimHeight,
+              axisX: row.axisX,
+              names,
+            }),
+          );
           k += row.views;
         }
         const single = found.rows.length === 1 ? { elevation: found.rows[0]!.elevation, axisX: found.rows[0]!.axisX } : {};
-        camInfo = { source: 'turntable', file: null, views: cameras.length, fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI, ...single, shoot: found.shoot?.file ?? null, rows: found.rows };
+        camInfo = {
+          source: 'turntable',
+          file: null,
+          views: cameras.length,
+          fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI,
+          ...single,
+          shoot: found.shoot?.file ?? null,
+          rows: found.rows,
+        };
       }
       const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
 
@@ -542,7 +650,8 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     }
 
     // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
-    let lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+    let lo = [Infinity, Infinity, Infinity],
+      hi = [-Infinity, -Infinity, -Infinity];
     for (let i = 0; i < mesh.positions.length; i += 3) {
       for (let k = 0; k < 3; k++) {
         lo[k] = Math.min(lo[k]!, mesh.positions[i + k]!);
@@ -573,9 +682,19 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     const images = [];
     for (let i = 0; i < found.files.length; i++) {
       const v = views[i]!;
-      images.push(await loadAnalysisImage({ file: v.file, row: 0, index: i, width: Math.round(v.width / v.scaleX), height: Math.round(v.height / v.scaleY), hash: '' }, Math.max(v.width, v.height), decode));
+      images.push(
+        await loadAnalysisImage(
+          { file: v.file, row: 0, index: i, width: Math.round(v.width / v.scaleX), height: Math.round(v.height / v.scaleY), hash: '' },
+          Math.max(v.width, v.height),
+          decode,
+        ),
+      );
     }
-    const tex = await texture(mesh, images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })), { size: o.textureSize });
+    const tex = await texture(
+      mesh,
+      images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })),
+      { size: o.textureSize },
+    );
     mesh = { positions: tex.positions, indices: tex.indices };
     const glbMesh = { positions: tex.positions, indices: tex.indices, uvs: tex.uvs, image: tex.image };
     lap('texture');
@@ -599,7 +718,13 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
     lap('model');
     if (o.preview) {
       stage('preview');
-      await writePreview(new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))), found.files, scratch, await out.file('preview.png'), o.limitInputPixels);
+      await writePreview(
+        new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))),
+        found.files,
+        scratch,
+        await out.file('preview.png'),
+        o.limitInputPixels,
+      );
       lap('preview');
     }
 
@@ -611,7 +736,12 @@ export async function reconstruct(shoot: string, output: string, opts?: Partial<
       segment: studio.masks ? 'masks' : result.segment,
       cameras: camInfo,
       units: metres ? 'm' : 'camera-distance',
-      views: views.map((v, i) => ({ name: viewName(root, v.file), iou: Math.round(ious[i]! * 1e4) / 1e4, touchesEdge: v.touchesEdge, P: cameras[i]!.P.map((x) => Number(x.toPrecision(10))) })),
+      views: views.map((v, i) => ({
+        name: viewName(root, v.file),
+        iou: Math.round(ious[i]! * 1e4) / 1e4,
+        touchesEdge: v.touchesEdge,
+        P: cameras[i]!.P.map((x) => Number(x.toPrecision(10))),
+      })),
       iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
       voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
       triangles: { extracted: surf.extracted, final: m.report.after.triangles },

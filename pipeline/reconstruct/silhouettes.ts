@@ -127,7 +127,11 @@ function finishSilhouette(raw: Uint8Array, w: number, h: number, scaleX: number,
   }
   mask = close(mask, w, h, Math.round(o.close * Math.max(w, h)));
   if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
-  let area = 0, x0 = w, y0 = h, x1 = 0, y1 = 0;
+  let area = 0,
+    x0 = w,
+    y0 = h,
+    x1 = 0,
+    y1 = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (!mask[y * w + x]) continue;
@@ -164,7 +168,8 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
     const views = await mapLimit(files, o.concurrency, async (file, i) => {
       const size = await viewSize(file, o.limitInputPixels);
       const s = Math.min(1, o.size / Math.max(size.width, size.height));
-      const w = Math.max(1, Math.round(size.width * s)), h = Math.max(1, Math.round(size.height * s));
+      const w = Math.max(1, Math.round(size.width * s)),
+        h = Math.max(1, Math.round(size.height * s));
       const mask = await loadMask(masks[i]!, w, h, decode);
       // The big components only, cracks closed, as any mask.
       return finishSilhouette(mask, w, h, w / size.width, h / size.height, file, { ...o, close: o.closePlate });
@@ -183,7 +188,14 @@ export async function silhouettes(files: readonly string[], opts?: Partial<Silho
     const row = images.slice(start, start + count);
     const sameSize = row.every((r) => r.img.width === row[0]!.img.width && r.img.height === row[0]!.img.height);
     const clean = o.cleanPlate && sameSize ? await loadCleanPlate(o.cleanPlate, row[0]!.img.width, row[0]!.img.height, decode) : undefined;
-    const seg = o.segment === 'plate' && sameSize ? await segmentRow(row.map((r) => r.img), undefined, clean) : null;
+    const seg =
+      o.segment === 'plate' && sameSize
+        ? await segmentRow(
+            row.map((r) => r.img),
+            undefined,
+            clean,
+          )
+        : null;
     row.forEach((r, j) => {
       const file = files[start + j]!;
       views[start + j] = seg
@@ -205,7 +217,9 @@ function edgeWarnings(files: readonly string[], views: readonly Silhouette[]): s
   while (!dirs.every((d) => d === common || d.startsWith(common.endsWith(path.sep) ? common : common + path.sep))) common = path.dirname(common);
   const cut = views.filter((v) => v.touchesEdge).map((v) => path.relative(common, path.resolve(v.file)).split(path.sep).join('/'));
   if (cut.length) {
-    warnings.push(`the object touches the frame edge (it may be cut off; carving does not cut there) in ${cut.length} view(s): ${cut.slice(0, 8).join(', ')}${cut.length > 8 ? ` and ${cut.length - 8} more` : ''}`);
+    warnings.push(
+      `the object touches the frame edge (it may be cut off; carving does not cut there) in ${cut.length} view(s): ${cut.slice(0, 8).join(', ')}${cut.length > 8 ? ` and ${cut.length - 8} more` : ''}`,
+    );
   }
   return warnings;
 }

@@ -75,9 +75,11 @@ export function blurField(f: Field, sigma: number): void {
   for (let k = -r; k <= r; k++) sum += kernel[k + r] = Math.exp(-(k * k) / (2 * sigma * sigma));
   for (let k = 0; k < kernel.length; k++) kernel[k] = kernel[k]! / sum;
   const { nx, ny, nz, values } = f;
-  const dims = [nx, ny, nz], strides = [1, nx, nx * ny];
+  const dims = [nx, ny, nz],
+    strides = [1, nx, nx * ny];
   for (let axis = 0; axis < 3; axis++) {
-    const n = dims[axis]!, step = strides[axis]!;
+    const n = dims[axis]!,
+      step = strides[axis]!;
     const line = new Float32Array(n);
     const others = [0, 1, 2].filter((a) => a !== axis);
     const [a1, a2] = [others[0]!, others[1]!];
@@ -93,7 +95,8 @@ export function blurField(f: Field, sigma: number): void {
         if (!any) continue;
         for (let i = 0; i < n; i++) {
           let s = 0;
-          const lo = Math.max(0, i - r), hi = Math.min(n - 1, i + r);
+          const lo = Math.max(0, i - r),
+            hi = Math.min(n - 1, i + r);
           for (let k = lo; k <= hi; k++) s += line[k]! * kernel[k - i + r]!;
           values[start + i * step] = s;
         }
@@ -104,7 +107,9 @@ export function blurField(f: Field, sigma: number): void {
 
 /** The occupancy of a voxel grid as a field with `pad` empty samples on every side. */
 export function occupancyField(g: VoxelGrid, pad: number): Field {
-  const nx = g.nx + 2 * pad, ny = g.ny + 2 * pad, nz = g.nz + 2 * pad;
+  const nx = g.nx + 2 * pad,
+    ny = g.ny + 2 * pad,
+    nz = g.nz + 2 * pad;
   const values = new Float32Array(nx * ny * nz);
   for (let k = 0; k < g.nz; k++) {
     for (let j = 0; j < g.ny; j++) {
@@ -125,7 +130,8 @@ const EDGES = [0, 1, 2, 3, 4, 5, 6, 7, 0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6,
 export function surfaceNets(field: Field, iso = 0.5): Mesh {
   const { nx, ny, nz, values: f, origin, spacing } = field;
   const sxy = nx * ny;
-  const cx = nx - 1, cy = ny - 1;
+  const cx = nx - 1,
+    cy = ny - 1;
   let prev = new Int32Array(cx * cy).fill(-1);
   let cur = new Int32Array(cx * cy).fill(-1);
   const pos = new Grow(new Float32Array(1 << 16));
@@ -160,10 +166,15 @@ export function surfaceNets(field: Field, iso = 0.5): Mesh {
           if (v > iso) mask |= 1 << k;
         }
         if (mask === 0 || mask === 255) continue;
-        let px = 0, py = 0, pz = 0, n = 0;
+        let px = 0,
+          py = 0,
+          pz = 0,
+          n = 0;
         for (let e = 0; e < 24; e += 2) {
-          const k0 = EDGES[e]!, k1 = EDGES[e + 1]!;
-          const in0 = (mask >> k0) & 1, in1 = (mask >> k1) & 1;
+          const k0 = EDGES[e]!,
+            k1 = EDGES[e + 1]!;
+          const in0 = (mask >> k0) & 1,
+            in1 = (mask >> k1) & 1;
           if (in0 === in1) continue;
           const t = (iso - corner[k0]!) / (corner[k1]! - corner[k0]!);
           px += (k0 & 1) + t * ((k1 & 1) - (k0 & 1));
@@ -179,7 +190,8 @@ export function surfaceNets(field: Field, iso = 0.5): Mesh {
     for (let b = 1; b < cy; b++) {
       for (let a = 1; a < cx; a++) {
         const p = c * sxy + b * nx + a;
-        const in0 = f[p]! > iso, in1 = f[p + sxy]! > iso;
+        const in0 = f[p]! > iso,
+          in1 = f[p + sxy]! > iso;
         if (in0 === in1) continue;
         quad(cur[(b - 1) * cx + a - 1]!, cur[(b - 1) * cx + a]!, cur[b * cx + a]!, cur[b * cx + a - 1]!, !in0);
       }
@@ -228,11 +240,17 @@ export function compact(mesh: Mesh): Mesh {
 
 /** Signed volume enclosed by a closed mesh (positive when it faces out). */
 export function meshVolume(mesh: Mesh): number {
-  const P = mesh.positions, I = mesh.indices;
+  const P = mesh.positions,
+    I = mesh.indices;
   let s = 0;
   for (let t = 0; t < I.length; t += 3) {
-    const a = 3 * I[t]!, b = 3 * I[t + 1]!, c = 3 * I[t + 2]!;
-    s += P[a]! * (P[b + 1]! * P[c + 2]! - P[b + 2]! * P[c + 1]!) - P[a + 1]! * (P[b]! * P[c + 2]! - P[b + 2]! * P[c]!) + P[a + 2]! * (P[b]! * P[c + 1]! - P[b + 1]! * P[c]!);
+    const a = 3 * I[t]!,
+      b = 3 * I[t + 1]!,
+      c = 3 * I[t + 2]!;
+    s +=
+      P[a]! * (P[b + 1]! * P[c + 2]! - P[b + 2]! * P[c + 1]!) -
+      P[a + 1]! * (P[b]! * P[c + 2]! - P[b + 2]! * P[c]!) +
+      P[a + 2]! * (P[b]! * P[c + 1]! - P[b + 1]! * P[c]!);
   }
   return s / 6;
 }

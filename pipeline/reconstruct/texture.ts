@@ -66,7 +66,11 @@ export async function texture(mesh: Mesh, views: readonly TextureView[], options
   views.forEach((v, i) => {
     const { width, height, channels, data } = v.image;
     if (!(channels === 3 || channels === 4) || data.length < width * height * channels) {
-      throw new XoayError(STAGE, 'RECONSTRUCT_FAILED', `view ${i + 1} (${v.camera.name}): expected ${width}×${height} RGB or RGBA pixels, got ${data.length} bytes with ${channels} channel(s)`);
+      throw new XoayError(
+        STAGE,
+        'RECONSTRUCT_FAILED',
+        `view ${i + 1} (${v.camera.name}): expected ${width}×${height} RGB or RGBA pixels, got ${data.length} bytes with ${channels} channel(s)`,
+      );
     }
   });
   const seconds: Record<string, number> = {};
@@ -81,15 +85,22 @@ export async function texture(mesh: Mesh, views: readonly TextureView[], options
   const cover = atlasTexels(layout.texels, layout.indices, o.size);
   lap('texels');
   const P = mesh.positions;
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < P.length; i += 3) for (let a = 0; a < 3; a++) (lo[a] = Math.min(lo[a]!, P[i + a]!)), (hi[a] = Math.max(hi[a]!, P[i + a]!));
   const diagonal = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
   const bakeViews: BakeView[] = views.map((v) => ({ image: v.image, P: v.camera.P, centre: cameraCentre(v.camera), ...(v.mask ? { mask: v.mask } : {}) }));
-  const { rgba, times } = bakeAtlas(mesh.positions, mesh.indices, cover, bakeViews, o.size, o.dilate, { power: POWER, eps: EPS * diagonal, minCos: MIN_COS, edgePx: EDGE_PX });
+  const { rgba, times } = bakeAtlas(mesh.positions, mesh.indices, cover, bakeViews, o.size, o.dilate, {
+    power: POWER,
+    eps: EPS * diagonal,
+    minCos: MIN_COS,
+    edgePx: EDGE_PX,
+  });
   Object.assign(seconds, times);
   clock = performance.now();
   const n = layout.xref.length;
-  const positions = new Float32Array(3 * n), uvs = new Float32Array(2 * n);
+  const positions = new Float32Array(3 * n),
+    uvs = new Float32Array(2 * n);
   for (let v = 0; v < n; v++) {
     const s = 3 * layout.xref[v]!;
     positions[3 * v] = P[s]!;

@@ -71,8 +71,10 @@ function validate(o: RenderOptions): void {
   assertInteger(STAGE, 'width', o.width, 16, 4096);
   assertInteger(STAGE, 'height', o.height, 16, 4096);
   assertNumber(STAGE, 'elevationDeg', o.elevationDeg, -80, 80);
-  if (typeof o.background !== 'string' || !/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(o.background)) throw invalid(STAGE, 'background', 'a CSS hex colour (#rrggbb or #rgb)', o.background);
-  if (o.chromium !== undefined && (typeof o.chromium !== 'string' || !o.chromium)) throw invalid(STAGE, 'chromium', 'the path of a Chromium executable', o.chromium);
+  if (typeof o.background !== 'string' || !/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(o.background))
+    throw invalid(STAGE, 'background', 'a CSS hex colour (#rrggbb or #rgb)', o.background);
+  if (o.chromium !== undefined && (typeof o.chromium !== 'string' || !o.chromium))
+    throw invalid(STAGE, 'chromium', 'the path of a Chromium executable', o.chromium);
   if (o.pageDir !== undefined && (typeof o.pageDir !== 'string' || !o.pageDir)) throw invalid(STAGE, 'pageDir', 'a folder', o.pageDir);
 }
 
@@ -82,7 +84,11 @@ function findPage(pageDir: string | undefined): string {
   const candidates = pageDir ? [path.resolve(pageDir)] : [path.resolve(here, '../../render'), path.resolve(here, '../../dist/render')];
   const found = candidates.find((d) => existsSync(path.join(d, 'index.html')));
   if (!found) {
-    throw new XoayError(STAGE, 'MISSING_RESOURCE', `the render page is not built (no index.html in ${candidates.join(' or ')}): run \`npm run build\` (it runs \`vite build --mode render\`)`);
+    throw new XoayError(
+      STAGE,
+      'MISSING_RESOURCE',
+      `the render page is not built (no index.html in ${candidates.join(' or ')}): run \`npm run build\` (it runs \`vite build --mode render\`)`,
+    );
   }
   return found;
 }
@@ -106,7 +112,12 @@ async function checkOutput(outDir: string): Promise<void> {
   }
   const other = names.filter((n) => !FRAME_NAME.test(n));
   if (other.length) {
-    throw new XoayError(STAGE, 'OUTPUT_EXISTS', `the output folder exists and holds other files than frames (${other.slice(0, 3).join(', ')}${other.length > 3 ? ' …' : ''}); refusing to replace it`, outDir);
+    throw new XoayError(
+      STAGE,
+      'OUTPUT_EXISTS',
+      `the output folder exists and holds other files than frames (${other.slice(0, 3).join(', ')}${other.length > 3 ? ' …' : ''}); refusing to replace it`,
+      outDir,
+    );
   }
 }
 
@@ -137,7 +148,10 @@ interface Browser {
 async function startBrowser(executable: string, pageDir: string): Promise<Browser> {
   const models = new Map<string, string | Uint8Array>();
   // Both start at once; whichever started is stopped again if the other fails.
-  const starting = [serveStatic({ mounts: { '/': pageDir }, pages: models, cacheControl: 'no-store' }), launchChromium({ stage: STAGE, executable, viewport: { width: 256, height: 256 }, profilePrefix: 'xoay-render-profile-' })] as const;
+  const starting = [
+    serveStatic({ mounts: { '/': pageDir }, pages: models, cacheControl: 'no-store' }),
+    launchChromium({ stage: STAGE, executable, viewport: { width: 256, height: 256 }, profilePrefix: 'xoay-render-profile-' }),
+  ] as const;
   let server: StaticServer | undefined;
   let session: ChromiumSession | undefined;
   try {
@@ -152,14 +166,32 @@ async function startBrowser(executable: string, pageDir: string): Promise<Browse
     }
     let init;
     try {
-      init = await withTimeout('making the studio', page.evaluate(() => (window as Window & { xoayRender?: RenderApi }).xoayRender!.init()), STEP_TIMEOUT_MS);
+      init = await withTimeout(
+        'making the studio',
+        page.evaluate(() => (window as Window & { xoayRender?: RenderApi }).xoayRender!.init()),
+        STEP_TIMEOUT_MS,
+      );
     } catch (e) {
       throw fail(e, `the render page failed while making the studio${pageErrorsNote(pageErrors)}`);
     }
-    if (!init.ok) throw new XoayError(STAGE, 'RENDER_FAILED', `WebGL 2 is not available in Chromium (${executable}): ${init.message.replace(/\.$/, '')} (it renders on the CPU with SwiftShader, which this Chromium build or its flags may lack)`);
+    if (!init.ok)
+      throw new XoayError(
+        STAGE,
+        'RENDER_FAILED',
+        `WebGL 2 is not available in Chromium (${executable}): ${init.message.replace(/\.$/, '')} (it renders on the CPU with SwiftShader, which this Chromium build or its flags may lack)`,
+      );
     return { session, server, models, threeRevision: init.threeRevision, glRenderer: init.glRenderer };
   } catch (e) {
-    await Promise.all([starting[0].then((sv) => sv.close(), () => undefined), starting[1].then((se) => se.close(), () => undefined)]);
+    await Promise.all([
+      starting[0].then(
+        (sv) => sv.close(),
+        () => undefined,
+      ),
+      starting[1].then(
+        (se) => se.close(),
+        () => undefined,
+      ),
+    ]);
     throw e;
   }
 }
@@ -170,8 +202,10 @@ function pageErrorsNote(pageErrors: string[]): string {
 
 /** Checks a GLB's header before a browser sees it. */
 function checkGlb(glb: Uint8Array): void {
-  if (!(glb instanceof Uint8Array) || glb.byteLength < 12) throw new XoayError(STAGE, 'MODEL_INVALID', `the model is empty or too short to be a GLB (${glb?.byteLength ?? 0} bytes)`);
-  if (Buffer.from(glb.buffer, glb.byteOffset, 4).toString('latin1') !== 'glTF') throw new XoayError(STAGE, 'MODEL_INVALID', 'the model is not a binary glTF (GLB): it does not start with "glTF"');
+  if (!(glb instanceof Uint8Array) || glb.byteLength < 12)
+    throw new XoayError(STAGE, 'MODEL_INVALID', `the model is empty or too short to be a GLB (${glb?.byteLength ?? 0} bytes)`);
+  if (Buffer.from(glb.buffer, glb.byteOffset, 4).toString('latin1') !== 'glTF')
+    throw new XoayError(STAGE, 'MODEL_INVALID', 'the model is not a binary glTF (GLB): it does not start with "glTF"');
 }
 
 /**
@@ -217,10 +251,22 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
     let healthy = true;
     try {
       out = await openOutput(target, { stage: STAGE, inputs: [], force: true });
-      const setup: RenderSetup = { modelUrl: `${b.server.origin}${modelPath}`, frames: r.frames, width: r.width, height: r.height, elevationDeg: r.elevationDeg, background: r.background, fill: FILL };
+      const setup: RenderSetup = {
+        modelUrl: `${b.server.origin}${modelPath}`,
+        frames: r.frames,
+        width: r.width,
+        height: r.height,
+        elevationDeg: r.elevationDeg,
+        background: r.background,
+        fill: FILL,
+      };
       let result;
       try {
-        result = await withTimeout('setting up the model', page.evaluate((s) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.setup(s), setup), STEP_TIMEOUT_MS);
+        result = await withTimeout(
+          'setting up the model',
+          page.evaluate((s) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.setup(s), setup),
+          STEP_TIMEOUT_MS,
+        );
       } catch (e) {
         healthy = false;
         throw fail(e, `the render page failed while setting up the model${pageErrorsNote(pageErrors.slice(errorsBefore))}`);
@@ -237,12 +283,17 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
       for (let i = 0; i < r.frames; i++) {
         let url: string;
         try {
-          url = await withTimeout(`rendering frame ${i}`, page.evaluate((index) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.frame(index), i), STEP_TIMEOUT_MS);
+          url = await withTimeout(
+            `rendering frame ${i}`,
+            page.evaluate((index) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.frame(index), i),
+            STEP_TIMEOUT_MS,
+          );
         } catch (e) {
           healthy = false;
           throw fail(e, `frame ${i} could not be rendered${pageErrorsNote(pageErrors.slice(errorsBefore))}`);
         }
-        if (!url.startsWith(prefix) || url.length <= prefix.length) throw new XoayError(STAGE, 'RENDER_FAILED', `frame ${i}: the page returned no PNG (the canvas is empty or too large)`);
+        if (!url.startsWith(prefix) || url.length <= prefix.length)
+          throw new XoayError(STAGE, 'RENDER_FAILED', `frame ${i}: the page returned no PNG (the canvas is empty or too large)`);
         // Written while the next frame renders (a failure is seen by the Promise.all below).
         const write = out.write(names[i]!, Buffer.from(url.slice(prefix.length), 'base64'));
         write.catch(() => undefined);

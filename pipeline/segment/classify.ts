@@ -44,7 +44,19 @@ export interface ClassifyOptions {
   interpolatedGain: number;
 }
 
-export const CLASSIFY_DEFAULTS: ClassifyOptions = { noiseFactor: 6, minDistance: 10, neutralAngle: 0.5, minComponent: 0.01, fillHoles: 0.002, detached: 0.02, detachedArea: 0.1, weakFactor: 0.5, weakHue: 2, maxShadow: 255, interpolatedGain: 0.1 };
+export const CLASSIFY_DEFAULTS: ClassifyOptions = {
+  noiseFactor: 6,
+  minDistance: 10,
+  neutralAngle: 0.5,
+  minComponent: 0.01,
+  fillHoles: 0.002,
+  detached: 0.02,
+  detachedArea: 0.1,
+  weakFactor: 0.5,
+  weakHue: 2,
+  maxShadow: 255,
+  interpolatedGain: 0.1,
+};
 
 function checkOptions(o: ClassifyOptions): void {
   assertNumber(STAGE, 'noiseFactor', o.noiseFactor, 0, 1000);
@@ -78,9 +90,12 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   checkOptions(o);
   const { width: w, height: h } = plate;
   const N = w * h;
-  const ch = frame.channels, data = frame.data;
+  const ch = frame.channels,
+    data = frame.data;
   const g = plate.gains[i]!;
-  const i0 = 1 / g[0], i1 = 1 / g[1], i2 = 1 / g[2];
+  const i0 = 1 / g[0],
+    i1 = 1 / g[1],
+    i2 = 1 / g[2];
   const P = plate.rgb;
   const T = Math.max(o.noiseFactor * plate.noise, o.minDistance);
   const floor = 3 * plate.noise * Math.sqrt(3);
@@ -88,16 +103,23 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const classes = new Uint8Array(N);
   // Strong: far from the plate and not a shadow. Weak: a smaller change of hue (a pale tinted object on
   // a white sweep) or of brightness; weak pixels count only when connected to strong ones (hysteresis).
-  const strong = new Uint8Array(N), weak = new Uint8Array(N);
+  const strong = new Uint8Array(N),
+    weak = new Uint8Array(N);
   const tLo = o.weakFactor * T;
   const eLo = o.weakHue * plate.noise * Math.sqrt(3);
   // Per pixel: the depth of a neutral darkening, and 1 where the pixel is backdrop or shadow (not a candidate for object).
   const dark = new Float32Array(N * 2);
   for (let k = 0; k < N; k++) {
     const p = k * ch;
-    const r = unexpose(data[p]!, i0), gg = unexpose(data[p + 1]!, i1), b = unexpose(data[p + 2]!, i2);
-    const B0 = P[k * 3]!, B1 = P[k * 3 + 1]!, B2 = P[k * 3 + 2]!;
-    const d0 = r - B0, d1 = gg - B1, d2 = b - B2;
+    const r = unexpose(data[p]!, i0),
+      gg = unexpose(data[p + 1]!, i1),
+      b = unexpose(data[p + 2]!, i2);
+    const B0 = P[k * 3]!,
+      B1 = P[k * 3 + 1]!,
+      B2 = P[k * 3 + 2]!;
+    const d0 = r - B0,
+      d1 = gg - B1,
+      d2 = b - B2;
     const d = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
     if (d <= Math.min(tLo, eLo)) {
       dark[k * 2 + 1] = 1;
@@ -105,7 +127,9 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     }
     const bb = B0 * B0 + B1 * B1 + B2 * B2;
     const s = bb > 1 ? (r * B0 + gg * B1 + b * B2) / bb : 2;
-    const e0 = r - s * B0, e1 = gg - s * B1, e2 = b - s * B2;
+    const e0 = r - s * B0,
+      e1 = gg - s * B1,
+      e2 = b - s * B2;
     const e = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
     const li = Math.sqrt(r * r + gg * gg + b * b);
     const neutral = e <= Math.max(floor, tanA * li);
@@ -130,7 +154,8 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     for (let k = 0; k < N; k++) {
       const dk = dark[k * 2]!;
       if (dk <= T) continue;
-      const x = k % w, y = (k - x) / w;
+      const x = k % w,
+        y = (k - x) / w;
       let most = 0;
       for (let dy = -2; dy <= 2; dy++) {
         const yy = y + dy;
@@ -180,7 +205,8 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const keep = comps.map((c) => {
     if (c.area < o.minComponent * largest) return false;
     if (!main || c === main || c.area >= o.detachedArea * largest) return true;
-    const dx = Math.max(0, main.x0 - c.x1, c.x0 - main.x1), dy = Math.max(0, main.y0 - c.y1, c.y0 - main.y1);
+    const dx = Math.max(0, main.x0 - c.x1, c.x0 - main.x1),
+      dy = Math.max(0, main.y0 - c.y1, c.y0 - main.y1);
     return Math.hypot(dx, dy) <= gap;
   });
   let mask: Uint8Array = new Uint8Array(N);
@@ -209,10 +235,15 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
   const { labels, comps } = components(inv, w, h);
   const holes = comps.map((c) => c.x0 > 0 && c.y0 > 0 && c.x1 < w && c.y1 < h);
   if (!holes.some(Boolean)) return mask;
-  const ch = frame.channels, data = frame.data, g = plate.gains[i]!;
+  const ch = frame.channels,
+    data = frame.data,
+    g = plate.gains[i]!;
   // Per hole: mean colour inside, mean plate inside, mean object colour on a ring around it.
   const m = comps.length;
-  const inside = new Float64Array(m * 3), back = new Float64Array(m * 3), ring = new Float64Array(m * 3), ringN = new Float64Array(m);
+  const inside = new Float64Array(m * 3),
+    back = new Float64Array(m * 3),
+    ring = new Float64Array(m * 3),
+    ringN = new Float64Array(m);
   const inHole = new Uint8Array(w * h);
   for (let k = 0; k < w * h; k++) {
     const l = labels[k]!;
@@ -230,7 +261,8 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
   for (let k = 0; k < w * h; k++) {
     if (!nearHole[k] || inHole[k] || !mask[k] || !sealed[k]) continue;
     // an object pixel: credit each hole within 2 px of it once
-    const x = k % w, y = (k - x) / w;
+    const x = k % w,
+      y = (k - x) / w;
     let last = -1;
     for (let dy = -2; dy <= 2; dy++) {
       const yy = y + dy;
@@ -248,7 +280,8 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
   }
   const fill = comps.map((c, j) => {
     if (!holes[j] || !ringN[j]) return false;
-    let dObj = 0, dBack = 0;
+    let dObj = 0,
+      dBack = 0;
     for (let cc = 0; cc < 3; cc++) {
       const mi = inside[j * 3 + cc]! / c.area;
       dObj += (mi - ring[j * 3 + cc]! / ringN[j]!) ** 2;

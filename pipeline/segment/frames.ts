@@ -75,7 +75,12 @@ export interface StudioInputs {
  * Segment one row of frames (all of one size, in turn order). With a clean plate, it is used where the
  * object covers a pixel in every frame; with masks, they are the masks (the plate still un-mixes edges).
  */
-export async function segmentFrames(row: readonly FrameRef[], decode: DecodeOptions, opts?: Partial<SegmentFramesOptions>, studio: StudioInputs = {}): Promise<RowSegments | null> {
+export async function segmentFrames(
+  row: readonly FrameRef[],
+  decode: DecodeOptions,
+  opts?: Partial<SegmentFramesOptions>,
+  studio: StudioInputs = {},
+): Promise<RowSegments | null> {
   const o = withDefaults(SEGMENT_FRAMES_DEFAULTS, opts);
   assertInteger(STAGE, 'size', o.size, 16, 16384);
   assertInteger(STAGE, 'concurrency', o.concurrency, 1, 1024);
@@ -105,7 +110,8 @@ export async function segmentFrames(row: readonly FrameRef[], decode: DecodeOpti
 /** A stand-in segmentation when the backdrop moves but masks are given: the plate is the clean plate or the per-pixel median of the row. */
 function medianRow(images: readonly RgbImage[], clean?: RgbImage): RowSegmentation {
   const { width: w, height: h } = images[0]!;
-  const N = w * h, n = images.length;
+  const N = w * h,
+    n = images.length;
   const rgb = new Float32Array(N * 3);
   const v = new Float32Array(n);
   for (let k = 0; k < N; k++) {
@@ -121,7 +127,15 @@ function medianRow(images: readonly RgbImage[], clean?: RgbImage): RowSegmentati
   }
   const empty = new Uint8Array(N);
   return {
-    plate: { width: w, height: h, rgb, gains: images.map(() => [1, 1, 1] as [number, number, number]), source: new Uint8Array(N), noise: 1, vis: new Uint8Array(0) },
+    plate: {
+      width: w,
+      height: h,
+      rgb,
+      gains: images.map(() => [1, 1, 1] as [number, number, number]),
+      source: new Uint8Array(N),
+      noise: 1,
+      vis: new Uint8Array(0),
+    },
     masks: images.map(() => empty),
     alphas: images.map(() => empty),
     classes: images.map(() => empty),

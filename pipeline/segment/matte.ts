@@ -38,7 +38,9 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
   const o = withDefaults(MATTE_DEFAULTS, opts);
   checkOptions(o);
   const { width: w, height: h } = plate;
-  const N = w * h, ch = frame.channels, data = frame.data;
+  const N = w * h,
+    ch = frame.channels,
+    data = frame.data;
   const alpha = new Uint8Array(N);
   for (let k = 0; k < N; k++) alpha[k] = mask[k] ? 255 : 0;
   if (o.band === 0) return { mask: mask.slice(), alpha };
@@ -46,7 +48,10 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
   const inner = erode(mask, w, h, o.band);
   // Only the box around the edge band (and the window beyond it) is worked on.
   const R = o.window + o.band;
-  let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
+  let bx0 = w,
+    by0 = h,
+    bx1 = -1,
+    by1 = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (!outer[y * w + x]) continue;
@@ -58,15 +63,20 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
   }
   const out = mask.slice();
   if (bx1 < 0) return { mask: out, alpha };
-  bx0 = Math.max(0, bx0 - R); by0 = Math.max(0, by0 - R); bx1 = Math.min(w - 1, bx1 + R); by1 = Math.min(h - 1, by1 + R);
-  const cw = bx1 - bx0 + 1, chh = by1 - by0 + 1;
+  bx0 = Math.max(0, bx0 - R);
+  by0 = Math.max(0, by0 - R);
+  bx1 = Math.min(w - 1, bx1 + R);
+  by1 = Math.min(h - 1, by1 + R);
+  const cw = bx1 - bx0 + 1,
+    chh = by1 - by0 + 1;
   // The object's colour near each edge pixel: the mean of the solid interior in a window.
   const acc = new Float32Array(cw * chh * 4);
   for (let y = 0; y < chh; y++) {
     for (let x = 0; x < cw; x++) {
       const k = (y + by0) * w + x + bx0;
       if (!inner[k]) continue;
-      const p = k * ch, q = (y * cw + x) * 4;
+      const p = k * ch,
+        q = (y * cw + x) * 4;
       acc[q] = data[p]!;
       acc[q + 1] = data[p + 1]!;
       acc[q + 2] = data[p + 2]!;
@@ -91,7 +101,8 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
     for (let x = 0; x < cw; x++) {
       const k = (y + by0) * w + x + bx0;
       if (outer[k]) continue;
-      const p = k * ch, q = (y * cw + x) * 6;
+      const p = k * ch,
+        q = (y * cw + x) * 6;
       bak[q] = data[p]!;
       bak[q + 1] = data[p + 1]!;
       bak[q + 2] = data[p + 2]!;
@@ -107,11 +118,16 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
     for (let x = 0; x < cw; x++) {
       if (!edge[y * cw + x]) continue;
       e++;
-      const k = (y + by0) * w + x + bx0, q = e * 4;
+      const k = (y + by0) * w + x + bx0,
+        q = e * 4;
       const n = sums[q + 3]!;
       if (n < 1) continue; // a thin part with no solid interior near: keep the binary cut
-      const F0 = sums[q]! / n, F1 = sums[q + 1]! / n, F2 = sums[q + 2]! / n;
-      let B0 = expose(plate.rgb[k * 3]!, g[0]), B1 = expose(plate.rgb[k * 3 + 1]!, g[1]), B2 = expose(plate.rgb[k * 3 + 2]!, g[2]);
+      const F0 = sums[q]! / n,
+        F1 = sums[q + 1]! / n,
+        F2 = sums[q + 2]! / n;
+      let B0 = expose(plate.rgb[k * 3]!, g[0]),
+        B1 = expose(plate.rgb[k * 3 + 1]!, g[1]),
+        B2 = expose(plate.rgb[k * 3 + 2]!, g[2]);
       if (bsums) {
         const b = e * 6;
         // per-channel ratio, only where the plate in the window is bright enough to measure it
@@ -119,7 +135,9 @@ export function matteFrame(frame: RgbImage, plate: Plate, i: number, mask: Uint8
         if (bsums[b + 4]! > 8) B1 *= Math.min(2, bsums[b + 1]! / bsums[b + 4]!);
         if (bsums[b + 5]! > 8) B2 *= Math.min(2, bsums[b + 2]! / bsums[b + 5]!);
       }
-      const e0 = F0 - B0, e1 = F1 - B1, e2 = F2 - B2;
+      const e0 = F0 - B0,
+        e1 = F1 - B1,
+        e2 = F2 - B2;
       const ee = e0 * e0 + e1 * e1 + e2 * e2;
       if (ee < o.minContrast * o.minContrast) continue;
       const p = k * ch;

@@ -131,14 +131,20 @@ export function frameGains(frames: readonly RgbImage[]): [number, number, number
 
 /** Of the first `m` RGB values in `v`, the one with the most values within `tol` of it (itself included): its index and that count. */
 function largestCluster(v: Float32Array, m: number, tol: number): { centre: number; size: number } {
-  let size = 0, centre = -1;
+  let size = 0,
+    centre = -1;
   for (let a = 0; a < m; a++) {
     let c = 0;
     for (let j = 0; j < m; j++) {
-      const d0 = v[a * 3]! - v[j * 3]!, d1 = v[a * 3 + 1]! - v[j * 3 + 1]!, d2 = v[a * 3 + 2]! - v[j * 3 + 2]!;
+      const d0 = v[a * 3]! - v[j * 3]!,
+        d1 = v[a * 3 + 1]! - v[j * 3 + 1]!,
+        d2 = v[a * 3 + 2]! - v[j * 3 + 2]!;
       if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) c++;
     }
-    if (c > size) { size = c; centre = a; }
+    if (c > size) {
+      size = c;
+      centre = a;
+    }
   }
   return { centre, size };
 }
@@ -156,13 +162,29 @@ export interface AgreeHelper {
  * tightest window of K frames by brightness (at unit gain: `inv` = 1 / each frame's gains), its spread
  * and the per-channel median of its frames.
  */
-export function agreeRange(frames: readonly RgbImage[], inv: readonly (readonly number[])[], K: number, k0: number, k1: number, rgb: Float32Array, spread: Float32Array, offset = 0): void {
+export function agreeRange(
+  frames: readonly RgbImage[],
+  inv: readonly (readonly number[])[],
+  K: number,
+  k0: number,
+  k1: number,
+  rgb: Float32Array,
+  spread: Float32Array,
+  offset = 0,
+): void {
   const n = frames.length;
-  const lum = new Float32Array(n), order = Int32Array.from({ length: n }, (_, i) => i), tmp = new Float32Array(n), vals = new Float64Array(n * 3);
+  const lum = new Float32Array(n),
+    order = Int32Array.from({ length: n }, (_, i) => i),
+    tmp = new Float32Array(n),
+    vals = new Float64Array(n * 3);
   for (let k = k0; k < k1; k++) {
     for (let i = 0; i < n; i++) {
-      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      const v0 = unexpose(f.data[p]!, g[0]!), v1 = unexpose(f.data[p + 1]!, g[1]!), v2 = unexpose(f.data[p + 2]!, g[2]!);
+      const f = frames[i]!,
+        p = k * f.channels,
+        g = inv[i]!;
+      const v0 = unexpose(f.data[p]!, g[0]!),
+        v1 = unexpose(f.data[p + 1]!, g[1]!),
+        v2 = unexpose(f.data[p + 2]!, g[2]!);
       vals[i * 3] = v0;
       vals[i * 3 + 1] = v1;
       vals[i * 3 + 2] = v2;
@@ -171,15 +193,23 @@ export function agreeRange(frames: readonly RgbImage[], inv: readonly (readonly 
     // Insertion sort of the frame order by brightness, from the previous pixel's order: neighbouring
     // pixels order the frames almost alike, so few moves are needed.
     for (let a = 1; a < n; a++) {
-      const t = order[a]!, tl = lum[t]!;
+      const t = order[a]!,
+        tl = lum[t]!;
       let b = a - 1;
-      while (b >= 0 && lum[order[b]!]! > tl) { order[b + 1] = order[b]!; b--; }
+      while (b >= 0 && lum[order[b]!]! > tl) {
+        order[b + 1] = order[b]!;
+        b--;
+      }
       order[b + 1] = t;
     }
-    let best = Infinity, start = 0;
+    let best = Infinity,
+      start = 0;
     for (let s = 0; s + K <= n; s++) {
       const sp = lum[order[s + K - 1]!]! - lum[order[s]!]!;
-      if (sp < best) { best = sp; start = s; }
+      if (sp < best) {
+        best = sp;
+        start = s;
+      }
     }
     spread[k - offset] = best;
     for (let c = 0; c < 3; c++) {
@@ -194,7 +224,12 @@ export function agreeRange(frames: readonly RgbImage[], inv: readonly (readonly 
  * when given, is the plate where the object covers a pixel in every frame (a studio clean plate, or
  * a parametric backdrop); otherwise those pixels are interpolated from the plate around them.
  */
-export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<PlateOptions>, fallback?: Float32Array, helper?: AgreeHelper | null): Promise<Plate> {
+export async function estimatePlate(
+  frames: readonly RgbImage[],
+  opts?: Partial<PlateOptions>,
+  fallback?: Float32Array,
+  helper?: AgreeHelper | null,
+): Promise<Plate> {
   const o = withDefaults(PLATE_DEFAULTS, opts);
   checkOptions(o);
   const n = frames.length;
@@ -236,19 +271,25 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   // object edge that stays put over the turn (the top of a box) is a jump, and is not crossed.
   const diffs: number[] = [];
   for (let k = 0; k < N - 1; k += sstep) {
-    if (source[k] === 2 && source[k + 1] === 2) diffs.push(Math.hypot(rgb[k * 3]! - rgb[k * 3 + 3]!, rgb[k * 3 + 1]! - rgb[k * 3 + 4]!, rgb[k * 3 + 2]! - rgb[k * 3 + 5]!));
+    if (source[k] === 2 && source[k + 1] === 2)
+      diffs.push(Math.hypot(rgb[k * 3]! - rgb[k * 3 + 3]!, rgb[k * 3 + 1]! - rgb[k * 3 + 4]!, rgb[k * 3 + 2]! - rgb[k * 3 + 5]!));
   }
   diffs.sort((a, b) => a - b);
   const jump = Math.max(o.tolerance * noise * Math.sqrt(3), 3 * (diffs[diffs.length >> 1] ?? 0));
   const reached = new Uint8Array(N);
   const stack: number[] = [];
   for (let k = 0; k < N; k++) {
-    const x = k % w, y = (k - x) / w;
-    if (source[k] === 2 && (x === 0 || y === 0 || x === w - 1 || y === h - 1)) { reached[k] = 1; stack.push(k); }
+    const x = k % w,
+      y = (k - x) / w;
+    if (source[k] === 2 && (x === 0 || y === 0 || x === w - 1 || y === h - 1)) {
+      reached[k] = 1;
+      stack.push(k);
+    }
   }
   while (stack.length) {
     const k = stack.pop()!;
-    const x = k % w, y = (k - x) / w;
+    const x = k % w,
+      y = (k - x) / w;
     for (let dy = -1; dy <= 1; dy++) {
       const yy = y + dy;
       if (yy < 0 || yy >= h) continue;
@@ -257,7 +298,9 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
         if (xx < 0 || xx >= w) continue;
         const q = yy * w + xx;
         if (reached[q] || source[q] !== 2) continue;
-        const d0 = rgb[k * 3]! - rgb[q * 3]!, d1 = rgb[k * 3 + 1]! - rgb[q * 3 + 1]!, d2 = rgb[k * 3 + 2]! - rgb[q * 3 + 2]!;
+        const d0 = rgb[k * 3]! - rgb[q * 3]!,
+          d1 = rgb[k * 3 + 1]! - rgb[q * 3 + 1]!,
+          d2 = rgb[k * 3 + 2]! - rgb[q * 3 + 2]!;
         if (d0 * d0 + d1 * d1 + d2 * d2 > jump * jump) continue;
         reached[q] = 1;
         stack.push(q);
@@ -276,24 +319,31 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   res.sort((a, b) => a - b);
   const band = (res.length ? res[Math.floor(0.99 * (res.length - 1))]! : 0) * 1.25 + tol;
   const inBand = (k: number, r: number, g: number, b: number) => {
-    const d0 = r - smooth[k * 3]!, d1 = g - smooth[k * 3 + 1]!, d2 = b - smooth[k * 3 + 2]!;
+    const d0 = r - smooth[k * 3]!,
+      d1 = g - smooth[k * 3 + 1]!,
+      d2 = b - smooth[k * 3 + 2]!;
     return d0 * d0 + d1 * d1 + d2 * d2 <= band * band;
   };
   // The colour of a frame continuing the plate may change in brightness (light falls off) but not in hue:
   // a tinted object close to the backdrop's brightness (a pale table on a white sweep) is not backdrop.
-  const tanHue = Math.tan((o.hueAngle * Math.PI) / 180), hueFloor = 3 * noise * Math.sqrt(3);
+  const tanHue = Math.tan((o.hueAngle * Math.PI) / 180),
+    hueFloor = 3 * noise * Math.sqrt(3);
   const sameHue = (r: number, g: number, b: number, p: number[]) => {
     const pp = p[0]! * p[0]! + p[1]! * p[1]! + p[2]! * p[2]!;
     if (pp < 1) return true;
     const s = (r * p[0]! + g * p[1]! + b * p[2]!) / pp;
-    const e0 = r - s * p[0]!, e1 = g - s * p[1]!, e2 = b - s * p[2]!;
+    const e0 = r - s * p[0]!,
+      e1 = g - s * p[1]!,
+      e2 = b - s * p[2]!;
     return e0 * e0 + e1 * e1 + e2 * e2 <= Math.max(hueFloor * hueFloor, tanHue * tanHue * (r * r + g * g + b * b));
   };
   // Agreement not reached that way is backdrop seen through the object (between a table's legs) when it
   // continues the smooth backdrop in brightness and hue; otherwise it is the object's own surface.
   for (let k = 0; k < N; k++) {
     if (source[k] !== 2 || reached[k]) continue;
-    const r = rgb[k * 3]!, g = rgb[k * 3 + 1]!, b = rgb[k * 3 + 2]!;
+    const r = rgb[k * 3]!,
+      g = rgb[k * 3 + 1]!,
+      b = rgb[k * 3 + 2]!;
     if (!(inBand(k, r, g, b) && sameHue(r, g, b, [smooth[k * 3]!, smooth[k * 3 + 1]!, smooth[k * 3 + 2]!]))) source[k] = 0;
   }
 
@@ -302,7 +352,8 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   const vis = new Uint8Array(n * N);
   const agreeTol = Math.max(o.tolerance * noise * Math.sqrt(3), agreeLimit / Math.sqrt(3));
   const besideSwept = (k: number): boolean => {
-    const x = k % w, y = (k - x) / w;
+    const x = k % w,
+      y = (k - x) / w;
     for (let dy = -1; dy <= 1; dy++) {
       const yy = y + dy;
       if (yy < 0 || yy >= h) continue;
@@ -316,8 +367,12 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   for (let k = 0; k < N; k++) {
     if (source[k] !== 2 || !besideSwept(k)) continue;
     for (let i = 0; i < n; i++) {
-      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      const d0 = unexpose(f.data[p]!, g[0]!) - rgb[k * 3]!, d1 = unexpose(f.data[p + 1]!, g[1]!) - rgb[k * 3 + 1]!, d2 = unexpose(f.data[p + 2]!, g[2]!) - rgb[k * 3 + 2]!;
+      const f = frames[i]!,
+        p = k * f.channels,
+        g = inv[i]!;
+      const d0 = unexpose(f.data[p]!, g[0]!) - rgb[k * 3]!,
+        d1 = unexpose(f.data[p + 1]!, g[1]!) - rgb[k * 3 + 1]!,
+        d2 = unexpose(f.data[p + 2]!, g[2]!) - rgb[k * 3 + 2]!;
       if (d0 * d0 + d1 * d1 + d2 * d2 <= agreeTol * agreeTol) vis[i * N + k] = 1;
     }
   }
@@ -331,15 +386,20 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   const known = new Uint8Array(N);
   for (let k = 0; k < N; k++) known[k] = source[k] === 2 ? 1 : 0;
   let front: number[] = [];
-  const QUEUED = 1, WAITING = 2;
+  const QUEUED = 1,
+    WAITING = 2;
   const state = new Uint8Array(N);
   let waiting: number[] = [];
   const push = (k: number, list: number[]) => {
-    if (!known[k] && state[k] !== QUEUED) { state[k] = QUEUED; list.push(k); }
+    if (!known[k] && state[k] !== QUEUED) {
+      state[k] = QUEUED;
+      list.push(k);
+    }
   };
   for (let k = 0; k < N; k++) {
     if (!known[k]) continue;
-    const x = k % w, y = (k - x) / w;
+    const x = k % w,
+      y = (k - x) / w;
     if (x > 0) push(k - 1, front);
     if (x < w - 1) push(k + 1, front);
     if (y > 0) push(k - w, front);
@@ -354,13 +414,21 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     return judged[k] === 1;
   };
   const judgePlausible = (k: number): boolean => {
-    sm[0] = smooth[k * 3]!; sm[1] = smooth[k * 3 + 1]!; sm[2] = smooth[k * 3 + 2]!;
+    sm[0] = smooth[k * 3]!;
+    sm[1] = smooth[k * 3 + 1]!;
+    sm[2] = smooth[k * 3 + 2]!;
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
+      const f = frames[i]!,
+        p = k * f.channels,
+        g = inv[i]!;
+      const r = unexpose(f.data[p]!, g[0]!),
+        gg = unexpose(f.data[p + 1]!, g[1]!),
+        b = unexpose(f.data[p + 2]!, g[2]!);
       if (!inBand(k, r, gg, b) || !sameHue(r, gg, b, sm)) continue;
-      cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+      cand[m * 3] = r;
+      cand[m * 3 + 1] = gg;
+      cand[m * 3 + 2] = b;
       m++;
     }
     if (m < Math.max(3, o.minFrames)) return false;
@@ -370,26 +438,39 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   // object leaves in some frames, while a moving object's colour there changes) takes that value when
   // the plate already found near it has it too.
   const recurRadius = Math.round(o.recurRadius * Math.max(w, h));
-  const all = new Float32Array(n * 3), member = new Uint8Array(n);
+  const all = new Float32Array(n * 3),
+    member = new Uint8Array(n);
   const recurring = (k: number): boolean => {
     for (let i = 0; i < n; i++) {
-      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      all[i * 3] = unexpose(f.data[p]!, g[0]!); all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!); all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
+      const f = frames[i]!,
+        p = k * f.channels,
+        g = inv[i]!;
+      all[i * 3] = unexpose(f.data[p]!, g[0]!);
+      all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!);
+      all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
     }
     const { size: most, centre: best } = largestCluster(all, n, tol);
     if (most < Math.max(3, o.minFrames)) return false;
     let m = 0;
     for (let j = 0; j < n; j++) {
-      const d0 = all[best * 3]! - all[j * 3]!, d1 = all[best * 3 + 1]! - all[j * 3 + 1]!, d2 = all[best * 3 + 2]! - all[j * 3 + 2]!;
+      const d0 = all[best * 3]! - all[j * 3]!,
+        d1 = all[best * 3 + 1]! - all[j * 3 + 1]!,
+        d2 = all[best * 3 + 2]! - all[j * 3 + 2]!;
       member[j] = d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol ? 1 : 0;
-      if (member[j]) { cand[m * 3] = all[j * 3]!; cand[m * 3 + 1] = all[j * 3 + 1]!; cand[m * 3 + 2] = all[j * 3 + 2]!; m++; }
+      if (member[j]) {
+        cand[m * 3] = all[j * 3]!;
+        cand[m * 3 + 1] = all[j * 3 + 1]!;
+        cand[m * 3 + 2] = all[j * 3 + 2]!;
+        m++;
+      }
     }
     const v = [0, 0, 0];
     for (let c = 0; c < 3; c++) {
       for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
       v[c] = medianOf(tmp, m);
     }
-    const x = k % w, y = (k - x) / w;
+    const x = k % w,
+      y = (k - x) / w;
     let found = false;
     for (let dy = -recurRadius; dy <= recurRadius && !found; dy += 2) {
       const yy = y + dy;
@@ -399,18 +480,26 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
         if (xx < 0 || xx >= w) continue;
         const q = yy * w + xx;
         if (!known[q] || source[q] === 0) continue;
-        const d0 = v[0]! - rgb[q * 3]!, d1 = v[1]! - rgb[q * 3 + 1]!, d2 = v[2]! - rgb[q * 3 + 2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) { found = true; break; }
+        const d0 = v[0]! - rgb[q * 3]!,
+          d1 = v[1]! - rgb[q * 3 + 1]!,
+          d2 = v[2]! - rgb[q * 3 + 2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) {
+          found = true;
+          break;
+        }
       }
     }
     if (!found) return false;
-    rgb[k * 3] = v[0]!; rgb[k * 3 + 1] = v[1]!; rgb[k * 3 + 2] = v[2]!;
+    rgb[k * 3] = v[0]!;
+    rgb[k * 3 + 1] = v[1]!;
+    rgb[k * 3 + 2] = v[2]!;
     for (let j = 0; j < n; j++) if (member[j]) vis[j * N + k] = 1;
     return true;
   };
   const pred = [0, 0, 0];
   const cand = new Float32Array(n * 3);
-  const picked = new Int32Array(n), supports = new Int32Array(n);
+  const picked = new Int32Array(n),
+    supports = new Int32Array(n);
   let empty = 0;
   for (let k = 0; k < N; k++) if (!known[k]) empty++;
   if (empty === N) {
@@ -429,7 +518,8 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       waiting = [];
     }
     for (const k of front) {
-      const x = k % w, y = (k - x) / w;
+      const x = k % w,
+        y = (k - x) / w;
       // Prediction: the mean of the plate already known around (5 × 5).
       let cnt = 0;
       pred[0] = pred[1] = pred[2] = 0;
@@ -447,7 +537,9 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
           cnt++;
         }
       }
-      pred[0] /= cnt; pred[1] /= cnt; pred[2] /= cnt;
+      pred[0] /= cnt;
+      pred[1] /= cnt;
+      pred[2] /= cnt;
       let m = 0;
       for (let i = 0; i < n && !interpolate; i++) {
         const base = i * N;
@@ -459,12 +551,19 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
             const xx = x + dx;
             if (xx < 0 || xx >= w) continue;
             const q = yy * w + xx;
-            if (known[q] && vis[base + q]) { seen = true; break; }
+            if (known[q] && vis[base + q]) {
+              seen = true;
+              break;
+            }
           }
         }
         if (!seen) continue;
-        const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-        const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
+        const f = frames[i]!,
+          p = k * f.channels,
+          g = inv[i]!;
+        const r = unexpose(f.data[p]!, g[0]!),
+          gg = unexpose(f.data[p + 1]!, g[1]!),
+          b = unexpose(f.data[p + 2]!, g[2]!);
         if (!inBand(k, r, gg, b)) continue;
         // Support: the known neighbours this frame's value continues (in brightness and hue). Neighbours
         // may disagree (the edge of a shadow that stays): the frame follows those it matches.
@@ -477,12 +576,16 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
             if (xx < 0 || xx >= w) continue;
             const q = yy * w + xx;
             if (!known[q]) continue;
-            const d0 = r - rgb[q * 3]!, d1 = gg - rgb[q * 3 + 1]!, d2 = b - rgb[q * 3 + 2]!;
+            const d0 = r - rgb[q * 3]!,
+              d1 = gg - rgb[q * 3 + 1]!,
+              d2 = b - rgb[q * 3 + 2]!;
             if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) support++;
           }
         }
         if (support === 0) continue;
-        cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+        cand[m * 3] = r;
+        cand[m * 3 + 1] = gg;
+        cand[m * 3 + 2] = b;
         picked[m] = i;
         supports[m] = support;
         m++;
@@ -496,7 +599,9 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
         for (let j = 0; j < m; j++) {
           if (supports[j]! < Math.max(1, 0.6 * best)) continue;
           if (!sameHue(cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!, pred)) continue;
-          cand[kept * 3] = cand[j * 3]!; cand[kept * 3 + 1] = cand[j * 3 + 1]!; cand[kept * 3 + 2] = cand[j * 3 + 2]!;
+          cand[kept * 3] = cand[j * 3]!;
+          cand[kept * 3 + 1] = cand[j * 3 + 1]!;
+          cand[kept * 3 + 2] = cand[j * 3 + 2]!;
           picked[kept] = picked[j]!;
           kept++;
         }
@@ -516,20 +621,27 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
       } else if (recurRadius > 0 && interpolate && recurring(k)) {
         source[k] = 1;
       } else if (fallback) {
-        rgb[k * 3] = fallback[k * 3]!; rgb[k * 3 + 1] = fallback[k * 3 + 1]!; rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
+        rgb[k * 3] = fallback[k * 3]!;
+        rgb[k * 3 + 1] = fallback[k * 3 + 1]!;
+        rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
         source[k] = 0;
       } else if (inBand(k, pred[0]!, pred[1]!, pred[2]!)) {
-        rgb[k * 3] = pred[0]!; rgb[k * 3 + 1] = pred[1]!; rgb[k * 3 + 2] = pred[2]!;
+        rgb[k * 3] = pred[0]!;
+        rgb[k * 3 + 1] = pred[1]!;
+        rgb[k * 3 + 2] = pred[2]!;
         source[k] = 0;
       } else {
-        rgb[k * 3] = smooth[k * 3]!; rgb[k * 3 + 1] = smooth[k * 3 + 1]!; rgb[k * 3 + 2] = smooth[k * 3 + 2]!;
+        rgb[k * 3] = smooth[k * 3]!;
+        rgb[k * 3 + 1] = smooth[k * 3 + 1]!;
+        rgb[k * 3 + 2] = smooth[k * 3 + 2]!;
         source[k] = 0;
       }
       settled.push(k);
     }
     for (const k of settled) known[k] = 1;
     for (const k of settled) {
-      const x = k % w, y = (k - x) / w;
+      const x = k % w,
+        y = (k - x) / w;
       if (x > 0) push(k - 1, next);
       if (x < w - 1) push(k + 1, next);
       if (y > 0) push(k - w, next);
@@ -542,8 +654,16 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
   // neighbour is, and spread inwards from there.
   const lumOf = (k: number) => rgb[k * 3]! + rgb[k * 3 + 1]! + rgb[k * 3 + 2]!;
   const darker = (k: number, q: number) => {
-    const lk = lumOf(k), lq = lumOf(q);
-    return lk < o.shadowRatio * lq && sameHue(rgb[q * 3]!, rgb[q * 3 + 1]!, rgb[q * 3 + 2]!, [rgb[k * 3]! * (lq / Math.max(lk, 1)), rgb[k * 3 + 1]! * (lq / Math.max(lk, 1)), rgb[k * 3 + 2]! * (lq / Math.max(lk, 1))]);
+    const lk = lumOf(k),
+      lq = lumOf(q);
+    return (
+      lk < o.shadowRatio * lq &&
+      sameHue(rgb[q * 3]!, rgb[q * 3 + 1]!, rgb[q * 3 + 2]!, [
+        rgb[k * 3]! * (lq / Math.max(lk, 1)),
+        rgb[k * 3 + 1]! * (lq / Math.max(lk, 1)),
+        rgb[k * 3 + 2]! * (lq / Math.max(lk, 1)),
+      ])
+    );
   };
   let lightFront: number[] = [];
   const inFront = new Uint8Array(N);
@@ -553,14 +673,19 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
     for (const d of offsets) {
       const q = k + d;
       if (q < 0 || q >= N || (d === -1 && x === 0) || (d === 1 && x === w - 1)) continue;
-      if (darker(k, q)) { inFront[k] = 1; lightFront.push(k); break; }
+      if (darker(k, q)) {
+        inFront[k] = 1;
+        lightFront.push(k);
+        break;
+      }
     }
   }
   while (lightFront.length) {
     await yieldNow();
     const next: number[] = [];
     for (const k of lightFront) {
-      const x = k % w, y = (k - x) / w;
+      const x = k % w,
+        y = (k - x) / w;
       let cnt = 0;
       pred[0] = pred[1] = pred[2] = 0;
       for (let dy = -1; dy <= 1; dy++) {
@@ -571,19 +696,31 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
           if (xx < 0 || xx >= w || (!dx && !dy)) continue;
           const q = yy * w + xx;
           if (!darker(k, q)) continue;
-          pred[0] += rgb[q * 3]!; pred[1] += rgb[q * 3 + 1]!; pred[2] += rgb[q * 3 + 2]!;
+          pred[0] += rgb[q * 3]!;
+          pred[1] += rgb[q * 3 + 1]!;
+          pred[2] += rgb[q * 3 + 2]!;
           cnt++;
         }
       }
       if (!cnt) continue;
-      pred[0] /= cnt; pred[1] /= cnt; pred[2] /= cnt;
+      pred[0] /= cnt;
+      pred[1] /= cnt;
+      pred[2] /= cnt;
       let m = 0;
       for (let i = 0; i < n; i++) {
-        const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-        const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
-        const d0 = r - pred[0]!, d1 = gg - pred[1]!, d2 = b - pred[2]!;
+        const f = frames[i]!,
+          p = k * f.channels,
+          g = inv[i]!;
+        const r = unexpose(f.data[p]!, g[0]!),
+          gg = unexpose(f.data[p + 1]!, g[1]!),
+          b = unexpose(f.data[p + 2]!, g[2]!);
+        const d0 = r - pred[0]!,
+          d1 = gg - pred[1]!,
+          d2 = b - pred[2]!;
         if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && sameHue(r, gg, b, pred)) {
-          cand[m * 3] = r; cand[m * 3 + 1] = gg; cand[m * 3 + 2] = b;
+          cand[m * 3] = r;
+          cand[m * 3 + 1] = gg;
+          cand[m * 3 + 2] = b;
           m++;
         }
       }
@@ -599,7 +736,10 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
           const xx = x + dx;
           if (xx < 0 || xx >= w) continue;
           const q = yy * w + xx;
-          if (!inFront[q] && darker(q, k)) { inFront[q] = 1; next.push(q); }
+          if (!inFront[q] && darker(q, k)) {
+            inFront[q] = 1;
+            next.push(q);
+          }
         }
       }
     }
@@ -616,7 +756,9 @@ export async function estimatePlate(frames: readonly RgbImage[], opts?: Partial<
 export function smoothPlate(rgb: Float32Array, known: Uint8Array, w: number, h: number): Float32Array {
   const r0 = Math.max(2, Math.round(0.06 * Math.max(w, h)));
   const step = Math.max(1, Math.floor(r0 / 8));
-  const W = Math.ceil(w / step), H = Math.ceil(h / step), M = W * H;
+  const W = Math.ceil(w / step),
+    H = Math.ceil(h / step),
+    M = W * H;
   // Per block: the sums of the known pixels' colours and their count.
   const vals = new Float32Array(M * 4);
   for (let y = 0; y < h; y++) {
@@ -653,11 +795,19 @@ export function smoothPlate(rgb: Float32Array, known: Uint8Array, w: number, h: 
   const out = new Float32Array(w * h * 3);
   for (let y = 0; y < h; y++) {
     const fy = Math.min(H - 1, Math.max(0, (y + 0.5) / step - 0.5));
-    const y0 = Math.floor(fy), y1 = Math.min(H - 1, y0 + 1), ty = fy - y0;
+    const y0 = Math.floor(fy),
+      y1 = Math.min(H - 1, y0 + 1),
+      ty = fy - y0;
     for (let x = 0; x < w; x++) {
       const fx = Math.min(W - 1, Math.max(0, (x + 0.5) / step - 0.5));
-      const x0 = Math.floor(fx), x1 = Math.min(W - 1, x0 + 1), tx = fx - x0;
-      const a = (y0 * W + x0) * 3, b = (y0 * W + x1) * 3, c = (y1 * W + x0) * 3, d = (y1 * W + x1) * 3, k = (y * w + x) * 3;
+      const x0 = Math.floor(fx),
+        x1 = Math.min(W - 1, x0 + 1),
+        tx = fx - x0;
+      const a = (y0 * W + x0) * 3,
+        b = (y0 * W + x1) * 3,
+        c = (y1 * W + x0) * 3,
+        d = (y1 * W + x1) * 3,
+        k = (y * w + x) * 3;
       for (let ch = 0; ch < 3; ch++) {
         out[k + ch] = (1 - ty) * ((1 - tx) * small[a + ch]! + tx * small[b + ch]!) + ty * ((1 - tx) * small[c + ch]! + tx * small[d + ch]!);
       }

@@ -44,7 +44,21 @@ export interface ReflectionOptions {
   gapContrast: number;
 }
 
-export const REFLECTION_DEFAULTS: ReflectionOptions = { minCorrelation: 0.6, minColumns: 0.3, maxBrightness: 0.8, minLength: 0.02, maxContrast: 0.6, bendCost: 0.05, riseCost: 2, blockColumns: 8, maxSlope: 3, refLength: 0.1, maxMeanBrightness: 0.65, maxGap: 0.1, gapContrast: 0.15 };
+export const REFLECTION_DEFAULTS: ReflectionOptions = {
+  minCorrelation: 0.6,
+  minColumns: 0.3,
+  maxBrightness: 0.8,
+  minLength: 0.02,
+  maxContrast: 0.6,
+  bendCost: 0.05,
+  riseCost: 2,
+  blockColumns: 8,
+  maxSlope: 3,
+  refLength: 0.1,
+  maxMeanBrightness: 0.65,
+  maxGap: 0.1,
+  gapContrast: 0.15,
+};
 
 function checkOptions(o: ReflectionOptions): void {
   assertNumber(STAGE, 'minCorrelation', o.minCorrelation, -1, 1);
@@ -68,7 +82,8 @@ function luminance(img: RgbImage): Float32Array {
   const lum = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      let s = 0, n = 0;
+      let s = 0,
+        n = 0;
       for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) {
         const p = (y * w + xx) * ch;
         s += 0.2126 * data[p]! + 0.7152 * data[p + 1]! + 0.0722 * data[p + 2]!;
@@ -82,7 +97,8 @@ function luminance(img: RgbImage): Float32Array {
 
 /** Per column, the first and last row of the mask (-1 when the column is empty). */
 function columnExtents(mask: Uint8Array, w: number, h: number): { top: Int32Array; bottom: Int32Array } {
-  const top = new Int32Array(w).fill(-1), bottom = new Int32Array(w).fill(-1);
+  const top = new Int32Array(w).fill(-1),
+    bottom = new Int32Array(w).fill(-1);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (!mask[y * w + x]) continue;
@@ -120,7 +136,8 @@ interface Scan {
  * or the lower one is no dimmed copy (brighter, or keeping more contrast than a floor's reflectance).
  */
 function mirrorScore(s: Sums, T: number, scan: Scan): number {
-  const va = s.saa - (s.sa * s.sa) / T, vb = s.sbb - (s.sb * s.sb) / T;
+  const va = s.saa - (s.sa * s.sa) / T,
+    vb = s.sbb - (s.sb * s.sb) / T;
   if (va < T || vb < T * 0.25) return NaN; // flat profiles say nothing
   if (s.sb > scan.o.maxBrightness * s.sa) return NaN; // the mirror image is dimmer
   const cov = s.sab - (s.sa * s.sb) / T;
@@ -141,12 +158,18 @@ function windowLengths(h: number, o: ReflectionOptions): number[] {
 function bestMirror(scan: Scan, x: number, ym: number): number {
   const { lum, w, h } = scan;
   const s: Sums = { sa: 0, sb: 0, saa: 0, sbb: 0, sab: 0 };
-  let z = NaN, t = 0;
+  let z = NaN,
+    t = 0;
   for (const T of scan.lengths) {
     if (ym - T < 0 || ym + T >= h) break;
     for (t++; t <= T; t++) {
-      const a = lum[(ym - t) * w + x]!, b = lum[(ym + t) * w + x]!;
-      s.sa += a; s.sb += b; s.saa += a * a; s.sbb += b * b; s.sab += a * b;
+      const a = lum[(ym - t) * w + x]!,
+        b = lum[(ym + t) * w + x]!;
+      s.sa += a;
+      s.sb += b;
+      s.saa += a * a;
+      s.sbb += b * b;
+      s.sab += a * b;
     }
     t = T;
     const zT = mirrorScore(s, T, scan);
@@ -175,7 +198,8 @@ function scoreColumns(scan: Scan, mask: Uint8Array): Scores {
   const score = new Float32Array(w * h).fill(NaN);
   let columns = 0;
   for (let x = 0; x < w; x++) {
-    const t = top[x]!, b = bottom[x]!;
+    const t = top[x]!,
+      b = bottom[x]!;
     if (t < 0 || b - t < 2 * minT) continue;
     columns++;
     for (let ym = Math.max(t + minT, (t + b) >> 1); ym <= b - minT; ym++) score[ym * w + x] = bestMirror(scan, x, ym);
@@ -210,7 +234,10 @@ function refine(line: Int32Array, score: Float32Array, w: number, h: number, sla
     let best = -Infinity;
     for (let y = Math.max(0, line[x]! - slack); y <= Math.min(h - 1, line[x]! + slack); y++) {
       const z = score[y * w + x]!;
-      if (z > best) { best = z; out[x] = y; }
+      if (z > best) {
+        best = z;
+        out[x] = y;
+      }
     }
   }
   return out;
@@ -218,7 +245,10 @@ function refine(line: Int32Array, score: Float32Array, w: number, h: number, sla
 
 /** The columns and rows holding any gain: the only ones the traced line needs to search. */
 function gainSpan(g: Float32Array, w: number, h: number): { x0: number; x1: number; y0: number; y1: number } | null {
-  let x0 = w, x1 = -1, y0 = h, y1 = -1;
+  let x0 = w,
+    x1 = -1,
+    y0 = h,
+    y1 = -1;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (!(g[y * w + x]! > 0)) continue;
@@ -254,18 +284,28 @@ interface Bends {
  */
 function arrivals(prev: Float64Array, y: number, H: number, D: number, bends: Bends, best: Float64Array, arg: Int16Array): void {
   const nd = 2 * D + 1;
-  let run = -Infinity, at = D;
+  let run = -Infinity,
+    at = D;
   for (let di = nd - 1; di >= 0; di--) {
     const yp = y - (di - D);
-    if (yp >= 0 && yp < H && prev[yp * nd + di]! - bends.fall * di > run) { run = prev[yp * nd + di]! - bends.fall * di; at = di; }
+    if (yp >= 0 && yp < H && prev[yp * nd + di]! - bends.fall * di > run) {
+      run = prev[yp * nd + di]! - bends.fall * di;
+      at = di;
+    }
     best[di] = run + bends.fall * di;
     arg[di] = at;
   }
   run = -Infinity;
   for (let di = 0; di < nd; di++) {
     const yp = y - (di - D);
-    if (yp >= 0 && yp < H && prev[yp * nd + di]! + bends.rise * di > run) { run = prev[yp * nd + di]! + bends.rise * di; at = di; }
-    if (run - bends.rise * di > best[di]!) { best[di] = run - bends.rise * di; arg[di] = at; }
+    if (yp >= 0 && yp < H && prev[yp * nd + di]! + bends.rise * di > run) {
+      run = prev[yp * nd + di]! + bends.rise * di;
+      at = di;
+    }
+    if (run - bends.rise * di > best[di]!) {
+      best[di] = run - bends.rise * di;
+      arg[di] = at;
+    }
   }
 }
 
@@ -279,7 +319,8 @@ interface Path {
 
 /** What block j gains entered at row y (of the rows searched) descending by `off` rows at each of its columns. */
 function blockGain(g: Float32Array, w: number, b: Blocks, j: number, y: number, off: number[]): number {
-  const xs = b.x0 + j * b.K, k = Math.min(b.K, w - xs);
+  const xs = b.x0 + j * b.K,
+    k = Math.min(b.K, w - xs);
   let gain = 0;
   for (let i = 0; i < k; i++) {
     const yy = y + off[i]!;
@@ -290,9 +331,11 @@ function blockGain(g: Float32Array, w: number, b: Blocks, j: number, y: number, 
 
 /** The path ending in state `at` (block, start row, descent: one index), followed back to where it begins. */
 function backtrack(from: Int16Array, b: Blocks, at: number): Path {
-  const { D, H } = b, nd = 2 * D + 1;
+  const { D, H } = b,
+    nd = 2 * D + 1;
   const path: Path = { first: 0, last: Math.floor(at / (H * nd)), start: new Int32Array(b.n), descent: new Int32Array(b.n) };
-  let y = Math.floor((at % (H * nd)) / nd), di = at % nd;
+  let y = Math.floor((at % (H * nd)) / nd),
+    di = at % nd;
   for (let j = path.last; j >= 0; j--) {
     path.start[j] = b.y0 + y;
     path.descent[j] = di - D;
@@ -311,21 +354,31 @@ function backtrack(from: Int16Array, b: Blocks, at: number): Path {
  * begin and end at any block (a line held concave beyond the mirror would leave the rows searched).
  */
 function bestPath(g: Float32Array, w: number, b: Blocks, bends: Bends): Path {
-  const { K, D, H } = b, nd = 2 * D + 1;
+  const { K, D, H } = b,
+    nd = 2 * D + 1;
   const offsets = Array.from({ length: nd }, (_, di) => Array.from({ length: K }, (_, i) => Math.round(((di - D) * i) / K)));
-  let prev = new Float64Array(H * nd), cur = new Float64Array(H * nd);
+  let prev = new Float64Array(H * nd),
+    cur = new Float64Array(H * nd);
   const from = new Int16Array(b.n * H * nd); // the previous block's descent (its start row follows), -1: the path begins
-  const best = new Float64Array(nd), arg = new Int16Array(nd);
-  let top = -Infinity, topAt = 0;
+  const best = new Float64Array(nd),
+    arg = new Int16Array(nd);
+  let top = -Infinity,
+    topAt = 0;
   for (let j = 0; j < b.n; j++) {
     for (let y = 0; y < H; y++) {
       if (j > 0) arrivals(prev, y, H, D, bends, best, arg);
       for (let di = 0; di < nd; di++) {
-        if (j === 0 || best[di]! < 0) { best[di] = 0; arg[di] = -1; }
+        if (j === 0 || best[di]! < 0) {
+          best[di] = 0;
+          arg[di] = -1;
+        }
         const q = y * nd + di;
         cur[q] = best[di]! + blockGain(g, w, b, j, y, offsets[di]!);
         from[j * H * nd + q] = arg[di]!;
-        if (cur[q]! > top) { top = cur[q]!; topAt = j * H * nd + q; }
+        if (cur[q]! > top) {
+          top = cur[q]!;
+          topAt = j * H * nd + q;
+        }
       }
     }
     [prev, cur] = [cur, prev];
@@ -345,7 +398,8 @@ function traceConcave(score: Float32Array, w: number, h: number, o: ReflectionOp
   const span = gainSpan(g, w, h);
   const line = new Int32Array(w).fill(h);
   if (!span) return line;
-  const K = o.blockColumns, D = Math.round(o.maxSlope * K);
+  const K = o.blockColumns,
+    D = Math.round(o.maxSlope * K);
   const b: Blocks = { x0: span.x0, n: Math.ceil((span.x1 - span.x0 + 1) / K), K, D, y0: span.y0, H: span.y1 - span.y0 + 1 };
   const p = bestPath(g, w, b, { fall: o.bendCost, rise: o.riseCost });
   for (let x = 0; x < w; x++) {
@@ -361,7 +415,8 @@ function traceConcave(score: Float32Array, w: number, h: number, o: ReflectionOp
  * a floor's reflection is well below 1, an object's own lower part (shaded, but lit) is not.
  */
 function belowOverAbove(line: Int32Array, lum: Float32Array, mask: Uint8Array, w: number, h: number): number {
-  let below = 0, above = 0;
+  let below = 0,
+    above = 0;
   for (let x = 0; x < w; x++) {
     const f = line[x]!;
     for (let y = f; y < h && 2 * f - y >= 0; y++) {

@@ -37,18 +37,26 @@ function checkOptions(o: RelightOptions): void {
 
 /** `img` (RGB, `channels` per pixel) reduced by `s` in each direction (mean of each s × s block; the last partial blocks dropped). */
 function reduce(data: ArrayLike<number>, channels: number, w: number, h: number, s: number, out: Uint8Array | Float32Array): void {
-  const W = Math.floor(w / s), H = Math.floor(h / s), area = s * s;
+  const W = Math.floor(w / s),
+    H = Math.floor(h / s),
+    area = s * s;
   for (let Y = 0; Y < H; Y++) {
     for (let X = 0; X < W; X++) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let dy = 0; dy < s; dy++) {
         let p = ((Y * s + dy) * w + X * s) * channels;
         for (let dx = 0; dx < s; dx++, p += channels) {
-          r += data[p]!; g += data[p + 1]!; b += data[p + 2]!;
+          r += data[p]!;
+          g += data[p + 1]!;
+          b += data[p + 2]!;
         }
       }
       const q = (Y * W + X) * 3;
-      out[q] = r / area; out[q + 1] = g / area; out[q + 2] = b / area;
+      out[q] = r / area;
+      out[q + 1] = g / area;
+      out[q + 2] = b / area;
     }
   }
 }
@@ -61,7 +69,9 @@ export function coarseMasks(frames: readonly RgbImage[], plate: Plate, classify:
   const o = withDefaults(RELIGHT_DEFAULTS, opts);
   checkOptions(o);
   const { width: w, height: h } = plate;
-  const s = o.scale, W = Math.floor(w / s), H = Math.floor(h / s);
+  const s = o.scale,
+    W = Math.floor(w / s),
+    H = Math.floor(h / s);
   if (s === 1 || W < 16 || H < 16) return frames.map((f, i) => classifyFrame(f, plate, i, classify).mask);
   const small: Plate = { ...plate, width: W, height: H, rgb: new Float32Array(W * H * 3), source: new Uint8Array(0), vis: new Uint8Array(0) };
   reduce(plate.rgb, 3, w, h, s, small.rgb);
@@ -88,23 +98,33 @@ export function relightPlate(frames: readonly RgbImage[], plate: Plate, masks: r
   const o = withDefaults(RELIGHT_DEFAULTS, opts);
   checkOptions(o);
   const { width: w, height: h } = plate;
-  const N = w * h, n = frames.length;
+  const N = w * h,
+    n = frames.length;
   if (masks.length !== n) throw new Error(`${STAGE}: ${masks.length} masks for ${n} frames`);
   const near = masks.map((m) => {
     if (m.length !== N) throw new Error(`${STAGE}: a mask of ${m.length} pixels for a plate of ${w} × ${h}`);
     return dilate(m, w, h, o.margin);
   });
   const inv = plate.gains.map((g) => g.map((x) => 1 / x));
-  const lum = new Float32Array(n), order = new Int32Array(n), vals = new Float32Array(n * 3), tmp = new Float32Array(n);
+  const lum = new Float32Array(n),
+    order = new Int32Array(n),
+    vals = new Float32Array(n * 3),
+    tmp = new Float32Array(n);
   let relit = 0;
   for (let k = 0; k < N; k++) {
     if (plate.source[k] === 2) continue;
     let m = 0;
     for (let i = 0; i < n; i++) {
       if (near[i]![k]) continue;
-      const f = frames[i]!, p = k * f.channels, g = inv[i]!;
-      const r = unexpose(f.data[p]!, g[0]!), gg = unexpose(f.data[p + 1]!, g[1]!), b = unexpose(f.data[p + 2]!, g[2]!);
-      vals[m * 3] = r; vals[m * 3 + 1] = gg; vals[m * 3 + 2] = b;
+      const f = frames[i]!,
+        p = k * f.channels,
+        g = inv[i]!;
+      const r = unexpose(f.data[p]!, g[0]!),
+        gg = unexpose(f.data[p + 1]!, g[1]!),
+        b = unexpose(f.data[p + 2]!, g[2]!);
+      vals[m * 3] = r;
+      vals[m * 3 + 1] = gg;
+      vals[m * 3 + 2] = b;
       lum[m] = r + gg + b;
       order[m] = m;
       m++;
@@ -112,9 +132,13 @@ export function relightPlate(frames: readonly RgbImage[], plate: Plate, masks: r
     if (m < o.minFrames) continue;
     // The brightest `top` of them (by insertion, brightest first: a row has few frames).
     for (let a = 1; a < m; a++) {
-      const t = order[a]!, tl = lum[t]!;
+      const t = order[a]!,
+        tl = lum[t]!;
       let j = a - 1;
-      while (j >= 0 && lum[order[j]!]! < tl) { order[j + 1] = order[j]!; j--; }
+      while (j >= 0 && lum[order[j]!]! < tl) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
       order[j + 1] = t;
     }
     const top = Math.max(1, Math.round(m * o.brightest));

@@ -45,7 +45,20 @@ export interface SegmentOptions {
   threads: number;
 }
 
-export const SEGMENT_DEFAULTS: SegmentOptions = { minFrames: 8, minAgreed: 0.3, plate: PLATE_DEFAULTS, relight: true, relightOptions: RELIGHT_DEFAULTS, classify: CLASSIFY_DEFAULTS, reflection: true, glossyFrames: 0.8, reflectionOptions: REFLECTION_DEFAULTS, matte: MATTE_DEFAULTS, seal: 0.008, threads: Math.min(2, os.availableParallelism()) };
+export const SEGMENT_DEFAULTS: SegmentOptions = {
+  minFrames: 8,
+  minAgreed: 0.3,
+  plate: PLATE_DEFAULTS,
+  relight: true,
+  relightOptions: RELIGHT_DEFAULTS,
+  classify: CLASSIFY_DEFAULTS,
+  reflection: true,
+  glossyFrames: 0.8,
+  reflectionOptions: REFLECTION_DEFAULTS,
+  matte: MATTE_DEFAULTS,
+  seal: 0.008,
+  threads: Math.min(2, os.availableParallelism()),
+};
 
 /** One row's segmentation at the working size. */
 export interface RowSegmentation {
@@ -87,7 +100,12 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
     for (let k = 0; k < w * h; k++) for (let c = 0; c < 3; c++) fallback[k * 3 + c] = data[k * ch + c]!;
   }
   const { width: w, height: h } = frames[0]!;
-  const passes: FramePassOptions = { classify: o.classify, matte: o.matte, sealRadius: Math.max(1, Math.round(o.seal * Math.max(w, h))), reflection: o.reflection ? o.reflectionOptions : null };
+  const passes: FramePassOptions = {
+    classify: o.classify,
+    matte: o.matte,
+    sealRadius: Math.max(1, Math.round(o.seal * Math.max(w, h))),
+    reflection: o.reflection ? o.reflectionOptions : null,
+  };
   // A helper thread, when there is one, makes half of the plate's first step and takes frames from the
   // same queue as this thread (the same results, on two cores).
   const helper = o.threads > 1 ? openHelper(frames, passes) : null;
@@ -111,7 +129,8 @@ export async function segmentRow(frames: readonly RgbImage[], opts?: Partial<Seg
     const queue = frameQueue(n, n - o.glossyFrames * n);
     const first: FrameClasses[] = new Array(n);
     const lines: (Int32Array | null)[] = new Array(n).fill(null);
-    const mine: number[] = [], theirs: number[] = [];
+    const mine: number[] = [],
+      theirs: number[] = [];
     const helped = helper?.first(queue);
     for (let i = takeFrame(queue); i >= 0; i = takeFrame(queue)) {
       await yieldNow();

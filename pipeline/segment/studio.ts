@@ -34,7 +34,12 @@ export async function checkCleanPlate(file: string, frameWidth: number, frameHei
   if (!st.isFile()) throw new XoayError(STAGE, 'UNREADABLE_IMAGE', 'the clean plate is not a file', file);
   const s = await size(file, limitInputPixels, 'clean plate');
   if (s.width !== frameWidth || s.height !== frameHeight) {
-    throw new XoayError(STAGE, 'UNEQUAL_SIZES', `the clean plate is ${s.width}×${s.height} but the frames are ${frameWidth}×${frameHeight}: shoot it with the same camera, framing and size`, file);
+    throw new XoayError(
+      STAGE,
+      'UNEQUAL_SIZES',
+      `the clean plate is ${s.width}×${s.height} but the frames are ${frameWidth}×${frameHeight}: shoot it with the same camera, framing and size`,
+      file,
+    );
   }
 }
 
@@ -59,10 +64,20 @@ export async function checkMasks(dir: string, frames: readonly FrameRef[], limit
   const ordered = orderFrames(names);
   if (ordered.length < frames.length) {
     const missing = frames[ordered.length]!;
-    throw new XoayError(STAGE, 'INPUT_MISSING', `${frames.length} frames but ${ordered.length} masks: no mask for frame ${path.basename(missing.file)} (masks are matched to frames in order)`, dir);
+    throw new XoayError(
+      STAGE,
+      'INPUT_MISSING',
+      `${frames.length} frames but ${ordered.length} masks: no mask for frame ${path.basename(missing.file)} (masks are matched to frames in order)`,
+      dir,
+    );
   }
   if (ordered.length > frames.length) {
-    throw new XoayError(STAGE, 'UNEQUAL_ROWS', `${frames.length} frames but ${ordered.length} masks: ${ordered.slice(frames.length, frames.length + 4).join(', ')}${ordered.length - frames.length > 4 ? ' …' : ''} match no frame`, path.join(dir, ordered[frames.length]!));
+    throw new XoayError(
+      STAGE,
+      'UNEQUAL_ROWS',
+      `${frames.length} frames but ${ordered.length} masks: ${ordered.slice(frames.length, frames.length + 4).join(', ')}${ordered.length - frames.length > 4 ? ' …' : ''} match no frame`,
+      path.join(dir, ordered[frames.length]!),
+    );
   }
   const files = ordered.map((n) => path.join(dir, n));
   for (let i = 0; i < files.length; i++) {
@@ -89,7 +104,8 @@ export async function loadMask(file: string, w: number, h: number, decode: Decod
     throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `the mask cannot be decoded (${why.slice(0, 200)})`, file, { cause: e });
   }
   const hist = new Float64Array(256);
-  let border = 0, borderBright = 0;
+  let border = 0,
+    borderBright = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const v = grey[y * w + x]!;
@@ -111,16 +127,23 @@ export async function loadMask(file: string, w: number, h: number, decode: Decod
 export function otsu(hist: ArrayLike<number>, total: number): number {
   let sum = 0;
   for (let i = 0; i < 256; i++) sum += i * hist[i]!;
-  let sumB = 0, wB = 0, best = -1, t = 127;
+  let sumB = 0,
+    wB = 0,
+    best = -1,
+    t = 127;
   for (let i = 0; i < 256; i++) {
     wB += hist[i]!;
     if (!wB) continue;
     const wF = total - wB;
     if (!wF) break;
     sumB += i * hist[i]!;
-    const mB = sumB / wB, mF = (sum - sumB) / wF;
+    const mB = sumB / wB,
+      mF = (sum - sumB) / wF;
     const between = wB * wF * (mB - mF) ** 2;
-    if (between > best) { best = between; t = i; }
+    if (between > best) {
+      best = between;
+      t = i;
+    }
   }
   return t;
 }

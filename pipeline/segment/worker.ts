@@ -19,7 +19,8 @@ parentPort!.on('message', (msg: HelperRequest) => {
     plate = msg.plate;
   } else if (msg.cmd === 'agree') {
     const n = msg.k1 - msg.k0;
-    const rgb = new Float32Array(n * 3), spread = new Float32Array(n);
+    const rgb = new Float32Array(n * 3),
+      spread = new Float32Array(n);
     agreeRange(frames, msg.inv, msg.K, msg.k0, msg.k1, rgb, spread, msg.k0);
     parentPort!.postMessage({ rgb, spread }, [rgb.buffer, spread.buffer]);
   } else if (msg.cmd === 'first') {

@@ -35,7 +35,13 @@ export async function loadAnalysisImage(frame: FrameRef, size: number, decode: D
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3, scale: info.width / frame.width };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      scale: info.width / frame.width,
+    };
   } catch (e) {
     throw imageError(STAGE, file, e, decode.limitInputPixels);
   }
@@ -80,14 +86,30 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
   const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
   if (largest < 0.001 * w * h) {
     if (model.sigma > 12) {
-      throw new XoayError(STAGE, 'OBJECT_NOT_FOUND', `no plain backdrop around the object: the frame borders vary by ±${model.sigma.toFixed(0)} levels (is the object cut off by the frame, or the backdrop cluttered?)`, file);
+      throw new XoayError(
+        STAGE,
+        'OBJECT_NOT_FOUND',
+        `no plain backdrop around the object: the frame borders vary by ±${model.sigma.toFixed(0)} levels (is the object cut off by the frame, or the backdrop cluttered?)`,
+        file,
+      );
     }
-    throw new XoayError(STAGE, 'OBJECT_NOT_FOUND', `no object found against the ${model.kind} backdrop (nothing differs from it by more than ${thr.toFixed(0)} levels)`, file);
+    throw new XoayError(
+      STAGE,
+      'OBJECT_NOT_FOUND',
+      `no object found against the ${model.kind} backdrop (nothing differs from it by more than ${thr.toFixed(0)} levels)`,
+      file,
+    );
   }
   const minArea = Math.max(0.00005 * w * h, 0.005 * largest, 4);
   const keep = comps.map((c) => c.area >= minArea);
   const mask = new Uint8Array(w * h);
-  let x0 = w, y0 = h, x1 = 0, y1 = 0, sx = 0, sy = 0, area = 0;
+  let x0 = w,
+    y0 = h,
+    x1 = 0,
+    y1 = 0,
+    sx = 0,
+    sy = 0,
+    area = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const l = labels[y * w + x]!;
@@ -122,7 +144,9 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
   let bgCount = 0;
   for (let i = 0; i < w * h; i++) {
     const p = i * ch;
-    const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
+    const r = data[p]!,
+      g = data[p + 1]!,
+      b = data[p + 2]!;
     if (!mask[i] && !away[i]) {
       bgHist[r]!++;
       bgHist[256 + g]!++;
@@ -174,7 +198,8 @@ export function nearDuplicates(row: readonly FrameAnalysis[]): { pair: [number, 
   const n = row.length;
   const diffs = row.map((a, i) => {
     const b = row[(i + 1) % n]!;
-    let sum = 0, count = 0;
+    let sum = 0,
+      count = 0;
     for (let p = 0; p < a.mask.length; p++) {
       if (!a.mask[p] && !b.mask[p]) continue;
       const q = p * 3;

@@ -29,7 +29,9 @@ function terms(u: number, v: number, out: Float64Array): void {
 export function backdropAt(model: BackdropModel, u: number, v: number, out: Float64Array | number[]): void {
   const cu = u < -0.5 ? -0.5 : u > 0.5 ? 0.5 : u;
   const cv = v < -0.5 ? -0.5 : v > 0.5 ? 0.5 : v;
-  const uu = cu * cu, vv = cv * cv, uv = cu * cv;
+  const uu = cu * cu,
+    vv = cv * cv,
+    uv = cu * cv;
   for (let c = 0; c < 3; c++) {
     const p = model.coeffs[c]!;
     out[c] = p[0]! + p[1]! * cu + p[2]! * cv + p[3]! * uu + p[4]! * vv + p[5]! * uv;
@@ -41,14 +43,18 @@ export function backdropAt(model: BackdropModel, u: number, v: number, out: Floa
  * that is a darker, neutral version of the backdrop (a cast shadow) counts only by its colour shift.
  */
 export function backdropDistance(r: number, g: number, b: number, br: number, bg: number, bb: number, shadowRemove: boolean): number {
-  const dr = r - br, dg = g - bg, db = b - bb;
+  const dr = r - br,
+    dg = g - bg,
+    db = b - bb;
   const d = Math.sqrt(dr * dr + dg * dg + db * db);
   if (!shadowRemove) return d;
   const bb2 = br * br + bg * bg + bb * bb;
   if (bb2 < 1) return d;
   const s = (r * br + g * bg + b * bb) / bb2; // brightness relative to the backdrop
   if (s >= 1 || s < 0.35) return d;
-  const er = r - s * br, eg = g - s * bg, eb = b - s * bb;
+  const er = r - s * br,
+    eg = g - s * bg,
+    eb = b - s * bb;
   const e = Math.sqrt(er * er + eg * eg + eb * eb); // colour shift once the darkening is taken out
   return e < 0.12 * d ? e * 2 : d;
 }
@@ -60,7 +66,9 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   const band = Math.max(2, Math.round(o.band * Math.min(w, h)));
   // About 6000 samples spread over the band.
   const step = Math.max(1, Math.round(Math.sqrt((2 * band * (w + h)) / 6000)));
-  const us: number[] = [], vs: number[] = [], px: [number[], number[], number[]] = [[], [], []];
+  const us: number[] = [],
+    vs: number[] = [],
+    px: [number[], number[], number[]] = [[], [], []];
   const take = (x: number, y: number) => {
     const i = (y * w + x) * ch;
     us.push((x + 0.5) / w - 0.5);
@@ -99,14 +107,18 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   const resid = (): void => {
     const [c0, c1, c2] = model.coeffs;
     for (let k = 0; k < n; k++) {
-      let r0 = 0, r1 = 0, r2 = 0;
+      let r0 = 0,
+        r1 = 0,
+        r2 = 0;
       for (let a = 0; a < 6; a++) {
         const x = X[k * 6 + a]!;
         r0 += c0[a]! * x;
         r1 += c1[a]! * x;
         r2 += c2[a]! * x;
       }
-      const d0 = P[0]![k]! - r0, d1 = P[1]![k]! - r1, d2 = P[2]![k]! - r2;
+      const d0 = P[0]![k]! - r0,
+        d1 = P[1]![k]! - r1,
+        d2 = P[2]![k]! - r2;
       res[k] = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
     }
   };
@@ -115,7 +127,9 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3 * sigma, 12) ? 1 : 0;
   for (let it = 0; it < o.iterations; it++) {
     const A = new Float64Array(36);
-    const B0 = new Float64Array(6), B1 = new Float64Array(6), B2 = new Float64Array(6);
+    const B0 = new Float64Array(6),
+      B1 = new Float64Array(6),
+      B2 = new Float64Array(6);
     const [P0, P1, P2] = P as [Float64Array, Float64Array, Float64Array];
     let count = 0;
     for (let k = 0; k < n; k++) {
@@ -148,7 +162,11 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   // Describe the backdrop for the report.
   const bgc = new Float64Array(3);
   const corners = [
-    [-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, 0.5], [0, 0],
+    [-0.5, -0.5],
+    [0.5, -0.5],
+    [-0.5, 0.5],
+    [0.5, 0.5],
+    [0, 0],
   ].map(([u, v]) => {
     backdropAt(model, u!, v!, bgc);
     return (bgc[0]! + bgc[1]! + bgc[2]!) / 3;

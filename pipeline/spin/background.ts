@@ -60,18 +60,21 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
   const { width: w, height: h } = g;
   const channels = o.mode === 'transparent' ? 4 : 3;
   const data = new Uint8Array(w * h * channels);
-  const white = o.mode === 'white', keep = o.mode === 'keep';
+  const white = o.mode === 'white',
+    keep = o.mode === 'keep';
   if (white) data.fill(255); // backdrop and padding stay as filled: only the object gate is computed
   const out = new Uint8ClampedArray(data.buffer); // clamps and rounds on write
   const tHi = m.threshold;
   const tLo = 0.35 * m.threshold;
   const [g0, g1, g2] = m.levels.gain;
   const [c0, c1, c2] = m.backdrop.coeffs;
-  const invW = 1 / g.sourceWidth, invH = 1 / g.sourceHeight;
+  const invW = 1 / g.sourceWidth,
+    invH = 1 / g.sourceHeight;
   const { gate, gateWidth: gw, gateHeight: gh, gateScale: gs } = m;
   const shadow = o.shadowRemove;
   // Per-column values that do not change from row to row.
-  const us = new Float64Array(w), gxs = new Int32Array(w);
+  const us = new Float64Array(w),
+    gxs = new Int32Array(w);
   for (let x = 0; x < w; x++) {
     const xs = g.originX + (x + 0.5) * g.step;
     const u = xs * invW - 0.5;
@@ -88,16 +91,23 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
     const rowPad = y < g.pad.top || y >= h - g.pad.bottom || gy < 0 || gy >= gh;
     const gateRow = gy * gw;
     // Backdrop on this row: B(u) = a + b·u + c·u² per channel.
-    const [a0, b0, q0] = row(c0, v), [a1, b1, q1] = row(c1, v), [a2, b2, q2] = row(c2, v);
+    const [a0, b0, q0] = row(c0, v),
+      [a1, b1, q1] = row(c1, v),
+      [a2, b2, q2] = row(c2, v);
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      const p = i * 3, q = i * channels;
+      const p = i * 3,
+        q = i * channels;
       const gx = gxs[x]!;
       const inGate = !rowPad && gx >= 0 && gate[gateRow + gx] === 1;
       if (!inGate && !keep) continue; // backdrop or padding: already white, or transparent (0)
       const u = us[x]!;
-      const B0 = a0 + u * (b0 + u * q0), B1 = a1 + u * (b1 + u * q1), B2 = a2 + u * (b2 + u * q2);
-      const L0 = g0 * B0, L1 = g1 * B1, L2 = g2 * B2; // the levelled backdrop
+      const B0 = a0 + u * (b0 + u * q0),
+        B1 = a1 + u * (b1 + u * q1),
+        B2 = a2 + u * (b2 + u * q2);
+      const L0 = g0 * B0,
+        L1 = g1 * B1,
+        L2 = g2 * B2; // the levelled backdrop
       if (keep) {
         if (!inGate && (rowPad || gx < 0)) {
           out[q] = L0;
@@ -110,11 +120,15 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
         }
         continue;
       }
-      const r = rgb[p]!, gg = rgb[p + 1]!, b = rgb[p + 2]!;
+      const r = rgb[p]!,
+        gg = rgb[p + 1]!,
+        b = rgb[p + 2]!;
       let d: number;
       if (shadow) d = backdropDistance(r, gg, b, B0, B1, B2, true);
       else {
-        const e0 = r - B0, e1 = gg - B1, e2 = b - B2;
+        const e0 = r - B0,
+          e1 = gg - B1,
+          e2 = b - B2;
         d = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
       }
       let alpha = 0;
@@ -133,7 +147,8 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
         }
       } else if (alpha > 0) {
         // transparent: un-mix the backdrop from the edge colour, F = (I - (1-α)B) / α.
-        const k = 1 - alpha, ia = 1 / alpha;
+        const k = 1 - alpha,
+          ia = 1 / alpha;
         out[q] = (g0 * r - k * L0) * ia;
         out[q + 1] = (g1 * gg - k * L1) * ia;
         out[q + 2] = (g2 * b - k * L2) * ia;
@@ -149,12 +164,19 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
  * each output pixel, the backdrop behind an edge is the row's plate (so the
  * un-mixing follows folds and gradients), and a contact shadow is kept as a neutral darkening of white.
  */
-export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: FrameSegment, levels: Levels, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
+export function applySegmentBackground(
+  rgb: Uint8Array,
+  g: FrameGeometry,
+  s: FrameSegment,
+  levels: Levels,
+  opts?: Partial<BackgroundOptions>,
+): { data: Uint8Array; channels: 3 | 4 } {
   const o = { ...BACKGROUND_DEFAULTS, ...opts };
   const { width: w, height: h } = g;
   const channels = o.mode === 'transparent' ? 4 : 3;
   const data = new Uint8Array(w * h * channels);
-  const white = o.mode === 'white', keep = o.mode === 'keep';
+  const white = o.mode === 'white',
+    keep = o.mode === 'keep';
   if (white) data.fill(255);
   const out = new Uint8ClampedArray(data.buffer);
   const [g0, g1, g2] = levels.gain;
@@ -162,7 +184,9 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
   const [p0, p1, p2] = s.gain;
   // Bilinear taps of the four working pixels around each output pixel: separable, so found once per
   // column and once per row (x0, x1, tx; y0, y1, ty in working coordinates).
-  const colX0 = new Int32Array(w), colX1 = new Int32Array(w), colT = new Float64Array(w);
+  const colX0 = new Int32Array(w),
+    colX1 = new Int32Array(w),
+    colT = new Float64Array(w);
   for (let x = 0; x < w; x++) {
     const fx = (g.originX + (x + 0.5) * g.step) * s.scale - 0.5;
     const x0 = Math.max(0, Math.min(sw - 1, Math.floor(fx)));
@@ -172,7 +196,8 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
   }
   // Per working row, the first and last column with anything to composite (alpha, or a contact shadow
   // that is kept): output pixels whose four taps lie outside these keep the fill, so they are not visited.
-  const lo = new Int32Array(sh).fill(sw), hi = new Int32Array(sh).fill(-1);
+  const lo = new Int32Array(sh).fill(sw),
+    hi = new Int32Array(sh).fill(-1);
   for (let yy = 0; yy < sh; yy++) {
     for (let xx = 0; xx < sw; xx++) {
       const k = yy * sw + xx;
@@ -184,7 +209,8 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
   }
   /** The first output column whose left tap is at or after working column `wx`. */
   const firstColumn = (wx: number): number => {
-    let a = 0, b = w;
+    let a = 0,
+      b = w;
     while (a < b) {
       const m = (a + b) >> 1;
       if (colX0[m]! < wx) a = m + 1;
@@ -196,18 +222,28 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
     const fy = (g.originY + (y + 0.5) * g.step) * s.scale - 0.5;
     const y0 = Math.max(0, Math.min(sh - 1, Math.floor(fy)));
     const y1 = Math.min(sh - 1, y0 + 1);
-    const r0 = y0 * sw, r1 = y1 * sw;
+    const r0 = y0 * sw,
+      r1 = y1 * sw;
     const ty = Math.max(0, Math.min(1, fy - y0));
     const rowPad = y < g.pad.top || y >= h - g.pad.bottom;
-    const wlo = Math.min(lo[y0]!, lo[y1]!), whi = Math.max(hi[y0]!, hi[y1]!);
+    const wlo = Math.min(lo[y0]!, lo[y1]!),
+      whi = Math.max(hi[y0]!, hi[y1]!);
     if (whi < 0) continue;
     // Left taps from one before the first such column (its right tap is that column) to the last.
-    const xFrom = firstColumn(wlo - 1), xTo = firstColumn(whi + 1);
+    const xFrom = firstColumn(wlo - 1),
+      xTo = firstColumn(whi + 1);
     for (let x = xFrom; x < xTo; x++) {
-      const i = y * w + x, p = i * 3, q = i * channels;
+      const i = y * w + x,
+        p = i * 3,
+        q = i * channels;
       const pad = rowPad || x < g.pad.left || x >= w - g.pad.right;
-      const x0 = colX0[x]!, x1 = colX1[x]!, tx = colT[x]!;
-      const a = r0 + x0, b = r0 + x1, c = r1 + x0, d = r1 + x1;
+      const x0 = colX0[x]!,
+        x1 = colX1[x]!,
+        tx = colT[x]!;
+      const a = r0 + x0,
+        b = r0 + x1,
+        c = r1 + x0,
+        d = r1 + x1;
       if (!keep && !am[a] && !am[b] && !am[c] && !am[d] && (pad || o.shadowRemove || !(contact[a]! | contact[b]! | contact[c]! | contact[d]!))) continue; // backdrop: the fill stands
       if (!keep && !pad && (am[a]! & am[b]! & am[c]! & am[d]!) === 255) {
         // Inside the object: its own levelled colour (the plate plays no part at alpha 1).
@@ -217,7 +253,10 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
         if (!white) out[q + 3] = 255;
         continue;
       }
-      const wa = (1 - tx) * (1 - ty), wb = tx * (1 - ty), wc = (1 - tx) * ty, wd = tx * ty;
+      const wa = (1 - tx) * (1 - ty),
+        wb = tx * (1 - ty),
+        wc = (1 - tx) * ty,
+        wd = tx * ty;
       const alpha = pad ? 0 : (am[a]! * wa + am[b]! * wb + am[c]! * wc + am[d]! * wd) / 255;
       const shadow = !pad && !o.shadowRemove && (contact[a]! | contact[b]! | contact[c]! | contact[d]!) === 1;
       if (keep) {
@@ -231,7 +270,9 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
       const B0 = (plate[a * 3]! * wa + plate[b * 3]! * wb + plate[c * 3]! * wc + plate[d * 3]! * wd) * p0 * g0;
       const B1 = (plate[a * 3 + 1]! * wa + plate[b * 3 + 1]! * wb + plate[c * 3 + 1]! * wc + plate[d * 3 + 1]! * wd) * p1 * g1;
       const B2 = (plate[a * 3 + 2]! * wa + plate[b * 3 + 2]! * wb + plate[c * 3 + 2]! * wc + plate[d * 3 + 2]! * wd) * p2 * g2;
-      const r = g0 * rgb[p]!, gg = g1 * rgb[p + 1]!, bb = g2 * rgb[p + 2]!;
+      const r = g0 * rgb[p]!,
+        gg = g1 * rgb[p + 1]!,
+        bb = g2 * rgb[p + 2]!;
       if (alpha <= 0) {
         // A contact shadow: the fraction of light the backdrop lost, applied to white (or as alpha).
         const lb = B0 + B1 + B2;
@@ -249,7 +290,8 @@ export function applySegmentBackground(rgb: Uint8Array, g: FrameGeometry, s: Fra
         out[q + 1] = gg + k * (255 - B1);
         out[q + 2] = bb + k * (255 - B2);
       } else {
-        const k = 1 - alpha, ia = 1 / alpha;
+        const k = 1 - alpha,
+          ia = 1 / alpha;
         out[q] = (r - k * B0) * ia;
         out[q + 1] = (gg - k * B1) * ia;
         out[q + 2] = (bb - k * B2) * ia;

@@ -46,10 +46,12 @@ export function parseAspect(s: string): number | null {
 export function cropRows(rows: readonly (readonly Box[])[], opts?: Partial<CropOptions>): CropRect[] {
   const o = { ...CROP_DEFAULTS, ...opts };
   const unions = rows.map((boxes) =>
-    boxes.reduce<Box>(
-      (u, b) => ({ x0: Math.min(u.x0, b.x0), y0: Math.min(u.y0, b.y0), x1: Math.max(u.x1, b.x1), y1: Math.max(u.y1, b.y1) }),
-      { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity },
-    ),
+    boxes.reduce<Box>((u, b) => ({ x0: Math.min(u.x0, b.x0), y0: Math.min(u.y0, b.y0), x1: Math.max(u.x1, b.x1), y1: Math.max(u.y1, b.y1) }), {
+      x0: Infinity,
+      y0: Infinity,
+      x1: -Infinity,
+      y1: -Infinity,
+    }),
   );
   let w = Math.max(...unions.map((u) => u.x1 - u.x0));
   let h = Math.max(...unions.map((u) => u.y1 - u.y0));
@@ -60,7 +62,8 @@ export function cropRows(rows: readonly (readonly Box[])[], opts?: Partial<CropO
     if (w / h < o.aspect) w = h * o.aspect;
     else h = w / o.aspect;
   }
-  const W = Math.ceil(w), H = Math.ceil(h);
+  const W = Math.ceil(w),
+    H = Math.ceil(h);
   return unions.map((u) => ({
     x: Math.round((u.x0 + u.x1) / 2 - W / 2),
     y: Math.round((u.y0 + u.y1) / 2 - H / 2),

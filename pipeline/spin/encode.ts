@@ -139,11 +139,7 @@ export async function encodeSprite(thumbs: RawImage[]): Promise<{ avif: Buffer; 
 
 /** A ThumbHash placeholder (base64) of a small RGB(A) image (≤ 100 px per side). */
 export async function placeholder(img: RawImage): Promise<string> {
-  const { data, info } = await fromRaw(img)
-    .resize({ width: 100, height: 100, fit: 'inside' })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await fromRaw(img).resize({ width: 100, height: 100, fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const hash = rgbaToThumbHash(info.width, info.height, data);
   return Buffer.from(hash).toString('base64');
 }

@@ -47,21 +47,31 @@ const LOG = Float64Array.from({ length: 256 }, (_, v) => Math.log(Math.max(v, 1)
  */
 export function pairLogRatio(a: FrameAnalysis, b: FrameAnalysis): [number, number, number] | null {
   const { width: w, height: h } = a;
-  const dx = Math.round(b.centre.x - a.centre.x), dy = Math.round(b.centre.y - a.centre.y);
+  const dx = Math.round(b.centre.x - a.centre.x),
+    dy = Math.round(b.centre.y - a.centre.y);
   // Medians from histograms of the log ratio (bins of 0.001 over ±MAX_LOG_RATIO): no sorting, no big arrays.
   const bins = Math.round((2 * MAX_LOG_RATIO) / LOG_BIN) + 1;
   const hist = new Uint32Array(3 * bins);
-  const ap = a.pixels, bp = b.pixels;
+  const ap = a.pixels,
+    bp = b.pixels;
   let n = 0;
-  const y0 = Math.max(0, -dy), y1 = Math.min(h, h - dy), x0 = Math.max(0, -dx), x1 = Math.min(w, w - dx);
+  const y0 = Math.max(0, -dy),
+    y1 = Math.min(h, h - dy),
+    x0 = Math.max(0, -dx),
+    x1 = Math.min(w, w - dx);
   for (let y = y0; y < y1; y++) {
     for (let x = x0; x < x1; x++) {
-      const i = y * w + x, j = (y + dy) * w + (x + dx);
+      const i = y * w + x,
+        j = (y + dy) * w + (x + dx);
       if (!a.mask[i] || !b.mask[j]) continue;
-      const i3 = i * 3, j3 = j * 3;
-      let k0 = -1, k1 = -1, k2 = -1;
+      const i3 = i * 3,
+        j3 = j * 3;
+      let k0 = -1,
+        k1 = -1,
+        k2 = -1;
       for (let c = 0; c < 3; c++) {
-        const va = ap[i3 + c]!, vb = bp[j3 + c]!;
+        const va = ap[i3 + c]!,
+          vb = bp[j3 + c]!;
         if (va < PIXEL_RANGE[0] || va > PIXEL_RANGE[1] || vb < PIXEL_RANGE[0] || vb > PIXEL_RANGE[1]) break;
         const r = LOG[vb]! - LOG[va]!;
         // Pixels whose brightness differs a lot show different surfaces, not a change of exposure.

@@ -16,7 +16,6 @@ import type { FrameRef, SpinRowInput, SpinSet } from './types.js';
 
 const STAGE = 'ingest';
 
-
 export interface IngestOptions {
   /** Split a single folder into this many rows of equal length, in order. 0: rows come from sub-folders (or one row). */
   rows: number;
@@ -53,11 +52,13 @@ async function listFolder(dir: string): Promise<{ images: string[]; folders: str
   } catch (e) {
     throw new XoayError(STAGE, 'INPUT_MISSING', `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, { cause: e });
   }
-  const images: string[] = [], folders: string[] = [];
+  const images: string[] = [],
+    folders: string[] = [];
   for (const e of entries) {
     const name = utf8Name(e.name, dir, STAGE); // a name that is not UTF-8 is named as such, not reported missing later
     if (name.startsWith('.')) continue;
-    let isFile = e.isFile(), isDir = e.isDirectory();
+    let isFile = e.isFile(),
+      isDir = e.isDirectory();
     if (e.isSymbolicLink()) {
       // Follow links (shoots are often assembled from links to the camera's files).
       const st = await stat(path.join(dir, name)).catch(() => null);
@@ -172,7 +173,12 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
     const sizes = [...bySize.entries()].sort((a, b) => b[1].length - a[1].length);
     const [common, commonFrames] = sizes[0]!;
     const odd = sizes.slice(1).flatMap(([k, fs]) => fs.map((f) => `${path.relative(root, f.file)} (${k})`));
-    throw new XoayError(STAGE, 'UNEQUAL_SIZES', `frames have different sizes: ${commonFrames.length} are ${common}, but ${odd.slice(0, 12).join(', ')}${odd.length > 12 ? ` and ${odd.length - 12} more` : ''}`, odd.length === 1 ? sizes[1]![1][0]!.file : root);
+    throw new XoayError(
+      STAGE,
+      'UNEQUAL_SIZES',
+      `frames have different sizes: ${commonFrames.length} are ${common}, but ${odd.slice(0, 12).join(', ')}${odd.length > 12 ? ` and ${odd.length - 12} more` : ''}`,
+      odd.length === 1 ? sizes[1]![1][0]!.file : root,
+    );
   }
 
   // Duplicates: the same bytes twice.

@@ -27,7 +27,9 @@ export function qaPage(m: SpinManifest, qa: QaReport, outlines?: QaOutlines): st
       const frames = r.frames
         .map((f, i) => {
           const d = outlines?.paths[ri]?.[i];
-          const svg = d ? `<svg class="cut" viewBox="0 0 ${outlines!.width} ${outlines!.height}" preserveAspectRatio="none" aria-hidden="true"><path d="${esc(d)}"/></svg>` : '';
+          const svg = d
+            ? `<svg class="cut" viewBox="0 0 ${outlines!.width} ${outlines!.height}" preserveAspectRatio="none" aria-hidden="true"><path d="${esc(d)}"/></svg>`
+            : '';
           return `<figure><div class="pic"><img loading="lazy" src="${esc(f.src[String(width)]?.jpeg ?? f.src[String(width)]?.webp ?? f.src[String(width)]?.avif ?? '')}" alt="row ${ri + 1} frame ${i + 1}">${svg}</div><figcaption>${i + 1}</figcaption></figure>`;
         })
         .join('');
@@ -38,7 +40,8 @@ export function qaPage(m: SpinManifest, qa: QaReport, outlines?: QaOutlines): st
 <div class="grid">${frames}</div></section>`;
     })
     .join('\n');
-  const tr = (label: string, mm: { before: number | null; after: number | null }, unit = '%') => `<tr><th>${label}</th><td>${fmt(mm.before)}${unit}</td><td>${fmt(mm.after)}${unit}</td></tr>`;
+  const tr = (label: string, mm: { before: number | null; after: number | null }, unit = '%') =>
+    `<tr><th>${label}</th><td>${fmt(mm.before)}${unit}</td><td>${fmt(mm.after)}${unit}</td></tr>`;
   const bytes = Object.entries(qa.bytes)
     .map(([w, f]) => `<tr><th>${w} px</th>${m.formats.map((k) => `<td>${((f[k] ?? 0) / 1024).toFixed(0)} KiB</td>`).join('')}</tr>`)
     .join('');

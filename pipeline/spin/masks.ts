@@ -32,7 +32,13 @@ export const FAINT_TROUBLE = 0.5;
 export function useSegment(a: FrameAnalysis, s: FrameSegment): void {
   const { width: sw, height: sh, mask } = s;
   // Box, centre and area at the segmentation's size, then in analysis pixels.
-  let x0 = sw, y0 = sh, x1 = 0, y1 = 0, sx = 0, sy = 0, area = 0;
+  let x0 = sw,
+    y0 = sh,
+    x1 = 0,
+    y1 = 0,
+    sx = 0,
+    sy = 0,
+    area = 0;
   for (let y = 0; y < sh; y++) {
     for (let x = 0; x < sw; x++) {
       if (!mask[y * sw + x]) continue;
@@ -72,18 +78,31 @@ async function maskPng(mask: Uint8Array, w: number, h: number, fw: number, fh: n
 }
 
 /** Write masks/ for --debug-masks: the plate segmentation's masks where there is one, else the border model's. */
-export async function writeDebugMasks(out: OutputFolder, set: SpinSet, frames: readonly FrameRef[], analyses: readonly FrameAnalysis[], segments: readonly (FrameSegment | null)[], plates: readonly (RgbImage | null)[]): Promise<void> {
+export async function writeDebugMasks(
+  out: OutputFolder,
+  set: SpinSet,
+  frames: readonly FrameRef[],
+  analyses: readonly FrameAnalysis[],
+  segments: readonly (FrameSegment | null)[],
+  plates: readonly (RgbImage | null)[],
+): Promise<void> {
   const several = set.rows.length > 1;
   for (let ri = 0; ri < set.rows.length; ri++) {
     const dir = several ? `masks/${set.rows[ri]!.name}` : 'masks';
     const plate = plates[ri];
     if (plate) {
-      const png = await sharp(Buffer.from(plate.data.buffer, plate.data.byteOffset, plate.data.length), { raw: { width: plate.width, height: plate.height, channels: 3 } }).png().toBuffer();
+      const png = await sharp(Buffer.from(plate.data.buffer, plate.data.byteOffset, plate.data.length), {
+        raw: { width: plate.width, height: plate.height, channels: 3 },
+      })
+        .png()
+        .toBuffer();
       await out.write(`${dir}/plate.png`, png);
     }
   }
   for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!, s = segments[i], a = analyses[i]!;
+    const f = frames[i]!,
+      s = segments[i],
+      a = analyses[i]!;
     const dir = several ? `masks/${set.rows[f.row]!.name}` : 'masks';
     const png = s ? await maskPng(s.mask, s.width, s.height, f.width, f.height) : await maskPng(a.mask, a.width, a.height, f.width, f.height);
     await out.write(`${dir}/${String(f.index + 1).padStart(3, '0')}.png`, png);

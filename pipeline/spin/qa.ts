@@ -14,7 +14,9 @@ import type { FrameAnalysis } from './types.js';
  * the object's own change of view), in %: mean and max.
  */
 export function flicker(row: readonly FrameAnalysis[]): { mean: number; max: number } {
-  let sum = 0, max = 0, n = 0;
+  let sum = 0,
+    max = 0,
+    n = 0;
   for (let i = 0; i < row.length; i++) {
     // Pairs that share too few object pixels to measure are left out (NaN when none can be measured).
     const r = pairLogRatio(row[i]!, row[(i + 1) % row.length]!);
@@ -80,8 +82,10 @@ export function backdropRegion(a: FrameAnalysis): Uint8Array {
  */
 export function purity(img: { data: Uint8Array; width: number; height: number; channels: number }, a: FrameAnalysis, region: Uint8Array): number {
   const { data, width: w, height: h, channels: ch } = img;
-  const sx = a.width / w, sy = a.height / h;
-  let n = 0, white = 0;
+  const sx = a.width / w,
+    sy = a.height / h;
+  let n = 0,
+    white = 0;
   for (let y = 0; y < h; y++) {
     const ay = Math.min(a.height - 1, Math.floor((y + 0.5) * sy));
     for (let x = 0; x < w; x++) {

@@ -28,7 +28,9 @@ export function frameAngle(i: number, n: number): number {
 /** Least-squares first-harmonic fit over equally spaced angles (exact closed form for a full turn). */
 export function fitHarmonic(values: readonly number[]): Harmonic {
   const n = values.length;
-  let a = 0, b = 0, c = 0;
+  let a = 0,
+    b = 0,
+    c = 0;
   for (let i = 0; i < n; i++) {
     const t = frameAngle(i, n);
     a += values[i]!;

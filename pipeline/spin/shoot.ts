@@ -43,7 +43,9 @@ export async function readShoot(dir: string): Promise<ShootInfo | null> {
   let text: string;
   try {
     // A regular file inside the shoot folder (a FIFO would hang the read, a link could reach outside), at most 1 MiB.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(await readInside(file, { stage: STAGE, roots: [path.resolve(dir)], maxBytes: 1 << 20, what: 'shoot description' }));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(
+      await readInside(file, { stage: STAGE, roots: [path.resolve(dir)], maxBytes: 1 << 20, what: 'shoot description' }),
+    );
   } catch (e) {
     if (isXoayError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -22,7 +22,20 @@ import { type FrameSegment, SEGMENT_FRAMES_DEFAULTS, segmentFrames } from '../se
 import { borderInTrouble, outlinePath, useSegment, writeDebugMasks } from './masks.js';
 import type { RgbImage } from '../core/frames.js';
 import { cropRows, type CropRect } from './crop.js';
-import { ENCODE_DEFAULTS, EXTENSION, encodeImage, encodeSprite, ladder, placeholder, resizeRaw, validateEncodeOptions, type EncodeOptions, type RawImage, type SpinFormat, type SpriteLayout } from './encode.js';
+import {
+  ENCODE_DEFAULTS,
+  EXTENSION,
+  encodeImage,
+  encodeSprite,
+  ladder,
+  placeholder,
+  resizeRaw,
+  validateEncodeOptions,
+  type EncodeOptions,
+  type RawImage,
+  type SpinFormat,
+  type SpriteLayout,
+} from './encode.js';
 import { matchExposure, type Levels } from './exposure.js';
 import { ingest } from './ingest.js';
 import { readShoot, shootRows } from './shoot.js';
@@ -169,10 +182,23 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   // The output is checked (not inside the input, not existing, writable) before any frame is read.
   // shoot.json (optional) is checked before anything is written; each row's elevation comes from it.
   const shootInfo = await readShoot(input);
-  const out = await openOutput(output, { stage: STAGE, inputs: [input, ...[o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))], force: o.force });
+  const out = await openOutput(output, {
+    stage: STAGE,
+    inputs: [input, ...[o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))],
+    force: o.force,
+  });
   try {
-    const set = await ingest(input, { rows: o.rows, reverse: o.reverse, minFrames: o.minFrames, limitInputPixels: o.limitInputPixels, concurrency: o.concurrency });
-    const rowSettings = shootRows(shootInfo, set.rows.map((r) => r.name));
+    const set = await ingest(input, {
+      rows: o.rows,
+      reverse: o.reverse,
+      minFrames: o.minFrames,
+      limitInputPixels: o.limitInputPixels,
+      concurrency: o.concurrency,
+    });
+    const rowSettings = shootRows(
+      shootInfo,
+      set.rows.map((r) => r.name),
+    );
     for (const w of set.warnings) emit({ type: 'warning', message: w });
     const frames = set.rows.flatMap((r) => r.frames);
     // What a studio adds is checked before any frame is processed.
@@ -197,7 +223,12 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       const dup = nearDuplicates(row)[0];
       if (dup) {
         const [i, j] = dup.pair.map((k) => set.rows[ri]!.frames[k]!.file);
-        throw new XoayError('analyse', 'DUPLICATE_FRAMES', `frames ${path.basename(i!)} and ${path.basename(j!)} are the same picture (they differ by ${dup.difference.toFixed(2)} levels on the object; neighbouring frames by ${dup.typical.toFixed(1)})`, i);
+        throw new XoayError(
+          'analyse',
+          'DUPLICATE_FRAMES',
+          `frames ${path.basename(i!)} and ${path.basename(j!)} are the same picture (they differ by ${dup.difference.toFixed(2)} levels on the object; neighbouring frames by ${dup.typical.toFixed(1)})`,
+          i,
+        );
       }
     });
     // 6. Exposure levels (applied in the background pass), from the border model's masks: with the object
@@ -219,7 +250,12 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         const rowMasks = maskFiles ? maskFiles.slice(first, first + row.frames.length) : null;
         first += row.frames.length;
         if (!plateRows[ri]) continue;
-        const seg = await segmentFrames(row.frames, decode, { size: o.segmentSize, concurrency: Math.min(o.concurrency, 4) }, { cleanPlate: o.cleanPlate, masks: rowMasks });
+        const seg = await segmentFrames(
+          row.frames,
+          decode,
+          { size: o.segmentSize, concurrency: Math.min(o.concurrency, 4) },
+          { cleanPlate: o.cleanPlate, masks: rowMasks },
+        );
         if (!seg) {
           // auto: a short row or a moving backdrop simply keeps the border model's masks
           if (o.segment === 'auto' && !studio) continue;
@@ -249,7 +285,12 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
 
     // 3. Re-centre, 4. crop (the exposure levels are found above).
     const scale = analyses[0]!.scale;
-    const shifts = byRow.map((row) => recentre(row.map((a) => ({ x: a.centre.x / scale, y: a.centre.y / scale })), { enabled: o.recentre }));
+    const shifts = byRow.map((row) =>
+      recentre(
+        row.map((a) => ({ x: a.centre.x / scale, y: a.centre.y / scale })),
+        { enabled: o.recentre },
+      ),
+    );
     const rects = cropRows(
       byRow.map((row, r) =>
         row.map((a, i) => {
@@ -265,7 +306,12 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const outH = Math.max(1, Math.round((outW * rect0.height) / rect0.width));
     const widths = ladder(o.widths, outW);
     if (o.formats.includes('webp') && Math.max(outW, outH) > 16383) {
-      throw new XoayError('crop', 'BAD_OPTION', `the processed frame would be ${outW}×${outH}, over WebP's 16383 px limit; use a wider --aspect, a smaller --margin or fewer --widths`, set.root);
+      throw new XoayError(
+        'crop',
+        'BAD_OPTION',
+        `the processed frame would be ${outW}×${outH}, over WebP's 16383 px limit; use a wider --aspect, a smaller --margin or fewer --widths`,
+        set.root,
+      );
     }
     // QA on the first rendition of at least 512 px (what a phone loads first), else the largest.
     const qaWidth = widths.find((w) => w >= 512) ?? widths[widths.length - 1]!;
@@ -347,7 +393,11 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         name: r.name,
         elevation: rowSettings[ri]!.elevation,
         frames: rowFrames(ri).map((x) => ({ src: x.src })),
-        sprite: { src: `row-${ri + 1}/sprite.jpg`, sources: { avif: `row-${ri + 1}/sprite.avif`, webp: `row-${ri + 1}/sprite.webp`, jpeg: `row-${ri + 1}/sprite.jpg` }, ...sprites[ri]!.layout },
+        sprite: {
+          src: `row-${ri + 1}/sprite.jpg`,
+          sources: { avif: `row-${ri + 1}/sprite.avif`, webp: `row-${ri + 1}/sprite.webp`, jpeg: `row-${ri + 1}/sprite.jpg` },
+          ...sprites[ri]!.layout,
+        },
       })),
       poster,
       posterSources: { jpeg: posterSources.jpeg, webp: posterSources.webp },
@@ -358,8 +408,10 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const worstPurity = (x: RenderedFrame) => worstMeasured(Object.values(x.purityByFormat), true);
     const qaRows: QaRow[] = byRow.map((row, ri) => {
       const afterRow = rowFrames(ri).map((x) => x.after);
-      const b = orbitPercent(row, rects[ri]!.width * scale), a = orbitPercent(afterRow);
-      const fb = flicker(row), fa = flicker(afterRow);
+      const b = orbitPercent(row, rects[ri]!.width * scale),
+        a = orbitPercent(afterRow);
+      const fb = flicker(row),
+        fa = flicker(afterRow);
       return {
         name: set.rows[ri]!.name,
         frames: row.length,
@@ -372,7 +424,10 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
         purity: { before: meanMeasured(inputPurity.filter((_, i) => frames[i]!.row === ri)), after: meanMeasured(rowFrames(ri).map(worstPurity)) },
       };
     });
-    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({ before: worstMeasured(qaRows.map((r) => r[k].before)), after: worstMeasured(qaRows.map((r) => r[k].after)) });
+    const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({
+      before: worstMeasured(qaRows.map((r) => r[k].before)),
+      after: worstMeasured(qaRows.map((r) => r[k].after)),
+    });
     const bytes: Record<string, Record<string, number>> = {};
     for (const x of rendered) {
       for (const [w, byFmt] of Object.entries(x.bytes)) {
@@ -400,7 +455,16 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
       orbit: worst('orbit'),
       jitter: worst('jitter'),
       flicker: worst('flicker'),
-      purity: { before: worstMeasured(qaRows.map((r) => r.purity.before), true), after: worstMeasured(qaRows.map((r) => r.purity.after), true) },
+      purity: {
+        before: worstMeasured(
+          qaRows.map((r) => r.purity.before),
+          true,
+        ),
+        after: worstMeasured(
+          qaRows.map((r) => r.purity.after),
+          true,
+        ),
+      },
       purityByFormat,
       bytes,
       firstInteractionBytes: posterBytes + sprites[0]!.jpegBytes,
@@ -410,7 +474,14 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     if (o.debugMasks) await writeDebugMasks(out, set, frames, analyses, segments, plates);
     await out.write('spin.json', JSON.stringify(manifest, null, 2) + '\n');
     await out.write('qa.json', JSON.stringify(qa, null, 2) + '\n');
-    await out.write('qa.html', qaPage(manifest, qa, { width: OUTLINE_WIDTH, height: Math.max(1, Math.round((OUTLINE_WIDTH * outH) / outW)), paths: set.rows.map((_, r) => rowFrames(r).map((x) => x.outline)) }));
+    await out.write(
+      'qa.html',
+      qaPage(manifest, qa, {
+        width: OUTLINE_WIDTH,
+        height: Math.max(1, Math.round((OUTLINE_WIDTH * outH) / outW)),
+        paths: set.rows.map((_, r) => rowFrames(r).map((x) => x.outline)),
+      }),
+    );
     await out.commit();
     return { output: out.target, manifest, qa };
   } catch (e) {
@@ -418,7 +489,6 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     throw e;
   }
 }
-
 
 /** Decode, crop (with the re-centring shift), resize to the top width, then matte and level in one pass. */
 async function renderFrame(
@@ -434,9 +504,12 @@ async function renderFrame(
   segment: FrameSegment | null,
 ): Promise<RawImage> {
   // Output pixel p shows source pixel p - shift: the crop window moves against the shift.
-  const sx = Math.round(rect.x - shift.dx), sy = Math.round(rect.y - shift.dy);
-  const ix0 = Math.max(0, sx), iy0 = Math.max(0, sy);
-  const ix1 = Math.min(f.width, sx + rect.width), iy1 = Math.min(f.height, sy + rect.height);
+  const sx = Math.round(rect.x - shift.dx),
+    sy = Math.round(rect.y - shift.dy);
+  const ix0 = Math.max(0, sx),
+    iy0 = Math.max(0, sy);
+  const ix1 = Math.min(f.width, sx + rect.width),
+    iy1 = Math.min(f.height, sy + rect.height);
   if (ix1 <= ix0 || iy1 <= iy0) throw new XoayError('crop', 'OBJECT_NOT_FOUND', 'the crop window misses the frame', f.file);
   const step = rect.width / outW; // source pixels per output pixel
   const left = Math.min(outW - 1, Math.round((ix0 - sx) / step));
@@ -464,7 +537,10 @@ async function renderFrame(
     pad,
   };
   if (segment) {
-    const r = applySegmentBackground(new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), geometry, segment, lv, { mode: o.background, shadowRemove: o.shadowRemove });
+    const r = applySegmentBackground(new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), geometry, segment, lv, {
+      mode: o.background,
+      shadowRemove: o.shadowRemove,
+    });
     return { data: r.data, width: outW, height: outH, channels: r.channels };
   }
   const gate = dilate(a.mask, a.width, a.height, Math.max(2, Math.round(0.006 * Math.max(a.width, a.height))));
@@ -496,13 +572,15 @@ function analyseOutput(img: RawImage, file: string, size: number): { analysis: F
   // Reduce to the analysis size by nearest-neighbour sampling (the QA rendition is usually ≤ the
   // analysis size already, so this is most often a plain copy with alpha flattened onto white).
   const s = Math.min(1, size / Math.max(img.width, img.height));
-  const w = Math.max(1, Math.round(img.width * s)), h = Math.max(1, Math.round(img.height * s));
+  const w = Math.max(1, Math.round(img.width * s)),
+    h = Math.max(1, Math.round(img.height * s));
   const small = new Uint8Array(w * h * 3);
   for (let y = 0; y < h; y++) {
     const ys = Math.min(img.height - 1, Math.floor((y + 0.5) / s));
     for (let x = 0; x < w; x++) {
       const xs = Math.min(img.width - 1, Math.floor((x + 0.5) / s));
-      const p = (ys * img.width + xs) * img.channels, q = (y * w + x) * 3;
+      const p = (ys * img.width + xs) * img.channels,
+        q = (y * w + x) * 3;
       const alpha = img.channels === 4 ? img.data[p + 3]! / 255 : 1;
       for (let c = 0; c < 3; c++) small[q + c] = Math.round(img.data[p + c]! * alpha + 255 * (1 - alpha));
     }
@@ -515,18 +593,31 @@ function analyseOutput(img: RawImage, file: string, size: number): { analysis: F
 const OUTLINE_WIDTH = 256;
 
 /** The outline of frame f's mask (the segmentation's alpha ≥ ½, else the analysis mask) in output coordinates. */
-function frameOutline(f: FrameRef, a: FrameAnalysis, rect: CropRect, shift: { dx: number; dy: number }, outW: number, outH: number, segment: FrameSegment | null): string {
-  const w = OUTLINE_WIDTH, h = Math.max(1, Math.round((w * outH) / outW));
-  const sx = rect.x - shift.dx, sy = rect.y - shift.dy;
+function frameOutline(
+  f: FrameRef,
+  a: FrameAnalysis,
+  rect: CropRect,
+  shift: { dx: number; dy: number },
+  outW: number,
+  outH: number,
+  segment: FrameSegment | null,
+): string {
+  const w = OUTLINE_WIDTH,
+    h = Math.max(1, Math.round((w * outH) / outW));
+  const sx = rect.x - shift.dx,
+    sy = rect.y - shift.dy;
   const step = rect.width / w;
   return outlinePath(w, h, (x, y) => {
-    const xs = sx + (x + 0.5) * step, ys = sy + (y + 0.5) * step;
+    const xs = sx + (x + 0.5) * step,
+      ys = sy + (y + 0.5) * step;
     if (xs < 0 || ys < 0 || xs >= f.width || ys >= f.height) return false;
     if (segment) {
-      const gx = Math.min(segment.width - 1, Math.floor(xs * segment.scale)), gy = Math.min(segment.height - 1, Math.floor(ys * segment.scale));
+      const gx = Math.min(segment.width - 1, Math.floor(xs * segment.scale)),
+        gy = Math.min(segment.height - 1, Math.floor(ys * segment.scale));
       return segment.alpha[gy * segment.width + gx]! >= 128;
     }
-    const gx = Math.min(a.width - 1, Math.floor(xs * a.scale)), gy = Math.min(a.height - 1, Math.floor(ys * a.scale));
+    const gx = Math.min(a.width - 1, Math.floor(xs * a.scale)),
+      gy = Math.min(a.height - 1, Math.floor(ys * a.scale));
     return a.mask[gy * a.width + gx] === 1;
   });
 }

@@ -8,7 +8,8 @@ import { boundary, boundaryF, iou, upsampleMask } from '../../bench/segment-metr
 import { shadowZone, zoneBackdrop } from '../../bench/segment-zone.js';
 import type { RgbImage } from '../../pipeline/core/frames.js';
 
-const W = 240, H = 180;
+const W = 240,
+  H = 180;
 
 /** A rectangle (and a disk on top of it) whose top-left is shifted by (dx, dy). */
 function shape(dx = 0, dy = 0): Uint8Array {
@@ -89,7 +90,9 @@ describe('bench:segment baseline and zone', () => {
   });
 
   it('the zone holds a shadow that moves over the turn, not the still backdrop', () => {
-    const frames: RgbImage[] = [], truth: Uint8Array[] = [], shadows: Uint8Array[] = [];
+    const frames: RgbImage[] = [],
+      truth: Uint8Array[] = [],
+      shadows: Uint8Array[] = [];
     for (let i = 0; i < 12; i++) {
       const obj = shape(((i % 4) - 2) * 3, 0);
       // a shadow on the floor beside the object: left in a third of the frames, right in a third, none in the rest
@@ -101,7 +104,9 @@ describe('bench:segment baseline and zone', () => {
       shadows.push(s);
     }
     const z = shadowZone(frames, truth);
-    let inShadow = 0, shadowPx = 0, outside = 0;
+    let inShadow = 0,
+      shadowPx = 0,
+      outside = 0;
     z.zones.forEach((zone, i) => {
       for (let k = 0; k < zone.length; k++) {
         if (shadows[i]![k]) {
@@ -114,6 +119,11 @@ describe('bench:segment baseline and zone', () => {
     expect(outside).toBe(0);
     // masks that leave the shadow out class all of the zone as backdrop; masks that take it in, none
     expect(zoneBackdrop(truth, z.zones)).toBe(1);
-    expect(zoneBackdrop(truth.map((t, i) => t.map((v, k) => v | shadows[i]![k]!)), z.zones)).toBe(0);
+    expect(
+      zoneBackdrop(
+        truth.map((t, i) => t.map((v, k) => v | shadows[i]![k]!)),
+        z.zones,
+      ),
+    ).toBe(0);
   });
 });

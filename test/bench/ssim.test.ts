@@ -62,7 +62,11 @@ function naiveSsim(a: RawImage, b: RawImage): number {
   let count = 0;
   for (let oy = 0; oy + 11 <= height; oy++) {
     for (let ox = 0; ox + 11 <= width; ox++) {
-      let mx = 0, my = 0, mxx = 0, myy = 0, mxy = 0;
+      let mx = 0,
+        my = 0,
+        mxx = 0,
+        myy = 0,
+        mxy = 0;
       for (let j = 0; j < 11; j++) {
         for (let i = 0; i < 11; i++) {
           const w = g[j]! * g[i]!;

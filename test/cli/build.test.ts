@@ -40,7 +40,11 @@ describe('xoay build (CLI)', () => {
   it('a build killed after its first product leaves only complete products, and the next build resumes', async () => {
     const site = path.join(tmp, 'site-kill');
     const cache = path.join(tmp, 'cache-kill');
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'build', catalogue, '-o', site, '--base-url', BASE, '--cache', cache, '--jobs', '1', '--json', ...small], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/xoay.js'), 'build', catalogue, '-o', site, '--base-url', BASE, '--cache', cache, '--jobs', '1', '--json', ...small],
+      { cwd: ROOT },
+    );
     let out = '';
     const killed = await new Promise<boolean>((resolve) => {
       child.stdout.on('data', (d) => {
@@ -54,7 +58,10 @@ describe('xoay build (CLI)', () => {
     });
     expect(killed).toBe(true);
     await new Promise((r) => child.once('close', r));
-    const done = out.split('\n').filter((l) => l.startsWith('{"type":"done"')).map((l) => JSON.parse(l).id as string);
+    const done = out
+      .split('\n')
+      .filter((l) => l.startsWith('{"type":"done"'))
+      .map((l) => JSON.parse(l).id as string);
     const present = await productsInSite(site);
     expect(present).toEqual(expect.arrayContaining(done));
     expect(present.length).toBeLessThan(3);

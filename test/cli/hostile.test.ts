@@ -28,10 +28,20 @@ beforeAll(async () => {
   outside = path.join(tmp, 'outside');
   await mkdir(outside);
   await writeFile(path.join(outside, 'secret.txt'), `${SECRET}\n`);
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } }).png().toFile(path.join(outside, 'secret.png'));
-  await sharp({ create: { width: 64, height: 64, channels: 3, background: '#654321' } }).jpeg().toFile(path.join(outside, 'secret.jpg'));
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } })
+    .png()
+    .toFile(path.join(outside, 'secret.png'));
+  await sharp({ create: { width: 64, height: 64, channels: 3, background: '#654321' } })
+    .jpeg()
+    .toFile(path.join(outside, 'secret.jpg'));
   box = await boxGlb(path.join(tmp, 'box.glb'));
-  textured = await boxGlb(path.join(tmp, 'textured.glb'), { texture: new Uint8Array(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#aa3322' } }).png().toBuffer()) });
+  textured = await boxGlb(path.join(tmp, 'textured.glb'), {
+    texture: new Uint8Array(
+      await sharp({ create: { width: 4, height: 4, channels: 3, background: '#aa3322' } })
+        .png()
+        .toBuffer(),
+    ),
+  });
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -43,7 +53,10 @@ const leftovers = async (dir: string) => (await readdir(dir)).filter((n) => n.in
 /** Runs `xoay model` into a fresh folder; returns the result and what the run left in that folder. */
 async function runModel(input: string) {
   const where = await mkdtemp(path.join(tmp, 'run-'));
-  const hash = async () => createHash('sha256').update(await readFile(input).catch(() => Buffer.alloc(0))).digest('hex');
+  const hash = async () =>
+    createHash('sha256')
+      .update(await readFile(input).catch(() => Buffer.alloc(0)))
+      .digest('hex');
   const before = await hash();
   const r = await xoay(['model', input, '-o', path.join(where, 'out'), '-q', '--textures', 'webp']);
   expect(await hash(), 'the input is unchanged').toBe(before);
@@ -154,14 +167,24 @@ describe('xoay model: files it must not read, and raw errors that became one lin
   });
 
   it('a 10 MB URI and a 10 MB key are not echoed whole; an SVG saved as .png is named as what it is', { timeout: 60_000 }, async () => {
-    const long = await refused(await gltf('long-uri', (j) => void (j.buffers[0].uri = `${'a'.repeat(10_000_000)}.bin`)), /is 10000004 characters long, over the limit of 2048/);
+    const long = await refused(
+      await gltf('long-uri', (j) => void (j.buffers[0].uri = `${'a'.repeat(10_000_000)}.bin`)),
+      /is 10000004 characters long, over the limit of 2048/,
+    );
     expect(long.length).toBeLessThan(1000);
-    const key = await refused(await gltf('long-key', (j) => void (j.extras = { [`${'k'.repeat(10_000_000)}\nxoay model: done`]: 1 })), /characters long, over the limit of 256/);
+    const key = await refused(
+      await gltf('long-key', (j) => void (j.extras = { [`${'k'.repeat(10_000_000)}\nxoay model: done`]: 1 })),
+      /characters long, over the limit of 256/,
+    );
     expect(key.length).toBeLessThan(1000);
-    const svg = await gltf('svg', async (j, dir) => {
-      await writeFile(path.join(dir, 'label.png'), '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
-      withTexture(j, 'label.png');
-    }, textured);
+    const svg = await gltf(
+      'svg',
+      async (j, dir) => {
+        await writeFile(path.join(dir, 'label.png'), '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+        withTexture(j, 'label.png');
+      },
+      textured,
+    );
     await refused(svg, /texture 0 \(image "label\.png"\) is not a PNG, JPEG, WebP, AVIF or KTX2 image \(its first bytes: "<svg xmlns=/);
   });
 });
@@ -170,32 +193,44 @@ describe('xoay spin: a frame name that is not UTF-8', () => {
   it('is named as such (it was reported as missing: ENOENT)', { timeout: 60_000 }, async () => {
     const dir = path.join(tmp, 'shoot');
     await mkdir(dir);
-    const frame = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    const frame = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
     for (let i = 1; i <= 8; i++) await writeFile(path.join(dir, `frame-${i}.jpg`), frame);
     await writeFile(Buffer.concat([Buffer.from(path.join(dir, 'frame-')), Buffer.from([0xe9]), Buffer.from('9.jpg')]), frame);
     const where = await mkdtemp(path.join(tmp, 'run-'));
     const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^xoay spin: error: ingest: .*shoot: the file name "frame-\u00e99\.jpg" is not valid UTF-8: rename it$/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^xoay spin: error: ingest: .*shoot: the file name "frame-\u00e99\.jpg" is not valid UTF-8: rename it$/),
+    ]);
     expect(await readdir(where)).toEqual([]);
   });
 
   it('a shoot.json that is a FIFO is refused (reading it waited for a writer for ever)', { timeout: 60_000 }, async () => {
     const dir = path.join(tmp, 'shoot-fifo');
     await mkdir(dir);
-    const frame = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    const frame = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
     for (let i = 1; i <= 8; i++) await writeFile(path.join(dir, `frame-${i}.jpg`), frame);
     execFileSync('mkfifo', [path.join(dir, 'shoot.json')]);
     const where = await mkdtemp(path.join(tmp, 'run-'));
     const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^xoay spin: error: [a-z]+: .*shoot-fifo\/shoot\.json: the shoot description "shoot\.json" is a named pipe \(FIFO\), not a regular file$/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^xoay spin: error: [a-z]+: .*shoot-fifo\/shoot\.json: the shoot description "shoot\.json" is a named pipe \(FIFO\), not a regular file$/,
+      ),
+    ]);
     expect(await readdir(where)).toEqual([]);
   });
 });
 
 describe('xoay build: a hostile product fails alone, and nothing from outside a product folder is published', () => {
-  it('bad products beside a good one: the good one is built, each bad one named in one line; no secret reaches the site; no scratch left', { timeout: 180_000 }, async () => {
+  it('bad products beside a good one: the good one is built, each bad one named in one line; no secret reaches the site; no scratch left', {
+    timeout: 180_000,
+  }, async () => {
     const cat = path.join(tmp, 'catalogue');
     await mkdir(cat);
     const product = async (name: string, extra: (dir: string) => Promise<void>, factsOverride: Record<string, unknown> = {}) => {
@@ -216,7 +251,8 @@ describe('xoay build: a hostile product fails alone, and nothing from outside a 
         await symlink(path.join(outside, 'secret.png'), path.join(dir, 'label.png'));
         withTexture(j, 'label.png');
       });
-      for (const f of await readdir(path.dirname(g))) await cp(path.join(path.dirname(g), f), path.join(d, f === path.basename(g) ? 'model.gltf' : f), { verbatimSymlinks: true });
+      for (const f of await readdir(path.dirname(g)))
+        await cp(path.join(path.dirname(g), f), path.join(d, f === path.basename(g) ? 'model.gltf' : f), { verbatimSymlinks: true });
     });
     await product('fifo-facts', async (d) => {
       await rm(path.join(d, 'product.json'));
@@ -224,7 +260,10 @@ describe('xoay build: a hostile product fails alone, and nothing from outside a 
     });
     await product('frame-name', async (d) => {
       await mkdir(path.join(d, 'spin'));
-      await copyFile(path.join(outside, 'secret.jpg'), Buffer.concat([Buffer.from(path.join(d, 'spin', 'frame-')), Buffer.from([0xff, 0xfe]), Buffer.from('.jpg')]));
+      await copyFile(
+        path.join(outside, 'secret.jpg'),
+        Buffer.concat([Buffer.from(path.join(d, 'spin', 'frame-')), Buffer.from([0xff, 0xfe]), Buffer.from('.jpg')]),
+      );
     });
     await product('deep-facts', async () => {}, { origin: { batch: '1', deep: JSON.parse('['.repeat(200) + ']'.repeat(200)) } });
     await product('forged-line', async () => {}, { ['x\nbuild: 9 products in 0.1 s: 9 built']: 1 });
@@ -233,7 +272,9 @@ describe('xoay build: a hostile product fails alone, and nothing from outside a 
     const site = path.join(tmp, 'site');
     const scratch = path.join(tmp, 'tmpdir');
     await mkdir(scratch);
-    const r = await xoay(['build', cat, '-o', site, '--base-url', 'https://ocop.example.vn/', '--cache', path.join(tmp, 'cache')], { env: { TMPDIR: scratch } });
+    const r = await xoay(['build', cat, '-o', site, '--base-url', 'https://ocop.example.vn/', '--cache', path.join(tmp, 'cache')], {
+      env: { TMPDIR: scratch },
+    });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
     expect(r.stderr).not.toMatch(/^build: 9 products/m);
@@ -250,7 +291,11 @@ describe('xoay build: a hostile product fails alone, and nothing from outside a 
       ['forged-line', /forged-line.*x\\nbuild: 9 products/],
       ...(hostile.present ? [['validator-crash', /validator-crash.*accessors\[0\]\.count: a number out of range/] as [string, RegExp]] : []),
     ];
-    for (const [name, match] of expected) expect(failed.filter((l) => l.includes(`/${name}/`)), `${name}\n${r.stderr}`).toEqual([expect.stringMatching(match)]);
+    for (const [name, match] of expected)
+      expect(
+        failed.filter((l) => l.includes(`/${name}/`)),
+        `${name}\n${r.stderr}`,
+      ).toEqual([expect.stringMatching(match)]);
     expect(failed).toHaveLength(expected.length);
     // The good product is built; nothing in the site holds the secret text or the outside image.
     expect(existsSync(path.join(site, 'good', 'index.html'))).toBe(true);
@@ -280,7 +325,11 @@ describe('cancellation', () => {
     json.scene = 0;
     await writeFile(path.join(dir, 'many.gltf'), JSON.stringify(json));
     const where = await mkdtemp(path.join(tmp, 'run-'));
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'model', path.join(dir, 'many.gltf'), '-o', path.join(where, 'out'), '--textures', 'webp'], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/xoay.js'), 'model', path.join(dir, 'many.gltf'), '-o', path.join(where, 'out'), '--textures', 'webp'],
+      { cwd: ROOT },
+    );
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on('data', (d) => {
@@ -293,7 +342,9 @@ describe('cancellation', () => {
     expect(await leftovers(where)).toEqual([]);
   });
 
-  it('SIGTERM while xoay build compresses a model: the build ends, its scratch folder is removed, no half product in the site', { timeout: 60_000 }, async () => {
+  it('SIGTERM while xoay build compresses a model: the build ends, its scratch folder is removed, no half product in the site', {
+    timeout: 60_000,
+  }, async () => {
     const product = path.join(tmp, 'cancel-catalogue', 'many');
     await mkdir(product, { recursive: true });
     await writeFile(path.join(product, 'product.json'), JSON.stringify(facts('many')));
@@ -301,7 +352,21 @@ describe('cancellation', () => {
     await copyFile(path.join(tmp, 'many', 'box.bin'), path.join(product, 'box.bin'));
     const scratch = await mkdtemp(path.join(tmp, 'tmpdir-'));
     const site = path.join(tmp, 'cancel-site');
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'build', path.dirname(product), '-o', site, '--base-url', 'https://ocop.example.vn/', '--cache', path.join(tmp, 'cancel-cache')], { cwd: ROOT, env: { ...process.env, TMPDIR: scratch } });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/xoay.js'),
+        'build',
+        path.dirname(product),
+        '-o',
+        site,
+        '--base-url',
+        'https://ocop.example.vn/',
+        '--cache',
+        path.join(tmp, 'cancel-cache'),
+      ],
+      { cwd: ROOT, env: { ...process.env, TMPDIR: scratch } },
+    );
     let out = '';
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d) => {

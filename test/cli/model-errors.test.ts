@@ -96,16 +96,24 @@ describe('xoay model refuses bad input clearly', () => {
     await fails(await boxGlb(path.join(tmp, 'flat.glb'), { degenerate: true }), /flat\.glb: no usable triangles: all 2 are degenerate/);
   });
   it('a texture over 16k a side, and one over the pixel limit (decompression-bomb guard)', async () => {
-    const wide = await sharp({ create: { width: 17000, height: 8, channels: 3, background: '#888' } }).png().toBuffer();
+    const wide = await sharp({ create: { width: 17000, height: 8, channels: 3, background: '#888' } })
+      .png()
+      .toBuffer();
     await fails(await boxGlb(path.join(tmp, 'wide.glb'), { texture: wide }), /wide\.glb: texture 0 \("label"\) is 17000×8, over the limit of 16384 px a side/);
-    const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } }).png().toBuffer();
-    await expect(model(await boxGlb(path.join(tmp, 'bomb.glb'), { texture: small }), path.join(tmp, 'bomb-out'), { limitInputPixels: 1000 })).rejects.toThrow(/texture 0 \("label"\) is 64×64, over the limit .* 1000 pixels/);
+    const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#888' } })
+      .png()
+      .toBuffer();
+    await expect(model(await boxGlb(path.join(tmp, 'bomb.glb'), { texture: small }), path.join(tmp, 'bomb-out'), { limitInputPixels: 1000 })).rejects.toThrow(
+      /texture 0 \("label"\) is 64×64, over the limit .* 1000 pixels/,
+    );
   });
   it('a data: URI larger than the limit', async () => {
     const f = await gltf('inline', (j) => {
       j.buffers[0].uri = `data:application/octet-stream;base64,${Buffer.alloc(j.buffers[0].byteLength).toString('base64')}`;
     });
-    await expect(model(f, path.join(tmp, 'inline-out'), { maxDataUriBytes: 16 })).rejects.toThrow(/inline\.gltf: buffers\[0\]\.uri: a data: URI holds about \d+ bytes, over the limit of 16/);
+    await expect(model(f, path.join(tmp, 'inline-out'), { maxDataUriBytes: 16 })).rejects.toThrow(
+      /inline\.gltf: buffers\[0\]\.uri: a data: URI holds about \d+ bytes, over the limit of 16/,
+    );
   });
   it('a missing file', async () => {
     await fails(path.join(tmp, 'nope.glb'), /nope\.glb: the model file does not exist/);

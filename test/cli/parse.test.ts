@@ -8,7 +8,8 @@ describe('option parsers', () => {
   });
   it('width ladders: whole numbers ≥ 16', () => {
     expect(widthList('512,1024')).toEqual([512, 1024]);
-    for (const bad of ['512,abc', '8', '512.5', '', ' , ']) expect(() => widthList(bad), bad).toThrow(`--widths must be integers ≥ 16, got ${JSON.stringify(bad)}`);
+    for (const bad of ['512,abc', '8', '512.5', '', ' , '])
+      expect(() => widthList(bad), bad).toThrow(`--widths must be integers ≥ 16, got ${JSON.stringify(bad)}`);
   });
   it('formats: each one of the allowed', () => {
     expect(formatList('avif, jpeg', ['avif', 'webp', 'jpeg'] as const)).toEqual(['avif', 'jpeg']);

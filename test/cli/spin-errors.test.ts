@@ -129,7 +129,13 @@ describe('xoay spin refuses bad input clearly', () => {
     const d = await shoot('sizes', async (dir) => {
       for (const n of ['frame_002.jpg', 'frame_006.jpg']) {
         const f = path.join(dir, n);
-        await writeFile(f, await sharp(await readFile(f)).resize(150, 100, { fit: 'fill' }).jpeg().toBuffer());
+        await writeFile(
+          f,
+          await sharp(await readFile(f))
+            .resize(150, 100, { fit: 'fill' })
+            .jpeg()
+            .toBuffer(),
+        );
       }
     });
     const msg = await expectFailure(d, /frames have different sizes: 6 are 160×120/);
@@ -155,7 +161,9 @@ describe('xoay spin refuses bad input clearly', () => {
   });
   it('an image over the pixel limit (decompression bomb), and the option that raises it', async () => {
     const d = await shoot('bomb');
-    await expectFailure(d, /frame_001\.jpg: the image is larger than the pixel limit of 10000 pixels .*--limit-input-pixels/, { args: ['--limit-input-pixels', '10000'] });
+    await expectFailure(d, /frame_001\.jpg: the image is larger than the pixel limit of 10000 pixels .*--limit-input-pixels/, {
+      args: ['--limit-input-pixels', '10000'],
+    });
     // A 10001×10001 PNG (100.02 MP) against the default limit of 100 MP.
     const big = await shoot('bomb-default', async (dir) => {
       const f = path.join(dir, 'frame_002.jpg');
@@ -176,7 +184,11 @@ describe('xoay spin refuses bad input clearly', () => {
   });
   it('a bad option value: one line, exit code 2, no help dump', async () => {
     const d = await shoot('badopt');
-    for (const args of [['--concurrency', '0'], ['--background', 'pink'], ['--rows', '2.5']]) {
+    for (const args of [
+      ['--concurrency', '0'],
+      ['--background', 'pink'],
+      ['--rows', '2.5'],
+    ]) {
       const r = await xoay(['spin', d, '-o', path.join(tmp, 'x'), ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
@@ -213,21 +225,32 @@ describe('xoay spin refuses bad studio inputs (--clean-plate, --masks) clearly',
     await mkdir(dir, { recursive: true });
     for (let i = 1; i <= 8; i++) {
       const f = `frame_${String(i).padStart(3, '0')}.jpg`;
-      await sharp(path.join(good, f)).greyscale().threshold(200).negate().png().toFile(path.join(dir, `mask_${String(i).padStart(3, '0')}.png`));
+      await sharp(path.join(good, f))
+        .greyscale()
+        .threshold(200)
+        .negate()
+        .png()
+        .toFile(path.join(dir, `mask_${String(i).padStart(3, '0')}.png`));
     }
     return dir;
   }
   it('a clean plate of another size', async () => {
     const plate = path.join(tmp, 'plate-small.png');
-    await sharp({ create: { width: 80, height: 60, channels: 3, background: '#ffffff' } }).png().toFile(plate);
-    const line = await expectFailure(await shoot('cp-size'), /plate-small\.png: the clean plate is 80×60 but the frames are 160×120/, { args: ['--clean-plate', plate] });
+    await sharp({ create: { width: 80, height: 60, channels: 3, background: '#ffffff' } })
+      .png()
+      .toFile(plate);
+    const line = await expectFailure(await shoot('cp-size'), /plate-small\.png: the clean plate is 80×60 but the frames are 160×120/, {
+      args: ['--clean-plate', plate],
+    });
     expect(line).toMatch(/^xoay spin: error: segment: /);
   });
   it('a clean plate that is not an image, or missing', async () => {
     const plate = path.join(tmp, 'plate-text.png');
     await writeFile(plate, 'not a picture');
     await expectFailure(await shoot('cp-text'), /plate-text\.png: the clean plate is not an image that can be read/, { args: ['--clean-plate', plate] });
-    await expectFailure(await shoot('cp-missing'), /no-plate\.png: the clean plate does not exist/, { args: ['--clean-plate', path.join(tmp, 'no-plate.png')] });
+    await expectFailure(await shoot('cp-missing'), /no-plate\.png: the clean plate does not exist/, {
+      args: ['--clean-plate', path.join(tmp, 'no-plate.png')],
+    });
   });
   it('a mask missing, extra, of another size, or not an image', async () => {
     const missing = await masksFor('masks-missing');
@@ -237,7 +260,9 @@ describe('xoay spin refuses bad studio inputs (--clean-plate, --masks) clearly',
     await cp(path.join(extra, 'mask_008.png'), path.join(extra, 'mask_009.png'));
     await expectFailure(await shoot('mk-extra'), /mask_009\.png: 8 frames but 9 masks: mask_009\.png match no frame/, { args: ['--masks', extra] });
     const size = await masksFor('masks-size');
-    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000000' } }).png().toFile(path.join(size, 'mask_003.png'));
+    await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000000' } })
+      .png()
+      .toFile(path.join(size, 'mask_003.png'));
     await expectFailure(await shoot('mk-size'), /mask_003\.png: the mask is 100×100 but its frame frame_003\.jpg is 160×120/, { args: ['--masks', size] });
     const text = await masksFor('masks-text');
     await writeFile(path.join(text, 'mask_002.png'), 'not a picture');
@@ -248,16 +273,25 @@ describe('xoay spin refuses bad studio inputs (--clean-plate, --masks) clearly',
     const backlit = path.join(tmp, 'masks-backlit');
     await mkdir(backlit);
     for (const f of await readdir(masks)) await sharp(path.join(masks, f)).negate().png().toFile(path.join(backlit, f));
-    for (const [name, dir] of [['plain', masks], ['backlit', backlit]] as const) {
+    for (const [name, dir] of [
+      ['plain', masks],
+      ['backlit', backlit],
+    ] as const) {
       const out = path.join(tmp, 'out', `masks-${name}`);
       const r = await xoay(['spin', good, '-o', out, '-q', '--formats', 'jpeg', '--widths', '128', '--masks', dir, '--debug-masks']);
       expect(r.code, r.stderr).toBe(0);
       for (let i = 1; i <= 8; i++) {
         const n = String(i).padStart(3, '0');
-        const a = await sharp(path.join(out, 'masks', `${n}.png`)).extractChannel(0).raw().toBuffer();
-        const b = await sharp(path.join(masks, `mask_${n}.png`)).extractChannel(0).raw().toBuffer();
+        const a = await sharp(path.join(out, 'masks', `${n}.png`))
+          .extractChannel(0)
+          .raw()
+          .toBuffer();
+        const b = await sharp(path.join(masks, `mask_${n}.png`))
+          .extractChannel(0)
+          .raw()
+          .toBuffer();
         let same = 0;
-        for (let k = 0; k < a.length; k++) if ((a[k]! > 127) === (b[k]! > 127)) same++;
+        for (let k = 0; k < a.length; k++) if (a[k]! > 127 === b[k]! > 127) same++;
         expect(same / a.length, `${name} ${n}`).toBeGreaterThan(0.995);
       }
       expect((await readdir(path.join(out, 'masks'))).sort()).toContain('plate.png');

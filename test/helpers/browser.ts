@@ -45,7 +45,6 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-
 /** Chromium with a desktop (1280×800) and a phone (390×844, DPR 3, touch) context; requests off 127.0.0.1 are blocked and recorded. */
 export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   const dirs: string[] = [];

@@ -18,7 +18,15 @@ export async function boxGlb(file: string, opts: { degenerate?: boolean; empty?:
     const red = doc.createMaterial('Lacquer red').setBaseColorFactor([0.8, 0.1, 0.1, 1]);
     if (opts.texture) red.setBaseColorTexture(doc.createTexture('label').setImage(opts.texture).setMimeType('image/png'));
     const prim = doc.createPrimitive().setAttribute('POSITION', position).setIndices(indices).setMaterial(red);
-    if (opts.texture) prim.setAttribute('TEXCOORD_0', doc.createAccessor('uv').setType('VEC2').setArray(new Float32Array(16).map((_, i) => (i % 3) / 2)).setBuffer(buffer));
+    if (opts.texture)
+      prim.setAttribute(
+        'TEXCOORD_0',
+        doc
+          .createAccessor('uv')
+          .setType('VEC2')
+          .setArray(new Float32Array(16).map((_, i) => (i % 3) / 2))
+          .setBuffer(buffer),
+      );
     const mesh = doc.createMesh('Box body').addPrimitive(prim);
     scene.addChild(doc.createNode('Box').setMesh(mesh).setTranslation([0.5, 0, 0]));
   }
@@ -66,7 +74,11 @@ export async function checkerSphereGlb(file: string, segments = 48): Promise<str
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) raw.set(((x >> 5) + (y >> 5)) % 2 ? [230, 30, 30] : [245, 245, 245], (y * size + x) * 3);
   }
-  const png = new Uint8Array(await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+  const png = new Uint8Array(
+    await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   const doc = new Document();
   const buffer = doc.createBuffer();
   const accessor = (name: string, type: 'VEC2' | 'VEC3', a: number[]) => doc.createAccessor(name).setType(type).setArray(new Float32Array(a)).setBuffer(buffer);

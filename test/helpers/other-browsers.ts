@@ -47,7 +47,12 @@ function findMiniBrowser(): string | null {
     }
   }
   // Prefer the newest API version (webkitgtk-6.0 over webkit2gtk-4.1 over 4.0).
-  return candidates.filter((c) => existsSync(c)).sort().reverse()[0] ?? null;
+  return (
+    candidates
+      .filter((c) => existsSync(c))
+      .sort()
+      .reverse()[0] ?? null
+  );
 }
 
 export const XVFB = which('Xvfb');
@@ -185,7 +190,9 @@ async function stop(p: Proc, graceMs = 3000): Promise<void> {
 
 const timeout = <T>(what: string, ms: number, p: Promise<T>): Promise<T> => {
   let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]).finally(() =>
+    clearTimeout(t),
+  );
 };
 
 export interface Xvfb {
@@ -244,7 +251,11 @@ export async function launchFirefox(): Promise<Firefox> {
       timeout: 60_000,
       protocolTimeout: 60_000,
       // No update, telemetry or captive-portal traffic (puppeteer sets most of these already).
-      extraPrefsFirefox: { 'network.captive-portal-service.enabled': false, 'network.connectivity-service.enabled': false, 'browser.safebrowsing.update.enabled': false },
+      extraPrefsFirefox: {
+        'network.captive-portal-service.enabled': false,
+        'network.connectivity-service.enabled': false,
+        'browser.safebrowsing.update.enabled': false,
+      },
     });
   } catch (e) {
     await x.stop();
@@ -354,7 +365,8 @@ async function wd<T>(base: string, method: 'GET' | 'POST' | 'DELETE', route: str
     throw new Error(`WebDriver ${method} ${route}: HTTP ${res.status}: ${text.slice(0, 300)}`);
   }
   const v = json.value as { error?: string; message?: string } | undefined;
-  if (!res.ok || (v && typeof v === 'object' && typeof v.error === 'string')) throw new WebDriverError(v?.error ?? `HTTP ${res.status}`, v?.message ?? text.slice(0, 300));
+  if (!res.ok || (v && typeof v === 'object' && typeof v.error === 'string'))
+    throw new WebDriverError(v?.error ?? `HTTP ${res.status}`, v?.message ?? text.slice(0, 300));
   return json.value as T;
 }
 
@@ -452,7 +464,12 @@ Promise.resolve().then(() => (${fn.toString()}).apply(null, Array.prototype.slic
             type: 'pointer',
             id: 'mouse',
             parameters: { pointerType: 'mouse' },
-            actions: [{ type: 'pointerMove', duration: 0, origin: 'viewport', x: r(from.x), y: r(from.y) }, { type: 'pointerDown', button: 0 }, ...moves, { type: 'pointerUp', button: 0 }],
+            actions: [
+              { type: 'pointerMove', duration: 0, origin: 'viewport', x: r(from.x), y: r(from.y) },
+              { type: 'pointerDown', button: 0 },
+              ...moves,
+              { type: 'pointerUp', button: 0 },
+            ],
           },
         ]);
       },
@@ -467,10 +484,13 @@ const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, h
           element,
         );
         const meta = await sharp(png).metadata();
-        const W = meta.width ?? 0, H = meta.height ?? 0;
+        const W = meta.width ?? 0,
+          H = meta.height ?? 0;
         const k = r.vw ? W / r.vw : 1;
-        const left = Math.max(0, Math.round(r.x * k)), top = Math.max(0, Math.round(r.y * k));
-        const width = Math.min(W, Math.round((r.x + r.width) * k)) - left, height = Math.min(H, Math.round((r.y + r.height) * k)) - top;
+        const left = Math.max(0, Math.round(r.x * k)),
+          top = Math.max(0, Math.round(r.y * k));
+        const width = Math.min(W, Math.round((r.x + r.width) * k)) - left,
+          height = Math.min(H, Math.round((r.y + r.height) * k)) - top;
         if (width <= 0 || height <= 0) throw new Error(`the element is outside the viewport (${JSON.stringify(r)})`);
         return sharp(png).extract({ left, top, width, height }).png().toBuffer();
       },
@@ -515,7 +535,9 @@ export async function pixelStats(png: Uint8Array): Promise<PixelStats> {
   const { data, info } = raw;
   let coloured = 0;
   for (let i = 0; i < data.length; i += 3) {
-    const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+    const r = data[i]!,
+      g = data[i + 1]!,
+      b = data[i + 2]!;
     if (Math.max(r, g, b) - Math.min(r, g, b) > 48) coloured++;
   }
   const n = info.width * info.height;

@@ -23,7 +23,10 @@ export function facts(id: string, overrides: Record<string, unknown> = {}): Reco
 
 /** Every `step`-th frame of the sample shoot (12 of 36 by default). */
 export async function sampleFrames(step = 3): Promise<string[]> {
-  return (await readdir(STOOL_FRAMES)).filter((f) => f.endsWith('.jpg')).sort().filter((_, i) => i % step === 0);
+  return (await readdir(STOOL_FRAMES))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .filter((_, i) => i % step === 0);
 }
 
 export interface MakeProduct {
@@ -48,7 +51,11 @@ export async function makeProduct(dir: string, id: string, o: MakeProduct = {}):
     const frames = (await sampleFrames()).slice(0, o.frames ?? 12);
     await mkdir(path.join(dir, 'spin'));
     for (const f of frames) {
-      if (o.mirror) await sharp(path.join(STOOL_FRAMES, f)).flop().jpeg({ quality: 90 }).toFile(path.join(dir, 'spin', f));
+      if (o.mirror)
+        await sharp(path.join(STOOL_FRAMES, f))
+          .flop()
+          .jpeg({ quality: 90 })
+          .toFile(path.join(dir, 'spin', f));
       else await copyFile(path.join(STOOL_FRAMES, f), path.join(dir, 'spin', f));
     }
   }

@@ -21,12 +21,18 @@ export async function checkGlb(file: string): Promise<{ positions: Float32Array;
   expect(summary.errors).toBe(0);
   const io = await createIO();
   const doc = await io.readBinary(new Uint8Array(await readFile(file)));
-  const prims = doc.getRoot().listMeshes().flatMap((m) => m.listPrimitives());
+  const prims = doc
+    .getRoot()
+    .listMeshes()
+    .flatMap((m) => m.listPrimitives());
   expect(prims).toHaveLength(1);
   const positions = prims[0]!.getAttribute('POSITION')!.getArray() as Float32Array;
   const indices = Uint32Array.from(prims[0]!.getIndices()!.getArray()!);
   // meshopt quantisation: positions may come back normalised integers with a node transform.
-  const node = doc.getRoot().listNodes().find((n) => n.getMesh())!;
+  const node = doc
+    .getRoot()
+    .listNodes()
+    .find((n) => n.getMesh())!;
   const m = node.getWorldMatrix();
   const acc = prims[0]!.getAttribute('POSITION')!;
   const out = new Float32Array(acc.getCount() * 3);
@@ -43,7 +49,8 @@ export async function checkGlb(file: string): Promise<{ positions: Float32Array;
 export async function trueMesh(file: string, model: readonly number[]): Promise<Mesh> {
   const io = await createIO();
   const doc = await io.readBinary(new Uint8Array(await readFile(file)));
-  const pos: number[] = [], idx: number[] = [];
+  const pos: number[] = [],
+    idx: number[] = [];
   for (const node of doc.getRoot().listNodes()) {
     const mesh = node.getMesh();
     if (!mesh) continue;
@@ -74,7 +81,8 @@ export function transformed(mesh: Mesh, m: readonly number[]): Mesh {
 
 /** The diagonal of a mesh's bounding box. */
 export function diagonal(mesh: Mesh): number {
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < mesh.positions.length; i += 3) {
     for (let a = 0; a < 3; a++) {
       lo[a] = Math.min(lo[a]!, mesh.positions[i + a]!);

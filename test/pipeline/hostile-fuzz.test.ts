@@ -39,7 +39,9 @@ const int = (n: number) => Math.floor(rand() * n);
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-fuzz-'));
   await mkdir(path.join(tmp, 'outside'));
-  secretPng = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#13579b' } }).png().toBuffer();
+  secretPng = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#13579b' } })
+    .png()
+    .toBuffer();
   await writeFile(path.join(tmp, 'outside', 'secret.png'), secretPng);
 });
 afterAll(async () => {
@@ -55,7 +57,9 @@ interface Seed {
 
 async function seeds(): Promise<Seed[]> {
   const out: Seed[] = [];
-  const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#aa3322' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#aa3322' } })
+    .png()
+    .toBuffer();
   const box = await readFile(await boxGlb(path.join(tmp, 'box.glb')));
   const textured = await readFile(await boxGlb(path.join(tmp, 'textured.glb'), { texture: new Uint8Array(png) }));
   out.push({ name: 'box.glb', main: 'model.glb', files: new Map([['model.glb', box]]) });
@@ -66,14 +70,60 @@ async function seeds(): Promise<Seed[]> {
   const bin = textured.subarray(20 + jsonLen + 8, 20 + jsonLen + 8 + json.buffers[0].byteLength);
   json.buffers[0].uri = 'model.bin';
   json.images = [{ uri: 'label.png', mimeType: 'image/png' }];
-  out.push({ name: 'textured.gltf', main: 'model.gltf', files: new Map([['model.gltf', Buffer.from(JSON.stringify(json))], ['model.bin', Buffer.from(bin)], ['label.png', png]]) });
-  out.push({ name: 'stool.glb', main: 'model.glb', files: new Map([['model.glb', await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))]]) });
-  if (models.present) out.push({ name: '2CylinderEngine.glb', main: 'model.glb', files: new Map([['model.glb', await readFile(path.join(models.dir, '2CylinderEngine.glb'))]]) });
+  out.push({
+    name: 'textured.gltf',
+    main: 'model.gltf',
+    files: new Map([
+      ['model.gltf', Buffer.from(JSON.stringify(json))],
+      ['model.bin', Buffer.from(bin)],
+      ['label.png', png],
+    ]),
+  });
+  out.push({
+    name: 'stool.glb',
+    main: 'model.glb',
+    files: new Map([['model.glb', await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))]]),
+  });
+  if (models.present)
+    out.push({ name: '2CylinderEngine.glb', main: 'model.glb', files: new Map([['model.glb', await readFile(path.join(models.dir, '2CylinderEngine.glb'))]]) });
   return out;
 }
 
-const HOSTILE_VALUES: unknown[] = [null, -1, 0, 0.5, 2 ** 32, 1e308, '', 'x'.repeat(5000), {}, [], [null], true, '%ZZ', 'outside.png', '../outside/secret.png', '/etc/hostname', 'zero.png', 'pipe.bin', 'folder.bin', 'data:application/octet-stream;base64,AAAA'];
-const URIS = ['outside.png', '../outside/secret.png', '/etc/hostname', 'zero.png', 'pipe.bin', 'folder.bin', '%ZZ', '%2e%2e/outside/secret.png', 'file:///etc/hostname', 'https://example.com/x.png', 'a'.repeat(3000)];
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  -1,
+  0,
+  0.5,
+  2 ** 32,
+  1e308,
+  '',
+  'x'.repeat(5000),
+  {},
+  [],
+  [null],
+  true,
+  '%ZZ',
+  'outside.png',
+  '../outside/secret.png',
+  '/etc/hostname',
+  'zero.png',
+  'pipe.bin',
+  'folder.bin',
+  'data:application/octet-stream;base64,AAAA',
+];
+const URIS = [
+  'outside.png',
+  '../outside/secret.png',
+  '/etc/hostname',
+  'zero.png',
+  'pipe.bin',
+  'folder.bin',
+  '%ZZ',
+  '%2e%2e/outside/secret.png',
+  'file:///etc/hostname',
+  'https://example.com/x.png',
+  'a'.repeat(3000),
+];
 const INF = '"__INFINITY__"';
 
 /** Every [container, key] of a JSON value, iteratively. */
@@ -83,7 +133,8 @@ function slots(json: unknown): [Record<string, unknown> | unknown[], string | nu
   while (stack.length) {
     const v = stack.pop();
     if (Array.isArray(v)) v.forEach((x, i) => (out.push([v, i]), stack.push(x)));
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) out.push([v as Record<string, unknown>, k]), stack.push((v as Record<string, unknown>)[k]);
+    else if (v && typeof v === 'object')
+      for (const k of Object.keys(v)) out.push([v as Record<string, unknown>, k]), stack.push((v as Record<string, unknown>)[k]);
   }
   return out;
 }
@@ -200,7 +251,9 @@ async function makeCase(i: number, seed: Seed): Promise<{ dir: string; file: str
 }
 
 describe('fuzz (fixed seed)', () => {
-  it(`${MODEL_CASES} mutated models: a result or one line; no crash, hang, memory blow-up, partial output, changed input or outside file`, { timeout: 240_000 }, async () => {
+  it(`${MODEL_CASES} mutated models: a result or one line; no crash, hang, memory blow-up, partial output, changed input or outside file`, {
+    timeout: 240_000,
+  }, async () => {
     const all = await seeds();
     const cases = [];
     for (let i = 0; i < MODEL_CASES; i++) cases.push(await makeCase(i, all[i % all.length]!));
@@ -218,9 +271,11 @@ describe('fuzz (fixed seed)', () => {
         if (!isXoayError(e)) problems.push(`${c.op}: not a XoayError: ${String((e as Error)?.stack ?? e)}`);
         else {
           if (e.code === 'CRASHED' || /time limit|memory limit/.test(e.message)) problems.push(`${c.op}: ${e.message}`);
-          if (e.message.includes('\n') || e.message.length > 2100 || !e.message.includes(c.dir)) problems.push(`${c.op}: not one line naming the file: ${e.message.slice(0, 300)}`);
+          if (e.message.includes('\n') || e.message.length > 2100 || !e.message.includes(c.dir))
+            problems.push(`${c.op}: not one line naming the file: ${e.message.slice(0, 300)}`);
         }
-        if (existsSync(path.dirname(out)) && (await readdir(path.dirname(out))).length) problems.push(`${c.op}: left ${(await readdir(path.dirname(out))).join(', ')}`);
+        if (existsSync(path.dirname(out)) && (await readdir(path.dirname(out))).length)
+          problems.push(`${c.op}: left ${(await readdir(path.dirname(out))).join(', ')}`);
       }
       if ((await folderHash(c.dir)) !== before) problems.push(`${c.op}: the input changed`);
       await rm(c.dir, { recursive: true, force: true });
@@ -235,8 +290,24 @@ describe('fuzz (fixed seed)', () => {
     const problems: string[] = [];
     const base = facts('san-pham-thu', { origin: { batch: 'L-01', ingredients: ['chè', 'nước'] }, price: { amount: 120000, currency: 'VND' } });
     const story = '# Chuyện\n\nChè **Shan tuyết** [xem ảnh](photos/1.jpg) ![ảnh](photos/1.jpg)\n\n- một\n- hai\n';
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } }).jpeg().toBuffer();
-    const STORY_BITS = ['<script>alert(1)</script>', '[x](javascript:alert(1))', '![x](data:image/svg+xml,<svg onload=alert(1)>)', '[x](//evil.example)', '<img src=x onerror=alert(1)>', '[x](%2e%2e/%2e%2e/etc/passwd)', '\u0000', '\r\n', '\ufeff', '`'.repeat(5000), '>'.repeat(5000), '*'.repeat(10000), '[x]('.repeat(3000)];
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } })
+      .jpeg()
+      .toBuffer();
+    const STORY_BITS = [
+      '<script>alert(1)</script>',
+      '[x](javascript:alert(1))',
+      '![x](data:image/svg+xml,<svg onload=alert(1)>)',
+      '[x](//evil.example)',
+      '<img src=x onerror=alert(1)>',
+      '[x](%2e%2e/%2e%2e/etc/passwd)',
+      '\u0000',
+      '\r\n',
+      '\ufeff',
+      '`'.repeat(5000),
+      '>'.repeat(5000),
+      '*'.repeat(10000),
+      '[x]('.repeat(3000),
+    ];
     for (let i = 0; i < PRODUCT_CASES; i++) {
       const dir = path.join(tmp, `p${i}`);
       await mkdir(path.join(dir, 'photos'), { recursive: true });
@@ -251,10 +322,14 @@ describe('fuzz (fixed seed)', () => {
         text = m.text;
         if (yaml) {
           facts = JSON.parse(text.replaceAll(/-?1e999/g, '0'));
-          text = Object.entries(facts).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join('\n');
+          text = Object.entries(facts)
+            .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+            .join('\n');
         }
       } else {
-        text = yaml ? pick(['a: &a [*a]', 'a: &a\n  b: *a', 'id: !!js/function "x"', `${'- '.repeat(500)}x`, 'a: b: c', '\u00ff\u00fe']) : pick(['{', '[]', '"x"', 'null', `${'['.repeat(100000)}${']'.repeat(100000)}`, '{"a":1,"a":2}']);
+        text = yaml
+          ? pick(['a: &a [*a]', 'a: &a\n  b: *a', 'id: !!js/function "x"', `${'- '.repeat(500)}x`, 'a: b: c', '\u00ff\u00fe'])
+          : pick(['{', '[]', '"x"', 'null', `${'['.repeat(100000)}${']'.repeat(100000)}`, '{"a":1,"a":2}']);
         op = `text ${text.slice(0, 20)}`;
       }
       await writeFile(path.join(dir, yaml ? 'product.yaml' : 'product.json'), rand() < 0.1 ? mutateBytes(Buffer.from(text)).bytes : text);
@@ -270,10 +345,12 @@ describe('fuzz (fixed seed)', () => {
         const html = src.story ? renderStory(src.story) : '';
         // Markup outside attribute values (escaped text inside an alt="…" is harmless), and unsafe addresses.
         const tags = (html.match(/<[a-z][^>]*>/gi) ?? []).map((t) => t.replace(/"[^"]*"/g, '""')).join(' ');
-        if (/<(script|svg|iframe|object|embed)\b|\son\w+\s*=/i.test(tags) || /(href|src)="\s*(javascript|data|vbscript):/i.test(html)) problems.push(`${op}: the story carries markup: ${html.slice(0, 200)}`);
+        if (/<(script|svg|iframe|object|embed)\b|\son\w+\s*=/i.test(tags) || /(href|src)="\s*(javascript|data|vbscript):/i.test(html))
+          problems.push(`${op}: the story carries markup: ${html.slice(0, 200)}`);
       } catch (e) {
         if (!isXoayError(e)) problems.push(`${op}: not a XoayError: ${String((e as Error)?.stack ?? e).slice(0, 400)}`);
-        else if (e.message.includes('\n') || e.message.length > 2100 || !e.message.includes(dir)) problems.push(`${op}: not one line naming the file: ${e.message.slice(0, 300)}`);
+        else if (e.message.includes('\n') || e.message.length > 2100 || !e.message.includes(dir))
+          problems.push(`${op}: not one line naming the file: ${e.message.slice(0, 300)}`);
       }
       await rm(dir, { recursive: true, force: true });
     }
@@ -281,7 +358,10 @@ describe('fuzz (fixed seed)', () => {
   });
 
   it(`${FRAME_CASES} mutated shoot frames: a spin or one line; nothing written on failure, the frames unchanged`, { timeout: 120_000 }, async () => {
-    const frames = (await readdir(STOOL_FRAMES)).filter((f) => f.endsWith('.jpg')).sort().filter((_, i) => i % 4 === 0);
+    const frames = (await readdir(STOOL_FRAMES))
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .filter((_, i) => i % 4 === 0);
     const small = await Promise.all(frames.map((f) => sharp(path.join(STOOL_FRAMES, f)).resize(96).jpeg().toBuffer()));
     const problems: string[] = [];
     for (let i = 0; i < FRAME_CASES; i++) {

@@ -30,7 +30,25 @@ describe('samples/make-turntable', () => {
   it.skipIf(!chromium || !model.present)(`renders a turntable shoot that the spin pipeline accepts ${reason}`, async () => {
     const out = path.join(tmp, 'shoot');
     const masks = path.join(tmp, 'masks');
-    await run(process.execPath, [path.join(ROOT, 'dist/samples/make-turntable.js'), '--model', model.dir, '--out', out, '--frames', '8', '--width', '320', '--height', '240', '--masks', masks], { cwd: ROOT, timeout: 170_000 });
+    await run(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist/samples/make-turntable.js'),
+        '--model',
+        model.dir,
+        '--out',
+        out,
+        '--frames',
+        '8',
+        '--width',
+        '320',
+        '--height',
+        '240',
+        '--masks',
+        masks,
+      ],
+      { cwd: ROOT, timeout: 170_000 },
+    );
     const files = (await readdir(out)).filter((n) => n.endsWith('.jpg')).sort();
     expect(files).toEqual(Array.from({ length: 8 }, (_, i) => `stool_${String(i + 1).padStart(3, '0')}.jpg`));
     // --masks: one binary mask per frame; the object alone, darker than the backdrop where the mask is set.
@@ -39,11 +57,16 @@ describe('samples/make-turntable', () => {
     expect([meta.format, meta.width, meta.height, meta.channels]).toEqual(['png', 320, 240, 1]);
     const m = await sharp(path.join(masks, 'stool_001.png')).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     const frame = await sharp(path.join(out, files[0]!)).raw().toBuffer();
-    let inside = 0, sumIn = 0, sumOut = 0;
+    let inside = 0,
+      sumIn = 0,
+      sumOut = 0;
     for (let k = 0; k < m.data.length; k++) {
       expect(m.data[k] === 0 || m.data[k] === 255).toBe(true);
       const lum = frame[k * 3]! + frame[k * 3 + 1]! + frame[k * 3 + 2]!;
-      if (m.data[k]) { inside++; sumIn += lum; } else sumOut += lum;
+      if (m.data[k]) {
+        inside++;
+        sumIn += lum;
+      } else sumOut += lum;
     }
     expect(inside / m.data.length).toBeGreaterThan(0.05);
     expect(inside / m.data.length).toBeLessThan(0.5);

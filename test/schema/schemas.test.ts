@@ -14,9 +14,26 @@ describe('published JSON Schemas', () => {
   }
   it('rejects a manifest with a missing field or a bad value, naming the field', () => {
     const good = {
-      version: 1, generator: 'xoay test', width: 10, height: 10, widths: [10], formats: ['jpeg'], background: 'white', direction: 'ccw',
-      rows: [{ name: 'r', elevation: null, frames: [{ src: { '10': { jpeg: 'a.jpg' } } }], sprite: { src: 's.jpg', sources: { jpeg: 's.jpg' }, columns: 1, rows: 1, frameWidth: 10, frameHeight: 10 } }],
-      poster: 'a.jpg', posterSources: { jpeg: 'a.jpg' }, placeholder: 'x', placeholderType: 'thumbhash',
+      version: 1,
+      generator: 'xoay test',
+      width: 10,
+      height: 10,
+      widths: [10],
+      formats: ['jpeg'],
+      background: 'white',
+      direction: 'ccw',
+      rows: [
+        {
+          name: 'r',
+          elevation: null,
+          frames: [{ src: { '10': { jpeg: 'a.jpg' } } }],
+          sprite: { src: 's.jpg', sources: { jpeg: 's.jpg' }, columns: 1, rows: 1, frameWidth: 10, frameHeight: 10 },
+        },
+      ],
+      poster: 'a.jpg',
+      posterSources: { jpeg: 'a.jpg' },
+      placeholder: 'x',
+      placeholderType: 'thumbhash',
     };
     expect(checkAgainst(SpinManifestSchema, good, 'spin.json')).toEqual(good);
     expect(() => checkAgainst(SpinManifestSchema, { ...good, widths: [] }, 'spin.json')).toThrow(/spin\.json: .*\/widths/);

@@ -50,7 +50,11 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-mv-'));
   // The viewer built into this test's folder (dist/viewer is rebuilt by other test runs; see model3d.test.ts).
   const viewer = path.join(tmp, 'viewer');
-  const build = promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT });
+  const build = promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'],
+    { cwd: ROOT },
+  );
   const fixtures = async () => {
     const input = await checkerSphereGlb(path.join(tmp, 'sphere.glb'), 32);
     await model(input, path.join(tmp, 'fixed'), { budget: 'none', textures: 'keep' });
@@ -63,7 +67,9 @@ beforeAll(async () => {
         'meshopt.encoder': {
           ...MeshoptEncoder,
           encodeGltfBuffer: (source: Uint8Array, count: number, size: number, mode: string) =>
-            mode === 'ATTRIBUTES' ? MeshoptEncoder.encodeVertexBufferLevel(source, count, size, 3, 1) : MeshoptEncoder.encodeGltfBuffer(source, count, size, mode),
+            mode === 'ATTRIBUTES'
+              ? MeshoptEncoder.encodeVertexBufferLevel(source, count, size, 3, 1)
+              : MeshoptEncoder.encodeGltfBuffer(source, count, size, mode),
         },
       });
     const doc = await (await createIO()).read(path.join(tmp, 'fixed/model.glb'));
@@ -118,7 +124,11 @@ async function modelViewerShot(glb: string): Promise<RawImage> {
  min-field-of-view="1deg" max-field-of-view="90deg"></model-viewer></body></html>`,
     );
     await page.goto(server.origin + p);
-    await page.waitForFunction(() => (document.querySelector('model-viewer') as unknown as { loaded: boolean; modelIsVisible: boolean } | null)?.modelIsVisible === true, undefined, WAIT);
+    await page.waitForFunction(
+      () => (document.querySelector('model-viewer') as unknown as { loaded: boolean; modelIsVisible: boolean } | null)?.modelIsVisible === true,
+      undefined,
+      WAIT,
+    );
     return await raw(await settled(page, 'model-viewer'));
   } finally {
     await page.close();
@@ -152,7 +162,10 @@ describe.skipIf(!hasChromium)(`<model-viewer> 4.4.0 and <xoay-viewer> draw xoay 
     const control = ssim(mvControl, xoayControl);
     // <xoay-viewer> (three 0.187's decoder) reads both files alike; model-viewer's decoder does not.
     expect(ssim(xoayFixed, xoayControl)).toBeGreaterThan(0.99);
-    expect({ fixed: fixed > AGREE, control: control > AGREE }, `SSIM model-viewer vs xoay-viewer: fixed ${fixed.toFixed(4)}, control ${control.toFixed(4)}`).toEqual({ fixed: true, control: false });
+    expect(
+      { fixed: fixed > AGREE, control: control > AGREE },
+      `SSIM model-viewer vs xoay-viewer: fixed ${fixed.toFixed(4)}, control ${control.toFixed(4)}`,
+    ).toEqual({ fixed: true, control: false });
     expect(browser.foreign).toEqual([]);
   }, 180_000);
 });

@@ -36,7 +36,11 @@ async function twoColourPng(): Promise<Uint8Array> {
   const w = 64;
   const raw = Buffer.alloc(w * w * 3);
   for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) raw.set(x < w / 2 ? [20, 200, 40] : [30, 60, 220], (y * w + x) * 3);
-  return new Uint8Array(await sharp(raw, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(raw, { raw: { width: w, height: w, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 beforeAll(async () => {
@@ -45,7 +49,11 @@ beforeAll(async () => {
   // The viewer is built into this test's own folder (same config and sources as dist/viewer): dist/viewer is rebuilt
   // by any other test run on the machine, and chunk names change under a page that is loading.
   const viewer = path.join(tmp, 'viewer');
-  const build = promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT });
+  const build = promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'],
+    { cwd: ROOT },
+  );
   const fixtures = async () => {
     const box = await boxGlb(path.join(tmp, 'box.glb'));
     await model(box, path.join(tmp, 'draco'), { geometry: 'draco', budget: 'none' });
@@ -108,7 +116,16 @@ const events = (page: Page) => page.evaluate(() => (window as unknown as { __ev:
 const WAIT = { polling: 100, timeout: 60_000 };
 const waitEvents = (page: Page, n: number) => page.waitForFunction((k) => (window as unknown as { __ev: unknown[] }).__ev.length >= k, n, WAIT);
 /** Lets the page run `n` animation frames. */
-const frames = (page: Page, n = 10) => page.evaluate((k) => new Promise<void>((resolve) => { let i = 0; const f = () => (++i >= k ? resolve() : requestAnimationFrame(f)); requestAnimationFrame(f); }), n);
+const frames = (page: Page, n = 10) =>
+  page.evaluate(
+    (k) =>
+      new Promise<void>((resolve) => {
+        let i = 0;
+        const f = () => (++i >= k ? resolve() : requestAnimationFrame(f));
+        requestAnimationFrame(f);
+      }),
+    n,
+  );
 /** The element's core viewer's render count and whether a frame is scheduled. */
 const state = (page: Page, sel = 'xoay-viewer') =>
   page.evaluate((s) => {
@@ -121,9 +138,13 @@ async function shot(page: Page, sel = 'xoay-viewer'): Promise<{ spread: number; 
   const png = await page.locator(sel).screenshot();
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const stats = await sharp(png).removeAlpha().stats();
-  let green = 0, blue = 0, red = 0;
+  let green = 0,
+    blue = 0,
+    red = 0;
   for (let i = 0; i < data.length; i += info.channels) {
-    const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+    const r = data[i]!,
+      g = data[i + 1]!,
+      b = data[i + 2]!;
     if (g > r + 50 && g > b + 30) green++;
     if (b > r + 50 && b > g + 50) blue++;
     if (r > g + 60 && r > b + 60) red++;
@@ -155,7 +176,8 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
         } else {
           expect(px.red).toBeGreaterThan(500);
         }
-        if (kind === 'draco') expect(requested(from)).toEqual(expect.arrayContaining(['/viewer/decoders/draco_wasm_wrapper.js', '/viewer/decoders/draco_decoder.wasm']));
+        if (kind === 'draco')
+          expect(requested(from)).toEqual(expect.arrayContaining(['/viewer/decoders/draco_wasm_wrapper.js', '/viewer/decoders/draco_decoder.wasm']));
         if (kind === 'meshopt') expect(requested(from).filter((u) => u.includes('/decoders/'))).toEqual([]);
         expect(requested(from).some((u) => u.includes('/chunks/three-scene-'))).toBe(true);
         expect(server.requests.slice(from).filter((r) => r.status !== 200)).toEqual([]);
@@ -203,7 +225,12 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
       expect((await state(page)).renders).toBeGreaterThan(settled.renders);
 
       // The WebGL context lost after load: a message in place and `error`.
-      await page.evaluate(() => (document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas') as HTMLCanvasElement).getContext('webgl2')!.getExtension('WEBGL_lose_context')!.loseContext());
+      await page.evaluate(() =>
+        (document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas') as HTMLCanvasElement)
+          .getContext('webgl2')!
+          .getExtension('WEBGL_lose_context')!
+          .loseContext(),
+      );
       await waitEvents(page, 2);
       const lost = `xoay-viewer: ${server.origin}/m/meshopt/model.glb: the WebGL context was lost`;
       expect((await events(page))[1]).toEqual({ id: '', type: 'error', message: lost });
@@ -227,7 +254,10 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
         const w = window as unknown as { __widths: number[] };
         w.__widths = [];
         const c = document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('canvas')!;
-        const sample = () => { w.__widths.push(c.width); requestAnimationFrame(sample); };
+        const sample = () => {
+          w.__widths.push(c.width);
+          requestAnimationFrame(sample);
+        };
         requestAnimationFrame(sample);
       });
       const box = (await page.locator('xoay-viewer').boundingBox())!;
@@ -263,7 +293,10 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
   it('without WebGL, 3D falls back to the spin with an error, and three.js is never fetched', async () => {
     const noGl = await launchChromium(['--disable-webgl', '--disable-3d-apis']);
     try {
-      const { page, from } = await open(`<xoay-viewer id="v" src="/m/spin/spin.json" model="/m/draco/model.glb" mode="3d" loading="eager"></xoay-viewer>`, noGl.desktop);
+      const { page, from } = await open(
+        `<xoay-viewer id="v" src="/m/spin/spin.json" model="/m/draco/model.glb" mode="3d" loading="eager"></xoay-viewer>`,
+        noGl.desktop,
+      );
       await waitEvents(page, 2);
       const ev = await events(page);
       expect(ev.map((e) => e.type).sort()).toEqual(['error', 'load']);
@@ -332,8 +365,18 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
         const gl = canvas.getContext('webgl2')!; // the renderer's own context
         el.remove();
         const renders = v.renders;
-        await new Promise<void>((resolve) => { let i = 0; const f = () => (++i >= 10 ? resolve() : requestAnimationFrame(f)); requestAnimationFrame(f); });
-        return { canvas: !!el.shadowRoot!.querySelector('canvas'), stage: el.shadowRoot!.querySelector('.stage')!.childElementCount, more: v.renders - renders, animating: v.animating, lost: gl.isContextLost() };
+        await new Promise<void>((resolve) => {
+          let i = 0;
+          const f = () => (++i >= 10 ? resolve() : requestAnimationFrame(f));
+          requestAnimationFrame(f);
+        });
+        return {
+          canvas: !!el.shadowRoot!.querySelector('canvas'),
+          stage: el.shadowRoot!.querySelector('.stage')!.childElementCount,
+          more: v.renders - renders,
+          animating: v.animating,
+          lost: gl.isContextLost(),
+        };
       });
       expect(gone).toEqual({ canvas: false, stage: 0, more: 0, animating: false, lost: true });
     } finally {
@@ -345,7 +388,9 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> in 3D (Chromium) ${chromiumReason}`
     const { page } = await open('');
     try {
       await page.emulateMedia({ reducedMotion: 'reduce' });
-      await page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<xoay-viewer model="/m/meshopt/model.glb" loading="eager" autoplay></xoay-viewer>'));
+      await page.evaluate(() =>
+        document.body.insertAdjacentHTML('beforeend', '<xoay-viewer model="/m/meshopt/model.glb" loading="eager" autoplay></xoay-viewer>'),
+      );
       await waitEvents(page, 1);
       const s = await state(page);
       await frames(page, 10);

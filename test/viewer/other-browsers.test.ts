@@ -15,7 +15,18 @@ import { spin } from '../../pipeline/spin/spin.js';
 import { startServer, viewerPage, type StaticServer } from '../helpers/browser.js';
 import { dataSet, ROOT } from '../helpers/data.js';
 import { boxGlb } from '../helpers/models.js';
-import { firefoxReason, hasFirefox, hasWebKit, launchFirefox, pixelStats, startWebKit, webkitReason, type Firefox, type WebDriverSession, type WebKit } from '../helpers/other-browsers.js';
+import {
+  firefoxReason,
+  hasFirefox,
+  hasWebKit,
+  launchFirefox,
+  pixelStats,
+  startWebKit,
+  webkitReason,
+  type Firefox,
+  type WebDriverSession,
+  type WebKit,
+} from '../helpers/other-browsers.js';
 
 const models = dataSet('models');
 let tmp = '';
@@ -146,7 +157,10 @@ describe.skipIf(!hasFirefox)(`<xoay-viewer> in Firefox ESR ${firefoxReason}`, ()
   }, START_MS);
   afterAll(async () => {
     // Also when the launch finishes only after a failure or a timeout here.
-    await launching?.then((f) => f.close(), () => {});
+    await launching?.then(
+      (f) => f.close(),
+      () => {},
+    );
   });
 
   const open = async (p: Page, url: string) => {
@@ -200,7 +214,10 @@ describe.skipIf(!hasWebKit)(`<xoay-viewer> in WebKitGTK (MiniBrowser) ${webkitRe
     s = await webkit.newSession();
   }, START_MS);
   afterAll(async () => {
-    await starting?.then((w) => w.close(), () => {});
+    await starting?.then(
+      (w) => w.close(),
+      () => {},
+    );
   });
 
   const open = async (url: string) => {

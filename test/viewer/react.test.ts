@@ -149,7 +149,11 @@ async function bundleApps(outDir: string): Promise<void> {
       modulePreload: false,
       copyPublicDir: false,
       // bundlerTimings: no "plugins took N s" note (the machine's load, not a finding).
-      rollupOptions: { input: { app: 'xoay-react-app', r3f: 'xoay-r3f-app' }, checks: { bundlerTimings: false }, output: { entryFileNames: '[name].js', chunkFileNames: '[name].js' } },
+      rollupOptions: {
+        input: { app: 'xoay-react-app', r3f: 'xoay-r3f-app' },
+        checks: { bundlerTimings: false },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name].js' },
+      },
     },
   });
 }
@@ -163,7 +167,11 @@ async function smallPng(): Promise<Uint8Array> {
   const w = 16;
   const raw = Buffer.alloc(w * w * 3);
   for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) raw.set(x < w / 2 ? [20, 200, 40] : [30, 60, 220], (y * w + x) * 3);
-  return new Uint8Array(await sharp(raw, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(raw, { raw: { width: w, height: w, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 const htmlPage = (script: string) =>
@@ -189,7 +197,12 @@ beforeAll(async () => {
   };
   const [, , , b] = await Promise.all([spinFixture(), modelFixtures(), bundleApps(path.join(tmp, 'app')), launchChromium()]);
   browser = b;
-  server = await startServer({ '/viewer/': path.join(ROOT, 'dist/viewer'), '/spin/': path.join(tmp, 'spin'), '/m/': path.join(tmp, 'm'), '/app/': path.join(tmp, 'app') });
+  server = await startServer({
+    '/viewer/': path.join(ROOT, 'dist/viewer'),
+    '/spin/': path.join(tmp, 'spin'),
+    '/m/': path.join(tmp, 'm'),
+    '/app/': path.join(tmp, 'app'),
+  });
   server.pages.set('/', htmlPage('app.js'));
   server.pages.set('/r3f.html', htmlPage('r3f.js'));
 });
@@ -217,9 +230,27 @@ describe.skipIf(!hasChromium)(`XoayViewer in Chromium ${chromiumReason}`, () => 
     await until(page, `__t.events.some((e) => e.id === 'a' && e.type === 'load')`);
     const a = await page.evaluate(() => {
       const el = (window as unknown as { __t: { els: Record<string, HTMLElement & { frame: number; frames: number }> } }).__t.els.a!;
-      return { tag: el.localName, defined: !!customElements.get('xoay-viewer'), src: el.getAttribute('src'), alt: el.getAttribute('alt'), autoplay: el.hasAttribute('autoplay'), className: el.className, width: el.style.width, frames: el.frames };
+      return {
+        tag: el.localName,
+        defined: !!customElements.get('xoay-viewer'),
+        src: el.getAttribute('src'),
+        alt: el.getAttribute('alt'),
+        autoplay: el.hasAttribute('autoplay'),
+        className: el.className,
+        width: el.style.width,
+        frames: el.frames,
+      };
     });
-    expect(a).toEqual({ tag: 'xoay-viewer', defined: true, src: '/spin/spin.json', alt: 'Painted wooden stool', autoplay: false, className: 'product', width: '320px', frames: 12 });
+    expect(a).toEqual({
+      tag: 'xoay-viewer',
+      defined: true,
+      src: '/spin/spin.json',
+      alt: 'Painted wooden stool',
+      autoplay: false,
+      className: 'product',
+      width: '320px',
+      frames: 12,
+    });
     expect((await events(page)).find((e) => e.id === 'a' && e.type === 'load')!.detail).toEqual({ mode: 'spin' });
     // frame={5} was given before the spin had loaded: it is applied once it has.
     await until(page, `__t.els.a.frame === 5`);
@@ -233,7 +264,9 @@ describe.skipIf(!hasChromium)(`XoayViewer in Chromium ${chromiumReason}`, () => 
     // A viewer rendered without a source starts when one is given.
     await page.evaluate(() => (window as unknown as { __t: { setLateSrc(s: string): void } }).__t.setLateSrc('/spin/spin.json'));
     await until(page, `__t.events.some((e) => e.id === 'late' && e.type === 'load')`);
-    expect(await page.evaluate(() => (window as unknown as { __t: { els: Record<string, HTMLElement> } }).__t.els.late!.getAttribute('src'))).toBe('/spin/spin.json');
+    expect(await page.evaluate(() => (window as unknown as { __t: { els: Record<string, HTMLElement> } }).__t.els.late!.getAttribute('src'))).toBe(
+      '/spin/spin.json',
+    );
 
     await until(page, `__t.events.some((e) => e.id === 'missing' && e.type === 'error')`);
     const missing = (await events(page)).filter((e) => e.id === 'missing');

@@ -29,9 +29,26 @@ beforeAll(async () => {
   const good = JSON.parse(await readFile(path.join(tmp, 'spin/spin.json'), 'utf8'));
   await cp(path.join(tmp, 'spin/row-1'), path.join(bad, 'row-1'), { recursive: true });
   await writeFile(path.join(bad, 'malformed.json'), '{"version": 1, "rows": [');
-  await writeFile(path.join(bad, 'js-url.json'), JSON.stringify({ ...good, poster: 'javascript:alert(1)', posterSources: { jpeg: 'javascript:window.__pwned=1' } }));
-  await writeFile(path.join(bad, 'data-html.json'), JSON.stringify({ ...good, rows: [{ ...good.rows[0], sprite: { ...good.rows[0].sprite, sources: { jpeg: 'data:text/html,<script>window.__pwned=1</script>' } } }] }));
-  await writeFile(path.join(bad, 'html-name.json'), JSON.stringify({ ...good, poster: 'row-1/512/missing.jpg', posterSources: {}, rows: [{ ...good.rows[0], name: '<img src=x onerror="window.__pwned=1">' }] }));
+  await writeFile(
+    path.join(bad, 'js-url.json'),
+    JSON.stringify({ ...good, poster: 'javascript:alert(1)', posterSources: { jpeg: 'javascript:window.__pwned=1' } }),
+  );
+  await writeFile(
+    path.join(bad, 'data-html.json'),
+    JSON.stringify({
+      ...good,
+      rows: [{ ...good.rows[0], sprite: { ...good.rows[0].sprite, sources: { jpeg: 'data:text/html,<script>window.__pwned=1</script>' } } }],
+    }),
+  );
+  await writeFile(
+    path.join(bad, 'html-name.json'),
+    JSON.stringify({
+      ...good,
+      poster: 'row-1/512/missing.jpg',
+      posterSources: {},
+      rows: [{ ...good.rows[0], name: '<img src=x onerror="window.__pwned=1">' }],
+    }),
+  );
   const missing = structuredClone(good);
   missing.rows[0].frames[0].src['512'] = { jpeg: 'row-1/512/404.jpg' };
   missing.rows[0].frames[0].src['256'] = { jpeg: 'row-1/256/404.jpg' };
@@ -50,7 +67,8 @@ const RECORD = () => {
   const w = window as unknown as { seen?: string[] };
   if (w.seen) return;
   w.seen = [];
-  for (const type of ['load', 'error']) document.addEventListener(type, (e) => e instanceof CustomEvent && w.seen!.push(type === 'load' ? 'load' : `error: ${e.detail?.message ?? ''}`), true);
+  for (const type of ['load', 'error'])
+    document.addEventListener(type, (e) => e instanceof CustomEvent && w.seen!.push(type === 'load' ? 'load' : `error: ${e.detail?.message ?? ''}`), true);
 };
 const recording = new WeakSet<Page>();
 
@@ -88,15 +106,20 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     expect(after).toBeLessThan(36);
     // Keyboard: focus, → steps one frame, Home goes to 0, End to the last.
     await page.locator('xoay-viewer').focus();
-    await page.evaluate(() => ((document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin') as HTMLElement).focus()));
+    await page.evaluate(() => (document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin') as HTMLElement).focus());
     // Let inertia settle: the frame stops changing.
     let f0 = -1;
-    await expect.poll(async () => {
-      const f = await frameOf(page);
-      const same = f === f0;
-      f0 = f;
-      return same;
-    }, { interval: 300, timeout: 5000 }).toBe(true);
+    await expect
+      .poll(
+        async () => {
+          const f = await frameOf(page);
+          const same = f === f0;
+          f0 = f;
+          return same;
+        },
+        { interval: 300, timeout: 5000 },
+      )
+      .toBe(true);
     await page.keyboard.press('ArrowRight');
     expect(await frameOf(page)).toBe((f0 + 1) % 36);
     await page.keyboard.press('Home');
@@ -129,8 +152,10 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
       }
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
     };
-    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
-    const line = (x0: number, y0: number, x1: number, y1: number, n = 12) => Array.from({ length: n + 1 }, (_, i) => [x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n] as [number, number]);
+    const cx = box.x + box.width / 2,
+      cy = box.y + box.height / 2;
+    const line = (x0: number, y0: number, x1: number, y1: number, n = 12) =>
+      Array.from({ length: n + 1 }, (_, i) => [x0 + ((x1 - x0) * i) / n, y0 + ((y1 - y0) * i) / n] as [number, number]);
     // Vertical swipe up: the page scrolls, the frame does not change.
     expect(await page.evaluate(() => scrollY)).toBe(0);
     await touch(line(cx, cy + 100, cx, cy - 150));
@@ -153,15 +178,21 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     expect(dims.w).toBe(Math.round(dims.css * 3));
     // Pinch: two fingers moving apart zoom in (the page itself does not zoom: the element takes the gesture).
     const box3 = (await page.locator('xoay-viewer').boundingBox())!;
-    const px = box3.x + box3.width / 2, py = box3.y + box3.height / 2;
-    const fingers = (d: number) => [{ x: px - d, y: py, id: 1 }, { x: px + d, y: py, id: 2 }];
+    const px = box3.x + box3.width / 2,
+      py = box3.y + box3.height / 2;
+    const fingers = (d: number) => [
+      { x: px - d, y: py, id: 1 },
+      { x: px + d, y: py, id: 2 },
+    ];
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(20) });
     for (let d = 30; d <= 120; d += 10) {
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
       await page.waitForTimeout(16);
     }
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-    await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 5000 }).toBeGreaterThan(1.5);
+    await expect
+      .poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 5000 })
+      .toBeGreaterThan(1.5);
     expect(await page.evaluate(() => visualViewport!.scale)).toBe(1);
     // Pinch back out to the whole view, lift one finger, and drag on with the other without lifting it: it turns.
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(120) });
@@ -200,8 +231,11 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
 
   it('keeps only a window of decoded frames (the core, with a small memory budget), frees them when removed; several viewers on one page', async () => {
     const page = await browser.desktop.newPage();
-    server.pages.set('/core.html', viewerPage(`<div id="a" style="width:512px;height:512px"></div><xoay-viewer id="b" src="/spin/spin.json" loading="eager"></xoay-viewer><xoay-viewer id="c" src="/spin/spin.json" loading="eager"></xoay-viewer>
-<script type="module">import { createSpinViewer } from '/viewer/xoay-viewer.js'; window.core = createSpinViewer(document.getElementById('a'), { src: '/spin/spin.json', memoryBytes: 4 * 1024 * 1024 });</script>`));
+    server.pages.set(
+      '/core.html',
+      viewerPage(`<div id="a" style="width:512px;height:512px"></div><xoay-viewer id="b" src="/spin/spin.json" loading="eager"></xoay-viewer><xoay-viewer id="c" src="/spin/spin.json" loading="eager"></xoay-viewer>
+<script type="module">import { createSpinViewer } from '/viewer/xoay-viewer.js'; window.core = createSpinViewer(document.getElementById('a'), { src: '/spin/spin.json', memoryBytes: 4 * 1024 * 1024 });</script>`),
+    );
     await page.goto(`${server.origin}/core.html`);
     await page.waitForFunction(() => (window as unknown as { core?: { frames: number } }).core?.frames === 36);
     await page.evaluate(() => (window as unknown as { core: { ready: Promise<void> } }).core.ready);
@@ -250,10 +284,26 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     const before = server.requests.length;
     const box = (await page.locator('xoay-viewer').boundingBox())!;
     await page.mouse.dblclick(box.x + box.width / 2, box.y + box.height / 2);
-    await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 10_000 }).toBeGreaterThan(2);
+    await expect
+      .poll(() => page.evaluate(() => (document.querySelector('xoay-viewer')!.viewer as { zoom: number }).zoom), { timeout: 10_000 })
+      .toBeGreaterThan(2);
     // The 512-px rendition of frame 1 only (the element shows 256 px otherwise).
-    await expect.poll(() => server.requests.slice(before).map((r) => r.url).filter((u) => u.includes('/512/')), { timeout: 10_000 }).toHaveLength(1);
-    expect(server.requests.slice(before).map((r) => r.url).filter((u) => u.includes('/512/'))[0]).toMatch(/\/512\/0*1\.(avif|webp|jpg)$/);
+    await expect
+      .poll(
+        () =>
+          server.requests
+            .slice(before)
+            .map((r) => r.url)
+            .filter((u) => u.includes('/512/')),
+        { timeout: 10_000 },
+      )
+      .toHaveLength(1);
+    expect(
+      server.requests
+        .slice(before)
+        .map((r) => r.url)
+        .filter((u) => u.includes('/512/'))[0],
+    ).toMatch(/\/512\/0*1\.(avif|webp|jpg)$/);
     // Dragging while zoomed pans; the frame stays.
     await page.mouse.move(box.x + 200, box.y + 150);
     await page.mouse.down();
@@ -350,11 +400,14 @@ describe.skipIf(!hasChromium)(`<xoay-viewer> spin in Chromium ${chromiumReason}`
     await page2.addInitScript(() => {
       const w = window as unknown as { seen: string[] };
       w.seen = [];
-      for (const type of ['load', 'error']) document.addEventListener(type, (e) => e instanceof CustomEvent && w.seen.push(`${type}: ${e.detail?.message ?? ''}`), true);
+      for (const type of ['load', 'error'])
+        document.addEventListener(type, (e) => e instanceof CustomEvent && w.seen.push(`${type}: ${e.detail?.message ?? ''}`), true);
     });
     server.pages.set('/m.html', viewerPage('<xoay-viewer src="/bad/missing-frame.json" loading="eager"></xoay-viewer>'));
     await page2.goto(`${server.origin}/m.html`);
-    await expect.poll(() => page2.evaluate(() => (window as unknown as { seen: string[] }).seen.join('\n')), { timeout: 20_000 }).toMatch(/^load: [\s\S]*404\.jpg: HTTP 404|404\.jpg: HTTP 404[\s\S]*load: /);
+    await expect
+      .poll(() => page2.evaluate(() => (window as unknown as { seen: string[] }).seen.join('\n')), { timeout: 20_000 })
+      .toMatch(/^load: [\s\S]*404\.jpg: HTTP 404|404\.jpg: HTTP 404[\s\S]*load: /);
     await page2.close();
     expect(browser.foreign).toEqual([]);
     await page.close();

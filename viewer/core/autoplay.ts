@@ -18,7 +18,10 @@ export function prefersReducedMotion(): boolean {
 
 /** `advance(frames)` is called with the (fractional) frames to move; `secondsPerTurn` for a whole turn of `frames`. */
 export function createAutoplay(frames: () => number, advance: (by: number) => void, secondsPerTurn = 8): Autoplay {
-  let wanted = false, paused = false, raf = 0, last = 0;
+  let wanted = false,
+    paused = false,
+    raf = 0,
+    last = 0;
   const tick = (t: number) => {
     if (last) advance(((t - last) / 1000) * (frames() / secondsPerTurn));
     last = t;

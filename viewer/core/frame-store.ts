@@ -120,7 +120,9 @@ export class FrameStore {
   frameUrl(row: number, frame: number, width = this.width): string | null {
     const src = this.spin.rows[row]?.frames[frame];
     if (!src) return null;
-    const widths = Object.keys(src).map(Number).sort((a, b) => a - b);
+    const widths = Object.keys(src)
+      .map(Number)
+      .sort((a, b) => a - b);
     const w = widths.find((x) => x >= width) ?? widths[widths.length - 1];
     return w === undefined ? null : this.url(src[w]);
   }
@@ -225,7 +227,11 @@ export class FrameStore {
     this.center = { row, frame };
     if (this.released || this.suspended || !this.begun) return;
     const n = this.spin.rows[row]!.frames.length;
-    const keep = new Set(windowAround(frame, this.radius, n).map((f) => this.frameUrl(row, f)).filter((u): u is string => !!u));
+    const keep = new Set(
+      windowAround(frame, this.radius, n)
+        .map((f) => this.frameUrl(row, f))
+        .filter((u): u is string => !!u),
+    );
     for (const [url, d] of this.decoded) {
       if (!keep.has(url)) {
         release(d);

@@ -44,7 +44,8 @@ export function createInertia(options?: Partial<InertiaOptions>): Inertia {
       const recent = samples.filter((s) => t - s.t <= o.window);
       samples = [];
       if (recent.length < 2) return (velocity = 0);
-      const a = recent[0]!, b = recent[recent.length - 1]!;
+      const a = recent[0]!,
+        b = recent[recent.length - 1]!;
       velocity = b.t > a.t ? ((b.p - a.p) / (b.t - a.t)) * 1000 : 0;
       if (Math.abs(velocity) < o.minSpeed) velocity = 0;
       return velocity;

@@ -77,7 +77,8 @@ export function createInput(el: HTMLElement, h: GestureHandlers): Input {
       return;
     }
     if (!drag || drag.id !== e.pointerId) return;
-    const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+    const dx = e.clientX - drag.x,
+      dy = e.clientY - drag.y;
     if (!drag.axis) {
       if (Math.hypot(dx, dy) < SLOP) return;
       drag.axis = vertical && Math.abs(dy) > Math.abs(dx) ? 'y' : 'x';

@@ -79,7 +79,10 @@ export function checkManifest(json: unknown, url: string): Spin {
     widths: sortedWidths,
     background: json.background === 'transparent' || json.background === 'keep' ? json.background : 'white',
     direction: json.direction === 'cw' ? 'cw' : 'ccw',
-    poster: isObj(json.posterSources) && Object.keys(json.posterSources).length ? formats(json.posterSources, url, 'posterSources', ['webp', 'jpeg']) : { jpeg: resolvePath(json.poster, url, 'poster') },
+    poster:
+      isObj(json.posterSources) && Object.keys(json.posterSources).length
+        ? formats(json.posterSources, url, 'posterSources', ['webp', 'jpeg'])
+        : { jpeg: resolvePath(json.poster, url, 'poster') },
     placeholder: typeof json.placeholder === 'string' && /^[A-Za-z0-9+/=]{0,200}$/.test(json.placeholder) ? json.placeholder : '',
     rows: [],
   };
@@ -98,8 +101,12 @@ export function checkManifest(json: unknown, url: string): Spin {
     });
     const s = row.sprite;
     if (!isObj(s)) return fail(url, `${where}.sprite is missing`);
-    if (![s.columns, s.rows, s.frameWidth, s.frameHeight].every(posInt)) return fail(url, `${where}.sprite needs positive integer columns, rows, frameWidth and frameHeight`);
-    const sources = isObj(s.sources) && Object.keys(s.sources).length ? formats(s.sources, url, `${where}.sprite.sources`, all) : { jpeg: resolvePath(s.src, url, `${where}.sprite.src`) };
+    if (![s.columns, s.rows, s.frameWidth, s.frameHeight].every(posInt))
+      return fail(url, `${where}.sprite needs positive integer columns, rows, frameWidth and frameHeight`);
+    const sources =
+      isObj(s.sources) && Object.keys(s.sources).length
+        ? formats(s.sources, url, `${where}.sprite.sources`, all)
+        : { jpeg: resolvePath(s.src, url, `${where}.sprite.src`) };
     spin.rows.push({
       name: typeof row.name === 'string' ? row.name.slice(0, 200) : `row ${r + 1}`,
       frames,

@@ -115,7 +115,10 @@ async function fetchModel(url: string, signal: AbortSignal): Promise<ArrayBuffer
 let ids = 0;
 
 export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerOptions> & { src: string }): ModelViewer {
-  const o: ModelViewerOptions = { ...MODEL_VIEWER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ModelViewerOptions;
+  const o: ModelViewerOptions = {
+    ...MODEL_VIEWER_DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as ModelViewerOptions;
   if (typeof o.src !== 'string' || !o.src) throw new ViewerError('xoay-viewer: option "src" must be the URL of a GLB');
 
   const style = document.createElement('style');

@@ -24,7 +24,8 @@ export const MAX_ZOOM = 4;
 
 /** The destination rectangle of an image of aspect `aspect` fitted (contain) into w×h, zoomed around (cx, cy). */
 export function fitRect(w: number, h: number, aspect: number, view: View): { x: number; y: number; w: number; h: number } {
-  let dw = w, dh = w / aspect;
+  let dw = w,
+    dh = w / aspect;
   if (dh > h) {
     dh = h;
     dw = h * aspect;

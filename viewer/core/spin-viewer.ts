@@ -103,7 +103,10 @@ function base64ToBytes(b64: string): Uint8Array {
 }
 
 export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOptions> & { src: string }): SpinViewer {
-  const o: SpinViewerOptions = { ...SPIN_VIEWER_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as SpinViewerOptions;
+  const o: SpinViewerOptions = {
+    ...SPIN_VIEWER_DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as SpinViewerOptions;
   if (typeof o.src !== 'string' || !o.src) throw new ViewerError('xoay-viewer: option "src" must be the URL of a spin.json');
 
   const style = document.createElement('style');
@@ -174,7 +177,8 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     if (!src) {
       const sprite = store.sprite(row);
       const s = spin.rows[row]!.sprite;
-      if (sprite) src = { image: sprite, sx: (f % s.columns) * s.frameWidth, sy: Math.floor(f / s.columns) * s.frameHeight, sw: s.frameWidth, sh: s.frameHeight };
+      if (sprite)
+        src = { image: sprite, sx: (f % s.columns) * s.frameWidth, sy: Math.floor(f / s.columns) * s.frameHeight, sw: s.frameWidth, sh: s.frameHeight };
     }
     renderer.draw(src as Cell | ImageBitmap | undefined, view);
     if (f !== shown) {
@@ -208,9 +212,11 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     if (!renderer || !store || !spin) return;
     const r = renderer.imageRect(view);
     // Keep the image point under (x, y) in place.
-    const ix = (x - r.x) / r.w, iy = (y - r.y) / r.h;
+    const ix = (x - r.x) / r.w,
+      iy = (y - r.y) / r.h;
     const zoom = Math.min(MAX_ZOOM, Math.max(1, view.zoom * factor));
-    const baseW = r.w / view.zoom, baseH = r.h / view.zoom;
+    const baseW = r.w / view.zoom,
+      baseH = r.h / view.zoom;
     const { width: w, height: h } = renderer.size;
     view = clampView({ zoom, cx: ix + (w / 2 - x) / (baseW * zoom), cy: iy + (h / 2 - y) / (baseH * zoom) }, w, h, spin.width / spin.height);
     if (view.zoom <= 1.001) {
@@ -368,15 +374,19 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     poster.onload = () => placeholder.remove();
     renderer = new Renderer(canvas, spin.width / spin.height, spin.background === 'white' ? '#fff' : null);
     const r = el.getBoundingClientRect();
-    store = new FrameStore(spin, pickWidth(spin.widths, Math.min(r.width || 300, ((r.height || 225) * spin.width) / spin.height), globalThis.devicePixelRatio || 1), {
-      supported,
-      budgetBytes: o.memoryBytes || memoryBudget((navigator as Navigator & { deviceMemory?: number }).deviceMemory),
-      concurrency: o.concurrency,
-      onReady: (r2) => {
-        if (r2 === row) invalidate();
+    store = new FrameStore(
+      spin,
+      pickWidth(spin.widths, Math.min(r.width || 300, ((r.height || 225) * spin.width) / spin.height), globalThis.devicePixelRatio || 1),
+      {
+        supported,
+        budgetBytes: o.memoryBytes || memoryBudget((navigator as Navigator & { deviceMemory?: number }).deviceMemory),
+        concurrency: o.concurrency,
+        onReady: (r2) => {
+          if (r2 === row) invalidate();
+        },
+        onFileError: (url, message) => showError(`xoay-viewer: ${url}: ${message}`),
       },
-      onFileError: (url, message) => showError(`xoay-viewer: ${url}: ${message}`),
-    });
+    );
     input.setVertical(spin.rows.length > 1);
     input.setTouchAction(spin.rows.length > 1 ? 'none' : 'pan-y');
     resize();
@@ -445,7 +455,12 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     toggleFullscreen: () => fullscreen.toggle(),
     play: () => autoplay.start(),
     stop: () => autoplay.stop(),
-    stats: () => ({ bytesLoaded: store?.bytesLoaded ?? 0, decodedFrames: store?.decodedCount ?? 0, windowRadius: store?.windowRadius ?? 0, renditionWidth: store?.renditionWidth ?? 0 }),
+    stats: () => ({
+      bytesLoaded: store?.bytesLoaded ?? 0,
+      decodedFrames: store?.decodedCount ?? 0,
+      windowRadius: store?.windowRadius ?? 0,
+      renditionWidth: store?.renditionWidth ?? 0,
+    }),
     destroy() {
       if (destroyed) return;
       destroyed = true;

@@ -38,7 +38,6 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
   poster: { prop: 'poster', kind: 'string', restart: false },
 };
 
-
 const STYLE = `
 :host{display:block;position:relative;aspect-ratio:4/3;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
 :host([hidden]){display:none}
@@ -151,7 +150,7 @@ export class XoayViewerElement extends HTMLElement {
     const spec = ATTRIBUTES[name];
     if (!spec) return;
     if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || '360° product view');
-    if (name === 'autoplay' && this.spin) (value === null ? this.spin.stop() : this.spin.play());
+    if (name === 'autoplay' && this.spin) value === null ? this.spin.stop() : this.spin.play();
     if (spec.restart && this.started) {
       this.fellBack = false;
       if (!this.src && !this.model) {
@@ -244,7 +243,10 @@ export class XoayViewerElement extends HTMLElement {
     bar.className = 'modes';
     bar.setAttribute('role', 'group');
     bar.setAttribute('aria-label', 'View');
-    for (const [m, label] of [['spin', '360°'], ['3d', '3D']] as const) {
+    for (const [m, label] of [
+      ['spin', '360°'],
+      ['3d', '3D'],
+    ] as const) {
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = label;
@@ -288,7 +290,11 @@ export class XoayViewerElement extends HTMLElement {
         onError: (message) => this.fail(message),
       });
       this.spin = spin;
-      if (focus) void spin.ready.then(() => (host.querySelector('.xoay-spin') as HTMLElement | null)?.focus(), () => {});
+      if (focus)
+        void spin.ready.then(
+          () => (host.querySelector('.xoay-spin') as HTMLElement | null)?.focus(),
+          () => {},
+        );
       return;
     }
     // The 3D viewer (and three.js behind it) is imported only now: the spin path never downloads it.

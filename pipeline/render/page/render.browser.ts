@@ -98,7 +98,14 @@ function measure(camera: PerspectiveCamera, points: Float32Array, angles: number
  * turn covers `fill` of the frame in the binding dimension, centred. The extent scales almost exactly with
  * 1/distance, so a few fixed-point steps converge.
  */
-function fitCamera(camera: PerspectiveCamera, points: Float32Array, angles: number, radius: number, elevationDeg: number, fill: number): { fillX: number; fillY: number } {
+function fitCamera(
+  camera: PerspectiveCamera,
+  points: Float32Array,
+  angles: number,
+  radius: number,
+  elevationDeg: number,
+  fill: number,
+): { fillX: number; fillY: number } {
   const elevation = MathUtils.degToRad(elevationDeg);
   const towardsCamera = new Vector3(0, Math.sin(elevation), Math.cos(elevation));
   const tanHalfY = Math.tan(MathUtils.degToRad(camera.fov) / 2);
@@ -142,7 +149,11 @@ function init(): InitResult {
   }
   const gl = studio.renderer.getContext();
   const debugInfo = gl.getExtension('WEBGL_debug_renderer_info');
-  return { ok: true, threeRevision: REVISION, glRenderer: debugInfo ? String(gl.getParameter(debugInfo.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER)) };
+  return {
+    ok: true,
+    threeRevision: REVISION,
+    glRenderer: debugInfo ? String(gl.getParameter(debugInfo.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER)),
+  };
 }
 
 /** Removes the current model and frees its geometry, materials and textures. */

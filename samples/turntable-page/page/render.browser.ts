@@ -99,7 +99,14 @@ function measure(camera: THREE.PerspectiveCamera, points: Float32Array, frames: 
  * vertically, and never wider than `maxWidth` of the half-width either side of the axis. A few
  * fixed-point iterations are enough because the extent scales almost exactly with 1/distance.
  */
-function fitCamera(camera: THREE.PerspectiveCamera, points: Float32Array, frames: number, height: number, elevationDeg: number, fill: number): { distance: number; target: THREE.Vector3; extent: ReturnType<typeof measure> } {
+function fitCamera(
+  camera: THREE.PerspectiveCamera,
+  points: Float32Array,
+  frames: number,
+  height: number,
+  elevationDeg: number,
+  fill: number,
+): { distance: number; target: THREE.Vector3; extent: ReturnType<typeof measure> } {
   const maxWidth = 0.85;
   const elevation = THREE.MathUtils.degToRad(elevationDeg);
   const towardsCamera = new THREE.Vector3(0, Math.sin(elevation), Math.cos(elevation));

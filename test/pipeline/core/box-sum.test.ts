@@ -18,21 +18,35 @@ function direct(v: Float32Array, w: number, h: number, ch: number, r: number): F
 }
 
 describe('boxSums', () => {
-  for (const [w, h, ch, r] of [[17, 11, 1, 2], [23, 19, 4, 5], [9, 30, 6, 12], [5, 4, 3, 0], [40, 3, 2, 7]] as const) {
+  for (const [w, h, ch, r] of [
+    [17, 11, 1, 2],
+    [23, 19, 4, 5],
+    [9, 30, 6, 12],
+    [5, 4, 3, 0],
+    [40, 3, 2, 7],
+  ] as const) {
     it(`sums every clipped window: ${w}×${h}, ${ch} channel(s), radius ${r}`, () => {
       const rnd = mulberry32(w * 31 + h);
       const v = Float32Array.from({ length: w * h * ch }, () => Math.round(rnd() * 255 * 100) / 100);
-      const got = boxSums(v, w, h, ch, r), want = direct(v, w, h, ch, r);
+      const got = boxSums(v, w, h, ch, r),
+        want = direct(v, w, h, ch, r);
       for (let k = 0; k < got.length; k++) expect(got[k]).toBeCloseTo(want[k]!, 1);
     });
   }
-  for (const [w, h, ch, r, share] of [[31, 17, 4, 5, 0.1], [12, 40, 6, 3, 0.5], [9, 9, 2, 12, 0.3], [25, 6, 1, 0, 0.2], [20, 20, 3, 2, 0]] as const) {
+  for (const [w, h, ch, r, share] of [
+    [31, 17, 4, 5, 0.1],
+    [12, 40, 6, 3, 0.5],
+    [9, 9, 2, 12, 0.3],
+    [25, 6, 1, 0, 0.2],
+    [20, 20, 3, 2, 0],
+  ] as const) {
     it(`sums the windows of the wanted pixels only, in row-major order: ${w}×${h}, radius ${r}, ${share * 100} % wanted`, () => {
       const rnd = mulberry32(w * 7 + h * 13 + r);
       const v = Float32Array.from({ length: w * h * ch }, () => Math.round(rnd() * 255));
       // wanted pixels in runs and gaps (a column wanted, then not, then again)
       const at = Uint8Array.from({ length: w * h }, () => (rnd() < share ? 1 : 0));
-      const got = boxSumsAt(v, w, h, ch, r, at), want = direct(v, w, h, ch, r);
+      const got = boxSumsAt(v, w, h, ch, r, at),
+        want = direct(v, w, h, ch, r);
       let o = 0;
       for (let k = 0; k < w * h; k++) {
         if (!at[k]) continue;

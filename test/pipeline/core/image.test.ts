@@ -17,7 +17,8 @@ it('a spin is byte-identical with 1 or 2 frames at a time (AVIF included: libvip
   const shoot = path.join(tmp, 'shoot');
   await mkdir(shoot);
   for (const f of (await sampleFrames(4)).slice(0, 8)) await copyFile(path.join(STOOL_FRAMES, f), path.join(shoot, f));
-  const a = path.join(tmp, 'a'), b = path.join(tmp, 'b');
+  const a = path.join(tmp, 'a'),
+    b = path.join(tmp, 'b');
   await spin(shoot, a, { widths: [256], formats: ['avif', 'webp', 'jpeg'], concurrency: 1 });
   await spin(shoot, b, { widths: [256], formats: ['avif', 'webp', 'jpeg'], concurrency: 2 });
   const files = (await listFiles(a)).filter((f) => !f.startsWith('qa.'));

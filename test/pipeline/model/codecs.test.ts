@@ -58,7 +58,9 @@ interface Glb {
     extensionsUsed?: string[];
     extensionsRequired?: string[];
     accessors: { bufferView?: number; count: number; type: string; componentType: number }[];
-    bufferViews: { extensions?: Record<string, { byteOffset?: number; byteLength: number; mode: string; filter?: string; count: number; byteStride: number }> }[];
+    bufferViews: {
+      extensions?: Record<string, { byteOffset?: number; byteLength: number; mode: string; filter?: string; count: number; byteStride: number }>;
+    }[];
   };
   bin: Uint8Array;
 }
@@ -82,9 +84,14 @@ async function threeAccessors(glb: Uint8Array, decoder: MeshoptDecoderLike): Pro
     return { name: 'xoay-test-accessors-only', beforeRoot: () => new Promise<void>(() => {}) };
   });
   const data = glb.buffer.slice(glb.byteOffset, glb.byteOffset + glb.byteLength) as ArrayBuffer;
-  loader.parse(data, '', () => {}, (e) => {
-    throw e;
-  });
+  loader.parse(
+    data,
+    '',
+    () => {},
+    (e) => {
+      throw e;
+    },
+  );
   if (!parser) throw new Error('GLTFLoader made no parser');
   const out: number[][] = [];
   for (let i = 0; i < parser.json.accessors.length; i++) {
@@ -128,7 +135,9 @@ let reference: MeshoptDecoderLike;
 let modelViewer: MeshoptDecoderLike;
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-meshopt-'));
-  const ref = (await import(pathToFileURL(path.join(ROOT, 'node_modules/meshoptimizer/meshopt_decoder_reference.js')).href)) as { MeshoptDecoder: MeshoptDecoderLike };
+  const ref = (await import(pathToFileURL(path.join(ROOT, 'node_modules/meshoptimizer/meshopt_decoder_reference.js')).href)) as {
+    MeshoptDecoder: MeshoptDecoderLike;
+  };
   reference = ref.MeshoptDecoder;
   modelViewer = await modelViewerDecoder();
 });

@@ -8,10 +8,17 @@ import { geometry } from '../../../pipeline/model/geometry.js';
 /** A bumpy grid of `n`×`n` vertices, two triangles per cell. */
 function grid(doc: Document, name: string, n: number, size: number) {
   const buffer = doc.getRoot().listBuffers()[0] ?? doc.createBuffer();
-  const p: number[] = [], idx: number[] = [];
-  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) p.push((x / (n - 1)) * size, (y / (n - 1)) * size, Math.sin(x * 0.7) * Math.cos(y * 0.4) * size * 0.1);
-  for (let y = 0; y + 1 < n; y++) for (let x = 0; x + 1 < n; x++) { const i = y * n + x; idx.push(i, i + 1, i + n, i + 1, i + n + 1, i + n); }
-  const prim = doc.createPrimitive()
+  const p: number[] = [],
+    idx: number[] = [];
+  for (let y = 0; y < n; y++)
+    for (let x = 0; x < n; x++) p.push((x / (n - 1)) * size, (y / (n - 1)) * size, Math.sin(x * 0.7) * Math.cos(y * 0.4) * size * 0.1);
+  for (let y = 0; y + 1 < n; y++)
+    for (let x = 0; x + 1 < n; x++) {
+      const i = y * n + x;
+      idx.push(i, i + 1, i + n, i + 1, i + n + 1, i + n);
+    }
+  const prim = doc
+    .createPrimitive()
     .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(p)).setBuffer(buffer))
     .setIndices(doc.createAccessor().setType('SCALAR').setArray(new Uint16Array(idx)).setBuffer(buffer));
   return doc.createMesh(name).addPrimitive(prim);
@@ -19,32 +26,41 @@ function grid(doc: Document, name: string, n: number, size: number) {
 
 const apply = (m: mat4, p: number[]): number[] => [0, 1, 2].map((r) => m[r]! * p[0]! + m[r + 4]! * p[1]! + m[r + 8]! * p[2]! + m[r + 12]!);
 /** Column-major 4×4 product a·b. */
-const mul = (a: mat4, b: mat4): mat4 => Array.from({ length: 16 }, (_, i) => [0, 1, 2, 3].reduce((sum, k) => sum + a[k * 4 + (i % 4)]! * b[(i >> 2) * 4 + k]!, 0)) as unknown as mat4;
+const mul = (a: mat4, b: mat4): mat4 =>
+  Array.from({ length: 16 }, (_, i) => [0, 1, 2, 3].reduce((sum, k) => sum + a[k * 4 + (i % 4)]! * b[(i >> 2) * 4 + k]!, 0)) as unknown as mat4;
 
 /** Every drawn vertex in world space, GPU instances included, per mesh name. */
 function worldPositions(doc: Document): Map<string, number[][]> {
   const out = new Map<string, number[][]>();
-  doc.getRoot().getDefaultScene()!.traverse((node: Node) => {
-    const mesh = node.getMesh();
-    if (!mesh) return;
-    const world = node.getWorldMatrix();
-    const batch = node.getExtension<InstancedMesh>('EXT_mesh_gpu_instancing');
-    const frames: mat4[] = [];
-    if (!batch) frames.push(world);
-    else {
-      const [t, r, s] = (['TRANSLATION', 'ROTATION', 'SCALE'] as const).map((k) => batch.getAttribute(k));
-      for (let i = 0; i < (t ?? r ?? s)!.getCount(); i++) {
-        const local = MathUtils.compose((t?.getElement(i, []) ?? [0, 0, 0]) as vec3, (r?.getElement(i, []) ?? [0, 0, 0, 1]) as vec4, (s?.getElement(i, []) ?? [1, 1, 1]) as vec3, [] as unknown as mat4);
-        frames.push(mul(world, local));
+  doc
+    .getRoot()
+    .getDefaultScene()!
+    .traverse((node: Node) => {
+      const mesh = node.getMesh();
+      if (!mesh) return;
+      const world = node.getWorldMatrix();
+      const batch = node.getExtension<InstancedMesh>('EXT_mesh_gpu_instancing');
+      const frames: mat4[] = [];
+      if (!batch) frames.push(world);
+      else {
+        const [t, r, s] = (['TRANSLATION', 'ROTATION', 'SCALE'] as const).map((k) => batch.getAttribute(k));
+        for (let i = 0; i < (t ?? r ?? s)!.getCount(); i++) {
+          const local = MathUtils.compose(
+            (t?.getElement(i, []) ?? [0, 0, 0]) as vec3,
+            (r?.getElement(i, []) ?? [0, 0, 0, 1]) as vec4,
+            (s?.getElement(i, []) ?? [1, 1, 1]) as vec3,
+            [] as unknown as mat4,
+          );
+          frames.push(mul(world, local));
+        }
       }
-    }
-    const list = out.get(mesh.getName()) ?? [];
-    for (const prim of mesh.listPrimitives()) {
-      const pos = prim.getAttribute('POSITION')!;
-      for (const frame of frames) for (let i = 0; i < pos.getCount(); i++) list.push(apply(frame, pos.getElement(i, [])));
-    }
-    out.set(mesh.getName(), list);
-  });
+      const list = out.get(mesh.getName()) ?? [];
+      for (const prim of mesh.listPrimitives()) {
+        const pos = prim.getAttribute('POSITION')!;
+        for (const frame of frames) for (let i = 0; i < pos.getCount(); i++) list.push(apply(frame, pos.getElement(i, [])));
+      }
+      out.set(mesh.getName(), list);
+    });
   return out;
 }
 
@@ -55,13 +71,38 @@ describe('geometry (meshopt)', () => {
     doc.getRoot().setDefaultScene(scene);
     const parent = doc.createNode('Assembly').setTranslation([3, -2, 1]).setRotation([0, 0.3826834, 0, 0.9238795]);
     scene.addChild(parent);
-    parent.addChild(doc.createNode('Plate').setMesh(grid(doc, 'plate', 40, 10)).setScale([2, 2, 2]));
+    parent.addChild(
+      doc
+        .createNode('Plate')
+        .setMesh(grid(doc, 'plate', 40, 10))
+        .setScale([2, 2, 2]),
+    );
     const instancing = doc.createExtension(EXTMeshGPUInstancing);
     const buffer = doc.getRoot().listBuffers()[0]!;
-    const batch = instancing.createInstancedMesh()
-      .setAttribute('TRANSLATION', doc.createAccessor().setType('VEC3').setArray(new Float32Array([0, 0, 0, 5, 0, 0, 0, 5, 0])).setBuffer(buffer))
-      .setAttribute('ROTATION', doc.createAccessor().setType('VEC4').setArray(new Float32Array([0, 0, 0, 1, 0, 0, 0.7071068, 0.7071068, 0, 0.7071068, 0, 0.7071068])).setBuffer(buffer));
-    parent.addChild(doc.createNode('Bolts').setMesh(grid(doc, 'bolt', 12, 0.5)).setExtension('EXT_mesh_gpu_instancing', batch));
+    const batch = instancing
+      .createInstancedMesh()
+      .setAttribute(
+        'TRANSLATION',
+        doc
+          .createAccessor()
+          .setType('VEC3')
+          .setArray(new Float32Array([0, 0, 0, 5, 0, 0, 0, 5, 0]))
+          .setBuffer(buffer),
+      )
+      .setAttribute(
+        'ROTATION',
+        doc
+          .createAccessor()
+          .setType('VEC4')
+          .setArray(new Float32Array([0, 0, 0, 1, 0, 0, 0.7071068, 0.7071068, 0, 0.7071068, 0, 0.7071068]))
+          .setBuffer(buffer),
+      );
+    parent.addChild(
+      doc
+        .createNode('Bolts')
+        .setMesh(grid(doc, 'bolt', 12, 0.5))
+        .setExtension('EXT_mesh_gpu_instancing', batch),
+    );
     const before = worldPositions(doc);
 
     await doc.transform(...geometry('meshopt'));
@@ -79,8 +120,12 @@ describe('geometry (meshopt)', () => {
     // Every vertex within half a grid step per axis of where it was (the step: each mesh's largest half-extent / 8191, in
     // world units; as a length: at most √3/2 step).
     const after = worldPositions(back);
-    for (const [name, halfExtent] of [['plate', 5 * 2], ['bolt', 0.25]] as const) {
-      const a = before.get(name)!, b = after.get(name)!;
+    for (const [name, halfExtent] of [
+      ['plate', 5 * 2],
+      ['bolt', 0.25],
+    ] as const) {
+      const a = before.get(name)!,
+        b = after.get(name)!;
       expect(b.length).toBe(a.length);
       const step = halfExtent / 8191;
       // Vertices are reordered for compression: each one's nearest counterpart, both ways.
@@ -90,8 +135,12 @@ describe('geometry (meshopt)', () => {
     }
     // One compressed buffer view for all the positions, one for all the indices.
     const json = JSON.parse(new TextDecoder().decode(glb.subarray(20, 20 + new DataView(glb.buffer, glb.byteOffset).getUint32(12, true))));
-    const views = (semantic: string) => new Set(json.meshes.flatMap((m: { primitives: { attributes: Record<string, number>; indices: number }[] }) =>
-      m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView)));
+    const views = (semantic: string) =>
+      new Set(
+        json.meshes.flatMap((m: { primitives: { attributes: Record<string, number>; indices: number }[] }) =>
+          m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView),
+        ),
+      );
     expect(views('POSITION').size).toBe(1);
     expect(views('indices').size).toBe(1);
     // Defaults left out of the JSON (the meshopt writer spells them out): not normalised, offset 0.
@@ -111,15 +160,25 @@ describe('weld after quantisation', () => {
   it('writes once the vertices that quantisation made identical (same integer position, same stored normal), every triangle kept in place', async () => {
     // A flat 12×12 grid given unwelded, as exporters often do: three vertices of its own per triangle, copies that
     // differ only far below the 14-bit grid (positions) and the 8-bit octahedral normals.
-    const n = 12, size = 3;
+    const n = 12,
+      size = 3;
     const doc = new Document().setLogger(SILENT);
     const buffer = doc.createBuffer();
     const corner = (x: number, y: number) => [(x / (n - 1)) * size, (y / (n - 1)) * size, 0];
-    const p: number[] = [], nrm: number[] = [], before: number[][] = [];
+    const p: number[] = [],
+      nrm: number[] = [],
+      before: number[][] = [];
     let k = 0;
     for (let y = 0; y + 1 < n; y++) {
       for (let x = 0; x + 1 < n; x++) {
-        for (const [cx, cy] of [[x, y], [x + 1, y], [x, y + 1], [x + 1, y], [x + 1, y + 1], [x, y + 1]] as const) {
+        for (const [cx, cy] of [
+          [x, y],
+          [x + 1, y],
+          [x, y + 1],
+          [x + 1, y],
+          [x + 1, y + 1],
+          [x, y + 1],
+        ] as const) {
           const c = corner(cx, cy);
           const jitter = ((k++ % 7) - 3) * 1e-7 * size; // ≤ 0.0025 grid steps
           p.push(c[0]! + jitter, c[1]!, c[2]! - jitter);
@@ -128,10 +187,17 @@ describe('weld after quantisation', () => {
         }
       }
     }
-    const prim = doc.createPrimitive()
+    const prim = doc
+      .createPrimitive()
       .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(p)).setBuffer(buffer))
       .setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(new Float32Array(nrm)).setBuffer(buffer))
-      .setIndices(doc.createAccessor().setType('SCALAR').setArray(new Uint16Array(before.map((_, i) => i))).setBuffer(buffer));
+      .setIndices(
+        doc
+          .createAccessor()
+          .setType('SCALAR')
+          .setArray(new Uint16Array(before.map((_, i) => i)))
+          .setBuffer(buffer),
+      );
     const scene = doc.createScene('Scene');
     doc.getRoot().setDefaultScene(scene);
     scene.addChild(doc.createNode('Sheet').setMesh(doc.createMesh('sheet').addPrimitive(prim)));
@@ -140,7 +206,9 @@ describe('weld after quantisation', () => {
     const io = await createIO();
     const back = await io.readBinary(await io.writeBinary(doc));
     const out = back.getRoot().listMeshes()[0]!.listPrimitives()[0]!;
-    const pos = out.getAttribute('POSITION')!, normal = out.getAttribute('NORMAL')!, idx = out.getIndices()!;
+    const pos = out.getAttribute('POSITION')!,
+      normal = out.getAttribute('NORMAL')!,
+      idx = out.getIndices()!;
 
     // One vertex per grid point: no two written vertices alike.
     expect(pos.getCount()).toBe(n * n);
@@ -150,18 +218,35 @@ describe('weld after quantisation', () => {
     // Every triangle still there, its corners where they were (within half a 14-bit step per axis).
     expect(idx.getCount()).toBe(before.length);
     const world = back.getRoot().listNodes()[0]!.getWorldMatrix();
-    const step = size / 2 / 8191, spacing = size / (n - 1);
+    const step = size / 2 / 8191,
+      spacing = size / (n - 1);
     /** The grid point a written corner stands for (its lattice coordinates), checked to be within half a step of it. */
-    const point = (v: number[]) => v.map((c) => {
-      const q = Math.round(c / spacing);
-      expect(Math.abs(c - q * spacing)).toBeLessThanOrEqual((step / 2) * 1.001);
-      return q;
-    }).join(',');
-    const corners = new Set<string>(), expected = new Set<string>();
+    const point = (v: number[]) =>
+      v
+        .map((c) => {
+          const q = Math.round(c / spacing);
+          expect(Math.abs(c - q * spacing)).toBeLessThanOrEqual((step / 2) * 1.001);
+          return q;
+        })
+        .join(',');
+    const corners = new Set<string>(),
+      expected = new Set<string>();
     for (let t = 0; t < idx.getCount(); t += 3) {
-      corners.add([0, 1, 2].map((j) => point(apply(world, pos.getElement(idx.getScalar(t + j), [])))).sort().join(' '));
+      corners.add(
+        [0, 1, 2]
+          .map((j) => point(apply(world, pos.getElement(idx.getScalar(t + j), []))))
+          .sort()
+          .join(' '),
+      );
     }
-    for (let t = 0; t < before.length; t += 3) expected.add(before.slice(t, t + 3).map(point).sort().join(' '));
+    for (let t = 0; t < before.length; t += 3)
+      expected.add(
+        before
+          .slice(t, t + 3)
+          .map(point)
+          .sort()
+          .join(' '),
+      );
     expect(corners.size).toBe(before.length / 3);
     expect(corners).toEqual(expected);
   });

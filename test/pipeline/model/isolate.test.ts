@@ -53,21 +53,34 @@ async function stopped(run: (out: string) => Promise<unknown>, match: RegExp, fi
 
 describe('the model worker', () => {
   it('stops at the time limit', { timeout: 60_000 }, async () => {
-    await stopped((out) => modelIsolated(STOOL, out, { textures: 'ktx2', ktx2Encoder: 'wasm' }, { isolate: { timeoutSeconds: 1 } }), /^[a-z0-9]+: .*: took longer than the time limit of 1 s in the [a-z0-9]+ stage; stopped$/, STOOL);
+    await stopped(
+      (out) => modelIsolated(STOOL, out, { textures: 'ktx2', ktx2Encoder: 'wasm' }, { isolate: { timeoutSeconds: 1 } }),
+      /^[a-z0-9]+: .*: took longer than the time limit of 1 s in the [a-z0-9]+ stage; stopped$/,
+      STOOL,
+    );
   });
   it('stops at the memory cap', { timeout: 60_000 }, async () => {
-    await stopped((out) => modelIsolated(many, out, { textures: 'keep' }, { isolate: { maxMemoryMb: 64 } }), /needs more than the memory limit of 64 MiB in the [a-z]+ stage; stopped$/, many);
+    await stopped(
+      (out) => modelIsolated(many, out, { textures: 'keep' }, { isolate: { maxMemoryMb: 64 } }),
+      /needs more than the memory limit of 64 MiB in the [a-z]+ stage; stopped$/,
+      many,
+    );
   });
   it('stops when aborted, at once', { timeout: 60_000 }, async () => {
     const ac = new AbortController();
     await stopped(
       (out) =>
-        modelIsolated(many, out, { textures: 'keep' }, {
-          signal: ac.signal,
-          onEvent: (e) => {
-            if (e.stage === 'merge') ac.abort();
+        modelIsolated(
+          many,
+          out,
+          { textures: 'keep' },
+          {
+            signal: ac.signal,
+            onEvent: (e) => {
+              if (e.stage === 'merge') ac.abort();
+            },
           },
-        }),
+        ),
       /: cancelled in the merge stage$/,
       many,
     );

@@ -3,7 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { Document, type Texture } from '@gltf-transform/core';
 import { KHRTextureBasisu } from '@gltf-transform/extensions';
 import { validateBytes } from 'gltf-validator';
-import { KHR_DF_MODEL_ETC1S, KHR_DF_MODEL_UASTC, KHR_DF_TRANSFER_LINEAR, KHR_DF_TRANSFER_SRGB, KHR_SUPERCOMPRESSION_BASISLZ, KHR_SUPERCOMPRESSION_ZSTD, read } from 'ktx-parse';
+import {
+  KHR_DF_MODEL_ETC1S,
+  KHR_DF_MODEL_UASTC,
+  KHR_DF_TRANSFER_LINEAR,
+  KHR_DF_TRANSFER_SRGB,
+  KHR_SUPERCOMPRESSION_BASISLZ,
+  KHR_SUPERCOMPRESSION_ZSTD,
+  read,
+} from 'ktx-parse';
 import { encodeToKTX2 } from 'ktx2-encoder';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sharp } from '../../../pipeline/core/image.js';
@@ -42,7 +50,8 @@ async function normalPng(size: number): Promise<Uint8Array> {
   const raw = Buffer.alloc(size * size * 3);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const nx = 0.3 * Math.sin(x / 6), ny = 0.3 * Math.cos(y / 9);
+      const nx = 0.3 * Math.sin(x / 6),
+        ny = 0.3 * Math.cos(y / 9);
       const nz = Math.sqrt(1 - nx * nx - ny * ny);
       const i = (y * size + x) * 3;
       raw[i] = Math.round((nx * 0.5 + 0.5) * 255);
@@ -50,7 +59,11 @@ async function normalPng(size: number): Promise<Uint8Array> {
       raw[i + 2] = Math.round((nz * 0.5 + 0.5) * 255);
     }
   }
-  return new Uint8Array(await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 async function materialDocument(): Promise<{ doc: Document; base: Texture; normal: Texture; mr: Texture }> {
@@ -58,15 +71,29 @@ async function materialDocument(): Promise<{ doc: Document; base: Texture; norma
   doc.setLogger(SILENT);
   doc.createBuffer();
   // 302×198: neither side is a multiple of 4.
-  const base = doc.createTexture('base').setImage(await png(302, 198)).setMimeType('image/png');
-  const normal = doc.createTexture('normal').setImage(await normalPng(256)).setMimeType('image/png');
-  const mr = doc.createTexture('mr').setImage(await png(130, 126)).setMimeType('image/png');
+  const base = doc
+    .createTexture('base')
+    .setImage(await png(302, 198))
+    .setMimeType('image/png');
+  const normal = doc
+    .createTexture('normal')
+    .setImage(await normalPng(256))
+    .setMimeType('image/png');
+  const mr = doc
+    .createTexture('mr')
+    .setImage(await png(130, 126))
+    .setMimeType('image/png');
   doc.createMaterial('painted').setBaseColorTexture(base).setNormalTexture(normal).setMetallicRoughnessTexture(mr);
   return { doc, base, normal, mr };
 }
 
 /** The JSON chunk of a GLB. */
-function glbJson(glb: Uint8Array): { extensionsUsed?: string[]; extensionsRequired?: string[]; textures?: { extensions?: Record<string, { source: number }> }[]; images?: { mimeType?: string }[] } {
+function glbJson(glb: Uint8Array): {
+  extensionsUsed?: string[];
+  extensionsRequired?: string[];
+  textures?: { extensions?: Record<string, { source: number }> }[];
+  images?: { mimeType?: string }[];
+} {
   const view = new DataView(glb.buffer, glb.byteOffset, glb.byteLength);
   const length = view.getUint32(12, true);
   return JSON.parse(new TextDecoder().decode(glb.subarray(20, 20 + length)));
@@ -141,7 +168,10 @@ describe('ktx2Textures', () => {
   it('resizes to maxSize (multiples of 4) and uses UASTC for a texture shared by a colour and a data slot', async () => {
     const doc = new Document();
     doc.setLogger(SILENT);
-    const shared = doc.createTexture('shared').setImage(await png(301, 203)).setMimeType('image/png');
+    const shared = doc
+      .createTexture('shared')
+      .setImage(await png(301, 203))
+      .setMimeType('image/png');
     doc.createMaterial('m').setBaseColorTexture(shared).setOcclusionTexture(shared);
     const results: Ktx2TextureResult[] = [];
     await doc.transform(ktx2Textures({ maxSize: 64, onTexture: (r) => results.push(r) }));
@@ -151,7 +181,13 @@ describe('ktx2Textures', () => {
     // A colour slot keeps the sRGB transfer function; no normal-map settings.
     expect(k.dataFormatDescriptor[0]!.transferFunction).toBe(KHR_DF_TRANSFER_SRGB);
     expect(results[0]).toMatchObject({ mode: 'uastc', srgb: true, normalMap: false, before: { width: 301, height: 203 }, after: { width: 64, height: 44 } });
-    expect(doc.getRoot().listExtensionsUsed().find((e) => e.extensionName === KHRTextureBasisu.EXTENSION_NAME)?.isRequired()).toBe(true);
+    expect(
+      doc
+        .getRoot()
+        .listExtensionsUsed()
+        .find((e) => e.extensionName === KHRTextureBasisu.EXTENSION_NAME)
+        ?.isRequired(),
+    ).toBe(true);
   });
 
   it('names the texture in a "ktx2: " error when it cannot be decoded', async () => {
@@ -211,7 +247,20 @@ describe('sizes, memory and the native seam', () => {
   });
 
   it('maps a job to basisu flags for a native encoder', () => {
-    const job: Ktx2EncodeJob = { rgba: new Uint8Array(0), width: 4, height: 4, mode: 'uastc', srgb: false, normalMap: true, mipmaps: true, etc1sQuality: 128, etc1sEffort: 2, uastcLevel: 1, uastcRdo: 1, zstd: true };
+    const job: Ktx2EncodeJob = {
+      rgba: new Uint8Array(0),
+      width: 4,
+      height: 4,
+      mode: 'uastc',
+      srgb: false,
+      normalMap: true,
+      mipmaps: true,
+      etc1sQuality: 128,
+      etc1sEffort: 2,
+      uastcLevel: 1,
+      uastcRdo: 1,
+      zstd: true,
+    };
     expect(basisuArgs(job)).toEqual(['-ktx2', '-uastc', '-uastc_level', '1', '-uastc_rdo_l', '1', '-normal_map', '-mipmap', '-mip_linear']);
     expect(basisuArgs({ ...job, mode: 'etc1s', srgb: true, normalMap: false })).toEqual(['-ktx2', '-q', '128', '-comp_level', '2', '-mipmap']);
   });

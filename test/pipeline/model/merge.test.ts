@@ -23,10 +23,12 @@ function scene(transforms: { t?: [number, number, number]; s?: [number, number, 
     [0, 3, 2],
     [1, 2, 3],
   ];
-  const pos: number[] = [], nrm: number[] = [];
+  const pos: number[] = [],
+    nrm: number[] = [];
   for (const [a, b, c] of faces) {
     const [pa, pb, pc] = [v[a!]!, v[b!]!, v[c!]!];
-    const e1 = pb.map((x, k) => x - pa[k]!), e2 = pc.map((x, k) => x - pa[k]!);
+    const e1 = pb.map((x, k) => x - pa[k]!),
+      e2 = pc.map((x, k) => x - pa[k]!);
     const n = [e1[1]! * e2[2]! - e1[2]! * e2[1]!, e1[2]! * e2[0]! - e1[0]! * e2[2]!, e1[0]! * e2[1]! - e1[1]! * e2[0]!];
     const len = Math.hypot(n[0]!, n[1]!, n[2]!);
     for (const p of [pa, pb, pc]) pos.push(...p), nrm.push(...n.map((x) => x / len));
@@ -35,7 +37,13 @@ function scene(transforms: { t?: [number, number, number]; s?: [number, number, 
     .createPrimitive()
     .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(pos)).setBuffer(buffer))
     .setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(new Float32Array(nrm)).setBuffer(buffer))
-    .setIndices(doc.createAccessor().setType('SCALAR').setArray(new Uint16Array(pos.length / 3).map((_, i) => i)).setBuffer(buffer))
+    .setIndices(
+      doc
+        .createAccessor()
+        .setType('SCALAR')
+        .setArray(new Uint16Array(pos.length / 3).map((_, i) => i))
+        .setBuffer(buffer),
+    )
     .setMaterial(doc.createMaterial('wood'));
   const mesh = doc.createMesh('tetra').addPrimitive(prim);
   const s = doc.createScene();
@@ -53,11 +61,20 @@ function scene(transforms: { t?: [number, number, number]; s?: [number, number, 
 
 describe('merge: copies of a shared mesh', () => {
   it('become one primitive in world space; normals follow each copy; mirrored copies keep facing out', async () => {
-    const copies = [{}, { t: [3, 0, 0] as [number, number, number] }, { s: [-1, 1, 1] as [number, number, number] }, { r: [0, Math.SQRT1_2, 0, Math.SQRT1_2] as [number, number, number, number], s: [2, 2, 2] as [number, number, number] }, { s: [1, -2, 1] as [number, number, number], t: [0, 0, 4] as [number, number, number] }];
+    const copies = [
+      {},
+      { t: [3, 0, 0] as [number, number, number] },
+      { s: [-1, 1, 1] as [number, number, number] },
+      { r: [0, Math.SQRT1_2, 0, Math.SQRT1_2] as [number, number, number, number], s: [2, 2, 2] as [number, number, number] },
+      { s: [1, -2, 1] as [number, number, number], t: [0, 0, 4] as [number, number, number] },
+    ];
     const doc = scene(copies);
     const result = await merge(doc, { when: 'always' });
     expect(result.drawCalls.after).toBe(1);
-    const prims = doc.getRoot().listMeshes().flatMap((m) => m.listPrimitives());
+    const prims = doc
+      .getRoot()
+      .listMeshes()
+      .flatMap((m) => m.listPrimitives());
     expect(prims).toHaveLength(1);
     const prim = prims[0]!;
     const p = prim.getAttribute('POSITION')!.getArray()!;
@@ -67,7 +84,8 @@ describe('merge: copies of a shared mesh', () => {
     // Every triangle's winding agrees with its vertices' normals (a mirrored copy drawn inside out would not).
     for (let t = 0; t < idx.length; t += 3) {
       const [a, b, c] = [idx[t]!, idx[t + 1]!, idx[t + 2]!];
-      const e1 = [0, 1, 2].map((k) => p[b * 3 + k]! - p[a * 3 + k]!), e2 = [0, 1, 2].map((k) => p[c * 3 + k]! - p[a * 3 + k]!);
+      const e1 = [0, 1, 2].map((k) => p[b * 3 + k]! - p[a * 3 + k]!),
+        e2 = [0, 1, 2].map((k) => p[c * 3 + k]! - p[a * 3 + k]!);
       const face = [e1[1]! * e2[2]! - e1[2]! * e2[1]!, e1[2]! * e2[0]! - e1[0]! * e2[2]!, e1[0]! * e2[1]! - e1[1]! * e2[0]!];
       const len = Math.hypot(...face);
       const dot = (face[0]! * n[a * 3]! + face[1]! * n[a * 3 + 1]! + face[2]! * n[a * 3 + 2]!) / len;

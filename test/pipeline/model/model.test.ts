@@ -31,7 +31,12 @@ describe('xoay model', () => {
     const glb = new Uint8Array(await readFile(path.join(tmp, 'box-out/model.glb')));
     const io = await createIO();
     const back = await io.readBinary(glb);
-    expect(back.getRoot().listExtensionsUsed().map((e) => e.extensionName)).toContain('EXT_meshopt_compression');
+    expect(
+      back
+        .getRoot()
+        .listExtensionsUsed()
+        .map((e) => e.extensionName),
+    ).toContain('EXT_meshopt_compression');
     expect((await validateBytes(glb)).issues.numErrors).toBe(0);
   });
 
@@ -64,7 +69,12 @@ describe('xoay model', () => {
         expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(2048);
       }
       if (report.after.textures.length) {
-        expect(back.getRoot().listExtensionsUsed().map((e) => e.extensionName)).toContain('KHR_texture_basisu');
+        expect(
+          back
+            .getRoot()
+            .listExtensionsUsed()
+            .map((e) => e.extensionName),
+        ).toContain('KHR_texture_basisu');
         for (const t of back.getRoot().listTextures()) expect(readKTX2(t.getImage()!).levels.length).toBeGreaterThan(1);
         const gpu = report.after.textures.reduce((n, t) => n + t.gpuBytes, 0);
         const rgba8 = report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0);
@@ -110,15 +120,18 @@ describe('xoay model', () => {
     expect(await readFile(path.join(tmp, 'sofa-gltf/model.glb'))).toEqual(await readFile(path.join(tmp, 'sofa-glb/model.glb')));
   });
 
-  it.skipIf(!models.present)(`simplifies towards a triangle target but never past the error bound, and reports the budget verdict ${models.reason}`, async () => {
-    const engine = path.join(models.dir, '2CylinderEngine.glb');
-    const loose = await model(engine, path.join(tmp, 'engine-loose'), { triangles: 20_000, maxError: 0.01 });
-    expect(loose.report.after.triangles).toBeLessThan(loose.report.before.triangles * 0.5);
-    const tight = await model(engine, path.join(tmp, 'engine-tight'), { triangles: 20_000, maxError: 0.0001 });
-    expect(tight.report.after.triangles).toBeGreaterThan(loose.report.after.triangles);
-    const none = await model(engine, path.join(tmp, 'engine-none'), { budget: 'none' });
-    expect(none.report.budget.ok).toBe(true);
-  });
+  it.skipIf(!models.present)(
+    `simplifies towards a triangle target but never past the error bound, and reports the budget verdict ${models.reason}`,
+    async () => {
+      const engine = path.join(models.dir, '2CylinderEngine.glb');
+      const loose = await model(engine, path.join(tmp, 'engine-loose'), { triangles: 20_000, maxError: 0.01 });
+      expect(loose.report.after.triangles).toBeLessThan(loose.report.before.triangles * 0.5);
+      const tight = await model(engine, path.join(tmp, 'engine-tight'), { triangles: 20_000, maxError: 0.0001 });
+      expect(tight.report.after.triangles).toBeGreaterThan(loose.report.after.triangles);
+      const none = await model(engine, path.join(tmp, 'engine-none'), { budget: 'none' });
+      expect(none.report.budget.ok).toBe(true);
+    },
+  );
 
   it.skipIf(!models.present)(`--textures webp: WebP textures within the size limit, smaller than the KTX2 ones ${models.reason}`, async () => {
     const { report } = await model(path.join(models.dir, 'wooden_table_02_1k.glb'), path.join(tmp, 'table-webp'), { textures: 'webp', maxTextureSize: 512 });
@@ -129,7 +142,12 @@ describe('xoay model', () => {
       expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(512);
     }
     const back = await (await createIO()).readBinary(new Uint8Array(await readFile(path.join(tmp, 'table-webp/model.glb'))));
-    expect(back.getRoot().listExtensionsUsed().map((e) => e.extensionName)).toContain('EXT_texture_webp');
+    expect(
+      back
+        .getRoot()
+        .listExtensionsUsed()
+        .map((e) => e.extensionName),
+    ).toContain('EXT_texture_webp');
   });
 
   it.skipIf(!models.present)(`writes coarser levels of detail and splits the bytes by kind ${models.reason}`, async () => {

@@ -56,8 +56,10 @@ async function objFolder(name: string, files: Record<string, string | Buffer>): 
 /** A 64×64 gradient (not a solid colour, which glTF Transform would fold into a factor). */
 const label = () => {
   const px = Buffer.alloc(64 * 64 * 3);
-  for (let i = 0; i < 64 * 64; i++) px.set([i % 64 * 4, (i >> 6) * 4, 128], i * 3);
-  return sharp(px, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+  for (let i = 0; i < 64 * 64; i++) px.set([(i % 64) * 4, (i >> 6) * 4, 128], i * 3);
+  return sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
+    .png()
+    .toBuffer();
 };
 
 describe('OBJ input', () => {
@@ -71,9 +73,20 @@ describe('OBJ input', () => {
     expect(report.validation.output.errors).toBe(0);
   });
   it('a missing .mtl, a missing texture, a bad face index: one clear error each', async () => {
-    await expect(model(await objFolder('nomtl', { 'box.obj': CUBE }), path.join(tmp, 'o1'))).rejects.toThrow(/box\.obj: the material library "box\.mtl" it refers to \(mtllib\) is missing/);
-    await expect(model(await objFolder('notex', { 'box.obj': CUBE, 'box.mtl': MTL }), path.join(tmp, 'o2'))).rejects.toThrow(/box\.obj: the texture "label\.png" its materials refer to is missing/);
-    await expect(model(await objFolder('badidx', { 'box.obj': CUBE.replace('f 1/1 2/2 6/3 5/4', 'f 1 2 99'), 'box.mtl': MTL, 'label.png': await label() }), path.join(tmp, 'o3'))).rejects.toThrow(/line \d+: vertex index 99 is out of range/);
-    await expect(model(await objFolder('escape', { 'box.obj': CUBE.replace('mtllib box.mtl', 'mtllib ../box.mtl') }), path.join(tmp, 'o4'))).rejects.toThrow(/refuses "\.\.\/box\.mtl"/);
+    await expect(model(await objFolder('nomtl', { 'box.obj': CUBE }), path.join(tmp, 'o1'))).rejects.toThrow(
+      /box\.obj: the material library "box\.mtl" it refers to \(mtllib\) is missing/,
+    );
+    await expect(model(await objFolder('notex', { 'box.obj': CUBE, 'box.mtl': MTL }), path.join(tmp, 'o2'))).rejects.toThrow(
+      /box\.obj: the texture "label\.png" its materials refer to is missing/,
+    );
+    await expect(
+      model(
+        await objFolder('badidx', { 'box.obj': CUBE.replace('f 1/1 2/2 6/3 5/4', 'f 1 2 99'), 'box.mtl': MTL, 'label.png': await label() }),
+        path.join(tmp, 'o3'),
+      ),
+    ).rejects.toThrow(/line \d+: vertex index 99 is out of range/);
+    await expect(model(await objFolder('escape', { 'box.obj': CUBE.replace('mtllib box.mtl', 'mtllib ../box.mtl') }), path.join(tmp, 'o4'))).rejects.toThrow(
+      /refuses "\.\.\/box\.mtl"/,
+    );
   });
 });

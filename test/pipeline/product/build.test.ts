@@ -37,7 +37,11 @@ async function mtimes(dir: string): Promise<Map<string, number>> {
 }
 
 // jsqr is CommonJS with its function on `default`; Node's ESM interop hands over module.exports.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null;
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (
+  data: Uint8ClampedArray,
+  w: number,
+  h: number,
+) => { data: string } | null;
 
 async function decodeQr(png: Buffer): Promise<string | undefined> {
   const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -50,11 +54,23 @@ beforeAll(async () => {
   site = path.join(tmp, 'site');
   cache = path.join(tmp, 'cache');
   await makeProduct(path.join(catalogue, 'a'), 'che-shan-tuyet', {
-    product: facts('che-shan-tuyet', { name: { vi: 'Chè Shan tuyết cổ thụ', en: 'Ancient Shan tuyet tea' }, category: 'Đồ uống', producer: { name: 'HTX Chè Lũng Phìn', kind: 'co-operative', province: 'Hà Giang' }, price: { amount: 250000, unit: 'hộp 200 g' }, origin: { batch: 'L-01', ingredients: ['Lá chè'], 'Độ cao': '1.200 m' } }),
+    product: facts('che-shan-tuyet', {
+      name: { vi: 'Chè Shan tuyết cổ thụ', en: 'Ancient Shan tuyet tea' },
+      category: 'Đồ uống',
+      producer: { name: 'HTX Chè Lũng Phìn', kind: 'co-operative', province: 'Hà Giang' },
+      price: { amount: 250000, unit: 'hộp 200 g' },
+      origin: { batch: 'L-01', ingredients: ['Lá chè'], 'Độ cao': '1.200 m' },
+    }),
     story: '# Chè trên núi\n\nHái **bằng tay** mỗi sớm.\n',
   });
-  await makeProduct(path.join(catalogue, 'b'), 'mat-ong-ban-dia', { mirror: true, product: facts('mat-ong-ban-dia', { ocop: { stars: 3, year: 2022 }, category: 'Thực phẩm' }) });
-  await makeProduct(path.join(catalogue, 'c'), 'nuoc-mam-phu-quoc', { frames: 8, product: facts('nuoc-mam-phu-quoc', { ocop: { stars: 5, year: 2023 }, producer: { name: 'DN Nước mắm', kind: 'enterprise', province: 'Kiên Giang' } }) });
+  await makeProduct(path.join(catalogue, 'b'), 'mat-ong-ban-dia', {
+    mirror: true,
+    product: facts('mat-ong-ban-dia', { ocop: { stars: 3, year: 2022 }, category: 'Thực phẩm' }),
+  });
+  await makeProduct(path.join(catalogue, 'c'), 'nuoc-mam-phu-quoc', {
+    frames: 8,
+    product: facts('nuoc-mam-phu-quoc', { ocop: { stars: 5, year: 2023 }, producer: { name: 'DN Nước mắm', kind: 'enterprise', province: 'Kiên Giang' } }),
+  });
   first = await build([catalogue], site, { baseUrl: BASE, cache, jobs: 2, spin: SMALL_SPIN });
 }, 180_000);
 afterAll(async () => {
@@ -94,7 +110,14 @@ describe('xoay build: a catalogue', () => {
     // The og:image is a real file of the page's folder.
     expect((await sharp(path.join(dir, og.slice(`${BASE}che-shan-tuyet/`.length))).metadata()).format).toBe('jpeg');
     const ld = JSON.parse(/<script type="application\/ld\+json">(.*?)<\/script>/s.exec(page)![1]!);
-    expect(ld).toMatchObject({ '@context': 'https://schema.org', '@type': 'Product', name: 'Chè Shan tuyết cổ thụ', sku: 'che-shan-tuyet', offers: { price: 250000, priceCurrency: 'VND' }, manufacturer: { name: 'HTX Chè Lũng Phìn' } });
+    expect(ld).toMatchObject({
+      '@context': 'https://schema.org',
+      '@type': 'Product',
+      name: 'Chè Shan tuyết cổ thụ',
+      sku: 'che-shan-tuyet',
+      offers: { price: 250000, priceCurrency: 'VND' },
+      manufacturer: { name: 'HTX Chè Lũng Phìn' },
+    });
     const spinFiles = await readdir(path.join(dir, 'spin'));
     expect(spinFiles).toContain('spin.json');
     expect(spinFiles.some((f) => f.startsWith('qa.'))).toBe(false);
@@ -104,7 +127,8 @@ describe('xoay build: a catalogue', () => {
   });
 
   it('built through storage written object by object (as an object store; no folder rename), the site and the cache are byte-for-byte the same', async () => {
-    const objSite = path.join(tmp, 'site-objects'), objCache = path.join(tmp, 'cache-objects');
+    const objSite = path.join(tmp, 'site-objects'),
+      objCache = path.join(tmp, 'cache-objects');
     const storage = { site: new FolderStorage(objSite, { folderRename: false }), cache: new FolderStorage(objCache, { folderRename: false }) };
     const r = await build([catalogue], objSite, { baseUrl: BASE, cache: objCache, jobs: 2, spin: SMALL_SPIN }, { storage });
     expect([r.built, r.reused, r.failed]).toEqual([3, 0, 0]);
@@ -117,10 +141,12 @@ describe('xoay build: a catalogue', () => {
     expect([again.built, again.reused, again.failed]).toEqual([0, 3, 0]);
   }, 180_000);
 
-  it('the QR codes (PNG and SVG) decode to the product\'s public URL', async () => {
+  it("the QR codes (PNG and SVG) decode to the product's public URL", async () => {
     const dir = path.join(site, 'mat-ong-ban-dia');
     expect(await decodeQr(await readFile(path.join(dir, 'qr.png')))).toBe(`${BASE}mat-ong-ban-dia/`);
-    const svg = await sharp(await readFile(path.join(dir, 'qr.svg')), { density: 300 }).png().toBuffer();
+    const svg = await sharp(await readFile(path.join(dir, 'qr.svg')), { density: 300 })
+      .png()
+      .toBuffer();
     expect(await decodeQr(svg)).toBe(`${BASE}mat-ong-ban-dia/`);
   });
 
@@ -186,7 +212,10 @@ describe('xoay build: a catalogue', () => {
     await makeProduct(path.join(twins, 'x'), 'twin-a', { frames: 8 });
     await makeProduct(path.join(twins, 'y'), 'twin-b', { frames: 8 });
     const r = await build([twins], path.join(tmp, 'site-twins'), { baseUrl: BASE, cache: path.join(tmp, 'cache-twins'), jobs: 2, spin: SMALL_SPIN });
-    expect(r.products.map((p) => [p.status, p.message])).toEqual([['built', undefined], ['built', undefined]]);
+    expect(r.products.map((p) => [p.status, p.message])).toEqual([
+      ['built', undefined],
+      ['built', undefined],
+    ]);
     expect(await readdir(path.join(tmp, 'cache-twins', 'spin'))).toHaveLength(1);
   }, 60_000);
 
@@ -196,7 +225,9 @@ describe('xoay build: a catalogue', () => {
     await mkdir(path.join(dir, 'photos'));
     const frames = (await readdir(path.join(ROOT, 'samples/stool-turntable'))).filter((f) => f.endsWith('.jpg')).sort();
     await sharp(path.join(ROOT, 'samples/stool-turntable', frames[0]!)).toFile(path.join(dir, 'photos', 'tra #1.jpg'));
-    await sharp(path.join(ROOT, 'samples/stool-turntable', frames[9]!)).png().toFile(path.join(dir, 'photos', 'tra #1.png'));
+    await sharp(path.join(ROOT, 'samples/stool-turntable', frames[9]!))
+      .png()
+      .toFile(path.join(dir, 'photos', 'tra #1.png'));
     const out = path.join(tmp, 'site-photos');
     const r = await build([dir], out, { baseUrl: BASE, cache });
     expect(r.products[0]).toMatchObject({ status: 'built', ran: ['photos'] });
@@ -248,10 +279,13 @@ describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot $
     const manifest = JSON.parse(await readFile(path.join(out, 'ban-go', 'spin', 'spin.json'), 'utf8'));
     expect(manifest.rows[0].frames).toHaveLength(36);
     const og = /<meta property="og:image" content="([^"]+)">/.exec(page)![1]!;
-    const poster = await sharp(path.join(out, 'ban-go', og.slice(`${BASE}ban-go/`.length))).raw().toBuffer({ resolveWithObject: true });
+    const poster = await sharp(path.join(out, 'ban-go', og.slice(`${BASE}ban-go/`.length)))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     // The poster shows the table: plenty of pixels that are not the white backdrop.
     let object = 0;
-    for (let i = 0; i < poster.data.length; i += poster.info.channels) if (poster.data[i]! < 200 || poster.data[i + 1]! < 200 || poster.data[i + 2]! < 200) object++;
+    for (let i = 0; i < poster.data.length; i += poster.info.channels)
+      if (poster.data[i]! < 200 || poster.data[i + 1]! < 200 || poster.data[i + 2]! < 200) object++;
     expect(object / (poster.info.width * poster.info.height)).toBeGreaterThan(0.1);
     expect((await stat(path.join(out, 'ban-go', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
   }, 240_000);
@@ -265,7 +299,12 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     const shoot = path.join(tmp, 'recon-cat', 'ghe', 'spin');
     let fov: number;
     try {
-      const r = await renderer.render(new Uint8Array(await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))), shoot, { frames: 36, width: 320, height: 320, background: '#2040ff' });
+      const r = await renderer.render(new Uint8Array(await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))), shoot, {
+        frames: 36,
+        width: 320,
+        height: 320,
+        background: '#2040ff',
+      });
       fov = r.info.camera.fovY; // square frames: the horizontal field of view too
     } finally {
       await renderer.close();
@@ -277,7 +316,12 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     await makeProduct(path.join(tmp, 'recon-cat', 'mat-ong'), 'mat-ong', { frames: 12 });
     const out = path.join(tmp, 'site-recon');
     const events: { type: string; id?: string; message?: string }[] = [];
-    const opts = { baseUrl: BASE, cache: path.join(tmp, 'cache-recon'), spin: SMALL_SPIN, reconstruct: { resolution: 128, triangles: 10_000, textureSize: 256, textures: 'webp' as const } };
+    const opts = {
+      baseUrl: BASE,
+      cache: path.join(tmp, 'cache-recon'),
+      spin: SMALL_SPIN,
+      reconstruct: { resolution: 128, triangles: 10_000, textureSize: 256, textures: 'webp' as const },
+    };
     const r = await build([path.join(tmp, 'recon-cat')], out, opts, { onEvent: (e) => events.push(e) });
     expect(r.products.map((p) => [p.id, p.status, p.ran])).toEqual([
       ['ghe-tu-anh', 'built', ['spin', 'reconstruct']],
@@ -296,11 +340,18 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     expect(why[0]).toMatch(/^no 3D model from the shoot: (cameras|ingest): .*(focal length|not evenly spaced)/);
     // A wrong focal length carves away the object: the result misses the photos and is not made.
     const later: typeof events = [];
-    const wrong = await build([path.join(tmp, 'recon-cat', 'ghe')], path.join(tmp, 'site-recon-wrong'), { ...opts, reconstruct: { ...opts.reconstruct, fov: fov * 2.5 } } /* --fov wins over shoot.json */, { onEvent: (e) => later.push(e) });
+    const wrong = await build(
+      [path.join(tmp, 'recon-cat', 'ghe')],
+      path.join(tmp, 'site-recon-wrong'),
+      { ...opts, reconstruct: { ...opts.reconstruct, fov: fov * 2.5 } } /* --fov wins over shoot.json */,
+      { onEvent: (e) => later.push(e) },
+    );
     expect(wrong.products.map((p) => p.status)).toEqual(['built']);
     expect(await readFile(path.join(tmp, 'site-recon-wrong', 'ghe-tu-anh', 'index.html'), 'utf8')).not.toContain('model=');
     const warned = later.filter((e) => e.type === 'warning');
     expect(warned, JSON.stringify(later)).toHaveLength(1);
-    expect(warned[0]!.message).toMatch(/^no 3D model from the shoot: reconstruct: .*: the carved shape does not explain the photos: .*at least 0\.9 needed\)\. Either the views are not one turn in equal steps.*or the focal length/);
+    expect(warned[0]!.message).toMatch(
+      /^no 3D model from the shoot: reconstruct: .*: the carved shape does not explain the photos: .*at least 0\.9 needed\)\. Either the views are not one turn in equal steps.*or the focal length/,
+    );
   }, 300_000);
 });

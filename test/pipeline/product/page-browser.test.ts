@@ -18,9 +18,18 @@ import { STORY_XSS } from '../../helpers/xss.js';
 let tmp: string, site: string, server: StaticServer, browser: Browser;
 
 // jsqr is CommonJS with its function on `default`; Node's ESM interop hands over module.exports.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (data: Uint8ClampedArray, w: number, h: number) => { data: string } | null;
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (
+  data: Uint8ClampedArray,
+  w: number,
+  h: number,
+) => { data: string } | null;
 async function decodeQr(png: Buffer): Promise<string | undefined> {
-  const { data, info } = await sharp(png).flatten({ background: '#ffffff' }).extend({ top: 16, bottom: 16, left: 16, right: 16, background: '#ffffff' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(png)
+    .flatten({ background: '#ffffff' })
+    .extend({ top: 16, bottom: 16, left: 16, right: 16, background: '#ffffff' })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data;
 }
 
@@ -38,7 +47,12 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
     tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-page-browser-'));
     const cat = path.join(tmp, 'cat');
     await makeProduct(path.join(cat, 'tea'), 'che-shan-tuyet', {
-      product: facts('che-shan-tuyet', { name: { vi: 'Chè Shan tuyết cổ thụ' }, category: 'Đồ uống', producer: { name: 'HTX Chè Lũng Phìn', kind: 'co-operative', province: 'Hà Giang' }, price: { amount: 250000 } }),
+      product: facts('che-shan-tuyet', {
+        name: { vi: 'Chè Shan tuyết cổ thụ' },
+        category: 'Đồ uống',
+        producer: { name: 'HTX Chè Lũng Phìn', kind: 'co-operative', province: 'Hà Giang' },
+        price: { amount: 250000 },
+      }),
       story: '## Câu chuyện\n\nHái bằng tay mỗi sớm trên núi cao, nơi sương mù phủ quanh năm và những cây chè cổ thụ hàng trăm năm tuổi.',
     });
     await makeProduct(path.join(cat, 'hostile'), 'hostile', { frames: 8, mirror: true, product: HOSTILE, story: STORY_XSS.join('\n\n') });
@@ -59,7 +73,9 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
       const page = await browser[device].newPage();
       try {
         await page.goto(`${server.origin}/che-shan-tuyet/index.html`);
-        await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer') as HTMLElement & { frames: number }).frames), { timeout: 20_000 }).toBe(12);
+        await expect
+          .poll(() => page.evaluate(() => (document.querySelector('xoay-viewer') as HTMLElement & { frames: number }).frames), { timeout: 20_000 })
+          .toBe(12);
         const viewer = page.locator('xoay-viewer');
         await viewer.scrollIntoViewIfNeeded();
         expect(await viewer.isVisible()).toBe(true);
@@ -68,7 +84,9 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
         // Turning it: a key press moves to the next frame.
         await page.evaluate(() => (document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-spin') as HTMLElement).focus());
         await page.keyboard.press('ArrowRight');
-        await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer') as HTMLElement & { frame: number }).frame), { timeout: 5000 }).not.toBe(0);
+        await expect
+          .poll(() => page.evaluate(() => (document.querySelector('xoay-viewer') as HTMLElement & { frame: number }).frame), { timeout: 5000 })
+          .not.toBe(0);
         expect(await page.locator('h1').innerText()).toBe('Chè Shan tuyết cổ thụ');
         expect(await page.locator('.stars').innerText()).toContain('★★★★☆');
         expect(await page.getByText('HTX Chè Lũng Phìn').isVisible()).toBe(true);
@@ -95,7 +113,9 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
     });
     try {
       await page.goto(`${server.origin}/hostile/index.html`);
-      await expect.poll(() => page.evaluate(() => (document.querySelector('xoay-viewer') as HTMLElement & { frames: number }).frames), { timeout: 20_000 }).toBe(8);
+      await expect
+        .poll(() => page.evaluate(() => (document.querySelector('xoay-viewer') as HTMLElement & { frames: number }).frames), { timeout: 20_000 })
+        .toBe(8);
       // Give anything that would fire (onerror of a broken image, ontoggle, onload) the time to do so; hover the links.
       for (const a of await page.locator('a').all()) await a.hover({ timeout: 2000 }).catch(() => {});
       await page.waitForTimeout(300);
@@ -105,7 +125,9 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
           xss: (window as unknown as { __xss?: number }).__xss,
           scripts: [...document.scripts].map((s) => s.type || 'classic'),
           handlers: all.flatMap((el) => [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => `${el.tagName} ${a.name}`)),
-          badLinks: all.flatMap((el) => ['href', 'src', 'action', 'formaction'].map((n) => el.getAttribute(n) ?? '')).filter((v) => /^\s*(javascript|data|vbscript|file):/i.test(v) || v.startsWith('//')),
+          badLinks: all
+            .flatMap((el) => ['href', 'src', 'action', 'formaction'].map((n) => el.getAttribute(n) ?? ''))
+            .filter((v) => /^\s*(javascript|data|vbscript|file):/i.test(v) || v.startsWith('//')),
           frames: document.querySelectorAll('iframe, object, embed').length,
           title: document.title,
           h1: document.querySelector('h1')!.textContent,

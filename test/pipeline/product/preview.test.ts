@@ -51,7 +51,11 @@ beforeAll(async () => {
     await copyFile(path.join(SHOOT, `stool_${n}.jpg`), path.join(prod, 'spin', `stool_${n}.jpg`));
   }
   await writeFile(path.join(prod, 'product.json'), productJson(FIRST_NAME));
-  p = await preview(prod, { port: 0, cache: path.join(tmp, 'cache'), debounce: 200, build: { spin: { widths: [256], formats: ['jpeg'] } } }, { onEvent: (e) => events.push(e) });
+  p = await preview(
+    prod,
+    { port: 0, cache: path.join(tmp, 'cache'), debounce: 200, build: { spin: { widths: [256], formats: ['jpeg'] } } },
+    { onEvent: (e) => events.push(e) },
+  );
 });
 
 afterAll(async () => {
@@ -88,7 +92,9 @@ function get(target: string, headers: Record<string, string> = {}): Promise<Repl
       }
       resolve({ status: Number(line.split(' ')[1]), headers: h, body: Buffer.from(rest.join('\r\n\r\n'), 'latin1').toString('utf8') });
     });
-    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    const extra = Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
     sock.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: */*\r\n${extra}Connection: close\r\n\r\n`, 'latin1');
   });
 }
@@ -260,9 +266,13 @@ describe('xoay preview', () => {
       page = await browser.desktop.newPage();
       // Every frame records when its <xoay-viewer> has loaded (the event does not bubble: caught on the way down).
       await page.addInitScript(() => {
-        document.addEventListener('load', (e) => {
-          if ((e.target as Element).tagName === 'XOAY-VIEWER') (window as unknown as { viewerLoaded: boolean }).viewerLoaded = true;
-        }, true);
+        document.addEventListener(
+          'load',
+          (e) => {
+            if ((e.target as Element).tagName === 'XOAY-VIEWER') (window as unknown as { viewerLoaded: boolean }).viewerLoaded = true;
+          },
+          true,
+        );
       });
     });
 
@@ -270,45 +280,48 @@ describe('xoay preview', () => {
       await browser?.close();
     });
 
-    const inFrame = <T,>(fn: () => T): Promise<T | undefined> =>
+    const inFrame = <T>(fn: () => T): Promise<T | undefined> =>
       (page.frame({ name: 'page' })?.evaluate(fn) ?? Promise.resolve(undefined)).catch(() => undefined) as Promise<T | undefined>;
     const heading = () => inFrame(() => document.querySelector('h1')?.textContent ?? '');
 
-    it.skipIf(!hasChromium)(`shows the page in phone, tablet and desktop frames; an edit to product.json rebuilds and the page reloads by itself ${chromiumReason}`, async () => {
-      await page.goto(p.url);
-      expect(new URL(page.url()).pathname).toBe('/__xoay/preview');
-      await expect.poll(heading, { timeout: 20_000 }).toBe(FIRST_NAME);
-      // The viewer runs from the dev server (its spin loaded and drawing).
-      await expect.poll(() => inFrame(() => (window as unknown as { viewerLoaded?: boolean }).viewerLoaded === true), { timeout: 20_000 }).toBe(true);
-      expect(await inFrame(() => document.querySelector('xoay-viewer')?.shadowRoot?.querySelector('canvas')?.width ?? 0)).toBeGreaterThan(0);
+    it.skipIf(!hasChromium)(
+      `shows the page in phone, tablet and desktop frames; an edit to product.json rebuilds and the page reloads by itself ${chromiumReason}`,
+      async () => {
+        await page.goto(p.url);
+        expect(new URL(page.url()).pathname).toBe('/__xoay/preview');
+        await expect.poll(heading, { timeout: 20_000 }).toBe(FIRST_NAME);
+        // The viewer runs from the dev server (its spin loaded and drawing).
+        await expect.poll(() => inFrame(() => (window as unknown as { viewerLoaded?: boolean }).viewerLoaded === true), { timeout: 20_000 }).toBe(true);
+        expect(await inFrame(() => document.querySelector('xoay-viewer')?.shadowRoot?.querySelector('canvas')?.width ?? 0)).toBeGreaterThan(0);
 
-      // The frame switch: buttons (and keys 1–3) size the iframe; the page lays out at that width.
-      const frameSize = () => page.evaluate(() => [document.querySelector('iframe')!.width, document.querySelector('iframe')!.height].join('×'));
-      expect(await frameSize()).toBe('390×844');
-      expect(await inFrame(() => innerWidth)).toBe(390);
-      await page.getByRole('button', { name: /Tablet/ }).click();
-      expect(await frameSize()).toBe('820×1180');
-      expect(await page.getByRole('button', { name: /Tablet/ }).getAttribute('aria-pressed')).toBe('true');
-      await page.getByRole('button', { name: /Phone/ }).focus();
-      await page.keyboard.press('3');
-      expect(await frameSize()).toBe('1366×800');
-      await expect.poll(() => inFrame(() => innerWidth)).toBe(1366);
-      await page.getByRole('button', { name: /Phone/ }).focus();
-      await page.keyboard.press('Enter');
-      expect(await frameSize()).toBe('390×844');
+        // The frame switch: buttons (and keys 1–3) size the iframe; the page lays out at that width.
+        const frameSize = () => page.evaluate(() => [document.querySelector('iframe')!.width, document.querySelector('iframe')!.height].join('×'));
+        expect(await frameSize()).toBe('390×844');
+        expect(await inFrame(() => innerWidth)).toBe(390);
+        await page.getByRole('button', { name: /Tablet/ }).click();
+        expect(await frameSize()).toBe('820×1180');
+        expect(await page.getByRole('button', { name: /Tablet/ }).getAttribute('aria-pressed')).toBe('true');
+        await page.getByRole('button', { name: /Phone/ }).focus();
+        await page.keyboard.press('3');
+        expect(await frameSize()).toBe('1366×800');
+        await expect.poll(() => inFrame(() => innerWidth)).toBe(1366);
+        await page.getByRole('button', { name: /Phone/ }).focus();
+        await page.keyboard.press('Enter');
+        expect(await frameSize()).toBe('390×844');
 
-      // Edit the name: the build re-runs (the spin comes from the cache) and the page reloads itself.
-      await inFrame(() => ((window as unknown as { before: boolean }).before = true));
-      const from = events.length;
-      goodName = 'Ghế đã sửa tên';
-      await writeFile(path.join(prod, 'product.json'), productJson(goodName));
-      await expect.poll(heading, { timeout: 20_000 }).toBe(goodName);
-      expect(await inFrame(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
-      const built = await waitForEvent('built', from);
-      expect(built).toMatchObject({ built: 1, failed: 0, reloaded: true });
-      expect(events.slice(from)).toContainEqual({ type: 'build', event: expect.objectContaining({ type: 'product', stage: 'spin', cached: true }) });
-      expect(browser!.foreign).toEqual([]);
-    });
+        // Edit the name: the build re-runs (the spin comes from the cache) and the page reloads itself.
+        await inFrame(() => ((window as unknown as { before: boolean }).before = true));
+        const from = events.length;
+        goodName = 'Ghế đã sửa tên';
+        await writeFile(path.join(prod, 'product.json'), productJson(goodName));
+        await expect.poll(heading, { timeout: 20_000 }).toBe(goodName);
+        expect(await inFrame(() => (window as unknown as { before?: boolean }).before)).toBeUndefined();
+        const built = await waitForEvent('built', from);
+        expect(built).toMatchObject({ built: 1, failed: 0, reloaded: true });
+        expect(events.slice(from)).toContainEqual({ type: 'build', event: expect.objectContaining({ type: 'product', stage: 'spin', cached: true }) });
+        expect(browser!.foreign).toEqual([]);
+      },
+    );
 
     it(`keeps serving the last good page when an edit breaks product.json, and says what is wrong ${hasChromium ? '' : chromiumReason}`, async () => {
       const from = events.length;
@@ -325,7 +338,9 @@ describe('xoay preview', () => {
 
       if (browser) {
         // Vite's error overlay over the page, the frame switch's status line, and the page still the last good one.
-        await expect.poll(() => inFrame(() => document.querySelector('vite-error-overlay')?.shadowRoot?.textContent ?? ''), { timeout: 20_000 }).toContain('product.json');
+        await expect
+          .poll(() => inFrame(() => document.querySelector('vite-error-overlay')?.shadowRoot?.textContent ?? ''), { timeout: 20_000 })
+          .toContain('product.json');
         await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toContain('Build failed');
         expect(await heading()).toBe(goodName);
       }
@@ -337,7 +352,11 @@ describe('xoay preview', () => {
       expect(p.status().state).toBe('ok');
       expect((await get(`/${ID}/`)).body).not.toContain('data-xoay-preview-error');
       if (browser) {
-        await expect.poll(() => inFrame(() => document.querySelector('vite-error-overlay') === null && document.querySelector('[data-xoay-preview-error]') === null), { timeout: 20_000 }).toBe(true);
+        await expect
+          .poll(() => inFrame(() => document.querySelector('vite-error-overlay') === null && document.querySelector('[data-xoay-preview-error]') === null), {
+            timeout: 20_000,
+          })
+          .toBe(true);
         await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toContain('Up to date');
       }
     });

@@ -40,7 +40,9 @@ describe('product.json schema: errors name the file and the field', () => {
   const required = ['id', 'name', 'name.vi', 'ocop', 'ocop.stars', 'ocop.year', 'category', 'producer', 'producer.name', 'producer.kind', 'producer.province'];
   for (const field of required) {
     it(`a missing ${field} is named as required`, () => {
-      expect(() => checkProduct(without(field), '/x/product.json')).toThrow(new RegExp(`^build: /x/product\\.json: .*${field.replace('.', '\\.')}: is required but missing`));
+      expect(() => checkProduct(without(field), '/x/product.json')).toThrow(
+        new RegExp(`^build: /x/product\\.json: .*${field.replace('.', '\\.')}: is required but missing`),
+      );
     });
   }
   const wrong: [string, unknown, RegExp][] = [
@@ -134,7 +136,11 @@ describe('Vietnamese text', () => {
     const name = 'Chè Shan tuyết cổ thụ Hà Giang – Đặc sản “vùng cao”';
     const decomposed = name.normalize('NFD');
     expect(decomposed).not.toBe(name);
-    const dir = await makeProduct(path.join(tmp, 'nfd'), 'x', { frames: 2, product: facts('che-shan-tuyet', { name: { vi: decomposed } }), story: 'Trà ngon nhờ sương núi.'.normalize('NFD') });
+    const dir = await makeProduct(path.join(tmp, 'nfd'), 'x', {
+      frames: 2,
+      product: facts('che-shan-tuyet', { name: { vi: decomposed } }),
+      story: 'Trà ngon nhờ sương núi.'.normalize('NFD'),
+    });
     const p = await readProduct(dir);
     expect(p.product.name.vi).toBe(name);
     expect(p.story).toBe('Trà ngon nhờ sương núi.');

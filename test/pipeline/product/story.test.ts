@@ -3,7 +3,6 @@ import { isSafeUrl, renderStory } from '../../../pipeline/product/story.js';
 import { escapeHtml, html, jsonInScript } from '../../../pipeline/core/html.js';
 import { STORY_XSS } from '../../helpers/xss.js';
 
-
 describe('story: Markdown rendered safe', () => {
   it('keeps ordinary Markdown: headings, emphasis, lists, http links (noopener), relative images', () => {
     const out = renderStory('# Chè\n\nHái **bằng tay**, *sớm*.\n\n- một\n- hai\n\n[Trang](https://example.vn/a) ![ảnh](photos/a.jpg) [gọi](tel:+84900000000)');
@@ -22,7 +21,9 @@ describe('story: Markdown rendered safe', () => {
       // Every address left is http(s), mailto, tel, or relative and inside the product (checked independently of isSafeUrl).
       for (const m of out.matchAll(/(?:href|src)="([^"]*)"/g)) {
         const url = decodeURIComponent(m[1]!.replace(/&amp;/g, '&'));
-        expect(/^(https?:\/\/[^/]|mailto:|tel:)/i.test(url) || (!/^[a-z][a-z0-9+.-]*:|^[/\\]/i.test(url) && !url.split(/[/\\]/).includes('..')), m[1]).toBe(true);
+        expect(/^(https?:\/\/[^/]|mailto:|tel:)/i.test(url) || (!/^[a-z][a-z0-9+.-]*:|^[/\\]/i.test(url) && !url.split(/[/\\]/).includes('..')), m[1]).toBe(
+          true,
+        );
       }
       expect(out).not.toMatch(/(?:href|src)="(?:javascript|data|vbscript|file):/i);
       expect(out).not.toMatch(/(?:href|src)="\/\//);
@@ -41,7 +42,9 @@ describe('story: Markdown rendered safe', () => {
 describe('page text escaping', () => {
   it('escapes every interpolated value, attributes included', () => {
     const evil = '"><img src=x onerror=alert(1)>';
-    expect(html`<p title="${evil}">${evil}</p>`.text).toBe('<p title="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;">&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>');
+    expect(html`<p title="${evil}">${evil}</p>`.text).toBe(
+      '<p title="&quot;&gt;&lt;img src=x onerror=alert(1)&gt;">&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>',
+    );
     expect(escapeHtml(`<'&">`)).toBe('&lt;&#39;&amp;&quot;&gt;');
   });
   it('JSON in a script element cannot close it', () => {

@@ -8,7 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, parseCalibration, project, readCalibration, scaleCamera, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
+import {
+  type Camera,
+  axisFromSilhouettes,
+  cameraCentre,
+  focal35FromExif,
+  parseCalibration,
+  project,
+  readCalibration,
+  scaleCamera,
+  turntableCameras,
+} from '../../../pipeline/reconstruct/cameras.js';
 import { type CarveView, carve, carveViews, voxelAt } from '../../../pipeline/reconstruct/carve.js';
 import { maskIoU, rasterise, viewIoU } from '../../../pipeline/reconstruct/iou.js';
 import { fillHoles } from '../../../pipeline/core/mask.js';
@@ -53,11 +63,36 @@ describe('cameras: Middlebury calibration', () => {
     ['a count that is not a number', (l) => ['three', ...l.slice(1)], /^cameras: x_par\.txt: line 1: expected the number of cameras .* got "three"$/],
     ['fewer camera lines than the count', (l) => l.slice(0, 3), /^cameras: x_par\.txt: line 1: says 3 camera\(s\) but the file has 2 camera line\(s\)$/],
     ['more camera lines than the count', (l) => ['2', ...l.slice(1)], /^cameras: x_par\.txt: line 4: camera line 3, but line 1 says there are 2 camera\(s\)$/],
-    ['a line with a field missing', (l) => [l[0]!, l[1]!, l[2]!.split(' ').slice(0, 21).join(' '), l[3]!], /^cameras: x_par\.txt: line 3: expected 22 fields .* got 21$/],
-    ['a field that is not a number', (l) => [l[0]!, l[1]!, l[2]!, l[3]!.replace(/ \S+$/, ' 0.5x')], /^cameras: x_par\.txt: line 4: t3 \(field 22\) is not a number: "0\.5x"$/],
-    ['an image that is not in the folder', (l) => [l[0]!, l[1]!, l[2]!.replace('img2.png', 'img9.png'), l[3]!], /^cameras: x_par\.txt: line 3: image img9\.png is not in the folder$/],
-    ['an image listed twice', (l) => [l[0]!, l[1]!, l[2]!.replace('img2.png', 'img1.png'), l[3]!], /^cameras: x_par\.txt: line 3: image img1\.png is listed twice \(first on line 2\)$/],
-    ['a matrix R that is not a rotation', (l) => { const f = l[2]!.split(' '); f[10] = String(2 * Number(f[10])); f[11] = '3'; return [l[0]!, l[1]!, f.join(' '), l[3]!]; }, /^cameras: x_par\.txt: line 3: R is not a rotation/],
+    [
+      'a line with a field missing',
+      (l) => [l[0]!, l[1]!, l[2]!.split(' ').slice(0, 21).join(' '), l[3]!],
+      /^cameras: x_par\.txt: line 3: expected 22 fields .* got 21$/,
+    ],
+    [
+      'a field that is not a number',
+      (l) => [l[0]!, l[1]!, l[2]!, l[3]!.replace(/ \S+$/, ' 0.5x')],
+      /^cameras: x_par\.txt: line 4: t3 \(field 22\) is not a number: "0\.5x"$/,
+    ],
+    [
+      'an image that is not in the folder',
+      (l) => [l[0]!, l[1]!, l[2]!.replace('img2.png', 'img9.png'), l[3]!],
+      /^cameras: x_par\.txt: line 3: image img9\.png is not in the folder$/,
+    ],
+    [
+      'an image listed twice',
+      (l) => [l[0]!, l[1]!, l[2]!.replace('img2.png', 'img1.png'), l[3]!],
+      /^cameras: x_par\.txt: line 3: image img1\.png is listed twice \(first on line 2\)$/,
+    ],
+    [
+      'a matrix R that is not a rotation',
+      (l) => {
+        const f = l[2]!.split(' ');
+        f[10] = String(2 * Number(f[10]));
+        f[11] = '3';
+        return [l[0]!, l[1]!, f.join(' '), l[3]!];
+      },
+      /^cameras: x_par\.txt: line 3: R is not a rotation/,
+    ],
   ];
   for (const [name, edit, message] of bad) {
     it(`refuses ${name}, naming the line`, () => {
@@ -82,7 +117,9 @@ describe('cameras: Middlebury calibration', () => {
     await expect(readCalibration(path.join(dir, 'x_par.txt'))).rejects.toThrow(/line 4: image img3\.png is not in the folder/);
     await writeFile(path.join(dir, 'img3.png'), '');
     expect(await readCalibration(path.join(dir, 'x_par.txt'))).toHaveLength(3);
-    await expect(readCalibration(path.join(dir, 'missing_par.txt'))).rejects.toThrow(/^cameras: .*missing_par\.txt: cannot read the calibration file \(ENOENT\)$/);
+    await expect(readCalibration(path.join(dir, 'missing_par.txt'))).rejects.toThrow(
+      /^cameras: .*missing_par\.txt: cannot read the calibration file \(ENOENT\)$/,
+    );
   });
 
   it.skipIf(!dino.present)(`reads the dino's dinoSR_par.txt: 16 cameras on a ring around the object ${dino.reason}`, async () => {
@@ -129,7 +166,10 @@ describe('cameras: turntable model', () => {
   });
 
   it('takes the focal length from EXIF (35 mm equivalent) and refuses to guess one', async () => {
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).jpeg().withExif({ IFD2: { FocalLengthIn35mmFilm: '28' } }).toBuffer();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .jpeg()
+      .withExif({ IFD2: { FocalLengthIn35mmFilm: '28' } })
+      .toBuffer();
     const focal35 = focal35FromExif((await sharp(jpeg).metadata()).exif);
     expect(focal35).toBe(28);
     expect(focal35FromExif(undefined)).toBeNull();
@@ -153,7 +193,8 @@ describe('cameras: turntable model', () => {
 
 /** Ray through pixel (x, y): origin and direction in world coordinates. */
 function ray(cam: Camera, x: number, y: number): { o: number[]; d: number[] } {
-  const K = cam.K, R = cam.R;
+  const K = cam.K,
+    R = cam.R;
   const dc = [(x - K[2]!) / K[0]!, (y - K[5]!) / K[4]!, 1];
   const d = [0, 1, 2].map((c) => R[c]! * dc[0]! + R[3 + c]! * dc[1]! + R[6 + c]! * dc[2]!);
   return { o: cameraCentre(cam), d };
@@ -176,16 +217,20 @@ function sphere(c: number[], r: number): Shape {
 
 /** A box of half-sizes h, centred at c, turned by `yaw` about the vertical axis. */
 function box(c: number[], h: number[], yaw: number): Shape {
-  const cs = Math.cos(yaw), sn = Math.sin(yaw);
+  const cs = Math.cos(yaw),
+    sn = Math.sin(yaw);
   const toLocal = (v: number[]) => [cs * v[0]! - sn * v[2]!, v[1]!, sn * v[0]! + cs * v[2]!];
   return {
     volume: 8 * h[0]! * h[1]! * h[2]!,
     hit: (o, d) => {
-      const lo = toLocal([0, 1, 2].map((a) => o[a]! - c[a]!)), ld = toLocal(d);
-      let t0 = -Infinity, t1 = Infinity;
+      const lo = toLocal([0, 1, 2].map((a) => o[a]! - c[a]!)),
+        ld = toLocal(d);
+      let t0 = -Infinity,
+        t1 = Infinity;
       for (let a = 0; a < 3; a++) {
         const inv = 1 / ld[a]!;
-        let ta = (-h[a]! - lo[a]!) * inv, tb = (h[a]! - lo[a]!) * inv;
+        let ta = (-h[a]! - lo[a]!) * inv,
+          tb = (h[a]! - lo[a]!) * inv;
         if (ta > tb) [ta, tb] = [tb, ta];
         t0 = Math.max(t0, ta);
         t1 = Math.min(t1, tb);
@@ -201,7 +246,8 @@ function openEdges(mesh: { indices: Uint32Array }): number {
   const I = mesh.indices;
   for (let t = 0; t < I.length; t += 3) {
     for (let e = 0; e < 3; e++) {
-      const a = I[t + e]!, b = I[t + ((e + 1) % 3)]!;
+      const a = I[t + e]!,
+        b = I[t + ((e + 1) % 3)]!;
       const key = Math.min(a, b) * 0x100000000 + Math.max(a, b);
       count.set(key, (count.get(key) ?? 0) + 1);
     }
@@ -223,7 +269,8 @@ function renderMask(cam: Camera, w: number, h: number, shape: Shape): Uint8Array
 }
 
 describe('carve + surface + IoU on shapes rendered from known turntable cameras', () => {
-  const W = 320, H = 240;
+  const W = 320,
+    H = 240;
   const cams = turntableCameras({ views: 36, width: W, height: H, elevation: 20, fov: 40, distance: 1 });
   const shapes: [string, Shape, number][] = [
     // name, shape, largest excess volume of the 18-view visual hull over the solid
@@ -234,7 +281,8 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
     it(`${name}: held-out views IoU ≥ 0.95, volume close to the truth`, async () => {
       const masks = cams.map((c) => renderMask(c, W, H, shape));
       const views: CarveView[] = cams.map((c, i) => ({ P: c.P, width: W, height: H, mask: masks[i]!, open: false }));
-      const train = views.filter((_, i) => i % 2 === 0), trainCams = cams.filter((_, i) => i % 2 === 0);
+      const train = views.filter((_, i) => i % 2 === 0),
+        trainCams = cams.filter((_, i) => i % 2 === 0);
       const { grid } = await carve(trainCams, train, { resolution: 128 });
       const { mesh, extracted } = await surface(grid, { triangles: 20_000 });
       expect(mesh.indices.length / 3).toBeLessThanOrEqual(20_000);
@@ -243,7 +291,9 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
       const ious = held.map((v) => viewIoU(mesh, v.P, v.mask, W, H));
       const volume = meshVolume(mesh);
       expect(openEdges(mesh)).toBeLessThanOrEqual(4);
-      console.log(`${name}: open edges ${openEdges(mesh)}; held-out IoU min ${Math.min(...ious).toFixed(4)} mean ${(ious.reduce((s, x) => s + x, 0) / ious.length).toFixed(4)}; volume ${(volume / shape.volume).toFixed(3)} × the solid's; voxels ${grid.count}`);
+      console.log(
+        `${name}: open edges ${openEdges(mesh)}; held-out IoU min ${Math.min(...ious).toFixed(4)} mean ${(ious.reduce((s, x) => s + x, 0) / ious.length).toFixed(4)}; volume ${(volume / shape.volume).toFixed(3)} × the solid's; voxels ${grid.count}`,
+      );
       for (const iou of ious) expect(iou).toBeGreaterThanOrEqual(0.95);
       // The visual hull holds the solid (a little more where no view sees an edge on): faces out, close in volume.
       expect(volume / shape.volume).toBeGreaterThan(0.97);
@@ -281,7 +331,8 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
   });
 
   it('rasterises a projected mesh like the analytic render (IoU of the mask with itself is 1)', () => {
-    const a = new Uint8Array([1, 1, 0, 0]), b = new Uint8Array([1, 0, 1, 0]);
+    const a = new Uint8Array([1, 1, 0, 0]),
+      b = new Uint8Array([1, 0, 1, 0]);
     expect(maskIoU(a, b)).toBeCloseTo(1 / 3, 12);
     expect(maskIoU(a, a)).toBe(1);
     // A unit square in the plane z = 0 seen straight on covers the pixels whose centres it holds.
@@ -296,7 +347,8 @@ describe('carve + surface + IoU on shapes rendered from known turntable cameras'
 
 describe('silhouettes', () => {
   it('fills small holes (dark cracks) but keeps through-holes and notches open to the backdrop', () => {
-    const w = 40, h = 30;
+    const w = 40,
+      h = 30;
     const m = new Uint8Array(w * h);
     for (let y = 5; y < 25; y++) for (let x = 5; x < 35; x++) m[y * w + x] = 1;
     m[10 * w + 10] = 0; // a crack: 1 px
@@ -310,16 +362,23 @@ describe('silhouettes', () => {
 
   it('names a view without an object', () => {
     const img = { data: new Uint8Array(64 * 48 * 3).fill(20), width: 64, height: 48, channels: 3 };
-    expect(() => silhouetteOf(img, 1, 1, '/shoot/IMG_0007.JPG')).toThrow(/^silhouettes: \/shoot\/IMG_0007\.JPG: the object is not found in view IMG_0007\.JPG: /);
+    expect(() => silhouetteOf(img, 1, 1, '/shoot/IMG_0007.JPG')).toThrow(
+      /^silhouettes: \/shoot\/IMG_0007\.JPG: the object is not found in view IMG_0007\.JPG: /,
+    );
   });
 
   it('warns, naming the frames, when the object touches the frame edge', async () => {
     const files: string[] = [];
-    for (const [i, x0] of [[1, 20], [2, 0]] as const) {
+    for (const [i, x0] of [
+      [1, 20],
+      [2, 0],
+    ] as const) {
       const file = path.join(tmp, `edge-${i}.png`);
       const px = Buffer.alloc(96 * 64 * 3, 250);
       for (let y = 16; y < 48; y++) for (let x = x0; x < x0 + 30; x++) px.fill(30, (y * 96 + x) * 3, (y * 96 + x) * 3 + 3);
-      await sharp(px, { raw: { width: 96, height: 64, channels: 3 } }).png().toFile(file);
+      await sharp(px, { raw: { width: 96, height: 64, channels: 3 } })
+        .png()
+        .toFile(file);
       files.push(file);
     }
     const { views, warnings } = await silhouettes(files);

@@ -35,9 +35,16 @@ describe('reconstruct: dino-sparse-16 with its calibration', () => {
   it.skipIf(!dino.present)(`every view's IoU ≥ 0.95 from reconstruct.json; model.glb validates and loads ${dino.reason}`, async () => {
     const out = path.join(tmp, 'dino');
     const stages: string[] = [];
-    const { report } = await reconstruct(dino.dir, out, { cameras: path.join(dino.dir, 'dinoSR_par.txt'), preview: hasChromium }, { onEvent: (e) => e.type === 'stage' && stages.push(e.stage) });
+    const { report } = await reconstruct(
+      dino.dir,
+      out,
+      { cameras: path.join(dino.dir, 'dinoSR_par.txt'), preview: hasChromium },
+      { onEvent: (e) => e.type === 'stage' && stages.push(e.stage) },
+    );
     const json = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8')) as ReconstructReport;
-    console.log(`dino: IoU min ${json.iou.min} mean ${json.iou.mean}; voxels ${json.voxels.kept}; triangles ${json.triangles.extracted} → ${json.triangles.final}; colour ${json.colour}; s ${JSON.stringify(json.timings)}; rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
+    console.log(
+      `dino: IoU min ${json.iou.min} mean ${json.iou.mean}; voxels ${json.voxels.kept}; triangles ${json.triangles.extracted} → ${json.triangles.final}; colour ${json.colour}; s ${JSON.stringify(json.timings)}; rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`,
+    );
     expect(json.views).toHaveLength(16);
     for (const v of json.views) expect(v.iou).toBeGreaterThanOrEqual(0.95);
     expect(json.units).toBe('m');
@@ -83,44 +90,49 @@ const models: { name: string; file: string; chamfer: boolean; skip: string }[] =
 
 describe.skipIf(!hasChromium)(`reconstruct: CC0 models rendered at 36 known turntable views ${chromiumReason}`, () => {
   for (const { name, file, chamfer: bounded, skip } of models) {
-    it.skipIf(Boolean(skip))(`${name}: from the even 18 views, IoU ≥ 0.95 in each odd view it never saw${bounded ? '; Chamfer ≤ 2 % of the diagonal' : ''} ${skip}`, async () => {
-      const renderer = await openTurntableRenderer();
-      const shoot = path.join(tmp, `${name}-frames`);
-      let rendered: RenderResult;
-      try {
-        rendered = await renderer.render(new Uint8Array(await readFile(file)), shoot, { frames: FRAMES, width: SIZE, height: SIZE, background: BACKDROP });
-      } finally {
-        await renderer.close();
-      }
-      const names = rendered.frames.map((f) => path.basename(f));
-      const cams = names.map((n, i) => renderCamera(rendered.info, i, FRAMES, SIZE, SIZE, n));
-      const even = cams.filter((_, i) => i % 2 === 0), odd = cams.filter((_, i) => i % 2 === 1);
-      const par = path.join(tmp, `${name}_par.txt`);
-      await writeFile(par, calibrationText(even));
-      const out = path.join(tmp, `${name}-out`);
-      const { report } = await reconstruct(shoot, out, { cameras: par, triangles: 20_000, textureSize: 512 });
-      // The result back in the world frame.
-      const glb = await checkGlb(path.join(out, 'model.glb'));
-      const world = new Float32Array(glb.positions.length);
-      for (let i = 0; i < world.length; i += 3) world.set(applyMatrix(report.worldFromModel, glb.positions[i]!, glb.positions[i + 1]!, glb.positions[i + 2]!), i);
-      const result: Mesh = { positions: world, indices: glb.indices };
-      const truth = await trueMesh(file, rendered.info.camera.model);
-      // Held-out views: the silhouettes of the renders it never saw.
-      const sil = await silhouettes(odd.map((c) => path.join(shoot, c.name)));
-      const held = sil.views.map((v, k) => maskIoU(rasterise(result, scaleCamera(odd[k]!, v.scaleX, v.scaleY).P, v.width, v.height), v.mask));
-      const exact = odd.map((c) => maskIoU(rasterise(result, c.P, SIZE, SIZE), rasterise(truth, c.P, SIZE, SIZE)));
-      const lo = [0, 1, 2].map((a) => Math.min(...Array.from({ length: truth.positions.length / 3 }, (_, i) => truth.positions[3 * i + a]!)));
-      const hi = [0, 1, 2].map((a) => Math.max(...Array.from({ length: truth.positions.length / 3 }, (_, i) => truth.positions[3 * i + a]!)));
-      const diagonal = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
-      const ch = chamfer(result, truth);
-      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      console.log(
-        `${name}: training IoU min ${report.iou.min} mean ${report.iou.mean}; held-out IoU (render silhouettes) min ${Math.min(...held).toFixed(4)} mean ${mean(held).toFixed(4)}; ` +
-          `vs the true mesh's projection min ${Math.min(...exact).toFixed(4)} mean ${mean(exact).toFixed(4)}; Chamfer ${((100 * ch.distance) / diagonal).toFixed(2)} % of the diagonal ` +
-          `(result→truth ${((100 * ch.aToB) / diagonal).toFixed(2)} %, truth→result ${((100 * ch.bToA) / diagonal).toFixed(2)} %); triangles ${report.triangles.final}; colour ${report.colour}; s ${JSON.stringify(report.timings)}`,
-      );
-      for (const iou of held) expect(iou).toBeGreaterThanOrEqual(0.95);
-      if (bounded) expect(ch.distance / diagonal).toBeLessThanOrEqual(0.02);
-    });
+    it.skipIf(Boolean(skip))(
+      `${name}: from the even 18 views, IoU ≥ 0.95 in each odd view it never saw${bounded ? '; Chamfer ≤ 2 % of the diagonal' : ''} ${skip}`,
+      async () => {
+        const renderer = await openTurntableRenderer();
+        const shoot = path.join(tmp, `${name}-frames`);
+        let rendered: RenderResult;
+        try {
+          rendered = await renderer.render(new Uint8Array(await readFile(file)), shoot, { frames: FRAMES, width: SIZE, height: SIZE, background: BACKDROP });
+        } finally {
+          await renderer.close();
+        }
+        const names = rendered.frames.map((f) => path.basename(f));
+        const cams = names.map((n, i) => renderCamera(rendered.info, i, FRAMES, SIZE, SIZE, n));
+        const even = cams.filter((_, i) => i % 2 === 0),
+          odd = cams.filter((_, i) => i % 2 === 1);
+        const par = path.join(tmp, `${name}_par.txt`);
+        await writeFile(par, calibrationText(even));
+        const out = path.join(tmp, `${name}-out`);
+        const { report } = await reconstruct(shoot, out, { cameras: par, triangles: 20_000, textureSize: 512 });
+        // The result back in the world frame.
+        const glb = await checkGlb(path.join(out, 'model.glb'));
+        const world = new Float32Array(glb.positions.length);
+        for (let i = 0; i < world.length; i += 3)
+          world.set(applyMatrix(report.worldFromModel, glb.positions[i]!, glb.positions[i + 1]!, glb.positions[i + 2]!), i);
+        const result: Mesh = { positions: world, indices: glb.indices };
+        const truth = await trueMesh(file, rendered.info.camera.model);
+        // Held-out views: the silhouettes of the renders it never saw.
+        const sil = await silhouettes(odd.map((c) => path.join(shoot, c.name)));
+        const held = sil.views.map((v, k) => maskIoU(rasterise(result, scaleCamera(odd[k]!, v.scaleX, v.scaleY).P, v.width, v.height), v.mask));
+        const exact = odd.map((c) => maskIoU(rasterise(result, c.P, SIZE, SIZE), rasterise(truth, c.P, SIZE, SIZE)));
+        const lo = [0, 1, 2].map((a) => Math.min(...Array.from({ length: truth.positions.length / 3 }, (_, i) => truth.positions[3 * i + a]!)));
+        const hi = [0, 1, 2].map((a) => Math.max(...Array.from({ length: truth.positions.length / 3 }, (_, i) => truth.positions[3 * i + a]!)));
+        const diagonal = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+        const ch = chamfer(result, truth);
+        const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+        console.log(
+          `${name}: training IoU min ${report.iou.min} mean ${report.iou.mean}; held-out IoU (render silhouettes) min ${Math.min(...held).toFixed(4)} mean ${mean(held).toFixed(4)}; ` +
+            `vs the true mesh's projection min ${Math.min(...exact).toFixed(4)} mean ${mean(exact).toFixed(4)}; Chamfer ${((100 * ch.distance) / diagonal).toFixed(2)} % of the diagonal ` +
+            `(result→truth ${((100 * ch.aToB) / diagonal).toFixed(2)} %, truth→result ${((100 * ch.bToA) / diagonal).toFixed(2)} %); triangles ${report.triangles.final}; colour ${report.colour}; s ${JSON.stringify(report.timings)}`,
+        );
+        for (const iou of held) expect(iou).toBeGreaterThanOrEqual(0.95);
+        if (bounded) expect(ch.distance / diagonal).toBeLessThanOrEqual(0.02);
+      },
+    );
   }
 });

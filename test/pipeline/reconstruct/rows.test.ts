@@ -59,7 +59,9 @@ async function makeShoot(name: string, rows: number[]): Promise<string> {
 async function heldOutIoU(out: string, report: ReconstructReport): Promise<{ mesh: Mesh; rows: number[][] }> {
   const glb = await checkGlb(path.join(out, 'model.glb'));
   const mesh = transformed({ positions: glb.positions, indices: glb.indices }, report.worldFromModel);
-  const rows = heldOut.map(({ cams, views }) => views.map((v, k) => maskIoU(rasterise(mesh, scaleCamera(cams[k]!, v.scaleX, v.scaleY).P, v.width, v.height), v.mask)));
+  const rows = heldOut.map(({ cams, views }) =>
+    views.map((v, k) => maskIoU(rasterise(mesh, scaleCamera(cams[k]!, v.scaleX, v.scaleY).P, v.width, v.height), v.mask)),
+  );
   return { mesh, rows };
 }
 
@@ -72,7 +74,15 @@ describe.skipIf(!hasChromium || !stool.present)(`reconstruct: a two-row turntabl
     const renderer = await openTurntableRenderer();
     try {
       for (const [r, elevationDeg] of ELEVATIONS.entries()) {
-        rendered.push(await renderer.render(glb, path.join(tmp, `render-${elevationDeg}`), { frames: FRAMES, width: SIZE, height: SIZE, elevationDeg, background: BACKDROP }));
+        rendered.push(
+          await renderer.render(glb, path.join(tmp, `render-${elevationDeg}`), {
+            frames: FRAMES,
+            width: SIZE,
+            height: SIZE,
+            elevationDeg,
+            background: BACKDROP,
+          }),
+        );
         const odd = rendered[r]!.frames.map((f, i) => ({ f, i })).filter(({ i }) => i % 2 === 1);
         const cams = odd.map(({ f, i }) => renderCamera(rendered[r]!.info, i, FRAMES, SIZE, SIZE, path.basename(f)));
         heldOut.push({ cams, views: (await silhouettes(odd.map(({ f }) => f))).views });
@@ -116,7 +126,7 @@ describe.skipIf(!hasChromium || !stool.present)(`reconstruct: a two-row turntabl
     expect(both.chamfer).toBeLessThanOrEqual(0.02);
   });
 
-  it('beats the low row alone on the high row\'s held-out views (silhouette IoU) and in Chamfer distance', async () => {
+  it("beats the low row alone on the high row's held-out views (silhouette IoU) and in Chamfer distance", async () => {
     expect(both, 'the two-row reconstruction ran').toBeDefined();
     const shoot = await makeShoot('low', [0]);
     const out = path.join(tmp, 'low-out');

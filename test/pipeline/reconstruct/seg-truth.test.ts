@@ -33,7 +33,9 @@ for (const name of Object.keys(FLOOR) as (keyof typeof FLOOR)[]) {
         expect(report.segment).toBe('plate');
         const ious = await reprojectedIoUs(out, (view) => path.join(set.dir, 'gt', view.replace(/\.jpg$/, '.png')));
         expect(ious).toHaveLength(24);
-        console.log(`${name} (${cameras}): IoU against gt/ min ${Math.min(...ious).toFixed(3)} mean ${(ious.reduce((a, b) => a + b, 0) / ious.length).toFixed(3)}`);
+        console.log(
+          `${name} (${cameras}): IoU against gt/ min ${Math.min(...ious).toFixed(3)} mean ${(ious.reduce((a, b) => a + b, 0) / ious.length).toFixed(3)}`,
+        );
         expect(Math.min(...ious)).toBeGreaterThanOrEqual(FLOOR[name]);
       }, 300_000);
     }

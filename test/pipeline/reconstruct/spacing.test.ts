@@ -20,7 +20,12 @@ beforeAll(async () => {
   if (!hasChromium) return;
   const renderer = await openTurntableRenderer();
   try {
-    const r = await renderer.render(new Uint8Array(await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))), path.join(tmp, 'all'), { frames: 36, width: 256, height: 256, background: '#2040ff' });
+    const r = await renderer.render(new Uint8Array(await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'))), path.join(tmp, 'all'), {
+      frames: 36,
+      width: 256,
+      height: 256,
+      background: '#2040ff',
+    });
     frames = r.frames;
     fov = r.info.camera.fovY;
   } finally {
@@ -43,7 +48,10 @@ describe.skipIf(!hasChromium)(`reconstruct: views not evenly spaced, without a c
   const opts = () => ({ fov, elevation: 15, resolution: 128, triangles: 10_000, textureSize: 256, textures: 'webp' as const });
 
   it('12 views in equal steps (every third of the 36: 30° steps) reconstruct', async () => {
-    const even = await shoot('even', Array.from({ length: 12 }, (_, k) => 3 * k));
+    const even = await shoot(
+      'even',
+      Array.from({ length: 12 }, (_, k) => 3 * k),
+    );
     const { report } = await reconstruct(even, path.join(tmp, 'even-out'), opts());
     console.log(`12 views at 30°: IoU min ${report.iou.min} mean ${report.iou.mean}`);
     expect(report.iou.min).toBeGreaterThanOrEqual(0.9);
@@ -53,8 +61,13 @@ describe.skipIf(!hasChromium)(`reconstruct: views not evenly spaced, without a c
     const picks = Array.from({ length: 36 }, (_, i) => i).filter((i) => i % 3 !== 2);
     const uneven = await shoot('uneven', picks);
     const out = path.join(tmp, 'uneven-out');
-    const err = await reconstruct(uneven, out, opts()).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(/^reconstruct: .*uneven: the carved shape does not explain the photos: its silhouette covers 0\.\d\d of the object's in frame_\d{3}\.png \(IoU; mean 0\.\d\d, at least 0\.9 needed\)\. Either the views are not one turn in equal steps/);
+    const err = await reconstruct(uneven, out, opts()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      /^reconstruct: .*uneven: the carved shape does not explain the photos: its silhouette covers 0\.\d\d of the object's in frame_\d{3}\.png \(IoU; mean 0\.\d\d, at least 0\.9 needed\)\. Either the views are not one turn in equal steps/,
+    );
     // Nothing is left behind.
     expect(await readdir(tmp)).not.toContain('uneven-out');
     expect((await readdir(tmp)).filter((f) => f.includes('xoay-tmp'))).toEqual([]);

@@ -31,7 +31,8 @@ const SPHERES = [
 
 function trueColour(x: number, y: number, z: number): [number, number, number] {
   const [A, B] = SPHERES;
-  const dA = Math.hypot(x - A!.c[0]!, y - A!.c[1]!, z - A!.c[2]!) - A!.r, dB = Math.hypot(x - B!.c[0]!, y - B!.c[1]!, z - B!.c[2]!) - B!.r;
+  const dA = Math.hypot(x - A!.c[0]!, y - A!.c[1]!, z - A!.c[2]!) - A!.r,
+    dB = Math.hypot(x - B!.c[0]!, y - B!.c[1]!, z - B!.c[2]!) - B!.r;
   if (dB < dA) return [230, 40, 200];
   return [x > A!.c[0]! ? 220 : 40, y > A!.c[1]! ? 200 : 60, z > A!.c[2]! ? 210 : 30];
 }
@@ -53,7 +54,10 @@ function uvSphere(C: number[], RADIUS: number, rows: number, cols: number): { po
   for (let j = 0; j < cols; j++) idx.push(0, ring(1, j + 1), ring(1, j));
   for (let i = 1; i < rows - 1; i++) {
     for (let j = 0; j < cols; j++) {
-      const a = ring(i, j), b = ring(i, j + 1), c = ring(i + 1, j), d = ring(i + 1, j + 1);
+      const a = ring(i, j),
+        b = ring(i, j + 1),
+        c = ring(i + 1, j),
+        d = ring(i + 1, j + 1);
       idx.push(a, b, c, b, d, c);
     }
   }
@@ -63,21 +67,28 @@ function uvSphere(C: number[], RADIUS: number, rows: number, cols: number): { po
 
 /** Both spheres as one mesh. */
 function sceneMesh(): { positions: Float32Array; indices: Uint32Array } {
-  const a = uvSphere(SPHERES[0]!.c, SPHERES[0]!.r, 48, 96), b = uvSphere(SPHERES[1]!.c, SPHERES[1]!.r, 24, 48);
+  const a = uvSphere(SPHERES[0]!.c, SPHERES[0]!.r, 48, 96),
+    b = uvSphere(SPHERES[1]!.c, SPHERES[1]!.r, 24, 48);
   const nA = a.positions.length / 3;
   const positions = new Float32Array(a.positions.length + b.positions.length);
   positions.set(a.positions);
   positions.set(b.positions, a.positions.length);
   const indices = new Uint32Array(a.indices.length + b.indices.length);
   indices.set(a.indices);
-  indices.set(b.indices.map((i) => i + nA), a.indices.length);
+  indices.set(
+    b.indices.map((i) => i + nA),
+    a.indices.length,
+  );
   return { positions, indices };
 }
 
 /** The analytic spheres seen from a camera (nearest hit): RGB, background 0, and the mask. */
 function renderSpheres(cam: Camera, W: number, H: number): { data: Uint8Array; mask: Uint8Array } {
-  const data = new Uint8Array(W * H * 3), mask = new Uint8Array(W * H);
-  const o = cameraCentre(cam), K = cam.K, R = cam.R;
+  const data = new Uint8Array(W * H * 3),
+    mask = new Uint8Array(W * H);
+  const o = cameraCentre(cam),
+    K = cam.K,
+    R = cam.R;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const dc = [(x - K[2]!) / K[0]!, (y - K[5]!) / K[4]!, 1];
@@ -100,7 +111,8 @@ function renderSpheres(cam: Camera, W: number, H: number): { data: Uint8Array; m
 
 /** Mean absolute RGB difference over pixels where both masks are set, and how many. */
 function meanDiff(rgba: Uint8Array, rgb: Uint8Array, ch: number, mask: Uint8Array): { mean: number; n: number } {
-  let s = 0, n = 0;
+  let s = 0,
+    n = 0;
   for (let p = 0; p < mask.length; p++) {
     if (!mask[p] || !rgba[4 * p + 3]) continue;
     for (let k = 0; k < 3; k++) s += Math.abs(rgba[4 * p + k]! - rgb[ch * p + k]!);
@@ -111,7 +123,8 @@ function meanDiff(rgba: Uint8Array, rgb: Uint8Array, ch: number, mask: Uint8Arra
 
 /** Chart of every atlas triangle, recovered from connectivity of output vertices (seams duplicate them). */
 function chartsOf(tm: TexturedMesh): Int32Array {
-  const nv = tm.positions.length / 3, parent = Int32Array.from({ length: nv }, (_, i) => i);
+  const nv = tm.positions.length / 3,
+    parent = Int32Array.from({ length: nv }, (_, i) => i);
   const find = (a: number): number => {
     while (parent[a] !== a) a = parent[a] = parent[parent[a]!]!;
     return a;
@@ -127,7 +140,8 @@ function chartsOf(tm: TexturedMesh): Int32Array {
 }
 
 describe('texture: a sphere coloured by octant and a small one hiding parts of it, seen from known turntable cameras', () => {
-  const W = 320, H = 240;
+  const W = 320,
+    H = 240;
   const train = turntableCameras({ views: 12, width: W, height: H, elevation: 25, fov: 40, distance: 1 });
   // Held out: the half steps between the training views.
   const held = turntableCameras({ views: 24, width: W, height: H, elevation: 25, fov: 40, distance: 1 }).filter((_, i) => i % 2 === 1);
@@ -136,7 +150,8 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
 
   it('bakes: texels and held-out renders carry the right colours', async () => {
     const views = train.map((camera) => ({ image: { ...renderSpheres(camera, W, H), width: W, height: H, channels: 3 }, camera }));
-    const size = 512, padding = 4;
+    const size = 512,
+      padding = 4;
     tm = await texture(mesh, views, { size, padding, dilate: 3 });
     expect(tm.image.width).toBe(size);
     expect(tm.image.data.length).toBe(size * size * 4);
@@ -144,12 +159,27 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
     expect(tm.indices.length).toBe(mesh.indices.length);
     // Every texel inside a triangle has the octant colour of its 3D point (seen part: above −60° latitude).
     const cover = atlasTexels(new Float32Array(tm.uvs.map((u) => u * size)), tm.indices, size);
-    let err = 0, n = 0, wrong = 0;
+    let err = 0,
+      n = 0,
+      wrong = 0;
     for (let k = 0; k < cover.index.length; k++) {
-      const t = cover.tri[k]!, l0 = cover.bary[2 * k]!, l1 = cover.bary[2 * k + 1]!, l2 = 1 - l0 - l1;
-      const p = [0, 1, 2].map((d) => l0 * tm.positions[3 * tm.indices[3 * t]! + d]! + l1 * tm.positions[3 * tm.indices[3 * t + 1]! + d]! + l2 * tm.positions[3 * tm.indices[3 * t + 2]! + d]!);
+      const t = cover.tri[k]!,
+        l0 = cover.bary[2 * k]!,
+        l1 = cover.bary[2 * k + 1]!,
+        l2 = 1 - l0 - l1;
+      const p = [0, 1, 2].map(
+        (d) =>
+          l0 * tm.positions[3 * tm.indices[3 * t]! + d]! +
+          l1 * tm.positions[3 * tm.indices[3 * t + 1]! + d]! +
+          l2 * tm.positions[3 * tm.indices[3 * t + 2]! + d]!,
+      );
       // (Only the part the cameras see: above −60° latitude on either sphere.)
-      const own = SPHERES.reduce((m, sp) => (Math.abs(Math.hypot(p[0]! - sp.c[0]!, p[1]! - sp.c[1]!, p[2]! - sp.c[2]!) - sp.r) < Math.abs(Math.hypot(p[0]! - m.c[0]!, p[1]! - m.c[1]!, p[2]! - m.c[2]!) - m.r) ? sp : m));
+      const own = SPHERES.reduce((m, sp) =>
+        Math.abs(Math.hypot(p[0]! - sp.c[0]!, p[1]! - sp.c[1]!, p[2]! - sp.c[2]!) - sp.r) <
+        Math.abs(Math.hypot(p[0]! - m.c[0]!, p[1]! - m.c[1]!, p[2]! - m.c[2]!) - m.r)
+          ? sp
+          : m,
+      );
       if ((p[1]! - own.c[1]!) / own.r < -Math.sin(Math.PI / 3)) continue;
       const truth = trueColour(p[0]!, p[1]!, p[2]!);
       const q = 4 * cover.index[k]!;
@@ -176,7 +206,8 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
   });
 
   it('lays out the atlas: UVs in [0, 1], charts apart by the padding, no texel claimed twice', () => {
-    const size = tm.image.width, padding = 4;
+    const size = tm.image.width,
+      padding = 4;
     for (const u of tm.uvs) {
       expect(u).toBeGreaterThanOrEqual(0);
       expect(u).toBeLessThanOrEqual(1);
@@ -186,17 +217,28 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
     // centres strictly inside).
     const chart = chartsOf(tm);
     const owner = new Int32Array(size * size).fill(-1);
-    let twice = 0, covered = 0;
-    const I = tm.indices, T = tm.uvs.map((u) => u * size);
+    let twice = 0,
+      covered = 0;
+    const I = tm.indices,
+      T = tm.uvs.map((u) => u * size);
     for (let t = 0; t < I.length / 3; t++) {
-      const a = 2 * I[3 * t]!, b = 2 * I[3 * t + 1]!, c = 2 * I[3 * t + 2]!;
-      const ax = T[a]!, ay = T[a + 1]!, bx = T[b]!, by = T[b + 1]!, cx = T[c]!, cy = T[c + 1]!;
+      const a = 2 * I[3 * t]!,
+        b = 2 * I[3 * t + 1]!,
+        c = 2 * I[3 * t + 2]!;
+      const ax = T[a]!,
+        ay = T[a + 1]!,
+        bx = T[b]!,
+        by = T[b + 1]!,
+        cx = T[c]!,
+        cy = T[c + 1]!;
       const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
       if (area === 0) continue;
       for (let y = Math.floor(Math.min(ay, by, cy)); y <= Math.ceil(Math.max(ay, by, cy)); y++) {
         for (let x = Math.floor(Math.min(ax, bx, cx)); x <= Math.ceil(Math.max(ax, bx, cx)); x++) {
-          const px = x + 0.5, py = y + 0.5;
-          const l0 = ((cx - bx) * (py - by) - (cy - by) * (px - bx)) / area, l1 = ((ax - cx) * (py - cy) - (ay - cy) * (px - cx)) / area;
+          const px = x + 0.5,
+            py = y + 0.5;
+          const l0 = ((cx - bx) * (py - by) - (cy - by) * (px - bx)) / area,
+            l1 = ((ax - cx) * (py - cy) - (ay - cy) * (px - cx)) / area;
           if (l0 <= 1e-6 || l1 <= 1e-6 || l0 + l1 >= 1 - 1e-6) continue;
           const p = y * size + x;
           if (owner[p] !== -1) twice++;
@@ -211,10 +253,12 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
     for (let p = 0; p < owner.length; p++) {
       const c = owner[p]!;
       if (c < 0) continue;
-      const x = p % size, y = (p - x) / size;
+      const x = p % size,
+        y = (p - x) / size;
       for (let dy = -padding; dy <= padding; dy++) {
         for (let dx = -padding; dx <= padding; dx++) {
-          const xx = x + dx, yy = y + dy;
+          const xx = x + dx,
+            yy = y + dy;
           if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
           const o = owner[yy * size + xx]!;
           if (o >= 0 && o !== c) close++;
@@ -228,10 +272,14 @@ describe('texture: a sphere coloured by octant and a small one hiding parts of i
 
   it('refuses bad options and bad images', async () => {
     const cam = train[0]!;
-    await expect(texture(mesh, [{ image: { data: new Uint8Array(10), width: W, height: H, channels: 3 }, camera: cam }])).rejects.toThrow(/^texture: view 1 \(view-1\): expected 320×240 RGB or RGBA pixels, got 10 bytes/);
+    await expect(texture(mesh, [{ image: { data: new Uint8Array(10), width: W, height: H, channels: 3 }, camera: cam }])).rejects.toThrow(
+      /^texture: view 1 \(view-1\): expected 320×240 RGB or RGBA pixels, got 10 bytes/,
+    );
     await expect(texture(mesh, [], { size: 8 })).rejects.toThrow(/size/);
     const view = { image: { ...renderSpheres(cam, W, H), width: W, height: H, channels: 3 }, camera: cam };
-    await expect(texture(mesh, [view], { size: 16, padding: 8 })).rejects.toThrow(/^texture: the \d+ charts of the atlas do not fit in 16×16 texels with padding 8: use a larger size$/);
+    await expect(texture(mesh, [view], { size: 16, padding: 8 })).rejects.toThrow(
+      /^texture: the \d+ charts of the atlas do not fit in 16×16 texels with padding 8: use a larger size$/,
+    );
     expect(TEXTURE_DEFAULTS.size).toBe(2048);
   });
 });
@@ -257,14 +305,18 @@ describe('texture: dino-sparse-16', () => {
     );
     t = performance.now();
     const cpu0 = process.cpuUsage();
-    const tm = await texture(mesh, cams.map((camera, i) => ({ image: images[i]!, camera, mask: sils[i]!.mask })));
+    const tm = await texture(
+      mesh,
+      cams.map((camera, i) => ({ image: images[i]!, camera, mask: sils[i]!.mask })),
+    );
     const total = (performance.now() - t) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const errs: number[] = [];
     const renders: Uint8Array[] = [];
     for (let i = 0; i < cams.length; i++) {
-      const img = images[i]!, sil = sils[i]!;
+      const img = images[i]!,
+        sil = sils[i]!;
       expect(sil.width).toBe(img.width);
       const render = renderTextured(tm, cams[i]!.P, img.width, img.height);
       renders.push(render);
@@ -283,22 +335,32 @@ describe('texture: dino-sparse-16', () => {
     const layout = buildAtlas(mesh.positions, mesh.indices, TEXTURE_DEFAULTS.size, TEXTURE_DEFAULTS.padding);
     const iou = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
     // Files for a person: the atlas, and every view as photo | render.
-    const atlasFile = '/tmp/xoay-dino-atlas.png', sheetFile = '/tmp/xoay-dino-turntable.png';
-    await sharp(tm.image.data, { raw: { width: tm.image.width, height: tm.image.height, channels: 4 } }).png().toFile(atlasFile);
+    const atlasFile = '/tmp/xoay-dino-atlas.png',
+      sheetFile = '/tmp/xoay-dino-turntable.png';
+    await sharp(tm.image.data, { raw: { width: tm.image.width, height: tm.image.height, channels: 4 } })
+      .png()
+      .toFile(atlasFile);
     const { width: W, height: H } = images[0]!;
-    const cols = 4, rows = Math.ceil(cams.length / cols);
+    const cols = 4,
+      rows = Math.ceil(cams.length / cols);
     const sheet = new Uint8Array(cols * 2 * W * rows * H * 3);
     for (let i = 0; i < cams.length; i++) {
-      const ox = (i % cols) * 2 * W, oy = Math.floor(i / cols) * H;
+      const ox = (i % cols) * 2 * W,
+        oy = Math.floor(i / cols) * H;
       for (let y = 0; y < H; y++) {
         for (let x = 0; x < W; x++) {
-          const d1 = ((oy + y) * cols * 2 * W + ox + x) * 3, d2 = d1 + W * 3, s = y * W + x;
+          const d1 = ((oy + y) * cols * 2 * W + ox + x) * 3,
+            d2 = d1 + W * 3,
+            s = y * W + x;
           sheet.set(images[i]!.data.subarray(3 * s, 3 * s + 3), d1);
           sheet.set(renders[i]!.subarray(4 * s, 4 * s + 3), d2);
         }
       }
     }
-    await sharp(sheet, { raw: { width: cols * 2 * W, height: rows * H, channels: 3 } }).resize({ width: cols * 2 * W / 2 }).png().toFile(sheetFile);
+    await sharp(sheet, { raw: { width: cols * 2 * W, height: rows * H, channels: 3 } })
+      .resize({ width: (cols * 2 * W) / 2 })
+      .png()
+      .toFile(sheetFile);
     const mean = errs.reduce((s, x) => s + x, 0) / errs.length;
     console.log(
       `dino texture: ${mesh.indices.length / 3} triangles, ${mesh.positions.length / 3} → ${tm.positions.length / 3} vertices; geometry ${geometry.toFixed(2)} s, texture ${total.toFixed(2)} s (cpu ${cpuSeconds.toFixed(2)} s; the machine is shared) ` +

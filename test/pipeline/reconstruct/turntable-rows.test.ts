@@ -11,7 +11,10 @@ import { checkShoot } from '../../../pipeline/spin/shoot.js';
 const DIR = '/shoots/mug';
 const FILE = '/shoots/mug/shoot.json';
 const one = [{ name: 'mug', views: 24 }];
-const two = [{ name: 'row-1', views: 18 }, { name: 'row-2', views: 18 }];
+const two = [
+  { name: 'row-1', views: 18 },
+  { name: 'row-2', views: 18 },
+];
 const shoot = (data: unknown) => ({ file: FILE, shoot: checkShoot(data, FILE) });
 const none = { elevation: null, distance: null };
 const pick = (rows: ReturnType<typeof turntableRows>) => rows.map((r) => [r.name, r.elevation, r.elevationFrom, r.distance]);
@@ -24,28 +27,58 @@ describe('turntable rows: elevation and distance, by priority', () => {
     expect(pick(turntableRows(one, { elevation: [30], distance: [0.5] }, null, DIR))).toEqual([['mug', 30, 'option', 0.5]]);
   });
 
-  it('several rows: one elevation per row from the options, else shoot.json (the row\'s own, else the shoot\'s)', () => {
-    const meta = shoot({ distance: 0.8, rows: [{ folder: 'row-1', elevation: 10 }, { folder: 'row-2', elevation: 40, distance: 0.9, aimHeight: 0.05 }] });
+  it("several rows: one elevation per row from the options, else shoot.json (the row's own, else the shoot's)", () => {
+    const meta = shoot({
+      distance: 0.8,
+      rows: [
+        { folder: 'row-1', elevation: 10 },
+        { folder: 'row-2', elevation: 40, distance: 0.9, aimHeight: 0.05 },
+      ],
+    });
     const fromFile = turntableRows(two, none, meta, DIR);
-    expect(pick(fromFile)).toEqual([['row-1', 10, 'shoot.json', 0.8], ['row-2', 40, 'shoot.json', 0.9]]);
+    expect(pick(fromFile)).toEqual([
+      ['row-1', 10, 'shoot.json', 0.8],
+      ['row-2', 40, 'shoot.json', 0.9],
+    ]);
     expect(fromFile.map((r) => r.aimHeight)).toEqual([0, 0.05]);
     // The command line wins over shoot.json; one distance is every row's (an arc).
-    expect(pick(turntableRows(two, { elevation: [5, 50], distance: 1.2 }, meta, DIR))).toEqual([['row-1', 5, 'option', 1.2], ['row-2', 50, 'option', 1.2]]);
-    expect(pick(turntableRows(two, { elevation: [5, 50], distance: [1, 1.5] }, null, DIR))).toEqual([['row-1', 5, 'option', 1], ['row-2', 50, 'option', 1.5]]);
+    expect(pick(turntableRows(two, { elevation: [5, 50], distance: 1.2 }, meta, DIR))).toEqual([
+      ['row-1', 5, 'option', 1.2],
+      ['row-2', 50, 'option', 1.2],
+    ]);
+    expect(pick(turntableRows(two, { elevation: [5, 50], distance: [1, 1.5] }, null, DIR))).toEqual([
+      ['row-1', 5, 'option', 1],
+      ['row-2', 50, 'option', 1.5],
+    ]);
     // The shoot's one elevation for every row is taken as said.
-    expect(pick(turntableRows(two, none, shoot({ elevation: 20 }), DIR))).toEqual([['row-1', 20, 'shoot.json', null], ['row-2', 20, 'shoot.json', null]]);
+    expect(pick(turntableRows(two, none, shoot({ elevation: 20 }), DIR))).toEqual([
+      ['row-1', 20, 'shoot.json', null],
+      ['row-2', 20, 'shoot.json', null],
+    ]);
   });
 
   it('refuses counts that do not match the rows, and rows without an elevation, naming the folder or shoot.json', () => {
-    expect(() => turntableRows(two, { elevation: 15, distance: null }, null, DIR)).toThrow(/^cameras: \/shoots\/mug: --elevation gives 1 value\(s\) for 2 row\(s\) \(row-1, row-2\): give one per row, in row order, e\.g\. --elevation 10,40$/);
-    expect(() => turntableRows(one, { elevation: [10, 40], distance: null }, null, DIR)).toThrow(/^cameras: \/shoots\/mug: --elevation gives 2 value\(s\) for 1 row\(s\) \(mug\)/);
-    expect(() => turntableRows([...two, { name: 'row-3', views: 18 }], { elevation: [0, 20, 40], distance: [1, 2] }, null, DIR)).toThrow(/^cameras: \/shoots\/mug: --distance gives 2 values for 3 row\(s\)/);
-    expect(() => turntableRows(two, none, null, DIR)).toThrow(/^cameras: \/shoots\/mug: 2 rows but no camera elevation for row-1, row-2: give one per row with --elevation 10,40 or in shoot\.json/);
-    expect(() => turntableRows(two, none, shoot({ rows: [{ folder: 'row-2', elevation: 40 }] }), DIR)).toThrow(/^cameras: \/shoots\/mug\/shoot\.json: 2 rows but no camera elevation for row-1:/);
+    expect(() => turntableRows(two, { elevation: 15, distance: null }, null, DIR)).toThrow(
+      /^cameras: \/shoots\/mug: --elevation gives 1 value\(s\) for 2 row\(s\) \(row-1, row-2\): give one per row, in row order, e\.g\. --elevation 10,40$/,
+    );
+    expect(() => turntableRows(one, { elevation: [10, 40], distance: null }, null, DIR)).toThrow(
+      /^cameras: \/shoots\/mug: --elevation gives 2 value\(s\) for 1 row\(s\) \(mug\)/,
+    );
+    expect(() => turntableRows([...two, { name: 'row-3', views: 18 }], { elevation: [0, 20, 40], distance: [1, 2] }, null, DIR)).toThrow(
+      /^cameras: \/shoots\/mug: --distance gives 2 values for 3 row\(s\)/,
+    );
+    expect(() => turntableRows(two, none, null, DIR)).toThrow(
+      /^cameras: \/shoots\/mug: 2 rows but no camera elevation for row-1, row-2: give one per row with --elevation 10,40 or in shoot\.json/,
+    );
+    expect(() => turntableRows(two, none, shoot({ rows: [{ folder: 'row-2', elevation: 40 }] }), DIR)).toThrow(
+      /^cameras: \/shoots\/mug\/shoot\.json: 2 rows but no camera elevation for row-1:/,
+    );
     expect(() => turntableRows(two, { elevation: [10, 40], distance: null }, shoot({ rows: [{ folder: 'row-2', distance: 0.9 }] }), DIR)).toThrow(
       /^shoot: \/shoots\/mug\/shoot\.json: rows\[\]\.distance: given for row-2 but not for row-1 \(and no top-level "distance"\)/,
     );
-    expect(() => turntableRows(two, { elevation: [10, 40], distance: null }, shoot({ rows: [{ folder: 'row-3', elevation: 40 }] }), DIR)).toThrow(/^shoot: \/shoots\/mug\/shoot\.json: rows\[0\]\.folder: "row-3" is not a row of the shoot/);
+    expect(() => turntableRows(two, { elevation: [10, 40], distance: null }, shoot({ rows: [{ folder: 'row-3', elevation: 40 }] }), DIR)).toThrow(
+      /^shoot: \/shoots\/mug\/shoot\.json: rows\[0\]\.folder: "row-3" is not a row of the shoot/,
+    );
   });
 });
 

@@ -66,7 +66,9 @@ async function meanObjectColour(files: string[], isObject: (r: number, g: number
   for (const f of files) {
     const { data, info } = await sharp(f).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     for (let i = 0; i < data.length; i += info.channels) {
-      const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+      const r = data[i]!,
+        g = data[i + 1]!,
+        b = data[i + 2]!;
       if (!isObject(r, g, b)) continue;
       sum[0] += r;
       sum[1] += g;
@@ -85,7 +87,13 @@ async function inspectGlb(file: string): Promise<{ extensions: string[]; texture
   expect(textures).toHaveLength(1);
   expect(textures[0]!.getMimeType()).toBe('image/ktx2');
   const ktx = readKtx2(textures[0]!.getImage()!);
-  return { extensions: doc.getRoot().listExtensionsUsed().map((e) => e.extensionName), texture: [ktx.pixelWidth, ktx.pixelHeight] };
+  return {
+    extensions: doc
+      .getRoot()
+      .listExtensionsUsed()
+      .map((e) => e.extensionName),
+    texture: [ktx.pixelWidth, ktx.pixelHeight],
+  };
 }
 
 async function makeDino(c: Case): Promise<void> {
@@ -122,7 +130,11 @@ beforeAll(async () => {
   // The viewer is built into this test's own folder (same config and sources as dist/viewer), as in
   // test/viewer/model3d.test.ts: dist/viewer may be rebuilt by another test run while a page is loading.
   const viewer = path.join(tmp, 'viewer');
-  const build = promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT });
+  const build = promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'],
+    { cwd: ROOT },
+  );
   const fixtures = async () => {
     // One after the other: each uses both cores.
     for (const c of cases) {
@@ -132,7 +144,9 @@ beforeAll(async () => {
       const glb = await inspectGlb(c.glb!);
       expect(glb.extensions).toEqual(expect.arrayContaining(['EXT_meshopt_compression', 'KHR_texture_basisu']));
       c.texture = glb.texture;
-      console.log(`${c.name}: reconstructed in ${((performance.now() - t0) / 1000).toFixed(1)} s; texture ${glb.texture.join('×')}; input colour ${c.input!.map((x) => x.toFixed(0)).join(',')}`);
+      console.log(
+        `${c.name}: reconstructed in ${((performance.now() - t0) / 1000).toFixed(1)} s; texture ${glb.texture.join('×')}; input colour ${c.input!.map((x) => x.toFixed(0)).join(',')}`,
+      );
     }
   };
   const [, , b, s] = await Promise.all([build, fixtures(), launchChromium(), startServer({ '/viewer/': viewer, '/m/': tmp })]);
@@ -147,7 +161,10 @@ afterAll(async () => {
 });
 
 /** Warnings about SwiftShader itself, whatever the model: three's note on a missing extension, Chromium's on readbacks. */
-const ENVIRONMENT_WARNINGS = [/^THREE\.WebGLRenderer: KHR_parallel_shader_compile extension not supported\.$/, /GL Driver Message \(OpenGL, Performance, GL_CLOSE_PATH_NV, High\): GPU stall due to ReadPixels$/];
+const ENVIRONMENT_WARNINGS = [
+  /^THREE\.WebGLRenderer: KHR_parallel_shader_compile extension not supported\.$/,
+  /GL Driver Message \(OpenGL, Performance, GL_CLOSE_PATH_NV, High\): GPU stall due to ReadPixels$/,
+];
 
 interface Upload {
   fn: string;
@@ -200,11 +217,17 @@ async function shot(page: Page): Promise<{ centre: number; whole: number; mean: 
   const { width: W, height: H, channels } = info;
   const object = new Uint8Array(W * H);
   for (let p = 0; p < W * H; p++) {
-    const r = data[p * channels]!, g = data[p * channels + 1]!, b = data[p * channels + 2]!;
+    const r = data[p * channels]!,
+      g = data[p * channels + 1]!,
+      b = data[p * channels + 2]!;
     object[p] = 255 - r + g + (255 - b) > 90 ? 1 : 0;
   }
-  let centre = 0, centreAll = 0, whole = 0, inner = 0;
-  const sum: Rgb = [0, 0, 0], sq: Rgb = [0, 0, 0];
+  let centre = 0,
+    centreAll = 0,
+    whole = 0,
+    inner = 0;
+  const sum: Rgb = [0, 0, 0],
+    sq: Rgb = [0, 0, 0];
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const p = y * W + x;
@@ -242,13 +265,22 @@ describe.skipIf(!hasChromium)(`reconstructions in <xoay-viewer> (Chromium) ${chr
         try {
           await page.waitForFunction(() => (window as unknown as { __ev: unknown[] }).__ev.length >= 1, null, WAIT);
           // Let the element settle: a late error (a texture failing after the first frame) would show here.
-          await page.evaluate(() => new Promise<void>((resolve) => { let i = 0; const f = () => (++i >= 5 ? resolve() : requestAnimationFrame(f)); requestAnimationFrame(f); }));
+          await page.evaluate(
+            () =>
+              new Promise<void>((resolve) => {
+                let i = 0;
+                const f = () => (++i >= 5 ? resolve() : requestAnimationFrame(f));
+                requestAnimationFrame(f);
+              }),
+          );
           expect(await page.evaluate(() => (window as unknown as { __ev: unknown[] }).__ev)).toEqual([{ type: 'load', mode: '3d' }]);
 
           // The KTX2 texture went through the Basis transcoder and reached WebGL at its own size.
           const requested = server.requests.slice(from);
           expect(requested.filter((r) => r.status !== 200)).toEqual([]);
-          expect(requested.map((r) => r.url)).toEqual(expect.arrayContaining([url, '/viewer/decoders/basis_transcoder.js', '/viewer/decoders/basis_transcoder.wasm']));
+          expect(requested.map((r) => r.url)).toEqual(
+            expect.arrayContaining([url, '/viewer/decoders/basis_transcoder.js', '/viewer/decoders/basis_transcoder.wasm']),
+          );
           const uploads = await page.evaluate(() => (window as unknown as { __uploads: Upload[] }).__uploads);
           expect(uploads.filter((u) => u.width === c.texture![0] && u.height === c.texture![1])).not.toEqual([]);
 
@@ -257,8 +289,11 @@ describe.skipIf(!hasChromium)(`reconstructions in <xoay-viewer> (Chromium) ${chr
           expect(canvas).toBe(320 * (device === 'phone' ? 2 : 1));
 
           const px = await shot(page);
-          const got = chroma(px.mean), want = chroma(c.input!);
-          console.log(`${c.name} on a ${device}: object ${(100 * px.centre).toFixed(0)} % of the centre, ${(100 * px.whole).toFixed(0)} % of the canvas; mean ${px.mean.map((x) => x.toFixed(0)).join(',')} (input ${c.input!.map((x) => x.toFixed(0)).join(',')}); spread ${px.spread.toFixed(1)}; texture uploads ${JSON.stringify(uploads.filter((u) => u.width > 16))}`);
+          const got = chroma(px.mean),
+            want = chroma(c.input!);
+          console.log(
+            `${c.name} on a ${device}: object ${(100 * px.centre).toFixed(0)} % of the centre, ${(100 * px.whole).toFixed(0)} % of the canvas; mean ${px.mean.map((x) => x.toFixed(0)).join(',')} (input ${c.input!.map((x) => x.toFixed(0)).join(',')}); spread ${px.spread.toFixed(1)}; texture uploads ${JSON.stringify(uploads.filter((u) => u.width > 16))}`,
+          );
           // The object fills a good share of the centre (the table's top and legs leave gaps), not the whole canvas.
           expect(px.centre).toBeGreaterThan(0.25);
           expect(px.whole).toBeLessThan(0.9);
@@ -281,7 +316,10 @@ describe.skipIf(!hasChromium)(`reconstructions in <xoay-viewer> (Chromium) ${chr
     }
   }
 
-  it.skipIf(!cases.some((c) => c.present))(`no page asked for anything off 127.0.0.1 ${cases.some((c) => c.present) ? '' : cases.map((c) => c.reason).join('; ')}`, () => {
-    expect(browser.foreign).toEqual([]);
-  });
+  it.skipIf(!cases.some((c) => c.present))(
+    `no page asked for anything off 127.0.0.1 ${cases.some((c) => c.present) ? '' : cases.map((c) => c.reason).join('; ')}`,
+    () => {
+      expect(browser.foreign).toEqual([]);
+    },
+  );
 });

@@ -38,7 +38,11 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-render-test-'));
   if (!hasChromium) return;
   pageDir = path.join(tmp, 'page');
-  const build = promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--mode', 'render', '--outDir', pageDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT });
+  const build = promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--mode', 'render', '--outDir', pageDir, '--emptyOutDir', '--logLevel', 'error'],
+    { cwd: ROOT },
+  );
   const compress = model(STOOL, path.join(tmp, 'model'), { geometry: 'meshopt', textures: 'ktx2', maxTextureSize: 512 });
   const draco = async () => model(await boxGlb(path.join(tmp, 'box.glb')), path.join(tmp, 'box'), { geometry: 'draco', budget: 'none' });
   await Promise.all([build, compress, draco()]);
@@ -132,7 +136,8 @@ describe('renderTurntable', () => {
     for (const [i, p] of frames.entries()) {
       expect([p.width, p.height], `frame ${i} size`).toEqual([SIZE, SIZE]);
       // Plain white at the corners: the backdrop is the clear colour, outside tone mapping.
-      for (const o of [0, (SIZE - 1) * 3, (SIZE * (SIZE - 1)) * 3, (SIZE * SIZE - 1) * 3]) expect([...p.data.subarray(o, o + 3)], `frame ${i} corner`).toEqual([255, 255, 255]);
+      for (const o of [0, (SIZE - 1) * 3, SIZE * (SIZE - 1) * 3, (SIZE * SIZE - 1) * 3])
+        expect([...p.data.subarray(o, o + 3)], `frame ${i} corner`).toEqual([255, 255, 255]);
       const box = objectBox(p);
       // The object is there (a sizeable share of the frame) and fully inside it, off every edge.
       expect(box.count / (SIZE * SIZE), `frame ${i} object share`).toBeGreaterThan(0.05);
@@ -156,7 +161,12 @@ describe('renderTurntable', () => {
 
     // The spin pipeline takes the folder as a shoot: white backdrop found, nothing touching the edge.
     const warnings: string[] = [];
-    const { qa, manifest } = await spin(out, path.join(tmp, 'spin'), { formats: ['jpeg'], widths: [128] }, { onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+    const { qa, manifest } = await spin(
+      out,
+      path.join(tmp, 'spin'),
+      { formats: ['jpeg'], widths: [128] },
+      { onEvent: (e) => e.type === 'warning' && warnings.push(e.message) },
+    );
     expect(warnings).toEqual([]);
     expect(qa.rows[0]!.backdrop).toBe('white');
     expect(manifest.rows[0]!.frames).toHaveLength(FRAMES);
@@ -167,14 +177,20 @@ describe('renderTurntable', () => {
     try {
       const options = { frames: 8, width: 96, height: 96 };
       const first = await renderer.render(glb, path.join(tmp, 'again-1'), options);
-      const [boxed, broken] = await Promise.allSettled([renderer.render(box, path.join(tmp, 'box-frames'), options), renderer.render(garbageGlb(), path.join(tmp, 'never-broken'), options)]);
+      const [boxed, broken] = await Promise.allSettled([
+        renderer.render(box, path.join(tmp, 'box-frames'), options),
+        renderer.render(garbageGlb(), path.join(tmp, 'never-broken'), options),
+      ]);
       expect(boxed.status).toBe('fulfilled');
       expect(broken.status === 'rejected' && (broken.reason as Error).message).toMatch(/^render: the model could not be loaded: /);
       const second = await renderer.render(glb, path.join(tmp, 'again-2'), options);
       // The same bytes: nothing of the box or the broken model is left in the page, and nothing varies between runs.
       for (let i = 0; i < 8; i++) expect((await readFile(second.frames[i]!)).equals(await readFile(first.frames[i]!)), `frame ${i}`).toBe(true);
       // The box (Draco) is drawn too: red on white.
-      const { data } = await sharp(path.join(tmp, 'box-frames', 'frame-000.png')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data } = await sharp(path.join(tmp, 'box-frames', 'frame-000.png'))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       let red = 0;
       for (let i = 0; i < data.length; i += 3) if (data[i]! > data[i + 1]! + 60 && data[i]! > data[i + 2]! + 60) red++;
       expect(red).toBeGreaterThan(96 * 96 * 0.1);
@@ -213,7 +229,9 @@ describe('renderTurntable', () => {
     const before = process.env.XOAY_CHROMIUM;
     process.env.XOAY_CHROMIUM = noGl;
     try {
-      await expect(renderTurntable(glb, path.join(tmp, 'no-gl'), { frames: 8, width: 64, height: 64, pageDir })).rejects.toThrow(/^render: WebGL 2 is not available in Chromium \(.*chromium-without-webgl\): /);
+      await expect(renderTurntable(glb, path.join(tmp, 'no-gl'), { frames: 8, width: 64, height: 64, pageDir })).rejects.toThrow(
+        /^render: WebGL 2 is not available in Chromium \(.*chromium-without-webgl\): /,
+      );
     } finally {
       if (before === undefined) delete process.env.XOAY_CHROMIUM;
       else process.env.XOAY_CHROMIUM = before;
@@ -222,13 +240,17 @@ describe('renderTurntable', () => {
   });
 
   it('says how to get Chromium when there is none, before anything else', async () => {
-    await expect(renderTurntable(new Uint8Array(64).fill(1), path.join(tmp, 'never'), { chromium: path.join(tmp, 'no-chromium') })).rejects.toThrow(/^render: the model is not a binary glTF/);
+    await expect(renderTurntable(new Uint8Array(64).fill(1), path.join(tmp, 'never'), { chromium: path.join(tmp, 'no-chromium') })).rejects.toThrow(
+      /^render: the model is not a binary glTF/,
+    );
     const header = Buffer.alloc(64);
     header.write('glTF', 0, 'latin1');
     await expect(renderTurntable(new Uint8Array(header), path.join(tmp, 'never'), { chromium: path.join(tmp, 'no-chromium') })).rejects.toThrow(
       /^render: Chromium is needed to render the model but was not found at .*no-chromium \(the chromium option\): install it \(Debian\/Ubuntu: apt-get install chromium\) or set XOAY_CHROMIUM/,
     );
-    await expect(renderTurntable(new Uint8Array(header), path.join(tmp, 'never'), { frames: 0 })).rejects.toThrow(/^render: expected an integer between 1 and 720 for option frames but received 0/);
+    await expect(renderTurntable(new Uint8Array(header), path.join(tmp, 'never'), { frames: 0 })).rejects.toThrow(
+      /^render: expected an integer between 1 and 720 for option frames but received 0/,
+    );
     await expect(readdir(path.join(tmp, 'never'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -8,7 +8,8 @@ import { classifyFrame } from '../../../pipeline/segment/classify.js';
 import type { Plate } from '../../../pipeline/segment/plate.js';
 import type { RgbImage } from '../../../pipeline/core/frames.js';
 
-const W = 60, H = 40;
+const W = 60,
+  H = 40;
 const inSquare = (x: number, y: number) => x >= 20 && x < 40 && y >= 10 && y < 30;
 
 /** A flat grey plate, seen over the turn (source 2) except in the square, where it was interpolated (source 0) when `interpolated`. */

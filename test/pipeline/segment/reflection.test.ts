@@ -8,8 +8,13 @@ import { mulberry32 } from '../../../pipeline/core/random.js';
 import { findReflection } from '../../../pipeline/segment/reflection.js';
 import type { RgbImage } from '../../../pipeline/core/frames.js';
 
-const W = 320, H = 240, FLOOR = 10;
-const X0 = 80, X1 = 250, LEG = 14, GAP = 14;
+const W = 320,
+  H = 240,
+  FLOOR = 10;
+const X0 = 80,
+  X1 = 250,
+  LEG = 14,
+  GAP = 14;
 
 /** Floor contact row of column x: two straight front edges meeting at the nearest corner. */
 const contact = (x: number): number => Math.round(178 - 0.3 * Math.abs(x - 190));
@@ -17,7 +22,8 @@ const contact = (x: number): number => Math.round(178 - 0.3 * Math.abs(x - 190))
 /** The cabinet's brightness at (x, y), or -1 off it: a banded body hanging GAP rows above the floor between its legs. */
 function cabinet(x: number, y: number): number {
   if (x < X0 || x > X1) return -1;
-  const c = contact(x), top = c - 110;
+  const c = contact(x),
+    top = c - 110;
   const leg = x < X0 + LEG || x > X1 - LEG;
   if (y < top || y > c - 1 || (!leg && y > c - 1 - GAP)) return -1;
   if (leg && y > c - 1 - GAP) return 150 + 40 * Math.sin(y / 3);
@@ -34,10 +40,13 @@ interface Scene {
 /** The scene: the cabinet, on a glossy floor its mirror image dimmed by `reflectance` (0: matte), noise of ±3 levels. */
 function scene(reflectance: number): Scene {
   const rnd = mulberry32(11);
-  const data = new Uint8Array(W * H * 3), mask = new Uint8Array(W * H), bottom = new Int32Array(W);
+  const data = new Uint8Array(W * H * 3),
+    mask = new Uint8Array(W * H),
+    bottom = new Int32Array(W);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      const k = y * W + x, c = contact(x);
+      const k = y * W + x,
+        c = contact(x);
       const obj = cabinet(x, y);
       let v = y < 100 ? 140 : FLOOR;
       if (obj >= 0) {
@@ -62,7 +71,8 @@ describe('reflection: the contact line of a glossy floor', () => {
     const s = scene(0.35);
     const line = findReflection(s.img, s.mask);
     expect(line).not.toBeNull();
-    let cols = 0, near = 0;
+    let cols = 0,
+      near = 0;
     for (let x = X0; x <= X1; x++) {
       cols++;
       if (Math.abs(line![x]! - s.bottom[x]!) <= 3) near++;

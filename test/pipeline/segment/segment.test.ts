@@ -17,9 +17,11 @@ import { pathToFileURL } from 'node:url';
 import { ROOT, dataSet } from '../../helpers/data.js';
 
 function iou(m: Uint8Array, g: Uint8Array): number {
-  let i = 0, u = 0;
+  let i = 0,
+    u = 0;
   for (let k = 0; k < m.length; k++) {
-    const a = m[k] ? 1 : 0, b = g[k] ? 1 : 0;
+    const a = m[k] ? 1 : 0,
+      b = g[k] ? 1 : 0;
     i += a & b;
     u += a | b;
   }
@@ -28,7 +30,8 @@ function iou(m: Uint8Array, g: Uint8Array): number {
 
 /** The share of the shadow's pixels, over all frames, that the masks class as backdrop. */
 function shadowCut(masks: readonly Uint8Array[], shadow: readonly Uint8Array[]): number {
-  let shadowPx = 0, shadowBackdrop = 0;
+  let shadowPx = 0,
+    shadowBackdrop = 0;
   masks.forEach((m, i) => {
     for (let k = 0; k < m.length; k++) {
       if (!shadow[i]![k]) continue;
@@ -46,21 +49,30 @@ function shadowCut(masks: readonly Uint8Array[], shadow: readonly Uint8Array[]):
  */
 function syntheticRow(n = 24, w = 240, h = 180): { frames: RgbImage[]; truth: Uint8Array[]; shadow: Uint8Array[] } {
   const rnd = mulberry32(7);
-  const frames: RgbImage[] = [], truth: Uint8Array[] = [], shadow: Uint8Array[] = [];
+  const frames: RgbImage[] = [],
+    truth: Uint8Array[] = [],
+    shadow: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const a = (2 * Math.PI * i) / n;
     const gain = 1 + 0.06 * (rnd() - 0.5);
-    const half = 22 + 14 * Math.abs(Math.cos(a)), top = 50, bottom = 140, cx = 120 + 6 * Math.sin(a);
-    const data = new Uint8Array(w * h * 3), m = new Uint8Array(w * h), s = new Uint8Array(w * h);
+    const half = 22 + 14 * Math.abs(Math.cos(a)),
+      top = 50,
+      bottom = 140,
+      cx = 120 + 6 * Math.sin(a);
+    const data = new Uint8Array(w * h * 3),
+      m = new Uint8Array(w * h),
+      s = new Uint8Array(w * h);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const k = y * w + x;
-        const u = x / w - 0.5, v = y / h - 0.5;
+        const u = x / w - 0.5,
+          v = y / h - 0.5;
         const vignette = 1 - 0.8 * (u * u + v * v);
         let c = (34 + 12 * Math.sin(x / 6 + 2 * Math.sin(y / 23)) + 3 * ((x * 7 + y * 13) % 5)) * vignette;
         let rgb = [c, c * 0.97, c * 0.95];
         const inObj = Math.abs(x - cx) <= half && y >= top && y <= bottom;
-        const sx = cx + half + 4 + (bottom - y) * 0, sw = 40 + 25 * Math.sin(a);
+        const sx = cx + half + 4 + (bottom - y) * 0,
+          sw = 40 + 25 * Math.sin(a);
         const inShadow = !inObj && y > bottom - 14 && y <= bottom + 8 && x > cx && x < sx + sw;
         if (inObj) {
           const stripe = Math.sin((x - cx) / 5 + a * 4) > 0.6 ? 0.8 : 1;
@@ -94,8 +106,12 @@ describe('segment: synthetic turntable row on folded cloth', () => {
 
   it('gives the same masks, alphas and classes on two threads (the compiled helper worker) as on one', async () => {
     // The helper runs the compiled worker (dist/, built by `npm test` before the tests), so this compares the built module.
-    const built = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/segment.js')).href)) as typeof import('../../../pipeline/segment/segment.js');
-    const helper = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/helper.js')).href)) as typeof import('../../../pipeline/segment/helper.js');
+    const built = (await import(
+      pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/segment.js')).href
+    )) as typeof import('../../../pipeline/segment/segment.js');
+    const helper = (await import(
+      pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/helper.js')).href
+    )) as typeof import('../../../pipeline/segment/helper.js');
     // 400 × 330: three slices of the plate's first step, so the helper makes one of them.
     const big = syntheticRow(12, 400, 330);
     const probe = helper.openHelper(big.frames, { classify: {}, matte: {}, sealRadius: 3, reflection: null });
@@ -130,11 +146,18 @@ describe('segment: synthetic turntable row on folded cloth', () => {
  */
 function darkObjectRow(n = 24, w = 240, h = 180): { frames: RgbImage[]; truth: Uint8Array[]; shadow: Uint8Array[] } {
   const rnd = mulberry32(5);
-  const frames: RgbImage[] = [], truth: Uint8Array[] = [], shadow: Uint8Array[] = [];
+  const frames: RgbImage[] = [],
+    truth: Uint8Array[] = [],
+    shadow: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const a = (2 * Math.PI * i) / n;
-    const half = 18 + 10 * Math.abs(Math.cos(a)), top = 40, bottom = 140, cx = 120 + 5 * Math.sin(a);
-    const data = new Uint8Array(w * h * 3), m = new Uint8Array(w * h), s = new Uint8Array(w * h);
+    const half = 18 + 10 * Math.abs(Math.cos(a)),
+      top = 40,
+      bottom = 140,
+      cx = 120 + 5 * Math.sin(a);
+    const data = new Uint8Array(w * h * 3),
+      m = new Uint8Array(w * h),
+      s = new Uint8Array(w * h);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const k = y * w + x;
@@ -142,7 +165,8 @@ function darkObjectRow(n = 24, w = 240, h = 180): { frames: RgbImage[]; truth: U
         // a thin spindle (a handle, a spoke) above the body, one or two pixels wide
         const spindle = Math.abs(x - cx) <= 1 && y >= 20 && y < top;
         const inObj = (Math.abs(x - cx) <= half && y >= top && y <= bottom) || spindle;
-        const dx = x - (cx + 30 * Math.cos(a)), dy = (y - bottom - 4) * 3;
+        const dx = x - (cx + 30 * Math.cos(a)),
+          dy = (y - bottom - 4) * 3;
         const r = Math.hypot(dx, dy);
         if (inObj) {
           c = spindle ? 60 : Math.sin((x - cx) / 4 + a * 3) > 0.5 ? 95 : 28; // grey stripes on black
@@ -182,16 +206,19 @@ async function syntheticFrame(i: number, backdrop: 'white' | 'black', gain: numb
 }
 
 describe('segment: a white sweep lit to clipping, with exposure drift', () => {
-  it('keeps the object\'s cream band: the clipped white stays white at every exposure, so the band does not pass for backdrop', async () => {
+  it("keeps the object's cream band: the clipped white stays white at every exposure, so the band does not pass for backdrop", async () => {
     const gain = seededGains(11, 0.08);
-    const frames: RgbImage[] = [], truth: Uint8Array[] = [];
+    const frames: RgbImage[] = [],
+      truth: Uint8Array[] = [];
     for (let i = 0; i < 24; i++) {
-      const white = await syntheticFrame(i, 'white', gain(i)), black = await syntheticFrame(i, 'black', 1);
+      const white = await syntheticFrame(i, 'white', gain(i)),
+        black = await syntheticFrame(i, 'black', 1);
       frames.push(white);
       // The object is what the two backdrops do not change (its shadow is drawn on white only).
       const bw = await syntheticFrame(i, 'white', 1);
       const t = new Uint8Array(white.width * white.height);
-      for (let k = 0; k < t.length; k++) t[k] = Math.abs(bw.data[k * 3]! - black.data[k * 3]!) < 8 && Math.abs(bw.data[k * 3 + 2]! - black.data[k * 3 + 2]!) < 8 ? 1 : 0;
+      for (let k = 0; k < t.length; k++)
+        t[k] = Math.abs(bw.data[k * 3]! - black.data[k * 3]!) < 8 && Math.abs(bw.data[k * 3 + 2]! - black.data[k * 3 + 2]!) < 8 ? 1 : 0;
       truth.push(t);
     }
     // The box's lid is a neutral dark grey on white: the dark-product mode keeps it (classify.ts maxShadow).
@@ -221,13 +248,21 @@ for (const name of SETS) {
   const set = dataSet(`seg/${name}`);
   describe.skipIf(!set.present)(`segment: rendered shoot ${name} against its ground truth${set.present ? '' : ` (skipped: ${set.reason})`}`, () => {
     it('masks from the turn beat the border model in every frame', async () => {
-      const files = readdirSync(set.dir).filter((f) => f.endsWith('.jpg')).sort();
-      const frames: RgbImage[] = [], truth: Uint8Array[] = [];
+      const files = readdirSync(set.dir)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort();
+      const frames: RgbImage[] = [],
+        truth: Uint8Array[] = [];
       for (const f of files) {
         const { data, info } = await sharp(path.join(set.dir, f)).resize(600, 450).removeAlpha().raw().toBuffer({ resolveWithObject: true });
         frames.push({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 });
         const n = /_(\d+)\.jpg$/.exec(f)![1]!;
-        const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`)).resize(600, 450).toColourspace('b-w').extractChannel(0).raw().toBuffer();
+        const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`))
+          .resize(600, 450)
+          .toColourspace('b-w')
+          .extractChannel(0)
+          .raw()
+          .toBuffer();
         truth.push(Uint8Array.from(g, (v) => (v > 127 ? 1 : 0)));
       }
       const seg = (await segmentRow(frames))!;
@@ -241,19 +276,28 @@ for (const name of SETS) {
           return 0; // the border model finds no object at all (white on white)
         }
       });
-      console.log(`${name}: plate IoU mean ${mean.toFixed(3)} min ${Math.min(...ious).toFixed(3)}; border model mean ${(border.reduce((a, b) => a + b, 0) / border.length).toFixed(3)}`);
+      console.log(
+        `${name}: plate IoU mean ${mean.toFixed(3)} min ${Math.min(...ious).toFixed(3)}; border model mean ${(border.reduce((a, b) => a + b, 0) / border.length).toFixed(3)}`,
+      );
       expect(mean).toBeGreaterThanOrEqual(FLOOR[name]);
       ious.forEach((v, i) => expect(v, files[i]).toBeGreaterThan(border[i]!));
     }, 120_000);
 
     it(`at 1200 px: IoU ≥ ${AT_1200[name].mean} mean and ≥ ${AT_1200[name].worst} in every frame, boundary F (2 px) ≥ ${AT_1200[name].bf}`, async () => {
-      const files = readdirSync(set.dir).filter((f) => f.endsWith('.jpg')).sort();
-      const frames: RgbImage[] = [], truth: Uint8Array[] = [];
+      const files = readdirSync(set.dir)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort();
+      const frames: RgbImage[] = [],
+        truth: Uint8Array[] = [];
       for (const f of files) {
         const { data, info } = await sharp(path.join(set.dir, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
         frames.push({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 });
         const n = /_(\d+)\.jpg$/.exec(f)![1]!;
-        const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`)).toColourspace('b-w').extractChannel(0).raw().toBuffer();
+        const g = await sharp(path.join(set.dir, 'gt', `${name}_${n}.png`))
+          .toColourspace('b-w')
+          .extractChannel(0)
+          .raw()
+          .toBuffer();
         truth.push(Uint8Array.from(g, (v) => (v > 127 ? 1 : 0)));
       }
       expect(frames[0]!.width).toBe(1200);
@@ -273,8 +317,12 @@ for (const name of SETS) {
 const gloss = dataSet('seg/sofa-gloss');
 describe.skipIf(!gloss.present)(`segment: a glossy floor on two threads${gloss.present ? '' : ` (skipped: ${gloss.reason})`}`, () => {
   it('finds the same mirror lines and masks when the threads share the frames as in one thread', async () => {
-    const built = (await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/segment.js')).href)) as typeof import('../../../pipeline/segment/segment.js');
-    const files = readdirSync(gloss.dir).filter((f) => f.endsWith('.jpg')).sort();
+    const built = (await import(
+      pathToFileURL(path.join(ROOT, 'dist/pipeline/segment/segment.js')).href
+    )) as typeof import('../../../pipeline/segment/segment.js');
+    const files = readdirSync(gloss.dir)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort();
     const frames: RgbImage[] = [];
     for (const f of files) {
       const { data, info } = await sharp(path.join(gloss.dir, f)).resize(600, 450).removeAlpha().raw().toBuffer({ resolveWithObject: true });

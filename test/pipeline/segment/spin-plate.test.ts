@@ -18,11 +18,20 @@ async function maskIoUs(dir: string, gtDir: string, name: string): Promise<numbe
   const out: number[] = [];
   for (let i = 1; i <= 24; i++) {
     const n = String(i).padStart(3, '0');
-    const m = await sharp(path.join(dir, `${n}.png`)).extractChannel(0).raw().toBuffer();
-    const g = await sharp(path.join(gtDir, `${name}_${n}.png`)).toColourspace('b-w').extractChannel(0).raw().toBuffer();
-    let inter = 0, union = 0;
+    const m = await sharp(path.join(dir, `${n}.png`))
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    const g = await sharp(path.join(gtDir, `${name}_${n}.png`))
+      .toColourspace('b-w')
+      .extractChannel(0)
+      .raw()
+      .toBuffer();
+    let inter = 0,
+      union = 0;
     for (let k = 0; k < m.length; k++) {
-      const a = m[k]! > 127, b = g[k]! > 127;
+      const a = m[k]! > 127,
+        b = g[k]! > 127;
       if (a && b) inter++;
       if (a || b) union++;
     }
@@ -40,16 +49,26 @@ async function survival(out: string, gtDir: string, name: string): Promise<{ all
   const qa = JSON.parse(await readFile(path.join(out, 'qa.json'), 'utf8')) as QaReport;
   const crop = qa.rows[0]!.crop;
   const dir = path.join(out, 'row-1', String(crop.width));
-  let objects = 0, lost = 0, worst = 1;
+  let objects = 0,
+    lost = 0,
+    worst = 1;
   for (let i = 1; i <= 24; i++) {
     const n = String(i).padStart(3, '0');
-    const o = await sharp(path.join(dir, `${n}.jpg`)).raw().toBuffer({ resolveWithObject: true });
-    const g = await sharp(path.join(gtDir, `${name}_${n}.png`)).toColourspace('b-w').extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const o = await sharp(path.join(dir, `${n}.jpg`))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const g = await sharp(path.join(gtDir, `${name}_${n}.png`))
+      .toColourspace('b-w')
+      .extractChannel(0)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(o.info.width).toBe(crop.width);
-    let fo = 0, fl = 0;
+    let fo = 0,
+      fl = 0;
     for (let y = 0; y < o.info.height; y++) {
       for (let x = 0; x < o.info.width; x++) {
-        const sx = crop.x + x, sy = crop.y + y;
+        const sx = crop.x + x,
+          sy = crop.y + y;
         if (sx < 0 || sy < 0 || sx >= g.info.width || sy >= g.info.height || g.data[sy * g.info.width + sx]! <= 127) continue;
         fo++;
         const p = (y * o.info.width + x) * o.info.channels;
@@ -74,7 +93,22 @@ for (const name of Object.keys(FLOOR) as (keyof typeof FLOOR)[]) {
   describe.skipIf(!set.present)(`spin ${ARGS[name].join(' ') || '(default: auto)'} on ${name}${set.present ? '' : ` (skipped: ${set.reason})`}`, () => {
     const out = path.join(tmp, name);
     it('writes masks/ that match the ground truth (mean IoU above the measured floor)', async () => {
-      const r = await xoay(['spin', set.dir, '-o', out, '-q', '--formats', 'jpeg', '--widths', '4096', '--no-recentre', '--aspect', 'keep', ...ARGS[name], '--debug-masks']);
+      const r = await xoay([
+        'spin',
+        set.dir,
+        '-o',
+        out,
+        '-q',
+        '--formats',
+        'jpeg',
+        '--widths',
+        '4096',
+        '--no-recentre',
+        '--aspect',
+        'keep',
+        ...ARGS[name],
+        '--debug-masks',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const ious = await maskIoUs(path.join(out, 'masks'), path.join(set.dir, 'gt'), name);
       const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
@@ -85,7 +119,9 @@ for (const name of Object.keys(FLOOR) as (keyof typeof FLOOR)[]) {
     it('keeps the object: ≥ 99 % of ground-truth object pixels are not turned to backdrop white, and the backdrop is ≥ 99.5 % pure white', async () => {
       const qa = JSON.parse(await readFile(path.join(out, 'qa.json'), 'utf8')) as QaReport;
       const s = await survival(out, path.join(set.dir, 'gt'), name);
-      console.log(`${name}: object pixels kept ${(s.all * 100).toFixed(2)} % (worst frame ${(s.worst * 100).toFixed(2)} %), purity ${qa.purity.after?.toFixed(2)} %`);
+      console.log(
+        `${name}: object pixels kept ${(s.all * 100).toFixed(2)} % (worst frame ${(s.worst * 100).toFixed(2)} %), purity ${qa.purity.after?.toFixed(2)} %`,
+      );
       expect(s.all).toBeGreaterThanOrEqual(0.99);
       expect(qa.purity.after).toBeGreaterThanOrEqual(99.5);
     }, 120_000);
@@ -99,7 +135,11 @@ describe.skipIf(!cloth.present)(`spin --segment plate honours SIGTERM while it s
     const { readdir, mkdir } = await import('node:fs/promises');
     const dir = path.join(tmp, 'sigterm');
     await mkdir(dir);
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'spin', cloth.dir, '-o', path.join(dir, 'out'), '--segment', 'plate', '--formats', 'jpeg', '--widths', '256'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/xoay.js'), 'spin', cloth.dir, '-o', path.join(dir, 'out'), '--segment', 'plate', '--formats', 'jpeg', '--widths', '256'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let err = '';
     const inSegment = new Promise<void>((resolve) => {
       child.stderr.on('data', (d) => {

@@ -22,7 +22,12 @@ describe('frame naming and order', () => {
     expect(orderFrames(['12345_01_010.jpg', '12345_01_002.jpg', '12345_01_001.jpg'])).toEqual(['12345_01_001.jpg', '12345_01_002.jpg', '12345_01_010.jpg']);
     expect(orderFrames(['IMG_0100.JPG', 'IMG_0099.JPG'])).toEqual(['IMG_0099.JPG', 'IMG_0100.JPG']);
     // Row-major names stay row-major (for --rows), and copies sort after their original.
-    expect(orderFrames(['12345_02_001.jpg', '12345_01_002.jpg', '12345_01_001.jpg', '12345_02_002.jpg'])).toEqual(['12345_01_001.jpg', '12345_01_002.jpg', '12345_02_001.jpg', '12345_02_002.jpg']);
+    expect(orderFrames(['12345_02_001.jpg', '12345_01_002.jpg', '12345_01_001.jpg', '12345_02_002.jpg'])).toEqual([
+      '12345_01_001.jpg',
+      '12345_01_002.jpg',
+      '12345_02_001.jpg',
+      '12345_02_002.jpg',
+    ]);
     expect(orderFrames(['IMG_0011 (1).jpg', 'IMG_0010.jpg', 'IMG_0009.jpg'])).toEqual(['IMG_0009.jpg', 'IMG_0010.jpg', 'IMG_0011 (1).jpg']);
   });
   it('finds gaps in the numbering', () => {
@@ -42,7 +47,14 @@ describe('ingest', () => {
 
   it('reads one row, ordered by number, reports gaps and reverses on request', async () => {
     const shoot = path.join(dir, 'one');
-    const files = await makeSyntheticShoot(shoot, { frames: 10, width: 160, height: 120, orbit: 0, backdrop: 'white', name: (n) => `IMG_${n < 5 ? n : n + 1}` });
+    const files = await makeSyntheticShoot(shoot, {
+      frames: 10,
+      width: 160,
+      height: 120,
+      orbit: 0,
+      backdrop: 'white',
+      name: (n) => `IMG_${n < 5 ? n : n + 1}`,
+    });
     const set = await ingest(shoot);
     expect(set.rows).toHaveLength(1);
     expect(set.rows[0]!.frames.map((f) => path.basename(f.file))).toEqual(files.map((f) => path.basename(f)));
@@ -66,7 +78,8 @@ describe('ingest', () => {
     await mkdir(flat);
     let n = 0;
     for (const r of ['row-2', 'row-10']) {
-      for (let i = 1; i <= 8; i++) await copyFile(path.join(multi, r, `frame_${String(i).padStart(3, '0')}.jpg`), path.join(flat, `shot_${String(++n).padStart(3, '0')}.jpg`));
+      for (let i = 1; i <= 8; i++)
+        await copyFile(path.join(multi, r, `frame_${String(i).padStart(3, '0')}.jpg`), path.join(flat, `shot_${String(++n).padStart(3, '0')}.jpg`));
     }
     const split = await ingest(flat, { rows: 2 });
     expect(split.rows.map((r) => r.frames.length)).toEqual([8, 8]);

@@ -33,7 +33,9 @@ describe('bike-34 (real turntable photos on white)', () => {
     expect(qa.frames).toBe(34);
     // Every frame in every width and format.
     const files = new Set<string>();
-    for (const w of manifest.widths) for (const f of manifest.formats) expect((await readdir(path.join(out, 'row-1', String(w)))).filter((n) => n.endsWith(f === 'jpeg' ? '.jpg' : `.${f}`))).toHaveLength(34);
+    for (const w of manifest.widths)
+      for (const f of manifest.formats)
+        expect((await readdir(path.join(out, 'row-1', String(w)))).filter((n) => n.endsWith(f === 'jpeg' ? '.jpg' : `.${f}`))).toHaveLength(34);
     for (const fr of manifest.rows[0]!.frames) for (const byFmt of Object.values(fr.src)) for (const p of Object.values(byFmt)) files.add(p!);
     expect(files.size).toBe(34 * manifest.widths.length * manifest.formats.length);
     expect(qa.orbit.after).toBeLessThanOrEqual(0.5);

@@ -21,7 +21,16 @@ afterAll(async () => {
 });
 
 const FILE = '/shoots/mug/shoot.json';
-const example = { $schema: 'https://xoay.dev/schema/shoot.schema.json', elevation: 15, fov: 40, distance: 0.8, rows: [{ folder: 'row-1', elevation: 10 }, { folder: 'row-2', elevation: 40, distance: 0.9, aimHeight: 0.02 }] };
+const example = {
+  $schema: 'https://xoay.dev/schema/shoot.schema.json',
+  elevation: 15,
+  fov: 40,
+  distance: 0.8,
+  rows: [
+    { folder: 'row-1', elevation: 10 },
+    { folder: 'row-2', elevation: 40, distance: 0.9, aimHeight: 0.02 },
+  ],
+};
 
 describe('shoot.json: checked up front, errors naming the file and the field', () => {
   it('accepts the documented example and an empty object', () => {
@@ -55,7 +64,7 @@ describe('shoot.json: checked up front, errors naming the file and the field', (
     await expect(readShoot(dir)).rejects.toThrow(new RegExp(`^shoot: ${path.join(dir, SHOOT_FILE).replace(/[.]/g, '\\.')}: is not valid JSON at line 4`));
   });
 
-  it('gives each row its own settings, else the shoot\'s; a row folder the shoot does not have is an error', () => {
+  it("gives each row its own settings, else the shoot's; a row folder the shoot does not have is an error", () => {
     const info = { file: FILE, shoot: checkShoot(example, FILE) };
     expect(shootRows(info, ['row-1', 'row-2'])).toEqual([
       { name: 'row-1', elevation: 10, distance: 0.8, aimHeight: 0 },
@@ -66,7 +75,9 @@ describe('shoot.json: checked up front, errors naming the file and the field', (
       { name: 'a', elevation: null, distance: null, aimHeight: 0 },
       { name: 'b', elevation: null, distance: null, aimHeight: 0 },
     ]);
-    expect(() => shootRows(info, ['row-1', 'row-3'])).toThrow(/^shoot: \/shoots\/mug\/shoot\.json: rows\[1\]\.folder: "row-2" is not a row of the shoot \(its rows: row-1, row-3\)$/);
+    expect(() => shootRows(info, ['row-1', 'row-3'])).toThrow(
+      /^shoot: \/shoots\/mug\/shoot\.json: rows\[1\]\.folder: "row-2" is not a row of the shoot \(its rows: row-1, row-3\)$/,
+    );
   });
 
   it('is not a frame: ingest ignores it', async () => {
@@ -85,9 +96,21 @@ describe('shoot.json: checked up front, errors naming the file and the field', (
     await makeSyntheticShoot(path.join(dir, 'row-2'), { frames: 8, width: 96, height: 72, orbit: 8, backdrop: 'grey' });
     const out = path.join(tmp, 'spin-bad-out');
     await writeFile(path.join(dir, SHOOT_FILE), JSON.stringify({ rows: [{ folder: 'row-1', elevation: 100 }] }));
-    await expect(spin(dir, out, { formats: ['jpeg'], widths: [64] })).rejects.toThrow(/^shoot: .*spin-bad\/shoot\.json: rows\[0\]\.elevation: expected a number from -89 to 89, got 100$/);
-    await writeFile(path.join(dir, SHOOT_FILE), JSON.stringify({ rows: [{ folder: 'row-1', elevation: 10 }, { folder: 'row-3', elevation: 40 }] }));
-    await expect(spin(dir, out, { formats: ['jpeg'], widths: [64] })).rejects.toThrow(/^shoot: .*spin-bad\/shoot\.json: rows\[1\]\.folder: "row-3" is not a row of the shoot \(its rows: row-1, row-2\)$/);
+    await expect(spin(dir, out, { formats: ['jpeg'], widths: [64] })).rejects.toThrow(
+      /^shoot: .*spin-bad\/shoot\.json: rows\[0\]\.elevation: expected a number from -89 to 89, got 100$/,
+    );
+    await writeFile(
+      path.join(dir, SHOOT_FILE),
+      JSON.stringify({
+        rows: [
+          { folder: 'row-1', elevation: 10 },
+          { folder: 'row-3', elevation: 40 },
+        ],
+      }),
+    );
+    await expect(spin(dir, out, { formats: ['jpeg'], widths: [64] })).rejects.toThrow(
+      /^shoot: .*spin-bad\/shoot\.json: rows\[1\]\.folder: "row-3" is not a row of the shoot \(its rows: row-1, row-2\)$/,
+    );
     expect(existsSync(out)).toBe(false);
     expect((await readdir(tmp)).filter((n) => n.includes('spin-bad-out'))).toEqual([]);
   });

@@ -104,11 +104,15 @@ describe('spin on synthetic shoots', () => {
     const input = await synthetic('in-shadow', 'white', 8);
     const count = async (out: string) => {
       const { manifest } = await spin(input, out, { formats: ['jpeg'], widths: [256], shadowRemove: out.endsWith('remove') });
-      let grey = 0, colour = 0;
+      let grey = 0,
+        colour = 0;
       for (const f of manifest.rows[0]!.frames) {
-        const { data } = await sharp(path.join(out, f.src[String(manifest.widths[0])]!.jpeg!)).raw().toBuffer({ resolveWithObject: true });
+        const { data } = await sharp(path.join(out, f.src[String(manifest.widths[0])]!.jpeg!))
+          .raw()
+          .toBuffer({ resolveWithObject: true });
         for (let i = 0; i < data.length; i += 3) {
-          const mx = Math.max(data[i]!, data[i + 1]!, data[i + 2]!), mn = Math.min(data[i]!, data[i + 1]!, data[i + 2]!);
+          const mx = Math.max(data[i]!, data[i + 1]!, data[i + 2]!),
+            mn = Math.min(data[i]!, data[i + 1]!, data[i + 2]!);
           if (mx - mn > 60) colour++;
           else if (mx < 245 && mx > 120) grey++; // light neutral grey: the shadow
         }

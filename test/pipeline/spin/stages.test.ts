@@ -46,7 +46,11 @@ describe('backdrop', () => {
     for (let y = 60; y < 200; y++) for (let x = 120; x < 180; x++) img.data.set([30, 60, 160], (y * 300 + x) * 3);
     const m = fitBackdrop(img);
     const c = new Float64Array(3);
-    for (const [u, v] of [[0, 0], [-0.4, 0.3], [0.45, -0.45]] as const) {
+    for (const [u, v] of [
+      [0, 0],
+      [-0.4, 0.3],
+      [0.45, -0.45],
+    ] as const) {
       backdropAt(m, u, v, c);
       const t = truth(u, v);
       for (let k = 0; k < 3; k++) expect(Math.abs(c[k]! - t[k]!)).toBeLessThan(3);
@@ -67,7 +71,8 @@ describe('backdrop', () => {
 
 describe('background', () => {
   it('makes the backdrop pure white, keeps the object, and blends the edge', () => {
-    const w = 40, h = 20;
+    const w = 40,
+      h = 20;
     const img = gradientImage(w, h, () => [180, 180, 180]);
     for (let y = 5; y < 15; y++) for (let x = 10; x < 20; x++) img.data.set([20, 40, 200], (y * w + x) * 3);
     const model = fitBackdrop(img);
@@ -93,7 +98,10 @@ describe('crop', () => {
   it('takes the union of the boxes plus a margin, at the aspect, the same size for every row', () => {
     const rects = cropRows(
       [
-        [{ x0: 100, y0: 100, x1: 300, y1: 200 }, { x0: 120, y0: 90, x1: 310, y1: 210 }],
+        [
+          { x0: 100, y0: 100, x1: 300, y1: 200 },
+          { x0: 120, y0: 90, x1: 310, y1: 210 },
+        ],
         [{ x0: 50, y0: 50, x1: 150, y1: 100 }],
       ],
       { margin: 0.05, aspect: 1 },
@@ -145,7 +153,9 @@ describe('options', () => {
 describe('segment auto: borderInTrouble', () => {
   /** A 200 × 150 white sweep (250) with a table: a top of `top` inside darker edges, on two legs of 170. */
   function table(top: number): RgbImage {
-    const w = 200, h = 150, data = new Uint8Array(w * h * 3).fill(250);
+    const w = 200,
+      h = 150,
+      data = new Uint8Array(w * h * 3).fill(250);
     const put = (x0: number, y0: number, x1: number, y1: number, v: number) => {
       for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data.fill(v, (y * w + x) * 3, (y * w + x) * 3 + 3);
     };

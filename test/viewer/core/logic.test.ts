@@ -65,7 +65,9 @@ describe('inertia', () => {
     const i = createInertia();
     for (let t = 0; t <= 100; t += 20) i.sample(t * 2, t); // 2 px per ms = 2000 px/s
     expect(i.release(100)).toBeCloseTo(2000, 5);
-    let travelled = 0, steps = 0, last = Infinity;
+    let travelled = 0,
+      steps = 0,
+      last = Infinity;
     for (let d = i.step(16); d !== null; d = i.step(16)) {
       expect(d).toBeGreaterThan(0);
       expect(d).toBeLessThanOrEqual(last);
