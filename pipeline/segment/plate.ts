@@ -237,12 +237,65 @@ export async function estimatePlate(
   const N = w * h;
   const gains = frameGains(frames);
   const inv = gains.map((g) => g.map((x) => 1 / x));
-  const rgb = new Float32Array(N * 3);
+  // 1. Pixels that agree over most of the turn are the backdrop outright, when reached from the frame's edge
+  // or when they continue the backdrop (seen through the object).
+  const { rgb, spread } = await agreeOverTurn(frames, inv, Math.max(2, Math.ceil(o.agree * n)), helper ?? null);
+  const { noise, agreeLimit, tol, sstep } = rowNoise(spread, o);
   const source = new Uint8Array(N);
+  for (let k = 0; k < N; k++) if (spread[k]! <= agreeLimit) source[k] = 2;
+  const reached = reachFromEdge(rgb, source, w, h, sstep, tol);
+  const tests = plateTests(rgb, reached, w, h, sstep, noise, tol, o.hueAngle);
+  throughObject(rgb, source, reached, tests);
+  const vis = visibility(frames, inv, rgb, source, Math.max(tol, agreeLimit / Math.sqrt(3)));
+  const plate: Plate = { width: w, height: h, rgb, gains, source, noise, vis };
+  if (!source.includes(2)) {
+    // Nothing agrees (a very short row): the per-pixel median.
+    source.fill(1);
+    return plate;
+  }
+  const s: Sweep = {
+    ...tests,
+    frames,
+    o,
+    n,
+    w,
+    h,
+    N,
+    inv,
+    rgb,
+    source,
+    vis,
+    tol,
+    fallback,
+    known: new Uint8Array(N),
+    state: new Uint8Array(N),
+    waiting: [],
+    judged: new Uint8Array(N),
+    recurRadius: Math.round(o.recurRadius * Math.max(w, h)),
+    tmp: new Float32Array(n),
+    cand: new Float32Array(n * 3),
+    picked: new Int32Array(n),
+    supports: new Int32Array(n),
+    pred: [0, 0, 0],
+  };
+  // 2. The swept region, from the outside in.
+  await fillSwept(s);
+  // 3. Shadows that stayed, re-lit.
+  await relightStayingShadows(s);
+  return plate;
+}
+
+/** Step 1: per pixel, the plate and spread of the frames that agree over most of the turn, in slices (a helper thread takes the later half when given). */
+async function agreeOverTurn(
+  frames: readonly RgbImage[],
+  inv: number[][],
+  K: number,
+  helper: AgreeHelper | null,
+): Promise<{ rgb: Float32Array; spread: Float32Array }> {
+  const { width: w, height: h } = frames[0]!;
+  const N = w * h;
+  const rgb = new Float32Array(N * 3);
   const spread = new Float32Array(N).fill(Infinity);
-  const K = Math.max(2, Math.ceil(o.agree * n));
-  // 1. Pixels that agree over most of the turn, in slices (a helper thread takes the later half when given).
-  const tmp = new Float32Array(n);
   const chunks = Math.ceil(N / AGREE_CHUNK);
   const mid = helper ? Math.ceil(chunks / 2) * AGREE_CHUNK : N;
   const theirs = helper && mid < N ? helper.agree(mid, N, inv, K) : null;
@@ -255,7 +308,12 @@ export async function estimatePlate(
     rgb.set(r.rgb, mid * 3);
     spread.set(r.spread, mid);
   }
-  // The row's noise: the typical spread of agreeing pixels (sum of channels → RGB distance).
+  return { rgb, spread };
+}
+
+/** The row's noise: the typical spread of agreeing pixels (sum of channels → RGB distance), and the limits that follow from it. */
+function rowNoise(spread: Float32Array, o: PlateOptions): { noise: number; agreeLimit: number; tol: number; sstep: number } {
+  const N = spread.length;
   const sample: number[] = [];
   const sstep = Math.max(1, Math.floor(N / 50000));
   for (let k = 0; k < N; k += sstep) sample.push(spread[k]!);
@@ -264,18 +322,24 @@ export async function estimatePlate(
   const noise = Math.max(o.minNoise, typical / Math.sqrt(3) / 2);
   const agreeLimit = Math.max(12, 4 * typical);
   const tol = o.tolerance * noise * Math.sqrt(3);
-  for (let k = 0; k < N; k++) if (spread[k]! <= agreeLimit) source[k] = 2;
-  // Agreement inside the swept region is the object's own surface where it covers a pixel in most
-  // frames (a seat, a table top, a shadow that stays): only agreement reached from the frame's edge counts.
-  // Reached through neighbours whose plates differ by no more than the backdrop's own texture does: an
-  // object edge that stays put over the turn (the top of a box) is a jump, and is not crossed.
+  return { noise, agreeLimit, tol, sstep };
+}
+
+/**
+ * Agreement inside the swept region is the object's own surface where it covers a pixel in most
+ * frames (a seat, a table top, a shadow that stays): only agreement reached from the frame's edge counts.
+ * Reached through neighbours whose plates differ by no more than the backdrop's own texture does: an
+ * object edge that stays put over the turn (the top of a box) is a jump, and is not crossed.
+ */
+function reachFromEdge(rgb: Float32Array, source: Uint8Array, w: number, h: number, sstep: number, tol: number): Uint8Array {
+  const N = w * h;
   const diffs: number[] = [];
   for (let k = 0; k < N - 1; k += sstep) {
     if (source[k] === 2 && source[k + 1] === 2)
       diffs.push(Math.hypot(rgb[k * 3]! - rgb[k * 3 + 3]!, rgb[k * 3 + 1]! - rgb[k * 3 + 4]!, rgb[k * 3 + 2]! - rgb[k * 3 + 5]!));
   }
   diffs.sort((a, b) => a - b);
-  const jump = Math.max(o.tolerance * noise * Math.sqrt(3), 3 * (diffs[diffs.length >> 1] ?? 0));
+  const jump = Math.max(tol, 3 * (diffs[diffs.length >> 1] ?? 0));
   const reached = new Uint8Array(N);
   const stack: number[] = [];
   for (let k = 0; k < N; k++) {
@@ -307,6 +371,21 @@ export async function estimatePlate(
       }
     }
   }
+  return reached;
+}
+
+/** The tests a frame's colour must pass to continue the plate at a pixel: against a smooth surface through the reached plate. */
+interface PlateTests {
+  /** A smooth surface through the reached plate (RGB per pixel). */
+  smooth: Float32Array;
+  /** Whether (r, g, b) strays from the smooth surface at pixel k no further than the reached backdrop does. */
+  inBand(k: number, r: number, g: number, b: number): boolean;
+  /** Whether (r, g, b) has the hue of p (brightness may change: light falls off). */
+  sameHue(r: number, g: number, b: number, p: number[]): boolean;
+}
+
+function plateTests(rgb: Float32Array, reached: Uint8Array, w: number, h: number, sstep: number, noise: number, tol: number, hueAngle: number): PlateTests {
+  const N = w * h;
   // How far the backdrop strays from a smooth surface through the agreed plate (folds, stains, the
   // disk's edge): the swept region's plate may stray as far and no further, so it cannot creep into
   // an object whose colour is close to the backdrop's (a white object on a white sweep).
@@ -326,7 +405,7 @@ export async function estimatePlate(
   };
   // The colour of a frame continuing the plate may change in brightness (light falls off) but not in hue:
   // a tinted object close to the backdrop's brightness (a pale table on a white sweep) is not backdrop.
-  const tanHue = Math.tan((o.hueAngle * Math.PI) / 180),
+  const tanHue = Math.tan((hueAngle * Math.PI) / 180),
     hueFloor = 3 * noise * Math.sqrt(3);
   const sameHue = (r: number, g: number, b: number, p: number[]) => {
     const pp = p[0]! * p[0]! + p[1]! * p[1]! + p[2]! * p[2]!;
@@ -337,8 +416,16 @@ export async function estimatePlate(
       e2 = b - s * p[2]!;
     return e0 * e0 + e1 * e1 + e2 * e2 <= Math.max(hueFloor * hueFloor, tanHue * tanHue * (r * r + g * g + b * b));
   };
-  // Agreement not reached that way is backdrop seen through the object (between a table's legs) when it
-  // continues the smooth backdrop in brightness and hue; otherwise it is the object's own surface.
+  return { smooth, inBand, sameHue };
+}
+
+/**
+ * Agreement not reached from the edge is backdrop seen through the object (between a table's legs) when it
+ * continues the smooth backdrop in brightness and hue; otherwise it is the object's own surface (source 0).
+ */
+function throughObject(rgb: Float32Array, source: Uint8Array, reached: Uint8Array, t: PlateTests): void {
+  const { smooth, inBand, sameHue } = t;
+  const N = source.length;
   for (let k = 0; k < N; k++) {
     if (source[k] !== 2 || reached[k]) continue;
     const r = rgb[k * 3]!,
@@ -346,11 +433,17 @@ export async function estimatePlate(
       b = rgb[k * 3 + 2]!;
     if (!(inBand(k, r, g, b) && sameHue(r, g, b, [smooth[k * 3]!, smooth[k * 3 + 1]!, smooth[k * 3 + 2]!]))) source[k] = 0;
   }
+}
 
-  // Which frames show the backdrop at each agreed pixel (frame-major: vis[i * N + k]); only read beside
-  // the swept region (step 2 asks it of the known neighbours of the pixel it fills).
+/**
+ * Which frames show the backdrop at each agreed pixel (frame-major: vis[i * N + k]), within `agreeTol`; only
+ * worked out beside the swept region (step 2 asks it of the known neighbours of the pixel it fills).
+ */
+function visibility(frames: readonly RgbImage[], inv: number[][], rgb: Float32Array, source: Uint8Array, agreeTol: number): Uint8Array {
+  const n = frames.length;
+  const { width: w, height: h } = frames[0]!;
+  const N = w * h;
   const vis = new Uint8Array(n * N);
-  const agreeTol = Math.max(o.tolerance * noise * Math.sqrt(3), agreeLimit / Math.sqrt(3));
   const besideSwept = (k: number): boolean => {
     const x = k % w,
       y = (k - x) / w;
@@ -377,19 +470,59 @@ export async function estimatePlate(
     }
   }
 
-  // 2. The swept region, from the outside in (breadth-first from the agreed pixels). A frame can
-  // give a pixel its plate only if it continues the plate around it and showed the backdrop at a
-  // neighbour: the backdrop is seen through spatially coherent gaps, so the plate cannot creep into
-  // an object whose colour is close to the backdrop's.
-  // A pixel no frame continues waits (it may be reached from another side, through a gap the object
-  // leaves there); it is interpolated only when nothing else can be filled.
-  const known = new Uint8Array(N);
+  return vis;
+}
+
+/** What step 2 (the swept region's fill) works with. */
+interface Sweep extends PlateTests {
+  frames: readonly RgbImage[];
+  o: PlateOptions;
+  n: number;
+  w: number;
+  h: number;
+  N: number;
+  /** 1 / each frame's gains. */
+  inv: number[][];
+  rgb: Float32Array;
+  source: Uint8Array;
+  vis: Uint8Array;
+  /** A frame continues the plate within this RGB distance. */
+  tol: number;
+  /** The plate where the object covers a pixel in every frame, when given. */
+  fallback: Float32Array | undefined;
+  /** 1 where the plate is known (agreed, or settled by an earlier front). */
+  known: Uint8Array;
+  /** Per pixel: 1 queued on a front, 2 waiting. */
+  state: Uint8Array;
+  /** The pixels waiting to be reached from another side. */
+  waiting: number[];
+  /** Per pixel: 0 not judged yet, 1 plausible backdrop, 2 not. */
+  judged: Uint8Array;
+  /** How far a recurring value looks for plate of that value (working pixels). */
+  recurRadius: number;
+  /** Scratch buffers: n values, n RGB candidates, their frames and supports, a predicted colour. */
+  tmp: Float32Array;
+  cand: Float32Array;
+  picked: Int32Array;
+  supports: Int32Array;
+  pred: number[];
+}
+
+const QUEUED = 1,
+  WAITING = 2;
+
+/**
+ * 2. The swept region, from the outside in (breadth-first from the agreed pixels). A frame can
+ * give a pixel its plate only if it continues the plate around it and showed the backdrop at a
+ * neighbour: the backdrop is seen through spatially coherent gaps, so the plate cannot creep into
+ * an object whose colour is close to the backdrop's.
+ * A pixel no frame continues waits (it may be reached from another side, through a gap the object
+ * leaves there); it is interpolated only when nothing else can be filled.
+ */
+async function fillSwept(s: Sweep): Promise<void> {
+  const { w, h, N, source, known, state } = s;
   for (let k = 0; k < N; k++) known[k] = source[k] === 2 ? 1 : 0;
   let front: number[] = [];
-  const QUEUED = 1,
-    WAITING = 2;
-  const state = new Uint8Array(N);
-  let waiting: number[] = [];
   const push = (k: number, list: number[]) => {
     if (!known[k] && state[k] !== QUEUED) {
       state[k] = QUEUED;
@@ -405,239 +538,17 @@ export async function estimatePlate(
     if (y > 0) push(k - w, front);
     if (y < h - 1) push(k + w, front);
   }
-  // Frames at pixel k that could be the backdrop (in the band and hue of the smooth plate), agreeing
-  // among themselves: a backdrop seen from another side, so the pixel waits for it.
-  const sm = [0, 0, 0];
-  const judged = new Uint8Array(N); // 0 not yet, 1 plausible, 2 not
-  const plausible = (k: number): boolean => {
-    if (!judged[k]) judged[k] = judgePlausible(k) ? 1 : 2;
-    return judged[k] === 1;
-  };
-  const judgePlausible = (k: number): boolean => {
-    sm[0] = smooth[k * 3]!;
-    sm[1] = smooth[k * 3 + 1]!;
-    sm[2] = smooth[k * 3 + 2]!;
-    let m = 0;
-    for (let i = 0; i < n; i++) {
-      const f = frames[i]!,
-        p = k * f.channels,
-        g = inv[i]!;
-      const r = unexpose(f.data[p]!, g[0]!),
-        gg = unexpose(f.data[p + 1]!, g[1]!),
-        b = unexpose(f.data[p + 2]!, g[2]!);
-      if (!inBand(k, r, gg, b) || !sameHue(r, gg, b, sm)) continue;
-      cand[m * 3] = r;
-      cand[m * 3 + 1] = gg;
-      cand[m * 3 + 2] = b;
-      m++;
-    }
-    if (m < Math.max(3, o.minFrames)) return false;
-    return largestCluster(cand, m, tol).size >= Math.max(3, o.minFrames);
-  };
-  // A pixel left to interpolate whose frames recur at one value (the backdrop seen through a gap the
-  // object leaves in some frames, while a moving object's colour there changes) takes that value when
-  // the plate already found near it has it too.
-  const recurRadius = Math.round(o.recurRadius * Math.max(w, h));
-  const all = new Float32Array(n * 3),
-    member = new Uint8Array(n);
-  const recurring = (k: number): boolean => {
-    for (let i = 0; i < n; i++) {
-      const f = frames[i]!,
-        p = k * f.channels,
-        g = inv[i]!;
-      all[i * 3] = unexpose(f.data[p]!, g[0]!);
-      all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!);
-      all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
-    }
-    const { size: most, centre: best } = largestCluster(all, n, tol);
-    if (most < Math.max(3, o.minFrames)) return false;
-    let m = 0;
-    for (let j = 0; j < n; j++) {
-      const d0 = all[best * 3]! - all[j * 3]!,
-        d1 = all[best * 3 + 1]! - all[j * 3 + 1]!,
-        d2 = all[best * 3 + 2]! - all[j * 3 + 2]!;
-      member[j] = d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol ? 1 : 0;
-      if (member[j]) {
-        cand[m * 3] = all[j * 3]!;
-        cand[m * 3 + 1] = all[j * 3 + 1]!;
-        cand[m * 3 + 2] = all[j * 3 + 2]!;
-        m++;
-      }
-    }
-    const v = [0, 0, 0];
-    for (let c = 0; c < 3; c++) {
-      for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
-      v[c] = medianOf(tmp, m);
-    }
-    const x = k % w,
-      y = (k - x) / w;
-    let found = false;
-    for (let dy = -recurRadius; dy <= recurRadius && !found; dy += 2) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
-      for (let dx = -recurRadius; dx <= recurRadius; dx += 2) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= w) continue;
-        const q = yy * w + xx;
-        if (!known[q] || source[q] === 0) continue;
-        const d0 = v[0]! - rgb[q * 3]!,
-          d1 = v[1]! - rgb[q * 3 + 1]!,
-          d2 = v[2]! - rgb[q * 3 + 2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) {
-          found = true;
-          break;
-        }
-      }
-    }
-    if (!found) return false;
-    rgb[k * 3] = v[0]!;
-    rgb[k * 3 + 1] = v[1]!;
-    rgb[k * 3 + 2] = v[2]!;
-    for (let j = 0; j < n; j++) if (member[j]) vis[j * N + k] = 1;
-    return true;
-  };
-  const pred = [0, 0, 0];
-  const cand = new Float32Array(n * 3);
-  const picked = new Int32Array(n),
-    supports = new Int32Array(n);
-  let empty = 0;
-  for (let k = 0; k < N; k++) if (!known[k]) empty++;
-  if (empty === N) {
-    // Nothing agrees (a very short row): the per-pixel median.
-    for (let k = 0; k < N; k++) source[k] = 1;
-    return { width: w, height: h, rgb, gains, source, noise, vis };
-  }
-  while (front.length || waiting.length) {
+  while (front.length || s.waiting.length) {
     await yieldNow();
     const next: number[] = [];
     const settled: number[] = [];
     // Nothing left to continue: the waiting pixels are interpolated.
     const interpolate = !front.length;
     if (interpolate) {
-      front = waiting.filter((k) => !known[k] && state[k] === WAITING);
-      waiting = [];
+      front = s.waiting.filter((k) => !known[k] && state[k] === WAITING);
+      s.waiting = [];
     }
-    for (const k of front) {
-      const x = k % w,
-        y = (k - x) / w;
-      // Prediction: the mean of the plate already known around (5 × 5).
-      let cnt = 0;
-      pred[0] = pred[1] = pred[2] = 0;
-      for (let dy = -2; dy <= 2; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -2; dx <= 2; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const q = yy * w + xx;
-          if (!known[q]) continue;
-          pred[0] += rgb[q * 3]!;
-          pred[1] += rgb[q * 3 + 1]!;
-          pred[2] += rgb[q * 3 + 2]!;
-          cnt++;
-        }
-      }
-      pred[0] /= cnt;
-      pred[1] /= cnt;
-      pred[2] /= cnt;
-      let m = 0;
-      for (let i = 0; i < n && !interpolate; i++) {
-        const base = i * N;
-        let seen = false;
-        for (let dy = -1; dy <= 1 && !seen; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= w) continue;
-            const q = yy * w + xx;
-            if (known[q] && vis[base + q]) {
-              seen = true;
-              break;
-            }
-          }
-        }
-        if (!seen) continue;
-        const f = frames[i]!,
-          p = k * f.channels,
-          g = inv[i]!;
-        const r = unexpose(f.data[p]!, g[0]!),
-          gg = unexpose(f.data[p + 1]!, g[1]!),
-          b = unexpose(f.data[p + 2]!, g[2]!);
-        if (!inBand(k, r, gg, b)) continue;
-        // Support: the known neighbours this frame's value continues (in brightness and hue). Neighbours
-        // may disagree (the edge of a shadow that stays): the frame follows those it matches.
-        let support = 0;
-        for (let dy = -2; dy <= 2; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -2; dx <= 2; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= w) continue;
-            const q = yy * w + xx;
-            if (!known[q]) continue;
-            const d0 = r - rgb[q * 3]!,
-              d1 = gg - rgb[q * 3 + 1]!,
-              d2 = b - rgb[q * 3 + 2]!;
-            if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) support++;
-          }
-        }
-        if (support === 0) continue;
-        cand[m * 3] = r;
-        cand[m * 3 + 1] = gg;
-        cand[m * 3 + 2] = b;
-        picked[m] = i;
-        supports[m] = support;
-        m++;
-      }
-      // Keep the frames continuing the most neighbours (a lit floor beside its lit neighbours rather than
-      // a passing shadow), then the hue test against what they continue.
-      if (m) {
-        let best = 0;
-        for (let j = 0; j < m; j++) if (supports[j]! > best) best = supports[j]!;
-        let kept = 0;
-        for (let j = 0; j < m; j++) {
-          if (supports[j]! < Math.max(1, 0.6 * best)) continue;
-          if (!sameHue(cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!, pred)) continue;
-          cand[kept * 3] = cand[j * 3]!;
-          cand[kept * 3 + 1] = cand[j * 3 + 1]!;
-          cand[kept * 3 + 2] = cand[j * 3 + 2]!;
-          picked[kept] = picked[j]!;
-          kept++;
-        }
-        m = kept;
-      }
-      if (m >= o.minFrames) {
-        for (let c = 0; c < 3; c++) {
-          for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
-          rgb[k * 3 + c] = medianOf(tmp, m);
-        }
-        for (let j = 0; j < m; j++) vis[picked[j]! * N + k] = 1;
-        source[k] = 1;
-      } else if (!interpolate && plausible(k)) {
-        state[k] = WAITING;
-        waiting.push(k);
-        continue;
-      } else if (recurRadius > 0 && interpolate && recurring(k)) {
-        source[k] = 1;
-      } else if (fallback) {
-        rgb[k * 3] = fallback[k * 3]!;
-        rgb[k * 3 + 1] = fallback[k * 3 + 1]!;
-        rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
-        source[k] = 0;
-      } else if (inBand(k, pred[0]!, pred[1]!, pred[2]!)) {
-        rgb[k * 3] = pred[0]!;
-        rgb[k * 3 + 1] = pred[1]!;
-        rgb[k * 3 + 2] = pred[2]!;
-        source[k] = 0;
-      } else {
-        rgb[k * 3] = smooth[k * 3]!;
-        rgb[k * 3 + 1] = smooth[k * 3 + 1]!;
-        rgb[k * 3 + 2] = smooth[k * 3 + 2]!;
-        source[k] = 0;
-      }
-      settled.push(k);
-    }
+    for (const k of front) if (fillPixel(s, k, interpolate)) settled.push(k);
     for (const k of settled) known[k] = 1;
     for (const k of settled) {
       const x = k % w,
@@ -649,9 +560,237 @@ export async function estimatePlate(
     }
     front = next;
   }
-  // 3. A shadow that stays over most of the turn agrees, and would be taken for the backdrop: where the
-  // plate is a neutral darkening of a neighbour's, look for frames in which the pixel is lit as that
-  // neighbour is, and spread inwards from there.
+}
+
+/** One pixel of a front: its plate from the frames that continue the plate around it, or it waits, or it is interpolated. Returns whether it settled. */
+function fillPixel(s: Sweep, k: number, interpolate: boolean): boolean {
+  const { frames, o, n, w, h, N, inv, rgb, source, vis, known, state, smooth, inBand, sameHue, tol, fallback, tmp, cand, picked, supports, pred } = s;
+  const x = k % w,
+    y = (k - x) / w;
+  // Prediction: the mean of the plate already known around (5 × 5).
+  let cnt = 0;
+  pred[0] = pred[1] = pred[2] = 0;
+  for (let dy = -2; dy <= 2; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= h) continue;
+    for (let dx = -2; dx <= 2; dx++) {
+      const xx = x + dx;
+      if (xx < 0 || xx >= w) continue;
+      const q = yy * w + xx;
+      if (!known[q]) continue;
+      pred[0] += rgb[q * 3]!;
+      pred[1] += rgb[q * 3 + 1]!;
+      pred[2] += rgb[q * 3 + 2]!;
+      cnt++;
+    }
+  }
+  pred[0] /= cnt;
+  pred[1] /= cnt;
+  pred[2] /= cnt;
+  let m = 0;
+  for (let i = 0; i < n && !interpolate; i++) {
+    const base = i * N;
+    let seen = false;
+    for (let dy = -1; dy <= 1 && !seen; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w) continue;
+        const q = yy * w + xx;
+        if (known[q] && vis[base + q]) {
+          seen = true;
+          break;
+        }
+      }
+    }
+    if (!seen) continue;
+    const f = frames[i]!,
+      p = k * f.channels,
+      g = inv[i]!;
+    const r = unexpose(f.data[p]!, g[0]!),
+      gg = unexpose(f.data[p + 1]!, g[1]!),
+      b = unexpose(f.data[p + 2]!, g[2]!);
+    if (!inBand(k, r, gg, b)) continue;
+    // Support: the known neighbours this frame's value continues (in brightness and hue). Neighbours
+    // may disagree (the edge of a shadow that stays): the frame follows those it matches.
+    let support = 0;
+    for (let dy = -2; dy <= 2; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -2; dx <= 2; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w) continue;
+        const q = yy * w + xx;
+        if (!known[q]) continue;
+        const d0 = r - rgb[q * 3]!,
+          d1 = gg - rgb[q * 3 + 1]!,
+          d2 = b - rgb[q * 3 + 2]!;
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) support++;
+      }
+    }
+    if (support === 0) continue;
+    cand[m * 3] = r;
+    cand[m * 3 + 1] = gg;
+    cand[m * 3 + 2] = b;
+    picked[m] = i;
+    supports[m] = support;
+    m++;
+  }
+  // Keep the frames continuing the most neighbours (a lit floor beside its lit neighbours rather than
+  // a passing shadow), then the hue test against what they continue.
+  if (m) {
+    let best = 0;
+    for (let j = 0; j < m; j++) if (supports[j]! > best) best = supports[j]!;
+    let kept = 0;
+    for (let j = 0; j < m; j++) {
+      if (supports[j]! < Math.max(1, 0.6 * best)) continue;
+      if (!sameHue(cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!, pred)) continue;
+      cand[kept * 3] = cand[j * 3]!;
+      cand[kept * 3 + 1] = cand[j * 3 + 1]!;
+      cand[kept * 3 + 2] = cand[j * 3 + 2]!;
+      picked[kept] = picked[j]!;
+      kept++;
+    }
+    m = kept;
+  }
+  if (m >= o.minFrames) {
+    for (let c = 0; c < 3; c++) {
+      for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
+      rgb[k * 3 + c] = medianOf(tmp, m);
+    }
+    for (let j = 0; j < m; j++) vis[picked[j]! * N + k] = 1;
+    source[k] = 1;
+  } else if (!interpolate && plausible(s, k)) {
+    state[k] = WAITING;
+    s.waiting.push(k);
+    return false;
+  } else if (s.recurRadius > 0 && interpolate && recurring(s, k)) {
+    source[k] = 1;
+  } else if (fallback) {
+    rgb[k * 3] = fallback[k * 3]!;
+    rgb[k * 3 + 1] = fallback[k * 3 + 1]!;
+    rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
+    source[k] = 0;
+  } else if (inBand(k, pred[0]!, pred[1]!, pred[2]!)) {
+    rgb[k * 3] = pred[0]!;
+    rgb[k * 3 + 1] = pred[1]!;
+    rgb[k * 3 + 2] = pred[2]!;
+    source[k] = 0;
+  } else {
+    rgb[k * 3] = smooth[k * 3]!;
+    rgb[k * 3 + 1] = smooth[k * 3 + 1]!;
+    rgb[k * 3 + 2] = smooth[k * 3 + 2]!;
+    source[k] = 0;
+  }
+  return true;
+}
+
+/**
+ * Whether frames at pixel k could be the backdrop (in the band and hue of the smooth plate), agreeing
+ * among themselves: a backdrop seen from another side, so the pixel waits for it (judged once per pixel).
+ */
+function plausible(s: Sweep, k: number): boolean {
+  if (!s.judged[k]) s.judged[k] = judgePlausible(s, k) ? 1 : 2;
+  return s.judged[k] === 1;
+}
+
+function judgePlausible(s: Sweep, k: number): boolean {
+  const { frames, n, inv, smooth, inBand, sameHue, cand, tol, o } = s;
+  const sm = [0, 0, 0];
+  sm[0] = smooth[k * 3]!;
+  sm[1] = smooth[k * 3 + 1]!;
+  sm[2] = smooth[k * 3 + 2]!;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const f = frames[i]!,
+      p = k * f.channels,
+      g = inv[i]!;
+    const r = unexpose(f.data[p]!, g[0]!),
+      gg = unexpose(f.data[p + 1]!, g[1]!),
+      b = unexpose(f.data[p + 2]!, g[2]!);
+    if (!inBand(k, r, gg, b) || !sameHue(r, gg, b, sm)) continue;
+    cand[m * 3] = r;
+    cand[m * 3 + 1] = gg;
+    cand[m * 3 + 2] = b;
+    m++;
+  }
+  if (m < Math.max(3, o.minFrames)) return false;
+  return largestCluster(cand, m, tol).size >= Math.max(3, o.minFrames);
+}
+
+/**
+ * A pixel left to interpolate whose frames recur at one value (the backdrop seen through a gap the
+ * object leaves in some frames, while a moving object's colour there changes) takes that value when
+ * the plate already found near it has it too. Returns whether it did.
+ */
+function recurring(s: Sweep, k: number): boolean {
+  const { frames, n, w, h, N, inv, rgb, source, known, vis, cand, tmp, tol, o, recurRadius } = s;
+  const all = new Float32Array(n * 3),
+    member = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = frames[i]!,
+      p = k * f.channels,
+      g = inv[i]!;
+    all[i * 3] = unexpose(f.data[p]!, g[0]!);
+    all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!);
+    all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
+  }
+  const { size: most, centre: best } = largestCluster(all, n, tol);
+  if (most < Math.max(3, o.minFrames)) return false;
+  let m = 0;
+  for (let j = 0; j < n; j++) {
+    const d0 = all[best * 3]! - all[j * 3]!,
+      d1 = all[best * 3 + 1]! - all[j * 3 + 1]!,
+      d2 = all[best * 3 + 2]! - all[j * 3 + 2]!;
+    member[j] = d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol ? 1 : 0;
+    if (member[j]) {
+      cand[m * 3] = all[j * 3]!;
+      cand[m * 3 + 1] = all[j * 3 + 1]!;
+      cand[m * 3 + 2] = all[j * 3 + 2]!;
+      m++;
+    }
+  }
+  const v = [0, 0, 0];
+  for (let c = 0; c < 3; c++) {
+    for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
+    v[c] = medianOf(tmp, m);
+  }
+  const x = k % w,
+    y = (k - x) / w;
+  let found = false;
+  for (let dy = -recurRadius; dy <= recurRadius && !found; dy += 2) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= h) continue;
+    for (let dx = -recurRadius; dx <= recurRadius; dx += 2) {
+      const xx = x + dx;
+      if (xx < 0 || xx >= w) continue;
+      const q = yy * w + xx;
+      if (!known[q] || source[q] === 0) continue;
+      const d0 = v[0]! - rgb[q * 3]!,
+        d1 = v[1]! - rgb[q * 3 + 1]!,
+        d2 = v[2]! - rgb[q * 3 + 2]!;
+      if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) {
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) return false;
+  rgb[k * 3] = v[0]!;
+  rgb[k * 3 + 1] = v[1]!;
+  rgb[k * 3 + 2] = v[2]!;
+  for (let j = 0; j < n; j++) if (member[j]) vis[j * N + k] = 1;
+  return true;
+}
+
+/**
+ * Step 3. A shadow that stays over most of the turn agrees, and would be taken for the backdrop: where the
+ * plate is a neutral darkening of a neighbour's, look for frames in which the pixel is lit as that
+ * neighbour is, and spread inwards from there.
+ */
+async function relightStayingShadows(s: Sweep): Promise<void> {
+  const { frames, o, n, w, h, N, inv, rgb, sameHue, tol, tmp, cand, pred } = s;
   const lumOf = (k: number) => rgb[k * 3]! + rgb[k * 3 + 1]! + rgb[k * 3 + 2]!;
   const darker = (k: number, q: number) => {
     const lk = lumOf(k),
@@ -745,7 +884,6 @@ export async function estimatePlate(
     }
     lightFront = next;
   }
-  return { width: w, height: h, rgb, gains, source, noise, vis };
 }
 
 /**
