@@ -89,6 +89,25 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   const o = withDefaults(CLASSIFY_DEFAULTS, opts);
   checkOptions(o);
   const { width: w, height: h } = plate;
+  const T = Math.max(o.noiseFactor * plate.noise, o.minDistance);
+  const { classes, strong, weak, dark } = pixelClasses(frame, plate, i, o, T);
+  if (o.maxShadow < 255) deepDarkenings(dark, weak, w, h, T);
+  const raw = connectedToStrong(strong, weak, classes, w, h);
+  if (line) cutBelowLine(raw, classes, line, w, h);
+  const mask = cleanUp(raw, w, h, o);
+  for (let k = 0; k < w * h; k++) if (classes[k] === 1 && !mask[k]) classes[k] = 0;
+  return { width: w, height: h, classes, mask };
+}
+
+/** Per pixel against the plate: the classes found so far, the strong and weak object candidates, and each neutral darkening's depth (with 1 where a pixel is backdrop or shadow). */
+function pixelClasses(
+  frame: RgbImage,
+  plate: Plate,
+  i: number,
+  o: ClassifyOptions,
+  T: number,
+): { classes: Uint8Array; strong: Uint8Array; weak: Uint8Array; dark: Float32Array } {
+  const { width: w, height: h } = plate;
   const N = w * h;
   const ch = frame.channels,
     data = frame.data;
@@ -97,7 +116,6 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     i1 = 1 / g[1],
     i2 = 1 / g[2];
   const P = plate.rgb;
-  const T = Math.max(o.noiseFactor * plate.noise, o.minDistance);
   const floor = 3 * plate.noise * Math.sqrt(3);
   const tanA = Math.tan((o.neutralAngle * Math.PI) / 180);
   const classes = new Uint8Array(N);
@@ -147,55 +165,69 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
     if (d > T) strong[k] = 1;
     if (d > tLo || e > eLo) weak[k] = 1;
   }
-  // A darkening much deeper than its surroundings is an edge or a thin part of a dark object (a spoke),
-  // not a shadow: a shadow is as deep as some of the shadow around it (within 2 px), as its edge fades
-  // softly or is cut off. Around = the backdrop and shadow pixels (an object beside a shadow is not).
-  if (o.maxShadow < 255) {
-    for (let k = 0; k < N; k++) {
-      const dk = dark[k * 2]!;
-      if (dk <= T) continue;
-      const x = k % w,
-        y = (k - x) / w;
-      let most = 0;
-      for (let dy = -2; dy <= 2; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -2; dx <= 2; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w || (!dx && !dy)) continue;
-          const q = yy * w + xx;
-          if (dark[q * 2 + 1] && dark[q * 2]! > most) most = dark[q * 2]!;
-        }
+  return { classes, strong, weak, dark };
+}
+
+/**
+ * A darkening much deeper than its surroundings is an edge or a thin part of a dark object (a spoke),
+ * not a shadow: a shadow is as deep as some of the shadow around it (within 2 px), as its edge fades
+ * softly or is cut off. Around = the backdrop and shadow pixels (an object beside a shadow is not). Marks such pixels weak.
+ */
+function deepDarkenings(dark: Float32Array, weak: Uint8Array, w: number, h: number, T: number): void {
+  const N = w * h;
+  for (let k = 0; k < N; k++) {
+    const dk = dark[k * 2]!;
+    if (dk <= T) continue;
+    const x = k % w,
+      y = (k - x) / w;
+    let most = 0;
+    for (let dy = -2; dy <= 2; dy++) {
+      const yy = y + dy;
+      if (yy < 0 || yy >= h) continue;
+      for (let dx = -2; dx <= 2; dx++) {
+        const xx = x + dx;
+        if (xx < 0 || xx >= w || (!dx && !dy)) continue;
+        const q = yy * w + xx;
+        if (dark[q * 2 + 1] && dark[q * 2]! > most) most = dark[q * 2]!;
       }
-      if (dk - most > T) weak[k] = 1;
     }
+    if (dk - most > T) weak[k] = 1;
   }
+}
+
+/** Hysteresis: the weak candidates connected to a strong one are object (class 1). */
+function connectedToStrong(strong: Uint8Array, weak: Uint8Array, classes: Uint8Array, w: number, h: number): Uint8Array {
+  const N = w * h;
   const raw = new Uint8Array(N);
-  {
-    const { labels, comps } = components(weak, w, h);
-    const seeded = new Uint8Array(comps.length);
-    for (let k = 0; k < N; k++) if (strong[k]) seeded[labels[k]! - 1] = 1;
-    for (let k = 0; k < N; k++) {
-      const l = labels[k]!;
-      if (l && seeded[l - 1]) {
-        raw[k] = 1;
-        classes[k] = 1;
+  const { labels, comps } = components(weak, w, h);
+  const seeded = new Uint8Array(comps.length);
+  for (let k = 0; k < N; k++) if (strong[k]) seeded[labels[k]! - 1] = 1;
+  for (let k = 0; k < N; k++) {
+    const l = labels[k]!;
+    if (l && seeded[l - 1]) {
+      raw[k] = 1;
+      classes[k] = 1;
+    }
+  }
+  return raw;
+}
+
+/** A mirror image below the contact line (a glossy floor) is reflection (class 3), not object. */
+function cutBelowLine(raw: Uint8Array, classes: Uint8Array, line: Int32Array, w: number, h: number): void {
+  for (let x = 0; x < w; x++) {
+    for (let y = line[x]!; y < h; y++) {
+      const k = y * w + x;
+      if (raw[k]) {
+        raw[k] = 0;
+        classes[k] = 3;
       }
     }
   }
-  // A mirror image below the contact line (a glossy floor) is reflection, not object.
-  if (line) {
-    for (let x = 0; x < w; x++) {
-      for (let y = line[x]!; y < h; y++) {
-        const k = y * w + x;
-        if (raw[k]) {
-          raw[k] = 0;
-          classes[k] = 3;
-        }
-      }
-    }
-  }
-  // Clean-up: the object's big components, thin cracks closed, small holes filled.
+}
+
+/** Clean-up: the object's big components, thin cracks closed, small holes filled. */
+function cleanUp(raw: Uint8Array, w: number, h: number, o: ClassifyOptions): Uint8Array {
+  const N = w * h;
   const { labels, comps } = components(raw, w, h);
   const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
   // One object stands on the turntable: a part away from the largest (further than `detached` of the frame)
@@ -216,8 +248,7 @@ export function classifyFrame(frame: RgbImage, plate: Plate, i: number, opts?: P
   }
   mask = close(mask, w, h, Math.max(1, Math.round(0.002 * Math.max(w, h))));
   if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
-  for (let k = 0; k < N; k++) if (classes[k] === 1 && !mask[k]) classes[k] = 0;
-  return { width: w, height: h, classes, mask };
+  return mask;
 }
 
 /**
