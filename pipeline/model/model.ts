@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { Document } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
-import { openOutput } from '../core/fsout.js';
+import type { OutputFolder } from '../core/fsout.js';
+import { startRun, withOutput, type Run } from '../core/run.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
 import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
@@ -140,105 +141,117 @@ export async function model(
   const o = withDefaults(MODEL_DEFAULTS, opts);
   validate(o);
   configureSharp();
-  const emit = ctx.onEvent ?? (() => {});
-  const timings: Record<string, number> = {};
-  let t0 = performance.now();
-  const lap = (name: string) => {
-    timings[name] = Math.round(performance.now() - t0) / 1000;
-    t0 = performance.now();
-  };
+  const run = startRun<ModelEvent>(ctx.onEvent);
+  const { src, doc, before, validation } = await readInput(input, o, run);
+  const target = path.resolve(output);
+  return withOutput(target, { stage: STAGE, inputs: [src.file], force: o.force }, async (out) => {
+    const limits = o.budget === 'none' ? null : BUDGETS[o.budget];
+    run.stage('clean');
+    await doc.transform(...clean());
+    run.lap('clean');
+    run.stage('merge');
+    const merged = await merge(doc, { when: o.merge, drawCalls: limits?.drawCalls ?? 0 });
+    run.lap('merge');
+    run.stage('simplify');
+    await doc.transform(...simplifyTo(doc, { triangles: o.triangles || limits?.triangles || 0, error: o.maxError }));
+    run.lap('simplify');
+    run.stage('textures');
+    await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity), ktx2Encoder: o.ktx2Encoder }));
+    run.lap('textures');
+    // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
+    const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
+    run.stage('geometry');
+    await doc.transform(dedupAccessors(), ...geometry(o.geometry));
+    run.lap('geometry');
+    const io = await createIO();
+    const glb = await io.writeBinary(doc);
+    await out.write('model.glb', glb);
+    const written = countTriangles(doc).triangles;
+    const lods = await writeLods(lodSources, written, o, io, out, run);
+    if (o.lods) run.lap('lods');
+    const { after, validation: outputValidation } = await checkOutput(await out.file('model.glb'), glb, io, before, written, o, src.file, run);
+    run.lap('check');
+    const report: ModelReport = {
+      version: 1,
+      generator: `xoay ${VERSION}`,
+      input: src.file,
+      output: path.join(target, 'model.glb'),
+      options: o,
+      bytes: { input: src.bytes.length, output: glb.length, ...byteSplit(glb, after) },
+      lods,
+      before,
+      after,
+      validation: { input: validation, output: outputValidation },
+      merge: merged,
+      budget: checkBudget(o.budget, after, glb.length, o.maxError, merged),
+      timings: run.timings,
+    };
+    await out.write('model.json', JSON.stringify(report, null, 2) + '\n');
+    return { output: target, report };
+  });
+}
 
-  emit({ type: 'stage', stage: 'read' });
+/** Read and validate the input (glTF, GLB or OBJ) and refuse what cannot be optimised: no meshes, no real triangles. */
+async function readInput(input: string, o: ModelOptions, run: Run<ModelEvent>) {
+  run.stage('read');
   const src = await openModel(input, { maxDataUriBytes: o.maxDataUriBytes, maxFileBytes: o.maxFileBytes, trustedRoots: o.trustedRoots });
-  emit({ type: 'stage', stage: 'validate' });
-  const inputValidation: ValidationSummary =
+  run.stage('validate');
+  const validation: ValidationSummary =
     src.format === 'obj' ? { errors: 0, warnings: 0, infos: 0, messages: ['OBJ input: the glTF-Validator checks the output only'] } : await validateModel(src);
-  lap('validate');
+  run.lap('validate');
   const doc: Document = await readModel(src);
   await checkImages(doc, src.file, { limitInputPixels: o.limitInputPixels });
   const before = inspect(doc);
   if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
   if (countRealTriangles(doc) === 0)
     throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
-  lap('read');
-  const out = await openOutput(output, { stage: STAGE, inputs: [src.file], force: o.force });
-  try {
-    emit({ type: 'stage', stage: 'clean' });
-    await doc.transform(...clean());
-    lap('clean');
-    const limits = o.budget === 'none' ? null : BUDGETS[o.budget];
-    emit({ type: 'stage', stage: 'merge' });
-    const merged = await merge(doc, { when: o.merge, drawCalls: limits?.drawCalls ?? 0 });
-    lap('merge');
-    const triangleTarget = o.triangles || limits?.triangles || 0;
-    emit({ type: 'stage', stage: 'simplify' });
-    await doc.transform(...simplifyTo(doc, { triangles: triangleTarget, error: o.maxError }));
-    lap('simplify');
-    emit({ type: 'stage', stage: 'textures' });
-    await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity), ktx2Encoder: o.ktx2Encoder }));
-    lap('textures');
-    // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
-    const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
-    emit({ type: 'stage', stage: 'geometry' });
-    await doc.transform(dedupAccessors(), ...geometry(o.geometry));
-    lap('geometry');
+  run.lap('read');
+  return { src, doc, before, validation };
+}
 
-    const io = await createIO();
-    const glb = await io.writeBinary(doc);
-    const glbPath = await out.file('model.glb');
-    await out.write('model.glb', glb);
-
-    // LOD k: half the triangles of LOD k-1, within 5·2^k × --max-error.
-    const lods: ModelReport['lods'] = [];
-    const written = countTriangles(doc);
-    const base = written.triangles;
-    for (let k = 1; k <= o.lods; k++) {
-      emit({ type: 'stage', stage: `lod${k}` });
-      const lodDoc = lodSources[k - 1]!.setLogger(SILENT);
-      const maxError = Math.min(1, o.maxError * 2 ** k * 5);
-      await lodDoc.transform(...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }), ...geometry(o.geometry));
-      const bytes = await io.writeBinary(lodDoc);
-      const file = `model.lod${k}.glb`;
-      await out.write(file, bytes);
-      await validateModel(await openModel(await out.file(file)), { ignore: KNOWN_UNSUPPORTED });
-      lods.push({ file, triangles: countTriangles(await io.readBinary(bytes)).triangles, bytes: bytes.length, maxError });
-    }
-    if (o.lods) lap('lods');
-
-    // Check the output: validate it, decode it back with the real decoders, compare with the input.
-    emit({ type: 'stage', stage: 'check' });
-    const outSrc = await openModel(glbPath);
-    const outputValidation = await validateModel(outSrc, { ignore: KNOWN_UNSUPPORTED });
-    const back = await io.readBinary(glb);
-    const after = inspect(back);
-    if (after.triangles !== written.triangles) {
-      throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${written.triangles}`, src.file);
-    }
-    const err = boundsError(before.bounds, after.bounds);
-    if (err > Math.max(0.01, 2 * o.maxError))
-      throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, src.file);
-    lap('check');
-
-    const report: ModelReport = {
-      version: 1,
-      generator: `xoay ${VERSION}`,
-      input: src.file,
-      output: path.join(out.target, 'model.glb'),
-      options: o,
-      bytes: { input: src.bytes.length, output: glb.length, ...byteSplit(glb, after) },
-      lods,
-      before,
-      after,
-      validation: { input: inputValidation, output: outputValidation },
-      merge: merged,
-      budget: checkBudget(o.budget, after, glb.length, o.maxError, merged),
-      timings,
-    };
-    await out.write('model.json', JSON.stringify(report, null, 2) + '\n');
-    await out.commit();
-    return { output: out.target, report };
-  } catch (e) {
-    await out.abort();
-    throw e;
+/** LOD k: half the triangles of LOD k-1, within 5·2^k × --max-error; each written as model.lod<k>.glb and validated. */
+async function writeLods(
+  sources: Document[],
+  base: number,
+  o: ModelOptions,
+  io: Awaited<ReturnType<typeof createIO>>,
+  out: OutputFolder,
+  run: Run<ModelEvent>,
+) {
+  const lods: ModelReport['lods'] = [];
+  for (let k = 1; k <= sources.length; k++) {
+    run.stage(`lod${k}`);
+    const lodDoc = sources[k - 1]!.setLogger(SILENT);
+    const maxError = Math.min(1, o.maxError * 2 ** k * 5);
+    await lodDoc.transform(...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }), ...geometry(o.geometry));
+    const bytes = await io.writeBinary(lodDoc);
+    const file = `model.lod${k}.glb`;
+    await out.write(file, bytes);
+    await validateModel(await openModel(await out.file(file)), { ignore: KNOWN_UNSUPPORTED });
+    lods.push({ file, triangles: countTriangles(await io.readBinary(bytes)).triangles, bytes: bytes.length, maxError });
   }
+  return lods;
+}
+
+/** Check the output: validate it, decode it back with the real decoders, compare its triangles and bounds with the input's. */
+async function checkOutput(
+  glbPath: string,
+  glb: Uint8Array,
+  io: Awaited<ReturnType<typeof createIO>>,
+  before: ModelStats,
+  triangles: number,
+  o: ModelOptions,
+  file: string,
+  run: Run<ModelEvent>,
+): Promise<{ after: ModelStats; validation: ValidationSummary }> {
+  run.stage('check');
+  const validation = await validateModel(await openModel(glbPath), { ignore: KNOWN_UNSUPPORTED });
+  const after = inspect(await io.readBinary(glb));
+  if (after.triangles !== triangles) {
+    throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${triangles}`, file);
+  }
+  const err = boundsError(before.bounds, after.bounds);
+  if (err > Math.max(0.01, 2 * o.maxError))
+    throw new XoayError('check', 'MODEL_INVALID', `the written model's bounds differ from the input's by ${(100 * err).toFixed(2)} % of its size`, file);
+  return { after, validation };
 }
