@@ -1,7 +1,12 @@
-/** Command-line arguments shared by the benchmark's peer scripts (bare-sharp.ts, imagemagick.ts). */
+/**
+ * Command-line arguments shared by the benchmark's peer scripts (bare-sharp.ts, imagemagick.ts), and the command
+ * lines the benchmarks run them and `xoay spin` with (timed under /usr/bin/time).
+ */
+import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 import type { SpinFormat } from '../pipeline/spin/encode.js';
 
 export interface PeerArgs {
@@ -43,4 +48,45 @@ export async function peerArgs(name: string, extra: Record<string, string> = {})
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, v[k]!])),
     frames: (await readdir(input)).filter((n) => /\.(jpe?g|png|tiff?|webp|avif)$/i.test(n)).sort(),
   };
+}
+
+/** `xoay spin` as the benchmarks run it (all cores, quiet, replacing the output), paths relative to the project `root`; `extra` options last. */
+export function xoaySpinArgv(root: string, shoot: string, out: string, extra: string[] = []): string[] {
+  const cores = String(os.availableParallelism());
+  return [
+    process.execPath,
+    'bin/xoay.js',
+    'spin',
+    path.relative(root, shoot),
+    '-o',
+    path.relative(root, out),
+    '--quiet',
+    '--force',
+    '--concurrency',
+    cores,
+    ...extra,
+  ];
+}
+
+/** A peer script (dist/bench/bare-sharp.js, dist/bench/imagemagick.js) asked for the sizes and formats xoay wrote, on all cores. */
+export function peerArgv(root: string, script: string, shoot: string, out: string, sizes: string, formats: string): string[] {
+  const cores = String(os.availableParallelism());
+  return [process.execPath, script, path.relative(root, shoot), path.relative(root, out), '--sizes', sizes, '--formats', formats, '--concurrency', cores];
+}
+
+export interface TimedCommand {
+  /** Wall seconds as /usr/bin/time measured them. */
+  seconds: number;
+  /** User + system CPU seconds. */
+  cpu: number;
+  peakMiB: number;
+  stderr: string;
+}
+
+/** Run `argv` in `cwd` under /usr/bin/time: wall and CPU seconds and peak memory. */
+export async function timeCommand(argv: string[], cwd: string, label: string): Promise<TimedCommand> {
+  const { stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'XOAY_TIME %e %M %U %S', ...argv], { cwd, maxBuffer: 64 << 20 });
+  const m = /XOAY_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (!m) throw new Error(`${label}: no timing in the output:\n${stderr}`);
+  return { seconds: Number(m[1]), cpu: Number(m[3]) + Number(m[4]), peakMiB: Number(m[2]) / 1024, stderr };
 }

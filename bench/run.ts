@@ -25,6 +25,7 @@ import { ssim } from './ssim.js';
 import { ENCODE_DEFAULTS, encodeImage, type RawImage, type SpinFormat } from '../pipeline/spin/encode.js';
 import { spin } from '../pipeline/spin/spin.js';
 import { makeShoot, shootDir } from './shoot-24mp.js';
+import { peerArgv, timeCommand, xoaySpinArgv } from './peer-args.js';
 import type { QaReport, SpinManifest } from '../schema/spin.js';
 
 const run = promisify(execFile);
@@ -47,11 +48,9 @@ async function timed(label: string, argv: string[]): Promise<Timed> {
   const command = argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
   process.stderr.write(`bench: ${label}: ${command}\n`);
   const t0 = performance.now();
-  const { stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
+  const { peakMiB } = await timeCommand(argv, ROOT, `bench: ${label}`);
   const seconds = (performance.now() - t0) / 1000;
-  const m = /XOAY_TIME ([\d.]+) (\d+)/.exec(stderr);
-  if (!m) throw new Error(`bench: ${label}: no timing in output:\n${stderr}`);
-  return { label, command: command.replace(ROOT + '/', ''), seconds, peakMiB: Number(m[2]) / 1024 };
+  return { label, command: command.replace(ROOT + '/', ''), seconds, peakMiB };
 }
 
 async function dirBytes(dir: string): Promise<number> {
@@ -71,25 +70,13 @@ async function main(): Promise<void> {
   const shoot = shootDir(FRAMES);
   await makeShoot(shoot, FRAMES);
   const cores = os.availableParallelism();
-  const node = process.execPath;
 
   const outX = path.join(WORK, 'out-xoay'),
     outS = path.join(WORK, 'out-sharp'),
     outM = path.join(WORK, 'out-imagemagick');
   for (const d of [outX, outS, outM]) await rm(d, { recursive: true, force: true });
 
-  const xArgs = [
-    node,
-    'bin/xoay.js',
-    'spin',
-    path.relative(ROOT, shoot),
-    '-o',
-    path.relative(ROOT, outX),
-    '--quiet',
-    '--force',
-    '--concurrency',
-    String(cores),
-  ];
+  const xArgs = xoaySpinArgv(ROOT, shoot, outX);
   const xRuns = [await timed('(1) xoay spin, all stages', xArgs)];
   const manifest = JSON.parse(await readFile(path.join(outX, 'spin.json'), 'utf8')) as SpinManifest;
   const sizes = manifest.widths.map((w) => `${w}x${Math.round((w * manifest.height) / manifest.width)}`).join(',');
@@ -97,18 +84,7 @@ async function main(): Promise<void> {
   const qa = JSON.parse(await readFile(path.join(outX, 'qa.json'), 'utf8')) as QaReport;
   const c = qa.rows[0]!.crop;
   const crop = `${c.x},${c.y},${c.width},${c.height}`;
-  const sArgs = [
-    node,
-    'dist/bench/bare-sharp.js',
-    path.relative(ROOT, shoot),
-    path.relative(ROOT, outS),
-    '--sizes',
-    sizes,
-    '--formats',
-    formats,
-    '--concurrency',
-    String(cores),
-  ];
+  const sArgs = peerArgv(ROOT, 'dist/bench/bare-sharp.js', shoot, outS, sizes, formats);
   // (1) and (2) alternate REPEAT times (the machine is noisy); each reports its median run.
   const sRuns = [await timed('(2) bare sharp: decode, resize, encode', sArgs)];
   for (let k = 1; k < REPEAT; k++) {
@@ -118,18 +94,7 @@ async function main(): Promise<void> {
   const medianRun = (runs: Timed[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[(runs.length - 1) >> 1]!;
   const x = medianRun(xRuns),
     s = medianRun(sRuns);
-  const m = await timed('(3) ImageMagick convert', [
-    node,
-    'dist/bench/imagemagick.js',
-    path.relative(ROOT, shoot),
-    path.relative(ROOT, outM),
-    '--sizes',
-    sizes,
-    '--formats',
-    formats,
-    '--concurrency',
-    String(cores),
-  ]);
+  const m = await timed('(3) ImageMagick convert', peerArgv(ROOT, 'dist/bench/imagemagick.js', shoot, outM, sizes, formats));
   const [bx, bs, bm] = [await dirBytes(outX), await dirBytes(outS), await dirBytes(outM)];
   // (2b): the bare script on xoay's own crop window, so both encode the same content (xoay's tighter
   // crop shows the object larger, with more detail for the encoders).

@@ -21,13 +21,12 @@
  *   npm run bench:segment -- --only spin           # the spin runs alone (printed, not written)
  *   npm run bench:segment -- --debug               # also PNGs of masks and zones in bench/.work/segment/
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { DEFAULT_LIMIT_INPUT_PIXELS } from '../pipeline/core/image.js';
 import { silhouettes } from '../pipeline/reconstruct/silhouettes.js';
@@ -41,8 +40,8 @@ import { thresholdMask } from './segment-baseline.js';
 import { boundaryF, iou, upsampleMask } from './segment-metrics.js';
 import { shadowZone, zoneBackdrop, ZONE_DEFAULTS } from './segment-zone.js';
 import { makeShoot, shootDir } from './shoot-24mp.js';
+import { timeCommand, xoaySpinArgv } from './peer-args.js';
 
-const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, 'bench/.work/segment');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
@@ -277,34 +276,12 @@ interface SpinRun {
 }
 
 async function timedSpin(shoot: string, segment: 'border' | 'plate', out: string): Promise<SpinRun> {
-  const argv = [
-    process.execPath,
-    'bin/xoay.js',
-    'spin',
-    path.relative(ROOT, shoot),
-    '-o',
-    path.relative(ROOT, out),
-    '--quiet',
-    '--force',
-    '--concurrency',
-    String(os.availableParallelism()),
-    '--segment',
-    segment,
-  ];
+  const argv = xoaySpinArgv(ROOT, shoot, out, ['--segment', segment]);
   const command = ['node', ...argv.slice(1)].join(' ');
   console.error(`bench:segment: ${command}`);
-  const { stderr } = await run('/usr/bin/time', ['-f', 'XOAY_TIME %e %M %U %S', ...argv], { cwd: ROOT, maxBuffer: 64 << 20 });
-  const m = /XOAY_TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
-  if (!m) throw new Error(`bench:segment: no timing in the output:\n${stderr}`);
+  const t = await timeCommand(argv, ROOT, 'bench:segment');
   const qa = JSON.parse(await readFile(path.join(out, 'qa.json'), 'utf8')) as QaReport;
-  const r = {
-    segment,
-    command,
-    seconds: Number(m[1]),
-    cpu: Number(m[3]) + Number(m[4]),
-    peakMiB: Number(m[2]) / 1024,
-    timings: qa.timings as Record<string, number>,
-  };
+  const r = { segment, command, seconds: t.seconds, cpu: t.cpu, peakMiB: t.peakMiB, timings: qa.timings as Record<string, number> };
   console.error(`  ${r.seconds} s (CPU ${r.cpu.toFixed(1)} s), ${r.peakMiB.toFixed(0)} MiB, ${JSON.stringify(r.timings)}`);
   return r;
 }
