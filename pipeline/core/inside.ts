@@ -88,18 +88,8 @@ export async function readInside(file: string, o: InsideOptions): Promise<Buffer
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) {
-      const kind = st.isDirectory()
-        ? 'a folder'
-        : st.isFIFO()
-          ? 'a named pipe (FIFO)'
-          : st.isCharacterDevice() || st.isBlockDevice()
-            ? 'a device'
-            : st.isSocket()
-              ? 'a socket'
-              : 'not a regular file';
-      throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is ${kind}, not a regular file`, shown);
-    }
+    if (!st.isFile())
+      throw new XoayError(o.stage, 'NOT_A_FILE', `the ${o.what} ${echo(path.basename(file))} is ${describeKind(st)}, not a regular file`, shown);
     if (st.size > o.maxBytes)
       throw new XoayError(o.stage, 'LIMIT', `the ${o.what} ${echo(path.basename(file))} is ${st.size} bytes, over the limit of ${o.maxBytes}`, shown);
     const bytes = await handle.readFile();
