@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xoay } from '../helpers/cli.js';
 import { dataSet, ROOT } from '../helpers/data.js';
-import { boxGlb } from '../helpers/models.js';
+import { boxGlb, gltfFromGlb } from '../helpers/models.js';
 import { facts } from '../helpers/products.js';
 
 const hostile = dataSet('hostile');
@@ -79,19 +79,8 @@ async function refused(input: string, match: RegExp) {
 }
 
 /** A .gltf beside its .bin (the test box), its JSON changed by `mutate`, in a folder of its own. */
-async function gltf(name: string, mutate: (j: Record<string, any>, dir: string) => Promise<void> | void, base = box): Promise<string> {
-  const dir = path.join(tmp, name);
-  await mkdir(dir, { recursive: true });
-  const glb = await readFile(base);
-  const jsonLen = glb.readUInt32LE(12);
-  const json = JSON.parse(glb.subarray(20, 20 + jsonLen).toString('utf8'));
-  const binStart = 20 + jsonLen + 8;
-  await writeFile(path.join(dir, 'box.bin'), glb.subarray(binStart, binStart + json.buffers[0].byteLength));
-  json.buffers[0].uri = 'box.bin';
-  await mutate(json, dir);
-  const file = path.join(dir, `${name}.gltf`);
-  await writeFile(file, JSON.stringify(json));
-  return file;
+function gltf(name: string, mutate: (j: Record<string, any>, dir: string) => Promise<void> | void, base = box): Promise<string> {
+  return gltfFromGlb(base, path.join(tmp, name), name, mutate);
 }
 
 /** The box with a base-colour texture read from `uri` (with UVs when made from the textured box). */

@@ -1,12 +1,12 @@
 /** Bad model input: one clear line naming the file and the problem, exit 1, nothing written. */
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xoay } from '../helpers/cli.js';
 import sharp from 'sharp';
 import { model } from '../../pipeline/model/model.js';
-import { boxGlb } from '../helpers/models.js';
+import { boxGlb, gltfFromGlb } from '../helpers/models.js';
 
 let tmp: string;
 let box: string;
@@ -32,19 +32,8 @@ async function fails(input: string, match: RegExp) {
 }
 
 /** A .gltf next to a .bin, with `mutate` applied to its JSON. */
-async function gltf(name: string, mutate: (j: Record<string, any>) => void): Promise<string> {
-  const dir = path.join(tmp, name);
-  await mkdir(dir, { recursive: true });
-  const glb = await readFile(box);
-  const jsonLen = glb.readUInt32LE(12);
-  const json = JSON.parse(glb.subarray(20, 20 + jsonLen).toString('utf8'));
-  const binStart = 20 + jsonLen + 8;
-  await writeFile(path.join(dir, 'box.bin'), glb.subarray(binStart, binStart + json.buffers[0].byteLength));
-  json.buffers[0].uri = 'box.bin';
-  mutate(json);
-  const file = path.join(dir, `${name}.gltf`);
-  await writeFile(file, JSON.stringify(json));
-  return file;
+function gltf(name: string, mutate: (j: Record<string, any>) => void): Promise<string> {
+  return gltfFromGlb(box, path.join(tmp, name), name, mutate);
 }
 
 describe('xoay model refuses bad input clearly', () => {

@@ -3,10 +3,13 @@
  * request logged, so tests can assert bytes and that nothing else was asked for) and Debian's Chromium through playwright-core
  * (flags from ../shared/TOOLCHAIN.md), with desktop and phone (390×844, DPR 3, touch) contexts.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from '../../pipeline/core/chromium.js';
 import { serveStatic, type ServedRequest } from '../../pipeline/core/static-server.js';
@@ -79,4 +82,24 @@ export function viewerPage(body: string, head = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <style>body{margin:0;font:16px system-ui}xoay-viewer{width:min(100%,640px);margin:0 auto}</style>${head}
 <script type="module" src="/viewer/xoay-viewer.js"></script></head><body>${body}</body></html>`;
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Build the viewer (same config and sources as dist/viewer; `mode` as `vite build --mode`) into a test's own folder:
+ * dist/ is rebuilt by any other test run on the machine, and chunk names change under a page that is loading.
+ */
+export async function buildViewer(outDir: string, mode?: string): Promise<void> {
+  const args = [
+    path.join(ROOT, 'node_modules/vite/bin/vite.js'),
+    'build',
+    ...(mode ? ['--mode', mode] : []),
+    '--outDir',
+    outDir,
+    '--emptyOutDir',
+    '--logLevel',
+    'error',
+  ];
+  await promisify(execFile)(process.execPath, args, { cwd: ROOT });
 }

@@ -1,6 +1,8 @@
 /** Models built in memory for tests. */
 import { Document } from '@gltf-transform/core';
 import { KHRMaterialsUnlit } from '@gltf-transform/extensions';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { createIO } from '../../pipeline/model/codecs.js';
 
@@ -93,5 +95,40 @@ export async function checkerSphereGlb(file: string, segments = 48): Promise<str
     .setMaterial(material);
   doc.createScene('Scene').addChild(doc.createNode('Sphere').setMesh(doc.createMesh('Checker sphere').addPrimitive(prim)));
   await (await createIO()).write(file, doc);
+  return file;
+}
+
+/** A square PNG texture, `size` px a side: green on the left half, blue on the right. */
+export async function twoColourPng(size = 64): Promise<Uint8Array> {
+  const raw = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) raw.set(x < size / 2 ? [20, 200, 40] : [30, 60, 220], (y * size + x) * 3);
+  return new Uint8Array(
+    await sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+}
+
+/**
+ * A GLB (one buffer) given as `<dir>/<name>.gltf` beside `<dir>/box.bin`, its JSON changed by `mutate` (which may
+ * also write files into `dir`) before it is written.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the tests reach into any part of the glTF JSON
+export async function gltfFromGlb(
+  glbFile: string,
+  dir: string,
+  name: string,
+  mutate: (json: Record<string, any>, dir: string) => Promise<void> | void,
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const glb = await readFile(glbFile);
+  const jsonLen = glb.readUInt32LE(12);
+  const json = JSON.parse(glb.subarray(20, 20 + jsonLen).toString('utf8'));
+  const binStart = 20 + jsonLen + 8;
+  await writeFile(path.join(dir, 'box.bin'), glb.subarray(binStart, binStart + json.buffers[0].byteLength));
+  json.buffers[0].uri = 'box.bin';
+  await mutate(json, dir);
+  const file = path.join(dir, `${name}.gltf`);
+  await writeFile(file, JSON.stringify(json));
   return file;
 }

@@ -1,19 +1,6 @@
-/**
- * The same `xoay model` output in Google's <model-viewer> 4.4.0 (its own bundled three r183 and meshopt decoder,
- * served from node_modules) and in <xoay-viewer>, in headless Chromium, with the same size and camera (xoay's framing:
- * 30° vertical field of view, polar angle 75°, the bounding sphere's distance, both centred on the bounding box): the
- * two pictures must agree (SSIM, pipeline/core/ssim.ts). The model is an unlit checker sphere built in memory, so light
- * and environment do not matter and a texture on the wrong texels shows.
- *
- * A control proves the comparison can fail: the same model re-written with the meshopt streams of before (vertex
- * codec v1 at level 3 under EXT_meshopt_compression, as `xoay model` wrote them) decodes wrongly in model-viewer's
- * decoder and its pictures disagree.
- */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { getBounds, NodeIO } from '@gltf-transform/core';
 import { ALL_EXTENSIONS } from '@gltf-transform/extensions';
 import { MeshoptDecoder, MeshoptEncoder } from 'meshoptimizer';
@@ -23,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssim, type RawImage } from '../../bench/ssim.js';
 import { createIO, SILENT } from '../../pipeline/model/codecs.js';
 import { model } from '../../pipeline/model/model.js';
-import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer, buildViewer } from '../helpers/browser.js';
 import { ROOT } from '../helpers/data.js';
 import { checkerSphereGlb } from '../helpers/models.js';
 
@@ -50,11 +37,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-mv-'));
   // The viewer built into this test's folder (dist/viewer is rebuilt by other test runs; see model3d.test.ts).
   const viewer = path.join(tmp, 'viewer');
-  const build = promisify(execFile)(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'],
-    { cwd: ROOT },
-  );
+  const build = buildViewer(viewer);
   const fixtures = async () => {
     const input = await checkerSphereGlb(path.join(tmp, 'sphere.glb'), 32);
     await model(input, path.join(tmp, 'fixed'), { budget: 'none', textures: 'keep' });

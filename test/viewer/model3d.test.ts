@@ -1,28 +1,16 @@
-/**
- * The 3D mode of `<xoay-viewer>` in headless Chromium (SwiftShader WebGL 2): Draco, meshopt and KTX2 GLBs fire `load`
- * and draw non-blank pixels; frames are drawn on demand only; a drag and the keyboard turn the model; without WebGL
- * the element falls back to the spin without ever fetching three's chunk (nor does a spin alone); a GLB that is not
- * one, that is missing or that fails to decode gives a clear message and `error`; removing the element destroys the
- * viewer (no canvas, no more frames, the WebGL context released).
- *
- * Fixtures are built in memory (a box through `model()`, twelve frames of the committed sample through `spin()`), so
- * nothing here needs ../shared/data.
- */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../pipeline/model/codecs.js';
 import { model } from '../../pipeline/model/model.js';
 import { spin } from '../../pipeline/spin/spin.js';
-import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer, buildViewer } from '../helpers/browser.js';
 import { ROOT } from '../helpers/data.js';
-import { boxGlb } from '../helpers/models.js';
+import { boxGlb, twoColourPng } from '../helpers/models.js';
 
 let tmp = '';
 let server: StaticServer;
@@ -31,29 +19,13 @@ let browser: Browser;
 let threeChunks: string[] = [];
 let pageNo = 0;
 
-/** A 64×64 texture: green on the left, blue on the right. */
-async function twoColourPng(): Promise<Uint8Array> {
-  const w = 64;
-  const raw = Buffer.alloc(w * w * 3);
-  for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) raw.set(x < w / 2 ? [20, 200, 40] : [30, 60, 220], (y * w + x) * 3);
-  return new Uint8Array(
-    await sharp(raw, { raw: { width: w, height: w, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
-}
-
 beforeAll(async () => {
   if (!hasChromium) return;
   tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-model3d-'));
   // The viewer is built into this test's own folder (same config and sources as dist/viewer): dist/viewer is rebuilt
   // by any other test run on the machine, and chunk names change under a page that is loading.
   const viewer = path.join(tmp, 'viewer');
-  const build = promisify(execFile)(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'],
-    { cwd: ROOT },
-  );
+  const build = buildViewer(viewer);
   const fixtures = async () => {
     const box = await boxGlb(path.join(tmp, 'box.glb'));
     await model(box, path.join(tmp, 'draco'), { geometry: 'draco', budget: 'none' });

@@ -8,7 +8,6 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import sharp from 'sharp';
 import { createElement, type ReactElement } from 'react';
 // @ts-expect-error -- react-dom has no types of its own and @types/react-dom is not installed; typed below.
 import { renderToString as untypedRenderToString } from 'react-dom/server';
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { model } from '../../pipeline/model/model.js';
 import { spin } from '../../pipeline/spin/spin.js';
 import { ROOT } from '../helpers/data.js';
-import { boxGlb } from '../helpers/models.js';
+import { boxGlb, twoColourPng } from '../helpers/models.js';
 import { chromiumReason, hasChromium, launchChromium, startServer, type Browser, type StaticServer } from '../helpers/browser.js';
 
 const renderToString: (node: ReactElement) => string = untypedRenderToString;
@@ -162,18 +161,6 @@ let tmp: string;
 let server: StaticServer;
 let browser: Browser;
 
-/** A 16×16 texture, half green, half blue. */
-async function smallPng(): Promise<Uint8Array> {
-  const w = 16;
-  const raw = Buffer.alloc(w * w * 3);
-  for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) raw.set(x < w / 2 ? [20, 200, 40] : [30, 60, 220], (y * w + x) * 3);
-  return new Uint8Array(
-    await sharp(raw, { raw: { width: w, height: w, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
-}
-
 const htmlPage = (script: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><script type="module" src="/app/${script}"></script></head><body><div id="root"></div></body></html>`;
 
@@ -191,7 +178,7 @@ beforeAll(async () => {
     await spin(frames, path.join(tmp, 'spin'), { widths: [256, 512], formats: ['webp'] });
   };
   const modelFixtures = async () => {
-    const textured = await boxGlb(path.join(tmp, 'textured.glb'), { texture: await smallPng() });
+    const textured = await boxGlb(path.join(tmp, 'textured.glb'), { texture: await twoColourPng(16) });
     await model(textured, path.join(tmp, 'm/ktx2'), { geometry: 'meshopt', textures: 'ktx2', budget: 'none' });
     await model(await boxGlb(path.join(tmp, 'box.glb')), path.join(tmp, 'm/draco'), { geometry: 'draco', budget: 'none' });
   };

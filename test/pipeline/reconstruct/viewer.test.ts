@@ -1,22 +1,6 @@
-/**
- * Reconstructions load in the viewer (issue 6, "the result of both loads in the viewer"): `reconstruct()` with its
- * default output (meshopt geometry, KTX2 base colour texture) for the real Middlebury dino with its calibration, and
- * for a synthetic shoot (a CC0 model from ../shared/data/models rendered at 36 known turntable views by the product
- * renderer, reconstructed from all 36 with their known cameras). Each model.glb is shown by `<xoay-viewer model=…>` in
- * headless Chromium (SwiftShader WebGL 2), on a desktop and on a phone (390×844, DPR 3, touch): `load` fires and no
- * `error`; the KTX2 texture goes through the Basis transcoder and reaches WebGL at its own size (the page's WebGL
- * texture uploads are recorded); the object covers a good share of the centre of the canvas; and its colours are the
- * photos' (shaded, the same hue as the object in the input views, warmer than neutral: a lost texture leaves the
- * material's flat white). Nothing on the page logs an error or a warning (but SwiftShader's own two).
- *
- * The reconstructions are kept cheap (a coarser voxel grid, smaller working images and atlas than the defaults) and made
- * once for all cases; the texture mode is the default, ktx2, since that is what users get.
- */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { read as readKtx2 } from 'ktx-parse';
 import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -24,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../../pipeline/model/codecs.js';
 import { openTurntableRenderer } from '../../../pipeline/render/render.js';
 import { calibrationText, reconstruct, renderCamera } from '../../../pipeline/reconstruct/reconstruct.js';
-import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../../helpers/browser.js';
-import { dataSet, ROOT } from '../../helpers/data.js';
+import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer, buildViewer } from '../../helpers/browser.js';
+import { dataSet } from '../../helpers/data.js';
 
 const dino = dataSet('ring/dino-sparse-16');
 const table = dataSet('models/wooden_table_02_1k.glb');
@@ -130,11 +114,7 @@ beforeAll(async () => {
   // The viewer is built into this test's own folder (same config and sources as dist/viewer), as in
   // test/viewer/model3d.test.ts: dist/viewer may be rebuilt by another test run while a page is loading.
   const viewer = path.join(tmp, 'viewer');
-  const build = promisify(execFile)(
-    process.execPath,
-    [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', viewer, '--emptyOutDir', '--logLevel', 'error'],
-    { cwd: ROOT },
-  );
+  const build = buildViewer(viewer);
   const fixtures = async () => {
     // One after the other: each uses both cores.
     for (const c of cases) {
