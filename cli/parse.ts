@@ -18,6 +18,25 @@ export const num = (name: string, min: number, max: number) => (v: string) => {
   return n;
 };
 
+/** A percentage 0–100, returned as a fraction (5 → 0.05). */
+export const percent = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`${name} must be a percentage 0–100, got ${JSON.stringify(v)}`);
+  return n / 100;
+};
+
+/** One number from `min` to `max`, or a comma list of them, one per row (`--elevation 10,40`); at most 64. */
+export const perRow = (name: string, min: number, max: number) => (v: string) => {
+  const parts = v.split(',').map((p) => p.trim());
+  if (parts.length > 64) throw new InvalidArgumentError(`${name} takes at most 64 values, got ${parts.length}`);
+  return parts.map((p) => {
+    const n = Number(p);
+    if (p === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
+    return n;
+  });
+};
+
 /** A comma-separated list (spaces around items and empty items dropped). */
 export const list = (v: string): string[] =>
   String(v)

@@ -1,22 +1,10 @@
 /** `xoay reconstruct <shoot> -o <out>`: parses options and calls the reconstruction pipeline. */
 import path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { DEFAULT_ELEVATION, reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
 import { runCommand } from '../run.js';
-import { int, num } from '../parse.js';
-
-/** One number, or a comma list of them (one per row): `--elevation 10,40`. */
-const nums = (name: string, min: number, max: number) => (v: string) => {
-  const parts = v.split(',').map((p) => p.trim());
-  if (parts.length > 64) throw new InvalidArgumentError(`${name} takes at most 64 values, got ${parts.length}`);
-  return parts.map((p) => {
-    const n = Number(p);
-    if (p === '' || !Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
-    return n;
-  });
-};
+import { int, num, perRow } from '../parse.js';
 
 export function registerReconstruct(program: Command): void {
   program
@@ -32,13 +20,13 @@ export function registerReconstruct(program: Command): void {
     .option(
       '--elevation <deg>',
       `camera elevation above the turntable, degrees; one per row for several rows (10,40) (default: shoot.json, else ${DEFAULT_ELEVATION})`,
-      nums('--elevation', -89, 89),
+      perRow('--elevation', -89, 89),
     )
     .option('--fov <deg>', 'horizontal field of view, degrees (default: shoot.json, else the 35 mm focal length from EXIF)', num('--fov', 1, 179))
     .option(
       '--distance <m>',
       'camera distance from the point on the turntable axis it looks at, metres (sets the model scale); one for all rows or one per row (default: shoot.json)',
-      nums('--distance', 0.001, 1e6),
+      perRow('--distance', 0.001, 1e6),
     )
     .option('--resolution <n>', 'voxels along the longest side', int('--resolution', 16), RECONSTRUCT_DEFAULTS.resolution)
     .option('--tolerance <n>', 'views a voxel may fall outside of and be kept (imperfect masks)', int('--tolerance', 0), RECONSTRUCT_DEFAULTS.tolerance)

@@ -1,13 +1,13 @@
 /** `xoay spin <input> -o <out>`: parses options and calls the spin pipeline. */
 import os from 'node:os';
 import path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseAspect } from '../../pipeline/spin/crop.js';
 import { SPIN_FORMATS, type SpinFormat } from '../../pipeline/spin/encode.js';
 import { spin, SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
 import { createProgress } from '../progress.js';
 import { runCommand } from '../run.js';
-import { formatList, int, widthList } from '../parse.js';
+import { formatList, int, percent, widthList } from '../parse.js';
 
 export function registerSpin(program: Command): void {
   program
@@ -19,11 +19,7 @@ export function registerSpin(program: Command): void {
     .option('--reverse', 'reverse the frame order (clockwise shoots)', false)
     .option('--no-recentre', 'do not remove the orbit of an off-axis object')
     .option('--no-exposure', 'do not match exposure and white balance between frames')
-    .option('--margin <percent>', 'margin around the object, % of its size', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`--margin must be a percentage 0–100, got ${JSON.stringify(v)}`);
-      return n / 100;
-    })
+    .option('--margin <percent>', 'margin around the object, % of its size', percent('--margin'))
     .option('--aspect <w:h|keep>', 'output aspect ratio', '1:1')
     .addOption(
       new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'),

@@ -1,6 +1,6 @@
 /** The option parsers every command shares (cli/parse.ts): each names the option, what it takes and what it was given. */
 import { describe, expect, it } from 'vitest';
-import { formatList, int, list, num, widthList } from '../../cli/parse.js';
+import { formatList, int, list, num, percent, perRow, widthList } from '../../cli/parse.js';
 
 describe('option parsers', () => {
   it('lists: comma-separated, spaces and empty items dropped', () => {
@@ -22,5 +22,15 @@ describe('option parsers', () => {
     expect(() => int('--triangles', 1)('0')).toThrow('--triangles must be an integer ≥ 1, got "0"');
     expect(num('--max-error', 0, 1)('0.25')).toBe(0.25);
     expect(() => num('--max-error', 0, 1)(' ')).toThrow('--max-error must be a number 0–1, got " "');
+  });
+  it('percentages: 0–100, as a fraction', () => {
+    expect(percent('--margin')('5')).toBe(0.05);
+    for (const bad of ['-1', '101', 'abc']) expect(() => percent('--margin')(bad)).toThrow(`--margin must be a percentage 0–100, got ${JSON.stringify(bad)}`);
+  });
+  it('per-row numbers: one, or a comma list of up to 64', () => {
+    expect(perRow('--elevation', -89, 89)('10, 40')).toEqual([10, 40]);
+    expect(() => perRow('--elevation', -89, 89)('10,,40')).toThrow('--elevation must be a number -89–89 or a comma list of them (one per row), got "10,,40"');
+    expect(() => perRow('--elevation', -89, 89)('90')).toThrow(/--elevation must be a number -89–89/);
+    expect(() => perRow('--distance', 0, 1e6)(Array(65).fill('1').join(','))).toThrow('--distance takes at most 64 values, got 65');
   });
 });
