@@ -486,159 +486,203 @@ async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> 
   }
 }
 
+/**
+ * One product into the site: reused when the key of everything it is made from matches its stamp's; else its stages
+ * (each from the cache when its key is there) and its folder assembled and put into the site.
+ */
 async function buildProduct(
   src: ProductSource,
   site: Storage,
   c: ProductContext,
   emit: (e: BuildEvent) => void,
 ): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
-  const p = src.product;
-  const id = p.id;
-  // Stage keys: content hashes of each stage's inputs and options.
+  const stages = await stageKeys(src, c);
+  const pageKey = key('page', VERSION, c.code.page, src.product, src.story ?? '', c.baseUrl, stages);
+  const old = await readStamp(site, src.product.id);
+  if (old?.key === pageKey) return { status: 'reused', ran: [] };
+  const r: StageRun = { src, c, id: src.product.id, stages, emit, ran: [] };
+  let spinEntry = stages.spin ? await spinStage(r) : undefined;
+  let modelEntry = stages.model ? await modelStage(r) : undefined;
+  if (stages.reconstruct) modelEntry = (await reconstructStage(r)) ?? modelEntry;
+  if (stages.render) spinEntry = await renderStage(r, modelEntry!);
+  const photos = stages.photos ? await photosStage(r) : { photos: [] };
+  await assembleProduct(r, site, pageKey, { spin: spinEntry, model: modelEntry, ...photos });
+  return { status: 'built', ran: r.ran };
+}
+
+/** The key of each stage the product needs (spin, model, reconstruct, render, photos): a content hash of its inputs and options. */
+async function stageKeys(src: ProductSource, c: ProductContext): Promise<Record<string, string>> {
   const stages: Record<string, string> = {};
   // How many cores run a stage does not change its output: it is not part of the key.
   const { concurrency: _c, force: _f, ...spinKeyOptions } = c.spinOptions;
   const { chromium: _x, pageDir: _d, ...renderKeyOptions } = c.renderOptions;
-  // Frames and shoot.json: UTF-8 names, regular files inside the product folder (checked before they are hashed or read).
-  if (src.spinDir) await checkFolderFiles(src.spinDir, FRAME, { stage: 'spin', roots: [src.dir, ...c.trustedRoots], what: 'frame' });
-  if (src.spinDir)
-    stages.spin = key(
-      'spin',
-      VERSION,
-      c.code.spin,
-      spinKeyOptions,
-      await hashTree(
-        src.spinDir,
-        (await listFiles(src.spinDir)).filter((f) => FRAME.test(f)),
-      ),
-    );
+  if (src.spinDir) {
+    // Frames and shoot.json: UTF-8 names, regular files inside the product folder (checked before they are hashed or read).
+    await checkFolderFiles(src.spinDir, FRAME, { stage: 'spin', roots: [src.dir, ...c.trustedRoots], what: 'frame' });
+    const frames = (await listFiles(src.spinDir)).filter((f) => FRAME.test(f));
+    stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, frames));
+  }
   if (src.modelFile)
     stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
   const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
   if (c.reconstructOptions && stages.spin && !stages.model)
     stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
   if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
-  if (src.photos.length)
-    stages.photos = key(
-      'photos',
-      VERSION,
-      c.code.page,
-      PHOTOS_DEFAULTS,
-      await hashTree(
-        src.dir,
-        src.photos.map((f) => path.relative(src.dir, f)),
-      ),
-    );
-  const pageKey = key('page', VERSION, c.code.page, p, src.story ?? '', c.baseUrl, stages);
-  const old = await readStamp(site, id);
-  if (old?.key === pageKey) return { status: 'reused', ran: [] };
-
-  const ran: string[] = [];
-  const stage = async (name: string, make: (tmp: string) => Promise<void>): Promise<CacheEntry> => {
-    const k = stages[name]!;
-    const hit = await c.cache.get(name, k);
-    emit({ type: 'product', id, stage: name as 'spin', cached: Boolean(hit) });
-    if (hit) return hit;
-    ran.push(name);
-    return c.cache.put(name, k, make);
-  };
-  const onSpinEvent = (stageName: string) => (e: { type: string; stage?: string; done?: number; total?: number; message?: string }) => {
-    if (e.type === 'progress') emit({ type: 'progress', id, stage: `${stageName}:${e.stage}`, done: e.done!, total: e.total! });
-    else if (e.type === 'warning') emit({ type: 'warning', id, message: e.message! });
-  };
-
-  let spinEntry: CacheEntry | undefined;
-  if (stages.spin) spinEntry = await stage('spin', async (tmp) => void (await spin(src.spinDir!, tmp, c.spinOptions, { onEvent: onSpinEvent('spin') })));
-  let modelEntry: CacheEntry | undefined;
-  if (stages.model) {
-    // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
-    modelEntry = await stage(
-      'model',
-      async (tmp) => void (await modelIsolated(src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })),
-    );
-    // The model is written even when it misses its budget (as `xoay model` does); the build says so.
-    const report = JSON.parse((await modelEntry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
-    if (!report.budget.ok) emit({ type: 'warning', id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
+  if (src.photos.length) {
+    const photos = src.photos.map((f) => path.relative(src.dir, f));
+    stages.photos = key('photos', VERSION, c.code.page, PHOTOS_DEFAULTS, await hashTree(src.dir, photos));
   }
-  if (stages.reconstruct) {
-    // A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin.
+  return stages;
+}
+
+/** One product's stages being made: what they share, and the stages that ran (not taken from the cache). */
+interface StageRun {
+  src: ProductSource;
+  c: ProductContext;
+  id: string;
+  /** The stage keys (stageKeys). */
+  stages: Record<string, string>;
+  emit: (e: BuildEvent) => void;
+  ran: string[];
+}
+
+/** A stage's output: from the cache when its key is there, else made by `make` into a folder and stored. */
+async function cachedStage(r: StageRun, name: string, make: (tmp: string) => Promise<void>): Promise<CacheEntry> {
+  const k = r.stages[name]!;
+  const hit = await r.c.cache.get(name, k);
+  r.emit({ type: 'product', id: r.id, stage: name as 'spin', cached: Boolean(hit) });
+  if (hit) return hit;
+  r.ran.push(name);
+  return r.c.cache.put(name, k, make);
+}
+
+/** A spin's events as the build's: its progress (named `stageName:step`) and its warnings. */
+function spinEvents(r: StageRun, stageName: string) {
+  return (e: { type: string; stage?: string; done?: number; total?: number; message?: string }) => {
+    if (e.type === 'progress') r.emit({ type: 'progress', id: r.id, stage: `${stageName}:${e.stage}`, done: e.done!, total: e.total! });
+    else if (e.type === 'warning') r.emit({ type: 'warning', id: r.id, message: e.message! });
+  };
+}
+
+/** The spin of the shoot. */
+function spinStage(r: StageRun): Promise<CacheEntry> {
+  return cachedStage(r, 'spin', async (tmp) => void (await spin(r.src.spinDir!, tmp, r.c.spinOptions, { onEvent: spinEvents(r, 'spin') })));
+}
+
+/** The product's own model, compressed. */
+async function modelStage(r: StageRun): Promise<CacheEntry> {
+  const { c } = r;
+  // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
+  const entry = await cachedStage(
+    r,
+    'model',
+    async (tmp) => void (await modelIsolated(r.src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })),
+  );
+  // The model is written even when it misses its budget (as `xoay model` does); the build says so.
+  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
+  if (!report.budget.ok) r.emit({ type: 'warning', id: r.id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
+  return entry;
+}
+
+/** A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin (undefined). */
+async function reconstructStage(r: StageRun): Promise<CacheEntry | undefined> {
+  try {
+    return await cachedStage(
+      r,
+      'reconstruct',
+      async (tmp) => void (await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false })),
+    );
+  } catch (e) {
+    r.emit({ type: 'warning', id: r.id, message: `no 3D model from the shoot: ${(e as Error).message}` });
+    return undefined;
+  }
+}
+
+/** The fallback spin: the compressed model (what the 3D view shows) rendered turning, then made a spin. */
+function renderStage(r: StageRun, model: CacheEntry): Promise<CacheEntry> {
+  const { c } = r;
+  return cachedStage(r, 'render', async (tmp) => {
+    const frames = `${tmp}.frames`;
     try {
-      modelEntry = await stage(
-        'reconstruct',
-        async (tmp) => void (await reconstruct(src.spinDir!, tmp, { ...c.reconstructOptions, force: true, preview: false })),
-      );
-    } catch (e) {
-      emit({ type: 'warning', id, message: `no 3D model from the shoot: ${(e as Error).message}` });
+      const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
+      await (await c.renderer()).render(await model.read('model.glb'), frames, perModel);
+      await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: spinEvents(r, 'render') });
+    } finally {
+      await rm(frames, { recursive: true, force: true });
     }
-  }
-  if (stages.render) {
-    spinEntry = await stage('render', async (tmp) => {
-      // The fallback spin: the compressed model (what the 3D view shows) rendered turning, then made a spin.
-      const frames = `${tmp}.frames`;
-      try {
-        const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
-        await (await c.renderer()).render(await modelEntry!.read('model.glb'), frames, perModel);
-        await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: onSpinEvent('render') });
-      } finally {
-        await rm(frames, { recursive: true, force: true });
-      }
-    });
-  }
-  let photosEntry: CacheEntry | undefined;
-  let photos: PublishedPhoto[] = [];
-  if (stages.photos) {
-    photosEntry = await stage('photos', async (tmp) => {
-      await mkdir(tmp, { recursive: true });
-      const list = await publishPhotos(src.photos, tmp);
-      await writeFile(path.join(tmp, 'photos.json'), JSON.stringify(list));
-    });
-    photos = JSON.parse((await photosEntry.read('photos.json')).toString('utf8')) as PublishedPhoto[];
-  }
+  });
+}
 
-  // Assemble the product folder in the scratch folder, then put it into the site at once (its pages and stamp last).
-  emit({ type: 'product', id, stage: 'page' });
+/** The photos, published (sizes and formats for the page), with their list. */
+async function photosStage(r: StageRun): Promise<{ photosEntry: CacheEntry; photos: PublishedPhoto[] }> {
+  const photosEntry = await cachedStage(r, 'photos', async (tmp) => {
+    await mkdir(tmp, { recursive: true });
+    const list = await publishPhotos(r.src.photos, tmp);
+    await writeFile(path.join(tmp, 'photos.json'), JSON.stringify(list));
+  });
+  return { photosEntry, photos: JSON.parse((await photosEntry.read('photos.json')).toString('utf8')) as PublishedPhoto[] };
+}
+
+/** What the stages made for one product (each missing when the product has no such stage). */
+interface StageOutputs {
+  spin?: CacheEntry;
+  model?: CacheEntry;
+  photosEntry?: CacheEntry;
+  photos: PublishedPhoto[];
+}
+
+/** The product folder assembled in the scratch folder, then put into the site at once (its pages and stamp last). */
+async function assembleProduct(r: StageRun, site: Storage, pageKey: string, made: StageOutputs): Promise<void> {
+  const { c, id } = r;
+  r.emit({ type: 'product', id, stage: 'page' });
   await mkdir(c.scratch, { recursive: true });
   const tmp = await mkdtemp(path.join(c.scratch, `${id}-`));
   try {
-    let poster: PageImage;
-    let thumb: PageImage;
-    if (spinEntry) {
-      await copyTree(spinEntry, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
-      const manifest = JSON.parse((await spinEntry.read('spin.json')).toString('utf8')) as SpinManifest;
-      poster = spinPoster(manifest, 1200);
-      thumb = spinPoster(manifest, 512);
-    } else {
-      await copyTree(photosEntry!, tmp, (f) => f !== 'photos.json');
-      const first = photos[0]!;
-      poster = { src: first.src, width: first.width, height: first.height };
-      thumb = { src: first.thumb, width: first.thumbWidth, height: first.thumbHeight };
-    }
-    if (spinEntry && photosEntry) await copyTree(photosEntry, tmp, (f) => f !== 'photos.json');
-    if (modelEntry) {
-      await mkdir(path.join(tmp, 'model'));
-      for (const f of modelEntry.files) if (f.endsWith('.glb') && !f.includes('/')) await modelEntry.copyOut(f, path.join(tmp, 'model', f));
-    }
+    const { poster, thumb } = await copyStageFiles(tmp, made);
     const url = productUrl(c.baseUrl, id);
     await writeFile(path.join(tmp, 'qr.svg'), await qrSvg(url));
     await writeFile(path.join(tmp, 'qr.png'), await qrPng(url));
     const assets: PageAssets = {
-      spin: spinEntry ? 'spin/spin.json' : undefined,
-      spinFromModel: Boolean(stages.render),
-      model: modelEntry ? 'model/model.glb' : undefined,
+      spin: made.spin ? 'spin/spin.json' : undefined,
+      spinFromModel: Boolean(r.stages.render),
+      model: made.model ? 'model/model.glb' : undefined,
       poster,
-      photos: photos.map((ph) => ({ src: ph.src, thumb: ph.thumb, width: ph.thumbWidth, height: ph.thumbHeight })),
+      photos: made.photos.map((ph) => ({ src: ph.src, thumb: ph.thumb, width: ph.thumbWidth, height: ph.thumbHeight })),
       qr: 'qr.svg',
     };
-    const input = { product: p, story: src.story, assets, baseUrl: c.baseUrl, viewer: '../viewer/xoay-viewer.js', generator: GENERATOR };
+    const p = r.src.product;
+    const input = { product: p, story: r.src.story, assets, baseUrl: c.baseUrl, viewer: '../viewer/xoay-viewer.js', generator: GENERATOR };
     await writeFile(path.join(tmp, 'index.html'), productPage(input));
     await writeFile(path.join(tmp, 'embed.html'), embedSnippet(input));
-    const stamp: Stamp = { version: 1, generator: GENERATOR, key: pageKey, stages, product: p, thumb };
+    const stamp: Stamp = { version: 1, generator: GENERATOR, key: pageKey, stages: r.stages, product: p, thumb };
     await writeFile(path.join(tmp, STAMP), JSON.stringify(stamp, null, 2) + '\n');
     await site.putFolder(id, tmp, { move: true, last: ['embed.html', 'index.html', STAMP] });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  return { status: 'built', ran };
+}
+
+/** The spin, photos and model files copied into the product folder; the poster and card pictures (the spin's first frame, else the first photo). */
+async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster: PageImage; thumb: PageImage }> {
+  let poster: PageImage;
+  let thumb: PageImage;
+  if (made.spin) {
+    await copyTree(made.spin, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
+    const manifest = JSON.parse((await made.spin.read('spin.json')).toString('utf8')) as SpinManifest;
+    poster = spinPoster(manifest, 1200);
+    thumb = spinPoster(manifest, 512);
+  } else {
+    await copyTree(made.photosEntry!, tmp, (f) => f !== 'photos.json');
+    const first = made.photos[0]!;
+    poster = { src: first.src, width: first.width, height: first.height };
+    thumb = { src: first.thumb, width: first.thumbWidth, height: first.thumbHeight };
+  }
+  if (made.spin && made.photosEntry) await copyTree(made.photosEntry, tmp, (f) => f !== 'photos.json');
+  if (made.model) {
+    await mkdir(path.join(tmp, 'model'));
+    for (const f of made.model.files) if (f.endsWith('.glb') && !f.includes('/')) await made.model.copyOut(f, path.join(tmp, 'model', f));
+  }
+  return { poster, thumb };
 }
 
 /** The JPEG of the first frame at the largest width ≤ `max` (else the smallest), for posters and cards. */
