@@ -164,7 +164,6 @@ footer{max-width:1080px;margin:0 auto;padding:16px;color:#666;font-size:.85em}
 export function productPage(input: PageInput): string {
   const { product: p, assets, baseUrl } = input;
   const url = productUrl(baseUrl, p.id);
-  const og = new URL(assets.poster.src, url).href;
   const title = `${p.name.vi}: OCOP ${p.ocop.stars} sao · ${p.producer.name}`;
   const where = place(p);
   const priceText = price(p);
@@ -188,16 +187,7 @@ export function productPage(input: PageInput): string {
 <title>${title}</title>
 <meta name="description" content="${description(p)}">
 <meta name="generator" content="${input.generator}">
-<link rel="canonical" href="${url}">
-<meta property="og:type" content="product">
-<meta property="og:locale" content="vi_VN">
-<meta property="og:title" content="${p.name.vi}">
-<meta property="og:description" content="${description(p)}">
-<meta property="og:url" content="${url}">
-<meta property="og:image" content="${og}">
-<meta property="og:image:width" content="${assets.poster.width}">
-<meta property="og:image:height" content="${assets.poster.height}">
-<meta property="og:image:alt" content="${p.name.vi}">
+<link rel="canonical" href="${url}">${openGraph(p, assets.poster, url)}
 <meta name="twitter:card" content="summary_large_image">
 <script type="application/ld+json">${jsonInScript(jsonLd(input))}</script>
 <script type="module" src="${input.viewer}"></script>
@@ -226,6 +216,22 @@ ${assets.photos.length ? html`<section class="wide"><h2>Hình ảnh</h2><div cla
 </html>
 `;
   return page.text;
+}
+
+/** The Open Graph tags of the page's link previews, each on a line of its own (after a line break). */
+function openGraph(p: Product, poster: PageImage, url: string): Html {
+  const tags: [string, string | number][] = [
+    ['og:type', 'product'],
+    ['og:locale', 'vi_VN'],
+    ['og:title', p.name.vi],
+    ['og:description', description(p)],
+    ['og:url', url],
+    ['og:image', new URL(poster.src, url).href],
+    ['og:image:width', poster.width],
+    ['og:image:height', poster.height],
+    ['og:image:alt', p.name.vi],
+  ];
+  return html`${tags.map(([property, content]) => html`\n<meta property="${property}" content="${content}">`)}`;
 }
 
 /** The embed snippet for CMS editors: absolute URLs, so it works pasted into any page. */
