@@ -1,12 +1,12 @@
 import { readdir, readFile, mkdtemp, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import jsQRModule from 'jsqr';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult } from '../../../pipeline/product/build.js';
 import { FolderStorage } from '../../../pipeline/core/storage.js';
 import { openTurntableRenderer } from '../../../pipeline/render/render.js';
+import { decodeQr } from '../../helpers/qr.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';
@@ -34,18 +34,6 @@ async function mtimes(dir: string): Promise<Map<string, number>> {
   };
   await walk(dir);
   return out;
-}
-
-// jsqr is CommonJS with its function on `default`; Node's ESM interop hands over module.exports.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (
-  data: Uint8ClampedArray,
-  w: number,
-  h: number,
-) => { data: string } | null;
-
-async function decodeQr(png: Buffer): Promise<string | undefined> {
-  const { data, info } = await sharp(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data;
 }
 
 beforeAll(async () => {

@@ -7,31 +7,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import jsQRModule from 'jsqr';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../../pipeline/product/build.js';
 import { type Browser, chromiumReason, hasChromium, launchChromium, startServer, type StaticServer } from '../../helpers/browser.js';
+import { decodeQr } from '../../helpers/qr.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
 import { STORY_XSS } from '../../helpers/xss.js';
 
 let tmp: string, site: string, server: StaticServer, browser: Browser;
-
-// jsqr is CommonJS with its function on `default`; Node's ESM interop hands over module.exports.
-const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as (
-  data: Uint8ClampedArray,
-  w: number,
-  h: number,
-) => { data: string } | null;
-async function decodeQr(png: Buffer): Promise<string | undefined> {
-  const { data, info } = await sharp(png)
-    .flatten({ background: '#ffffff' })
-    .extend({ top: 16, bottom: 16, left: 16, right: 16, background: '#ffffff' })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data;
-}
 
 const HOSTILE = facts('hostile', {
   name: { vi: 'Chè <script>window.__xss=1</script>', en: '"><img src=x onerror="window.__xss=2">' },
@@ -97,7 +80,7 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
         // The QR code as the browser shows it (on the phone's 3× screen) decodes to the page's public URL.
         const qr = page.locator('.qr img');
         await qr.scrollIntoViewIfNeeded();
-        if (device === 'phone') expect(await decodeQr(await qr.screenshot())).toBe('http://127.0.0.1/che-shan-tuyet/');
+        if (device === 'phone') expect(await decodeQr(await qr.screenshot(), { onWhite: true })).toBe('http://127.0.0.1/che-shan-tuyet/');
       } finally {
         await page.close();
       }
