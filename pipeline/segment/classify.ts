@@ -7,7 +7,8 @@
 import { close, components, dilate, fillHoles } from '../core/mask.js';
 import { assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../core/frames.js';
-import { expose, type Plate, unexpose } from './plate.js';
+import type { Plate } from './plate.js';
+import { expose, neighbour, unexpose } from './pixels.js';
 
 const STAGE = 'classify';
 
@@ -182,12 +183,9 @@ function deepDarkenings(dark: Float32Array, weak: Uint8Array, w: number, h: numb
       y = (k - x) / w;
     let most = 0;
     for (let dy = -2; dy <= 2; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
       for (let dx = -2; dx <= 2; dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= w || (!dx && !dy)) continue;
-        const q = yy * w + xx;
+        const q = neighbour(x, y, dx, dy, w, h);
+        if (q < 0 || q === k) continue;
         if (dark[q * 2 + 1] && dark[q * 2]! > most) most = dark[q * 2]!;
       }
     }
@@ -296,12 +294,10 @@ export function fillObjectHoles(frame: RgbImage, plate: Plate, i: number, mask: 
       y = (k - x) / w;
     let last = -1;
     for (let dy = -2; dy <= 2; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
       for (let dx = -2; dx <= 2; dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= w) continue;
-        const q = labels[yy * w + xx]!;
+        const j = neighbour(x, y, dx, dy, w, h);
+        if (j < 0) continue;
+        const q = labels[j]!;
         if (!q || !holes[q - 1] || q === last) continue;
         last = q;
         for (let c = 0; c < 3; c++) ring[(q - 1) * 3 + c] = ring[(q - 1) * 3 + c]! + data[k * ch + c]!;

@@ -9,7 +9,8 @@ import { boxSumsAt } from '../core/box-sum.js';
 import { dilate, erode } from '../core/mask.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../core/frames.js';
-import { expose, type Plate } from './plate.js';
+import type { Plate } from './plate.js';
+import { expose } from './pixels.js';
 
 const STAGE = 'matte';
 

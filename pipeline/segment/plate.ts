@@ -10,6 +10,7 @@
 import { boxSums } from '../core/box-sum.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../core/frames.js';
+import { atUnitGain, neighbour, setRgb } from './pixels.js';
 
 const STAGE = 'plate';
 
@@ -60,23 +61,6 @@ function checkOptions(o: PlateOptions): void {
 
 /** Let the event loop run (a signal handler, progress) between slices of a long computation. */
 export const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Levels at or above this are the sensor's white (a backdrop lit to clipping): they stay white at any exposure. */
-const CLIPPED = 254;
-
-/**
- * A frame's level `v` brought to the row's exposure (`inv` = 1 / the frame's gain). A clipped level says
- * only that the light was at least white, so it stays white rather than being scaled below it; nothing
- * is brought above white.
- */
-export function unexpose(v: number, inv: number): number {
-  return v >= CLIPPED ? 255 : Math.min(255, v * inv);
-}
-
-/** A plate level `v` at a frame's exposure (`g` = its gain), as the frame would record it. */
-export function expose(v: number, g: number): number {
-  return Math.min(255, v * g);
-}
 
 /** Median of the first `n` values of `a` (sorted in place: by insertion for a row's few frames, no allocation). */
 function medianOf(a: Float32Array, n: number): number {
@@ -179,12 +163,9 @@ export function agreeRange(
     vals = new Float64Array(n * 3);
   for (let k = k0; k < k1; k++) {
     for (let i = 0; i < n; i++) {
-      const f = frames[i]!,
-        p = k * f.channels,
-        g = inv[i]!;
-      const v0 = unexpose(f.data[p]!, g[0]!),
-        v1 = unexpose(f.data[p + 1]!, g[1]!),
-        v2 = unexpose(f.data[p + 2]!, g[2]!);
+      const v0 = atUnitGain(frames, inv, i, k, 0),
+        v1 = atUnitGain(frames, inv, i, k, 1),
+        v2 = atUnitGain(frames, inv, i, k, 2);
       vals[i * 3] = v0;
       vals[i * 3 + 1] = v1;
       vals[i * 3 + 2] = v2;
@@ -355,13 +336,9 @@ function reachFromEdge(rgb: Float32Array, source: Uint8Array, w: number, h: numb
     const x = k % w,
       y = (k - x) / w;
     for (let dy = -1; dy <= 1; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
       for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= w) continue;
-        const q = yy * w + xx;
-        if (reached[q] || source[q] !== 2) continue;
+        const q = neighbour(x, y, dx, dy, w, h);
+        if (q < 0 || reached[q] || source[q] !== 2) continue;
         const d0 = rgb[k * 3]! - rgb[q * 3]!,
           d1 = rgb[k * 3 + 1]! - rgb[q * 3 + 1]!,
           d2 = rgb[k * 3 + 2]! - rgb[q * 3 + 2]!;
@@ -448,11 +425,9 @@ function visibility(frames: readonly RgbImage[], inv: number[][], rgb: Float32Ar
     const x = k % w,
       y = (k - x) / w;
     for (let dy = -1; dy <= 1; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
       for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx;
-        if (xx >= 0 && xx < w && source[yy * w + xx] !== 2) return true;
+        const q = neighbour(x, y, dx, dy, w, h);
+        if (q >= 0 && source[q] !== 2) return true;
       }
     }
     return false;
@@ -460,12 +435,9 @@ function visibility(frames: readonly RgbImage[], inv: number[][], rgb: Float32Ar
   for (let k = 0; k < N; k++) {
     if (source[k] !== 2 || !besideSwept(k)) continue;
     for (let i = 0; i < n; i++) {
-      const f = frames[i]!,
-        p = k * f.channels,
-        g = inv[i]!;
-      const d0 = unexpose(f.data[p]!, g[0]!) - rgb[k * 3]!,
-        d1 = unexpose(f.data[p + 1]!, g[1]!) - rgb[k * 3 + 1]!,
-        d2 = unexpose(f.data[p + 2]!, g[2]!) - rgb[k * 3 + 2]!;
+      const d0 = atUnitGain(frames, inv, i, k, 0) - rgb[k * 3]!,
+        d1 = atUnitGain(frames, inv, i, k, 1) - rgb[k * 3 + 1]!,
+        d2 = atUnitGain(frames, inv, i, k, 2) - rgb[k * 3 + 2]!;
       if (d0 * d0 + d1 * d1 + d2 * d2 <= agreeTol * agreeTol) vis[i * N + k] = 1;
     }
   }
@@ -529,15 +501,16 @@ async function fillSwept(s: Sweep): Promise<void> {
       list.push(k);
     }
   };
-  for (let k = 0; k < N; k++) {
-    if (!known[k]) continue;
+  // The four neighbours of pixel k, onto `list`.
+  const pushAround = (k: number, list: number[]) => {
     const x = k % w,
       y = (k - x) / w;
-    if (x > 0) push(k - 1, front);
-    if (x < w - 1) push(k + 1, front);
-    if (y > 0) push(k - w, front);
-    if (y < h - 1) push(k + w, front);
-  }
+    if (x > 0) push(k - 1, list);
+    if (x < w - 1) push(k + 1, list);
+    if (y > 0) push(k - w, list);
+    if (y < h - 1) push(k + w, list);
+  };
+  for (let k = 0; k < N; k++) if (known[k]) pushAround(k, front);
   while (front.length || s.waiting.length) {
     await yieldNow();
     const next: number[] = [];
@@ -550,34 +523,44 @@ async function fillSwept(s: Sweep): Promise<void> {
     }
     for (const k of front) if (fillPixel(s, k, interpolate)) settled.push(k);
     for (const k of settled) known[k] = 1;
-    for (const k of settled) {
-      const x = k % w,
-        y = (k - x) / w;
-      if (x > 0) push(k - 1, next);
-      if (x < w - 1) push(k + 1, next);
-      if (y > 0) push(k - w, next);
-      if (y < h - 1) push(k + w, next);
-    }
+    for (const k of settled) pushAround(k, next);
     front = next;
   }
 }
 
 /** One pixel of a front: its plate from the frames that continue the plate around it, or it waits, or it is interpolated. Returns whether it settled. */
 function fillPixel(s: Sweep, k: number, interpolate: boolean): boolean {
-  const { frames, o, n, w, h, N, inv, rgb, source, vis, known, state, smooth, inBand, sameHue, tol, fallback, tmp, cand, picked, supports, pred } = s;
+  const { o, w, N, rgb, source, vis, state, cand, picked, tmp } = s;
   const x = k % w,
     y = (k - x) / w;
-  // Prediction: the mean of the plate already known around (5 × 5).
+  predictFromKnown(s, x, y);
+  const m = interpolate ? 0 : keepBestSupported(s, continuingFrames(s, k, x, y));
+  if (m >= o.minFrames) {
+    channelMedians(cand, m, tmp, rgb, k);
+    for (let j = 0; j < m; j++) vis[picked[j]! * N + k] = 1;
+    source[k] = 1;
+  } else if (!interpolate && plausible(s, k)) {
+    state[k] = WAITING;
+    s.waiting.push(k);
+    return false;
+  } else if (s.recurRadius > 0 && interpolate && recurring(s, k)) {
+    source[k] = 1;
+  } else {
+    interpolatePixel(s, k);
+    source[k] = 0;
+  }
+  return true;
+}
+
+/** The prediction at pixel (x, y), into `s.pred`: the mean of the plate already known around it (5 × 5). */
+function predictFromKnown(s: Sweep, x: number, y: number): void {
+  const { w, h, known, rgb, pred } = s;
   let cnt = 0;
   pred[0] = pred[1] = pred[2] = 0;
   for (let dy = -2; dy <= 2; dy++) {
-    const yy = y + dy;
-    if (yy < 0 || yy >= h) continue;
     for (let dx = -2; dx <= 2; dx++) {
-      const xx = x + dx;
-      if (xx < 0 || xx >= w) continue;
-      const q = yy * w + xx;
-      if (!known[q]) continue;
+      const q = neighbour(x, y, dx, dy, w, h);
+      if (q < 0 || !known[q]) continue;
       pred[0] += rgb[q * 3]!;
       pred[1] += rgb[q * 3 + 1]!;
       pred[2] += rgb[q * 3 + 2]!;
@@ -587,103 +570,97 @@ function fillPixel(s: Sweep, k: number, interpolate: boolean): boolean {
   pred[0] /= cnt;
   pred[1] /= cnt;
   pred[2] /= cnt;
+}
+
+/**
+ * The frames whose value at pixel k (at (x, y)) may continue the plate: each showed the backdrop at a known
+ * neighbour, is in the band, and continues some known neighbours. Into `s.cand`, `s.picked` and `s.supports`; returns how many.
+ */
+function continuingFrames(s: Sweep, k: number, x: number, y: number): number {
+  const { frames, n, N, inv, inBand, cand, picked, supports } = s;
   let m = 0;
-  for (let i = 0; i < n && !interpolate; i++) {
-    const base = i * N;
-    let seen = false;
-    for (let dy = -1; dy <= 1 && !seen; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
-      for (let dx = -1; dx <= 1; dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= w) continue;
-        const q = yy * w + xx;
-        if (known[q] && vis[base + q]) {
-          seen = true;
-          break;
-        }
-      }
-    }
-    if (!seen) continue;
-    const f = frames[i]!,
-      p = k * f.channels,
-      g = inv[i]!;
-    const r = unexpose(f.data[p]!, g[0]!),
-      gg = unexpose(f.data[p + 1]!, g[1]!),
-      b = unexpose(f.data[p + 2]!, g[2]!);
+  for (let i = 0; i < n; i++) {
+    if (!seenAround(s, i * N, x, y)) continue;
+    const r = atUnitGain(frames, inv, i, k, 0),
+      gg = atUnitGain(frames, inv, i, k, 1),
+      b = atUnitGain(frames, inv, i, k, 2);
     if (!inBand(k, r, gg, b)) continue;
-    // Support: the known neighbours this frame's value continues (in brightness and hue). Neighbours
-    // may disagree (the edge of a shadow that stays): the frame follows those it matches.
-    let support = 0;
-    for (let dy = -2; dy <= 2; dy++) {
-      const yy = y + dy;
-      if (yy < 0 || yy >= h) continue;
-      for (let dx = -2; dx <= 2; dx++) {
-        const xx = x + dx;
-        if (xx < 0 || xx >= w) continue;
-        const q = yy * w + xx;
-        if (!known[q]) continue;
-        const d0 = r - rgb[q * 3]!,
-          d1 = gg - rgb[q * 3 + 1]!,
-          d2 = b - rgb[q * 3 + 2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) support++;
-      }
-    }
+    const support = supportOf(s, x, y, r, gg, b);
     if (support === 0) continue;
-    cand[m * 3] = r;
-    cand[m * 3 + 1] = gg;
-    cand[m * 3 + 2] = b;
+    setRgb(cand, m, r, gg, b);
     picked[m] = i;
     supports[m] = support;
     m++;
   }
-  // Keep the frames continuing the most neighbours (a lit floor beside its lit neighbours rather than
-  // a passing shadow), then the hue test against what they continue.
-  if (m) {
-    let best = 0;
-    for (let j = 0; j < m; j++) if (supports[j]! > best) best = supports[j]!;
-    let kept = 0;
-    for (let j = 0; j < m; j++) {
-      if (supports[j]! < Math.max(1, 0.6 * best)) continue;
-      if (!sameHue(cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!, pred)) continue;
-      cand[kept * 3] = cand[j * 3]!;
-      cand[kept * 3 + 1] = cand[j * 3 + 1]!;
-      cand[kept * 3 + 2] = cand[j * 3 + 2]!;
-      picked[kept] = picked[j]!;
-      kept++;
+  return m;
+}
+
+/** Whether the frame whose visibility starts at `base` showed the backdrop at a known neighbour of pixel (x, y) (3 × 3). */
+function seenAround(s: Sweep, base: number, x: number, y: number): boolean {
+  const { w, h, known, vis } = s;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const q = neighbour(x, y, dx, dy, w, h);
+      if (q >= 0 && known[q] && vis[base + q]) return true;
     }
-    m = kept;
   }
-  if (m >= o.minFrames) {
-    for (let c = 0; c < 3; c++) {
-      for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
-      rgb[k * 3 + c] = medianOf(tmp, m);
+  return false;
+}
+
+/**
+ * Support: the known neighbours of pixel (x, y) (5 × 5) that the value (r, g, b) continues (within the
+ * tolerance). Neighbours may disagree (the edge of a shadow that stays): the frame follows those it matches.
+ */
+function supportOf(s: Sweep, x: number, y: number, r: number, g: number, b: number): number {
+  const { w, h, known, rgb, tol } = s;
+  let support = 0;
+  for (let dy = -2; dy <= 2; dy++) {
+    for (let dx = -2; dx <= 2; dx++) {
+      const q = neighbour(x, y, dx, dy, w, h);
+      if (q < 0 || !known[q]) continue;
+      const d0 = r - rgb[q * 3]!,
+        d1 = g - rgb[q * 3 + 1]!,
+        d2 = b - rgb[q * 3 + 2]!;
+      if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) support++;
     }
-    for (let j = 0; j < m; j++) vis[picked[j]! * N + k] = 1;
-    source[k] = 1;
-  } else if (!interpolate && plausible(s, k)) {
-    state[k] = WAITING;
-    s.waiting.push(k);
-    return false;
-  } else if (s.recurRadius > 0 && interpolate && recurring(s, k)) {
-    source[k] = 1;
-  } else if (fallback) {
-    rgb[k * 3] = fallback[k * 3]!;
-    rgb[k * 3 + 1] = fallback[k * 3 + 1]!;
-    rgb[k * 3 + 2] = fallback[k * 3 + 2]!;
-    source[k] = 0;
-  } else if (inBand(k, pred[0]!, pred[1]!, pred[2]!)) {
-    rgb[k * 3] = pred[0]!;
-    rgb[k * 3 + 1] = pred[1]!;
-    rgb[k * 3 + 2] = pred[2]!;
-    source[k] = 0;
-  } else {
-    rgb[k * 3] = smooth[k * 3]!;
-    rgb[k * 3 + 1] = smooth[k * 3 + 1]!;
-    rgb[k * 3 + 2] = smooth[k * 3 + 2]!;
-    source[k] = 0;
   }
-  return true;
+  return support;
+}
+
+/**
+ * Of the `m` candidates, keep the frames continuing the most neighbours (a lit floor beside its lit
+ * neighbours rather than a passing shadow), then the hue test against what they continue (the prediction).
+ * The kept ones move to the front of `s.cand` and `s.picked`; returns how many.
+ */
+function keepBestSupported(s: Sweep, m: number): number {
+  const { sameHue, cand, picked, supports, pred } = s;
+  let best = 0;
+  for (let j = 0; j < m; j++) if (supports[j]! > best) best = supports[j]!;
+  let kept = 0;
+  for (let j = 0; j < m; j++) {
+    if (supports[j]! < Math.max(1, 0.6 * best)) continue;
+    if (!sameHue(cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!, pred)) continue;
+    setRgb(cand, kept, cand[j * 3]!, cand[j * 3 + 1]!, cand[j * 3 + 2]!);
+    picked[kept] = picked[j]!;
+    kept++;
+  }
+  return kept;
+}
+
+/** The plate of a pixel no frame gives: the fallback when given, else the prediction when it is in the band, else the smooth surface. */
+function interpolatePixel(s: Sweep, k: number): void {
+  const { rgb, fallback, inBand, pred, smooth } = s;
+  if (fallback) setRgb(rgb, k, fallback[k * 3]!, fallback[k * 3 + 1]!, fallback[k * 3 + 2]!);
+  else if (inBand(k, pred[0]!, pred[1]!, pred[2]!)) setRgb(rgb, k, pred[0]!, pred[1]!, pred[2]!);
+  else setRgb(rgb, k, smooth[k * 3]!, smooth[k * 3 + 1]!, smooth[k * 3 + 2]!);
+}
+
+/** The per-channel median of the first `m` RGB values of `v` (`tmp`: room for m values), written as RGB value `at` of `out`. */
+function channelMedians(v: Float32Array, m: number, tmp: Float32Array, out: Float32Array | number[], at: number): void {
+  for (let c = 0; c < 3; c++) {
+    for (let j = 0; j < m; j++) tmp[j] = v[j * 3 + c]!;
+    out[at * 3 + c] = medianOf(tmp, m);
+  }
 }
 
 /**
@@ -703,16 +680,11 @@ function judgePlausible(s: Sweep, k: number): boolean {
   sm[2] = smooth[k * 3 + 2]!;
   let m = 0;
   for (let i = 0; i < n; i++) {
-    const f = frames[i]!,
-      p = k * f.channels,
-      g = inv[i]!;
-    const r = unexpose(f.data[p]!, g[0]!),
-      gg = unexpose(f.data[p + 1]!, g[1]!),
-      b = unexpose(f.data[p + 2]!, g[2]!);
+    const r = atUnitGain(frames, inv, i, k, 0),
+      gg = atUnitGain(frames, inv, i, k, 1),
+      b = atUnitGain(frames, inv, i, k, 2);
     if (!inBand(k, r, gg, b) || !sameHue(r, gg, b, sm)) continue;
-    cand[m * 3] = r;
-    cand[m * 3 + 1] = gg;
-    cand[m * 3 + 2] = b;
+    setRgb(cand, m, r, gg, b);
     m++;
   }
   if (m < Math.max(3, o.minFrames)) return false;
@@ -725,17 +697,10 @@ function judgePlausible(s: Sweep, k: number): boolean {
  * the plate already found near it has it too. Returns whether it did.
  */
 function recurring(s: Sweep, k: number): boolean {
-  const { frames, n, w, h, N, inv, rgb, source, known, vis, cand, tmp, tol, o, recurRadius } = s;
+  const { frames, n, w, N, inv, rgb, vis, cand, tmp, tol, o } = s;
   const all = new Float32Array(n * 3),
     member = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const f = frames[i]!,
-      p = k * f.channels,
-      g = inv[i]!;
-    all[i * 3] = unexpose(f.data[p]!, g[0]!);
-    all[i * 3 + 1] = unexpose(f.data[p + 1]!, g[1]!);
-    all[i * 3 + 2] = unexpose(f.data[p + 2]!, g[2]!);
-  }
+  for (let i = 0; i < n; i++) setRgb(all, i, atUnitGain(frames, inv, i, k, 0), atUnitGain(frames, inv, i, k, 1), atUnitGain(frames, inv, i, k, 2));
   const { size: most, centre: best } = largestCluster(all, n, tol);
   if (most < Math.max(3, o.minFrames)) return false;
   let m = 0;
@@ -744,44 +709,32 @@ function recurring(s: Sweep, k: number): boolean {
       d1 = all[best * 3 + 1]! - all[j * 3 + 1]!,
       d2 = all[best * 3 + 2]! - all[j * 3 + 2]!;
     member[j] = d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol ? 1 : 0;
-    if (member[j]) {
-      cand[m * 3] = all[j * 3]!;
-      cand[m * 3 + 1] = all[j * 3 + 1]!;
-      cand[m * 3 + 2] = all[j * 3 + 2]!;
-      m++;
-    }
+    if (member[j]) setRgb(cand, m++, all[j * 3]!, all[j * 3 + 1]!, all[j * 3 + 2]!);
   }
   const v = [0, 0, 0];
-  for (let c = 0; c < 3; c++) {
-    for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
-    v[c] = medianOf(tmp, m);
-  }
+  channelMedians(cand, m, tmp, v, 0);
   const x = k % w,
     y = (k - x) / w;
-  let found = false;
-  for (let dy = -recurRadius; dy <= recurRadius && !found; dy += 2) {
-    const yy = y + dy;
-    if (yy < 0 || yy >= h) continue;
+  if (!plateNear(s, x, y, v)) return false;
+  setRgb(rgb, k, v[0]!, v[1]!, v[2]!);
+  for (let j = 0; j < n; j++) if (member[j]) vis[j * N + k] = 1;
+  return true;
+}
+
+/** Whether plate found from frames (not interpolated) within `s.recurRadius` of pixel (x, y) (every other pixel) has the value `v`. */
+function plateNear(s: Sweep, x: number, y: number, v: number[]): boolean {
+  const { w, h, rgb, source, known, tol, recurRadius } = s;
+  for (let dy = -recurRadius; dy <= recurRadius; dy += 2) {
     for (let dx = -recurRadius; dx <= recurRadius; dx += 2) {
-      const xx = x + dx;
-      if (xx < 0 || xx >= w) continue;
-      const q = yy * w + xx;
-      if (!known[q] || source[q] === 0) continue;
+      const q = neighbour(x, y, dx, dy, w, h);
+      if (q < 0 || !known[q] || source[q] === 0) continue;
       const d0 = v[0]! - rgb[q * 3]!,
         d1 = v[1]! - rgb[q * 3 + 1]!,
         d2 = v[2]! - rgb[q * 3 + 2]!;
-      if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) {
-        found = true;
-        break;
-      }
+      if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol) return true;
     }
   }
-  if (!found) return false;
-  rgb[k * 3] = v[0]!;
-  rgb[k * 3 + 1] = v[1]!;
-  rgb[k * 3 + 2] = v[2]!;
-  for (let j = 0; j < n; j++) if (member[j]) vis[j * N + k] = 1;
-  return true;
+  return false;
 }
 
 /**
@@ -828,13 +781,9 @@ async function relightStayingShadows(s: Sweep): Promise<void> {
       let cnt = 0;
       pred[0] = pred[1] = pred[2] = 0;
       for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
         for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w || (!dx && !dy)) continue;
-          const q = yy * w + xx;
-          if (!darker(k, q)) continue;
+          const q = neighbour(x, y, dx, dy, w, h);
+          if (q < 0 || q === k || !darker(k, q)) continue;
           pred[0] += rgb[q * 3]!;
           pred[1] += rgb[q * 3 + 1]!;
           pred[2] += rgb[q * 3 + 2]!;
@@ -847,35 +796,20 @@ async function relightStayingShadows(s: Sweep): Promise<void> {
       pred[2] /= cnt;
       let m = 0;
       for (let i = 0; i < n; i++) {
-        const f = frames[i]!,
-          p = k * f.channels,
-          g = inv[i]!;
-        const r = unexpose(f.data[p]!, g[0]!),
-          gg = unexpose(f.data[p + 1]!, g[1]!),
-          b = unexpose(f.data[p + 2]!, g[2]!);
+        const r = atUnitGain(frames, inv, i, k, 0),
+          gg = atUnitGain(frames, inv, i, k, 1),
+          b = atUnitGain(frames, inv, i, k, 2);
         const d0 = r - pred[0]!,
           d1 = gg - pred[1]!,
           d2 = b - pred[2]!;
-        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && sameHue(r, gg, b, pred)) {
-          cand[m * 3] = r;
-          cand[m * 3 + 1] = gg;
-          cand[m * 3 + 2] = b;
-          m++;
-        }
+        if (d0 * d0 + d1 * d1 + d2 * d2 <= tol * tol && sameHue(r, gg, b, pred)) setRgb(cand, m++, r, gg, b);
       }
       if (m < o.minFrames) continue;
-      for (let c = 0; c < 3; c++) {
-        for (let j = 0; j < m; j++) tmp[j] = cand[j * 3 + c]!;
-        rgb[k * 3 + c] = medianOf(tmp, m);
-      }
+      channelMedians(cand, m, tmp, rgb, k);
       for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
         for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const q = yy * w + xx;
-          if (!inFront[q] && darker(q, k)) {
+          const q = neighbour(x, y, dx, dy, w, h);
+          if (q >= 0 && !inFront[q] && darker(q, k)) {
             inFront[q] = 1;
             next.push(q);
           }

@@ -11,7 +11,8 @@ import { dilate } from '../core/mask.js';
 import { assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import type { RgbImage } from '../core/frames.js';
 import { type ClassifyOptions, classifyFrame } from './classify.js';
-import { type Plate, unexpose } from './plate.js';
+import type { Plate } from './plate.js';
+import { atUnitGain, setRgb } from './pixels.js';
 
 const STAGE = 'relight';
 
@@ -116,15 +117,10 @@ export function relightPlate(frames: readonly RgbImage[], plate: Plate, masks: r
     let m = 0;
     for (let i = 0; i < n; i++) {
       if (near[i]![k]) continue;
-      const f = frames[i]!,
-        p = k * f.channels,
-        g = inv[i]!;
-      const r = unexpose(f.data[p]!, g[0]!),
-        gg = unexpose(f.data[p + 1]!, g[1]!),
-        b = unexpose(f.data[p + 2]!, g[2]!);
-      vals[m * 3] = r;
-      vals[m * 3 + 1] = gg;
-      vals[m * 3 + 2] = b;
+      const r = atUnitGain(frames, inv, i, k, 0),
+        gg = atUnitGain(frames, inv, i, k, 1),
+        b = atUnitGain(frames, inv, i, k, 2);
+      setRgb(vals, m, r, gg, b);
       lum[m] = r + gg + b;
       order[m] = m;
       m++;
