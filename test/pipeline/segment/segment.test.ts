@@ -10,23 +10,11 @@ import { mulberry32 } from '../../../pipeline/core/random.js';
 import { estimatePlate } from '../../../pipeline/segment/plate.js';
 import { segmentRow } from '../../../pipeline/segment/segment.js';
 import { analyseFrame } from '../../../pipeline/spin/analyse.js';
-import { boundaryF } from '../../../bench/segment-metrics.js';
+import { boundaryF, iou } from '../../../bench/segment-metrics.js';
 import { seededGains, syntheticFrameSvg } from '../../../samples/synthetic-shoot.js';
 import type { RgbImage } from '../../../pipeline/core/frames.js';
 import { pathToFileURL } from 'node:url';
 import { ROOT, dataSet } from '../../helpers/data.js';
-
-function iou(m: Uint8Array, g: Uint8Array): number {
-  let i = 0,
-    u = 0;
-  for (let k = 0; k < m.length; k++) {
-    const a = m[k] ? 1 : 0,
-      b = g[k] ? 1 : 0;
-    i += a & b;
-    u += a | b;
-  }
-  return i / u;
-}
 
 /** The share of the shadow's pixels, over all frames, that the masks class as backdrop. */
 function shadowCut(masks: readonly Uint8Array[], shadow: readonly Uint8Array[]): number {
