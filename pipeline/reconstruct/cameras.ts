@@ -9,8 +9,10 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
+import { sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
 import { fitHarmonic } from '../spin/recentre.js';
+import { SHOOT_FILE } from '../spin/shoot.js';
 
 const STAGE = 'cameras';
 
@@ -294,6 +296,76 @@ export function axisFromSilhouettes(views: readonly { mask: Uint8Array; width: n
     return (xw + 0.5) / v.scaleX - 0.5;
   });
   return fitHarmonic(xs).a;
+}
+
+/**
+ * The focal length of a turntable shoot: `fov` (horizontal, degrees: the option, else shoot.json) when given,
+ * else the 35 mm equivalent from the first frame's EXIF; with neither, an error naming the ways to give one.
+ */
+export async function shootFocal(fov: number, firstFrame: string, limitInputPixels: number): Promise<{ fov: number; focal35: number }> {
+  let focal35 = 0;
+  if (!fov) {
+    const meta = await sharp(firstFrame, { limitInputPixels }).metadata();
+    focal35 = focal35FromExif(meta.exif) ?? 0;
+    if (!focal35)
+      throw new XoayError(
+        'cameras',
+        'BAD_OPTION',
+        `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`,
+        firstFrame,
+      );
+  }
+  return { fov, focal35 };
+}
+
+/** One row of a turntable shoot, as `shootCameras` reads it (its `axisX` is written there). */
+export interface CameraRow {
+  /** Views in the row (consecutive in the shoot's view order). */
+  views: number;
+  /** Camera elevation, degrees. */
+  elevation: number;
+  /** Camera distance from the point it looks at (null: unknown, 1 camera distance). */
+  distance: number | null;
+  /** Height of the point on the axis the camera looks at. */
+  aimHeight: number;
+  /** Image column of the rotation axis (source pixels): set from the row's silhouettes. */
+  axisX: number;
+}
+
+/**
+ * The cameras of every row of a turntable shoot, in view order, at source resolution (`width` × `height`): each
+ * row its own elevation, distance and axis column; one world frame (Y up the turntable axis, frame 1 of every
+ * row at the same turntable angle). The axis is fitted per row from `silhouettes` (one per view, in view order)
+ * and kept in `row.axisX`: each row is a full turn in equal steps (what the harmonic fit needs), and rows may be
+ * framed differently (a camera moved sideways shows the axis at a column that depends on its distance).
+ */
+export function shootCameras(
+  rows: CameraRow[],
+  silhouettes: readonly { mask: Uint8Array; width: number; height: number; scaleX: number }[],
+  names: readonly string[],
+  lens: { width: number; height: number; fov: number; focal35: number },
+): Camera[] {
+  const cameras: Camera[] = [];
+  let k = 0;
+  for (const row of rows) {
+    row.axisX = axisFromSilhouettes(silhouettes.slice(k, k + row.views));
+    cameras.push(
+      ...turntableCameras({
+        views: row.views,
+        width: lens.width,
+        height: lens.height,
+        elevation: row.elevation,
+        fov: lens.fov,
+        focal35: lens.focal35,
+        distance: row.distance ?? 1,
+        aimHeight: row.aimHeight,
+        axisX: row.axisX,
+        names: names.slice(k, k + row.views),
+      }),
+    );
+    k += row.views;
+  }
+  return cameras;
 }
 
 /**

@@ -71,6 +71,39 @@ export function rotationToYUp(up: readonly number[]): number[] {
   return R;
 }
 
+/** The bounding box of x, y, z triples (each through `map` first, when given). */
+export function boundingBox(positions: ArrayLike<number>, map?: (p: number[]) => number[]): { lo: number[]; hi: number[] } {
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < positions.length; i += 3) {
+    const q = map ? map([positions[i]!, positions[i + 1]!, positions[i + 2]!]) : null;
+    for (let k = 0; k < 3; k++) {
+      const x = q ? q[k]! : positions[i + k]!;
+      lo[k] = Math.min(lo[k]!, x);
+      hi[k] = Math.max(hi[k]!, x);
+    }
+  }
+  return { lo, hi };
+}
+
+/**
+ * The model frame of a mesh (`positions` in the world frame): up turned to +Y and the origin at the centre of
+ * the mesh's box in that turned frame, scale 1. `up` gives the world's up from the centre of the mesh's
+ * world-frame box (the calibration ring's normal, pointing to the cameras' side); null: the world's +Y (the
+ * turntable axis).
+ */
+export function modelFrame(positions: Float32Array, up: ((centre: number[]) => readonly number[]) | null): Frame {
+  const world = boundingBox(positions);
+  const mid = [0, 1, 2].map((k) => (world.lo[k]! + world.hi[k]!) / 2);
+  const U = up ? rotationToYUp(up(mid)) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  // The box centre in the rotated frame, mapped back: the model is centred on its own (Y-up) box.
+  const rot = (p: number[]) => [0, 1, 2].map((r) => U[r * 3]! * p[0]! + U[r * 3 + 1]! * p[1]! + U[r * 3 + 2]! * p[2]!);
+  const { lo, hi } = boundingBox(positions, rot);
+  const cm = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
+  const centre = [0, 1, 2].map((c) => U[c]! * cm[0]! + U[3 + c]! * cm[1]! + U[6 + c]! * cm[2]!) as [number, number, number];
+  return { U, centre, scale: 1 };
+}
+
 /** The input of `buildDocument`: positions already in the model frame. */
 export interface GlbMesh {
   positions: Float32Array;

@@ -12,9 +12,10 @@ import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
-import { openOutput } from '../core/fsout.js';
+import type { OutputFolder } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
+import { startRun, withOutput, type Run } from '../core/run.js';
 import { VERSION } from '../core/version.js';
 import { createIO } from '../model/codecs.js';
 import { model, type ModelReport } from '../model/model.js';
@@ -25,13 +26,13 @@ import { ingest } from '../spin/ingest.js';
 import { readShoot, SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
 import type { FrameRef } from '../core/frames.js';
 import { checkCleanPlate, checkMasks } from '../segment/studio.js';
-import { type Camera, axisFromSilhouettes, cameraCentre, focal35FromExif, makeCamera, readCalibration, scaleCamera, turntableCameras } from './cameras.js';
-import { carve, carveViews } from './carve.js';
-import { buildDocument, type Frame, rotationToYUp, toModel, worldFromModel } from './glb.js';
+import { type Camera, cameraCentre, makeCamera, readCalibration, scaleCamera, shootCameras, shootFocal } from './cameras.js';
+import { carve, carveViews, type VoxelGrid } from './carve.js';
+import { buildDocument, type Frame, modelFrame, toModel, worldFromModel } from './glb.js';
 import { viewIoU } from './iou.js';
 import { type Silhouette, silhouettes, viewSize } from './silhouettes.js';
-import { surface } from './surface.js';
-import { texture } from './texture.js';
+import { type Mesh, surface, type SurfaceResult } from './surface.js';
+import { type TexturedMesh, texture } from './texture.js';
 
 const STAGE = 'reconstruct';
 
@@ -470,6 +471,238 @@ export function ringUp(cameras: readonly Camera[], objectCentre: readonly number
   const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0]! + (c[1] - objectCentre[1]!) * n[1]! + (c[2] - objectCentre[2]!) * n[2]!, 0);
   return (side < 0 ? n.map((x) => -x) : n) as [number, number, number];
 }
+/** The shoot folder, resolved; an error when it is missing or not a folder. */
+async function shootFolder(shoot: string): Promise<string> {
+  const root = path.resolve(shoot);
+  try {
+    if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
+  } catch {
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'the shoot folder does not exist or is not a folder', root);
+  }
+  return root;
+}
+
+/** One way of cutting the silhouettes carried through to a checked shape. */
+interface Shape {
+  segment: 'border' | 'plate';
+  sil: { views: Silhouette[]; warnings: string[] };
+  views: Silhouette[];
+  /** At source resolution. */
+  cameras: Camera[];
+  camInfo: ReconstructReport['cameras'];
+  /** The cameras at the silhouettes' working resolution. */
+  scaled: Camera[];
+  grid: VoxelGrid;
+  surf: SurfaceResult;
+  mesh: Mesh;
+  /** Per view, the silhouette IoU of the mesh. */
+  ious: number[];
+}
+
+/** The views' cameras at source resolution: the calibration file's, else the turntable model's (every row). */
+async function viewCameras(
+  found: FoundViews,
+  views: readonly Silhouette[],
+  root: string,
+  o: ReconstructOptions,
+): Promise<{ cameras: Camera[]; camInfo: ReconstructReport['cameras'] }> {
+  if (found.cameras) return { cameras: found.cameras, camInfo: { source: 'calibration', file: path.resolve(o.cameras!), views: found.cameras.length } };
+  // The focal length: the option, else shoot.json, else EXIF.
+  const { fov, focal35 } = await shootFocal(o.fov || found.fov, found.files[0]!, o.limitInputPixels);
+  const names = found.files.map((f) => viewName(root, f));
+  const cameras = shootCameras(found.rows, views, names, { width: found.width, height: found.height, fov, focal35 });
+  const single = found.rows.length === 1 ? { elevation: found.rows[0]!.elevation, axisX: found.rows[0]!.axisX } : {};
+  const camInfo: ReconstructReport['cameras'] = {
+    source: 'turntable',
+    file: null,
+    views: cameras.length,
+    fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI,
+    ...single,
+    shoot: found.shoot?.file ?? null,
+    rows: found.rows,
+  };
+  return { cameras, camInfo };
+}
+
+/** Silhouettes cut one way (`segment`), then cameras, carve, surface and the IoU of the shape in every view. */
+async function shapeFrom(
+  segment: 'border' | 'plate',
+  found: FoundViews,
+  studio: { cleanPlate: string | null; masks: string[] | null },
+  root: string,
+  o: ReconstructOptions,
+  run: Run<ReconstructEvent>,
+): Promise<Shape> {
+  run.stage('silhouettes');
+  const sil = await silhouettes(found.files, {
+    size: o.size,
+    limitInputPixels: o.limitInputPixels,
+    segment,
+    rows: found.cameras ? undefined : found.rows.map((r) => r.views),
+    ...studio,
+  });
+  const views: Silhouette[] = sil.views;
+  run.lap('silhouettes');
+
+  const { cameras, camInfo } = await viewCameras(found, views, root, o);
+  const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
+
+  run.stage('carve');
+  const cv = carveViews(scaled, views);
+  const { grid } = await carve(scaled, cv, { resolution: o.resolution, tolerance: o.tolerance });
+  run.lap('carve');
+
+  run.stage('surface');
+  const surf = await surface(grid, { triangles: o.triangles });
+  const mesh = surf.mesh;
+  run.lap('surface');
+
+  run.stage('iou');
+  const ious = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
+  run.lap('iou');
+  return { segment, sil, views, cameras, camInfo, scaled, grid, surf, mesh, ious };
+}
+
+/**
+ * Silhouettes to checked shape. With --segment auto, the border model first, and the plate from the turn when
+ * the border model finds no object, cuts most views at the frame edge, or its shape misses the photos.
+ */
+async function bestShape(
+  found: FoundViews,
+  studio: { cleanPlate: string | null; masks: string[] | null },
+  root: string,
+  o: ReconstructOptions,
+  run: Run<ReconstructEvent>,
+): Promise<Shape> {
+  const attempt = (segment: 'border' | 'plate') => shapeFrom(segment, found, studio, root, o, run);
+  const worstOf = (r: { ious: number[] }) => Math.min(...r.ious);
+  // A studio's clean plate or masks are the plate's inputs: nothing is tried before them.
+  if (studio.cleanPlate || studio.masks) return attempt('plate');
+  if (o.segment !== 'auto') return attempt(o.segment);
+  let border: Shape | undefined;
+  let borderError: unknown;
+  try {
+    border = await attempt('border');
+  } catch (e) {
+    if (!(isXoayError(e) && e.code === 'OBJECT_NOT_FOUND')) throw e;
+    borderError = e;
+  }
+  const cut = border ? border.views.filter((v) => v.touchesEdge).length : 0;
+  if (border && worstOf(border) >= o.minIoU && cut <= border.views.length / 2) return border;
+  // The plate is the second opinion: when it cannot be made to work either, the border model's result (and
+  // its reason for being refused) stands.
+  let plate: Shape | undefined;
+  try {
+    plate = await attempt('plate');
+  } catch (e) {
+    if (!border) throw borderError ?? e; // a view without the object is named as the border model found it
+  }
+  // A border model that cuts most views at the frame edge has carved the floor (a glossy floor, a sweep
+  // of the object's colour): its shape can explain its own masks well and still be wrong, so the plate
+  // wins whenever it does not cut most views itself.
+  const cutOf = (r: { views: Silhouette[] }) => r.views.filter((v) => v.touchesEdge).length;
+  const plateWins = plate && (!border || worstOf(plate) >= worstOf(border) || (cut > border.views.length / 2 && cutOf(plate) <= plate.views.length / 2));
+  return plateWins ? plate! : border!;
+}
+
+/** Refuse a shape whose silhouette misses the photos in some view (IoU below `minIoU`), with the likely reason. */
+function checkFit(shape: Shape, found: FoundViews, root: string, o: ReconstructOptions): void {
+  const { ious, views } = shape;
+  const worst = ious.indexOf(Math.min(...ious));
+  if (ious[worst]! >= o.minIoU) return;
+  const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
+  const why = found.cameras
+    ? 'the calibration file does not fit these photos (is it the one made for them, in this order?)'
+    : 'the views are not one turn in equal steps (a step missed or repeated), or the focal length (--fov, shoot.json, EXIF) or the elevation (--elevation, shoot.json) is wrong';
+  throw new XoayError(
+    STAGE,
+    'RECONSTRUCT_FAILED',
+    `the carved shape does not explain the photos: its silhouette covers ${ious[worst]!.toFixed(2)} of the object's in ${viewName(root, views[worst]!.file)} (IoU; mean ${mean.toFixed(2)}, at least ${o.minIoU} needed). Either ${why}, or the object does not stand out from the backdrop. --min-iou 0 writes the result anyway`,
+    root,
+  );
+}
+
+/** Colour from the photos at the working resolution: the mesh with its texture atlas (texture.ts). */
+async function colour(shape: Shape, files: readonly string[], o: ReconstructOptions): Promise<TexturedMesh> {
+  const { views, scaled } = shape;
+  const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
+  const images = [];
+  for (let i = 0; i < files.length; i++) {
+    const v = views[i]!;
+    images.push(
+      await loadAnalysisImage(
+        { file: v.file, row: 0, index: i, width: Math.round(v.width / v.scaleX), height: Math.round(v.height / v.scaleY), hash: '' },
+        Math.max(v.width, v.height),
+        decode,
+      ),
+    );
+  }
+  return texture(
+    shape.mesh,
+    images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })),
+    { size: o.textureSize },
+  );
+}
+
+/** The textured mesh in the model frame as a GLB in `scratch`: its path. */
+async function writeGlb(tex: TexturedMesh, frame: Frame, scratch: string): Promise<string> {
+  const positions = new Float32Array(tex.positions.length);
+  for (let i = 0; i < positions.length; i += 3) positions.set(toModel(frame, tex.positions[i]!, tex.positions[i + 1]!, tex.positions[i + 2]!), i);
+  const doc = await buildDocument({ positions, indices: tex.indices, uvs: tex.uvs, image: tex.image });
+  const io = await createIO();
+  const intermediate = path.join(scratch, 'reconstruction.glb');
+  await writeFile(intermediate, await io.writeBinary(doc));
+  return intermediate;
+}
+
+/** The model pipeline on the intermediate GLB: model.glb and model.json in the output folder; model()'s report. */
+async function writeModel(intermediate: string, scratch: string, out: OutputFolder, o: ReconstructOptions): Promise<ModelReport> {
+  const modelOut = path.join(scratch, 'model');
+  const m = await model(intermediate, modelOut, { textures: o.textures, triangles: o.triangles, budget: 'none' });
+  await rename(path.join(modelOut, 'model.glb'), path.join(out.dir, 'model.glb'));
+  const modelReport = { ...m.report, input: 'reconstruction (in memory)', output: path.join(out.target, 'model.glb') };
+  await out.write('model.json', JSON.stringify(modelReport, null, 2) + '\n');
+  return modelReport;
+}
+
+/** reconstruct.json. */
+function reportOf(
+  shape: Shape,
+  found: FoundViews,
+  studio: { masks: string[] | null },
+  frame: Frame,
+  modelReport: ModelReport,
+  root: string,
+  out: OutputFolder,
+  run: Run<ReconstructEvent>,
+  o: ReconstructOptions,
+): ReconstructReport {
+  const { views, cameras, ious, grid, surf } = shape;
+  const metres = Boolean(found.cameras) || found.rows.every((r) => r.distance !== null);
+  return {
+    version: 1,
+    generator: `xoay ${VERSION}`,
+    input: root,
+    output: out.target,
+    segment: studio.masks ? 'masks' : shape.segment,
+    cameras: shape.camInfo,
+    units: metres ? 'm' : 'camera-distance',
+    views: views.map((v, i) => ({
+      name: viewName(root, v.file),
+      iou: Math.round(ious[i]! * 1e4) / 1e4,
+      touchesEdge: v.touchesEdge,
+      P: cameras[i]!.P.map((x) => Number(x.toPrecision(10))),
+    })),
+    iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
+    voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
+    triangles: { extracted: surf.extracted, final: modelReport.after.triangles },
+    colour: 'texture',
+    worldFromModel: worldFromModel(frame),
+    warnings: run.warnings,
+    timings: run.timings,
+    options: o,
+  };
+}
 
 /** Run the reconstruction of `shoot` (a folder of frames) into the folder `output`. */
 export async function reconstruct(
@@ -481,282 +714,51 @@ export async function reconstruct(
   const o = withDefaults(RECONSTRUCT_DEFAULTS, opts);
   validate(o);
   configureSharp();
-  const emit = ctx.onEvent ?? (() => {});
-  const timings: Record<string, number> = {};
-  let t0 = performance.now();
-  const stage = (name: string) => emit({ type: 'stage', stage: name });
-  const lap = (name: string) => {
-    timings[name] = Math.round(performance.now() - t0) / 1000;
-    t0 = performance.now();
-  };
-  const warnings: string[] = [];
-  const warn = (message: string) => {
-    warnings.push(message);
-    emit({ type: 'warning', message });
-  };
+  const run = startRun<ReconstructEvent>(ctx.onEvent);
+  const root = await shootFolder(shoot);
 
-  const root = path.resolve(shoot);
-  try {
-    if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
-  } catch {
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'the shoot folder does not exist or is not a folder', root);
-  }
-
-  stage('cameras');
+  run.stage('cameras');
   const found = await findViews(root, o);
   const studio = await studioInputs(found, o);
-  lap('cameras');
+  run.lap('cameras');
   const inputs = [root, ...[o.cameras, o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))];
-  const out = await openOutput(output, { stage: STAGE, inputs, force: o.force });
   let scratch: string | undefined;
   try {
-    // Silhouettes to checked shape. With --segment auto, the border model first, and the plate from the turn
-    // when the border model finds no object, cuts most views at the frame edge, or its shape misses the photos.
-    const attempt = async (segment: 'border' | 'plate') => {
-      stage('silhouettes');
-      const sil = await silhouettes(found.files, {
-        size: o.size,
-        limitInputPixels: o.limitInputPixels,
-        segment,
-        rows: found.cameras ? undefined : found.rows.map((r) => r.views),
-        ...studio,
-      });
-      const views: Silhouette[] = sil.views;
-      lap('silhouettes');
+    return await withOutput(output, { stage: STAGE, inputs, force: o.force }, async (out) => {
+      const shape = await bestShape(found, studio, root, o, run);
+      for (const w of shape.sil.warnings) run.warn(w);
+      checkFit(shape, found, root, o);
+      // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
+      const frame = modelFrame(shape.mesh.positions, found.cameras ? (mid) => ringUp(shape.cameras, mid) : null);
 
-      // Cameras at source resolution.
-      let cameras: Camera[];
-      let camInfo: ReconstructReport['cameras'];
-      if (found.cameras) {
-        cameras = found.cameras;
-        camInfo = { source: 'calibration', file: path.resolve(o.cameras!), views: cameras.length };
-      } else {
-        // The focal length: the option, else shoot.json, else EXIF.
-        let fov = o.fov || found.fov,
-          focal35 = 0;
-        if (!fov) {
-          const meta = await sharp(found.files[0]!, { limitInputPixels: o.limitInputPixels }).metadata();
-          focal35 = focal35FromExif(meta.exif) ?? 0;
-          if (!focal35)
-            throw new XoayError(
-              'cameras',
-              'BAD_OPTION',
-              `no focal length: the first frame has no EXIF FocalLengthIn35mmFilm; give --fov DEGREES (horizontal field of view), "fov" in ${SHOOT_FILE} or a calibration file with --cameras`,
-              found.files[0],
-            );
-        }
-        // Every row: its own elevation, distance and axis column; one world frame (Y up the turntable axis, frame 1
-        // of every row at the same turntable angle). The axis is fitted per row: each row is a full turn in equal
-        // steps (what the harmonic fit needs), and rows may be framed differently (a camera moved sideways shows
-        // the axis at a column that depends on its distance).
-        cameras = [];
-        let k = 0;
-        for (const row of found.rows) {
-          const rowViews = views.slice(k, k + row.views);
-          row.axisX = axisFromSilhouettes(rowViews);
-          const names = found.files.slice(k, k + row.views).map((f) => viewName(root, f));
-          cameras.push(
-            ...turntableCameras({
-              views: row.views,
-              width: found.width,
-              height: found.height,
-              elevation: row.elevation,
-              fov,
-              focal35,
-              distance: row.distance ?? 1,
-              aimHeight: row.aimHeight,
-              axisX: row.axisX,
-              names,
-            }),
-          );
-          k += row.views;
-        }
-        const single = found.rows.length === 1 ? { elevation: found.rows[0]!.elevation, axisX: found.rows[0]!.axisX } : {};
-        camInfo = {
-          source: 'turntable',
-          file: null,
-          views: cameras.length,
-          fov: fov || (2 * Math.atan(found.width / 2 / cameras[0]!.K[0]!) * 180) / Math.PI,
-          ...single,
-          shoot: found.shoot?.file ?? null,
-          rows: found.rows,
-        };
+      run.stage('texture');
+      const tex = await colour(shape, found.files, o);
+      run.lap('texture');
+
+      run.stage('glb');
+      scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-reconstruct-'));
+      const intermediate = await writeGlb(tex, frame, scratch);
+      run.lap('glb');
+
+      run.stage('model');
+      const modelReport = await writeModel(intermediate, scratch, out, o);
+      run.lap('model');
+      if (o.preview) {
+        run.stage('preview');
+        await writePreview(
+          new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))),
+          found.files,
+          scratch,
+          await out.file('preview.png'),
+          o.limitInputPixels,
+        );
+        run.lap('preview');
       }
-      const scaled = cameras.map((c, i) => scaleCamera(c, views[i]!.scaleX, views[i]!.scaleY));
 
-      stage('carve');
-      const cv = carveViews(scaled, views);
-      const { grid } = await carve(scaled, cv, { resolution: o.resolution, tolerance: o.tolerance });
-      lap('carve');
-
-      stage('surface');
-      const surf = await surface(grid, { triangles: o.triangles });
-      const mesh = surf.mesh;
-      lap('surface');
-
-      stage('iou');
-      const ious = cv.map((v) => viewIoU(mesh, v.P, v.mask, v.width, v.height));
-      lap('iou');
-      return { sil, views, cameras, camInfo, cv, mesh, ious, segment, scaled, grid, surf };
-    };
-    const worstOf = (r: { ious: number[] }) => Math.min(...r.ious);
-    let result: Awaited<ReturnType<typeof attempt>> | undefined;
-    // A studio's clean plate or masks are the plate's inputs: nothing is tried before them.
-    if (studio.cleanPlate || studio.masks) result = await attempt('plate');
-    else if (o.segment !== 'auto') result = await attempt(o.segment);
-    else {
-      let border: Awaited<ReturnType<typeof attempt>> | undefined;
-      let borderError: unknown;
-      try {
-        border = await attempt('border');
-      } catch (e) {
-        if (!(isXoayError(e) && e.code === 'OBJECT_NOT_FOUND')) throw e;
-        borderError = e;
-      }
-      const cut = border ? border.views.filter((v) => v.touchesEdge).length : 0;
-      if (border && worstOf(border) >= o.minIoU && cut <= border.views.length / 2) result = border;
-      else {
-        // The plate is the second opinion: when it cannot be made to work either, the border model's result (and
-        // its reason for being refused) stands.
-        let plate: Awaited<ReturnType<typeof attempt>> | undefined;
-        try {
-          plate = await attempt('plate');
-        } catch (e) {
-          if (!border) throw borderError ?? e; // a view without the object is named as the border model found it
-        }
-        // A border model that cuts most views at the frame edge has carved the floor (a glossy floor, a sweep
-        // of the object's colour): its shape can explain its own masks well and still be wrong, so the plate
-        // wins whenever it does not cut most views itself.
-        const cutOf = (r: { views: Silhouette[] }) => r.views.filter((v) => v.touchesEdge).length;
-        const plateWins = plate && (!border || worstOf(plate) >= worstOf(border) || (cut > border.views.length / 2 && cutOf(plate) <= plate.views.length / 2));
-        result = plateWins ? plate! : border!;
-      }
-    }
-    const { views, cameras, camInfo, ious, scaled, grid, surf } = result;
-    let mesh = result.mesh;
-    for (const w of result.sil.warnings) warn(w);
-    const worst = ious.indexOf(Math.min(...ious));
-    if (ious[worst]! < o.minIoU) {
-      const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
-      const why = found.cameras
-        ? 'the calibration file does not fit these photos (is it the one made for them, in this order?)'
-        : 'the views are not one turn in equal steps (a step missed or repeated), or the focal length (--fov, shoot.json, EXIF) or the elevation (--elevation, shoot.json) is wrong';
-      throw new XoayError(
-        STAGE,
-        'RECONSTRUCT_FAILED',
-        `the carved shape does not explain the photos: its silhouette covers ${ious[worst]!.toFixed(2)} of the object's in ${viewName(root, views[worst]!.file)} (IoU; mean ${mean.toFixed(2)}, at least ${o.minIoU} needed). Either ${why}, or the object does not stand out from the backdrop. --min-iou 0 writes the result anyway`,
-        root,
-      );
-    }
-
-    // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
-    let lo = [Infinity, Infinity, Infinity],
-      hi = [-Infinity, -Infinity, -Infinity];
-    for (let i = 0; i < mesh.positions.length; i += 3) {
-      for (let k = 0; k < 3; k++) {
-        lo[k] = Math.min(lo[k]!, mesh.positions[i + k]!);
-        hi[k] = Math.max(hi[k]!, mesh.positions[i + k]!);
-      }
-    }
-    const mid = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
-    const U = found.cameras ? rotationToYUp(ringUp(cameras, mid)) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
-    // The box centre in the rotated frame, mapped back: the model is centred on its own (Y-up) box.
-    const rot = (p: number[]) => [0, 1, 2].map((r) => U[r * 3]! * p[0]! + U[r * 3 + 1]! * p[1]! + U[r * 3 + 2]! * p[2]!);
-    lo = [Infinity, Infinity, Infinity];
-    hi = [-Infinity, -Infinity, -Infinity];
-    for (let i = 0; i < mesh.positions.length; i += 3) {
-      const q = rot([mesh.positions[i]!, mesh.positions[i + 1]!, mesh.positions[i + 2]!]);
-      for (let k = 0; k < 3; k++) {
-        lo[k] = Math.min(lo[k]!, q[k]!);
-        hi[k] = Math.max(hi[k]!, q[k]!);
-      }
-    }
-    const cm = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
-    const centre = [0, 1, 2].map((c) => U[c]! * cm[0]! + U[3 + c]! * cm[1]! + U[6 + c]! * cm[2]!) as [number, number, number];
-    const metres = Boolean(found.cameras) || found.rows.every((r) => r.distance !== null);
-    const frame: Frame = { U, centre, scale: 1 };
-
-    stage('texture');
-    // Colour from the photos at the working resolution.
-    const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
-    const images = [];
-    for (let i = 0; i < found.files.length; i++) {
-      const v = views[i]!;
-      images.push(
-        await loadAnalysisImage(
-          { file: v.file, row: 0, index: i, width: Math.round(v.width / v.scaleX), height: Math.round(v.height / v.scaleY), hash: '' },
-          Math.max(v.width, v.height),
-          decode,
-        ),
-      );
-    }
-    const tex = await texture(
-      mesh,
-      images.map((image, i) => ({ image, camera: scaled[i]!, mask: views[i]!.mask })),
-      { size: o.textureSize },
-    );
-    mesh = { positions: tex.positions, indices: tex.indices };
-    const glbMesh = { positions: tex.positions, indices: tex.indices, uvs: tex.uvs, image: tex.image };
-    lap('texture');
-
-    stage('glb');
-    const positions = new Float32Array(glbMesh.positions.length);
-    for (let i = 0; i < positions.length; i += 3) positions.set(toModel(frame, glbMesh.positions[i]!, glbMesh.positions[i + 1]!, glbMesh.positions[i + 2]!), i);
-    const doc = await buildDocument({ ...glbMesh, positions });
-    const io = await createIO();
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-reconstruct-'));
-    const intermediate = path.join(scratch, 'reconstruction.glb');
-    await writeFile(intermediate, await io.writeBinary(doc));
-    lap('glb');
-
-    stage('model');
-    const modelOut = path.join(scratch, 'model');
-    const m = await model(intermediate, modelOut, { textures: o.textures, triangles: o.triangles, budget: 'none' });
-    await rename(path.join(modelOut, 'model.glb'), path.join(out.dir, 'model.glb'));
-    const modelReport = { ...m.report, input: 'reconstruction (in memory)', output: path.join(out.target, 'model.glb') };
-    await out.write('model.json', JSON.stringify(modelReport, null, 2) + '\n');
-    lap('model');
-    if (o.preview) {
-      stage('preview');
-      await writePreview(
-        new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))),
-        found.files,
-        scratch,
-        await out.file('preview.png'),
-        o.limitInputPixels,
-      );
-      lap('preview');
-    }
-
-    const report: ReconstructReport = {
-      version: 1,
-      generator: `xoay ${VERSION}`,
-      input: root,
-      output: out.target,
-      segment: studio.masks ? 'masks' : result.segment,
-      cameras: camInfo,
-      units: metres ? 'm' : 'camera-distance',
-      views: views.map((v, i) => ({
-        name: viewName(root, v.file),
-        iou: Math.round(ious[i]! * 1e4) / 1e4,
-        touchesEdge: v.touchesEdge,
-        P: cameras[i]!.P.map((x) => Number(x.toPrecision(10))),
-      })),
-      iou: { min: Math.round(Math.min(...ious) * 1e4) / 1e4, mean: Math.round((ious.reduce((s, x) => s + x, 0) / ious.length) * 1e4) / 1e4 },
-      voxels: { grid: [grid.nx, grid.ny, grid.nz], kept: grid.count, size: grid.voxel },
-      triangles: { extracted: surf.extracted, final: m.report.after.triangles },
-      colour: 'texture',
-      worldFromModel: worldFromModel(frame),
-      warnings,
-      timings,
-      options: o,
-    };
-    await out.write('reconstruct.json', JSON.stringify(report, null, 2) + '\n');
-    await out.commit();
-    return { output: out.target, report, model: modelReport };
-  } catch (e) {
-    await out.abort();
-    throw e;
+      const report = reportOf(shape, found, studio, frame, modelReport, root, out, run, o);
+      await out.write('reconstruct.json', JSON.stringify(report, null, 2) + '\n');
+      return { output: out.target, report, model: modelReport };
+    });
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
