@@ -16,6 +16,8 @@
  * folded, 0.8 s. xatlas's charts (LSCM) would stretch less and pack tighter.
  */
 import { XoayError } from '../core/errors.js';
+import { triangleCross } from '../core/vec3.js';
+import { texelTriangle, triangle2 } from './bake.js';
 
 /** A chart layout: per output vertex the source vertex and its UV in texels. */
 export interface AtlasLayout {
@@ -56,15 +58,7 @@ export function faceNormals(positions: Float32Array, indices: Uint32Array): { no
     const a = 3 * indices[3 * t]!,
       b = 3 * indices[3 * t + 1]!,
       c = 3 * indices[3 * t + 2]!;
-    const ux = P[b]! - P[a]!,
-      uy = P[b + 1]! - P[a + 1]!,
-      uz = P[b + 2]! - P[a + 2]!;
-    const vx = P[c]! - P[a]!,
-      vy = P[c + 1]! - P[a + 1]!,
-      vz = P[c + 2]! - P[a + 2]!;
-    const nx = uy * vz - uz * vy,
-      ny = uz * vx - ux * vz,
-      nz = ux * vy - uy * vx;
+    const [nx, ny, nz] = triangleCross(P, a, b, c);
     const l = Math.hypot(nx, ny, nz);
     areas[t] = l / 2;
     if (l > 0) {
@@ -252,18 +246,10 @@ export function buildAtlas(positions: Float32Array, indices: Uint32Array, size: 
 export function foldedTriangles(texels: Float32Array, indices: Uint32Array, chartOf: Int32Array, size: number): number[] {
   const owner = new Int32Array(size * size).fill(-1);
   const out: number[] = [];
+  const tr = triangle2();
   for (let t = 0; t < indices.length / 3; t++) {
-    const a = 2 * indices[3 * t]!,
-      b = 2 * indices[3 * t + 1]!,
-      c = 2 * indices[3 * t + 2]!;
-    const ax = texels[a]!,
-      ay = texels[a + 1]!,
-      bx = texels[b]!,
-      by = texels[b + 1]!,
-      cx = texels[c]!,
-      cy = texels[c + 1]!;
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (area === 0) continue;
+    if (!texelTriangle(texels, indices, 3 * t, tr)) continue;
+    const { ax, ay, bx, by, cx, cy, area } = tr;
     const inv = 1 / area;
     let hit = false;
     const x0 = Math.max(0, Math.floor(Math.min(ax, bx, cx))),
@@ -297,9 +283,31 @@ function layoutCharts(
   size: number,
   padding: number,
 ): AtlasLayout {
+  const { chartOf, charts } = seg;
+  const { U, V } = chartAxes(indices, normals, areas, seg);
+  const { xrefs, chartOfVertex, out } = chartVertices(positions, indices, chartOf);
+  const n = xrefs.length;
+  const { uv, lo, hi } = projectCharts(positions, xrefs, chartOfVertex, U, V, charts);
+  const { rects, density } = packCharts(lo, hi, charts, size, padding);
+  const texels = new Float32Array(2 * n);
+  for (let o = 0; o < n; o++) {
+    const c = chartOfVertex[o]!,
+      r = rects[c]!;
+    texels[2 * o] = r.x + 1 + (uv[2 * o]! - lo[2 * c]!) * density;
+    texels[2 * o + 1] = r.y + 1 + (uv[2 * o + 1]! - lo[2 * c + 1]!) * density;
+  }
+  return { xref: Uint32Array.from(xrefs), indices: out, texels, chartOf, charts, density, folded: 0 };
+}
+
+/** Projection axes per chart (x, y, z each): U across the area-weighted mean normal, V = −(n × U) (image y is down). */
+function chartAxes(
+  indices: Uint32Array,
+  normals: Float32Array,
+  areas: Float32Array,
+  seg: { chartOf: Int32Array; charts: number },
+): { U: Float64Array; V: Float64Array } {
   const nt = indices.length / 3;
   const { chartOf, charts } = seg;
-  // Projection axes per chart: the area-weighted mean normal and two directions across it.
   const mean = new Float64Array(charts * 3);
   for (let t = 0; t < nt; t++) {
     for (let k = 0; k < 3; k++) {
@@ -328,7 +336,12 @@ function layoutCharts(
     U.set([ux, uy, uz], 3 * c);
     V.set([-vx, -vy, -vz], 3 * c);
   }
-  // Output vertices: one per (chart, source vertex).
+  return { U, V };
+}
+
+/** Output vertices: one per (chart, source vertex): the source vertex and chart of each, and the triangles' new indices. */
+function chartVertices(positions: Float32Array, indices: Uint32Array, chartOf: Int32Array): { xrefs: number[]; chartOfVertex: number[]; out: Uint32Array } {
+  const nt = indices.length / 3;
   const key = new Map<number, number>();
   const xrefs: number[] = [],
     chartOfVertex: number[] = [];
@@ -349,6 +362,18 @@ function layoutCharts(
       out[3 * t + k] = o;
     }
   }
+  return { xrefs, chartOfVertex, out };
+}
+
+/** Every output vertex projected on its chart's axes (world units), and each chart's bounds (u, v each). */
+function projectCharts(
+  positions: Float32Array,
+  xrefs: readonly number[],
+  chartOfVertex: readonly number[],
+  U: Float64Array,
+  V: Float64Array,
+  charts: number,
+): { uv: Float64Array; lo: Float64Array; hi: Float64Array } {
   const n = xrefs.length;
   const uv = new Float64Array(2 * n);
   const lo = new Float64Array(2 * charts).fill(Infinity),
@@ -368,7 +393,14 @@ function layoutCharts(
     hi[2 * c] = Math.max(hi[2 * c]!, u);
     hi[2 * c + 1] = Math.max(hi[2 * c + 1]!, v);
   }
-  // Density: start from the area estimate, then bisect on what the shelves take.
+  return { uv, lo, hi };
+}
+
+/**
+ * The charts' rectangles packed at the largest density (texels per world unit) that fits size × size: from
+ * the area estimate, then bisected on what the shelves take.
+ */
+function packCharts(lo: Float64Array, hi: Float64Array, charts: number, size: number, padding: number): { rects: Rect[]; density: number } {
   let worldArea = 0;
   for (let c = 0; c < charts; c++) worldArea += (hi[2 * c]! - lo[2 * c]!) * (hi[2 * c + 1]! - lo[2 * c + 1]!);
   const rects: Rect[] = Array.from({ length: charts }, () => ({ w: 0, h: 0, x: 0, y: 0 }));
@@ -399,12 +431,5 @@ function layoutCharts(
     );
   sized(good);
   shelfPack(rects, order, size, padding);
-  const texels = new Float32Array(2 * n);
-  for (let o = 0; o < n; o++) {
-    const c = chartOfVertex[o]!,
-      r = rects[c]!;
-    texels[2 * o] = r.x + 1 + (uv[2 * o]! - lo[2 * c]!) * good;
-    texels[2 * o + 1] = r.y + 1 + (uv[2 * o + 1]! - lo[2 * c + 1]!) * good;
-  }
-  return { xref: Uint32Array.from(xrefs), indices: out, texels, chartOf, charts, density: good, folded: 0 };
+  return { rects, density: good };
 }

@@ -11,6 +11,7 @@
  * Also here: a z-buffer rasteriser and a renderer of the textured mesh into a camera (tests, previews).
  */
 
+import { dilate as dilateMask } from '../core/mask.js';
 import { vertexNormals } from './glb.js';
 
 /** Raw pixels, row-major, 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
@@ -45,6 +46,82 @@ export function projectVertices(positions: Float32Array, P: readonly number[]): 
   return { us, vs, ws };
 }
 
+/** A triangle on an image or atlas: its vertices, corners (x, y) and twice its signed area, (b − a) × (c − a). */
+export interface Triangle2 {
+  a: number;
+  b: number;
+  c: number;
+  ax: number;
+  ay: number;
+  bx: number;
+  by: number;
+  cx: number;
+  cy: number;
+  area: number;
+}
+
+/** A Triangle2 to fill (one per loop, reused from triangle to triangle). */
+export function triangle2(): Triangle2 {
+  return { a: 0, b: 0, c: 0, ax: 0, ay: 0, bx: 0, by: 0, cx: 0, cy: 0, area: 0 };
+}
+
+/**
+ * The triangle whose vertices are `indices[i]`, `indices[i + 1]`, `indices[i + 2]` through a projection, in
+ * pixels, into `out`: false when a corner is behind the camera (depth ≤ 0) or the triangle is seen edge-on
+ * (area 0).
+ */
+export function projectedTriangle(indices: Uint32Array, i: number, pr: Projected, out: Triangle2): boolean {
+  const { us, vs, ws } = pr;
+  const a = indices[i]!,
+    b = indices[i + 1]!,
+    c = indices[i + 2]!;
+  out.a = a;
+  out.b = b;
+  out.c = c;
+  if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) return false;
+  const ax = us[a]!,
+    ay = vs[a]!,
+    bx = us[b]!,
+    by = vs[b]!,
+    cx = us[c]!,
+    cy = vs[c]!;
+  out.ax = ax;
+  out.ay = ay;
+  out.bx = bx;
+  out.by = by;
+  out.cx = cx;
+  out.cy = cy;
+  out.area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+  return out.area !== 0;
+}
+
+/**
+ * The triangle whose vertices are `indices[i]`, `indices[i + 1]`, `indices[i + 2]` in an atlas (`texels`: x, y per
+ * vertex, in texels) into `out`: false when it has no area.
+ */
+export function texelTriangle(texels: Float32Array, indices: Uint32Array, i: number, out: Triangle2): boolean {
+  const a = indices[i]!,
+    b = indices[i + 1]!,
+    c = indices[i + 2]!;
+  out.a = a;
+  out.b = b;
+  out.c = c;
+  const ax = texels[2 * a]!,
+    ay = texels[2 * a + 1]!,
+    bx = texels[2 * b]!,
+    by = texels[2 * b + 1]!,
+    cx = texels[2 * c]!,
+    cy = texels[2 * c + 1]!;
+  out.ax = ax;
+  out.ay = ay;
+  out.bx = bx;
+  out.by = by;
+  out.cx = cx;
+  out.cy = cy;
+  out.area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+  return out.area !== 0;
+}
+
 /**
  * Z-buffer of a mesh in a width × height image (pixel centres at whole numbers): per pixel the depth
  * (camera z; Infinity where empty) and the nearest triangle (−1 where empty). Depth is interpolated
@@ -60,20 +137,11 @@ export function depthMap(
 ): { depth: Float32Array; tri: Int32Array } {
   const depth = new Float32Array(width * height).fill(Infinity);
   const tri = new Int32Array(width * height).fill(-1);
-  const { us, vs, ws } = pr;
+  const { ws } = pr;
+  const tr = triangle2();
   for (let t = 0; t < indices.length; t += 3) {
-    const a = indices[t]!,
-      b = indices[t + 1]!,
-      c = indices[t + 2]!;
-    if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
-    const ax = us[a]!,
-      ay = vs[a]!,
-      bx = us[b]!,
-      by = vs[b]!,
-      cx = us[c]!,
-      cy = vs[c]!;
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (area === 0) continue;
+    if (!projectedTriangle(indices, t, pr, tr)) continue;
+    const { a, b, c, ax, ay, bx, by, cx, cy, area } = tr;
     const ia = 1 / ws[a]!,
       ib = 1 / ws[b]!,
       ic = 1 / ws[c]!;
@@ -113,18 +181,10 @@ export function atlasTexels(
   const owner = new Int32Array(size * size).fill(-1);
   const bary = new Float32Array(size * size * 2);
   let count = 0;
+  const tr = triangle2();
   for (let t = 0; t < indices.length; t += 3) {
-    const a = 2 * indices[t]!,
-      b = 2 * indices[t + 1]!,
-      c = 2 * indices[t + 2]!;
-    const ax = texels[a]!,
-      ay = texels[a + 1]!,
-      bx = texels[b]!,
-      by = texels[b + 1]!,
-      cx = texels[c]!,
-      cy = texels[c + 1]!;
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (area === 0) continue;
+    if (!texelTriangle(texels, indices, t, tr)) continue;
+    const { ax, ay, bx, by, cx, cy, area } = tr;
     const inv = 1 / area;
     const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx) - 0.5)),
       x1 = Math.min(size - 1, Math.floor(Math.max(ax, bx, cx) - 0.5));
@@ -208,6 +268,15 @@ export interface BakeTimes {
 
 const TOP = 3;
 
+/** Covered texels grouped by triangle (`atlasTexels`). */
+type TexelTris = { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array };
+
+/** Per covered texel, the best TOP views so far: their weights (largest first; 0: none) and view numbers. */
+interface Ranking {
+  w: Float32Array;
+  v: Uint16Array;
+}
+
 /**
  * Colours of the covered texels (RGBA, size × size) for a mesh whose output vertex o has position
  * positions[xref[o]] and the atlas layout's texel coordinates. Returns the image and times (s).
@@ -215,7 +284,7 @@ const TOP = 3;
 export function bakeAtlas(
   positions: Float32Array,
   sourceIndices: Uint32Array,
-  texelTris: { index: Uint32Array; tri: Int32Array; bary: Float32Array; owner: Int32Array; start: Uint32Array },
+  texelTris: TexelTris,
   views: readonly BakeView[],
   size: number,
   dilate: number,
@@ -228,11 +297,47 @@ export function bakeAtlas(
     times[k] += (now - clock) / 1000;
     clock = now;
   };
-  const { index, tri, bary, start } = texelTris;
-  const nt = sourceIndices.length / 3;
-  const n = index.length;
+  const n = texelTris.index.length;
   const normalsV = vertexNormals(positions, sourceIndices);
-  // The 3D point and normal of every covered texel.
+  const { pts, nrm } = texelPoints(positions, sourceIndices, normalsV, texelTris);
+  const top: Ranking = { w: new Float32Array(TOP * n), v: new Uint16Array(TOP * n) };
+  for (let vi = 0; vi < views.length; vi++) {
+    const view = views[vi]!;
+    const { width: W, height: H } = view.image;
+    const { depth } = depthMap(positions, sourceIndices, view.P, W, H);
+    const edge = outlineBand(depth, W, H, opts.edgePx);
+    lap('depth');
+    rankView(vi, view, depth, edge, { positions, sourceIndices, normalsV }, { start: texelTris.start, pts, nrm }, top, opts);
+    lap('visibility');
+  }
+  const { rgba, filled, seen, mean } = blend(views, texelTris.index, pts, top, size);
+  lap('colour');
+  fillUnseen(rgba, filled, texelTris.index, size, mean);
+  dilateSeams(rgba, filled, texelTris.index, size, dilate);
+  // The rest of the atlas: the mean colour (keeps mipmaps of chart borders from darkening).
+  const m0 = mean[0]!,
+    m1 = mean[1]!,
+    m2 = mean[2]!;
+  for (let p = 0; p < size * size; p++) {
+    if (filled[p]) continue;
+    rgba[4 * p] = m0;
+    rgba[4 * p + 1] = m1;
+    rgba[4 * p + 2] = m2;
+    rgba[4 * p + 3] = 255;
+  }
+  lap('fill');
+  return { rgba, times, seen };
+}
+
+/** The 3D point and interpolated unit normal of every covered texel (x, y, z each, in texel order). */
+function texelPoints(
+  positions: Float32Array,
+  sourceIndices: Uint32Array,
+  normalsV: Float32Array,
+  texelTris: TexelTris,
+): { pts: Float32Array; nrm: Float32Array } {
+  const { index, tri, bary } = texelTris;
+  const n = index.length;
   const pts = new Float32Array(3 * n),
     nrm = new Float32Array(3 * n);
   for (let k = 0; k < n; k++) {
@@ -257,92 +362,109 @@ export function bakeAtlas(
     nrm[3 * k + 1] = ny / l;
     nrm[3 * k + 2] = nz / l;
   }
-  const topW = new Float32Array(TOP * n),
-    topV = new Uint16Array(TOP * n);
-  for (let vi = 0; vi < views.length; vi++) {
-    const view = views[vi]!;
-    const { width: W, height: H } = view.image;
-    const P = view.P;
-    const { depth } = depthMap(positions, sourceIndices, P, W, H);
-    // Pixels within edgePx of the outline (a neighbour empty): the photo mixes in backdrop there.
-    const edge = new Uint8Array(W * H);
-    const r = opts.edgePx;
-    if (r > 0) {
-      // Separable: an empty pixel within r along the row, then within r of that along the column.
-      const row = new Uint8Array(W * H);
-      for (let y = 0; y < H; y++) {
-        let last = -Infinity; // last empty column seen
-        for (let x = 0; x < W + r; x++) {
-          if (x < W && depth[y * W + x] === Infinity) last = x;
-          const xo = x - r; // mark xo when an empty pixel lies in [xo − r, xo + r]
-          if (xo >= 0 && x - last <= 2 * r) row[y * W + xo] = 1;
-        }
-      }
-      for (let x = 0; x < W; x++) {
-        let last = -Infinity;
-        for (let y = 0; y < H + r; y++) {
-          if (y < H && row[y * W + x]) last = y;
-          const yo = y - r;
-          if (yo >= 0 && y - last <= 2 * r) edge[yo * W + x] = 1;
-        }
-      }
+  return { pts, nrm };
+}
+
+/**
+ * Pixels within `r` of the mesh's outline in a view (an empty pixel of its depth map within r, along rows and
+ * columns: a square): the photo mixes in backdrop there. None when r is 0.
+ */
+function outlineBand(depth: Float32Array, W: number, H: number, r: number): Uint8Array {
+  if (r <= 0) return new Uint8Array(W * H);
+  const empty = new Uint8Array(W * H);
+  for (let p = 0; p < empty.length; p++) if (depth[p] === Infinity) empty[p] = 1;
+  return dilateMask(empty, W, H, r);
+}
+
+/**
+ * Visibility in one view (number `vi`): every covered texel of a triangle facing the camera, seen within `eps`
+ * of the depth map and at most `minCos` oblique, weighs cos^power (lowered on the outline band and outside the
+ * view's mask), and enters the texel's ranking when among its best TOP.
+ */
+function rankView(
+  vi: number,
+  view: BakeView,
+  depth: Float32Array,
+  edge: Uint8Array,
+  mesh: { positions: Float32Array; sourceIndices: Uint32Array; normalsV: Float32Array },
+  texels: { start: Uint32Array; pts: Float32Array; nrm: Float32Array },
+  top: Ranking,
+  opts: { power: number; eps: number; minCos: number },
+): void {
+  const { positions, sourceIndices, normalsV } = mesh;
+  const { start, pts, nrm } = texels;
+  const { width: W, height: H } = view.image;
+  const P = view.P;
+  const C = view.centre;
+  const mask = view.mask && view.mask.length === W * H ? view.mask : null;
+  const topW = top.w,
+    topV = top.v;
+  const nt = sourceIndices.length / 3;
+  for (let t = 0; t < nt; t++) {
+    if (start[t] === start[t + 1]) continue;
+    // A triangle whose three corners all face away from the camera is skipped.
+    let facing = false;
+    for (let e = 0; e < 3 && !facing; e++) {
+      const v = 3 * sourceIndices[3 * t + e]!;
+      facing = normalsV[v]! * (C[0]! - positions[v]!) + normalsV[v + 1]! * (C[1]! - positions[v + 1]!) + normalsV[v + 2]! * (C[2]! - positions[v + 2]!) > 0;
     }
-    lap('depth');
-    const C = view.centre;
-    const mask = view.mask && view.mask.length === W * H ? view.mask : null;
-    for (let t = 0; t < nt; t++) {
-      if (start[t] === start[t + 1]) continue;
-      // A triangle whose three corners all face away from the camera is skipped.
-      let facing = false;
-      for (let e = 0; e < 3 && !facing; e++) {
-        const v = 3 * sourceIndices[3 * t + e]!;
-        facing = normalsV[v]! * (C[0]! - positions[v]!) + normalsV[v + 1]! * (C[1]! - positions[v + 1]!) + normalsV[v + 2]! * (C[2]! - positions[v + 2]!) > 0;
+    if (!facing) continue;
+    for (let k = start[t]!; k < start[t + 1]!; k++) {
+      const x = pts[3 * k]!,
+        y = pts[3 * k + 1]!,
+        z = pts[3 * k + 2]!;
+      const dx = C[0]! - x,
+        dy = C[1]! - y,
+        dz = C[2]! - z;
+      const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
+      if (cos < opts.minCos) continue;
+      const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
+      if (w <= 0) continue;
+      const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w,
+        v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+      const px = Math.round(u),
+        py = Math.round(v);
+      if (px < 0 || py < 0 || px >= W || py >= H) continue;
+      const q = py * W + px;
+      if (w > depth[q]! + opts.eps) continue;
+      let weight = Math.pow(cos, opts.power);
+      if (edge[q] || (mask && !mask[q])) weight *= 0.02;
+      // Insert into the top list (sorted, largest first).
+      const base = TOP * k;
+      if (weight <= topW[base + TOP - 1]!) continue;
+      let s = TOP - 1;
+      while (s > 0 && topW[base + s - 1]! < weight) {
+        topW[base + s] = topW[base + s - 1]!;
+        topV[base + s] = topV[base + s - 1]!;
+        s--;
       }
-      if (!facing) continue;
-      for (let k = start[t]!; k < start[t + 1]!; k++) {
-        const x = pts[3 * k]!,
-          y = pts[3 * k + 1]!,
-          z = pts[3 * k + 2]!;
-        const dx = C[0]! - x,
-          dy = C[1]! - y,
-          dz = C[2]! - z;
-        const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
-        if (cos < opts.minCos) continue;
-        const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-        if (w <= 0) continue;
-        const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w,
-          v = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
-        const px = Math.round(u),
-          py = Math.round(v);
-        if (px < 0 || py < 0 || px >= W || py >= H) continue;
-        const q = py * W + px;
-        if (w > depth[q]! + opts.eps) continue;
-        let weight = Math.pow(cos, opts.power);
-        if (edge[q] || (mask && !mask[q])) weight *= 0.02;
-        // Insert into the top list (sorted, largest first).
-        const base = TOP * k;
-        if (weight <= topW[base + TOP - 1]!) continue;
-        let s = TOP - 1;
-        while (s > 0 && topW[base + s - 1]! < weight) {
-          topW[base + s] = topW[base + s - 1]!;
-          topV[base + s] = topV[base + s - 1]!;
-          s--;
-        }
-        topW[base + s] = weight;
-        topV[base + s] = vi;
-      }
+      topW[base + s] = weight;
+      topV[base + s] = vi;
     }
-    lap('visibility');
   }
-  // Blend.
+}
+
+/**
+ * Colour: every covered texel's best views blended by weight (bilinear samples). `filled` marks a texel 1 when
+ * a view coloured it, 2 when covered but unseen; `mean` is the seen texels' mean colour (mid grey when none).
+ */
+function blend(
+  views: readonly BakeView[],
+  index: Uint32Array,
+  pts: Float32Array,
+  top: Ranking,
+  size: number,
+): { rgba: Uint8Array; filled: Uint8Array; seen: number; mean: number[] } {
   const rgba = new Uint8Array(size * size * 4);
   const filled = new Uint8Array(size * size); // 1: coloured from a view, 2: covered but unseen
   const sample = new Float64Array(3);
+  const topW = top.w,
+    topV = top.v;
   let seen = 0;
   let sumR = 0,
     sumG = 0,
     sumB = 0;
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < index.length; k++) {
     const base = TOP * k;
     let ws = 0,
       r = 0,
@@ -376,9 +498,13 @@ export function bakeAtlas(
       seen++;
     } else filled[p] = 2;
   }
-  lap('colour');
   const mean = seen ? [sumR, sumG, sumB].map((s) => Math.round(s / seen)) : [128, 128, 128];
-  // Unseen covered texels: the nearest seen texel through covered texels (breadth first), else the mean.
+  return { rgba, filled, seen, mean };
+}
+
+/** Unseen covered texels (`filled` 2): the nearest seen texel through covered texels (breadth first), else `mean`. */
+function fillUnseen(rgba: Uint8Array, filled: Uint8Array, index: Uint32Array, size: number, mean: readonly number[]): void {
+  const n = index.length;
   const queue = new Int32Array(size * size);
   let head = 0,
     tail = 0;
@@ -405,10 +531,16 @@ export function bakeAtlas(
       filled[p] = 1;
     }
   }
-  // Seam dilation: rounds of 8-neighbour averaging into empty texels.
+}
+
+/**
+ * Seam dilation: `rounds` rounds of 8-neighbour averaging into the empty texels around the covered ones (a
+ * colour operation, not a mask dilation: each new texel takes the mean of its coloured neighbours).
+ */
+function dilateSeams(rgba: Uint8Array, filled: Uint8Array, index: Uint32Array, size: number, rounds: number): void {
   let front: number[] = [];
-  for (let k = 0; k < n; k++) front.push(index[k]!);
-  for (let round = 0; round < dilate; round++) {
+  for (let k = 0; k < index.length; k++) front.push(index[k]!);
+  for (let round = 0; round < rounds; round++) {
     const add: number[] = [],
       cols: number[] = [];
     for (const p of front) {
@@ -454,19 +586,6 @@ export function bakeAtlas(
     }
     front = add;
   }
-  // The rest of the atlas: the mean colour (keeps mipmaps of chart borders from darkening).
-  const m0 = mean[0]!,
-    m1 = mean[1]!,
-    m2 = mean[2]!;
-  for (let p = 0; p < size * size; p++) {
-    if (filled[p]) continue;
-    rgba[4 * p] = m0;
-    rgba[4 * p + 1] = m1;
-    rgba[4 * p + 2] = m2;
-    rgba[4 * p + 3] = 255;
-  }
-  lap('fill');
-  return { rgba, times, seen };
 }
 
 /**
@@ -484,24 +603,17 @@ export function renderTextured(
   const out = new Uint8Array(width * height * 4);
   const tex: ViewImage = { ...mesh.image, channels: 4 };
   const s = new Float64Array(3);
-  const { us, vs, ws } = pr;
-  const I = mesh.indices,
-    UV = mesh.uvs;
+  const { ws } = pr;
+  const UV = mesh.uvs;
+  const tr = triangle2();
   for (let p = 0; p < width * height; p++) {
     const t = tri[p]!;
     if (t < 0) continue;
     const x = p % width,
       y = (p - x) / width;
-    const a = I[3 * t]!,
-      b = I[3 * t + 1]!,
-      c = I[3 * t + 2]!;
-    const ax = us[a]!,
-      ay = vs[a]!,
-      bx = us[b]!,
-      by = vs[b]!,
-      cx = us[c]!,
-      cy = vs[c]!;
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    // (Drawn in the depth map: in front of the camera, not edge-on.)
+    projectedTriangle(mesh.indices, 3 * t, pr, tr);
+    const { a, b, c, ax, ay, bx, by, cx, cy, area } = tr;
     let l0 = ((cx - bx) * (y - by) - (cy - by) * (x - bx)) / area;
     let l1 = ((ax - cx) * (y - cy) - (ay - cy) * (x - cx)) / area;
     let l2 = 1 - l0 - l1;

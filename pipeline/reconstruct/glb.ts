@@ -11,6 +11,7 @@ import { Document } from '@gltf-transform/core';
 import { KHRMaterialsUnlit } from '@gltf-transform/extensions';
 import { sharp } from '../core/image.js';
 import { XoayError } from '../core/errors.js';
+import { triangleCross } from '../core/vec3.js';
 
 const STAGE = 'glb';
 
@@ -121,15 +122,7 @@ export function vertexNormals(positions: Float32Array, indices: Uint32Array): Fl
     const a = 3 * indices[t]!,
       b = 3 * indices[t + 1]!,
       c = 3 * indices[t + 2]!;
-    const ux = positions[b]! - positions[a]!,
-      uy = positions[b + 1]! - positions[a + 1]!,
-      uz = positions[b + 2]! - positions[a + 2]!;
-    const vx = positions[c]! - positions[a]!,
-      vy = positions[c + 1]! - positions[a + 1]!,
-      vz = positions[c + 2]! - positions[a + 2]!;
-    const nx = uy * vz - uz * vy,
-      ny = uz * vx - ux * vz,
-      nz = ux * vy - uy * vx;
+    const [nx, ny, nz] = triangleCross(positions, a, b, c);
     for (const i of [a, b, c]) {
       n[i] = n[i]! + nx;
       n[i + 1] = n[i + 1]! + ny;

@@ -3,28 +3,19 @@
  * rasterised into a mask at the view's resolution (a pixel is covered when its centre is inside a
  * projected triangle, edges included); the silhouette IoU is |A ∩ B| / |A ∪ B| against the view's mask.
  */
-import { projectVertices } from './bake.js';
+import { projectVertices, projectedTriangle, triangle2 } from './bake.js';
 import type { Mesh } from './surface.js';
 
 /** The mask of `mesh` seen through the projection P (3×4, row-major) in a width × height image. */
 export function rasterise(mesh: Mesh, P: readonly number[], width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
   const idx = mesh.indices;
-  const { us, vs, ws } = projectVertices(mesh.positions, P);
+  const pr = projectVertices(mesh.positions, P);
+  const tr = triangle2();
   for (let t = 0; t < idx.length; t += 3) {
-    const a = idx[t]!,
-      b = idx[t + 1]!,
-      c = idx[t + 2]!;
-    // Triangles reaching behind the camera are skipped (the object is in front of every camera).
-    if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) continue;
-    const ax = us[a]!,
-      ay = vs[a]!,
-      bx = us[b]!,
-      by = vs[b]!,
-      cx = us[c]!,
-      cy = vs[c]!;
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (area === 0) continue;
+    // Triangles reaching behind the camera are skipped (the object is in front of every camera), and edge-on ones.
+    if (!projectedTriangle(idx, t, pr, tr)) continue;
+    const { ax, ay, bx, by, cx, cy, area } = tr;
     const s = area > 0 ? 1 : -1;
     const x0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx))),
       x1 = Math.min(width - 1, Math.floor(Math.max(ax, bx, cx)));

@@ -4,6 +4,7 @@
  * means averaged. Nearest neighbours through a uniform grid of cells about the sample spacing.
  */
 import { mulberry32 as rng } from '../../pipeline/core/random.js';
+import { triangleCross } from '../../pipeline/core/vec3.js';
 import type { Mesh } from '../../pipeline/reconstruct/surface.js';
 
 /** `n` points uniformly over the surface of `mesh`, x y z each. */
@@ -17,13 +18,7 @@ export function samplePoints(mesh: Mesh, n: number, seed = 1): Float32Array {
     const a = 3 * I[3 * t]!,
       b = 3 * I[3 * t + 1]!,
       c = 3 * I[3 * t + 2]!;
-    const ux = P[b]! - P[a]!,
-      uy = P[b + 1]! - P[a + 1]!,
-      uz = P[b + 2]! - P[a + 2]!;
-    const vx = P[c]! - P[a]!,
-      vy = P[c + 1]! - P[a + 1]!,
-      vz = P[c + 2]! - P[a + 2]!;
-    total += 0.5 * Math.hypot(uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx);
+    total += 0.5 * Math.hypot(...triangleCross(P, a, b, c));
     cdf[t] = total;
   }
   const out = new Float32Array(3 * n);
