@@ -3,7 +3,7 @@
  * each pixel from the median colour of the frame's border band, cut at Otsu's threshold, and the large
  * components kept. One frame at a time, no model of the backdrop, no shadows told apart.
  */
-import { histogramMedian } from '../pipeline/core/linalg.js';
+import { histogramMedian } from '../pipeline/core/stats.js';
 import { components } from '../pipeline/core/mask.js';
 import { withDefaults } from '../pipeline/core/options.js';
 import type { RgbImage } from '../pipeline/core/frames.js';

@@ -1,3 +1,5 @@
+/** Linear algebra: small dense systems (the statistics are in stats.ts). */
+
 /** Solve the square system A x = b (A row-major n×n) by Gaussian elimination with partial pivoting. */
 export function solve(A: Float64Array | number[], b: Float64Array | number[], n: number): number[] | null {
   const m = Float64Array.from(A);
@@ -30,30 +32,4 @@ export function solve(A: Float64Array | number[], b: Float64Array | number[], n:
     x[r] = s / m[r * n + r]!;
   }
   return x;
-}
-
-/** Median of a numeric array (copy-sorted); NaN for an empty array. */
-export function median(values: ArrayLike<number>): number {
-  const n = values.length;
-  if (n === 0) return NaN;
-  const s = Float64Array.from(values as ArrayLike<number>).sort();
-  return n % 2 ? s[(n - 1) >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-}
-
-export function mean(values: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i]!;
-  return values.length ? s / values.length : NaN;
-}
-
-/** Median of 8-bit values collected in a 256-bin histogram. */
-export function histogramMedian(hist: ArrayLike<number>, count: number): number {
-  if (count === 0) return NaN;
-  const half = count / 2;
-  let acc = 0;
-  for (let v = 0; v < 256; v++) {
-    acc += hist[v]!;
-    if (acc >= half) return v;
-  }
-  return 255;
 }

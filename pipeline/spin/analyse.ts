@@ -4,7 +4,7 @@
  */
 import { XoayError } from '../core/errors.js';
 import { type DecodeOptions, imageError, openImage } from '../core/image.js';
-import { histogramMedian } from '../core/linalg.js';
+import { histogramMedian } from '../core/stats.js';
 import { components, dilate } from '../core/mask.js';
 import { withDefaults } from '../core/options.js';
 import type { RgbImage } from '../core/frames.js';

@@ -3,7 +3,8 @@
  * frame's border band (plain white, grey, black or a smooth gradient), and the distance of a pixel
  * from it, which the mask and the background stages share.
  */
-import { median, solve } from '../core/linalg.js';
+import { solve } from '../core/linalg.js';
+import { median } from '../core/stats.js';
 import type { RgbImage } from '../core/frames.js';
 import type { BackdropModel } from './types.js';
 

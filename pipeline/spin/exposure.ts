@@ -10,7 +10,7 @@
  *   ratio. The ratios are chained around the closed turn, the closure error spread evenly, and the
  *   result centred on the row's median.
  */
-import { median } from '../core/linalg.js';
+import { median } from '../core/stats.js';
 import type { FrameAnalysis } from './types.js';
 
 export interface ExposureOptions {
