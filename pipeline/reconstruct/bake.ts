@@ -71,28 +71,12 @@ export function triangle2(): Triangle2 {
  * (area 0).
  */
 export function projectedTriangle(indices: Uint32Array, i: number, pr: Projected, out: Triangle2): boolean {
-  const { us, vs, ws } = pr;
-  const a = indices[i]!,
-    b = indices[i + 1]!,
-    c = indices[i + 2]!;
-  out.a = a;
-  out.b = b;
-  out.c = c;
+  const ws = pr.ws;
+  const a = (out.a = indices[i]!),
+    b = (out.b = indices[i + 1]!),
+    c = (out.c = indices[i + 2]!);
   if (ws[a]! <= 0 || ws[b]! <= 0 || ws[c]! <= 0) return false;
-  const ax = us[a]!,
-    ay = vs[a]!,
-    bx = us[b]!,
-    by = vs[b]!,
-    cx = us[c]!,
-    cy = vs[c]!;
-  out.ax = ax;
-  out.ay = ay;
-  out.bx = bx;
-  out.by = by;
-  out.cx = cx;
-  out.cy = cy;
-  out.area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-  return out.area !== 0;
+  return corners(out, pr.us, pr.vs, 1, 0);
 }
 
 /**
@@ -100,24 +84,20 @@ export function projectedTriangle(indices: Uint32Array, i: number, pr: Projected
  * vertex, in texels) into `out`: false when it has no area.
  */
 export function texelTriangle(texels: Float32Array, indices: Uint32Array, i: number, out: Triangle2): boolean {
-  const a = indices[i]!,
-    b = indices[i + 1]!,
-    c = indices[i + 2]!;
-  out.a = a;
-  out.b = b;
-  out.c = c;
-  const ax = texels[2 * a]!,
-    ay = texels[2 * a + 1]!,
-    bx = texels[2 * b]!,
-    by = texels[2 * b + 1]!,
-    cx = texels[2 * c]!,
-    cy = texels[2 * c + 1]!;
-  out.ax = ax;
-  out.ay = ay;
-  out.bx = bx;
-  out.by = by;
-  out.cx = cx;
-  out.cy = cy;
+  out.a = indices[i]!;
+  out.b = indices[i + 1]!;
+  out.c = indices[i + 2]!;
+  return corners(out, texels, texels, 2, 1);
+}
+
+/** The corners of `out`'s vertices (x of vertex v at xs[stride·v], y at ys[stride·v + yOffset]) and its area; false when 0. */
+function corners(out: Triangle2, xs: ArrayLike<number>, ys: ArrayLike<number>, stride: number, yOffset: number): boolean {
+  const ax = (out.ax = xs[stride * out.a]!),
+    ay = (out.ay = ys[stride * out.a + yOffset]!),
+    bx = (out.bx = xs[stride * out.b]!),
+    by = (out.by = ys[stride * out.b + yOffset]!),
+    cx = (out.cx = xs[stride * out.c]!),
+    cy = (out.cy = ys[stride * out.c + yOffset]!);
   out.area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
   return out.area !== 0;
 }

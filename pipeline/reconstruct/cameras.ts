@@ -11,6 +11,7 @@ import path from 'node:path';
 import { XoayError } from '../core/errors.js';
 import { sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
+import { at, mulMat3Mat3, mulMat3T, scale, type Vec3 } from '../core/vec3.js';
 import { fitHarmonic } from '../spin/recentre.js';
 import { SHOOT_FILE } from '../spin/shoot.js';
 
@@ -48,14 +49,13 @@ export function makeCamera(name: string, K: readonly number[], R: readonly numbe
 }
 
 /** The camera's centre in world coordinates, −Rᵀt. */
-export function cameraCentre(cam: Camera): [number, number, number] {
-  const { R, t } = cam;
-  return [0, 1, 2].map((c) => -(R[c]! * t[0]! + R[3 + c]! * t[1]! + R[6 + c]! * t[2]!)) as [number, number, number];
+export function cameraCentre(cam: Camera): Vec3 {
+  return scale(mulMat3T(cam.R, at(cam.t)), -1);
 }
 
 /** The viewing direction (the camera's +z axis) in world coordinates. */
-export function viewDirection(cam: Camera): [number, number, number] {
-  return [cam.R[6]!, cam.R[7]!, cam.R[8]!];
+export function viewDirection(cam: Camera): Vec3 {
+  return at(cam.R, 6);
 }
 
 /** Project a world point: [u, v, depth] (depth ≤ 0: behind the camera). */
@@ -70,9 +70,7 @@ export function project(P: readonly number[], x: number, y: number, z: number): 
  */
 export function scaleCamera(cam: Camera, sx: number, sy: number = sx): Camera {
   const A = [sx, 0, (sx - 1) / 2, 0, sy, (sy - 1) / 2, 0, 0, 1];
-  const K = new Array<number>(9).fill(0);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) K[r * 3 + c] = K[r * 3 + c]! + A[r * 3 + k]! * cam.K[k * 3 + c]!;
-  return makeCamera(cam.name, K, cam.R, cam.t);
+  return makeCamera(cam.name, mulMat3Mat3(A, cam.K), cam.R, cam.t);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,8 +264,7 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
     const c = Math.cos(th),
       s = Math.sin(th);
     const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
-    const R = new Array<number>(9).fill(0);
-    for (let r = 0; r < 3; r++) for (let cc = 0; cc < 3; cc++) for (let k = 0; k < 3; k++) R[r * 3 + cc] = R[r * 3 + cc]! + R0[r * 3 + k]! * Ry[k * 3 + cc]!;
+    const R = mulMat3Mat3(R0, Ry);
     // The look-at point is (0, h, 0): t = t₀ − R·(0, h, 0) (Ry leaves the axis where it is).
     const t = [0, 1, 2].map((r) => t0[r]! - R[r * 3 + 1]! * o.aimHeight);
     return makeCamera(o.names[i] ?? `view-${i + 1}`, K, R, t);

@@ -13,6 +13,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { XoayError } from '../core/errors.js';
 import { solve } from '../core/linalg.js';
+import { add, at, sub } from '../core/vec3.js';
 import { assertInteger, withDefaults } from '../core/options.js';
 import { type Camera, cameraCentre, project, viewDirection } from './cameras.js';
 import type { Silhouette } from './silhouettes.js';
@@ -282,16 +283,11 @@ export function searchBox(cameras: readonly Camera[], views: readonly CarveView[
       }
     }
   }
-  const centre =
-    (cameras.length > 1 ? solve(A, b, 3) : null) ??
-    (() => {
-      const c = cameraCentre(cameras[0]!),
-        d = viewDirection(cameras[0]!);
-      return [c[0] + d[0], c[1] + d[1], c[2] + d[2]];
-    })();
+  // One camera (or axes that do not meet): a point one unit along its view.
+  const centre = at((cameras.length > 1 ? solve(A, b, 3) : null) ?? add(cameraCentre(cameras[0]!), viewDirection(cameras[0]!)));
   let radius = 0;
   views.forEach((v, i) => {
-    const [u0, v0, depth] = project(v.P, centre[0]!, centre[1]!, centre[2]!);
+    const [u0, v0, depth] = project(v.P, ...centre);
     const K = cameras[i]!.K;
     const f = Math.min(Math.abs(K[0]!), Math.abs(K[4]!));
     let far = 0;
@@ -307,7 +303,7 @@ export function searchBox(cameras: readonly Camera[], views: readonly CarveView[
     radius = Math.max(radius, (far * Math.abs(depth)) / f);
   });
   const r = 2 * radius;
-  return { min: [centre[0]! - r, centre[1]! - r, centre[2]! - r], max: [centre[0]! + r, centre[1]! + r, centre[2]! + r] };
+  return { min: sub(centre, [r, r, r]), max: add(centre, [r, r, r]) };
 }
 
 export interface CarveResult {

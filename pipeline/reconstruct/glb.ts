@@ -11,7 +11,7 @@ import { Document } from '@gltf-transform/core';
 import { KHRMaterialsUnlit } from '@gltf-transform/extensions';
 import { sharp } from '../core/image.js';
 import { XoayError } from '../core/errors.js';
-import { triangleCross } from '../core/vec3.js';
+import { at, mulMat3, mulMat3T, scale, sub, triangleCross, type Vec3 } from '../core/vec3.js';
 
 const STAGE = 'glb';
 
@@ -25,15 +25,8 @@ export interface Frame {
   scale: number;
 }
 
-export function toModel(f: Frame, x: number, y: number, z: number): [number, number, number] {
-  const d = [x - f.centre[0], y - f.centre[1], z - f.centre[2]];
-  const U = f.U,
-    s = f.scale;
-  return [
-    s * (U[0]! * d[0]! + U[1]! * d[1]! + U[2]! * d[2]!),
-    s * (U[3]! * d[0]! + U[4]! * d[1]! + U[5]! * d[2]!),
-    s * (U[6]! * d[0]! + U[7]! * d[1]! + U[8]! * d[2]!),
-  ];
+export function toModel(f: Frame, x: number, y: number, z: number): Vec3 {
+  return scale(mulMat3(f.U, sub([x, y, z], f.centre)), f.scale);
 }
 
 /** worldFromModel, 4×4 column-major: p_world = Uᵀ·p/s + c. */
@@ -98,10 +91,8 @@ export function modelFrame(positions: Float32Array, up: ((centre: number[]) => r
   const mid = [0, 1, 2].map((k) => (world.lo[k]! + world.hi[k]!) / 2);
   const U = up ? rotationToYUp(up(mid)) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
   // The box centre in the rotated frame, mapped back: the model is centred on its own (Y-up) box.
-  const rot = (p: number[]) => [0, 1, 2].map((r) => U[r * 3]! * p[0]! + U[r * 3 + 1]! * p[1]! + U[r * 3 + 2]! * p[2]!);
-  const { lo, hi } = boundingBox(positions, rot);
-  const cm = [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2);
-  const centre = [0, 1, 2].map((c) => U[c]! * cm[0]! + U[3 + c]! * cm[1]! + U[6 + c]! * cm[2]!) as [number, number, number];
+  const { lo, hi } = boundingBox(positions, (p) => mulMat3(U, at(p)));
+  const centre = mulMat3T(U, [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2) as Vec3);
   return { U, centre, scale: 1 };
 }
 

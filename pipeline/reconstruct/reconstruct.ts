@@ -16,6 +16,7 @@ import type { OutputFolder } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
 import { startRun, withOutput, type Run } from '../core/run.js';
+import { add, cross, dot, length, scale, sub, type Vec3 } from '../core/vec3.js';
 import { VERSION } from '../core/version.js';
 import { createIO } from '../model/codecs.js';
 import { model, type ModelReport } from '../model/model.js';
@@ -452,24 +453,22 @@ export function calibrationText(cameras: readonly Camera[]): string {
 /** The ring's normal (the turntable axis) from camera centres, pointing to the side the cameras are on. */
 export function ringUp(cameras: readonly Camera[], objectCentre: readonly number[]): [number, number, number] {
   const cs = cameras.map(cameraCentre);
-  const m = [0, 1, 2].map((a) => cs.reduce((s, c) => s + c[a]!, 0) / cs.length);
-  let n = [0, 0, 0];
+  const m = [0, 1, 2].map((a) => cs.reduce((s, c) => s + c[a]!, 0) / cs.length) as Vec3;
+  let n: Vec3 = [0, 0, 0];
   for (let i = 0; i < cs.length; i++) {
-    const a = cs[i]!.map((x, k) => x - m[k]!),
-      b = cs[(i + 1) % cs.length]!.map((x, k) => x - m[k]!);
-    const c = [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
-    const sgn = n[0]! * c[0]! + n[1]! * c[1]! + n[2]! * c[2]! < 0 ? -1 : 1;
-    n = n.map((x, k) => x + sgn * c[k]!);
+    const c = cross(sub(cs[i]!, m), sub(cs[(i + 1) % cs.length]!, m));
+    n = add(n, scale(c, dot(n, c) < 0 ? -1 : 1));
   }
-  let len = Math.hypot(n[0]!, n[1]!, n[2]!);
+  let len = length(n);
   if (len < 1e-12) {
     // Not a ring: the cameras' mean image-up direction.
-    n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0));
-    len = Math.hypot(n[0]!, n[1]!, n[2]!) || 1;
+    n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0)) as Vec3;
+    len = length(n) || 1;
   }
-  n = n.map((x) => x / len);
-  const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0]! + (c[1] - objectCentre[1]!) * n[1]! + (c[2] - objectCentre[2]!) * n[2]!, 0);
-  return (side < 0 ? n.map((x) => -x) : n) as [number, number, number];
+  n = [n[0] / len, n[1] / len, n[2] / len];
+  // (Summed term by term, in this order.)
+  const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0] + (c[1] - objectCentre[1]!) * n[1] + (c[2] - objectCentre[2]!) * n[2], 0);
+  return side < 0 ? scale(n, -1) : n;
 }
 /** The shoot folder, resolved; an error when it is missing or not a folder. */
 async function shootFolder(shoot: string): Promise<string> {
@@ -524,15 +523,20 @@ async function viewCameras(
   return { cameras, camInfo };
 }
 
+/** What the steps after the cameras stage work from. */
+interface Job {
+  /** The shoot folder. */
+  root: string;
+  o: ReconstructOptions;
+  found: FoundViews;
+  /** A studio's clean plate and masks (`studioInputs`). */
+  studio: { cleanPlate: string | null; masks: string[] | null };
+  run: Run<ReconstructEvent>;
+}
+
 /** Silhouettes cut one way (`segment`), then cameras, carve, surface and the IoU of the shape in every view. */
-async function shapeFrom(
-  segment: 'border' | 'plate',
-  found: FoundViews,
-  studio: { cleanPlate: string | null; masks: string[] | null },
-  root: string,
-  o: ReconstructOptions,
-  run: Run<ReconstructEvent>,
-): Promise<Shape> {
+async function shapeFrom(segment: 'border' | 'plate', job: Job): Promise<Shape> {
+  const { found, studio, root, o, run } = job;
   run.stage('silhouettes');
   const sil = await silhouettes(found.files, {
     size: o.size,
@@ -567,14 +571,9 @@ async function shapeFrom(
  * Silhouettes to checked shape. With --segment auto, the border model first, and the plate from the turn when
  * the border model finds no object, cuts most views at the frame edge, or its shape misses the photos.
  */
-async function bestShape(
-  found: FoundViews,
-  studio: { cleanPlate: string | null; masks: string[] | null },
-  root: string,
-  o: ReconstructOptions,
-  run: Run<ReconstructEvent>,
-): Promise<Shape> {
-  const attempt = (segment: 'border' | 'plate') => shapeFrom(segment, found, studio, root, o, run);
+async function bestShape(job: Job): Promise<Shape> {
+  const { studio, o } = job;
+  const attempt = (segment: 'border' | 'plate') => shapeFrom(segment, job);
   const worstOf = (r: { ious: number[] }) => Math.min(...r.ious);
   // A studio's clean plate or masks are the plate's inputs: nothing is tried before them.
   if (studio.cleanPlate || studio.masks) return attempt('plate');
@@ -725,7 +724,7 @@ export async function reconstruct(
   let scratch: string | undefined;
   try {
     return await withOutput(output, { stage: STAGE, inputs, force: o.force }, async (out) => {
-      const shape = await bestShape(found, studio, root, o, run);
+      const shape = await bestShape({ root, o, found, studio, run });
       for (const w of shape.sil.warnings) run.warn(w);
       checkFit(shape, found, root, o);
       // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
