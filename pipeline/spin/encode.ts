@@ -4,6 +4,7 @@
  * The encoder settings were chosen by measurement (bench/encoder-settings.ts, BENCHMARKS.md).
  */
 import { rgbaToThumbHash } from 'thumbhash';
+import { XoayError } from '../core/errors.js';
 import { sharp } from '../core/image.js';
 import { assertInteger, invalid } from '../core/options.js';
 
@@ -88,6 +89,61 @@ export async function resizeRaw(img: RawImage, width: number): Promise<RawImage>
   if (width === img.width) return img;
   const { data, info } = await fromRaw(img).resize({ width, kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: img.channels };
+}
+
+/** One frame's renditions (encodeLadder). */
+export interface FrameRenditions {
+  /** Each rendition's file, relative to the output folder, by width and format. */
+  src: Record<string, Partial<Record<SpinFormat, string>>>;
+  /** Each rendition's size in bytes, by width and format. */
+  bytes: Record<string, Record<string, number>>;
+  /** The smallest rung, raw (the sprite's thumbnail is made from it). */
+  smallest: RawImage;
+  /** The renditions `qaWidth` wide, decoded back to pixels, by format: what QA measures. */
+  decoded: Map<SpinFormat, RawImage>;
+}
+
+/**
+ * Encode one processed frame at every width of `o.widths` in every format of `o.formats`, largest width
+ * first: resized once per rung, then every format encoded from it. `name(width, format)` gives each file's
+ * path, `write` stores it; `file` names the frame in errors.
+ */
+export async function encodeLadder(
+  img: RawImage,
+  o: EncodeOptions,
+  qaWidth: number,
+  file: string,
+  name: (width: number, format: SpinFormat) => string,
+  write: (rel: string, data: Uint8Array) => Promise<void>,
+): Promise<FrameRenditions> {
+  const src: FrameRenditions['src'] = {};
+  const bytes: FrameRenditions['bytes'] = {};
+  const decoded = new Map<SpinFormat, RawImage>();
+  let smallest = img;
+  for (const w of [...o.widths].reverse()) {
+    src[String(w)] = {};
+    bytes[String(w)] = {};
+    // Resize once per rung, then encode every format from it.
+    const rung = await resizeRaw(img, w);
+    smallest = rung;
+    for (const fmt of o.formats) {
+      const data = await encodeImage(rung, w, fmt, o).catch((e: unknown) => {
+        throw new XoayError('encode', 'BAD_OPTION', `cannot encode ${fmt} at ${rung.width}×${rung.height} (${(e as Error).message})`, file, { cause: e });
+      });
+      const rel = name(w, fmt);
+      await write(rel, data);
+      src[String(w)]![fmt] = rel;
+      bytes[String(w)]![fmt] = data.length;
+      if (w === qaWidth) decoded.set(fmt, await decodeRendition(data));
+    }
+  }
+  return { src, bytes, smallest, decoded };
+}
+
+/** Decode an encoded rendition back to raw pixels (RGB, or RGBA when it has alpha). */
+export async function decodeRendition(data: Buffer): Promise<RawImage> {
+  const { data: px, info } = await sharp(data).raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(px.buffer, px.byteOffset, px.length), width: info.width, height: info.height, channels: info.channels as 3 | 4 };
 }
 
 export interface SpriteLayout {

@@ -5,6 +5,47 @@
 import { SpinManifestSchema, type QaReport, type SpinManifest } from '../../schema/spin.js';
 import { checkAgainst } from '../../schema/validate.js';
 import { escapeHtml as esc } from '../core/html.js';
+import { VERSION } from '../core/version.js';
+import type { SpriteLayout } from './encode.js';
+
+/** What spin.json is made of; the rest (schema, version, generator, direction) is fixed. */
+export interface ManifestParts
+  extends Pick<SpinManifest, 'width' | 'height' | 'widths' | 'formats' | 'background' | 'poster' | 'posterSources' | 'placeholder'> {
+  rows: {
+    name: string;
+    /** Camera elevation in degrees (shoot.json), or null. */
+    elevation: number | null;
+    /** Each frame's renditions by width and format. */
+    frames: SpinManifest['rows'][number]['frames'][number]['src'][];
+    /** The row's sprite files by format, and its layout. */
+    sprite: { sources: { avif: string; webp: string; jpeg: string }; layout: SpriteLayout };
+  }[];
+}
+
+/** spin.json, checked against its schema. */
+export function spinManifest(m: ManifestParts): SpinManifest {
+  return checkManifest({
+    $schema: 'https://xoay.dev/schema/spin.schema.json',
+    version: 1,
+    generator: `xoay ${VERSION}`,
+    width: m.width,
+    height: m.height,
+    widths: m.widths,
+    formats: m.formats,
+    background: m.background,
+    direction: 'ccw', // --reverse reorders clockwise shoots, so frames always advance counter-clockwise
+    rows: m.rows.map((r) => ({
+      name: r.name,
+      elevation: r.elevation,
+      frames: r.frames.map((src) => ({ src })),
+      sprite: { src: r.sprite.sources.jpeg, sources: r.sprite.sources, ...r.sprite.layout },
+    })),
+    poster: m.poster,
+    posterSources: m.posterSources,
+    placeholder: m.placeholder,
+    placeholderType: 'thumbhash',
+  });
+}
 
 export function checkManifest(m: unknown): SpinManifest {
   return checkAgainst(SpinManifestSchema, m, 'spin.json');
@@ -12,13 +53,14 @@ export function checkManifest(m: unknown): SpinManifest {
 
 const fmt = (v: number | null, d = 2) => (v !== null && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
-/** A self-contained HTML page: a draggable spin from the sprite, every frame, and the QA figures. */
 /** Mask outlines for the QA page: SVG paths per row and frame, in a width × height box. */
 export interface QaOutlines {
   width: number;
   height: number;
   paths: string[][];
 }
+
+/** A self-contained HTML page: a draggable spin from the sprite, every frame, and the QA figures. */
 
 export function qaPage(m: SpinManifest, qa: QaReport, outlines?: QaOutlines): string {
   const width = m.widths.find((w) => w >= 256) ?? m.widths[0]!;

@@ -9,6 +9,7 @@ import type { OutputFolder } from '../core/fsout.js';
 import type { FrameSegment } from '../segment/frames.js';
 import { touchesEdge } from './analyse.js';
 import type { RgbImage } from '../core/frames.js';
+import type { CropRect } from './crop.js';
 import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
 
 /**
@@ -131,4 +132,37 @@ export function outlinePath(w: number, h: number, isObject: (x: number, y: numbe
     }
   }
   return parts.join('');
+}
+
+/** Width of the box the QA page's mask outlines are drawn in. */
+export const OUTLINE_WIDTH = 256;
+
+/** The outline of frame f's mask (the segmentation's alpha ≥ ½, else the analysis mask) in output coordinates. */
+export function frameOutline(
+  f: FrameRef,
+  a: FrameAnalysis,
+  rect: CropRect,
+  shift: { dx: number; dy: number },
+  outW: number,
+  outH: number,
+  segment: FrameSegment | null,
+): string {
+  const w = OUTLINE_WIDTH,
+    h = Math.max(1, Math.round((w * outH) / outW));
+  const sx = rect.x - shift.dx,
+    sy = rect.y - shift.dy;
+  const step = rect.width / w;
+  return outlinePath(w, h, (x, y) => {
+    const xs = sx + (x + 0.5) * step,
+      ys = sy + (y + 0.5) * step;
+    if (xs < 0 || ys < 0 || xs >= f.width || ys >= f.height) return false;
+    if (segment) {
+      const gx = Math.min(segment.width - 1, Math.floor(xs * segment.scale)),
+        gy = Math.min(segment.height - 1, Math.floor(ys * segment.scale));
+      return segment.alpha[gy * segment.width + gx]! >= 128;
+    }
+    const gx = Math.min(a.width - 1, Math.floor(xs * a.scale)),
+      gy = Math.min(a.height - 1, Math.floor(ys * a.scale));
+    return a.mask[gy * a.width + gx] === 1;
+  });
 }

@@ -2,8 +2,11 @@
  * QA metrics, measured the same way before processing (on the input) and after (on the encoded
  * output): orbit, residual jitter, luminance flicker and background purity.
  */
+import type { QaReport, QaRow } from '../../schema/spin.js';
 import { components, dilate } from '../core/mask.js';
-import { distanceMap } from './analyse.js';
+import { analyseFrame, distanceMap } from './analyse.js';
+import type { CropRect } from './crop.js';
+import type { RawImage, SpinFormat } from './encode.js';
 import { pairLogRatio } from './exposure.js';
 import { measureOrbit } from './recentre.js';
 import type { FrameAnalysis } from './types.js';
@@ -110,4 +113,139 @@ export function meanMeasured(v: number[]): number {
 export function worstMeasured(v: (number | null)[], min = false): number {
   const ok = v.filter((x): x is number => x !== null && Number.isFinite(x));
   return ok.length ? (min ? Math.min(...ok) : Math.max(...ok)) : NaN;
+}
+
+/** Analyse an encoded output frame the same way as the input (its backdrop is found from its own borders). */
+export function analyseOutput(img: RawImage, file: string, size: number): { analysis: FrameAnalysis; region: Uint8Array } {
+  // Reduce to the analysis size by nearest-neighbour sampling (the QA rendition is usually ≤ the
+  // analysis size already, so this is most often a plain copy with alpha flattened onto white).
+  const s = Math.min(1, size / Math.max(img.width, img.height));
+  const w = Math.max(1, Math.round(img.width * s)),
+    h = Math.max(1, Math.round(img.height * s));
+  const small = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    const ys = Math.min(img.height - 1, Math.floor((y + 0.5) / s));
+    for (let x = 0; x < w; x++) {
+      const xs = Math.min(img.width - 1, Math.floor((x + 0.5) / s));
+      const p = (ys * img.width + xs) * img.channels,
+        q = (y * w + x) * 3;
+      const alpha = img.channels === 4 ? img.data[p + 3]! / 255 : 1;
+      for (let c = 0; c < 3; c++) small[q + c] = Math.round(img.data[p + c]! * alpha + 255 * (1 - alpha));
+    }
+  }
+  const analysis = analyseFrame({ data: small, width: w, height: h, channels: 3 }, s, `${file} (output)`);
+  return { analysis, region: backdropRegion(analysis) };
+}
+
+/** What QA keeps of one encoded frame. */
+export interface FrameMeasures {
+  /** The analysis of its encoded QA rendition. */
+  after: FrameAnalysis;
+  /** Background purity of the QA rendition, by format. */
+  purityByFormat: Record<string, number>;
+  /** Bytes by width and format. */
+  bytes: Record<string, Record<string, number>>;
+}
+
+/** What qa.json is made of. */
+export interface QaParts {
+  /** The input folder. */
+  input: string;
+  sourceWidth: number;
+  sourceHeight: number;
+  rows: {
+    name: string;
+    /** The analyses of the input frames. */
+    before: readonly FrameAnalysis[];
+    /** The input frames' background purity. */
+    purityBefore: number[];
+    /** The row's crop, in source pixels. */
+    crop: CropRect;
+    /** The encoded frames. */
+    frames: readonly FrameMeasures[];
+  }[];
+  /** Analysis pixels per source pixel (the input analyses' scale). */
+  scale: number;
+  /** Width and format of the rendition the "after" figures are measured on. */
+  qaWidth: number;
+  qaFormat: SpinFormat;
+  formats: readonly SpinFormat[];
+  /** Poster + the first row's JPEG sprite, in bytes. */
+  firstInteractionBytes: number;
+  warnings: string[];
+  timings: Record<string, number>;
+}
+
+const QA_UNITS: QaReport['units'] = {
+  orbit: '% of the output frame width: amplitude of the fitted first harmonic of the object centre over the turn',
+  jitter: '% of the output frame width: std of the frame-to-frame change of the centre after removing the orbit',
+  flicker: '% mean frame-to-frame change of the object luminance (flickerMax: the largest)',
+  purity: '% of backdrop pixels that are exactly white (#FFFFFF), worst format',
+};
+
+/** One row's figures, before (on the input) and after (on the encoded output). */
+function qaRow(r: QaParts['rows'][number], scale: number): QaRow {
+  const afterRow = r.frames.map((x) => x.after);
+  const b = orbitPercent(r.before, r.crop.width * scale),
+    a = orbitPercent(afterRow);
+  const fb = flicker(r.before),
+    fa = flicker(afterRow);
+  return {
+    name: r.name,
+    frames: r.before.length,
+    backdrop: r.before[0]!.backdrop.kind,
+    crop: { ...r.crop },
+    orbit: { before: b.orbit, after: a.orbit },
+    jitter: { before: b.jitter, after: a.jitter },
+    flicker: { before: fb.mean, after: fa.mean },
+    flickerMax: { before: fb.max, after: fa.max },
+    purity: { before: meanMeasured(r.purityBefore), after: meanMeasured(r.frames.map((x) => worstMeasured(Object.values(x.purityByFormat), true))) },
+  };
+}
+
+/** qa.json: the figures per row, the worst row's, purity per format and bytes per width and format. */
+export function qaReport(q: QaParts): QaReport {
+  const rows = q.rows.map((r) => qaRow(r, q.scale));
+  const frames = q.rows.flatMap((r) => r.frames);
+  const worst = (k: 'orbit' | 'jitter' | 'flicker') => ({
+    before: worstMeasured(rows.map((r) => r[k].before)),
+    after: worstMeasured(rows.map((r) => r[k].after)),
+  });
+  const bytes: Record<string, Record<string, number>> = {};
+  for (const x of frames) {
+    for (const [w, byFmt] of Object.entries(x.bytes)) {
+      bytes[w] ??= {};
+      for (const [fmt, n] of Object.entries(byFmt)) bytes[w]![fmt] = (bytes[w]![fmt] ?? 0) + n;
+    }
+  }
+  const purityByFormat: Record<string, number> = {};
+  for (const fmt of q.formats) purityByFormat[fmt] = meanMeasured(frames.map((x) => x.purityByFormat[fmt]!));
+  return {
+    version: 1,
+    input: q.input,
+    frames: frames.length,
+    sourceWidth: q.sourceWidth,
+    sourceHeight: q.sourceHeight,
+    units: { ...QA_UNITS },
+    measuredOn: `the encoded ${q.qaWidth} px renditions (orbit, jitter, flicker on ${q.qaFormat.toUpperCase()}; purity on every format)`,
+    rows,
+    orbit: worst('orbit'),
+    jitter: worst('jitter'),
+    flicker: worst('flicker'),
+    purity: {
+      before: worstMeasured(
+        rows.map((r) => r.purity.before),
+        true,
+      ),
+      after: worstMeasured(
+        rows.map((r) => r.purity.after),
+        true,
+      ),
+    },
+    purityByFormat,
+    bytes,
+    firstInteractionBytes: q.firstInteractionBytes,
+    warnings: q.warnings,
+    timings: q.timings,
+  };
 }
