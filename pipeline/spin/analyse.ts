@@ -78,10 +78,28 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
   const model = backdrop ?? fitBackdrop(img);
   const dist = distanceMap(img, model, o.shadowRemove);
   const thr = objectThreshold(model, o);
+  const mask = objectMask(dist, w, h, thr, model, file);
+  const { x0, y0, x1, y1, sx, sy, area } = maskMoments(mask, w, h);
+  const faint = faintPixels(dist, mask, w, { x0, y0, x1, y1 }, thr);
+  return {
+    width: w,
+    height: h,
+    scale,
+    backdrop: model,
+    pixels: ch === 3 ? data : toRgb(img),
+    mask,
+    box: { x0, y0, x1, y1 },
+    centre: { x: sx / area, y: sy / area },
+    area: area / (w * h),
+    faint: faint / area,
+    backdropLevel: backdropLevel(img, mask) ?? model.median,
+  };
+}
+
+/** The object mask: pixels farther than `thr` from the backdrop, in components large enough to be the object (specks of noise and dust dropped). */
+function objectMask(dist: Float32Array, w: number, h: number, thr: number, model: BackdropModel, file: string): Uint8Array {
   const raw = new Uint8Array(w * h);
   for (let i = 0; i < w * h; i++) raw[i] = dist[i]! > thr ? 1 : 0;
-
-  // Keep the object's components, drop specks of noise and dust.
   const { labels, comps } = components(raw, w, h);
   const largest = comps.reduce((m, c) => Math.max(m, c.area), 0);
   if (largest < 0.001 * w * h) {
@@ -103,6 +121,18 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
   const minArea = Math.max(0.00005 * w * h, 0.005 * largest, 4);
   const keep = comps.map((c) => c.area >= minArea);
   const mask = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const l = labels[i]!;
+    if (l && keep[l - 1]) mask[i] = 1;
+  }
+  return mask;
+}
+
+/**
+ * A mask's box (x0, y0 inclusive; x1, y1 exclusive), the sums of its pixel centres (sx, sy) and its
+ * area, in pixels of the mask; an empty mask has area 0 (and a box with x1 < x0).
+ */
+export function maskMoments(mask: Uint8Array, w: number, h: number): { x0: number; y0: number; x1: number; y1: number; sx: number; sy: number; area: number } {
   let x0 = w,
     y0 = h,
     x1 = 0,
@@ -112,33 +142,39 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
     area = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const l = labels[y * w + x]!;
-      if (l && keep[l - 1]) {
-        mask[y * w + x] = 1;
-        area++;
-        sx += x + 0.5;
-        sy += y + 0.5;
-        if (x < x0) x0 = x;
-        if (x + 1 > x1) x1 = x + 1;
-        if (y < y0) y0 = y;
-        if (y + 1 > y1) y1 = y + 1;
-      }
+      if (!mask[y * w + x]) continue;
+      area++;
+      sx += x + 0.5;
+      sy += y + 0.5;
+      if (x < x0) x0 = x;
+      if (x + 1 > x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      if (y + 1 > y1) y1 = y + 1;
     }
   }
+  return { x0, y0, x1, y1, sx, sy, area };
+}
 
-  // Faint evidence: pixels in the object's box that differ from the backdrop, but by less than the
-  // threshold (more than a third of it, and than 4 levels). Much of it, next to the object found, is a
-  // pale object on a pale sweep that the border model only half sees.
+/**
+ * Faint evidence: pixels in the object's box that differ from the backdrop, but by less than the
+ * threshold (more than a third of it, and than 4 levels). Much of it, next to the object found, is a
+ * pale object on a pale sweep that the border model only half sees.
+ */
+function faintPixels(dist: Float32Array, mask: Uint8Array, w: number, box: FrameAnalysis['box'], thr: number): number {
   let faint = 0;
   const faintFloor = Math.max(4, thr / 3);
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
+  for (let y = box.y0; y < box.y1; y++) {
+    for (let x = box.x0; x < box.x1; x++) {
       const i = y * w + x;
       if (!mask[i] && dist[i]! > faintFloor && dist[i]! <= thr) faint++;
     }
   }
+  return faint;
+}
 
-  // The backdrop level (8-bit histograms of the pixels well away from the object).
+/** The backdrop level: per channel, the median of the pixels well away from the object (8-bit histograms); null when there are none. */
+function backdropLevel(img: RgbImage, mask: Uint8Array): [number, number, number] | null {
+  const { width: w, height: h, channels: ch, data } = img;
   const away = dilate(mask, w, h, Math.max(2, Math.round(0.02 * Math.max(w, h))));
   const bgHist = new Uint32Array(768);
   let bgCount = 0;
@@ -154,24 +190,12 @@ export function analyseFrame(img: RgbImage, scale: number, file: string, opts?: 
       bgCount++;
     }
   }
-  const lvl = (hist: Uint32Array, n: number): [number, number, number] => [
-    histogramMedian(hist.subarray(0, 256), n),
-    histogramMedian(hist.subarray(256, 512), n),
-    histogramMedian(hist.subarray(512), n),
+  if (!bgCount) return null;
+  return [
+    histogramMedian(bgHist.subarray(0, 256), bgCount),
+    histogramMedian(bgHist.subarray(256, 512), bgCount),
+    histogramMedian(bgHist.subarray(512), bgCount),
   ];
-  return {
-    width: w,
-    height: h,
-    scale,
-    backdrop: model,
-    pixels: ch === 3 ? data : toRgb(img),
-    mask,
-    box: { x0, y0, x1, y1 },
-    centre: { x: sx / area, y: sy / area },
-    area: area / (w * h),
-    faint: faint / area,
-    backdropLevel: bgCount ? lvl(bgHist, bgCount) : model.median,
-  };
 }
 
 /** Whether the object's box reaches the frame edge (the object may be cut off). */

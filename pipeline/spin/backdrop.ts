@@ -63,9 +63,44 @@ export function backdropDistance(r: number, g: number, b: number, br: number, bg
 /** Fit the backdrop model to the border band of an image, robust to an object touching the border. */
 export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {}): BackdropModel {
   const o = { ...BACKDROP_FIT_DEFAULTS, ...opts };
+  const { n, X, P } = bandSamples(img, o.band);
+  const med: [number, number, number] = [median(P[0]!), median(P[1]!), median(P[2]!)];
+  let coeffs: [number[], number[], number[]] = [
+    [med[0], 0, 0, 0, 0, 0],
+    [med[1], 0, 0, 0, 0, 0],
+    [med[2], 0, 0, 0, 0, 0],
+  ];
+  const model: BackdropModel = { coeffs, sigma: 0, median: med, kind: 'grey' };
+  // Start with the pixels near the median colour, then iterate: fit, measure residuals, keep inliers.
+  let inlier = new Uint8Array(n);
+  const res = new Float64Array(n);
+  residuals(model, X, P, res);
+  let sigma = Math.max(1, 1.4826 * median(res));
+  for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3 * sigma, 12) ? 1 : 0;
+  for (let it = 0; it < o.iterations; it++) {
+    const next = fitInliers(X, P, inlier);
+    if (!next) break;
+    coeffs = next;
+    model.coeffs = coeffs;
+    residuals(model, X, P, res);
+    const inl: number[] = [];
+    for (let k = 0; k < n; k++) if (inlier[k]) inl.push(res[k]!);
+    sigma = Math.max(0.75, 1.4826 * median(inl));
+    inlier = new Uint8Array(n);
+    for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3.5 * sigma, 6) ? 1 : 0;
+  }
+  model.sigma = sigma;
+  model.kind = backdropKind(model);
+  return model;
+}
+
+/**
+ * About 6000 samples spread over the border band (`band`: its width as a fraction of the shorter side):
+ * the design matrix X (one row of six terms per sample) and the samples' channels P, as typed arrays.
+ */
+function bandSamples(img: RgbImage, bandFraction: number): { n: number; X: Float64Array; P: [Float64Array, Float64Array, Float64Array] } {
   const { width: w, height: h, channels: ch, data } = img;
-  const band = Math.max(2, Math.round(o.band * Math.min(w, h)));
-  // About 6000 samples spread over the band.
+  const band = Math.max(2, Math.round(bandFraction * Math.min(w, h)));
   const step = Math.max(1, Math.round(Math.sqrt((2 * band * (w + h)) / 6000)));
   const us: number[] = [],
     vs: number[] = [],
@@ -87,80 +122,66 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
     }
   }
   const n = us.length;
-  // The design matrix (one row of terms per sample) and the samples, as typed arrays.
   const X = new Float64Array(n * 6);
   const t = new Float64Array(6);
   for (let k = 0; k < n; k++) {
     terms(us[k]!, vs[k]!, t);
     X.set(t, k * 6);
   }
-  const P = [Float64Array.from(px[0]), Float64Array.from(px[1]), Float64Array.from(px[2])];
-  const med: [number, number, number] = [median(P[0]!), median(P[1]!), median(P[2]!)];
-  let coeffs: [number[], number[], number[]] = [
-    [med[0], 0, 0, 0, 0, 0],
-    [med[1], 0, 0, 0, 0, 0],
-    [med[2], 0, 0, 0, 0, 0],
-  ];
-  const model: BackdropModel = { coeffs, sigma: 0, median: med, kind: 'grey' };
-  // Start with the pixels near the median colour, then iterate: fit, measure residuals, keep inliers.
-  let inlier = new Uint8Array(n);
-  const res = new Float64Array(n);
-  const resid = (): void => {
-    const [c0, c1, c2] = model.coeffs;
-    for (let k = 0; k < n; k++) {
-      let r0 = 0,
-        r1 = 0,
-        r2 = 0;
-      for (let a = 0; a < 6; a++) {
-        const x = X[k * 6 + a]!;
-        r0 += c0[a]! * x;
-        r1 += c1[a]! * x;
-        r2 += c2[a]! * x;
-      }
-      const d0 = P[0]![k]! - r0,
-        d1 = P[1]![k]! - r1,
-        d2 = P[2]![k]! - r2;
-      res[k] = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+  return { n, X, P: [Float64Array.from(px[0]), Float64Array.from(px[1]), Float64Array.from(px[2])] };
+}
+
+/** Each sample's RGB distance from the model, into `res`. */
+function residuals(model: BackdropModel, X: Float64Array, P: readonly Float64Array[], res: Float64Array): void {
+  const [c0, c1, c2] = model.coeffs;
+  for (let k = 0; k < res.length; k++) {
+    let r0 = 0,
+      r1 = 0,
+      r2 = 0;
+    for (let a = 0; a < 6; a++) {
+      const x = X[k * 6 + a]!;
+      r0 += c0[a]! * x;
+      r1 += c1[a]! * x;
+      r2 += c2[a]! * x;
     }
-  };
-  resid();
-  let sigma = Math.max(1, 1.4826 * median(res));
-  for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3 * sigma, 12) ? 1 : 0;
-  for (let it = 0; it < o.iterations; it++) {
-    const A = new Float64Array(36);
-    const B0 = new Float64Array(6),
-      B1 = new Float64Array(6),
-      B2 = new Float64Array(6);
-    const [P0, P1, P2] = P as [Float64Array, Float64Array, Float64Array];
-    let count = 0;
-    for (let k = 0; k < n; k++) {
-      if (!inlier[k]) continue;
-      count++;
-      const row = k * 6;
-      for (let a = 0; a < 6; a++) {
-        const xa = X[row + a]!;
-        for (let b = 0; b < 6; b++) A[a * 6 + b] = A[a * 6 + b]! + xa * X[row + b]!;
-        B0[a] = B0[a]! + xa * P0[k]!;
-        B1[a] = B1[a]! + xa * P1[k]!;
-        B2[a] = B2[a]! + xa * P2[k]!;
-      }
-    }
-    if (count < 24) break;
-    // A light ridge keeps the quadratic terms tame when the band covers few positions.
-    for (let a = 1; a < 6; a++) A[a * 6 + a] = A[a * 6 + a]! + count * 1e-4;
-    const next = [B0, B1, B2].map((b) => solve(A, b, 6));
-    if (next.some((x) => x === null)) break;
-    coeffs = next as [number[], number[], number[]];
-    model.coeffs = coeffs;
-    resid();
-    const inl: number[] = [];
-    for (let k = 0; k < n; k++) if (inlier[k]) inl.push(res[k]!);
-    sigma = Math.max(0.75, 1.4826 * median(inl));
-    inlier = new Uint8Array(n);
-    for (let k = 0; k < n; k++) inlier[k] = res[k]! < Math.max(3.5 * sigma, 6) ? 1 : 0;
+    const d0 = P[0]![k]! - r0,
+      d1 = P[1]![k]! - r1,
+      d2 = P[2]![k]! - r2;
+    res[k] = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
   }
-  model.sigma = sigma;
-  // Describe the backdrop for the report.
+}
+
+/** Least squares on the inliers (normal equations, lightly ridged): the six coefficients per channel, or null when too few inliers or singular. */
+function fitInliers(X: Float64Array, P: readonly [Float64Array, Float64Array, Float64Array], inlier: Uint8Array): [number[], number[], number[]] | null {
+  const A = new Float64Array(36);
+  const B0 = new Float64Array(6),
+    B1 = new Float64Array(6),
+    B2 = new Float64Array(6);
+  const [P0, P1, P2] = P;
+  let count = 0;
+  for (let k = 0; k < inlier.length; k++) {
+    if (!inlier[k]) continue;
+    count++;
+    const row = k * 6;
+    for (let a = 0; a < 6; a++) {
+      const xa = X[row + a]!;
+      for (let b = 0; b < 6; b++) A[a * 6 + b] = A[a * 6 + b]! + xa * X[row + b]!;
+      B0[a] = B0[a]! + xa * P0[k]!;
+      B1[a] = B1[a]! + xa * P1[k]!;
+      B2[a] = B2[a]! + xa * P2[k]!;
+    }
+  }
+  if (count < 24) return null;
+  // A light ridge keeps the quadratic terms tame when the band covers few positions.
+  for (let a = 1; a < 6; a++) A[a * 6 + a] = A[a * 6 + a]! + count * 1e-4;
+  const next = [B0, B1, B2].map((b) => solve(A, b, 6));
+  if (next.some((x) => x === null)) return null;
+  return next as [number[], number[], number[]];
+}
+
+/** Describe the backdrop for the report: a gradient (corners and centre differ), coloured, white, black or grey. */
+function backdropKind(model: BackdropModel): BackdropModel['kind'] {
+  const med = model.median;
   const bgc = new Float64Array(3);
   const corners = [
     [-0.5, -0.5],
@@ -175,6 +196,5 @@ export function fitBackdrop(img: RgbImage, opts: Partial<BackdropFitOptions> = {
   const spread = Math.max(...corners) - Math.min(...corners);
   const lum = (med[0] + med[1] + med[2]) / 3;
   const chroma = Math.max(...med) - Math.min(...med);
-  model.kind = spread > 16 ? 'gradient' : chroma > 24 ? 'coloured' : lum > 225 ? 'white' : lum < 48 ? 'black' : 'grey';
-  return model;
+  return spread > 16 ? 'gradient' : chroma > 24 ? 'coloured' : lum > 225 ? 'white' : lum < 48 ? 'black' : 'grey';
 }

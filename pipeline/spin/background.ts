@@ -51,28 +51,25 @@ export interface MatteInput {
 }
 
 /**
- * Process one frame. `rgb` is width × height × 3. Returns RGB (white, keep) or RGBA (transparent).
- * Hot loop: the backdrop model is reduced to a quadratic in u per row, and pixels outside the object
- * gate take a fast path (they are backdrop).
+ * The output of one frame, RGB (white, keep) or RGBA (transparent). White mode starts all white: backdrop
+ * and padding stay as filled, and only the object (and what is kept of its shadow) is computed.
  */
-export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
+function outputFrame(g: FrameGeometry, opts?: Partial<BackgroundOptions>) {
   const o = { ...BACKGROUND_DEFAULTS, ...opts };
-  const { width: w, height: h } = g;
   const channels = o.mode === 'transparent' ? 4 : 3;
-  const data = new Uint8Array(w * h * channels);
+  const data = new Uint8Array(g.width * g.height * channels);
   const white = o.mode === 'white',
     keep = o.mode === 'keep';
-  if (white) data.fill(255); // backdrop and padding stay as filled: only the object gate is computed
+  if (white) data.fill(255);
   const out = new Uint8ClampedArray(data.buffer); // clamps and rounds on write
-  const tHi = m.threshold;
-  const tLo = 0.35 * m.threshold;
-  const [g0, g1, g2] = m.levels.gain;
-  const [c0, c1, c2] = m.backdrop.coeffs;
-  const invW = 1 / g.sourceWidth,
-    invH = 1 / g.sourceHeight;
-  const { gate, gateWidth: gw, gateHeight: gh, gateScale: gs } = m;
-  const shadow = o.shadowRemove;
-  // Per-column values that do not change from row to row.
+  return { o, channels, data, out, white, keep } as const;
+}
+
+/** Per output column, what does not change from row to row: the backdrop model's u, and the gate column (-1: padding or off the gate). */
+function gateColumns(g: FrameGeometry, m: MatteInput): { us: Float64Array; gxs: Int32Array } {
+  const w = g.width;
+  const invW = 1 / g.sourceWidth;
+  const { gateWidth: gw, gateScale: gs } = m;
   const us = new Float64Array(w),
     gxs = new Int32Array(w);
   for (let x = 0; x < w; x++) {
@@ -82,6 +79,25 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
     const gx = Math.floor(xs * gs);
     gxs[x] = x < g.pad.left || x >= w - g.pad.right || gx < 0 || gx >= gw ? -1 : gx;
   }
+  return { us, gxs };
+}
+
+/**
+ * Process one frame. `rgb` is width × height × 3. Returns RGB (white, keep) or RGBA (transparent).
+ * Hot loop: the backdrop model is reduced to a quadratic in u per row, and pixels outside the object
+ * gate take a fast path (they are backdrop).
+ */
+export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput, opts?: Partial<BackgroundOptions>): { data: Uint8Array; channels: 3 | 4 } {
+  const { o, channels, data, out, white, keep } = outputFrame(g, opts);
+  const { width: w, height: h } = g;
+  const tHi = m.threshold;
+  const tLo = 0.35 * m.threshold;
+  const [g0, g1, g2] = m.levels.gain;
+  const [c0, c1, c2] = m.backdrop.coeffs;
+  const invH = 1 / g.sourceHeight;
+  const { gate, gateWidth: gw, gateHeight: gh, gateScale: gs } = m;
+  const shadow = o.shadowRemove;
+  const { us, gxs } = gateColumns(g, m);
   const row = (c: number[], v: number) => [c[0]! + c[2]! * v + c[4]! * v * v, c[1]! + c[5]! * v, c[3]!] as const;
   for (let y = 0; y < h; y++) {
     const ys = g.originY + (y + 0.5) * g.step;
@@ -160,6 +176,58 @@ export function applyBackground(rgb: Uint8Array, g: FrameGeometry, m: MatteInput
 }
 
 /**
+ * Bilinear taps of the four working pixels around each output pixel: separable, so found once per
+ * column (here: x0, x1, tx in working coordinates) and once per row.
+ */
+function tapColumns(g: FrameGeometry, s: FrameSegment): { colX0: Int32Array; colX1: Int32Array; colT: Float64Array } {
+  const w = g.width,
+    sw = s.width;
+  const colX0 = new Int32Array(w),
+    colX1 = new Int32Array(w),
+    colT = new Float64Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = (g.originX + (x + 0.5) * g.step) * s.scale - 0.5;
+    const x0 = Math.max(0, Math.min(sw - 1, Math.floor(fx)));
+    colX0[x] = x0;
+    colX1[x] = Math.min(sw - 1, x0 + 1);
+    colT[x] = Math.max(0, Math.min(1, fx - x0));
+  }
+  return { colX0, colX1, colT };
+}
+
+/**
+ * Per working row, the first and last column with anything to composite (alpha, or a contact shadow
+ * that is kept): output pixels whose four taps lie outside these keep the fill, so they are not visited.
+ */
+function compositeSpans(s: FrameSegment, keep: boolean, shadowRemove: boolean): { lo: Int32Array; hi: Int32Array } {
+  const { width: sw, height: sh, alpha: am, contact } = s;
+  const lo = new Int32Array(sh).fill(sw),
+    hi = new Int32Array(sh).fill(-1);
+  for (let yy = 0; yy < sh; yy++) {
+    for (let xx = 0; xx < sw; xx++) {
+      const k = yy * sw + xx;
+      if (keep || am[k] || (!shadowRemove && contact[k])) {
+        if (xx < lo[yy]!) lo[yy] = xx;
+        hi[yy] = xx;
+      }
+    }
+  }
+  return { lo, hi };
+}
+
+/** The first output column whose left tap (`colX0`) is at or after working column `wx`. */
+function firstColumn(colX0: Int32Array, wx: number): number {
+  let a = 0,
+    b = colX0.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (colX0[m]! < wx) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/**
  * Process one frame with a segmentation: alpha is the segmentation's soft alpha sampled bilinearly at
  * each output pixel, the backdrop behind an edge is the row's plate (so the
  * un-mixing follows folds and gradients), and a contact shadow is kept as a neutral darkening of white.
@@ -171,53 +239,13 @@ export function applySegmentBackground(
   levels: Levels,
   opts?: Partial<BackgroundOptions>,
 ): { data: Uint8Array; channels: 3 | 4 } {
-  const o = { ...BACKGROUND_DEFAULTS, ...opts };
+  const { o, channels, data, out, white, keep } = outputFrame(g, opts);
   const { width: w, height: h } = g;
-  const channels = o.mode === 'transparent' ? 4 : 3;
-  const data = new Uint8Array(w * h * channels);
-  const white = o.mode === 'white',
-    keep = o.mode === 'keep';
-  if (white) data.fill(255);
-  const out = new Uint8ClampedArray(data.buffer);
   const [g0, g1, g2] = levels.gain;
   const { width: sw, height: sh, alpha: am, contact, plate } = s;
   const [p0, p1, p2] = s.gain;
-  // Bilinear taps of the four working pixels around each output pixel: separable, so found once per
-  // column and once per row (x0, x1, tx; y0, y1, ty in working coordinates).
-  const colX0 = new Int32Array(w),
-    colX1 = new Int32Array(w),
-    colT = new Float64Array(w);
-  for (let x = 0; x < w; x++) {
-    const fx = (g.originX + (x + 0.5) * g.step) * s.scale - 0.5;
-    const x0 = Math.max(0, Math.min(sw - 1, Math.floor(fx)));
-    colX0[x] = x0;
-    colX1[x] = Math.min(sw - 1, x0 + 1);
-    colT[x] = Math.max(0, Math.min(1, fx - x0));
-  }
-  // Per working row, the first and last column with anything to composite (alpha, or a contact shadow
-  // that is kept): output pixels whose four taps lie outside these keep the fill, so they are not visited.
-  const lo = new Int32Array(sh).fill(sw),
-    hi = new Int32Array(sh).fill(-1);
-  for (let yy = 0; yy < sh; yy++) {
-    for (let xx = 0; xx < sw; xx++) {
-      const k = yy * sw + xx;
-      if (keep || am[k] || (!o.shadowRemove && contact[k])) {
-        if (xx < lo[yy]!) lo[yy] = xx;
-        hi[yy] = xx;
-      }
-    }
-  }
-  /** The first output column whose left tap is at or after working column `wx`. */
-  const firstColumn = (wx: number): number => {
-    let a = 0,
-      b = w;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (colX0[m]! < wx) a = m + 1;
-      else b = m;
-    }
-    return a;
-  };
+  const { colX0, colX1, colT } = tapColumns(g, s);
+  const { lo, hi } = compositeSpans(s, keep, o.shadowRemove);
   for (let y = 0; y < h; y++) {
     const fy = (g.originY + (y + 0.5) * g.step) * s.scale - 0.5;
     const y0 = Math.max(0, Math.min(sh - 1, Math.floor(fy)));
@@ -230,8 +258,8 @@ export function applySegmentBackground(
       whi = Math.max(hi[y0]!, hi[y1]!);
     if (whi < 0) continue;
     // Left taps from one before the first such column (its right tap is that column) to the last.
-    const xFrom = firstColumn(wlo - 1),
-      xTo = firstColumn(whi + 1);
+    const xFrom = firstColumn(colX0, wlo - 1),
+      xTo = firstColumn(colX0, whi + 1);
     for (let x = xFrom; x < xTo; x++) {
       const i = y * w + x,
         p = i * 3,

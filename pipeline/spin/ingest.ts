@@ -71,6 +71,13 @@ async function listFolder(dir: string): Promise<{ images: string[]; folders: str
   return { images, folders };
 }
 
+/** A row before its frames are read: its name, folder and frame file names in order. */
+interface RowDef {
+  name: string;
+  dir: string;
+  names: string[];
+}
+
 /** Find and check the frames of a shoot. Throws a XoayError naming the file and the problem. */
 export async function ingest(input: string, opts?: Partial<IngestOptions>): Promise<SpinSet> {
   const options = withDefaults(INGEST_DEFAULTS, opts);
@@ -85,10 +92,30 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
   if (!st.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is not a folder of frames', root);
 
   const warnings: string[] = [];
+  const rowDefs = await findRows(root, options, warnings);
+  checkRowLengths(rowDefs, options, root);
+  warnNumberingGaps(rowDefs, options, warnings);
+  const refs = await readFrames(rowDefs, options);
+  checkSizes(refs, root);
+  checkDuplicates(refs, root);
+
+  const rows: SpinRowInput[] = rowDefs.map((r, i) => {
+    let frames = refs.filter((f) => f.row === i);
+    // A clockwise shoot: keep the first frame first (it is the poster) and reverse the rest.
+    if (options.reverse) frames = [frames[0]!, ...frames.slice(1).reverse()];
+    frames.forEach((f, index) => (f.index = index));
+    return { name: r.name, frames };
+  });
+  return { root, rows, width: refs[0]!.width, height: refs[0]!.height, warnings };
+}
+
+/**
+ * The rows: frames at the top level make one row (or --rows rows); otherwise each sub-folder is a row. A few
+ * stray images next to row folders (a preview, a reference shot) do not hide the rows.
+ */
+async function findRows(root: string, options: IngestOptions, warnings: string[]): Promise<RowDef[]> {
   const top = await listFolder(root);
-  let rowDefs: { name: string; dir: string; names: string[] }[] = [];
-  // Frames at the top level make one row (or --rows rows); otherwise each sub-folder is a row. A few
-  // stray images next to row folders (a preview, a reference shot) do not hide the rows.
+  let rowDefs: RowDef[] = [];
   const strayImages = top.images.length > 0 && top.images.length < options.minFrames && top.folders.length > 0;
   if (strayImages) warnings.push(`ignored ${top.images.length} image(s) next to the row folders: ${top.images.join(', ')}`);
   if (top.images.length > 0 && !strayImages) {
@@ -115,7 +142,11 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
   if (rowDefs.length === 0) {
     throw new XoayError(STAGE, 'INPUT_EMPTY', `no frames found (looked for ${IMAGE_EXTENSIONS.join(' ')} files, or sub-folders of them, one per row)`, root);
   }
+  return rowDefs;
+}
 
+/** Every row has at least `minFrames` frames, and all rows as many. */
+function checkRowLengths(rowDefs: readonly RowDef[], options: IngestOptions, root: string): void {
   for (const r of rowDefs) {
     if (r.names.length < options.minFrames) {
       throw new XoayError(STAGE, 'TOO_FEW_FRAMES', `row "${r.name}" has ${r.names.length} frames; a spin needs at least ${options.minFrames}`, r.dir);
@@ -125,8 +156,10 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
   if (counts.size > 1) {
     throw new XoayError(STAGE, 'UNEQUAL_ROWS', `rows have different frame counts: ${rowDefs.map((r) => `${r.name}: ${r.names.length}`).join(', ')}`, root);
   }
+}
 
-  // Numbering gaps (reported, not fatal).
+/** Numbering gaps (reported, not fatal). */
+function warnNumberingGaps(rowDefs: readonly RowDef[], options: IngestOptions, warnings: string[]): void {
   const allNames = options.rows > 1 ? [rowDefs.flatMap((r) => r.names)] : rowDefs.map((r) => r.names);
   allNames.forEach((names, i) => {
     const nums = names.map(frameNumber);
@@ -135,9 +168,12 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
       if (gaps.length) warnings.push(`${options.rows > 1 ? 'frames' : `row "${rowDefs[i]!.name}"`}: frame numbers missing: ${gaps.join(', ')}`);
     }
   });
+}
 
+/** Read every frame's header (size, orientation) and hash its bytes. */
+async function readFrames(rowDefs: readonly RowDef[], options: IngestOptions): Promise<FrameRef[]> {
   const flat = rowDefs.flatMap((r, row) => r.names.map((name, index) => ({ file: path.join(r.dir, name), row, index })));
-  const refs = await mapLimit(flat, options.concurrency, async ({ file, row, index }): Promise<FrameRef> => {
+  return mapLimit(flat, options.concurrency, async ({ file, row, index }): Promise<FrameRef> => {
     let bytes: Buffer;
     try {
       bytes = await readFile(file);
@@ -162,8 +198,10 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
       hash: createHash('sha256').update(bytes).digest('hex'),
     };
   });
+}
 
-  // Equal sizes: name the odd ones out against the most common size.
+/** Equal sizes: name the odd ones out against the most common size. */
+function checkSizes(refs: readonly FrameRef[], root: string): void {
   const bySize = new Map<string, FrameRef[]>();
   for (const f of refs) {
     const k = `${f.width}×${f.height}`;
@@ -180,8 +218,10 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
       odd.length === 1 ? sizes[1]![1][0]!.file : root,
     );
   }
+}
 
-  // Duplicates: the same bytes twice.
+/** Duplicates: the same bytes twice. */
+function checkDuplicates(refs: readonly FrameRef[], root: string): void {
   const byHash = new Map<string, FrameRef[]>();
   for (const f of refs) byHash.set(f.hash, [...(byHash.get(f.hash) ?? []), f]);
   const dups = [...byHash.values()].filter((fs) => fs.length > 1);
@@ -189,13 +229,4 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
     const list = dups.map((fs) => fs.map((f) => path.relative(root, f.file)).join(' = ')).join('; ');
     throw new XoayError(STAGE, 'DUPLICATE_FRAMES', `duplicate frames (identical content): ${list}`, dups[0]![1]!.file);
   }
-
-  const rows: SpinRowInput[] = rowDefs.map((r, i) => {
-    let frames = refs.filter((f) => f.row === i);
-    // A clockwise shoot: keep the first frame first (it is the poster) and reverse the rest.
-    if (options.reverse) frames = [frames[0]!, ...frames.slice(1).reverse()];
-    frames.forEach((f, index) => (f.index = index));
-    return { name: r.name, frames };
-  });
-  return { root, rows, width: refs[0]!.width, height: refs[0]!.height, warnings };
 }

@@ -7,7 +7,7 @@
 import { sharp } from '../core/image.js';
 import type { OutputFolder } from '../core/fsout.js';
 import type { FrameSegment } from '../segment/frames.js';
-import { touchesEdge } from './analyse.js';
+import { maskMoments, touchesEdge } from './analyse.js';
 import type { RgbImage } from '../core/frames.js';
 import type { CropRect } from './crop.js';
 import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
@@ -33,25 +33,7 @@ export const FAINT_TROUBLE = 0.5;
 export function useSegment(a: FrameAnalysis, s: FrameSegment): void {
   const { width: sw, height: sh, mask } = s;
   // Box, centre and area at the segmentation's size, then in analysis pixels.
-  let x0 = sw,
-    y0 = sh,
-    x1 = 0,
-    y1 = 0,
-    sx = 0,
-    sy = 0,
-    area = 0;
-  for (let y = 0; y < sh; y++) {
-    for (let x = 0; x < sw; x++) {
-      if (!mask[y * sw + x]) continue;
-      area++;
-      sx += x + 0.5;
-      sy += y + 0.5;
-      if (x < x0) x0 = x;
-      if (x + 1 > x1) x1 = x + 1;
-      if (y < y0) y0 = y;
-      if (y + 1 > y1) y1 = y + 1;
-    }
-  }
+  const { x0, y0, x1, y1, sx, sy, area } = maskMoments(mask, sw, sh);
   if (!area) return; // nothing found: the border model's analysis stands
   const k = a.scale / s.scale; // analysis pixels per working pixel
   a.box = { x0: Math.floor(x0 * k), y0: Math.floor(y0 * k), x1: Math.min(a.width, Math.ceil(x1 * k)), y1: Math.min(a.height, Math.ceil(y1 * k)) };

@@ -235,52 +235,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
     const byRow = shoot.set.rows.map((_, r) => rendered.filter((_, i) => shoot.frames[i]!.row === r));
     const preview = await writePreview(byRow, plan, out);
     run.lap('sprites');
-    const manifest = spinManifest({
-      width: plan.outW,
-      height: plan.outH,
-      widths: plan.encodeOpts.widths,
-      formats: o.formats,
-      background: o.background,
-      rows: shoot.set.rows.map((r, ri) => ({
-        name: r.name,
-        elevation: shoot.rowSettings[ri]!.elevation,
-        frames: byRow[ri]!.map((x) => x.src),
-        sprite: preview.sprites[ri]!,
-      })),
-      poster: preview.poster,
-      posterSources: preview.posterSources,
-      placeholder: preview.placeholder,
-    });
-    const qa = qaReport({
-      input: shoot.set.root,
-      sourceWidth: shoot.set.width,
-      sourceHeight: shoot.set.height,
-      rows: seen.byRow.map((before, ri) => ({
-        name: shoot.set.rows[ri]!.name,
-        before,
-        purityBefore: seen.inputPurity.filter((_, i) => shoot.frames[i]!.row === ri),
-        crop: plan.rects[ri]!,
-        frames: byRow[ri]!,
-      })),
-      scale: plan.scale,
-      qaWidth: plan.qaWidth,
-      qaFormat: plan.qaFormat,
-      formats: o.formats,
-      firstInteractionBytes: preview.posterBytes + preview.sprites[0]!.jpegBytes,
-      warnings: run.warnings,
-      timings: run.timings,
-    });
-    run.lap('qa');
-    // Manifest and QA, written last.
-    if (o.debugMasks) await writeDebugMasks(out, shoot.set, shoot.frames, seen.analyses, seen.segments, seen.plates);
-    await out.write('spin.json', JSON.stringify(manifest, null, 2) + '\n');
-    await out.write('qa.json', JSON.stringify(qa, null, 2) + '\n');
-    const outlines = {
-      width: OUTLINE_WIDTH,
-      height: Math.max(1, Math.round((OUTLINE_WIDTH * plan.outH) / plan.outW)),
-      paths: byRow.map((row) => row.map((x) => x.outline)),
-    };
-    await out.write('qa.html', qaPage(manifest, qa, outlines));
+    const { manifest, qa } = await writeReports(shoot, seen, plan, byRow, preview, o, out, run);
     return { output: out.target, manifest, qa };
   });
 }
@@ -484,4 +439,64 @@ async function writePreview(byRow: RenderedFrame[][], plan: Plan, out: OutputFol
   const poster = posterSources.jpeg ?? posterSources.webp ?? posterSources.avif!;
   const posterBytes = first.bytes[smallest]![posterSources.jpeg ? 'jpeg' : posterSources.webp ? 'webp' : 'avif']!;
   return { sprites, poster, posterSources: { jpeg: posterSources.jpeg, webp: posterSources.webp }, posterBytes, placeholder: await placeholder(first.thumb) };
+}
+
+/** 8. Manifest and QA (and --debug-masks), written last. */
+async function writeReports(
+  shoot: Shoot,
+  seen: Analysed,
+  plan: Plan,
+  byRow: RenderedFrame[][],
+  preview: Preview,
+  o: SpinOptions,
+  out: OutputFolder,
+  run: Run<SpinEvent>,
+): Promise<{ manifest: SpinManifest; qa: QaReport }> {
+  const { set } = shoot;
+  const manifest = spinManifest({
+    width: plan.outW,
+    height: plan.outH,
+    widths: plan.encodeOpts.widths,
+    formats: o.formats,
+    background: o.background,
+    rows: set.rows.map((r, ri) => ({
+      name: r.name,
+      elevation: shoot.rowSettings[ri]!.elevation,
+      frames: byRow[ri]!.map((x) => x.src),
+      sprite: preview.sprites[ri]!,
+    })),
+    poster: preview.poster,
+    posterSources: preview.posterSources,
+    placeholder: preview.placeholder,
+  });
+  const qa = qaReport({
+    input: set.root,
+    sourceWidth: set.width,
+    sourceHeight: set.height,
+    rows: seen.byRow.map((before, ri) => ({
+      name: set.rows[ri]!.name,
+      before,
+      purityBefore: seen.inputPurity.filter((_, i) => shoot.frames[i]!.row === ri),
+      crop: plan.rects[ri]!,
+      frames: byRow[ri]!,
+    })),
+    scale: plan.scale,
+    qaWidth: plan.qaWidth,
+    qaFormat: plan.qaFormat,
+    formats: o.formats,
+    firstInteractionBytes: preview.posterBytes + preview.sprites[0]!.jpegBytes,
+    warnings: run.warnings,
+    timings: run.timings,
+  });
+  run.lap('qa');
+  if (o.debugMasks) await writeDebugMasks(out, set, shoot.frames, seen.analyses, seen.segments, seen.plates);
+  await out.write('spin.json', JSON.stringify(manifest, null, 2) + '\n');
+  await out.write('qa.json', JSON.stringify(qa, null, 2) + '\n');
+  const outlines = {
+    width: OUTLINE_WIDTH,
+    height: Math.max(1, Math.round((OUTLINE_WIDTH * plan.outH) / plan.outW)),
+    paths: byRow.map((row) => row.map((x) => x.outline)),
+  };
+  await out.write('qa.html', qaPage(manifest, qa, outlines));
+  return { manifest, qa };
 }
