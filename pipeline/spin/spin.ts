@@ -41,7 +41,7 @@ import { qaPage, spinManifest } from './manifest.js';
 import { borderInTrouble, frameOutline, OUTLINE_WIDTH, useSegment, writeDebugMasks } from './masks.js';
 import { analyseOutput, backdropRegion, type FrameMeasures, purity, qaReport } from './qa.js';
 import { recentre } from './recentre.js';
-import { renderFrame } from './render.js';
+import { renderFrame } from './render-frame.js';
 import { readShoot, type RowSettings, type ShootInfo, shootRows } from './shoot.js';
 import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';
 

@@ -1,6 +1,7 @@
 /**
- * Render: one frame at full quality. Decoded once at full size, cropped (with the re-centring shift),
- * resized to the top width, then matted and levelled in one pass (pipeline/spin/background.ts).
+ * renderFrame, spin's render step (not the turntable renderer of pipeline/render/): one frame at full quality.
+ * Decoded once at full size, cropped (with the re-centring shift), resized to the top width, then matted and
+ * levelled in one pass (pipeline/spin/background.ts).
  */
 import { XoayError } from '../core/errors.js';
 import { type DecodeOptions, imageError, openImage } from '../core/image.js';
