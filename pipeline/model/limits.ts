@@ -60,6 +60,7 @@ const MATERIAL_TEXTURES = ['normalTexture', 'occlusionTexture', 'emissiveTexture
 const PBR_TEXTURES = ['baseColorTexture', 'metallicRoughnessTexture'];
 
 type Obj = Record<string, unknown>;
+type Arrays = Record<(typeof ARRAYS)[number], Obj[]>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const kind = (v: unknown) =>
   v === null
@@ -74,16 +75,49 @@ const kind = (v: unknown) =>
             ? `${typeof v === 'number' ? 'the number' : 'the value'} ${v}`
             : typeof v;
 
+/** Throws the one-line XoayError naming the file and the part. */
+type Fail = (where: string, problem: string, code?: 'MODEL_INVALID' | 'LIMIT') => never;
+
+/** What every part's check uses: the failure, the top-level arrays and the checks of whole numbers and references. */
+interface Check {
+  fail: Fail;
+  arr: Arrays;
+  limits: GltfLimits;
+  /** A whole number from min to max. */
+  int(where: string, v: unknown, min: number, max: number): number;
+  /** An index into the top-level array `list`. */
+  ref(where: string, v: unknown, list: string): number;
+  /** `o[key]`, when present, an index into `list`. */
+  opt(o: Obj, key: string, where: string, list: string): void;
+}
+
+const MAX_BYTES = 2 ** 32;
+
 /** Checks the JSON's depth and keys (iteratively: no recursion on hostile input), then the structure. Throws a one-line XoayError. */
 export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binBytes: number | undefined): asserts json is Obj {
-  const fail = (where: string, problem: string, code: 'MODEL_INVALID' | 'LIMIT' = 'MODEL_INVALID'): never => {
+  const fail: Fail = (where, problem, code = 'MODEL_INVALID') => {
     throw new XoayError(STAGE, code, `${where}: ${problem}`, file);
   };
   if (!isObj(json)) fail('the glTF JSON', `expected an object, got ${kind(json)}`);
   const root = json as Obj;
   if (!isObj(root.asset)) throw new XoayError(STAGE, 'MODEL_INVALID', 'not a glTF asset (no "asset" object)', file);
 
-  // Depth and keys, without recursion.
+  checkDepthAndKeys(root, l, fail);
+  const c = checker(fail, topLevelArrays(root, l, fail), l);
+  checkBuffers(c, binBytes);
+  checkAccessors(c, checkBufferViews(c));
+  checkImages(c);
+  checkTextures(c);
+  checkMaterials(c);
+  checkMeshes(c);
+  const parent = checkNodes(c);
+  checkScenes(c, parent);
+  if (root.scene !== undefined) c.ref('scene', root.scene, 'scenes');
+  checkSkins(c);
+}
+
+/** Depth and keys, without recursion; also no number out of range. */
+function checkDepthAndKeys(root: Obj, l: GltfLimits, fail: Fail): void {
   const stack: [unknown, number, string][] = [[root, 1, '']];
   while (stack.length) {
     const [v, depth, at] = stack.pop()!;
@@ -114,9 +148,11 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
       }
     }
   }
+}
 
-  // Top-level arrays: arrays of objects, within the limits.
-  const arr: Record<(typeof ARRAYS)[number], Obj[]> = {} as never;
+/** Top-level arrays: arrays of objects, within the limits (a missing one is empty); the extension lists: names. */
+function topLevelArrays(root: Obj, l: GltfLimits, fail: Fail): Arrays {
+  const arr: Arrays = {} as never;
   for (const name of ARRAYS) {
     const v = root[name];
     if (v === undefined) {
@@ -135,7 +171,10 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
     const v = root[name];
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) fail(`"${name}"`, 'expected an array of extension names');
   }
+  return arr;
+}
 
+function checker(fail: Fail, arr: Arrays, limits: GltfLimits): Check {
   const int = (where: string, v: unknown, min: number, max: number): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(where, `expected a whole number from ${min} to ${max}, got ${kind(v)}`);
     return v as number;
@@ -148,15 +187,21 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
   const opt = (o: Obj, key: string, where: string, list: string) => {
     if (o[key] !== undefined) ref(`${where}.${key}`, o[key], list);
   };
+  return { fail, arr, limits, int, ref, opt };
+}
 
-  const MAX_BYTES = 2 ** 32;
+function checkBuffers({ fail, arr, int }: Check, binBytes: number | undefined): void {
   arr.buffers.forEach((b, i) => {
     const len = int(`buffers[${i}].byteLength`, b.byteLength, 1, MAX_BYTES);
     if (b.uri !== undefined && typeof b.uri !== 'string') fail(`buffers[${i}].uri`, `expected text, got ${kind(b.uri)}`);
     if (b.uri === undefined && i === 0 && binBytes !== undefined && len > binBytes)
       fail(`buffers[0].byteLength`, `${len} bytes, but the GLB's binary chunk holds ${binBytes}`);
   });
-  const viewLength = arr.bufferViews.map((v, i) => {
+}
+
+/** Buffer views within their buffers; returns each one's length and stride. */
+function checkBufferViews({ fail, arr, int, ref }: Check): { len: number; stride: number | undefined }[] {
+  return arr.bufferViews.map((v, i) => {
     const b = ref(`bufferViews[${i}].buffer`, v.buffer, 'buffers');
     const offset = v.byteOffset === undefined ? 0 : int(`bufferViews[${i}].byteOffset`, v.byteOffset, 0, MAX_BYTES);
     const len = int(`bufferViews[${i}].byteLength`, v.byteLength, 1, MAX_BYTES);
@@ -165,6 +210,10 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
     if (offset + len > bufLen) fail(`bufferViews[${i}]`, `bytes ${offset}–${offset + len} lie beyond its buffer's ${bufLen} bytes`);
     return { len, stride: v.byteStride as number | undefined };
   });
+}
+
+/** Accessors: known types, within their buffer views; sparse parts referring to buffer views. */
+function checkAccessors({ fail, arr, int, ref }: Check, viewLength: { len: number; stride: number | undefined }[]): void {
   arr.accessors.forEach((a, i) => {
     const where = `accessors[${i}]`;
     const count = int(`${where}.count`, a.count, 1, 2 ** 31 - 1);
@@ -188,11 +237,18 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
       ref(`${where}.sparse.values.bufferView`, (sp.values as Obj).bufferView, 'bufferViews');
     }
   });
+}
+
+function checkImages({ fail, arr, opt }: Check): void {
   arr.images.forEach((im, i) => {
     if (im.uri !== undefined && typeof im.uri !== 'string') fail(`images[${i}].uri`, `expected text, got ${kind(im.uri)}`);
     if (im.uri === undefined && im.bufferView === undefined) fail(`images[${i}]`, 'has neither a "uri" nor a "bufferView"');
     opt(im, 'bufferView', `images[${i}]`, 'bufferViews');
   });
+}
+
+/** Textures: an image each (its own source or an extension's), and references. */
+function checkTextures({ fail, arr, opt }: Check): void {
   arr.textures.forEach((t, i) => {
     const ext = isObj(t.extensions) ? (t.extensions as Obj) : {};
     const sources = [t.source, ...TEXTURE_SOURCES.map((e) => (isObj(ext[e]) ? (ext[e] as Obj).source : undefined))].filter((s) => s !== undefined);
@@ -201,6 +257,10 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
     for (const e of TEXTURE_SOURCES) if (isObj(ext[e])) opt(ext[e] as Obj, 'source', `textures[${i}].extensions.${e}`, 'images');
     opt(t, 'sampler', `textures[${i}]`, 'samplers');
   });
+}
+
+/** Materials: their texture references. */
+function checkMaterials({ fail, arr, int, ref }: Check): void {
   arr.materials.forEach((m, i) => {
     const texRef = (o: unknown, where: string) => {
       if (o === undefined) return;
@@ -214,6 +274,10 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
       for (const k of PBR_TEXTURES) texRef((m.pbrMetallicRoughness as Obj)[k], `materials[${i}].pbrMetallicRoughness.${k}`);
     }
   });
+}
+
+/** Meshes: primitives (within the limits, per mesh and in all) with their references. */
+function checkMeshes({ fail, arr, int, ref, opt, limits: l }: Check): void {
   arr.meshes.forEach((m, i) => {
     const prims = m.primitives;
     if (!Array.isArray(prims) || prims.length === 0) fail(`meshes[${i}].primitives`, `expected a non-empty array, got ${kind(prims)}`);
@@ -234,8 +298,10 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
 
   const primitives = arr.meshes.reduce((n, m) => n + (m.primitives as unknown[]).length, 0);
   if (primitives > l.maxPrimitives) fail('"meshes"', `${primitives} primitives (mesh parts) in all, over the limit of ${l.maxPrimitives}`, 'LIMIT');
+}
 
-  // Nodes: references, one parent each, no cycles, bounded depth (walked without recursion).
+/** Nodes: references, one parent each, no cycles, bounded depth (walked without recursion). Returns each node's parent (−1: a root). */
+function checkNodes({ fail, arr, ref, opt, limits: l }: Check): Int32Array {
   const nodes = arr.nodes;
   const parent = new Int32Array(nodes.length).fill(-1);
   nodes.forEach((n, i) => {
@@ -266,6 +332,11 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
     const first = depth.findIndex((d) => d === 0);
     fail(`nodes[${first}]`, 'is part of a cycle of children (a node that is its own ancestor)');
   }
+  return parent;
+}
+
+/** Scenes: lists of root nodes. */
+function checkScenes({ fail, arr, ref }: Check, parent: Int32Array): void {
   arr.scenes.forEach((s, i) => {
     if (s.nodes === undefined) return;
     if (!Array.isArray(s.nodes)) fail(`scenes[${i}].nodes`, `expected an array, got ${kind(s.nodes)}`);
@@ -274,7 +345,9 @@ export function checkGltfJson(json: unknown, file: string, l: GltfLimits, binByt
       if (parent[node] !== -1) fail(`scenes[${i}].nodes[${k}]`, `nodes[${node}] is not a root node (its parent is nodes[${parent[node]}])`);
     });
   });
-  if (root.scene !== undefined) ref('scene', root.scene, 'scenes');
+}
+
+function checkSkins({ fail, arr, ref, opt }: Check): void {
   arr.skins.forEach((s, i) => {
     if (!Array.isArray(s.joints)) fail(`skins[${i}].joints`, `expected an array, got ${kind(s.joints)}`);
     (s.joints as unknown[]).forEach((j, k) => ref(`skins[${i}].joints[${k}]`, j, 'nodes'));

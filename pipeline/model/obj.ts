@@ -5,7 +5,7 @@
  * model's folder only, through the same URI checks as .gltf files.
  */
 import path from 'node:path';
-import { Document, type Material, type Texture } from '@gltf-transform/core';
+import { type Buffer as GltfBuffer, Document, type Material, type Primitive, type Texture } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
 import { resolveUri, type ModelSource, type ReadOptions } from './source.js';
 
@@ -55,20 +55,48 @@ const MIME: Record<string, string> = {
   '.ktx2': 'image/ktx2',
 };
 
+/** Faces of one object or group (`o`, `g`), by material: three corners (position, uv, normal index; −1: none) per triangle. */
+interface ObjGroup {
+  name: string;
+  byMaterial: Map<string, number[][]>;
+}
+
+/** What the OBJ's lines hold: flat vertex arrays, the groups' faces and the material libraries named. */
+interface ObjData {
+  v: number[];
+  vt: number[];
+  vn: number[];
+  groups: ObjGroup[];
+  mtllibs: string[];
+}
+
 /** Read an .obj file (and its .mtl and textures) into a Document. */
 export async function readObj(file: string, text: string, o: ReadOptions, resource: ModelSource['resource']): Promise<Document> {
-  const dir = path.dirname(file);
   const doc = new Document();
   const buffer = doc.createBuffer();
   const scene = doc.createScene(path.basename(file, path.extname(file)));
+  const obj = parseObj(file, text);
+  const materialFor = materialMaker(doc, await readMtllibs(obj.mtllibs, file, o, resource), file, o, resource);
+  for (const g of obj.groups) {
+    const mesh = doc.createMesh(g.name);
+    for (const [matName, corners] of g.byMaterial) {
+      if (corners.length === 0) continue;
+      mesh.addPrimitive(await primitive(doc, buffer, obj, corners, () => materialFor(matName)));
+    }
+    if (mesh.listPrimitives().length) scene.addChild(doc.createNode(g.name).setMesh(mesh));
+    else mesh.dispose();
+  }
+  return doc;
+}
 
+/** The OBJ's lines: vertices, groups, materials used and faces (triangulated as fans, indices checked and made 0-based). */
+function parseObj(file: string, text: string): ObjData {
   const v: number[] = [],
     vt: number[] = [],
     vn: number[] = [];
   // Faces grouped by object/group name, then material.
-  type Group = { name: string; byMaterial: Map<string, number[][]> };
-  const groups: Group[] = [];
-  let group: Group | null = null;
+  const groups: ObjGroup[] = [];
+  let group: ObjGroup | null = null;
   let material = '';
   const mtllibs: string[] = [];
   const lines = text.split(/\r?\n/);
@@ -104,28 +132,46 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
     }
   }
   if (v.length === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the OBJ has no vertices', file);
+  return { v, vt, vn, groups, mtllibs };
+}
 
-  const missing =
-    (message: string) =>
-    (e: unknown): never => {
-      throw e instanceof XoayError && e.code === 'MISSING_RESOURCE' ? new XoayError(STAGE, 'MISSING_RESOURCE', message, file) : e;
-    };
-  // Materials and their textures.
+/** A catch handler that names what is missing in place of resource()'s generic MISSING_RESOURCE. */
+const missing =
+  (file: string, message: string) =>
+  (e: unknown): never => {
+    throw e instanceof XoayError && e.code === 'MISSING_RESOURCE' ? new XoayError(STAGE, 'MISSING_RESOURCE', message, file) : e;
+  };
+
+/** The materials of every `mtllib` (a later library's material replaces an earlier one of the same name). */
+async function readMtllibs(mtllibs: string[], file: string, o: ReadOptions, resource: ModelSource['resource']): Promise<Map<string, MtlMaterial>> {
+  const dir = path.dirname(file);
   const mtl = new Map<string, MtlMaterial>();
   for (const lib of mtllibs) {
     const r = resolveUri(lib, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `mtllib "${lib}" must be a file next to the model`, file);
     // A regular file inside the folder, within the limits (resource() checks); a missing one is named as before.
-    const t = new TextDecoder().decode(await resource(lib).catch(missing(`the material library "${lib}" it refers to (mtllib) is missing`)));
+    const t = new TextDecoder().decode(await resource(lib).catch(missing(file, `the material library "${lib}" it refers to (mtllib) is missing`)));
     for (const [k, m] of parseMtl(t)) mtl.set(k, m);
   }
+  return mtl;
+}
+
+/** The glTF material of a `usemtl` name, made on first use (with its textures, each read once). */
+function materialMaker(
+  doc: Document,
+  mtl: Map<string, MtlMaterial>,
+  file: string,
+  o: ReadOptions,
+  resource: ModelSource['resource'],
+): (name: string) => Promise<Material> {
+  const dir = path.dirname(file);
   const textures = new Map<string, Texture>();
   const texture = async (name: string): Promise<Texture> => {
     const cached = textures.get(name);
     if (cached) return cached;
     const r = resolveUri(name, dir, file, o);
     if (r.kind !== 'file') throw new XoayError(STAGE, 'UNSAFE_URI', `texture "${name}" must be a file next to the model`, file);
-    const bytes = await resource(name, 'image').catch(missing(`the texture "${name}" its materials refer to is missing`));
+    const bytes = await resource(name, 'image').catch(missing(file, `the texture "${name}" its materials refer to is missing`));
     const t = doc
       .createTexture(path.basename(name))
       .setImage(new Uint8Array(bytes))
@@ -135,7 +181,7 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
     return t;
   };
   const materials = new Map<string, Material>();
-  const materialFor = async (name: string): Promise<Material> => {
+  return async (name: string): Promise<Material> => {
     const cached = materials.get(name);
     if (cached) return cached;
     const m = mtl.get(name);
@@ -152,48 +198,45 @@ export async function readObj(file: string, text: string, o: ReadOptions, resour
     materials.set(name, mat);
     return mat;
   };
+}
 
-  for (const g of groups) {
-    const mesh = doc.createMesh(g.name);
-    for (const [matName, corners] of g.byMaterial) {
-      if (corners.length === 0) continue;
-      // One vertex per distinct (position, uv, normal) corner.
-      const index = new Map<string, number>();
-      const pos: number[] = [],
-        uv: number[] = [],
-        nor: number[] = [],
-        idx: number[] = [];
-      const hasUv = corners.every((c) => c[1]! >= 0),
-        hasNormal = corners.every((c) => c[2]! >= 0);
-      for (const [p, t, nn] of corners as [number, number, number][]) {
-        const key = `${p}/${hasUv ? t : ''}/${hasNormal ? nn : ''}`;
-        let k = index.get(key);
-        if (k === undefined) {
-          k = pos.length / 3;
-          index.set(key, k);
-          pos.push(v[p * 3]!, v[p * 3 + 1]!, v[p * 3 + 2]!);
-          if (hasUv) uv.push(vt[t * 2]!, 1 - vt[t * 2 + 1]!);
-          if (hasNormal) nor.push(vn[nn * 3]!, vn[nn * 3 + 1]!, vn[nn * 3 + 2]!);
-        }
-        idx.push(k);
-      }
-      const prim = doc
-        .createPrimitive()
-        .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(pos)).setBuffer(buffer))
-        .setIndices(
-          doc
-            .createAccessor()
-            .setType('SCALAR')
-            .setArray(pos.length / 3 > 65535 ? new Uint32Array(idx) : new Uint16Array(idx))
-            .setBuffer(buffer),
-        )
-        .setMaterial(await materialFor(matName));
-      if (hasUv) prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(new Float32Array(uv)).setBuffer(buffer));
-      if (hasNormal) prim.setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(new Float32Array(nor)).setBuffer(buffer));
-      mesh.addPrimitive(prim);
+/**
+ * One primitive of a group's faces in one material: one vertex per distinct (position, uv, normal) corner; uvs and
+ * normals only when every corner has one. The material is made between the indices and the uvs (the Document's order).
+ */
+async function primitive(doc: Document, buffer: GltfBuffer, obj: ObjData, corners: number[][], material: () => Promise<Material>): Promise<Primitive> {
+  const { v, vt, vn } = obj;
+  const index = new Map<string, number>();
+  const pos: number[] = [],
+    uv: number[] = [],
+    nor: number[] = [],
+    idx: number[] = [];
+  const hasUv = corners.every((c) => c[1]! >= 0),
+    hasNormal = corners.every((c) => c[2]! >= 0);
+  for (const [p, t, nn] of corners as [number, number, number][]) {
+    const key = `${p}/${hasUv ? t : ''}/${hasNormal ? nn : ''}`;
+    let k = index.get(key);
+    if (k === undefined) {
+      k = pos.length / 3;
+      index.set(key, k);
+      pos.push(v[p * 3]!, v[p * 3 + 1]!, v[p * 3 + 2]!);
+      if (hasUv) uv.push(vt[t * 2]!, 1 - vt[t * 2 + 1]!);
+      if (hasNormal) nor.push(vn[nn * 3]!, vn[nn * 3 + 1]!, vn[nn * 3 + 2]!);
     }
-    if (mesh.listPrimitives().length) scene.addChild(doc.createNode(g.name).setMesh(mesh));
-    else mesh.dispose();
+    idx.push(k);
   }
-  return doc;
+  const prim = doc
+    .createPrimitive()
+    .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(pos)).setBuffer(buffer))
+    .setIndices(
+      doc
+        .createAccessor()
+        .setType('SCALAR')
+        .setArray(pos.length / 3 > 65535 ? new Uint32Array(idx) : new Uint16Array(idx))
+        .setBuffer(buffer),
+    )
+    .setMaterial(await material());
+  if (hasUv) prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(new Float32Array(uv)).setBuffer(buffer));
+  if (hasNormal) prim.setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(new Float32Array(nor)).setBuffer(buffer));
+  return prim;
 }
