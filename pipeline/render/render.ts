@@ -241,85 +241,31 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
       browser = undefined;
       throw e;
     });
-    const { page, pageErrors } = b.session;
-    const errorsBefore = pageErrors.length;
-    const modelPath = `/model-${++models}.glb`;
-    b.models.set(modelPath, glb);
+    const job: Job = { browser: b, modelPath: `/model-${++models}.glb`, errorsBefore: b.session.pageErrors.length, healthy: true };
+    b.models.set(job.modelPath, glb);
     let out: OutputFolder | undefined;
-    const writes: Promise<void>[] = [];
-    /** Whether the page is still fit for the next model. */
-    let healthy = true;
     try {
       out = await openOutput(target, { stage: STAGE, inputs: [], force: true });
-      const setup: RenderSetup = {
-        modelUrl: `${b.server.origin}${modelPath}`,
-        frames: r.frames,
-        width: r.width,
-        height: r.height,
-        elevationDeg: r.elevationDeg,
-        background: r.background,
-        fill: FILL,
-      };
-      let result;
-      try {
-        result = await withTimeout(
-          'setting up the model',
-          page.evaluate((s) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.setup(s), setup),
-          STEP_TIMEOUT_MS,
-        );
-      } catch (e) {
-        healthy = false;
-        throw fail(e, `the render page failed while setting up the model${pageErrorsNote(pageErrors.slice(errorsBefore))}`);
-      }
-      if (!result.ok) {
-        if (result.kind === 'model') throw new XoayError(STAGE, 'MODEL_INVALID', `the model could not be loaded: ${result.message}`);
-        healthy = false;
-        throw new XoayError(STAGE, 'RENDER_FAILED', `the model could not be drawn: ${result.message}${pageErrorsNote(pageErrors.slice(errorsBefore))}`);
-      }
-
-      const digits = Math.max(3, String(r.frames - 1).length);
-      const names = Array.from({ length: r.frames }, (_, i) => `frame-${String(i).padStart(digits, '0')}.png`);
-      const prefix = 'data:image/png;base64,';
-      for (let i = 0; i < r.frames; i++) {
-        let url: string;
-        try {
-          url = await withTimeout(
-            `rendering frame ${i}`,
-            page.evaluate((index) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.frame(index), i),
-            STEP_TIMEOUT_MS,
-          );
-        } catch (e) {
-          healthy = false;
-          throw fail(e, `frame ${i} could not be rendered${pageErrorsNote(pageErrors.slice(errorsBefore))}`);
-        }
-        if (!url.startsWith(prefix) || url.length <= prefix.length)
-          throw new XoayError(STAGE, 'RENDER_FAILED', `frame ${i}: the page returned no PNG (the canvas is empty or too large)`);
-        // Written while the next frame renders (a failure is seen by the Promise.all below).
-        const write = out.write(names[i]!, Buffer.from(url.slice(prefix.length), 'base64'));
-        write.catch(() => undefined);
-        writes.push(write);
-      }
-      await Promise.all(writes);
-      if (pageErrors.length > errorsBefore) {
-        healthy = false;
-        throw new XoayError(STAGE, 'RENDER_FAILED', `the render page reported errors: ${pageErrors.slice(errorsBefore, errorsBefore + 3).join('; ')}`);
-      }
+      const info = await setupModel(job, r);
+      const names = await renderFrames(job, r.frames, out);
+      checkPageErrors(job);
       await out.commit();
       const frames = names.map((n) => path.join(target, n));
       return {
         frames,
         poster: frames[Math.round((POSTER_DEG / 360) * r.frames) % r.frames]!,
         seconds: Math.round(performance.now() - started) / 1000,
-        info: { ...result.info, threeRevision: b.threeRevision, glRenderer: b.glRenderer },
+        info: { ...info, threeRevision: b.threeRevision, glRenderer: b.glRenderer },
       };
     } catch (e) {
-      await Promise.allSettled(writes); // nothing may write into the temporary folder once it is removed
       await out?.abort();
-      if (!healthy) await stopBrowser(); // the next model gets a fresh browser
+      if (!job.healthy) await stopBrowser(); // the next model gets a fresh browser
       throw fail(e, 'rendering failed');
     } finally {
-      b.models.delete(modelPath);
-      if (healthy && !page.isClosed()) await page.evaluate(() => (window as Window & { xoayRender?: RenderApi }).xoayRender!.unload()).catch(() => undefined);
+      b.models.delete(job.modelPath);
+      const { page } = b.session;
+      if (job.healthy && !page.isClosed())
+        await page.evaluate(() => (window as Window & { xoayRender?: RenderApi }).xoayRender!.unload()).catch(() => undefined);
     }
   };
 
@@ -335,6 +281,92 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
       await stopBrowser();
     },
   };
+}
+
+/** One model's render in an open browser: what its steps share. */
+interface Job {
+  browser: Browser;
+  /** The URL path the server hands the model out at. */
+  modelPath: string;
+  /** The page's errors before this model (later ones are its own). */
+  errorsBefore: number;
+  /** Whether the page is still fit for the next model (a step that leaves it unfit sets this to false). */
+  healthy: boolean;
+}
+
+/** The page loads the model and fits the camera to it; what it found. */
+async function setupModel(job: Job, r: RenderOptions): Promise<RenderInfo> {
+  const { page, pageErrors } = job.browser.session;
+  const setup: RenderSetup = {
+    modelUrl: `${job.browser.server.origin}${job.modelPath}`,
+    frames: r.frames,
+    width: r.width,
+    height: r.height,
+    elevationDeg: r.elevationDeg,
+    background: r.background,
+    fill: FILL,
+  };
+  let result;
+  try {
+    result = await withTimeout(
+      'setting up the model',
+      page.evaluate((s) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.setup(s), setup),
+      STEP_TIMEOUT_MS,
+    );
+  } catch (e) {
+    job.healthy = false;
+    throw fail(e, `the render page failed while setting up the model${pageErrorsNote(pageErrors.slice(job.errorsBefore))}`);
+  }
+  if (!result.ok) {
+    if (result.kind === 'model') throw new XoayError(STAGE, 'MODEL_INVALID', `the model could not be loaded: ${result.message}`);
+    job.healthy = false;
+    throw new XoayError(STAGE, 'RENDER_FAILED', `the model could not be drawn: ${result.message}${pageErrorsNote(pageErrors.slice(job.errorsBefore))}`);
+  }
+  return result.info;
+}
+
+/** Renders every frame into `out` (each written while the next renders); returns the file names in turn order. */
+async function renderFrames(job: Job, frames: number, out: OutputFolder): Promise<string[]> {
+  const { page, pageErrors } = job.browser.session;
+  const digits = Math.max(3, String(frames - 1).length);
+  const names = Array.from({ length: frames }, (_, i) => `frame-${String(i).padStart(digits, '0')}.png`);
+  const prefix = 'data:image/png;base64,';
+  const writes: Promise<void>[] = [];
+  try {
+    for (let i = 0; i < frames; i++) {
+      let url: string;
+      try {
+        url = await withTimeout(
+          `rendering frame ${i}`,
+          page.evaluate((index) => (window as Window & { xoayRender?: RenderApi }).xoayRender!.frame(index), i),
+          STEP_TIMEOUT_MS,
+        );
+      } catch (e) {
+        job.healthy = false;
+        throw fail(e, `frame ${i} could not be rendered${pageErrorsNote(pageErrors.slice(job.errorsBefore))}`);
+      }
+      if (!url.startsWith(prefix) || url.length <= prefix.length)
+        throw new XoayError(STAGE, 'RENDER_FAILED', `frame ${i}: the page returned no PNG (the canvas is empty or too large)`);
+      // Written while the next frame renders (a failure is seen by the Promise.all below).
+      const write = out.write(names[i]!, Buffer.from(url.slice(prefix.length), 'base64'));
+      write.catch(() => undefined);
+      writes.push(write);
+    }
+    await Promise.all(writes);
+  } catch (e) {
+    await Promise.allSettled(writes); // nothing may write into the temporary folder once it is removed
+    throw e;
+  }
+  return names;
+}
+
+/** Errors the page reported while rendering this model fail it (and the page is not trusted with the next). */
+function checkPageErrors(job: Job): void {
+  const { pageErrors } = job.browser.session;
+  if (pageErrors.length > job.errorsBefore) {
+    job.healthy = false;
+    throw new XoayError(STAGE, 'RENDER_FAILED', `the render page reported errors: ${pageErrors.slice(job.errorsBefore, job.errorsBefore + 3).join('; ')}`);
+  }
 }
 
 /**
