@@ -13,8 +13,9 @@
  * How: a Vite dev server (127.0.0.1, random port) serves samples/turntable-page/page/, whose
  * render.browser.ts builds the studio in three.js; Debian Chromium (playwright-core, headless,
  * SwiftShader WebGL2) renders one frame per call and hands back a PNG; sharp/mozjpeg writes the JPEGs.
- * The model bytes are served to the page through a Playwright route, so Vite never needs file-system
- * access outside the page and node_modules.
+ * The model bytes and the page's HTML shell (the render stage's, pipeline/render/page/index.html: it only
+ * loads ./render.browser.ts) are served to the page through Playwright routes, so Vite never needs
+ * file-system access outside the page and node_modules.
  *
  * The shoot is deliberately imperfect, like a real one, so the spin pipeline has something to correct:
  * the model stands off the turntable axis (its centre orbits in the frames) and the exposure drifts
@@ -160,18 +161,18 @@ export function exposureDrift(frames: number, seed: number): number[] {
 // ---------------------------------------------------------------------------------------------------
 // Helpers
 
-/** The folder holding index.html + render.browser.ts, found from this module (source or dist). */
-async function findPageDir(): Promise<string> {
+/** The folder `rel` (from the package root, e.g. samples/turntable-page/page) holding `file`, found from this module (source or dist). */
+async function findUp(rel: string, file: string): Promise<string> {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = path.join(dir, 'samples', 'turntable-page', 'page');
+    const candidate = path.join(dir, rel);
     try {
-      if ((await stat(path.join(candidate, 'index.html'))).isFile()) return candidate;
+      if ((await stat(path.join(candidate, file))).isFile()) return candidate;
     } catch {
       /* keep walking up */
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find samples/turntable-page/page/index.html above ' + fileURLToPath(import.meta.url));
+    if (parent === dir) throw new Error(`cannot find ${rel}/${file} above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
 }
@@ -224,7 +225,8 @@ interface RenderResult {
 
 /** Starts Vite + Chromium, renders every frame to PNG and closes both (also on failure). */
 async function renderFrames(opts: Options, exposures: number[], workDir: string): Promise<RenderResult> {
-  const pageDir = await findPageDir();
+  const pageDir = await findUp('samples/turntable-page/page', 'render.browser.ts');
+  const pageHtml = await readFile(path.join(await findUp('pipeline/render/page', 'index.html'), 'index.html'));
   const modelBytes = await readFile(opts.model);
   let server: ViteDevServer | undefined;
   let session: ChromiumSession | undefined;
@@ -258,6 +260,8 @@ async function renderFrames(opts: Options, exposures: number[], workDir: string)
     // The model is handed to the page from memory: no file-system access for the dev server.
     const modelUrl = `${origin}/__xoay_model__/${encodeURIComponent(path.basename(opts.model))}`;
     await page.route(modelUrl, (route) => route.fulfill({ status: 200, contentType: 'model/gltf-binary', body: modelBytes }));
+    // The render stage's page shell (it loads ./render.browser.ts, here the sample studio's, transformed by Vite).
+    await page.route(`${origin}/index.html`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: pageHtml }));
 
     await withTimeout('loading the render page', page.goto(`${origin}/index.html`, { waitUntil: 'load' }));
     await withTimeout(
