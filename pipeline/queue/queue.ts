@@ -226,24 +226,14 @@ export function startWorker(
   const conn = connection(url);
   const lookup = new Queue(w.queueName, { connection: conn as unknown as ConnectionOptions });
   lookup.on('error', () => {});
-  const contexts = new Map<string, Promise<BuildContext>>();
-  const contextFor = (site: string, options: Partial<BuildOptions>) => {
-    const k = JSON.stringify([site, options]);
-    let c = contexts.get(k);
-    if (!c) {
-      c = openBuild(site, options, { jobs: w.concurrency });
-      c.catch(() => contexts.delete(k));
-      contexts.set(k, c);
-    }
-    return c;
-  };
+  const contexts = buildContexts(w.concurrency);
 
   const worker = new Worker(
     w.queueName,
     async (job: Job) => {
       onEvent({ type: 'active', job: job.id!, name: job.name, folder: (job.data as ProductJob).folder, attempt: job.attemptsMade + 1 });
-      if (job.name === 'product') return productJob(job.data as ProductJob);
-      if (job.name === 'index') return indexJob(job);
+      if (job.name === 'product') return productJob(job.data as ProductJob, contexts.contextFor, onEvent);
+      if (job.name === 'index') return indexJob(job, lookup);
       throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `unknown job ${echo(job.name)}`);
     },
     {
@@ -255,55 +245,90 @@ export function startWorker(
       autorun: true,
     },
   );
+  forwardEvents(worker, onEvent);
 
-  async function productJob(d: ProductJob): Promise<ProductResult> {
-    // The shared storage must be visible here at the same paths as on the machine that enqueued the build.
-    const input = new FolderStorage(d.folder);
-    if (!(await new FolderStorage(d.site).exists(SITE_MARKER)))
-      throw new XoayError(STAGE, 'INPUT_MISSING', 'the site folder is not visible on this worker (is the shared storage mounted at the same path?)', d.site);
-    if (!(await someExists(input, PRODUCT_FILES)))
-      throw new XoayError(
-        STAGE,
-        'INPUT_MISSING',
-        'the product folder is not visible on this worker (is the shared storage mounted at the same path?)',
-        d.folder,
-      );
-    const b = await contextFor(d.site, d.options);
-    try {
-      return await buildProductFolder(
-        b,
-        d.folder,
-        (event) => onEvent({ type: 'build', event }),
-        d.twins ? { twins: d.twins, source: await readProduct(d.folder, { trustedRoots: b.o.trustedRoots }) } : undefined,
-      );
-    } catch (e) {
-      // Wrong facts (product.json) or a duplicate id fail at once: another try reads the same file. Everything else
-      // (a frame still being copied to the shared folder, a worker short of memory) is tried `--attempts` times.
-      if (isXoayError(e) && UNRECOVERABLE.has(e.code)) throw new UnrecoverableError(failureMessage(e, d.folder));
-      // The message is already one line naming the stage and file; BullMQ keeps it as the job's failure.
-      throw new Error(failureMessage(e, d.folder));
-    }
+  return {
+    worker,
+    async close(force = false) {
+      await worker.close(force);
+      await lookup.close().catch(() => {});
+      await contexts.close();
+      conn.disconnect();
+    },
+  };
+}
+
+/** One build context per site and options, opened on first use and kept for the worker's life (a failed one is opened again). */
+function buildContexts(jobs: number): { contextFor(site: string, options: Partial<BuildOptions>): Promise<BuildContext>; close(): Promise<void> } {
+  const contexts = new Map<string, Promise<BuildContext>>();
+  return {
+    contextFor(site, options) {
+      const k = JSON.stringify([site, options]);
+      let c = contexts.get(k);
+      if (!c) {
+        c = openBuild(site, options, { jobs });
+        c.catch(() => contexts.delete(k));
+        contexts.set(k, c);
+      }
+      return c;
+    },
+    async close() {
+      for (const c of contexts.values()) await (await c.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** A product job: the folder built into the site, once both are seen on this worker's storage. */
+async function productJob(
+  d: ProductJob,
+  contextFor: (site: string, options: Partial<BuildOptions>) => Promise<BuildContext>,
+  onEvent: (e: WorkerEvent) => void,
+): Promise<ProductResult> {
+  // The shared storage must be visible here at the same paths as on the machine that enqueued the build.
+  const input = new FolderStorage(d.folder);
+  if (!(await new FolderStorage(d.site).exists(SITE_MARKER)))
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'the site folder is not visible on this worker (is the shared storage mounted at the same path?)', d.site);
+  if (!(await someExists(input, PRODUCT_FILES)))
+    throw new XoayError(STAGE, 'INPUT_MISSING', 'the product folder is not visible on this worker (is the shared storage mounted at the same path?)', d.folder);
+  const b = await contextFor(d.site, d.options);
+  try {
+    return await buildProductFolder(
+      b,
+      d.folder,
+      (event) => onEvent({ type: 'build', event }),
+      d.twins ? { twins: d.twins, source: await readProduct(d.folder, { trustedRoots: b.o.trustedRoots }) } : undefined,
+    );
+  } catch (e) {
+    // Wrong facts (product.json) or a duplicate id fail at once: another try reads the same file. Everything else
+    // (a frame still being copied to the shared folder, a worker short of memory) is tried `--attempts` times.
+    if (isXoayError(e) && UNRECOVERABLE.has(e.code)) throw new UnrecoverableError(failureMessage(e, d.folder));
+    // The message is already one line naming the stage and file; BullMQ keeps it as the job's failure.
+    throw new Error(failureMessage(e, d.folder));
   }
+}
 
-  async function indexJob(job: Job): Promise<QueueSummary> {
-    const d = job.data as IndexJob;
-    const done = Object.values(await job.getChildrenValues<ProductResult>());
-    const failures = await job.getIgnoredChildrenFailures();
-    const products: ProductResult[] = [...done];
-    for (const [k, message] of Object.entries(failures)) {
-      const child = await Job.fromId(lookup, k.split(':').at(-1)!).catch(() => undefined);
-      const folder = (child?.data as ProductJob | undefined)?.folder ?? k;
-      products.push({ id: path.basename(folder), folder, status: 'failed', ran: [], seconds: 0, message });
-    }
-    // What workers killed mid-product left (every product job of this build has finished).
-    const site = new FolderStorage(d.site);
-    await site.tidy();
-    await writeSite(site, viewerFolder(), d.ids, { title: d.title, prune: d.prune });
-    products.sort((a, b) => a.id.localeCompare(b.id));
-    const count = (st: ProductResult['status']) => products.filter((r) => r.status === st).length;
-    return { site: d.site, built: count('built'), reused: count('reused'), failed: count('failed'), products };
+/** The index job, run once every product job of its build has finished: the site's index and the build's summary. */
+async function indexJob(job: Job, lookup: Queue): Promise<QueueSummary> {
+  const d = job.data as IndexJob;
+  const done = Object.values(await job.getChildrenValues<ProductResult>());
+  const failures = await job.getIgnoredChildrenFailures();
+  const products: ProductResult[] = [...done];
+  for (const [k, message] of Object.entries(failures)) {
+    const child = await Job.fromId(lookup, k.split(':').at(-1)!).catch(() => undefined);
+    const folder = (child?.data as ProductJob | undefined)?.folder ?? k;
+    products.push({ id: path.basename(folder), folder, status: 'failed', ran: [], seconds: 0, message });
   }
+  // What workers killed mid-product left (every product job of this build has finished).
+  const site = new FolderStorage(d.site);
+  await site.tidy();
+  await writeSite(site, viewerFolder(), d.ids, { title: d.title, prune: d.prune });
+  products.sort((a, b) => a.id.localeCompare(b.id));
+  const count = (st: ProductResult['status']) => products.filter((r) => r.status === st).length;
+  return { site: d.site, built: count('built'), reused: count('reused'), failed: count('failed'), products };
+}
 
+/** The worker's completed, failed and error events as WorkerEvents. */
+function forwardEvents(worker: Worker, onEvent: (e: WorkerEvent) => void): void {
   worker.on('completed', (job, r) =>
     onEvent({
       type: 'completed',
@@ -320,16 +345,6 @@ export function startWorker(
       job && onEvent({ type: 'failed', job: job.id!, name: job.name, folder: (job.data as ProductJob).folder, attempt: job.attemptsMade, message: e.message }),
   );
   worker.on('error', (e) => onEvent({ type: 'error', message: e.message }));
-
-  return {
-    worker,
-    async close(force = false) {
-      await worker.close(force);
-      await lookup.close().catch(() => {});
-      for (const c of contexts.values()) await (await c.catch(() => undefined))?.close();
-      conn.disconnect();
-    },
-  };
 }
 
 /** One build's progress: its products done, failed and still to do, and each failure (from its index job). */
