@@ -1,5 +1,5 @@
 /**
- * What every orchestrator (`spin`, `model`, `reconstruct`, `buildProduct`) repeats, in one place: stage events,
+ * What the file-writing orchestrators (`spin`, `model`, `reconstruct`) repeat, in one place: stage events,
  * lap timings, warnings (kept for the report and sent as events), and the output folder's life cycle (opened
  * before the first byte is written, committed when the step list has finished, aborted on any error).
  *
@@ -31,11 +31,9 @@ export interface Run<E> {
   emit(event: E): void;
 }
 
-/**
- * Start a run. `onEvent` receives every event (none are sent when it is missing); `warnings`, when given, is the
- * list that `warn` appends to (a stage's own list that the report already holds).
- */
-export function startRun<E = RunEvent>(onEvent?: (event: E) => void, warnings: string[] = []): Run<E> {
+/** Start a run. `onEvent` receives every event (none are sent when it is missing). */
+export function startRun<E = RunEvent>(onEvent?: (event: E) => void): Run<E> {
+  const warnings: string[] = [];
   const send = (onEvent ?? (() => {})) as (event: E | RunEvent) => void;
   const timings: Record<string, number> = {};
   let t0 = performance.now();
