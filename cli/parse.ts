@@ -1,4 +1,5 @@
 /** Option value parsers shared by the commands: each names the option, what it takes and what it was given. */
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 
 /** A whole number from `min` (to `max`, when given). */
@@ -59,3 +60,6 @@ export function formatList<T extends string>(v: string, allowed: readonly T[], n
     throw new InvalidArgumentError(`${name} must list ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   return formats as T[];
 }
+
+/** Folders given on the command line (a variadic option, possibly absent) as absolute paths. */
+export const absoluteDirs = (dirs: string[] | undefined): string[] => (dirs ?? []).map((d) => path.resolve(d));

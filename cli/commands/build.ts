@@ -8,7 +8,7 @@ import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/buil
 import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';
 import { runCommand } from '../run.js';
-import { formatList, int, widthList } from '../parse.js';
+import { formatList, int, widthList, absoluteDirs } from '../parse.js';
 
 export function registerBuild(program: Command): void {
   program
@@ -54,7 +54,7 @@ export function registerBuild(program: Command): void {
           title: opts.title,
           prune: opts.prune,
           force: opts.force,
-          trustedRoots: ((opts.allowLinksInto ?? []) as string[]).map((d) => path.resolve(d)),
+          trustedRoots: absoluteDirs(opts.allowLinksInto),
           spin: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) },
           model: opts.textures ? { textures: opts.textures } : {},
           reconstruct: opts.reconstruct ? (opts.textures ? { textures: opts.textures } : {}) : (false as const),

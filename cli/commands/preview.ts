@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
 import { runCommand } from '../run.js';
-import { int, widthList } from '../parse.js';
+import { int, widthList, absoluteDirs } from '../parse.js';
 
 export function registerPreview(program: Command): void {
   program
@@ -26,7 +26,7 @@ export function registerPreview(program: Command): void {
             port: opts.port,
             host: opts.host,
             cache: opts.cache,
-            build: { ...(widths ? { spin: { widths } } : {}), trustedRoots: ((opts.allowLinksInto ?? []) as string[]).map((d) => path.resolve(d)) },
+            build: { ...(widths ? { spin: { widths } } : {}), trustedRoots: absoluteDirs(opts.allowLinksInto) },
           },
           {
             onEvent: (e) => {

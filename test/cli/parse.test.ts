@@ -1,6 +1,7 @@
 /** The option parsers every command shares (cli/parse.ts): each names the option, what it takes and what it was given. */
 import { describe, expect, it } from 'vitest';
-import { formatList, int, list, num, percent, perRow, widthList } from '../../cli/parse.js';
+import path from 'node:path';
+import { absoluteDirs, formatList, int, list, num, percent, perRow, widthList } from '../../cli/parse.js';
 
 describe('option parsers', () => {
   it('lists: comma-separated, spaces and empty items dropped', () => {
@@ -32,5 +33,9 @@ describe('option parsers', () => {
     expect(() => perRow('--elevation', -89, 89)('10,,40')).toThrow('--elevation must be a number -89–89 or a comma list of them (one per row), got "10,,40"');
     expect(() => perRow('--elevation', -89, 89)('90')).toThrow(/--elevation must be a number -89–89/);
     expect(() => perRow('--distance', 0, 1e6)(Array(65).fill('1').join(','))).toThrow('--distance takes at most 64 values, got 65');
+  });
+  it('folders: absolute, none when the option is absent', () => {
+    expect(absoluteDirs(undefined)).toEqual([]);
+    expect(absoluteDirs(['a/b', '/c'])).toEqual([path.resolve('a/b'), '/c']);
   });
 });
