@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isInside } from './inside.js';
 
 export interface PutFolderOptions {
   /** Files (relative to the folder) written after every other one, in this order: the commit point. */
@@ -122,8 +123,7 @@ export class FolderStorage implements Storage {
   /** The absolute path of a name; refuses names that leave the root. */
   path(name: string): string {
     const full = path.resolve(this.dir, name);
-    const rel = path.relative(this.dir, full);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`storage: name outside the storage root: ${name}`);
+    if (!isInside(full, this.dir)) throw new Error(`storage: name outside the storage root: ${name}`);
     return full;
   }
 

@@ -34,7 +34,7 @@ import { mapLimit } from '../core/pool.js';
 import { VERSION } from '../core/version.js';
 import type { ModelOptions } from '../model/model.js';
 import { type IsolateOptions, modelIsolated } from '../model/isolate.js';
-import { checkFolderFiles } from '../core/inside.js';
+import { checkFolderFiles, isInside } from '../core/inside.js';
 import { reconstruct, type ReconstructOptions } from '../reconstruct/reconstruct.js';
 import { spin, type SpinOptions } from '../spin/spin.js';
 import { type CacheEntry, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
@@ -312,12 +312,8 @@ export function viewerFolder(): string {
 /** Refuses a site folder inside a product folder, or containing one. */
 export function checkSiteOutsideInputs(folders: string[], siteDir: string): void {
   for (const f of folders) {
-    const rel = path.relative(f, siteDir);
-    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)))
-      throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder is inside the product folder ${f}`, siteDir);
-    const back = path.relative(siteDir, f);
-    if (!back.startsWith('..') && !path.isAbsolute(back))
-      throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder contains the product folder ${f}`, siteDir);
+    if (isInside(siteDir, f)) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder is inside the product folder ${f}`, siteDir);
+    if (isInside(f, siteDir)) throw new XoayError(STAGE, 'OUTPUT_INSIDE_INPUT', `the site folder contains the product folder ${f}`, siteDir);
   }
 }
 

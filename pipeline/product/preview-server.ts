@@ -20,9 +20,6 @@ import type { StatusFeed } from './preview-status.js';
 
 const STAGE = 'preview';
 
-/** Whether `p` is `dir` or inside it. */
-export const inside = (dir: string, p: string) => isInside(p, dir);
-
 /** The path Vite's client imports its environment from (`/@fs/…/vite/dist/client/env.mjs`). */
 function viteClientEnvPath(): string {
   const file = createRequire(import.meta.url).resolve('vite/dist/client/env.mjs');
@@ -118,7 +115,7 @@ async function siteEntry(site: string, file: string): Promise<{ real: string; st
   } catch {
     return null;
   }
-  if (!inside(site, real)) return null;
+  if (!isInside(real, site)) return null;
   return { real, st: await stat(real) };
 }
 
@@ -206,7 +203,7 @@ export async function startVite(createServer: typeof import('vite').createServer
         // Product mode: the site is written by our builds (we reload after each); the product folders are added later.
         watch: {
           ignored: (p: string) =>
-            (o.mode === 'product' && inside(o.site, p)) || inside(o.cacheDir, p) || inside(o.work, p) || /(^|[/\\])(\.git|node_modules)([/\\]|$)/.test(p),
+            (o.mode === 'product' && isInside(p, o.site)) || isInside(p, o.cacheDir) || isInside(p, o.work) || /(^|[/\\])(\.git|node_modules)([/\\]|$)/.test(p),
         },
       },
     });

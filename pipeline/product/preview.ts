@@ -32,7 +32,8 @@ import { XoayError, isXoayError } from '../core/errors.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts, SITE_MARKER } from './build.js';
 import { FRAMES, frameSwitch } from './preview-frame.js';
-import { inside, previewPlugin, startVite } from './preview-server.js';
+import { previewPlugin, startVite } from './preview-server.js';
+import { isInside } from '../core/inside.js';
 import { type PreviewStatus, type StatusFeed, statusFeed } from './preview-status.js';
 import { type ChangeBatch, changeBatch, type RebuildQueue, rebuildQueue } from './rebuild-queue.js';
 
@@ -261,12 +262,12 @@ function watch(s: Session, mode: 'product' | 'site', batch: ChangeBatch): void {
   if (mode === 'product') {
     s.server.watcher.add(s.dir);
     s.server.watcher.on('all', (_event: string, file: string) => {
-      if (inside(s.dir, file) && !inside(s.cacheDir, file) && !inside(s.site, file)) batch.add(file);
+      if (isInside(file, s.dir) && !isInside(file, s.cacheDir) && !isInside(file, s.site)) batch.add(file);
     });
   } else {
     s.server.watcher.on('all', (_event: string, file: string) => {
       // Not the half-written folders of a build in progress (it renames them into place when done).
-      if (inside(s.site, file) && !/\.xoay-(tmp|old)-/.test(file)) batch.add(file);
+      if (isInside(file, s.site) && !/\.xoay-(tmp|old)-/.test(file)) batch.add(file);
     });
   }
 }
