@@ -4,10 +4,10 @@
  * checking the container and every external reference. External files resolve only inside the
  * input's folder: `../`, absolute paths and network URIs are refused.
  */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Document, JSONDocument } from '@gltf-transform/core';
 import { echo, XoayError } from '../core/errors.js';
+import { statInput } from '../core/input.js';
 import { readInside } from '../core/inside.js';
 import { createIO, SILENT } from './codecs.js';
 import { readObj } from './obj.js';
@@ -24,13 +24,7 @@ const GLB_BIN = 0x004e4942;
 export async function openModel(input: string, opts?: Partial<ReadOptions>): Promise<ModelSource> {
   const o: ReadOptions = { ...READ_DEFAULTS, ...Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined)) };
   const file = path.resolve(input);
-  let st;
-  try {
-    st = await stat(file);
-  } catch {
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'the model file does not exist', file);
-  }
-  if (st.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is a folder, not a model file', file);
+  await statInput(STAGE, file, { kind: 'not folder', missing: 'the model file does not exist', wrongKind: 'the input is a folder, not a model file' });
   const ext = path.extname(file).toLowerCase();
   if (ext !== '.glb' && ext !== '.gltf' && ext !== '.obj') {
     throw new XoayError(STAGE, 'UNSUPPORTED_INPUT', `expected a .glb, .gltf or .obj file, got ${echo(ext || 'no extension')}`, file);

@@ -19,7 +19,7 @@
  * One product failing (bad product.json, an unreadable frame) does not stop the others; the result
  * lists built, reused and failed products with their reasons.
  */
-import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,7 @@ import { VERSION } from '../core/version.js';
 import type { ModelOptions } from '../model/model.js';
 import { type IsolateOptions, modelIsolated } from '../model/isolate.js';
 import { checkFolderFiles, isInside } from '../core/inside.js';
+import { statInput } from '../core/input.js';
 import { reconstruct, type ReconstructOptions } from '../reconstruct/reconstruct.js';
 import { spin, type SpinOptions } from '../spin/spin.js';
 import { type CacheEntry, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
@@ -176,18 +177,19 @@ function validate(o: BuildOptions): void {
     throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
 }
 
-/** The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. */
-export async function findProducts(inputs: string[]): Promise<string[]> {
+/**
+ * The product folders named by the inputs: product folders as given, catalogue folders' sub-folders. Errors are
+ * the `stage`'s, with `hint` after each message (`xoay preview` adds that a site is also accepted).
+ */
+export async function findProducts(inputs: string[], stage = STAGE, hint = ''): Promise<string[]> {
   const found: string[] = [];
   for (const input of inputs) {
     const dir = path.resolve(input);
-    let s;
-    try {
-      s = await stat(dir);
-    } catch {
-      throw new XoayError(STAGE, 'INPUT_MISSING', 'no such folder', dir);
-    }
-    if (!s.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'is not a folder (give a product folder or a catalogue folder)', dir);
+    await statInput(stage, dir, {
+      kind: 'folder',
+      missing: `no such folder${hint}`,
+      wrongKind: `is not a folder (give a product folder or a catalogue folder)${hint}`,
+    });
     if (await isProductFolder(dir)) {
       found.push(dir);
       continue;
@@ -196,7 +198,7 @@ export async function findProducts(inputs: string[]): Promise<string[]> {
     const products = [];
     for (const sub of subs.sort()) if (await isProductFolder(sub)) products.push(sub);
     if (products.length === 0)
-      throw new XoayError(STAGE, 'INPUT_EMPTY', `neither a product folder (${PRODUCT_FILES.join(' / ')}) nor a catalogue of them`, dir);
+      throw new XoayError(stage, 'INPUT_EMPTY', `neither a product folder (${PRODUCT_FILES.join(' / ')}) nor a catalogue of them${hint}`, dir);
     found.push(...products);
   }
   return [...new Set(found)];

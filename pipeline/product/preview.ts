@@ -34,6 +34,7 @@ import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts
 import { FRAMES, frameSwitch } from './preview-frame.js';
 import { previewPlugin, startVite } from './preview-server.js';
 import { isInside } from '../core/inside.js';
+import { statInput } from '../core/input.js';
 import { type PreviewStatus, type StatusFeed, statusFeed } from './preview-status.js';
 import { type ChangeBatch, changeBatch, type RebuildQueue, rebuildQueue } from './rebuild-queue.js';
 
@@ -114,12 +115,6 @@ async function loadVite(): Promise<typeof import('vite')> {
   }
 }
 
-/** A message without its "stage: file: " head (to re-state a build error as the preview's). */
-function bare(e: XoayError): string {
-  const head = `${e.stage}: ${e.file ? `${e.file}: ` : ''}`;
-  return e.message.startsWith(head) ? e.message.slice(head.length) : e.message;
-}
-
 export async function preview(target: string, opts: Partial<PreviewOptions> = {}, ctx: { onEvent?: (e: PreviewEvent) => void } = {}): Promise<Preview> {
   const o = withDefaults(PREVIEW_DEFAULTS, opts);
   validate(o);
@@ -152,26 +147,18 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
 /** The folder to preview: a site made by `xoay build` (served as it is), or product folders (their list). */
 async function readTarget(target: string): Promise<{ dir: string; mode: 'product' | 'site'; folders: string[] }> {
   const dir = path.resolve(target);
-  let s;
-  try {
-    s = await stat(dir);
-  } catch {
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'no such folder', dir);
-  }
-  if (!s.isDirectory())
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'is not a folder (give a product folder, a catalogue folder or a site made by xoay build)', dir);
+  await statInput(STAGE, dir, {
+    kind: 'folder',
+    missing: 'no such folder',
+    wrongKind: 'is not a folder (give a product folder, a catalogue folder or a site made by xoay build)',
+  });
   try {
     await stat(path.join(dir, SITE_MARKER));
     return { dir, mode: 'site', folders: [] };
   } catch {
     // not a site: a product or catalogue folder
   }
-  try {
-    return { dir, mode: 'product', folders: await findProducts([dir]) };
-  } catch (e) {
-    if (isXoayError(e)) throw new XoayError(STAGE, e.code, `${bare(e)} (or a site made by xoay build)`, e.file ?? dir, { cause: e });
-    throw e;
-  }
+  return { dir, mode: 'product', folders: await findProducts([dir], STAGE, ' (or a site made by xoay build)') };
 }
 
 /** Everything temporary in one folder (the site in product mode, Vite's cache folder), removed on exit too. */

@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
+import { statInput } from '../core/input.js';
 import { type DecodeOptions, openImage, uprightSize } from '../core/image.js';
 import type { RgbImage } from '../core/frames.js';
 import { IMAGE_EXTENSIONS, orderFrames } from '../core/frames.js';
@@ -25,13 +26,12 @@ async function size(file: string, limitInputPixels: number, what: string): Promi
 
 /** Check a clean plate against the frames' size (any difference of size or aspect is refused). */
 export async function checkCleanPlate(file: string, frameWidth: number, frameHeight: number, limitInputPixels: number): Promise<void> {
-  let st;
-  try {
-    st = await stat(file);
-  } catch {
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'the clean plate does not exist', file);
-  }
-  if (!st.isFile()) throw new XoayError(STAGE, 'UNREADABLE_IMAGE', 'the clean plate is not a file', file);
+  await statInput(STAGE, file, {
+    kind: 'file',
+    missing: 'the clean plate does not exist',
+    wrongKind: 'the clean plate is not a file',
+    wrongKindCode: 'UNREADABLE_IMAGE',
+  });
   const s = await size(file, limitInputPixels, 'clean plate');
   if (s.width !== frameWidth || s.height !== frameHeight) {
     throw new XoayError(

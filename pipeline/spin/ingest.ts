@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { utf8Name } from '../core/inside.js';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
+import { statInput } from '../core/input.js';
 import { assertBoolean, assertInteger, withDefaults } from '../core/options.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, imageError, sharp } from '../core/image.js';
 import { mapLimit } from '../core/pool.js';
@@ -83,13 +84,7 @@ export async function ingest(input: string, opts?: Partial<IngestOptions>): Prom
   const options = withDefaults(INGEST_DEFAULTS, opts);
   validate(options);
   const root = path.resolve(input);
-  let st;
-  try {
-    st = await stat(root);
-  } catch {
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'the input folder does not exist', root);
-  }
-  if (!st.isDirectory()) throw new XoayError(STAGE, 'INPUT_MISSING', 'the input is not a folder of frames', root);
+  await statInput(STAGE, root, { kind: 'folder', missing: 'the input folder does not exist', wrongKind: 'the input is not a folder of frames' });
 
   const warnings: string[] = [];
   const rowDefs = await findRows(root, options, warnings);
