@@ -24,6 +24,21 @@ export interface OutputFolder {
   abort(): Promise<void>;
 }
 
+/** What marks a temporary sibling of an output (`.name.xoay-tmp-…`): hidden, named after the output. */
+export const TMP_MARK = '.xoay-tmp-';
+/** What marks an output set aside while its replacement is renamed into place (core/storage.ts). */
+export const OLD_MARK = '.xoay-old-';
+
+/** The name of a temporary sibling of `target`: `.<its name>.xoay-tmp-<tag>` (the tag tells writers apart). */
+export function tmpName(target: string, tag: string): string {
+  return `.${path.basename(target)}${TMP_MARK}${tag}`;
+}
+
+/** Whether a path is in (or is) a temporary or set-aside sibling: a write not finished yet. */
+export function isUnfinished(p: string): boolean {
+  return p.includes(TMP_MARK) || p.includes(OLD_MARK);
+}
+
 /** Whether a path exists (following symbolic links). */
 export async function exists(p: string): Promise<boolean> {
   try {
@@ -72,7 +87,7 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
     const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file stands where a folder of its path should be' : (code ?? String(e));
     throw new XoayError(opts.stage, 'OUTPUT_UNWRITABLE', `cannot write the output folder here (${why})`, abs, { cause: e });
   }
-  const dir = path.join(parent, `.${path.basename(abs)}.xoay-tmp-${process.pid}-${Date.now().toString(36)}`);
+  const dir = path.join(parent, tmpName(abs, `${process.pid}-${Date.now().toString(36)}`));
   try {
     await mkdir(dir);
   } catch (e) {

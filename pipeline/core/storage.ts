@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isUnfinished, OLD_MARK, tmpName } from './fsout.js';
 import { isInside } from './inside.js';
 
 export interface PutFolderOptions {
@@ -104,8 +105,6 @@ export interface FolderStorageOptions {
   folderRename: boolean;
 }
 
-const TMP = '.xoay-tmp-';
-const OLD = '.xoay-old-';
 const tag = () => `${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** A folder (local, or shared by every machine: NFS, SMB, a mounted volume at the same absolute path on each). */
@@ -135,7 +134,7 @@ export class FolderStorage implements Storage {
     const full = this.path(name);
     await mkdir(path.dirname(full), { recursive: true });
     // A temporary file in the same folder (same file system), renamed over the target: rename is atomic.
-    const tmp = path.join(path.dirname(full), `.${path.basename(full)}${TMP}${tag()}`);
+    const tmp = path.join(path.dirname(full), tmpName(full, tag()));
     try {
       await writeFile(tmp, data);
       await rename(tmp, full);
@@ -201,7 +200,7 @@ export class FolderStorage implements Storage {
     const parent = path.dirname(target);
     await mkdir(parent, { recursive: true });
     // The finished folder next to its target (same file system), then swapped in.
-    const staging = path.join(parent, `.${path.basename(target)}${TMP}${tag()}`);
+    const staging = path.join(parent, tmpName(target, tag()));
     try {
       let moved = false;
       if (options.move) {
@@ -244,7 +243,7 @@ export class FolderStorage implements Storage {
     }
     for (const e of entries) {
       const full = path.join(dir, e);
-      if (!e.includes(TMP) && !e.includes(OLD)) continue;
+      if (!isUnfinished(e)) continue;
       if (olderThanMs > 0) {
         const age = await stat(full).then(
           (s) => Date.now() - s.mtimeMs,
@@ -252,7 +251,7 @@ export class FolderStorage implements Storage {
         );
         if (age < olderThanMs) continue;
       }
-      const aside = new RegExp(`^\\.(.+)${OLD.replace(/\./g, '\\.')}`).exec(e);
+      const aside = new RegExp(`^\\.(.+)${OLD_MARK.replace(/\./g, '\\.')}`).exec(e);
       if (aside && !entries.includes(aside[1]!)) {
         await rename(full, path.join(dir, aside[1]!));
         entries.push(aside[1]!);
@@ -263,7 +262,7 @@ export class FolderStorage implements Storage {
 
 /** Puts a finished folder in place of `target` (the old one is moved aside first, then removed). */
 async function swapInto(tmp: string, target: string): Promise<void> {
-  const aside = path.join(path.dirname(target), `.${path.basename(target)}${OLD}${tag()}`);
+  const aside = path.join(path.dirname(target), `.${path.basename(target)}${OLD_MARK}${tag()}`);
   let moved = false;
   try {
     await rename(target, aside);

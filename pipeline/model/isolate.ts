@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import 'sharp'; // loaded by the main thread first, as sharp asks of programs that use it in worker threads
 import { oneLine, XoayError, type XoayErrorCode } from '../core/errors.js';
+import { tmpName } from '../core/fsout.js';
 import { assertInteger, withDefaults } from '../core/options.js';
 import type { ModelEvent, ModelOptions, ModelReport } from './model.js';
 import type { ModelWorkerData, ModelWorkerMessage } from './model-worker.js';
@@ -43,7 +44,7 @@ export function workerFile(): URL {
 function removeLeftovers(output: string, createdTop: string | undefined): void {
   const abs = path.resolve(output);
   const parent = path.dirname(abs);
-  const prefix = `.${path.basename(abs)}.xoay-tmp-${process.pid}-`;
+  const prefix = tmpName(abs, `${process.pid}-`);
   try {
     for (const name of readdirSync(parent)) if (name.startsWith(prefix)) rmSync(path.join(parent, name), { recursive: true, force: true });
   } catch {

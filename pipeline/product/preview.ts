@@ -33,6 +33,7 @@ import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts, SITE_MARKER } from './build.js';
 import { FRAMES, frameSwitch } from './preview-frame.js';
 import { previewPlugin, startVite } from './preview-server.js';
+import { isUnfinished } from '../core/fsout.js';
 import { isInside } from '../core/inside.js';
 import { statInput } from '../core/input.js';
 import { type PreviewStatus, type StatusFeed, statusFeed } from './preview-status.js';
@@ -254,7 +255,7 @@ function watch(s: Session, mode: 'product' | 'site', batch: ChangeBatch): void {
   } else {
     s.server.watcher.on('all', (_event: string, file: string) => {
       // Not the half-written folders of a build in progress (it renames them into place when done).
-      if (isInside(file, s.site) && !/\.xoay-(tmp|old)-/.test(file)) batch.add(file);
+      if (isInside(file, s.site) && !isUnfinished(file)) batch.add(file);
     });
   }
 }
