@@ -35,6 +35,7 @@ import { VERSION } from '../core/version.js';
 import type { ModelOptions } from '../model/model.js';
 import { type IsolateOptions, modelIsolated } from '../model/isolate.js';
 import { checkFolderFiles, isInside } from '../core/inside.js';
+import { IMAGE_EXTENSIONS } from '../core/frames.js';
 import { statInput } from '../core/input.js';
 import { reconstruct, type ReconstructOptions } from '../reconstruct/reconstruct.js';
 import { spin, type SpinOptions } from '../spin/spin.js';
@@ -456,8 +457,8 @@ async function modelFiles(src: ProductSource): Promise<string[]> {
   return (await listFiles(src.dir)).filter((f) => MODEL_PARTS.test(f) && !f.startsWith('spin/') && !f.startsWith('photos/'));
 }
 
-/** Files the spin stage reads: the frames (images) and the shoot's description, not notes or other files beside them. */
-const FRAME = /(\.(jpe?g|png|tiff?|webp|avif)|(^|\/)shoot\.json)$/i;
+/** Files the spin stage reads: the frames (an extension of core/frames.ts IMAGE_EXTENSIONS, any case) and the shoot's description, not notes or other files beside them. */
+const FRAME = new RegExp(`(${IMAGE_EXTENSIONS.map((e) => `\\${e}`).join('|')}|(^|/)shoot\\.json)$`, 'i');
 
 /**
  * The code that makes each stage's output, hashed: a changed encoder, page template or render page changes the keys

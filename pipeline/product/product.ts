@@ -21,6 +21,7 @@ import { XoayError } from '../core/errors.js';
 import { readInside, realInside, regularInside, utf8Name } from '../core/inside.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { exists } from '../core/fsout.js';
+import { isImageName } from '../core/frames.js';
 import { slugify } from './slug.js';
 
 const STAGE = 'build';
@@ -45,7 +46,6 @@ export interface ProductSource {
 
 export const PRODUCT_FILES = ['product.json', 'product.yaml', 'product.yml'] as const;
 const MODEL_FILES = ['model.glb', 'model.gltf', 'model.obj'];
-const PHOTO = /\.(jpe?g|png|webp|avif|tiff?)$/i;
 
 /** Is this folder a product folder (has product.json / product.yaml)? */
 export async function isProductFolder(dir: string): Promise<boolean> {
@@ -93,7 +93,7 @@ export async function readProduct(folder: string, opts?: Partial<ReadProductOpti
     await regularDir(photoDir, inside);
     const list = (await readdir(photoDir, { encoding: 'buffer' })).map((n) => utf8Name(n, photoDir, STAGE));
     photos = list
-      .filter((n) => PHOTO.test(n) && !n.startsWith('.'))
+      .filter(isImageName)
       .sort(new Intl.Collator('en', { numeric: true }).compare)
       .map((n) => path.join(dir, 'photos', n));
     for (const ph of photos) await regularInside(ph, { ...inside, what: 'photo' });
