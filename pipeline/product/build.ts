@@ -477,7 +477,8 @@ async function codeKeys(): Promise<Record<'spin' | 'model' | 'render' | 'reconst
   return { spin: spinCode, model: modelCode, render: key(productCode, renderPage), reconstruct: key(reconstructCode, spinCode, modelCode), page: productCode };
 }
 
-async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> {
+/** The stamp of the product `id` in the site, or undefined when there is none (or it cannot be read). */
+export async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> {
   try {
     return JSON.parse((await site.read(`${id}/${STAMP}`)).toString('utf8')) as Stamp;
   } catch {

@@ -2,27 +2,27 @@
  * The frame switch of `xoay preview` (pipeline/product/preview.ts): the product page in an iframe at phone, tablet or
  * desktop size, links to the site's pages, and the build status (live, from the status events).
  */
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { html, jsonInScript, trusted } from '../core/html.js';
-import { STAMP } from './build.js';
+import { FolderStorage } from '../core/storage.js';
+import { readStamp } from './build.js';
 import { type PreviewStatus, STATUS_TEXT, statusText } from './preview-status.js';
 
 /** The frame switch's sizes (CSS pixels). */
-export const FRAMES = [
+const FRAMES = [
   { name: 'Phone', width: 390, height: 844 },
   { name: 'Tablet', width: 820, height: 1180 },
   { name: 'Desktop', width: 1366, height: 800 },
 ] as const;
 
 /** A product of the served site, for the frame switch's links. */
-export interface SiteProduct {
+interface SiteProduct {
   id: string;
   name: string;
 }
 
 /** The products in the served site (from their stamps), for the frame switch's links. */
-export async function siteProducts(site: string): Promise<SiteProduct[]> {
+async function siteProducts(site: string): Promise<SiteProduct[]> {
   const out: SiteProduct[] = [];
   let entries;
   try {
@@ -30,14 +30,12 @@ export async function siteProducts(site: string): Promise<SiteProduct[]> {
   } catch {
     return out;
   }
+  const storage = new FolderStorage(site);
   for (const e of entries) {
     if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;
-    try {
-      const stamp = JSON.parse(await readFile(path.join(site, e.name, STAMP), 'utf8')) as { product?: { name?: { vi?: string } } };
-      out.push({ id: e.name, name: stamp.product?.name?.vi ?? e.name });
-    } catch {
-      // not a product folder
-    }
+    // No stamp (or an unreadable one): not a product folder. A stamp from another version may lack the name.
+    const stamp = await readStamp(storage, e.name);
+    if (stamp) out.push({ id: e.name, name: stamp.product?.name?.vi ?? e.name });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -58,7 +56,7 @@ export function frameSwitch(site: string, status: () => PreviewStatus, oneProduc
  * The page the frame shows first: the one `asked` for (only a path on this server may be framed), else the product
  * when there is one (`single`), else the catalogue.
  */
-export function startPage(asked: string | null, single: string | undefined): string {
+function startPage(asked: string | null, single: string | undefined): string {
   return asked && /^\/(?![/\\])[^\s"'<>]*$/.test(asked) ? asked : single ? `/${single}/` : '/index.html';
 }
 
@@ -131,7 +129,7 @@ const FRAME_SCRIPT = trusted(`(() => {
 `);
 
 /** The frame switch: buttons that size an iframe of the page like a phone, a tablet or a desktop screen. */
-export function frameHtml(start: string, products: SiteProduct[], status: PreviewStatus): string {
+function frameHtml(start: string, products: SiteProduct[], status: PreviewStatus): string {
   const buttons = FRAMES.map(
     (f, i) =>
       html`<button type="button" data-width="${f.width}" data-height="${f.height}" aria-pressed="${String(i === 0)}" aria-keyshortcuts="${i + 1}">${f.name} <small>${f.width}×${f.height}</small></button>`,

@@ -31,15 +31,13 @@ import type { ErrorPayload, ViteDevServer } from 'vite';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts, SITE_MARKER } from './build.js';
-import { FRAMES, frameSwitch } from './preview-frame.js';
+import { frameSwitch } from './preview-frame.js';
 import { previewPlugin, startVite } from './preview-server.js';
 import { isUnfinished } from '../core/fsout.js';
 import { isInside } from '../core/inside.js';
 import { statInput } from '../core/input.js';
 import { type PreviewStatus, type StatusFeed, statusFeed } from './preview-status.js';
 import { type ChangeBatch, changeBatch, type RebuildQueue, rebuildQueue } from './rebuild-queue.js';
-
-export { FRAMES, type PreviewStatus };
 
 const STAGE = 'preview';
 
