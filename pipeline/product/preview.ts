@@ -37,7 +37,7 @@ import { isUnfinished } from '../core/fsout.js';
 import { isInside } from '../core/inside.js';
 import { statInput } from '../core/input.js';
 import { type PreviewStatus, type StatusFeed, statusFeed } from './preview-status.js';
-import { type ChangeBatch, changeBatch, type RebuildQueue, rebuildQueue } from './rebuild-queue.js';
+import { type ChangeBatch, changeBatch, type RebuildQueue, rebuildQueue } from './preview-rebuilds.js';
 
 const STAGE = 'preview';
 
