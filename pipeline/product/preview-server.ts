@@ -1,10 +1,24 @@
 /**
  * The server of `xoay preview` (pipeline/product/preview.ts): Vite's dev server with one middleware in front of
- * Vite's own that answers every request (the routes and what is refused are listed in preview.ts). The site's files
- * are served like pipeline/core/static-server.ts serves a folder (its path decoding, `resolveInside`, MIME table),
- * with what the preview adds: symbolic links followed only inside the site, 404 for everything refused, pages
- * through Vite's HTML transform, files streamed. (`serveStatic` itself cannot answer here: it is a server of its own,
- * and the pages must come from Vite's, which carries the reload socket.)
+ * Vite's own that answers every request (`handle`):
+ *
+ *   /                     a browser's top-level visit goes to the frame switch (inside the frame, `/` is the catalogue)
+ *   /__xoay/preview       the frame switch: the product page in an iframe at phone, tablet or desktop size
+ *   /__xoay/events        the build status for the frame switch (server-sent events)
+ *   /<id>/, /index.html   the site's pages as built, with Vite's client injected (it reloads them after a rebuild)
+ *   /viewer/…, spin/…     every other file of the site byte for byte: Vite's transforms would rewrite the prebuilt
+ *                         viewer (dynamic imports, `new URL(…, import.meta.url)` decoder paths, inline source maps)
+ *   /@vite/client, /@vite/env, /@fs/<vite>/dist/client/env.mjs    Vite's client, the only paths Vite itself answers
+ *
+ * Only the site's files are served: only the client paths above go on to Vite. Anything else is 404 (not 403: nothing
+ * says what exists): `..` segments however encoded, backslashes, NUL, `%` left after decoding, dot-files, `/@fs/`,
+ * `/@id/` and other Vite paths, `?raw` / `?import` tricks (no query reaches Vite), and files whose real path (symbolic
+ * links followed) is outside the site.
+ *
+ * The site's files are served like pipeline/core/static-server.ts serves a folder (its path decoding, `resolveInside`,
+ * MIME table), with what the preview adds: symbolic links followed only inside the site, 404 for everything refused,
+ * pages through Vite's HTML transform, files streamed. (`serveStatic` itself cannot answer here: it is a server of its
+ * own, and the pages must come from Vite's, which carries the reload socket.)
  */
 import { createReadStream, type Stats } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';

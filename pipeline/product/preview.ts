@@ -1,26 +1,14 @@
 /**
  * `xoay preview`: a product folder (or a catalogue folder of them, or a site made by `xoay build`) shown as it will
- * be published, in a Vite dev server on 127.0.0.1, with a phone / tablet / desktop frame switch.
- *
- *   /                     a browser's top-level visit goes to the frame switch (inside the frame, `/` is the catalogue)
- *   /__xoay/preview       the frame switch: the product page in an iframe at phone, tablet or desktop size
- *   /__xoay/events        the build status for the frame switch (server-sent events)
- *   /<id>/, /index.html   the site's pages as built, with Vite's client injected (it reloads them after a rebuild)
- *   /viewer/…, spin/…     every other file of the site byte for byte: Vite's transforms would rewrite the prebuilt
- *                         viewer (dynamic imports, `new URL(…, import.meta.url)` decoder paths, inline source maps)
- *   /@vite/client, /@vite/env, /@fs/<vite>/dist/client/env.mjs    Vite's client, the only paths Vite itself answers
+ * be published, in a Vite dev server on 127.0.0.1, with a phone / tablet / desktop frame switch (its routes, and
+ * what it refuses: pipeline/product/preview-server.ts).
  *
  * Product folders are built with `build()` into a temporary site (removed on close and on exit) whose base URL is the
  * server's own address. The product folders are watched; a change re-runs the build (incremental: only the stages
  * whose inputs changed) and reloads the open pages. A failed rebuild keeps the last good pages, shows Vite's error
  * overlay and a banner on the pages, and is reported as an event. A site folder is served as it is and reloads open
- * pages when it changes.
- *
- * Only the site's files are served: one middleware in front of Vite's answers every request, and only the client
- * paths above go on to Vite. Anything else is 404 (not 403: nothing says what exists): `..` segments however encoded,
- * backslashes, NUL, `%` left after decoding, dot-files, `/@fs/`, `/@id/` and other Vite paths, `?raw` / `?import`
- * tricks (no query reaches Vite), and files whose real path (symbolic links followed) is outside the site. The server
- * listens on 127.0.0.1 unless another host is given, and warns when it can be reached from other machines.
+ * pages when it changes. The server listens on 127.0.0.1 unless another host is given, and warns when it can be
+ * reached from other machines.
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
