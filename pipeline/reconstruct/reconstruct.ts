@@ -8,8 +8,7 @@
  * Output goes to a temporary sibling of `<out>` renamed into place when complete; the shoot is
  * never modified.
  */
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import type { OutputFolder } from '../core/fsout.js';
@@ -643,6 +642,17 @@ async function colour(shape: Shape, files: readonly string[], o: ReconstructOpti
   );
 }
 
+/**
+ * A scratch folder for the intermediate GLB, the model stage's output and the preview's frames: inside the
+ * output's temporary folder, so that the model's files are renamed on one filesystem (not from os.tmpdir,
+ * which may be another one: EXDEV) and the folder goes when the output is aborted. Removed before the commit.
+ */
+async function scratchFolder(out: OutputFolder): Promise<string> {
+  const scratch = path.join(out.dir, '.scratch');
+  await mkdir(scratch);
+  return scratch;
+}
+
 /** The textured mesh in the model frame as a GLB in `scratch`: its path. */
 async function writeGlb(tex: TexturedMesh, frame: Frame, scratch: string): Promise<string> {
   const positions = new Float32Array(tex.positions.length);
@@ -721,44 +731,40 @@ export async function reconstruct(
   const studio = await studioInputs(found, o);
   run.lap('cameras');
   const inputs = [root, ...[o.cameras, o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))];
-  let scratch: string | undefined;
-  try {
-    return await withOutput(output, { stage: STAGE, inputs, force: o.force }, async (out) => {
-      const shape = await bestShape({ root, o, found, studio, run });
-      for (const w of shape.sil.warnings) run.warn(w);
-      checkFit(shape, found, root, o);
-      // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
-      const frame = modelFrame(shape.mesh.positions, found.cameras ? (mid) => ringUp(shape.cameras, mid) : null);
+  return withOutput(output, { stage: STAGE, inputs, force: o.force }, async (out) => {
+    const shape = await bestShape({ root, o, found, studio, run });
+    for (const w of shape.sil.warnings) run.warn(w);
+    checkFit(shape, found, root, o);
+    // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
+    const frame = modelFrame(shape.mesh.positions, found.cameras ? (mid) => ringUp(shape.cameras, mid) : null);
 
-      run.stage('texture');
-      const tex = await colour(shape, found.files, o);
-      run.lap('texture');
+    run.stage('texture');
+    const tex = await colour(shape, found.files, o);
+    run.lap('texture');
 
-      run.stage('glb');
-      scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-reconstruct-'));
-      const intermediate = await writeGlb(tex, frame, scratch);
-      run.lap('glb');
+    run.stage('glb');
+    const scratch = await scratchFolder(out);
+    const intermediate = await writeGlb(tex, frame, scratch);
+    run.lap('glb');
 
-      run.stage('model');
-      const modelReport = await writeModel(intermediate, scratch, out, o);
-      run.lap('model');
-      if (o.preview) {
-        run.stage('preview');
-        await writePreview(
-          new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))),
-          found.files,
-          scratch,
-          await out.file('preview.png'),
-          o.limitInputPixels,
-        );
-        run.lap('preview');
-      }
+    run.stage('model');
+    const modelReport = await writeModel(intermediate, scratch, out, o);
+    run.lap('model');
+    if (o.preview) {
+      run.stage('preview');
+      await writePreview(
+        new Uint8Array(await readFile(path.join(out.dir, 'model.glb'))),
+        found.files,
+        scratch,
+        await out.file('preview.png'),
+        o.limitInputPixels,
+      );
+      run.lap('preview');
+    }
+    await rm(scratch, { recursive: true, force: true });
 
-      const report = reportOf(shape, found, studio, frame, modelReport, root, out, run, o);
-      await out.write('reconstruct.json', JSON.stringify(report, null, 2) + '\n');
-      return { output: out.target, report, model: modelReport };
-    });
-  } finally {
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  }
+    const report = reportOf(shape, found, studio, frame, modelReport, root, out, run, o);
+    await out.write('reconstruct.json', JSON.stringify(report, null, 2) + '\n');
+    return { output: out.target, report, model: modelReport };
+  });
 }
