@@ -3,18 +3,11 @@
  * tolerance, and a mask made at a smaller working size brought back to the frame's size. Pure: masks are
  * Uint8Array, 1 (any non-zero) = object, row-major width × height.
  */
+import { maskIoU } from '../pipeline/core/mask.js';
 
-/** Intersection over union of two masks of one size (1 when both are empty). */
+/** Intersection over union of two masks of one size (1 when both are empty): pipeline/core/mask.ts maskIoU. */
 export function iou(mask: Uint8Array, truth: Uint8Array): number {
-  let inter = 0,
-    union = 0;
-  for (let k = 0; k < mask.length; k++) {
-    const a = mask[k] ? 1 : 0,
-      b = truth[k] ? 1 : 0;
-    inter += a & b;
-    union += a | b;
-  }
-  return union ? inter / union : 1;
+  return maskIoU(mask, truth);
 }
 
 /** The boundary of a mask: its set pixels with an unset 4-neighbour inside the frame (the frame edge is not a boundary). */

@@ -14,6 +14,7 @@
  */
 import { dilate } from '../pipeline/core/mask.js';
 import { withDefaults } from '../pipeline/core/options.js';
+import { median } from '../pipeline/core/stats.js';
 import type { RgbImage } from '../pipeline/core/frames.js';
 
 export interface ZoneOptions {
@@ -38,20 +39,6 @@ export interface Zone {
   threshold: number;
 }
 
-function median(v: Float32Array, n: number): number {
-  // insertion sort of the first n (n ≤ a few dozen frames)
-  for (let i = 1; i < n; i++) {
-    const x = v[i]!;
-    let j = i - 1;
-    while (j >= 0 && v[j]! > x) {
-      v[j + 1] = v[j]!;
-      j--;
-    }
-    v[j + 1] = x;
-  }
-  return n % 2 ? v[n >> 1]! : 0.5 * (v[(n >> 1) - 1]! + v[n >> 1]!);
-}
-
 function plateOf(frames: readonly RgbImage[], free: readonly Uint8Array[], gains: readonly number[][]): Float32Array {
   const { width: w, height: h } = frames[0]!;
   const plate = new Float32Array(w * h * 3).fill(NaN);
@@ -62,7 +49,7 @@ function plateOf(frames: readonly RgbImage[], free: readonly Uint8Array[], gains
       frames.forEach((f, i) => {
         if (free[i]![k]) buf[n++] = f.data[k * f.channels + c]! / gains[i]![c]!;
       });
-      if (n) plate[k * 3 + c] = median(buf, n);
+      if (n) plate[k * 3 + c] = median(buf.subarray(0, n));
     }
   }
   return plate;

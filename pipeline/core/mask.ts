@@ -1,31 +1,43 @@
 /** Binary-mask helpers on Uint8Array masks (1 = set), row-major width × height. */
 
-/** The box [x0, x1) × [y0, y1) of a mask's set pixels grown by `margin` (within the frame), or null when none is set. */
-export function maskBox(mask: Uint8Array, w: number, h: number, margin = 0): { x0: number; y0: number; x1: number; y1: number } | null {
-  let y0 = -1,
-    y1 = -1,
-    x0 = w,
-    x1 = -1;
+/**
+ * A mask's box (x0, y0 inclusive; x1, y1 exclusive), the sums of its pixel centres (sx, sy) and its
+ * area, in pixels of the mask; an empty mask has area 0 (and a box with x1 < x0).
+ */
+export function maskMoments(mask: Uint8Array, w: number, h: number): { x0: number; y0: number; x1: number; y1: number; sx: number; sy: number; area: number } {
+  let x0 = w,
+    y0 = h,
+    x1 = 0,
+    y1 = 0,
+    sx = 0,
+    sy = 0,
+    area = 0;
   for (let y = 0; y < h; y++) {
-    const row = y * w;
-    let first = -1;
-    for (let x = 0; x < w; x++)
-      if (mask[row + x]) {
-        first = x;
-        break;
-      }
-    if (first < 0) continue;
-    if (y0 < 0) y0 = y;
-    y1 = y;
-    if (first < x0) x0 = first;
-    for (let x = w - 1; x > x1; x--)
-      if (mask[row + x]) {
-        x1 = x;
-        break;
-      }
+    for (let x = 0; x < w; x++) {
+      if (!mask[y * w + x]) continue;
+      area++;
+      sx += x + 0.5;
+      sy += y + 0.5;
+      if (x < x0) x0 = x;
+      if (x + 1 > x1) x1 = x + 1;
+      if (y < y0) y0 = y;
+      if (y + 1 > y1) y1 = y + 1;
+    }
   }
-  if (y0 < 0) return null;
-  return { x0: Math.max(0, x0 - margin), y0: Math.max(0, y0 - margin), x1: Math.min(w, x1 + 1 + margin), y1: Math.min(h, y1 + 1 + margin) };
+  return { x0, y0, x1, y1, sx, sy, area };
+}
+
+/** Intersection over union of two masks of the same size (any non-zero = set; 1 when both are empty). */
+export function maskIoU(a: Uint8Array, b: Uint8Array): number {
+  let inter = 0,
+    union = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] !== 0,
+      y = b[i] !== 0;
+    if (x && y) inter++;
+    if (x || y) union++;
+  }
+  return union ? inter / union : 1;
 }
 
 /**
@@ -34,8 +46,10 @@ export function maskBox(mask: Uint8Array, w: number, h: number, margin = 0): { x
  * (a dilation by r < margin, an erosion with margin ≥ 1), at a fraction of the whole frame's cost.
  */
 function withinBox(mask: Uint8Array, w: number, h: number, margin: number, op: (m: Uint8Array, w: number, h: number) => Uint8Array): Uint8Array {
-  const b = maskBox(mask, w, h, margin);
-  if (!b) return new Uint8Array(w * h);
+  const m = maskMoments(mask, w, h);
+  if (!m.area) return new Uint8Array(w * h);
+  // The set pixels' box grown by `margin`, within the frame.
+  const b = { x0: Math.max(0, m.x0 - margin), y0: Math.max(0, m.y0 - margin), x1: Math.min(w, m.x1 + margin), y1: Math.min(h, m.y1 + margin) };
   const cw = b.x1 - b.x0,
     ch = b.y1 - b.y0;
   if (cw * ch > 0.8 * w * h) return op(mask, w, h);

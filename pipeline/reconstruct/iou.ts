@@ -3,6 +3,7 @@
  * rasterised into a mask at the view's resolution (a pixel is covered when its centre is inside a
  * projected triangle, edges included); the silhouette IoU is |A ∩ B| / |A ∪ B| against the view's mask.
  */
+import { maskIoU } from '../core/mask.js';
 import { projectVertices, projectedTriangle, triangle2 } from './bake.js';
 import type { Mesh } from './surface.js';
 
@@ -31,19 +32,6 @@ export function rasterise(mesh: Mesh, P: readonly number[], width: number, heigh
     }
   }
   return out;
-}
-
-/** Intersection over union of two masks of the same size (1 when both are empty). */
-export function maskIoU(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0,
-    union = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0,
-      y = b[i] !== 0;
-    if (x && y) inter++;
-    if (x || y) union++;
-  }
-  return union ? inter / union : 1;
 }
 
 /** The silhouette IoU of `mesh` in one view (its projection at the mask's resolution and its mask). */

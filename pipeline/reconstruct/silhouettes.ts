@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { DEFAULT_LIMIT_INPUT_PIXELS, uprightSize } from '../core/image.js';
-import { close, components, fillHoles } from '../core/mask.js';
+import { close, components, fillHoles, maskMoments } from '../core/mask.js';
 import { assertInteger, assertNumber, assertOneOf, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { analyseFrame, loadAnalysisImage, touchesEdge } from '../spin/analyse.js';
@@ -127,21 +127,7 @@ function finishSilhouette(raw: Uint8Array, w: number, h: number, scaleX: number,
   }
   mask = close(mask, w, h, Math.round(o.close * Math.max(w, h)));
   if (o.fillHoles > 0) mask = fillHoles(mask, w, h, o.fillHoles);
-  let area = 0,
-    x0 = w,
-    y0 = h,
-    x1 = 0,
-    y1 = 0;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (!mask[y * w + x]) continue;
-      area++;
-      if (x < x0) x0 = x;
-      if (x + 1 > x1) x1 = x + 1;
-      if (y < y0) y0 = y;
-      if (y + 1 > y1) y1 = y + 1;
-    }
-  }
+  const { x0, y0, x1, y1, area } = maskMoments(mask, w, h);
   return { file, width: w, height: h, scaleX, scaleY, mask, touchesEdge: touchesEdge({ box: { x0, y0, x1, y1 }, width: w, height: h }), area: area / (w * h) };
 }
 

@@ -5,7 +5,7 @@
 import { XoayError } from '../core/errors.js';
 import { type DecodeOptions, imageError, openImage } from '../core/image.js';
 import { histogramMedian } from '../core/stats.js';
-import { components, dilate } from '../core/mask.js';
+import { components, dilate, maskMoments } from '../core/mask.js';
 import { withDefaults } from '../core/options.js';
 import type { RgbImage } from '../core/frames.js';
 import { backdropAt, backdropDistance, fitBackdrop } from './backdrop.js';
@@ -126,33 +126,6 @@ function objectMask(dist: Float32Array, w: number, h: number, thr: number, model
     if (l && keep[l - 1]) mask[i] = 1;
   }
   return mask;
-}
-
-/**
- * A mask's box (x0, y0 inclusive; x1, y1 exclusive), the sums of its pixel centres (sx, sy) and its
- * area, in pixels of the mask; an empty mask has area 0 (and a box with x1 < x0).
- */
-export function maskMoments(mask: Uint8Array, w: number, h: number): { x0: number; y0: number; x1: number; y1: number; sx: number; sy: number; area: number } {
-  let x0 = w,
-    y0 = h,
-    x1 = 0,
-    y1 = 0,
-    sx = 0,
-    sy = 0,
-    area = 0;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      if (!mask[y * w + x]) continue;
-      area++;
-      sx += x + 0.5;
-      sy += y + 0.5;
-      if (x < x0) x0 = x;
-      if (x + 1 > x1) x1 = x + 1;
-      if (y < y0) y0 = y;
-      if (y + 1 > y1) y1 = y + 1;
-    }
-  }
-  return { x0, y0, x1, y1, sx, sy, area };
 }
 
 /**

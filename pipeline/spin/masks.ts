@@ -7,7 +7,8 @@
 import { sharp } from '../core/image.js';
 import type { OutputFolder } from '../core/fsout.js';
 import type { FrameSegment } from '../segment/frames.js';
-import { maskMoments, touchesEdge } from './analyse.js';
+import { maskMoments } from '../core/mask.js';
+import { touchesEdge } from './analyse.js';
 import type { RgbImage } from '../core/frames.js';
 import type { CropRect } from './crop.js';
 import type { FrameAnalysis, FrameRef, SpinSet } from './types.js';

@@ -11,7 +11,8 @@ import { createIO } from '../../pipeline/model/codecs.js';
 import { openModel } from '../../pipeline/model/read.js';
 import { KNOWN_UNSUPPORTED, validateModel } from '../../pipeline/model/validate.js';
 import { applyMatrix } from '../../pipeline/reconstruct/glb.js';
-import { maskIoU, rasterise } from '../../pipeline/reconstruct/iou.js';
+import { maskIoU } from '../../pipeline/core/mask.js';
+import { rasterise } from '../../pipeline/reconstruct/iou.js';
 import type { ReconstructReport } from '../../pipeline/reconstruct/reconstruct.js';
 import type { Mesh } from '../../pipeline/reconstruct/surface.js';
 

@@ -20,7 +20,8 @@ import {
   turntableCameras,
 } from '../../../pipeline/reconstruct/cameras.js';
 import { type CarveView, carve, carveViews, voxelAt } from '../../../pipeline/reconstruct/carve.js';
-import { maskIoU, rasterise, viewIoU } from '../../../pipeline/reconstruct/iou.js';
+import { maskIoU } from '../../../pipeline/core/mask.js';
+import { rasterise, viewIoU } from '../../../pipeline/reconstruct/iou.js';
 import { fillHoles } from '../../../pipeline/core/mask.js';
 import { silhouetteOf, silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import { meshVolume, surface } from '../../../pipeline/reconstruct/surface.js';

@@ -13,7 +13,8 @@ import { calibrationText, reconstruct, renderCamera, type ReconstructReport } fr
 import { applyMatrix } from '../../../pipeline/reconstruct/glb.js';
 import { scaleCamera } from '../../../pipeline/reconstruct/cameras.js';
 import { chamfer } from '../../helpers/chamfer.js';
-import { maskIoU, rasterise } from '../../../pipeline/reconstruct/iou.js';
+import { maskIoU } from '../../../pipeline/core/mask.js';
+import { rasterise } from '../../../pipeline/reconstruct/iou.js';
 import { silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import type { Mesh } from '../../../pipeline/reconstruct/surface.js';
 import { openTurntableRenderer, type RenderResult } from '../../../pipeline/render/render.js';
