@@ -23,7 +23,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { renderTurntable } from '../pipeline/render/render.js';
-import { calibrationText, renderAim, renderCamera, type ReconstructReport } from '../pipeline/reconstruct/reconstruct.js';
+import { calibrationText, renderAim, renderCamera } from '../pipeline/reconstruct/cameras.js';
+import type { ReconstructReport } from '../pipeline/reconstruct/reconstruct.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

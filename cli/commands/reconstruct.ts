@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
-import { DEFAULT_ELEVATION, reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
+import { DEFAULT_ELEVATION } from '../../pipeline/reconstruct/cameras.js';
+import { reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
 import { runCommand } from '../run.js';
 import { int, num, perRow } from '../parse.js';
 

@@ -8,7 +8,8 @@
  * weight (bilinear samples). Texels no view sees take the nearest seen texel of their chart (else
  * the mean colour); `dilate` rounds of 8-neighbour averaging push colour across chart borders.
  *
- * Also here: a z-buffer rasteriser and a renderer of the textured mesh into a camera (tests, previews).
+ * Also here: the projection and triangle set-up the iou check rasterises with, the z-buffer (depthMap) and
+ * bilinear sampling; the tests' renderer of a textured mesh (test/helpers/reconstruct.ts renderTextured) uses them.
  */
 
 import { dilate as dilateMask } from '../core/mask.js';
@@ -566,48 +567,4 @@ function dilateSeams(rgba: Uint8Array, filled: Uint8Array, index: Uint32Array, s
     }
     front = add;
   }
-}
-
-/**
- * Render a textured mesh (uvs in glTF convention) into a width × height view through P: RGBA with
- * alpha 255 where the mesh covers the pixel (bilinear texture lookups, perspective-correct UVs).
- */
-export function renderTextured(
-  mesh: { positions: Float32Array; indices: Uint32Array; uvs: Float32Array; image: { data: Uint8Array; width: number; height: number } },
-  P: readonly number[],
-  width: number,
-  height: number,
-): Uint8Array {
-  const pr = projectVertices(mesh.positions, P);
-  const { tri } = depthMap(mesh.positions, mesh.indices, P, width, height, pr);
-  const out = new Uint8Array(width * height * 4);
-  const tex: ViewImage = { ...mesh.image, channels: 4 };
-  const s = new Float64Array(3);
-  const { ws } = pr;
-  const UV = mesh.uvs;
-  const tr = triangle2();
-  for (let p = 0; p < width * height; p++) {
-    const t = tri[p]!;
-    if (t < 0) continue;
-    const x = p % width,
-      y = (p - x) / width;
-    // (Drawn in the depth map: in front of the camera, not edge-on.)
-    projectedTriangle(mesh.indices, 3 * t, pr, tr);
-    const { a, b, c, ax, ay, bx, by, cx, cy, area } = tr;
-    let l0 = ((cx - bx) * (y - by) - (cy - by) * (x - bx)) / area;
-    let l1 = ((ax - cx) * (y - cy) - (ay - cy) * (x - cx)) / area;
-    let l2 = 1 - l0 - l1;
-    l0 /= ws[a]!;
-    l1 /= ws[b]!;
-    l2 /= ws[c]!;
-    const sum = l0 + l1 + l2;
-    const u = (l0 * UV[2 * a]! + l1 * UV[2 * b]! + l2 * UV[2 * c]!) / sum;
-    const v = (l0 * UV[2 * a + 1]! + l1 * UV[2 * b + 1]! + l2 * UV[2 * c + 1]!) / sum;
-    sampleBilinear(tex, u * tex.width - 0.5, v * tex.height - 0.5, s);
-    out[4 * p] = Math.round(s[0]!);
-    out[4 * p + 1] = Math.round(s[1]!);
-    out[4 * p + 2] = Math.round(s[2]!);
-    out[4 * p + 3] = 255;
-  }
-  return out;
 }

@@ -3,6 +3,10 @@
  * `*_par.txt` format: per image K, R, t with P = K[R|t]) or made from the turntable model (N equal
  * steps over one turn, an elevation, a focal length). Both give the same `Camera`.
  *
+ * Also here: each turntable row's settings (`turntableRows`: options, else shoot.json, else defaults), the
+ * calibration ring's up direction (`ringUp`), and the product renderer's cameras as `Camera`s and as a
+ * calibration file (`renderCamera`, `renderAim`, `calibrationText`: the benchmark's and the tests' ground truth).
+ *
  * Conventions: world → camera is x_cam = R·x + t; image x to the right, y down, origin top-left,
  * pixel centres at whole-number coordinates (Middlebury's and OpenCV's convention).
  */
@@ -11,9 +15,9 @@ import path from 'node:path';
 import { XoayError } from '../core/errors.js';
 import { sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import { at, mulMat3Mat3, mulMat3T, scale, type Vec3 } from '../core/vec3.js';
+import { add, at, cross, dot, length, mulMat3Mat3, mulMat3T, scale, sub, type Vec3 } from '../core/vec3.js';
 import { fitHarmonic } from '../spin/recentre.js';
-import { SHOOT_FILE } from '../spin/shoot.js';
+import { SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
 
 const STAGE = 'cameras';
 
@@ -398,4 +402,172 @@ export function focal35FromExif(exif: Buffer | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** Camera elevation of a single-row shoot when neither the options nor shoot.json give one, degrees. */
+export const DEFAULT_ELEVATION = 15;
+
+/** One row of the turntable model: a full turn in equal steps at its own elevation. */
+export interface TurntableRow {
+  /** The row's folder (the shoot folder's name for a single row of frames). */
+  name: string;
+  /** Views in the row. */
+  views: number;
+  /** Camera elevation, degrees. */
+  elevation: number;
+  /** Where the elevation came from. */
+  elevationFrom: 'option' | 'shoot.json' | 'default';
+  /** Camera distance from the point it looks at, metres (null: unknown, 1 camera distance). */
+  distance: number | null;
+  /** Height of the point on the axis the camera looks at (shoot.json rows[].aimHeight; 0: the common point). */
+  aimHeight: number;
+  /** Image column of the rotation axis (source pixels), fitted from this row's silhouettes (NaN until then). */
+  axisX: number;
+}
+
+/**
+ * Each row's settings for the turntable model: elevation from `o.elevation` (reconstruct's options) (one per row), else shoot.json
+ * (the row's own, else the shoot's), else 15° for a single row; several rows without an elevation each is an
+ * error. Distance from `o.distance` (one for all rows or one per row), else shoot.json, else unknown (every
+ * row at the same distance); known for some rows but not others is an error. `shootDir` is named in errors
+ * about the options, shoot.json in errors about it.
+ */
+export function turntableRows(
+  rows: readonly { name: string; views: number }[],
+  o: { elevation: number | number[] | null; distance: number | number[] | null },
+  shoot: ShootInfo | null,
+  shootDir: string,
+): TurntableRow[] {
+  const names = rows.map((r) => r.name);
+  const fromShoot = shootRows(shoot, names);
+  const list = (v: number | number[] | null) => (v === null ? null : Array.isArray(v) ? v : [v]);
+  const elevations = list(o.elevation);
+  if (elevations && elevations.length !== rows.length) {
+    throw new XoayError(
+      'cameras',
+      'BAD_OPTION',
+      `--elevation gives ${elevations.length} value(s) for ${rows.length} row(s) (${names.join(', ')}): give one per row, in row order${rows.length > 1 ? `, e.g. --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')}` : ''}`,
+      shootDir,
+    );
+  }
+  const distances = list(o.distance);
+  if (distances && distances.length !== 1 && distances.length !== rows.length) {
+    throw new XoayError(
+      'cameras',
+      'BAD_OPTION',
+      `--distance gives ${distances.length} values for ${rows.length} row(s) (${names.join(', ')}): give one for every row or one per row, in row order`,
+      shootDir,
+    );
+  }
+  if (!distances && shoot) {
+    const known = fromShoot.filter((r) => r.distance !== null),
+      unknown = fromShoot.filter((r) => r.distance === null);
+    if (known.length && unknown.length) {
+      throw new XoayError(
+        'shoot',
+        'BAD_SHOOT',
+        `rows[].distance: given for ${known.map((r) => r.name).join(', ')} but not for ${unknown.map((r) => r.name).join(', ')} (and no top-level "distance"): give every row a distance, or none`,
+        shoot.file,
+      );
+    }
+  }
+  const missing = elevations ? [] : fromShoot.filter((r) => r.elevation === null).map((r) => r.name);
+  if (rows.length > 1 && missing.length) {
+    throw new XoayError(
+      'cameras',
+      'BAD_OPTION',
+      `${rows.length} rows but no camera elevation for ${missing.join(', ')}: give one per row with --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')} or in ${SHOOT_FILE} ("rows": [{ "folder": "${names[0]}", "elevation": 10 }, …])`,
+      shoot?.file ?? shootDir,
+    );
+  }
+  return rows.map((r, i) => {
+    const s = fromShoot[i]!;
+    const elevation = elevations ? elevations[i]! : (s.elevation ?? DEFAULT_ELEVATION);
+    const elevationFrom = elevations ? 'option' : s.elevation !== null ? 'shoot.json' : 'default';
+    return {
+      name: r.name,
+      views: r.views,
+      elevation,
+      elevationFrom,
+      distance: distances ? distances[distances.length === 1 ? 0 : i]! : s.distance,
+      aimHeight: s.aimHeight,
+      axisX: NaN,
+    };
+  });
+}
+
+/**
+ * Frame i of the product renderer (pipeline/render/render.ts, `info.camera`) as a Camera, for width × height frames
+ * in `frames` steps: world = the turntable's frame at rotation 0 (the GLB's scene through `info.camera.model`).
+ */
+export function renderCamera(
+  info: { camera: { view: readonly number[]; fovY: number } },
+  i: number,
+  frames: number,
+  width: number,
+  height: number,
+  name: string,
+): Camera {
+  const V = info.camera.view;
+  const f = height / 2 / Math.tan((info.camera.fovY * Math.PI) / 360);
+  const K = [f, 0, width / 2 - 0.5, 0, f, height / 2 - 0.5, 0, 0, 1];
+  const th = (2 * Math.PI * i) / frames;
+  const c = Math.cos(th),
+    s = Math.sin(th);
+  const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
+  // three's camera looks down −Z with +Y up; ours looks down +Z with +Y down: flip rows 2 and 3.
+  const flip = [1, -1, -1];
+  const R: number[] = [],
+    t: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    for (let col = 0; col < 3; col++) {
+      let sum = 0;
+      for (let k = 0; k < 3; k++) sum += V[k * 4 + r]! * Ry[k * 3 + col]!;
+      R.push(flip[r]! * sum);
+    }
+    t.push(flip[r]! * V[12 + r]!);
+  }
+  return makeCamera(name, K, R, t);
+}
+
+/**
+ * Where the product renderer's camera (`info.camera`) looks, as the turntable model's row settings: its
+ * distance from the point where its line of sight crosses the turntable axis (+Y through the origin of the
+ * turntable's frame) and that point's height. The renderer frames each elevation anew, so its rows are not
+ * on one arc: a shoot.json with these per row makes the reconstruction's world frame the renderer's.
+ */
+export function renderAim(info: { camera: { view: readonly number[] } }): { distance: number; aimHeight: number } {
+  const V = info.camera.view;
+  // Column-major world → camera; three's camera looks down −Z.
+  const R = (r: number, c: number) => V[c * 4 + r]!;
+  const C = [0, 1, 2].map((c) => -(R(0, c) * V[12]! + R(1, c) * V[13]! + R(2, c) * V[14]!));
+  const d = [0, 1, 2].map((c) => -R(2, c));
+  const s = -(C[0]! * d[0]! + C[2]! * d[2]!) / (d[0]! ** 2 + d[2]! ** 2);
+  return { distance: s, aimHeight: C[1]! + s * d[1]! };
+}
+
+/** Cameras as a Middlebury `*_par.txt` calibration file. */
+export function calibrationText(cameras: readonly Camera[]): string {
+  return `${cameras.length}\n${cameras.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`;
+}
+
+/** The ring's normal (the turntable axis) from camera centres, pointing to the side the cameras are on. */
+export function ringUp(cameras: readonly Camera[], objectCentre: readonly number[]): [number, number, number] {
+  const cs = cameras.map(cameraCentre);
+  const m = [0, 1, 2].map((a) => cs.reduce((s, c) => s + c[a]!, 0) / cs.length) as Vec3;
+  let n: Vec3 = [0, 0, 0];
+  for (let i = 0; i < cs.length; i++) {
+    const c = cross(sub(cs[i]!, m), sub(cs[(i + 1) % cs.length]!, m));
+    n = add(n, scale(c, dot(n, c) < 0 ? -1 : 1));
+  }
+  let len = length(n);
+  if (len < 1e-12) {
+    // Not a ring: the cameras' mean image-up direction.
+    n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0)) as Vec3;
+    len = length(n) || 1;
+  }
+  n = [n[0] / len, n[1] / len, n[2] / len];
+  // (Summed term by term, in this order.)
+  const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0] + (c[1] - objectCentre[1]!) * n[1] + (c[2] - objectCentre[2]!) * n[2], 0);
+  return side < 0 ? scale(n, -1) : n;
 }

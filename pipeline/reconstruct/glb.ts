@@ -3,7 +3,7 @@
  * its bounding box, Y up, metres where the scale is known), with a base colour texture (a UV atlas baked from
  * the photos; unlit) and smooth normals.
  *
- * The model frame and the cameras' world frame are tied by `modelFromWorld`: p_model = s·U·(p_world − c)
+ * The model frame and the cameras' world frame are tied by `toModel`: p_model = s·U·(p_world − c)
  * (U a rotation taking the world's up to +Y, c the bounding-box centre, s metres per world unit);
  * `worldFromModel` is its inverse as 16 numbers, column-major like glTF's matrices.
  */

@@ -14,8 +14,7 @@ import { XoayError, isXoayError } from '../core/errors.js';
 import type { OutputFolder } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
-import { startRun, withOutput, type Run } from '../core/run.js';
-import { add, cross, dot, length, scale, sub, type Vec3 } from '../core/vec3.js';
+import { startRun, withOutput, type Run, type RunEvent } from '../core/run.js';
 import { VERSION } from '../core/version.js';
 import { createIO } from '../model/codecs.js';
 import { model, type ModelReport } from '../model/model.js';
@@ -23,10 +22,10 @@ import { TEXTURE_MODES, type TextureMode } from '../model/textures.js';
 import { loadAnalysisImage } from '../spin/analyse.js';
 import { frameNumber, numberingGaps } from '../core/frames.js';
 import { ingest } from '../spin/ingest.js';
-import { readShoot, SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
+import { readShoot, type ShootInfo } from '../spin/shoot.js';
 import type { FrameRef } from '../core/frames.js';
 import { checkCleanPlate, checkMasks } from '../segment/studio.js';
-import { type Camera, cameraCentre, makeCamera, readCalibration, scaleCamera, shootCameras, shootFocal } from './cameras.js';
+import { type Camera, readCalibration, ringUp, scaleCamera, shootCameras, shootFocal, turntableRows, type TurntableRow } from './cameras.js';
 import { carve, carveViews, type VoxelGrid } from './carve.js';
 import { buildDocument, type Frame, modelFrame, toModel, worldFromModel } from './glb.js';
 import { viewIoU } from './iou.js';
@@ -111,10 +110,9 @@ export const RECONSTRUCT_DEFAULTS: ReconstructOptions = {
 export const MIN_VIEWS = 8;
 /** The fewest views in one row of a multi-row shoot (the axis fit needs a turn). */
 export const MIN_ROW_VIEWS = 4;
-/** Camera elevation of a single-row shoot when neither the options nor shoot.json give one, degrees. */
-export const DEFAULT_ELEVATION = 15;
 
-export type ReconstructEvent = { type: 'stage'; stage: string } | { type: 'warning'; message: string };
+/** The events a reconstruction sends (stages and warnings): a run's. */
+export type ReconstructEvent = RunEvent;
 
 export interface ReconstructReport {
   version: 1;
@@ -157,24 +155,6 @@ export interface ReconstructResult {
   output: string;
   report: ReconstructReport;
   model: ModelReport;
-}
-
-/** One row of the turntable model: a full turn in equal steps at its own elevation. */
-export interface TurntableRow {
-  /** The row's folder (the shoot folder's name for a single row of frames). */
-  name: string;
-  /** Views in the row. */
-  views: number;
-  /** Camera elevation, degrees. */
-  elevation: number;
-  /** Where the elevation came from. */
-  elevationFrom: 'option' | 'shoot.json' | 'default';
-  /** Camera distance from the point it looks at, metres (null: unknown, 1 camera distance). */
-  distance: number | null;
-  /** Height of the point on the axis the camera looks at (shoot.json rows[].aimHeight; 0: the common point). */
-  aimHeight: number;
-  /** Image column of the rotation axis (source pixels), fitted from this row's silhouettes (NaN until then). */
-  axisX: number;
 }
 
 /** A number or a list of numbers within [min, max], or null. */
@@ -245,77 +225,6 @@ async function writePreview(glb: Uint8Array, files: readonly string[], scratch: 
 /** A view's name in messages and the report: its path from the shoot folder, with / (row-2/frame-01.png). */
 function viewName(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
-}
-
-/**
- * Each row's settings for the turntable model: elevation from `o.elevation` (one per row), else shoot.json
- * (the row's own, else the shoot's), else 15° for a single row; several rows without an elevation each is an
- * error. Distance from `o.distance` (one for all rows or one per row), else shoot.json, else unknown (every
- * row at the same distance); known for some rows but not others is an error. `shootDir` is named in errors
- * about the options, shoot.json in errors about it.
- */
-export function turntableRows(
-  rows: readonly { name: string; views: number }[],
-  o: Pick<ReconstructOptions, 'elevation' | 'distance'>,
-  shoot: ShootInfo | null,
-  shootDir: string,
-): TurntableRow[] {
-  const names = rows.map((r) => r.name);
-  const fromShoot = shootRows(shoot, names);
-  const list = (v: number | number[] | null) => (v === null ? null : Array.isArray(v) ? v : [v]);
-  const elevations = list(o.elevation);
-  if (elevations && elevations.length !== rows.length) {
-    throw new XoayError(
-      'cameras',
-      'BAD_OPTION',
-      `--elevation gives ${elevations.length} value(s) for ${rows.length} row(s) (${names.join(', ')}): give one per row, in row order${rows.length > 1 ? `, e.g. --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')}` : ''}`,
-      shootDir,
-    );
-  }
-  const distances = list(o.distance);
-  if (distances && distances.length !== 1 && distances.length !== rows.length) {
-    throw new XoayError(
-      'cameras',
-      'BAD_OPTION',
-      `--distance gives ${distances.length} values for ${rows.length} row(s) (${names.join(', ')}): give one for every row or one per row, in row order`,
-      shootDir,
-    );
-  }
-  if (!distances && shoot) {
-    const known = fromShoot.filter((r) => r.distance !== null),
-      unknown = fromShoot.filter((r) => r.distance === null);
-    if (known.length && unknown.length) {
-      throw new XoayError(
-        'shoot',
-        'BAD_SHOOT',
-        `rows[].distance: given for ${known.map((r) => r.name).join(', ')} but not for ${unknown.map((r) => r.name).join(', ')} (and no top-level "distance"): give every row a distance, or none`,
-        shoot.file,
-      );
-    }
-  }
-  const missing = elevations ? [] : fromShoot.filter((r) => r.elevation === null).map((r) => r.name);
-  if (rows.length > 1 && missing.length) {
-    throw new XoayError(
-      'cameras',
-      'BAD_OPTION',
-      `${rows.length} rows but no camera elevation for ${missing.join(', ')}: give one per row with --elevation ${rows.map((_, i) => 10 + 30 * i).join(',')} or in ${SHOOT_FILE} ("rows": [{ "folder": "${names[0]}", "elevation": 10 }, …])`,
-      shoot?.file ?? shootDir,
-    );
-  }
-  return rows.map((r, i) => {
-    const s = fromShoot[i]!;
-    const elevation = elevations ? elevations[i]! : (s.elevation ?? DEFAULT_ELEVATION);
-    const elevationFrom = elevations ? 'option' : s.elevation !== null ? 'shoot.json' : 'default';
-    return {
-      name: r.name,
-      views: r.views,
-      elevation,
-      elevationFrom,
-      distance: distances ? distances[distances.length === 1 ? 0 : i]! : s.distance,
-      aimHeight: s.aimHeight,
-      axisX: NaN,
-    };
-  });
 }
 
 /** What the cameras stage found: the views (in order) and their cameras or the turntable model's rows to make them from. */
@@ -394,81 +303,6 @@ async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundVie
   };
 }
 
-/**
- * Frame i of the product renderer (pipeline/render/render.ts, `info.camera`) as a Camera, for width × height frames
- * in `frames` steps: world = the turntable's frame at rotation 0 (the GLB's scene through `info.camera.model`).
- */
-export function renderCamera(
-  info: { camera: { view: readonly number[]; fovY: number } },
-  i: number,
-  frames: number,
-  width: number,
-  height: number,
-  name: string,
-): Camera {
-  const V = info.camera.view;
-  const f = height / 2 / Math.tan((info.camera.fovY * Math.PI) / 360);
-  const K = [f, 0, width / 2 - 0.5, 0, f, height / 2 - 0.5, 0, 0, 1];
-  const th = (2 * Math.PI * i) / frames;
-  const c = Math.cos(th),
-    s = Math.sin(th);
-  const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
-  // three's camera looks down −Z with +Y up; ours looks down +Z with +Y down: flip rows 2 and 3.
-  const flip = [1, -1, -1];
-  const R: number[] = [],
-    t: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    for (let col = 0; col < 3; col++) {
-      let sum = 0;
-      for (let k = 0; k < 3; k++) sum += V[k * 4 + r]! * Ry[k * 3 + col]!;
-      R.push(flip[r]! * sum);
-    }
-    t.push(flip[r]! * V[12 + r]!);
-  }
-  return makeCamera(name, K, R, t);
-}
-
-/**
- * Where the product renderer's camera (`info.camera`) looks, as the turntable model's row settings: its
- * distance from the point where its line of sight crosses the turntable axis (+Y through the origin of the
- * turntable's frame) and that point's height. The renderer frames each elevation anew, so its rows are not
- * on one arc: a shoot.json with these per row makes the reconstruction's world frame the renderer's.
- */
-export function renderAim(info: { camera: { view: readonly number[] } }): { distance: number; aimHeight: number } {
-  const V = info.camera.view;
-  // Column-major world → camera; three's camera looks down −Z.
-  const R = (r: number, c: number) => V[c * 4 + r]!;
-  const C = [0, 1, 2].map((c) => -(R(0, c) * V[12]! + R(1, c) * V[13]! + R(2, c) * V[14]!));
-  const d = [0, 1, 2].map((c) => -R(2, c));
-  const s = -(C[0]! * d[0]! + C[2]! * d[2]!) / (d[0]! ** 2 + d[2]! ** 2);
-  return { distance: s, aimHeight: C[1]! + s * d[1]! };
-}
-
-/** Cameras as a Middlebury `*_par.txt` calibration file. */
-export function calibrationText(cameras: readonly Camera[]): string {
-  return `${cameras.length}\n${cameras.map((c) => [c.name, ...c.K, ...c.R, ...c.t].join(' ')).join('\n')}\n`;
-}
-
-/** The ring's normal (the turntable axis) from camera centres, pointing to the side the cameras are on. */
-export function ringUp(cameras: readonly Camera[], objectCentre: readonly number[]): [number, number, number] {
-  const cs = cameras.map(cameraCentre);
-  const m = [0, 1, 2].map((a) => cs.reduce((s, c) => s + c[a]!, 0) / cs.length) as Vec3;
-  let n: Vec3 = [0, 0, 0];
-  for (let i = 0; i < cs.length; i++) {
-    const c = cross(sub(cs[i]!, m), sub(cs[(i + 1) % cs.length]!, m));
-    n = add(n, scale(c, dot(n, c) < 0 ? -1 : 1));
-  }
-  let len = length(n);
-  if (len < 1e-12) {
-    // Not a ring: the cameras' mean image-up direction.
-    n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0)) as Vec3;
-    len = length(n) || 1;
-  }
-  n = [n[0] / len, n[1] / len, n[2] / len];
-  // (Summed term by term, in this order.)
-  const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0] + (c[1] - objectCentre[1]!) * n[1] + (c[2] - objectCentre[2]!) * n[2], 0);
-  return side < 0 ? scale(n, -1) : n;
-}
 /** The shoot folder, resolved; an error when it is missing or not a folder. */
 async function shootFolder(shoot: string): Promise<string> {
   const root = path.resolve(shoot);

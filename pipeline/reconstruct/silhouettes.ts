@@ -1,8 +1,15 @@
 /**
- * Silhouettes: the object mask of every view at a working resolution, from the spin pipeline's own
- * analysis (backdrop model fitted to the border band, distance from it, components), with a cleaner
- * cut for carving: a higher floor on the distance (dark cloth folds and a support leave the mask),
- * small components dropped, and a closing that fills the thin dark cracks of the object's own shadows.
+ * Silhouettes: the object mask of every view at a working resolution, cut one of three ways:
+ *  - `border` (the default): the spin pipeline's own analysis (backdrop model fitted to the border band,
+ *    distance from it, components), with a cleaner cut for carving: a higher floor on the distance (dark
+ *    cloth folds and a support leave the mask), small components dropped, and a closing that fills the thin
+ *    dark cracks of the object's own shadows;
+ *  - `plate`: pipeline/segment's masks per turntable row (a clean plate from the row's turn where the
+ *    backdrop stands still; the studio's clean plate, when given, where the object covers a pixel in every
+ *    view); a row of views of mixed sizes falls back to the border model;
+ *  - a studio's masks (`masks`), one file per view.
+ * The last two come sealed and hole-filled, so they get a narrower closing (`closePlate`); every mask keeps
+ * its big components only.
  */
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';

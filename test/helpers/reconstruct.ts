@@ -1,7 +1,7 @@
 /**
  * Helpers of the reconstruction tests: a reconstruction's model.glb read back (validated, decoded, in the
  * model frame), a GLB's true mesh in the turntable frame of the product renderer, and a reconstruction
- * re-projected into its views against ground-truth masks.
+ * re-projected into its views against ground-truth masks; a textured mesh rendered into a camera.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { openModel } from '../../pipeline/model/read.js';
 import { KNOWN_UNSUPPORTED, validateModel } from '../../pipeline/model/validate.js';
 import { applyMatrix } from '../../pipeline/reconstruct/glb.js';
 import { maskIoU } from '../../pipeline/core/mask.js';
+import { depthMap, projectedTriangle, projectVertices, sampleBilinear, triangle2, type ViewImage } from '../../pipeline/reconstruct/bake.js';
 import { rasterise } from '../../pipeline/reconstruct/iou.js';
 import type { ReconstructReport } from '../../pipeline/reconstruct/reconstruct.js';
 import type { Mesh } from '../../pipeline/reconstruct/surface.js';
@@ -109,4 +110,48 @@ export async function reprojectedIoUs(out: string, maskOf: (view: string) => str
     ious.push(maskIoU(rasterise(mesh, view.P, info.width, info.height), truth));
   }
   return ious;
+}
+
+/**
+ * Render a textured mesh (uvs in glTF convention) into a width × height view through P: RGBA with
+ * alpha 255 where the mesh covers the pixel (bilinear texture lookups, perspective-correct UVs).
+ */
+export function renderTextured(
+  mesh: { positions: Float32Array; indices: Uint32Array; uvs: Float32Array; image: { data: Uint8Array; width: number; height: number } },
+  P: readonly number[],
+  width: number,
+  height: number,
+): Uint8Array {
+  const pr = projectVertices(mesh.positions, P);
+  const { tri } = depthMap(mesh.positions, mesh.indices, P, width, height, pr);
+  const out = new Uint8Array(width * height * 4);
+  const tex: ViewImage = { ...mesh.image, channels: 4 };
+  const s = new Float64Array(3);
+  const { ws } = pr;
+  const UV = mesh.uvs;
+  const tr = triangle2();
+  for (let p = 0; p < width * height; p++) {
+    const t = tri[p]!;
+    if (t < 0) continue;
+    const x = p % width,
+      y = (p - x) / width;
+    // (Drawn in the depth map: in front of the camera, not edge-on.)
+    projectedTriangle(mesh.indices, 3 * t, pr, tr);
+    const { a, b, c, ax, ay, bx, by, cx, cy, area } = tr;
+    let l0 = ((cx - bx) * (y - by) - (cy - by) * (x - bx)) / area;
+    let l1 = ((ax - cx) * (y - cy) - (ay - cy) * (x - cx)) / area;
+    let l2 = 1 - l0 - l1;
+    l0 /= ws[a]!;
+    l1 /= ws[b]!;
+    l2 /= ws[c]!;
+    const sum = l0 + l1 + l2;
+    const u = (l0 * UV[2 * a]! + l1 * UV[2 * b]! + l2 * UV[2 * c]!) / sum;
+    const v = (l0 * UV[2 * a + 1]! + l1 * UV[2 * b + 1]! + l2 * UV[2 * c + 1]!) / sum;
+    sampleBilinear(tex, u * tex.width - 0.5, v * tex.height - 0.5, s);
+    out[4 * p] = Math.round(s[0]!);
+    out[4 * p + 1] = Math.round(s[1]!);
+    out[4 * p + 2] = Math.round(s[2]!);
+    out[4 * p + 3] = 255;
+  }
+  return out;
 }

@@ -9,7 +9,6 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { buildAtlas } from '../../../pipeline/reconstruct/atlas.js';
 import { atlasTexels } from '../../../pipeline/reconstruct/bake.js';
-import { renderTextured } from '../../../pipeline/reconstruct/bake.js';
 import { type Camera, cameraCentre, readCalibration, scaleCamera, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
 import { carve, carveViews } from '../../../pipeline/reconstruct/carve.js';
 import { viewIoU } from '../../../pipeline/reconstruct/iou.js';
@@ -17,6 +16,7 @@ import { silhouettes } from '../../../pipeline/reconstruct/silhouettes.js';
 import { surface } from '../../../pipeline/reconstruct/surface.js';
 import { TEXTURE_DEFAULTS, type TexturedMesh, texture } from '../../../pipeline/reconstruct/texture.js';
 import { dataSet } from '../../helpers/data.js';
+import { renderTextured } from '../../helpers/reconstruct.js';
 
 const dino = dataSet('ring/dino-sparse-16');
 

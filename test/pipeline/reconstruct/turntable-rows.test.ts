@@ -1,11 +1,10 @@
 /**
- * The turntable model's rows (pipeline/reconstruct/reconstruct.ts `turntableRows`, cameras.ts `aimHeight`):
+ * The turntable model's rows (pipeline/reconstruct/cameras.ts `turntableRows` and `aimHeight`):
  * where each row's elevation and distance come from (the options > shoot.json > 15° for a single row), the
  * errors for counts that do not match, and one world frame for rows that look at different heights.
  */
 import { describe, expect, it } from 'vitest';
-import { cameraCentre, project, turntableCameras } from '../../../pipeline/reconstruct/cameras.js';
-import { turntableRows } from '../../../pipeline/reconstruct/reconstruct.js';
+import { cameraCentre, project, turntableCameras, turntableRows } from '../../../pipeline/reconstruct/cameras.js';
 import { checkShoot } from '../../../pipeline/spin/shoot.js';
 
 const DIR = '/shoots/mug';

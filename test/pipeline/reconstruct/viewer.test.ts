@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIO } from '../../../pipeline/model/codecs.js';
 import { openTurntableRenderer } from '../../../pipeline/render/render.js';
-import { calibrationText, reconstruct, renderCamera } from '../../../pipeline/reconstruct/reconstruct.js';
+import { calibrationText, renderCamera } from '../../../pipeline/reconstruct/cameras.js';
+import { reconstruct } from '../../../pipeline/reconstruct/reconstruct.js';
 import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer, buildViewer } from '../../helpers/browser.js';
 import { dataSet } from '../../helpers/data.js';
 
