@@ -81,3 +81,15 @@ export function mulMat3Mat3(A: ArrayLike<number>, B: ArrayLike<number>): number[
   for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) out[r * 3 + c] = out[r * 3 + c]! + A[r * 3 + k]! * B[k * 3 + c]!;
   return out;
 }
+
+/** The bounding box of the x, y, z triples of a flat array (each through `map` first, when given). */
+export function boundingBox(positions: ArrayLike<number>, map?: (p: Vec3) => Vec3Like): { lo: Vec3; hi: Vec3 } {
+  let lo: Vec3 = [Infinity, Infinity, Infinity],
+    hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < positions.length; i += 3) {
+    const q = map ? map(at(positions, i)) : at(positions, i);
+    lo = [Math.min(lo[0], q[0]), Math.min(lo[1], q[1]), Math.min(lo[2], q[2])];
+    hi = [Math.max(hi[0], q[0]), Math.max(hi[1], q[1]), Math.max(hi[2], q[2])];
+  }
+  return { lo, hi };
+}

@@ -10,6 +10,7 @@ import type { OutputFolder } from '../core/fsout.js';
 import { startRun, withOutput, type Run } from '../core/run.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
+import { length, sub } from '../core/vec3.js';
 import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
 import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
 import { VERSION } from '../core/version.js';
@@ -126,9 +127,9 @@ function byteSplit(glb: Uint8Array, stats: ModelStats): { geometry: number; text
 /** Relative difference of two boxes, as a fraction of the input's diagonal. */
 function boundsError(a: ModelStats['bounds'], b: ModelStats['bounds']): number {
   if (!a || !b) return a === b ? 0 : Infinity;
-  const diag = Math.hypot(a.max[0] - a.min[0], a.max[1] - a.min[1], a.max[2] - a.min[2]) || 1;
-  let e = 0;
-  for (let k = 0; k < 3; k++) e = Math.max(e, Math.abs(a.min[k]! - b.min[k]!), Math.abs(a.max[k]! - b.max[k]!));
+  const diag = length(sub(a.max, a.min)) || 1;
+  // The largest corner difference along any axis (Math.max is exact: the order does not matter).
+  const e = Math.max(0, ...sub(a.min, b.min).map(Math.abs), ...sub(a.max, b.max).map(Math.abs));
   return e / diag;
 }
 

@@ -13,6 +13,7 @@
  */
 
 import { dilate as dilateMask } from '../core/mask.js';
+import { project } from './cameras.js';
 import { vertexNormals } from './glb.js';
 
 /** Raw pixels, row-major, 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
@@ -36,13 +37,7 @@ export function projectVertices(positions: Float32Array, P: readonly number[]): 
     vs = new Float64Array(nv),
     ws = new Float64Array(nv);
   for (let i = 0; i < nv; i++) {
-    const x = positions[3 * i]!,
-      y = positions[3 * i + 1]!,
-      z = positions[3 * i + 2]!;
-    const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-    ws[i] = w;
-    us[i] = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w;
-    vs[i] = (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / w;
+    [us[i], vs[i], ws[i]] = project(P, positions[3 * i]!, positions[3 * i + 1]!, positions[3 * i + 2]!);
   }
   return { us, vs, ws };
 }
@@ -399,6 +394,7 @@ function rankView(
         dz = C[2]! - z;
       const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
       if (cos < opts.minCos) continue;
+      // cameras.ts project's arithmetic, inline: this loop runs per texel and view, and w is checked before dividing.
       const w = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
       if (w <= 0) continue;
       const u = (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / w,
@@ -458,9 +454,8 @@ function blend(
       const x = pts[3 * k]!,
         y = pts[3 * k + 1]!,
         z = pts[3 * k + 2]!;
-      const P = view.P;
-      const ww = P[8]! * x + P[9]! * y + P[10]! * z + P[11]!;
-      sampleBilinear(view.image, (P[0]! * x + P[1]! * y + P[2]! * z + P[3]!) / ww, (P[4]! * x + P[5]! * y + P[6]! * z + P[7]!) / ww, sample);
+      const [u, v] = project(view.P, x, y, z);
+      sampleBilinear(view.image, u, v, sample);
       r += w * sample[0]!;
       g += w * sample[1]!;
       b += w * sample[2]!;

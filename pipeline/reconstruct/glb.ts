@@ -11,7 +11,7 @@ import { Document } from '@gltf-transform/core';
 import { KHRMaterialsUnlit } from '@gltf-transform/extensions';
 import { sharp } from '../core/image.js';
 import { XoayError } from '../core/errors.js';
-import { at, mulMat3, mulMat3T, scale, sub, triangleCross, type Vec3 } from '../core/vec3.js';
+import { add, at, boundingBox, dot, mulMat3, mulMat3Mat3, mulMat3T, scale, sub, triangleCross, type Vec3, type Vec3Like } from '../core/vec3.js';
 
 const STAGE = 'glb';
 
@@ -20,7 +20,7 @@ export interface Frame {
   /** Rotation world → model, 3×3 row-major (takes the world's up to +Y). */
   U: number[];
   /** World point that becomes the model's origin. */
-  centre: [number, number, number];
+  centre: Vec3;
   /** Model units per world unit. */
   scale: number;
 }
@@ -31,53 +31,32 @@ export function toModel(f: Frame, x: number, y: number, z: number): Vec3 {
 
 /** worldFromModel, 4×4 column-major: p_world = Uᵀ·p/s + c. */
 export function worldFromModel(f: Frame): number[] {
-  const U = f.U,
-    k = 1 / f.scale,
-    c = f.centre;
+  const k = 1 / f.scale;
   // Column j of Uᵀ is row j of U.
-  return [U[0]! * k, U[1]! * k, U[2]! * k, 0, U[3]! * k, U[4]! * k, U[5]! * k, 0, U[6]! * k, U[7]! * k, U[8]! * k, 0, c[0], c[1], c[2], 1];
+  return [...scale(at(f.U, 0), k), 0, ...scale(at(f.U, 3), k), 0, ...scale(at(f.U, 6), k), 0, ...f.centre, 1];
 }
 
 /** Apply a column-major 4×4 to a point. */
-export function applyMatrix(m: readonly number[], x: number, y: number, z: number): [number, number, number] {
-  return [m[0]! * x + m[4]! * y + m[8]! * z + m[12]!, m[1]! * x + m[5]! * y + m[9]! * z + m[13]!, m[2]! * x + m[6]! * y + m[10]! * z + m[14]!];
+export function applyMatrix(m: readonly number[], x: number, y: number, z: number): Vec3 {
+  const p: Vec3 = [x, y, z];
+  // Row r of the 3×3 part is m[r], m[r + 4], m[r + 8]; the translation is the last column.
+  return add([dot(at(m, 0, 4), p), dot(at(m, 1, 4), p), dot(at(m, 2, 4), p)], at(m, 12));
 }
 
 /** A rotation taking unit vector `up` to +Y (the smallest one; a half turn about X when up is −Y). */
-export function rotationToYUp(up: readonly number[]): number[] {
-  const n = Math.hypot(up[0]!, up[1]!, up[2]!);
-  const a = [up[0]! / n, up[1]! / n, up[2]! / n];
+export function rotationToYUp(up: Vec3Like): number[] {
+  const n = Math.hypot(up[0], up[1], up[2]);
+  const a: Vec3 = [up[0] / n, up[1] / n, up[2] / n];
   // Rodrigues: rotate a onto b = (0,1,0): axis a × b, cos = a·b.
-  const c = a[1]!;
+  const c = a[1];
   if (c > 1 - 1e-12) return [1, 0, 0, 0, 1, 0, 0, 0, 1];
   if (c < -1 + 1e-12) return [1, 0, 0, 0, -1, 0, 0, 0, -1];
-  const v = [-a[2]!, 0, a[0]!]; // a × (0,1,0)
+  const v: Vec3 = [-a[2], 0, a[0]]; // a × (0,1,0)
   const k = 1 / (1 + c);
-  const vx = [0, -v[2]!, v[1]!, v[2]!, 0, -v[0]!, -v[1]!, v[0]!, 0];
-  const R = [1, 0, 0, 0, 1, 0, 0, 0, 1];
-  for (let r = 0; r < 3; r++) {
-    for (let col = 0; col < 3; col++) {
-      let sq = 0;
-      for (let m = 0; m < 3; m++) sq += vx[r * 3 + m]! * vx[m * 3 + col]!;
-      R[r * 3 + col] = R[r * 3 + col]! + vx[r * 3 + col]! + k * sq;
-    }
-  }
-  return R;
-}
-
-/** The bounding box of x, y, z triples (each through `map` first, when given). */
-export function boundingBox(positions: ArrayLike<number>, map?: (p: number[]) => number[]): { lo: number[]; hi: number[] } {
-  const lo = [Infinity, Infinity, Infinity],
-    hi = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < positions.length; i += 3) {
-    const q = map ? map([positions[i]!, positions[i + 1]!, positions[i + 2]!]) : null;
-    for (let k = 0; k < 3; k++) {
-      const x = q ? q[k]! : positions[i + k]!;
-      lo[k] = Math.min(lo[k]!, x);
-      hi[k] = Math.max(hi[k]!, x);
-    }
-  }
-  return { lo, hi };
+  const vx = [0, -v[2], v[1], v[2], 0, -v[0], -v[1], v[0], 0];
+  // R = I + [v]× + k·[v]×².
+  const sq = mulMat3Mat3(vx, vx);
+  return [1, 0, 0, 0, 1, 0, 0, 0, 1].map((e, i) => e + vx[i]! + k * sq[i]!);
 }
 
 /**
@@ -86,13 +65,13 @@ export function boundingBox(positions: ArrayLike<number>, map?: (p: number[]) =>
  * world-frame box (the calibration ring's normal, pointing to the cameras' side); null: the world's +Y (the
  * turntable axis).
  */
-export function modelFrame(positions: Float32Array, up: ((centre: number[]) => readonly number[]) | null): Frame {
+export function modelFrame(positions: Float32Array, up: ((centre: Vec3) => Vec3Like) | null): Frame {
   const world = boundingBox(positions);
-  const mid = [0, 1, 2].map((k) => (world.lo[k]! + world.hi[k]!) / 2);
+  const mid = scale(add(world.lo, world.hi), 0.5);
   const U = up ? rotationToYUp(up(mid)) : [1, 0, 0, 0, 1, 0, 0, 0, 1];
   // The box centre in the rotated frame, mapped back: the model is centred on its own (Y-up) box.
-  const { lo, hi } = boundingBox(positions, (p) => mulMat3(U, at(p)));
-  const centre = mulMat3T(U, [0, 1, 2].map((k) => (lo[k]! + hi[k]!) / 2) as Vec3);
+  const { lo, hi } = boundingBox(positions, (p) => mulMat3(U, p));
+  const centre = mulMat3T(U, scale(add(lo, hi), 0.5));
   return { U, centre, scale: 1 };
 }
 

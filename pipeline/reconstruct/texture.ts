@@ -7,6 +7,7 @@
  */
 import { XoayError } from '../core/errors.js';
 import { assertInteger, withDefaults } from '../core/options.js';
+import { boundingBox, length, sub } from '../core/vec3.js';
 import { buildAtlas } from './atlas.js';
 import { type BakeView, type ViewImage, atlasTexels, bakeAtlas } from './bake.js';
 import { type Camera, cameraCentre } from './cameras.js';
@@ -84,11 +85,8 @@ export async function texture(mesh: Mesh, views: readonly TextureView[], options
   lap('atlas');
   const cover = atlasTexels(layout.texels, layout.indices, o.size);
   lap('texels');
-  const P = mesh.positions;
-  const lo = [Infinity, Infinity, Infinity],
-    hi = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < P.length; i += 3) for (let a = 0; a < 3; a++) (lo[a] = Math.min(lo[a]!, P[i + a]!)), (hi[a] = Math.max(hi[a]!, P[i + a]!));
-  const diagonal = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+  const { lo, hi } = boundingBox(mesh.positions);
+  const diagonal = length(sub(hi, lo));
   const bakeViews: BakeView[] = views.map((v) => ({ image: v.image, P: v.camera.P, centre: cameraCentre(v.camera), ...(v.mask ? { mask: v.mask } : {}) }));
   const { rgba, times } = bakeAtlas(mesh.positions, mesh.indices, cover, bakeViews, o.size, o.dilate, {
     power: POWER,
@@ -99,6 +97,7 @@ export async function texture(mesh: Mesh, views: readonly TextureView[], options
   Object.assign(seconds, times);
   clock = performance.now();
   const n = layout.xref.length;
+  const P = mesh.positions;
   const positions = new Float32Array(3 * n),
     uvs = new Float32Array(2 * n);
   for (let v = 0; v < n; v++) {
