@@ -18,7 +18,7 @@
  */
 import { Box3, Color, Group, MathUtils, Matrix4, PerspectiveCamera, REVISION, Vector3, type InstancedMesh, type Mesh, type Object3D } from 'three';
 import { createStudio, disposeTree, FOV, modelSphere, type Studio } from '../../../viewer/core/three-scene.js';
-import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../../core/ndc-extent.js';
+import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../ndc-extent.js';
 import type { InitResult, RenderApi, RenderInfo, RenderSetup, SetupResult } from './protocol.js';
 
 declare global {

@@ -22,7 +22,7 @@ import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { RoomEnvironment } from 'three/addons/environments/RoomEnvironment.js';
 
-import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../../../pipeline/core/ndc-extent.js';
+import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../../../pipeline/render/ndc-extent.js';
 import type { FrameRequest, TurntableApi, TurntableInfo, TurntableSetup } from '../protocol.js';
 
 declare global {
