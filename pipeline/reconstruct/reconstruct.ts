@@ -8,12 +8,13 @@
  * Output goes to a temporary sibling of `<out>` renamed into place when complete; the shoot is
  * never modified.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { XoayError, isXoayError } from '../core/errors.js';
 import type { OutputFolder } from '../core/fsout.js';
 import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS, sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
+import { statInput } from '../core/input.js';
 import { startRun, withOutput, type Run, type RunEvent } from '../core/run.js';
 import { VERSION } from '../core/version.js';
 import { createIO } from '../model/codecs.js';
@@ -306,11 +307,8 @@ async function findViews(shoot: string, o: ReconstructOptions): Promise<FoundVie
 /** The shoot folder, resolved; an error when it is missing or not a folder. */
 async function shootFolder(shoot: string): Promise<string> {
   const root = path.resolve(shoot);
-  try {
-    if (!(await stat(root)).isDirectory()) throw new Error('not a folder');
-  } catch {
-    throw new XoayError(STAGE, 'INPUT_MISSING', 'the shoot folder does not exist or is not a folder', root);
-  }
+  const why = 'the shoot folder does not exist or is not a folder';
+  await statInput(STAGE, root, { kind: 'folder', missing: why, wrongKind: why });
   return root;
 }
 
