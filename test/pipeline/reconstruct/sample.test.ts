@@ -14,22 +14,14 @@ import { reprojectedIoUs } from '../../helpers/reconstruct.js';
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-sample-rc-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
+/** `xoay reconstruct` on the sample with its optics from SOURCE.txt (36.77° horizontal fov, 12° elevation), WebP textures. */
+const reconstructSample = (out: string, extra: string[] = []) =>
+  xoay(['reconstruct', path.join(ROOT, 'samples/stool-turntable'), '-o', out, '--fov', '36.77', '--elevation', '12', '--textures', 'webp', ...extra, '--json']);
+
 describe('reconstruct: the committed stool sample (white on light grey)', () => {
   it("reconstructs with its optics from SOURCE.txt (36.77° horizontal fov, 12° elevation): IoU ≥ 0.9 in every view against its own masks and its rendered masks, from the plate (the border model's shape was refused first)", async () => {
     const out = path.join(tmp, 'stool');
-    const r = await xoay([
-      'reconstruct',
-      path.join(ROOT, 'samples/stool-turntable'),
-      '-o',
-      out,
-      '--fov',
-      '36.77',
-      '--elevation',
-      '12',
-      '--textures',
-      'webp',
-      '--json',
-    ]);
+    const r = await reconstructSample(out);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8')) as { segment: string; views: { iou: number }[] };
     expect(report.segment).toBe('plate');
@@ -48,21 +40,7 @@ describe('reconstruct: the committed stool sample (white on light grey)', () => 
 
   it("with a studio's masks (--masks samples/stool-masks, the rendered ground truth) the silhouettes are those masks: IoU ≥ 0.95 against them in every view", async () => {
     const out = path.join(tmp, 'stool-masks');
-    const r = await xoay([
-      'reconstruct',
-      path.join(ROOT, 'samples/stool-turntable'),
-      '-o',
-      out,
-      '--fov',
-      '36.77',
-      '--elevation',
-      '12',
-      '--textures',
-      'webp',
-      '--masks',
-      path.join(ROOT, 'samples/stool-masks'),
-      '--json',
-    ]);
+    const r = await reconstructSample(out, ['--masks', path.join(ROOT, 'samples/stool-masks')]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(await readFile(path.join(out, 'reconstruct.json'), 'utf8')) as { segment: string };
     expect(report.segment).toBe('masks');
