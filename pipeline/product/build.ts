@@ -18,41 +18,45 @@
  *
  * One product failing (bad product.json, an unreadable frame) does not stop the others; the result
  * lists built, reused and failed products with their reasons.
+ *
+ * Here: the options, the product folders found, the build context and the build's steps; each product's stages
+ * (their keys, cached or made) are in stages.ts, the site (marker, stamps, product folders, catalogue) in site.ts.
  */
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import type { Product } from '../../schema/product.js';
-import type { SpinManifest } from '../../schema/spin.js';
 import { XoayError, isXoayError, oneLine } from '../core/errors.js';
 import { FolderStorage, type Storage } from '../core/storage.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
 import { VERSION } from '../core/version.js';
 import type { ModelOptions } from '../model/model.js';
-import { type IsolateOptions, modelIsolated } from '../model/isolate.js';
-import { checkFolderFiles, isInside } from '../core/inside.js';
-import { IMAGE_EXTENSIONS } from '../core/frames.js';
+import type { IsolateOptions } from '../model/isolate.js';
+import { isInside } from '../core/inside.js';
 import { statInput } from '../core/input.js';
-import { reconstruct, type ReconstructOptions } from '../reconstruct/reconstruct.js';
-import { spin, type SpinOptions } from '../spin/spin.js';
-import { type CacheEntry, hashTree, key, listFiles, openCache, type StageCache } from './cache.js';
-import { type CatalogueEntry, cataloguePage } from './catalogue.js';
-import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl } from './page.js';
-import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
+import type { ReconstructOptions } from '../reconstruct/reconstruct.js';
+import type { SpinOptions } from '../spin/spin.js';
+import { key, openCache, type StageCache } from './cache.js';
+import { productUrl } from './page.js';
 import { isProductFolder, PRODUCT_FILES, type ProductSource, readProduct } from './product.js';
-import { qrPng, qrSvg } from './qr.js';
 import { openTurntableRenderer, type RenderOptions, type TurntableRenderer } from '../render/render.js';
+import { assembleProduct, prepareSite, readStamp, writeSite } from './site.js';
+import {
+  codeKeys,
+  modelStage,
+  packageRoot,
+  photosStage,
+  type ProductContext,
+  reconstructStage,
+  renderStage,
+  spinStage,
+  type StageRun,
+  stageKeys,
+} from './stages.js';
 
 const STAGE = 'build';
-const GENERATOR = `xoay ${VERSION}`;
-/** The stamp in each built product folder. */
-export const STAMP = '.xoay-product.json';
-/** The marker of a site folder made by `xoay build`. */
-export const SITE_MARKER = '.xoay-site.json';
 
 export interface BuildOptions {
   /** The site's public address (QR codes, canonical and Open Graph URLs), e.g. https://ocop.example.vn/san-pham/. */
@@ -104,8 +108,11 @@ export const BUILD_DEFAULTS: BuildOptions = {
   isolate: {},
 };
 
+/** The stages a product's output is made by (each from the cache when its key is there). */
+export type StageName = 'spin' | 'model' | 'reconstruct' | 'render' | 'photos';
+
 export type BuildEvent =
-  | { type: 'product'; id: string; stage: 'read' | 'spin' | 'model' | 'reconstruct' | 'render' | 'photos' | 'page'; cached?: boolean }
+  | { type: 'product'; id: string; stage: 'read' | StageName | 'page'; cached?: boolean }
   | { type: 'progress'; id: string; stage: string; done: number; total: number }
   | { type: 'done'; id: string; status: 'built' | 'reused'; seconds: number; ran: string[] }
   | { type: 'failed'; id: string; folder: string; message: string }
@@ -132,28 +139,6 @@ export interface BuildResult {
   failed: number;
   seconds: number;
   jobs: number;
-}
-
-/** What a built product folder remembers (its key, and what the catalogue needs). */
-interface Stamp {
-  version: 1;
-  generator: string;
-  key: string;
-  stages: Record<string, string>;
-  product: Product;
-  /** The card picture, relative to the product folder. */
-  thumb: PageImage;
-}
-
-/** The package root (works from the sources under vitest and from dist/). */
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new XoayError(STAGE, 'INPUT_MISSING', 'cannot find the xoay package folder');
-    dir = up;
-  }
-  return dir;
 }
 
 function defaultJobs(): number {
@@ -230,8 +215,18 @@ export interface BuildStorage {
 
 /** Checks the options, finds the viewer, opens the cache: the set-up shared by a local build and a queue worker. */
 export async function openBuild(site: string, opts: Partial<BuildOptions>, ctx: { jobs?: number; storage?: BuildStorage } = {}): Promise<BuildContext> {
+  return openChecked(site, buildOptions(opts), ctx);
+}
+
+/** The options with their defaults, checked. */
+function buildOptions(opts: Partial<BuildOptions>): BuildOptions {
   const o = withDefaults(BUILD_DEFAULTS, opts);
   validate(o);
+  return o;
+}
+
+/** openBuild with options already checked (buildOptions). */
+async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; storage?: BuildStorage }): Promise<BuildContext> {
   const baseUrl = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
   const siteDir = path.resolve(site);
   const viewerDist = viewerFolder();
@@ -354,8 +349,7 @@ export async function build(
   opts: Partial<BuildOptions>,
   ctx: { onEvent?: (e: BuildEvent) => void; storage?: BuildStorage } = {},
 ): Promise<BuildResult> {
-  const o = withDefaults(BUILD_DEFAULTS, opts);
-  validate(o);
+  const o = buildOptions(opts);
   const emit = ctx.onEvent ?? (() => {});
   const t0 = performance.now();
   const siteDir = path.resolve(site);
@@ -363,44 +357,11 @@ export async function build(
   checkSiteOutsideInputs(folders, siteDir);
   const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
   await prepareSite(storage.site, siteDir, o.force);
-  const b = await openBuild(site, opts, { storage });
-
-  // Read every product first: duplicate ids are refused for both folders before anything is built.
-  const sources = await Promise.all(
-    folders.map(async (folder) => {
-      try {
-        return { folder, source: await readProduct(folder, { trustedRoots: o.trustedRoots }) };
-      } catch (e) {
-        return { folder, error: e as Error };
-      }
-    }),
-  );
-  const byId = new Map<string, string[]>();
-  for (const s of sources) if (s.source) byId.set(s.source.product.id, [...(byId.get(s.source.product.id) ?? []), s.folder]);
-
-  const results = await mapLimit(sources, b.jobs, async (s): Promise<ProductResult> => {
-    const start = performance.now();
-    const id = s.source?.product.id ?? path.basename(s.folder);
-    try {
-      return await buildProductFolder(b, s.folder, emit, { ...s, twins: s.source ? byId.get(id) : undefined });
-    } catch (e) {
-      const message = failureMessage(e, s.folder);
-      emit({ type: 'failed', id, folder: s.folder, message });
-      return { id, folder: s.folder, status: 'failed', ran: [], seconds: (performance.now() - start) / 1000, message };
-    }
-  });
-
-  // --prune only when every product could be read: a product whose facts are broken is known by its folder, not its
-  // id, and its last good page must stay.
-  const unread = sources.filter((s) => !s.source).length;
-  if (o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
+  const b = await openChecked(site, o, { storage });
+  const sources = await readSources(folders, o.trustedRoots);
+  const results = await buildAll(b, sources, emit);
   try {
-    await writeSite(
-      b.site,
-      b.viewerDist,
-      results.map((r) => r.id),
-      { ...o, prune: o.prune && unread === 0 },
-    );
+    await writeSiteOf(b, sources, results, emit);
   } finally {
     await b.close();
   }
@@ -416,74 +377,60 @@ export async function build(
   };
 }
 
-/** Refuses to write into a folder that is not a Xoay site (unless forced); clears what a killed build left. */
-export async function prepareSite(site: Storage, siteDir: string, force: boolean): Promise<void> {
-  const marked = await site.exists(SITE_MARKER);
-  if (!marked && !force && (await site.list('')).length > 0) {
-    throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
-  }
-  // A product put in place by renames and interrupted between them: the old one is put back.
-  if (site instanceof FolderStorage) await site.tidy();
-  if (!marked) {
+/** A product folder read: its source, or why it could not be read. */
+interface ReadFolder {
+  folder: string;
+  source?: ProductSource;
+  error?: Error;
+}
+
+/** Every product read first: duplicate ids are refused for both folders before anything is built. */
+function readSources(folders: string[], trustedRoots: string[]): Promise<ReadFolder[]> {
+  return Promise.all(
+    folders.map(async (folder) => {
+      try {
+        return { folder, source: await readProduct(folder, { trustedRoots }) };
+      } catch (e) {
+        return { folder, error: e as Error };
+      }
+    }),
+  );
+}
+
+/** The folders of each product id (more than one is a duplicate id). */
+function foldersById(sources: ReadFolder[]): Map<string, string[]> {
+  const byId = new Map<string, string[]>();
+  for (const s of sources) if (s.source) byId.set(s.source.product.id, [...(byId.get(s.source.product.id) ?? []), s.folder]);
+  return byId;
+}
+
+/** Every product built (`b.jobs` at a time); one failing is a failed result, not the build's error. */
+function buildAll(b: BuildContext, sources: ReadFolder[], emit: (e: BuildEvent) => void): Promise<ProductResult[]> {
+  const byId = foldersById(sources);
+  return mapLimit(sources, b.jobs, async (s): Promise<ProductResult> => {
+    const start = performance.now();
+    const id = s.source?.product.id ?? path.basename(s.folder);
     try {
-      await site.writeAtomic(SITE_MARKER, JSON.stringify({ generator: GENERATOR }) + '\n');
+      return await buildProductFolder(b, s.folder, emit, { ...s, twins: s.source ? byId.get(id) : undefined });
     } catch (e) {
-      throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot create the site folder (${(e as NodeJS.ErrnoException).code ?? e})`, siteDir, { cause: e });
+      const message = failureMessage(e, s.folder);
+      emit({ type: 'failed', id, folder: s.folder, message });
+      return { id, folder: s.folder, status: 'failed', ran: [], seconds: (performance.now() - start) / 1000, message };
     }
-  }
+  });
 }
 
-export interface ProductContext {
-  baseUrl: string;
-  cache: StageCache;
-  /** A local folder where product folders are assembled before they are put into the site. */
-  scratch: string;
-  code: Awaited<ReturnType<typeof codeKeys>>;
-  /** One Chromium for every model-only product of the build, opened when the first needs it. */
-  renderer: () => Promise<TurntableRenderer>;
-  spinOptions: Partial<SpinOptions>;
-  modelOptions: Partial<ModelOptions>;
-  renderOptions: Partial<RenderOptions>;
-  reconstructOptions: Partial<ReconstructOptions> | false;
-  /** Folders outside a product folder its files may link into. */
-  trustedRoots: string[];
-  /** Limits of the model's worker thread. */
-  isolate: Partial<IsolateOptions>;
-}
-
-/** Files a model can read (itself, .bin, .mtl, textures) in the product folder, outside the shoot and the photos. */
-const MODEL_PARTS = /\.(glb|gltf|obj|mtl|bin|png|jpe?g|webp|avif|ktx2|basis|tga|bmp|gif)$/i;
-async function modelFiles(src: ProductSource): Promise<string[]> {
-  return (await listFiles(src.dir)).filter((f) => MODEL_PARTS.test(f) && !f.startsWith('spin/') && !f.startsWith('photos/'));
-}
-
-/** Files the spin stage reads: the frames (an extension of core/frames.ts IMAGE_EXTENSIONS, any case) and the shoot's description, not notes or other files beside them. */
-const FRAME = new RegExp(`(${IMAGE_EXTENSIONS.map((e) => `\\${e}`).join('|')}|(^|/)shoot\\.json)$`, 'i');
-
-/**
- * The code that makes each stage's output, hashed: a changed encoder, page template or render page changes the keys
- * even when the version number does not (a development build, a patched install).
- */
-async function codeKeys(): Promise<Record<'spin' | 'model' | 'render' | 'reconstruct' | 'page', string>> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const tree = async (dir: string) => (existsSync(dir) ? hashTree(dir, await listFiles(dir)) : 'none');
-  const [spinCode, modelCode, productCode, renderPage, reconstructCode] = await Promise.all([
-    tree(path.join(here, '../spin')),
-    tree(path.join(here, '../model')),
-    tree(here),
-    tree(path.join(packageRoot(), 'dist', 'render')),
-    tree(path.join(here, '../reconstruct')),
-  ]);
-  return { spin: spinCode, model: modelCode, render: key(productCode, renderPage), reconstruct: key(reconstructCode, spinCode, modelCode), page: productCode };
-}
-
-/** The stamp of the product `id` in the site, or undefined when there is none (or it cannot be read). */
-export async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> {
-  try {
-    return JSON.parse((await site.read(`${id}/${STAMP}`)).toString('utf8')) as Stamp;
-  } catch {
-    return undefined;
-  }
+/** The viewer and catalogue page written; --prune only when every product could be read. */
+async function writeSiteOf(b: BuildContext, sources: ReadFolder[], results: ProductResult[], emit: (e: BuildEvent) => void): Promise<void> {
+  // A product whose facts are broken is known by its folder, not its id, and its last good page must stay.
+  const unread = sources.filter((s) => !s.source).length;
+  if (b.o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
+  await writeSite(
+    b.site,
+    b.viewerDist,
+    results.map((r) => r.id),
+    { ...b.o, prune: b.o.prune && unread === 0 },
+  );
 }
 
 /**
@@ -508,238 +455,4 @@ async function buildProduct(
   const photos = stages.photos ? await photosStage(r) : { photos: [] };
   await assembleProduct(r, site, pageKey, { spin: spinEntry, model: modelEntry, ...photos });
   return { status: 'built', ran: r.ran };
-}
-
-/** The key of each stage the product needs (spin, model, reconstruct, render, photos): a content hash of its inputs and options. */
-async function stageKeys(src: ProductSource, c: ProductContext): Promise<Record<string, string>> {
-  const stages: Record<string, string> = {};
-  // How many cores run a stage does not change its output: it is not part of the key.
-  const { concurrency: _c, force: _f, ...spinKeyOptions } = c.spinOptions;
-  const { chromium: _x, pageDir: _d, ...renderKeyOptions } = c.renderOptions;
-  if (src.spinDir) {
-    // Frames and shoot.json: UTF-8 names, regular files inside the product folder (checked before they are hashed or read).
-    await checkFolderFiles(src.spinDir, FRAME, { stage: 'spin', roots: [src.dir, ...c.trustedRoots], what: 'frame' });
-    const frames = (await listFiles(src.spinDir)).filter((f) => FRAME.test(f));
-    stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, frames));
-  }
-  if (src.modelFile)
-    stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
-  const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
-  if (c.reconstructOptions && stages.spin && !stages.model)
-    stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
-  if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
-  if (src.photos.length) {
-    const photos = src.photos.map((f) => path.relative(src.dir, f));
-    stages.photos = key('photos', VERSION, c.code.page, PHOTOS_DEFAULTS, await hashTree(src.dir, photos));
-  }
-  return stages;
-}
-
-/** One product's stages being made: what they share, and the stages that ran (not taken from the cache). */
-interface StageRun {
-  src: ProductSource;
-  c: ProductContext;
-  id: string;
-  /** The stage keys (stageKeys). */
-  stages: Record<string, string>;
-  emit: (e: BuildEvent) => void;
-  ran: string[];
-}
-
-/** A stage's output: from the cache when its key is there, else made by `make` into a folder and stored. */
-async function cachedStage(r: StageRun, name: string, make: (tmp: string) => Promise<void>): Promise<CacheEntry> {
-  const k = r.stages[name]!;
-  const hit = await r.c.cache.get(name, k);
-  r.emit({ type: 'product', id: r.id, stage: name as 'spin', cached: Boolean(hit) });
-  if (hit) return hit;
-  r.ran.push(name);
-  return r.c.cache.put(name, k, make);
-}
-
-/** A spin's events as the build's: its progress (named `stageName:step`) and its warnings. */
-function spinEvents(r: StageRun, stageName: string) {
-  return (e: { type: string; stage?: string; done?: number; total?: number; message?: string }) => {
-    if (e.type === 'progress') r.emit({ type: 'progress', id: r.id, stage: `${stageName}:${e.stage}`, done: e.done!, total: e.total! });
-    else if (e.type === 'warning') r.emit({ type: 'warning', id: r.id, message: e.message! });
-  };
-}
-
-/** The spin of the shoot. */
-function spinStage(r: StageRun): Promise<CacheEntry> {
-  return cachedStage(r, 'spin', async (tmp) => void (await spin(r.src.spinDir!, tmp, r.c.spinOptions, { onEvent: spinEvents(r, 'spin') })));
-}
-
-/** The product's own model, compressed. */
-async function modelStage(r: StageRun): Promise<CacheEntry> {
-  const { c } = r;
-  // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
-  const entry = await cachedStage(
-    r,
-    'model',
-    async (tmp) => void (await modelIsolated(r.src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })),
-  );
-  // The model is written even when it misses its budget (as `xoay model` does); the build says so.
-  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
-  if (!report.budget.ok) r.emit({ type: 'warning', id: r.id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
-  return entry;
-}
-
-/** A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin (undefined). */
-async function reconstructStage(r: StageRun): Promise<CacheEntry | undefined> {
-  try {
-    return await cachedStage(
-      r,
-      'reconstruct',
-      async (tmp) => void (await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false })),
-    );
-  } catch (e) {
-    r.emit({ type: 'warning', id: r.id, message: `no 3D model from the shoot: ${(e as Error).message}` });
-    return undefined;
-  }
-}
-
-/** The fallback spin: the compressed model (what the 3D view shows) rendered turning, then made a spin. */
-function renderStage(r: StageRun, model: CacheEntry): Promise<CacheEntry> {
-  const { c } = r;
-  return cachedStage(r, 'render', async (tmp) => {
-    const frames = `${tmp}.frames`;
-    try {
-      const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
-      await (await c.renderer()).render(await model.read('model.glb'), frames, perModel);
-      await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: spinEvents(r, 'render') });
-    } finally {
-      await rm(frames, { recursive: true, force: true });
-    }
-  });
-}
-
-/** The photos, published (sizes and formats for the page), with their list. */
-async function photosStage(r: StageRun): Promise<{ photosEntry: CacheEntry; photos: PublishedPhoto[] }> {
-  const photosEntry = await cachedStage(r, 'photos', async (tmp) => {
-    await mkdir(tmp, { recursive: true });
-    const list = await publishPhotos(r.src.photos, tmp);
-    await writeFile(path.join(tmp, 'photos.json'), JSON.stringify(list));
-  });
-  return { photosEntry, photos: JSON.parse((await photosEntry.read('photos.json')).toString('utf8')) as PublishedPhoto[] };
-}
-
-/** What the stages made for one product (each missing when the product has no such stage). */
-interface StageOutputs {
-  spin?: CacheEntry;
-  model?: CacheEntry;
-  photosEntry?: CacheEntry;
-  photos: PublishedPhoto[];
-}
-
-/** The product folder assembled in the scratch folder, then put into the site at once (its pages and stamp last). */
-async function assembleProduct(r: StageRun, site: Storage, pageKey: string, made: StageOutputs): Promise<void> {
-  const { c, id } = r;
-  r.emit({ type: 'product', id, stage: 'page' });
-  await mkdir(c.scratch, { recursive: true });
-  const tmp = await mkdtemp(path.join(c.scratch, `${id}-`));
-  try {
-    const { poster, thumb } = await copyStageFiles(tmp, made);
-    const url = productUrl(c.baseUrl, id);
-    await writeFile(path.join(tmp, 'qr.svg'), await qrSvg(url));
-    await writeFile(path.join(tmp, 'qr.png'), await qrPng(url));
-    const assets: PageAssets = {
-      spin: made.spin ? 'spin/spin.json' : undefined,
-      spinFromModel: Boolean(r.stages.render),
-      model: made.model ? 'model/model.glb' : undefined,
-      poster,
-      photos: made.photos.map((ph) => ({ src: ph.src, thumb: ph.thumb, width: ph.thumbWidth, height: ph.thumbHeight })),
-      qr: 'qr.svg',
-    };
-    const p = r.src.product;
-    const input = { product: p, story: r.src.story, assets, baseUrl: c.baseUrl, viewer: '../viewer/xoay-viewer.js', generator: GENERATOR };
-    await writeFile(path.join(tmp, 'index.html'), productPage(input));
-    await writeFile(path.join(tmp, 'embed.html'), embedSnippet(input));
-    const stamp: Stamp = { version: 1, generator: GENERATOR, key: pageKey, stages: r.stages, product: p, thumb };
-    await writeFile(path.join(tmp, STAMP), JSON.stringify(stamp, null, 2) + '\n');
-    await site.putFolder(id, tmp, { move: true, last: ['embed.html', 'index.html', STAMP] });
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
-/** The spin, photos and model files copied into the product folder; the poster and card pictures (the spin's first frame, else the first photo). */
-async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster: PageImage; thumb: PageImage }> {
-  let poster: PageImage;
-  let thumb: PageImage;
-  if (made.spin) {
-    await copyTree(made.spin, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
-    const manifest = JSON.parse((await made.spin.read('spin.json')).toString('utf8')) as SpinManifest;
-    poster = spinPoster(manifest, 1200);
-    thumb = spinPoster(manifest, 512);
-  } else {
-    await copyTree(made.photosEntry!, tmp, (f) => f !== 'photos.json');
-    const first = made.photos[0]!;
-    poster = { src: first.src, width: first.width, height: first.height };
-    thumb = { src: first.thumb, width: first.thumbWidth, height: first.thumbHeight };
-  }
-  if (made.spin && made.photosEntry) await copyTree(made.photosEntry, tmp, (f) => f !== 'photos.json');
-  if (made.model) {
-    await mkdir(path.join(tmp, 'model'));
-    for (const f of made.model.files) if (f.endsWith('.glb') && !f.includes('/')) await made.model.copyOut(f, path.join(tmp, 'model', f));
-  }
-  return { poster, thumb };
-}
-
-/** The JPEG of the first frame at the largest width ≤ `max` (else the smallest), for posters and cards. */
-function spinPoster(m: SpinManifest, max: number): PageImage {
-  const widths = [...m.widths].sort((a, b) => a - b);
-  const w = [...widths].reverse().find((x) => x <= max) ?? widths[0]!;
-  const frame = m.rows[0]!.frames[0]!.src[String(w)]!;
-  const file = frame.jpeg ?? frame.webp ?? frame.avif!;
-  return { src: `spin/${file}`, width: w, height: Math.round((w * m.height) / m.width) };
-}
-
-/** Copies the files of a finished cache entry into a local folder. */
-async function copyTree(from: CacheEntry, to: string, keep: (rel: string) => boolean): Promise<void> {
-  await mkdir(to, { recursive: true });
-  for (const rel of from.files) {
-    if (!keep(rel)) continue;
-    await mkdir(path.dirname(path.join(to, rel)), { recursive: true });
-    await from.copyOut(rel, path.join(to, rel));
-  }
-}
-
-/** The viewer, the catalogue page and (with --prune) removal of products not in this build (`included`: their ids). */
-export async function writeSite(site: Storage, viewerDist: string, ids: string[], o: Pick<BuildOptions, 'prune' | 'title'>): Promise<void> {
-  // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
-  const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
-  const current = await site.read('viewer/.xoay-viewer-key').then(
-    (b) => b.toString('utf8'),
-    () => '',
-  );
-  if (current !== viewerKey) {
-    const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-viewer-'));
-    try {
-      await cp(viewerDist, tmp, { recursive: true, filter: (s) => !s.endsWith('.map') });
-      await writeFile(path.join(tmp, '.xoay-viewer-key'), viewerKey);
-      await site.putFolder('viewer', tmp, { move: true, last: ['.xoay-viewer-key'] });
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  }
-  // A failed product keeps its last good page; --prune removes only products this build did not include.
-  const included = new Set(ids);
-  const entries: CatalogueEntry[] = [];
-  for (const name of await site.list('')) {
-    if (!name.endsWith('/') || name === 'viewer/') continue;
-    const id = name.slice(0, -1);
-    const stamp = await readStamp(site, id);
-    if (!stamp) continue;
-    if (o.prune && !included.has(id)) {
-      await site.remove(name);
-      continue;
-    }
-    entries.push({ product: stamp.product, thumb: `${id}/${stamp.thumb.src}`, thumbWidth: stamp.thumb.width, thumbHeight: stamp.thumb.height });
-  }
-  const index = cataloguePage(entries, { title: o.title, generator: GENERATOR });
-  const before = await site.read('index.html').then(
-    (b) => b.toString('utf8'),
-    () => '',
-  );
-  if (before !== index) await site.writeAtomic('index.html', index);
 }

@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import { html, jsonInScript, trusted } from '../core/html.js';
 import { FolderStorage } from '../core/storage.js';
-import { readStamp } from './build.js';
+import { readStamp } from './site.js';
 import { type PreviewStatus, STATUS_TEXT, statusText } from './preview-status.js';
 
 /** The frame switch's sizes (CSS pixels). */

@@ -29,12 +29,10 @@ import {
   failureMessage,
   findProducts,
   openBuild,
-  prepareSite,
   type ProductResult,
-  SITE_MARKER,
   viewerFolder,
-  writeSite,
 } from '../product/build.js';
+import { prepareSite, SITE_MARKER, writeSite } from '../product/site.js';
 import { PRODUCT_FILES, readProduct } from '../product/product.js';
 import { FolderStorage } from '../core/storage.js';
 
