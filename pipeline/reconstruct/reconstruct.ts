@@ -2,7 +2,7 @@
  * `reconstruct`: a turntable shoot → a 3D model. cameras (a Middlebury calibration file, or the
  * turntable model with the axis found from the silhouettes, every row of a multi-row shoot, settings from
  * the command line, else the shoot's shoot.json) → silhouettes → carve → surface →
- * colour (a texture atlas baked from the views that see each texel best, texture.ts) → iou check → a glTF Document in the model frame (centred, Y up) → the model
+ * texture (an atlas baked from the views that see each texel best, texture.ts) → iou check → a glTF Document in the model frame (centred, Y up) → the model
  * pipeline (meshopt + KTX2 by default) → `<out>/model.glb`, `model.json`, `reconstruct.json`.
  *
  * Output goes to a temporary sibling of `<out>` renamed into place when complete; the shoot is
@@ -366,7 +366,7 @@ interface Job {
 }
 
 /** Silhouettes cut one way (`segment`), then cameras, carve, surface and the IoU of the shape in every view. */
-async function shapeFrom(segment: 'border' | 'plate', job: Job): Promise<Shape> {
+async function shapeFromSegment(segment: 'border' | 'plate', job: Job): Promise<Shape> {
   const { found, studio, root, o, run } = job;
   run.stage('silhouettes');
   const sil = await silhouettes(found.files, {
@@ -404,7 +404,7 @@ async function shapeFrom(segment: 'border' | 'plate', job: Job): Promise<Shape> 
  */
 async function bestShape(job: Job): Promise<Shape> {
   const { studio, o } = job;
-  const attempt = (segment: 'border' | 'plate') => shapeFrom(segment, job);
+  const attempt = (segment: 'border' | 'plate') => shapeFromSegment(segment, job);
   const worstOf = (r: { ious: number[] }) => Math.min(...r.ious);
   // A studio's clean plate or masks are the plate's inputs: nothing is tried before them.
   if (studio.cleanPlate || studio.masks) return attempt('plate');
@@ -452,8 +452,8 @@ function checkFit(shape: Shape, found: FoundViews, root: string, o: ReconstructO
   );
 }
 
-/** Colour from the photos at the working resolution: the mesh with its texture atlas (texture.ts). */
-async function colour(shape: Shape, files: readonly string[], o: ReconstructOptions): Promise<TexturedMesh> {
+/** Texture the shape from the photos at the working resolution: the mesh with its texture atlas (texture.ts). */
+async function textureShape(shape: Shape, files: readonly string[], o: ReconstructOptions): Promise<TexturedMesh> {
   const { views, scaled } = shape;
   const decode = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
   const images = [];
@@ -506,18 +506,9 @@ async function writeModel(intermediate: string, scratch: string, out: OutputFold
   return modelReport;
 }
 
-/** reconstruct.json. */
-function reportOf(
-  shape: Shape,
-  found: FoundViews,
-  studio: { masks: string[] | null },
-  frame: Frame,
-  modelReport: ModelReport,
-  root: string,
-  out: OutputFolder,
-  run: Run<ReconstructEvent>,
-  o: ReconstructOptions,
-): ReconstructReport {
+/** The contents of reconstruct.json: the job, the shape it kept, its model frame and the model stage's report. */
+function reconstructReport(job: Job, shape: Shape, frame: Frame, modelReport: ModelReport, out: OutputFolder): ReconstructReport {
+  const { found, studio, root, run, o } = job;
   const { views, cameras, ious, grid, surf } = shape;
   const metres = Boolean(found.cameras) || found.rows.every((r) => r.distance !== null);
   return {
@@ -564,14 +555,15 @@ export async function reconstruct(
   run.lap('cameras');
   const inputs = [root, ...[o.cameras, o.cleanPlate, o.masks].filter((p): p is string => !!p).map((p) => path.resolve(p))];
   return withOutput(output, { stage: STAGE, inputs, force: o.force }, async (out) => {
-    const shape = await bestShape({ root, o, found, studio, run });
+    const job: Job = { root, o, found, studio, run };
+    const shape = await bestShape(job);
     for (const w of shape.sil.warnings) run.warn(w);
     checkFit(shape, found, root, o);
     // The model frame: up = the turntable axis (+Y) or the calibration ring's normal; centred on the box.
     const frame = modelFrame(shape.mesh.positions, found.cameras ? (mid) => ringUp(shape.cameras, mid) : null);
 
     run.stage('texture');
-    const tex = await colour(shape, found.files, o);
+    const tex = await textureShape(shape, found.files, o);
     run.lap('texture');
 
     run.stage('glb');
@@ -595,7 +587,7 @@ export async function reconstruct(
     }
     await rm(scratch, { recursive: true, force: true });
 
-    const report = reportOf(shape, found, studio, frame, modelReport, root, out, run, o);
+    const report = reconstructReport(job, shape, frame, modelReport, out);
     await out.write('reconstruct.json', JSON.stringify(report, null, 2) + '\n');
     return { output: out.target, report, model: modelReport };
   });
