@@ -16,7 +16,7 @@
  * folded, 0.8 s. xatlas's charts (LSCM) would stretch less and pack tighter.
  */
 import { XoayError } from '../core/errors.js';
-import { triangleCross } from '../core/vec3.js';
+import { at, cross, dot, length, normalize, triangleCross, type Vec3, type Vec3Like } from '../core/vec3.js';
 import { texelTriangle, triangle2 } from './bake.js';
 
 /** A chart layout: per output vertex the source vertex and its UV in texels. */
@@ -39,7 +39,7 @@ export interface AtlasLayout {
 /** Charts with fewer triangles than this are absorbed into their neighbours where they can be. */
 const SMALL_CHART = 24;
 
-const AXES = [
+const AXES: readonly Vec3Like[] = [
   [1, 0, 0],
   [-1, 0, 0],
   [0, 1, 0],
@@ -108,7 +108,7 @@ export function segmentCharts(
     let bi = 0,
       bv = -Infinity;
     for (let k = 0; k < 6; k++) {
-      const v = AXES[k]![0]! * normals[3 * t]! + AXES[k]![1]! * normals[3 * t + 1]! + AXES[k]![2]! * normals[3 * t + 2]!;
+      const v = dot(AXES[k]!, at(normals, 3 * t));
       if (v > bv) (bv = v), (bi = k);
     }
     best[t] = bi;
@@ -130,8 +130,8 @@ export function segmentCharts(
         const u = across[3 * t + e]!;
         if (u < 0 || chartOf[u] !== -1 || (group && group[u] !== group[t])) continue;
         // (Degenerate triangles, normal 0, join any chart.)
-        const dot = ax[0]! * normals[3 * u]! + ax[1]! * normals[3 * u + 1]! + ax[2]! * normals[3 * u + 2]!;
-        if (dot < cone && (normals[3 * u] !== 0 || normals[3 * u + 1] !== 0 || normals[3 * u + 2] !== 0)) continue;
+        const along = dot(ax, at(normals, 3 * u));
+        if (along < cone && (normals[3 * u] !== 0 || normals[3 * u + 1] !== 0 || normals[3 * u + 2] !== 0)) continue;
         chartOf[u] = c;
         stack.push(u);
       }
@@ -158,7 +158,7 @@ export function segmentCharts(
         if (cu === c || count[cu]! < SMALL_CHART || (group && group[u] !== group[t])) continue;
         const ax = AXES[axisOf[cu]! - 1]!;
         const degenerate = normals[3 * t] === 0 && normals[3 * t + 1] === 0 && normals[3 * t + 2] === 0;
-        const v = degenerate ? 1 : ax[0]! * normals[3 * t]! + ax[1]! * normals[3 * t + 1]! + ax[2]! * normals[3 * t + 2]!;
+        const v = degenerate ? 1 : dot(ax, at(normals, 3 * t));
         if (v > bv) (bv = v), (to = cu);
       }
       if (to < 0) continue;
@@ -318,23 +318,16 @@ function chartAxes(
   const U = new Float64Array(charts * 3),
     V = new Float64Array(charts * 3);
   for (let c = 0; c < charts; c++) {
-    let nx = mean[3 * c]!,
-      ny = mean[3 * c + 1]!,
-      nz = mean[3 * c + 2]!;
-    const l = Math.hypot(nx, ny, nz) || 1;
-    (nx /= l), (ny /= l), (nz /= l);
+    const n = normalize(at(mean, 3 * c));
     // u: a horizontal-ish direction across n (world up is +Y for a turntable; fall back to +X).
-    let ux: number, uy: number, uz: number;
-    if (Math.abs(ny) < 0.9) (ux = nz), (uy = 0), (uz = -nx);
-    else (ux = 0), (uy = -nz), (uz = ny);
-    const lu = Math.hypot(ux, uy, uz);
-    (ux /= lu), (uy /= lu), (uz /= lu);
+    const across: Vec3 = Math.abs(n[1]) < 0.9 ? [n[2], 0, -n[0]] : [0, -n[2], n[1]];
+    // (Divided by its own length, not by normalize(), which would take a length of 0 as 1: kept as it was.)
+    const lu = length(across);
+    const u: Vec3 = [across[0] / lu, across[1] / lu, across[2] / lu];
     // v = n × u, so (u, v) seen from outside is counter-clockwise like the triangles; image y is down, so use −v.
-    const vx = ny * uz - nz * uy,
-      vy = nz * ux - nx * uz,
-      vz = nx * uy - ny * ux;
-    U.set([ux, uy, uz], 3 * c);
-    V.set([-vx, -vy, -vz], 3 * c);
+    const v = cross(n, u);
+    U.set(u, 3 * c);
+    V.set([-v[0], -v[1], -v[2]], 3 * c);
   }
   return { U, V };
 }

@@ -15,6 +15,7 @@
 import { dilate as dilateMask } from '../core/mask.js';
 import { project } from './cameras.js';
 import { vertexNormals } from './glb.js';
+import { at, dot, sub, type Vec3Like } from '../core/vec3.js';
 
 /** Raw pixels, row-major, 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface ViewImage {
@@ -230,7 +231,7 @@ export interface BakeView {
   /** Projection into the image's pixels (3×4, row-major). */
   P: readonly number[];
   /** Camera centre, world coordinates. */
-  centre: readonly number[];
+  centre: Vec3Like;
   /** The object's silhouette at the image's size (1 = object), when known. */
   mask?: Uint8Array;
 }
@@ -382,16 +383,16 @@ function rankView(
     let facing = false;
     for (let e = 0; e < 3 && !facing; e++) {
       const v = 3 * sourceIndices[3 * t + e]!;
-      facing = normalsV[v]! * (C[0]! - positions[v]!) + normalsV[v + 1]! * (C[1]! - positions[v + 1]!) + normalsV[v + 2]! * (C[2]! - positions[v + 2]!) > 0;
+      facing = dot(at(normalsV, v), sub(C, at(positions, v))) > 0;
     }
     if (!facing) continue;
     for (let k = start[t]!; k < start[t + 1]!; k++) {
       const x = pts[3 * k]!,
         y = pts[3 * k + 1]!,
         z = pts[3 * k + 2]!;
-      const dx = C[0]! - x,
-        dy = C[1]! - y,
-        dz = C[2]! - z;
+      const dx = C[0] - x,
+        dy = C[1] - y,
+        dz = C[2] - z;
       const cos = (nrm[3 * k]! * dx + nrm[3 * k + 1]! * dy + nrm[3 * k + 2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
       if (cos < opts.minCos) continue;
       // cameras.ts project's arithmetic, inline: this loop runs per texel and view, and w is checked before dividing.

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { XoayError } from '../core/errors.js';
 import { sharp } from '../core/image.js';
 import { assertBoolean, assertInteger, assertNumber, withDefaults } from '../core/options.js';
-import { add, at, cross, dot, length, mulMat3Mat3, mulMat3T, scale, sub, type Vec3 } from '../core/vec3.js';
+import { add, at, cross, dot, length, mulMat3Mat3, mulMat3T, normalize, scale, sub, type Vec3 } from '../core/vec3.js';
 import { fitHarmonic } from '../spin/recentre.js';
 import { SHOOT_FILE, type ShootInfo, shootRows } from '../spin/shoot.js';
 
@@ -261,7 +261,7 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
     ce = Math.cos(e);
   // Camera at D·(0, sin e, cos e) looking at the origin; rows: image right, image down, forward.
   const R0 = [1, 0, 0, 0, -ce, se, 0, -se, -ce];
-  const t0 = [0, 0, o.distance];
+  const t0: Vec3 = [0, 0, o.distance];
   const sign = o.reverse ? -1 : 1;
   return Array.from({ length: o.views }, (_, i) => {
     const th = (sign * 2 * Math.PI * i) / o.views;
@@ -270,7 +270,7 @@ export function turntableCameras(opts: Partial<TurntableOptions>): Camera[] {
     const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
     const R = mulMat3Mat3(R0, Ry);
     // The look-at point is (0, h, 0): t = t₀ − R·(0, h, 0) (Ry leaves the axis where it is).
-    const t = [0, 1, 2].map((r) => t0[r]! - R[r * 3 + 1]! * o.aimHeight);
+    const t = sub(t0, scale(at(R, 1, 3), o.aimHeight));
     return makeCamera(o.names[i] ?? `view-${i + 1}`, K, R, t);
   });
 }
@@ -540,10 +540,11 @@ export function renderAim(info: { camera: { view: readonly number[] } }): { dist
   const V = info.camera.view;
   // Column-major world → camera; three's camera looks down −Z.
   const R = (r: number, c: number) => V[c * 4 + r]!;
-  const C = [0, 1, 2].map((c) => -(R(0, c) * V[12]! + R(1, c) * V[13]! + R(2, c) * V[14]!));
-  const d = [0, 1, 2].map((c) => -R(2, c));
-  const s = -(C[0]! * d[0]! + C[2]! * d[2]!) / (d[0]! ** 2 + d[2]! ** 2);
-  return { distance: s, aimHeight: C[1]! + s * d[1]! };
+  // The camera's centre −Rᵀt: column c of R is V[4c…4c + 2], t is V[12…14].
+  const C: Vec3 = [0, 1, 2].map((c) => -dot(at(V, 4 * c), at(V, 12))) as Vec3;
+  const d: Vec3 = [0, 1, 2].map((c) => -R(2, c)) as Vec3;
+  const s = -(C[0] * d[0] + C[2] * d[2]) / (d[0] ** 2 + d[2] ** 2);
+  return { distance: s, aimHeight: C[1] + s * d[1] };
 }
 
 /** Cameras as a Middlebury `*_par.txt` calibration file. */
@@ -560,13 +561,9 @@ export function ringUp(cameras: readonly Camera[], objectCentre: readonly number
     const c = cross(sub(cs[i]!, m), sub(cs[(i + 1) % cs.length]!, m));
     n = add(n, scale(c, dot(n, c) < 0 ? -1 : 1));
   }
-  let len = length(n);
-  if (len < 1e-12) {
-    // Not a ring: the cameras' mean image-up direction.
-    n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0)) as Vec3;
-    len = length(n) || 1;
-  }
-  n = [n[0] / len, n[1] / len, n[2] / len];
+  // Not a ring: the cameras' mean image-up direction.
+  if (length(n) < 1e-12) n = [0, 1, 2].map((k) => -cameras.reduce((s, c) => s + c.R[3 + k]!, 0)) as Vec3;
+  n = normalize(n);
   // (Summed term by term, in this order.)
   const side = cs.reduce((s, c) => s + (c[0] - objectCentre[0]!) * n[0] + (c[1] - objectCentre[1]!) * n[1] + (c[2] - objectCentre[2]!) * n[2], 0);
   return side < 0 ? scale(n, -1) : n;

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { XoayError } from '../core/errors.js';
 import { solve } from '../core/linalg.js';
-import { add, at, sub } from '../core/vec3.js';
+import { add, at, scale, sub, type Vec3 } from '../core/vec3.js';
 import { assertInteger, withDefaults } from '../core/options.js';
 import { type Camera, cameraCentre, project, viewDirection } from './cameras.js';
 import type { Silhouette } from './silhouettes.js';
@@ -191,10 +191,10 @@ function runWorker(args: KernelArgs): Promise<number> {
 
 /** Carve `views` on a grid over `box` with `resolution` voxels along its longest side. */
 export async function carveGrid(views: readonly CarveView[], box: Box, resolution: number, tolerance: number, workers: number): Promise<VoxelGrid> {
-  const size = [0, 1, 2].map((a) => box.max[a]! - box.min[a]!);
+  const size = sub(box.max, box.min);
   const voxel = Math.max(...size) / resolution;
   const [nx, ny, nz] = size.map((s) => Math.max(1, Math.ceil(s / voxel - 1e-9))) as [number, number, number];
-  const origin = [0, 1, 2].map((a) => box.min[a]! + voxel / 2) as [number, number, number];
+  const origin = add(box.min, [voxel / 2, voxel / 2, voxel / 2]);
   const wordsPerLayer = Math.ceil((nx * ny) / 32);
   const shared = workers > 1;
   const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
@@ -243,8 +243,8 @@ export async function carveGrid(views: readonly CarveView[], box: Box, resolutio
 
 /** The bounding box of the kept voxels (centres ± half a voxel), or null when none is kept. */
 export function occupiedBox(g: VoxelGrid): Box | null {
-  const lo = [Infinity, Infinity, Infinity],
-    hi = [-Infinity, -Infinity, -Infinity];
+  const lo: Vec3 = [Infinity, Infinity, Infinity],
+    hi: Vec3 = [-Infinity, -Infinity, -Infinity];
   for (let k = 0; k < g.nz; k++) {
     for (let j = 0; j < g.ny; j++) {
       for (let i = 0; i < g.nx; i++) {
@@ -259,8 +259,8 @@ export function occupiedBox(g: VoxelGrid): Box | null {
   }
   if (lo[0] === Infinity) return null;
   return {
-    min: [0, 1, 2].map((a) => g.origin[a]! + (lo[a]! - 0.5) * g.voxel) as [number, number, number],
-    max: [0, 1, 2].map((a) => g.origin[a]! + (hi[a]! + 0.5) * g.voxel) as [number, number, number],
+    min: add(g.origin, scale(sub(lo, [0.5, 0.5, 0.5]), g.voxel)),
+    max: add(g.origin, scale(add(hi, [0.5, 0.5, 0.5]), g.voxel)),
   };
 }
 

@@ -11,7 +11,7 @@ import { Document } from '@gltf-transform/core';
 import { KHRMaterialsUnlit } from '@gltf-transform/extensions';
 import { sharp } from '../core/image.js';
 import { XoayError } from '../core/errors.js';
-import { add, at, boundingBox, dot, mulMat3, mulMat3Mat3, mulMat3T, scale, sub, triangleCross, type Vec3, type Vec3Like } from '../core/vec3.js';
+import { add, at, boundingBox, dot, length, mulMat3, mulMat3Mat3, mulMat3T, scale, sub, triangleCross, type Vec3, type Vec3Like } from '../core/vec3.js';
 
 const STAGE = 'glb';
 
@@ -45,7 +45,7 @@ export function applyMatrix(m: readonly number[], x: number, y: number, z: numbe
 
 /** A rotation taking unit vector `up` to +Y (the smallest one; a half turn about X when up is −Y). */
 export function rotationToYUp(up: Vec3Like): number[] {
-  const n = Math.hypot(up[0], up[1], up[2]);
+  const n = length(up);
   const a: Vec3 = [up[0] / n, up[1] / n, up[2] / n];
   // Rodrigues: rotate a onto b = (0,1,0): axis a × b, cos = a·b.
   const c = a[1];
