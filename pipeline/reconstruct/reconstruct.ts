@@ -425,7 +425,9 @@ async function bestShape(job: Job): Promise<Shape> {
   try {
     plate = await attempt('plate');
   } catch (e) {
-    if (!border) throw borderError ?? e; // a view without the object is named as the border model found it
+    // When both fail, a view without the object is named as the border model found it; but a plate that broke (not
+    // a XoayError: a bug, a thread that died) is said as it is, not hidden behind the border model's reason.
+    if (!border) throw isXoayError(e) ? (borderError ?? e) : e;
   }
   // A border model that cuts most views at the frame edge has carved the floor (a glossy floor, a sweep
   // of the object's colour): its shape can explain its own masks well and still be wrong, so the plate
