@@ -299,26 +299,15 @@ describe('xoay build: a hostile product fails alone, and nothing from outside a 
 describe('cancellation', () => {
   // Before the merge was linear and ran in a worker, the merge held the event loop for minutes: SIGTERM waited (the timeout catches the hang).
   it('SIGTERM while a large model is merged: the command ends, no temporary output is left', { timeout: 40_000 }, async () => {
-    const dir = path.join(tmp, 'many');
-    await mkdir(dir);
     // 30,000 nodes at one place, sharing a triangle: seconds of merge work.
-    const glb = await readFile(box);
-    const jsonLen = glb.readUInt32LE(12);
-    const json = JSON.parse(glb.subarray(20, 20 + jsonLen).toString('utf8'));
-    const binStart = 20 + jsonLen + 8;
-    await writeFile(path.join(dir, 'box.bin'), glb.subarray(binStart, binStart + json.buffers[0].byteLength));
-    json.buffers[0].uri = 'box.bin';
-    const mesh = json.nodes.find((n: { mesh?: number }) => n.mesh !== undefined).mesh;
-    json.nodes = Array.from({ length: 30_000 }, () => ({ mesh }));
-    json.scenes = [{ nodes: json.nodes.map((_: unknown, i: number) => i) }];
-    json.scene = 0;
-    await writeFile(path.join(dir, 'many.gltf'), JSON.stringify(json));
+    const many = await gltf('many', (json) => {
+      const mesh = json.nodes.find((n: { mesh?: number }) => n.mesh !== undefined).mesh;
+      json.nodes = Array.from({ length: 30_000 }, () => ({ mesh }));
+      json.scenes = [{ nodes: json.nodes.map((_: unknown, i: number) => i) }];
+      json.scene = 0;
+    });
     const where = await mkdtemp(path.join(tmp, 'run-'));
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/xoay.js'), 'model', path.join(dir, 'many.gltf'), '-o', path.join(where, 'out'), '--textures', 'webp'],
-      { cwd: ROOT },
-    );
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'model', many, '-o', path.join(where, 'out'), '--textures', 'webp'], { cwd: ROOT });
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on('data', (d) => {
