@@ -44,6 +44,7 @@ import { isProductFolder, PRODUCT_FILES, type ProductSource, readProduct } from 
 import { openTurntableRenderer, type RenderOptions, type TurntableRenderer } from '../render/render.js';
 import { assembleProduct, prepareSite, readStamp, writeSite } from './site.js';
 import {
+  type BuildEvent,
   codeKeys,
   modelStage,
   packageRoot,
@@ -108,15 +109,7 @@ export const BUILD_DEFAULTS: BuildOptions = {
   isolate: {},
 };
 
-/** The stages a product's output is made by (each from the cache when its key is there). */
-export type StageName = 'spin' | 'model' | 'reconstruct' | 'render' | 'photos';
-
-export type BuildEvent =
-  | { type: 'product'; id: string; stage: 'read' | StageName | 'page'; cached?: boolean }
-  | { type: 'progress'; id: string; stage: string; done: number; total: number }
-  | { type: 'done'; id: string; status: 'built' | 'reused'; seconds: number; ran: string[] }
-  | { type: 'failed'; id: string; folder: string; message: string }
-  | { type: 'warning'; id: string; message: string };
+export type { BuildEvent, StageName } from './stages.js';
 
 export interface ProductResult {
   /** The product id (or the folder name when product.json could not be read). */

@@ -15,7 +15,6 @@ import { type CatalogueEntry, cataloguePage } from './catalogue.js';
 import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl } from './page.js';
 import type { PublishedPhoto } from './photos.js';
 import { qrPng, qrSvg } from './qr.js';
-import type { BuildOptions } from './build.js';
 import type { StageRun } from './stages.js';
 
 const STAGE = 'build';
@@ -144,7 +143,7 @@ async function copyTree(from: CacheEntry, to: string, keep: (rel: string) => boo
 }
 
 /** The viewer, the catalogue page and (with --prune) removal of products not in this build (`included`: their ids). */
-export async function writeSite(site: Storage, viewerDist: string, ids: string[], o: Pick<BuildOptions, 'prune' | 'title'>): Promise<void> {
+export async function writeSite(site: Storage, viewerDist: string, ids: string[], o: { prune: boolean; title: string }): Promise<void> {
   // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
   const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
   const current = await site.read('viewer/.xoay-viewer-key').then(

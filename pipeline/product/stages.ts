@@ -18,7 +18,16 @@ import { type CacheEntry, hashTree, key, listFiles, type StageCache } from './ca
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
 import type { ProductSource } from './product.js';
 import type { RenderOptions, TurntableRenderer } from '../render/render.js';
-import type { BuildEvent, StageName } from './build.js';
+
+/** The stages a product's output is made by (each from the cache when its key is there). */
+export type StageName = 'spin' | 'model' | 'reconstruct' | 'render' | 'photos';
+
+export type BuildEvent =
+  | { type: 'product'; id: string; stage: 'read' | StageName | 'page'; cached?: boolean }
+  | { type: 'progress'; id: string; stage: string; done: number; total: number }
+  | { type: 'done'; id: string; status: 'built' | 'reused'; seconds: number; ran: string[] }
+  | { type: 'failed'; id: string; folder: string; message: string }
+  | { type: 'warning'; id: string; message: string };
 
 const STAGE = 'build';
 
