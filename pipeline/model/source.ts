@@ -42,6 +42,8 @@ export interface ModelSource {
   bin?: Uint8Array;
   /** Reads an external resource by its URI, safely (a regular file inside the input's folder, within the size limits). */
   resource(uri: string, kind?: 'buffer' | 'image'): Promise<Uint8Array>;
+  /** Bytes of the model as given: the main file and every external buffer and image read (a .gltf's .bin and textures). */
+  totalBytes(): Promise<number>;
 }
 
 /** Check a URI from a .gltf: data: URIs (size), or relative paths that stay inside `dir`. */
