@@ -3,8 +3,9 @@
  * `$XOAY_TEST_DATA/models/*.glb` (default `../shared/data`, relative to the project root).
  *
  * Times, each as its own process under /usr/bin/time (wall time and peak RSS, children included):
- *   (1) `xoay model --textures ktx2` (meshopt + KTX2);
- *   (2) `xoay model --textures webp` (meshopt + WebP);
+ *   (0) `xoay model` (the defaults: `--geometry auto --textures auto`);
+ *   (1) `xoay model --geometry meshopt --textures ktx2` (meshopt + KTX2);
+ *   (2) `xoay model --geometry meshopt --textures webp` (meshopt + WebP);
  *   (3) `gltfpack -cc` (npm WASM build: geometry only, textures copied as they are);
  *   (4) `gltf-transform optimize --compress meshopt --texture-compress webp`.
  * Each output is read back with xoay's own I/O (all codecs registered) and inspected: bytes,
@@ -40,8 +41,9 @@ const { values } = parseArgs({
 const REPEAT = Math.max(1, Number(values.repeat));
 const NODE = process.execPath;
 
-type RunId = 'xoay-ktx2' | 'xoay-webp' | 'gltfpack' | 'gltf-transform';
+type RunId = 'xoay-auto' | 'xoay-ktx2' | 'xoay-webp' | 'gltfpack' | 'gltf-transform';
 const RUNS: { id: RunId; label: string }[] = [
+  { id: 'xoay-auto', label: '(0) xoay model (defaults: geometry and textures auto)' },
   { id: 'xoay-ktx2', label: '(1) xoay model, meshopt + KTX2' },
   { id: 'xoay-webp', label: '(2) xoay model, meshopt + WebP' },
   { id: 'gltfpack', label: '(3) gltfpack -cc (npm)' },
@@ -52,10 +54,25 @@ const RUNS: { id: RunId; label: string }[] = [
 function command(id: RunId, input: string, outDir: string): { argv: string[]; glb: string } {
   const rel = (p: string) => path.relative(ROOT, p);
   switch (id) {
+    case 'xoay-auto':
+      return { argv: [NODE, 'bin/xoay.js', 'model', rel(input), '-o', rel(outDir), '-q', '--force'], glb: path.join(outDir, 'model.glb') };
     case 'xoay-ktx2':
     case 'xoay-webp':
       return {
-        argv: [NODE, 'bin/xoay.js', 'model', rel(input), '-o', rel(outDir), '--textures', id === 'xoay-ktx2' ? 'ktx2' : 'webp', '-q', '--force'],
+        argv: [
+          NODE,
+          'bin/xoay.js',
+          'model',
+          rel(input),
+          '-o',
+          rel(outDir),
+          '--geometry',
+          'meshopt',
+          '--textures',
+          id === 'xoay-ktx2' ? 'ktx2' : 'webp',
+          '-q',
+          '--force',
+        ],
         glb: path.join(outDir, 'model.glb'),
       };
     case 'gltfpack':
@@ -287,6 +304,25 @@ async function main(): Promise<void> {
       w.bytes <= 0.97 * peer.bytes,
       `${model}: xoay (WebP) ${w.bytes} bytes ≤ 0.97 × smaller peer ${peer.bytes} bytes (${peer.id}) = ${Math.floor(0.97 * peer.bytes)}: ${((100 * w.bytes) / peer.bytes).toFixed(1)} % of it`,
     );
+  // Issue 15: the default never grows the file, is never above the smaller peer, and takes ≤ 2× gltf-transform's time.
+  for (const rs of results) {
+    const a = row(rs, 'xoay-auto'),
+      g = row(rs, 'gltf-transform'),
+      p = row(rs, 'gltfpack');
+    const peer = p.bytes <= g.bytes ? p : g;
+    check(
+      a.bytes <= rs.input.bytes,
+      `${rs.model}: xoay (defaults) ${KiB(a.bytes)} KiB ≤ input ${KiB(rs.input.bytes)} KiB: ${pct(a.bytes, rs.input.bytes)} of it`,
+    );
+    check(
+      a.bytes <= peer.bytes,
+      `${rs.model}: xoay (defaults) ${KiB(a.bytes)} KiB ≤ smaller peer ${KiB(peer.bytes)} KiB (${peer.id}): ${pct(a.bytes, peer.bytes)} of it`,
+    );
+    check(
+      a.best.seconds <= 2 * g.best.seconds,
+      `${rs.model}: xoay (defaults) ${a.best.seconds.toFixed(2)} s ≤ 2 × gltf-transform optimize ${g.best.seconds.toFixed(2)} s: ${(a.best.seconds / g.best.seconds).toFixed(2)}×`,
+    );
+  }
   for (const rs of results) {
     const k = row(rs, 'xoay-ktx2');
     if (k.gpuBytesRGBA8 === 0) targets.push(`- ✓ ${rs.model}: KTX2 GPU texture memory: no textures (nothing to hold)`);
@@ -314,7 +350,7 @@ async function main(): Promise<void> {
   const lines = [
     `## Model benchmark (${results.length} models, ${os.availableParallelism()} cores)`,
     '',
-    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:model${REPEAT !== 2 ? ` -- --repeat ${REPEAT}` : ''}\` (bench/model.ts) in ${totalSeconds.toFixed(0)} s: Node ${process.version}, gltfpack 1.3.0 (npm WASM, geometry only), @gltf-transform/cli 4.5.1. Each run is its own process under \`/usr/bin/time -f "%e %M"\` (wall time, peak RSS); the four runs alternate ${REPEAT}× per model and the faster of each is shown. Outputs are read back with xoay's I/O and inspect(): "textures KiB" is the sum of the embedded images, "other" the rest (geometry, JSON); GPU memory is estimated with mips, KTX2 as transcoded (ETC1S 0.5 B/px, UASTC 1 B/px), WebP/PNG/JPEG as RGBA8 (4 B/px).`,
+    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:model${REPEAT !== 2 ? ` -- --repeat ${REPEAT}` : ''}\` (bench/model.ts) in ${totalSeconds.toFixed(0)} s: Node ${process.version}, gltfpack 1.3.0 (npm WASM, geometry only), @gltf-transform/cli 4.5.1. Each run is its own process under \`/usr/bin/time -f "%e %M"\` (wall time, peak RSS); the five runs alternate ${REPEAT}× per model and the faster of each is shown. Outputs are read back with xoay's I/O and inspect(): "textures KiB" is the sum of the embedded images, "other" the rest (geometry, JSON); GPU memory is estimated with mips, KTX2 as transcoded (ETC1S 0.5 B/px, UASTC 1 B/px), WebP/PNG/JPEG as RGBA8 (4 B/px).`,
     '',
     ...table,
     '',

@@ -17,11 +17,13 @@ export interface Budget {
   drawCalls: number;
   /** Largest texture side. */
   textureSize: number;
+  /** GPU memory all textures may take once decoded, bytes (mips included; what the texture policy works to). */
+  gpuTextureBytes: number;
 }
 
 export const BUDGETS: Record<Exclude<BudgetName, 'none'>, Budget> = {
-  mobile: { bytes: 3 * 1024 * 1024, triangles: 150_000, drawCalls: 20, textureSize: 2048 },
-  desktop: { bytes: 15 * 1024 * 1024, triangles: 250_000, drawCalls: 100, textureSize: 4096 },
+  mobile: { bytes: 3 * 1024 * 1024, triangles: 150_000, drawCalls: 20, textureSize: 2048, gpuTextureBytes: 64 * 2 ** 20 },
+  desktop: { bytes: 15 * 1024 * 1024, triangles: 250_000, drawCalls: 100, textureSize: 4096, gpuTextureBytes: 256 * 2 ** 20 },
 };
 
 export interface BudgetVerdict {
@@ -50,6 +52,11 @@ export function checkBudget(name: BudgetName, stats: ModelStats, bytes: number, 
   }
   const big = stats.textures.filter((t) => Math.max(t.width, t.height) > b.textureSize);
   if (big.length) failures.push(`${big.length} texture(s) over ${b.textureSize} px (${big.map((t) => `${t.name} ${t.width}×${t.height}`).join(', ')})`);
+  const gpu = stats.textures.reduce((n, t) => n + t.gpuBytes, 0);
+  if (gpu > b.gpuTextureBytes)
+    failures.push(
+      `textures take ${(gpu / 2 ** 20).toFixed(1)} MiB of GPU memory > ${b.gpuTextureBytes / 2 ** 20} MiB: --textures auto or ktx2 keeps them compressed on the GPU`,
+    );
   if (bytes > b.bytes)
     failures.push(`${(bytes / 1048576).toFixed(2)} MB > ${(b.bytes / 1048576).toFixed(0)} MB: lower --max-texture-size or the triangle count`);
   return { budget: name, ok: failures.length === 0, failures };

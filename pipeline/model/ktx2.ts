@@ -108,6 +108,8 @@ export interface Ktx2Options {
   limitInputPixels: number;
   /** Called after each texture with its result (for the report and progress). */
   onTexture: ((result: Ktx2TextureResult) => void) | undefined;
+  /** Which textures to encode (all when undefined): the texture policy gives KTX2 only to some. */
+  filter: ((texture: Texture) => boolean) | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -264,6 +266,7 @@ export const KTX2_DEFAULTS: Ktx2Options = {
   encoder: wasmKtx2Encoder,
   limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
   onTexture: undefined,
+  filter: undefined,
 };
 
 const DECODABLE = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/avif']);
@@ -295,9 +298,10 @@ function checkOptions(o: Ktx2Options): void {
   assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
   if (typeof o.encoder?.encode !== 'function') throw invalid(STAGE, 'encoder', 'an object with an encode(job) method', o.encoder);
   if (o.onTexture !== undefined && typeof o.onTexture !== 'function') throw invalid(STAGE, 'onTexture', 'a function', o.onTexture);
+  if (o.filter !== undefined && typeof o.filter !== 'function') throw invalid(STAGE, 'filter', 'a function', o.filter);
 }
 
-function labelOf(texture: Texture, index: number): string {
+export function labelOf(texture: Texture, index: number): string {
   const id = texture.getURI() || texture.getName();
   return id ? `texture ${index} "${id}"` : `texture ${index}`;
 }
@@ -343,7 +347,7 @@ export function ktx2Textures(options?: Partial<Ktx2Options>): Transform {
     const textures = document.getRoot().listTextures();
     for (const [index, texture] of textures.entries()) {
       const mimeType = texture.getMimeType();
-      if (mimeType === 'image/ktx2') continue;
+      if (mimeType === 'image/ktx2' || (o.filter && !o.filter(texture))) continue;
       const label = labelOf(texture, index);
       const image = texture.getImage();
       if (!image) throw new XoayError(STAGE, 'MISSING_RESOURCE', 'has no image data', label);

@@ -19,21 +19,21 @@ import { clean, dedupAccessors } from './clean.js';
 import { merge, MERGE_WHEN, type MergeResult, type MergeWhen } from './merge.js';
 import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
-import { geometry, GEOMETRY_MODES, type GeometryMode } from './geometry.js';
+import { geometry, GEOMETRY_MODES, type GeometryChoice, type GeometryCodec, type GeometryMode, packGeometry } from './geometry.js';
 import { countRealTriangles } from './degenerate.js';
 import { countTriangles, inspect, type ModelStats } from './inspect.js';
 import { checkImages } from './images.js';
 import { openModel, readModel } from './read.js';
 import { READ_DEFAULTS } from './source.js';
-import { TEXTURE_MODES, textures, type TextureMode } from './textures.js';
+import { TEXTURE_MODES, textures, type TextureChoice, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
 
 const STAGE = 'model';
 
 export interface ModelOptions {
-  /** Geometry compression. */
+  /** Geometry compression: meshopt, draco, none, or auto (meshopt unless Draco saves more than its decoder costs). */
   geometry: GeometryMode;
-  /** Texture format. */
+  /** Texture format: auto (per texture: KTX2 where the budget's GPU memory needs it, WebP elsewhere, never larger than given), or one for all. */
   textures: TextureMode;
   /** Largest texture side. */
   maxTextureSize: number;
@@ -62,8 +62,8 @@ export interface ModelOptions {
 }
 
 export const MODEL_DEFAULTS: ModelOptions = {
-  geometry: 'meshopt',
-  textures: 'ktx2',
+  geometry: 'auto',
+  textures: 'auto',
   maxTextureSize: 2048,
   merge: 'auto',
   force: false,
@@ -92,6 +92,10 @@ export interface ModelReport {
   validation: { input: ValidationSummary; output: ValidationSummary };
   /** What the merge stage joined to meet the draw-call limit (names folded away are in the GLB's scene extras). */
   merge: MergeResult;
+  /** The geometry compression written and why ('auto' compares meshopt and Draco). */
+  geometry: GeometryChoice;
+  /** The texture formats: with 'auto', each texture's format and why (empty for a forced format). */
+  textures: { mode: TextureMode; gpuBudget: number | null; choices: TextureChoice[] };
   budget: BudgetVerdict;
   timings: Record<string, number>;
 }
@@ -157,18 +161,21 @@ export async function model(
     await doc.transform(...simplifyTo(doc, { triangles: o.triangles || limits?.triangles || 0, error: o.maxError }));
     run.lap('simplify');
     run.stage('textures');
-    await doc.transform(...textures({ mode: o.textures, maxSize: Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity), ktx2Encoder: o.ktx2Encoder }));
+    const choices: TextureChoice[] = [];
+    const gpuBudget = limits?.gpuTextureBytes ?? Number.POSITIVE_INFINITY;
+    const maxSize = Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity);
+    await doc.transform(...textures({ mode: o.textures, maxSize, ktx2Encoder: o.ktx2Encoder, gpuBudget, onChoice: (c) => choices.push(c) }));
     run.lap('textures');
     // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
     const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
     run.stage('geometry');
-    await doc.transform(dedupAccessors(), ...geometry(o.geometry));
+    await doc.transform(dedupAccessors());
+    const { doc: packed, glb, choice } = await packGeometry(doc, o.geometry);
     run.lap('geometry');
     const io = await createIO();
-    const glb = await io.writeBinary(doc);
     await out.write('model.glb', glb);
-    const written = countTriangles(doc).triangles;
-    const lods = await writeLods(lodSources, written, o, io, out, run);
+    const written = countTriangles(packed).triangles;
+    const lods = await writeLods(lodSources, written, choice.mode, o, io, out, run);
     if (o.lods) run.lap('lods');
     const { after, validation: outputValidation } = await checkOutput(await out.file('model.glb'), glb, io, before, written, o, src.file, run);
     run.lap('check');
@@ -178,12 +185,14 @@ export async function model(
       input: src.file,
       output: path.join(target, 'model.glb'),
       options: o,
-      bytes: { input: src.bytes.length, output: glb.length, ...byteSplit(glb, after) },
+      bytes: { input: await src.totalBytes(), output: glb.length, ...byteSplit(glb, after) },
       lods,
       before,
       after,
       validation: { input: validation, output: outputValidation },
       merge: merged,
+      geometry: choice,
+      textures: { mode: o.textures, gpuBudget: Number.isFinite(gpuBudget) ? gpuBudget : null, choices },
       budget: checkBudget(o.budget, after, glb.length, o.maxError, merged),
       timings: run.timings,
     };
@@ -214,6 +223,7 @@ async function readInput(input: string, o: ModelOptions, run: Run<ModelEvent>) {
 async function writeLods(
   sources: Document[],
   base: number,
+  codec: GeometryCodec,
   o: ModelOptions,
   io: Awaited<ReturnType<typeof createIO>>,
   out: OutputFolder,
@@ -224,7 +234,7 @@ async function writeLods(
     run.stage(`lod${k}`);
     const lodDoc = sources[k - 1]!.setLogger(SILENT);
     const maxError = Math.min(1, o.maxError * 2 ** k * 5);
-    await lodDoc.transform(...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }), ...geometry(o.geometry));
+    await lodDoc.transform(...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }), ...geometry(codec));
     const bytes = await io.writeBinary(lodDoc);
     const file = `model.lod${k}.glb`;
     await out.write(file, bytes);

@@ -501,7 +501,9 @@ async function writeGlb(tex: TexturedMesh, frame: Frame, scratch: string): Promi
 /** The model pipeline on the intermediate GLB: model.glb and model.json in the output folder; model()'s report. */
 async function writeModel(intermediate: string, scratch: string, out: OutputFolder, o: ReconstructOptions): Promise<ModelReport> {
   const modelOut = path.join(scratch, 'model');
-  const m = await model(intermediate, modelOut, { textures: o.textures, triangles: o.triangles, budget: 'none' });
+  // meshopt, not 'auto': a scan's one mesh and one atlas gain little from Draco, and the meshopt decoder is already in
+  // the viewer's three.js bundle (no second fetch before the reconstruction shows).
+  const m = await model(intermediate, modelOut, { textures: o.textures, geometry: 'meshopt', triangles: o.triangles, budget: 'none' });
   await rename(path.join(modelOut, 'model.glb'), path.join(out.dir, 'model.glb'));
   const modelReport = { ...m.report, input: 'reconstruction (in memory)', output: path.join(out.target, 'model.glb') };
   await out.write('model.json', JSON.stringify(modelReport, null, 2) + '\n');

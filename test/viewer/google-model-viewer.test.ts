@@ -40,7 +40,7 @@ beforeAll(async () => {
   const build = buildViewer(viewer);
   const fixtures = async () => {
     const input = await checkerSphereGlb(path.join(tmp, 'sphere.glb'), 32);
-    await model(input, path.join(tmp, 'fixed'), { budget: 'none', textures: 'keep' });
+    await model(input, path.join(tmp, 'fixed'), { budget: 'none', textures: 'keep', geometry: 'meshopt' });
     // The control: the written model re-encoded as before (v1 level 3 streams under EXT_meshopt_compression).
     const v1 = new NodeIO()
       .setLogger(SILENT)

@@ -183,7 +183,7 @@ describe('meshopt output conforms to EXT_meshopt_compression and decodes alike e
   it('a checker sphere built in memory (and its LOD)', async () => {
     const input = await checkerSphereGlb(path.join(tmp, 'sphere.glb'), 32);
     const out = path.join(tmp, 'sphere');
-    await model(input, out, { budget: 'none', textures: 'keep', lods: 1 });
+    await model(input, out, { budget: 'none', textures: 'keep', geometry: 'meshopt', lods: 1 });
     await conforms(path.join(out, 'model.glb'));
     await conforms(path.join(out, 'model.lod1.glb'));
   });
@@ -192,7 +192,7 @@ describe('meshopt output conforms to EXT_meshopt_compression and decodes alike e
   for (const name of SHARED) {
     it.skipIf(!models.present)(`${name} ${models.reason}`, async () => {
       const out = path.join(tmp, name);
-      await model(path.join(models.dir, name), out, { textures: 'keep' });
+      await model(path.join(models.dir, name), out, { textures: 'keep', geometry: 'meshopt' });
       await conforms(path.join(out, 'model.glb'));
     });
   }

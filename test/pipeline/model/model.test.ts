@@ -63,25 +63,49 @@ describe('xoay model', () => {
           for (const n of report.before.names[kind].filter(Boolean)) expect(kept, `${kind} ${n}`).toContain(n);
         }
       }
-      // KTX2 by default: KHR_texture_basisu textures that parse, with mips, ≤ 25 % of the RGBA8 GPU memory.
+      // The default ('auto') never writes a bigger file than given: 1k-texture products fit a phone's GPU budget
+      // decoded, so every texture is WebP (or kept, when WebP is not smaller), none KTX2.
+      expect(report.bytes.output).toBeLessThanOrEqual(report.bytes.input);
+      expect(report.textures.mode).toBe('auto');
+      expect(report.textures.gpuBudget).toBe(64 * 2 ** 20);
+      expect(report.textures.choices).toHaveLength(report.after.textures.length);
+      for (const c of report.textures.choices) {
+        expect(c.format).not.toMatch(/ktx2/);
+        expect(c.after.bytes).toBeLessThanOrEqual(c.before.bytes);
+        expect(c.reason).toMatch(/within the GPU budget/);
+      }
+      for (const t of report.after.textures) expect(t.mimeType).not.toBe('image/ktx2');
+      // Geometry: both codecs written, the one kept named with its reason.
+      expect(Object.keys(report.geometry.candidates).sort()).toEqual(['draco', 'meshopt']);
+      expect(report.geometry.candidates[report.geometry.mode]).toBe(report.bytes.output);
+      expect(report.geometry.reason).toMatch(new RegExp(`^${report.geometry.mode}:`));
+    });
+  }
+
+  it.skipIf(!models.present)(
+    `--textures ktx2: KHR_texture_basisu textures that parse, with mips, ≤ 25 % of the RGBA8 GPU memory ${models.reason}`,
+    async () => {
+      const out = path.join(tmp, 'stool-ktx2');
+      const { report } = await model(path.join(models.dir, 'painted_wooden_stool_1k.glb'), out, { textures: 'ktx2' });
+      expect(report.validation.output.errors).toBe(0);
+      expect(report.after.textures.length).toBeGreaterThan(0);
       for (const t of report.after.textures) {
         expect(t.mimeType).toBe('image/ktx2');
         expect(Math.max(t.width, t.height)).toBeLessThanOrEqual(2048);
       }
-      if (report.after.textures.length) {
-        expect(
-          back
-            .getRoot()
-            .listExtensionsUsed()
-            .map((e) => e.extensionName),
-        ).toContain('KHR_texture_basisu');
-        for (const t of back.getRoot().listTextures()) expect(readKTX2(t.getImage()!).levels.length).toBeGreaterThan(1);
-        const gpu = report.after.textures.reduce((n, t) => n + t.gpuBytes, 0);
-        const rgba8 = report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0);
-        expect(gpu).toBeLessThanOrEqual(0.25 * rgba8);
-      }
-    });
-  }
+      const back = await (await createIO()).readBinary(new Uint8Array(await readFile(path.join(out, 'model.glb'))));
+      expect(
+        back
+          .getRoot()
+          .listExtensionsUsed()
+          .map((e) => e.extensionName),
+      ).toContain('KHR_texture_basisu');
+      for (const t of back.getRoot().listTextures()) expect(readKTX2(t.getImage()!).levels.length).toBeGreaterThan(1);
+      const gpu = report.after.textures.reduce((n, t) => n + t.gpuBytes, 0);
+      const rgba8 = report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0);
+      expect(gpu).toBeLessThanOrEqual(0.25 * rgba8);
+    },
+  );
 
   it.skipIf(!models.present)(`merges only as far as the draw calls demand, keeping materials' looks, and never when told not to ${models.reason}`, async () => {
     const engine = path.join(models.dir, '2CylinderEngine.glb');

@@ -69,7 +69,7 @@ describe('OBJ input', () => {
     expect(report.after.triangles).toBe(6);
     expect(report.after.names.meshes).toEqual(['Lacquer box', 'Label']);
     expect(report.after.names.materials).toEqual(['lacquer', 'label']);
-    expect(report.after.textures.map((t) => t.mimeType)).toEqual(['image/ktx2']);
+    expect(report.after.textures.map((t) => t.mimeType)).toEqual(['image/webp']);
     expect(report.validation.output.errors).toBe(0);
   });
   it('a missing .mtl, a missing texture, a bad face index: one clear error each', async () => {
