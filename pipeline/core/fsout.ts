@@ -3,8 +3,8 @@
  * renamed into place only when complete. The destination is never inside the input, and a failed
  * run leaves nothing behind.
  */
-import { mkdir, rename, rm, stat, writeFile, access } from 'node:fs/promises';
-import { constants, rmSync } from 'node:fs';
+import { access, chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { XoayError } from './errors.js';
 import { isInside } from './inside.js';
@@ -37,6 +37,41 @@ export function tmpName(target: string, tag: string): string {
 /** Whether a path is in (or is) a temporary or set-aside sibling: a write not finished yet. */
 export function isUnfinished(p: string): boolean {
   return p.includes(TMP_MARK) || p.includes(OLD_MARK);
+}
+
+let fallbackUmask: number | undefined;
+/**
+ * The process umask. Linux tells it in /proc/self/status; elsewhere process.umask() with no argument, which sets the
+ * mask to 0 and back (a thread creating a file at that moment would make it world-writable), so that is done once.
+ */
+function umask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number.parseInt(m[1]!, 8);
+  } catch {
+    /* not Linux */
+  }
+  fallbackUmask ??= process.umask();
+  return fallbackUmask;
+}
+
+/**
+ * Gives a finished output the modes a web server running as another user can read: folders 0777 and files 0666, less
+ * the process umask (0755 / 0644 under the usual 0022), as a folder made with mkdir and a file made with writeFile get.
+ * A temporary folder from mkdtemp is 0700 and a copied file keeps its source's mode: renamed into place as they are,
+ * a site answers 403/404 for everything but its top page. Symbolic links are left alone (their target decides).
+ */
+export async function settleModes(dir: string): Promise<void> {
+  const mask = umask();
+  const walk = async (d: string): Promise<void> => {
+    await chmod(d, 0o777 & ~mask);
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) await chmod(p, 0o666 & ~mask);
+    }
+  };
+  await walk(dir);
 }
 
 /** Whether a path exists (following symbolic links). */
@@ -131,6 +166,7 @@ export async function openOutput(target: string, opts: OpenOutputOptions): Promi
       return p;
     },
     async commit() {
+      await settleModes(dir);
       let old: string | undefined;
       if (await exists(abs)) {
         if (!opts.force) throw new XoayError(opts.stage, 'OUTPUT_EXISTS', 'the output appeared while the job ran; pass --force to replace it', abs);

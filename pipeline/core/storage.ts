@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isUnfinished, OLD_MARK, tmpName } from './fsout.js';
+import { isUnfinished, OLD_MARK, settleModes, tmpName } from './fsout.js';
 import { isInside } from './inside.js';
 
 export interface PutFolderOptions {
@@ -212,6 +212,8 @@ export class FolderStorage implements Storage {
         }
       }
       if (!moved) await cp(dir, staging, { recursive: true });
+      // Readable by a web server running as another user, however the folder was made (mkdtemp makes 0700).
+      await settleModes(staging);
       if (options.replace === false) {
         try {
           await rename(staging, target);

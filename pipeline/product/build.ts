@@ -8,11 +8,12 @@
  *   <site>/<id>/spin/            the spin (shot, or rendered from the model)   model/model.glb   photos/
  *
  * Incremental: every stage output (spin, model, fallback spin, photos) is stored in the cache under a
- * content hash of its inputs and options (cache.ts), and each product folder in the site carries the
- * key of everything it was made from (`.xoay-product.json`). A rebuild skips a product whose key has not
- * changed (its files are not touched) and re-runs only the stages whose inputs changed. Each product
- * folder is assembled in a local scratch folder and put into the site at once (`Storage.putFolder`: renamed
- * into place on a folder; its page and stamp last on a store without a folder rename), so a killed build
+ * content hash of its inputs and options (cache.ts), and each built product has a stamp with the key of
+ * everything it was made from (in the site's build state, beside the cache: the site holds only what a visitor
+ * may fetch; site.ts). A rebuild skips a product whose key has not changed (its files are not touched) and
+ * re-runs only the stages whose inputs changed. Each product folder is assembled in a local scratch folder and
+ * put into the site at once (`Storage.putFolder`: renamed into place on a folder; its pages last on a store
+ * without a folder rename), then its stamp is written, so a killed build
  * never leaves a half-written product; the next build resumes from the cache. Every write to the site and
  * the cache goes through `Storage` (pipeline/core/storage.ts).
  *
@@ -42,7 +43,7 @@ import { key, openCache, type StageCache } from './cache.js';
 import { productUrl } from './page.js';
 import { isProductFolder, PRODUCT_FILES, type ProductSource, readProduct } from './product.js';
 import { openTurntableRenderer, type RenderOptions, type TurntableRenderer } from '../render/render.js';
-import { assembleProduct, prepareSite, readStamp, writeSite } from './site.js';
+import { assembleProduct, prepareSite, publishedStamp, type SiteState, siteState, writeSite } from './site.js';
 import {
   type BuildEvent,
   codeKeys,
@@ -190,6 +191,8 @@ export interface BuildContext {
   siteDir: string;
   /** Where the site is written (every write of a product and of the index goes through it). */
   site: Storage;
+  /** The site's build state (stamps), beside the cache: not in the site. */
+  state: SiteState;
   viewerDist: string;
   cache: StageCache;
   /** A local folder for this process's work in progress (removed by close()). */
@@ -242,6 +245,7 @@ async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; 
     baseUrl,
     siteDir,
     site: storage.site,
+    state: siteState(storage.cache, storage.site),
     viewerDist,
     cache,
     scratch,
@@ -331,7 +335,7 @@ export async function buildProductFolder(
   const twins = read?.twins ?? [folder];
   if (twins.length > 1)
     throw new XoayError(STAGE, 'DUPLICATE_ID', `id "${id}" is used by ${twins.length} products (${twins.join(', ')}); ids must be unique`, source.file);
-  const r = await buildProduct(source, b.site, b.product, emit);
+  const r = await buildProduct(source, b, emit);
   emit({ type: 'done', id, status: r.status, seconds: (performance.now() - start) / 1000, ran: r.ran });
   return { id, folder, status: r.status, ran: r.ran, seconds: (performance.now() - start) / 1000, url: productUrl(b.baseUrl, id) };
 }
@@ -349,7 +353,9 @@ export async function build(
   const folders = await findProducts(inputs);
   checkSiteOutsideInputs(folders, siteDir);
   const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
-  await prepareSite(storage.site, siteDir, o.force);
+  const { migrated } = await prepareSite(storage.site, siteState(storage.cache, storage.site), siteDir, o.force);
+  if (migrated)
+    emit({ type: 'warning', id: '-', message: `${siteDir}: made by an earlier xoay; its build state (.xoay-*.json) moved out of the site, beside the cache` });
   const b = await openChecked(site, o, { storage });
   const sources = await readSources(folders, o.trustedRoots);
   const results = await buildAll(b, sources, emit);
@@ -420,6 +426,7 @@ async function writeSiteOf(b: BuildContext, sources: ReadFolder[], results: Prod
   if (b.o.prune && unread) emit({ type: 'warning', id: '-', message: `--prune skipped: ${unread} product(s) could not be read` });
   await writeSite(
     b.site,
+    b.state,
     b.viewerDist,
     results.map((r) => r.id),
     { ...b.o, prune: b.o.prune && unread === 0 },
@@ -430,15 +437,11 @@ async function writeSiteOf(b: BuildContext, sources: ReadFolder[], results: Prod
  * One product into the site: reused when the key of everything it is made from matches its stamp's; else its stages
  * (each from the cache when its key is there) and its folder assembled and put into the site.
  */
-async function buildProduct(
-  src: ProductSource,
-  site: Storage,
-  c: ProductContext,
-  emit: (e: BuildEvent) => void,
-): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
+async function buildProduct(src: ProductSource, b: BuildContext, emit: (e: BuildEvent) => void): Promise<{ status: 'built' | 'reused'; ran: string[] }> {
+  const c = b.product;
   const stages = await stageKeys(src, c);
   const pageKey = key('page', VERSION, c.code.page, src.product, src.story ?? '', c.baseUrl, stages);
-  const old = await readStamp(site, src.product.id);
+  const old = await publishedStamp(b.site, b.state, src.product.id);
   if (old?.key === pageKey) return { status: 'reused', ran: [] };
   const r: StageRun = { src, c, id: src.product.id, stages, emit, ran: [] };
   let spinEntry = stages.spin ? await spinStage(r) : undefined;
@@ -446,6 +449,6 @@ async function buildProduct(
   if (stages.reconstruct) modelEntry = (await reconstructStage(r)) ?? modelEntry;
   if (stages.render) spinEntry = await renderStage(r, modelEntry!);
   const photos = stages.photos ? await photosStage(r) : { photos: [] };
-  await assembleProduct(r, site, pageKey, { spin: spinEntry, model: modelEntry, ...photos });
+  await assembleProduct(r, b.site, b.state, pageKey, { spin: spinEntry, model: modelEntry, ...photos });
   return { status: 'built', ran: r.ran };
 }

@@ -2,10 +2,9 @@
  * The frame switch of `xoay preview` (pipeline/product/preview.ts): the product page in an iframe at phone, tablet or
  * desktop size, links to the site's pages, and the build status (live, from the status events).
  */
-import { readdir } from 'node:fs/promises';
 import { html, jsonInScript, trusted } from '../core/html.js';
 import { FolderStorage } from '../core/storage.js';
-import { readStamp } from './site.js';
+import { readStamp, siteState } from './site.js';
 import { type PreviewStatus, STATUS_TEXT, statusText } from './preview-status.js';
 
 /** The frame switch's sizes (CSS pixels). */
@@ -21,32 +20,30 @@ interface SiteProduct {
   name: string;
 }
 
-/** The products in the served site (from their stamps), for the frame switch's links. */
-async function siteProducts(site: string): Promise<SiteProduct[]> {
+/** The products in the served site (folders with a page; their names from the build state, when it is in `cacheDir`). */
+async function siteProducts(site: string, cacheDir: string): Promise<SiteProduct[]> {
   const out: SiteProduct[] = [];
-  let entries;
-  try {
-    entries = await readdir(site, { withFileTypes: true });
-  } catch {
-    return out;
-  }
   const storage = new FolderStorage(site);
-  for (const e of entries) {
-    if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;
-    // No stamp (or an unreadable one): not a product folder. A stamp from another version may lack the name.
-    const stamp = await readStamp(storage, e.name);
-    if (stamp) out.push({ id: e.name, name: stamp.product?.name?.vi ?? e.name });
+  const state = siteState(new FolderStorage(cacheDir), storage);
+  for (const name of await storage.list('').catch(() => [] as string[])) {
+    if (!name.endsWith('/') || name === 'viewer/') continue;
+    const id = name.slice(0, -1);
+    if (!(await storage.exists(`${id}/index.html`))) continue;
+    // A site built with another cache has no state here: its products are named by their ids.
+    const stamp = await readStamp(state, id);
+    out.push({ id, name: stamp?.product?.name?.vi ?? id });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /**
- * The frame switch page for the page asked for (its `page` query, or null), the site's products linked. `oneProduct`:
+ * The frame switch page for the page asked for (its `page` query, or null), the site's products linked (`cacheDir`: the
+ * stage cache, beside which the build keeps the products' names). `oneProduct`:
  * the preview is of one product folder, whose page the frame shows first.
  */
-export function frameSwitch(site: string, status: () => PreviewStatus, oneProduct: boolean): (asked: string | null) => Promise<string> {
+export function frameSwitch(site: string, cacheDir: string, status: () => PreviewStatus, oneProduct: boolean): (asked: string | null) => Promise<string> {
   return async (asked) => {
-    const products = await siteProducts(site);
+    const products = await siteProducts(site, cacheDir);
     const single = oneProduct ? (status().products[0]?.id ?? products[0]?.id) : undefined;
     return frameHtml(startPage(asked, single), products, status());
   };

@@ -11,7 +11,7 @@
  * reached from other machines.
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,11 +19,12 @@ import type { ErrorPayload, ViteDevServer } from 'vite';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { BUILD_DEFAULTS, type BuildEvent, type BuildOptions, build, findProducts } from './build.js';
-import { SITE_MARKER } from './site.js';
+import { looksLikeSite } from './site.js';
 import { frameSwitch } from './preview-frame.js';
 import { previewPlugin, startVite } from './preview-server.js';
 import { isUnfinished } from '../core/fsout.js';
 import { isInside } from '../core/inside.js';
+import { FolderStorage } from '../core/storage.js';
 import { statInput } from '../core/input.js';
 import { type PreviewStatus, type StatusFeed, statusFeed } from './preview-status.js';
 import { type ChangeBatch, changeBatch, type RebuildQueue, rebuildQueue } from './preview-rebuilds.js';
@@ -112,7 +113,7 @@ export async function preview(target: string, opts: Partial<PreviewOptions> = {}
   const work = await openWork();
   const site = mode === 'site' ? await realpath(dir) : path.join(work.dir, 'site');
   const feed = statusFeed(mode === 'product' ? 'building' : 'ok');
-  const framePage = frameSwitch(site, feed.get, mode === 'product' && folders.length === 1);
+  const framePage = frameSwitch(site, path.resolve(o.cache), feed.get, mode === 'product' && folders.length === 1);
   const plugin = previewPlugin({ site, feed, framePage, warn: (message) => emit({ type: 'warning', message }) });
   const cacheDir = path.resolve(o.cache);
   const server = await startVite(createServer, { site, work: work.dir, cacheDir, host: o.host, port: o.port, mode, plugin }).catch(async (e: unknown) => {
@@ -140,12 +141,7 @@ async function readTarget(target: string): Promise<{ dir: string; mode: 'product
     missing: 'no such folder',
     wrongKind: 'is not a folder (give a product folder, a catalogue folder or a site made by xoay build)',
   });
-  try {
-    await stat(path.join(dir, SITE_MARKER));
-    return { dir, mode: 'site', folders: [] };
-  } catch {
-    // not a site: a product or catalogue folder
-  }
+  if (await looksLikeSite(new FolderStorage(dir))) return { dir, mode: 'site', folders: [] };
   return { dir, mode: 'product', folders: await findProducts([dir], STAGE, ' (or a site made by xoay build)') };
 }
 

@@ -1,8 +1,9 @@
 /**
- * The site `xoay build` writes (pipeline/product/build.ts): the site folder's marker, each product folder assembled
- * from its stages' outputs with its pages, QR codes and stamp, and the viewer and catalogue page.
+ * The site `xoay build` writes (pipeline/product/build.ts): each product folder assembled from its stages' outputs with
+ * its pages and QR codes, the viewer and catalogue page; and the site's build state (marker, stamps) beside the cache.
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Product } from '../../schema/product.js';
@@ -10,7 +11,7 @@ import type { SpinManifest } from '../../schema/spin.js';
 import { XoayError } from '../core/errors.js';
 import { FolderStorage, type Storage } from '../core/storage.js';
 import { VERSION } from '../core/version.js';
-import { type CacheEntry, hashTree, listFiles } from './cache.js';
+import { type CacheEntry, hashTree, key, listFiles } from './cache.js';
 import { type CatalogueEntry, cataloguePage } from './catalogue.js';
 import { embedSnippet, type PageAssets, type PageImage, productPage, productUrl } from './page.js';
 import type { PublishedPhoto } from './photos.js';
@@ -19,12 +20,34 @@ import type { StageRun } from './stages.js';
 
 const STAGE = 'build';
 const GENERATOR = `xoay ${VERSION}`;
-/** The stamp in each built product folder. */
-export const STAMP = '.xoay-product.json';
-/** The marker of a site folder made by `xoay build`. */
-export const SITE_MARKER = '.xoay-site.json';
 
-/** What a built product folder remembers (its key, and what the catalogue needs). */
+/**
+ * A site's build state: the site marker, each product's stamp (the key of everything it was made from, and what the
+ * catalogue needs) and the viewer's key. It lives beside the stage cache, in its storage under `sites/<key of the
+ * site's address>/`, never in the site: a web server publishes the site folder as it is, and only what a visitor may
+ * fetch belongs there (no dot-file, nothing that names a machine's paths or the build's keys).
+ */
+export interface SiteState {
+  /** The storage holding it (the stage cache's). */
+  readonly store: Storage;
+  /** Its prefix in the storage, ending in '/'. */
+  readonly prefix: string;
+}
+
+/** The state of the site `site`, kept in the cache's storage. */
+export function siteState(cache: Storage, site: Storage): SiteState {
+  return { store: cache, prefix: `sites/${key('site', site.root)}/` };
+}
+
+/** The state's marker: the site was prepared by `xoay build` (its address, for whoever looks into the cache). */
+const STATE_MARKER = 'site.json';
+const stampName = (state: SiteState, id: string) => `${state.prefix}products/${id}.json`;
+const viewerKeyName = (state: SiteState) => `${state.prefix}viewer.key`;
+
+/** What an earlier version kept in the site itself (published by any web server): moved out by `prepareSite`. */
+export const LEGACY = { site: '.xoay-site.json', stamp: '.xoay-product.json', viewerKey: 'viewer/.xoay-viewer-key' } as const;
+
+/** What a built product remembers (its key, and what the catalogue needs). */
 interface Stamp {
   version: 1;
   generator: string;
@@ -35,30 +58,88 @@ interface Stamp {
   thumb: PageImage;
 }
 
-/** Refuses to write into a folder that is not a Xoay site (unless forced); clears what a killed build left. */
-export async function prepareSite(site: Storage, siteDir: string, force: boolean): Promise<void> {
-  const marked = await site.exists(SITE_MARKER);
-  if (!marked && !force && (await site.list('')).length > 0) {
+/**
+ * Whether a folder holds a site `xoay build` made, from what it publishes (its catalogue page's generator), or the
+ * marker of an earlier version: for a site whose state is not in this cache (another --cache, the cache deleted).
+ */
+export async function looksLikeSite(site: Storage): Promise<boolean> {
+  if (await site.exists(LEGACY.site)) return true;
+  const index = await site.read('index.html').then(
+    (b) => b.toString('utf8', 0, 4096),
+    () => '',
+  );
+  return /<meta name="generator" content="xoay [^"]*">/.test(index) && (await site.exists('viewer/xoay-viewer.js'));
+}
+
+/**
+ * Refuses to write into a folder that is not a Xoay site (unless forced) or cannot be written; clears what a killed
+ * build left; moves an earlier version's state out of the site. Returns whether it did (the build says so).
+ */
+export async function prepareSite(site: Storage, state: SiteState, siteDir: string, force: boolean): Promise<{ migrated: boolean }> {
+  await checkWritable(site, siteDir);
+  const legacy = await site.exists(LEGACY.site);
+  const ours = legacy || (await state.store.exists(state.prefix + STATE_MARKER)) || (await site.list('')).length === 0 || (await looksLikeSite(site));
+  if (!ours && !force) {
     throw new XoayError(STAGE, 'OUTPUT_EXISTS', 'the folder exists and was not made by `xoay build`; choose another or pass --force to build into it', siteDir);
   }
   // A product put in place by renames and interrupted between them: the old one is put back.
   if (site instanceof FolderStorage) await site.tidy();
-  if (!marked) {
-    try {
-      await site.writeAtomic(SITE_MARKER, JSON.stringify({ generator: GENERATOR }) + '\n');
-    } catch (e) {
-      throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot create the site folder (${(e as NodeJS.ErrnoException).code ?? e})`, siteDir, { cause: e });
-    }
+  try {
+    if (!(await state.store.exists(state.prefix + STATE_MARKER)))
+      await state.store.writeAtomic(state.prefix + STATE_MARKER, JSON.stringify({ generator: GENERATOR, site: site.root }) + '\n');
+    if (legacy) await moveLegacyState(site, state);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot write the site's build state in the cache (${why}); check --cache`, state.store.root, { cause: e });
+  }
+  return { migrated: legacy };
+}
+
+/** A site folder that cannot be made or written is refused before any product is built (one line, not one per product). */
+async function checkWritable(site: Storage, siteDir: string): Promise<void> {
+  if (!(site instanceof FolderStorage)) return;
+  try {
+    await mkdir(site.dir, { recursive: true });
+    await access(site.dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file stands where a folder of its path should be' : (code ?? String(e));
+    throw new XoayError(STAGE, 'OUTPUT_UNWRITABLE', `cannot write the site folder (${why})`, siteDir, { cause: e });
   }
 }
 
-/** The stamp of the product `id` in the site, or undefined when there is none (or it cannot be read). */
-export async function readStamp(site: Storage, id: string): Promise<Stamp | undefined> {
+/**
+ * A site an earlier version wrote kept its stamps in the product folders and its marker at the top, where any web
+ * server published them: each stamp is moved to the state (one already there is newer and kept), then the viewer's
+ * key, then the marker last, so a move that is interrupted is finished by the next build. The pages are not touched.
+ */
+async function moveLegacyState(site: Storage, state: SiteState): Promise<void> {
+  for (const name of await site.list('')) {
+    if (!name.endsWith('/')) continue;
+    const id = name.slice(0, -1);
+    const old = `${id}/${LEGACY.stamp}`;
+    const bytes = await site.read(old).catch(() => undefined);
+    if (!bytes) continue;
+    if (!(await state.store.exists(stampName(state, id)))) await state.store.writeAtomic(stampName(state, id), bytes);
+    await site.remove(old);
+  }
+  await site.remove(LEGACY.viewerKey);
+  await site.remove(LEGACY.site);
+}
+
+/** The stamp of the product `id`, or undefined when there is none (or it cannot be read). */
+export async function readStamp(state: SiteState, id: string): Promise<Stamp | undefined> {
   try {
-    return JSON.parse((await site.read(`${id}/${STAMP}`)).toString('utf8')) as Stamp;
+    return JSON.parse((await state.store.read(stampName(state, id))).toString('utf8')) as Stamp;
   } catch {
     return undefined;
   }
+}
+
+/** The stamp of the product `id` when its page is in the site (a folder removed by hand is built again). */
+export async function publishedStamp(site: Storage, state: SiteState, id: string): Promise<Stamp | undefined> {
+  const stamp = await readStamp(state, id);
+  return stamp && (await site.exists(`${id}/index.html`)) ? stamp : undefined;
 }
 
 /** What the stages made for one product (each missing when the product has no such stage). */
@@ -69,8 +150,8 @@ export interface StageOutputs {
   photos: PublishedPhoto[];
 }
 
-/** The product folder assembled in the scratch folder, then put into the site at once (its pages and stamp last). */
-export async function assembleProduct(r: StageRun, site: Storage, pageKey: string, made: StageOutputs): Promise<void> {
+/** The product folder assembled in the scratch folder, then put into the site at once (its pages last), then its stamp. */
+export async function assembleProduct(r: StageRun, site: Storage, state: SiteState, pageKey: string, made: StageOutputs): Promise<void> {
   const { c, id } = r;
   r.emit({ type: 'product', id, stage: 'page' });
   await mkdir(c.scratch, { recursive: true });
@@ -92,9 +173,10 @@ export async function assembleProduct(r: StageRun, site: Storage, pageKey: strin
     const input = { product: p, story: r.src.story, assets, baseUrl: c.baseUrl, viewer: '../viewer/xoay-viewer.js', generator: GENERATOR };
     await writeFile(path.join(tmp, 'index.html'), productPage(input));
     await writeFile(path.join(tmp, 'embed.html'), embedSnippet(input));
+    await site.putFolder(id, tmp, { move: true, last: ['embed.html', 'index.html'] });
+    // The stamp after the folder: the commit point (the reuse check and the catalogue trust a product that has one).
     const stamp: Stamp = { version: 1, generator: GENERATOR, key: pageKey, stages: r.stages, product: p, thumb };
-    await writeFile(path.join(tmp, STAMP), JSON.stringify(stamp, null, 2) + '\n');
-    await site.putFolder(id, tmp, { move: true, last: ['embed.html', 'index.html', STAMP] });
+    await state.store.writeAtomic(stampName(state, id), JSON.stringify(stamp, null, 2) + '\n');
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -142,34 +224,20 @@ async function copyTree(from: CacheEntry, to: string, keep: (rel: string) => boo
   }
 }
 
-/** The viewer, the catalogue page and (with --prune) removal of products not in this build (`included`: their ids). */
-export async function writeSite(site: Storage, viewerDist: string, ids: string[], o: { prune: boolean; title: string }): Promise<void> {
-  // The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone).
-  const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
-  const current = await site.read('viewer/.xoay-viewer-key').then(
-    (b) => b.toString('utf8'),
-    () => '',
-  );
-  if (current !== viewerKey) {
-    const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-viewer-'));
-    try {
-      await cp(viewerDist, tmp, { recursive: true, filter: (s) => !s.endsWith('.map') });
-      await writeFile(path.join(tmp, '.xoay-viewer-key'), viewerKey);
-      await site.putFolder('viewer', tmp, { move: true, last: ['.xoay-viewer-key'] });
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  }
+/** The viewer, the catalogue page and (with --prune) removal of products not in this build (`ids`: those it included). */
+export async function writeSite(site: Storage, state: SiteState, viewerDist: string, ids: string[], o: { prune: boolean; title: string }): Promise<void> {
+  await writeViewer(site, state, viewerDist);
   // A failed product keeps its last good page; --prune removes only products this build did not include.
   const included = new Set(ids);
   const entries: CatalogueEntry[] = [];
   for (const name of await site.list('')) {
     if (!name.endsWith('/') || name === 'viewer/') continue;
     const id = name.slice(0, -1);
-    const stamp = await readStamp(site, id);
+    const stamp = await publishedStamp(site, state, id);
     if (!stamp) continue;
     if (o.prune && !included.has(id)) {
       await site.remove(name);
+      await state.store.remove(stampName(state, id));
       continue;
     }
     entries.push({ product: stamp.product, thumb: `${id}/${stamp.thumb.src}`, thumbWidth: stamp.thumb.width, thumbHeight: stamp.thumb.height });
@@ -180,4 +248,22 @@ export async function writeSite(site: Storage, viewerDist: string, ids: string[]
     () => '',
   );
   if (before !== index) await site.writeAtomic('index.html', index);
+}
+
+/** The viewer: replaced only when it changed (a rebuild leaves the files and their dates alone); its key in the state. */
+async function writeViewer(site: Storage, state: SiteState, viewerDist: string): Promise<void> {
+  const viewerKey = await hashTree(viewerDist, await listFiles(viewerDist));
+  const current = await state.store.read(viewerKeyName(state)).then(
+    (b) => b.toString('utf8'),
+    () => '',
+  );
+  if (current === viewerKey && (await site.exists('viewer/xoay-viewer.js'))) return;
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-viewer-'));
+  try {
+    await cp(viewerDist, tmp, { recursive: true, filter: (f) => !f.endsWith('.map') });
+    await site.putFolder('viewer', tmp, { move: true, last: ['xoay-viewer.js'] });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  await state.store.writeAtomic(viewerKeyName(state), viewerKey);
 }

@@ -178,13 +178,16 @@ export async function reconstructStage(r: StageRun): Promise<CacheEntry | undefi
 export function renderStage(r: StageRun, model: CacheEntry): Promise<CacheEntry> {
   const { c } = r;
   return cachedStage(r, 'render', async (tmp) => {
-    const frames = `${tmp}.frames`;
+    // The spin names a row of frames after their folder: a fixed name, as a shoot's spin/ is, not the temporary folder's
+    // (which differs from run to run and would make spin.json differ, and publish a temporary path).
+    const work = `${tmp}.frames`;
+    const frames = path.join(work, 'spin');
     try {
       const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
       await (await c.renderer()).render(await model.read('model.glb'), frames, perModel);
       await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: spinEvents(r, 'render') });
     } finally {
-      await rm(frames, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
     }
   });
 }

@@ -6,7 +6,7 @@
  * after its attempts is recorded as a failed dependency of the parent and the index still runs when every
  * product has finished (built, reused or failed). Jobs carry only paths and options, never image data: every
  * worker must see the product folders at the same paths; the site and the stage cache are written through
- * `Storage` (pipeline/core/storage.ts; a shared folder today). Outputs are content-addressed as in a local build (the same stage cache and product stamps), so a
+ * `Storage` (pipeline/core/storage.ts; a shared folder today). Outputs are content-addressed as in a local build (the same stage cache and product stamps, kept beside it), so a
  * product built on any machine gives the same bytes, and a product already built is reused.
  *
  * A worker that dies mid-product loses its job lock; BullMQ's stalled-job check puts the job back (it is
@@ -32,7 +32,7 @@ import {
   type ProductResult,
   viewerFolder,
 } from '../product/build.js';
-import { prepareSite, SITE_MARKER, writeSite } from '../product/site.js';
+import { prepareSite, siteState, writeSite } from '../product/site.js';
 import { PRODUCT_FILES, readProduct } from '../product/product.js';
 import { FolderStorage } from '../core/storage.js';
 
@@ -56,6 +56,8 @@ export interface ProductJob {
 }
 export interface IndexJob {
   site: string;
+  /** The stage cache (absolute), beside which the site's build state is kept. */
+  cache: string;
   /** Ids of the products of this build (for --prune). */
   ids: string[];
   title: string;
@@ -116,7 +118,8 @@ export async function enqueueBuild(
   checkSiteOutsideInputs(folders, siteDir);
   // Checks the options and the viewer as a local build would (the workers do again).
   await (await openBuild(siteDir, o, { jobs: 1 })).close();
-  await prepareSite(defaultStorage(siteDir, o.cache).site, siteDir, o.force);
+  const storage = defaultStorage(siteDir, o.cache);
+  await prepareSite(storage.site, siteState(storage.cache, storage.site), siteDir, o.force);
   // Jobs carry absolute paths: every worker sees the same shared folder at the same place.
   const options: Partial<BuildOptions> = { ...opts, cache: path.resolve(o.cache) };
   const read = await Promise.all(
@@ -136,7 +139,14 @@ export async function enqueueBuild(
   const conn = connection(url);
   const flow = new FlowProducer({ connection: conn as unknown as ConnectionOptions });
   try {
-    const index: IndexJob = { site: siteDir, ids: [...byId.keys()], title: o.title, prune: o.prune && unread === 0, total: folders.length };
+    const index: IndexJob = {
+      site: siteDir,
+      cache: path.resolve(o.cache),
+      ids: [...byId.keys()],
+      title: o.title,
+      prune: o.prune && unread === 0,
+      total: folders.length,
+    };
     const tree = await flow.add({
       name: 'index',
       queueName: eq.queueName,
@@ -284,7 +294,7 @@ async function productJob(
 ): Promise<ProductResult> {
   // The shared storage must be visible here at the same paths as on the machine that enqueued the build.
   const input = new FolderStorage(d.folder);
-  if (!(await new FolderStorage(d.site).exists(SITE_MARKER)))
+  if (!(await new FolderStorage(d.site).exists('')))
     throw new XoayError(STAGE, 'INPUT_MISSING', 'the site folder is not visible on this worker (is the shared storage mounted at the same path?)', d.site);
   if (!(await someExists(input, PRODUCT_FILES)))
     throw new XoayError(STAGE, 'INPUT_MISSING', 'the product folder is not visible on this worker (is the shared storage mounted at the same path?)', d.folder);
@@ -317,9 +327,9 @@ async function indexJob(job: Job, lookup: Queue): Promise<QueueSummary> {
     products.push({ id: path.basename(folder), folder, status: 'failed', ran: [], seconds: 0, message });
   }
   // What workers killed mid-product left (every product job of this build has finished).
-  const site = new FolderStorage(d.site);
-  await site.tidy();
-  await writeSite(site, viewerFolder(), d.ids, { title: d.title, prune: d.prune });
+  const { site, cache } = defaultStorage(d.site, d.cache);
+  if (site instanceof FolderStorage) await site.tidy();
+  await writeSite(site, siteState(cache, site), viewerFolder(), d.ids, { title: d.title, prune: d.prune });
   products.sort((a, b) => a.id.localeCompare(b.id));
   const count = (st: ProductResult['status']) => products.filter((r) => r.status === st).length;
   return { site: d.site, built: count('built'), reused: count('reused'), failed: count('failed'), products };

@@ -29,7 +29,7 @@ async function productsInSite(site: string): Promise<string[]> {
   for (const e of await readdir(site, { withFileTypes: true })) {
     if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;
     const files = await readdir(path.join(site, e.name));
-    expect(files, e.name).toEqual(expect.arrayContaining(['.xoay-product.json', 'index.html', 'embed.html', 'qr.svg', 'qr.png', 'spin']));
+    expect(files, e.name).toEqual(expect.arrayContaining(['index.html', 'embed.html', 'qr.svg', 'qr.png', 'spin']));
     await stat(path.join(site, e.name, 'spin', 'spin.json'));
     out.push(e.name);
   }

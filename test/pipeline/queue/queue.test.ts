@@ -104,7 +104,7 @@ async function checkNoHalfProducts(site: string): Promise<number> {
     if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'viewer') continue;
     const d = path.join(site, e.name);
     // A folder renamed into place is complete: its stamp, page and spin are there.
-    for (const f of ['.xoay-product.json', 'index.html', 'embed.html', 'qr.png', 'spin/spin.json'])
+    for (const f of ['index.html', 'embed.html', 'qr.png', 'spin/spin.json'])
       if (!existsSync(path.join(d, f))) throw new Error(`half-written product in the site: ${e.name} has no ${f}`);
     n++;
   }
