@@ -11,8 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSmallCatalogue, redisServerPath, startRedis, type TestRedis } from '../../../bench/queue-fixtures.js';
+import { build } from '../../../pipeline/product/build.js';
+import { enqueueBuild, waitForBuild } from '../../../pipeline/queue/queue.js';
+import { hasChromium } from '../../helpers/browser.js';
 import { xoay } from '../../helpers/cli.js';
 import { ROOT } from '../../helpers/data.js';
+import { makeProduct } from '../../helpers/products.js';
 
 const REDIS = redisServerPath();
 const BASE = 'https://ocop.example.vn/san-pham/';
@@ -318,6 +322,58 @@ describe.skipIf(!REDIS)(
         await redis.dispose();
       }
     }, 300_000);
+
+    it.skipIf(!hasChromium)(
+      'a product with a model and no shoot, its worker SIGKILLed while it renders: the site is byte-for-byte a local build in other folders',
+      async () => {
+        // A model-only product (its spin rendered from the model in Chromium) and a shoot. The local build runs in this
+        // process with --jobs 2 (one core per product's frames), the workers with concurrency 1 (both cores).
+        const cat = path.join(tmp, 'model-cat');
+        await makeProduct(path.join(cat, 'table'), 'ban-go', { frames: false, model: path.join(ROOT, 'samples/catalogue/ban-go-tu-nhien/model.glb') });
+        await makeProduct(path.join(cat, 'tea'), 'che', { frames: 8 });
+        const opts = {
+          baseUrl: BASE,
+          spin: { widths: [128], formats: ['jpeg' as const] },
+          model: { textures: 'webp' as const },
+          render: { width: 160, height: 160, frames: 12 },
+        };
+        const local = await build([cat], path.join(tmp, 'model-local', 'site'), { ...opts, cache: path.join(tmp, 'model-local', 'cache'), jobs: 2 });
+        expect(local.failed).toBe(0);
+        const redis = await startRedis();
+        const workers = [worker(redis.url), worker(redis.url)];
+        try {
+          await Promise.all(workers.map(ready));
+          const site = path.join(tmp, 'model-queue', 'public');
+          const { flowId } = await enqueueBuild(redis.url, [cat], site, { ...opts, cache: path.join(tmp, 'model-queue', 'c') });
+          // Kill the worker that starts rendering the model (the render stage's event: it is not in the cache).
+          const rendering = (w: Proc) =>
+            w.events.some(
+              (e) =>
+                e.type === 'build' &&
+                (e.event as { stage?: string; cached?: boolean }).stage === 'render' &&
+                (e.event as { cached?: boolean }).cached === false,
+            );
+          expect(await until(() => workers.some(rendering), 120_000)).toBe(true);
+          const victim = workers.find(rendering)!;
+          victim.child.kill('SIGKILL');
+          const summary = await waitForBuild(redis.url, flowId);
+          expect(summary.products.map((p) => [p.id, p.status])).toEqual([
+            ['ban-go', 'built'],
+            ['che', 'built'],
+          ]);
+          // The other worker made the render again (taken back from the killed one).
+          const other = workers.find((w) => w !== victim)!;
+          expect(other.events.some((e) => e.type === 'completed' && e.id === 'ban-go')).toBe(true);
+          const [a, q] = await Promise.all([tree(path.join(tmp, 'model-local', 'site')), tree(site)]);
+          expect(Object.keys(q).sort()).toEqual(Object.keys(a).sort());
+          expect(q).toEqual(a);
+        } finally {
+          await stopAll(workers);
+          await redis.dispose();
+        }
+      },
+      300_000,
+    );
 
     it('Redis restarted during the run (append-only persistence): the build completes, the same site', async () => {
       const redis: TestRedis = await startRedis();
