@@ -1,6 +1,7 @@
 /** The `xoay` program: one sub-command per file in commands/. */
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './commands/build.js';
+import { registerCheckSite } from './commands/check-site.js';
 import { registerModel } from './commands/model.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReconstruct } from './commands/reconstruct.js';
@@ -24,6 +25,7 @@ registerBuild(program);
 registerPreview(program);
 registerReconstruct(program);
 registerQueue(program);
+registerCheckSite(program);
 // Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
 for (const cmd of program.commands) cmd.exitOverride();
 try {
