@@ -6,6 +6,7 @@
  * The page works without JavaScript too: the poster stands in for the viewer.
  */
 import type { Product, ProducerKind } from '../../schema/product.js';
+import type { SpinManifest } from '../../schema/spin.js';
 import { html, type Html, jsonInScript, trusted } from '../core/html.js';
 import { renderStory } from './story.js';
 
@@ -29,6 +30,8 @@ export interface PagePhoto {
 export interface PageAssets {
   /** spin/spin.json, when the product has a spin (shot, or rendered from the model). */
   spin: string | undefined;
+  /** The spin's manifest (spin.json as written), carried inline by the page and the embed: no request for it. */
+  spinManifest?: SpinManifest;
   /** True when the spin was rendered from the model (no shoot). */
   spinFromModel: boolean;
   /** model/model.glb, when there is a model. */
@@ -136,6 +139,32 @@ function viewerTag(input: PageInput, base: string): Html {
   return html`<xoay-viewer${assets.spin ? html` src="${base + assets.spin}"` : ''}${assets.model ? html` model="${base + assets.model}"` : ''} poster="${base + assets.poster.src}" alt="${alt}" style="aspect-ratio:${assets.poster.width}/${assets.poster.height}"><noscript><img src="${base + assets.poster.src}" alt="${p.name.vi}" width="${assets.poster.width}" height="${assets.poster.height}"></noscript></xoay-viewer>`;
 }
 
+/**
+ * What the viewer needs first, carried by the page so that the first drag waits for fewer round trips (page →
+ * script → spin.json → sprite, in sequence, before). The manifest is inline, in a `<script type="application/json"
+ * data-xoay-spin="…">` before the element (parsed before the element can start; the viewer reads it instead of
+ * fetching spin.json: viewer/core/manifest.ts `inlineManifest`); `src` stays, so a viewer that finds no inline
+ * manifest fetches it as before.
+ */
+function inlineManifest(assets: PageAssets, base: string): Html {
+  if (!assets.spin || !assets.spinManifest) return html``;
+  return html`<script type="application/json" data-xoay-spin="${base + assets.spin}">${jsonInScript(assets.spinManifest)}</script>`;
+}
+
+/**
+ * The first row's sprite (what makes the spin draggable) preloaded at high priority, so it downloads alongside the
+ * viewer's script instead of after it. `as="fetch"` with `crossorigin` is the request the viewer makes
+ * (`fetch(url, { credentials: 'same-origin' })`), so the browser hands the preloaded response over. The best format
+ * the spin has is preloaded (AVIF: every browser but Safari before 16.4, which would fetch its WebP as well).
+ */
+function preloadSprite(assets: PageAssets, base: string): Html {
+  const sprite = assets.spin && assets.spinManifest?.rows[0]?.sprite;
+  if (!sprite) return html``;
+  const file = sprite.sources.avif ?? sprite.sources.webp ?? sprite.src;
+  const href = base + assets.spin!.replace(/[^/]*$/, '') + file;
+  return html`<link rel="preload" href="${href}" as="fetch" crossorigin fetchpriority="high">`;
+}
+
 const STYLE = `
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1d1d1f;background:#fafaf7}
@@ -191,12 +220,13 @@ export function productPage(input: PageInput): string {
 <meta name="twitter:card" content="summary_large_image">
 <script type="application/ld+json">${jsonInScript(jsonLd(input))}</script>
 <script type="module" src="${input.viewer}"></script>
+${preloadSprite(assets, '')}
 <style>${trusted(STYLE)}</style>
 </head>
 <body>
 ${p.sample ? html`<p class="sample" role="note">Dữ liệu mẫu: sản phẩm và nhà sản xuất trên trang này là hư cấu, chỉ để minh hoạ. <span lang="en">(Sample data: made up for a demo.)</span></p>` : ''}
 <main>
-<div class="media">${viewerTag(input, '')}</div>
+<div class="media">${inlineManifest(assets, '')}${viewerTag(input, '')}</div>
 <div class="about">
 <h1>${p.name.vi}</h1>
 ${p.name.en ? html`<p class="en" lang="en">${p.name.en}</p>` : ''}
@@ -241,6 +271,6 @@ export function embedSnippet(input: PageInput): string {
   const viewerUrl = new URL('viewer/xoay-viewer.js', baseUrl).href;
   return html`<!-- Xoay: ${p.name.vi} (${url}). Paste into any page or CMS HTML block. The site at ${baseUrl} must allow cross-origin requests (CORS) when the page is on another domain. -->
 <script type="module" src="${viewerUrl}"></script>
-${viewerTag(input, url)}
+${preloadSprite(input.assets, url)}${inlineManifest(input.assets, url)}${viewerTag(input, url)}
 `.text;
 }

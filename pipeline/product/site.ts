@@ -157,12 +157,13 @@ export async function assembleProduct(r: StageRun, site: Storage, state: SiteSta
   await mkdir(c.scratch, { recursive: true });
   const tmp = await mkdtemp(path.join(c.scratch, `${id}-`));
   try {
-    const { poster, thumb } = await copyStageFiles(tmp, made);
+    const { poster, thumb, manifest } = await copyStageFiles(tmp, made);
     const url = productUrl(c.baseUrl, id);
     await writeFile(path.join(tmp, 'qr.svg'), await qrSvg(url));
     await writeFile(path.join(tmp, 'qr.png'), await qrPng(url));
     const assets: PageAssets = {
       spin: made.spin ? 'spin/spin.json' : undefined,
+      spinManifest: manifest,
       spinFromModel: Boolean(r.stages.render),
       model: made.model ? 'model/model.glb' : undefined,
       poster,
@@ -183,12 +184,13 @@ export async function assembleProduct(r: StageRun, site: Storage, state: SiteSta
 }
 
 /** The spin, photos and model files copied into the product folder; the poster and card pictures (the spin's first frame, else the first photo). */
-async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster: PageImage; thumb: PageImage }> {
+async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster: PageImage; thumb: PageImage; manifest?: SpinManifest }> {
   let poster: PageImage;
   let thumb: PageImage;
+  let manifest: SpinManifest | undefined;
   if (made.spin) {
     await copyTree(made.spin, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
-    const manifest = JSON.parse((await made.spin.read('spin.json')).toString('utf8')) as SpinManifest;
+    manifest = JSON.parse((await made.spin.read('spin.json')).toString('utf8')) as SpinManifest;
     poster = spinPoster(manifest, 1200);
     thumb = spinPoster(manifest, 512);
   } else {
@@ -202,7 +204,7 @@ async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster
     await mkdir(path.join(tmp, 'model'));
     for (const f of made.model.files) if (f.endsWith('.glb') && !f.includes('/')) await made.model.copyOut(f, path.join(tmp, 'model', f));
   }
-  return { poster, thumb };
+  return { poster, thumb, manifest };
 }
 
 /** The JPEG of the first frame at the largest width ≤ `max` (else the smallest), for posters and cards. */

@@ -1,5 +1,5 @@
 /**
- * Loading `spin.json`: fetch, check its shape (the contract in schema/spin.ts, checked by hand so the spin bundle
+ * Loading `spin.json`: read it from the page (inline) or fetch it, check its shape (the contract in schema/spin.ts, checked by hand so the spin bundle
  * stays small), and resolve every path against the manifest's URL. Only http(s) URLs are ever produced: a manifest
  * with `javascript:`, `data:` or any other scheme is refused with a clear error. Text fields are only ever shown as
  * text (never parsed as HTML).
@@ -116,22 +116,38 @@ export function checkManifest(json: unknown, url: string): Spin {
   return spin;
 }
 
-/** Fetches and checks a spin.json; errors name the URL and what is wrong. */
+/**
+ * The manifest a page carries inline for `src`, parsed: `<script type="application/json" data-xoay-spin="SRC">…</script>`
+ * anywhere in the document, its attribute the element's `src` exactly (product pages and embeds put it before the
+ * element, so it is parsed before the element starts). Saves the round trip to spin.json; its paths still resolve
+ * against the URL of `src`. Anything unusable (none, not JSON) → undefined, and the manifest is fetched as before.
+ */
+export function inlineManifest(src: string): unknown {
+  try {
+    // A `src` with a quote or a backslash makes the selector invalid: it throws, and the manifest is fetched.
+    return JSON.parse(document.querySelector<HTMLScriptElement>(`script[data-xoay-spin="${src}"]`)!.text);
+  } catch {}
+}
+
+/** Checks the page's inline manifest for `src` (see inlineManifest), else fetches and checks the spin.json; errors name the URL and what is wrong. */
 export async function loadManifest(src: string, base: string, signal?: AbortSignal): Promise<Spin> {
-  const url = resolvePath(src, base, 'src');
-  let res: Response;
-  try {
-    res = await fetch(url, { signal, credentials: 'same-origin' });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    return fail(url, `could not be fetched (${(e as Error).message})`);
+  let url = resolvePath(src, base, 'src');
+  let json = inlineManifest(src);
+  if (!json) {
+    let res: Response;
+    try {
+      res = await fetch(url, { signal }); // credentials: same-origin, fetch's default
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      return fail(url, `could not be fetched (${(e as Error).message})`);
+    }
+    if (!res.ok) return fail(url, `could not be loaded (HTTP ${res.status})`);
+    try {
+      json = await res.json();
+    } catch {
+      return fail(url, 'is not valid JSON');
+    }
+    url = res.url || url;
   }
-  if (!res.ok) return fail(url, `could not be loaded (HTTP ${res.status})`);
-  let json: unknown;
-  try {
-    json = await res.json();
-  } catch {
-    return fail(url, 'is not valid JSON');
-  }
-  return checkManifest(json, res.url || url);
+  return checkManifest(json, url);
 }

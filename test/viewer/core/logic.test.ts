@@ -48,7 +48,6 @@ describe('rendition choice', () => {
     expect(pickWidth(widths, 640, 1.5)).toBe(1024);
     expect(pickWidth(widths, 1600, 2)).toBe(2048);
     expect(pickWidth(widths, 300, 8)).toBe(1024); // DPR capped at 3
-    expect(() => pickWidth([], 300, 1)).toThrow(/no widths/);
   });
 
   it('AVIF, then WebP, then JPEG, by what the browser decodes', () => {
@@ -144,6 +143,8 @@ describe('manifest checks', () => {
     expect(() => checkManifest({ ...json, version: 2 }, base)).toThrow(/unsupported manifest version 2/);
     expect(() => checkManifest({ ...json, rows: [] }, base)).toThrow(/rows must be a non-empty list/);
     expect(() => checkManifest({ ...json, widths: [512, -1] }, base)).toThrow(/widths must be a list of positive integers/);
+    // pickWidth relies on this: it is never given an empty list.
+    expect(() => checkManifest({ ...json, widths: [] }, base)).toThrow(/widths must be a list of positive integers/);
     const bad = structuredClone(json);
     bad.rows[0].frames[3].src['512'].webp = 'javascript:void(0)';
     expect(() => checkManifest(bad, base)).toThrow(/rows\[0\]\.frames\[3\]\.src\.512\.webp uses the javascript: scheme/);
