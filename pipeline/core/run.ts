@@ -11,6 +11,7 @@
  *     …
  *   });
  */
+import { XoayError } from './errors.js';
 import { openOutput, type OpenOutputOptions, type OutputFolder } from './fsout.js';
 
 /** The events every run sends: a stage begins, or a warning for the user. */
@@ -21,26 +22,44 @@ export interface Run<E> {
   readonly timings: Record<string, number>;
   /** Every warning given so far (for the report). */
   readonly warnings: string[];
-  /** Announce a stage: a `{ type: 'stage', stage }` event. */
+  /** Announce a stage: a `{ type: 'stage', stage }` event (after checking that the run was not cancelled). */
   stage(name: string): void;
   /** Close a lap: the time since the previous lap (or the start) is added to `timings[name]`. */
   lap(name: string): void;
   /** Record a warning and send it as a `{ type: 'warning', message }` event. */
   warn(message: string): void;
-  /** Send any other event (progress and the like). */
+  /** Send any other event (progress and the like; a frame done), after checking that the run was not cancelled. */
   emit(event: E): void;
+  /** Throw XoayError CANCELLED (naming the stage) when the run's signal has been aborted. */
+  check(stage: string): void;
 }
 
-/** Start a run. `onEvent` receives every event (none are sent when it is missing). */
-export function startRun<E = RunEvent>(onEvent?: (event: E) => void): Run<E> {
+/** Throw XoayError CANCELLED, naming `stage`, when `signal` has been aborted (an API caller's AbortSignal). */
+export function checkSignal(signal: AbortSignal | undefined, stage: string): void {
+  if (signal?.aborted) throw new XoayError(stage, 'CANCELLED', 'cancelled (its AbortSignal was aborted)');
+}
+
+/**
+ * Start a run. `onEvent` receives every event (none are sent when it is missing). `signal` cancels the run at its
+ * next stage or progress event (between steps and between frames): the error thrown there goes through
+ * `withOutput`, which removes the temporary output.
+ */
+export function startRun<E = RunEvent>(onEvent?: (event: E) => void, signal?: AbortSignal): Run<E> {
   const warnings: string[] = [];
   const send = (onEvent ?? (() => {})) as (event: E | RunEvent) => void;
   const timings: Record<string, number> = {};
   let t0 = performance.now();
+  let current: string | undefined;
+  const check = (stage: string) => checkSignal(signal, stage);
   return {
     timings,
     warnings,
-    stage: (stage) => send({ type: 'stage', stage }),
+    check,
+    stage(stage) {
+      check(current ?? stage);
+      current = stage;
+      send({ type: 'stage', stage });
+    },
     lap(name) {
       const t = performance.now();
       timings[name] = Math.round((timings[name] ?? 0) * 1000 + (t - t0)) / 1000;
@@ -50,7 +69,10 @@ export function startRun<E = RunEvent>(onEvent?: (event: E) => void): Run<E> {
       warnings.push(message);
       send({ type: 'warning', message });
     },
-    emit: (event) => send(event),
+    emit(event) {
+      check(current ?? 'start');
+      send(event);
+    },
   };
 }
 

@@ -102,7 +102,8 @@ export interface ModelReport {
 
 export type ModelEvent = { type: 'stage'; stage: string };
 
-function validate(o: ModelOptions): void {
+/** Checks every option (the API checks them before it starts the worker thread). */
+export function validateModelOptions(o: ModelOptions): void {
   assertOneOf(STAGE, 'geometry', o.geometry, GEOMETRY_MODES);
   assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
   assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
@@ -141,12 +142,14 @@ export async function model(
   input: string,
   output: string,
   opts?: Partial<ModelOptions>,
-  ctx: { onEvent?: (e: ModelEvent) => void } = {},
+  ctx: { onEvent?: (e: ModelEvent) => void; signal?: AbortSignal } = {},
 ): Promise<{ output: string; report: ModelReport }> {
   const o = withDefaults(MODEL_DEFAULTS, opts);
-  validate(o);
+  validateModelOptions(o);
   configureSharp();
-  const run = startRun<ModelEvent>(ctx.onEvent);
+  // The signal is checked between stages (a reconstruction's model step; the CLI and the API run model() in a
+  // worker, isolate.ts, which an abort terminates at once).
+  const run = startRun<ModelEvent>(ctx.onEvent, ctx.signal);
   const { src, doc, before, validation } = await readInput(input, o, run);
   const target = path.resolve(output);
   return withOutput(target, { stage: STAGE, inputs: [src.file], force: o.force }, async (out) => {

@@ -32,6 +32,7 @@ import { XoayError, isXoayError, oneLine } from '../core/errors.js';
 import { FolderStorage, type Storage } from '../core/storage.js';
 import { assertInteger, invalid, withDefaults } from '../core/options.js';
 import { mapLimit } from '../core/pool.js';
+import { checkSignal } from '../core/run.js';
 import { VERSION } from '../core/version.js';
 import type { ModelOptions } from '../model/model.js';
 import type { IsolateOptions } from '../model/isolate.js';
@@ -222,7 +223,7 @@ function buildOptions(opts: Partial<BuildOptions>): BuildOptions {
 }
 
 /** openBuild with options already checked (buildOptions). */
-async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; storage?: BuildStorage }): Promise<BuildContext> {
+async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; storage?: BuildStorage; signal?: AbortSignal }): Promise<BuildContext> {
   const baseUrl = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
   const siteDir = path.resolve(site);
   const viewerDist = viewerFolder();
@@ -262,6 +263,7 @@ async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; 
       reconstructOptions: o.reconstruct,
       trustedRoots: o.trustedRoots,
       isolate: o.isolate,
+      signal: ctx.signal,
     },
     close: async () => {
       process.removeListener('exit', removeScratch);
@@ -344,7 +346,7 @@ export async function build(
   inputs: string[],
   site: string,
   opts: Partial<BuildOptions>,
-  ctx: { onEvent?: (e: BuildEvent) => void; storage?: BuildStorage } = {},
+  ctx: { onEvent?: (e: BuildEvent) => void; storage?: BuildStorage; signal?: AbortSignal } = {},
 ): Promise<BuildResult> {
   const o = buildOptions(opts);
   const emit = ctx.onEvent ?? (() => {});
@@ -352,14 +354,18 @@ export async function build(
   const siteDir = path.resolve(site);
   const folders = await findProducts(inputs);
   checkSiteOutsideInputs(folders, siteDir);
+  checkSignal(ctx.signal, STAGE);
   const storage = ctx.storage ?? defaultStorage(siteDir, o.cache);
   const { migrated } = await prepareSite(storage.site, siteState(storage.cache, storage.site), siteDir, o.force);
   if (migrated)
     emit({ type: 'warning', id: '-', message: `${siteDir}: made by an earlier xoay; its build state (.xoay-*.json) moved out of the site, beside the cache` });
-  const b = await openChecked(site, o, { storage });
-  const sources = await readSources(folders, o.trustedRoots);
-  const results = await buildAll(b, sources, emit);
+  const b = await openChecked(site, o, { storage, signal: ctx.signal });
+  let results: ProductResult[];
   try {
+    // Cancelled: the products finished so far stay (each whole, as after a killed build), the catalogue page is not rewritten.
+    const sources = await readSources(folders, o.trustedRoots);
+    results = await buildAll(b, sources, emit);
+    checkSignal(ctx.signal, STAGE);
     await writeSiteOf(b, sources, results, emit);
   } finally {
     await b.close();
@@ -407,11 +413,13 @@ function foldersById(sources: ReadFolder[]): Map<string, string[]> {
 function buildAll(b: BuildContext, sources: ReadFolder[], emit: (e: BuildEvent) => void): Promise<ProductResult[]> {
   const byId = foldersById(sources);
   return mapLimit(sources, b.jobs, async (s): Promise<ProductResult> => {
+    checkSignal(b.product.signal, STAGE);
     const start = performance.now();
     const id = s.source?.product.id ?? path.basename(s.folder);
     try {
       return await buildProductFolder(b, s.folder, emit, { ...s, twins: s.source ? byId.get(id) : undefined });
     } catch (e) {
+      checkSignal(b.product.signal, STAGE); // the build is cancelled: not this product's failure
       const message = failureMessage(e, s.folder);
       emit({ type: 'failed', id, folder: s.folder, message });
       return { id, folder: s.folder, status: 'failed', ran: [], seconds: (performance.now() - start) / 1000, message };

@@ -58,6 +58,8 @@ export interface ProductContext {
   trustedRoots: string[];
   /** Limits of the model's worker thread. */
   isolate: Partial<IsolateOptions>;
+  /** Cancels the build: each stage's run stops at its next step or frame (XoayError CANCELLED). */
+  signal?: AbortSignal;
 }
 
 /** Files a model can read (itself, .bin, .mtl, textures) in the product folder, outside the shoot and the photos. */
@@ -142,7 +144,7 @@ function spinEvents(r: StageRun, stageName: string) {
 
 /** The spin of the shoot. */
 export function spinStage(r: StageRun): Promise<CacheEntry> {
-  return cachedStage(r, 'spin', async (tmp) => void (await spin(r.src.spinDir!, tmp, r.c.spinOptions, { onEvent: spinEvents(r, 'spin') })));
+  return cachedStage(r, 'spin', async (tmp) => void (await spin(r.src.spinDir!, tmp, r.c.spinOptions, { onEvent: spinEvents(r, 'spin'), signal: r.c.signal })));
 }
 
 /** The product's own model, compressed. */
@@ -152,7 +154,13 @@ export async function modelStage(r: StageRun): Promise<CacheEntry> {
   const entry = await cachedStage(
     r,
     'model',
-    async (tmp) => void (await modelIsolated(r.src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate })),
+    async (tmp) =>
+      void (await modelIsolated(
+        r.src.modelFile!,
+        tmp,
+        { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots },
+        { isolate: c.isolate, signal: c.signal },
+      )),
   );
   // The model is written even when it misses its budget (as `xoay model` does); the build says so.
   const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
@@ -166,9 +174,10 @@ export async function reconstructStage(r: StageRun): Promise<CacheEntry | undefi
     return await cachedStage(
       r,
       'reconstruct',
-      async (tmp) => void (await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false })),
+      async (tmp) => void (await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false }, { signal: r.c.signal })),
     );
   } catch (e) {
+    if (r.c.signal?.aborted) throw e; // a cancelled build, not a shoot that makes no model
     r.emit({ type: 'warning', id: r.id, message: `no 3D model from the shoot: ${(e as Error).message}` });
     return undefined;
   }
@@ -185,7 +194,7 @@ export function renderStage(r: StageRun, model: CacheEntry): Promise<CacheEntry>
     try {
       const { chromium: _x, pageDir: _d, ...perModel } = c.renderOptions;
       await (await c.renderer()).render(await model.read('model.glb'), frames, perModel);
-      await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: spinEvents(r, 'render') });
+      await spin(frames, tmp, { ...c.spinOptions, recentre: false, exposure: false }, { onEvent: spinEvents(r, 'render'), signal: c.signal });
     } finally {
       await rm(work, { recursive: true, force: true });
     }

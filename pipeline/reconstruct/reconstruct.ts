@@ -499,11 +499,11 @@ async function writeGlb(tex: TexturedMesh, frame: Frame, scratch: string): Promi
 }
 
 /** The model pipeline on the intermediate GLB: model.glb and model.json in the output folder; model()'s report. */
-async function writeModel(intermediate: string, scratch: string, out: OutputFolder, o: ReconstructOptions): Promise<ModelReport> {
+async function writeModel(intermediate: string, scratch: string, out: OutputFolder, o: ReconstructOptions, signal?: AbortSignal): Promise<ModelReport> {
   const modelOut = path.join(scratch, 'model');
   // meshopt, not 'auto': a scan's one mesh and one atlas gain little from Draco, and the meshopt decoder is already in
   // the viewer's three.js bundle (no second fetch before the reconstruction shows).
-  const m = await model(intermediate, modelOut, { textures: o.textures, geometry: 'meshopt', triangles: o.triangles, budget: 'none' });
+  const m = await model(intermediate, modelOut, { textures: o.textures, geometry: 'meshopt', triangles: o.triangles, budget: 'none' }, { signal });
   await rename(path.join(modelOut, 'model.glb'), path.join(out.dir, 'model.glb'));
   const modelReport = { ...m.report, input: 'reconstruction (in memory)', output: path.join(out.target, 'model.glb') };
   await out.write('model.json', JSON.stringify(modelReport, null, 2) + '\n');
@@ -545,12 +545,13 @@ export async function reconstruct(
   shoot: string,
   output: string,
   opts?: Partial<ReconstructOptions>,
-  ctx: { onEvent?: (e: ReconstructEvent) => void } = {},
+  ctx: { onEvent?: (e: ReconstructEvent) => void; signal?: AbortSignal } = {},
 ): Promise<ReconstructResult> {
   const o = withDefaults(RECONSTRUCT_DEFAULTS, opts);
   validate(o);
   configureSharp();
-  const run = startRun<ReconstructEvent>(ctx.onEvent);
+  // The signal is checked at every stage (and the model step's): the temporary output goes with the error.
+  const run = startRun<ReconstructEvent>(ctx.onEvent, ctx.signal);
   const root = await shootFolder(shoot);
 
   run.stage('cameras');
@@ -576,7 +577,7 @@ export async function reconstruct(
     run.lap('glb');
 
     run.stage('model');
-    const modelReport = await writeModel(intermediate, scratch, out, o);
+    const modelReport = await writeModel(intermediate, scratch, out, o, ctx.signal);
     run.lap('model');
     if (o.preview) {
       run.stage('preview');

@@ -126,6 +126,8 @@ export interface SpinContext {
    * the reference that benchmarks and tests compare the encoded renditions against.
    */
   onFrame?: (frame: FrameRef, image: RawImage) => void | Promise<void>;
+  /** Cancels the run between steps and between frames (XoayError CANCELLED); the temporary output is removed. */
+  signal?: AbortSignal;
 }
 
 export interface SpinResult {
@@ -214,7 +216,7 @@ export async function spin(input: string, output: string, opts?: Partial<SpinOpt
   const o = withDefaults(SPIN_DEFAULTS, opts);
   validate(o);
   configureSharp();
-  const run = startRun<SpinEvent>(ctx.onEvent);
+  const run = startRun<SpinEvent>(ctx.onEvent, ctx.signal);
   const decode: DecodeOptions = { limitInputPixels: o.limitInputPixels, flatten: { r: 255, g: 255, b: 255 } };
   run.stage('ingest');
   // The output is checked (not inside the input, not existing, writable) before any frame is read.
@@ -313,6 +315,7 @@ async function segmentRows(shoot: Shoot, seen: Analysed, o: SpinOptions, decode:
     const rowMasks = maskFiles ? maskFiles.slice(first, first + row.frames.length) : null;
     first += row.frames.length;
     if (!plateRows[ri]) continue;
+    run.check('segment'); // a row's plate takes seconds: a cancelled run stops between rows
     const seg = await segmentFrames(
       row.frames,
       decode,

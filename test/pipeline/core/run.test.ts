@@ -39,6 +39,24 @@ describe('startRun', () => {
     expect(run.timings.read! + run.timings.write!).toBeGreaterThanOrEqual(0.08);
   });
 
+  it('a run with an aborted signal stops at its next stage or event: XoayError CANCELLED naming the stage that ran', () => {
+    const ac = new AbortController();
+    const events: RunEvent[] = [];
+    const run = startRun<RunEvent>((e) => events.push(e), ac.signal);
+    run.stage('analyse');
+    run.emit({ type: 'warning', message: 'before the abort' });
+    ac.abort();
+    expect(() => run.emit({ type: 'warning', message: 'after' })).toThrow(
+      expect.objectContaining({ code: 'CANCELLED', stage: 'analyse', message: 'analyse: cancelled (its AbortSignal was aborted)' }),
+    );
+    expect(() => run.stage('render')).toThrow(expect.objectContaining({ code: 'CANCELLED', stage: 'analyse' }));
+    expect(() => run.check('segment')).toThrow(expect.objectContaining({ code: 'CANCELLED', stage: 'segment' }));
+    expect(events).toEqual([
+      { type: 'stage', stage: 'analyse' },
+      { type: 'warning', message: 'before the abort' },
+    ]);
+  });
+
   it('sends nothing without a listener', () => {
     const run = startRun();
     run.stage('x');
