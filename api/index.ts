@@ -1,0 +1,438 @@
+/**
+ * The JavaScript API of Xoay: `import { spin, model, reconstruct, build } from 'xoay'`.
+ *
+ * Each function is the command of the same name: the same inputs (paths, resolved against the working folder), the
+ * options of the command's flags in camelCase with the same values and defaults (`--limit-input-pixels 5e7` is
+ * `limitInputPixels: 5e7`, `--shadow remove` is `shadow: 'remove'`, `--margin 8` is `margin: 8`), and the report the
+ * command prints with `--json` or writes beside its output. Like sharp, options are checked before any work starts: an
+ * unknown option or a wrong type throws a XoayError with code BAD_OPTION that names the option, what was expected and
+ * what was given. Every failure is a XoayError with a stable `code` (XoayErrorCode), the stage and the file.
+ *
+ * Two extra options on every call: `onProgress` receives the events the command's progress line is drawn from, and
+ * `signal` (an AbortSignal) cancels the call between steps and between frames: it then throws XoayError CANCELLED and
+ * leaves no output behind (the output folder is written atomically; `build` keeps the products finished before the
+ * abort, each whole, as after a killed build).
+ *
+ * This layer only checks, translates and forwards: the work is the pipeline's (pipeline/spin/spin.ts,
+ * pipeline/model/isolate.ts, pipeline/reconstruct/reconstruct.ts, pipeline/product/build.ts), as for the CLI.
+ */
+import path from 'node:path';
+import type { QaReport, SpinManifest } from '../schema/spin.js';
+import { XoayError } from '../pipeline/core/errors.js';
+import { assertBoolean, assertInteger, assertNumber, assertOneOf, describe, invalid } from '../pipeline/core/options.js';
+import { checkSignal } from '../pipeline/core/run.js';
+import { type Ktx2EncoderChoice, KTX2_ENCODER_CHOICES } from '../pipeline/model/basisu.js';
+import { BUDGET_NAMES, type BudgetName } from '../pipeline/model/budget.js';
+import { GEOMETRY_MODES, type GeometryMode } from '../pipeline/model/geometry.js';
+import { modelIsolated } from '../pipeline/model/isolate.js';
+import { MERGE_WHEN, type MergeWhen } from '../pipeline/model/merge.js';
+import { type ModelEvent, type ModelReport, validateModelOptions, MODEL_DEFAULTS } from '../pipeline/model/model.js';
+import { TEXTURE_MODES, type TextureMode } from '../pipeline/model/textures.js';
+import { build as buildSite, type BuildEvent, type BuildResult } from '../pipeline/product/build.js';
+import { type ReconstructEvent, type ReconstructResult, reconstruct as reconstructShoot } from '../pipeline/reconstruct/reconstruct.js';
+import { BACKGROUND_MODES, type BackgroundMode } from '../pipeline/spin/background.js';
+import { parseAspect } from '../pipeline/spin/crop.js';
+import { SPIN_FORMATS, type SpinFormat } from '../pipeline/spin/encode.js';
+import { type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
+
+export { XoayError, isXoayError, type XoayErrorCode } from '../pipeline/core/errors.js';
+export type { QaReport, SpinManifest, SpinEvent, SpinResult, ModelEvent, ModelReport, ReconstructEvent, ReconstructResult, BuildEvent, BuildResult };
+export type { ReconstructReport } from '../pipeline/reconstruct/reconstruct.js';
+export type { ProductResult } from '../pipeline/product/build.js';
+export type { BackgroundMode, BudgetName, GeometryMode, Ktx2EncoderChoice, MergeWhen, SpinFormat, TextureMode };
+
+/** The two options every call takes besides its command's. */
+export interface CallOptions<E> {
+  /** Receives the events the command's progress is drawn from (stages, frames done, warnings). */
+  onProgress?: (event: E) => void;
+  /** Cancels the call between steps and between frames: it throws XoayError CANCELLED and leaves no output. */
+  signal?: AbortSignal;
+}
+
+/** `xoay spin`'s options (README, "xoay spin"). */
+export interface SpinOptions extends CallOptions<SpinEvent> {
+  /** Split one folder of N×M frames (in order) into N rows; 0 (default): one row, or one sub-folder per row. */
+  rows?: number;
+  /** Reverse the frame order (clockwise shoots). Default false. */
+  reverse?: boolean;
+  /** Remove the orbit of an off-axis object. Default true (`--no-recentre`: false). */
+  recentre?: boolean;
+  /** Match exposure and white balance between frames. Default true (`--no-exposure`: false). */
+  exposure?: boolean;
+  /** Margin around the object, per cent of its size (0–100). Default 5. */
+  margin?: number;
+  /** Output aspect: `'W:H'` (`'4:3'`), a number (width / height) or `'keep'`. Default `'1:1'`. */
+  aspect?: string | number;
+  /** What becomes of the backdrop: white (#FFFFFF), transparent or keep. Default white. */
+  background?: BackgroundMode;
+  /** The contact shadow: keep (a soft grey) or remove. Default keep. */
+  shadow?: 'keep' | 'remove';
+  /** How the object is told from the backdrop: auto, border or plate. Default auto. */
+  segment?: 'auto' | 'border' | 'plate';
+  /** A shot of the empty turntable (same camera, framing and size); implies segment plate. */
+  cleanPlate?: string;
+  /** A folder of one mask (white = object) or backlit-silhouette frame per frame, in frame order; implies segment plate. */
+  masks?: string;
+  /** Also write masks/ (one 8-bit PNG per frame, and the plate). Default false. */
+  debugMasks?: boolean;
+  /** The width ladder. Default [512, 1024, 2048]. */
+  widths?: number[];
+  /** The formats. Default ['avif', 'webp', 'jpeg']. */
+  formats?: SpinFormat[];
+  /** Refuse inputs with more pixels than this (decompression-bomb guard). Default 100,000,000. */
+  limitInputPixels?: number;
+  /** Frames processed in parallel. Default: all cores. */
+  concurrency?: number;
+  /** Replace an existing output folder. Default false. */
+  force?: boolean;
+}
+
+/** `xoay model`'s options (README, "xoay model"). */
+export interface ModelOptions extends CallOptions<ModelEvent> {
+  /** Geometry compression: meshopt, draco or none. Default meshopt. */
+  geometry?: GeometryMode;
+  /** Texture format: ktx2, webp, avif, jpeg or keep. Default ktx2. */
+  textures?: TextureMode;
+  /** KTX2 encoder: auto (native basisu when installed, else WASM), native or wasm. Default auto. */
+  ktx2Encoder?: Ktx2EncoderChoice;
+  /** Largest texture side, px. Default 2048. */
+  maxTextureSize?: number;
+  /** Khronos 3D Commerce budget to meet: mobile, desktop or none (the report says whether it is met). Default mobile. */
+  budget?: BudgetName;
+  /** Triangle target; 0 (default): the budget's. */
+  triangles?: number;
+  /** Largest simplification error, as a fraction of the mesh size. Default 0.001. */
+  maxError?: number;
+  /** Also write n coarser levels of detail (model.lod1.glb …), each half the triangles (0–6). Default 0. */
+  lods?: number;
+  /** Join meshes and merge identical materials: auto (as far as the budget's draw-call limit needs), always, never. Default auto. */
+  merge?: MergeWhen;
+  /** Memory cap of the worker thread that reads and compresses the model, MiB. Default 2048. */
+  maxMemory?: number;
+  /** Time limit for the model, seconds (0: none). Default 1200. */
+  timeout?: number;
+  /** Replace an existing output folder. Default false. */
+  force?: boolean;
+}
+
+/** `xoay reconstruct`'s options (README, "xoay reconstruct"). */
+export interface ReconstructOptions extends CallOptions<ReconstructEvent> {
+  /** A calibration file (Middlebury `*_par.txt`); default: the turntable model. */
+  cameras?: string;
+  /** The turntable turns clockwise seen from above. Default false. */
+  reverse?: boolean;
+  /** Camera elevation above the turntable, degrees: one number, or one per row. Default: shoot.json, else 15. */
+  elevation?: number | number[];
+  /** Horizontal field of view, degrees. Default: shoot.json, else the 35 mm focal length from EXIF. */
+  fov?: number;
+  /** Camera distance from the point on the axis it looks at, metres (sets the scale): one, or one per row. Default: shoot.json. */
+  distance?: number | number[];
+  /** Voxels along the longest side. Default 256. */
+  resolution?: number;
+  /** Views a voxel may fall outside of and be kept. Default 0. */
+  tolerance?: number;
+  /** Triangle target. Default 50,000. */
+  triangles?: number;
+  /** Working resolution of the silhouettes (longest side), px. Default 1024. */
+  size?: number;
+  /** Texture atlas size (square), px. Default 1024. */
+  textureSize?: number;
+  /** Texture format of model.glb. Default ktx2. */
+  textures?: TextureMode;
+  /** The lowest silhouette IoU in any view for the result to be written (0: keep any). Default 0.9. */
+  minIou?: number;
+  /** How silhouettes are cut: auto, border or plate. Default auto. */
+  segment?: 'auto' | 'border' | 'plate';
+  /** A shot of the empty turntable; implies segment plate. */
+  cleanPlate?: string;
+  /** A folder of one mask or backlit-silhouette frame per view, in view order: the silhouettes. */
+  masks?: string;
+  /** Also write preview.png (needs Chromium). Default false. */
+  preview?: boolean;
+  /** Replace an existing output folder. Default false. */
+  force?: boolean;
+}
+
+/** `xoay build`'s options (README, "xoay build"); `baseUrl` is required. */
+export interface BuildOptions extends CallOptions<BuildEvent> {
+  /** The public address the site will be published at (QR codes, link previews), e.g. https://ocop.example.vn/san-pham/. */
+  baseUrl: string;
+  /** Stage cache folder (content-addressed). Default `.xoay-cache` in the working folder. */
+  cache?: string;
+  /** Products built at the same time (1–64). Default: from the cores and free memory. */
+  jobs?: number;
+  /** Title of the catalogue page. */
+  title?: string;
+  /** Spin width ladder. Default: as `spin`. */
+  widths?: number[];
+  /** Spin formats. Default: as `spin`. */
+  formats?: SpinFormat[];
+  /** Model texture format. Default: as `model`. */
+  textures?: TextureMode;
+  /** Make a 3D model from the shoot for products that have a shoot but no model. Default false. */
+  reconstruct?: boolean;
+  /** Folders outside the product folders that their symbolic links may point into. Default none. */
+  allowLinksInto?: string[];
+  /** Remove products from the site that this build did not include. Default false. */
+  prune?: boolean;
+  /** Build into an existing folder that was not made by `build`. Default false. */
+  force?: boolean;
+}
+
+/** What `model()` returns: the output folder and model.json's report. */
+export interface ModelResult {
+  output: string;
+  report: ModelReport;
+}
+
+type Check = (stage: string, option: string, value: unknown) => void;
+
+const bool: Check = (s, o, v) => assertBoolean(s, o, v);
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (s, o, v) =>
+    assertInteger(s, o, v, min, max);
+const num =
+  (min: number, max: number): Check =>
+  (s, o, v) =>
+    assertNumber(s, o, v, min, max);
+const oneOf =
+  (allowed: readonly string[]): Check =>
+  (s, o, v) =>
+    assertOneOf(s, o, v, allowed);
+const text: Check = (s, o, v) => {
+  if (typeof v !== 'string' || v === '') throw invalid(s, o, 'a non-empty string', v);
+};
+const listOf =
+  (item: Check, what: string): Check =>
+  (s, o, v) => {
+    if (!Array.isArray(v) || v.length === 0) throw invalid(s, o, `a non-empty array of ${what}`, v);
+    for (const x of v) item(s, o, x);
+  };
+const numbers =
+  (min: number, max: number): Check =>
+  (s, o, v) =>
+    Array.isArray(v) ? listOf(num(min, max), `numbers between ${min} and ${max}`)(s, o, v) : assertNumber(s, o, v, min, max);
+const fn: Check = (s, o, v) => {
+  if (typeof v !== 'function') throw invalid(s, o, 'a function', v);
+};
+const abortSignal: Check = (s, o, v) => {
+  if (!(v instanceof AbortSignal)) throw invalid(s, o, 'an AbortSignal', v);
+};
+const widths = listOf(int(16, 16384), 'integers between 16 and 16384');
+const formats = listOf(oneOf(SPIN_FORMATS), SPIN_FORMATS.join(', '));
+const CALL: Record<string, Check> = { onProgress: fn, signal: abortSignal };
+
+/**
+ * Checks an options object against `checks` (sharp's way: before any work): a plain object or undefined, no unknown
+ * option, each given value of the expected type. Returns it, typed.
+ */
+function checkOptions<T extends object>(stage: string, given: unknown, checks: Record<string, Check>): T {
+  if (given === undefined) return {} as T;
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw new XoayError(stage, 'BAD_OPTION', `expected an options object but received ${describe(given)}`);
+  const all = { ...checks, ...CALL };
+  for (const [k, v] of Object.entries(given)) {
+    const check = all[k];
+    if (!check) throw new XoayError(stage, 'BAD_OPTION', `unknown option ${k} (the options are: ${Object.keys(all).join(', ')})`);
+    if (v !== undefined) check(stage, k, v);
+  }
+  return given as T;
+}
+
+/** An input or output path argument: a non-empty string. */
+function checkPath(stage: string, name: string, v: unknown): string {
+  if (typeof v !== 'string' || v === '') throw invalid(stage, name, 'a path (a non-empty string)', v);
+  return v;
+}
+
+/** Turns a cancelled call's pending abort into the documented error before anything starts. */
+function notAborted(stage: string, signal: AbortSignal | undefined): void {
+  checkSignal(signal, stage);
+}
+
+const SPIN_CHECKS: Record<keyof Omit<SpinOptions, keyof CallOptions<never>>, Check> = {
+  rows: int(0, 64),
+  reverse: bool,
+  recentre: bool,
+  exposure: bool,
+  margin: num(0, 100),
+  aspect: (s, o, v) => {
+    if (typeof v === 'number') return assertNumber(s, o, v, 0.05, 20);
+    if (typeof v !== 'string') throw invalid(s, o, "'W:H' (e.g. '1:1', '4:3'), a number or 'keep'", v);
+  },
+  background: oneOf(BACKGROUND_MODES),
+  shadow: oneOf(['keep', 'remove']),
+  segment: oneOf(['auto', 'border', 'plate']),
+  cleanPlate: text,
+  masks: text,
+  debugMasks: bool,
+  widths,
+  formats,
+  limitInputPixels: int(1),
+  concurrency: int(1, 256),
+  force: bool,
+};
+
+/**
+ * Turns a turntable shoot (a folder of frames, or of one sub-folder per row) into a 360° spin in the folder `output`:
+ * spin.json, qa.json, qa.html and the frames. As `xoay spin <input> -o <output>`.
+ *
+ *   const { manifest, qa } = await spin('shoots/stool', 'site/stool/spin', { widths: [512, 1024], shadow: 'remove' });
+ */
+export async function spin(input: string, output: string, options?: SpinOptions): Promise<SpinResult> {
+  const o = checkOptions<SpinOptions>('spin', options, SPIN_CHECKS);
+  checkPath('spin', 'input', input);
+  checkPath('spin', 'output', output);
+  notAborted('spin', o.signal);
+  const aspect = o.aspect === undefined ? 1 : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
+  return spinShoot(
+    input,
+    output,
+    {
+      rows: o.rows,
+      reverse: o.reverse,
+      recentre: o.recentre,
+      exposure: o.exposure,
+      margin: o.margin === undefined ? undefined : o.margin / 100,
+      aspect,
+      background: o.background,
+      shadowRemove: o.shadow === undefined ? undefined : o.shadow === 'remove',
+      segment: o.segment,
+      cleanPlate: o.cleanPlate,
+      masks: o.masks,
+      debugMasks: o.debugMasks,
+      widths: o.widths,
+      formats: o.formats,
+      limitInputPixels: o.limitInputPixels,
+      concurrency: o.concurrency,
+      force: o.force,
+    },
+    { onEvent: o.onProgress, signal: o.signal },
+  );
+}
+
+const MODEL_CHECKS: Record<keyof Omit<ModelOptions, keyof CallOptions<never>>, Check> = {
+  geometry: oneOf(GEOMETRY_MODES),
+  textures: oneOf(TEXTURE_MODES),
+  ktx2Encoder: oneOf(KTX2_ENCODER_CHOICES),
+  maxTextureSize: int(1, 16384),
+  budget: oneOf(BUDGET_NAMES),
+  triangles: int(0, 1e9),
+  maxError: num(0, 1),
+  lods: int(0, 6),
+  merge: oneOf(MERGE_WHEN),
+  maxMemory: int(64, 1 << 20),
+  timeout: int(0, 1e7),
+  force: bool,
+};
+
+/**
+ * Compresses and validates a 3D model (.glb, .gltf with its files, or .obj with its .mtl) into the folder `output`:
+ * model.glb and model.json (the report returned). As `xoay model <input> -o <output>`: in a worker thread with a memory
+ * cap and a time limit, so a hostile model fails the call with one XoayError and never the process.
+ *
+ *   const { report } = await model('chair.glb', 'site/chair/model', { textures: 'webp', budget: 'desktop' });
+ *   if (!report.budget.ok) console.warn(report.budget.failures);
+ */
+export async function model(input: string, output: string, options?: ModelOptions): Promise<ModelResult> {
+  const o = checkOptions<ModelOptions>('model', options, MODEL_CHECKS);
+  checkPath('model', 'input', input);
+  checkPath('model', 'output', output);
+  const { onProgress, signal, maxMemory, timeout, ...rest } = o;
+  const pipelineOptions = { ...MODEL_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+  validateModelOptions(pipelineOptions); // here, before a worker thread is started for nothing
+  notAborted('model', signal);
+  return modelIsolated(input, output, rest, {
+    onEvent: onProgress,
+    signal,
+    isolate: { maxMemoryMb: maxMemory, timeoutSeconds: timeout },
+  });
+}
+
+const RECONSTRUCT_CHECKS: Record<keyof Omit<ReconstructOptions, keyof CallOptions<never>>, Check> = {
+  cameras: text,
+  reverse: bool,
+  elevation: numbers(-89, 89),
+  fov: num(1, 179),
+  distance: numbers(0.001, 1e6),
+  resolution: int(16, 1024),
+  tolerance: int(0, 64),
+  triangles: int(100, 10_000_000),
+  size: int(64, 8192),
+  textureSize: int(64, 8192),
+  textures: oneOf(TEXTURE_MODES),
+  minIou: num(0, 1),
+  segment: oneOf(['auto', 'border', 'plate']),
+  cleanPlate: text,
+  masks: text,
+  preview: bool,
+  force: bool,
+};
+
+/**
+ * Makes a textured, compressed 3D model from a turntable shoot in the folder `output`: model.glb, model.json and
+ * reconstruct.json. As `xoay reconstruct <shoot> -o <output>`.
+ *
+ *   const { report } = await reconstruct('shoots/stool', 'out/stool-3d', { elevation: 20, fov: 40 });
+ */
+export async function reconstruct(shoot: string, output: string, options?: ReconstructOptions): Promise<ReconstructResult> {
+  const o = checkOptions<ReconstructOptions>('reconstruct', options, RECONSTRUCT_CHECKS);
+  checkPath('reconstruct', 'shoot', shoot);
+  checkPath('reconstruct', 'output', output);
+  notAborted('reconstruct', o.signal);
+  const { onProgress, signal, minIou, ...rest } = o;
+  return reconstructShoot(shoot, output, { ...rest, minIoU: minIou }, { onEvent: onProgress, signal });
+}
+
+const BASE_URL = 'the public address of the site, e.g. https://ocop.example.vn/san-pham/';
+const BUILD_CHECKS: Record<keyof Omit<BuildOptions, keyof CallOptions<never>>, Check> = {
+  baseUrl: (s, o, v) => {
+    if (typeof v !== 'string' || !/^https?:\/\//.test(v) || !URL.canParse(v)) throw invalid(s, o, `${BASE_URL} (http or https)`, v);
+  },
+  cache: text,
+  jobs: int(1, 64),
+  title: text,
+  widths,
+  formats,
+  textures: oneOf(TEXTURE_MODES),
+  reconstruct: bool,
+  allowLinksInto: listOf(text, 'folder paths'),
+  prune: bool,
+  force: bool,
+};
+
+/**
+ * Builds product pages and a catalogue page from product folders (or catalogue folders of them) into the site folder
+ * `site`, incrementally: unchanged products are reused. As `xoay build <folders…> -o <site> --base-url <url>`. A
+ * product that fails does not stop the others: it is listed in the result with its reason (`failed` > 0).
+ *
+ *   const r = await build(['catalogue/'], 'site/', { baseUrl: 'https://ocop.example.vn/san-pham/' });
+ */
+export async function build(folders: string | string[], site: string, options: BuildOptions): Promise<BuildResult> {
+  const o = checkOptions<BuildOptions>('build', options, BUILD_CHECKS);
+  if (o.baseUrl === undefined) throw invalid('build', 'baseUrl', `${BASE_URL} (required)`, undefined);
+  const inputs = typeof folders === 'string' ? [folders] : folders;
+  if (!Array.isArray(inputs) || inputs.length === 0) throw invalid('build', 'folders', 'a folder path or a non-empty array of them', folders);
+  for (const f of inputs) checkPath('build', 'folders', f);
+  checkPath('build', 'site', site);
+  notAborted('build', o.signal);
+  const textures = o.textures ? { textures: o.textures } : {};
+  return buildSite(
+    inputs,
+    site,
+    {
+      baseUrl: o.baseUrl,
+      cache: o.cache,
+      jobs: o.jobs,
+      title: o.title,
+      prune: o.prune,
+      force: o.force,
+      trustedRoots: (o.allowLinksInto ?? []).map((d) => path.resolve(d)),
+      spin: { ...(o.widths ? { widths: o.widths } : {}), ...(o.formats ? { formats: o.formats } : {}) },
+      model: textures,
+      reconstruct: o.reconstruct ? textures : false,
+    },
+    { onEvent: o.onProgress, signal: o.signal },
+  );
+}

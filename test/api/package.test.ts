@@ -1,0 +1,204 @@
+/**
+ * The package as a user gets it: packed with `npm pack` (dist/ as the test set-up built it), installed into an empty
+ * project, imported by its name from a Node ESM script, and type-checked in a TypeScript file. Its `spin` (the committed
+ * sample shoot) and `model` (a shared model) write what the CLI writes for the same inputs and options: the same files,
+ * byte for byte, but for the timings in the reports.
+ *
+ * The install is `npm ci` with a lockfile made from the project's own (the tarball, then every package the project
+ * installs that is not a development one, at the same versions and places): the tarballs come from npm's cache that
+ * the project's own `npm ci` filled, so it needs no network (`--prefer-offline` fetches only what the cache lacks).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataSet, ROOT } from '../helpers/data.js';
+
+const run = promisify(execFile);
+const SHOOT = path.join(ROOT, 'samples/stool-turntable');
+const table = dataSet('models/wooden_table_02_1k.glb');
+
+let tmp: string;
+let project: string;
+
+interface LockEntry {
+  dev?: boolean;
+  [key: string]: unknown;
+}
+
+/** The consumer project's package.json and package-lock.json: the tarball and the project's production packages. */
+async function writeProject(dir: string, tarball: string): Promise<void> {
+  const lock = JSON.parse(await readFile(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const root = lock.packages['']!;
+  const bytes = await readFile(path.join(dir, tarball));
+  const xoay: LockEntry = { version: root.version, resolved: `file:${tarball}`, integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}` };
+  for (const k of ['license', 'dependencies', 'optionalDependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines'])
+    if (k in root) xoay[k] = root[k];
+  const packages: Record<string, LockEntry> = {
+    '': { name: 'consumer', version: '1.0.0', dependencies: { xoay: `file:${tarball}` } },
+    'node_modules/xoay': xoay,
+  };
+  for (const [k, v] of Object.entries(lock.packages)) if (k && !v.dev) packages[k] = v;
+  const pkg = { name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies: { xoay: `file:${tarball}` } };
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  await writeFile(
+    path.join(dir, 'package-lock.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 1),
+  );
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-package-'));
+  project = path.join(tmp, 'consumer');
+  const t0 = performance.now();
+  // --ignore-scripts: `prepare` would build again; the set-up has just built dist/.
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, maxBuffer: 1 << 26 });
+  const { filename } = (JSON.parse(stdout) as { filename: string }[])[0]!;
+  await run('mkdir', [project]);
+  await run('mv', [path.join(tmp, filename), project]);
+  await writeProject(project, filename);
+  const t1 = performance.now();
+  await run('npm', ['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project, maxBuffer: 1 << 26 });
+  console.log(`package test: npm pack ${((t1 - t0) / 1000).toFixed(1)} s, npm ci ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+});
+afterAll(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+/** Every file under `dir` (relative, sorted). */
+async function files(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** A report without its timings, with the output folder written as `<out>`. */
+async function report(file: string, out: string): Promise<unknown> {
+  const r = JSON.parse((await readFile(file, 'utf8')).split(out).join('<out>')) as { timings?: unknown };
+  delete r.timings;
+  return r;
+}
+
+/** Two output folders hold the same files, byte for byte, except `reports` (compared without timings). */
+async function expectSameOutput(api: string, cli: string, reports: string[]): Promise<void> {
+  const names = await files(api);
+  expect(names).toEqual(await files(cli));
+  for (const name of names) {
+    if (reports.includes(name)) expect(await report(path.join(api, name), api), name).toEqual(await report(path.join(cli, name), cli));
+    else expect((await readFile(path.join(api, name))).equals(await readFile(path.join(cli, name))), name).toBe(true);
+  }
+}
+
+const CONSUMER_JS = `import { spin, model, XoayError } from 'xoay';
+const [shoot, glb, out] = process.argv.slice(2);
+const progress = [];
+const s = await spin(shoot, out + '/spin', { widths: [256, 400], formats: ['webp', 'jpeg'], margin: 8, shadow: 'remove', onProgress: (e) => progress.push(e) });
+const m = glb ? await model(glb, out + '/model', { textures: 'webp', budget: 'desktop' }) : null;
+let bad;
+try { await spin(shoot, out + '/bad', { margin: '8' }); } catch (e) { bad = { isXoayError: e instanceof XoayError, code: e.code, message: e.message }; }
+process.stdout.write(JSON.stringify({ spin: s, model: m, progress, bad }));
+`;
+
+describe('the packed package, installed into an empty project', () => {
+  it('holds the API entry, its declarations and what the pipeline reads at run time', async () => {
+    const pkg = path.join(project, 'node_modules/xoay');
+    for (const f of [
+      'dist/api/index.js',
+      'dist/api/index.d.ts',
+      'dist/pipeline/spin/spin.d.ts',
+      'dist/pipeline/model/model-worker.js',
+      'dist/viewer/xoay-viewer.js',
+    ])
+      expect(await readFile(path.join(pkg, f)).then(() => f)).toBe(f);
+    const manifest = JSON.parse(await readFile(path.join(pkg, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
+    expect(manifest.exports['.']).toEqual({ types: './dist/api/index.d.ts', import: './dist/api/index.js' });
+  });
+
+  it.skipIf(!table.present)(`spin and model write what the CLI writes for the same inputs and options ${table.reason}`, async () => {
+    const apiOut = path.join(tmp, 'api');
+    const cliOut = path.join(tmp, 'cli');
+    await writeFile(path.join(project, 'run.mjs'), CONSUMER_JS);
+    const cli = (args: string[]) => run(process.execPath, [path.join(ROOT, 'bin/xoay.js'), ...args, '--json'], { cwd: ROOT, maxBuffer: 1 << 26 });
+    const [api] = await Promise.all([
+      run(process.execPath, ['run.mjs', SHOOT, table.dir, apiOut], { cwd: project, maxBuffer: 1 << 26 }),
+      cli(['spin', SHOOT, '-o', path.join(cliOut, 'spin'), '--widths', '256,400', '--formats', 'webp,jpeg', '--margin', '8', '--shadow', 'remove']),
+      cli(['model', table.dir, '-o', path.join(cliOut, 'model'), '--textures', 'webp', '--budget', 'desktop']),
+    ]);
+    const r = JSON.parse(api.stdout);
+    // The files: the same bytes (spin.json, the frames, sprites, qa.html; model.glb), the reports but for timings.
+    await expectSameOutput(path.join(apiOut, 'spin'), path.join(cliOut, 'spin'), ['qa.json']);
+    await expectSameOutput(path.join(apiOut, 'model'), path.join(cliOut, 'model'), ['model.json']);
+    // What the calls returned is what they wrote.
+    expect(r.spin.output).toBe(path.join(apiOut, 'spin'));
+    expect(r.spin.manifest).toEqual(JSON.parse(await readFile(path.join(apiOut, 'spin/spin.json'), 'utf8')));
+    expect(r.spin.qa).toEqual(JSON.parse(await readFile(path.join(apiOut, 'spin/qa.json'), 'utf8')));
+    expect(r.spin.manifest.widths).toEqual([256, 400]);
+    expect(r.model.report).toEqual(JSON.parse(await readFile(path.join(apiOut, 'model/model.json'), 'utf8')));
+    expect(r.model.report.options.textures).toBe('webp');
+    // onProgress: each stage, then a progress event per frame analysed and per frame rendered.
+    const frames = r.spin.qa.frames as number;
+    expect(frames).toBe(36);
+    const progress = r.progress as { type: string; stage: string; done?: number; total?: number }[];
+    for (const step of ['analyse', 'render'])
+      expect(progress.filter((e) => e.type === 'progress' && e.stage === step).map((e) => e.done)).toEqual(Array.from({ length: frames }, (_, i) => i + 1));
+    expect(progress.filter((e) => e.type === 'stage').map((e) => e.stage)).toEqual(['ingest', 'analyse', 'render']);
+    // A wrong option type, from the package: a XoayError with its code, naming the option; nothing written.
+    expect(r.bad).toEqual({ isXoayError: true, code: 'BAD_OPTION', message: 'spin: expected a number between 0 and 100 for option margin but received "8"' });
+    expect(await readdir(apiOut)).toEqual(['model', 'spin']);
+  });
+
+  it("its declarations type a consumer's calls and refuse a wrong option type", async () => {
+    await writeFile(
+      path.join(project, 'consumer.ts'),
+      `import { build, model, reconstruct, spin, XoayError, type BuildResult, type ModelReport, type SpinOptions, type XoayErrorCode } from 'xoay';
+const options: SpinOptions = { widths: [512, 1024], formats: ['avif', 'jpeg'], shadow: 'remove', signal: AbortSignal.timeout(60_000) };
+const s = await spin('shoot', 'out', { ...options, onProgress: (e) => { if (e.type === 'progress') console.log(e.done / e.total); } });
+const frames: number = s.qa.frames;
+const w: number = s.manifest.width;
+const m: ModelReport = (await model('in.glb', 'out', { textures: 'webp', lods: 1 })).report;
+const ok: boolean = m.budget.ok;
+const r = await reconstruct('shoot', 'out', { elevation: [10, 40], minIou: 0.8 });
+const iou: number = r.report.iou.min;
+const b: BuildResult = await build(['catalogue'], 'site', { baseUrl: 'https://ocop.example.vn/', reconstruct: true });
+const failed: number = b.failed;
+try { await spin('a', 'b'); } catch (e) { if (e instanceof XoayError) { const code: XoayErrorCode = e.code; console.log(code, e.stage, e.file); } }
+// @ts-expect-error margin is a number (per cent), not a string
+await spin('a', 'b', { margin: '5' });
+// @ts-expect-error an unknown texture format
+await model('a', 'b', { textures: 'png' });
+// @ts-expect-error baseUrl is required
+await build('a', 'b', {});
+console.log(frames, w, ok, iou, failed);
+`,
+    );
+    await writeFile(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          // A Node project has @types/node; the consumer takes the project's (it is not a dependency of xoay).
+          typeRoots: [path.join(ROOT, 'node_modules/@types')],
+          types: ['node'],
+          lib: ['ES2023', 'DOM'],
+          skipLibCheck: true,
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    // The project's TypeScript, on the installed package's declarations (a failure prints tsc's errors).
+    const tsc = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project }).then(
+      () => '',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(tsc).toBe('');
+  });
+});
