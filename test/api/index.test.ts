@@ -51,7 +51,10 @@ describe('options are checked before any work', () => {
       [spin(SHOOT, out, { signal: {} as AbortSignal }), /^spin: expected an AbortSignal for option signal/],
       [spin(SHOOT, out, 5 as unknown as object), /^spin: expected an options object but received 5$/],
       [spin(42 as unknown as string, out), /^spin: expected a path \(a non-empty string\) for option input but received 42$/],
-      [model('in.glb', out, { textures: 'png' as 'webp' }), /^model: expected one of auto, ktx2, webp, avif, jpeg, keep for option textures but received "png"$/],
+      [
+        model('in.glb', out, { textures: 'png' as 'webp' }),
+        /^model: expected one of auto, ktx2, webp, avif, jpeg, keep for option textures but received "png"$/,
+      ],
       [model('in.glb', out, { maxMemory: 8 }), /^model: expected an integer between 64 and 1048576 for option maxMemory but received 8$/],
       [reconstruct(SHOOT, out, { minIou: 2 }), /^reconstruct: expected a number between 0 and 1 for option minIou but received 2$/],
       [reconstruct(SHOOT, out, { elevation: [10, 'x' as unknown as number] }), /for option elevation but received "x"$/],
