@@ -88,6 +88,16 @@ export async function packGeometry(doc: Document, mode: GeometryMode): Promise<{
   const dracoDoc = cloneDocument(doc);
   await doc.transform(...geometry('meshopt'));
   const meshoptGlb = await io.writeBinary(doc);
+  // Draco compresses geometry only: when meshopt's whole non-image part is under what Draco must save, it cannot
+  // win, and encoding it would be time spent for nothing (the sofa: 3 textures, little geometry).
+  const imageBytes = doc
+    .getRoot()
+    .listTextures()
+    .reduce((n, t) => n + (t.getImage()?.byteLength ?? 0), 0);
+  if (meshoptGlb.length - imageBytes <= DRACO_PAYS.bytes) {
+    const reason = `meshopt: its geometry and JSON take ${meshoptGlb.length - imageBytes} bytes, under what Draco would have to save (${DRACO_PAYS.bytes})`;
+    return { doc, glb: meshoptGlb, choice: { mode: 'meshopt', reason, candidates: { meshopt: meshoptGlb.length } } };
+  }
   await dracoDoc.transform(...geometry('draco'));
   const dracoGlb = await io.writeBinary(dracoDoc);
   const candidates = { meshopt: meshoptGlb.length, draco: dracoGlb.length };
