@@ -8,7 +8,22 @@
  */
 import { prefersReducedMotion } from './autoplay.js';
 import { resolvePath, ViewerError } from './manifest.js';
-import { SCENE_DEFAULTS, type SceneSettings } from './scene-settings.js';
+import { parseSceneAttribute, SCENE_ATTRIBUTES, SCENE_DEFAULTS, type SceneAttribute, type SceneSettings } from './scene-settings.js';
+
+export { SCENE_ATTRIBUTES, SCENE_DEFAULTS, type SceneAttribute, type SceneSettings } from './scene-settings.js';
+
+/**
+ * Scene settings from attribute text (`{ 'camera-orbit': '30deg 75deg 2m', exposure: '1.2' }`; null or '' for the
+ * default). Throws an Error naming the first attribute that is not valid, what it expects and what it got.
+ */
+export function sceneFromAttributes(attributes: Partial<Record<SceneAttribute, string | null>>): Partial<SceneSettings> {
+  const scene: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(attributes) as [SceneAttribute, string | null][]) {
+    if (!(name in SCENE_ATTRIBUTES)) throw new Error(`xoay-viewer: unknown scene attribute ${JSON.stringify(name)}`);
+    scene[SCENE_ATTRIBUTES[name]] = parseSceneAttribute(name, value);
+  }
+  return scene as Partial<SceneSettings>;
+}
 import type { ThreeScene } from './three-scene.js';
 
 export interface ModelViewerOptions {
