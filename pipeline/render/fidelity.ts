@@ -234,6 +234,8 @@ export interface ModelWithFidelityContext {
   /** Retry with stricter options when the threshold is missed (default true). */
   backoff?: boolean;
   onEvent?: (e: ModelEvent) => void;
+  /** An open session to use (left open); by default one is opened and closed for this call. */
+  session?: FidelitySession;
 }
 
 const scores = (r: FidelityResult): FidelityScores => ({ mean: r.ssim.mean, worst: r.ssim.worst });
@@ -251,7 +253,7 @@ export async function modelWithFidelity(
 ): Promise<{ output: string; report: ModelReport }> {
   const run: ModelRunner = ctx.run ?? ((i, out, opts, onEvent) => model(i, out, opts, { onEvent }));
   const o = withDefaults(MODEL_DEFAULTS, options);
-  const session = await openFidelity(ctx.fidelity);
+  const session = ctx.session ?? (await openFidelity(ctx.fidelity));
   try {
     // The source renders (and the browser starts) while the model is compressed.
     const reference = session.reference(input);
@@ -286,7 +288,7 @@ export async function modelWithFidelity(
     await rewriteReport(path.join(made.output, 'model.json'), report);
     return { output: made.output, report };
   } finally {
-    await session.close();
+    if (!ctx.session) await session.close();
   }
 }
 
