@@ -10,7 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { model } from '../../../pipeline/model/model.js';
-import { type FidelityReference, type FidelitySession, modelWithFidelity, openFidelity } from '../../../pipeline/render/fidelity.js';
+import { etc1sQualityFor } from '../../../pipeline/model/textures.js';
+import {
+  backoffSteps,
+  type FidelityReference,
+  type FidelitySession,
+  fidelityViews,
+  modelWithFidelity,
+  openFidelity,
+} from '../../../pipeline/render/fidelity.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { dataSet } from '../../helpers/data.js';
 
@@ -93,5 +101,29 @@ describe.skipIf(skip)(`fidelity ${reason}`, () => {
     // model.json says the same.
     const written = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8'));
     expect(written.fidelity).toEqual(f);
+  });
+});
+
+describe('fidelity settings (no browser)', () => {
+  it('views: 8 around every 45° at 15°, then one from above', () => {
+    const v = fidelityViews({ around: 8, elevationDeg: 15, top: true });
+    expect(v.map((x) => x.turnDeg)).toEqual([0, 45, 90, 135, 180, 225, 270, 315, 0]);
+    expect(v.map((x) => x.elevationDeg)).toEqual([15, 15, 15, 15, 15, 15, 15, 15, 90]);
+  });
+
+  it('backoff: max error ÷ 4 and quality ≥ 92, then ÷ 16 and 100; steps that change nothing are left out', () => {
+    expect(backoffSteps({ maxError: 0.001, textureQuality: 80 })).toEqual([
+      { maxError: 0.00025, textureQuality: 92 },
+      { maxError: 0.0000625, textureQuality: 100 },
+    ]);
+    expect(backoffSteps({ maxError: 0, textureQuality: 100 })).toEqual([]);
+    expect(backoffSteps({ maxError: 0, textureQuality: 95 })).toEqual([{ textureQuality: 100 }]);
+  });
+
+  it('texture quality maps onto ETC1S quality: 80 → 128 (the old default), 100 → 255', () => {
+    expect(etc1sQualityFor(80)).toBe(128);
+    expect(etc1sQualityFor(100)).toBe(255);
+    expect(etc1sQualityFor(92)).toBe(204);
+    expect(etc1sQualityFor(1)).toBe(2);
   });
 });
