@@ -8,6 +8,10 @@
  *   (2) `xoay model --geometry meshopt --textures webp` (meshopt + WebP);
  *   (3) `gltfpack -cc` (npm WASM build: geometry only, textures copied as they are);
  *   (4) `gltf-transform optimize --compress meshopt --texture-compress webp`.
+ * Then the same default `xoay model` on the model given in other encodings (issue 15: "same result whatever the input
+ * encoding"): Draco- and meshopt-compressed GLBs written by `gltf-transform draco` / `gltf-transform meshopt` (not
+ * timed), and any `.gltf` + `.bin` variant in a sub-folder of the models folder (`sofa_03_gltf/sofa_03_1k.gltf` for
+ * `sofa_03_1k.glb`): each output within 3 % of the plain GLB's.
  * Each output is read back with xoay's own I/O (all codecs registered) and inspected: bytes,
  * triangles, textures and estimated GPU texture memory (KTX2 as transcoded; WebP/PNG/JPEG as RGBA8,
  * all with mips). The default run's output and gltf-transform's are then rendered against their source
@@ -230,6 +234,72 @@ interface Row extends Figures {
 /** The runs whose output is rendered against the source. */
 const SSIM_RUNS: RunId[] = ['xoay-auto', 'gltf-transform'];
 
+/** An input re-encoded by the peer tool as a user would have received it; `gltf` variants are found, not made. */
+type Encoding = 'draco' | 'meshopt' | 'gltf';
+interface EncodingRow {
+  model: string;
+  encoding: Encoding;
+  input: string;
+  inputBytes: number;
+  outBytes: number;
+  seconds: number;
+  command: string;
+}
+
+/** Files of a .gltf variant: the .gltf, its buffers and images (bytes.input counts them all). */
+async function folderBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) n += (await stat(path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))).size;
+  return n;
+}
+
+async function encodingRows(modelsDir: string, models: string[]): Promise<EncodingRow[]> {
+  const rows: EncodingRow[] = [];
+  const variants = new Map<string, string>();
+  for (const e of await readdir(modelsDir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    for (const f of await readdir(path.join(modelsDir, e.name)))
+      if (f.toLowerCase().endsWith('.gltf')) variants.set(f.replace(/\.gltf$/i, ''), path.join(modelsDir, e.name, f));
+  }
+  for (const name of models) {
+    const model = name.replace(/\.glb$/i, '');
+    const dir = path.join(WORK, model, 'encodings');
+    await mkdir(dir, { recursive: true });
+    const inputs: { encoding: Encoding; file: string; bytes: number }[] = [];
+    for (const codec of ['draco', 'meshopt'] as const) {
+      const file = path.join(dir, `${model}.${codec}.glb`);
+      await run(NODE, ['node_modules/@gltf-transform/cli/bin/cli.js', codec, path.join(modelsDir, name), file], { cwd: ROOT, maxBuffer: 64 << 20 });
+      inputs.push({ encoding: codec, file, bytes: (await stat(file)).size });
+    }
+    const gltf = variants.get(model);
+    if (gltf) inputs.push({ encoding: 'gltf', file: gltf, bytes: await folderBytes(path.dirname(gltf)) });
+    for (const i of inputs) {
+      const out = path.join(dir, `${i.encoding}-out`);
+      const t = await timed(`${model} xoay model (defaults) on the ${i.encoding} input`, [
+        NODE,
+        'bin/xoay.js',
+        'model',
+        path.relative(ROOT, i.file),
+        '-o',
+        path.relative(ROOT, out),
+        '-q',
+        '--force',
+      ]);
+      rows.push({
+        model,
+        encoding: i.encoding,
+        input: i.file,
+        inputBytes: i.bytes,
+        outBytes: (await stat(path.join(out, 'model.glb'))).size,
+        seconds: t.seconds,
+        command: t.command,
+      });
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   if (values.scale) {
     await rm(WORK, { recursive: true, force: true });
@@ -269,6 +339,7 @@ async function main(): Promise<void> {
     }
     results.push({ model, input: await figures(input), rows });
   }
+  const encodings = await encodingRows(modelsDir, models);
   const runSeconds = (performance.now() - t0) / 1000;
   // Render SSIM: one browser for every model; each source rendered once.
   const t1 = performance.now();
@@ -370,6 +441,22 @@ async function main(): Promise<void> {
         `${rs.model}: KTX2 GPU texture memory ${MiB(k.gpuBytes)} MiB = ${pct(k.gpuBytes, k.gpuBytesRGBA8)} of RGBA8 ${MiB(k.gpuBytesRGBA8)} MiB (≤ 25 %; vs the input's RGBA8: ${pct(k.gpuBytes, rs.input.gpuBytesRGBA8)})`,
       );
   }
+  // Issue 15: the same result whatever the input encoding (within 3 % of the plain GLB's default output).
+  const encTable = ["| model | input | input KiB | output KiB | vs plain GLB's output | wall s |", '|---|---|---:|---:|---:|---:|'];
+  for (const e of encodings) {
+    const plain = row(results.find((r) => r.model === e.model)!, 'xoay-auto');
+    const ratio = e.outBytes / plain.bytes;
+    const what = {
+      draco: 'Draco GLB (gltf-transform draco)',
+      meshopt: 'meshopt GLB (gltf-transform meshopt)',
+      gltf: `.gltf + .bin (${path.relative(DATA, e.input)})`,
+    }[e.encoding];
+    encTable.push(`| ${e.model} | ${what} | ${KiB(e.inputBytes)} | ${KiB(e.outBytes)} | ${(100 * ratio).toFixed(1)} % | ${e.seconds.toFixed(2)} |`);
+    check(
+      Math.abs(ratio - 1) <= 0.03,
+      `${e.model}: default output of the ${what} input ${e.outBytes} bytes within 3 % of the plain GLB's ${plain.bytes}: ${(100 * ratio).toFixed(1)} %`,
+    );
+  }
   let sumW = 0,
     sumG = 0;
   for (const rs of results) {
@@ -391,6 +478,12 @@ async function main(): Promise<void> {
     `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:model${REPEAT !== 2 ? ` -- --repeat ${REPEAT}` : ''}\` (bench/model.ts) in ${totalSeconds.toFixed(0)} s: Node ${process.version}, gltfpack 1.3.0 (npm WASM, geometry only), @gltf-transform/cli 4.5.1. Each run is its own process under \`/usr/bin/time -f "%e %M"\` (wall time, peak RSS); the five runs alternate ${REPEAT}× per model and the faster of each is shown. Outputs are read back with xoay's I/O and inspect(): "textures KiB" is the sum of the embedded images, "other" the rest (geometry, JSON); GPU memory is estimated with mips, KTX2 as transcoded (ETC1S 0.5 B/px, UASTC 1 B/px), WebP/PNG/JPEG as RGBA8 (4 B/px). ${values['skip-ssim'] ? 'Render SSIM left out (`--skip-ssim`).' : `"SSIM mean / worst": the output and its source rendered by the product renderer (the viewer's studio, headless Chromium, SwiftShader) from 9 views (8 around at 15°, 1 from above) at 512 px with the source's framing, scored by SSIM per R, G, B channel (scikit-image's 7×7 uniform window), mean over the views and the worst view (pipeline/render/fidelity.ts); ${ssimSeconds.toFixed(0)} s of the run, one browser for all models, after the ${runSeconds.toFixed(0)} s of timed runs.`}`,
     '',
     ...table,
+    '',
+    '### The same model in other encodings (defaults)',
+    '',
+    `Each input written once by the peer tool (\`node node_modules/@gltf-transform/cli/bin/cli.js draco|meshopt <model>.glb <out>\`, not timed), or found as a \`.gltf\` + \`.bin\` variant beside the GLBs; then \`${encodings[0]?.command.replace(/\S+\.(draco|meshopt)\.glb/, '<input>').replace(/\S+encodings\/\S+-out/, '<out>') ?? ''}\` once.`,
+    '',
+    ...encTable,
     '',
     `### Targets: ${allOk ? 'all hold' : 'not all hold'}`,
     '',

@@ -8,6 +8,7 @@
  */
 import { prefersReducedMotion } from './autoplay.js';
 import { resolvePath, ViewerError } from './manifest.js';
+import { SCENE_DEFAULTS, type SceneSettings } from './scene-settings.js';
 import type { ThreeScene } from './three-scene.js';
 
 export interface ModelViewerOptions {
@@ -26,6 +27,16 @@ export interface ModelViewerOptions {
   decoderPath: string;
   /** An image shown until the first frame is drawn (none by default). */
   poster: string;
+  /**
+   * What the page directs in the view: camera orbit, target and field of view, the file's camera, environment and
+   * skybox images, exposure, tone mapping (scene-settings.ts; model-viewer's attribute names). Default SCENE_DEFAULTS.
+   */
+  scene: Partial<SceneSettings>;
+  /**
+   * A `scene` setting given at creation could not be applied (an environment image that fails, an unknown glTF
+   * camera): the model is shown with that setting's default, and this gets the message. Default: console.warn.
+   */
+  onSceneError: (message: string) => void;
   /** The model is drawn and can be turned. */
   onLoad: () => void;
   /**
@@ -43,6 +54,12 @@ export interface ModelViewer {
   readonly renders?: number;
   /** Whether a frame is scheduled (damping or auto-rotate still moving the view). */
   readonly animating?: boolean;
+  /**
+   * Changes what `scene` set (the rest stays). Resolves once drawn; before the model is shown the settings wait for
+   * it. Rejects with a ViewerError naming the setting when it cannot be applied (an environment image that fails, an
+   * unknown glTF camera), and the view keeps its last good state.
+   */
+  setScene?(scene: Partial<SceneSettings>): Promise<void>;
   destroy(): void;
 }
 
@@ -52,6 +69,8 @@ export const MODEL_VIEWER_DEFAULTS: Omit<ModelViewerOptions, 'src'> = {
   autoRotate: false,
   decoderPath: '',
   poster: '',
+  scene: {},
+  onSceneError: (message) => console.warn(message),
   onLoad: () => {},
   onError: () => {},
 };
@@ -157,6 +176,7 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
   let settled = false;
   let scene: ThreeScene | null = null;
   let url = o.src;
+  let settings: SceneSettings = { ...SCENE_DEFAULTS, ...o.scene };
   let cancel: (e: Error) => void = () => {};
   const cancelled = new Promise<never>((_, reject) => (cancel = reject));
   cancelled.catch(() => {});
@@ -197,7 +217,14 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
     ]);
     if (destroyed) throw new ViewerError('xoay-viewer: destroyed');
     try {
-      scene = mod.createThreeScene(box, canvas, { decoderPath: decoders, autoRotate: o.autoRotate && !prefersReducedMotion(), onContextLost: contextLost });
+      scene = mod.createThreeScene(box, canvas, {
+        decoderPath: decoders,
+        autoRotate: o.autoRotate && !prefersReducedMotion(),
+        onContextLost: contextLost,
+        scene: settings,
+        base: o.base,
+        onSceneError: (m) => o.onSceneError(`xoay-viewer: ${m}`),
+      });
     } catch (e) {
       throw new ViewerError(`xoay-viewer: ${url}: WebGL is not available (${message(e)})`);
     }
@@ -230,6 +257,21 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
     },
     get animating() {
       return !released && !!scene?.animating;
+    },
+    async setScene(next) {
+      const merged = { ...settings, ...next };
+      if (!scene) {
+        settings = merged; // read when the 3D view is created
+        return;
+      }
+      if (!settled) await ready.catch(() => {});
+      if (released) throw new ViewerError('xoay-viewer: the 3D view is gone');
+      try {
+        await scene.setScene(merged);
+      } catch (e) {
+        throw new ViewerError(`xoay-viewer: ${message(e)}`);
+      }
+      settings = merged;
     },
     destroy() {
       if (destroyed) return;

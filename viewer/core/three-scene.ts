@@ -12,8 +12,17 @@
  * (pipeline/render/page/) draws its fallback turntable frames with it, so they look like this 3D view.
  */
 import {
+  ACESFilmicToneMapping,
+  AgXToneMapping,
   Box3,
+  Color,
+  DataTexture,
+  EquirectangularReflectionMapping,
+  LinearSRGBColorSpace,
+  LinearToneMapping,
   NeutralToneMapping,
+  type ToneMapping,
+  type WebGLRenderTarget,
   PerspectiveCamera,
   PMREMGenerator,
   Scene,
@@ -26,14 +35,18 @@ import {
   type Mesh,
   type Object3D,
   type SkinnedMesh,
-  type Texture,
+  Texture,
+  LinearFilter,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
 import { MeshoptDecoder } from 'three/examples/jsm/libs/meshopt_decoder.module.js';
 import { DRACOLoader } from 'three/examples/jsm/loaders/DRACOLoader.js';
+import { EXRLoader } from 'three/examples/jsm/loaders/EXRLoader.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
+import { HDRLoader } from 'three/examples/jsm/loaders/HDRLoader.js';
 import { KTX2Loader } from 'three/examples/jsm/loaders/KTX2Loader.js';
+import { MAX_ENVIRONMENT_SIDE, type Orbit, SCENE_DEFAULTS, type SceneSettings, type ToneMappingName } from './scene-settings.js';
 
 export interface ThreeSceneOptions {
   /** Absolute folder URL (ending in `/`) with draco_decoder.js/.wasm, draco_wasm_wrapper.js, basis_transcoder.js/.wasm. */
@@ -42,6 +55,15 @@ export interface ThreeSceneOptions {
   autoRotate: boolean;
   /** The WebGL context was lost; nothing more is drawn. */
   onContextLost: () => void;
+  /** What the page directs (camera, environment, exposure …); default SCENE_DEFAULTS. */
+  scene?: SceneSettings;
+  /** Base URL for `environment-image` and `skybox-image` (default: the document's). */
+  base?: string;
+  /**
+   * The settings given at creation could not all be applied (an environment image that fails, an unknown glTF camera):
+   * the model is shown with the defaults for those, and this says why.
+   */
+  onSceneError?: (message: string) => void;
 }
 
 export interface ThreeScene {
@@ -54,6 +76,12 @@ export interface ThreeScene {
    * frame (once the box has a size). Rejects with an Error whose message says what went wrong.
    */
   load(bytes: ArrayBuffer, url: string): Promise<void>;
+  /**
+   * Applies what a page directs (camera, environment, exposure, tone mapping …; scene-settings.ts): images are fetched
+   * and decoded first, and when one fails (missing, not an image, too large) it rejects with a message and the view
+   * keeps its last good state. Resolves once the new view is drawn.
+   */
+  setScene(settings: SceneSettings): Promise<void>;
   destroy(): void;
 }
 
@@ -106,8 +134,100 @@ export interface Studio {
    * model could not be decoded (…)" or "a texture could not be decoded (…)", keeping nothing.
    */
   parse(bytes: ArrayBuffer, url: string): Promise<Object3D>;
+  /**
+   * Lights the scene with an equirectangular image (`neutral`: the studio room) turned by `rotation` radians around +Y,
+   * shows `skybox` behind the model (or nothing), with the tone mapping and exposure given. Rejects, keeping the last
+   * good look, when an image cannot be fetched or decoded or is larger than MAX_ENVIRONMENT_SIDE.
+   */
+  setLook(
+    look: Pick<SceneSettings, 'environmentImage' | 'environmentRotation' | 'skyboxImage' | 'background' | 'exposure' | 'toneMapping'>,
+    base: string,
+  ): Promise<void>;
   /** Frees the loaders, the environment and the renderer, and releases the WebGL context. */
   dispose(): void;
+}
+
+const TONE_MAPPING: Record<ToneMappingName, ToneMapping> = {
+  neutral: NeutralToneMapping,
+  aces: ACESFilmicToneMapping,
+  agx: AgXToneMapping,
+  linear: LinearToneMapping,
+};
+
+/** Width and height from a PNG, JPEG or Radiance HDR header (null when not one of those or not found). */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const u32 = (i: number) => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return { width: u32(16), height: u32(20) };
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    for (let i = 2; i + 9 < bytes.length; ) {
+      if (bytes[i] !== 0xff) return null;
+      const marker = bytes[i + 1]!;
+      const len = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+        return { height: (bytes[i + 5]! << 8) | bytes[i + 6]!, width: (bytes[i + 7]! << 8) | bytes[i + 8]! };
+      i += 2 + len;
+    }
+    return null;
+  }
+  if (bytes[0] === 0x23 && bytes[1] === 0x3f) {
+    // #?RADIANCE … a blank line, then "-Y <height> +X <width>".
+    const head = new TextDecoder('latin1').decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
+    const m = /\n\n[-+]Y (\d+) [-+]X (\d+)/.exec(head);
+    return m ? { height: Number(m[1]), width: Number(m[2]) } : null;
+  }
+  return null;
+}
+
+/**
+ * Fetches and decodes an equirectangular image for lighting or a skybox: Radiance .hdr and OpenEXR as linear floats,
+ * the rest (JPEG, PNG, WebP, AVIF) as sRGB. Refuses an image whose longer side is over MAX_ENVIRONMENT_SIDE, from its
+ * header where it can (before decoding) and after decoding otherwise.
+ */
+async function loadEquirect(url: string, name: string): Promise<Texture> {
+  const fail = (why: string) => new Error(`${name} ${url}: ${why}`);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw fail(`could not be fetched (${message(e)})`);
+  }
+  if (!res.ok) throw fail(`HTTP ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const tooBig = (w: number, h: number) => fail(`${w} × ${h} is larger than the viewer decodes (at most ${MAX_ENVIRONMENT_SIDE} px a side)`);
+  const size = imageSize(bytes);
+  if (size && Math.max(size.width, size.height) > MAX_ENVIRONMENT_SIDE) throw tooBig(size.width, size.height);
+  let texture: Texture;
+  const path = new URL(url).pathname.toLowerCase();
+  try {
+    if (path.endsWith('.hdr') || (bytes[0] === 0x23 && bytes[1] === 0x3f)) {
+      const d = new HDRLoader().parse(bytes.buffer as ArrayBuffer);
+      texture = new DataTexture(d.data, d.width, d.height, d.format, d.type);
+      texture.colorSpace = LinearSRGBColorSpace;
+      texture.flipY = true;
+    } else if (path.endsWith('.exr') || (bytes[0] === 0x76 && bytes[1] === 0x2f && bytes[2] === 0x31 && bytes[3] === 0x01)) {
+      const d = new EXRLoader().parse(bytes.buffer as ArrayBuffer);
+      texture = new DataTexture(d.data, d.width, d.height, d.format, d.type);
+      texture.colorSpace = LinearSRGBColorSpace;
+      texture.flipY = true;
+    } else {
+      const bitmap = await createImageBitmap(new Blob([bytes]), { imageOrientation: 'flipY' });
+      texture = new Texture(bitmap as unknown as HTMLImageElement);
+      texture.colorSpace = SRGBColorSpace;
+      texture.flipY = false; // an ImageBitmap is flipped when decoded (above), not on upload
+    }
+  } catch (e) {
+    throw fail(`is not an image the viewer can decode (${message(e)})`);
+  }
+  const img = texture.image as { width: number; height: number };
+  if (Math.max(img.width, img.height) > MAX_ENVIRONMENT_SIDE) {
+    texture.dispose();
+    throw tooBig(img.width, img.height);
+  }
+  texture.mapping = EquirectangularReflectionMapping;
+  texture.minFilter = texture.magFilter = LinearFilter;
+  texture.generateMipmaps = false;
+  texture.needsUpdate = true;
+  return texture;
 }
 
 /**
@@ -122,12 +242,15 @@ export function createStudio(canvas: HTMLCanvasElement, decoderPath: string, alp
   renderer.setClearColor(0x000000, 0);
 
   const scene = new Scene();
+  let room2: RoomEnvironment | null = null;
   const pmrem = new PMREMGenerator(renderer);
   const room = new RoomEnvironment();
-  const envTarget = pmrem.fromScene(room, 0.04);
+  let envTarget: WebGLRenderTarget = pmrem.fromScene(room, 0.04);
   room.dispose();
-  pmrem.dispose();
   scene.environment = envTarget.texture;
+  let environmentUrl = 'neutral';
+  let skybox: Texture | null = null;
+  let skyboxUrl = '';
 
   const draco = new DRACOLoader().setDecoderPath(decoderPath).setWorkerLimit(2);
   const ktx2 = new KTX2Loader().setTranscoderPath(decoderPath).setWorkerLimit(2).detectSupport(renderer);
@@ -160,13 +283,45 @@ export function createStudio(canvas: HTMLCanvasElement, decoderPath: string, alp
         disposeTree(gltf.scene);
         throw new Error(`a texture could not be decoded (${textureErrors[0]})`);
       }
+      gltf.scene.userData.xoayCameras = gltf.cameras;
       return gltf.scene;
+    },
+    async setLook(look, base) {
+      const envUrl = look.environmentImage === 'neutral' ? 'neutral' : new URL(look.environmentImage, base).href;
+      const skyUrl = look.skyboxImage ? new URL(look.skyboxImage, base).href : '';
+      // Fetch and decode first: a failure leaves the current look in place.
+      const [env, sky] = await Promise.all([
+        envUrl === environmentUrl || envUrl === 'neutral' ? null : loadEquirect(envUrl, 'environment-image'),
+        skyUrl === skyboxUrl || !skyUrl ? null : loadEquirect(skyUrl, 'skybox-image'),
+      ]);
+      if (envUrl !== environmentUrl) {
+        const next = env ? pmrem.fromEquirectangular(env) : pmrem.fromScene((room2 = new RoomEnvironment()), 0.04);
+        if (env) env.dispose();
+        else room2?.dispose();
+        envTarget.dispose();
+        envTarget = next;
+        scene.environment = next.texture;
+        environmentUrl = envUrl;
+      }
+      if (skyUrl !== skyboxUrl) {
+        skybox?.dispose();
+        skybox = sky;
+        skyboxUrl = skyUrl;
+      }
+      scene.background = skybox ?? (look.background ? new Color().setStyle(look.background, SRGBColorSpace) : null);
+      scene.environmentRotation.set(0, look.environmentRotation, 0);
+      scene.backgroundRotation.set(0, look.environmentRotation, 0);
+      renderer.toneMapping = TONE_MAPPING[look.toneMapping];
+      renderer.toneMappingExposure = look.exposure;
     },
     dispose() {
       draco.dispose();
       ktx2.dispose();
       scene.environment = null;
+      scene.background = null;
       envTarget.dispose();
+      skybox?.dispose();
+      pmrem.dispose();
       renderer.dispose();
       renderer.forceContextLoss();
     },
@@ -193,6 +348,8 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
   const { renderer, scene } = studio;
 
   const camera = new PerspectiveCamera(FOV, 1, 0.01, 100);
+  const base = o.base ?? (typeof document !== 'undefined' ? document.baseURI : 'http://localhost/');
+  let settings: SceneSettings = o.scene ?? SCENE_DEFAULTS;
   const controls = new OrbitControls(camera, canvas);
   controls.enabled = false; // until there is a model
   controls.enableDamping = true;
@@ -284,24 +441,67 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
     if (going) invalidate();
   }
 
+  /** The glTF file's camera named (or numbered) `which`; throws a message listing the cameras there are. */
+  function gltfCamera(which: string): PerspectiveCamera {
+    const cameras = ((root?.userData.xoayCameras ?? []) as PerspectiveCamera[]).filter(Boolean);
+    const found = /^\d+$/.test(which) ? cameras[Number(which)] : cameras.find((c) => c.name === which || c.parent?.name === which);
+    const list = cameras.length ? cameras.map((c, i) => `${i}${c.name ? ` "${c.name}"` : ''}`).join(', ') : 'none';
+    if (!found) throw new Error(`gltf-camera: the model has no camera ${JSON.stringify(which)} (its cameras: ${list})`);
+    if (!(found as PerspectiveCamera).isPerspectiveCamera)
+      throw new Error(`gltf-camera: camera ${JSON.stringify(which)} is orthographic; only perspective cameras are supported`);
+    return found;
+  }
+
+  /** A camera-orbit radius as a distance: metres as they are, a percentage of `fit` (the model just fits). */
+  const distanceOf = (orbit: Orbit, fit: number, otherwise: number): number =>
+    orbit.radius ? (orbit.radius.unit === '%' ? (fit * orbit.radius.value) / 100 : orbit.radius.value) : otherwise;
+
   /**
-   * Places the camera so the whole model fits at the current aspect ratio, and sets the zoom limits: from the
-   * starting direction (`reset`), or from where the camera looks now (a resize before any interaction).
+   * Places the camera: through the file's camera when `gltf-camera` names one, else at `camera-orbit` around
+   * `camera-target` (by default: from the front, a little above, at the distance where the whole model fits at the
+   * current aspect ratio); from the starting view (`reset`), or keeping the direction the camera looks now (a resize
+   * before any interaction). Sets the orbit and zoom limits (`min-`/`max-camera-orbit`, or from the model's size).
    */
   function frameModel(reset: boolean): void {
+    camera.fov = ((settings.fieldOfView ?? (FOV * Math.PI) / 180) * 180) / Math.PI;
+    camera.updateProjectionMatrix();
     const vfov = (camera.fov * Math.PI) / 180;
     const hfov = 2 * Math.atan(Math.tan(vfov / 2) * camera.aspect);
     const r = sphere.radius;
-    const distance = (r / Math.sin(Math.min(vfov, hfov) / 2)) * 1.05;
-    const direction = reset || !framed ? offset.setFromSphericalCoords(1, START_PHI, 0) : offset.copy(camera.position).sub(controls.target).normalize();
-    controls.target.copy(sphere.center);
-    camera.position.copy(sphere.center).addScaledVector(direction, distance);
-    controls.minDistance = r * 1.25;
-    controls.maxDistance = Math.max(distance * 2.5, r * 4);
-    camera.near = r * 0.05;
-    camera.far = controls.maxDistance + r * 2;
+    const fit = r / Math.sin(Math.min(vfov, hfov) / 2);
+    const t = settings.cameraTarget;
+    controls.target.set(t[0] ?? sphere.center.x, t[1] ?? sphere.center.y, t[2] ?? sphere.center.z);
+    let distance = distanceOf(settings.cameraOrbit, fit, fit * 1.05);
+    const from = settings.gltfCamera && (reset || !framed) ? gltfCamera(settings.gltfCamera) : null;
+    if (from) {
+      root?.updateMatrixWorld(true);
+      from.getWorldPosition(camera.position);
+      from.getWorldQuaternion(camera.quaternion);
+      camera.fov = from.fov;
+      camera.updateProjectionMatrix();
+      // Turn around the point of the view axis nearest the model's centre (at least the model's radius away).
+      const forward = offset.set(0, 0, -1).applyQuaternion(camera.quaternion);
+      distance = Math.max(r, sphere.center.clone().sub(camera.position).dot(forward));
+      controls.target.copy(camera.position).addScaledVector(forward, distance);
+    } else {
+      const o = settings.cameraOrbit;
+      const direction =
+        reset || !framed ? offset.setFromSphericalCoords(1, o.phi ?? START_PHI, o.theta ?? 0) : offset.copy(camera.position).sub(controls.target).normalize();
+      camera.position.copy(controls.target).addScaledVector(direction, distance);
+    }
+    const min = settings.minCameraOrbit;
+    const max = settings.maxCameraOrbit;
+    controls.minDistance = Math.min(distance, distanceOf(min, fit, r * 1.25));
+    controls.maxDistance = Math.max(distance, distanceOf(max, fit, Math.max(distance * 2.5, r * 4)));
+    controls.minPolarAngle = min.phi ?? 0;
+    controls.maxPolarAngle = max.phi ?? Math.PI;
+    controls.minAzimuthAngle = min.theta ?? Number.NEGATIVE_INFINITY;
+    controls.maxAzimuthAngle = max.theta ?? Number.POSITIVE_INFINITY;
+    const reach = controls.maxDistance + r * 2 + controls.target.distanceTo(sphere.center);
+    camera.near = Math.max(reach * 1e-5, Math.min(r * 0.05, distance * 0.05));
+    camera.far = reach;
     camera.updateProjectionMatrix();
-    camera.lookAt(controls.target);
+    if (!from) camera.lookAt(controls.target);
     framed = true;
   }
 
@@ -320,7 +520,7 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
     camera.aspect = w / h;
     camera.updateProjectionMatrix();
     if (!loaded) return;
-    if (!interacted) frameModel(false);
+    if (!interacted) frameModel(!!settings.gltfCamera); // a file's camera keeps its place; an orbit keeps its direction
     inFrame = true;
     controls.update();
     inFrame = false;
@@ -426,6 +626,21 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       root = parsed;
       scene.add(root);
       modelSphere(root, sphere);
+      // What the page directs; whatever cannot be applied is reported and left at its default.
+      try {
+        await studio.setLook(settings, base);
+      } catch (e) {
+        o.onSceneError?.(message(e));
+      }
+      if (settings.gltfCamera) {
+        try {
+          gltfCamera(settings.gltfCamera);
+        } catch (e) {
+          o.onSceneError?.(message(e));
+          settings = { ...settings, gltfCamera: '' };
+        }
+      }
+      if (destroyed) throw new Error('destroyed');
       width = height = pixelRatio = 0;
       resize();
       if (width && height) frameModel(true);
@@ -440,6 +655,20 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       if (width && height) draw();
       await first; // drawn now, or by the first resize that gives the box a size
       if (controls.autoRotate) invalidate();
+    },
+    async setScene(next) {
+      if (destroyed) throw new Error('destroyed');
+      await studio.setLook(next, base); // throws before anything changes
+      if (next.gltfCamera && root) gltfCamera(next.gltfCamera);
+      const cameraKeys = ['cameraOrbit', 'cameraTarget', 'fieldOfView', 'minCameraOrbit', 'maxCameraOrbit', 'gltfCamera'] as const;
+      const moved = cameraKeys.some((k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]));
+      settings = next;
+      if (!loaded) return;
+      if (moved) {
+        frameModel(true);
+        controls.update();
+      }
+      draw();
     },
     destroy() {
       if (destroyed) return;

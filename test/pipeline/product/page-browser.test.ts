@@ -115,11 +115,18 @@ describe.skipIf(!hasChromium)(`product pages in Chromium ${chromiumReason}`, () 
           title: document.title,
           h1: document.querySelector('h1')!.textContent,
           ld: JSON.parse(document.querySelector('script[type="application/ld+json"]')!.textContent!),
+          inlineManifest: (() => {
+            const m = document.querySelector('script[type="application/json"][data-xoay-spin]');
+            return !!m && typeof JSON.parse(m.textContent!) === 'object';
+          })(),
         };
       });
       expect(report.xss).toBeUndefined();
       expect(dialogs).toEqual([]);
-      expect(report.scripts).toEqual(['application/ld+json', 'module']);
+      // The structured data, the viewer, and the spin's manifest inline (data: a type the browser never runs, and it
+      // parses as JSON, so no hostile field broke out of it).
+      expect([...report.scripts].sort()).toEqual(['application/json', 'application/ld+json', 'module']);
+      expect(report.inlineManifest).toBe(true);
       expect(report.handlers).toEqual([]);
       expect(report.badLinks).toEqual([]);
       expect(report.frames).toBe(0);
