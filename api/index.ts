@@ -25,6 +25,7 @@ import { type Ktx2EncoderChoice, KTX2_ENCODER_CHOICES } from '../pipeline/model/
 import { BUDGET_NAMES, type BudgetName } from '../pipeline/model/budget.js';
 import { GEOMETRY_MODES, type GeometryMode } from '../pipeline/model/geometry.js';
 import { modelIsolated } from '../pipeline/model/isolate.js';
+import { modelWithFidelity } from '../pipeline/render/fidelity.js';
 import { MERGE_WHEN, type MergeWhen } from '../pipeline/model/merge.js';
 import { type ModelEvent, type ModelReport, validateModelOptions, MODEL_DEFAULTS } from '../pipeline/model/model.js';
 import { TEXTURE_MODES, type TextureMode } from '../pipeline/model/textures.js';
@@ -111,6 +112,12 @@ export interface ModelOptions extends CallOptions<ModelEvent> {
   maxMemory?: number;
   /** Time limit for the model, seconds (0: none). Default 1200. */
   timeout?: number;
+  /**
+   * Also render source and output from 9 views in headless Chromium and compare them (report.fidelity); below 0.98 mean
+   * / 0.95 worst view, retry with a smaller maxError and a higher texture quality (report.fidelity.backoff). Starts a
+   * browser: ≈ 10–25 s more. Default false.
+   */
+  fidelity?: boolean;
   /** Replace an existing output folder. Default false. */
   force?: boolean;
 }
@@ -324,6 +331,7 @@ const MODEL_CHECKS: Record<keyof Omit<ModelOptions, keyof CallOptions<never>>, C
   merge: oneOf(MERGE_WHEN),
   maxMemory: int(64, 1 << 20),
   timeout: int(0, 1e7),
+  fidelity: bool,
   force: bool,
 };
 
@@ -339,15 +347,17 @@ export async function model(input: string, output: string, options?: ModelOption
   const o = checkOptions<ModelOptions>('model', options, MODEL_CHECKS);
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
-  const { onProgress, signal, maxMemory, timeout, ...rest } = o;
+  const { onProgress, signal, maxMemory, timeout, fidelity, ...rest } = o;
   const pipelineOptions = { ...MODEL_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
   validateModelOptions(pipelineOptions); // here, before a worker thread is started for nothing
   notAborted('model', signal);
-  return modelIsolated(input, output, rest, {
-    onEvent: onProgress,
-    signal,
-    isolate: { maxMemoryMb: maxMemory, timeoutSeconds: timeout },
-  });
+  const isolate = { maxMemoryMb: maxMemory, timeoutSeconds: timeout };
+  if (fidelity)
+    return modelWithFidelity(input, output, rest, {
+      run: (i, out, opts, onEvent) => modelIsolated(i, out, opts, { onEvent, signal, isolate }),
+      onEvent: onProgress,
+    });
+  return modelIsolated(input, output, rest, { onEvent: onProgress, signal, isolate });
 }
 
 const RECONSTRUCT_CHECKS: Record<keyof Omit<ReconstructOptions, keyof CallOptions<never>>, Check> = {

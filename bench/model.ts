@@ -14,7 +14,10 @@
  * `sofa_03_1k.glb`): each output within 3 % of the plain GLB's.
  * Each output is read back with xoay's own I/O (all codecs registered) and inspected: bytes,
  * triangles, textures and estimated GPU texture memory (KTX2 as transcoded; WebP/PNG/JPEG as RGBA8,
- * all with mips). Then checks the issue's targets. Writes bench/results/model.md and prints it.
+ * all with mips). The default run's output and gltf-transform's are then rendered against their source
+ * (pipeline/render/fidelity.ts: 9 views at 512 px with the source's framing, one browser for all models, ≈ 9 s to start
+ * and a few seconds per model) and scored by per-channel SSIM, mean and worst view (`--skip-ssim` leaves it out).
+ * Then checks the issue's targets. Writes bench/results/model.md and prints it.
  *
  *   npm run bench:model                       # each run twice, the faster one shown
  *   npm run bench:model -- --repeat 1 --keep  # a quick look, outputs kept in bench/.work/model
@@ -33,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createIO } from '../pipeline/model/codecs.js';
 import { inspect } from '../pipeline/model/inspect.js';
+import { openFidelity } from '../pipeline/render/fidelity.js';
 import { type SceneKind, writeScene } from './scenes.js';
 
 const run = promisify(execFile);
@@ -40,7 +44,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const WORK = path.join(ROOT, 'bench/.work/model');
 const DATA = path.resolve(ROOT, process.env.XOAY_TEST_DATA ?? '../shared/data');
 const { values } = parseArgs({
-  options: { repeat: { type: 'string', default: '2' }, keep: { type: 'boolean', default: false }, scale: { type: 'boolean', default: false } },
+  options: {
+    repeat: { type: 'string', default: '2' },
+    keep: { type: 'boolean', default: false },
+    scale: { type: 'boolean', default: false },
+    'skip-ssim': { type: 'boolean', default: false },
+  },
 });
 const REPEAT = Math.max(1, Number(values.repeat));
 const NODE = process.execPath;
@@ -218,7 +227,12 @@ interface Row extends Figures {
   id: RunId;
   best: Timed;
   all: number[];
+  /** Render SSIM against the source (rows in SSIM_RUNS only). */
+  ssim?: { mean: number; worst: number; pass: boolean };
 }
+
+/** The runs whose output is rendered against the source. */
+const SSIM_RUNS: RunId[] = ['xoay-auto', 'gltf-transform'];
 
 /** An input re-encoded by the peer tool as a user would have received it; `gltf` variants are found, not made. */
 type Encoding = 'draco' | 'meshopt' | 'gltf';
@@ -326,6 +340,24 @@ async function main(): Promise<void> {
     results.push({ model, input: await figures(input), rows });
   }
   const encodings = await encodingRows(modelsDir, models);
+  const runSeconds = (performance.now() - t0) / 1000;
+  // Render SSIM: one browser for every model; each source rendered once.
+  const t1 = performance.now();
+  if (!values['skip-ssim']) {
+    const session = await openFidelity();
+    try {
+      for (const rs of results) {
+        const ref = await session.reference(path.join(modelsDir, `${rs.model}.glb`));
+        for (const r of rs.rows.filter((x) => SSIM_RUNS.includes(x.id))) {
+          const f = await session.compare(ref, command(r.id, '', path.join(WORK, rs.model, r.id)).glb);
+          r.ssim = { mean: f.ssim.mean, worst: f.ssim.worst, pass: f.pass };
+        }
+      }
+    } finally {
+      await session.close();
+    }
+  }
+  const ssimSeconds = (performance.now() - t1) / 1000;
   const totalSeconds = (performance.now() - t0) / 1000;
 
   const KiB = (b: number) => (b / 1024).toFixed(0);
@@ -336,17 +368,17 @@ async function main(): Promise<void> {
   const row = (rs: (typeof results)[number], id: RunId) => rs.rows.find((r) => r.id === id)!;
 
   const table: string[] = [
-    '| model | run | KiB | vs input | textures KiB | other KiB | wall s | peak RSS MiB | triangles | draw calls | textures | GPU tex MiB | GPU vs RGBA8 |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+    '| model | run | KiB | vs input | textures KiB | other KiB | wall s | peak RSS MiB | triangles | draw calls | textures | GPU tex MiB | GPU vs RGBA8 | SSIM mean / worst |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
   ];
   for (const rs of results) {
     const i = rs.input;
     table.push(
-      `| **${rs.model}** | input | ${KiB(i.bytes)} | — | ${KiB(i.textureBytes)} | ${KiB(i.bytes - i.textureBytes)} | — | — | ${i.triangles} | ${i.drawCalls} | ${i.textures} | ${MiB(i.gpuBytes)} | ${pct(i.gpuBytes, i.gpuBytesRGBA8)} |`,
+      `| **${rs.model}** | input | ${KiB(i.bytes)} | — | ${KiB(i.textureBytes)} | ${KiB(i.bytes - i.textureBytes)} | — | — | ${i.triangles} | ${i.drawCalls} | ${i.textures} | ${MiB(i.gpuBytes)} | ${pct(i.gpuBytes, i.gpuBytesRGBA8)} | — |`,
     );
     for (const r of rs.rows) {
       table.push(
-        `| | ${label(r.id)} | ${KiB(r.bytes)} | ${pct(r.bytes, i.bytes)} | ${KiB(r.textureBytes)} | ${KiB(r.bytes - r.textureBytes)} | ${r.best.seconds.toFixed(2)} | ${r.best.peakMiB.toFixed(0)} | ${r.triangles} | ${r.drawCalls} | ${r.textures} | ${MiB(r.gpuBytes)} | ${pct(r.gpuBytes, r.gpuBytesRGBA8)} |`,
+        `| | ${label(r.id)} | ${KiB(r.bytes)} | ${pct(r.bytes, i.bytes)} | ${KiB(r.textureBytes)} | ${KiB(r.bytes - r.textureBytes)} | ${r.best.seconds.toFixed(2)} | ${r.best.peakMiB.toFixed(0)} | ${r.triangles} | ${r.drawCalls} | ${r.textures} | ${MiB(r.gpuBytes)} | ${pct(r.gpuBytes, r.gpuBytesRGBA8)} | ${r.ssim ? `${r.ssim.mean.toFixed(5)} / ${r.ssim.worst.toFixed(5)}` : '—'} |`,
       );
     }
   }
@@ -394,6 +426,12 @@ async function main(): Promise<void> {
       `${rs.model}: xoay (defaults) ${a.best.seconds.toFixed(2)} s ≤ 2 × gltf-transform optimize ${g.best.seconds.toFixed(2)} s: ${(a.best.seconds / g.best.seconds).toFixed(2)}×`,
     );
   }
+  // Issue 15: the default output renders like its source.
+  for (const rs of results) {
+    const a = row(rs, 'xoay-auto');
+    if (a.ssim)
+      check(a.ssim.pass, `${rs.model}: xoay (defaults) render SSIM mean ${a.ssim.mean.toFixed(5)} ≥ 0.98 and worst view ${a.ssim.worst.toFixed(5)} ≥ 0.95`);
+  }
   for (const rs of results) {
     const k = row(rs, 'xoay-ktx2');
     if (k.gpuBytesRGBA8 === 0) targets.push(`- ✓ ${rs.model}: KTX2 GPU texture memory: no textures (nothing to hold)`);
@@ -437,7 +475,7 @@ async function main(): Promise<void> {
   const lines = [
     `## Model benchmark (${results.length} models, ${os.availableParallelism()} cores)`,
     '',
-    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:model${REPEAT !== 2 ? ` -- --repeat ${REPEAT}` : ''}\` (bench/model.ts) in ${totalSeconds.toFixed(0)} s: Node ${process.version}, gltfpack 1.3.0 (npm WASM, geometry only), @gltf-transform/cli 4.5.1. Each run is its own process under \`/usr/bin/time -f "%e %M"\` (wall time, peak RSS); the five runs alternate ${REPEAT}× per model and the faster of each is shown. Outputs are read back with xoay's I/O and inspect(): "textures KiB" is the sum of the embedded images, "other" the rest (geometry, JSON); GPU memory is estimated with mips, KTX2 as transcoded (ETC1S 0.5 B/px, UASTC 1 B/px), WebP/PNG/JPEG as RGBA8 (4 B/px).`,
+    `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run bench:model${REPEAT !== 2 ? ` -- --repeat ${REPEAT}` : ''}\` (bench/model.ts) in ${totalSeconds.toFixed(0)} s: Node ${process.version}, gltfpack 1.3.0 (npm WASM, geometry only), @gltf-transform/cli 4.5.1. Each run is its own process under \`/usr/bin/time -f "%e %M"\` (wall time, peak RSS); the five runs alternate ${REPEAT}× per model and the faster of each is shown. Outputs are read back with xoay's I/O and inspect(): "textures KiB" is the sum of the embedded images, "other" the rest (geometry, JSON); GPU memory is estimated with mips, KTX2 as transcoded (ETC1S 0.5 B/px, UASTC 1 B/px), WebP/PNG/JPEG as RGBA8 (4 B/px). ${values['skip-ssim'] ? 'Render SSIM left out (`--skip-ssim`).' : `"SSIM mean / worst": the output and its source rendered by the product renderer (the viewer's studio, headless Chromium, SwiftShader) from 9 views (8 around at 15°, 1 from above) at 512 px with the source's framing, scored by SSIM per R, G, B channel (scikit-image's 7×7 uniform window), mean over the views and the worst view (pipeline/render/fidelity.ts); ${ssimSeconds.toFixed(0)} s of the run, one browser for all models, after the ${runSeconds.toFixed(0)} s of timed runs.`}`,
     '',
     ...table,
     '',

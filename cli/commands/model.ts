@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
-import { MODEL_DEFAULTS } from '../../pipeline/model/model.js';
+import { MODEL_DEFAULTS, type ModelEvent, type ModelFidelity } from '../../pipeline/model/model.js';
+import { modelWithFidelity } from '../../pipeline/render/fidelity.js';
 import { ISOLATE_DEFAULTS, modelIsolated } from '../../pipeline/model/isolate.js';
 import { int, num } from '../parse.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
@@ -49,34 +50,39 @@ export function registerModel(program: Command): void {
       ISOLATE_DEFAULTS.maxMemoryMb,
     )
     .option('--timeout <seconds>', 'time limit for the model (0: none)', int('--timeout', 0, 1e7), ISOLATE_DEFAULTS.timeoutSeconds)
+    .option(
+      '--fidelity',
+      'also render source and output from 9 views in headless Chromium and compare them (SSIM; model.json gets `fidelity`); below 0.98 mean / 0.95 worst view it retries with a smaller --max-error and a higher texture quality; opt-in: it starts a browser, ≈ 10–25 s more',
+      false,
+    )
     .option('--force', 'replace an existing output folder', false)
     .option('--json', 'print the report as JSON on stdout', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (input: string, opts) =>
       runCommand('model', async () => {
         const quiet = opts.quiet || opts.json;
-        const { report } = await modelIsolated(
-          input,
-          opts.output,
-          {
-            geometry: opts.geometry,
-            textures: opts.textures,
-            maxTextureSize: opts.maxTextureSize,
-            merge: opts.merge,
-            force: opts.force,
-            budget: opts.budget,
-            triangles: opts.triangles ?? 0,
-            maxError: opts.maxError,
-            lods: opts.lods,
-            ktx2Encoder: opts.ktx2Encoder,
-          },
-          {
-            onEvent: (e) => {
-              if (!quiet) process.stderr.write(`${e.stage}…\n`);
-            },
-            isolate: { maxMemoryMb: opts.maxMemory, timeoutSeconds: opts.timeout },
-          },
-        );
+        const options = {
+          geometry: opts.geometry,
+          textures: opts.textures,
+          maxTextureSize: opts.maxTextureSize,
+          merge: opts.merge,
+          force: opts.force,
+          budget: opts.budget,
+          triangles: opts.triangles ?? 0,
+          maxError: opts.maxError,
+          lods: opts.lods,
+          ktx2Encoder: opts.ktx2Encoder,
+        };
+        const onEvent = (e: ModelEvent) => {
+          if (!quiet) process.stderr.write(`${e.stage}…\n`);
+        };
+        const isolate = { maxMemoryMb: opts.maxMemory, timeoutSeconds: opts.timeout };
+        const { report } = opts.fidelity
+          ? await modelWithFidelity(input, opts.output, options, {
+              run: (i, o, modelOptions, ev) => modelIsolated(i, o, modelOptions, { onEvent: ev, isolate }),
+              onEvent,
+            })
+          : await modelIsolated(input, opts.output, options, { onEvent, isolate });
         if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
         else if (!opts.quiet) {
           const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
@@ -92,10 +98,15 @@ export function registerModel(program: Command): void {
                   ]
                 : []),
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
+              ...(report.fidelity ? [fidelityLine(report.fidelity)] : []),
               `  written: ${report.output} and ${path.join(path.dirname(report.output), 'model.json')}`,
               '',
             ].join('\n'),
           );
+        }
+        if (report.fidelity && !report.fidelity.pass) {
+          if (opts.quiet && !opts.json) process.stderr.write(`xoay model: ${fidelityLine(report.fidelity).trim()}\n`);
+          process.exitCode = 3;
         }
         if (!report.budget.ok) {
           if (opts.quiet && !opts.json) process.stderr.write(`xoay model: budget ${report.budget.budget} not met: ${report.budget.failures.join('; ')}\n`);
@@ -103,4 +114,14 @@ export function registerModel(program: Command): void {
         }
       }),
     );
+}
+
+/** One line for the render comparison: scores, threshold, and what the backoff changed. */
+function fidelityLine(f: ModelFidelity): string {
+  const changes = f.backoff.map((b) =>
+    Object.entries(b.changed)
+      .map(([k, v]) => `${k} ${v.from} → ${v.to}`)
+      .join(', '),
+  );
+  return `  fidelity: SSIM mean ${f.ssim.mean}, worst view ${f.ssim.worst} of ${f.views.length} (threshold ${f.threshold.mean} / ${f.threshold.worst}): ${f.pass ? 'passed' : 'NOT passed'}${changes.length ? `; backed off: ${changes.join('; then ')}` : ''}`;
 }

@@ -25,7 +25,7 @@ import { countTriangles, inspect, type ModelStats } from './inspect.js';
 import { checkImages } from './images.js';
 import { openModel, readModel } from './read.js';
 import { READ_DEFAULTS } from './source.js';
-import { TEXTURE_MODES, textures, type TextureChoice, type TextureMode } from './textures.js';
+import { TEXTURE_DEFAULTS, TEXTURE_MODES, textures, type TextureChoice, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
 
 const STAGE = 'model';
@@ -37,6 +37,8 @@ export interface ModelOptions {
   textures: TextureMode;
   /** Largest texture side. */
   maxTextureSize: number;
+  /** Texture encoder quality, 1–100 (WebP/AVIF/JPEG quality; KTX2: ETC1S quality 128 at 80, 255 at 100). */
+  textureQuality: number;
   /** Join meshes and merge materials: 'auto' only as far as the budget's draw-call limit needs, 'always', or 'never'. */
   merge: MergeWhen;
   /** Replace an existing output folder. */
@@ -65,6 +67,7 @@ export const MODEL_DEFAULTS: ModelOptions = {
   geometry: 'auto',
   textures: 'auto',
   maxTextureSize: 2048,
+  textureQuality: TEXTURE_DEFAULTS.quality,
   merge: 'auto',
   force: false,
   budget: 'mobile',
@@ -98,6 +101,44 @@ export interface ModelReport {
   textures: { mode: TextureMode; gpuBudget: number | null; choices: TextureChoice[] };
   budget: BudgetVerdict;
   timings: Record<string, number>;
+  /** The render comparison of source and output (`xoay model --fidelity`, pipeline/render/fidelity.ts); absent without it. */
+  fidelity?: ModelFidelity;
+}
+
+/** SSIM scores of a render comparison (R, G and B each, then averaged), rounded to 5 decimals. */
+export interface FidelityScores {
+  mean: number;
+  worst: number;
+}
+
+/** model.json's `fidelity`: how the output renders against the source (filled in by pipeline/render/fidelity.ts). */
+export interface ModelFidelity {
+  /** The views compared, in order: a turn (degrees, counter-clockwise from above) and an elevation (90: from above). */
+  views: { turnDeg: number; elevationDeg: number }[];
+  /** Side of each rendered view, pixels. */
+  size: number;
+  /** The SSIM: per colour channel with scikit-image's 7×7 uniform window (pipeline/core/ssim.ts). */
+  method: string;
+  ssim: FidelityScores & { perView: number[] };
+  threshold: FidelityScores;
+  /** Mean and worst view both at or above the threshold. */
+  pass: boolean;
+  /** Wall-clock seconds of the renders and the comparison (the source's render overlaps the model's compression). */
+  seconds: number;
+  /** Each retry when the threshold was missed: what was changed and what it scored (empty when the first output passed). */
+  backoff: FidelityBackoff[];
+}
+
+/** One retry of the backoff. */
+export interface FidelityBackoff {
+  /** The options changed for this retry, from → to. */
+  changed: Partial<Record<keyof ModelOptions, { from: number; to: number }>>;
+  /** Score of the output before this retry, and of the retry's. */
+  before: FidelityScores;
+  after: FidelityScores;
+  pass: boolean;
+  /** Output bytes before and after. */
+  bytes: { before: number; after: number };
 }
 
 export type ModelEvent = { type: 'stage'; stage: string };
@@ -107,6 +148,7 @@ export function validateModelOptions(o: ModelOptions): void {
   assertOneOf(STAGE, 'geometry', o.geometry, GEOMETRY_MODES);
   assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
   assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
+  assertInteger(STAGE, 'textureQuality', o.textureQuality, 1, 100);
   assertOneOf(STAGE, 'merge', o.merge, MERGE_WHEN);
   assertBoolean(STAGE, 'force', o.force);
   assertOneOf(STAGE, 'budget', o.budget, BUDGET_NAMES);
@@ -167,7 +209,9 @@ export async function model(
     const choices: TextureChoice[] = [];
     const gpuBudget = limits?.gpuTextureBytes ?? Number.POSITIVE_INFINITY;
     const maxSize = Math.min(o.maxTextureSize, limits?.textureSize ?? Infinity);
-    await doc.transform(...textures({ mode: o.textures, maxSize, ktx2Encoder: o.ktx2Encoder, gpuBudget, onChoice: (c) => choices.push(c) }));
+    await doc.transform(
+      ...textures({ mode: o.textures, maxSize, quality: o.textureQuality, ktx2Encoder: o.ktx2Encoder, gpuBudget, onChoice: (c) => choices.push(c) }),
+    );
     run.lap('textures');
     // Levels of detail start from the cleaned, textured model (before its geometry is compressed).
     const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));

@@ -25,7 +25,10 @@ export interface TextureOptions {
   mode: TextureMode;
   /** Largest texture side, in pixels. */
   maxSize: number;
-  /** Encoder quality (1–100). */
+  /**
+   * Encoder quality (1–100): WebP, AVIF and JPEG take it as it is; KTX2 maps it onto ETC1S quality (80 → basisu's
+   * `-q 128`, 100 → 255: {@link etc1sQualityFor}) and, above 80, turns UASTC rate-distortion optimisation off.
+   */
   quality: number;
   /** Encoder effort (0–100, glTF Transform's scale: WebP 0–6, AVIF 0–9); more is smaller and slower. */
   effort: number;
@@ -78,10 +81,21 @@ export function textures(opts?: Partial<TextureOptions>): Transform[] {
   ];
 }
 
+/**
+ * ETC1S quality (basisu `-q`, 1–255) for a texture quality of 1–100: the default 80 gives basisu's 128, 100 its best
+ * (255), linear in between and below.
+ */
+export function etc1sQualityFor(quality: number): number {
+  const q = Math.min(100, Math.max(1, quality));
+  return Math.max(1, Math.min(255, Math.round(q <= 80 ? (q * 128) / 80 : 128 + ((q - 80) * 127) / 20)));
+}
+
 function ktx2Transform(o: TextureOptions, filter: ((t: Texture) => boolean) | undefined): Transform {
-  // Rate-distortion optimisation (≈30 % smaller UASTC) when the native encoder makes it affordable.
+  // Rate-distortion optimisation (≈30 % smaller UASTC) when the native encoder makes it affordable, unless a quality
+  // above the default asks for the best.
   const encoder = chooseKtx2Encoder(o.ktx2Encoder);
-  return ktx2Textures({ maxSize: o.maxSize, encoder, uastcRdo: encoder.name === 'basisu-native' ? 1 : 0, filter });
+  const rdo = encoder.name === 'basisu-native' && o.quality <= TEXTURE_DEFAULTS.quality ? 1 : 0;
+  return ktx2Textures({ maxSize: o.maxSize, encoder, uastcRdo: rdo, etc1sQuality: etc1sQualityFor(o.quality), filter });
 }
 
 /** One texture as `auto` sees it: its size after resizing and what it would take on the GPU either way. */

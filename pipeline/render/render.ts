@@ -23,7 +23,9 @@ import { findChromium, launchChromium, withTimeout, type ChromiumSession } from 
 import { serveStatic, type StaticServer } from '../core/static-server.js';
 import { openOutput, type OutputFolder } from '../core/fsout.js';
 import { assertInteger, assertNumber, invalid, withDefaults } from '../core/options.js';
-import type { RenderApi, RenderInfo, RenderSetup } from './page/protocol.js';
+import type { Framing, RenderApi, RenderInfo, RenderSetup, RenderView } from './page/protocol.js';
+
+export type { Framing, RenderView } from './page/protocol.js';
 
 const STAGE = 'render';
 
@@ -42,6 +44,13 @@ export interface RenderOptions {
   chromium?: string;
   /** Folder of the built render page (index.html, index.js, decoders/); default: dist/render of this package. */
   pageDir?: string;
+  /**
+   * Fixed views instead of a turn (`frames` and `elevationDeg` are then unused): frame i shows the model turned by
+   * `views[i].turnDeg` seen from `views[i].elevationDeg` (90: from above), each view fitted on its own.
+   */
+  views?: RenderView[];
+  /** The framing of an earlier render (`info.framing`), reused instead of fitting this model (same frames or views). */
+  framing?: Framing;
 }
 
 export const RENDER_DEFAULTS: RenderOptions = { frames: 36, width: 1024, height: 1024, elevationDeg: 15, background: '#ffffff' };
@@ -76,6 +85,34 @@ function validate(o: RenderOptions): void {
   if (o.chromium !== undefined && (typeof o.chromium !== 'string' || !o.chromium))
     throw invalid(STAGE, 'chromium', 'the path of a Chromium executable', o.chromium);
   if (o.pageDir !== undefined && (typeof o.pageDir !== 'string' || !o.pageDir)) throw invalid(STAGE, 'pageDir', 'a folder', o.pageDir);
+  if (o.views !== undefined) {
+    const ok =
+      Array.isArray(o.views) &&
+      o.views.length >= 1 &&
+      o.views.length <= 720 &&
+      o.views.every(
+        (v) =>
+          v !== null &&
+          typeof v === 'object' &&
+          Number.isFinite(v.turnDeg) &&
+          Number.isFinite(v.elevationDeg) &&
+          Math.abs(v.turnDeg) <= 3600 &&
+          Math.abs(v.elevationDeg) <= 90,
+      );
+    if (!ok) throw invalid(STAGE, 'views', 'a list of 1–720 { turnDeg, elevationDeg (−90…90) }', o.views);
+  }
+  if (o.framing !== undefined) {
+    const f = o.framing;
+    const nums = (a: unknown, n: number) => Array.isArray(a) && a.length === n && a.every((x) => Number.isFinite(x));
+    const ok =
+      f !== null &&
+      typeof f === 'object' &&
+      nums(f.centre, 3) &&
+      Array.isArray(f.cameras) &&
+      f.cameras.length === (o.views ? o.views.length : 1) &&
+      f.cameras.every((c) => nums(c.position, 3) && nums(c.quaternion, 4) && c.near > 0 && c.far > c.near);
+    if (!ok) throw invalid(STAGE, 'framing', "an earlier render's info.framing, for the same views", '(a framing that does not fit)');
+  }
 }
 
 /** The built page: `pageDir`, else dist/render beside the compiled module (dist/pipeline/render/), else <root>/dist/render from the sources. */
@@ -247,13 +284,13 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
     try {
       out = await openOutput(target, { stage: STAGE, inputs: [], force: true });
       const info = await setupModel(job, r);
-      const names = await renderFrames(job, r.frames, out);
+      const names = await renderFrames(job, r.views ? r.views.length : r.frames, out);
       checkPageErrors(job);
       await out.commit();
       const frames = names.map((n) => path.join(target, n));
       return {
         frames,
-        poster: frames[Math.round((POSTER_DEG / 360) * r.frames) % r.frames]!,
+        poster: r.views ? frames[0]! : frames[Math.round((POSTER_DEG / 360) * r.frames) % r.frames]!,
         seconds: Math.round(performance.now() - started) / 1000,
         info: { ...info, threeRevision: b.threeRevision, glRenderer: b.glRenderer },
       };
@@ -305,6 +342,8 @@ async function setupModel(job: Job, r: RenderOptions): Promise<RenderInfo> {
     elevationDeg: r.elevationDeg,
     background: r.background,
     fill: FILL,
+    ...(r.views ? { views: r.views } : {}),
+    ...(r.framing ? { framing: r.framing } : {}),
   };
   let result;
   try {

@@ -56,6 +56,7 @@ describe('options are checked before any work', () => {
         /^model: expected one of auto, ktx2, webp, avif, jpeg, keep for option textures but received "png"$/,
       ],
       [model('in.glb', out, { maxMemory: 8 }), /^model: expected an integer between 64 and 1048576 for option maxMemory but received 8$/],
+      [model('in.glb', out, { fidelity: 'yes' as unknown as boolean }), /^model: expected .*for option fidelity but received "yes"$/],
       [reconstruct(SHOOT, out, { minIou: 2 }), /^reconstruct: expected a number between 0 and 1 for option minIou but received 2$/],
       [reconstruct(SHOOT, out, { elevation: [10, 'x' as unknown as number] }), /for option elevation but received "x"$/],
       [

@@ -18,6 +18,31 @@ export interface RenderSetup {
   background: string;
   /** Share of the frame (width or height, whichever binds) the object covers over the whole turn (0–1). */
   fill: number;
+  /**
+   * Fixed views instead of a turn (then `frames` is their number and `elevationDeg` is unused): frame i shows the model
+   * turned by `turnDeg` (counter-clockwise from above) seen from `elevationDeg` (90: from straight above), each view
+   * fitted on its own to `fill`.
+   */
+  views?: RenderView[];
+  /**
+   * The framing an earlier `setup` returned (RenderInfo.framing), used as it is instead of fitting this model: the
+   * same centre and cameras, so two versions of a model (a source and its compressed output) are drawn alike.
+   */
+  framing?: Framing;
+}
+
+/** One fixed view of `RenderSetup.views`. */
+export interface RenderView {
+  turnDeg: number;
+  elevationDeg: number;
+}
+
+/** Where the model stands and where the cameras are: enough to draw another model exactly the same way. */
+export interface Framing {
+  /** The point of the GLB's scene put on the turntable axis (its bounding-box centre when fitted). */
+  centre: [number, number, number];
+  /** One camera for a turn, one per view for fixed views. */
+  cameras: { position: [number, number, number]; quaternion: [number, number, number, number]; near: number; far: number }[];
 }
 
 /** What `setup` found and chose. */
@@ -43,6 +68,8 @@ export interface RenderInfo {
     fovY: number;
     aspect: number;
   };
+  /** The framing used (fitted, or the one given): pass it as `RenderSetup.framing` to draw another model alike. */
+  framing: Framing;
 }
 
 /** `init` makes the studio (WebGL 2, the environment light, the loaders) once per page. */

@@ -11,6 +11,11 @@
  * - The camera is fixed (elevation as asked, looking at the model), fitted once so that the object's extent over
  *   the whole turn covers `fill` of the frame width or height, whichever binds, and is centred: constant framing.
  *
+ * - Fixed views (`views`: a turn and an elevation each, 90° is straight from above) instead of a turn: each view's camera
+ *   is fitted on its own. A `framing` returned by an earlier setup places the model and the cameras exactly as then,
+ *   instead of fitting this model: the fidelity check (pipeline/render/fidelity.ts) draws a compressed model with its
+ *   source's framing, so a shift of the bounds does not move the picture.
+ *
  * The studio is made once per page (`init`) and kept for every model `setup` loads (the previous one is freed), so a
  * catalogue pays for the browser and the environment light once.
  *
@@ -19,7 +24,7 @@
 import { Box3, Color, Group, MathUtils, Matrix4, PerspectiveCamera, REVISION, Vector3, type InstancedMesh, type Mesh, type Object3D } from 'three';
 import { createStudio, disposeTree, FOV, modelSphere, type Studio } from '../../../viewer/core/three-scene.js';
 import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../ndc-extent.js';
-import type { InitResult, RenderApi, RenderInfo, RenderSetup, SetupResult } from './protocol.js';
+import type { Framing, InitResult, RenderApi, RenderInfo, RenderSetup, RenderView, SetupResult } from './protocol.js';
 
 declare global {
   interface Window {
@@ -34,10 +39,12 @@ const FIT_ANGLES = 72;
 
 /** The model being rendered and its fitted camera. */
 interface Current {
-  camera: PerspectiveCamera;
+  /** One camera for a turn, one per fixed view. */
+  cameras: PerspectiveCamera[];
   turntable: Group;
   root: Object3D;
   frames: number;
+  views: RenderView[] | undefined;
 }
 
 /** The studio: created once per page by `init` and kept for every model (the environment light is costly on a CPU). */
@@ -108,6 +115,8 @@ function fitCamera(
 ): { fillX: number; fillY: number } {
   const elevation = MathUtils.degToRad(elevationDeg);
   const towardsCamera = new Vector3(0, Math.sin(elevation), Math.cos(elevation));
+  // Seen from (nearly) straight above or below, +Y cannot be "up" in the picture: the far side (−Z) is.
+  if (Math.abs(elevationDeg) > 89) camera.up.set(0, 0, -Math.sign(elevationDeg));
   const tanHalfY = Math.tan(MathUtils.degToRad(camera.fov) / 2);
   const tanHalfX = tanHalfY * camera.aspect;
   const target = new Vector3();
@@ -185,15 +194,13 @@ async function setup(s: RenderSetup): Promise<SetupResult> {
   const turntable = new Group();
   turntable.add(centred);
   scene.add(turntable);
-  current = { camera: new PerspectiveCamera(FOV, s.width / s.height), turntable, root, frames: s.frames };
+  const views = s.views?.length ? s.views : undefined;
+  const cameras = Array.from({ length: views ? views.length : 1 }, () => new PerspectiveCamera(FOV, s.width / s.height));
+  current = { cameras, turntable, root, frames: views ? views.length : s.frames, views };
   try {
     const box = new Box3().setFromObject(root, true);
     const size = box.getSize(new Vector3());
-    centred.position.copy(box.getCenter(new Vector3())).negate();
-    const sphere = modelSphere(turntable);
-    const radius = sphere.center.length() + sphere.radius; // everything the turn sweeps lies within it of the origin
-    const angles = s.frames * Math.ceil(FIT_ANGLES / s.frames); // a multiple of frames: every frame's angle is in
-    const fit = fitCamera(current.camera, collectPoints(turntable), angles, radius, s.elevationDeg, s.fill);
+    const fit = s.framing ? useFraming(s.framing, current) : fitFraming(current, box, s);
 
     let triangles = 0;
     root.traverse((o) => {
@@ -201,11 +208,11 @@ async function setup(s: RenderSetup): Promise<SetupResult> {
       if (mesh.isMesh) triangles += (mesh.geometry.index ? mesh.geometry.index.count : mesh.geometry.getAttribute('position').count) / 3;
     });
     // Compile the shaders and upload the textures now, so frame 0 is drawn like every other frame.
-    await renderer.compileAsync(scene, current.camera);
-    renderer.render(scene, current.camera);
-    const cam = current.camera;
-    cam.updateMatrixWorld(true);
+    const cam = cameras[0]!;
     turntable.rotation.y = 0;
+    await renderer.compileAsync(scene, cam);
+    renderer.render(scene, cam);
+    cam.updateMatrixWorld(true);
     turntable.updateMatrixWorld(true);
     const info: RenderInfo = {
       triangles: Math.round(triangles),
@@ -213,6 +220,15 @@ async function setup(s: RenderSetup): Promise<SetupResult> {
       fillX: fit.fillX,
       fillY: fit.fillY,
       camera: { model: [...root.matrixWorld.elements], view: [...cam.matrixWorldInverse.elements], fovY: cam.fov, aspect: cam.aspect },
+      framing: {
+        centre: [-centred.position.x, -centred.position.y, -centred.position.z],
+        cameras: cameras.map((c) => ({
+          position: [c.position.x, c.position.y, c.position.z],
+          quaternion: [c.quaternion.x, c.quaternion.y, c.quaternion.z, c.quaternion.w],
+          near: c.near,
+          far: c.far,
+        })),
+      },
     };
     return { ok: true, info };
   } catch (e) {
@@ -221,10 +237,65 @@ async function setup(s: RenderSetup): Promise<SetupResult> {
   }
 }
 
+/** The turn of frame `index`, radians (+Y: counter-clockwise seen from above). */
+function turnOf(c: Current, index: number): number {
+  return c.views ? MathUtils.degToRad(c.views[index]!.turnDeg) : (index / c.frames) * Math.PI * 2;
+}
+
+/**
+ * Fits the cameras to the model: its bounding-box centre on the axis, then one camera for the whole turn, or one per
+ * fixed view (each fitted to its own picture).
+ */
+function fitFraming(c: Current, box: Box3, s: RenderSetup): { fillX: number; fillY: number } {
+  const centred = c.root.parent!;
+  centred.position.copy(box.getCenter(new Vector3())).negate();
+  const sphere = modelSphere(c.turntable);
+  const radius = sphere.center.length() + sphere.radius; // everything the turn sweeps lies within it of the origin
+  if (!c.views) {
+    const angles = s.frames * Math.ceil(FIT_ANGLES / s.frames); // a multiple of frames: every frame's angle is in
+    return fitCamera(c.cameras[0]!, collectPoints(c.turntable), angles, radius, s.elevationDeg, s.fill);
+  }
+  let fillX = 0;
+  let fillY = 0;
+  c.views.forEach((v, i) => {
+    c.turntable.rotation.y = turnOf(c, i);
+    const fit = fitCamera(c.cameras[i]!, collectPoints(c.turntable), 1, radius, v.elevationDeg, s.fill);
+    fillX = Math.max(fillX, fit.fillX);
+    fillY = Math.max(fillY, fit.fillY);
+  });
+  c.turntable.rotation.y = 0;
+  return { fillX, fillY };
+}
+
+/** Places the model and the cameras as `framing` says; returns the share of the frame this model covers. */
+function useFraming(f: Framing, c: Current): { fillX: number; fillY: number } {
+  if (f.cameras.length !== c.cameras.length) throw new Error(`the framing has ${f.cameras.length} cameras but ${c.cameras.length} are needed`);
+  c.root.parent!.position.set(-f.centre[0], -f.centre[1], -f.centre[2]);
+  let fillX = 0;
+  let fillY = 0;
+  c.cameras.forEach((cam, i) => {
+    const g = f.cameras[i]!;
+    cam.position.set(...g.position);
+    cam.quaternion.set(...g.quaternion);
+    cam.near = g.near;
+    cam.far = g.far;
+    cam.updateProjectionMatrix();
+    c.turntable.rotation.y = turnOf(c, i);
+    const points = collectPoints(c.turntable);
+    const angles = c.views ? 1 : c.frames;
+    const e = measure(cam, points, angles);
+    fillX = Math.max(fillX, (e.maxX - e.minX) / 2);
+    fillY = Math.max(fillY, (e.maxY - e.minY) / 2);
+  });
+  c.turntable.rotation.y = 0;
+  return { fillX, fillY };
+}
+
 function frame(index: number): string {
   if (!studio || !current) throw new Error('frame() called before setup()');
-  const { camera, turntable, frames } = current;
-  turntable.rotation.y = (index / frames) * Math.PI * 2; // +Y: counter-clockwise seen from above
+  const { cameras, turntable } = current;
+  turntable.rotation.y = turnOf(current, index);
+  const camera = cameras[current.views ? index : 0]!;
   studio.renderer.render(studio.scene, camera);
   // Read in the same task as the draw: the drawing buffer is still there (no preserveDrawingBuffer needed).
   return studio.renderer.domElement.toDataURL('image/png');
