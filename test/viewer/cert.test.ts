@@ -68,7 +68,7 @@ afterAll(async () => {
 });
 
 describe('certification metrics', () => {
-  it('ssim7 and psnr agree with a direct computation of scikit-image’s definitions', () => {
+  it('ssim7 (pipeline/core/ssim.ts, uniform 7 × 7) and psnr agree with a direct computation of scikit-image’s definitions', () => {
     const w = 23;
     const h = 17;
     let seed = 7;
