@@ -12,6 +12,7 @@ import { readInside } from '../core/inside.js';
 import { createIO, SILENT } from './codecs.js';
 import { readObj } from './obj.js';
 import { checkGltfJson } from './limits.js';
+import { checkCompressedData, checkCompressionJson } from './compressed.js';
 import { type ModelSource, type ReadOptions, READ_DEFAULTS, resolveUri } from './source.js';
 
 const STAGE = 'read';
@@ -90,11 +91,13 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
       bin = bytes.subarray(binAt + 8, binAt + 8 + binLength);
     }
     checkGltfJson(json, file, o, bin?.length);
+    checkCompressionJson(json, file);
     await checkReferences(json, dir, file, o, resource);
     return { ...opened, format: 'glb', json, bin };
   }
   const json = parseJson(bytes, file, 'not valid glTF JSON');
   checkGltfJson(json, file, o, undefined);
+  checkCompressionJson(json, file);
   await checkReferences(json, dir, file, o, resource);
   return { ...opened, format: 'gltf', json };
 }
@@ -143,6 +146,7 @@ export async function readModel(src: ModelSource): Promise<Document> {
         (json.images as unknown[] | undefined)?.includes(item) ? 'image' : 'buffer',
       )) as Uint8Array<ArrayBuffer>;
   }
+  await checkCompressedData(json, resources, src.file);
   let doc: Document;
   try {
     doc = (await io.readJSON({ json: json as unknown as JSONDocument['json'], resources })).setLogger(SILENT);
