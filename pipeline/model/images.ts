@@ -44,7 +44,8 @@ export function ktx2Problem(bytes: Uint8Array, limits: ImagesOptions = IMAGES_DE
   }
   const { pixelWidth: w, pixelHeight: h } = k;
   if (w < 1 || h < 1) return `is ${w}×${h} pixels: a texture needs both sides`;
-  if (k.pixelDepth > 1 || k.layerCount > 1 || k.faceCount !== 1) return `is not one 2D image (depth ${k.pixelDepth}, ${k.layerCount} layers, ${k.faceCount} faces)`;
+  if (k.pixelDepth > 1 || k.layerCount > 1 || k.faceCount !== 1)
+    return `is not one 2D image (depth ${k.pixelDepth}, ${k.layerCount} layers, ${k.faceCount} faces)`;
   if (Math.max(w, h) > limits.maxSide || w * h > limits.limitInputPixels)
     return `is ${w}×${h}, over the limit of ${limits.maxSide} px a side and ${limits.limitInputPixels} pixels (a possible decompression bomb)`;
   const maxLevels = Math.floor(Math.log2(Math.max(w, h))) + 1;
