@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { Document, JSONDocument } from '@gltf-transform/core';
+import { unpartition } from '@gltf-transform/functions';
 import { echo, XoayError } from '../core/errors.js';
 import { statInput } from '../core/input.js';
 import { readInside } from '../core/inside.js';
@@ -153,7 +154,11 @@ export async function readModel(src: ModelSource): Promise<Document> {
   } catch (e) {
     throw new XoayError(STAGE, 'MODEL_INVALID', `cannot be read: ${(e as Error).message}`, src.file, { cause: e });
   }
-  return dropInputCompression(doc);
+  dropInputCompression(doc);
+  // A GLB holds one buffer: a .gltf's several .bin files, or a meshopt fallback buffer kept because the input did not
+  // list the extension as required, are joined (the GLB writer threw "GLB must have 0–1 buffers" in the geometry stage).
+  if (doc.getRoot().listBuffers().length > 1) await doc.transform(unpartition());
+  return doc;
 }
 
 /** The geometry compression extensions a reader decodes: once read, the data in the Document is plain. */

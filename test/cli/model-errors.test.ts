@@ -256,4 +256,17 @@ describe('xoay model: compressed and corrupt parts named in one line (issue 15)'
     await fails(await gltf('percent', (j) => (j.buffers[0].uri = '%ZZ.bin')), /percent\.gltf: buffers\[0\]\.uri: the URI "%ZZ\.bin" has a malformed % escape/);
     await fails(await gltf('buffers-five', (j) => (j.buffers = 5)), /buffers-five\.gltf: "buffers": expected an array, got the number 5/);
   });
+
+  it('crashes the fuzzer found: a mesh placed in no scene; a meshopt input that does not require its extension (two buffers)', {
+    timeout: 60_000,
+  }, async () => {
+    // The clean stage pruned the unplaced mesh and the check read an empty output, naming the temporary file.
+    await fails(await gltf('unplaced', (j) => void (j.nodes = [{}])), /unplaced\.gltf: no mesh is placed in a scene: the model's 1 mesh belongs to no node/);
+    // The meshopt fallback buffer stayed beside the decoded one: "GLB must have 0–1 buffers" in the geometry stage.
+    const f = await compressedBox('meshopt-optional', 'meshopt', (j) => {
+      j.extensionsRequired = j.extensionsRequired.filter((e: string) => e !== 'EXT_meshopt_compression');
+    });
+    const { report } = await model(f, path.join(tmp, 'meshopt-optional-out'), { textures: 'keep', budget: 'none' });
+    expect(report.after.triangles).toBe(6);
+  });
 });
