@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Document, JSONDocument } from '@gltf-transform/core';
-import { unpartition } from '@gltf-transform/functions';
+import { dequantize, unpartition } from '@gltf-transform/functions';
 import { echo, XoayError } from '../core/errors.js';
 import { statInput } from '../core/input.js';
 import { readInside } from '../core/inside.js';
@@ -155,6 +155,16 @@ export async function readModel(src: ModelSource): Promise<Document> {
     throw new XoayError(STAGE, 'MODEL_INVALID', `cannot be read: ${(e as Error).message}`, src.file, { cause: e });
   }
   dropInputCompression(doc);
+  // Quantised input (an optimised GLB, Xoay's own output among them) is made float again: quantize() re-quantised plain
+  // int16 positions onto one axis (x and z collapsed: Xoay's output fed back in failed its check, bounds 25 % off), and
+  // the geometry stage quantises the floats afresh.
+  if (
+    doc
+      .getRoot()
+      .listExtensionsUsed()
+      .some((e) => e.extensionName === 'KHR_mesh_quantization')
+  )
+    await doc.transform(dequantize());
   // A GLB holds one buffer: a .gltf's several .bin files, or a meshopt fallback buffer kept because the input did not
   // list the extension as required, are joined (the GLB writer threw "GLB must have 0–1 buffers" in the geometry stage).
   if (doc.getRoot().listBuffers().length > 1) await doc.transform(unpartition());
