@@ -8,6 +8,13 @@ import draco3d from 'draco3dgltf';
 import { MeshoptDecoder, MeshoptEncoder, MeshoptSimplifier } from 'meshoptimizer';
 
 let io: Promise<NodeIO> | undefined;
+let dracoDecoder: Promise<unknown> | undefined;
+
+/** The Draco decoder module (WASM), created once per process and shared by the I/O and the input checks (compressed.ts). */
+export function dracoDecoderModule(): Promise<unknown> {
+  dracoDecoder ??= draco3d.createDecoderModule();
+  return dracoDecoder;
+}
 
 /** glTF Transform logs to stdout, which `--json` keeps for its report: the pipeline reports its own findings. */
 export const SILENT = new Logger(Logger.Verbosity.SILENT);
@@ -38,7 +45,7 @@ export function createIO(): Promise<NodeIO> {
       .setAllowNetwork(false)
       .registerExtensions(ALL_EXTENSIONS)
       .registerDependencies({
-        'draco3d.decoder': await draco3d.createDecoderModule(),
+        'draco3d.decoder': await dracoDecoderModule(),
         'draco3d.encoder': await draco3d.createEncoderModule(),
         'meshopt.decoder': MeshoptDecoder,
         'meshopt.encoder': MeshoptEncoderEXT,

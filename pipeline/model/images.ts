@@ -2,9 +2,13 @@
  * Images: every texture of a read model is checked before any stage uses it: its bytes are one of the formats a
  * product model may carry (PNG, JPEG, WebP, AVIF, KTX2; told by their first bytes, not by the name or the mime type:
  * an SVG saved as .png is refused here rather than measured as 976170871 × 2004299383), not empty, within the pixel
- * limits, and decodable to the end (a truncated JPEG is named here, not in the middle of the textures stage).
+ * limits, and decodable to the end, strictly (libvips' warnings are errors, as in the textures stage: a truncated or
+ * corrupt JPEG is named here, not in the middle of the textures stage). A KTX2 texture is parsed (ktx2Problem). A
+ * texture whose declared mime type is not what its bytes are takes the mime type of its bytes (glTF Transform sizes an
+ * image by its mime type: a PNG declared as JPEG threw "Invalid JPG, marker table corrupted").
  */
-import type { Document, Texture } from '@gltf-transform/core';
+import { type Document, ImageUtils, type Texture } from '@gltf-transform/core';
+import { read as readKtx2 } from 'ktx-parse';
 import sharp from 'sharp';
 import { echo, XoayError } from '../core/errors.js';
 
@@ -20,6 +24,39 @@ export interface ImagesOptions {
 export const IMAGES_DEFAULTS: ImagesOptions = { limitInputPixels: 100_000_000, maxSide: 16384 };
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif' | 'ktx2';
+
+const MIME: Record<ImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp', avif: 'image/avif', ktx2: 'image/ktx2' };
+
+/** KTX2 supercompression schemes: none, BasisLZ (ETC1S), Zstandard, zlib. */
+const KTX2_SCHEMES = ['none', 'BasisLZ', 'Zstandard', 'zlib'];
+
+/**
+ * What is wrong with a KTX2 file, or undefined: it must parse (ktx-parse), be one 2D image (no depth, layers or cube
+ * faces), have its mip levels inside the file and no more than its size allows, a known supercompression scheme (BasisLZ
+ * with its global data), and a size within `limits`.
+ */
+export function ktx2Problem(bytes: Uint8Array, limits: ImagesOptions = IMAGES_DEFAULTS): string | undefined {
+  let k: ReturnType<typeof readKtx2>;
+  try {
+    k = readKtx2(bytes);
+  } catch (e) {
+    return `does not parse (${firstLine(e)})`;
+  }
+  const { pixelWidth: w, pixelHeight: h } = k;
+  if (w < 1 || h < 1) return `is ${w}×${h} pixels: a texture needs both sides`;
+  if (k.pixelDepth > 1 || k.layerCount > 1 || k.faceCount !== 1)
+    return `is not one 2D image (depth ${k.pixelDepth}, ${k.layerCount} layers, ${k.faceCount} faces)`;
+  if (Math.max(w, h) > limits.maxSide || w * h > limits.limitInputPixels)
+    return `is ${w}×${h}, over the limit of ${limits.maxSide} px a side and ${limits.limitInputPixels} pixels (a possible decompression bomb)`;
+  const maxLevels = Math.floor(Math.log2(Math.max(w, h))) + 1;
+  if (k.levelCount > maxLevels) return `declares ${k.levelCount} mip levels, more than a ${w}×${h} image has (${maxLevels})`;
+  if (k.supercompressionScheme >= KTX2_SCHEMES.length) return `uses an unknown supercompression scheme (${k.supercompressionScheme})`;
+  for (const [i, level] of k.levels.entries()) if (level.levelData.byteLength === 0) return `has no data for mip level ${i}`;
+  if (k.supercompressionScheme === 1 && !k.globalData) return 'is BasisLZ-compressed but has no global data (codebooks)';
+  const dfd = k.dataFormatDescriptor[0];
+  if (!dfd || dfd.descriptorType !== 0) return 'has no basic data format descriptor';
+  return undefined;
+}
 
 /** The format told by the first bytes, or undefined. */
 export function sniffImage(b: Uint8Array): ImageFormat | undefined {
@@ -56,7 +93,13 @@ export async function checkImages(doc: Document, file: string, opts?: Partial<Im
         file,
       );
     }
-    if (format === 'ktx2') continue; // transcoded by the viewer; glTF Transform reads its size from the header
+    if (MIME[format] !== t.getMimeType()) t.setMimeType(MIME[format]);
+    if (format === 'ktx2') {
+      // Transcoded by the viewer; glTF Transform reads its size from the header.
+      const problem = ktx2Problem(bytes, o);
+      if (problem) throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `${label} is a KTX2 image that ${problem}`, file);
+      continue;
+    }
     let width = 0,
       height = 0;
     try {
@@ -75,10 +118,16 @@ export async function checkImages(doc: Document, file: string, opts?: Partial<Im
       );
     }
     try {
-      // Decoded to the end (JPEG shrink-on-load keeps this cheap); a truncated or corrupt file fails here.
-      await sharp(bytes, { limitInputPixels: o.limitInputPixels, failOn: 'truncated' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
+      // Decoded to the end (JPEG shrink-on-load keeps this cheap), as strictly as sharp decodes by default in the
+      // textures stage: a truncated or corrupt file fails here.
+      await sharp(bytes, { limitInputPixels: o.limitInputPixels, failOn: 'warning' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
     } catch (e) {
       throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `${label} cannot be decoded: ${firstLine(e)}`, file);
+    }
+    try {
+      if (!ImageUtils.getSize(bytes, MIME[format])) throw new Error('no size in its header');
+    } catch (e) {
+      throw new XoayError(STAGE, 'UNREADABLE_IMAGE', `${label}: the size in its ${format.toUpperCase()} header cannot be read (${firstLine(e)})`, file);
     }
   }
 }

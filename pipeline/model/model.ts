@@ -260,6 +260,16 @@ async function readInput(input: string, o: ModelOptions, run: Run<ModelEvent>) {
   await checkImages(doc, src.file, { limitInputPixels: o.limitInputPixels });
   const before = inspect(doc);
   if (before.meshes === 0) throw new XoayError(STAGE, 'MODEL_INVALID', 'the model has no meshes', src.file);
+  // Meshes that no node of a scene places are pruned by the clean stage: the output would be empty.
+  let placed = 0;
+  for (const scene of doc.getRoot().listScenes()) scene.traverse((n) => void (n.getMesh() && placed++));
+  if (placed === 0)
+    throw new XoayError(
+      STAGE,
+      'MODEL_INVALID',
+      `no mesh is placed in a scene: the model's ${before.meshes} mesh${before.meshes > 1 ? 'es belong' : ' belongs'} to no node of ${doc.getRoot().listScenes().length ? 'its scenes' : 'a scene (it has none)'}`,
+      src.file,
+    );
   if (countRealTriangles(doc) === 0)
     throw new XoayError(STAGE, 'MODEL_INVALID', `no usable triangles: all ${before.triangles} are degenerate (zero area)`, src.file);
   run.lap('read');
@@ -303,7 +313,23 @@ async function checkOutput(
   run: Run<ModelEvent>,
 ): Promise<{ after: ModelStats; validation: ValidationSummary }> {
   run.stage('check');
-  const validation = await validateModel(await openModel(glbPath), { ignore: KNOWN_UNSUPPORTED });
+  let validation: ValidationSummary;
+  try {
+    validation = await validateModel(await openModel(glbPath), { ignore: KNOWN_UNSUPPORTED });
+  } catch (e) {
+    // Named as the input's problem: the temporary output's path means nothing to the user.
+    if (e instanceof XoayError)
+      throw new XoayError(
+        'check',
+        e.code,
+        `the written model does not pass its check: ${e.message.slice(e.message.indexOf(glbPath) + glbPath.length + 2)}`,
+        file,
+        {
+          cause: e,
+        },
+      );
+    throw e;
+  }
   const after = inspect(await io.readBinary(glb));
   if (after.triangles !== triangles) {
     throw new XoayError('check', 'MODEL_INVALID', `the written model decodes to ${after.triangles} triangles, expected ${triangles}`, file);

@@ -6,12 +6,14 @@
  */
 import path from 'node:path';
 import type { Document, JSONDocument } from '@gltf-transform/core';
+import { dequantize, unpartition } from '@gltf-transform/functions';
 import { echo, XoayError } from '../core/errors.js';
 import { statInput } from '../core/input.js';
 import { readInside } from '../core/inside.js';
 import { createIO, SILENT } from './codecs.js';
 import { readObj } from './obj.js';
 import { checkGltfJson } from './limits.js';
+import { checkCompressedData, checkCompressionJson } from './compressed.js';
 import { type ModelSource, type ReadOptions, READ_DEFAULTS, resolveUri } from './source.js';
 
 const STAGE = 'read';
@@ -90,11 +92,13 @@ export async function openModel(input: string, opts?: Partial<ReadOptions>): Pro
       bin = bytes.subarray(binAt + 8, binAt + 8 + binLength);
     }
     checkGltfJson(json, file, o, bin?.length);
+    checkCompressionJson(json, file);
     await checkReferences(json, dir, file, o, resource);
     return { ...opened, format: 'glb', json, bin };
   }
   const json = parseJson(bytes, file, 'not valid glTF JSON');
   checkGltfJson(json, file, o, undefined);
+  checkCompressionJson(json, file);
   await checkReferences(json, dir, file, o, resource);
   return { ...opened, format: 'gltf', json };
 }
@@ -143,13 +147,28 @@ export async function readModel(src: ModelSource): Promise<Document> {
         (json.images as unknown[] | undefined)?.includes(item) ? 'image' : 'buffer',
       )) as Uint8Array<ArrayBuffer>;
   }
+  await checkCompressedData(json, resources, src.file);
   let doc: Document;
   try {
     doc = (await io.readJSON({ json: json as unknown as JSONDocument['json'], resources })).setLogger(SILENT);
   } catch (e) {
     throw new XoayError(STAGE, 'MODEL_INVALID', `cannot be read: ${(e as Error).message}`, src.file, { cause: e });
   }
-  return dropInputCompression(doc);
+  dropInputCompression(doc);
+  // Quantised input (an optimised GLB, Xoay's own output among them) is made float again: quantize() re-quantised plain
+  // int16 positions onto one axis (x and z collapsed: Xoay's output fed back in failed its check, bounds 25 % off), and
+  // the geometry stage quantises the floats afresh.
+  if (
+    doc
+      .getRoot()
+      .listExtensionsUsed()
+      .some((e) => e.extensionName === 'KHR_mesh_quantization')
+  )
+    await doc.transform(dequantize());
+  // A GLB holds one buffer: a .gltf's several .bin files, or a meshopt fallback buffer kept because the input did not
+  // list the extension as required, are joined (the GLB writer threw "GLB must have 0–1 buffers" in the geometry stage).
+  if (doc.getRoot().listBuffers().length > 1) await doc.transform(unpartition());
+  return doc;
 }
 
 /** The geometry compression extensions a reader decodes: once read, the data in the Document is plain. */

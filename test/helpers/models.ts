@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { createIO } from '../../pipeline/model/codecs.js';
 
 /** A small named box scene written as a GLB (or an empty scene, or degenerate triangles only). */
-export async function boxGlb(file: string, opts: { degenerate?: boolean; empty?: boolean; texture?: Uint8Array } = {}): Promise<string> {
+export async function boxGlb(file: string, opts: { degenerate?: boolean; empty?: boolean; texture?: Uint8Array; mimeType?: string } = {}): Promise<string> {
   const doc = new Document();
   const scene = doc.createScene('Scene');
   if (opts.empty) scene.addChild(doc.createNode('Nothing here'));
@@ -18,7 +18,13 @@ export async function boxGlb(file: string, opts: { degenerate?: boolean; empty?:
     const position = doc.createAccessor('position').setType('VEC3').setArray(p).setBuffer(buffer);
     const indices = doc.createAccessor('indices').setType('SCALAR').setArray(idx).setBuffer(buffer);
     const red = doc.createMaterial('Lacquer red').setBaseColorFactor([0.8, 0.1, 0.1, 1]);
-    if (opts.texture) red.setBaseColorTexture(doc.createTexture('label').setImage(opts.texture).setMimeType('image/png'));
+    if (opts.texture)
+      red.setBaseColorTexture(
+        doc
+          .createTexture('label')
+          .setImage(opts.texture)
+          .setMimeType(opts.mimeType ?? 'image/png'),
+      );
     const prim = doc.createPrimitive().setAttribute('POSITION', position).setIndices(indices).setMaterial(red);
     if (opts.texture)
       prim.setAttribute(

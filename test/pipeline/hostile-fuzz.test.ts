@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -22,17 +22,26 @@ import { renderStory } from '../../pipeline/product/story.js';
 import { spin } from '../../pipeline/spin/spin.js';
 import { dataSet, ROOT } from '../helpers/data.js';
 import { boxGlb } from '../helpers/models.js';
+import { KHRTextureBasisu } from '@gltf-transform/extensions';
+import { draco, meshopt } from '@gltf-transform/functions';
+import { createDefaultContainer, VK_FORMAT_R8G8B8A8_SRGB, write as writeKtx2 } from 'ktx-parse';
+import { MeshoptEncoder } from 'meshoptimizer';
+import { createIO } from '../../pipeline/model/codecs.js';
 import { facts, STOOL_FRAMES } from '../helpers/products.js';
 
 const SEED = 19;
 const MODEL_CASES = 120;
+/** Issue 15: mutated compressed and textured models (Draco, meshopt, KTX2, JPEG) and the shared models. */
+const SEED_15 = 15;
+const COMPRESSED_CASES = 180;
 const PRODUCT_CASES = 160;
 const FRAME_CASES = 8;
 const models = dataSet('models');
 
 let tmp: string;
 let secretPng: Buffer;
-const rand = mulberry32(SEED);
+/** The random stream of the test that runs (each test sets its own, so one run alone draws the same cases). */
+let rand = mulberry32(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
 const int = (n: number) => Math.floor(rand() * n);
 
@@ -385,5 +394,218 @@ describe('fuzz (fixed seed)', () => {
       await rm(path.dirname(dir), { recursive: true, force: true });
     }
     expect(problems).toEqual([]);
+  });
+});
+
+/** A model as files for the issue-15 fuzz: relative paths (a .gltf's textures may sit in a sub-folder). */
+async function seeds15(): Promise<Seed[]> {
+  const io = await createIO();
+  await MeshoptEncoder.ready;
+  const out: Seed[] = [];
+  const glb = (name: string, bytes: Uint8Array | Buffer) => out.push({ name, main: 'model.glb', files: new Map([['model.glb', Buffer.from(bytes)]]) });
+  const box = await boxGlb(path.join(tmp, 'seed-box.glb'));
+  const raw = Buffer.alloc(32 * 32 * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 37 + (i >> 7) * 11) & 255;
+  const jpeg = await sharp(raw, { raw: { width: 32, height: 32, channels: 3 } })
+    .jpeg()
+    .toBuffer();
+  const textured = await boxGlb(path.join(tmp, 'seed-textured.glb'), { texture: jpeg, mimeType: 'image/jpeg' });
+  glb('textured-jpeg.glb', await readFile(textured));
+  for (const [name, file] of [
+    ['box', box],
+    ['textured', textured],
+  ] as const) {
+    for (const kind of ['draco', 'meshopt'] as const) {
+      const doc = await io.read(file);
+      await doc.transform(kind === 'draco' ? draco() : meshopt({ encoder: MeshoptEncoder }));
+      glb(`${name}-${kind}.glb`, await io.writeBinary(doc));
+    }
+  }
+  const c = createDefaultContainer();
+  c.vkFormat = VK_FORMAT_R8G8B8A8_SRGB;
+  c.typeSize = 1;
+  c.pixelWidth = 8;
+  c.pixelHeight = 8;
+  c.levelCount = 1;
+  c.levels = [{ levelData: new Uint8Array(8 * 8 * 4).fill(160), uncompressedByteLength: 256 }];
+  const ktxDoc = await io.read(textured);
+  ktxDoc.createExtension(KHRTextureBasisu).setRequired(true);
+  ktxDoc.getRoot().listTextures()[0]!.setImage(writeKtx2(c)).setMimeType('image/ktx2');
+  glb('textured-ktx2.glb', await io.writeBinary(ktxDoc));
+  const stool = await readFile(path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb'));
+  const stoolDoc = await io.readBinary(new Uint8Array(stool));
+  await stoolDoc.transform(meshopt({ encoder: MeshoptEncoder }));
+  glb('stool-meshopt.glb', await io.writeBinary(stoolDoc));
+  if (models.present) {
+    glb('sofa_03_1k.glb', await readFile(path.join(models.dir, 'sofa_03_1k.glb')));
+    glb('wooden_table_02_1k.glb', await readFile(path.join(models.dir, 'wooden_table_02_1k.glb')));
+    const dir = path.join(models.dir, 'sofa_03_gltf');
+    const files = new Map<string, Buffer>();
+    for (const f of execFileSync('find', ['.', '-type', 'f'], { cwd: dir }).toString().trim().split('\n'))
+      files.set(f.replace(/^\.\//, ''), await readFile(path.join(dir, f)));
+    out.push({ name: 'sofa_03_gltf', main: 'sofa_03_1k.gltf', files });
+  } else {
+    glb('stool.glb', stool);
+  }
+  return out;
+}
+
+/** The JSON and binary of a seed: a GLB's chunks, or a .gltf and its first external buffer. */
+function parts(seed: Seed): { json: Record<string, any>; bin: Buffer | undefined; binName: string | undefined } {
+  const main = seed.files.get(seed.main)!;
+  if (seed.main.endsWith('.glb')) {
+    const jsonLen = main.readUInt32LE(12);
+    const json = JSON.parse(main.subarray(20, 20 + jsonLen).toString('utf8'));
+    const at = 20 + jsonLen;
+    return { json, bin: at + 8 <= main.length ? Buffer.from(main.subarray(at + 8, at + 8 + main.readUInt32LE(at))) : undefined, binName: undefined };
+  }
+  const json = JSON.parse(main.toString('utf8'));
+  const binName = typeof json.buffers?.[0]?.uri === 'string' ? decodeURIComponent(json.buffers[0].uri) : undefined;
+  return { json, bin: binName ? Buffer.from(seed.files.get(binName)!) : undefined, binName };
+}
+
+/** A GLB from JSON text and a binary chunk. */
+function glbFrom(text: string, bin: Buffer | undefined): Buffer {
+  const head = Buffer.alloc(20);
+  let j = Buffer.from(text);
+  j = Buffer.concat([j, Buffer.alloc((4 - (j.length % 4)) % 4, 0x20)]);
+  const b = bin ? Buffer.concat([bin, Buffer.alloc((4 - (bin.length % 4)) % 4)]) : undefined;
+  const binHead = Buffer.alloc(8);
+  if (b) binHead.writeUInt32LE(b.length, 0), binHead.writeUInt32LE(0x004e4942, 4);
+  head.write('glTF', 0, 'latin1');
+  head.writeUInt32LE(2, 4);
+  head.writeUInt32LE(20 + j.length + (b ? 8 + b.length : 0), 8);
+  head.writeUInt32LE(j.length, 12);
+  head.writeUInt32LE(0x4e4f534a, 16);
+  return Buffer.concat([head, j, ...(b ? [binHead, b] : [])]);
+}
+
+/**
+ * Mutations aimed at the compressed and image parts: bytes of a buffer view (a Draco primitive's, a meshopt stream's or
+ * an image's, three times as likely as any other) flipped, zeroed, cut short or filled with noise; or a number of a
+ * compression extension or image reference moved a little (a stream of the wrong length, a count off by some).
+ */
+function mutateParts(json: Record<string, any>, bin: Buffer): { json: Record<string, any>; bin: Buffer; op: string } {
+  const views = (json.bufferViews ?? []) as Record<string, any>[];
+  const special = new Set<number>();
+  for (const m of json.meshes ?? [])
+    for (const p of m.primitives ?? []) if (p.extensions?.KHR_draco_mesh_compression) special.add(p.extensions.KHR_draco_mesh_compression.bufferView);
+  for (const im of json.images ?? []) if (im.bufferView !== undefined) special.add(im.bufferView);
+  views.forEach((v, i) => v.extensions?.EXT_meshopt_compression && special.add(i));
+  const weighted = [...views.keys(), ...[...special].flatMap((i) => [i, i, i])];
+  if (!weighted.length) return { json, bin, op: 'no views' };
+  const i = pick(weighted);
+  const v = views[i]!;
+  const ext = v.extensions?.EXT_meshopt_compression;
+  if (rand() < 0.35) {
+    // A number moved a little.
+    const holders: [Record<string, any>, string][] = [];
+    if (ext) for (const k of ['byteOffset', 'byteLength', 'count', 'byteStride']) holders.push([ext, k]);
+    for (const k of ['byteOffset', 'byteLength']) holders.push([v, k]);
+    for (const m of json.meshes ?? [])
+      for (const p of m.primitives ?? []) {
+        const d = p.extensions?.KHR_draco_mesh_compression;
+        if (d) holders.push([d, 'bufferView'], ...Object.keys(d.attributes ?? {}).map((k) => [d.attributes, k] as [Record<string, any>, string]));
+      }
+    const [o, k] = pick(holders);
+    const before = o[k] ?? 0;
+    o[k] = Math.max(0, before + pick([-64, -9, -4, -1, 1, 3, 4, 17, 4096]));
+    return { json, bin, op: `bufferViews[${i}] ${k}: ${before} → ${o[k]}` };
+  }
+  const start = (ext?.byteOffset ?? v.byteOffset ?? 0) as number;
+  const length = Math.min((ext?.byteLength ?? v.byteLength) as number, bin.length - start);
+  if (length <= 0) return { json, bin, op: 'empty view' };
+  const out = Buffer.from(bin);
+  const op = pick(['flip', 'flip', 'zero', 'noise', 'cut']);
+  const at = start + int(length);
+  const run = 1 + int(Math.min(length, 512));
+  if (op === 'flip') for (let n = 1 + int(6); n > 0; n--) out[start + int(length)] = int(256);
+  if (op === 'zero') out.fill(0, at, Math.min(start + length, at + run));
+  if (op === 'noise') for (let k = at; k < Math.min(start + length, at + run); k++) out[k] = int(256);
+  if (op === 'cut') return { json, bin: out.subarray(0, at), op: `bufferViews[${i}]: the binary cut at byte ${at}` };
+  return { json, bin: out, op: `bufferViews[${i}]: ${op} at byte ${at}` };
+}
+
+/** The case's folder: the seed's files with one mutation (its parts, its JSON, or its bytes). */
+async function makeCase15(i: number, seed: Seed): Promise<{ dir: string; file: string; op: string }> {
+  const dir = path.join(tmp, `c${i}`);
+  const files = new Map(seed.files);
+  const { json, bin, binName } = parts(seed);
+  const r = rand();
+  let op: string;
+  if (r < 0.5 && bin) {
+    const m = mutateParts(json, bin);
+    op = m.op;
+    if (binName) {
+      files.set(binName, m.bin);
+      files.set(seed.main, Buffer.from(JSON.stringify(m.json)));
+    } else files.set(seed.main, glbFrom(JSON.stringify(m.json), m.bin));
+  } else if (r < 0.85) {
+    const m = mutateJson(json);
+    op = m.op;
+    files.set(seed.main, binName ? Buffer.from(m.text) : glbFrom(m.text, bin));
+  } else {
+    const target = pick([...files.keys()]);
+    const m = mutateBytes(files.get(target)!);
+    op = `${target}: ${m.op}`;
+    files.set(target, m.bytes);
+  }
+  for (const [name, b] of files) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), b);
+  }
+  return { dir, file: path.join(dir, seed.main), op: `${seed.name}: ${op}` };
+}
+
+describe(`fuzz, issue 15 (fixed seed ${SEED_15}): compressed and textured inputs`, () => {
+  it(`${COMPRESSED_CASES} mutated Draco / meshopt / KTX2 / JPEG models${models.present ? ' and the shared models' : ''}: a result or one line naming the file; never a crash, a raw library error or output left behind`, {
+    timeout: 420_000,
+  }, async () => {
+    rand = mulberry32(SEED_15);
+    const all = await seeds15();
+    const problems: string[] = [];
+    const seen = new Map<string, number>();
+    let built = 0;
+    const t0 = performance.now();
+    const cases = [];
+    for (let i = 0; i < COMPRESSED_CASES; i++) cases.push(await makeCase15(i, all[i % all.length]!));
+    await mapLimit(cases, 2, async (c, i) => {
+      const before = await folderHash(c.dir);
+      const found = problems.length;
+      const out = path.join(tmp, `co${i}`, 'out');
+      try {
+        await modelIsolated(c.file, out, { textures: 'keep', budget: 'none', geometry: 'meshopt' }, { isolate: { maxMemoryMb: 768, timeoutSeconds: 60 } });
+        built++;
+      } catch (e) {
+        if (!isXoayError(e)) problems.push(`${c.op}: not a XoayError: ${String((e as Error)?.stack ?? e)}`);
+        else {
+          const kind = `${e.stage}: ${e.message.slice(e.message.indexOf(c.file) + c.file.length + 2).slice(0, 60)}`;
+          seen.set(kind, (seen.get(kind) ?? 0) + 1);
+          // A crash the worker contained, a stack, or glTF Transform's own message passed on ("cannot be read: …").
+          if (e.code === 'CRASHED' || /time limit|memory limit|unexpected error|\n\s+at |cannot be read: /.test(e.message))
+            problems.push(`${c.op}: ${e.message}`);
+          if (e.message.includes('\n') || e.message.length > 2100 || !e.message.includes(c.file))
+            problems.push(`${c.op}: not one line naming the file: ${e.message.slice(0, 300)}`);
+        }
+        if (existsSync(path.dirname(out)) && (await readdir(path.dirname(out))).length)
+          problems.push(`${c.op}: left ${(await readdir(path.dirname(out))).join(', ')}`);
+      }
+      if ((await folderHash(c.dir)) !== before) problems.push(`${c.op}: the input changed`);
+      // XOAY_FUZZ_KEEP=<folder>: keep the inputs of the cases that found a problem, to reproduce them.
+      if (process.env.XOAY_FUZZ_KEEP && problems.length > found)
+        await cp(c.dir, path.join(process.env.XOAY_FUZZ_KEEP, `case-${i}`), { recursive: true, verbatimSymlinks: true });
+      await rm(c.dir, { recursive: true, force: true });
+      await rm(path.dirname(out), { recursive: true, force: true });
+    });
+    console.log(
+      `issue-15 fuzz: ${COMPRESSED_CASES} cases from ${all.length} seeds in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${built} built; refusals:\n${[
+        ...seen,
+      ]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `  ${n} × ${k}`)
+        .join('\n')}`,
+    );
+    expect(problems).toEqual([]);
+    expect(built).toBeGreaterThan(0);
   });
 });

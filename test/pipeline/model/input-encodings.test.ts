@@ -10,7 +10,7 @@ import { draco, meshopt } from '@gltf-transform/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codecs, createIO } from '../../../pipeline/model/codecs.js';
 import { model } from '../../../pipeline/model/model.js';
-import { dataSet } from '../../helpers/data.js';
+import { dataSet, ROOT } from '../../helpers/data.js';
 
 const models = dataSet('models');
 let tmp: string;
@@ -66,4 +66,18 @@ describe('compressed inputs', () => {
       }
     });
   }
+});
+
+describe("Xoay's own output fed back in", () => {
+  it('reads as what it is: quantised positions are made float again (it failed its check, bounds 25 % off)', { timeout: 120_000 }, async () => {
+    const stool = path.join(ROOT, 'samples/stool-model/painted_wooden_stool_1k.glb');
+    const first = await model(stool, path.join(tmp, 'again-1'), { textures: 'webp', budget: 'none' });
+    const again = await model(first.report.output, path.join(tmp, 'again-2'), { textures: 'keep', budget: 'none' });
+    expect(again.report.after.triangles).toBe(first.report.after.triangles);
+    const b = first.report.after.bounds!;
+    const size = Math.hypot(...b.max.map((v, i) => v - b.min[i]!));
+    for (const k of ['min', 'max'] as const)
+      for (let i = 0; i < 3; i++) expect(Math.abs(again.report.after.bounds![k][i]! - b[k][i]!)).toBeLessThan(0.002 * size);
+    expect(Math.abs(again.report.bytes.output - first.report.bytes.output)).toBeLessThan(0.03 * first.report.bytes.output);
+  });
 });
