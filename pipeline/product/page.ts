@@ -3,7 +3,7 @@
  * a 3D toggle), name, OCOP stars, producer and place, price, the story (sanitised Markdown),
  * traceability facts and a photo gallery; Open Graph tags and schema.org `Product` JSON-LD for link
  * previews and search engines. Every product field goes through `html` (escaped) or `jsonInScript`.
- * The page works without JavaScript too: the poster stands in for the viewer.
+ * The page works without JavaScript too: the poster (an `<img>` in the element's light DOM) stands in for the viewer.
  */
 import type { Product, ProducerKind } from '../../schema/product.js';
 import type { SpinManifest } from '../../schema/spin.js';
@@ -15,6 +15,8 @@ export interface PageImage {
   src: string;
   width: number;
   height: number;
+  /** The same picture at other widths (`srcset` candidates: relative path and width), when there are any. */
+  srcset?: { src: string; width: number }[];
 }
 
 export interface PagePhoto {
@@ -132,11 +134,22 @@ export function jsonLd(input: PageInput): unknown {
   };
 }
 
-/** The `<xoay-viewer>` tag (with the poster as the no-JavaScript fallback). */
-function viewerTag(input: PageInput, base: string): Html {
+/** `sizes` of the poster: the product page lays the viewer out in its media column (548 CSS px from 860 px up, else the width less the margins); an embed's box is not known, at most 640 px is a fair guess. */
+const SIZES = { page: '(min-width: 860px) 548px, calc(100vw - 32px)', embed: '(min-width: 640px) 640px, 100vw' } as const;
+
+/**
+ * The `<xoay-viewer>` tag with the poster in its light DOM: an `<img>` (srcset, sizes, width and height, alt text)
+ * that shows the product wherever the viewer's script does not run (JavaScript off, a blocked or failing script URL,
+ * a page opened from file://, an old browser). The element shows it (slotted) until its first frame is drawn, then
+ * hides it (viewer/element/xoay-viewer.ts). Inline styles, so that it fits its box in a CMS page with no stylesheet.
+ */
+function viewerTag(input: PageInput, base: string, sizes: string): Html {
   const { assets, product: p } = input;
   const alt = `${p.name.vi}: xoay để xem mọi phía`;
-  return html`<xoay-viewer${assets.spin ? html` src="${base + assets.spin}"` : ''}${assets.model ? html` model="${base + assets.model}"` : ''} poster="${base + assets.poster.src}" alt="${alt}" style="aspect-ratio:${assets.poster.width}/${assets.poster.height}"><noscript><img src="${base + assets.poster.src}" alt="${p.name.vi}" width="${assets.poster.width}" height="${assets.poster.height}"></noscript></xoay-viewer>`;
+  const poster = assets.poster;
+  const srcset = poster.srcset?.length ? poster.srcset.map((c) => `${base + c.src} ${c.width}w`).join(', ') : '';
+  const img = html`<img src="${base + poster.src}"${srcset ? html` srcset="${srcset}" sizes="${sizes}"` : ''} alt="${p.name.vi}" width="${poster.width}" height="${poster.height}" style="display:block;width:100%;height:auto">`;
+  return html`<xoay-viewer${assets.spin ? html` src="${base + assets.spin}"` : ''}${assets.model ? html` model="${base + assets.model}"` : ''} poster="${base + poster.src}" alt="${alt}" style="display:block;aspect-ratio:${poster.width}/${poster.height}">${img}</xoay-viewer>`;
 }
 
 /**
@@ -226,7 +239,7 @@ ${preloadSprite(assets, '')}
 <body>
 ${p.sample ? html`<p class="sample" role="note">Dữ liệu mẫu: sản phẩm và nhà sản xuất trên trang này là hư cấu, chỉ để minh hoạ. <span lang="en">(Sample data: made up for a demo.)</span></p>` : ''}
 <main>
-<div class="media">${inlineManifest(assets, '')}${viewerTag(input, '')}</div>
+<div class="media">${inlineManifest(assets, '')}${viewerTag(input, '', SIZES.page)}</div>
 <div class="about">
 <h1>${p.name.vi}</h1>
 ${p.name.en ? html`<p class="en" lang="en">${p.name.en}</p>` : ''}
@@ -271,6 +284,6 @@ export function embedSnippet(input: PageInput): string {
   const viewerUrl = new URL('viewer/xoay-viewer.js', baseUrl).href;
   return html`<!-- Xoay: ${p.name.vi} (${url}). Paste into any page or CMS HTML block. The site at ${baseUrl} must allow cross-origin requests (CORS) when the page is on another domain. -->
 <script type="module" src="${viewerUrl}"></script>
-${preloadSprite(input.assets, url)}${inlineManifest(input.assets, url)}${viewerTag(input, url)}
+${preloadSprite(input.assets, url)}${inlineManifest(input.assets, url)}${viewerTag(input, url, SIZES.embed)}
 `.text;
 }

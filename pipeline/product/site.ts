@@ -191,12 +191,20 @@ async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster
   if (made.spin) {
     await copyTree(made.spin, path.join(tmp, 'spin'), (f) => !/^qa\.(html|json)$/.test(f));
     manifest = JSON.parse((await made.spin.read('spin.json')).toString('utf8')) as SpinManifest;
-    poster = spinPoster(manifest, 1200);
+    poster = spinPoster(manifest, 1200, true);
     thumb = spinPoster(manifest, 512);
   } else {
     await copyTree(made.photosEntry!, tmp, (f) => f !== 'photos.json');
     const first = made.photos[0]!;
-    poster = { src: first.src, width: first.width, height: first.height };
+    poster = {
+      src: first.src,
+      width: first.width,
+      height: first.height,
+      srcset: [
+        { src: first.thumb, width: first.thumbWidth },
+        { src: first.src, width: first.width },
+      ].filter((c, i, all) => i === all.length - 1 || c.width < first.width),
+    };
     thumb = { src: first.thumb, width: first.thumbWidth, height: first.thumbHeight };
   }
   if (made.spin && made.photosEntry) await copyTree(made.photosEntry, tmp, (f) => f !== 'photos.json');
@@ -207,13 +215,20 @@ async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster
   return { poster, thumb, manifest };
 }
 
-/** The JPEG of the first frame at the largest width ≤ `max` (else the smallest), for posters and cards. */
-function spinPoster(m: SpinManifest, max: number): PageImage {
+/**
+ * The JPEG of the first frame at the largest width ≤ `max` (else the smallest), for posters and cards; with `srcset`,
+ * the first frame at every width of the spin's ladder too (the page's poster `<img>` picks the one that fits).
+ */
+function spinPoster(m: SpinManifest, max: number, srcset = false): PageImage {
   const widths = [...m.widths].sort((a, b) => a - b);
   const w = [...widths].reverse().find((x) => x <= max) ?? widths[0]!;
-  const frame = m.rows[0]!.frames[0]!.src[String(w)]!;
-  const file = frame.jpeg ?? frame.webp ?? frame.avif!;
-  return { src: `spin/${file}`, width: w, height: Math.round((w * m.height) / m.width) };
+  const file = (width: number) => {
+    const frame = m.rows[0]!.frames[0]!.src[String(width)]!;
+    return `spin/${frame.jpeg ?? frame.webp ?? frame.avif!}`;
+  };
+  const poster: PageImage = { src: file(w), width: w, height: Math.round((w * m.height) / m.width) };
+  if (srcset && widths.length > 1) poster.srcset = widths.filter((x) => m.rows[0]!.frames[0]!.src[String(x)]).map((x) => ({ src: file(x), width: x }));
+  return poster;
 }
 
 /** Copies the files of a finished cache entry into a local folder. */

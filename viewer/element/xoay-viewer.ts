@@ -43,11 +43,12 @@ const STYLE = `
 :host([hidden]){display:none}
 .stage{position:absolute;inset:0}
 .poster{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
-.start{position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);padding:.6em 1.1em;border:0;border-radius:2em;background:#000b;color:#fff;font:inherit;cursor:pointer}
+slot{display:block;position:absolute;inset:0;z-index:1;pointer-events:none;overflow:hidden}
+.start{z-index:2;position:absolute;left:50%;top:50%;transform:translate(-50%,-50%);padding:.6em 1.1em;border:0;border-radius:2em;background:#000b;color:#fff;font:inherit;cursor:pointer}
 .modes{position:absolute;right:8px;top:8px;display:flex;gap:4px;z-index:2}
 .modes button{padding:.3em .7em;border:1px solid #ccc;border-radius:1em;background:#fff;color:#222;font:inherit;cursor:pointer}
 .modes button[aria-pressed="true"]{background:#222;color:#fff;border-color:#222}
-.xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
+.xoay-msg{z-index:2;position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
 `;
 
 /** The table-made properties (declared here, not as class fields: a field would shadow the accessor). */
@@ -70,6 +71,8 @@ export class XoayViewerElement extends HTMLElement {
 
   private shadow: ShadowRoot;
   private stage: HTMLDivElement;
+  /** Shows the light DOM (the page's poster `<img>`, the no-script fallback) over the stage until the first frame is drawn. */
+  private fallback: HTMLSlotElement;
   private spin: SpinViewer | null = null;
   private model3d: ModelViewer | null = null;
   private current: ViewerMode | null = null;
@@ -86,7 +89,8 @@ export class XoayViewerElement extends HTMLElement {
     style.textContent = STYLE;
     this.stage = document.createElement('div');
     this.stage.className = 'stage';
-    this.shadow.append(style, this.stage);
+    this.fallback = document.createElement('slot');
+    this.shadow.append(style, this.stage, this.fallback);
   }
 
   // --- properties from the attribute table (src, model, autoplay, loading, alt, poster are defined from ATTRIBUTES
@@ -175,8 +179,10 @@ export class XoayViewerElement extends HTMLElement {
       this.start();
       return;
     }
+    // The page's own poster (light DOM) stands in until the first frame: no second download of it.
+    const poster = this.poster && !this.querySelector('img') ? this.posterImg(this.poster) : '';
     if (mode === 'interaction') {
-      if (this.poster) this.stage.append(this.posterImg(this.poster));
+      this.stage.append(poster);
       const b = document.createElement('button');
       b.className = 'start';
       b.type = 'button';
@@ -186,7 +192,7 @@ export class XoayViewerElement extends HTMLElement {
       this.stage.append(b);
       return;
     }
-    if (this.poster) this.stage.append(this.posterImg(this.poster));
+    this.stage.append(poster);
     if (typeof IntersectionObserver !== 'function') {
       this.start();
       return;
@@ -259,6 +265,11 @@ export class XoayViewerElement extends HTMLElement {
     return bar;
   }
 
+  /** The first frame is drawn (in the animation frame the core asked for before calling onLoad): the light-DOM poster goes. */
+  private drawn(): void {
+    requestAnimationFrame(() => this.fallback.remove());
+  }
+
   private lastError = '';
 
   private fail(message: string): void {
@@ -285,7 +296,10 @@ export class XoayViewerElement extends HTMLElement {
         autoplay: this.autoplay,
         frame: this.pendingFrame ?? 0,
         row: this.pendingRow ?? 0,
-        onLoad: () => this.dispatchEvent(new CustomEvent('load', { detail: { mode: 'spin' } })),
+        onLoad: () => {
+          this.drawn();
+          this.dispatchEvent(new CustomEvent('load', { detail: { mode: 'spin' } }));
+        },
         onFrameChange: (row, frame) => this.dispatchEvent(new CustomEvent('framechange', { detail: { row, frame }, bubbles: true, composed: true })),
         onError: (message) => this.fail(message),
       });
@@ -312,6 +326,7 @@ export class XoayViewerElement extends HTMLElement {
         poster: this.poster ? new URL(this.poster, document.baseURI).href : '',
         onLoad: () => {
           loaded = true;
+          this.drawn();
           this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } }));
         },
         onError: (message) => {
