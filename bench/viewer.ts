@@ -302,6 +302,8 @@ interface NetLog {
   finished: Map<string, { ts: number; bytes: number }>;
   urls: Map<string, string>;
   sent: Map<string, number>;
+  /** Requests that failed (Network.loadingFailed): URL and Chromium's error, for the message of a run that fails. */
+  failed: string[];
 }
 
 /** A page with a CDP session: network logged, cache off, throttled or not. */
@@ -310,7 +312,7 @@ async function openPage(ctx: BrowserContext, throttle: boolean): Promise<{ page:
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const cdp = await ctx.newCDPSession(page);
-  const net: NetLog = { docTs: null, docWall: null, chunks: [], finished: new Map(), urls: new Map(), sent: new Map() };
+  const net: NetLog = { docTs: null, docWall: null, chunks: [], finished: new Map(), urls: new Map(), sent: new Map(), failed: [] };
   cdp.on('Network.requestWillBeSent', (e) => {
     net.urls.set(e.requestId, e.request.url);
     net.sent.set(e.requestId, e.timestamp);
@@ -326,6 +328,11 @@ async function openPage(ctx: BrowserContext, throttle: boolean): Promise<{ page:
   cdp.on('Network.responseReceived', (e) => net.chunks.push({ ts: e.timestamp, bytes: e.response.encodedDataLength ?? 0, id: e.requestId }));
   cdp.on('Network.dataReceived', (e) => net.chunks.push({ ts: e.timestamp, bytes: e.encodedDataLength, id: e.requestId }));
   cdp.on('Network.loadingFinished', (e) => net.finished.set(e.requestId, { ts: e.timestamp, bytes: e.encodedDataLength }));
+  cdp.on('Network.loadingFailed', (e) =>
+    net.failed.push(
+      `${net.urls.get(e.requestId) ?? e.requestId}: ${e.errorText}${e.canceled ? ' (cancelled)' : ''}${e.blockedReason ? ` (${e.blockedReason})` : ''}`,
+    ),
+  );
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
   if (throttle) await cdp.send('Network.emulateNetworkConditions', THROTTLE);
@@ -456,7 +463,9 @@ async function firstDrag(
         b = await probe(page).catch(() => null); // null while the document is not yet parsed
         if (b?.first != null) break;
         if (Date.now() - t0 > RUN_TIMEOUT_MS)
-          throw new Error(`bench:viewer: ${side}: no frame change after ${RUN_TIMEOUT_MS} ms of dragging (${[...errors, ...(b?.errors ?? [])].join('; ')})`);
+          throw new Error(
+            `bench:viewer: ${side}: no frame change after ${RUN_TIMEOUT_MS} ms of dragging (${[...errors, ...(b?.errors ?? [])].join('; ')}; failed requests: ${net.failed.join('; ') || 'none'})`,
+          );
         await page.waitForTimeout(50);
       }
     } finally {
