@@ -48,6 +48,11 @@ export interface ModelViewerOptions {
    */
   scene: Partial<SceneSettings>;
   /**
+   * The same as attribute text (`<xoay-viewer>` passes its attributes: `{ exposure: '1.2' }`), parsed here, in the 3D
+   * chunk, one by one: an invalid one goes to `onSceneError` and leaves its setting at the default.
+   */
+  sceneAttributes: Partial<Record<SceneAttribute, string | null>>;
+  /**
    * A `scene` setting given at creation could not be applied (an environment image that fails, an unknown glTF
    * camera): the model is shown with that setting's default, and this gets the message. Default: console.warn.
    */
@@ -75,6 +80,8 @@ export interface ModelViewer {
    * unknown glTF camera), and the view keeps its last good state.
    */
   setScene?(scene: Partial<SceneSettings>): Promise<void>;
+  /** `setScene` from one attribute's text (null: its default); rejects with a ViewerError naming it when it is not valid. */
+  setSceneAttribute?(name: SceneAttribute, value: string | null): Promise<void>;
   destroy(): void;
 }
 
@@ -85,6 +92,7 @@ export const MODEL_VIEWER_DEFAULTS: Omit<ModelViewerOptions, 'src'> = {
   decoderPath: '',
   poster: '',
   scene: {},
+  sceneAttributes: {},
   onSceneError: (message) => console.warn(message),
   onLoad: () => {},
   onError: () => {},
@@ -191,7 +199,15 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
   let settled = false;
   let scene: ThreeScene | null = null;
   let url = o.src;
-  let settings: SceneSettings = { ...SCENE_DEFAULTS, ...o.scene };
+  const fromAttributes: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(o.sceneAttributes) as [SceneAttribute, string | null][]) {
+    try {
+      if (value !== null) Object.assign(fromAttributes, sceneFromAttributes({ [name]: value }));
+    } catch (e) {
+      o.onSceneError(message(e));
+    }
+  }
+  let settings: SceneSettings = { ...SCENE_DEFAULTS, ...fromAttributes, ...o.scene };
   let cancel: (e: Error) => void = () => {};
   const cancelled = new Promise<never>((_, reject) => (cancel = reject));
   cancelled.catch(() => {});
@@ -287,6 +303,15 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
         throw new ViewerError(`xoay-viewer: ${message(e)}`);
       }
       settings = merged;
+    },
+    setSceneAttribute(name, value) {
+      let next: Partial<SceneSettings>;
+      try {
+        next = sceneFromAttributes({ [name]: value });
+      } catch (e) {
+        return Promise.reject(new ViewerError(message(e)));
+      }
+      return this.setScene!(next);
     },
     destroy() {
       if (destroyed) return;

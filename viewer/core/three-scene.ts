@@ -284,6 +284,8 @@ export function createStudio(canvas: HTMLCanvasElement, decoderPath: string, alp
         throw new Error(`a texture could not be decoded (${textureErrors[0]})`);
       }
       gltf.scene.userData.xoayCameras = gltf.cameras;
+      // As the file names them (three's objects carry sanitised names: "Generated Camera" → "Generated_Camera").
+      gltf.scene.userData.xoayCameraNames = ((gltf.parser.json as { cameras?: { name?: string }[] }).cameras ?? []).map((c) => c.name ?? '');
       return gltf.scene;
     },
     async setLook(look, base) {
@@ -443,9 +445,10 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
 
   /** The glTF file's camera named (or numbered) `which`; throws a message listing the cameras there are. */
   function gltfCamera(which: string): PerspectiveCamera {
-    const cameras = ((root?.userData.xoayCameras ?? []) as PerspectiveCamera[]).filter(Boolean);
-    const found = /^\d+$/.test(which) ? cameras[Number(which)] : cameras.find((c) => c.name === which || c.parent?.name === which);
-    const list = cameras.length ? cameras.map((c, i) => `${i}${c.name ? ` "${c.name}"` : ''}`).join(', ') : 'none';
+    const cameras = (root?.userData.xoayCameras ?? []) as PerspectiveCamera[];
+    const names = (root?.userData.xoayCameraNames ?? []) as string[];
+    const found = /^\d+$/.test(which) ? cameras[Number(which)] : cameras[names.indexOf(which)];
+    const list = cameras.length ? cameras.map((_, i) => `${i}${names[i] ? ` "${names[i]}"` : ''}`).join(', ') : 'none';
     if (!found) throw new Error(`gltf-camera: the model has no camera ${JSON.stringify(which)} (its cameras: ${list})`);
     if (!(found as PerspectiveCamera).isPerspectiveCamera)
       throw new Error(`gltf-camera: camera ${JSON.stringify(which)} is orthographic; only perspective cameras are supported`);

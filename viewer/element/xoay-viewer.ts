@@ -9,6 +9,7 @@
  */
 import { ViewerError } from '../core/manifest.js';
 import type { ModelViewer } from '../core/model-viewer.js';
+import { SCENE_ATTRIBUTES, type SceneAttribute } from '../core/scene-settings.js';
 import { createSpinViewer, type SpinViewer } from '../core/spin-viewer.js';
 
 export type ViewerMode = 'spin' | '3d';
@@ -17,7 +18,7 @@ export type LoadingMode = 'lazy' | 'eager' | 'interaction';
 type Kind = 'string' | 'boolean' | 'enum';
 interface AttributeSpec {
   /** The property it maps to. */
-  prop: 'src' | 'model' | 'mode' | 'autoplay' | 'loading' | 'alt' | 'decoderPath' | 'poster';
+  prop: 'src' | 'model' | 'mode' | 'autoplay' | 'loading' | 'alt' | 'decoderPath' | 'poster' | (typeof SCENE_ATTRIBUTES)[SceneAttribute];
   kind: Kind;
   values?: readonly string[];
   /** The property's value when the attribute is absent (or not one of `values`). */
@@ -37,6 +38,9 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
   'decoder-path': { prop: 'decoderPath', kind: 'string', restart: true },
   poster: { prop: 'poster', kind: 'string', restart: false },
 };
+// The 3D view's scene attributes (core/scene-settings.ts: camera-orbit, environment-image, exposure …), strings as
+// written; parsed and applied by the 3D chunk.
+for (const [name, prop] of Object.entries(SCENE_ATTRIBUTES)) ATTRIBUTES[name] = { prop, kind: 'string', restart: false };
 
 const STYLE = `
 :host{display:block;position:relative;aspect-ratio:4/3;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
@@ -61,6 +65,19 @@ export interface XoayViewerElement {
   poster: string;
   /** '' (the default): the `decoders/` folder the build puts beside the viewer's script. */
   decoderPath: string;
+  /** The scene attributes (core/scene-settings.ts), as text: '' when absent. */
+  cameraOrbit: string;
+  cameraTarget: string;
+  fieldOfView: string;
+  minCameraOrbit: string;
+  maxCameraOrbit: string;
+  environmentImage: string;
+  environmentRotation: string;
+  skyboxImage: string;
+  background: string;
+  exposure: string;
+  toneMapping: string;
+  gltfCamera: string;
 }
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above declares the attribute-backed properties that the ATTRIBUTES table defines on the prototype
@@ -153,6 +170,17 @@ export class XoayViewerElement extends HTMLElement {
     if (old === value || !this.connected) return;
     const spec = ATTRIBUTES[name];
     if (!spec) return;
+    if (name in SCENE_ATTRIBUTES) {
+      // Applied to a 3D view that is there; read from the attributes when one is made.
+      this.model3d?.setSceneAttribute?.(name as SceneAttribute, value).then(
+        () => this.dispatchEvent(new CustomEvent('scene-change', { detail: { name } })),
+        (e: Error) => {
+          console.warn(e.message);
+          this.dispatchEvent(new CustomEvent('scene-error', { detail: { name, message: e.message } }));
+        },
+      );
+      return;
+    }
     if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || '360° product view');
     if (name === 'autoplay' && this.spin) value === null ? this.spin.stop() : this.spin.play();
     if (spec.restart && this.started) {
@@ -324,6 +352,11 @@ export class XoayViewerElement extends HTMLElement {
         autoRotate: this.autoplay,
         decoderPath: this.decoderPath, // '' lets the 3D viewer use the decoders/ shipped beside it
         poster: this.poster ? new URL(this.poster, document.baseURI).href : '',
+        sceneAttributes: Object.fromEntries(Object.keys(SCENE_ATTRIBUTES).map((n) => [n, this.getAttribute(n)])),
+        onSceneError: (message) => {
+          console.warn(message);
+          this.dispatchEvent(new CustomEvent('scene-error', { detail: { message } }));
+        },
         onLoad: () => {
           loaded = true;
           this.drawn();
@@ -348,6 +381,7 @@ export class XoayViewerElement extends HTMLElement {
       get animating() {
         return inner?.animating;
       },
+      setSceneAttribute: (name, value) => ready.then(() => inner!.setSceneAttribute!(name, value)),
       destroy() {
         gone = true;
         inner?.destroy();

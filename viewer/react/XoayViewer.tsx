@@ -30,6 +30,23 @@ export interface XoayViewerProps {
   decoderPath?: string;
   /** Image shown until the viewer starts. */
   poster?: string;
+  /**
+   * The 3D view's scene, as attribute text named as model-viewer names it (README, "Scene attributes"):
+   * `cameraOrbit="30deg 75deg 105%"`, `environmentImage="/studio.hdr"`, `exposure="1.2"` …; an invalid value is
+   * refused (`onSceneError`) and the view keeps its last good state.
+   */
+  cameraOrbit?: string;
+  cameraTarget?: string;
+  fieldOfView?: string;
+  minCameraOrbit?: string;
+  maxCameraOrbit?: string;
+  environmentImage?: string;
+  environmentRotation?: string;
+  skyboxImage?: string;
+  background?: string;
+  exposure?: string;
+  toneMapping?: string;
+  gltfCamera?: string;
   /** Spin frame to show; pushed to the element when it changes and again when the spin has loaded (the user can still turn it). */
   frame?: number;
   /** Spin row to show (multi-row spins); pushed like `frame`. */
