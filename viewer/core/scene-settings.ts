@@ -65,22 +65,9 @@ export const SCENE_DEFAULTS: SceneSettings = {
   gltfCamera: '',
 };
 
-/** Attribute name → SceneSettings key, in the order the README's table lists them. */
-export const SCENE_ATTRIBUTES = {
-  'camera-orbit': 'cameraOrbit',
-  'camera-target': 'cameraTarget',
-  'field-of-view': 'fieldOfView',
-  'min-camera-orbit': 'minCameraOrbit',
-  'max-camera-orbit': 'maxCameraOrbit',
-  'environment-image': 'environmentImage',
-  'environment-rotation': 'environmentRotation',
-  'skybox-image': 'skyboxImage',
-  background: 'background',
-  exposure: 'exposure',
-  'tone-mapping': 'toneMapping',
-  'gltf-camera': 'gltfCamera',
-} as const satisfies Record<string, keyof SceneSettings>;
-export type SceneAttribute = keyof typeof SCENE_ATTRIBUTES;
+import { SCENE_ATTRIBUTES, type SceneAttribute } from './scene-attributes.js';
+
+export { SCENE_ATTRIBUTES, type SceneAttribute } from './scene-attributes.js';
 
 const NUMBER = String.raw`[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?`;
 const ANGLE = new RegExp(`^(${NUMBER})(deg|rad|turn)?$`, 'i');

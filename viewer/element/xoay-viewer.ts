@@ -9,7 +9,7 @@
  */
 import { ViewerError } from '../core/manifest.js';
 import type { ModelViewer } from '../core/model-viewer.js';
-import { SCENE_ATTRIBUTES, type SceneAttribute } from '../core/scene-settings.js';
+import { SCENE_ATTRIBUTES, type SceneAttribute } from '../core/scene-attributes.js';
 import { createSpinViewer, type SpinViewer } from '../core/spin-viewer.js';
 
 export type ViewerMode = 'spin' | '3d';
