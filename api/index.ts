@@ -18,21 +18,21 @@
  */
 import path from 'node:path';
 import type { QaReport, SpinManifest } from '../schema/spin.js';
-import { XoayError } from '../pipeline/core/errors.js';
-import { assertBoolean, assertInteger, assertNumber, assertOneOf, describe, invalid } from '../pipeline/core/options.js';
+import { invalid } from '../pipeline/core/options.js';
+import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, SPIN_CHECKS } from './checks.js';
 import { checkSignal } from '../pipeline/core/run.js';
-import { type Ktx2EncoderChoice, KTX2_ENCODER_CHOICES } from '../pipeline/model/basisu.js';
-import { BUDGET_NAMES, type BudgetName } from '../pipeline/model/budget.js';
-import { GEOMETRY_MODES, type GeometryMode } from '../pipeline/model/geometry.js';
+import type { Ktx2EncoderChoice } from '../pipeline/model/basisu.js';
+import type { BudgetName } from '../pipeline/model/budget.js';
+import type { GeometryMode } from '../pipeline/model/geometry.js';
 import { modelIsolated } from '../pipeline/model/isolate.js';
-import { MERGE_WHEN, type MergeWhen } from '../pipeline/model/merge.js';
+import type { MergeWhen } from '../pipeline/model/merge.js';
 import { type ModelEvent, type ModelReport, validateModelOptions, MODEL_DEFAULTS } from '../pipeline/model/model.js';
-import { TEXTURE_MODES, type TextureMode } from '../pipeline/model/textures.js';
+import type { TextureMode } from '../pipeline/model/textures.js';
 import { build as buildSite, type BuildEvent, type BuildResult } from '../pipeline/product/build.js';
 import { type ReconstructEvent, type ReconstructResult, reconstruct as reconstructShoot } from '../pipeline/reconstruct/reconstruct.js';
-import { BACKGROUND_MODES, type BackgroundMode } from '../pipeline/spin/background.js';
+import type { BackgroundMode } from '../pipeline/spin/background.js';
 import { parseAspect } from '../pipeline/spin/crop.js';
-import { SPIN_FORMATS, type SpinFormat } from '../pipeline/spin/encode.js';
+import type { SpinFormat } from '../pipeline/spin/encode.js';
 import { type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
 
 export { XoayError, isXoayError, type XoayErrorCode } from '../pipeline/core/errors.js';
@@ -185,60 +185,16 @@ export interface ModelResult {
   report: ModelReport;
 }
 
-type Check = (stage: string, option: string, value: unknown) => void;
-
-const bool: Check = (s, o, v) => assertBoolean(s, o, v);
-const int =
-  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
-  (s, o, v) =>
-    assertInteger(s, o, v, min, max);
-const num =
-  (min: number, max: number): Check =>
-  (s, o, v) =>
-    assertNumber(s, o, v, min, max);
-const oneOf =
-  (allowed: readonly string[]): Check =>
-  (s, o, v) =>
-    assertOneOf(s, o, v, allowed);
-const text: Check = (s, o, v) => {
-  if (typeof v !== 'string' || v === '') throw invalid(s, o, 'a non-empty string', v);
-};
-const listOf =
-  (item: Check, what: string): Check =>
-  (s, o, v) => {
-    if (!Array.isArray(v) || v.length === 0) throw invalid(s, o, `a non-empty array of ${what}`, v);
-    for (const x of v) item(s, o, x);
-  };
-const numbers =
-  (min: number, max: number): Check =>
-  (s, o, v) =>
-    Array.isArray(v) ? listOf(num(min, max), `numbers between ${min} and ${max}`)(s, o, v) : assertNumber(s, o, v, min, max);
-const fn: Check = (s, o, v) => {
-  if (typeof v !== 'function') throw invalid(s, o, 'a function', v);
-};
-const abortSignal: Check = (s, o, v) => {
-  if (!(v instanceof AbortSignal)) throw invalid(s, o, 'an AbortSignal', v);
-};
-const widths = listOf(int(16, 16384), 'integers between 16 and 16384');
-const formats = listOf(oneOf(SPIN_FORMATS), SPIN_FORMATS.join(', '));
-const CALL: Record<string, Check> = { onProgress: fn, signal: abortSignal };
-
-/**
- * Checks an options object against `checks` (sharp's way: before any work): a plain object or undefined, no unknown
- * option, each given value of the expected type. Returns it, typed.
- */
-function checkOptions<T extends object>(stage: string, given: unknown, checks: Record<string, Check>): T {
-  if (given === undefined) return {} as T;
-  if (typeof given !== 'object' || given === null || Array.isArray(given))
-    throw new XoayError(stage, 'BAD_OPTION', `expected an options object but received ${describe(given)}`);
-  const all = { ...checks, ...CALL };
-  for (const [k, v] of Object.entries(given)) {
-    const check = all[k];
-    if (!check) throw new XoayError(stage, 'BAD_OPTION', `unknown option ${k} (the options are: ${Object.keys(all).join(', ')})`);
-    if (v !== undefined) check(stage, k, v);
-  }
-  return given as T;
-}
+// Each check table has exactly the options of its interface (a new option is checked, and allowed in config files).
+type Keys<T> = keyof Omit<T, keyof CallOptions<never>>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameKeys: [
+  Same<keyof typeof SPIN_CHECKS, Keys<SpinOptions>>,
+  Same<keyof typeof MODEL_CHECKS, Keys<ModelOptions>>,
+  Same<keyof typeof RECONSTRUCT_CHECKS, Keys<ReconstructOptions>>,
+  Same<keyof typeof BUILD_CHECKS, Keys<BuildOptions>>,
+] = [true, true, true, true];
+void sameKeys;
 
 /** An input or output path argument: a non-empty string. */
 function checkPath(stage: string, name: string, v: unknown): string {
@@ -251,29 +207,6 @@ function notAborted(stage: string, signal: AbortSignal | undefined): void {
   checkSignal(signal, stage);
 }
 
-const SPIN_CHECKS: Record<keyof Omit<SpinOptions, keyof CallOptions<never>>, Check> = {
-  rows: int(0, 64),
-  reverse: bool,
-  recentre: bool,
-  exposure: bool,
-  margin: num(0, 100),
-  aspect: (s, o, v) => {
-    if (typeof v === 'number') return assertNumber(s, o, v, 0.05, 20);
-    if (typeof v !== 'string') throw invalid(s, o, "'W:H' (e.g. '1:1', '4:3'), a number or 'keep'", v);
-  },
-  background: oneOf(BACKGROUND_MODES),
-  shadow: oneOf(['keep', 'remove']),
-  segment: oneOf(['auto', 'border', 'plate']),
-  cleanPlate: text,
-  masks: text,
-  debugMasks: bool,
-  widths,
-  formats,
-  limitInputPixels: int(1),
-  concurrency: int(1, 256),
-  force: bool,
-};
-
 /**
  * Turns a turntable shoot (a folder of frames, or of one sub-folder per row) into a 360° spin in the folder `output`:
  * spin.json, qa.json, qa.html and the frames. As `xoay spin <input> -o <output>`.
@@ -281,7 +214,7 @@ const SPIN_CHECKS: Record<keyof Omit<SpinOptions, keyof CallOptions<never>>, Che
  *   const { manifest, qa } = await spin('shoots/stool', 'site/stool/spin', { widths: [512, 1024], shadow: 'remove' });
  */
 export async function spin(input: string, output: string, options?: SpinOptions): Promise<SpinResult> {
-  const o = checkOptions<SpinOptions>('spin', options, SPIN_CHECKS);
+  const o = checkOptions<SpinOptions>('spin', options, { ...SPIN_CHECKS, ...CALL });
   checkPath('spin', 'input', input);
   checkPath('spin', 'output', output);
   notAborted('spin', o.signal);
@@ -312,21 +245,6 @@ export async function spin(input: string, output: string, options?: SpinOptions)
   );
 }
 
-const MODEL_CHECKS: Record<keyof Omit<ModelOptions, keyof CallOptions<never>>, Check> = {
-  geometry: oneOf(GEOMETRY_MODES),
-  textures: oneOf(TEXTURE_MODES),
-  ktx2Encoder: oneOf(KTX2_ENCODER_CHOICES),
-  maxTextureSize: int(1, 16384),
-  budget: oneOf(BUDGET_NAMES),
-  triangles: int(0, 1e9),
-  maxError: num(0, 1),
-  lods: int(0, 6),
-  merge: oneOf(MERGE_WHEN),
-  maxMemory: int(64, 1 << 20),
-  timeout: int(0, 1e7),
-  force: bool,
-};
-
 /**
  * Compresses and validates a 3D model (.glb, .gltf with its files, or .obj with its .mtl) into the folder `output`:
  * model.glb and model.json (the report returned). As `xoay model <input> -o <output>`: in a worker thread with a memory
@@ -336,7 +254,7 @@ const MODEL_CHECKS: Record<keyof Omit<ModelOptions, keyof CallOptions<never>>, C
  *   if (!report.budget.ok) console.warn(report.budget.failures);
  */
 export async function model(input: string, output: string, options?: ModelOptions): Promise<ModelResult> {
-  const o = checkOptions<ModelOptions>('model', options, MODEL_CHECKS);
+  const o = checkOptions<ModelOptions>('model', options, { ...MODEL_CHECKS, ...CALL });
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
   const { onProgress, signal, maxMemory, timeout, ...rest } = o;
@@ -350,26 +268,6 @@ export async function model(input: string, output: string, options?: ModelOption
   });
 }
 
-const RECONSTRUCT_CHECKS: Record<keyof Omit<ReconstructOptions, keyof CallOptions<never>>, Check> = {
-  cameras: text,
-  reverse: bool,
-  elevation: numbers(-89, 89),
-  fov: num(1, 179),
-  distance: numbers(0.001, 1e6),
-  resolution: int(16, 1024),
-  tolerance: int(0, 64),
-  triangles: int(100, 10_000_000),
-  size: int(64, 8192),
-  textureSize: int(64, 8192),
-  textures: oneOf(TEXTURE_MODES),
-  minIou: num(0, 1),
-  segment: oneOf(['auto', 'border', 'plate']),
-  cleanPlate: text,
-  masks: text,
-  preview: bool,
-  force: bool,
-};
-
 /**
  * Makes a textured, compressed 3D model from a turntable shoot in the folder `output`: model.glb, model.json and
  * reconstruct.json. As `xoay reconstruct <shoot> -o <output>`.
@@ -377,30 +275,13 @@ const RECONSTRUCT_CHECKS: Record<keyof Omit<ReconstructOptions, keyof CallOption
  *   const { report } = await reconstruct('shoots/stool', 'out/stool-3d', { elevation: 20, fov: 40 });
  */
 export async function reconstruct(shoot: string, output: string, options?: ReconstructOptions): Promise<ReconstructResult> {
-  const o = checkOptions<ReconstructOptions>('reconstruct', options, RECONSTRUCT_CHECKS);
+  const o = checkOptions<ReconstructOptions>('reconstruct', options, { ...RECONSTRUCT_CHECKS, ...CALL });
   checkPath('reconstruct', 'shoot', shoot);
   checkPath('reconstruct', 'output', output);
   notAborted('reconstruct', o.signal);
   const { onProgress, signal, minIou, ...rest } = o;
   return reconstructShoot(shoot, output, { ...rest, minIoU: minIou }, { onEvent: onProgress, signal });
 }
-
-const BASE_URL = 'the public address of the site, e.g. https://ocop.example.vn/san-pham/';
-const BUILD_CHECKS: Record<keyof Omit<BuildOptions, keyof CallOptions<never>>, Check> = {
-  baseUrl: (s, o, v) => {
-    if (typeof v !== 'string' || !/^https?:\/\//.test(v) || !URL.canParse(v)) throw invalid(s, o, `${BASE_URL} (http or https)`, v);
-  },
-  cache: text,
-  jobs: int(1, 64),
-  title: text,
-  widths,
-  formats,
-  textures: oneOf(TEXTURE_MODES),
-  reconstruct: bool,
-  allowLinksInto: listOf(text, 'folder paths'),
-  prune: bool,
-  force: bool,
-};
 
 /**
  * Builds product pages and a catalogue page from product folders (or catalogue folders of them) into the site folder
@@ -410,7 +291,7 @@ const BUILD_CHECKS: Record<keyof Omit<BuildOptions, keyof CallOptions<never>>, C
  *   const r = await build(['catalogue/'], 'site/', { baseUrl: 'https://ocop.example.vn/san-pham/' });
  */
 export async function build(folders: string | string[], site: string, options: BuildOptions): Promise<BuildResult> {
-  const o = checkOptions<BuildOptions>('build', options, BUILD_CHECKS);
+  const o = checkOptions<BuildOptions>('build', options, { ...BUILD_CHECKS, ...CALL });
   if (o.baseUrl === undefined) throw invalid('build', 'baseUrl', `${BASE_URL} (required)`, undefined);
   const inputs = typeof folders === 'string' ? [folders] : folders;
   if (!Array.isArray(inputs) || inputs.length === 0) throw invalid('build', 'folders', 'a folder path or a non-empty array of them', folders);
