@@ -16,7 +16,11 @@
  * This layer only checks, translates and forwards: the work is the pipeline's (pipeline/spin/spin.ts,
  * pipeline/model/isolate.ts, pipeline/reconstruct/reconstruct.ts, pipeline/product/build.ts), as for the CLI.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { XoayError } from '../pipeline/core/errors.js';
 import type { QaReport, SpinManifest } from '../schema/spin.js';
 import { invalid } from '../pipeline/core/options.js';
 import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, SPIN_CHECKS } from './checks.js';
@@ -179,7 +183,7 @@ export interface BuildOptions extends CallOptions<BuildEvent> {
   force?: boolean;
 }
 
-/** What `model()` returns: the output folder and model.json's report. */
+/** What `model()` returns: the output folder (or the .glb file, for an output ending in .glb) and model.json's report. */
 export interface ModelResult {
   output: string;
   report: ModelReport;
@@ -261,11 +265,45 @@ export async function model(input: string, output: string, options?: ModelOption
   const pipelineOptions = { ...MODEL_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
   validateModelOptions(pipelineOptions); // here, before a worker thread is started for nothing
   notAborted('model', signal);
-  return modelIsolated(input, output, rest, {
-    onEvent: onProgress,
-    signal,
-    isolate: { maxMemoryMb: maxMemory, timeoutSeconds: timeout },
-  });
+  const isolate = { maxMemoryMb: maxMemory, timeoutSeconds: timeout };
+  if (/\.glb$/i.test(output)) return modelToFile(input, path.resolve(output), rest, { onEvent: onProgress, signal, isolate });
+  return modelIsolated(input, output, rest, { onEvent: onProgress, signal, isolate });
+}
+
+/**
+ * `output` ending in .glb (as gltf-transform and gltfpack take it): that file, its report beside it (out.glb →
+ * out.json; levels of detail out.lod1.glb …). Made in a temporary folder beside them, then each file renamed into
+ * place: whole or absent, never half-written; nothing is left on failure.
+ */
+async function modelToFile(
+  input: string,
+  file: string,
+  options: Parameters<typeof modelIsolated>[2],
+  ctx: Parameters<typeof modelIsolated>[3],
+): Promise<ModelResult> {
+  const dir = path.dirname(file);
+  const stem = path.basename(file).replace(/\.glb$/i, '');
+  const reportFile = path.join(dir, `${stem}.json`);
+  if (!options?.force) {
+    for (const f of [file, reportFile])
+      if (existsSync(f)) throw new XoayError('model', 'OUTPUT_EXISTS', 'the output already exists; pass --force (force: true) to replace it', f);
+  }
+  const tmp = path.join(dir, `.${stem}.xoay-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const { output, report } = await modelIsolated(input, tmp, { ...options, force: false }, ctx);
+    const names = (await readdir(output)).filter((n) => n.endsWith('.glb'));
+    const renamed: ModelReport = {
+      ...report,
+      output: file,
+      lods: report.lods.map((l) => ({ ...l, file: l.file.replace(/^model\./, `${stem}.`) })),
+    };
+    await writeFile(path.join(output, 'model.json'), JSON.stringify(renamed, null, 2) + '\n');
+    for (const n of names) await rename(path.join(output, n), path.join(dir, n === 'model.glb' ? `${stem}.glb` : n.replace(/^model\./, `${stem}.`)));
+    await rename(path.join(output, 'model.json'), reportFile);
+    return { output: file, report: renamed };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 /**
