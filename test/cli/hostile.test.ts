@@ -208,9 +208,7 @@ describe('xoay spin: a frame name that is not UTF-8', () => {
     const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(
-        /^xoay spin: .*shoot-fifo\/shoot\.json: the shoot description "shoot\.json" is a named pipe \(FIFO\), not a regular file$/,
-      ),
+      expect.stringMatching(/^xoay spin: .*shoot-fifo\/shoot\.json: the shoot description "shoot\.json" is a named pipe \(FIFO\), not a regular file$/),
     ]);
     expect(await readdir(where)).toEqual([]);
   });
