@@ -107,6 +107,33 @@ describe('config file', () => {
     const b = await xoay(['build', '--print-config', '--title', 'T'], { cwd: dir });
     expect(JSON.parse(b.stdout).options).toMatchObject({ baseUrl: 'https://cfg.example/', title: 'T' });
   }, 120_000);
+  it('reconstruct, preview, worker, status, check-site: the config section reaches the options, a flag overrides it', async () => {
+    const dir = path.join(tmp, 'cfg2');
+    await mkdir(dir);
+    await writeFile(
+      path.join(dir, 'xoay.config.json'),
+      JSON.stringify({
+        reconstruct: { resolution: 64, fov: 40 },
+        preview: { port: 4999, host: '127.0.0.1' },
+        worker: { concurrency: 3, lockDuration: 9000 },
+        status: { queue: 'redis://127.0.0.1:1' },
+        'check-site': { baseUrl: 'https://cfg.example/' },
+      }),
+    );
+    const cases: [string[], Record<string, unknown>][] = [
+      [['reconstruct', '--fov', '50'], { resolution: 64, fov: 50 }],
+      [['preview', '--port', '5000'], { port: 5000, host: '127.0.0.1' }],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '2'], { concurrency: 2, lockDuration: 9000 }],
+      [['status', '--queue', 'redis://127.0.0.1:2'], { queue: 'redis://127.0.0.1:2' }],
+      [['check-site', 'site', '--base-url', 'https://flag.example/'], { baseUrl: 'https://flag.example/' }],
+      [['check-site', 'site'], { baseUrl: 'https://cfg.example/' }],
+    ];
+    for (const [args, expected] of cases) {
+      const r = await xoay([...args, '--print-config'], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).options, args.join(' ')).toMatchObject(expected);
+    }
+  }, 60_000);
   it('bad config files: one line naming the file and the key, exit 2, nothing written', async () => {
     const cases: [string, string, RegExp][] = [
       ['unknown.json', '{"spin":{"widht":[1]}}', /unknown\.json: spin\.widht: unknown option/],

@@ -340,6 +340,7 @@ describe('cancellation', () => {
         'https://ocop.example.vn/',
         '--cache',
         path.join(tmp, 'cancel-cache'),
+        '--json',
       ],
       { cwd: ROOT, env: { ...process.env, TMPDIR: scratch } },
     );
@@ -347,7 +348,7 @@ describe('cancellation', () => {
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d) => {
         out += d;
-        // Not a terminal: the events are JSON lines; the model stage has started.
+        // --json: the events are JSON lines on stdout; the model stage has started.
         if (/"stage":"model"/.test(out) && !child.killed) child.kill('SIGTERM');
       });
       child.stderr.resume();
