@@ -122,7 +122,7 @@ describe('config file', () => {
     );
     const cases: [string[], Record<string, unknown>][] = [
       [['reconstruct', '--fov', '50'], { resolution: 64, fov: 50 }],
-      [['preview', '--port', '5000'], { port: 5000, host: '127.0.0.1' }],
+      [['preview', 'products', '--port', '5000'], { port: 5000, host: '127.0.0.1' }],
       [['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '2'], { concurrency: 2, lockDuration: 9000 }],
       [['status', '--queue', 'redis://127.0.0.1:2'], { queue: 'redis://127.0.0.1:2' }],
       [['check-site', 'site', '--base-url', 'https://flag.example/'], { baseUrl: 'https://flag.example/' }],
