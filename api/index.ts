@@ -16,24 +16,28 @@
  * This layer only checks, translates and forwards: the work is the pipeline's (pipeline/spin/spin.ts,
  * pipeline/model/isolate.ts, pipeline/reconstruct/reconstruct.ts, pipeline/product/build.ts), as for the CLI.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { QaReport, SpinManifest } from '../schema/spin.js';
 import { XoayError } from '../pipeline/core/errors.js';
-import { assertBoolean, assertInteger, assertNumber, assertOneOf, describe, invalid } from '../pipeline/core/options.js';
+import type { QaReport, SpinManifest } from '../schema/spin.js';
+import { invalid } from '../pipeline/core/options.js';
+import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, SPIN_CHECKS } from './checks.js';
 import { checkSignal } from '../pipeline/core/run.js';
-import { type Ktx2EncoderChoice, KTX2_ENCODER_CHOICES } from '../pipeline/model/basisu.js';
-import { BUDGET_NAMES, type BudgetName } from '../pipeline/model/budget.js';
-import { GEOMETRY_MODES, type GeometryMode } from '../pipeline/model/geometry.js';
+import type { Ktx2EncoderChoice } from '../pipeline/model/basisu.js';
+import type { BudgetName } from '../pipeline/model/budget.js';
+import type { GeometryMode } from '../pipeline/model/geometry.js';
 import { modelIsolated } from '../pipeline/model/isolate.js';
+import type { MergeWhen } from '../pipeline/model/merge.js';
 import { modelWithFidelity } from '../pipeline/render/fidelity.js';
-import { MERGE_WHEN, type MergeWhen } from '../pipeline/model/merge.js';
 import { type ModelEvent, type ModelReport, validateModelOptions, MODEL_DEFAULTS } from '../pipeline/model/model.js';
-import { TEXTURE_MODES, type TextureMode } from '../pipeline/model/textures.js';
+import type { TextureMode } from '../pipeline/model/textures.js';
 import { build as buildSite, type BuildEvent, type BuildResult } from '../pipeline/product/build.js';
 import { type ReconstructEvent, type ReconstructResult, reconstruct as reconstructShoot } from '../pipeline/reconstruct/reconstruct.js';
-import { BACKGROUND_MODES, type BackgroundMode } from '../pipeline/spin/background.js';
+import type { BackgroundMode } from '../pipeline/spin/background.js';
 import { parseAspect } from '../pipeline/spin/crop.js';
-import { SPIN_FORMATS, type SpinFormat } from '../pipeline/spin/encode.js';
+import type { SpinFormat } from '../pipeline/spin/encode.js';
 import { type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
 
 export { XoayError, isXoayError, type XoayErrorCode } from '../pipeline/core/errors.js';
@@ -186,66 +190,22 @@ export interface BuildOptions extends CallOptions<BuildEvent> {
   force?: boolean;
 }
 
-/** What `model()` returns: the output folder and model.json's report. */
+/** What `model()` returns: the output folder (or the .glb file, for an output ending in .glb) and model.json's report. */
 export interface ModelResult {
   output: string;
   report: ModelReport;
 }
 
-type Check = (stage: string, option: string, value: unknown) => void;
-
-const bool: Check = (s, o, v) => assertBoolean(s, o, v);
-const int =
-  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
-  (s, o, v) =>
-    assertInteger(s, o, v, min, max);
-const num =
-  (min: number, max: number): Check =>
-  (s, o, v) =>
-    assertNumber(s, o, v, min, max);
-const oneOf =
-  (allowed: readonly string[]): Check =>
-  (s, o, v) =>
-    assertOneOf(s, o, v, allowed);
-const text: Check = (s, o, v) => {
-  if (typeof v !== 'string' || v === '') throw invalid(s, o, 'a non-empty string', v);
-};
-const listOf =
-  (item: Check, what: string): Check =>
-  (s, o, v) => {
-    if (!Array.isArray(v) || v.length === 0) throw invalid(s, o, `a non-empty array of ${what}`, v);
-    for (const x of v) item(s, o, x);
-  };
-const numbers =
-  (min: number, max: number): Check =>
-  (s, o, v) =>
-    Array.isArray(v) ? listOf(num(min, max), `numbers between ${min} and ${max}`)(s, o, v) : assertNumber(s, o, v, min, max);
-const fn: Check = (s, o, v) => {
-  if (typeof v !== 'function') throw invalid(s, o, 'a function', v);
-};
-const abortSignal: Check = (s, o, v) => {
-  if (!(v instanceof AbortSignal)) throw invalid(s, o, 'an AbortSignal', v);
-};
-const widths = listOf(int(16, 16384), 'integers between 16 and 16384');
-const formats = listOf(oneOf(SPIN_FORMATS), SPIN_FORMATS.join(', '));
-const CALL: Record<string, Check> = { onProgress: fn, signal: abortSignal };
-
-/**
- * Checks an options object against `checks` (sharp's way: before any work): a plain object or undefined, no unknown
- * option, each given value of the expected type. Returns it, typed.
- */
-function checkOptions<T extends object>(stage: string, given: unknown, checks: Record<string, Check>): T {
-  if (given === undefined) return {} as T;
-  if (typeof given !== 'object' || given === null || Array.isArray(given))
-    throw new XoayError(stage, 'BAD_OPTION', `expected an options object but received ${describe(given)}`);
-  const all = { ...checks, ...CALL };
-  for (const [k, v] of Object.entries(given)) {
-    const check = all[k];
-    if (!check) throw new XoayError(stage, 'BAD_OPTION', `unknown option ${k} (the options are: ${Object.keys(all).join(', ')})`);
-    if (v !== undefined) check(stage, k, v);
-  }
-  return given as T;
-}
+// Each check table has exactly the options of its interface (a new option is checked, and allowed in config files).
+type Keys<T> = keyof Omit<T, keyof CallOptions<never>>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameKeys: [
+  Same<keyof typeof SPIN_CHECKS, Keys<SpinOptions>>,
+  Same<keyof typeof MODEL_CHECKS, Keys<ModelOptions>>,
+  Same<keyof typeof RECONSTRUCT_CHECKS, Keys<ReconstructOptions>>,
+  Same<keyof typeof BUILD_CHECKS, Keys<BuildOptions>>,
+] = [true, true, true, true];
+void sameKeys;
 
 /** An input or output path argument: a non-empty string. */
 function checkPath(stage: string, name: string, v: unknown): string {
@@ -258,29 +218,6 @@ function notAborted(stage: string, signal: AbortSignal | undefined): void {
   checkSignal(signal, stage);
 }
 
-const SPIN_CHECKS: Record<keyof Omit<SpinOptions, keyof CallOptions<never>>, Check> = {
-  rows: int(0, 64),
-  reverse: bool,
-  recentre: bool,
-  exposure: bool,
-  margin: num(0, 100),
-  aspect: (s, o, v) => {
-    if (typeof v === 'number') return assertNumber(s, o, v, 0.05, 20);
-    if (typeof v !== 'string') throw invalid(s, o, "'W:H' (e.g. '1:1', '4:3'), a number or 'keep'", v);
-  },
-  background: oneOf(BACKGROUND_MODES),
-  shadow: oneOf(['keep', 'remove']),
-  segment: oneOf(['auto', 'border', 'plate']),
-  cleanPlate: text,
-  masks: text,
-  debugMasks: bool,
-  widths,
-  formats,
-  limitInputPixels: int(1),
-  concurrency: int(1, 256),
-  force: bool,
-};
-
 /**
  * Turns a turntable shoot (a folder of frames, or of one sub-folder per row) into a 360° spin in the folder `output`:
  * spin.json, qa.json, qa.html and the frames. As `xoay spin <input> -o <output>`.
@@ -288,7 +225,7 @@ const SPIN_CHECKS: Record<keyof Omit<SpinOptions, keyof CallOptions<never>>, Che
  *   const { manifest, qa } = await spin('shoots/stool', 'site/stool/spin', { widths: [512, 1024], shadow: 'remove' });
  */
 export async function spin(input: string, output: string, options?: SpinOptions): Promise<SpinResult> {
-  const o = checkOptions<SpinOptions>('spin', options, SPIN_CHECKS);
+  const o = checkOptions<SpinOptions>('spin', options, { ...SPIN_CHECKS, ...CALL });
   checkPath('spin', 'input', input);
   checkPath('spin', 'output', output);
   notAborted('spin', o.signal);
@@ -319,22 +256,6 @@ export async function spin(input: string, output: string, options?: SpinOptions)
   );
 }
 
-const MODEL_CHECKS: Record<keyof Omit<ModelOptions, keyof CallOptions<never>>, Check> = {
-  geometry: oneOf(GEOMETRY_MODES),
-  textures: oneOf(TEXTURE_MODES),
-  ktx2Encoder: oneOf(KTX2_ENCODER_CHOICES),
-  maxTextureSize: int(1, 16384),
-  budget: oneOf(BUDGET_NAMES),
-  triangles: int(0, 1e9),
-  maxError: num(0, 1),
-  lods: int(0, 6),
-  merge: oneOf(MERGE_WHEN),
-  maxMemory: int(64, 1 << 20),
-  timeout: int(0, 1e7),
-  fidelity: bool,
-  force: bool,
-};
-
 /**
  * Compresses and validates a 3D model (.glb, .gltf with its files, or .obj with its .mtl) into the folder `output`:
  * model.glb and model.json (the report returned). As `xoay model <input> -o <output>`: in a worker thread with a memory
@@ -344,7 +265,7 @@ const MODEL_CHECKS: Record<keyof Omit<ModelOptions, keyof CallOptions<never>>, C
  *   if (!report.budget.ok) console.warn(report.budget.failures);
  */
 export async function model(input: string, output: string, options?: ModelOptions): Promise<ModelResult> {
-  const o = checkOptions<ModelOptions>('model', options, MODEL_CHECKS);
+  const o = checkOptions<ModelOptions>('model', options, { ...MODEL_CHECKS, ...CALL });
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
   const { onProgress, signal, maxMemory, timeout, fidelity, ...rest } = o;
@@ -352,33 +273,51 @@ export async function model(input: string, output: string, options?: ModelOption
   validateModelOptions(pipelineOptions); // here, before a worker thread is started for nothing
   notAborted('model', signal);
   const isolate = { maxMemoryMb: maxMemory, timeoutSeconds: timeout };
-  if (fidelity)
-    return modelWithFidelity(input, output, rest, {
-      run: (i, out, opts, onEvent) => modelIsolated(i, out, opts, { onEvent, signal, isolate }),
-      onEvent: onProgress,
-    });
-  return modelIsolated(input, output, rest, { onEvent: onProgress, signal, isolate });
+  const make = (folder: string, opts: typeof rest): Promise<ModelResult> =>
+    fidelity
+      ? modelWithFidelity(input, folder, opts, {
+          run: (i, out, o2, onEvent) => modelIsolated(i, out, o2, { onEvent, signal, isolate }),
+          onEvent: onProgress,
+        })
+      : modelIsolated(input, folder, opts, { onEvent: onProgress, signal, isolate });
+  if (/\.glb$/i.test(output)) return modelToFile(path.resolve(output), rest, make);
+  return make(output, rest);
 }
 
-const RECONSTRUCT_CHECKS: Record<keyof Omit<ReconstructOptions, keyof CallOptions<never>>, Check> = {
-  cameras: text,
-  reverse: bool,
-  elevation: numbers(-89, 89),
-  fov: num(1, 179),
-  distance: numbers(0.001, 1e6),
-  resolution: int(16, 1024),
-  tolerance: int(0, 64),
-  triangles: int(100, 10_000_000),
-  size: int(64, 8192),
-  textureSize: int(64, 8192),
-  textures: oneOf(TEXTURE_MODES),
-  minIou: num(0, 1),
-  segment: oneOf(['auto', 'border', 'plate']),
-  cleanPlate: text,
-  masks: text,
-  preview: bool,
-  force: bool,
-};
+/**
+ * `output` ending in .glb (as gltf-transform and gltfpack take it): that file, its report beside it (out.glb →
+ * out.json; levels of detail out.lod1.glb …). Made in a temporary folder beside them, then each file renamed into
+ * place: whole or absent, never half-written; nothing is left on failure.
+ */
+async function modelToFile<O extends { force?: boolean }>(
+  file: string,
+  options: O,
+  make: (folder: string, options: O) => Promise<ModelResult>,
+): Promise<ModelResult> {
+  const dir = path.dirname(file);
+  const stem = path.basename(file).replace(/\.glb$/i, '');
+  const reportFile = path.join(dir, `${stem}.json`);
+  if (!options?.force) {
+    for (const f of [file, reportFile])
+      if (existsSync(f)) throw new XoayError('model', 'OUTPUT_EXISTS', 'the output already exists; pass --force (force: true) to replace it', f);
+  }
+  const tmp = path.join(dir, `.${stem}.xoay-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const { output, report } = await make(tmp, { ...options, force: false });
+    const names = (await readdir(output)).filter((n) => n.endsWith('.glb'));
+    const renamed: ModelReport = {
+      ...report,
+      output: file,
+      lods: report.lods.map((l) => ({ ...l, file: l.file.replace(/^model\./, `${stem}.`) })),
+    };
+    await writeFile(path.join(output, 'model.json'), JSON.stringify(renamed, null, 2) + '\n');
+    for (const n of names) await rename(path.join(output, n), path.join(dir, n === 'model.glb' ? `${stem}.glb` : n.replace(/^model\./, `${stem}.`)));
+    await rename(path.join(output, 'model.json'), reportFile);
+    return { output: file, report: renamed };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
 
 /**
  * Makes a textured, compressed 3D model from a turntable shoot in the folder `output`: model.glb, model.json and
@@ -387,30 +326,13 @@ const RECONSTRUCT_CHECKS: Record<keyof Omit<ReconstructOptions, keyof CallOption
  *   const { report } = await reconstruct('shoots/stool', 'out/stool-3d', { elevation: 20, fov: 40 });
  */
 export async function reconstruct(shoot: string, output: string, options?: ReconstructOptions): Promise<ReconstructResult> {
-  const o = checkOptions<ReconstructOptions>('reconstruct', options, RECONSTRUCT_CHECKS);
+  const o = checkOptions<ReconstructOptions>('reconstruct', options, { ...RECONSTRUCT_CHECKS, ...CALL });
   checkPath('reconstruct', 'shoot', shoot);
   checkPath('reconstruct', 'output', output);
   notAborted('reconstruct', o.signal);
   const { onProgress, signal, minIou, ...rest } = o;
   return reconstructShoot(shoot, output, { ...rest, minIoU: minIou }, { onEvent: onProgress, signal });
 }
-
-const BASE_URL = 'the public address of the site, e.g. https://ocop.example.vn/san-pham/';
-const BUILD_CHECKS: Record<keyof Omit<BuildOptions, keyof CallOptions<never>>, Check> = {
-  baseUrl: (s, o, v) => {
-    if (typeof v !== 'string' || !/^https?:\/\//.test(v) || !URL.canParse(v)) throw invalid(s, o, `${BASE_URL} (http or https)`, v);
-  },
-  cache: text,
-  jobs: int(1, 64),
-  title: text,
-  widths,
-  formats,
-  textures: oneOf(TEXTURE_MODES),
-  reconstruct: bool,
-  allowLinksInto: listOf(text, 'folder paths'),
-  prune: bool,
-  force: bool,
-};
 
 /**
  * Builds product pages and a catalogue page from product folders (or catalogue folders of them) into the site folder
@@ -420,7 +342,7 @@ const BUILD_CHECKS: Record<keyof Omit<BuildOptions, keyof CallOptions<never>>, C
  *   const r = await build(['catalogue/'], 'site/', { baseUrl: 'https://ocop.example.vn/san-pham/' });
  */
 export async function build(folders: string | string[], site: string, options: BuildOptions): Promise<BuildResult> {
-  const o = checkOptions<BuildOptions>('build', options, BUILD_CHECKS);
+  const o = checkOptions<BuildOptions>('build', options, { ...BUILD_CHECKS, ...CALL });
   if (o.baseUrl === undefined) throw invalid('build', 'baseUrl', `${BASE_URL} (required)`, undefined);
   const inputs = typeof folders === 'string' ? [folders] : folders;
   if (!Array.isArray(inputs) || inputs.length === 0) throw invalid('build', 'folders', 'a folder path or a non-empty array of them', folders);

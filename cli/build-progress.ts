@@ -1,7 +1,7 @@
 /**
  * Progress of `xoay build`: on a terminal, one live line per product being built (its stage and frames)
- * under a counter line; otherwise (or with --json) every event as a JSON line on stdout (frame progress
- * thinned to every 10 %); the command's summary still goes to stderr unless --json.
+ * under a counter line; otherwise plain lines on stderr; with --json every event as a JSON line on stdout (frame
+ * progress thinned to every 10 %) and nothing on stderr but errors.
  */
 import type { BuildEvent } from '../pipeline/product/build.js';
 
@@ -13,8 +13,7 @@ export interface BuildProgress {
 export function createBuildProgress(opts: { total: number; json: boolean; quiet: boolean; stream?: NodeJS.WriteStream }): BuildProgress {
   const stream = opts.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY) && !opts.json && !opts.quiet;
-  // Not on a terminal (a log, a CI job, another program): the events as JSON lines on stdout, one per stage.
-  opts = { ...opts, json: opts.json || (!tty && !opts.quiet) };
+  // Not on a terminal (a log, a CI job, another program): plain lines on stderr; JSON lines on stdout only with --json.
   const active = new Map<string, string>();
   const lastTenth = new Map<string, number>();
   let finished = 0;

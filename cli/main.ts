@@ -9,6 +9,7 @@ import { registerQueue } from './commands/queue.js';
 import { registerSpin } from './commands/spin.js';
 
 import { VERSION } from '../pipeline/core/version.js';
+import { EXIT, EXIT_TABLE, report } from './errors.js';
 
 // Ctrl-C or a kill: exit through process.exit so the atomic-output clean-up ('exit' handlers) runs.
 process.once('SIGINT', () => process.exit(130));
@@ -18,6 +19,20 @@ const program = new Command('xoay')
   .description('Xoay: turn product photo shoots into web-ready 360° spins and compressed 3D models')
   .version(VERSION)
   .showSuggestionAfterError()
+  // commander's own messages (usage errors) are reported below, in the one format.
+  .configureOutput({ outputError: () => {} })
+  .addHelpText(
+    'after',
+    `
+Conventions: progress and messages go to stderr; with --json, stdout is one JSON document (JSON lines for build and
+worker), errors included ({"error":{"code","message","file"}}). Errors read "xoay <command>: <file>: <problem>".
+Options can also come from xoay.config.json / xoay.config.yaml (this folder or above, or --config); flags win.
+Chromium is needed for renders and previews (build of model-only products, reconstruct --preview): XOAY_CHROMIUM=/path.
+
+Exit codes:
+${EXIT_TABLE.map(([c, d]) => `  ${String(c).padEnd(8)}${d}`).join('\n')}
+`,
+  )
   .exitOverride();
 registerSpin(program);
 registerModel(program);
@@ -31,6 +46,12 @@ for (const cmd of program.commands) cmd.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
-  else throw e;
+  if (!(e instanceof CommanderError)) throw e;
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' || e.exitCode === 0) process.exitCode = 0;
+  else {
+    // A usage error: the command it is about (the first argument naming one), the one format, --json honoured.
+    const command = program.commands.find((c) => process.argv.slice(2).includes(c.name()))?.name() ?? null;
+    const message = e.message.replace(/^error: /, '');
+    report(command, { code: 'USAGE', message, file: null, exit: EXIT.usage }, process.argv.includes('--json'));
+  }
 }

@@ -63,3 +63,14 @@ export function formatList<T extends string>(v: string, allowed: readonly T[], n
 
 /** Folders given on the command line (a variadic option, possibly absent) as absolute paths. */
 export const absoluteDirs = (dirs: string[] | undefined): string[] => (dirs ?? []).map((d) => path.resolve(d));
+
+/**
+ * The parser of a number flag from its API check (api/checks.ts): the same range, one definition; the message names
+ * the flag (`--lods must be an integer 0–6, got "7"`).
+ */
+export function fromCheck(flag: string, check: { schema: Record<string, unknown> }): (v: string) => number {
+  const { type, minimum, maximum } = check.schema as { type: string; minimum: number; maximum: number };
+  if (type === 'integer') return int(flag, minimum, maximum >= Number.MAX_SAFE_INTEGER ? undefined : maximum);
+  if (type === 'number') return num(flag, minimum, maximum);
+  throw new Error(`${flag}: not a number option`);
+}

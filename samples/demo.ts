@@ -7,8 +7,11 @@
  *
  *   npm run demo                    # build out/demo/, serve it
  *   npm run demo -- --no-serve      # only build it
- *   npm run demo -- --port 8080
+ *   npm run demo -- --port 8080     # or XOAY_DEMO_PORT=8080 npm run demo
+ *
+ * A port that is taken is found before anything is built or written (the site's URLs name the port).
  */
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveStatic } from '../pipeline/core/static-server.js';
@@ -17,7 +20,10 @@ import { build } from '../pipeline/product/build.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const port = Number(args[args.indexOf('--port') + 1] ?? 4173) || 4173;
+  const given = args.includes('--port') ? args[args.indexOf('--port') + 1] : process.env.XOAY_DEMO_PORT;
+  const port = given === undefined ? 4173 : Number(given);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`--port must be an integer 1–65535, got ${JSON.stringify(given)}`);
+  if (!args.includes('--no-serve')) await portFree(port);
   const target = path.join(ROOT, 'out/demo');
   const base = `http://127.0.0.1:${port}/`;
   process.stderr.write(`demo: xoay build samples/catalogue -o out/demo --base-url ${base}\n`);
@@ -53,6 +59,23 @@ async function main(): Promise<void> {
   }
   await serveStatic({ mounts: { '/': target }, port });
   process.stderr.write(`demo: open ${base} in a browser (Ctrl-C to stop)\n`);
+}
+
+/** Fails, before anything is written, when `port` is taken on 127.0.0.1, saying how to choose another. */
+function portFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          e.code === 'EADDRINUSE'
+            ? `port ${port} on 127.0.0.1 is taken (another demo or preview?): choose another with npm run demo -- --port ${port + 1} (or XOAY_DEMO_PORT=${port + 1}); nothing was built`
+            : `cannot listen on 127.0.0.1:${port}: ${e.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
 }
 
 main().catch((e: Error) => {

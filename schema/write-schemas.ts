@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configSchema } from '../cli/config.js';
 import { ProductSchema } from './product.js';
 import { ShootSchema } from './shoot.js';
 import { QaReportSchema, SpinManifestSchema } from './spin.js';
@@ -11,6 +12,7 @@ export const SCHEMAS = {
   'qa.schema.json': QaReportSchema,
   'product.schema.json': ProductSchema,
   'shoot.schema.json': ShootSchema,
+  'config.schema.json': configSchema(),
 };
 
 export function schemaText(schema: object): string {

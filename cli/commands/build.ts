@@ -4,27 +4,37 @@ import { performance } from 'node:perf_hooks';
 import { type Command, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { SPIN_FORMATS } from '../../pipeline/spin/encode.js';
-import { BUILD_DEFAULTS, build, findProducts } from '../../pipeline/product/build.js';
+import { BUILD_DEFAULTS, findProducts } from '../../pipeline/product/build.js';
 import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';
-import { runCommand } from '../run.js';
+import { common, required, runCommand } from '../run.js';
+import { build as buildApi } from '../../api/index.js';
 import { formatList, int, widthList, absoluteDirs } from '../parse.js';
 
+const EXAMPLES = `
+Examples:
+  $ npx xoay build catalogue/ -o site/ --base-url https://ocop.example.vn/san-pham/
+  $ npx xoay build products/tra-sen products/banh-pia -o site/ --base-url https://shop.example/ --widths 512,1024 --json
+  $ npx xoay build catalogue/ -o site/ --queue redis://127.0.0.1:6379   # products built by xoay worker
+  Products with a model but no shoot have their spin rendered in Chromium (XOAY_CHROMIUM=/path/to/chromium).
+`;
+
 export function registerBuild(program: Command): void {
-  program
+  const cmd = program
     .command('build')
     .description('build product pages (spin, 3D, story, QR code) and a catalogue page from product folders; incremental')
-    .argument('<folders...>', 'product folders (with product.json or product.yaml), or catalogue folders of them')
-    .requiredOption('-o, --output <site>', 'the site folder (updated in place: unchanged products are kept as they are)')
-    .requiredOption(
+    .usage('<folders...> -o <site> --base-url <url> [options]')
+    .argument('[folders...]', 'product folders (with product.json or product.yaml), or catalogue folders of them (required)')
+    .option('-o, --output <site>', 'the site folder (updated in place: unchanged products are kept as they are) (required)')
+    .option(
       '--base-url <url>',
-      'the public address the site will be published at (for QR codes and link previews), e.g. https://ocop.example.vn/san-pham/',
+      'the public address the site will be published at (for QR codes and link previews), e.g. https://ocop.example.vn/san-pham/ (required; or build.baseUrl in the config file)',
     )
     .option('--cache <dir>', 'stage cache folder (content-addressed)', BUILD_DEFAULTS.cache)
     .option('--jobs <n>', 'products built at the same time (default: from cores and free memory)', int('--jobs', 1, 64))
     .option('--title <text>', 'title of the catalogue page', BUILD_DEFAULTS.title)
-    .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
-    .option('--formats <list>', 'spin formats, comma-separated: avif, webp, jpeg (default: as xoay spin)')
+    .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)', (v) => widthList(v))
+    .option('--formats <list>', 'spin formats, comma-separated: avif, webp, jpeg (default: as xoay spin)', (v) => formatList(v, SPIN_FORMATS))
     .addOption(new Option('--textures <format>', 'model texture format (as xoay model)').choices([...TEXTURE_MODES]))
     .option(
       '--reconstruct',
@@ -37,16 +47,31 @@ export function registerBuild(program: Command): void {
     )
     .option('--prune', 'remove products from the site that this build did not include', false)
     .option('--force', 'build into an existing folder that was not made by xoay build', false)
-    .option('--json', 'events and the summary as JSON lines on stdout', false)
-    .option('-q, --quiet', 'no progress output', false)
-    .option('--queue <url>', 'build on workers (xoay worker) through this Redis, redis://HOST:PORT[/db], instead of in this process')
-    .option('--attempts <n>', 'with --queue: tries per product before it fails', int('--attempts', 1, 20), ENQUEUE_DEFAULTS.attempts)
-    .option('--no-wait', 'with --queue: enqueue and return (follow with xoay status)')
-    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
-    .action(async (folders: string[], opts) =>
-      runCommand('build', async () => {
-        const widths = opts.widths ? widthList(opts.widths) : undefined;
-        const formats = opts.formats ? formatList(opts.formats, SPIN_FORMATS) : undefined;
+    .addOption(
+      new Option('--queue <url>', 'build on workers (xoay worker) through this Redis, redis://HOST:PORT[/db], instead of in this process').helpGroup(
+        'Queue options (xoay worker builds the products):',
+      ),
+    )
+    .addOption(
+      new Option('--attempts <n>', 'with --queue: tries per product before it fails')
+        .argParser(int('--attempts', 1, 20))
+        .default(ENQUEUE_DEFAULTS.attempts)
+        .helpGroup('Queue options (xoay worker builds the products):'),
+    )
+    .addOption(
+      new Option('--no-wait', 'with --queue: enqueue and return (follow with xoay status)').helpGroup('Queue options (xoay worker builds the products):'),
+    )
+    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp());
+  common(cmd, { json: 'events and the summary as JSON lines on stdout (errors too: {"error":{…}})' })
+    .addHelpText('after', EXAMPLES)
+    .action(async (folders: string[], flags) =>
+      runCommand(cmd, async (m, ctx) => {
+        required('the product or catalogue folders (xoay build <folders...> -o <site> --base-url <url>)', folders);
+        required('-o, --output <site> (the site folder)', flags.output);
+        required('--base-url <url> (the public address of the site; or build.baseUrl in the config file)', m.baseUrl);
+        const opts = { ...flags, ...m, json: ctx.json, quiet: Boolean(flags.quiet) } as Record<string, any>;
+        const widths = opts.widths as number[] | undefined;
+        const formats = opts.formats as string[] | undefined;
         const options = {
           baseUrl: opts.baseUrl,
           cache: opts.cache,
@@ -55,7 +80,7 @@ export function registerBuild(program: Command): void {
           prune: opts.prune,
           force: opts.force,
           trustedRoots: absoluteDirs(opts.allowLinksInto),
-          spin: { ...(widths ? { widths } : {}), ...(formats ? { formats } : {}) },
+          spin: { ...(widths ? { widths } : {}), ...(formats ? { formats: formats as never } : {}) },
           model: opts.textures ? { textures: opts.textures } : {},
           reconstruct: opts.reconstruct ? (opts.textures ? { textures: opts.textures } : {}) : (false as const),
         };
@@ -101,7 +126,20 @@ export function registerBuild(program: Command): void {
         }
         const total = (await findProducts(folders)).length;
         const progress = createBuildProgress({ total, json: opts.json, quiet: opts.quiet });
-        const result = await build(folders, opts.output, options, { onEvent: (e) => progress.onEvent(e) });
+        const result = await buildApi(folders, opts.output, {
+          baseUrl: opts.baseUrl,
+          cache: opts.cache,
+          jobs: opts.jobs,
+          title: opts.title,
+          widths,
+          formats: formats as never,
+          textures: opts.textures,
+          reconstruct: opts.reconstruct,
+          allowLinksInto: opts.allowLinksInto,
+          prune: opts.prune,
+          force: opts.force,
+          onProgress: (e) => progress.onEvent(e),
+        });
         progress.done();
         const summary = {
           type: 'summary',

@@ -1,23 +1,36 @@
-/** `xoay model <input> -o <out>`: parses options and calls the model pipeline. */
+/** `xoay model <input> -o <out>`: maps its flags to the API's model() options (api/index.ts) and prints the report. */
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
-import { MODEL_DEFAULTS, type ModelEvent, type ModelFidelity } from '../../pipeline/model/model.js';
-import { modelWithFidelity } from '../../pipeline/render/fidelity.js';
-import { ISOLATE_DEFAULTS, modelIsolated } from '../../pipeline/model/isolate.js';
-import { int, num } from '../parse.js';
-import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
-import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
+import { model } from '../../api/index.js';
+import { MODEL_CHECKS } from '../../api/checks.js';
 import { KTX2_ENCODER_CHOICES } from '../../pipeline/model/basisu.js';
+import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
+import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
+import { ISOLATE_DEFAULTS } from '../../pipeline/model/isolate.js';
 import { MERGE_WHEN } from '../../pipeline/model/merge.js';
-import { runCommand } from '../run.js';
+import { MODEL_DEFAULTS, type ModelFidelity } from '../../pipeline/model/model.js';
+import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
+import { EXIT } from '../errors.js';
+import { fromCheck } from '../parse.js';
+import { common, required, runCommand } from '../run.js';
+
+const EXAMPLES = `
+Examples:
+  $ npx xoay model chair.glb -o site/chair/model        # a folder: model.glb and model.json
+  $ npx xoay model chair.glb -o chair.web.glb           # a file: chair.web.glb and chair.web.json beside it
+  $ npx xoay model scan.obj -o out/scan --textures webp --budget desktop --json
+`;
 
 export function registerModel(program: Command): void {
-  program
+  const cmd = program
     .command('model')
     .description('compress and validate a 3D model (.glb, .gltf or .obj with its files) for product pages')
-    .argument('<input>', '.glb, .gltf with its .bin and textures, or .obj with its .mtl and textures (only files inside its folder are read)')
-    .requiredOption('-o, --output <dir>', 'output folder: model.glb and model.json (written atomically)')
+    .usage('<input> -o <dir|file.glb> [options]')
+    .argument('[input]', '.glb, .gltf with its .bin and textures, or .obj with its .mtl and textures (only files inside its folder are read) (required)')
+    .option(
+      '-o, --output <dir|file.glb>',
+      'output folder (model.glb and model.json), or a file ending in .glb (its report .json beside it); written atomically (required)',
+    )
     .addOption(new Option('--geometry <mode>', 'geometry compression').choices([...GEOMETRY_MODES]).default(MODEL_DEFAULTS.geometry))
     .addOption(new Option('--textures <format>', 'texture format').choices([...TEXTURE_MODES]).default(MODEL_DEFAULTS.textures))
     .addOption(
@@ -25,15 +38,20 @@ export function registerModel(program: Command): void {
         .choices([...KTX2_ENCODER_CHOICES])
         .default(MODEL_DEFAULTS.ktx2Encoder),
     )
-    .option('--max-texture-size <px>', 'largest texture side', int('--max-texture-size', 1, 16384), MODEL_DEFAULTS.maxTextureSize)
+    .option('--max-texture-size <px>', 'largest texture side', fromCheck('--max-texture-size', MODEL_CHECKS.maxTextureSize), MODEL_DEFAULTS.maxTextureSize)
     .addOption(
       new Option('--budget <name>', 'Khronos 3D Commerce budget to meet (exit code 3 when a limit is not met; the model is still written)')
         .choices([...BUDGET_NAMES])
         .default(MODEL_DEFAULTS.budget),
     )
-    .option('--triangles <n>', "triangle target (default: the budget's)", int('--triangles', 1))
-    .option('--max-error <fraction>', 'largest simplification error, as a fraction of the mesh size', num('--max-error', 0, 1), MODEL_DEFAULTS.maxError)
-    .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', int('--lods', 0, 6), 0)
+    .option('--triangles <n>', "triangle target (default: the budget's)", fromCheck('--triangles', MODEL_CHECKS.triangles))
+    .option(
+      '--max-error <fraction>',
+      'largest simplification error, as a fraction of the mesh size',
+      fromCheck('--max-error', MODEL_CHECKS.maxError),
+      MODEL_DEFAULTS.maxError,
+    )
+    .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', fromCheck('--lods', MODEL_CHECKS.lods), 0)
     .addOption(
       new Option(
         '--merge [when]',
@@ -46,49 +64,35 @@ export function registerModel(program: Command): void {
     .option(
       '--max-memory <MiB>',
       'memory cap of the worker that reads and compresses the model',
-      int('--max-memory', 64, 1 << 20),
+      fromCheck('--max-memory', MODEL_CHECKS.maxMemory),
       ISOLATE_DEFAULTS.maxMemoryMb,
     )
-    .option('--timeout <seconds>', 'time limit for the model (0: none)', int('--timeout', 0, 1e7), ISOLATE_DEFAULTS.timeoutSeconds)
+    .option('--timeout <seconds>', 'time limit for the model (0: none)', fromCheck('--timeout', MODEL_CHECKS.timeout), ISOLATE_DEFAULTS.timeoutSeconds)
     .option(
       '--fidelity',
-      'also render source and output from 9 views in headless Chromium and compare them (SSIM; model.json gets `fidelity`); below 0.98 mean / 0.95 worst view it retries with a smaller --max-error and a higher texture quality; opt-in: it starts a browser, ≈ 10–25 s more',
+      'also render source and output from 9 views in headless Chromium and compare them (SSIM; the report gets `fidelity`); below 0.98 mean / 0.95 worst view it retries with a smaller --max-error and a higher texture quality (exit code 3 if it still misses); opt-in: it starts a browser, ≈ 10–25 s more',
       false,
     )
-    .option('--force', 'replace an existing output folder', false)
-    .option('--json', 'print the report as JSON on stdout', false)
-    .option('-q, --quiet', 'no progress output', false)
-    .action(async (input: string, opts) =>
-      runCommand('model', async () => {
-        const quiet = opts.quiet || opts.json;
-        const options = {
-          geometry: opts.geometry,
-          textures: opts.textures,
-          maxTextureSize: opts.maxTextureSize,
-          merge: opts.merge,
-          force: opts.force,
-          budget: opts.budget,
-          triangles: opts.triangles ?? 0,
-          maxError: opts.maxError,
-          lods: opts.lods,
-          ktx2Encoder: opts.ktx2Encoder,
-        };
-        const onEvent = (e: ModelEvent) => {
-          if (!quiet) process.stderr.write(`${e.stage}…\n`);
-        };
-        const isolate = { maxMemoryMb: opts.maxMemory, timeoutSeconds: opts.timeout };
-        const { report } = opts.fidelity
-          ? await modelWithFidelity(input, opts.output, options, {
-              run: (i, o, modelOptions, ev) => modelIsolated(i, o, modelOptions, { onEvent: ev, isolate }),
-              onEvent,
-            })
-          : await modelIsolated(input, opts.output, options, { onEvent, isolate });
-        if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
-        else if (!opts.quiet) {
+    .option('--force', 'replace an existing output', false);
+  common(cmd, { json: 'print the report (model.json) as one JSON document on stdout (errors too: {"error":{…}})' })
+    .addHelpText('after', EXAMPLES)
+    .action(async (input: string | undefined, flags) =>
+      runCommand(cmd, async (o, ctx) => {
+        required('the model file (xoay model <input> -o <dir|file.glb>)', input);
+        required('-o, --output <dir|file.glb> (the output folder or .glb file)', flags.output);
+        const { output, report } = await model(input!, flags.output, {
+          ...o,
+          onProgress: (e) => {
+            if (!ctx.quiet) process.stderr.write(`${e.stage}…\n`);
+          },
+        });
+        const reportFile = /\.glb$/i.test(output) ? output.replace(/\.glb$/i, '.json') : path.join(output, 'model.json');
+        if (ctx.json) process.stdout.write(JSON.stringify(report) + '\n');
+        else if (!ctx.quiet) {
           const kb = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
           process.stderr.write(
             [
-              `model: ${kb(report.bytes.input)} → ${kb(report.bytes.output)}, ${report.after.triangles} triangles, ${report.after.drawCalls} draw calls, ${report.after.textures.length} textures (${opts.textures}), geometry ${opts.geometry}`,
+              `model: ${kb(report.bytes.input)} → ${kb(report.bytes.output)}, ${report.after.triangles} triangles, ${report.after.drawCalls} draw calls, ${report.after.textures.length} textures (${report.options.textures}), geometry ${report.options.geometry}`,
               `  bytes: geometry ${kb(report.bytes.geometry)}, textures ${kb(report.bytes.textures)}, other ${kb(report.bytes.other)}${report.lods.length ? `; LODs: ${report.lods.map((l) => `${l.file} ${l.triangles} triangles ${kb(l.bytes)}`).join(', ')}` : ''}`,
               `  GPU texture memory: ${kb(report.after.textures.reduce((n, t) => n + t.gpuBytes, 0))} (as RGBA8: ${kb(report.before.textures.reduce((n, t) => n + t.gpuBytesRGBA8, 0))})`,
               `  validator: input ${report.validation.input.errors} errors / ${report.validation.input.warnings} warnings; output ${report.validation.output.errors} errors`,
@@ -99,18 +103,18 @@ export function registerModel(program: Command): void {
                 : []),
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
               ...(report.fidelity ? [fidelityLine(report.fidelity)] : []),
-              `  written: ${report.output} and ${path.join(path.dirname(report.output), 'model.json')}`,
+              `  written: ${report.output} and ${reportFile}`,
               '',
             ].join('\n'),
           );
         }
         if (report.fidelity && !report.fidelity.pass) {
-          if (opts.quiet && !opts.json) process.stderr.write(`xoay model: ${fidelityLine(report.fidelity).trim()}\n`);
-          process.exitCode = 3;
+          if (flags.quiet && !ctx.json) process.stderr.write(`xoay model: ${fidelityLine(report.fidelity).trim()}\n`);
+          process.exitCode = EXIT.budget;
         }
         if (!report.budget.ok) {
-          if (opts.quiet && !opts.json) process.stderr.write(`xoay model: budget ${report.budget.budget} not met: ${report.budget.failures.join('; ')}\n`);
-          process.exitCode = 3;
+          if (flags.quiet && !ctx.json) process.stderr.write(`xoay model: budget ${report.budget.budget} not met: ${report.budget.failures.join('; ')}\n`);
+          process.exitCode = EXIT.budget;
         }
       }),
     );

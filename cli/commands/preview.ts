@@ -2,23 +2,28 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
-import { runCommand } from '../run.js';
+import { common, runCommand } from '../run.js';
 import { int, widthList, absoluteDirs } from '../parse.js';
 
 export function registerPreview(program: Command): void {
-  program
+  const cmd = program
     .command('preview')
     .description('show a product page as it will be published (phone, tablet and desktop frames); rebuilds and reloads when the product folder changes')
     .argument('<folder>', 'a product folder, a catalogue folder of them, or a site made by xoay build (served as it is)')
     .option('--port <n>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), PREVIEW_DEFAULTS.port)
     .option('--host <address>', 'address to listen on; anything but loopback lets other machines see the unpublished pages', PREVIEW_DEFAULTS.host)
     .option('--cache <dir>', 'stage cache folder (as xoay build)', PREVIEW_DEFAULTS.cache)
-    .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)')
-    .option('--allow-links-into <dirs...>', 'folders outside the product folders that their symbolic links may point into (as xoay build)')
-    .option('-q, --quiet', 'only the address, warnings and errors', false)
+    .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)', (v) => widthList(v))
+    .option('--allow-links-into <dirs...>', 'folders outside the product folders that their symbolic links may point into (as xoay build)');
+  common(cmd, {
+    json: 'print the address as one JSON document on stdout ({"url":…}; errors too: {"error":{…}})',
+    quiet: 'only the address, warnings and errors',
+  })
+    .addHelpText('after', '\nExamples:\n  $ npx xoay preview products/tra-sen\n  $ npx xoay preview catalogue/ --port 8080 --json\n')
     .action(async (folder: string, opts) =>
-      runCommand('preview', async () => {
-        const widths = opts.widths ? widthList(opts.widths) : undefined;
+      runCommand(cmd, async (m, ctx) => {
+        Object.assign(opts, m);
+        const widths = opts.widths as number[] | undefined;
         const say = (line: string) => process.stderr.write(`${line}\n`);
         const p = await preview(
           folder,
@@ -45,7 +50,8 @@ export function registerPreview(program: Command): void {
           },
         );
         // The one line on stdout: the address.
-        process.stdout.write(`open ${p.url} in a browser (Ctrl-C to stop)\n`);
+        if (ctx.json) process.stdout.write(`${JSON.stringify({ url: p.url })}\n`);
+        else process.stdout.write(`open ${p.url} in a browser (Ctrl-C to stop)\n`);
         // Until Ctrl-C: main.ts exits on SIGINT / SIGTERM, and the preview's exit handler removes its temporary site.
         await new Promise<void>((resolve) => p.server.httpServer?.once('close', () => resolve()));
       }),

@@ -1,11 +1,11 @@
 /** `xoay worker --queue redis://…` and `xoay status --queue redis://…`: the distributed build (pipeline/queue/). */
 import { type Command, Option } from 'commander';
 import { buildStatus, QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } from '../../pipeline/queue/queue.js';
-import { runCommand } from '../run.js';
+import { common, runCommand } from '../run.js';
 import { int } from '../parse.js';
 
 export function registerQueue(program: Command): void {
-  program
+  const worker = program
     .command('worker')
     .description('build products from a queue (xoay build --queue) until stopped; SIGTERM lets the current jobs finish')
     .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
@@ -20,10 +20,12 @@ export function registerQueue(program: Command): void {
       new Option('--stalled-interval <ms>', 'how often stalled jobs are looked for')
         .argParser(int('--stalled-interval', 500, 3_600_000))
         .default(WORKER_DEFAULTS.stalledInterval),
-    )
-    .option('--json', 'events as JSON lines on stdout', false)
+    );
+  common(worker, { json: 'events as JSON lines on stdout (errors too: {"error":{…}})', quiet: false })
+    .addHelpText('after', '\nExamples:\n  $ npx xoay worker --queue redis://127.0.0.1:6379 --concurrency 2\n')
     .action(async (opts) =>
-      runCommand('worker', async () => {
+      runCommand(worker, async (m) => {
+        Object.assign(opts, m);
         const say = (e: object & { type: string }) => {
           if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
           else if (e.type !== 'build') process.stderr.write(`worker: ${Object.values(e).join(' ')}\n`);
@@ -54,15 +56,17 @@ export function registerQueue(program: Command): void {
       }),
     );
 
-  program
+  const status = program
     .command('status')
     .description('counts of waiting, active, done and failed jobs, and why each failed (of the whole queue, or of one build)')
     .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
     .option('--build <id>', 'one build: the id `xoay build --queue` printed')
-    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
-    .option('--json', 'one JSON line on stdout', false)
+    .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp());
+  common(status, { json: 'one JSON document on stdout (errors too: {"error":{…}})', quiet: false })
+    .addHelpText('after', '\nExamples:\n  $ npx xoay status --queue redis://127.0.0.1:6379 --build <id>\n')
     .action(async (opts) =>
-      runCommand('status', async () => {
+      runCommand(status, async (m) => {
+        Object.assign(opts, m);
         if (opts.build) {
           const b = await buildStatus(opts.queue, opts.build, opts.queueName);
           if (opts.json) {

@@ -3,19 +3,29 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { DEFAULT_ELEVATION } from '../../pipeline/reconstruct/cameras.js';
-import { reconstruct, RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
-import { runCommand } from '../run.js';
-import { int, num, perRow } from '../parse.js';
+import { RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
+import { reconstruct } from '../../api/index.js';
+import { RECONSTRUCT_CHECKS as C } from '../../api/checks.js';
+import { common, required, runCommand } from '../run.js';
+import { fromCheck, perRow } from '../parse.js';
+
+const EXAMPLES = `
+Examples:
+  $ npx xoay reconstruct shoots/stool -o out/stool-3d
+  $ npx xoay reconstruct shoots/vase -o out/vase-3d --elevation 20 --fov 40 --distance 0.6
+  $ npx xoay reconstruct shoots/two-rows -o out/3d --elevation 10,40 --preview --json   # --preview needs Chromium (XOAY_CHROMIUM)
+`;
 
 export function registerReconstruct(program: Command): void {
-  program
+  const cmd = program
     .command('reconstruct')
     .description('turn a turntable shoot (a folder of frames on a plain backdrop, or of row sub-folders) into a textured, compressed 3D model')
+    .usage('<shoot> -o <dir> [options]')
     .argument(
-      '<shoot>',
-      'folder of frames (one turn, equal steps; or one sub-folder per row) or of the images a calibration file names; an optional shoot.json in it gives elevations, fov, distance',
+      '[shoot]',
+      'folder of frames (one turn, equal steps; or one sub-folder per row) or of the images a calibration file names; an optional shoot.json in it gives elevations, fov, distance (required)',
     )
-    .requiredOption('-o, --output <dir>', 'output folder (written atomically): model.glb, model.json, reconstruct.json')
+    .option('-o, --output <dir>', 'output folder (written atomically): model.glb, model.json, reconstruct.json (required)')
     .option('--cameras <file>', 'calibration file (Middlebury *_par.txt: per image K R t); default: the turntable model')
     .option('--reverse', 'the turntable turns clockwise seen from above', false)
     .option(
@@ -23,22 +33,27 @@ export function registerReconstruct(program: Command): void {
       `camera elevation above the turntable, degrees; one per row for several rows (10,40) (default: shoot.json, else ${DEFAULT_ELEVATION})`,
       perRow('--elevation', -89, 89),
     )
-    .option('--fov <deg>', 'horizontal field of view, degrees (default: shoot.json, else the 35 mm focal length from EXIF)', num('--fov', 1, 179))
+    .option('--fov <deg>', 'horizontal field of view, degrees (default: shoot.json, else the 35 mm focal length from EXIF)', fromCheck('--fov', C.fov))
     .option(
       '--distance <m>',
       'camera distance from the point on the turntable axis it looks at, metres (sets the model scale); one for all rows or one per row (default: shoot.json)',
       perRow('--distance', 0.001, 1e6),
     )
-    .option('--resolution <n>', 'voxels along the longest side', int('--resolution', 16), RECONSTRUCT_DEFAULTS.resolution)
-    .option('--tolerance <n>', 'views a voxel may fall outside of and be kept (imperfect masks)', int('--tolerance', 0), RECONSTRUCT_DEFAULTS.tolerance)
-    .option('--triangles <n>', 'triangle target', int('--triangles', 100), RECONSTRUCT_DEFAULTS.triangles)
-    .option('--size <px>', 'working resolution of the silhouettes (longest side)', int('--size', 64), RECONSTRUCT_DEFAULTS.size)
-    .option('--texture-size <px>', 'texture atlas size (square)', int('--texture-size', 64), RECONSTRUCT_DEFAULTS.textureSize)
+    .option('--resolution <n>', 'voxels along the longest side', fromCheck('--resolution', C.resolution), RECONSTRUCT_DEFAULTS.resolution)
+    .option(
+      '--tolerance <n>',
+      'views a voxel may fall outside of and be kept (imperfect masks)',
+      fromCheck('--tolerance', C.tolerance),
+      RECONSTRUCT_DEFAULTS.tolerance,
+    )
+    .option('--triangles <n>', 'triangle target', fromCheck('--triangles', C.triangles), RECONSTRUCT_DEFAULTS.triangles)
+    .option('--size <px>', 'working resolution of the silhouettes (longest side)', fromCheck('--size', C.size), RECONSTRUCT_DEFAULTS.size)
+    .option('--texture-size <px>', 'texture atlas size (square)', fromCheck('--texture-size', C.textureSize), RECONSTRUCT_DEFAULTS.textureSize)
     .addOption(new Option('--textures <mode>', 'texture format of model.glb').choices([...TEXTURE_MODES]).default(RECONSTRUCT_DEFAULTS.textures))
     .option(
       '--min-iou <x>',
       'the lowest silhouette IoU in any view for the result to be written (0: keep any)',
-      num('--min-iou', 0, 1),
+      fromCheck('--min-iou', C.minIou),
       RECONSTRUCT_DEFAULTS.minIoU,
     )
     .addOption(
@@ -55,50 +70,30 @@ export function registerReconstruct(program: Command): void {
     )
     .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per view, in view order: used as the silhouettes')
     .option('--preview', 'also write preview.png: input views above a turntable render of the model (needs Chromium)', false)
-    .option('--force', 'replace an existing output folder', false)
-    .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
-    .option('-q, --quiet', 'no progress output', false)
-    .action(async (shoot: string, opts) =>
-      runCommand('reconstruct', async () => {
-        const quiet = opts.quiet || opts.json;
+    .option('--force', 'replace an existing output folder', false);
+  common(cmd, { json: 'print the summary as one JSON document on stdout (errors too: {"error":{…}}); nothing else goes to stdout' })
+    .addHelpText('after', EXAMPLES)
+    .action(async (shoot: string | undefined, flags) =>
+      runCommand(cmd, async (o, ctx) => {
+        required('the shoot folder (xoay reconstruct <shoot> -o <dir>)', shoot);
+        required('-o, --output <dir> (the output folder)', flags.output);
+        const quiet = ctx.quiet;
         const started = Date.now();
         let last = started;
         let current = '';
-        const result = await reconstruct(
-          shoot,
-          opts.output,
-          {
-            cameras: opts.cameras ?? null,
-            reverse: opts.reverse,
-            elevation: opts.elevation ?? null,
-            fov: opts.fov ?? 0,
-            distance: opts.distance ?? null,
-            resolution: opts.resolution,
-            tolerance: opts.tolerance,
-            triangles: opts.triangles,
-            size: opts.size,
-            textureSize: opts.textureSize,
-            textures: opts.textures,
-            force: opts.force,
-            preview: opts.preview,
-            minIoU: opts.minIou,
-            segment: opts.segment,
-            cleanPlate: opts.cleanPlate ?? null,
-            masks: opts.masks ?? null,
+        const result = await reconstruct(shoot!, flags.output, {
+          ...o,
+          onProgress: (e) => {
+            if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
+            else if (!quiet) {
+              const now = Date.now();
+              if (current) process.stderr.write(`reconstruct: ${current} done in ${((now - last) / 1000).toFixed(1)} s\n`);
+              process.stderr.write(`reconstruct: ${e.stage}…\n`);
+              current = e.stage;
+              last = now;
+            }
           },
-          {
-            onEvent: (e) => {
-              if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
-              else if (!quiet) {
-                const now = Date.now();
-                if (current) process.stderr.write(`reconstruct: ${current} done in ${((now - last) / 1000).toFixed(1)} s\n`);
-                process.stderr.write(`reconstruct: ${e.stage}…\n`);
-                current = e.stage;
-                last = now;
-              }
-            },
-          },
-        );
+        });
         if (current && !quiet) process.stderr.write(`reconstruct: ${current} done in ${((Date.now() - last) / 1000).toFixed(1)} s\n`);
         const r = result.report;
         const summary = {
@@ -115,8 +110,8 @@ export function registerReconstruct(program: Command): void {
           warnings: r.warnings,
           seconds: (Date.now() - started) / 1000,
         };
-        if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
-        else if (!opts.quiet) {
+        if (ctx.json) process.stdout.write(JSON.stringify(summary) + '\n');
+        else if (!flags.quiet) {
           process.stderr.write(
             [
               `reconstruct: ${r.views.length} views → ${r.triangles.final} triangles (${r.colour === 'texture' ? 'textured' : 'vertex colours'}), ${(summary.bytes / 1024).toFixed(0)} KiB in ${summary.seconds.toFixed(1)} s`,

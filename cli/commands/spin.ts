@@ -1,25 +1,34 @@
-/** `xoay spin <input> -o <out>`: parses options and calls the spin pipeline. */
+/** `xoay spin <input> -o <out>`: maps its flags to the API's spin() options (api/index.ts) and prints the summary. */
 import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { parseAspect } from '../../pipeline/spin/crop.js';
-import { SPIN_FORMATS, type SpinFormat } from '../../pipeline/spin/encode.js';
-import { spin, SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
+import { spin } from '../../api/index.js';
+import { SPIN_CHECKS } from '../../api/checks.js';
+import { SPIN_FORMATS } from '../../pipeline/spin/encode.js';
+import { SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
 import { createProgress } from '../progress.js';
-import { runCommand } from '../run.js';
-import { formatList, int, percent, widthList } from '../parse.js';
+import { common, required, runCommand } from '../run.js';
+import { formatList, fromCheck, int, widthList } from '../parse.js';
+
+const EXAMPLES = `
+Examples:
+  $ npx xoay spin shoots/stool -o site/stool/spin
+  $ npx xoay spin shoots/vase -o out/vase --shadow remove --widths 512,1024 --formats avif,jpeg
+  $ npx xoay spin shoots/two-rows --rows 2 -o out/rows --json > summary.json
+`;
 
 export function registerSpin(program: Command): void {
-  program
+  const cmd = program
     .command('spin')
     .description('turn a turntable shoot (a folder of frames, or one sub-folder per row) into an optimised 360° spin')
-    .argument('<input>', 'folder of frames (JPEG, PNG, TIFF, WebP, AVIF), or of row sub-folders')
-    .requiredOption('-o, --output <dir>', 'output folder (written atomically)')
-    .option('--rows <n>', 'split one folder of N×M frames (in order) into N rows', int('--rows', 1))
+    .usage('<input> -o <dir> [options]')
+    .argument('[input]', 'folder of frames (JPEG, PNG, TIFF, WebP, AVIF), or of row sub-folders (required)')
+    .option('-o, --output <dir>', 'output folder, written atomically (required)')
+    .option('--rows <n>', 'split one folder of N×M frames (in order) into N rows (default: one row, or one sub-folder per row)', int('--rows', 1, 64))
     .option('--reverse', 'reverse the frame order (clockwise shoots)', false)
     .option('--no-recentre', 'do not remove the orbit of an off-axis object')
     .option('--no-exposure', 'do not match exposure and white balance between frames')
-    .option('--margin <percent>', 'margin around the object, % of its size', percent('--margin'))
+    .option('--margin <percent>', 'margin around the object, % of its size', fromCheck('--margin', SPIN_CHECKS.margin), SPIN_DEFAULTS.margin * 100)
     .option('--aspect <w:h|keep>', 'output aspect ratio', '1:1')
     .addOption(
       new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'),
@@ -39,47 +48,32 @@ export function registerSpin(program: Command): void {
     )
     .option('--masks <dir>', 'one mask (white = object) or backlit-silhouette frame per frame, in frame order: used as the masks (implies --segment plate)')
     .option('--debug-masks', 'also write masks/: one 8-bit PNG per frame (255 = object, full frame size) and the plate', false)
-    .option('--widths <list>', 'width ladder, comma-separated', SPIN_DEFAULTS.widths.join(','))
-    .option('--formats <list>', `formats, comma-separated (${SPIN_FORMATS.join(', ')})`, SPIN_DEFAULTS.formats.join(','))
+    .addOption(
+      new Option('--widths <list>', 'width ladder, comma-separated')
+        .argParser((v) => widthList(v))
+        .default(SPIN_DEFAULTS.widths, SPIN_DEFAULTS.widths.join(',')),
+    )
+    .addOption(
+      new Option('--formats <list>', `formats, comma-separated (${SPIN_FORMATS.join(', ')})`)
+        .argParser((v) => formatList(v, SPIN_FORMATS))
+        .default(SPIN_DEFAULTS.formats, SPIN_DEFAULTS.formats.join(',')),
+    )
     .option(
       '--limit-input-pixels <n>',
       'refuse inputs with more pixels than this (decompression-bomb guard)',
-      int('--limit-input-pixels', 1),
+      fromCheck('--limit-input-pixels', SPIN_CHECKS.limitInputPixels),
       SPIN_DEFAULTS.limitInputPixels,
     )
-    .option('--concurrency <n>', 'frames processed in parallel', int('--concurrency', 1), os.availableParallelism())
-    .option('--force', 'replace an existing output folder', false)
-    .option('--json', 'print the summary as JSON on stdout (nothing else goes to stdout)', false)
-    .option('-q, --quiet', 'no progress output', false)
-    .action(async (input: string, opts) =>
-      runCommand('spin', async () => {
-        const widths = widthList(opts.widths);
-        const formats = formatList(opts.formats, SPIN_FORMATS);
-        const progress = createProgress({ quiet: opts.quiet || opts.json });
-        const result = await spin(
-          input,
-          opts.output,
-          {
-            rows: opts.rows ?? 0,
-            reverse: opts.reverse,
-            recentre: opts.recentre,
-            exposure: opts.exposure,
-            margin: opts.margin,
-            aspect: parseAspect(opts.aspect),
-            background: opts.background,
-            shadowRemove: opts.shadow === 'remove',
-            widths,
-            formats: formats as SpinFormat[],
-            limitInputPixels: opts.limitInputPixels,
-            concurrency: opts.concurrency,
-            force: opts.force,
-            segment: opts.segment,
-            debugMasks: opts.debugMasks,
-            cleanPlate: opts.cleanPlate ?? null,
-            masks: opts.masks ?? null,
-          },
-          { onEvent: (e) => progress.onEvent(e) },
-        );
+    .option('--concurrency <n>', 'frames processed in parallel', fromCheck('--concurrency', SPIN_CHECKS.concurrency), os.availableParallelism())
+    .option('--force', 'replace an existing output folder', false);
+  common(cmd, { json: 'print the summary as one JSON document on stdout (errors too: {"error":{…}}); nothing else goes to stdout' })
+    .addHelpText('after', EXAMPLES)
+    .action(async (input: string | undefined, flags) =>
+      runCommand(cmd, async (o, ctx) => {
+        required('the input folder (xoay spin <input> -o <dir>)', input);
+        required('-o, --output <dir> (the output folder)', flags.output);
+        const progress = createProgress({ quiet: ctx.quiet });
+        const result = await spin(input!, flags.output, { ...o, onProgress: (e) => progress.onEvent(e) });
         progress.done();
         const { qa, manifest } = result;
         const summary = {
@@ -99,9 +93,9 @@ export function registerSpin(program: Command): void {
           warnings: qa.warnings,
           seconds: Object.values(qa.timings).reduce((s, t) => s + t, 0),
         };
-        if (opts.json) {
+        if (ctx.json) {
           process.stdout.write(JSON.stringify(summary) + '\n');
-        } else if (!opts.quiet) {
+        } else if (!ctx.quiet) {
           const num = (v: number | null) => (v !== null && Number.isFinite(v) ? `${v.toFixed(2)} %` : 'n/a');
           const pct = (m: { before: number | null; after: number | null }) => `${num(m.before)} → ${num(m.after)}`;
           process.stderr.write(

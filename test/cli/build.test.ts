@@ -89,6 +89,7 @@ describe('xoay build (CLI)', () => {
     await makeProduct(path.join(cat, 'bad'), 'xau', { frames: 8, product: facts('xau', { producer: { name: 'X', kind: 'company', province: 'Huế' } }) });
     const r = await xoay(['build', cat, '-o', path.join(tmp, 'site-mixed'), '--base-url', BASE, '--cache', path.join(tmp, 'cache-mixed'), ...small]);
     expect(r.code).toBe(1);
+    expect(r.stdout).toBe(''); // piped without --json: no JSON lines on stdout
     expect(r.stderr).toMatch(/1 built, 0 reused, 1 failed/);
     expect(r.stderr).toMatch(/failed: build: .*bad\/product\.json: producer\.kind: expected one of "co-operative", .*got "company"/);
     expect(await readFile(path.join(tmp, 'site-mixed', 'tot', 'index.html'), 'utf8')).toContain('Sản phẩm thử tot');

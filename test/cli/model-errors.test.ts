@@ -30,7 +30,7 @@ async function fails(input: string, match: RegExp) {
   expect(r.code, r.stderr).toBe(1);
   const lines = r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^xoay model: error: /);
+  expect(lines[0]).toMatch(/^xoay model: /);
   expect(lines[0]).toMatch(match);
   expect(await readFile(input).catch(() => null)).toEqual(before);
   expect((await readdir(tmp)).filter((n) => n.startsWith(`out-${path.basename(input)}`) || n.includes('.xoay-tmp-'))).toEqual([]);

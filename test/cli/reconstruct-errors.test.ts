@@ -107,14 +107,14 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
-      /^xoay reconstruct: error: ingest: .*six: 6 view\(s\); reconstruction needs at least 8$/,
+      /^xoay reconstruct: .*six: 6 view\(s\); reconstruction needs at least 8$/,
     );
     const par = path.join(tmp, 'five_par.txt');
     await writeFile(par, parText(cams.slice(0, 5)));
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--cameras', par, '-q']),
       out,
-      /^xoay reconstruct: error: cameras: .*five_par\.txt: 5 view\(s\); reconstruction needs at least 8$/,
+      /^xoay reconstruct: .*five_par\.txt: 5 view\(s\); reconstruction needs at least 8$/,
     );
   });
 
@@ -124,7 +124,7 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
-      /^xoay reconstruct: error: silhouettes: .*frame-05\.png: the object is not found in view frame-05\.png: /,
+      /^xoay reconstruct: .*frame-05\.png: the object is not found in view frame-05\.png: /,
     );
   });
 
@@ -133,21 +133,21 @@ describe('xoay reconstruct: bad input', () => {
     const out = path.join(tmp, 'out-calib');
     const good = parText(cams).trimEnd().split('\n');
     const cases: [string, string[], RegExp][] = [
-      ['count', ['9', ...good.slice(1)], /cameras: .*count_par\.txt: line 1: says 9 camera\(s\) but the file has 8 camera line\(s\)$/],
+      ['count', ['9', ...good.slice(1)], /.*count_par\.txt: line 1: says 9 camera\(s\) but the file has 8 camera line\(s\)$/],
       [
         'format',
         [...good.slice(0, 3), good[3]!.split(' ').slice(0, 20).join(' '), ...good.slice(4)],
-        /cameras: .*format_par\.txt: line 4: expected 22 fields .* got 20$/,
+        /.*format_par\.txt: line 4: expected 22 fields .* got 20$/,
       ],
       [
         'number',
         [...good.slice(0, 5), good[5]!.replace(/ \S+$/, ' 1,5'), ...good.slice(6)],
-        /cameras: .*number_par\.txt: line 6: t3 \(field 22\) is not a number: "1,5"$/,
+        /.*number_par\.txt: line 6: t3 \(field 22\) is not a number: "1,5"$/,
       ],
       [
         'image',
         [...good.slice(0, 2), good[2]!.replace('frame-02.png', 'frame-99.png'), ...good.slice(3)],
-        /cameras: .*image_par\.txt: line 3: image frame-99\.png is not in the folder$/,
+        /.*image_par\.txt: line 3: image frame-99\.png is not in the folder$/,
       ],
     ];
     for (const [name, lines, message] of cases) {
@@ -163,14 +163,14 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
-      /^xoay reconstruct: error: cameras: .*frame-06\.png: the views are not evenly spaced: frame number\(s\) 5 missing before frame-06\.png; .*--cameras/,
+      /^xoay reconstruct: .*frame-06\.png: the views are not evenly spaced: frame number\(s\) 5 missing before frame-06\.png; .*--cameras/,
     );
   });
 
   it('refuses a shoot without a focal length (no EXIF, no --fov)', async () => {
     const { dir } = await shoot('nofov');
     const out = path.join(tmp, 'out-nofov');
-    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '-q']), out, /^xoay reconstruct: error: cameras: .*frame-01\.png: no focal length: .*--fov/);
+    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '-q']), out, /^xoay reconstruct: .*frame-01\.png: no focal length: .*--fov/);
   });
 
   it('warns, naming the frames, when the object touches the frame edge, and still writes the model', async () => {
@@ -196,12 +196,12 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '--elevation', '10', '-q']),
       out,
-      /^xoay reconstruct: error: cameras: .*rows-count: --elevation gives 1 value\(s\) for 2 row\(s\) \(row-1, row-2\): give one per row, in row order, e\.g\. --elevation 10,40$/,
+      /^xoay reconstruct: .*rows-count: --elevation gives 1 value\(s\) for 2 row\(s\) \(row-1, row-2\): give one per row, in row order, e\.g\. --elevation 10,40$/,
     );
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
-      /^xoay reconstruct: error: cameras: .*rows-count: 2 rows but no camera elevation for row-1, row-2: give one per row with --elevation 10,40 or in shoot\.json/,
+      /^xoay reconstruct: .*rows-count: 2 rows but no camera elevation for row-1, row-2: give one per row with --elevation 10,40 or in shoot\.json/,
     );
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '--elevation', '10,abc', '-q']),
@@ -212,7 +212,7 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', uneven, '-o', out, '--fov', '40', '--elevation', '10,40', '-q']),
       out,
-      /^xoay reconstruct: error: ingest: .*rows-uneven: rows have different frame counts: row-1: 8, row-2: 9$/,
+      /^xoay reconstruct: .*rows-uneven: rows have different frame counts: row-1: 8, row-2: 9$/,
     );
   });
 
@@ -229,7 +229,7 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', bad, '-o', out, '--fov', '40', '-q']),
       out,
-      /^xoay reconstruct: error: shoot: .*shoot-bad\/shoot\.json: rows\[1\]\.elevation: expected a number from -89 to 89, got 95$/,
+      /^xoay reconstruct: .*shoot-bad\/shoot\.json: rows\[1\]\.elevation: expected a number from -89 to 89, got 95$/,
     );
     const unknown = await rowShoot('shoot-unknown', [10, 40], {
       shoot: {
@@ -242,7 +242,7 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', unknown, '-o', out, '--fov', '40', '-q']),
       out,
-      /^xoay reconstruct: error: shoot: .*shoot-unknown\/shoot\.json: rows\[1\]\.folder: "row2" is not a row of the shoot \(its rows: row-1, row-2\)$/,
+      /^xoay reconstruct: .*shoot-unknown\/shoot\.json: rows\[1\]\.folder: "row2" is not a row of the shoot \(its rows: row-1, row-2\)$/,
     );
   });
 
@@ -330,14 +330,14 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
-      /^xoay reconstruct: error: segment: .*studio-bad: 8 frames but 7 masks: no mask for frame frame-08\.png/,
+      /^xoay reconstruct: .*studio-bad: 8 frames but 7 masks: no mask for frame frame-08\.png/,
     );
     await writeFile(path.join(bad, before[7]!), await readFile(path.join(masks, before[7]!)));
     await writeFile(path.join(bad, 'mask-09.png'), await readFile(path.join(masks, before[0]!)));
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
-      /^xoay reconstruct: error: segment: .*mask-09\.png: 8 frames but 9 masks: mask-09\.png match no frame/,
+      /^xoay reconstruct: .*mask-09\.png: 8 frames but 9 masks: mask-09\.png match no frame/,
     );
     await rm(path.join(bad, 'mask-09.png'));
     await sharp({ create: { width: W / 2, height: H / 2, channels: 3, background: '#000' } })
@@ -346,13 +346,13 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
-      new RegExp(`^xoay reconstruct: error: segment: .*${before[3]!.replace('.', '\\.')}: the mask is 80×60 but its frame frame-04\\.png is 160×120$`),
+      new RegExp(`^xoay reconstruct: .*${before[3]!.replace('.', '\\.')}: the mask is 80×60 but its frame frame-04\\.png is 160×120$`),
     );
     await writeFile(path.join(bad, before[3]!), 'not a png');
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
-      new RegExp(`^xoay reconstruct: error: segment: .*${before[3]!.replace('.', '\\.')}: the mask is not an image`),
+      new RegExp(`^xoay reconstruct: .*${before[3]!.replace('.', '\\.')}: the mask is not an image`),
     );
     const plate = path.join(tmp, 'plate.png');
     await sharp({ create: { width: W, height: H + 2, channels: 3, background: '#f0f0f0' } })
@@ -361,7 +361,7 @@ describe('xoay reconstruct: bad input', () => {
     await expectRefused(
       await xoay(['reconstruct', dir, '-o', out, ...args, '--clean-plate', plate]),
       out,
-      /^xoay reconstruct: error: segment: .*plate\.png: the clean plate is 160×122 but the frames are 160×120/,
+      /^xoay reconstruct: .*plate\.png: the clean plate is 160×122 but the frames are 160×120/,
     );
     expect(await readdir(masks)).toEqual(before);
   });

@@ -77,7 +77,7 @@ async function expectFailure(input: string, match: RegExp, opts: { out?: string;
   expect(r.stdout).toBe('');
   const lines = r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^xoay spin: error: /);
+  expect(lines[0]).toMatch(/^xoay spin: /);
   expect(lines[0]).toMatch(match);
   expect(await snapshot(input).catch(() => 'missing')).toBe(before);
   // Nothing half-written: no output, no temporary folder next to it.
@@ -195,7 +195,7 @@ describe('xoay spin refuses bad input clearly', () => {
     }
     const noOut = await xoay(['spin', d]);
     expect(noOut.code).toBe(2);
-    expect(noOut.stderr).toMatch(/required option '-o, --output <dir>' not specified/);
+    expect(noOut.stderr).toMatch(/^xoay spin: missing -o, --output <dir>/);
   });
   it('a failure leaves no folders made for the output behind', async () => {
     const d = await shoot('deep', async (dir) => writeFile(path.join(dir, 'frame_002.jpg'), 'not a picture'));
@@ -242,7 +242,7 @@ describe('xoay spin refuses bad studio inputs (--clean-plate, --masks) clearly',
     const line = await expectFailure(await shoot('cp-size'), /plate-small\.png: the clean plate is 80×60 but the frames are 160×120/, {
       args: ['--clean-plate', plate],
     });
-    expect(line).toMatch(/^xoay spin: error: segment: /);
+    expect(line).toMatch(/^xoay spin: /);
   });
   it('a clean plate that is not an image, or missing', async () => {
     const plate = path.join(tmp, 'plate-text.png');

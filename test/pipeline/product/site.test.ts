@@ -316,7 +316,7 @@ describe.skipIf(!hasChromium)(`the published site ${chromiumReason}`, () => {
       child.on('close', (code) => resolve({ code, stderr }));
     });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toBe(`xoay build: error: build: ${site}: cannot write the site folder (EACCES)\n`);
+    expect(r.stderr).toBe(`xoay build: ${site}: cannot write the site folder (EACCES)\n`);
     expect(await tree(site)).toEqual(before);
     expect(await readdir(nobodyCache)).toEqual([]);
     // A file where a folder of the site's path should be (as root, whom permissions do not stop).
