@@ -416,3 +416,15 @@ export function ssimRgb(a: RawImage, b: RawImage, options: { window?: SsimWindow
   const [r, g, bl] = ssimChannels(a, b, options);
   return (r + g + bl) / 3;
 }
+
+/**
+ * scikit-image's `peak_signal_noise_ratio` for two 8-bit images of the same layout (data range 255), in dB; Infinity
+ * when they are identical. The 3D Commerce certification scores renders with it on 8-bit RGB.
+ */
+export function psnr(a: Pick<RawImage, 'data'>, b: Pick<RawImage, 'data'>): number {
+  if (a.data.length !== b.data.length)
+    throw new XoayError('ssim', 'BAD_OPTION', `psnr needs images of the same size (${a.data.length} and ${b.data.length} bytes)`);
+  let se = 0;
+  for (let i = 0; i < a.data.length; i++) se += (a.data[i]! - b.data[i]!) ** 2;
+  return 10 * Math.log10(255 ** 2 / (se / a.data.length));
+}

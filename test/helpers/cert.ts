@@ -32,8 +32,4 @@ export function ssim7(a: Rgb, b: Rgb): number {
 }
 
 /** scikit-image peak_signal_noise_ratio for 8-bit images (dB; Infinity when identical). */
-export function psnr(a: Rgb, b: Rgb): number {
-  let se = 0;
-  for (let i = 0; i < a.data.length; i++) se += (a.data[i]! - b.data[i]!) ** 2;
-  return 10 * Math.log10(255 ** 2 / (se / a.data.length));
-}
+export { psnr } from '../../pipeline/core/ssim.js';
