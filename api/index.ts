@@ -28,17 +28,14 @@ import { checkSignal } from '../pipeline/core/run.js';
 import type { Ktx2EncoderChoice } from '../pipeline/model/basisu.js';
 import type { BudgetName } from '../pipeline/model/budget.js';
 import type { GeometryMode } from '../pipeline/model/geometry.js';
-import { modelIsolated } from '../pipeline/model/isolate.js';
 import type { MergeWhen } from '../pipeline/model/merge.js';
-import { modelWithFidelity } from '../pipeline/render/fidelity.js';
-import { type ModelEvent, type ModelReport, validateModelOptions, MODEL_DEFAULTS } from '../pipeline/model/model.js';
+import type { ModelEvent, ModelReport } from '../pipeline/model/model.js';
 import type { TextureMode } from '../pipeline/model/textures.js';
-import { build as buildSite, type BuildEvent, type BuildResult } from '../pipeline/product/build.js';
-import { type ReconstructEvent, type ReconstructResult, reconstruct as reconstructShoot } from '../pipeline/reconstruct/reconstruct.js';
+import type { BuildEvent, BuildResult } from '../pipeline/product/build.js';
+import type { ReconstructEvent, ReconstructResult } from '../pipeline/reconstruct/reconstruct.js';
 import type { BackgroundMode } from '../pipeline/spin/background.js';
-import { parseAspect } from '../pipeline/spin/crop.js';
 import type { SpinFormat } from '../pipeline/spin/encode.js';
-import { type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
+import type { SpinEvent, SpinResult } from '../pipeline/spin/spin.js';
 
 export { XoayError, isXoayError, type XoayErrorCode } from '../pipeline/core/errors.js';
 export type { QaReport, SpinManifest, SpinEvent, SpinResult, ModelEvent, ModelReport, ReconstructEvent, ReconstructResult, BuildEvent, BuildResult };
@@ -229,6 +226,7 @@ export async function spin(input: string, output: string, options?: SpinOptions)
   checkPath('spin', 'input', input);
   checkPath('spin', 'output', output);
   notAborted('spin', o.signal);
+  const [{ parseAspect }, { spin: spinShoot }] = await Promise.all([import('../pipeline/spin/crop.js'), import('../pipeline/spin/spin.js')]);
   const aspect = o.aspect === undefined ? 1 : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
   return spinShoot(
     input,
@@ -269,12 +267,15 @@ export async function model(input: string, output: string, options?: ModelOption
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
   const { onProgress, signal, maxMemory, timeout, fidelity, ...rest } = o;
+  const { MODEL_DEFAULTS, validateModelOptions } = await import('../pipeline/model/model.js');
+  const { modelIsolated } = await import('../pipeline/model/isolate.js');
+  const { modelWithFidelity } = fidelity ? await import('../pipeline/render/fidelity.js') : { modelWithFidelity: undefined };
   const pipelineOptions = { ...MODEL_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
   validateModelOptions(pipelineOptions); // here, before a worker thread is started for nothing
   notAborted('model', signal);
   const isolate = { maxMemoryMb: maxMemory, timeoutSeconds: timeout };
   const make = (folder: string, opts: typeof rest): Promise<ModelResult> =>
-    fidelity
+    modelWithFidelity
       ? modelWithFidelity(input, folder, opts, {
           run: (i, out, o2, onEvent) => modelIsolated(i, out, o2, { onEvent, signal, isolate }),
           onEvent: onProgress,
@@ -331,6 +332,7 @@ export async function reconstruct(shoot: string, output: string, options?: Recon
   checkPath('reconstruct', 'output', output);
   notAborted('reconstruct', o.signal);
   const { onProgress, signal, minIou, ...rest } = o;
+  const { reconstruct: reconstructShoot } = await import('../pipeline/reconstruct/reconstruct.js');
   return reconstructShoot(shoot, output, { ...rest, minIoU: minIou }, { onEvent: onProgress, signal });
 }
 
@@ -350,6 +352,7 @@ export async function build(folders: string | string[], site: string, options: B
   checkPath('build', 'site', site);
   notAborted('build', o.signal);
   const textures = o.textures ? { textures: o.textures } : {};
+  const { build: buildSite } = await import('../pipeline/product/build.js');
   return buildSite(
     inputs,
     site,
