@@ -46,6 +46,7 @@ import { EXRLoader } from 'three/examples/jsm/loaders/EXRLoader.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { HDRLoader } from 'three/examples/jsm/loaders/HDRLoader.js';
 import { KTX2Loader } from 'three/examples/jsm/loaders/KTX2Loader.js';
+import { type ContactShadow, createContactShadow } from './contact-shadow.js';
 import { MAX_ENVIRONMENT_SIDE, type Orbit, SCENE_DEFAULTS, type SceneSettings, type ToneMappingName } from './scene-settings.js';
 
 export interface ThreeSceneOptions {
@@ -369,6 +370,7 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
   box.addEventListener('wheel', wheel, { capture: true });
 
   let root: Object3D | null = null;
+  let shadow: ContactShadow | null = null;
   const sphere = new Sphere();
   const before = new Vector3();
   const offset = new Vector3();
@@ -644,6 +646,10 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
         }
       }
       if (destroyed) throw new Error('destroyed');
+      shadow = createContactShadow(renderer);
+      scene.add(shadow.plane);
+      shadow.fit(root);
+      shadow.update(scene, settings.shadowIntensity, settings.shadowSoftness);
       width = height = pixelRatio = 0;
       resize();
       if (width && height) frameModel(true);
@@ -665,7 +671,9 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       if (next.gltfCamera && root) gltfCamera(next.gltfCamera);
       const cameraKeys = ['cameraOrbit', 'cameraTarget', 'fieldOfView', 'minCameraOrbit', 'maxCameraOrbit', 'gltfCamera'] as const;
       const moved = cameraKeys.some((k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]));
+      const shaded = next.shadowIntensity !== settings.shadowIntensity || next.shadowSoftness !== settings.shadowSoftness;
       settings = next;
+      if (shaded) shadow?.update(scene, next.shadowIntensity, next.shadowSoftness);
       if (!loaded) return;
       if (moved) {
         frameModel(true);
@@ -688,6 +696,8 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       controls.removeEventListener('change', invalidate);
       controls.stopListenToKeyEvents();
       controls.dispose();
+      shadow?.dispose();
+      shadow = null;
       if (root) {
         scene.remove(root);
         disposeTree(root);

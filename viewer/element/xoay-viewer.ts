@@ -77,6 +77,8 @@ export interface XoayViewerElement {
   background: string;
   exposure: string;
   toneMapping: string;
+  shadowIntensity: string;
+  shadowSoftness: string;
   gltfCamera: string;
 }
 
