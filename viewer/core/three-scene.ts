@@ -83,6 +83,11 @@ export interface ThreeScene {
    * keeps its last good state. Resolves once the new view is drawn.
    */
   setScene(settings: SceneSettings): Promise<void>;
+  /**
+   * Draws the view off-screen at `width` × `height` pixels (pixel ratio 1) and encodes it: the current view, or the
+   * view `orbit` gives (as `camera-orbit` would, at this size's aspect ratio). The on-screen view is not changed.
+   */
+  toBlob(o: { width: number; height: number; orbit: Orbit | null; mimeType: string; quality: number | undefined }): Promise<Blob>;
   destroy(): void;
 }
 
@@ -680,6 +685,59 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
         controls.update();
       }
       draw();
+    },
+    toBlob({ width: w, height: h, orbit, mimeType, quality }) {
+      if (destroyed || !loaded) return Promise.reject(new Error('toBlob: the model is not shown yet'));
+      const saved = {
+        position: camera.position.clone(),
+        quaternion: camera.quaternion.clone(),
+        fov: camera.fov,
+        aspect: camera.aspect,
+        near: camera.near,
+        far: camera.far,
+        target: controls.target.clone(),
+        limits: [
+          controls.minDistance,
+          controls.maxDistance,
+          controls.minPolarAngle,
+          controls.maxPolarAngle,
+          controls.minAzimuthAngle,
+          controls.maxAzimuthAngle,
+        ],
+        settings,
+      };
+      let result: Promise<Blob>;
+      try {
+        renderer.setPixelRatio(1);
+        renderer.setSize(w, h, false);
+        camera.aspect = w / h;
+        camera.updateProjectionMatrix();
+        if (orbit) {
+          settings = { ...settings, cameraOrbit: orbit, gltfCamera: '' };
+          frameModel(true);
+        }
+        renderer.render(scene, camera);
+        // The canvas is copied when toBlob is called (encoding follows), in the same task as the draw.
+        result = new Promise<Blob>((resolve, reject) =>
+          canvas.toBlob((b) => (b ? resolve(b) : reject(new Error(`toBlob: the picture could not be encoded as ${mimeType}`))), mimeType, quality),
+        );
+      } finally {
+        settings = saved.settings;
+        camera.position.copy(saved.position);
+        camera.quaternion.copy(saved.quaternion);
+        camera.fov = saved.fov;
+        camera.aspect = saved.aspect;
+        camera.near = saved.near;
+        camera.far = saved.far;
+        camera.updateProjectionMatrix();
+        controls.target.copy(saved.target);
+        [controls.minDistance, controls.maxDistance, controls.minPolarAngle, controls.maxPolarAngle, controls.minAzimuthAngle, controls.maxAzimuthAngle] =
+          saved.limits as [number, number, number, number, number, number];
+        renderer.setPixelRatio(pixelRatio * drawnScale);
+        renderer.setSize(width, height, false);
+        draw(); // before the browser paints: the page never sees the off-screen size
+      }
+      return result;
     },
     destroy() {
       if (destroyed) return;
