@@ -5,6 +5,7 @@ import { registerCheckSite } from './commands/check-site.js';
 import { registerModel } from './commands/model.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReconstruct } from './commands/reconstruct.js';
+import { registerRender } from './commands/render.js';
 import { registerQueue } from './commands/queue.js';
 import { registerSpin } from './commands/spin.js';
 
@@ -39,6 +40,7 @@ registerModel(program);
 registerBuild(program);
 registerPreview(program);
 registerReconstruct(program);
+registerRender(program);
 registerQueue(program);
 registerCheckSite(program);
 // Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
