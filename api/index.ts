@@ -23,13 +23,14 @@ import path from 'node:path';
 import { XoayError } from '../pipeline/core/errors.js';
 import type { QaReport, SpinManifest } from '../schema/spin.js';
 import { invalid } from '../pipeline/core/options.js';
-import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, SPIN_CHECKS } from './checks.js';
+import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, RENDER_CHECKS, SPIN_CHECKS } from './checks.js';
 import { checkSignal } from '../pipeline/core/run.js';
 import type { Ktx2EncoderChoice } from '../pipeline/model/basisu.js';
 import type { BudgetName } from '../pipeline/model/budget.js';
 import type { GeometryMode } from '../pipeline/model/geometry.js';
 import type { MergeWhen } from '../pipeline/model/merge.js';
 import type { ModelEvent, ModelReport } from '../pipeline/model/model.js';
+import type { StillOptions, StillResult } from '../pipeline/render/still.js';
 import type { TextureMode } from '../pipeline/model/textures.js';
 import type { BuildEvent, BuildResult } from '../pipeline/product/build.js';
 import type { ReconstructEvent, ReconstructResult } from '../pipeline/reconstruct/reconstruct.js';
@@ -201,7 +202,8 @@ const sameKeys: [
   Same<keyof typeof MODEL_CHECKS, Keys<ModelOptions>>,
   Same<keyof typeof RECONSTRUCT_CHECKS, Keys<ReconstructOptions>>,
   Same<keyof typeof BUILD_CHECKS, Keys<BuildOptions>>,
-] = [true, true, true, true];
+  Same<keyof typeof RENDER_CHECKS, keyof RenderOptions>,
+] = [true, true, true, true, true];
 void sameKeys;
 
 /** An input or output path argument: a non-empty string. */
@@ -318,6 +320,25 @@ async function modelToFile<O extends { force?: boolean }>(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** Options of `render()`: the picture's size and the viewer's scene attributes (README, "`xoay render`"). */
+export type RenderOptions = Partial<StillOptions>;
+export type RenderResult = StillResult;
+
+/**
+ * One picture of a model (.glb, or .gltf with its files) at `output` (.png, .jpg/.jpeg or .webp): the picture
+ * `<xoay-viewer>`'s `toBlob` gives for the same settings (the built viewer drawn in headless Chromium). As
+ * `xoay render <model> -o <file>`.
+ *
+ *   await render('chair.glb', 'chair-side.webp', { cameraOrbit: '90deg 75deg 105%', width: 1200, height: 900 });
+ */
+export async function render(input: string, output: string, options?: RenderOptions): Promise<RenderResult> {
+  const o = checkOptions<RenderOptions>('render', options, RENDER_CHECKS);
+  checkPath('render', 'input', input);
+  checkPath('render', 'output', output);
+  const { renderStill } = await import('../pipeline/render/still.js');
+  return renderStill(input, output, o);
 }
 
 /**

@@ -36,6 +36,7 @@ const COMMANDS: [names: string[], load: () => Promise<(program: Command) => void
   [['build'], async () => (await import('./commands/build.js')).registerBuild],
   [['preview'], async () => (await import('./commands/preview.js')).registerPreview],
   [['reconstruct'], async () => (await import('./commands/reconstruct.js')).registerReconstruct],
+  [['render'], async () => (await import('./commands/render.js')).registerRender],
   [['worker', 'status'], async () => (await import('./commands/queue.js')).registerQueue],
   [['check-site'], async () => (await import('./commands/check-site.js')).registerCheckSite],
 ];
