@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildViewer, chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+import { buildViewer, chromiumReason, hasChromium, launchChromium, openViewer, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
 import { dataSet } from '../helpers/data.js';
 
 const cert = dataSet('cert');
@@ -41,15 +41,7 @@ beforeAll(async () => {
     ),
   );
   page = await browser.desktop.newPage();
-  await page.goto(`${server.origin}/scene.html`);
-  await page.evaluate(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const v = document.getElementById('v')!;
-        v.addEventListener('load', () => resolve(), { once: true });
-        v.addEventListener('error', (e) => reject(new Error((e as unknown as CustomEvent).detail?.message ?? 'error')), { once: true });
-      }),
-  );
+  await openViewer(page, `${server.origin}/scene.html`);
 }, 300_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssim, type RawImage } from '../../pipeline/core/ssim.js';
-import { buildViewer, chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+import { buildViewer, chromiumReason, hasChromium, launchChromium, openViewer, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
 import { dataSet } from '../helpers/data.js';
 
 const cert = dataSet('cert');
@@ -34,15 +34,7 @@ beforeAll(async () => {
     ),
   );
   page = await browser.desktop.newPage();
-  await page.goto(`${server.origin}/blob.html`);
-  await page.evaluate(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const v = document.getElementById('v')!;
-        v.addEventListener('load', () => resolve(), { once: true });
-        v.addEventListener('error', (e) => reject(new Error((e as unknown as CustomEvent).detail?.message ?? 'error')), { once: true });
-      }),
-  );
+  await openViewer(page, `${server.origin}/blob.html`);
 }, 300_000);
 
 afterAll(async () => {
