@@ -38,7 +38,7 @@ import { type ReconstructEvent, type ReconstructResult, reconstruct as reconstru
 import type { BackgroundMode } from '../pipeline/spin/background.js';
 import { parseAspect } from '../pipeline/spin/crop.js';
 import type { SpinFormat } from '../pipeline/spin/encode.js';
-import { type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
+import { SPIN_DEFAULTS, type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
 
 export { XoayError, isXoayError, type XoayErrorCode } from '../pipeline/core/errors.js';
 export type { QaReport, SpinManifest, SpinEvent, SpinResult, ModelEvent, ModelReport, ReconstructEvent, ReconstructResult, BuildEvent, BuildResult };
@@ -229,7 +229,7 @@ export async function spin(input: string, output: string, options?: SpinOptions)
   checkPath('spin', 'input', input);
   checkPath('spin', 'output', output);
   notAborted('spin', o.signal);
-  const aspect = o.aspect === undefined ? 1 : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
+  const aspect = o.aspect === undefined ? SPIN_DEFAULTS.aspect : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
   return spinShoot(
     input,
     output,
