@@ -70,6 +70,8 @@ export function registerBuild(program: Command): void {
         required('the product or catalogue folders (xoay build <folders...> -o <site> --base-url <url>)', folders);
         required('-o, --output <site> (the site folder)', flags.output);
         required('--base-url <url> (the public address of the site; or build.baseUrl in the config file)', m.baseUrl);
+        // Checked before the folders are read (a bad value is a usage error whatever the folders hold), as the API does.
+        BUILD_CHECKS.baseUrl('build', 'baseUrl', m.baseUrl);
         const opts = { ...flags, ...m, json: ctx.json, quiet: Boolean(flags.quiet) } as Record<string, any>;
         const widths = opts.widths as number[] | undefined;
         const formats = opts.formats as string[] | undefined;
