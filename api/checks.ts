@@ -74,8 +74,11 @@ export function checkOptions<T extends object>(stage: string, given: unknown, ch
   return given as T;
 }
 
+/** The most rows a shoot may have (`rows`; the values a per-row option such as `--elevation 10,40` takes). */
+export const MAX_ROWS = 64;
+
 export const SPIN_CHECKS = {
-  rows: int(0, 64),
+  rows: int(0, MAX_ROWS),
   reverse: bool,
   recentre: bool,
   exposure: bool,
@@ -173,3 +176,24 @@ export const RENDER_CHECKS = {
   viewerDir: text,
   force: bool,
 } satisfies Record<string, Check>;
+
+/**
+ * The options only the command line has (no API function): build's queue options, preview, worker, status and
+ * check-site. Their flags parse with these ranges (cli/parse.ts fromCheck) and config files are checked with them.
+ */
+export const ENQUEUE_CHECKS = { queue: redisUrl, attempts: int(1, 20), wait: bool } satisfies Record<string, Check>;
+export const PREVIEW_CHECKS = {
+  port: int(0, 65535),
+  host: text,
+  cache: text,
+  widths,
+  allowLinksInto: listOf(text, 'folder paths'),
+} satisfies Record<string, Check>;
+export const WORKER_CHECKS = {
+  queue: redisUrl,
+  concurrency: int(1, 64),
+  lockDuration: int(500, 3_600_000),
+  stalledInterval: int(500, 3_600_000),
+} satisfies Record<string, Check>;
+export const STATUS_CHECKS = { queue: redisUrl } satisfies Record<string, Check>;
+export const CHECK_SITE_CHECKS = { baseUrl: url(BASE_URL) } satisfies Record<string, Check>;

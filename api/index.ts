@@ -228,8 +228,8 @@ export async function spin(input: string, output: string, options?: SpinOptions)
   checkPath('spin', 'input', input);
   checkPath('spin', 'output', output);
   notAborted('spin', o.signal);
-  const [{ parseAspect }, { spin: spinShoot }] = await Promise.all([import('../pipeline/spin/crop.js'), import('../pipeline/spin/spin.js')]);
-  const aspect = o.aspect === undefined ? 1 : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
+  const [{ parseAspect }, { spin: spinShoot, SPIN_DEFAULTS }] = await Promise.all([import('../pipeline/spin/crop.js'), import('../pipeline/spin/spin.js')]);
+  const aspect = o.aspect === undefined ? SPIN_DEFAULTS.aspect : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
   return spinShoot(
     input,
     output,

@@ -12,20 +12,17 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import {
-  BASE_URL,
   BUILD_CHECKS,
   type Check,
-  int,
-  listOf,
+  CHECK_SITE_CHECKS,
+  ENQUEUE_CHECKS,
   MODEL_CHECKS,
+  PREVIEW_CHECKS,
   RECONSTRUCT_CHECKS,
   RENDER_CHECKS,
-  redisUrl,
   SPIN_CHECKS,
-  text,
-  url,
-  widths,
-  bool,
+  STATUS_CHECKS,
+  WORKER_CHECKS,
 } from '../api/checks.js';
 import { isXoayError } from '../pipeline/core/errors.js';
 import { CliError } from './errors.js';
@@ -38,11 +35,11 @@ export const CONFIG_CHECKS: Record<string, Record<string, Check>> = {
   model: MODEL_CHECKS,
   reconstruct: RECONSTRUCT_CHECKS,
   render: RENDER_CHECKS,
-  build: { ...BUILD_CHECKS, queue: redisUrl, attempts: int(1, 20), wait: bool },
-  preview: { port: int(0, 65535), host: text, cache: text, widths, allowLinksInto: listOf(text, 'folder paths') },
-  worker: { queue: redisUrl, concurrency: int(1, 64), lockDuration: int(500, 3_600_000), stalledInterval: int(500, 3_600_000) },
-  status: { queue: redisUrl },
-  'check-site': { baseUrl: url(BASE_URL) },
+  build: { ...BUILD_CHECKS, ...ENQUEUE_CHECKS },
+  preview: PREVIEW_CHECKS,
+  worker: WORKER_CHECKS,
+  status: STATUS_CHECKS,
+  'check-site': CHECK_SITE_CHECKS,
 };
 
 /** Options that are paths: a relative one in a config file is relative to the file's folder. */

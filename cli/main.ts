@@ -58,6 +58,8 @@ try {
     // A usage error: the command it is about (the first argument naming one), the one format, --json honoured.
     const command = program.commands.find((c) => process.argv.slice(2).includes(c.name()))?.name() ?? null;
     const message = e.message.replace(/^error: /, '');
-    report(command, { code: 'USAGE', message, file: null, exit: EXIT.usage }, process.argv.includes('--json'));
+    // A bad value (a parser's or a choice's refusal) is BAD_OPTION, as from the API and a config file; the rest USAGE.
+    const code = e.code === 'commander.invalidArgument' ? 'BAD_OPTION' : 'USAGE';
+    report(command, { code, message, file: null, exit: EXIT.usage }, process.argv.includes('--json'));
   }
 }

@@ -1,6 +1,14 @@
 /** Option value parsers shared by the commands: each names the option, what it takes and what it was given. */
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
+import { MAX_ROWS, widths as WIDTHS } from '../api/checks.js';
+
+/** The range of a number check's JSON Schema (api/checks.ts): the one definition the flags parse with. */
+function range(schema: Record<string, unknown>): { integer: boolean; min: number; max: number } {
+  const s = (Array.isArray(schema.oneOf) ? schema.oneOf[0] : (schema.items ?? schema)) as { type: string; minimum: number; maximum: number };
+  if (s.type !== 'integer' && s.type !== 'number') throw new Error(`not a number option: ${JSON.stringify(schema)}`);
+  return { integer: s.type === 'integer', min: s.minimum, max: s.maximum };
+}
 
 /** A whole number from `min` (to `max`, when given). */
 export const int = (name: string, min: number, max?: number) => (v: string) => {
@@ -26,17 +34,23 @@ export const percent = (name: string) => (v: string) => {
   return n / 100;
 };
 
-/** One number from `min` to `max`, or a comma list of them, one per row (`--elevation 10,40`); at most 64. */
-export const perRow = (name: string, min: number, max: number) => (v: string) => {
-  const parts = v.split(',').map((p) => p.trim());
-  if (parts.length > 64) throw new InvalidArgumentError(`${name} takes at most 64 values, got ${parts.length}`);
-  return parts.map((p) => {
-    const n = Number(p);
-    if (p === '' || !Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
-    return n;
-  });
-};
+/**
+ * One number from `min` to `max`, or a comma list of them, one per row (`--elevation 10,40`); at most MAX_ROWS. One
+ * value is returned as a number, as the API takes it (`elevation: 12`), so the report records the same options.
+ */
+export const perRow =
+  (name: string, min: number, max: number) =>
+  (v: string): number | number[] => {
+    const parts = v.split(',').map((p) => p.trim());
+    if (parts.length > MAX_ROWS) throw new InvalidArgumentError(`${name} takes at most ${MAX_ROWS} values, got ${parts.length}`);
+    const values = parts.map((p) => {
+      const n = Number(p);
+      if (p === '' || !Number.isFinite(n) || n < min || n > max)
+        throw new InvalidArgumentError(`${name} must be a number ${min}–${max} or a comma list of them (one per row), got ${JSON.stringify(v)}`);
+      return n;
+    });
+    return values.length === 1 ? values[0]! : values;
+  };
 
 /** A comma-separated list (spaces around items and empty items dropped). */
 export const list = (v: string): string[] =>
@@ -45,11 +59,12 @@ export const list = (v: string): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-/** A spin width ladder: a comma-separated list of whole numbers ≥ 16. */
+/** A spin width ladder: a comma-separated list of whole numbers in the range of the API's `widths` (16–16384). */
 export function widthList(v: string, name = '--widths'): number[] {
+  const { min, max } = range(WIDTHS.schema);
   const widths = list(v).map(Number);
-  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 16))
-    throw new InvalidArgumentError(`${name} must be integers ≥ 16, got ${JSON.stringify(v)}`);
+  if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < min || w > max))
+    throw new InvalidArgumentError(`${name} must be integers ${min}–${max}, got ${JSON.stringify(v)}`);
   return widths;
 }
 
@@ -69,8 +84,19 @@ export const absoluteDirs = (dirs: string[] | undefined): string[] => (dirs ?? [
  * the flag (`--lods must be an integer 0–6, got "7"`).
  */
 export function fromCheck(flag: string, check: { schema: Record<string, unknown> }): (v: string) => number {
-  const { type, minimum, maximum } = check.schema as { type: string; minimum: number; maximum: number };
-  if (type === 'integer') return int(flag, minimum, maximum >= Number.MAX_SAFE_INTEGER ? undefined : maximum);
-  if (type === 'number') return num(flag, minimum, maximum);
-  throw new Error(`${flag}: not a number option`);
+  const { integer, min, max } = range(check.schema);
+  return integer ? int(flag, min, max >= Number.MAX_SAFE_INTEGER ? undefined : max) : num(flag, min, max);
+}
+
+/** The values of a choice option, from its API check (api/checks.ts oneOf): `.choices(choicesOf(SPIN_CHECKS.shadow))`. */
+export function choicesOf(check: { schema: Record<string, unknown> }): string[] {
+  const values = check.schema.enum;
+  if (!Array.isArray(values)) throw new Error(`not a choice option: ${JSON.stringify(check.schema)}`);
+  return values as string[];
+}
+
+/** The parser of a per-row flag (`--elevation 10,40`) from its API check (a number or a list of them): the same range. */
+export function perRowFromCheck(flag: string, check: { schema: Record<string, unknown> }): (v: string) => number | number[] {
+  const { min, max } = range(check.schema);
+  return perRow(flag, min, max);
 }

@@ -9,7 +9,8 @@ import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBu
 import { createBuildProgress } from '../build-progress.js';
 import { common, required, runCommand } from '../run.js';
 import { build as buildApi } from '../../api/index.js';
-import { formatList, int, widthList, absoluteDirs } from '../parse.js';
+import { BUILD_CHECKS, ENQUEUE_CHECKS } from '../../api/checks.js';
+import { formatList, fromCheck, widthList, absoluteDirs } from '../parse.js';
 
 const EXAMPLES = `
 Examples:
@@ -31,7 +32,7 @@ export function registerBuild(program: Command): void {
       'the public address the site will be published at (for QR codes and link previews), e.g. https://ocop.example.vn/san-pham/ (required; or build.baseUrl in the config file)',
     )
     .option('--cache <dir>', 'stage cache folder (content-addressed)', BUILD_DEFAULTS.cache)
-    .option('--jobs <n>', 'products built at the same time (default: from cores and free memory)', int('--jobs', 1, 64))
+    .option('--jobs <n>', 'products built at the same time (default: from cores and free memory)', fromCheck('--jobs', BUILD_CHECKS.jobs))
     .option('--title <text>', 'title of the catalogue page', BUILD_DEFAULTS.title)
     .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)', (v) => widthList(v))
     .option('--formats <list>', 'spin formats, comma-separated: avif, webp, jpeg (default: as xoay spin)', (v) => formatList(v, SPIN_FORMATS))
@@ -54,7 +55,7 @@ export function registerBuild(program: Command): void {
     )
     .addOption(
       new Option('--attempts <n>', 'with --queue: tries per product before it fails')
-        .argParser(int('--attempts', 1, 20))
+        .argParser(fromCheck('--attempts', ENQUEUE_CHECKS.attempts))
         .default(ENQUEUE_DEFAULTS.attempts)
         .helpGroup('Queue options (xoay worker builds the products):'),
     )
@@ -69,6 +70,8 @@ export function registerBuild(program: Command): void {
         required('the product or catalogue folders (xoay build <folders...> -o <site> --base-url <url>)', folders);
         required('-o, --output <site> (the site folder)', flags.output);
         required('--base-url <url> (the public address of the site; or build.baseUrl in the config file)', m.baseUrl);
+        // Checked before the folders are read (a bad value is a usage error whatever the folders hold), as the API does.
+        BUILD_CHECKS.baseUrl('build', 'baseUrl', m.baseUrl);
         const opts = { ...flags, ...m, json: ctx.json, quiet: Boolean(flags.quiet) } as Record<string, any>;
         const widths = opts.widths as number[] | undefined;
         const formats = opts.formats as string[] | undefined;

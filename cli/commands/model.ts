@@ -51,7 +51,12 @@ export function registerModel(program: Command): void {
       fromCheck('--max-error', MODEL_CHECKS.maxError),
       MODEL_DEFAULTS.maxError,
     )
-    .option('--lods <n>', 'also write n coarser levels of detail (model.lod1.glb …), each half the triangles', fromCheck('--lods', MODEL_CHECKS.lods), 0)
+    .option(
+      '--lods <n>',
+      'also write n coarser levels of detail (model.lod1.glb …), each half the triangles',
+      fromCheck('--lods', MODEL_CHECKS.lods),
+      MODEL_DEFAULTS.lods,
+    )
     .addOption(
       new Option(
         '--merge [when]',

@@ -3,14 +3,15 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { PREVIEW_DEFAULTS, preview } from '../../pipeline/product/preview.js';
 import { common, runCommand } from '../run.js';
-import { int, widthList, absoluteDirs } from '../parse.js';
+import { PREVIEW_CHECKS } from '../../api/checks.js';
+import { fromCheck, widthList, absoluteDirs } from '../parse.js';
 
 export function registerPreview(program: Command): void {
   const cmd = program
     .command('preview')
     .description('show a product page as it will be published (phone, tablet and desktop frames); rebuilds and reloads when the product folder changes')
     .argument('<folder>', 'a product folder, a catalogue folder of them, or a site made by xoay build (served as it is)')
-    .option('--port <n>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), PREVIEW_DEFAULTS.port)
+    .option('--port <n>', 'port to listen on (0 = any free port)', fromCheck('--port', PREVIEW_CHECKS.port), PREVIEW_DEFAULTS.port)
     .option('--host <address>', 'address to listen on; anything but loopback lets other machines see the unpublished pages', PREVIEW_DEFAULTS.host)
     .option('--cache <dir>', 'stage cache folder (as xoay build)', PREVIEW_DEFAULTS.cache)
     .option('--widths <list>', 'spin width ladder, comma-separated (default: as xoay spin)', (v) => widthList(v))

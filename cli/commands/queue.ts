@@ -1,24 +1,25 @@
 /** `xoay worker --queue redis://…` and `xoay status --queue redis://…`: the distributed build (pipeline/queue/). */
 import { type Command, Option } from 'commander';
 import { buildStatus, QUEUE_NAME, queueStatus, startWorker, WORKER_DEFAULTS } from '../../pipeline/queue/queue.js';
-import { common, runCommand } from '../run.js';
-import { int } from '../parse.js';
+import { common, required, runCommand } from '../run.js';
+import { WORKER_CHECKS } from '../../api/checks.js';
+import { fromCheck } from '../parse.js';
 
 export function registerQueue(program: Command): void {
   const worker = program
     .command('worker')
     .description('build products from a queue (xoay build --queue) until stopped; SIGTERM lets the current jobs finish')
-    .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
-    .option('--concurrency <n>', 'jobs at the same time', int('--concurrency', 1, 64), WORKER_DEFAULTS.concurrency)
+    .option('--queue <url>', 'the Redis address, redis://HOST:PORT[/db] (required; or worker.queue in the config file)')
+    .option('--concurrency <n>', 'jobs at the same time', fromCheck('--concurrency', WORKER_CHECKS.concurrency), WORKER_DEFAULTS.concurrency)
     .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp())
     .addOption(
       new Option('--lock-duration <ms>', "job lock (a dead worker's job is taken back after about this)")
-        .argParser(int('--lock-duration', 500, 3_600_000))
+        .argParser(fromCheck('--lock-duration', WORKER_CHECKS.lockDuration))
         .default(WORKER_DEFAULTS.lockDuration),
     )
     .addOption(
       new Option('--stalled-interval <ms>', 'how often stalled jobs are looked for')
-        .argParser(int('--stalled-interval', 500, 3_600_000))
+        .argParser(fromCheck('--stalled-interval', WORKER_CHECKS.stalledInterval))
         .default(WORKER_DEFAULTS.stalledInterval),
     );
   common(worker, { json: 'events as JSON lines on stdout (errors too: {"error":{…}})', quiet: false })
@@ -26,6 +27,7 @@ export function registerQueue(program: Command): void {
     .action(async (opts) =>
       runCommand(worker, async (m) => {
         Object.assign(opts, m);
+        required('--queue <url> (the Redis address; or worker.queue in the config file)', opts.queue);
         const say = (e: object & { type: string }) => {
           if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
           else if (e.type !== 'build') process.stderr.write(`worker: ${Object.values(e).join(' ')}\n`);
@@ -59,7 +61,7 @@ export function registerQueue(program: Command): void {
   const status = program
     .command('status')
     .description('counts of waiting, active, done and failed jobs, and why each failed (of the whole queue, or of one build)')
-    .requiredOption('--queue <url>', 'the Redis address, redis://HOST:PORT[/db]')
+    .option('--queue <url>', 'the Redis address, redis://HOST:PORT[/db] (required; or status.queue in the config file)')
     .option('--build <id>', 'one build: the id `xoay build --queue` printed')
     .addOption(new Option('--queue-name <name>', 'the BullMQ queue').default(QUEUE_NAME).hideHelp());
   common(status, { json: 'one JSON document on stdout (errors too: {"error":{…}})', quiet: false })
@@ -67,6 +69,7 @@ export function registerQueue(program: Command): void {
     .action(async (opts) =>
       runCommand(status, async (m) => {
         Object.assign(opts, m);
+        required('--queue <url> (the Redis address; or status.queue in the config file)', opts.queue);
         if (opts.build) {
           const b = await buildStatus(opts.queue, opts.build, opts.queueName);
           if (opts.json) {

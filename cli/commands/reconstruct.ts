@@ -7,7 +7,7 @@ import { RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js'
 import { reconstruct } from '../../api/index.js';
 import { RECONSTRUCT_CHECKS as C } from '../../api/checks.js';
 import { common, required, runCommand } from '../run.js';
-import { fromCheck, perRow } from '../parse.js';
+import { choicesOf, fromCheck, perRowFromCheck } from '../parse.js';
 
 const EXAMPLES = `
 Examples:
@@ -31,13 +31,13 @@ export function registerReconstruct(program: Command): void {
     .option(
       '--elevation <deg>',
       `camera elevation above the turntable, degrees; one per row for several rows (10,40) (default: shoot.json, else ${DEFAULT_ELEVATION})`,
-      perRow('--elevation', -89, 89),
+      perRowFromCheck('--elevation', C.elevation),
     )
     .option('--fov <deg>', 'horizontal field of view, degrees (default: shoot.json, else the 35 mm focal length from EXIF)', fromCheck('--fov', C.fov))
     .option(
       '--distance <m>',
       'camera distance from the point on the turntable axis it looks at, metres (sets the model scale); one for all rows or one per row (default: shoot.json)',
-      perRow('--distance', 0.001, 1e6),
+      perRowFromCheck('--distance', C.distance),
     )
     .option('--resolution <n>', 'voxels along the longest side', fromCheck('--resolution', C.resolution), RECONSTRUCT_DEFAULTS.resolution)
     .option(
@@ -61,7 +61,7 @@ export function registerReconstruct(program: Command): void {
         '--segment <how>',
         "how silhouettes are cut: auto (border, then plate when the border model finds no object, cuts most views at the frame edge or its shape misses the photos), border (a backdrop model fitted to each view's border) or plate (a clean plate from the turn itself)",
       )
-        .choices(['auto', 'border', 'plate'])
+        .choices(choicesOf(C.segment))
         .default(RECONSTRUCT_DEFAULTS.segment),
     )
     .option(

@@ -1,5 +1,4 @@
 /** `xoay spin <input> -o <out>`: maps its flags to the API's spin() options (api/index.ts) and prints the summary. */
-import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { spin } from '../../api/index.js';
@@ -8,7 +7,7 @@ import { SPIN_FORMATS } from '../../pipeline/spin/encode.js';
 import { SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
 import { createProgress } from '../progress.js';
 import { common, required, runCommand } from '../run.js';
-import { formatList, fromCheck, int, widthList } from '../parse.js';
+import { choicesOf, formatList, fromCheck, widthList } from '../parse.js';
 
 const EXAMPLES = `
 Examples:
@@ -24,23 +23,33 @@ export function registerSpin(program: Command): void {
     .usage('<input> -o <dir> [options]')
     .argument('[input]', 'folder of frames (JPEG, PNG, TIFF, WebP, AVIF), or of row sub-folders (required)')
     .option('-o, --output <dir>', 'output folder, written atomically (required)')
-    .option('--rows <n>', 'split one folder of N×M frames (in order) into N rows (default: one row, or one sub-folder per row)', int('--rows', 1, 64))
+    .option(
+      '--rows <n>',
+      'split one folder of N×M frames (in order) into N rows (default: 0, one row, or one sub-folder per row)',
+      fromCheck('--rows', SPIN_CHECKS.rows),
+    )
     .option('--reverse', 'reverse the frame order (clockwise shoots)', false)
     .option('--no-recentre', 'do not remove the orbit of an off-axis object')
     .option('--no-exposure', 'do not match exposure and white balance between frames')
     .option('--margin <percent>', 'margin around the object, % of its size', fromCheck('--margin', SPIN_CHECKS.margin), SPIN_DEFAULTS.margin * 100)
-    .option('--aspect <w:h|keep>', 'output aspect ratio', '1:1')
+    .option('--aspect <w:h|keep>', 'output aspect ratio', `${SPIN_DEFAULTS.aspect}:1`)
     .addOption(
-      new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep').choices(['white', 'transparent', 'keep']).default('white'),
+      new Option('--background <mode>', 'backdrop: white (pure #FFFFFF), transparent, keep')
+        .choices(choicesOf(SPIN_CHECKS.background))
+        .default(SPIN_DEFAULTS.background),
     )
-    .addOption(new Option('--shadow <mode>', 'contact shadow: keep (soft grey) or remove').choices(['keep', 'remove']).default('keep'))
+    .addOption(
+      new Option('--shadow <mode>', 'contact shadow: keep (soft grey) or remove')
+        .choices(choicesOf(SPIN_CHECKS.shadow))
+        .default(SPIN_DEFAULTS.shadowRemove ? 'remove' : 'keep'),
+    )
     .addOption(
       new Option(
         '--segment <how>',
         "how the object is told from the backdrop: plate (a clean plate from the turn itself: shadows, cloth, glossy floors), border (a backdrop model fitted to each frame's border, shadows kept), or auto: plate where a row's backdrop stands still over at least 8 frames, else border",
       )
-        .choices(['auto', 'border', 'plate'])
-        .default('auto'),
+        .choices(choicesOf(SPIN_CHECKS.segment))
+        .default(SPIN_DEFAULTS.segment),
     )
     .option(
       '--clean-plate <image>',
@@ -64,7 +73,7 @@ export function registerSpin(program: Command): void {
       fromCheck('--limit-input-pixels', SPIN_CHECKS.limitInputPixels),
       SPIN_DEFAULTS.limitInputPixels,
     )
-    .option('--concurrency <n>', 'frames processed in parallel', fromCheck('--concurrency', SPIN_CHECKS.concurrency), os.availableParallelism())
+    .option('--concurrency <n>', 'frames processed in parallel', fromCheck('--concurrency', SPIN_CHECKS.concurrency), SPIN_DEFAULTS.concurrency)
     .option('--force', 'replace an existing output folder', false);
   common(cmd, { json: 'print the summary as one JSON document on stdout (errors too: {"error":{…}}); nothing else goes to stdout' })
     .addHelpText('after', EXAMPLES)

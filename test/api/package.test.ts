@@ -1,8 +1,12 @@
 /**
  * The package as a user gets it: packed with `npm pack` (dist/ as the test set-up built it), installed into an empty
- * project, imported by its name from a Node ESM script, and type-checked in a TypeScript file. Its `spin` (the committed
- * sample shoot) and `model` (a shared model) write what the CLI writes for the same inputs and options: the same files,
- * byte for byte, but for the timings in the reports.
+ * project, imported by its name from a Node ESM script, and type-checked in a TypeScript file. Each API function writes
+ * what the CLI writes for the same inputs and options: the same files, byte for byte, but for the timings in the
+ * reports (`timings` in qa.json, model.json and reconstruct.json, the only fields that depend on the clock):
+ * `spin` on the committed sample shoot, `model` on a shared model, `reconstruct` on the committed sample shoot and
+ * `build` on the committed sample product with a shoot and a model (samples/catalogue/ghe-dau-go-son; its sibling has
+ * only a model and its spin would be rendered in Chromium, ≈ 100 s). Every file of the built site is compared byte for
+ * byte: a site holds nothing time-dependent; only build's result differs, in its `seconds` (per product and in total).
  *
  * The install is `npm ci` with a lockfile made from the project's own (the tarball, then every package the project
  * installs that is not a development one, at the same versions and places): the tarballs come from npm's cache that
@@ -21,6 +25,9 @@ import { dataSet, ROOT } from '../helpers/data.js';
 const run = promisify(execFile);
 const SHOOT = path.join(ROOT, 'samples/stool-turntable');
 const table = dataSet('models/wooden_table_02_1k.glb');
+const PRODUCT = path.join(ROOT, 'samples/catalogue/ghe-dau-go-son');
+// The sample product's spin/ and model.glb are links to the committed shoot and model.
+const LINKS = [path.join(ROOT, 'samples/stool-turntable'), path.join(ROOT, 'samples/stool-model')];
 
 let tmp: string;
 let project: string;
@@ -77,11 +84,16 @@ async function files(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** A report without its timings, with the output folder written as `<out>`. */
+/** A report without its timings (at any depth), with the output folder written as `<out>`. */
 async function report(file: string, out: string): Promise<unknown> {
-  const r = JSON.parse((await readFile(file, 'utf8')).split(out).join('<out>')) as { timings?: unknown };
-  delete r.timings;
-  return r;
+  return withoutKeys(JSON.parse((await readFile(file, 'utf8')).split(out).join('<out>')), ['timings']);
+}
+
+/** `v` without the given keys, at any depth. */
+function withoutKeys(v: unknown, keys: string[]): unknown {
+  if (Array.isArray(v)) return v.map((x) => withoutKeys(x, keys));
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).flatMap(([k, x]) => (keys.includes(k) ? [] : [[k, withoutKeys(x, keys)]])));
 }
 
 /** Two output folders hold the same files, byte for byte, except `reports` (compared without timings). */
@@ -102,6 +114,15 @@ const m = glb ? await model(glb, out + '/model', { textures: 'webp', budget: 'de
 let bad;
 try { await spin(shoot, out + '/bad', { margin: '8' }); } catch (e) { bad = { isXoayError: e instanceof XoayError, code: e.code, message: e.message }; }
 process.stdout.write(JSON.stringify({ spin: s, model: m, progress, bad }));
+`;
+
+/** reconstruct and build, from the package, with the options the CLI run below gets as flags. */
+const CONSUMER2_JS = `import { build, reconstruct } from 'xoay';
+const [shoot, product, links, out] = process.argv.slice(2);
+const r = await reconstruct(shoot, out + '/reconstruct', { fov: 36.77, elevation: 12, resolution: 64, triangles: 2000, size: 512, textureSize: 256, textures: 'webp', minIou: 0.85 });
+const events = [];
+const b = await build([product], out + '/site', { baseUrl: 'https://ocop.example.vn/san-pham/', cache: out + '/cache', jobs: 1, widths: [256], formats: ['webp'], textures: 'webp', allowLinksInto: links.split(','), onProgress: (e) => events.push(e.type) });
+process.stdout.write(JSON.stringify({ reconstruct: r, build: b, events }));
 `;
 
 describe('the packed package, installed into an empty project', () => {
@@ -150,6 +171,60 @@ describe('the packed package, installed into an empty project', () => {
     // A wrong option type, from the package: a XoayError with its code, naming the option; nothing written.
     expect(r.bad).toEqual({ isXoayError: true, code: 'BAD_OPTION', message: 'spin: expected a number between 0 and 100 for option margin but received "8"' });
     expect(await readdir(apiOut)).toEqual(['model', 'spin']);
+  });
+
+  it('reconstruct and build write what the CLI writes for the same inputs and options (the committed samples)', { timeout: 300_000 }, async () => {
+    const apiOut = path.join(tmp, 'api2');
+    const cliOut = path.join(tmp, 'cli2');
+    await writeFile(path.join(project, 'run2.mjs'), CONSUMER2_JS);
+    const cli = (args: string[]) => run(process.execPath, [path.join(ROOT, 'bin/xoay.js'), ...args, '--json'], { cwd: ROOT, maxBuffer: 1 << 26 });
+    const recon = ['--fov', '36.77', '--elevation', '12', '--resolution', '64', '--triangles', '2000', '--size', '512', '--texture-size', '256'];
+    const [api, cliRecon, cliBuild] = await Promise.all([
+      run(process.execPath, ['run2.mjs', SHOOT, PRODUCT, LINKS.join(','), apiOut], { cwd: project, maxBuffer: 1 << 26 }),
+      cli(['reconstruct', SHOOT, '-o', path.join(cliOut, 'reconstruct'), ...recon, '--textures', 'webp', '--min-iou', '0.85']),
+      cli([
+        'build',
+        PRODUCT,
+        '-o',
+        path.join(cliOut, 'site'),
+        '--base-url',
+        'https://ocop.example.vn/san-pham/',
+        '--cache',
+        path.join(cliOut, 'cache'),
+        '--jobs',
+        '1',
+        '--widths',
+        '256',
+        '--formats',
+        'webp',
+        '--textures',
+        'webp',
+        '--allow-links-into',
+        ...LINKS,
+      ]),
+    ]);
+    const r = JSON.parse(api.stdout);
+    // reconstruct: model.glb the same bytes; model.json and reconstruct.json the same but for their timings.
+    await expectSameOutput(path.join(apiOut, 'reconstruct'), path.join(cliOut, 'reconstruct'), ['model.json', 'reconstruct.json']);
+    expect(r.reconstruct.output).toBe(path.join(apiOut, 'reconstruct'));
+    expect(r.reconstruct.report).toEqual(JSON.parse(await readFile(path.join(apiOut, 'reconstruct/reconstruct.json'), 'utf8')));
+    // The CLI's summary is drawn from the same report.
+    const summary = JSON.parse(cliRecon.stdout);
+    expect(summary).toMatchObject({ views: r.reconstruct.report.views.length, iou: r.reconstruct.report.iou, triangles: r.reconstruct.report.triangles.final });
+    expect(summary.iou.min).toBeGreaterThanOrEqual(0.85);
+    // build: every file of the two sites the same bytes (pages, spin, model, QR codes, the viewer); nothing excluded.
+    await expectSameOutput(path.join(apiOut, 'site'), path.join(cliOut, 'site'), []);
+    // What build() returned is the CLI's summary line but for the clock (`seconds`) and the site folder.
+    const lines = cliBuild.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { type, ...cliResult } = lines.at(-1)!;
+    expect(type).toBe('summary');
+    const norm = (x: Record<string, unknown>, out: string) => withoutKeys(JSON.parse(JSON.stringify(x).split(out).join('<out>')), ['seconds']);
+    expect(norm(r.build, apiOut)).toEqual(norm(cliResult, cliOut));
+    expect(r.build).toMatchObject({ built: 1, reused: 0, failed: 0, jobs: 1 });
+    expect(r.events).toContain('done');
   });
 
   it("its declarations type a consumer's calls and refuse a wrong option type", async () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/data.js';
-import { xoay } from '../helpers/cli.js';
+import { jsonLines, xoay, xoayFails } from '../helpers/cli.js';
 import { facts, makeProduct } from '../helpers/products.js';
 
 const BASE = 'https://ocop.example.vn/';
@@ -87,19 +87,26 @@ describe('xoay build (CLI)', () => {
     const cat = path.join(tmp, 'mixed');
     await makeProduct(path.join(cat, 'good'), 'tot', { frames: 8 });
     await makeProduct(path.join(cat, 'bad'), 'xau', { frames: 8, product: facts('xau', { producer: { name: 'X', kind: 'company', province: 'Huế' } }) });
-    const r = await xoay(['build', cat, '-o', path.join(tmp, 'site-mixed'), '--base-url', BASE, '--cache', path.join(tmp, 'cache-mixed'), ...small]);
+    const args = ['build', cat, '-o', path.join(tmp, 'site-mixed'), '--base-url', BASE, '--cache', path.join(tmp, 'cache-mixed'), ...small];
+    const r = await xoay(args);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(''); // piped without --json: no JSON lines on stdout
+    // With --json: JSON lines only (events, then the summary naming the failure), the same exit code.
+    const j = await xoay([...args, '--json']);
+    expect(j.code, j.stderr).toBe(1);
+    const summary = jsonLines(j).at(-1)!;
+    expect(summary).toMatchObject({ type: 'summary', built: 0, reused: 1, failed: 1 });
+    expect(summary.products.find((p: { status: string }) => p.status === 'failed').message).toMatch(/producer\.kind/);
     expect(r.stderr).toMatch(/1 built, 0 reused, 1 failed/);
     expect(r.stderr).toMatch(/failed: build: .*bad\/product\.json: producer\.kind: expected one of "co-operative", .*got "company"/);
     expect(await readFile(path.join(tmp, 'site-mixed', 'tot', 'index.html'), 'utf8')).toContain('Sản phẩm thử tot');
   }, 60_000);
 
   it('usage errors: no --base-url, a folder that is not a product or catalogue', async () => {
-    const a = await xoay(['build', catalogue, '-o', path.join(tmp, 's')]);
+    const a = await xoayFails(['build', catalogue, '-o', path.join(tmp, 's')]);
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--base-url/);
-    const b = await xoay(['build', tmp + '/nope', '-o', path.join(tmp, 's'), '--base-url', BASE]);
+    const b = await xoayFails(['build', tmp + '/nope', '-o', path.join(tmp, 's'), '--base-url', BASE]);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/nope: no such folder/);
   });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticShoot } from '../../samples/synthetic-shoot.js';
-import { type CliResult, xoay } from '../helpers/cli.js';
+import { type CliResult, xoay, xoayFails } from '../helpers/cli.js';
 import { boxGlb } from '../helpers/models.js';
 
 let tmp: string, shoot: string, box: string;
@@ -87,6 +87,51 @@ describe('--json: one document on stdout, success and failure', () => {
   });
 });
 
+describe('bad input of every command, as typed and with --json', () => {
+  // Each case runs twice (test/helpers/cli.ts xoayFails): without --json nothing on stdout; with it one {"error":…}
+  // document and nothing else, the same exit code and the same line on stderr. The commands' own bad-input tests
+  // (spin-errors, model-errors, reconstruct-errors, hostile, build, queue) run each of their cases the same way.
+  it('usage errors and inputs that cannot be used, for each command', { timeout: 300_000 }, async () => {
+    const nope = path.join(tmp, 'nope');
+    const out = path.join(tmp, 'bad-out');
+    const site = ['-o', out, '--base-url', 'https://x.example/'];
+    const cases: [string[], number, RegExp][] = [
+      [['spin', shoot, '-o', out, '--rows', '65'], 2, /--rows must be an integer 0–64/],
+      [['spin', shoot, '-o', out, '--widths', '16385'], 2, /--widths must be integers 16–16384/],
+      [['spin', shoot, '-o', out, '--shadow', 'soft'], 2, /argument 'soft' is invalid/],
+      [['model', '-o', out], 2, /missing the model file/],
+      [['model', box, '-o', out, '--textures', 'png'], 2, /argument 'png' is invalid/],
+      [['model', box, '-o', out, '--max-memory', '1'], 2, /--max-memory must be an integer 64–/],
+      [['reconstruct', shoot, '-o', out, '--elevation', '95'], 2, /--elevation must be a number -89–89/],
+      [['reconstruct', shoot, '-o', out, '--fov', '0'], 2, /--fov must be a number 1–179/],
+      [['reconstruct', shoot], 2, /missing -o, --output/],
+      [['build', '-o', out, '--base-url', 'https://x.example/'], 2, /missing the product or catalogue folders/],
+      [['build', nope, ...site, '--jobs', '0'], 2, /--jobs must be an integer 1–64/],
+      [['build', nope, ...site, '--attempts', '21'], 2, /--attempts must be an integer 1–20/],
+      [['build', nope, ...site, '--formats', 'gif'], 2, /--formats must list avif, webp, jpeg/],
+      [['build', shoot, '-o', out, '--base-url', 'ftp://x'], 2, /\(http or https\) for --base-url but received "ftp:\/\/x"/],
+      [['preview', nope], 1, /nope/],
+      [['preview', nope, '--port', '70000'], 2, /--port must be an integer 0–65535/],
+      [['check-site', nope], 1, /nope/],
+      [['check-site'], 2, /missing required argument 'site'/],
+      [['worker'], 2, /missing --queue <url>/],
+      [['worker', '--queue', 'redis://127.0.0.1:1', '--lock-duration', '10'], 2, /--lock-duration must be an integer 500–3600000/],
+      [['status'], 2, /missing --queue <url>/],
+      [['status', '--queue', 'redis://127.0.0.1:1', '--bogus'], 2, /unknown option '--bogus'/],
+      [['bogus'], 2, /unknown command 'bogus'/],
+    ];
+    for (const [args, code, match] of cases) {
+      const r = await xoayFails(args, { cwd: tmp });
+      expect(r.code, args.join(' ')).toBe(code);
+      // The JSON code: USAGE for a missing or unknown option, argument or command; BAD_OPTION for a bad value.
+      if (/missing|unknown/.test(r.stderr)) expect(r.error.code, args.join(' ')).toBe('USAGE');
+      else if (code === 2) expect(r.error.code, args.join(' ')).toBe('BAD_OPTION');
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringMatching(match)]);
+      await expect(stat(out), args.join(' ')).rejects.toThrow();
+    }
+  });
+});
+
 describe('config file', () => {
   it('a setting reaches the command, a flag overrides it, --print-config shows the merge', async () => {
     const dir = path.join(tmp, 'cfg');
@@ -115,7 +160,7 @@ describe('config file', () => {
       JSON.stringify({
         reconstruct: { resolution: 64, fov: 40 },
         preview: { port: 4999, host: '127.0.0.1' },
-        worker: { concurrency: 3, lockDuration: 9000 },
+        worker: { queue: 'redis://127.0.0.1:1', concurrency: 3, lockDuration: 9000 },
         status: { queue: 'redis://127.0.0.1:1' },
         'check-site': { baseUrl: 'https://cfg.example/' },
       }),
@@ -123,8 +168,10 @@ describe('config file', () => {
     const cases: [string[], Record<string, unknown>][] = [
       [['reconstruct', '--fov', '50'], { resolution: 64, fov: 50 }],
       [['preview', 'products', '--port', '5000'], { port: 5000, host: '127.0.0.1' }],
-      [['worker', '--queue', 'redis://127.0.0.1:1', '--concurrency', '2'], { concurrency: 2, lockDuration: 9000 }],
+      [['worker', '--concurrency', '2'], { queue: 'redis://127.0.0.1:1', concurrency: 2, lockDuration: 9000 }],
+      [['worker', '--queue', 'redis://127.0.0.1:3'], { queue: 'redis://127.0.0.1:3', concurrency: 3 }],
       [['status', '--queue', 'redis://127.0.0.1:2'], { queue: 'redis://127.0.0.1:2' }],
+      [['status'], { queue: 'redis://127.0.0.1:1' }],
       [['check-site', 'site', '--base-url', 'https://flag.example/'], { baseUrl: 'https://flag.example/' }],
       [['check-site', 'site'], { baseUrl: 'https://cfg.example/' }],
     ];
@@ -133,6 +180,14 @@ describe('config file', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).options, args.join(' ')).toMatchObject(expected);
     }
+    // Not only printed: status takes its queue from the config file (no --queue on the command line) and uses it.
+    const s = await xoay(['status', '--json'], { cwd: dir });
+    expect(s.code, s.stderr).toBe(1);
+    expect(JSON.parse(s.stdout).error.message).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    // Without a queue in either place: a usage error naming both ways to give it.
+    const none = await xoay(['worker', '--json'], { cwd: tmp });
+    expect(none.code, none.stderr).toBe(2);
+    expect(JSON.parse(none.stdout).error.message).toMatch(/missing --queue <url> .*worker\.queue in the config file/);
   }, 180_000);
   it('bad config files: one line naming the file and the key, exit 2, nothing written', async () => {
     const cases: [string, string, RegExp][] = [

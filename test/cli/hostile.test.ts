@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { xoay } from '../helpers/cli.js';
+import { jsonLines, xoay, xoayFails } from '../helpers/cli.js';
 import { dataSet, ROOT } from '../helpers/data.js';
 import { boxGlb, gltfFromGlb } from '../helpers/models.js';
 import { facts } from '../helpers/products.js';
@@ -51,19 +51,21 @@ afterAll(async () => {
 const leftovers = async (dir: string) => (await readdir(dir)).filter((n) => n.includes('.xoay-tmp-') || n.startsWith('out'));
 
 /** Runs `xoay model` into a fresh folder; returns the result and what the run left in that folder. */
-async function runModel(input: string) {
+async function runModel(input: string, fails = true) {
   const where = await mkdtemp(path.join(tmp, 'run-'));
   const hash = async () =>
     createHash('sha256')
       .update(await readFile(input).catch(() => Buffer.alloc(0)))
       .digest('hex');
   const before = await hash();
-  const r = await xoay(['model', input, '-o', path.join(where, 'out'), '-q', '--textures', 'webp']);
+  // A refused model is run as typed and again with --json (one {"error":…} document on stdout: test/helpers/cli.ts).
+  const args = ['model', input, '-o', path.join(where, 'out'), '-q', '--textures', 'webp'];
+  const r = fails ? await xoayFails(args) : await xoay(args);
   expect(await hash(), 'the input is unchanged').toBe(before);
   return { ...r, left: await leftovers(where) };
 }
 
-/** One line naming the file, exit 1, no stack trace, nothing written. */
+/** One line naming the file, exit 1, no stack trace, nothing written; the same with --json (each case runs twice). */
 async function refused(input: string, match: RegExp) {
   const r = await runModel(input);
   expect(r.code, r.stderr).toBe(1);
@@ -93,10 +95,10 @@ function withTexture(j: Record<string, any>, uri: string): void {
 describe.skipIf(!hostile.present)(`the shared reproducers ${hostile.reason}`, () => {
   const cases = hostile.present ? execFileSync('ls', [hostile.dir]).toString().trim().split('\n') : [];
   for (const name of cases) {
-    it(`${name}: one line naming the file, or a valid model; never a stack trace, a hang or leftovers`, { timeout: 60_000 }, async () => {
+    it(`${name}: one line naming the file, or a valid model; never a stack trace, a hang or leftovers`, { timeout: 120_000 }, async () => {
       const dir = path.join(hostile.dir, name);
       const file = (await readdir(dir)).find((f) => /\.(gltf|glb)$/.test(f))!;
-      const r = await runModel(path.join(dir, file));
+      const r = await runModel(path.join(dir, file), name !== 'model-many-nodes');
       if (name === 'model-many-nodes') {
         // 20,000 nodes sharing one triangle is a valid model: it is built (it hung in the merge stage).
         expect(r.code, r.stderr).toBe(0);
@@ -113,7 +115,7 @@ describe.skipIf(!hostile.present)(`the shared reproducers ${hostile.reason}`, ()
 });
 
 describe('xoay model: files it must not read, and raw errors that became one line', () => {
-  it('a buffer that is a FIFO, an image that links to /dev/zero, a texture that links outside, a model that links outside', { timeout: 60_000 }, async () => {
+  it('a buffer that is a FIFO, an image that links to /dev/zero, a texture that links outside, a model that links outside', { timeout: 180_000 }, async () => {
     const fifo = await gltf('fifo', (j, dir) => {
       execFileSync('mkfifo', [path.join(dir, 'pipe.bin')]);
       j.buffers[0].uri = 'pipe.bin';
@@ -136,7 +138,7 @@ describe('xoay model: files it must not read, and raw errors that became one lin
     await refused(path.join(dirModel, 'model.glb'), /outside its folder/);
   });
 
-  it('"meshes": [null], "buffers": 5, a texture without a source, an image that is a folder', { timeout: 60_000 }, async () => {
+  it('"meshes": [null], "buffers": 5, a texture without a source, an image that is a folder', { timeout: 180_000 }, async () => {
     await refused(await gltf('null-mesh', (j) => void (j.meshes = [null])), /meshes\[0\]: expected an object, got null/);
     await refused(await gltf('buffers-5', (j) => void (j.buffers = 5)), /"buffers": expected an array, got the number 5/);
     await refused(
@@ -155,7 +157,7 @@ describe('xoay model: files it must not read, and raw errors that became one lin
     );
   });
 
-  it('a 10 MB URI and a 10 MB key are not echoed whole; an SVG saved as .png is named as what it is', { timeout: 60_000 }, async () => {
+  it('a 10 MB URI and a 10 MB key are not echoed whole; an SVG saved as .png is named as what it is', { timeout: 180_000 }, async () => {
     const long = await refused(
       await gltf('long-uri', (j) => void (j.buffers[0].uri = `${'a'.repeat(10_000_000)}.bin`)),
       /is 10000004 characters long, over the limit of 2048/,
@@ -188,7 +190,7 @@ describe('xoay spin: a frame name that is not UTF-8', () => {
     for (let i = 1; i <= 8; i++) await writeFile(path.join(dir, `frame-${i}.jpg`), frame);
     await writeFile(Buffer.concat([Buffer.from(path.join(dir, 'frame-')), Buffer.from([0xe9]), Buffer.from('9.jpg')]), frame);
     const where = await mkdtemp(path.join(tmp, 'run-'));
-    const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
+    const r = await xoayFails(['spin', dir, '-o', path.join(where, 'out'), '-q']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^xoay spin: .*shoot: the file name "frame-\u00e99\.jpg" is not valid UTF-8: rename it$/),
@@ -205,7 +207,7 @@ describe('xoay spin: a frame name that is not UTF-8', () => {
     for (let i = 1; i <= 8; i++) await writeFile(path.join(dir, `frame-${i}.jpg`), frame);
     execFileSync('mkfifo', [path.join(dir, 'shoot.json')]);
     const where = await mkdtemp(path.join(tmp, 'run-'));
-    const r = await xoay(['spin', dir, '-o', path.join(where, 'out'), '-q']);
+    const r = await xoayFails(['spin', dir, '-o', path.join(where, 'out'), '-q']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(/^xoay spin: .*shoot-fifo\/shoot\.json: the shoot description "shoot\.json" is a named pipe \(FIFO\), not a regular file$/),
@@ -290,6 +292,14 @@ describe('xoay build: a hostile product fails alone, and nothing from outside a 
     for (const f of files) expect((await readFile(f)).includes(SECRET), f).toBe(false);
     expect(files.filter((f) => f.includes('/story-link/') || f.includes('/photo-link/'))).toEqual([]);
     // The build's scratch folder is gone.
+    expect(await readdir(scratch)).toEqual([]);
+    // Again with --json: JSON lines only on stdout, each failure in the summary; exit 1.
+    const j = await xoay(['build', cat, '-o', site, '--base-url', 'https://ocop.example.vn/', '--cache', path.join(tmp, 'cache'), '--json'], {
+      env: { TMPDIR: scratch },
+    });
+    expect(j.code, j.stderr).toBe(1);
+    const summary = jsonLines(j).at(-1)!;
+    expect(summary).toMatchObject({ type: 'summary', failed: expected.length });
     expect(await readdir(scratch)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, copyFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { xoay } from '../helpers/cli.js';
+import { xoayFails } from '../helpers/cli.js';
 import sharp from 'sharp';
 import { model } from '../../pipeline/model/model.js';
 import { boxGlb, gltfFromGlb } from '../helpers/models.js';
@@ -26,7 +26,7 @@ afterAll(async () => {
 async function fails(input: string, match: RegExp) {
   const out = path.join(tmp, `out-${path.basename(input)}`);
   const before = await readFile(input).catch(() => null);
-  const r = await xoay(['model', input, '-o', out, '-q']);
+  const r = await xoayFails(['model', input, '-o', out, '-q']); // and with --json (test/helpers/cli.ts)
   expect(r.code, r.stderr).toBe(1);
   const lines = r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(1);
@@ -166,7 +166,7 @@ async function compressedBox(name: string, kind: 'draco' | 'meshopt', damage: (j
 }
 
 describe('xoay model: compressed and corrupt parts named in one line (issue 15)', () => {
-  it('a KTX2 texture that does not parse, one cut short, one with too many mip levels; a good one is read', { timeout: 60_000 }, async () => {
+  it('a KTX2 texture that does not parse, one cut short, one with too many mip levels; a good one is read', { timeout: 180_000 }, async () => {
     const good = smallKtx2();
     await fails(
       await ktx2Box(path.join(tmp, 'ktx2-junk.glb'), new Uint8Array([...good.subarray(0, 12), ...new Uint8Array(200).fill(0x7f)])),
@@ -186,7 +186,7 @@ describe('xoay model: compressed and corrupt parts named in one line (issue 15)'
     expect(report.after.textures[0]!.mimeType).toBe('image/ktx2');
   });
 
-  it('a Draco buffer that does not decode, and one whose attribute ids are not in it', { timeout: 60_000 }, async () => {
+  it('a Draco buffer that does not decode, and one whose attribute ids are not in it', { timeout: 180_000 }, async () => {
     const junk = await compressedBox('draco-junk', 'draco', (j, bin) => {
       const v = j.bufferViews[j.meshes[0].primitives[0].extensions.KHR_draco_mesh_compression.bufferView];
       for (let i = 0; i < v.byteLength; i++) bin[(v.byteOffset ?? 0) + i] = i < 8 ? bin[(v.byteOffset ?? 0) + i]! : 0xee;
@@ -211,7 +211,7 @@ describe('xoay model: compressed and corrupt parts named in one line (issue 15)'
     );
   });
 
-  it('a meshopt stream of the wrong length, or of the wrong count, or reaching past its buffer', { timeout: 60_000 }, async () => {
+  it('a meshopt stream of the wrong length, or of the wrong count, or reaching past its buffer', { timeout: 180_000 }, async () => {
     const short = await compressedBox('meshopt-short', 'meshopt', (j) => {
       const e = j.bufferViews.find((v: any) => v.extensions?.EXT_meshopt_compression).extensions.EXT_meshopt_compression;
       e.byteLength -= 9;
@@ -235,7 +235,7 @@ describe('xoay model: compressed and corrupt parts named in one line (issue 15)'
     await fails(past, /meshopt-past\.gltf: bufferViews\[\d+\]\.extensions\.EXT_meshopt_compression: bytes \d+–\d+ lie beyond buffers\[\d+\]'s \d+ bytes/);
   });
 
-  it('a corrupt embedded JPEG: a bogus Huffman table, a scan cut short (decoded strictly at read)', { timeout: 60_000 }, async () => {
+  it('a corrupt embedded JPEG: a bogus Huffman table, a scan cut short (decoded strictly at read)', { timeout: 180_000 }, async () => {
     const jpg = await noiseJpeg();
     const dht = jpg.indexOf(Buffer.from([0xff, 0xc4]));
     const bogus = Buffer.from(jpg);
@@ -258,7 +258,7 @@ describe('xoay model: compressed and corrupt parts named in one line (issue 15)'
   });
 
   it('crashes the fuzzer found: a mesh placed in no scene; a meshopt input that does not require its extension (two buffers)', {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     // The clean stage pruned the unplaced mesh and the check read an empty output, naming the temporary file.
     await fails(await gltf('unplaced', (j) => void (j.nodes = [{}])), /unplaced\.gltf: no mesh is placed in a scene: the model's 1 mesh belongs to no node/);

@@ -7,10 +7,10 @@ describe('option parsers', () => {
   it('lists: comma-separated, spaces and empty items dropped', () => {
     expect(list(' 512, 1024,,2048 ')).toEqual(['512', '1024', '2048']);
   });
-  it('width ladders: whole numbers ≥ 16', () => {
+  it('width ladders: whole numbers 16–16384 (the range of the API check)', () => {
     expect(widthList('512,1024')).toEqual([512, 1024]);
-    for (const bad of ['512,abc', '8', '512.5', '', ' , '])
-      expect(() => widthList(bad), bad).toThrow(`--widths must be integers ≥ 16, got ${JSON.stringify(bad)}`);
+    for (const bad of ['512,abc', '8', '512.5', '', ' , ', '16385'])
+      expect(() => widthList(bad), bad).toThrow(`--widths must be integers 16–16384, got ${JSON.stringify(bad)}`);
   });
   it('formats: each one of the allowed', () => {
     expect(formatList('avif, jpeg', ['avif', 'webp', 'jpeg'] as const)).toEqual(['avif', 'jpeg']);
@@ -30,6 +30,7 @@ describe('option parsers', () => {
   });
   it('per-row numbers: one, or a comma list of up to 64', () => {
     expect(perRow('--elevation', -89, 89)('10, 40')).toEqual([10, 40]);
+    expect(perRow('--elevation', -89, 89)('12')).toBe(12); // one value: a number, as the API takes it
     expect(() => perRow('--elevation', -89, 89)('10,,40')).toThrow('--elevation must be a number -89–89 or a comma list of them (one per row), got "10,,40"');
     expect(() => perRow('--elevation', -89, 89)('90')).toThrow(/--elevation must be a number -89–89/);
     expect(() => perRow('--distance', 0, 1e6)(Array(65).fill('1').join(','))).toThrow('--distance takes at most 64 values, got 65');

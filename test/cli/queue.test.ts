@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSmallCatalogue, redisServerPath, startRedis } from '../../bench/queue-fixtures.js';
-import { xoay } from '../helpers/cli.js';
+import { xoay, xoayFails } from '../helpers/cli.js';
 import { ROOT } from '../helpers/data.js';
 
 const BASE = 'https://ocop.example.vn/';
@@ -19,16 +19,16 @@ afterAll(async () => {
 
 describe('xoay worker / status / build --queue (CLI)', () => {
   it('a --queue that is not a Redis address is a usage error (exit 2)', async () => {
-    const r = await xoay(['status', '--queue', 'http://127.0.0.1:6379']);
+    const r = await xoayFails(['status', '--queue', 'http://127.0.0.1:6379']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--queue must be a Redis address redis:\/\/HOST:PORT\[\/db\]/);
-    const w = await xoay(['worker', '--queue', 'redis://127.0.0.1:6379', '--concurrency', '0']);
+    const w = await xoayFails(['worker', '--queue', 'redis://127.0.0.1:6379', '--concurrency', '0']);
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(/--concurrency must be an integer 1–64/);
   });
 
   it('status with no Redis listening: one clear line, exit 1', async () => {
-    const r = await xoay(['status', '--queue', 'redis://127.0.0.1:1']);
+    const r = await xoayFails(['status', '--queue', 'redis://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Camera, cameraCentre, turntableCameras } from '../../pipeline/reconstruct/cameras.js';
-import { xoay } from '../helpers/cli.js';
+import { xoay, xoayFails } from '../helpers/cli.js';
 
 const W = 160,
   H = 120;
@@ -105,14 +105,14 @@ describe('xoay reconstruct: bad input', () => {
     const { dir, cams } = await shoot('six', { n: 6 });
     const out = path.join(tmp, 'out-six');
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
       /^xoay reconstruct: .*six: 6 view\(s\); reconstruction needs at least 8$/,
     );
     const par = path.join(tmp, 'five_par.txt');
     await writeFile(par, parText(cams.slice(0, 5)));
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--cameras', par, '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--cameras', par, '-q']),
       out,
       /^xoay reconstruct: .*five_par\.txt: 5 view\(s\); reconstruction needs at least 8$/,
     );
@@ -122,7 +122,7 @@ describe('xoay reconstruct: bad input', () => {
     const { dir } = await shoot('blank', { blank: 4 });
     const out = path.join(tmp, 'out-blank');
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
       /^xoay reconstruct: .*frame-05\.png: the object is not found in view frame-05\.png: /,
     );
@@ -153,7 +153,7 @@ describe('xoay reconstruct: bad input', () => {
     for (const [name, lines, message] of cases) {
       const par = path.join(tmp, `${name}_par.txt`);
       await writeFile(par, lines.join('\n') + '\n');
-      await expectRefused(await xoay(['reconstruct', dir, '-o', out, '--cameras', par, '-q']), out, message);
+      await expectRefused(await xoayFails(['reconstruct', dir, '-o', out, '--cameras', par, '-q']), out, message);
     }
   });
 
@@ -161,7 +161,7 @@ describe('xoay reconstruct: bad input', () => {
     const { dir } = await shoot('gap', { numbers: [1, 2, 3, 4, 6, 7, 8, 9] });
     const out = path.join(tmp, 'out-gap');
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
       /^xoay reconstruct: .*frame-06\.png: the views are not evenly spaced: frame number\(s\) 5 missing before frame-06\.png; .*--cameras/,
     );
@@ -170,7 +170,7 @@ describe('xoay reconstruct: bad input', () => {
   it('refuses a shoot without a focal length (no EXIF, no --fov)', async () => {
     const { dir } = await shoot('nofov');
     const out = path.join(tmp, 'out-nofov');
-    await expectRefused(await xoay(['reconstruct', dir, '-o', out, '-q']), out, /^xoay reconstruct: .*frame-01\.png: no focal length: .*--fov/);
+    await expectRefused(await xoayFails(['reconstruct', dir, '-o', out, '-q']), out, /^xoay reconstruct: .*frame-01\.png: no focal length: .*--fov/);
   });
 
   it('warns, naming the frames, when the object touches the frame edge, and still writes the model', async () => {
@@ -194,23 +194,23 @@ describe('xoay reconstruct: bad input', () => {
     const dir = await rowShoot('rows-count', [10, 40]);
     const out = path.join(tmp, 'out-rows-count');
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '--elevation', '10', '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--fov', '40', '--elevation', '10', '-q']),
       out,
       /^xoay reconstruct: .*rows-count: --elevation gives 1 value\(s\) for 2 row\(s\) \(row-1, row-2\): give one per row, in row order, e\.g\. --elevation 10,40$/,
     );
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--fov', '40', '-q']),
       out,
       /^xoay reconstruct: .*rows-count: 2 rows but no camera elevation for row-1, row-2: give one per row with --elevation 10,40 or in shoot\.json/,
     );
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, '--fov', '40', '--elevation', '10,abc', '-q']),
+      await xoayFails(['reconstruct', dir, '-o', out, '--fov', '40', '--elevation', '10,abc', '-q']),
       out,
       /--elevation must be a number -89–89 or a comma list of them \(one per row\), got "10,abc"/,
     );
     const uneven = await rowShoot('rows-uneven', [10, 40], { n: [8, 9] });
     await expectRefused(
-      await xoay(['reconstruct', uneven, '-o', out, '--fov', '40', '--elevation', '10,40', '-q']),
+      await xoayFails(['reconstruct', uneven, '-o', out, '--fov', '40', '--elevation', '10,40', '-q']),
       out,
       /^xoay reconstruct: .*rows-uneven: rows have different frame counts: row-1: 8, row-2: 9$/,
     );
@@ -227,7 +227,7 @@ describe('xoay reconstruct: bad input', () => {
       },
     });
     await expectRefused(
-      await xoay(['reconstruct', bad, '-o', out, '--fov', '40', '-q']),
+      await xoayFails(['reconstruct', bad, '-o', out, '--fov', '40', '-q']),
       out,
       /^xoay reconstruct: .*shoot-bad\/shoot\.json: rows\[1\]\.elevation: expected a number from -89 to 89, got 95$/,
     );
@@ -240,7 +240,7 @@ describe('xoay reconstruct: bad input', () => {
       },
     });
     await expectRefused(
-      await xoay(['reconstruct', unknown, '-o', out, '--fov', '40', '-q']),
+      await xoayFails(['reconstruct', unknown, '-o', out, '--fov', '40', '-q']),
       out,
       /^xoay reconstruct: .*shoot-unknown\/shoot\.json: rows\[1\]\.folder: "row2" is not a row of the shoot \(its rows: row-1, row-2\)$/,
     );
@@ -281,7 +281,7 @@ describe('xoay reconstruct: bad input', () => {
     // The command line wins over shoot.json: the rows swapped do not explain the views: refused (exit 1, the reason, no
     // output), and written with --min-iou 0 for a look.
     const swapped = path.join(tmp, 'out-rows-swapped');
-    const refused = await xoay(['reconstruct', dir, '-o', swapped, ...args, '--elevation', '40,10']);
+    const refused = await xoayFails(['reconstruct', dir, '-o', swapped, ...args.filter((a) => a !== '--json'), '--elevation', '40,10']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /the carved shape does not explain the photos: .* in row-\d\/frame-0\d\.png .*or the elevation \(--elevation, shoot\.json\) is wrong/,
@@ -328,14 +328,14 @@ describe('xoay reconstruct: bad input', () => {
     await mkdir(bad);
     for (const n of before.slice(0, 7)) await writeFile(path.join(bad, n), await readFile(path.join(masks, n)));
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
+      await xoayFails(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
       /^xoay reconstruct: .*studio-bad: 8 frames but 7 masks: no mask for frame frame-08\.png/,
     );
     await writeFile(path.join(bad, before[7]!), await readFile(path.join(masks, before[7]!)));
     await writeFile(path.join(bad, 'mask-09.png'), await readFile(path.join(masks, before[0]!)));
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
+      await xoayFails(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
       /^xoay reconstruct: .*mask-09\.png: 8 frames but 9 masks: mask-09\.png match no frame/,
     );
@@ -344,13 +344,13 @@ describe('xoay reconstruct: bad input', () => {
       .png()
       .toFile(path.join(bad, before[3]!));
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
+      await xoayFails(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
       new RegExp(`^xoay reconstruct: .*${before[3]!.replace('.', '\\.')}: the mask is 80×60 but its frame frame-04\\.png is 160×120$`),
     );
     await writeFile(path.join(bad, before[3]!), 'not a png');
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
+      await xoayFails(['reconstruct', dir, '-o', out, ...args, '--masks', bad]),
       out,
       new RegExp(`^xoay reconstruct: .*${before[3]!.replace('.', '\\.')}: the mask is not an image`),
     );
@@ -359,7 +359,7 @@ describe('xoay reconstruct: bad input', () => {
       .png()
       .toFile(plate);
     await expectRefused(
-      await xoay(['reconstruct', dir, '-o', out, ...args, '--clean-plate', plate]),
+      await xoayFails(['reconstruct', dir, '-o', out, ...args, '--clean-plate', plate]),
       out,
       /^xoay reconstruct: .*plate\.png: the clean plate is 160×122 but the frames are 160×120/,
     );
