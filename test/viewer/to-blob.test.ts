@@ -10,7 +10,17 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssim, type RawImage } from '../../pipeline/core/ssim.js';
-import { buildViewer, chromiumReason, hasChromium, launchChromium, openViewer, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+import {
+  buildViewer,
+  chromiumReason,
+  hasChromium,
+  launchChromium,
+  openViewer,
+  startServer,
+  viewerPage,
+  type Browser,
+  type StaticServer,
+} from '../helpers/browser.js';
 import { dataSet } from '../helpers/data.js';
 
 const cert = dataSet('cert');
