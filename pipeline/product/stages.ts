@@ -18,6 +18,7 @@ import { type CacheEntry, hashTree, key, listFiles, type StageCache } from './ca
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
 import type { ProductSource } from './product.js';
 import type { RenderOptions, TurntableRenderer } from '../render/render.js';
+import { addUsdz } from '../render/usdz.js';
 
 /** The stages a product's output is made by (each from the cache when its key is there). */
 export type StageName = 'spin' | 'model' | 'reconstruct' | 'render' | 'photos';
@@ -52,6 +53,8 @@ export interface ProductContext {
   renderer: () => Promise<TurntableRenderer>;
   spinOptions: Partial<SpinOptions>;
   modelOptions: Partial<ModelOptions>;
+  /** Also write model.usdz beside model.glb (AR Quick Look), in the build's renderer. */
+  usdz: boolean;
   renderOptions: Partial<RenderOptions>;
   reconstructOptions: Partial<ReconstructOptions> | false;
   /** Folders outside a product folder its files may link into. */
@@ -101,7 +104,15 @@ export async function stageKeys(src: ProductSource, c: ProductContext): Promise<
     stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, frames));
   }
   if (src.modelFile)
-    stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
+    stages.model = key(
+      'model',
+      VERSION,
+      c.code.model,
+      c.modelOptions,
+      c.usdz ? ['usdz', c.code.render] : [],
+      path.relative(src.dir, src.modelFile),
+      await hashTree(src.dir, await modelFiles(src)),
+    );
   const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
   if (c.reconstructOptions && stages.spin && !stages.model)
     stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
@@ -151,19 +162,14 @@ export function spinStage(r: StageRun): Promise<CacheEntry> {
 export async function modelStage(r: StageRun): Promise<CacheEntry> {
   const { c } = r;
   // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
-  const entry = await cachedStage(
-    r,
-    'model',
-    async (tmp) =>
-      void (await modelIsolated(
-        r.src.modelFile!,
-        tmp,
-        { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots },
-        { isolate: c.isolate, signal: c.signal },
-      )),
-  );
+  const entry = await cachedStage(r, 'model', async (tmp) => {
+    await modelIsolated(r.src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate, signal: c.signal });
+    // The USDZ for AR Quick Look; a failed export is reported in model.json and the GLB is published without it.
+    if (c.usdz) await addUsdz(path.join(tmp, 'model.glb'), path.join(tmp, 'model.json'), { renderer: await c.renderer() });
+  });
   // The model is written even when it misses its budget (as `xoay model` does); the build says so.
-  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
+  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] }; usdz?: { error?: string } };
+  if (report.usdz?.error) r.emit({ type: 'warning', id: r.id, message: `model: no USDZ for AR Quick Look: ${report.usdz.error}` });
   if (!report.budget.ok) r.emit({ type: 'warning', id: r.id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
   return entry;
 }
