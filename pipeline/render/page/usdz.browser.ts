@@ -198,9 +198,8 @@ function nameThings(
   associations: Map<unknown, { meshes?: number; primitives?: number; materials?: number }>,
   json: { meshes?: { name?: string; primitives: unknown[] }[]; materials?: { name?: string }[] },
 ): { meshes: string[]; materials: Map<number, string> } {
-  const meshes = new Set<string>();
   const materials = new Map<number, string>();
-  const used = new Set<string>();
+  const usedMaterials = new Set<string>();
   root.traverse((o) => {
     const mesh = o as Mesh;
     if (!mesh.isMesh) return;
@@ -209,19 +208,33 @@ function nameThings(
       const def = json.meshes?.[a.meshes];
       const base = usdName(def?.name, `mesh_${a.meshes}`);
       mesh.name = (def?.primitives.length ?? 1) > 1 ? `${base}_${a.primitives ?? 0}` : base;
-      meshes.add(mesh.name);
     }
     for (const m of Array.isArray(mesh.material) ? mesh.material : [mesh.material]) {
       if (materials.has(m.id)) continue;
       const index = (associations.get(m as Material) as { materials?: number } | undefined)?.materials;
       const fromFile = index !== undefined ? json.materials?.[index]?.name : m.name;
-      let name = usdName(fromFile, `material_${index ?? m.id}`);
-      while (used.has(name)) name = `${name}_${m.id}`;
-      used.add(name);
-      materials.set(m.id, name);
+      materials.set(m.id, unique(usdName(fromFile, `material_${index ?? materials.size}`), usedMaterials));
     }
   });
-  return { meshes: [...meshes], materials };
+  // Every prim name unique, as three's exporter would make it but without its object ids (which differ from page to
+  // page): the same GLB gives the same layer.
+  const used = new Set<string>();
+  const meshes: string[] = [];
+  root.traverse((o) => {
+    let n = o.name.replace(/[^A-Za-z0-9_]/g, '');
+    if (/^[0-9]/.test(n)) n = `_${n}`;
+    o.name = unique(n || ((o as { isCamera?: boolean }).isCamera ? 'Camera' : 'Object'), used);
+    if ((o as Mesh).isMesh) meshes.push(o.name);
+  });
+  return { meshes, materials };
+}
+
+/** `name`, or `name_2`, `name_3` … the first not in `used` (added to it). */
+function unique(name: string, used: Set<string>): string {
+  let u = name;
+  for (let k = 2; used.has(u); k++) u = `${name}_${k}`;
+  used.add(u);
+  return u;
 }
 
 function base64(bytes: Uint8Array): string {
@@ -257,6 +270,16 @@ export async function exportUsdz(renderer: WebGLRenderer, s: UsdzSetup): Promise
     const size = new Box3().setFromObject(root, true).getSize(new Vector3());
     const zip = await new USDZExporter().parseAsync(root, { quickLookCompatible: true, maxTextureSize: s.maxTextureSize });
     const files = unzipSync(new Uint8Array(zip));
+    // three names geometries and textures after its object ids, which grow from model to model in one page: numbered
+    // here in order of appearance instead, so the same GLB gives the same bytes whatever was exported before it.
+    const numbers = new Map<string, string>();
+    const count = { Geometry: 0, Texture: 0 };
+    const renumber = (text: string) =>
+      text.replace(/\b(Geometry|Texture)_(\d+)/g, (_, kind: 'Geometry' | 'Texture', id: string) => {
+        const key = kind + id;
+        if (!numbers.has(key)) numbers.set(key, `${kind}_${count[kind]++}`);
+        return numbers.get(key)!;
+      });
     const out: { name: string; base64: string }[] = [];
     for (const [name, data] of Object.entries(files)) {
       let bytes = data;
@@ -266,9 +289,9 @@ export async function exportUsdz(renderer: WebGLRenderer, s: UsdzSetup): Promise
           const n = materials.get(Number(id));
           return n ? head + n : whole;
         });
-        bytes = new TextEncoder().encode(text);
+        bytes = new TextEncoder().encode(renumber(text));
       }
-      out.push({ name, base64: base64(bytes) });
+      out.push({ name: renumber(name), base64: base64(bytes) });
     }
     return { ok: true, files: out, meshes, materials: [...materials.values()], unsupported, decodedTextures: decoded, size: [size.x, size.y, size.z] };
   } catch (e) {

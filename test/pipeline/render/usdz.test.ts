@@ -97,6 +97,8 @@ describe.skipIf(!hasChromium)(`USDZ export ${chromiumReason}`, () => {
       const { bytes, report } = await exportUsdz(glb, renderer);
       await checkUsdz(bytes, glb);
       expect(report.bytes).toBe(bytes.length);
+      // The same GLB gives the same bytes, whatever the page exported before.
+      expect(Buffer.from((await exportUsdz(glb, renderer)).bytes).equals(Buffer.from(bytes))).toBe(true);
       expect(report.textures).toBe(readZip(bytes).filter((e) => e.name.startsWith('textures/')).length);
       // The size in metres is the GLB's (glTF units are metres; the layer says metersPerUnit = 1).
       const doc = await (await createIO()).readBinary(glb);
