@@ -276,6 +276,9 @@ describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot $
       if (poster.data[i]! < 200 || poster.data[i + 1]! < 200 || poster.data[i + 2]! < 200) object++;
     expect(object / (poster.info.width * poster.info.height)).toBeGreaterThan(0.1);
     expect((await stat(path.join(out, 'ban-go', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
+    // The USDZ for AR Quick Look beside it (on by default), named by the viewer's ios-src with its AR button.
+    expect((await stat(path.join(out, 'ban-go', 'model', 'model.usdz'))).size).toBeGreaterThan(10_000);
+    expect(page).toContain('model="model/model.glb" ar ios-src="model/model.usdz"');
   }, 240_000);
 });
 

@@ -7,7 +7,7 @@
  * keeps the GLB and says why in the report. (Pixar's usdchecker is not available here: the layer is parsed instead.)
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { getBounds } from '@gltf-transform/functions';
@@ -20,6 +20,7 @@ import { model } from '../../../pipeline/model/model.js';
 import { openTurntableRenderer, type TurntableRenderer } from '../../../pipeline/render/render.js';
 import { exportUsdz } from '../../../pipeline/render/usdz.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
+import { xoay } from '../../helpers/cli.js';
 import { dataSet, ROOT } from '../../helpers/data.js';
 import { boxGlb, checkerSphereGlb } from '../../helpers/models.js';
 
@@ -157,6 +158,19 @@ describe.skipIf(!hasChromium)(`model({ usdz }) ${chromiumReason}`, () => {
     const file = await modelApi(box, path.join(tmp, 'f', 'out.glb'), { usdz: true, textures: 'keep' });
     expect((await readdir(path.join(tmp, 'f'))).sort()).toEqual(['out.glb', 'out.json', 'out.usdz']);
     expect(file.report.usdz).toMatchObject({ file: 'out.usdz' });
+  }, 180_000);
+
+  it('xoay model --usdz: the report line and the JSON; --no-usdz overrides a config file', async () => {
+    const out = path.join(tmp, 'cli');
+    const r = await xoay(['model', box, '-o', out, '--usdz', '--textures', 'keep']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\n {2}usdz: model\.usdz \d+ KiB in [\d.]+ s, 1\.000 × 1\.000 × 1\.000 m; not carried: normals: /);
+    expect(existsSync(path.join(out, 'model.usdz'))).toBe(true);
+    await writeFile(path.join(tmp, 'xoay.config.json'), JSON.stringify({ model: { usdz: true } }));
+    const printed = await xoay(['model', box, '-o', path.join(tmp, 'cli2'), '--no-usdz', '--print-config', '--config', path.join(tmp, 'xoay.config.json')]);
+    expect(JSON.parse(printed.stdout).options.usdz).toBe(false);
+    const fromConfig = await xoay(['model', box, '-o', path.join(tmp, 'cli2'), '--print-config', '--config', path.join(tmp, 'xoay.config.json')]);
+    expect(JSON.parse(fromConfig.stdout).options.usdz).toBe(true);
   }, 180_000);
 
   it('a failing export keeps the GLB and says why in model.json', async () => {
