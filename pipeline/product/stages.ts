@@ -115,7 +115,7 @@ export async function stageKeys(src: ProductSource, c: ProductContext): Promise<
     );
   const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
   if (c.reconstructOptions && stages.spin && !stages.model)
-    stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
+    stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, c.usdz ? ['usdz', c.code.render] : [], stages.spin);
   if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
   if (src.photos.length) {
     const photos = src.photos.map((f) => path.relative(src.dir, f));
@@ -177,11 +177,10 @@ export async function modelStage(r: StageRun): Promise<CacheEntry> {
 /** A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin (undefined). */
 export async function reconstructStage(r: StageRun): Promise<CacheEntry | undefined> {
   try {
-    return await cachedStage(
-      r,
-      'reconstruct',
-      async (tmp) => void (await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false }, { signal: r.c.signal })),
-    );
+    return await cachedStage(r, 'reconstruct', async (tmp) => {
+      await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false }, { signal: r.c.signal });
+      if (r.c.usdz) await addUsdz(path.join(tmp, 'model.glb'), path.join(tmp, 'model.json'), { renderer: await r.c.renderer() });
+    });
   } catch (e) {
     if (r.c.signal?.aborted) throw e; // a cancelled build, not a shoot that makes no model
     r.emit({ type: 'warning', id: r.id, message: `no 3D model from the shoot: ${(e as Error).message}` });

@@ -321,6 +321,7 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     const page = await readFile(path.join(out, 'ghe-tu-anh', 'index.html'), 'utf8');
     expect(page).toContain('<xoay-viewer src="spin/spin.json" model="model/model.glb"');
     expect((await stat(path.join(out, 'ghe-tu-anh', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
+    expect(page).toContain('ios-src="model/model.usdz"');
     expect(events.filter((e) => e.type === 'warning' && e.id === 'ghe-tu-anh')).toEqual([]);
     // A shoot it cannot use: the spin only, and the reason.
     const plain = await readFile(path.join(out, 'mat-ong', 'index.html'), 'utf8');
