@@ -158,6 +158,9 @@ export function spinStage(r: StageRun): Promise<CacheEntry> {
   return cachedStage(r, 'spin', async (tmp) => void (await spin(r.src.spinDir!, tmp, r.c.spinOptions, { onEvent: spinEvents(r, 'spin'), signal: r.c.signal })));
 }
 
+/** Sizes (largest side, metres) a product shown in AR is expected between; outside, the build warns. */
+export const AR_SIZE = { min: 0.01, max: 20 };
+
 /** The product's own model, compressed. */
 export async function modelStage(r: StageRun): Promise<CacheEntry> {
   const { c } = r;
@@ -168,8 +171,19 @@ export async function modelStage(r: StageRun): Promise<CacheEntry> {
     if (c.usdz) await addUsdz(path.join(tmp, 'model.glb'), path.join(tmp, 'model.json'), { renderer: await c.renderer() });
   });
   // The model is written even when it misses its budget (as `xoay model` does); the build says so.
-  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] }; usdz?: { error?: string } };
+  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as {
+    budget: { ok: boolean; failures: string[] };
+    usdz?: { error?: string; size?: number[] };
+  };
   if (report.usdz?.error) r.emit({ type: 'warning', id: r.id, message: `model: no USDZ for AR Quick Look: ${report.usdz.error}` });
+  // AR shows the model at its size in metres (glTF's unit): one in millimetres or kilometres would fill a city or vanish.
+  const across = Math.max(0, ...(report.usdz?.size ?? []));
+  if (across > AR_SIZE.max || (across > 0 && across < AR_SIZE.min))
+    r.emit({
+      type: 'warning',
+      id: r.id,
+      message: `model: ${across.toPrecision(3)} m across: AR shows it at this size (glTF units are metres); check the model's units`,
+    });
   if (!report.budget.ok) r.emit({ type: 'warning', id: r.id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
   return entry;
 }
