@@ -157,3 +157,21 @@ export const BUILD_CHECKS = {
   usdz: bool,
   force: bool,
 } satisfies Record<string, Check>;
+
+export const RENDER_CHECKS = {
+  width: int(16, 4096),
+  height: int(16, 4096),
+  cameraOrbit: text,
+  gltfCamera: text,
+  fieldOfView: text,
+  environmentImage: text,
+  environmentRotation: text,
+  exposure: num(0, 100),
+  toneMapping: oneOf(['neutral', 'aces', 'agx', 'linear']),
+  shadowIntensity: num(0, 10),
+  background: text,
+  quality: num(0, 1),
+  chromium: text,
+  viewerDir: text,
+  force: bool,
+} satisfies Record<string, Check>;

@@ -23,23 +23,20 @@ import path from 'node:path';
 import { XoayError } from '../pipeline/core/errors.js';
 import type { QaReport, SpinManifest } from '../schema/spin.js';
 import { invalid } from '../pipeline/core/options.js';
-import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, SPIN_CHECKS } from './checks.js';
+import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_CHECKS, RENDER_CHECKS, SPIN_CHECKS } from './checks.js';
 import { checkSignal } from '../pipeline/core/run.js';
 import type { Ktx2EncoderChoice } from '../pipeline/model/basisu.js';
 import type { BudgetName } from '../pipeline/model/budget.js';
 import type { GeometryMode } from '../pipeline/model/geometry.js';
-import { modelIsolated } from '../pipeline/model/isolate.js';
 import type { MergeWhen } from '../pipeline/model/merge.js';
-import { modelWithFidelity } from '../pipeline/render/fidelity.js';
-import { addUsdz } from '../pipeline/render/usdz.js';
-import { type ModelEvent, type ModelReport, validateModelOptions, MODEL_DEFAULTS } from '../pipeline/model/model.js';
+import type { ModelEvent, ModelReport } from '../pipeline/model/model.js';
+import type { StillOptions, StillResult } from '../pipeline/render/still.js';
 import type { TextureMode } from '../pipeline/model/textures.js';
-import { build as buildSite, type BuildEvent, type BuildResult } from '../pipeline/product/build.js';
-import { type ReconstructEvent, type ReconstructResult, reconstruct as reconstructShoot } from '../pipeline/reconstruct/reconstruct.js';
+import type { BuildEvent, BuildResult } from '../pipeline/product/build.js';
+import type { ReconstructEvent, ReconstructResult } from '../pipeline/reconstruct/reconstruct.js';
 import type { BackgroundMode } from '../pipeline/spin/background.js';
-import { parseAspect } from '../pipeline/spin/crop.js';
 import type { SpinFormat } from '../pipeline/spin/encode.js';
-import { type SpinEvent, type SpinResult, spin as spinShoot } from '../pipeline/spin/spin.js';
+import type { SpinEvent, SpinResult } from '../pipeline/spin/spin.js';
 
 export { XoayError, isXoayError, type XoayErrorCode } from '../pipeline/core/errors.js';
 export type { QaReport, SpinManifest, SpinEvent, SpinResult, ModelEvent, ModelReport, ReconstructEvent, ReconstructResult, BuildEvent, BuildResult };
@@ -213,7 +210,8 @@ const sameKeys: [
   Same<keyof typeof MODEL_CHECKS, Keys<ModelOptions>>,
   Same<keyof typeof RECONSTRUCT_CHECKS, Keys<ReconstructOptions>>,
   Same<keyof typeof BUILD_CHECKS, Keys<BuildOptions>>,
-] = [true, true, true, true];
+  Same<keyof typeof RENDER_CHECKS, keyof RenderOptions>,
+] = [true, true, true, true, true];
 void sameKeys;
 
 /** An input or output path argument: a non-empty string. */
@@ -238,6 +236,7 @@ export async function spin(input: string, output: string, options?: SpinOptions)
   checkPath('spin', 'input', input);
   checkPath('spin', 'output', output);
   notAborted('spin', o.signal);
+  const [{ parseAspect }, { spin: spinShoot }] = await Promise.all([import('../pipeline/spin/crop.js'), import('../pipeline/spin/spin.js')]);
   const aspect = o.aspect === undefined ? 1 : typeof o.aspect === 'number' ? o.aspect : parseAspect(o.aspect);
   return spinShoot(
     input,
@@ -278,12 +277,15 @@ export async function model(input: string, output: string, options?: ModelOption
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
   const { onProgress, signal, maxMemory, timeout, fidelity, usdz, ...rest } = o;
+  const { MODEL_DEFAULTS, validateModelOptions } = await import('../pipeline/model/model.js');
+  const { modelIsolated } = await import('../pipeline/model/isolate.js');
+  const { modelWithFidelity } = fidelity ? await import('../pipeline/render/fidelity.js') : { modelWithFidelity: undefined };
   const pipelineOptions = { ...MODEL_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
   validateModelOptions(pipelineOptions); // here, before a worker thread is started for nothing
   notAborted('model', signal);
   const isolate = { maxMemoryMb: maxMemory, timeoutSeconds: timeout };
   const make = (folder: string, opts: typeof rest): Promise<ModelResult> =>
-    fidelity
+    modelWithFidelity
       ? modelWithFidelity(input, folder, opts, {
           run: (i, out, o2, onEvent) => modelIsolated(i, out, o2, { onEvent, signal, isolate }),
           onEvent: onProgress,
@@ -295,6 +297,7 @@ export async function model(input: string, output: string, options?: ModelOption
   if (!usdz) return made;
   onProgress?.({ type: 'stage', stage: 'usdz' });
   // Beside the GLB, its report beside it too: model.glb → model.usdz and model.json, out.glb → out.usdz and out.json.
+  const { addUsdz } = await import('../pipeline/render/usdz.js');
   const entry = await addUsdz(made.report.output, made.report.output.replace(/\.glb$/i, '.json'));
   return { ...made, report: { ...made.report, usdz: entry } };
 }
@@ -334,6 +337,25 @@ async function modelToFile<O extends { force?: boolean }>(
   }
 }
 
+/** Options of `render()`: the picture's size and the viewer's scene attributes (README, "`xoay render`"). */
+export type RenderOptions = Partial<StillOptions>;
+export type RenderResult = StillResult;
+
+/**
+ * One picture of a model (.glb, or .gltf with its files) at `output` (.png, .jpg/.jpeg or .webp): the picture
+ * `<xoay-viewer>`'s `toBlob` gives for the same settings (the built viewer drawn in headless Chromium). As
+ * `xoay render <model> -o <file>`.
+ *
+ *   await render('chair.glb', 'chair-side.webp', { cameraOrbit: '90deg 75deg 105%', width: 1200, height: 900 });
+ */
+export async function render(input: string, output: string, options?: RenderOptions): Promise<RenderResult> {
+  const o = checkOptions<RenderOptions>('render', options, RENDER_CHECKS);
+  checkPath('render', 'input', input);
+  checkPath('render', 'output', output);
+  const { renderStill } = await import('../pipeline/render/still.js');
+  return renderStill(input, output, o);
+}
+
 /**
  * Makes a textured, compressed 3D model from a turntable shoot in the folder `output`: model.glb, model.json and
  * reconstruct.json. As `xoay reconstruct <shoot> -o <output>`.
@@ -346,6 +368,7 @@ export async function reconstruct(shoot: string, output: string, options?: Recon
   checkPath('reconstruct', 'output', output);
   notAborted('reconstruct', o.signal);
   const { onProgress, signal, minIou, ...rest } = o;
+  const { reconstruct: reconstructShoot } = await import('../pipeline/reconstruct/reconstruct.js');
   return reconstructShoot(shoot, output, { ...rest, minIoU: minIou }, { onEvent: onProgress, signal });
 }
 
@@ -365,6 +388,7 @@ export async function build(folders: string | string[], site: string, options: B
   checkPath('build', 'site', site);
   notAborted('build', o.signal);
   const textures = o.textures ? { textures: o.textures } : {};
+  const { build: buildSite } = await import('../pipeline/product/build.js');
   return buildSite(
     inputs,
     site,

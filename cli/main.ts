@@ -1,13 +1,5 @@
 /** The `xoay` program: one sub-command per file in commands/. */
 import { Command, CommanderError } from 'commander';
-import { registerBuild } from './commands/build.js';
-import { registerCheckSite } from './commands/check-site.js';
-import { registerModel } from './commands/model.js';
-import { registerPreview } from './commands/preview.js';
-import { registerReconstruct } from './commands/reconstruct.js';
-import { registerQueue } from './commands/queue.js';
-import { registerSpin } from './commands/spin.js';
-
 import { VERSION } from '../pipeline/core/version.js';
 import { EXIT, EXIT_TABLE, report } from './errors.js';
 
@@ -34,13 +26,27 @@ ${EXIT_TABLE.map(([c, d]) => `  ${String(c).padEnd(8)}${d}`).join('\n')}
 `,
   )
   .exitOverride();
-registerSpin(program);
-registerModel(program);
-registerBuild(program);
-registerPreview(program);
-registerReconstruct(program);
-registerQueue(program);
-registerCheckSite(program);
+/**
+ * The commands, in the order `xoay --help` lists them, each loaded only when needed: `xoay model …` loads neither the
+ * queue (bullmq, ioredis) nor the site builder, which cost more start-up time than small models take to compress.
+ */
+const COMMANDS: [names: string[], load: () => Promise<(program: Command) => void>][] = [
+  [['spin'], async () => (await import('./commands/spin.js')).registerSpin],
+  [['model'], async () => (await import('./commands/model.js')).registerModel],
+  [['build'], async () => (await import('./commands/build.js')).registerBuild],
+  [['preview'], async () => (await import('./commands/preview.js')).registerPreview],
+  [['reconstruct'], async () => (await import('./commands/reconstruct.js')).registerReconstruct],
+  [['render'], async () => (await import('./commands/render.js')).registerRender],
+  [['worker', 'status'], async () => (await import('./commands/queue.js')).registerQueue],
+  [['check-site'], async () => (await import('./commands/check-site.js')).registerCheckSite],
+];
+// The command named by the first argument that is not an option (`xoay help model` names model); none or an unknown
+// name: all of them (for the help and commander's suggestions); `xoay --version`: none.
+const args = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const named = args[0] === 'help' ? args[1] : args[0];
+const wanted = COMMANDS.filter(([names]) => named !== undefined && names.includes(named));
+const versionOnly = named === undefined && process.argv.slice(2).some((a) => a === '-V' || a === '--version');
+if (!versionOnly) for (const [, load] of wanted.length ? wanted : COMMANDS) (await load())(program);
 // Usage errors (bad option values, a missing -o): commander prints one line; exit code 2.
 for (const cmd of program.commands) cmd.exitOverride();
 try {

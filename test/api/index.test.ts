@@ -41,33 +41,35 @@ describe('options are checked before any work', () => {
   it('a wrong type names the option, what was expected and what was given; nothing is written', async () => {
     const dir = await parent('bad');
     const out = path.join(dir, 'out');
-    const cases: [Promise<unknown>, RegExp][] = [
-      [spin(SHOOT, out, { margin: '5' as unknown as number }), /^spin: expected a number between 0 and 100 for option margin but received "5"$/],
-      [spin(SHOOT, out, { widths: [512, 10] }), /^spin: expected an integer between 16 and 16384 for option widths but received 10$/],
-      [spin(SHOOT, out, { shadow: 'off' as 'keep' }), /^spin: expected one of keep, remove for option shadow but received "off"$/],
-      [spin(SHOOT, out, { aspect: true as unknown as string }), /for option aspect but received true$/],
-      [spin(SHOOT, out, { aspect: '4-3' }), /expected W:H \(e\.g\. 1:1, 4:3\) or keep for option --aspect but received "4-3"/],
-      [spin(SHOOT, out, { onProgress: 'yes' as unknown as () => void }), /^spin: expected a function for option onProgress but received "yes"$/],
-      [spin(SHOOT, out, { signal: {} as AbortSignal }), /^spin: expected an AbortSignal for option signal/],
-      [spin(SHOOT, out, 5 as unknown as object), /^spin: expected an options object but received 5$/],
-      [spin(42 as unknown as string, out), /^spin: expected a path \(a non-empty string\) for option input but received 42$/],
+    // Each call made when its case is checked: a rejected promise left waiting while another call loads its pipeline
+    // would be an unhandled rejection.
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => spin(SHOOT, out, { margin: '5' as unknown as number }), /^spin: expected a number between 0 and 100 for option margin but received "5"$/],
+      [() => spin(SHOOT, out, { widths: [512, 10] }), /^spin: expected an integer between 16 and 16384 for option widths but received 10$/],
+      [() => spin(SHOOT, out, { shadow: 'off' as 'keep' }), /^spin: expected one of keep, remove for option shadow but received "off"$/],
+      [() => spin(SHOOT, out, { aspect: true as unknown as string }), /for option aspect but received true$/],
+      [() => spin(SHOOT, out, { aspect: '4-3' }), /expected W:H \(e\.g\. 1:1, 4:3\) or keep for option --aspect but received "4-3"/],
+      [() => spin(SHOOT, out, { onProgress: 'yes' as unknown as () => void }), /^spin: expected a function for option onProgress but received "yes"$/],
+      [() => spin(SHOOT, out, { signal: {} as AbortSignal }), /^spin: expected an AbortSignal for option signal/],
+      [() => spin(SHOOT, out, 5 as unknown as object), /^spin: expected an options object but received 5$/],
+      [() => spin(42 as unknown as string, out), /^spin: expected a path \(a non-empty string\) for option input but received 42$/],
       [
-        model('in.glb', out, { textures: 'png' as 'webp' }),
+        () => model('in.glb', out, { textures: 'png' as 'webp' }),
         /^model: expected one of auto, ktx2, webp, avif, jpeg, keep for option textures but received "png"$/,
       ],
-      [model('in.glb', out, { maxMemory: 8 }), /^model: expected an integer between 64 and 1048576 for option maxMemory but received 8$/],
-      [model('in.glb', out, { fidelity: 'yes' as unknown as boolean }), /^model: expected .*for option fidelity but received "yes"$/],
-      [reconstruct(SHOOT, out, { minIou: 2 }), /^reconstruct: expected a number between 0 and 1 for option minIou but received 2$/],
-      [reconstruct(SHOOT, out, { elevation: [10, 'x' as unknown as number] }), /for option elevation but received "x"$/],
+      [() => model('in.glb', out, { maxMemory: 8 }), /^model: expected an integer between 64 and 1048576 for option maxMemory but received 8$/],
+      [() => model('in.glb', out, { fidelity: 'yes' as unknown as boolean }), /^model: expected .*for option fidelity but received "yes"$/],
+      [() => reconstruct(SHOOT, out, { minIou: 2 }), /^reconstruct: expected a number between 0 and 1 for option minIou but received 2$/],
+      [() => reconstruct(SHOOT, out, { elevation: [10, 'x' as unknown as number] }), /for option elevation but received "x"$/],
       [
-        build(SHOOT, out, {} as { baseUrl: string }),
+        () => build(SHOOT, out, {} as { baseUrl: string }),
         /^build: expected the public address of the site.* \(required\) for option baseUrl but received undefined$/,
       ],
-      [build(SHOOT, out, { baseUrl: 'ftp://x/' }), /for option baseUrl but received "ftp:\/\/x\/"$/],
-      [build([], out, { baseUrl: 'https://x.example/' }), /for option folders but received \[\]$/],
+      [() => build(SHOOT, out, { baseUrl: 'ftp://x/' }), /for option baseUrl but received "ftp:\/\/x\/"$/],
+      [() => build([], out, { baseUrl: 'https://x.example/' }), /for option folders but received \[\]$/],
     ];
-    for (const [p, message] of cases) {
-      const e = await failure(p);
+    for (const [call, message] of cases) {
+      const e = await failure(call());
       expect(e.code).toBe('BAD_OPTION');
       expect(e.message).toMatch(message);
     }
@@ -87,8 +89,8 @@ describe('an AbortSignal cancels the call: XoayError CANCELLED, nothing left beh
     const dir = await parent('pre');
     const signal = AbortSignal.abort();
     const out = path.join(dir, 'out');
-    for (const p of [spin(SHOOT, out, { signal }), model('in.glb', out, { signal }), reconstruct(SHOOT, out, { signal })]) {
-      expect((await failure(p)).code).toBe('CANCELLED');
+    for (const call of [() => spin(SHOOT, out, { signal }), () => model('in.glb', out, { signal }), () => reconstruct(SHOOT, out, { signal })]) {
+      expect((await failure(call())).code).toBe('CANCELLED');
     }
     expect((await failure(build(SHOOT, out, { baseUrl: 'https://x.example/', signal }))).code).toBe('CANCELLED');
     expect(await readdir(dir)).toEqual([]);

@@ -52,7 +52,7 @@ describe('--json: one document on stdout, success and failure', () => {
       /--widths must be integers/,
     );
     expect(failedJson(await xoay(['spin', shoot, '--bogus', '--json']), 'spin', 2).message).toMatch(/unknown option '--bogus'/);
-  }, 60_000);
+  }, 180_000);
   it('model, and -o out.glb writes out.glb and out.json beside it', async () => {
     const ok = await xoay(['model', box, '-o', path.join(tmp, 'm', 'out.glb'), '--textures', 'keep', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -133,7 +133,7 @@ describe('config file', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).options, args.join(' ')).toMatchObject(expected);
     }
-  }, 60_000);
+  }, 180_000);
   it('bad config files: one line naming the file and the key, exit 2, nothing written', async () => {
     const cases: [string, string, RegExp][] = [
       ['unknown.json', '{"spin":{"widht":[1]}}', /unknown\.json: spin\.widht: unknown option/],
@@ -156,5 +156,5 @@ describe('config file', () => {
       const j = await xoay(['spin', shoot, '-o', out, '--config', f, '--json']);
       expect(jsonOnly(j).error.code).toBe('BAD_CONFIG');
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from '../../pipeline/core/chromium.js';
 import { serveStatic, type ServedRequest } from '../../pipeline/core/static-server.js';
 
@@ -82,6 +82,20 @@ export function viewerPage(body: string, head = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <style>body{margin:0;font:16px system-ui}xoay-viewer{width:min(100%,640px);margin:0 auto}</style>${head}
 <script type="module" src="/viewer/xoay-viewer.js"></script></head><body>${body}</body></html>`;
+}
+
+/** Open `url` and wait for the element with id `id` to fire `load` (rejects with its `error` event's message). */
+export async function openViewer(page: Page, url: string, id = 'v'): Promise<void> {
+  await page.goto(url);
+  await page.evaluate(
+    (id) =>
+      new Promise<void>((resolve, reject) => {
+        const v = document.getElementById(id)!;
+        v.addEventListener('load', () => resolve(), { once: true });
+        v.addEventListener('error', (e) => reject(new Error((e as unknown as CustomEvent).detail?.message ?? 'error')), { once: true });
+      }),
+    id,
+  );
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

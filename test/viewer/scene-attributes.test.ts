@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildViewer, chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
+import { buildViewer, chromiumReason, hasChromium, launchChromium, openViewer, startServer, viewerPage, type Browser, type StaticServer } from '../helpers/browser.js';
 import { dataSet } from '../helpers/data.js';
 
 const cert = dataSet('cert');
@@ -41,15 +41,7 @@ beforeAll(async () => {
     ),
   );
   page = await browser.desktop.newPage();
-  await page.goto(`${server.origin}/scene.html`);
-  await page.evaluate(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const v = document.getElementById('v')!;
-        v.addEventListener('load', () => resolve(), { once: true });
-        v.addEventListener('error', (e) => reject(new Error((e as unknown as CustomEvent).detail?.message ?? 'error')), { once: true });
-      }),
-  );
+  await openViewer(page, `${server.origin}/scene.html`);
 }, 300_000);
 
 afterAll(async () => {
@@ -75,6 +67,24 @@ async function picture(): Promise<Picture> {
 /** Mean absolute difference per channel value, 0–255. */
 const diff = (a: Picture, b: Picture) => a.data.reduce((s, v, i) => s + Math.abs(v - b.data[i]!), 0) / a.data.length;
 const luma = (p: Picture) => 0.2126 * p.mean[0] + 0.7152 * p.mean[1] + 0.0722 * p.mean[2];
+
+/** Mean luma of rows [from, to). */
+function lumaOf(p: Picture, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from * SIZE * 3; i < to * SIZE * 3; i += 3) sum += 0.2126 * p.data[i]! + 0.7152 * p.data[i + 1]! + 0.0722 * p.data[i + 2]!;
+  return sum / ((to - from) * SIZE);
+}
+
+/** Sum of absolute differences between horizontally and vertically neighbouring pixels (green channel). */
+function edges(p: Picture): number {
+  let sum = 0;
+  for (let y = 0; y < SIZE - 1; y++)
+    for (let x = 0; x < SIZE - 1; x++) {
+      const i = (y * SIZE + x) * 3 + 1;
+      sum += Math.abs(p.data[i]! - p.data[i + 3]!) + Math.abs(p.data[i]! - p.data[i + SIZE * 3]!);
+    }
+  return sum;
+}
 
 /** Sets (or removes, null) an attribute and waits for the element to say it was applied or refused. */
 async function set(name: string, value: string | null): Promise<{ applied: boolean; message?: string }> {
@@ -140,6 +150,23 @@ describe.skipIf(!hasChromium || !cert.present)(`<xoay-viewer> scene attributes $
     await set('max-camera-orbit', null);
   }, 60_000);
 
+  it('shadow-intensity darkens the floor below the model, shadow-softness changes its edge; both reflected', async () => {
+    await set('camera-orbit', '30deg 55deg 160%');
+    const none = await picture();
+    expect(await set('shadow-intensity', '1')).toEqual({ applied: true });
+    const shadow = await picture();
+    // On the floor, below the model: the lower half of the picture gets darker; the upper half stays as it was.
+    expect(lumaOf(shadow, SIZE / 2, SIZE)).toBeLessThan(lumaOf(none, SIZE / 2, SIZE) - 1);
+    expect(Math.abs(lumaOf(shadow, 0, SIZE / 2) - lumaOf(none, 0, SIZE / 2))).toBeLessThan(0.1);
+    expect(await page.evaluate(() => (document.getElementById('v') as unknown as { shadowIntensity: string }).shadowIntensity)).toBe('1');
+    expect(await set('shadow-softness', '0')).toEqual({ applied: true });
+    const sharp = await picture();
+    expect(diff(sharp, shadow)).toBeGreaterThan(0.2);
+    // A sharp edge has more contrast between neighbouring pixels than a soft one.
+    expect(edges(sharp)).toBeGreaterThan(edges(shadow) * 1.02);
+    expect(await page.evaluate(() => (document.getElementById('v') as unknown as { shadowSoftness: string }).shadowSoftness)).toBe('0');
+  }, 60_000);
+
   const BAD: [string, string, RegExp][] = [
     ['exposure', '-1', /exposure must be a number from 0 to 100; got "-1"/],
     ['camera-orbit', '10deg sideways', /camera-orbit \(φ\) must be an angle/],
@@ -150,6 +177,9 @@ describe.skipIf(!hasChromium || !cert.present)(`<xoay-viewer> scene attributes $
     ['environment-image', '/not-an-image.jpg', /environment-image .*not-an-image\.jpg: is not an image the viewer can decode/],
     ['environment-image', '/huge.png', /environment-image .*huge\.png: 16384 × 8 is larger than the viewer decodes \(at most 8192 px a side\)/],
     ['background', 'not a colour', /background must be a CSS colour/],
+    ['shadow-intensity', 'dark', /shadow-intensity must be a number from 0 to 10; got "dark"/],
+    ['shadow-intensity', '-0.5', /shadow-intensity must be a number from 0 to 10; got "-0.5"/],
+    ['shadow-softness', '2', /shadow-softness must be a number from 0 to 1; got "2"/],
   ];
   for (const [name, value, message] of BAD) {
     it(`${name}="${value}" is refused with a message naming it, and the picture stays as it was`, async () => {

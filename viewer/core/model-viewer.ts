@@ -8,7 +8,7 @@
  */
 import { prefersReducedMotion } from './autoplay.js';
 import { resolvePath, ViewerError } from './manifest.js';
-import { parseSceneAttribute, SCENE_ATTRIBUTES, SCENE_DEFAULTS, type SceneAttribute, type SceneSettings } from './scene-settings.js';
+import { parseOrbit, parseSceneAttribute, SCENE_ATTRIBUTES, SCENE_DEFAULTS, type SceneAttribute, type SceneSettings } from './scene-settings.js';
 
 export { SCENE_ATTRIBUTES, SCENE_DEFAULTS, type SceneAttribute, type SceneSettings } from './scene-settings.js';
 
@@ -82,8 +82,31 @@ export interface ModelViewer {
   setScene?(scene: Partial<SceneSettings>): Promise<void>;
   /** `setScene` from one attribute's text (null: its default); rejects with a ViewerError naming it when it is not valid. */
   setSceneAttribute?(name: SceneAttribute, value: string | null): Promise<void>;
+  /**
+   * The view as an image (model-viewer's `toBlob`): drawn off-screen at the size asked (default: the view's own size in
+   * CSS pixels) through the current camera, or through `camera` (`camera-orbit` text); PNG by default. Rejects with a
+   * ViewerError naming the option that is not valid, or when the model is not shown.
+   */
+  toBlob?(options?: ToBlobOptions): Promise<Blob>;
   destroy(): void;
 }
+
+export interface ToBlobOptions {
+  /** Pixels (1–4096; default: the view's width in CSS pixels). */
+  width?: number;
+  /** Pixels (1–4096; default: the view's height in CSS pixels). */
+  height?: number;
+  /** A view as `camera-orbit` writes it (`"30deg 60deg 150%"`, `auto` for any part); default: the current view. */
+  camera?: string;
+  /** `image/png` (default), `image/jpeg` or `image/webp` (a transparent background is black in a JPEG). */
+  mimeType?: string;
+  /** 0–1, for JPEG and WebP (the browser's default otherwise). */
+  quality?: number;
+}
+
+/** The largest side toBlob draws. */
+export const MAX_BLOB_SIDE = 4096;
+const BLOB_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 
 export const MODEL_VIEWER_DEFAULTS: Omit<ModelViewerOptions, 'src'> = {
   base: typeof document !== 'undefined' ? document.baseURI : 'http://localhost/',
@@ -312,6 +335,36 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
         return Promise.reject(new ViewerError(message(e)));
       }
       return this.setScene!(next);
+    },
+    async toBlob(options = {}) {
+      const bad = (name: string, expected: string, v: unknown) =>
+        new ViewerError(`xoay-viewer: toBlob: ${name} must be ${expected}; got ${JSON.stringify(v) ?? String(v)}`);
+      const side = (name: 'width' | 'height', fallback: number) => {
+        const v = options[name] ?? fallback;
+        if (!Number.isInteger(v) || v < 1 || v > MAX_BLOB_SIDE) throw bad(name, `an integer from 1 to ${MAX_BLOB_SIDE}`, v);
+        return v;
+      };
+      const width = side('width', Math.round(box.clientWidth));
+      const height = side('height', Math.round(box.clientHeight));
+      const mimeType = options.mimeType ?? 'image/png';
+      if (!BLOB_TYPES.includes(mimeType)) throw bad('mimeType', BLOB_TYPES.join(', '), mimeType);
+      const q = options.quality;
+      if (q !== undefined && !(typeof q === 'number' && q >= 0 && q <= 1)) throw bad('quality', 'a number from 0 to 1', q);
+      let orbit = null;
+      if (options.camera !== undefined && options.camera !== null && String(options.camera).trim() !== '') {
+        try {
+          orbit = parseOrbit(String(options.camera), 'toBlob: camera');
+        } catch (e) {
+          throw new ViewerError(message(e));
+        }
+      }
+      if (!settled) await ready.catch(() => {});
+      if (released || !scene) throw new ViewerError('xoay-viewer: toBlob: the 3D view is gone');
+      try {
+        return await scene.toBlob({ width, height, orbit, mimeType, quality: q });
+      } catch (e) {
+        throw new ViewerError(`xoay-viewer: ${message(e)}`);
+      }
     },
     destroy() {
       if (destroyed) return;

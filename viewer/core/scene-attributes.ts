@@ -16,6 +16,8 @@ export const SCENE_ATTRIBUTES = {
   background: 'background',
   exposure: 'exposure',
   'tone-mapping': 'toneMapping',
+  'shadow-intensity': 'shadowIntensity',
+  'shadow-softness': 'shadowSoftness',
   'gltf-camera': 'gltfCamera',
 } as const;
 export type SceneAttribute = keyof typeof SCENE_ATTRIBUTES;

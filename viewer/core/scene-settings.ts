@@ -46,6 +46,13 @@ export interface SceneSettings {
   /** Exposure of the tone mapping (≥ 0). Default 1. */
   exposure: number;
   toneMapping: ToneMappingName;
+  /**
+   * Opacity of the contact shadow on the floor under the model (0: none, the default, as model-viewer has it); above 1
+   * the shadow keeps its full darkness over more of its area. At most 10.
+   */
+  shadowIntensity: number;
+  /** How blurred the contact shadow's edge is, 0 (sharp) to 1 (soft, the default, as model-viewer has it). */
+  shadowSoftness: number;
   /** A camera of the glTF file, by name or by index; it replaces the orbit's starting view (none by default). */
   gltfCamera: string;
 }
@@ -62,6 +69,8 @@ export const SCENE_DEFAULTS: SceneSettings = {
   background: '',
   exposure: 1,
   toneMapping: 'neutral',
+  shadowIntensity: 0,
+  shadowSoftness: 1,
   gltfCamera: '',
 };
 
@@ -128,6 +137,13 @@ export function parseTarget(value: string, name: string): [number | null, number
   }) as [number | null, number | null, number | null];
 }
 
+/** A plain number from 0 to `max` (no unit). */
+function parseNumber(v: string, name: string, max: number): number {
+  const n = Number(v);
+  if (!/^[+-]?[\d.]/.test(v) || !Number.isFinite(n) || n < 0 || n > max) throw bad(name, `a number from 0 to ${max}`, v);
+  return n;
+}
+
 /** One attribute's text → its setting (throws an Error naming the attribute, what it expects and what it got). */
 export function parseSceneAttribute<A extends SceneAttribute>(name: A, value: string | null): SceneSettings[(typeof SCENE_ATTRIBUTES)[A]] {
   type R = SceneSettings[(typeof SCENE_ATTRIBUTES)[A]];
@@ -149,11 +165,12 @@ export function parseSceneAttribute<A extends SceneAttribute>(name: A, value: st
     }
     case 'environment-rotation':
       return parseAngle(v, name) as R;
-    case 'exposure': {
-      const n = Number(v);
-      if (!/^[+-]?[\d.]/.test(v) || !Number.isFinite(n) || n < 0 || n > 100) throw bad(name, 'a number from 0 to 100', value);
-      return n as R;
-    }
+    case 'exposure':
+      return parseNumber(v, name, 100) as R;
+    case 'shadow-intensity':
+      return parseNumber(v, name, 10) as R;
+    case 'shadow-softness':
+      return parseNumber(v, name, 1) as R;
     case 'tone-mapping': {
       const t = v.toLowerCase();
       if (!(TONE_MAPPINGS as readonly string[]).includes(t)) throw bad(name, `one of ${TONE_MAPPINGS.join(', ')}`, value);

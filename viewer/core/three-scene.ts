@@ -46,6 +46,7 @@ import { EXRLoader } from 'three/examples/jsm/loaders/EXRLoader.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { HDRLoader } from 'three/examples/jsm/loaders/HDRLoader.js';
 import { KTX2Loader } from 'three/examples/jsm/loaders/KTX2Loader.js';
+import { type ContactShadow, createContactShadow } from './contact-shadow.js';
 import { MAX_ENVIRONMENT_SIDE, type Orbit, SCENE_DEFAULTS, type SceneSettings, type ToneMappingName } from './scene-settings.js';
 
 export interface ThreeSceneOptions {
@@ -82,6 +83,11 @@ export interface ThreeScene {
    * keeps its last good state. Resolves once the new view is drawn.
    */
   setScene(settings: SceneSettings): Promise<void>;
+  /**
+   * Draws the view off-screen at `width` × `height` pixels (pixel ratio 1) and encodes it: the current view, or the
+   * view `orbit` gives (as `camera-orbit` would, at this size's aspect ratio). The on-screen view is not changed.
+   */
+  toBlob(o: { width: number; height: number; orbit: Orbit | null; mimeType: string; quality: number | undefined }): Promise<Blob>;
   destroy(): void;
 }
 
@@ -369,6 +375,7 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
   box.addEventListener('wheel', wheel, { capture: true });
 
   let root: Object3D | null = null;
+  let shadow: ContactShadow | null = null;
   const sphere = new Sphere();
   const before = new Vector3();
   const offset = new Vector3();
@@ -644,6 +651,10 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
         }
       }
       if (destroyed) throw new Error('destroyed');
+      shadow = createContactShadow(renderer);
+      scene.add(shadow.plane);
+      shadow.fit(root);
+      shadow.update(scene, settings.shadowIntensity, settings.shadowSoftness);
       width = height = pixelRatio = 0;
       resize();
       if (width && height) frameModel(true);
@@ -665,13 +676,68 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       if (next.gltfCamera && root) gltfCamera(next.gltfCamera);
       const cameraKeys = ['cameraOrbit', 'cameraTarget', 'fieldOfView', 'minCameraOrbit', 'maxCameraOrbit', 'gltfCamera'] as const;
       const moved = cameraKeys.some((k) => JSON.stringify(next[k]) !== JSON.stringify(settings[k]));
+      const shaded = next.shadowIntensity !== settings.shadowIntensity || next.shadowSoftness !== settings.shadowSoftness;
       settings = next;
+      if (shaded) shadow?.update(scene, next.shadowIntensity, next.shadowSoftness);
       if (!loaded) return;
       if (moved) {
         frameModel(true);
         controls.update();
       }
       draw();
+    },
+    toBlob({ width: w, height: h, orbit, mimeType, quality }) {
+      if (destroyed || !loaded) return Promise.reject(new Error('toBlob: the model is not shown yet'));
+      const saved = {
+        position: camera.position.clone(),
+        quaternion: camera.quaternion.clone(),
+        fov: camera.fov,
+        aspect: camera.aspect,
+        near: camera.near,
+        far: camera.far,
+        target: controls.target.clone(),
+        limits: [
+          controls.minDistance,
+          controls.maxDistance,
+          controls.minPolarAngle,
+          controls.maxPolarAngle,
+          controls.minAzimuthAngle,
+          controls.maxAzimuthAngle,
+        ],
+        settings,
+      };
+      let result: Promise<Blob>;
+      try {
+        renderer.setPixelRatio(1);
+        renderer.setSize(w, h, false);
+        camera.aspect = w / h;
+        camera.updateProjectionMatrix();
+        if (orbit) {
+          settings = { ...settings, cameraOrbit: orbit, gltfCamera: '' };
+          frameModel(true);
+        }
+        renderer.render(scene, camera);
+        // The canvas is copied when toBlob is called (encoding follows), in the same task as the draw.
+        result = new Promise<Blob>((resolve, reject) =>
+          canvas.toBlob((b) => (b ? resolve(b) : reject(new Error(`toBlob: the picture could not be encoded as ${mimeType}`))), mimeType, quality),
+        );
+      } finally {
+        settings = saved.settings;
+        camera.position.copy(saved.position);
+        camera.quaternion.copy(saved.quaternion);
+        camera.fov = saved.fov;
+        camera.aspect = saved.aspect;
+        camera.near = saved.near;
+        camera.far = saved.far;
+        camera.updateProjectionMatrix();
+        controls.target.copy(saved.target);
+        [controls.minDistance, controls.maxDistance, controls.minPolarAngle, controls.maxPolarAngle, controls.minAzimuthAngle, controls.maxAzimuthAngle] =
+          saved.limits as [number, number, number, number, number, number];
+        renderer.setPixelRatio(pixelRatio * drawnScale);
+        renderer.setSize(width, height, false);
+        draw(); // before the browser paints: the page never sees the off-screen size
+      }
+      return result;
     },
     destroy() {
       if (destroyed) return;
@@ -688,6 +754,8 @@ export function createThreeScene(box: HTMLElement, canvas: HTMLCanvasElement, o:
       controls.removeEventListener('change', invalidate);
       controls.stopListenToKeyEvents();
       controls.dispose();
+      shadow?.dispose();
+      shadow = null;
       if (root) {
         scene.remove(root);
         disposeTree(root);

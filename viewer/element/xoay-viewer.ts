@@ -8,7 +8,7 @@
  *   <xoay-viewer src="spin/spin.json" model="model/model.glb" alt="Chè Shan tuyết, 100 g tin"></xoay-viewer>
  */
 import { ViewerError } from '../core/manifest.js';
-import type { ModelViewer } from '../core/model-viewer.js';
+import type { ModelViewer, ToBlobOptions } from '../core/model-viewer.js';
 import { SCENE_ATTRIBUTES, type SceneAttribute } from '../core/scene-attributes.js';
 import { createSpinViewer, type SpinViewer } from '../core/spin-viewer.js';
 
@@ -97,6 +97,8 @@ export interface XoayViewerElement {
   background: string;
   exposure: string;
   toneMapping: string;
+  shadowIntensity: string;
+  shadowSoftness: string;
   gltfCamera: string;
 }
 
@@ -165,6 +167,14 @@ export class XoayViewerElement extends HTMLElement {
   /** Frames in the current row (0 before the spin has loaded). */
   get frames(): number {
     return this.spin ? this.spin.frames : 0;
+  }
+  /**
+   * The 3D view as an image (model-viewer's `toBlob`): `{ width, height, camera, mimeType, quality }`, drawn off-screen
+   * (README, "toBlob"). Rejects when the 3D view is not shown.
+   */
+  toBlob(options?: ToBlobOptions): Promise<Blob> {
+    if (!this.model3d?.toBlob) return Promise.reject(new ViewerError('xoay-viewer: toBlob: the 3D view is not shown'));
+    return this.model3d.toBlob(options);
   }
   /** The core viewer in use (for tests and advanced use). */
   get viewer(): SpinViewer | ModelViewer | null {
@@ -406,6 +416,7 @@ export class XoayViewerElement extends HTMLElement {
         return inner?.animating;
       },
       setSceneAttribute: (name, value) => ready.then(() => inner!.setSceneAttribute!(name, value)),
+      toBlob: (options) => ready.then(() => inner!.toBlob!(options)),
       destroy() {
         gone = true;
         inner?.destroy();

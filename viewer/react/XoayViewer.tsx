@@ -52,6 +52,8 @@ export interface XoayViewerProps {
   background?: string;
   exposure?: string;
   toneMapping?: string;
+  shadowIntensity?: string;
+  shadowSoftness?: string;
   gltfCamera?: string;
   /** Spin frame to show; pushed to the element when it changes and again when the spin has loaded (the user can still turn it). */
   frame?: number;
