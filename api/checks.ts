@@ -121,6 +121,7 @@ export const MODEL_CHECKS = {
   maxMemory: int(64, 1 << 20),
   timeout: int(0, 1e7),
   fidelity: bool,
+  usdz: bool,
   force: bool,
 } satisfies Record<string, Check>;
 
@@ -156,6 +157,7 @@ export const BUILD_CHECKS = {
   reconstruct: bool,
   allowLinksInto: listOf(text, 'folder paths'),
   prune: bool,
+  usdz: bool,
   force: bool,
 } satisfies Record<string, Check>;
 

@@ -120,6 +120,12 @@ export interface ModelOptions extends CallOptions<ModelEvent> {
    * browser: ≈ 10–25 s more. Default false.
    */
   fidelity?: boolean;
+  /**
+   * Also write the USDZ for AR Quick Look beside the GLB (model.usdz; out.usdz beside out.glb), made by three's
+   * USDZExporter in headless Chromium (report.usdz: bytes, names, size in metres, what USDZ could not carry, or the
+   * error; a failed export keeps the GLB). Starts a browser: ≈ 5–15 s more. Default false (`xoay build`: on).
+   */
+  usdz?: boolean;
   /** Replace an existing output folder. Default false. */
   force?: boolean;
 }
@@ -184,6 +190,8 @@ export interface BuildOptions extends CallOptions<BuildEvent> {
   allowLinksInto?: string[];
   /** Remove products from the site that this build did not include. Default false. */
   prune?: boolean;
+  /** Write model.usdz (AR Quick Look) beside each product's model.glb, and point the viewer's ios-src at it. Default true. */
+  usdz?: boolean;
   /** Build into an existing folder that was not made by `build`. Default false. */
   force?: boolean;
 }
@@ -268,7 +276,7 @@ export async function model(input: string, output: string, options?: ModelOption
   const o = checkOptions<ModelOptions>('model', options, { ...MODEL_CHECKS, ...CALL });
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
-  const { onProgress, signal, maxMemory, timeout, fidelity, ...rest } = o;
+  const { onProgress, signal, maxMemory, timeout, fidelity, usdz, ...rest } = o;
   const { MODEL_DEFAULTS, validateModelOptions } = await import('../pipeline/model/model.js');
   const { modelIsolated } = await import('../pipeline/model/isolate.js');
   const { modelWithFidelity } = fidelity ? await import('../pipeline/render/fidelity.js') : { modelWithFidelity: undefined };
@@ -283,8 +291,15 @@ export async function model(input: string, output: string, options?: ModelOption
           onEvent: onProgress,
         })
       : modelIsolated(input, folder, opts, { onEvent: onProgress, signal, isolate });
-  if (/\.glb$/i.test(output)) return modelToFile(path.resolve(output), rest, make);
-  return make(output, rest);
+  if (usdz && /\.glb$/i.test(output) && !rest.force && existsSync(output.replace(/\.glb$/i, '.usdz')))
+    throw new XoayError('model', 'OUTPUT_EXISTS', 'the output already exists; pass --force (force: true) to replace it', output.replace(/\.glb$/i, '.usdz'));
+  const made = await (/\.glb$/i.test(output) ? modelToFile(path.resolve(output), rest, make) : make(output, rest));
+  if (!usdz) return made;
+  onProgress?.({ type: 'stage', stage: 'usdz' });
+  // Beside the GLB, its report beside it too: model.glb → model.usdz and model.json, out.glb → out.usdz and out.json.
+  const { addUsdz } = await import('../pipeline/render/usdz.js');
+  const entry = await addUsdz(made.report.output, made.report.output.replace(/\.glb$/i, '.json'));
+  return { ...made, report: { ...made.report, usdz: entry } };
 }
 
 /**
@@ -383,6 +398,7 @@ export async function build(folders: string | string[], site: string, options: B
       jobs: o.jobs,
       title: o.title,
       prune: o.prune,
+      ...(o.usdz === undefined ? {} : { usdz: o.usdz }),
       force: o.force,
       trustedRoots: (o.allowLinksInto ?? []).map((d) => path.resolve(d)),
       spin: { ...(o.widths ? { widths: o.widths } : {}), ...(o.formats ? { formats: o.formats } : {}) },

@@ -47,6 +47,7 @@ export function registerBuild(program: Command): void {
       'folders outside the product folders that their symbolic links may point into (default: none; a link out of its product folder fails that product)',
     )
     .option('--prune', 'remove products from the site that this build did not include', false)
+    .option('--no-usdz', "do not write model.usdz (AR Quick Look) beside each product's model.glb")
     .option('--force', 'build into an existing folder that was not made by xoay build', false)
     .addOption(
       new Option('--queue <url>', 'build on workers (xoay worker) through this Redis, redis://HOST:PORT[/db], instead of in this process').helpGroup(
@@ -81,6 +82,7 @@ export function registerBuild(program: Command): void {
           jobs: opts.jobs ?? 0,
           title: opts.title,
           prune: opts.prune,
+          usdz: opts.usdz,
           force: opts.force,
           trustedRoots: absoluteDirs(opts.allowLinksInto),
           spin: { ...(widths ? { widths } : {}), ...(formats ? { formats: formats as never } : {}) },
@@ -140,6 +142,7 @@ export function registerBuild(program: Command): void {
           reconstruct: opts.reconstruct,
           allowLinksInto: opts.allowLinksInto,
           prune: opts.prune,
+          usdz: opts.usdz,
           force: opts.force,
           onProgress: (e) => progress.onEvent(e),
         });

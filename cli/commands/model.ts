@@ -8,7 +8,7 @@ import { BUDGET_NAMES } from '../../pipeline/model/budget.js';
 import { GEOMETRY_MODES } from '../../pipeline/model/geometry.js';
 import { ISOLATE_DEFAULTS } from '../../pipeline/model/isolate.js';
 import { MERGE_WHEN } from '../../pipeline/model/merge.js';
-import { MODEL_DEFAULTS, type ModelFidelity } from '../../pipeline/model/model.js';
+import { MODEL_DEFAULTS, type ModelFidelity, type ModelUsdz } from '../../pipeline/model/model.js';
 import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
 import { EXIT } from '../errors.js';
 import { fromCheck } from '../parse.js';
@@ -78,6 +78,11 @@ export function registerModel(program: Command): void {
       'also render source and output from 9 views in headless Chromium and compare them (SSIM; the report gets `fidelity`); below 0.98 mean / 0.95 worst view it retries with a smaller --max-error and a higher texture quality (exit code 3 if it still misses); opt-in: it starts a browser, ≈ 10–25 s more',
       false,
     )
+    .option(
+      '--usdz',
+      "also write model.usdz (AR Quick Look on iPhone and iPad) beside model.glb with three's USDZExporter in headless Chromium: textures as PNG/JPEG, metres; the report gets `usdz` (size, what USDZ could not carry, or the error: the GLB is kept); opt-in: it starts a browser, ≈ 5–15 s more",
+    )
+    .option('--no-usdz', 'do not write the USDZ (overrides a config file)')
     .option('--force', 'replace an existing output', false);
   common(cmd, { json: 'print the report (model.json) as one JSON document on stdout (errors too: {"error":{…}})' })
     .addHelpText('after', EXAMPLES)
@@ -108,6 +113,7 @@ export function registerModel(program: Command): void {
                 : []),
               `  budget ${report.budget.budget}: ${report.budget.ok ? 'met' : `NOT met: ${report.budget.failures.join('; ')}`}`,
               ...(report.fidelity ? [fidelityLine(report.fidelity)] : []),
+              ...(report.usdz ? [usdzLine(report.usdz)] : []),
               `  written: ${report.output} and ${reportFile}`,
               '',
             ].join('\n'),
@@ -123,6 +129,13 @@ export function registerModel(program: Command): void {
         }
       }),
     );
+}
+
+/** One line for the USDZ: its size and time, what it could not carry, or why it is missing. */
+function usdzLine(u: ModelUsdz): string {
+  if ('error' in u) return `  usdz: NOT written (${u.error}); model.glb is complete`;
+  const dropped = u.unsupported.length ? `; not carried: ${u.unsupported.join('; ')}` : '';
+  return `  usdz: ${u.file} ${(u.bytes / 1024).toFixed(0)} KiB in ${u.seconds} s, ${u.size.map((v) => v.toFixed(3)).join(' × ')} m${dropped}`;
 }
 
 /** One line for the render comparison: scores, threshold, and what the backoff changed. */

@@ -103,7 +103,30 @@ export interface ModelReport {
   timings: Record<string, number>;
   /** The render comparison of source and output (`xoay model --fidelity`, pipeline/render/fidelity.ts); absent without it. */
   fidelity?: ModelFidelity;
+  /** The USDZ for AR Quick Look beside the GLB (`xoay model --usdz`, `xoay build`; pipeline/render/usdz.ts); absent without it. */
+  usdz?: ModelUsdz;
 }
+
+/** model.json's `usdz`: the USDZ written beside the GLB, or why it could not be (the GLB is kept either way). */
+export type ModelUsdz =
+  | {
+      /** File name, beside the GLB (model.usdz, or out.usdz beside out.glb). */
+      file: string;
+      bytes: number;
+      /** Wall-clock seconds of the export (with the browser start when it started one). */
+      seconds: number;
+      /** Mesh and material prims of the USD layer (the glTF names, made USD identifiers). */
+      meshes: string[];
+      materials: string[];
+      /** Texture files in the archive (PNG or JPEG), and how many of them were decoded from KTX2. */
+      textures: number;
+      decodedTextures: number;
+      /** Bounding-box size, metres: the GLB's units, written with metersPerUnit = 1 (AR shows it at this size). */
+      size: [number, number, number];
+      /** What USD Preview Surface (as three's USDZExporter writes it) could not carry. */
+      unsupported: string[];
+    }
+  | { error: string; seconds: number };
 
 /** SSIM scores of a render comparison (R, G and B each, then averaged), rounded to 5 decimals. */
 export interface FidelityScores {

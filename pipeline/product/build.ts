@@ -84,6 +84,8 @@ export interface BuildOptions {
   title: string;
   /** Remove product folders of the site that this build did not include (off: published URLs and printed QR codes keep working). */
   prune: boolean;
+  /** Write model.usdz (AR Quick Look, pipeline/render/usdz.ts) beside each product's model.glb; the page's viewer gets ios-src. */
+  usdz: boolean;
   /** Replace an output folder that exists but was not made by `xoay build`. */
   force: boolean;
   /**
@@ -106,6 +108,7 @@ export const BUILD_DEFAULTS: BuildOptions = {
   reconstruct: false,
   title: 'Sản phẩm OCOP',
   prune: false,
+  usdz: true,
   force: false,
   trustedRoots: [],
   isolate: {},
@@ -259,6 +262,7 @@ async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; 
       renderer,
       spinOptions,
       modelOptions: o.model,
+      usdz: o.usdz,
       renderOptions: o.render,
       reconstructOptions: o.reconstruct,
       trustedRoots: o.trustedRoots,

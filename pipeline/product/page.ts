@@ -38,6 +38,8 @@ export interface PageAssets {
   spinFromModel: boolean;
   /** model/model.glb, when there is a model. */
   model: string | undefined;
+  /** model/model.usdz (AR Quick Look on iOS), when it was written: the viewer's ios-src, and its AR button. */
+  iosSrc?: string;
   /** The poster: the viewer's first picture and the og:image. */
   poster: PageImage;
   photos: PagePhoto[];
@@ -149,7 +151,7 @@ function viewerTag(input: PageInput, base: string, sizes: string): Html {
   const poster = assets.poster;
   const srcset = poster.srcset?.length ? poster.srcset.map((c) => `${base + c.src} ${c.width}w`).join(', ') : '';
   const img = html`<img src="${base + poster.src}"${srcset ? html` srcset="${srcset}" sizes="${sizes}"` : ''} alt="${p.name.vi}" width="${poster.width}" height="${poster.height}" style="display:block;width:100%;height:auto">`;
-  return html`<xoay-viewer${assets.spin ? html` src="${base + assets.spin}"` : ''}${assets.model ? html` model="${base + assets.model}"` : ''} poster="${base + poster.src}" alt="${alt}" style="display:block;aspect-ratio:${poster.width}/${poster.height}">${img}</xoay-viewer>`;
+  return html`<xoay-viewer${assets.spin ? html` src="${base + assets.spin}"` : ''}${assets.model ? html` model="${base + assets.model}" ar` : ''}${assets.iosSrc ? html` ios-src="${base + assets.iosSrc}"` : ''} poster="${base + poster.src}" alt="${alt}" style="display:block;aspect-ratio:${poster.width}/${poster.height}">${img}</xoay-viewer>`;
 }
 
 /**

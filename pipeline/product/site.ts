@@ -166,6 +166,7 @@ export async function assembleProduct(r: StageRun, site: Storage, state: SiteSta
       spinManifest: manifest,
       spinFromModel: Boolean(r.stages.render),
       model: made.model ? 'model/model.glb' : undefined,
+      ...(made.model?.files.includes('model.usdz') ? { iosSrc: 'model/model.usdz' } : {}),
       poster,
       photos: made.photos.map((ph) => ({ src: ph.src, thumb: ph.thumb, width: ph.thumbWidth, height: ph.thumbHeight })),
       qr: 'qr.svg',
@@ -210,7 +211,7 @@ async function copyStageFiles(tmp: string, made: StageOutputs): Promise<{ poster
   if (made.spin && made.photosEntry) await copyTree(made.photosEntry, tmp, (f) => f !== 'photos.json');
   if (made.model) {
     await mkdir(path.join(tmp, 'model'));
-    for (const f of made.model.files) if (f.endsWith('.glb') && !f.includes('/')) await made.model.copyOut(f, path.join(tmp, 'model', f));
+    for (const f of made.model.files) if (/\.(glb|usdz)$/.test(f) && !f.includes('/')) await made.model.copyOut(f, path.join(tmp, 'model', f));
   }
   return { poster, thumb, manifest };
 }

@@ -18,6 +18,7 @@ import { type CacheEntry, hashTree, key, listFiles, type StageCache } from './ca
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
 import type { ProductSource } from './product.js';
 import type { RenderOptions, TurntableRenderer } from '../render/render.js';
+import { addUsdz } from '../render/usdz.js';
 
 /** The stages a product's output is made by (each from the cache when its key is there). */
 export type StageName = 'spin' | 'model' | 'reconstruct' | 'render' | 'photos';
@@ -52,6 +53,8 @@ export interface ProductContext {
   renderer: () => Promise<TurntableRenderer>;
   spinOptions: Partial<SpinOptions>;
   modelOptions: Partial<ModelOptions>;
+  /** Also write model.usdz beside model.glb (AR Quick Look), in the build's renderer. */
+  usdz: boolean;
   renderOptions: Partial<RenderOptions>;
   reconstructOptions: Partial<ReconstructOptions> | false;
   /** Folders outside a product folder its files may link into. */
@@ -101,10 +104,18 @@ export async function stageKeys(src: ProductSource, c: ProductContext): Promise<
     stages.spin = key('spin', VERSION, c.code.spin, spinKeyOptions, await hashTree(src.spinDir, frames));
   }
   if (src.modelFile)
-    stages.model = key('model', VERSION, c.code.model, c.modelOptions, path.relative(src.dir, src.modelFile), await hashTree(src.dir, await modelFiles(src)));
+    stages.model = key(
+      'model',
+      VERSION,
+      c.code.model,
+      c.modelOptions,
+      c.usdz ? ['usdz', c.code.render] : [],
+      path.relative(src.dir, src.modelFile),
+      await hashTree(src.dir, await modelFiles(src)),
+    );
   const { force: _rf, preview: _rp, ...reconstructKeyOptions } = c.reconstructOptions || {};
   if (c.reconstructOptions && stages.spin && !stages.model)
-    stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, stages.spin);
+    stages.reconstruct = key('reconstruct', VERSION, c.code.reconstruct, reconstructKeyOptions, c.usdz ? ['usdz', c.code.render] : [], stages.spin);
   if (stages.model && !stages.spin) stages.render = key('render', VERSION, c.code.render, c.code.spin, stages.model, renderKeyOptions, spinKeyOptions);
   if (src.photos.length) {
     const photos = src.photos.map((f) => path.relative(src.dir, f));
@@ -147,23 +158,32 @@ export function spinStage(r: StageRun): Promise<CacheEntry> {
   return cachedStage(r, 'spin', async (tmp) => void (await spin(r.src.spinDir!, tmp, r.c.spinOptions, { onEvent: spinEvents(r, 'spin'), signal: r.c.signal })));
 }
 
+/** Sizes (largest side, metres) a product shown in AR is expected between; outside, the build warns. */
+export const AR_SIZE = { min: 0.01, max: 20 };
+
 /** The product's own model, compressed. */
 export async function modelStage(r: StageRun): Promise<CacheEntry> {
   const { c } = r;
   // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
-  const entry = await cachedStage(
-    r,
-    'model',
-    async (tmp) =>
-      void (await modelIsolated(
-        r.src.modelFile!,
-        tmp,
-        { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots },
-        { isolate: c.isolate, signal: c.signal },
-      )),
-  );
+  const entry = await cachedStage(r, 'model', async (tmp) => {
+    await modelIsolated(r.src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate, signal: c.signal });
+    // The USDZ for AR Quick Look; a failed export is reported in model.json and the GLB is published without it.
+    if (c.usdz) await addUsdz(path.join(tmp, 'model.glb'), path.join(tmp, 'model.json'), { renderer: await c.renderer() });
+  });
   // The model is written even when it misses its budget (as `xoay model` does); the build says so.
-  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as { budget: { ok: boolean; failures: string[] } };
+  const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as {
+    budget: { ok: boolean; failures: string[] };
+    usdz?: { error?: string; size?: number[] };
+  };
+  if (report.usdz?.error) r.emit({ type: 'warning', id: r.id, message: `model: no USDZ for AR Quick Look: ${report.usdz.error}` });
+  // AR shows the model at its size in metres (glTF's unit): one in millimetres or kilometres would fill a city or vanish.
+  const across = Math.max(0, ...(report.usdz?.size ?? []));
+  if (across > AR_SIZE.max || (across > 0 && across < AR_SIZE.min))
+    r.emit({
+      type: 'warning',
+      id: r.id,
+      message: `model: ${across.toPrecision(3)} m across: AR shows it at this size (glTF units are metres); check the model's units`,
+    });
   if (!report.budget.ok) r.emit({ type: 'warning', id: r.id, message: `model: misses its budget: ${report.budget.failures.join('; ')}` });
   return entry;
 }
@@ -171,11 +191,10 @@ export async function modelStage(r: StageRun): Promise<CacheEntry> {
 /** A model from the shoot. When it cannot be made, or misses the photos, the product is published with its spin (undefined). */
 export async function reconstructStage(r: StageRun): Promise<CacheEntry | undefined> {
   try {
-    return await cachedStage(
-      r,
-      'reconstruct',
-      async (tmp) => void (await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false }, { signal: r.c.signal })),
-    );
+    return await cachedStage(r, 'reconstruct', async (tmp) => {
+      await reconstruct(r.src.spinDir!, tmp, { ...r.c.reconstructOptions, force: true, preview: false }, { signal: r.c.signal });
+      if (r.c.usdz) await addUsdz(path.join(tmp, 'model.glb'), path.join(tmp, 'model.json'), { renderer: await r.c.renderer() });
+    });
   } catch (e) {
     if (r.c.signal?.aborted) throw e; // a cancelled build, not a shoot that makes no model
     r.emit({ type: 'warning', id: r.id, message: `no 3D model from the shoot: ${(e as Error).message}` });

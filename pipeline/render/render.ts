@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { XoayError, isXoayError } from '../core/errors.js';
 import { findChromium, launchChromium, withTimeout, type ChromiumSession } from '../core/chromium.js';
 import { serveStatic, type StaticServer } from '../core/static-server.js';
@@ -168,6 +169,11 @@ export interface TurntableRenderer {
    * for the next call.
    */
   render(glb: Uint8Array, outDir: string, options?: Partial<Omit<RenderOptions, keyof RendererOptions>>): Promise<RenderResult>;
+  /**
+   * Runs `fn` in the page with `glb` served at `modelUrl` (queued with the renders; the studio is made first): for the
+   * page's other functions (the USDZ export, usdz.ts). A throw from `fn` restarts the browser for the next call.
+   */
+  withModel<T>(glb: Uint8Array, fn: (page: Page, modelUrl: string) => Promise<T>): Promise<T>;
   /** Closes the browser and the server and removes the profile; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -306,7 +312,31 @@ export async function openTurntableRenderer(options?: Partial<RendererOptions>):
     }
   };
 
+  const withModelOne = async <T>(glb: Uint8Array, fn: (page: Page, modelUrl: string) => Promise<T>): Promise<T> => {
+    checkGlb(glb);
+    if (closed) throw new XoayError(STAGE, 'MISSING_RESOURCE', 'the renderer is closed');
+    const b = await (browser ??= startBrowser(executable, pageDir)).catch((e: unknown) => {
+      browser = undefined;
+      throw e;
+    });
+    const modelPath = `/model-${++models}.glb`;
+    b.models.set(modelPath, glb);
+    try {
+      return await fn(b.session.page, `${b.server.origin}${modelPath}`);
+    } catch (e) {
+      await stopBrowser();
+      throw e;
+    } finally {
+      b.models.delete(modelPath);
+    }
+  };
+
   return {
+    withModel(glb, fn) {
+      const run = queue.then(() => withModelOne(glb, fn));
+      queue = run.catch(() => undefined);
+      return run;
+    },
     render(glb, outDir, opts) {
       const run = queue.then(() => renderOne(glb, outDir, opts));
       queue = run.catch(() => undefined);

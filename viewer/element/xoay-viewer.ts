@@ -18,7 +18,19 @@ export type LoadingMode = 'lazy' | 'eager' | 'interaction';
 type Kind = 'string' | 'boolean' | 'enum';
 interface AttributeSpec {
   /** The property it maps to. */
-  prop: 'src' | 'model' | 'mode' | 'autoplay' | 'loading' | 'alt' | 'decoderPath' | 'poster' | (typeof SCENE_ATTRIBUTES)[SceneAttribute];
+  prop:
+    | 'src'
+    | 'model'
+    | 'mode'
+    | 'autoplay'
+    | 'loading'
+    | 'alt'
+    | 'decoderPath'
+    | 'poster'
+    | 'ar'
+    | 'arModes'
+    | 'iosSrc'
+    | (typeof SCENE_ATTRIBUTES)[SceneAttribute];
   kind: Kind;
   values?: readonly string[];
   /** The property's value when the attribute is absent (or not one of `values`). */
@@ -37,6 +49,10 @@ export const ATTRIBUTES: Record<string, AttributeSpec> = {
   alt: { prop: 'alt', kind: 'string', restart: false },
   'decoder-path': { prop: 'decoderPath', kind: 'string', restart: true },
   poster: { prop: 'poster', kind: 'string', restart: false },
+  // AR (core/ar.ts, loaded with the 3D view when `ar` is set): an AR button when the device can.
+  ar: { prop: 'ar', kind: 'boolean', restart: true },
+  'ar-modes': { prop: 'arModes', kind: 'string', restart: true },
+  'ios-src': { prop: 'iosSrc', kind: 'string', restart: true },
 };
 // The 3D view's scene attributes (core/scene-settings.ts: camera-orbit, environment-image, exposure …), strings as
 // written; parsed and applied by the 3D chunk.
@@ -65,6 +81,10 @@ export interface XoayViewerElement {
   poster: string;
   /** '' (the default): the `decoders/` folder the build puts beside the viewer's script. */
   decoderPath: string;
+  /** An AR button in the 3D view when the device can (webxr, scene-viewer, quick-look: `ar-modes`, `ios-src`). */
+  ar: boolean;
+  arModes: string;
+  iosSrc: string;
   /** The scene attributes (core/scene-settings.ts), as text: '' when absent. */
   cameraOrbit: string;
   cameraTarget: string;
@@ -381,6 +401,10 @@ export class XoayViewerElement extends HTMLElement {
           }
         },
       });
+      if (this.ar)
+        void import('../core/ar.js').then((m) => {
+          if (!gone) void m.mountArButton(host, this, (message) => this.fail(message));
+        });
       return inner.ready;
     });
     const viewer: ModelViewer = {

@@ -29,6 +29,12 @@ export interface XoayViewerProps {
   /** Folder (URL) with the Draco decoder and Basis transcoder (default: `decoders/` beside the element's script). */
   decoderPath?: string;
   /** Image shown until the viewer starts. */
+  /** An AR button in the 3D view when the device can (WebXR, Scene Viewer, Quick Look with `iosSrc`). */
+  ar?: boolean;
+  /** AR modes in order of preference: "webxr scene-viewer quick-look" (default). */
+  arModes?: string;
+  /** The USDZ for AR Quick Look on iOS (`xoay model --usdz` writes model.usdz beside model.glb). */
+  iosSrc?: string;
   poster?: string;
   /**
    * The 3D view's scene, as attribute text named as model-viewer names it (README, "Scene attributes"):

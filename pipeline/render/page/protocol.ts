@@ -78,7 +78,7 @@ export type InitResult = { ok: true; threeRevision: string; glRenderer: string }
 /** `setup` does not throw across the page boundary: it says what failed and where. */
 export type SetupResult = { ok: true; info: RenderInfo } | { ok: false; kind: 'model' | 'other'; message: string };
 
-export interface RenderApi {
+export interface RenderApi extends UsdzApi {
   init(): InitResult;
   /** Loads a model (freeing the previous one) and fits the camera to it. */
   setup(options: RenderSetup): Promise<SetupResult>;
@@ -86,4 +86,37 @@ export interface RenderApi {
   frame(index: number): string;
   /** Frees the current model. */
   unload(): void;
+}
+
+/** What the Node side of the USDZ export (pipeline/render/usdz.ts) asks the page (page/usdz.browser.ts). */
+export interface UsdzSetup {
+  /** URL of the GLB (served from memory). */
+  modelUrl: string;
+  /** Folder of the Draco decoder and Basis transcoder. */
+  decoderPath: string;
+  /** Largest texture side written (larger ones are scaled down). */
+  maxTextureSize: number;
+}
+
+/** The USDZ's files (model.usda first), what the export named, what it could not carry. */
+export type UsdzPageResult =
+  | {
+      ok: true;
+      files: { name: string; base64: string }[];
+      /** Mesh prims, as named in the USD layer (the glTF mesh names, made USD identifiers). */
+      meshes: string[];
+      /** Material prims, as named in the USD layer (the glTF material names, made USD identifiers). */
+      materials: string[];
+      /** What USD Preview Surface could not carry. */
+      unsupported: string[];
+      /** KTX2 textures decoded to PNG. */
+      decodedTextures: number;
+      /** Bounding-box size of the scene, metres (glTF units; the USD layer says metersPerUnit = 1). */
+      size: [number, number, number];
+    }
+  | { ok: false; kind: 'model' | 'other'; message: string };
+
+/** The USDZ export of the page, loaded on first use. */
+export interface UsdzApi {
+  usdz(setup: UsdzSetup): Promise<UsdzPageResult>;
 }

@@ -24,7 +24,7 @@
 import { Box3, Color, Group, MathUtils, Matrix4, PerspectiveCamera, REVISION, Vector3, type InstancedMesh, type Mesh, type Object3D } from 'three';
 import { createStudio, disposeTree, FOV, modelSphere, type Studio } from '../../../viewer/core/three-scene.js';
 import { EMPTY_EXTENT, type NdcExtent, turnedExtent, unionExtent } from '../ndc-extent.js';
-import type { Framing, InitResult, RenderApi, RenderInfo, RenderSetup, RenderView, SetupResult } from './protocol.js';
+import type { Framing, InitResult, RenderApi, RenderInfo, RenderSetup, RenderView, SetupResult, UsdzPageResult, UsdzSetup } from './protocol.js';
 
 declare global {
   interface Window {
@@ -301,4 +301,10 @@ function frame(index: number): string {
   return studio.renderer.domElement.toDataURL('image/png');
 }
 
-window.xoayRender = { init, setup, frame, unload };
+/** The USDZ export (page/usdz.browser.ts), loaded on first use so turntable renders do not load the exporter. */
+async function usdz(s: UsdzSetup): Promise<UsdzPageResult> {
+  if (!studio) return { ok: false, kind: 'other', message: 'usdz() called before init()' };
+  return (await import('./usdz.browser.js')).exportUsdz(studio.renderer, s);
+}
+
+window.xoayRender = { init, setup, frame, unload, usdz };

@@ -10,6 +10,8 @@ import { decodeQr } from '../../helpers/qr.js';
 import { facts, makeProduct, SMALL_SPIN } from '../../helpers/products.js';
 import { chromiumReason, hasChromium } from '../../helpers/browser.js';
 import { ROOT } from '../../helpers/data.js';
+import { boxGlb } from '../../helpers/models.js';
+import { createIO } from '../../../pipeline/model/codecs.js';
 
 const BASE = 'https://ocop.example.vn/san-pham/';
 let tmp: string, catalogue: string, site: string, cache: string;
@@ -276,6 +278,35 @@ describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot $
       if (poster.data[i]! < 200 || poster.data[i + 1]! < 200 || poster.data[i + 2]! < 200) object++;
     expect(object / (poster.info.width * poster.info.height)).toBeGreaterThan(0.1);
     expect((await stat(path.join(out, 'ban-go', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
+    // The USDZ for AR Quick Look beside it (on by default), named by the viewer's ios-src with its AR button.
+    expect((await stat(path.join(out, 'ban-go', 'model', 'model.usdz'))).size).toBeGreaterThan(10_000);
+    expect(page).toContain('model="model/model.glb" ar ios-src="model/model.usdz"');
+  }, 240_000);
+});
+
+describe.skipIf(!hasChromium)(`xoay build: a model whose units are not metres ${chromiumReason}`, () => {
+  it('warns that AR would show it 100 m across (the USDZ is still written)', async () => {
+    const glb = await boxGlb(path.join(tmp, 'huge-box.glb'));
+    const io = await createIO();
+    const doc = await io.read(glb);
+    for (const n of doc.getRoot().listNodes()) n.setScale([100, 100, 100]);
+    await io.write(glb, doc);
+    const dir = await makeProduct(path.join(tmp, 'huge', 'hop'), 'hop-to', { frames: 12, model: glb });
+    const events: { type: string; id?: string; message?: string }[] = [];
+    const out = path.join(tmp, 'site-huge');
+    const r = await build(
+      [path.dirname(dir)],
+      out,
+      { baseUrl: BASE, cache: path.join(tmp, 'cache-huge'), spin: SMALL_SPIN, model: { textures: 'keep' } },
+      {
+        onEvent: (e) => events.push(e),
+      },
+    );
+    expect(r.products.map((p) => p.status)).toEqual(['built']);
+    expect(events.filter((e) => e.type === 'warning' && e.message!.startsWith('model:')).map((e) => e.message)).toEqual([
+      "model: 100 m across: AR shows it at this size (glTF units are metres); check the model's units",
+    ]);
+    expect((await stat(path.join(out, 'hop-to', 'model', 'model.usdz'))).size).toBeGreaterThan(1000);
   }, 240_000);
 });
 
@@ -318,6 +349,7 @@ describe.skipIf(!hasChromium)(`xoay build --reconstruct: a product with a shoot 
     const page = await readFile(path.join(out, 'ghe-tu-anh', 'index.html'), 'utf8');
     expect(page).toContain('<xoay-viewer src="spin/spin.json" model="model/model.glb"');
     expect((await stat(path.join(out, 'ghe-tu-anh', 'model', 'model.glb'))).size).toBeGreaterThan(10_000);
+    expect(page).toContain('ios-src="model/model.usdz"');
     expect(events.filter((e) => e.type === 'warning' && e.id === 'ghe-tu-anh')).toEqual([]);
     // A shoot it cannot use: the spin only, and the reason.
     const plain = await readFile(path.join(out, 'mat-ong', 'index.html'), 'utf8');
