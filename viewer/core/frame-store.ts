@@ -132,19 +132,23 @@ export class FrameStore {
     if (have) return Promise.resolve(have);
     let p = this.#pending.get(url);
     if (!p) {
-      p = fetch(url, { signal: this.#abort.signal, credentials: 'same-origin' })
-        .then(async (res) => {
-          if (!res.ok) throw new Error(`HTTP ${res.status}`);
-          const blob = await res.blob();
-          this.bytesLoaded += blob.size;
-          if (!this.#released) this.#blobs.set(url, blob);
-          return blob;
-        })
-        .catch((e: Error) => {
-          if (e.name !== 'AbortError' && !this.#released) this.#o.onFileError(url, e.message);
-          return null;
-        })
-        .finally(() => this.#pending.delete(url));
+      const get = (retry: boolean): Promise<Blob | null> =>
+        fetch(url, { signal: this.#abort.signal, credentials: 'same-origin' })
+          .then(async (res) => {
+            if (!res.ok) throw new Error(`HTTP ${res.status}`);
+            const blob = await res.blob();
+            this.bytesLoaded += blob.size;
+            if (!this.#released) this.#blobs.set(url, blob);
+            return blob;
+          })
+          .catch((e: Error) => {
+            // A network error (not an HTTP status) is tried once more: phone networks drop, and Chromium has been seen
+            // to fail a fetch that takes over a preloaded response ("Failed to fetch", no failed request on the wire).
+            if (retry && e.name === 'TypeError' && !this.#released) return get(false);
+            if (e.name !== 'AbortError' && !this.#released) this.#o.onFileError(url, e.message);
+            return null;
+          });
+      p = get(true).finally(() => this.#pending.delete(url));
       this.#pending.set(url, p);
     }
     return p;

@@ -26,6 +26,8 @@ export interface SpinViewerOptions {
   base: string;
   /** What the product is, for screen readers. */
   alt: string;
+  /** Show the manifest's poster until the sprite is in (false: the page shows its own, e.g. in the element's light DOM). */
+  poster: boolean;
   /** The words it shows and speaks (core/i18n.ts; default English). */
   strings: SpinStrings;
   /** Turn on its own until the first interaction (never under prefers-reduced-motion). */
@@ -49,6 +51,7 @@ export interface SpinViewerOptions {
 export const SPIN_VIEWER_DEFAULTS: Omit<SpinViewerOptions, 'src'> = {
   base: typeof document !== 'undefined' ? document.baseURI : 'http://localhost/',
   alt: '',
+  poster: true,
   strings: stringsOf('en'),
   autoplay: false,
   row: 0,
@@ -387,7 +390,7 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
         // not once the poster is there; a bad placeholder, or its decoder not there, is not worth an error
         .then(({ drawPlaceholder }) => placeholder.isConnected && drawPlaceholder(placeholder, hash))
         .catch(() => {});
-    const posterFormat = pickFormat(spin.poster, supported);
+    const posterFormat = o.poster && pickFormat(spin.poster, supported);
     if (posterFormat) poster.src = spin.poster[posterFormat]!;
     poster.onload = () => placeholder.remove();
     renderer = new Renderer(canvas, spin.width / spin.height, spin.background === 'white' ? '#fff' : null);
@@ -411,7 +414,9 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     if (!(await store.loadSprite(row))) throw new ViewerError(`xoay-viewer: ${o.src}: the preview sprite of row ${row + 1} could not be loaded`);
     if (destroyed) throw new ViewerError('xoay-viewer: destroyed');
     box.classList.add('ready');
-    store.begin();
+    // Full frames after the first frame is drawn and `load` is out: starting their downloads is main-thread work
+    // (tens of ms on a slow phone) that the first drag should not wait for.
+    requestAnimationFrame(() => setTimeout(() => store?.begin()));
     shown = -1;
     invalidate();
     const ro = new ResizeObserver(() => resize());

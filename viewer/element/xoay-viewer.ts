@@ -355,6 +355,7 @@ export class XoayViewerElement extends HTMLElement {
         src: this.src,
         base: document.baseURI,
         alt: this.alt,
+        poster: !this.querySelector('img'), // the page's own poster (light DOM) is shown until the first frame
         strings: t,
         autoplay: this.autoplay,
         frame: this.pendingFrame ?? 0,
