@@ -170,7 +170,7 @@ export class XoayViewerElement extends HTMLElement {
   }
   set strings(v: Partial<ViewerStrings>) {
     this.ownStrings = { ...v };
-    if (this.started) this.show(this.mode);
+    if (this.started) this.show(this.current ?? this.mode);
   }
   /** The core viewer in use (for tests and advanced use). */
   get viewer(): SpinViewer | ModelViewer | null {
@@ -355,7 +355,8 @@ export class XoayViewerElement extends HTMLElement {
         src: this.src,
         base: document.baseURI,
         alt: this.alt,
-        poster: !this.querySelector('img'), // the page's own poster (light DOM) is shown until the first frame
+        // The page's own poster (light DOM) is shown until the first frame; the manifest's after that (a restart).
+        poster: !(this.fallback.isConnected && this.querySelector('img')),
         strings: t,
         autoplay: this.autoplay,
         frame: this.pendingFrame ?? 0,
