@@ -8,5 +8,5 @@ export { checkManifest, loadManifest, ViewerError, type Spin } from './core/mani
 export { XoayViewerElement, ATTRIBUTES, type LoadingMode, type ViewerMode } from './element/xoay-viewer.js';
 export type { ModelViewer, ModelViewerOptions } from './core/model-viewer.js';
 
-/** The 3D core (`createModelViewer`), imported when asked for: three.js comes with it. */
-export const loadModelViewer = () => import('./core/model-viewer.js');
+/** The 3D core (`createModelViewer`), imported when asked for: three.js comes with it (one chunk with the element's 3D view). */
+export const loadModelViewer = () => import('./element/model-3d.js');

@@ -151,6 +151,24 @@ describe.skipIf(!hasChromium)(`AR button ${chromiumReason}`, () => {
     await page.close();
   }, 120_000);
 
+  it('speaks the page language: Vietnamese words on a lang="vi" page (or the embedder\'s), in the corner the hint leaves free', async () => {
+    const { page } = await open('ar lang="vi"', { xr: false, ua: ANDROID_UA });
+    expect(await arButton(page)).toEqual({ mode: 'scene-viewer', label: `Xem ${ALT} trong phòng của bạn (thực tế tăng cường)`, visible: true });
+    const place = await page.evaluate(() => {
+      const v = document.querySelector('xoay-viewer')!;
+      const b = v.shadowRoot!.querySelector<HTMLButtonElement>('button.xoay-ar')!.getBoundingClientRect();
+      const box = v.getBoundingClientRect();
+      return { text: v.shadowRoot!.querySelector('button.xoay-ar')!.textContent, right: box.right - b.right, bottom: box.bottom - b.bottom };
+    });
+    expect(place).toEqual({ text: 'Xem trong phòng của bạn', right: 8, bottom: 8 });
+    await page.close();
+    const own = await open(`ar strings='{"arButton":"Đặt vào phòng"}'`, { xr: false, ua: ANDROID_UA });
+    expect(await own.page.evaluate(() => document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('button.xoay-ar')!.textContent)).toBe(
+      'Đặt vào phòng',
+    );
+    await own.page.close();
+  }, 120_000);
+
   it('Android without WebXR: Scene Viewer, with the exact intent URL', async () => {
     const { page, url } = await open('ar', { xr: false, ua: ANDROID_UA });
     expect(await arButton(page)).toMatchObject({ mode: 'scene-viewer', visible: true });

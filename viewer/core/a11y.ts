@@ -2,15 +2,17 @@
  * Screen readers: the spin is a slider (its value is the angle), with the editor's `alt` as its label and a polite
  * live region that announces the angle once the turning settles (not on every frame).
  */
+import { fill, type SpinStrings } from './i18n.js';
+
 export interface A11y {
   update(angle: number, row: number, rows: number): void;
   destroy(): void;
 }
 
-export function createA11y(host: HTMLElement, live: HTMLElement, label: string, delay = 600): A11y {
+export function createA11y(host: HTMLElement, live: HTMLElement, label: string, t: SpinStrings, delay = 600): A11y {
   host.setAttribute('role', 'slider');
-  host.setAttribute('aria-roledescription', '360° view');
-  host.setAttribute('aria-label', label || '360° product view');
+  host.setAttribute('aria-roledescription', t.spinRole);
+  host.setAttribute('aria-label', label || t.spinLabel);
   host.setAttribute('aria-valuemin', '0');
   host.setAttribute('aria-valuemax', '359');
   if (!host.hasAttribute('tabindex')) host.tabIndex = 0;
@@ -21,12 +23,12 @@ export function createA11y(host: HTMLElement, live: HTMLElement, label: string, 
   return {
     update(angle, row, rows) {
       const deg = Math.round(angle) % 360;
-      const text = rows > 1 ? `${deg}°, row ${row + 1} of ${rows}` : `${deg}°`;
+      const text = rows > 1 ? fill(t.angleRow, deg, row + 1, rows) : `${deg}°`;
       host.setAttribute('aria-valuenow', String(deg));
       host.setAttribute('aria-valuetext', text);
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (text !== last) live.textContent = `Turned to ${text}`;
+        if (text !== last) live.textContent = fill(t.turned, text);
         last = text;
       }, delay);
     },

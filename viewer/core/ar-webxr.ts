@@ -6,6 +6,7 @@
  * ends with the system's back gesture or the Close button of the DOM overlay; everything is freed then.
  */
 import { Box3, Group, Matrix4, Mesh, MeshBasicMaterial, Quaternion, RingGeometry, Vector3 } from 'three';
+import type { ModelStrings } from './i18n.js';
 import { createStudio, disposeTree } from './three-scene.js';
 
 export interface WebXrOptions {
@@ -13,6 +14,8 @@ export interface WebXrOptions {
   src: string;
   /** Folder of the Draco decoder and Basis transcoder; '' for the built viewer's decoders/. */
   decoderPath: string;
+  /** The overlay's words, in the page's language (i18n-3d.ts). */
+  strings: Pick<ModelStrings, 'arClose' | 'arPlace' | 'arMove'>;
 }
 
 /** Starts the session (call it from the button's click: WebXR needs the user's gesture). Resolves once it runs. */
@@ -23,11 +26,11 @@ export async function startWebXr(o: WebXrOptions): Promise<void> {
   overlay.style.cssText = 'position:fixed;inset:0;pointer-events:none;font:16px system-ui,sans-serif';
   const close = document.createElement('button');
   close.type = 'button';
-  close.textContent = 'Close';
+  close.textContent = o.strings.arClose;
   close.style.cssText =
     'position:absolute;right:16px;top:16px;pointer-events:auto;padding:.5em 1em;border:0;border-radius:2em;background:#000b;color:#fff;font:inherit';
   const hint = document.createElement('p');
-  hint.textContent = 'Point at the floor, then tap to place';
+  hint.textContent = o.strings.arPlace;
   hint.style.cssText = 'position:absolute;left:0;right:0;bottom:24px;margin:0;text-align:center;color:#fff;text-shadow:0 0 4px #000';
   overlay.append(close, hint);
   document.body.append(overlay);
@@ -84,7 +87,7 @@ export async function startWebXr(o: WebXrOptions): Promise<void> {
       const eye = new Vector3().setFromMatrixPosition(camera.matrixWorld);
       root.quaternion.copy(new Quaternion().setFromAxisAngle(new Vector3(0, 1, 0), Math.atan2(eye.x - root.position.x, eye.z - root.position.z)));
       root.visible = true;
-      hint.textContent = 'Tap to move it';
+      hint.textContent = o.strings.arMove;
     });
     renderer.setAnimationLoop((_t, frame) => {
       const space = renderer.xr.getReferenceSpace();

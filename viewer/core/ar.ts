@@ -12,6 +12,8 @@
  * - `quick-look`: iOS Safari (`a.relList.supports('ar')`) with an `ios-src` USDZ (`xoay model --usdz`, `xoay build`):
  *   AR Quick Look through `<a rel="ar" href="model.usdz"><img></a>`.
  */
+import { fill, languageOf, languageOfElement, type ModelStrings } from './i18n.js';
+import { modelStringsOf } from './i18n-3d.js';
 
 export type ArMode = 'webxr' | 'scene-viewer' | 'quick-look';
 export const AR_MODES: readonly ArMode[] = ['webxr', 'scene-viewer', 'quick-look'];
@@ -28,6 +30,9 @@ export interface ArSource {
   alt: string;
   /** Folder of the Draco decoder and Basis transcoder (WebXR loads the model with them); '' for the default. */
   decoderPath: string;
+  /** The language (an element: its own `lang`, else its nearest ancestor's; else this tag) and the embedder's words. */
+  lang?: string;
+  strings?: Partial<ModelStrings>;
 }
 
 /** The modes of an `ar-modes` value, in order; unknown words are ignored. */
@@ -99,7 +104,7 @@ function follow(href: string, parent: Node, quickLook: boolean): void {
 }
 
 const BUTTON_STYLE =
-  'position:absolute;left:8px;bottom:8px;z-index:2;display:flex;align-items:center;gap:.35em;padding:.45em .9em;border:0;border-radius:2em;background:#000b;color:#fff;font:inherit;cursor:pointer';
+  'position:absolute;right:8px;bottom:8px;z-index:2;display:flex;align-items:center;gap:.35em;padding:.45em .9em;border:0;border-radius:2em;background:#000b;color:#fff;font:inherit;cursor:pointer';
 
 /**
  * Adds the AR button to `stage` (the 3D view's box) when the device supports one of the modes; resolves with the
@@ -119,15 +124,16 @@ export async function mountArButton(
   button.className = 'xoay-ar';
   button.dataset.mode = mode;
   button.style.cssText = BUTTON_STYLE;
-  button.textContent = 'View in your room';
-  button.setAttribute('aria-label', `View ${o.alt || 'the product'} in your room (augmented reality)`);
+  const words = modelStringsOf(o instanceof Element ? languageOfElement(o) : languageOf(o.lang), o.strings);
+  button.textContent = words.arButton;
+  button.setAttribute('aria-label', fill(words.arLabel, o.alt || words.arProduct));
   const glbUrl = new URL(o.model, base).href;
   button.addEventListener('click', () => {
     if (mode === 'quick-look') follow(new URL(o.iosSrc, base).href, stage, true);
     else if (mode === 'scene-viewer') follow(sceneViewerUrl(glbUrl, o.alt, location.href), stage, false);
     else
       void import('./ar-webxr.js')
-        .then((m) => m.startWebXr({ src: glbUrl, decoderPath: o.decoderPath }))
+        .then((m) => m.startWebXr({ src: glbUrl, decoderPath: o.decoderPath, strings: words }))
         .catch((e: unknown) => onError(`xoay-viewer: AR could not start (${e instanceof Error ? e.message : String(e)})`));
   });
   stage.append(button);

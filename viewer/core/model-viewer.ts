@@ -6,7 +6,8 @@
  * Sequence: the poster (if any) → WebGL check → chunk + GLB in parallel → decode (Draco, meshopt, KTX2) → the first
  * frame drawn → poster removed, `onLoad`, `ready` resolves. After that frames are drawn only when the view moves.
  */
-import { prefersReducedMotion } from './autoplay.js';
+import type { ModelStrings, ViewerLanguage } from './i18n.js';
+import { modelStringsOf } from './i18n-3d.js';
 import { resolvePath, ViewerError } from './manifest.js';
 import { parseOrbit, parseSceneAttribute, SCENE_ATTRIBUTES, SCENE_DEFAULTS, type SceneAttribute, type SceneSettings } from './scene-settings.js';
 
@@ -33,6 +34,9 @@ export interface ModelViewerOptions {
   base: string;
   /** What the product is, for screen readers. */
   alt: string;
+  /** The language of what it shows and speaks (default English) and strings to use instead (core/i18n.ts keys). */
+  lang: ViewerLanguage;
+  strings: Partial<ModelStrings>;
   /** Turn slowly until the first interaction (never under prefers-reduced-motion). */
   autoRotate: boolean;
   /**
@@ -111,6 +115,8 @@ const BLOB_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 export const MODEL_VIEWER_DEFAULTS: Omit<ModelViewerOptions, 'src'> = {
   base: typeof document !== 'undefined' ? document.baseURI : 'http://localhost/',
   alt: '',
+  lang: 'en',
+  strings: {},
   autoRotate: false,
   decoderPath: '',
   poster: '',
@@ -192,12 +198,13 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
   box.className = 'xoay-3d';
   box.tabIndex = 0;
   box.setAttribute('role', 'img');
-  box.setAttribute('aria-roledescription', '3D model');
-  box.setAttribute('aria-label', o.alt || '3D product model');
+  const t = modelStringsOf(o.lang, o.strings);
+  box.setAttribute('aria-roledescription', t.modelRole);
+  box.setAttribute('aria-label', o.alt || t.modelLabel);
   const help = document.createElement('span');
   help.className = 'xoay-sr';
   help.id = `xoay-3d-help-${++ids}`;
-  help.textContent = 'Drag or use the arrow keys to turn; scroll, pinch or + and − to zoom; Home to reset.';
+  help.textContent = t.modelHelp;
   box.setAttribute('aria-describedby', help.id);
   const canvas = document.createElement('canvas');
   box.append(canvas, help);
@@ -253,7 +260,7 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
     const p = document.createElement('p');
     p.className = 'xoay-msg';
     p.setAttribute('role', 'alert');
-    p.textContent = msg;
+    p.textContent = t.modelError; // the details go to onError
     box.append(p);
     o.onError(msg);
   };
@@ -273,7 +280,8 @@ export function createModelViewer(el: HTMLElement, options: Partial<ModelViewerO
     try {
       scene = mod.createThreeScene(box, canvas, {
         decoderPath: decoders,
-        autoRotate: o.autoRotate && !prefersReducedMotion(),
+        // (autoplay.ts has the same test: it is a chunk of the spin's own, not shared with this one)
+        autoRotate: o.autoRotate && !matchMedia('(prefers-reduced-motion: reduce)').matches,
         onContextLost: contextLost,
         scene: settings,
         base: o.base,

@@ -57,53 +57,54 @@ export function clampView(view: View, w = 1, h = 1, aspect = w / h): View {
 
 export class Renderer {
   readonly canvas: HTMLCanvasElement;
-  private ctx: CanvasRenderingContext2D;
-  private cssW = 0;
-  private cssH = 0;
-  private dpr = 1;
-  private aspect: number;
-  private background: string | null;
+  #ctx: CanvasRenderingContext2D;
+  #cssW = 0;
+  #cssH = 0;
+  #dpr = 1;
+  #aspect: number;
+  #background: string | null;
 
   constructor(canvas: HTMLCanvasElement, aspect: number, background: string | null) {
     this.canvas = canvas;
     const ctx = canvas.getContext('2d', { alpha: background === null });
     if (!ctx) throw new Error('xoay-viewer: no 2D canvas');
-    this.ctx = ctx;
-    this.aspect = aspect;
-    this.background = background;
+    this.#ctx = ctx;
+    this.#aspect = aspect;
+    this.#background = background;
   }
 
   /** Matches the backing store to the element's size × devicePixelRatio (capped at 3). Returns whether it changed. */
   resize(cssW: number, cssH: number, dpr: number): boolean {
     const d = Math.min(3, Math.max(1, dpr || 1));
-    if (cssW === this.cssW && cssH === this.cssH && d === this.dpr) return false;
-    this.cssW = cssW;
-    this.cssH = cssH;
-    this.dpr = d;
+    if (cssW === this.#cssW && cssH === this.#cssH && d === this.#dpr) return false;
+    this.#cssW = cssW;
+    this.#cssH = cssH;
+    this.#dpr = d;
     this.canvas.width = Math.max(1, Math.round(cssW * d));
     this.canvas.height = Math.max(1, Math.round(cssH * d));
     return true;
   }
 
   get size(): { width: number; height: number; dpr: number } {
-    return { width: this.cssW, height: this.cssH, dpr: this.dpr };
+    return { width: this.#cssW, height: this.#cssH, dpr: this.#dpr };
   }
 
   /** The image rectangle in CSS pixels for a view (for pointer maths). */
   imageRect(view: View) {
-    return fitRect(this.cssW, this.cssH, this.aspect, view);
+    return fitRect(this.#cssW, this.#cssH, this.#aspect, view);
   }
 
   draw(source: Drawable | Cell | undefined, view: View): void {
-    const { ctx, canvas } = this;
+    const ctx = this.#ctx,
+      canvas = this.canvas;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    if (this.background) {
-      ctx.fillStyle = this.background;
+    if (this.#background) {
+      ctx.fillStyle = this.#background;
       ctx.fillRect(0, 0, canvas.width, canvas.height);
     } else ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (!source) return;
-    const r = fitRect(this.cssW, this.cssH, this.aspect, view);
-    ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+    const r = fitRect(this.#cssW, this.#cssH, this.#aspect, view);
+    ctx.setTransform(this.#dpr, 0, 0, this.#dpr, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
     if ('sx' in source) ctx.drawImage(source.image, source.sx, source.sy, source.sw, source.sh, r.x, r.y, r.w, r.h);

@@ -15,19 +15,14 @@ export function pickFormat(available: FormatPaths, supported: ReadonlySet<ImageF
   return null;
 }
 
-// A 1×1 white AVIF written by sharp (effort 0): whether the browser decodes it says whether it supports AVIF.
-const AVIF_PROBE =
-  'data:image/avif;base64,AAAAHGZ0eXBhdmlmAAAAAG1pZjFhdmlmbWlhZgAAANZtZXRhAAAAAAAAACFoZGxyAAAAAAAAAABwaWN0AAAAAAAAAAAAAAAAAAAAACJpbG9jAAAAAERAAAEAAQAAAAAA+gABAAAAAAAAACAAAAAjaWluZgAAAAAAAQAAABVpbmZlAgAAAAABAABhdjAxAAAAAA5waXRtAAAAAAABAAAAVmlwcnAAAAA4aXBjbwAAAAxhdjFDgSACAAAAABRpc3BlAAAAAAAAAAEAAAABAAAAEHBpeGkAAAAAAwgICAAAABZpcG1hAAAAAAAAAAEAAQOBAgMAAAAobWRhdBIACgc4AAaQENBpMhMZQmMEw88880EgAJBBGex24O9g';
+/**
+ * The image formats this browser decodes, as far as the page knows: every one at first (WebP decodes in every browser
+ * the viewer's ES2022 build runs in; AVIF in all but Safari before 16.4). There is no up-front probe (an image decode
+ * before the first request, and its bytes on the spin path): the frame store tries AVIF, and when the sprite does not
+ * decode as AVIF it takes AVIF out of this set (for every viewer on the page) and loads the next format.
+ */
+const SUPPORTED = new Set<ImageFormat>(['avif', 'webp', 'jpeg']);
 
-let detected: Promise<Set<ImageFormat>> | undefined;
-
-/** The image formats this browser decodes (probed once per page). */
-export function supportedFormats(): Promise<Set<ImageFormat>> {
-  // WebP decodes in every browser the viewer's ES2022 build runs in (Safari 15.4+); AVIF only since Safari 16.4.
-  detected ??= new Promise((resolve) => {
-    const img = new Image();
-    img.onload = img.onerror = () => resolve(new Set<ImageFormat>(img.naturalWidth ? ['jpeg', 'webp', 'avif'] : ['jpeg', 'webp']));
-    img.src = AVIF_PROBE;
-  });
-  return detected;
+export async function supportedFormats(): Promise<Set<ImageFormat>> {
+  return SUPPORTED;
 }

@@ -3,15 +3,15 @@
  * manifest (load + check), frame-store (loading order and memory), renderer (canvas), input (drag, swipe, pinch, zoom),
  * inertia, keyboard, autoplay, fullscreen, a11y, visibility (IntersectionObserver) and resize (ResizeObserver).
  *
- * Sequence: placeholder (ThumbHash) and poster at once → the row's sprite → draggable (`onLoad`) → full frames at the
+ * Sequence: poster and placeholder (ThumbHash, its decoder a small chunk fetched alongside) → the row's sprite → draggable (`onLoad`) → full frames at the
  * width that fits, around the current angle first.
  */
-import { thumbHashToRGBA } from 'thumbhash';
 import { createA11y } from './a11y.js';
-import { createAutoplay, prefersReducedMotion } from './autoplay.js';
+import type { Autoplay } from './autoplay.js';
 import { FrameStore, memoryBudget } from './frame-store.js';
 import { angleOf, framesForDrag, wrap } from './frames.js';
-import { createFullscreen } from './fullscreen.js';
+import type { Fullscreen } from './fullscreen.js';
+import { type SpinStrings, stringsOf } from './i18n.js';
 import { createInertia } from './inertia.js';
 import { createInput } from './input.js';
 import { createKeyboard } from './keyboard.js';
@@ -26,6 +26,10 @@ export interface SpinViewerOptions {
   base: string;
   /** What the product is, for screen readers. */
   alt: string;
+  /** Show the manifest's poster until the sprite is in (false: the page shows its own, e.g. in the element's light DOM). */
+  poster: boolean;
+  /** The words it shows and speaks (core/i18n.ts; default English). */
+  strings: SpinStrings;
   /** Turn on its own until the first interaction (never under prefers-reduced-motion). */
   autoplay: boolean;
   /** Starting row and frame. */
@@ -47,6 +51,8 @@ export interface SpinViewerOptions {
 export const SPIN_VIEWER_DEFAULTS: Omit<SpinViewerOptions, 'src'> = {
   base: typeof document !== 'undefined' ? document.baseURI : 'http://localhost/',
   alt: '',
+  poster: true,
+  strings: stringsOf('en'),
   autoplay: false,
   row: 0,
   frame: 0,
@@ -95,13 +101,6 @@ const STYLE = `
 .xoay-msg{position:absolute;inset:auto 0 0 0;margin:0;padding:.5em .75em;background:#fff8e1;color:#5d4037;font:14px/1.4 system-ui,sans-serif;pointer-events:none}
 `;
 
-function base64ToBytes(b64: string): Uint8Array {
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOptions> & { src: string }): SpinViewer {
   const o: SpinViewerOptions = {
     ...SPIN_VIEWER_DEFAULTS,
@@ -147,18 +146,19 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   const frames = () => spin?.rows[row]?.frames.length ?? 1;
   // Before the manifest is in, the frame asked for is kept as given.
   const frame = () => (spin ? wrap(pos, frames()) : Math.round(pos));
-  const a11y = createA11y(box, live, o.alt);
+  const a11y = createA11y(box, live, o.alt, o.strings);
   cleanups.push(() => a11y.destroy());
 
+  // In place, in the reader's language, when the spin cannot be shown (a missing frame of a spin that turns from its
+  // sprite is only reported); the details (URL, what is wrong) go to onError, for the page and its developers.
   const showError = (message: string) => {
-    let msg = box.querySelector('.xoay-msg');
-    if (!msg) {
-      msg = document.createElement('p');
+    if (!box.classList.contains('ready') && !box.querySelector('.xoay-msg')) {
+      const msg = document.createElement('p');
       msg.className = 'xoay-msg';
       msg.setAttribute('role', 'alert');
+      msg.textContent = o.strings.error;
       box.append(msg);
     }
-    msg.textContent = message; // text only: nothing from a manifest is ever parsed as HTML
     o.onError(message);
   };
 
@@ -191,7 +191,7 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
 
   const direction = () => (spin?.direction === 'cw' ? -1 : 1);
   function turnBy(framesDelta: number, user = true) {
-    if (user) autoplay.stop();
+    if (user) stopAutoplay();
     pos += framesDelta;
     const n = frames();
     if (pos > 1e6 || pos < -1e6) pos = wrap(pos, n);
@@ -230,9 +230,29 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     invalidate();
   };
 
-  const autoplay = createAutoplay(frames, (by) => turnBy(by * direction(), false), o.secondsPerTurn);
-  const fullscreen = createFullscreen(el, () => requestAnimationFrame(() => resize()));
-  cleanups.push(() => fullscreen.destroy());
+  // Autoplay, which few pages ask for, is a chunk of its own, imported when asked for (`autoplay`, play()).
+  let autoplay: Autoplay | undefined;
+  let playing = false;
+  let hidden = false;
+  const play = async () => {
+    playing = true;
+    const { createAutoplay } = await import('./autoplay.js');
+    if (destroyed || !playing) return; // an interaction (or stop()) while it was loading
+    autoplay ??= createAutoplay(frames, (by) => turnBy(by * direction(), false), o.secondsPerTurn);
+    autoplay.start();
+    if (hidden) autoplay.pause();
+  };
+  const stopAutoplay = () => {
+    playing = false;
+    autoplay?.stop();
+  };
+  // Fullscreen is a rare path: its module is a chunk of its own, imported at the first request (F, toggleFullscreen).
+  let fullscreen: Fullscreen | undefined;
+  const toggleFullscreen = async () => {
+    const { createFullscreen } = await import('./fullscreen.js');
+    if (!destroyed) await (fullscreen ??= createFullscreen(el, () => requestAnimationFrame(() => resize()))).toggle();
+  };
+  cleanups.push(() => fullscreen?.destroy());
 
   const input = createInput(box, {
     start() {
@@ -281,7 +301,7 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
       zoomAt(factor, x, y);
     },
     interact() {
-      autoplay.stop();
+      stopAutoplay();
       inertia.stop();
     },
   });
@@ -320,20 +340,20 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
       invalidate();
     },
     zoom: (f) => renderer && zoomAt(f, renderer.size.width / 2, renderer.size.height / 2),
-    fullscreen: () => void fullscreen.toggle(),
+    fullscreen: () => void toggleFullscreen(),
     escape: () => {
       if (view.zoom > 1 && renderer) {
         zoomAt(1 / view.zoom, renderer.size.width / 2, renderer.size.height / 2);
         return true;
       }
-      if (fullscreen.active) {
+      if (fullscreen?.active) {
         void fullscreen.exit();
         return true;
       }
       return false;
     },
     interact: () => {
-      autoplay.stop();
+      stopAutoplay();
       inertia.stop();
     },
   });
@@ -352,6 +372,11 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     }
   }
 
+  // The ThumbHash decoder is a chunk of its own (off the spin path), asked for now, alongside the manifest: on pages
+  // that carry their poster in the element (product pages, embeds) the placeholder is not even seen. Fullscreen and
+  // autoplay are chunks of their own too, imported when used.
+  const thumbhash = import('./placeholder.js');
+  thumbhash.catch(() => {});
   const ready = (async () => {
     const supported = await supportedFormats();
     spin = await loadManifest(o.src, o.base, abort.signal);
@@ -359,17 +384,13 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     if (!el.getBoundingClientRect().height) el.style.aspectRatio = `${spin.width} / ${spin.height}`;
     row = Math.min(row, spin.rows.length - 1);
     pos = wrap(pos, frames());
-    if (spin.placeholder) {
-      try {
-        const { w, h, rgba } = thumbHashToRGBA(base64ToBytes(spin.placeholder));
-        placeholder.width = w;
-        placeholder.height = h;
-        placeholder.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(rgba), w, h), 0, 0);
-      } catch {
-        // a bad placeholder is not worth an error
-      }
-    }
-    const posterFormat = pickFormat(spin.poster, supported);
+    const hash = spin.placeholder;
+    if (hash)
+      void thumbhash
+        // not once the poster is there; a bad placeholder, or its decoder not there, is not worth an error
+        .then(({ drawPlaceholder }) => placeholder.isConnected && drawPlaceholder(placeholder, hash))
+        .catch(() => {});
+    const posterFormat = o.poster && pickFormat(spin.poster, supported);
     if (posterFormat) poster.src = spin.poster[posterFormat]!;
     poster.onload = () => placeholder.remove();
     renderer = new Renderer(canvas, spin.width / spin.height, spin.background === 'white' ? '#fff' : null);
@@ -393,7 +414,9 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
     if (!(await store.loadSprite(row))) throw new ViewerError(`xoay-viewer: ${o.src}: the preview sprite of row ${row + 1} could not be loaded`);
     if (destroyed) throw new ViewerError('xoay-viewer: destroyed');
     box.classList.add('ready');
-    store.begin();
+    // Full frames after the first frame is drawn and `load` is out: starting their downloads is main-thread work
+    // (tens of ms on a slow phone) that the first drag should not wait for.
+    requestAnimationFrame(() => setTimeout(() => store?.begin()));
     shown = -1;
     invalidate();
     const ro = new ResizeObserver(() => resize());
@@ -404,16 +427,18 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
       if (!store) return;
       if (visible) {
         store.resume();
-        autoplay.resume();
+        hidden = false;
+        autoplay?.resume();
         invalidate();
       } else {
         store.suspend();
-        autoplay.pause();
+        hidden = true;
+        autoplay?.pause();
       }
     });
     io.observe(el);
     cleanups.push(() => io.disconnect());
-    if (o.autoplay && !prefersReducedMotion()) autoplay.start();
+    if (o.autoplay) void play(); // not under prefers-reduced-motion (autoplay.ts)
     o.onLoad();
   })();
   ready.catch((e: Error) => {
@@ -452,9 +477,9 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
       if (!renderer) return;
       zoomAt(z / view.zoom, cx * renderer.size.width, cy * renderer.size.height);
     },
-    toggleFullscreen: () => fullscreen.toggle(),
-    play: () => autoplay.start(),
-    stop: () => autoplay.stop(),
+    toggleFullscreen,
+    play: () => void play(),
+    stop: stopAutoplay,
     stats: () => ({
       bytesLoaded: store?.bytesLoaded ?? 0,
       decodedFrames: store?.decodedCount ?? 0,
@@ -466,7 +491,7 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
       destroyed = true;
       abort.abort();
       cancelAnimationFrame(raf);
-      autoplay.stop();
+      stopAutoplay();
       for (const c of cleanups.splice(0)) c();
       store?.destroy();
       store = null;

@@ -7,10 +7,12 @@
  *   <script type="module" src="xoay-viewer.js"></script>
  *   <xoay-viewer src="spin/spin.json" model="model/model.glb" alt="Chè Shan tuyết, 100 g tin"></xoay-viewer>
  */
+import { languageOfElement, type SpinStrings, stringsOf, type ViewerStrings } from '../core/i18n.js';
 import { ViewerError } from '../core/manifest.js';
 import type { ModelViewer, ToBlobOptions } from '../core/model-viewer.js';
 import { SCENE_ATTRIBUTES, type SceneAttribute } from '../core/scene-attributes.js';
 import { createSpinViewer, type SpinViewer } from '../core/spin-viewer.js';
+import { createHint } from './hint.js';
 
 export type ViewerMode = 'spin' | '3d';
 export type LoadingMode = 'lazy' | 'eager' | 'interaction';
@@ -105,7 +107,9 @@ export interface XoayViewerElement {
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above declares the attribute-backed properties that the ATTRIBUTES table defines on the prototype
 export class XoayViewerElement extends HTMLElement {
   static get observedAttributes(): string[] {
-    return Object.keys(ATTRIBUTES);
+    // `lang` (its own, else the nearest ancestor's, else the document's) and `strings` (the embedder's words, JSON):
+    // not in the table (not props of their own in React); read when the view starts, a change restarts it.
+    return [...Object.keys(ATTRIBUTES), 'lang', 'strings'];
   }
 
   private shadow: ShadowRoot;
@@ -120,6 +124,10 @@ export class XoayViewerElement extends HTMLElement {
   private pendingFrame: number | null = null;
   private pendingRow: number | null = null;
   private fellBack = false;
+  /** Words set as the `strings` property (over the attribute's). */
+  private ownStrings: Partial<ViewerStrings> = {};
+  /** Shows (or with null removes) the interaction hint until the first interaction. */
+  private hint = createHint(this);
 
   constructor() {
     super();
@@ -176,6 +184,24 @@ export class XoayViewerElement extends HTMLElement {
     if (!this.model3d?.toBlob) return Promise.reject(new ViewerError('xoay-viewer: toBlob: the 3D view is not shown'));
     return this.model3d.toBlob(options);
   }
+  /**
+   * The words the viewer shows and speaks: the language's (`lang`: Vietnamese for `vi`, else English), then the
+   * `strings` attribute's (JSON), then what was set here. Set a partial object (`{ hint: 'Kéo để xem' }`) to replace
+   * some; the view restarts with them.
+   */
+  get strings(): SpinStrings & Partial<ViewerStrings> {
+    let fromAttribute: Partial<ViewerStrings> = {};
+    try {
+      fromAttribute = JSON.parse(this.getAttribute('strings') || '{}');
+    } catch {
+      console.warn('xoay-viewer: the strings attribute is not JSON');
+    }
+    return { ...stringsOf(languageOfElement(this)), ...fromAttribute, ...this.ownStrings };
+  }
+  set strings(v: Partial<ViewerStrings>) {
+    this.ownStrings = { ...v };
+    if (this.started) this.show(this.current ?? this.mode);
+  }
   /** The core viewer in use (for tests and advanced use). */
   get viewer(): SpinViewer | ModelViewer | null {
     return this.spin ?? this.model3d;
@@ -198,6 +224,10 @@ export class XoayViewerElement extends HTMLElement {
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     // An element upgraded on the page gets a call per attribute before connectedCallback: that one starts it, once.
     if (old === value || !this.connected) return;
+    if (name === 'lang' || name === 'strings') {
+      if (this.started) this.show(this.current ?? this.mode);
+      return;
+    }
     const spec = ATTRIBUTES[name];
     if (!spec) return;
     if (name in SCENE_ATTRIBUTES) {
@@ -211,7 +241,7 @@ export class XoayViewerElement extends HTMLElement {
       );
       return;
     }
-    if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || '360° product view');
+    if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || this.strings.spinLabel);
     if (name === 'autoplay' && this.spin) value === null ? this.spin.stop() : this.spin.play();
     if (spec.restart && this.started) {
       this.fellBack = false;
@@ -244,8 +274,9 @@ export class XoayViewerElement extends HTMLElement {
       const b = document.createElement('button');
       b.className = 'start';
       b.type = 'button';
-      b.textContent = this.mode === 'spin' ? 'View in 360°' : 'View in 3D';
-      b.setAttribute('aria-label', `${b.textContent}: ${this.alt || 'product'}`);
+      const t = this.strings;
+      b.textContent = this.mode === 'spin' ? t.view360 : t.view3d;
+      b.setAttribute('aria-label', `${b.textContent}: ${this.alt || t.product}`);
       b.addEventListener('click', () => this.start(true), { once: true });
       this.stage.append(b);
       return;
@@ -306,7 +337,7 @@ export class XoayViewerElement extends HTMLElement {
     const bar = document.createElement('div');
     bar.className = 'modes';
     bar.setAttribute('role', 'group');
-    bar.setAttribute('aria-label', 'View');
+    bar.setAttribute('aria-label', this.strings.modes);
     for (const [m, label] of [
       ['spin', '360°'],
       ['3d', '3D'],
@@ -323,9 +354,10 @@ export class XoayViewerElement extends HTMLElement {
     return bar;
   }
 
-  /** The first frame is drawn (in the animation frame the core asked for before calling onLoad): the light-DOM poster goes. */
-  private drawn(): void {
+  /** The first frame is drawn (in the animation frame the core asked for before calling onLoad): the light-DOM poster goes, the hint comes. */
+  private drawn(t: SpinStrings): void {
     requestAnimationFrame(() => this.fallback.remove());
+    this.hint(this.stage, t.hint);
   }
 
   private lastError = '';
@@ -334,6 +366,7 @@ export class XoayViewerElement extends HTMLElement {
     // The same failure can be reported twice (the core's onError and its rejected `ready`): one event.
     if (message === this.lastError) return;
     this.lastError = message;
+    this.hint(null);
     this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
   }
 
@@ -341,6 +374,7 @@ export class XoayViewerElement extends HTMLElement {
     this.teardown();
     this.lastError = '';
     this.current = mode;
+    const t = this.strings;
     const host = document.createElement('div');
     host.style.cssText = 'position:absolute;inset:0';
     this.stage.append(host);
@@ -351,11 +385,14 @@ export class XoayViewerElement extends HTMLElement {
         src: this.src,
         base: document.baseURI,
         alt: this.alt,
+        // The page's own poster (light DOM) is shown until the first frame; the manifest's after that (a restart).
+        poster: !(this.fallback.isConnected && this.querySelector('img')),
+        strings: t,
         autoplay: this.autoplay,
         frame: this.pendingFrame ?? 0,
         row: this.pendingRow ?? 0,
         onLoad: () => {
-          this.drawn();
+          this.drawn(t);
           this.dispatchEvent(new CustomEvent('load', { detail: { mode: 'spin' } }));
         },
         onFrameChange: (row, frame) => this.dispatchEvent(new CustomEvent('framechange', { detail: { row, frame }, bubbles: true, composed: true })),
@@ -373,26 +410,18 @@ export class XoayViewerElement extends HTMLElement {
     let inner: ModelViewer | null = null;
     let gone = false;
     let loaded = false;
-    const ready = import('../core/model-viewer.js').then(({ createModelViewer }) => {
+    const ready = import('./model-3d.js').then(({ createElementModel }) => {
       if (gone) throw new ViewerError('xoay-viewer: destroyed');
-      inner = createModelViewer(host, {
-        src: this.model,
-        base: document.baseURI,
-        alt: this.alt,
-        autoRotate: this.autoplay,
-        decoderPath: this.decoderPath, // '' lets the 3D viewer use the decoders/ shipped beside it
-        poster: this.poster ? new URL(this.poster, document.baseURI).href : '',
-        sceneAttributes: Object.fromEntries(Object.keys(SCENE_ATTRIBUTES).map((n) => [n, this.getAttribute(n)])),
-        onSceneError: (message) => {
-          console.warn(message);
-          this.dispatchEvent(new CustomEvent('scene-error', { detail: { message } }));
-        },
-        onLoad: () => {
+      inner = createElementModel(
+        this,
+        host,
+        t,
+        () => {
           loaded = true;
-          this.drawn();
+          this.drawn(t);
           this.dispatchEvent(new CustomEvent('load', { detail: { mode: '3d' } }));
         },
-        onError: (message) => {
+        (message) => {
           this.fail(message);
           // A context lost after loading (a phone reclaiming GPU memory): back to the spin when there is one.
           if (loaded && this.src && !this.fellBack && this.model3d === viewer) {
@@ -400,7 +429,7 @@ export class XoayViewerElement extends HTMLElement {
             this.show('spin');
           }
         },
-      });
+      );
       if (this.ar)
         void import('../core/ar.js').then((m) => {
           if (!gone) void m.mountArButton(host, this, (message) => this.fail(message));
@@ -438,7 +467,7 @@ export class XoayViewerElement extends HTMLElement {
       const p = document.createElement('p');
       p.className = 'xoay-msg';
       p.setAttribute('role', 'alert');
-      p.textContent = message;
+      p.textContent = t.modelError ?? t.error; // the details are in the error event
       this.stage.append(p);
     });
   }
