@@ -45,8 +45,8 @@ const lib = {
 
 /**
  * With `modulePreload: false` Vite still wraps each dynamic import in its preload helper (≈0.5 KB gzip of link-preload
- * and CSS logic) although it has no dependencies to preload. This swaps the helper's body for a plain call, so the
- * spin path does not carry it; the minifier then drops what it used.
+ * and CSS logic) although it has no dependencies to preload. This drops the helper and calls each import's loader
+ * directly, so the spin path does not carry it; the minifier then drops what it used.
  */
 function noPreloadHelper(): Plugin {
   const head = 'var __vitePreload = function preload(';
@@ -54,14 +54,23 @@ function noPreloadHelper(): Plugin {
     name: 'xoay-no-preload-helper',
     apply: 'build',
     renderChunk(code) {
-      const start = code.indexOf(head);
-      if (start < 0) return null;
-      let i = code.indexOf('{', start);
-      for (let depth = 0; i < code.length; i++) {
-        if (code[i] === '{') depth++;
-        else if (code[i] === '}' && --depth === 0) break;
+      let out = code;
+      const start = out.indexOf(head);
+      if (start >= 0) {
+        let i = out.indexOf('{', start);
+        for (let depth = 0; i < out.length; i++) {
+          if (out[i] === '{') depth++;
+          else if (out[i] === '}' && --depth === 0) break;
+        }
+        // Kept (the minifier drops it when unused): the lazily loaded chunks import it from the entry.
+        out = `${out.slice(0, start)}var __vitePreload = (load) => load();${out.slice(i + 1).replace(/^;/, '')}`;
       }
-      return { code: `${code.slice(0, start)}var __vitePreload = (load) => load();${code.slice(i + 1).replace(/^;/, '')}`, map: null };
+      // Each call, `__vitePreload(load, __VITE_PRELOAD__, import.meta.url)` (the dependencies, which the helper above
+      // ignores), becomes `(load)()`, in every chunk; should a call ever look otherwise, the calls stay.
+      const tail = /,\s*(?:\[\]|__VITE_PRELOAD__)\s*,\s*import\.meta\.url\s*\)/g;
+      const calls = out.split('__vitePreload(').length - 1;
+      if (calls > 0 && calls === (out.match(tail)?.length ?? 0)) out = out.replaceAll('__vitePreload(', '(').replace(tail, ')()');
+      return out === code ? null : { code: out, map: null };
     },
   };
 }

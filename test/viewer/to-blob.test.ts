@@ -45,6 +45,9 @@ beforeAll(async () => {
   );
   page = await browser.desktop.newPage();
   await openViewer(page, `${server.origin}/blob.html`);
+  // The on-screen view is compared with toBlob's: without the interaction hint (a badge over the stage, not the scene).
+  await page.evaluate(() => document.getElementById('v')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' })));
+  await page.waitForFunction(() => !document.getElementById('v')!.shadowRoot!.querySelector('.xoay-hint'));
 }, 300_000);
 
 afterAll(async () => {

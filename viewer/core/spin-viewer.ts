@@ -236,9 +236,10 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   let hidden = false;
   const play = async () => {
     playing = true;
-    const { createAutoplay } = await import('./autoplay.js');
+    // (Not destructured: Vite wraps a destructured dynamic import in a longer async function, on the spin path.)
+    const m = await import('./autoplay.js');
     if (destroyed || !playing) return; // an interaction (or stop()) while it was loading
-    autoplay ??= createAutoplay(frames, (by) => turnBy(by * direction(), false), o.secondsPerTurn);
+    autoplay ??= m.createAutoplay(frames, (by) => turnBy(by * direction(), false), o.secondsPerTurn);
     autoplay.start();
     if (hidden) autoplay.pause();
   };
@@ -249,8 +250,8 @@ export function createSpinViewer(el: HTMLElement, options: Partial<SpinViewerOpt
   // Fullscreen is a rare path: its module is a chunk of its own, imported at the first request (F, toggleFullscreen).
   let fullscreen: Fullscreen | undefined;
   const toggleFullscreen = async () => {
-    const { createFullscreen } = await import('./fullscreen.js');
-    if (!destroyed) await (fullscreen ??= createFullscreen(el, () => requestAnimationFrame(() => resize()))).toggle();
+    const m = await import('./fullscreen.js');
+    if (!destroyed) await (fullscreen ??= m.createFullscreen(el, () => requestAnimationFrame(() => resize()))).toggle();
   };
   cleanups.push(() => fullscreen?.destroy());
 

@@ -33,32 +33,33 @@ interface AttributeSpec {
     | 'arModes'
     | 'iosSrc'
     | (typeof SCENE_ATTRIBUTES)[SceneAttribute];
-  kind: Kind;
+  /** 'string' when absent. */
+  kind?: Kind;
   values?: readonly string[];
   /** The property's value when the attribute is absent (or not one of `values`). */
   fallback?: string;
-  /** Whether a change restarts the viewer. */
-  restart: boolean;
+  /** Whether a change restarts the viewer (not when absent). */
+  restart?: boolean;
 }
 
 /** The attribute table: attribute → property, type, and whether changing it restarts the viewer. */
 export const ATTRIBUTES: Record<string, AttributeSpec> = {
-  src: { prop: 'src', kind: 'string', restart: true },
-  model: { prop: 'model', kind: 'string', restart: true },
+  src: { prop: 'src', restart: true },
+  model: { prop: 'model', restart: true },
   mode: { prop: 'mode', kind: 'enum', values: ['spin', '3d'], restart: true },
-  autoplay: { prop: 'autoplay', kind: 'boolean', restart: false },
-  loading: { prop: 'loading', kind: 'enum', values: ['lazy', 'eager', 'interaction'], fallback: 'lazy', restart: false },
-  alt: { prop: 'alt', kind: 'string', restart: false },
-  'decoder-path': { prop: 'decoderPath', kind: 'string', restart: true },
-  poster: { prop: 'poster', kind: 'string', restart: false },
+  autoplay: { prop: 'autoplay', kind: 'boolean' },
+  loading: { prop: 'loading', kind: 'enum', values: ['lazy', 'eager', 'interaction'], fallback: 'lazy' },
+  alt: { prop: 'alt' },
+  'decoder-path': { prop: 'decoderPath', restart: true },
+  poster: { prop: 'poster' },
   // AR (core/ar.ts, loaded with the 3D view when `ar` is set): an AR button when the device can.
   ar: { prop: 'ar', kind: 'boolean', restart: true },
-  'ar-modes': { prop: 'arModes', kind: 'string', restart: true },
-  'ios-src': { prop: 'iosSrc', kind: 'string', restart: true },
+  'ar-modes': { prop: 'arModes', restart: true },
+  'ios-src': { prop: 'iosSrc', restart: true },
 };
 // The 3D view's scene attributes (core/scene-settings.ts: camera-orbit, environment-image, exposure …), strings as
 // written; parsed and applied by the 3D chunk.
-for (const [name, prop] of Object.entries(SCENE_ATTRIBUTES)) ATTRIBUTES[name] = { prop, kind: 'string', restart: false };
+for (const [name, prop] of Object.entries(SCENE_ATTRIBUTES)) ATTRIBUTES[name] = { prop };
 
 const STYLE = `
 :host{display:block;position:relative;aspect-ratio:4/3;background:var(--xoay-background,#fff);color:#222;font:14px/1.4 system-ui,sans-serif}
@@ -181,8 +182,7 @@ export class XoayViewerElement extends HTMLElement {
    * (README, "toBlob"). Rejects when the 3D view is not shown.
    */
   toBlob(options?: ToBlobOptions): Promise<Blob> {
-    if (!this.model3d?.toBlob) return Promise.reject(new ViewerError('xoay-viewer: toBlob: the 3D view is not shown'));
-    return this.model3d.toBlob(options);
+    return this.model3d?.toBlob?.(options) ?? Promise.reject(new ViewerError('xoay-viewer: toBlob: no 3D view'));
   }
   /**
    * The words the viewer shows and speaks: the language's (`lang`: Vietnamese for `vi`, else English), then the
@@ -231,14 +231,9 @@ export class XoayViewerElement extends HTMLElement {
     const spec = ATTRIBUTES[name];
     if (!spec) return;
     if (name in SCENE_ATTRIBUTES) {
-      // Applied to a 3D view that is there; read from the attributes when one is made.
-      this.model3d?.setSceneAttribute?.(name as SceneAttribute, value).then(
-        () => this.dispatchEvent(new CustomEvent('scene-change', { detail: { name } })),
-        (e: Error) => {
-          console.warn(e.message);
-          this.dispatchEvent(new CustomEvent('scene-error', { detail: { name, message: e.message } }));
-        },
-      );
+      // Applied to a 3D view that is there (its chunk sends scene-change, or scene-error and error: model-3d.ts); read
+      // from the attributes when one is made.
+      this.model3d?.setSceneAttribute?.(name as SceneAttribute, value).catch(() => {});
       return;
     }
     if (name === 'alt' && this.spin) this.shadow.querySelector('.xoay-spin')?.setAttribute('aria-label', value || this.strings.spinLabel);
@@ -430,10 +425,6 @@ export class XoayViewerElement extends HTMLElement {
           }
         },
       );
-      if (this.ar)
-        void import('../core/ar.js').then((m) => {
-          if (!gone) void m.mountArButton(host, this, (message) => this.fail(message));
-        });
       return inner.ready;
     });
     const viewer: ModelViewer = {
