@@ -20,6 +20,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { ssimRgb } from '../../pipeline/core/ssim.js';
+import { chromiumReason, hasChromium } from '../helpers/browser.js';
 import { dataSet, ROOT } from '../helpers/data.js';
 
 const run = promisify(execFile);
@@ -125,7 +128,50 @@ const b = await build([product], out + '/site', { baseUrl: 'https://ocop.example
 process.stdout.write(JSON.stringify({ reconstruct: r, build: b, events }));
 `;
 
+/** render, from the package: one picture of the committed sample model. */
+const CONSUMER3_JS = `import { render } from 'xoay';
+const [glb, out] = process.argv.slice(2);
+const r = await render(glb, out, { width: 256, height: 192, cameraOrbit: '40deg 70deg 110%', exposure: 1.2 });
+process.stdout.write(JSON.stringify(r));
+`;
+
 describe('the packed package, installed into an empty project', () => {
+  it.skipIf(!hasChromium)(`render draws what \`xoay render\` draws for the same model and settings ${chromiumReason}`, { timeout: 300_000 }, async () => {
+    const glb = path.join(ROOT, 'samples/catalogue/ghe-dau-go-son/model.glb');
+    const apiPng = path.join(tmp, 'render-api.png');
+    const cliPng = path.join(tmp, 'render-cli.png');
+    await writeFile(path.join(project, 'run3.mjs'), CONSUMER3_JS);
+    await run(process.execPath, ['run3.mjs', glb, apiPng], { cwd: project, maxBuffer: 1 << 26 });
+    const cli = await run(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/xoay.js'),
+        'render',
+        glb,
+        '-o',
+        cliPng,
+        '--width',
+        '256',
+        '--height',
+        '192',
+        '--camera-orbit',
+        '40deg 70deg 110%',
+        '--exposure',
+        '1.2',
+        '--json',
+      ],
+      { cwd: ROOT, maxBuffer: 1 << 26 },
+    );
+    expect(JSON.parse(cli.stdout)).toMatchObject({ output: cliPng });
+    const raw = async (f: string) => {
+      const { data, info } = await sharp(f).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: 3 as const };
+    };
+    const [a, b] = await Promise.all([raw(apiPng), raw(cliPng)]);
+    expect([a.width, a.height]).toEqual([256, 192]);
+    expect(ssimRgb(a, b)).toBeGreaterThan(0.99);
+  });
+
   it('holds the API entry, its declarations and what the pipeline reads at run time', async () => {
     const pkg = path.join(project, 'node_modules/xoay');
     for (const f of [

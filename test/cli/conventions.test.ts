@@ -2,8 +2,9 @@
  * One convention for every command (issue 17): with --json, stdout is one JSON document (JSON lines for build) on
  * success and on failure, and nothing else; without it, nothing but the summary; `model -o out.glb` writes a file and
  * its report beside it; a config file's settings reach each command and flags override them; a bad config file is one
- * line, exit 2, nothing written.
+ * line, exit 2, nothing written. check-site and preview on success too (worker's JSON lines: test/pipeline/queue).
  */
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticShoot } from '../../samples/synthetic-shoot.js';
 import { type CliResult, xoay, xoayFails } from '../helpers/cli.js';
 import { boxGlb } from '../helpers/models.js';
+import { ROOT } from '../helpers/data.js';
+import { makeProduct } from '../helpers/products.js';
 
 let tmp: string, shoot: string, box: string;
 beforeAll(async () => {
@@ -85,6 +88,41 @@ describe('--json: one document on stdout, success and failure', () => {
     expect(failedJson(await xoay(['check-site', path.join(tmp, 'nope'), '--json']), 'check-site', 1).code).toBeTruthy();
     expect(failedJson(await xoay(['status', '--queue', 'nope', '--json']), 'status', 2).message).toMatch(/--queue/);
   });
+});
+
+describe('--json on success: check-site and preview (the long-running commands: worker in queue.test.ts)', () => {
+  it('check-site: the result as one document; preview: the address as one document, then it serves', async () => {
+    const site = path.join(tmp, 'plain-site');
+    await mkdir(site, { recursive: true });
+    await writeFile(path.join(site, 'index.html'), '<!doctype html><html lang="vi"><title>Sản phẩm</title><p>OCOP</p></html>');
+    const ok = await xoay(['check-site', site, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(jsonOnly(ok)).toMatchObject({ pages: 1, problems: [] });
+    const product = await makeProduct(path.join(tmp, 'preview-products'), 'p-json');
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/xoay.js'), 'preview', product, '--port', '0', '--widths', '128', '--json']);
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const first = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          if (stdout.includes('\n')) resolve(stdout);
+        });
+        child.once('exit', (code) => reject(new Error(`preview exited ${code}: ${stderr}`)));
+      });
+      const doc = JSON.parse(first.trim());
+      expect(Object.keys(doc)).toEqual(['url']);
+      const page = await fetch(doc.url);
+      expect(page.status).toBe(200);
+      // Nothing else on stdout while it serves.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(stdout.trim().split('\n')).toHaveLength(1);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 180_000);
 });
 
 describe('bad input of every command, as typed and with --json', () => {
