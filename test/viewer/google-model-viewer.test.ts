@@ -131,6 +131,9 @@ async function xoayShot(glb: string): Promise<RawImage> {
     );
     await page.goto(server.origin + p);
     await page.waitForFunction(() => (window as unknown as { __ev: string[] }).__ev.length > 0, undefined, WAIT);
+    // The interaction hint (a badge whose arrow nudges) is not part of the picture compared: a key press ends it.
+    await page.evaluate(() => document.querySelector('xoay-viewer')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' })));
+    await page.waitForFunction(() => !document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-hint'));
     return await raw(await settled(page, 'xoay-viewer'));
   } finally {
     await page.close();

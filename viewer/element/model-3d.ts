@@ -7,7 +7,8 @@ import { createModelViewer, type ModelViewer } from '../core/model-viewer.js';
 import { SCENE_ATTRIBUTES } from '../core/scene-attributes.js';
 import type { XoayViewerElement } from './xoay-viewer.js';
 
-export { createModelViewer };
+// The whole 3D core, for `loadModelViewer()` (embed.ts): createModelViewer, sceneFromAttributes, webglSupport …
+export * from '../core/model-viewer.js';
 
 export function createElementModel(
   el: XoayViewerElement,
