@@ -190,7 +190,7 @@ describe('config file', () => {
     const b = await xoay(['build', '--print-config', '--title', 'T'], { cwd: dir });
     expect(JSON.parse(b.stdout).options).toMatchObject({ baseUrl: 'https://cfg.example/', title: 'T' });
   }, 120_000);
-  it('reconstruct, preview, worker, status, check-site: the config section reaches the options, a flag overrides it', async () => {
+  it('reconstruct, preview, worker, status, check-site, render: the config section reaches the options, a flag overrides it', async () => {
     const dir = path.join(tmp, 'cfg2');
     await mkdir(dir);
     await writeFile(
@@ -201,6 +201,7 @@ describe('config file', () => {
         worker: { queue: 'redis://127.0.0.1:1', concurrency: 3, lockDuration: 9000 },
         status: { queue: 'redis://127.0.0.1:1' },
         'check-site': { baseUrl: 'https://cfg.example/' },
+        render: { width: 200, height: 100, exposure: 2 },
       }),
     );
     const cases: [string[], Record<string, unknown>][] = [
@@ -212,6 +213,7 @@ describe('config file', () => {
       [['status'], { queue: 'redis://127.0.0.1:1' }],
       [['check-site', 'site', '--base-url', 'https://flag.example/'], { baseUrl: 'https://flag.example/' }],
       [['check-site', 'site'], { baseUrl: 'https://cfg.example/' }],
+      [['render', 'm.glb', '-o', 'm.png', '--width', '300'], { width: 300, height: 100, exposure: 2 }],
     ];
     for (const [args, expected] of cases) {
       const r = await xoay([...args, '--print-config'], { cwd: dir });
