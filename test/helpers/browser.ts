@@ -84,6 +84,36 @@ export function viewerPage(body: string, head = ''): string {
 <script type="module" src="/viewer/xoay-viewer.js"></script></head><body>${body}</body></html>`;
 }
 
+/** A built viewer (in its own temporary folder), Chromium and the server: `/viewer/` plus `mounts`. */
+export interface ViewerFixture {
+  tmp: string;
+  browser: Browser;
+  server: StaticServer;
+  close(): Promise<void>;
+}
+
+export async function viewerFixture(prefix: string, mounts: Record<string, string> = {}): Promise<ViewerFixture> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const viewer = path.join(tmp, 'viewer');
+  const [, browser, server] = await Promise.all([buildViewer(viewer), launchChromium(), startServer({ '/viewer/': viewer, ...mounts })]);
+  return {
+    tmp,
+    browser,
+    server,
+    async close() {
+      await browser.close();
+      await server.close();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Ends the interaction hint (a badge whose arrow nudges) with a key press, when a picture must not show it. */
+export async function dismissHint(page: Page, selector: string): Promise<void> {
+  await page.evaluate((sel) => document.querySelector(sel)!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' })), selector);
+  await page.waitForFunction((sel) => !document.querySelector(sel)!.shadowRoot!.querySelector('.xoay-hint'), selector);
+}
+
 /** Open `url` and wait for the element with id `id` to fire `load` (rejects with its `error` event's message). */
 export async function openViewer(page: Page, url: string, id = 'v'): Promise<void> {
   await page.goto(url);

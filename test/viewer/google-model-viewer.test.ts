@@ -10,7 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssim, type RawImage } from '../../bench/ssim.js';
 import { createIO, SILENT } from '../../pipeline/model/codecs.js';
 import { model } from '../../pipeline/model/model.js';
-import { chromiumReason, hasChromium, launchChromium, startServer, viewerPage, type Browser, type StaticServer, buildViewer } from '../helpers/browser.js';
+import {
+  chromiumReason,
+  dismissHint,
+  hasChromium,
+  launchChromium,
+  startServer,
+  viewerPage,
+  type Browser,
+  type StaticServer,
+  buildViewer,
+} from '../helpers/browser.js';
 import { ROOT } from '../helpers/data.js';
 import { checkerSphereGlb } from '../helpers/models.js';
 
@@ -132,8 +142,7 @@ async function xoayShot(glb: string): Promise<RawImage> {
     await page.goto(server.origin + p);
     await page.waitForFunction(() => (window as unknown as { __ev: string[] }).__ev.length > 0, undefined, WAIT);
     // The interaction hint (a badge whose arrow nudges) is not part of the picture compared: a key press ends it.
-    await page.evaluate(() => document.querySelector('xoay-viewer')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' })));
-    await page.waitForFunction(() => !document.querySelector('xoay-viewer')!.shadowRoot!.querySelector('.xoay-hint'));
+    await dismissHint(page, 'xoay-viewer');
     return await raw(await settled(page, 'xoay-viewer'));
   } finally {
     await page.close();

@@ -4,39 +4,23 @@
  * An invalid value is refused with an `error` and a `scene-error` event (and a console warning) naming the attribute, and the picture
  * stays as it was; properties reflect the attributes.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildViewer,
-  chromiumReason,
-  hasChromium,
-  launchChromium,
-  openViewer,
-  startServer,
-  viewerPage,
-  type Browser,
-  type StaticServer,
-} from '../helpers/browser.js';
+import { chromiumReason, hasChromium, openViewer, viewerFixture, viewerPage, type Browser, type StaticServer, type ViewerFixture } from '../helpers/browser.js';
 import { dataSet } from '../helpers/data.js';
 
 const cert = dataSet('cert');
 const SIZE = 320;
-let tmp = '';
+let fx: ViewerFixture | undefined;
 let server: StaticServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   if (!hasChromium || !cert.present) return;
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-scene-'));
-  const viewer = path.join(tmp, 'viewer');
-  const [, b, s] = await Promise.all([buildViewer(viewer), launchChromium(), startServer({ '/viewer/': viewer, '/cert/': cert.dir })]);
-  browser = b;
-  server = s;
+  fx = await viewerFixture('xoay-scene-', { '/cert/': cert.dir });
+  ({ browser, server } = fx);
   server.pages.set(
     '/huge.png',
     await sharp({ create: { width: 16384, height: 8, channels: 3, background: '#808080' } })
@@ -56,9 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await page?.close();
-  await browser?.close();
-  await server?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await fx?.close();
 });
 
 interface Picture {

@@ -3,40 +3,34 @@
  * (SSIM, pipeline/core/ssim.ts), a given `camera` (camera-orbit text) gives the view that attribute gives, without
  * moving the on-screen view, and invalid options are refused with a message.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssim, type RawImage } from '../../pipeline/core/ssim.js';
 import {
-  buildViewer,
   chromiumReason,
+  dismissHint,
   hasChromium,
-  launchChromium,
   openViewer,
-  startServer,
+  viewerFixture,
   viewerPage,
   type Browser,
   type StaticServer,
+  type ViewerFixture,
 } from '../helpers/browser.js';
 import { dataSet } from '../helpers/data.js';
 
 const cert = dataSet('cert');
 const SIZE = 320;
-let tmp = '';
+let fx: ViewerFixture | undefined;
 let server: StaticServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   if (!hasChromium || !cert.present) return;
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'xoay-blob-'));
-  const viewer = path.join(tmp, 'viewer');
-  const [, b, s] = await Promise.all([buildViewer(viewer), launchChromium(), startServer({ '/viewer/': viewer, '/cert/': cert.dir })]);
-  browser = b;
-  server = s;
+  fx = await viewerFixture('xoay-blob-', { '/cert/': cert.dir });
+  ({ browser, server } = fx);
   server.pages.set(
     '/blob.html',
     viewerPage(
@@ -46,15 +40,12 @@ beforeAll(async () => {
   page = await browser.desktop.newPage();
   await openViewer(page, `${server.origin}/blob.html`);
   // The on-screen view is compared with toBlob's: without the interaction hint (a badge over the stage, not the scene).
-  await page.evaluate(() => document.getElementById('v')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' })));
-  await page.waitForFunction(() => !document.getElementById('v')!.shadowRoot!.querySelector('.xoay-hint'));
+  await dismissHint(page, '#v');
 }, 300_000);
 
 afterAll(async () => {
   await page?.close();
-  await browser?.close();
-  await server?.close();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await fx?.close();
 });
 
 async function raw(bytes: Buffer): Promise<RawImage> {
