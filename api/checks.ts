@@ -6,13 +6,8 @@
  */
 import { XoayError } from '../pipeline/core/errors.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, describe, invalid } from '../pipeline/core/options.js';
-import { KTX2_ENCODER_CHOICES } from '../pipeline/model/basisu.js';
-import { BUDGET_NAMES } from '../pipeline/model/budget.js';
-import { GEOMETRY_MODES } from '../pipeline/model/geometry.js';
-import { MERGE_WHEN } from '../pipeline/model/merge.js';
-import { TEXTURE_MODES } from '../pipeline/model/textures.js';
-import { BACKGROUND_MODES } from '../pipeline/spin/background.js';
-import { SPIN_FORMATS } from '../pipeline/spin/encode.js';
+import { BUDGET_NAMES, GEOMETRY_MODES, KTX2_ENCODER_CHOICES, MERGE_WHEN, TEXTURE_MODES } from '../pipeline/model/choices.js';
+import { BACKGROUND_MODES, SPIN_FORMATS } from '../pipeline/spin/choices.js';
 
 /** Checks one option's value (throws XoayError BAD_OPTION); `schema` is the JSON Schema of the same values. */
 export interface Check {

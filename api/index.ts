@@ -277,7 +277,7 @@ export async function model(input: string, output: string, options?: ModelOption
   checkPath('model', 'input', input);
   checkPath('model', 'output', output);
   const { onProgress, signal, maxMemory, timeout, fidelity, usdz, ...rest } = o;
-  const { MODEL_DEFAULTS, validateModelOptions } = await import('../pipeline/model/model.js');
+  const { MODEL_DEFAULTS, validateModelOptions } = await import('../pipeline/model/model-options.js');
   const { modelIsolated } = await import('../pipeline/model/isolate.js');
   const { modelWithFidelity } = fidelity ? await import('../pipeline/render/fidelity.js') : { modelWithFidelity: undefined };
   const pipelineOptions = { ...MODEL_DEFAULTS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };

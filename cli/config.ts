@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import {
   BUILD_CHECKS,
   type Check,
@@ -94,8 +93,10 @@ export async function loadConfig(file: string, command: string): Promise<Record<
   }
   let data: unknown;
   const ext = path.extname(file).toLowerCase();
+  // The YAML parser loads only for a YAML file (it is most of the CLI's start-up otherwise).
+  const YAML = ext === '.json' ? undefined : (await import('yaml')).default;
   try {
-    data = ext === '.json' ? JSON.parse(textContent) : YAML.parse(textContent, { prettyErrors: false });
+    data = YAML ? YAML.parse(textContent, { prettyErrors: false }) : JSON.parse(textContent);
   } catch (e) {
     const what = ext === '.json' ? 'JSON' : 'YAML';
     throw bad(file, `not valid ${what}: ${(e as Error).message.split('\n')[0]}`);

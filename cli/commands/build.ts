@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Command, Option } from 'commander';
-import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
-import { SPIN_FORMATS } from '../../pipeline/spin/encode.js';
+import { TEXTURE_MODES } from '../../pipeline/model/choices.js';
+import { SPIN_FORMATS } from '../../pipeline/spin/choices.js';
 import { BUILD_DEFAULTS, findProducts } from '../../pipeline/product/build.js';
 import { type BuildStatus, ENQUEUE_DEFAULTS, enqueueBuild, QUEUE_NAME, waitForBuild } from '../../pipeline/queue/queue.js';
 import { createBuildProgress } from '../build-progress.js';

@@ -1,7 +1,7 @@
 /** `xoay reconstruct <shoot> -o <out>`: parses options and calls the reconstruction pipeline. */
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { TEXTURE_MODES } from '../../pipeline/model/textures.js';
+import { TEXTURE_MODES } from '../../pipeline/model/choices.js';
 import { DEFAULT_ELEVATION } from '../../pipeline/reconstruct/cameras.js';
 import { RECONSTRUCT_DEFAULTS } from '../../pipeline/reconstruct/reconstruct.js';
 import { reconstruct } from '../../api/index.js';

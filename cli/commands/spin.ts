@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { spin } from '../../api/index.js';
 import { SPIN_CHECKS } from '../../api/checks.js';
-import { SPIN_FORMATS } from '../../pipeline/spin/encode.js';
+import { SPIN_FORMATS } from '../../pipeline/spin/choices.js';
 import { SPIN_DEFAULTS } from '../../pipeline/spin/spin.js';
 import { createProgress } from '../progress.js';
 import { common, required, runCommand } from '../run.js';

@@ -7,8 +7,9 @@ import { XoayError } from './errors.js';
 
 export { sharp };
 
-/** Default decompression-bomb guard: 100 megapixels. */
-export const DEFAULT_LIMIT_INPUT_PIXELS = 100_000_000;
+import { DEFAULT_LIMIT_INPUT_PIXELS } from './pixel-limit.js';
+
+export { DEFAULT_LIMIT_INPUT_PIXELS };
 
 /**
  * libvips threads per operation: a fixed number, not the machine's cores. The AVIF encoder (libaom) writes

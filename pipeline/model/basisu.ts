@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { sharp } from '../core/image.js';
 import { XoayError } from '../core/errors.js';
 import { basisuArgs, wasmKtx2Encoder, type Ktx2Encoder } from './ktx2.js';
+import type { Ktx2EncoderChoice } from './choices.js';
 
 const run = promisify(execFile);
 
@@ -59,8 +60,7 @@ export function nativeKtx2Encoder(bin: string): Ktx2Encoder {
   };
 }
 
-export type Ktx2EncoderChoice = 'auto' | 'native' | 'wasm';
-export const KTX2_ENCODER_CHOICES: readonly Ktx2EncoderChoice[] = ['auto', 'native', 'wasm'];
+export { KTX2_ENCODER_CHOICES, type Ktx2EncoderChoice } from './choices.js';
 
 /** The encoder to use: native basisu when present (auto), or the one asked for. */
 export function chooseKtx2Encoder(choice: Ktx2EncoderChoice): Ktx2Encoder {

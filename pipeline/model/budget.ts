@@ -4,9 +4,9 @@
  */
 import type { ModelStats } from './inspect.js';
 import type { MergeResult } from './merge.js';
+import type { BudgetName } from './choices.js';
 
-export type BudgetName = 'mobile' | 'desktop' | 'none';
-export const BUDGET_NAMES: readonly BudgetName[] = ['mobile', 'desktop', 'none'];
+export { BUDGET_NAMES, type BudgetName } from './choices.js';
 
 export interface Budget {
   /** Largest GLB, bytes. */

@@ -12,9 +12,9 @@ import { countTriangles } from './inspect.js';
 import { plainPositions } from './positions.js';
 import { meshoptStreamsByKind } from './streams.js';
 import { weldQuantized } from './weld.js';
+import type { GeometryMode } from './choices.js';
 
-export type GeometryMode = 'auto' | 'meshopt' | 'draco' | 'none';
-export const GEOMETRY_MODES: readonly GeometryMode[] = ['auto', 'meshopt', 'draco', 'none'];
+export { GEOMETRY_MODES, type GeometryMode } from './choices.js';
 /** A compression a file is written with ('auto' resolved). */
 export type GeometryCodec = Exclude<GeometryMode, 'auto'>;
 

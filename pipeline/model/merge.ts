@@ -15,9 +15,9 @@ import { cloneDocument, flatten, instance, join, palette, prune } from '@gltf-tr
 import { XoayError } from '../core/errors.js';
 import { SILENT } from './codecs.js';
 import { countDrawCalls, listNames, meshTriangles } from './inspect.js';
+import { MERGE_WHEN, type MergeWhen } from './choices.js';
 
-export type MergeWhen = 'auto' | 'always' | 'never';
-export const MERGE_WHEN: readonly MergeWhen[] = ['auto', 'always', 'never'];
+export { MERGE_WHEN, type MergeWhen } from './choices.js';
 
 export interface MergeOptions {
   /** 'auto': only when the draw calls reach `drawCalls`, and only as far as needed; 'always': every step; 'never'. */

@@ -8,78 +8,28 @@ import type { Document } from '@gltf-transform/core';
 import { XoayError } from '../core/errors.js';
 import type { OutputFolder } from '../core/fsout.js';
 import { startRun, withOutput, type Run } from '../core/run.js';
-import { configureSharp, DEFAULT_LIMIT_INPUT_PIXELS } from '../core/image.js';
-import { assertBoolean, assertInteger, assertNumber, assertOneOf, invalid, withDefaults } from '../core/options.js';
+import { configureSharp } from '../core/image.js';
+import { withDefaults } from '../core/options.js';
 import { length, sub } from '../core/vec3.js';
-import { BUDGET_NAMES, BUDGETS, checkBudget, type BudgetName, type BudgetVerdict } from './budget.js';
-import { simplifyTo, SIMPLIFY_DEFAULTS } from './simplify.js';
+import { BUDGETS, checkBudget, type BudgetVerdict } from './budget.js';
+import { simplifyTo } from './simplify.js';
 import { VERSION } from '../core/version.js';
-import { KTX2_ENCODER_CHOICES, type Ktx2EncoderChoice } from './basisu.js';
 import { clean, dedupAccessors } from './clean.js';
-import { merge, MERGE_WHEN, type MergeResult, type MergeWhen } from './merge.js';
+import { merge, type MergeResult } from './merge.js';
 import { createIO, SILENT } from './codecs.js';
 import { cloneDocument } from '@gltf-transform/functions';
-import { geometry, GEOMETRY_MODES, type GeometryChoice, type GeometryCodec, type GeometryMode, packGeometry } from './geometry.js';
+import { geometry, type GeometryChoice, type GeometryCodec, packGeometry } from './geometry.js';
 import { countRealTriangles } from './degenerate.js';
 import { countTriangles, inspect, type ModelStats } from './inspect.js';
 import { checkImages } from './images.js';
 import { openModel, readModel } from './read.js';
-import { READ_DEFAULTS } from './source.js';
-import { TEXTURE_DEFAULTS, TEXTURE_MODES, textures, type TextureChoice, type TextureMode } from './textures.js';
+import { MODEL_DEFAULTS, type ModelOptions, validateModelOptions } from './model-options.js';
+import { textures, type TextureChoice, type TextureMode } from './textures.js';
 import { KNOWN_UNSUPPORTED, validateModel, type ValidationSummary } from './validate.js';
 
 const STAGE = 'model';
 
-export interface ModelOptions {
-  /** Geometry compression: meshopt, draco, none, or auto (meshopt unless Draco saves more than its decoder costs). */
-  geometry: GeometryMode;
-  /** Texture format: auto (per texture: KTX2 where the budget's GPU memory needs it, WebP elsewhere, never larger than given), or one for all. */
-  textures: TextureMode;
-  /** Largest texture side. */
-  maxTextureSize: number;
-  /** Texture encoder quality, 1–100 (WebP/AVIF/JPEG quality; KTX2: ETC1S quality 128 at 80, 255 at 100). */
-  textureQuality: number;
-  /** Join meshes and merge materials: 'auto' only as far as the budget's draw-call limit needs, 'always', or 'never'. */
-  merge: MergeWhen;
-  /** Replace an existing output folder. */
-  force: boolean;
-  /** The budget to meet (Khronos 3D Commerce): mobile, desktop or none. */
-  budget: BudgetName;
-  /** Triangle target (0: the budget's). */
-  triangles: number;
-  /** Largest simplification error, as a fraction of each mesh's size. */
-  maxError: number;
-  /** Extra levels of detail written as model.lod1.glb … (each half the triangles of the one before). */
-  lods: number;
-  /** KTX2 encoder: native basisu when installed (auto), native, or wasm. */
-  ktx2Encoder: Ktx2EncoderChoice;
-  /** Largest data: URI accepted, in bytes. */
-  maxDataUriBytes: number;
-  /** Largest texture accepted, in pixels (a decompression-bomb guard); textures over 16384 px a side are refused too. */
-  limitInputPixels: number;
-  /** Largest model file or external buffer read, in bytes (images: READ_DEFAULTS.maxImageBytes). */
-  maxFileBytes: number;
-  /** Folders outside the model's own that its files may be symbolic links into (none: only the model's folder). */
-  trustedRoots: string[];
-}
-
-export const MODEL_DEFAULTS: ModelOptions = {
-  geometry: 'auto',
-  textures: 'auto',
-  maxTextureSize: 2048,
-  textureQuality: TEXTURE_DEFAULTS.quality,
-  merge: 'auto',
-  force: false,
-  budget: 'mobile',
-  triangles: 0,
-  maxError: SIMPLIFY_DEFAULTS.error,
-  lods: 0,
-  ktx2Encoder: 'auto',
-  maxDataUriBytes: READ_DEFAULTS.maxDataUriBytes,
-  limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS,
-  maxFileBytes: READ_DEFAULTS.maxFileBytes,
-  trustedRoots: [],
-};
+export { MODEL_DEFAULTS, type ModelOptions, validateModelOptions } from './model-options.js';
 
 export interface ModelReport {
   version: 1;
@@ -165,26 +115,6 @@ export interface FidelityBackoff {
 }
 
 export type ModelEvent = { type: 'stage'; stage: string };
-
-/** Checks every option (the API checks them before it starts the worker thread). */
-export function validateModelOptions(o: ModelOptions): void {
-  assertOneOf(STAGE, 'geometry', o.geometry, GEOMETRY_MODES);
-  assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
-  assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
-  assertInteger(STAGE, 'textureQuality', o.textureQuality, 1, 100);
-  assertOneOf(STAGE, 'merge', o.merge, MERGE_WHEN);
-  assertBoolean(STAGE, 'force', o.force);
-  assertOneOf(STAGE, 'budget', o.budget, BUDGET_NAMES);
-  assertInteger(STAGE, 'triangles', o.triangles, 0, 1e9);
-  assertNumber(STAGE, 'maxError', o.maxError, 0, 1);
-  assertInteger(STAGE, 'lods', o.lods, 0, 6);
-  assertOneOf(STAGE, 'ktx2Encoder', o.ktx2Encoder, KTX2_ENCODER_CHOICES);
-  assertInteger(STAGE, 'maxDataUriBytes', o.maxDataUriBytes, 0, Number.MAX_SAFE_INTEGER);
-  assertInteger(STAGE, 'limitInputPixels', o.limitInputPixels, 1, Number.MAX_SAFE_INTEGER);
-  assertInteger(STAGE, 'maxFileBytes', o.maxFileBytes, 1, Number.MAX_SAFE_INTEGER);
-  if (!Array.isArray(o.trustedRoots) || o.trustedRoots.some((r) => typeof r !== 'string' || !path.isAbsolute(r)))
-    throw invalid(STAGE, 'trustedRoots', 'a list of absolute folder paths', o.trustedRoots);
-}
 
 /** A GLB's bytes by kind: texture images, the JSON chunk and headers (other), the rest (geometry). */
 function byteSplit(glb: Uint8Array, stats: ModelStats): { geometry: number; textures: number; other: number } {

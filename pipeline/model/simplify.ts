@@ -4,6 +4,7 @@
  */
 import type { Document, Transform } from '@gltf-transform/core';
 import { simplify as simplifyTransform, weld } from '@gltf-transform/functions';
+import { DEFAULT_SIMPLIFY_ERROR } from './choices.js';
 import { codecs } from './codecs.js';
 import { countTriangles } from './inspect.js';
 
@@ -14,7 +15,7 @@ export interface SimplifyOptions {
   error: number;
 }
 
-export const SIMPLIFY_DEFAULTS: SimplifyOptions = { triangles: 0, error: 0.001 };
+export const SIMPLIFY_DEFAULTS: SimplifyOptions = { triangles: 0, error: DEFAULT_SIMPLIFY_ERROR };
 
 /** The transforms that bring `doc` towards the triangle target (none when it is already under it). */
 export function simplifyTo(doc: Document, opts?: Partial<SimplifyOptions>): Transform[] {

@@ -17,9 +17,9 @@ import { compressTexture, createTransform, fitWithin, listTextureSlots, TextureR
 import { sharp } from '../core/image.js';
 import { chooseKtx2Encoder, type Ktx2EncoderChoice } from './basisu.js';
 import { ktx2GpuBytes, ktx2Settings, ktx2Textures, labelOf, rgba8GpuBytes } from './ktx2.js';
+import { DEFAULT_TEXTURE_QUALITY, type TextureMode } from './choices.js';
 
-export type TextureMode = 'auto' | 'ktx2' | 'webp' | 'avif' | 'jpeg' | 'keep';
-export const TEXTURE_MODES: readonly TextureMode[] = ['auto', 'ktx2', 'webp', 'avif', 'jpeg', 'keep'];
+export { TEXTURE_MODES, type TextureMode } from './choices.js';
 
 export interface TextureOptions {
   mode: TextureMode;
@@ -57,7 +57,7 @@ export interface TextureChoice {
 export const TEXTURE_DEFAULTS: TextureOptions = {
   mode: 'webp',
   maxSize: 2048,
-  quality: 80,
+  quality: DEFAULT_TEXTURE_QUALITY,
   effort: 100,
   ktx2Encoder: 'auto',
   gpuBudget: Number.POSITIVE_INFINITY,
@@ -152,8 +152,9 @@ function autoTextures(o: TextureOptions): Transform {
     const plans = planTextures(doc, o);
     const toKtx2 = new Set(plans.filter((p) => p.ktx2 && p.before.mimeType !== 'image/ktx2').map((p) => p.texture));
     if (toKtx2.size) await doc.transform(ktx2Transform(o, (t) => toKtx2.has(t)));
+    // All at once: libwebp encodes one image on one thread, so one at a time leaves the other cores idle.
+    await Promise.all(plans.filter((p) => !p.ktx2).map((p) => webTexture(p, o)));
     for (const p of plans) {
-      if (!p.ktx2) await webTexture(p, o);
       const t = p.texture;
       const image = t.getImage()!;
       const mimeType = t.getMimeType();

@@ -7,9 +7,9 @@ import { backdropDistance } from './backdrop.js';
 import type { Levels } from './exposure.js';
 import type { FrameSegment } from '../segment/frames.js';
 import type { BackdropModel } from './types.js';
+import type { BackgroundMode } from './choices.js';
 
-export type BackgroundMode = 'white' | 'transparent' | 'keep';
-export const BACKGROUND_MODES: readonly BackgroundMode[] = ['white', 'transparent', 'keep'];
+export { BACKGROUND_MODES, type BackgroundMode } from './choices.js';
 
 export interface BackgroundOptions {
   /** What to do with the backdrop. */

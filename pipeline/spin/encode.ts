@@ -7,11 +7,11 @@ import { rgbaToThumbHash } from 'thumbhash';
 import { XoayError } from '../core/errors.js';
 import { sharp } from '../core/image.js';
 import { assertInteger, invalid } from '../core/options.js';
+import { SPIN_FORMATS, type SpinFormat } from './choices.js';
 
 const STAGE = 'encode';
 
-export type SpinFormat = 'avif' | 'webp' | 'jpeg';
-export const SPIN_FORMATS: readonly SpinFormat[] = ['avif', 'webp', 'jpeg'];
+export { SPIN_FORMATS, type SpinFormat } from './choices.js';
 export const EXTENSION: Record<SpinFormat, string> = { avif: 'avif', webp: 'webp', jpeg: 'jpg' };
 
 export interface EncodeOptions {
