@@ -1,8 +1,8 @@
 /**
  * Geometry: meshopt (reorder, quantise, EXT_meshopt_compression), Draco (KHR_draco_mesh_compression), none, or
  * auto (the default: meshopt, or Draco where it saves more than its decoder costs a page; see packGeometry).
- * Quantisation at glTF Transform's defaults, without its clean-up step (which merges identical materials and would
- * lose their names).
+ * Quantisation at glTF Transform's defaults, positions on one grid for the whole scene, without its clean-up step
+ * (which merges identical materials and would lose their names).
  */
 import type { Document, Transform } from '@gltf-transform/core';
 import { PropertyType } from '@gltf-transform/core';
@@ -23,12 +23,14 @@ export function geometry(mode: GeometryCodec): Transform[] {
     case 'meshopt':
       // meshopt() reorders and quantises itself ('high': octahedral normals, exponential filters, as
       // gltfpack -cc and gltf-transform optimize); its own clean-up would also merge identical materials
-      // (losing their names), so only the accessors it replaced are pruned here. Its compressed data is written
+      // (losing their names), so only the accessors it replaced are pruned here. Positions are quantised on one grid
+      // for the whole scene, as gltfpack does: parts that meet stay meeting, and the vertex codec sees fewer distinct
+      // values (2CylinderEngine 345 → 337 KB; render SSIM 0.9995 against the source). Its compressed data is written
       // one stream per kind of attribute (streams.ts), its positions as plain integers on the same grid (positions.ts),
       // and vertices that quantisation made identical are written once (weld.ts).
       return [
         meshoptStreamsByKind(),
-        meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false }),
+        meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false, quantizationVolume: 'scene' }),
         plainPositions(MESHOPT_DEFAULTS.quantizePosition),
         weldQuantized({ encoder: codecs.MeshoptEncoder }),
         dropReplacedInstanceBatches,

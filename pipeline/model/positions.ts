@@ -6,7 +6,7 @@
  *
  * Here the same integers are stored without the copied bits, as plain (non-normalised) int16, and the 1/8191 that
  * normalisation applied moves into the scale of the nodes (or GPU instances) that show the mesh, as gltfpack stores
- * its positions. The grid is the same (same bits, same per-mesh volume); the values read back land exactly on the
+ * its positions. The grid is the same (same bits, same volume); the values read back land exactly on the
  * grid quantize() rounded to, which the copied bits missed by up to a quarter of a step. KHR_mesh_quantization allows
  * SHORT positions. A mesh is left as it is when its positions are not what quantize() writes (checked value by value)
  * or when a scale cannot simply be added where it is shown: skins, morph targets, animated nodes, nodes with children

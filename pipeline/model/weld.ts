@@ -4,8 +4,8 @@
  * and the second copy costs the vertex codec a full delta in every stream. Here each primitive's vertices that would be
  * written as exactly the same bytes are merged into one, and the primitive is reordered again for the vertex cache and
  * fetch (meshopt, as reorder() did before quantisation). Nothing written changes value: a merged vertex is
- * byte-for-byte the one it is merged into, and every triangle is kept (the few whose corners merge had no area left).
- * 2CylinderEngine: 57 965 → 57 531 vertices.
+ * byte-for-byte the one it is merged into. Triangles that quantisation left without area (two corners on one grid
+ * point, or three in a line) draw nothing and are dropped, as gltfpack does.
  */
 import type { Accessor, Document, Primitive, Transform, TypedArray } from '@gltf-transform/core';
 import type { MeshoptEncoder } from 'meshoptimizer';
@@ -82,12 +82,25 @@ function weldPrimitive(prim: Primitive, o: QuantizedWeldOptions): void {
       slot = (slot + 1) & (size - 1);
     }
   }
-  if (unique === count) return;
-
-  // Indices onto the kept vertices, then the vertex cache and fetch order for what is left.
+  // Indices onto the kept vertices, without the triangles left with no area on the grid (two corners welded into one,
+  // or three in a line): they draw nothing.
   const source = indices.getArray()!;
-  const idx = new Uint32Array(source.length);
-  for (let i = 0; i < idx.length; i++) idx[i] = weld[source[i]!]!;
+  const position = prim.getAttribute('POSITION')?.getArray() ?? null;
+  const welded = new Uint32Array(source.length);
+  let n = 0;
+  for (let t = 0; t + 2 < source.length; t += 3) {
+    const i0 = weld[source[t]!]!,
+      i1 = weld[source[t + 1]!]!,
+      i2 = weld[source[t + 2]!]!;
+    if (!hasArea(position, i0, i1, i2)) continue;
+    welded[n++] = i0;
+    welded[n++] = i1;
+    welded[n++] = i2;
+  }
+  if (unique === count && n === source.length) return;
+  if (n === 0) return; // nothing drawn either way: left to the clean-up that removes empty primitives
+  const idx = welded.slice(0, n);
+  // Then the vertex cache and fetch order for what is left.
   // idx is rewritten in place; remap: old vertex → new (0xffffffff for the merged ones, which no index names now).
   const [remap, kept] = o.encoder.reorderMesh(idx, true, true);
   for (const { accessor } of attributes) {
@@ -104,6 +117,19 @@ function weldPrimitive(prim: Primitive, o: QuantizedWeldOptions): void {
   const out = sameType(indices.getArray()!, idx.length);
   out.set(idx);
   indices.setArray(out);
+}
+
+/** Whether triangle (i0, i1, i2) has distinct corners and, given the stored (integer) positions, a non-zero area. */
+function hasArea(position: TypedArray | null, i0: number, i1: number, i2: number): boolean {
+  if (i0 === i1 || i1 === i2 || i0 === i2) return false;
+  if (!position) return true;
+  const ux = position[3 * i1]! - position[3 * i0]!,
+    uy = position[3 * i1 + 1]! - position[3 * i0 + 1]!,
+    uz = position[3 * i1 + 2]! - position[3 * i0 + 2]!;
+  const vx = position[3 * i2]! - position[3 * i0]!,
+    vy = position[3 * i2 + 1]! - position[3 * i0 + 1]!,
+    vz = position[3 * i2 + 2]! - position[3 * i0 + 2]!;
+  return uy * vz - uz * vy !== 0 || uz * vx - ux * vz !== 0 || ux * vy - uy * vx !== 0;
 }
 
 /** Whether vertices `a` and `b` have the same bytes. */

@@ -3,6 +3,7 @@ import { Document, MathUtils, type mat4, type Node, type vec3, type vec4 } from 
 import { EXTMeshGPUInstancing, type InstancedMesh } from '@gltf-transform/extensions';
 import { describe, expect, it } from 'vitest';
 import { createIO, SILENT } from '../../../pipeline/model/codecs.js';
+import { countRealTriangles } from '../../../pipeline/model/degenerate.js';
 import { geometry } from '../../../pipeline/model/geometry.js';
 
 /** A bumpy grid of `n`×`n` vertices, two triangles per cell. */
@@ -117,12 +118,13 @@ describe('geometry (meshopt)', () => {
       expect(pos.getNormalized()).toBe(false);
       expect(Math.max(...pos.getMax([]).map(Math.abs), ...pos.getMin([]).map(Math.abs))).toBeLessThanOrEqual(8191);
     }
-    // Every vertex within half a grid step per axis of where it was (the step: each mesh's largest half-extent / 8191, in
-    // world units; as a length: at most √3/2 step).
+    // Every vertex within half a grid step per axis of where it was. One grid for the whole scene, as gltfpack's (parts
+    // that touch stay touching): its step is the largest half-extent of all meshes' positions (the plate's 5) / 8191,
+    // times each node's scale in world units; as a length: at most √3/2 step.
     const after = worldPositions(back);
     for (const [name, halfExtent] of [
       ['plate', 5 * 2],
-      ['bolt', 0.25],
+      ['bolt', 5],
     ] as const) {
       const a = before.get(name)!,
         b = after.get(name)!;
@@ -249,5 +251,41 @@ describe('weld after quantisation', () => {
       );
     expect(corners.size).toBe(before.length / 3);
     expect(corners).toEqual(expected);
+  });
+
+  it('drops the triangles that the grid leaves without area (corners on one grid point, or in a line), and only those', async () => {
+    // A 2 × 2 quad and three slivers along its bottom edge whose apex is a thousandth of a grid step off the edge:
+    // a real (tiny) area in floats, none on the 14-bit grid, where the apex lands on the edge or on a corner.
+    const doc = new Document().setLogger(SILENT);
+    const buffer = doc.createBuffer();
+    const step = 1 / 8191; // the grid step: the largest half-extent (1) / 8191
+    const p = [-1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 1, 0, 0, -1 + step / 1000, 0, -1 + step / 1000, -1 + step / 1000, 0, 0.5, -1, step / 1000];
+    const idx = [0, 1, 2, 0, 2, 3, 0, 1, 4, 0, 5, 1, 0, 1, 6];
+    const prim = doc
+      .createPrimitive()
+      .setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(p)).setBuffer(buffer))
+      .setIndices(doc.createAccessor().setType('SCALAR').setArray(new Uint16Array(idx)).setBuffer(buffer));
+    const scene = doc.createScene('Scene');
+    doc.getRoot().setDefaultScene(scene);
+    scene.addChild(doc.createNode('Quad').setMesh(doc.createMesh('quad').addPrimitive(prim)));
+    expect(countRealTriangles(doc)).toBe(5);
+
+    await doc.transform(...geometry('meshopt'));
+    const io = await createIO();
+    const back = await io.readBinary(await io.writeBinary(doc));
+    const out = back.getRoot().listMeshes()[0]!.listPrimitives()[0]!;
+    // The quad's two triangles, nothing else; every one written has an area.
+    expect(out.getIndices()!.getCount()).toBe(6);
+    expect(countRealTriangles(back)).toBe(2);
+    const world = back.getRoot().listNodes()[0]!.getWorldMatrix();
+    const pos = out.getAttribute('POSITION')!;
+    const corners = new Set<string>();
+    for (let i = 0; i < pos.getCount(); i++)
+      corners.add(
+        apply(world, pos.getElement(i, []))
+          .map((c) => Math.round(c))
+          .join(','),
+      );
+    expect(corners).toEqual(new Set(['-1,-1,0', '1,-1,0', '1,1,0', '-1,1,0']));
   });
 });

@@ -51,9 +51,11 @@ describe('compressed inputs', () => {
         expect(report.validation.output.errors, label).toBe(0);
         expect(report.geometry.mode, label).toBe(plain.report.geometry.mode);
         // The Draco encoder that made the input drops the few triangles its quantisation flattens (4 of the engine's
-        // 110,336 drawn): lost before Xoay reads the file. Nothing more may go.
+        // 110,336 drawn): lost before Xoay reads the file. Nothing more may go. The few that the 14-bit grid leaves
+        // without area (dropped) depend on the exact input values: the sofa loses 2 of 8,004 from the plain GLB, none
+        // from the Draco one.
         expect(report.after.drawnTriangles, label).toBeGreaterThanOrEqual(0.9999 * plain.report.after.drawnTriangles);
-        expect(report.after.drawnTriangles, label).toBeLessThanOrEqual(plain.report.after.drawnTriangles);
+        expect(report.after.drawnTriangles, label).toBeLessThanOrEqual(1.0005 * plain.report.after.drawnTriangles);
         expect(Math.abs(report.bytes.output / plain.report.bytes.output - 1), label).toBeLessThan(0.03);
         // The input's bytes count every file it reads (.gltf + .bin + images), and the output is not larger.
         expect(report.bytes.output, label).toBeLessThanOrEqual(report.bytes.input);

@@ -45,10 +45,17 @@ describe('xoay model', () => {
       const out = path.join(tmp, name);
       const { report } = await model(path.join(models.dir, name), out);
       expect(report.validation.output.errors).toBe(0);
-      // Every triangle with an area is kept (degenerate ones are dropped: 2CylinderEngine has 10k).
-      const input = await (await createIO()).read(path.join(models.dir, name));
-      expect(report.after.drawnTriangles).toBe(countRealTriangles(input, { drawn: true }));
-      if (report.merge.steps.length === 0) expect(report.after.triangles).toBe(countRealTriangles(input));
+      // Every triangle with an area is kept (degenerate ones are dropped: 2CylinderEngine has 10k), but for the few that
+      // the 14-bit grid leaves without one (they draw nothing: the sofa has 2); meshopt drops those, Draco may keep a few.
+      const io = await createIO();
+      const input = await io.read(path.join(models.dir, name));
+      const real = countRealTriangles(input, { drawn: true });
+      expect(report.after.drawnTriangles).toBeLessThanOrEqual(real);
+      expect(report.after.drawnTriangles).toBeGreaterThanOrEqual(real * 0.999);
+      const written = countRealTriangles(await io.read(path.join(out, 'model.glb')));
+      expect(written).toBeLessThanOrEqual(report.after.triangles);
+      expect(written).toBeGreaterThanOrEqual(report.after.triangles * 0.999);
+      if (report.merge.steps.length === 0) expect(report.after.triangles).toBe(countRealTriangles(input) - (real - report.after.drawnTriangles));
       expect(report.budget).toEqual({ budget: 'mobile', ok: true, failures: [] });
       expect(report.bytes.output).toBeLessThanOrEqual(3 * 1024 * 1024);
       const back = await (await createIO()).readBinary(new Uint8Array(await readFile(path.join(out, 'model.glb'))));
