@@ -6,7 +6,7 @@
  */
 import { XoayError } from '../pipeline/core/errors.js';
 import { assertBoolean, assertInteger, assertNumber, assertOneOf, describe, invalid } from '../pipeline/core/options.js';
-import { BUDGET_NAMES, GEOMETRY_MODES, KTX2_ENCODER_CHOICES, MERGE_WHEN, TEXTURE_MODES } from '../pipeline/model/choices.js';
+import { BUDGET_NAMES, GEOMETRY_MODES, KTX2_ENCODER_CHOICES, MERGE_WHEN, QUANTIZATION_VOLUMES, TEXTURE_MODES } from '../pipeline/model/choices.js';
 import { BACKGROUND_MODES, SPIN_FORMATS } from '../pipeline/spin/choices.js';
 
 /** Checks one option's value (throws XoayError BAD_OPTION); `schema` is the JSON Schema of the same values. */
@@ -105,6 +105,7 @@ export const SPIN_CHECKS = {
 
 export const MODEL_CHECKS = {
   geometry: oneOf(GEOMETRY_MODES),
+  quantizationVolume: oneOf(QUANTIZATION_VOLUMES),
   textures: oneOf(TEXTURE_MODES),
   ktx2Encoder: oneOf(KTX2_ENCODER_CHOICES),
   maxTextureSize: int(1, 16384),

@@ -27,7 +27,7 @@ import { BASE_URL, BUILD_CHECKS, CALL, checkOptions, MODEL_CHECKS, RECONSTRUCT_C
 import { checkSignal } from '../pipeline/core/run.js';
 import type { Ktx2EncoderChoice } from '../pipeline/model/basisu.js';
 import type { BudgetName } from '../pipeline/model/budget.js';
-import type { GeometryMode } from '../pipeline/model/geometry.js';
+import type { GeometryMode, QuantizationVolume } from '../pipeline/model/geometry.js';
 import type { MergeWhen } from '../pipeline/model/merge.js';
 import type { ModelEvent, ModelReport } from '../pipeline/model/model.js';
 import type { StillOptions, StillResult } from '../pipeline/render/still.js';
@@ -92,9 +92,11 @@ export interface SpinOptions extends CallOptions<SpinEvent> {
 
 /** `xoay model`'s options (README, "xoay model"). */
 export interface ModelOptions extends CallOptions<ModelEvent> {
-  /** Geometry compression: meshopt, draco or none. Default meshopt. */
+  /** Geometry compression: auto (meshopt, or Draco where it saves more than its decoder costs), meshopt, draco or none. Default auto. */
   geometry?: GeometryMode;
-  /** Texture format: ktx2, webp, avif, jpeg or keep. Default ktx2. */
+  /** Positions on one grid per mesh ('mesh', glTF Transform's default) or for the whole scene ('scene', as gltfpack). Default mesh. */
+  quantizationVolume?: QuantizationVolume;
+  /** Texture format: auto (KTX2 only where the GPU budget needs it, WebP elsewhere), ktx2, webp, avif, jpeg or keep. Default auto. */
   textures?: TextureMode;
   /** KTX2 encoder: auto (native basisu when installed, else WASM), native or wasm. Default auto. */
   ktx2Encoder?: Ktx2EncoderChoice;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { model } from '../../api/index.js';
 import { MODEL_CHECKS } from '../../api/checks.js';
-import { BUDGET_NAMES, GEOMETRY_MODES, KTX2_ENCODER_CHOICES, MERGE_WHEN, TEXTURE_MODES } from '../../pipeline/model/choices.js';
+import { BUDGET_NAMES, GEOMETRY_MODES, KTX2_ENCODER_CHOICES, MERGE_WHEN, QUANTIZATION_VOLUMES, TEXTURE_MODES } from '../../pipeline/model/choices.js';
 import { ISOLATE_DEFAULTS } from '../../pipeline/model/isolate.js';
 import type { ModelFidelity, ModelUsdz } from '../../pipeline/model/model.js';
 import { MODEL_DEFAULTS } from '../../pipeline/model/model-options.js';
@@ -29,6 +29,11 @@ export function registerModel(program: Command): void {
       'output folder (model.glb and model.json), or a file ending in .glb (its report .json beside it); written atomically (required)',
     )
     .addOption(new Option('--geometry <mode>', 'geometry compression').choices([...GEOMETRY_MODES]).default(MODEL_DEFAULTS.geometry))
+    .addOption(
+      new Option('--quantization-volume <volume>', "positions on one grid per mesh (glTF Transform's default) or for the whole scene (as gltfpack: smaller)")
+        .choices([...QUANTIZATION_VOLUMES])
+        .default(MODEL_DEFAULTS.quantizationVolume),
+    )
     .addOption(new Option('--textures <format>', 'texture format').choices([...TEXTURE_MODES]).default(MODEL_DEFAULTS.textures))
     .addOption(
       new Option('--ktx2-encoder <which>', 'KTX2 encoder: native basisu when installed, else the in-process WASM')

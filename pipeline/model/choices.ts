@@ -8,6 +8,15 @@
 export type GeometryMode = 'auto' | 'meshopt' | 'draco' | 'none';
 export const GEOMETRY_MODES: readonly GeometryMode[] = ['auto', 'meshopt', 'draco', 'none'];
 
+/**
+ * The volume positions are quantised over (geometry.ts): one per mesh (the default: glTF Transform's, finer for parts
+ * smaller than the model), or one for the whole scene (as gltfpack: smaller files; glTF Transform takes it as the union
+ * of the meshes' own bounds, so a model whose meshes were already quantised, each in its own unit box, gets one grid per
+ * mesh all the same).
+ */
+export type QuantizationVolume = 'mesh' | 'scene';
+export const QUANTIZATION_VOLUMES: readonly QuantizationVolume[] = ['mesh', 'scene'];
+
 /** Texture format (textures.ts). */
 export type TextureMode = 'auto' | 'ktx2' | 'webp' | 'avif' | 'jpeg' | 'keep';
 export const TEXTURE_MODES: readonly TextureMode[] = ['auto', 'ktx2', 'webp', 'avif', 'jpeg', 'keep'];

@@ -1,8 +1,8 @@
 /**
  * Geometry: meshopt (reorder, quantise, EXT_meshopt_compression), Draco (KHR_draco_mesh_compression), none, or
  * auto (the default: meshopt, or Draco where it saves more than its decoder costs a page; see packGeometry).
- * Quantisation at glTF Transform's defaults, positions on one grid for the whole scene, without its clean-up step
- * (which merges identical materials and would lose their names).
+ * Quantisation at glTF Transform's defaults (positions per mesh, or on one grid for the whole scene when asked), without
+ * its clean-up step (which merges identical materials and would lose their names).
  */
 import type { Document, Transform } from '@gltf-transform/core';
 import { PropertyType } from '@gltf-transform/core';
@@ -12,32 +12,32 @@ import { countTriangles } from './inspect.js';
 import { plainPositions } from './positions.js';
 import { meshoptStreamsByKind } from './streams.js';
 import { weldQuantized } from './weld.js';
-import type { GeometryMode } from './choices.js';
+import type { GeometryMode, QuantizationVolume } from './choices.js';
 
-export { GEOMETRY_MODES, type GeometryMode } from './choices.js';
+export { GEOMETRY_MODES, type GeometryMode, QUANTIZATION_VOLUMES, type QuantizationVolume } from './choices.js';
 /** A compression a file is written with ('auto' resolved). */
 export type GeometryCodec = Exclude<GeometryMode, 'auto'>;
 
-export function geometry(mode: GeometryCodec): Transform[] {
+/** The transforms that compress `doc`'s geometry with `mode`, positions quantised over `volume` (see QuantizationVolume). */
+export function geometry(mode: GeometryCodec, volume: QuantizationVolume = 'mesh'): Transform[] {
   switch (mode) {
     case 'meshopt':
       // meshopt() reorders and quantises itself ('high': octahedral normals, exponential filters, as
       // gltfpack -cc and gltf-transform optimize); its own clean-up would also merge identical materials
-      // (losing their names), so only the accessors it replaced are pruned here. Positions are quantised on one grid
-      // for the whole scene, as gltfpack does: parts that meet stay meeting, and the vertex codec sees fewer distinct
-      // values (2CylinderEngine 345 → 337 KB; render SSIM 0.9995 against the source). Its compressed data is written
+      // (losing their names), so only the accessors it replaced are pruned here. Positions are quantised per mesh, or on
+      // one grid for the whole scene when asked (2CylinderEngine 345 → 337 KB; render SSIM 0.9995 against the source). Its compressed data is written
       // one stream per kind of attribute (streams.ts), its positions as plain integers on the same grid (positions.ts),
       // and vertices that quantisation made identical are written once (weld.ts).
       return [
         meshoptStreamsByKind(),
-        meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false, quantizationVolume: 'scene' }),
+        meshopt({ encoder: codecs.MeshoptEncoder, level: 'high', cleanup: false, quantizationVolume: volume }),
         plainPositions(MESHOPT_DEFAULTS.quantizePosition),
         weldQuantized({ encoder: codecs.MeshoptEncoder }),
         dropReplacedInstanceBatches,
         prune({ propertyTypes: [PropertyType.ACCESSOR] }),
       ];
     case 'draco':
-      return [draco({ method: 'edgebreaker' })];
+      return [draco({ method: 'edgebreaker', quantizationVolume: volume })];
     case 'none':
       return [];
   }
@@ -79,16 +79,20 @@ export interface GeometryChoice {
  * is smaller by more than DRACO_PAYS (CAD-like models with many flat, regular triangles: 2CylinderEngine 345 → 213 KB)
  * and decodes to every triangle (Draco's encoder may drop those that quantisation flattens).
  */
-export async function packGeometry(doc: Document, mode: GeometryMode): Promise<{ doc: Document; glb: Uint8Array; choice: GeometryChoice }> {
+export async function packGeometry(
+  doc: Document,
+  mode: GeometryMode,
+  volume: QuantizationVolume = 'mesh',
+): Promise<{ doc: Document; glb: Uint8Array; choice: GeometryChoice }> {
   const io = await createIO();
   if (mode !== 'auto') {
-    await doc.transform(...geometry(mode));
+    await doc.transform(...geometry(mode, volume));
     const glb = await io.writeBinary(doc);
     return { doc, glb, choice: { mode, reason: `--geometry ${mode}`, candidates: { [mode]: glb.length } } };
   }
   const triangles = countTriangles(doc).triangles;
   const dracoDoc = cloneDocument(doc);
-  await doc.transform(...geometry('meshopt'));
+  await doc.transform(...geometry('meshopt', volume));
   const meshoptGlb = await io.writeBinary(doc);
   // Draco compresses geometry only: when meshopt's whole non-image part is under what Draco must save, it cannot
   // win, and encoding it would be time spent for nothing (the sofa: 3 textures, little geometry).
@@ -100,7 +104,7 @@ export async function packGeometry(doc: Document, mode: GeometryMode): Promise<{
     const reason = `meshopt: its geometry and JSON take ${meshoptGlb.length - imageBytes} bytes, under what Draco would have to save (${DRACO_PAYS.bytes})`;
     return { doc, glb: meshoptGlb, choice: { mode: 'meshopt', reason, candidates: { meshopt: meshoptGlb.length } } };
   }
-  await dracoDoc.transform(...geometry('draco'));
+  await dracoDoc.transform(...geometry('draco', volume));
   const dracoGlb = await io.writeBinary(dracoDoc);
   const candidates = { meshopt: meshoptGlb.length, draco: dracoGlb.length };
   const saved = meshoptGlb.length - dracoGlb.length;

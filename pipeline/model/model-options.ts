@@ -16,6 +16,8 @@ import {
   type Ktx2EncoderChoice,
   MERGE_WHEN,
   type MergeWhen,
+  QUANTIZATION_VOLUMES,
+  type QuantizationVolume,
   TEXTURE_MODES,
   type TextureMode,
 } from './choices.js';
@@ -24,6 +26,8 @@ import { READ_DEFAULTS } from './source.js';
 export interface ModelOptions {
   /** Geometry compression: meshopt, draco, none, or auto (meshopt unless Draco saves more than its decoder costs). */
   geometry: GeometryMode;
+  /** Positions quantised on one grid per mesh (glTF Transform's default) or for the whole scene (as gltfpack; see QuantizationVolume). */
+  quantizationVolume: QuantizationVolume;
   /** Texture format: auto (per texture: KTX2 where the budget's GPU memory needs it, WebP elsewhere, never larger than given), or one for all. */
   textures: TextureMode;
   /** Largest texture side. */
@@ -56,6 +60,7 @@ export interface ModelOptions {
 
 export const MODEL_DEFAULTS: ModelOptions = {
   geometry: 'auto',
+  quantizationVolume: 'mesh',
   textures: 'auto',
   maxTextureSize: 2048,
   textureQuality: DEFAULT_TEXTURE_QUALITY,
@@ -77,6 +82,7 @@ const STAGE = 'model';
 /** Checks every option (the API checks them before it starts the worker thread). */
 export function validateModelOptions(o: ModelOptions): void {
   assertOneOf(STAGE, 'geometry', o.geometry, GEOMETRY_MODES);
+  assertOneOf(STAGE, 'quantizationVolume', o.quantizationVolume, QUANTIZATION_VOLUMES);
   assertOneOf(STAGE, 'textures', o.textures, TEXTURE_MODES);
   assertInteger(STAGE, 'maxTextureSize', o.maxTextureSize, 1, 16384);
   assertInteger(STAGE, 'textureQuality', o.textureQuality, 1, 100);

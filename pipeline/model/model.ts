@@ -170,7 +170,7 @@ export async function model(
     const lodSources = Array.from({ length: o.lods }, () => cloneDocument(doc));
     run.stage('geometry');
     await doc.transform(dedupAccessors());
-    const { doc: packed, glb, choice } = await packGeometry(doc, o.geometry);
+    const { doc: packed, glb, choice } = await packGeometry(doc, o.geometry, o.quantizationVolume);
     run.lap('geometry');
     const io = await createIO();
     await out.write('model.glb', glb);
@@ -244,7 +244,10 @@ async function writeLods(
     run.stage(`lod${k}`);
     const lodDoc = sources[k - 1]!.setLogger(SILENT);
     const maxError = Math.min(1, o.maxError * 2 ** k * 5);
-    await lodDoc.transform(...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }), ...geometry(codec));
+    await lodDoc.transform(
+      ...simplifyTo(lodDoc, { triangles: Math.max(1, Math.round(base / 2 ** k)), error: maxError }),
+      ...geometry(codec, o.quantizationVolume),
+    );
     const bytes = await io.writeBinary(lodDoc);
     const file = `model.lod${k}.glb`;
     await out.write(file, bytes);

@@ -66,96 +66,99 @@ function worldPositions(doc: Document): Map<string, number[][]> {
 }
 
 describe('geometry (meshopt)', () => {
-  it('stores quantised positions as plain integers in one stream per kind, nothing unused, and the shape stays on the 14-bit grid', async () => {
-    const doc = new Document().setLogger(SILENT);
-    const scene = doc.createScene('Scene');
-    doc.getRoot().setDefaultScene(scene);
-    const parent = doc.createNode('Assembly').setTranslation([3, -2, 1]).setRotation([0, 0.3826834, 0, 0.9238795]);
-    scene.addChild(parent);
-    parent.addChild(
-      doc
-        .createNode('Plate')
-        .setMesh(grid(doc, 'plate', 40, 10))
-        .setScale([2, 2, 2]),
-    );
-    const instancing = doc.createExtension(EXTMeshGPUInstancing);
-    const buffer = doc.getRoot().listBuffers()[0]!;
-    const batch = instancing
-      .createInstancedMesh()
-      .setAttribute(
-        'TRANSLATION',
+  // One grid per mesh (the default, glTF Transform's): the step is each mesh's largest half-extent / 8191, times its
+  // node's scale in world units. One for the whole scene (as gltfpack): the largest half-extent of all meshes (the plate's 5).
+  it.each([
+    ['mesh', { plate: 5 * 2, bolt: 0.25 }],
+    ['scene', { plate: 5 * 2, bolt: 5 }],
+  ] as const)(
+    'stores quantised positions as plain integers in one stream per kind, nothing unused, and the shape stays on the 14-bit grid (%s volume)',
+    async (volume, halfExtents) => {
+      const doc = new Document().setLogger(SILENT);
+      const scene = doc.createScene('Scene');
+      doc.getRoot().setDefaultScene(scene);
+      const parent = doc.createNode('Assembly').setTranslation([3, -2, 1]).setRotation([0, 0.3826834, 0, 0.9238795]);
+      scene.addChild(parent);
+      parent.addChild(
         doc
-          .createAccessor()
-          .setType('VEC3')
-          .setArray(new Float32Array([0, 0, 0, 5, 0, 0, 0, 5, 0]))
-          .setBuffer(buffer),
-      )
-      .setAttribute(
-        'ROTATION',
+          .createNode('Plate')
+          .setMesh(grid(doc, 'plate', 40, 10))
+          .setScale([2, 2, 2]),
+      );
+      const instancing = doc.createExtension(EXTMeshGPUInstancing);
+      const buffer = doc.getRoot().listBuffers()[0]!;
+      const batch = instancing
+        .createInstancedMesh()
+        .setAttribute(
+          'TRANSLATION',
+          doc
+            .createAccessor()
+            .setType('VEC3')
+            .setArray(new Float32Array([0, 0, 0, 5, 0, 0, 0, 5, 0]))
+            .setBuffer(buffer),
+        )
+        .setAttribute(
+          'ROTATION',
+          doc
+            .createAccessor()
+            .setType('VEC4')
+            .setArray(new Float32Array([0, 0, 0, 1, 0, 0, 0.7071068, 0.7071068, 0, 0.7071068, 0, 0.7071068]))
+            .setBuffer(buffer),
+        );
+      parent.addChild(
         doc
-          .createAccessor()
-          .setType('VEC4')
-          .setArray(new Float32Array([0, 0, 0, 1, 0, 0, 0.7071068, 0.7071068, 0, 0.7071068, 0, 0.7071068]))
-          .setBuffer(buffer),
+          .createNode('Bolts')
+          .setMesh(grid(doc, 'bolt', 12, 0.5))
+          .setExtension('EXT_mesh_gpu_instancing', batch),
       );
-    parent.addChild(
-      doc
-        .createNode('Bolts')
-        .setMesh(grid(doc, 'bolt', 12, 0.5))
-        .setExtension('EXT_mesh_gpu_instancing', batch),
-    );
-    const before = worldPositions(doc);
+      const before = worldPositions(doc);
 
-    await doc.transform(...geometry('meshopt'));
-    const io = await createIO();
-    const glb = await io.writeBinary(doc);
-    const back = await io.readBinary(glb);
+      await doc.transform(...geometry('meshopt', volume));
+      const io = await createIO();
+      const glb = await io.writeBinary(doc);
+      const back = await io.readBinary(glb);
 
-    // Plain SHORT positions (KHR_mesh_quantization), the 1/8191 in the node or instance scale.
-    for (const mesh of back.getRoot().listMeshes()) {
-      const pos = mesh.listPrimitives()[0]!.getAttribute('POSITION')!;
-      expect(pos.getArray()).toBeInstanceOf(Int16Array);
-      expect(pos.getNormalized()).toBe(false);
-      expect(Math.max(...pos.getMax([]).map(Math.abs), ...pos.getMin([]).map(Math.abs))).toBeLessThanOrEqual(8191);
-    }
-    // Every vertex within half a grid step per axis of where it was. One grid for the whole scene, as gltfpack's (parts
-    // that touch stay touching): its step is the largest half-extent of all meshes' positions (the plate's 5) / 8191,
-    // times each node's scale in world units; as a length: at most √3/2 step.
-    const after = worldPositions(back);
-    for (const [name, halfExtent] of [
-      ['plate', 5 * 2],
-      ['bolt', 5],
-    ] as const) {
-      const a = before.get(name)!,
-        b = after.get(name)!;
-      expect(b.length).toBe(a.length);
-      const step = halfExtent / 8191;
-      // Vertices are reordered for compression: each one's nearest counterpart, both ways.
-      const nearest = (p: number[], set: number[][]) => Math.min(...set.map((q) => Math.hypot(p[0]! - q[0]!, p[1]! - q[1]!, p[2]! - q[2]!)));
-      const worst = Math.max(...a.map((p) => nearest(p, b)), ...b.map((q) => nearest(q, a)));
-      expect(worst).toBeLessThanOrEqual((Math.sqrt(3) / 2) * step * 1.001);
-    }
-    // One compressed buffer view for all the positions, one for all the indices.
-    const json = JSON.parse(new TextDecoder().decode(glb.subarray(20, 20 + new DataView(glb.buffer, glb.byteOffset).getUint32(12, true))));
-    const views = (semantic: string) =>
-      new Set(
-        json.meshes.flatMap((m: { primitives: { attributes: Record<string, number>; indices: number }[] }) =>
-          m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView),
-        ),
-      );
-    expect(views('POSITION').size).toBe(1);
-    expect(views('indices').size).toBe(1);
-    // Defaults left out of the JSON (the meshopt writer spells them out): not normalised, offset 0.
-    for (const a of json.accessors) {
-      expect(a.normalized).not.toBe(false);
-      expect(a.byteOffset).not.toBe(0);
-    }
-    // Nothing written that nothing uses (quantize() leaves the instance batch it replaced behind).
-    const used = new Set<number>();
-    for (const m of json.meshes) for (const p of m.primitives) used.add(p.indices).add(p.attributes.POSITION);
-    for (const n of json.nodes) for (const a of Object.values<number>(n.extensions?.EXT_mesh_gpu_instancing?.attributes ?? {})) used.add(a);
-    expect(used.size).toBe(json.accessors.length);
-  });
+      // Plain SHORT positions (KHR_mesh_quantization), the 1/8191 in the node or instance scale.
+      for (const mesh of back.getRoot().listMeshes()) {
+        const pos = mesh.listPrimitives()[0]!.getAttribute('POSITION')!;
+        expect(pos.getArray()).toBeInstanceOf(Int16Array);
+        expect(pos.getNormalized()).toBe(false);
+        expect(Math.max(...pos.getMax([]).map(Math.abs), ...pos.getMin([]).map(Math.abs))).toBeLessThanOrEqual(8191);
+      }
+      // Every vertex within half a grid step per axis of where it was (as a length: at most √3/2 step).
+      const after = worldPositions(back);
+      for (const [name, halfExtent] of Object.entries(halfExtents)) {
+        const a = before.get(name)!,
+          b = after.get(name)!;
+        expect(b.length).toBe(a.length);
+        const step = halfExtent / 8191;
+        // Vertices are reordered for compression: each one's nearest counterpart, both ways.
+        const nearest = (p: number[], set: number[][]) => Math.min(...set.map((q) => Math.hypot(p[0]! - q[0]!, p[1]! - q[1]!, p[2]! - q[2]!)));
+        const worst = Math.max(...a.map((p) => nearest(p, b)), ...b.map((q) => nearest(q, a)));
+        expect(worst).toBeLessThanOrEqual((Math.sqrt(3) / 2) * step * 1.001);
+      }
+      // One compressed buffer view for all the positions, one for all the indices.
+      const json = JSON.parse(new TextDecoder().decode(glb.subarray(20, 20 + new DataView(glb.buffer, glb.byteOffset).getUint32(12, true))));
+      const views = (semantic: string) =>
+        new Set(
+          json.meshes.flatMap((m: { primitives: { attributes: Record<string, number>; indices: number }[] }) =>
+            m.primitives.map((p) => json.accessors[semantic === 'indices' ? p.indices : p.attributes[semantic]!].bufferView),
+          ),
+        );
+      expect(views('POSITION').size).toBe(1);
+      expect(views('indices').size).toBe(1);
+      // Defaults left out of the JSON (the meshopt writer spells them out): not normalised, offset 0.
+      for (const a of json.accessors) {
+        expect(a.normalized).not.toBe(false);
+        expect(a.byteOffset).not.toBe(0);
+      }
+      // Nothing written that nothing uses (quantize() leaves the instance batch it replaced behind).
+      const used = new Set<number>();
+      for (const m of json.meshes) for (const p of m.primitives) used.add(p.indices).add(p.attributes.POSITION);
+      for (const n of json.nodes) for (const a of Object.values<number>(n.extensions?.EXT_mesh_gpu_instancing?.attributes ?? {})) used.add(a);
+      expect(used.size).toBe(json.accessors.length);
+    },
+  );
 });
 
 describe('weld after quantisation', () => {
