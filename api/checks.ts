@@ -154,6 +154,7 @@ export const BUILD_CHECKS = {
   allowLinksInto: listOf(text, 'folder paths'),
   prune: bool,
   usdz: bool,
+  fidelity: bool,
   force: bool,
 } satisfies Record<string, Check>;
 

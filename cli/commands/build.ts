@@ -48,6 +48,7 @@ export function registerBuild(program: Command): void {
     )
     .option('--prune', 'remove products from the site that this build did not include', false)
     .option('--no-usdz', "do not write model.usdz (AR Quick Look) beside each product's model.glb")
+    .option('--no-fidelity', "do not render each product's compressed model against its source (model.json `fidelity`)")
     .option('--force', 'build into an existing folder that was not made by xoay build', false)
     .addOption(
       new Option('--queue <url>', 'build on workers (xoay worker) through this Redis, redis://HOST:PORT[/db], instead of in this process').helpGroup(
@@ -83,6 +84,7 @@ export function registerBuild(program: Command): void {
           title: opts.title,
           prune: opts.prune,
           usdz: opts.usdz,
+          fidelity: opts.fidelity,
           force: opts.force,
           trustedRoots: absoluteDirs(opts.allowLinksInto),
           spin: { ...(widths ? { widths } : {}), ...(formats ? { formats: formats as never } : {}) },
@@ -143,6 +145,7 @@ export function registerBuild(program: Command): void {
           allowLinksInto: opts.allowLinksInto,
           prune: opts.prune,
           usdz: opts.usdz,
+          fidelity: opts.fidelity,
           force: opts.force,
           onProgress: (e) => progress.onEvent(e),
         });

@@ -86,6 +86,12 @@ export interface BuildOptions {
   prune: boolean;
   /** Write model.usdz (AR Quick Look, pipeline/render/usdz.ts) beside each product's model.glb; the page's viewer gets ios-src. */
   usdz: boolean;
+  /**
+   * Render each product's compressed model against its source (9 views, SSIM: pipeline/render/fidelity.ts) in the
+   * build's browser; model.json gets `fidelity`, and a model that misses the threshold is made again with the stricter
+   * settings `xoay model --fidelity` backs off to. The build warns when it still misses.
+   */
+  fidelity: boolean;
   /** Replace an output folder that exists but was not made by `xoay build`. */
   force: boolean;
   /**
@@ -109,6 +115,7 @@ export const BUILD_DEFAULTS: BuildOptions = {
   title: 'Sản phẩm OCOP',
   prune: false,
   usdz: true,
+  fidelity: true,
   force: false,
   trustedRoots: [],
   isolate: {},
@@ -263,6 +270,7 @@ async function openChecked(site: string, o: BuildOptions, ctx: { jobs?: number; 
       spinOptions,
       modelOptions: o.model,
       usdz: o.usdz,
+      fidelity: o.fidelity,
       renderOptions: o.render,
       reconstructOptions: o.reconstruct,
       trustedRoots: o.trustedRoots,

@@ -198,7 +198,12 @@ function siteBuilder(s: Session): () => Promise<void> {
     const before = s.feed.get().state;
     s.feed.set({ state: 'building', products: s.feed.get().products, message: s.feed.get().message });
     try {
-      const r = await build([s.dir], s.site, { ...s.o.build, baseUrl: s.url, cache: s.o.cache }, { onEvent: (event) => s.emit({ type: 'build', event }) });
+      const r = await build(
+        [s.dir],
+        s.site,
+        { fidelity: false, ...s.o.build, baseUrl: s.url, cache: s.o.cache },
+        { onEvent: (event) => s.emit({ type: 'build', event }) },
+      );
       const products = r.products.map((pr) => ({ id: pr.id, status: pr.status, ...(pr.message ? { message: pr.message } : {}) }));
       const failures = r.products.filter((pr) => pr.status === 'failed').map((pr) => pr.message ?? `${pr.id} failed`);
       // Reload when a page changed, and when a failure's overlay and banner should go.

@@ -18,6 +18,7 @@ import { type CacheEntry, hashTree, key, listFiles, type StageCache } from './ca
 import { PHOTOS_DEFAULTS, publishPhotos, type PublishedPhoto } from './photos.js';
 import type { ProductSource } from './product.js';
 import type { RenderOptions, TurntableRenderer } from '../render/render.js';
+import { modelWithFidelity, openFidelity } from '../render/fidelity.js';
 import { addUsdz } from '../render/usdz.js';
 
 /** The stages a product's output is made by (each from the cache when its key is there). */
@@ -55,6 +56,8 @@ export interface ProductContext {
   modelOptions: Partial<ModelOptions>;
   /** Also write model.usdz beside model.glb (AR Quick Look), in the build's renderer. */
   usdz: boolean;
+  /** Render the compressed model against its source in the build's renderer (model.json `fidelity`), backing off when it misses. */
+  fidelity: boolean;
   renderOptions: Partial<RenderOptions>;
   reconstructOptions: Partial<ReconstructOptions> | false;
   /** Folders outside a product folder its files may link into. */
@@ -110,6 +113,7 @@ export async function stageKeys(src: ProductSource, c: ProductContext): Promise<
       c.code.model,
       c.modelOptions,
       c.usdz ? ['usdz', c.code.render] : [],
+      c.fidelity ? ['fidelity', c.code.render] : [],
       path.relative(src.dir, src.modelFile),
       await hashTree(src.dir, await modelFiles(src)),
     );
@@ -166,7 +170,19 @@ export async function modelStage(r: StageRun): Promise<CacheEntry> {
   const { c } = r;
   // In a worker thread: a model that crashes a parser or runs away fails this product alone, with one line.
   const entry = await cachedStage(r, 'model', async (tmp) => {
-    await modelIsolated(r.src.modelFile!, tmp, { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots }, { isolate: c.isolate, signal: c.signal });
+    const options = { ...c.modelOptions, force: true, trustedRoots: c.trustedRoots };
+    if (c.fidelity) {
+      // The source renders in the build's browser while the model is compressed; retries as `xoay model --fidelity`.
+      const session = await openFidelity(undefined, await c.renderer());
+      try {
+        await modelWithFidelity(r.src.modelFile!, tmp, options, {
+          run: (input, out, o) => modelIsolated(input, out, o, { isolate: c.isolate, signal: c.signal }),
+          session,
+        });
+      } finally {
+        await session.close();
+      }
+    } else await modelIsolated(r.src.modelFile!, tmp, options, { isolate: c.isolate, signal: c.signal });
     // The USDZ for AR Quick Look; a failed export is reported in model.json and the GLB is published without it.
     if (c.usdz) await addUsdz(path.join(tmp, 'model.glb'), path.join(tmp, 'model.json'), { renderer: await c.renderer() });
   });
@@ -174,7 +190,15 @@ export async function modelStage(r: StageRun): Promise<CacheEntry> {
   const report = JSON.parse((await entry.read('model.json')).toString('utf8')) as {
     budget: { ok: boolean; failures: string[] };
     usdz?: { error?: string; size?: number[] };
+    fidelity?: { pass: boolean; ssim: { mean: number; worst: number }; threshold: { mean: number; worst: number } };
   };
+  const f = report.fidelity;
+  if (f && !f.pass)
+    r.emit({
+      type: 'warning',
+      id: r.id,
+      message: `model: renders unlike its source even at the strictest settings: SSIM mean ${f.ssim.mean}, worst view ${f.ssim.worst} (threshold ${f.threshold.mean} / ${f.threshold.worst})`,
+    });
   if (report.usdz?.error) r.emit({ type: 'warning', id: r.id, message: `model: no USDZ for AR Quick Look: ${report.usdz.error}` });
   // AR shows the model at its size in metres (glTF's unit): one in millimetres or kilometres would fill a city or vanish.
   const across = Math.max(0, ...(report.usdz?.size ?? []));

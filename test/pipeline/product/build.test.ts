@@ -256,6 +256,12 @@ describe('xoay build: a catalogue', () => {
   });
 });
 
+/** The model stage reports (model.json) in a build's stage cache. */
+async function modelReports(cacheDir: string): Promise<{ input: string; fidelity?: { pass: boolean; views: unknown[]; ssim: { worst: number } } }[]> {
+  const files = (await readdir(cacheDir, { recursive: true })).filter((f) => path.basename(f) === 'model.json');
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(cacheDir, f), 'utf8'))));
+}
+
 describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot ${chromiumReason}`, () => {
   it('gets its model compressed, a poster and a 36-frame spin rendered from the model, and an og:image', async () => {
     const dir = path.join(tmp, 'model-only');
@@ -281,6 +287,11 @@ describe.skipIf(!hasChromium)(`xoay build: a product with a model and no shoot $
     // The USDZ for AR Quick Look beside it (on by default), named by the viewer's ios-src with its AR button.
     expect((await stat(path.join(out, 'ban-go', 'model', 'model.usdz'))).size).toBeGreaterThan(10_000);
     expect(page).toContain('model="model/model.glb" ar ios-src="model/model.usdz"');
+    // The compressed model rendered against its source (on by default), in the model stage's report.
+    const [report] = (await modelReports(cache)).filter((m) => m.input.includes(`${path.sep}model-only${path.sep}`));
+    expect(report!.fidelity).toMatchObject({ pass: true, threshold: { mean: 0.98, worst: 0.95 } });
+    expect(report!.fidelity!.views).toHaveLength(9);
+    expect(report!.fidelity!.ssim.worst).toBeGreaterThanOrEqual(0.95);
   }, 240_000);
 });
 
@@ -297,7 +308,7 @@ describe.skipIf(!hasChromium)(`xoay build: a model whose units are not metres ${
     const r = await build(
       [path.dirname(dir)],
       out,
-      { baseUrl: BASE, cache: path.join(tmp, 'cache-huge'), spin: SMALL_SPIN, model: { textures: 'keep' } },
+      { baseUrl: BASE, cache: path.join(tmp, 'cache-huge'), spin: SMALL_SPIN, model: { textures: 'keep' }, fidelity: false },
       {
         onEvent: (e) => events.push(e),
       },
@@ -307,6 +318,10 @@ describe.skipIf(!hasChromium)(`xoay build: a model whose units are not metres ${
       "model: 100 m across: AR shows it at this size (glTF units are metres); check the model's units",
     ]);
     expect((await stat(path.join(out, 'hop-to', 'model', 'model.usdz'))).size).toBeGreaterThan(1000);
+    // Turned off: no render comparison.
+    const reports = await modelReports(path.join(tmp, 'cache-huge'));
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.fidelity).toBeUndefined();
   }, 240_000);
 });
 
