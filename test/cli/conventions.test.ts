@@ -176,7 +176,7 @@ describe('config file', () => {
     await mkdir(dir);
     await writeFile(
       path.join(dir, 'xoay.config.yaml'),
-      'spin:\n  widths: [40]\n  formats: [jpeg]\nmodel:\n  textures: keep\n  lods: 1\nbuild:\n  baseUrl: https://cfg.example/\n',
+      'spin:\n  widths: [40]\n  formats: [jpeg]\nmodel:\n  textures: keep\n  lods: 1\nbuild:\n  baseUrl: https://cfg.example/\n  fidelity: false\n',
     );
     const p = await xoay(['spin', '--print-config', '--margin', '9'], { cwd: dir });
     expect(p.code, p.stderr).toBe(0);
@@ -185,10 +185,10 @@ describe('config file', () => {
     expect(jsonOnly(s)).toMatchObject({ widths: [40], formats: ['jpeg'] });
     const f = await xoay(['spin', shoot, '-o', path.join(tmp, 'cfg-spin2'), '--widths', '24', '--json'], { cwd: dir });
     expect(jsonOnly(f)).toMatchObject({ widths: [24], formats: ['jpeg'] });
-    const m = await xoay(['model', box, '-o', path.join(tmp, 'cfg-model'), '--lods', '0', '--json'], { cwd: dir });
-    expect(jsonOnly(m)).toMatchObject({ options: { textures: 'keep', lods: 0 } });
+    const m = await xoay(['model', box, '-o', path.join(tmp, 'cfg-model'), '--lods', '0', '--quantization-volume', 'scene', '--json'], { cwd: dir });
+    expect(jsonOnly(m)).toMatchObject({ options: { textures: 'keep', lods: 0, quantizationVolume: 'scene' } });
     const b = await xoay(['build', '--print-config', '--title', 'T'], { cwd: dir });
-    expect(JSON.parse(b.stdout).options).toMatchObject({ baseUrl: 'https://cfg.example/', title: 'T' });
+    expect(JSON.parse(b.stdout).options).toMatchObject({ baseUrl: 'https://cfg.example/', title: 'T', fidelity: false });
   }, 120_000);
   it('reconstruct, preview, worker, status, check-site, render: the config section reaches the options, a flag overrides it', async () => {
     const dir = path.join(tmp, 'cfg2');
