@@ -15,6 +15,7 @@ import { build, type Plugin } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { model } from '../../pipeline/model/model.js';
 import { spin } from '../../pipeline/spin/spin.js';
+import { stringsOf } from '../../viewer/core/i18n.js';
 import { ROOT } from '../helpers/data.js';
 import { boxGlb, twoColourPng } from '../helpers/models.js';
 import { chromiumReason, hasChromium, launchChromium, startServer, type Browser, type StaticServer } from '../helpers/browser.js';
@@ -71,7 +72,7 @@ function App() {
   t.setLateSrc = setLateSrc;
   const on = (id) => ({ ref: ref(id), onLoad: log(id, 'load'), onFrameChange: log(id, 'frame'), onError: log(id, 'error') });
   return h('main', null,
-    h(XoayViewer, { ...on('a'), src: '/spin/spin.json', loading: 'eager', alt: 'Painted wooden stool', frame, className: 'product', style: { width: '320px' } }),
+    h(XoayViewer, { ...on('a'), src: '/spin/spin.json', loading: 'eager', alt: 'Painted wooden stool', frame, className: 'product', style: { width: '320px' }, lang: 'vi', strings: { hint: 'Kéo ghế' } }),
     h(XoayViewer, { ...on('late'), src: lateSrc, loading: 'eager', style: { width: '320px' } }),
     h(XoayViewer, { ...on('missing'), src: '/spin/missing.json', loading: 'eager', style: { width: '320px' } }));
 }
@@ -226,6 +227,9 @@ describe.skipIf(!hasChromium)(`XoayViewer in Chromium ${chromiumReason}`, () => 
         className: el.className,
         width: el.style.width,
         frames: el.frames,
+        lang: el.getAttribute('lang'),
+        strings: (el as unknown as { strings: Record<string, string> }).strings,
+        hint: [...(el.shadowRoot?.querySelectorAll('.xoay-hint') ?? [])].find((e) => e.localName !== 'style')?.lastChild?.textContent,
       };
     });
     expect(a).toEqual({
@@ -237,6 +241,10 @@ describe.skipIf(!hasChromium)(`XoayViewer in Chromium ${chromiumReason}`, () => 
       className: 'product',
       width: '320px',
       frames: 12,
+      // lang and strings props: Vietnamese words (the page is English), the hint replaced, shown in the view.
+      lang: 'vi',
+      strings: { ...stringsOf('vi'), hint: 'Kéo ghế' },
+      hint: 'Kéo ghế',
     });
     expect((await events(page)).find((e) => e.id === 'a' && e.type === 'load')!.detail).toEqual({ mode: 'spin' });
     // frame={5} was given before the spin had loaded: it is applied once it has.

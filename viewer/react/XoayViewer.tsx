@@ -9,6 +9,7 @@
  * appears once that import has resolved.
  */
 import { createElement, forwardRef, useCallback, useEffect, useImperativeHandle, useRef, useState, type CSSProperties } from 'react';
+import type { ViewerStrings } from '../core/i18n.js';
 import type { LoadingMode, ViewerMode, XoayViewerElement } from '../element/xoay-viewer.js';
 
 type ElementModule = typeof import('../element/xoay-viewer.js');
@@ -26,6 +27,10 @@ export interface XoayViewerProps {
   loading?: LoadingMode;
   /** What the product is, for screen readers. */
   alt?: string;
+  /** The viewer's language, `vi` or `en` (its words and screen-reader labels); by default the nearest `lang` above it, else the page's. */
+  lang?: string;
+  /** Words to use instead of the language's (README, "Languages"), e.g. `{ hint: 'Kéo để xem' }`. */
+  strings?: Partial<ViewerStrings>;
   /** Folder (URL) with the Draco decoder and Basis transcoder (default: `decoders/` beside the element's script). */
   decoderPath?: string;
   /** Image shown until the viewer starts. */
@@ -153,15 +158,25 @@ export const XoayViewer = forwardRef<XoayViewerElement, XoayViewerProps>(functio
     };
   }, []);
 
-  // Listeners are added as the element is attached (before any event: its first ones come from promises).
+  // Listeners are added as the element is attached (before any event: its first ones come from promises), and the
+  // embedder's words given before it starts (a property: React would set the object as its text).
   const setRef = useCallback((node: XoayViewerElement | null) => {
     unlisten.current?.();
     unlisten.current = node ? listen(node, latest) : null;
+    if (node && latest.current.strings) node.strings = latest.current.strings;
     setEl(node);
   }, []);
   useImperativeHandle(ref, () => el as XoayViewerElement, [el]);
 
   const { row, frame } = props;
+  // Changed words restart the view: only when they really change (an inline object is new at every render).
+  const words = props.strings ? JSON.stringify(props.strings) : '';
+  const shownWords = useRef(words);
+  useEffect(() => {
+    if (!el || words === shownWords.current) return;
+    shownWords.current = words;
+    el.strings = words ? JSON.parse(words) : {};
+  }, [el, words]);
   useEffect(() => {
     if (el && row !== undefined) el.row = row;
   }, [el, row]);
@@ -178,6 +193,7 @@ export const XoayViewer = forwardRef<XoayViewerElement, XoayViewerProps>(functio
     ref: setRef,
     className: props.className,
     style: props.style,
+    lang: props.lang,
     ...attributesOf(mod.ATTRIBUTES, props),
   });
 });
