@@ -73,7 +73,7 @@ function App() {
   const on = (id) => ({ ref: ref(id), onLoad: log(id, 'load'), onFrameChange: log(id, 'frame'), onError: log(id, 'error') });
   return h('main', null,
     h(XoayViewer, { ...on('a'), src: '/spin/spin.json', loading: 'eager', alt: 'Painted wooden stool', frame, className: 'product', style: { width: '320px' }, lang: 'vi', strings: { hint: 'Kéo ghế' } }),
-    h(XoayViewer, { ...on('late'), src: lateSrc, loading: 'eager', style: { width: '320px' } }),
+    h(XoayViewer, { ...on('late'), src: lateSrc, loading: 'eager', style: { width: '320px' }, strings: { hint: '' } }),
     h(XoayViewer, { ...on('missing'), src: '/spin/missing.json', loading: 'eager', style: { width: '320px' } }));
 }
 createRoot(document.getElementById('root')).render(h(StrictMode, null, h(App)));
@@ -262,6 +262,13 @@ describe.skipIf(!hasChromium)(`XoayViewer in Chromium ${chromiumReason}`, () => 
     expect(await page.evaluate(() => (window as unknown as { __t: { els: Record<string, HTMLElement> } }).__t.els.late!.getAttribute('src'))).toBe(
       '/spin/spin.json',
     );
+    // Its hint turned off by empty words; the first viewer's is there.
+    const hints = await page.evaluate(() =>
+      ['a', 'late'].map(
+        (id) => (window as unknown as { __t: { els: Record<string, HTMLElement> } }).__t.els[id]!.shadowRoot!.querySelectorAll('div.xoay-hint').length,
+      ),
+    );
+    expect(hints).toEqual([1, 0]);
 
     await until(page, `__t.events.some((e) => e.id === 'missing' && e.type === 'error')`);
     const missing = (await events(page)).filter((e) => e.id === 'missing');

@@ -14,7 +14,7 @@ const CSS =
 
 /**
  * Watches `host` for its first interaction; the function returned shows the hint with `text` in `stage` (null
- * removes it), unless that interaction has happened.
+ * removes it; an empty text shows none: how an embedder turns it off), unless that interaction has happened.
  */
 export function createHint(host: HTMLElement): (stage: HTMLElement | null, text?: string) => void {
   let done = false;
@@ -26,7 +26,7 @@ export function createHint(host: HTMLElement): (stage: HTMLElement | null, text?
   for (const type of ['pointerdown', 'keydown', 'wheel']) host.addEventListener(type, end, { capture: true, passive: true });
   return (stage, text = '') => {
     shown?.remove();
-    if (done || !stage) return;
+    if (done || !stage || !text) return; // no words (strings { hint: '' }): no hint
     shown = document.createElement('div');
     shown.className = 'xoay-hint';
     shown.setAttribute('aria-hidden', 'true');
