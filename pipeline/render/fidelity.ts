@@ -17,7 +17,9 @@
  * Costs (2 shared CPU cores, SwiftShader): a browser start ≈ 9 s, then ≈ 0.5–2 s per model and 9 views; the SSIM of 9
  * views at 512 px ≈ 1 s.
  */
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { XoayError } from '../core/errors.js';
@@ -133,7 +135,12 @@ export async function openFidelity(options?: Partial<FidelityOptions>, renderer?
   const views = fidelityViews(o);
   const own = !renderer;
   const r = renderer ?? (await openTurntableRenderer({ chromium: o.chromium, pageDir: o.pageDir }));
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'xoay-fidelity-'));
+  // Named before it is made, so that a process ended meanwhile (Ctrl-C, SIGTERM: the CLI exits through process.exit)
+  // removes it too, even one ended while the folder is being created.
+  const scratch = path.join(os.tmpdir(), `xoay-fidelity-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  process.once('exit', removeScratch);
+  await mkdir(scratch, { mode: 0o700 });
   let n = 0;
 
   /** Renders `glb` into a scratch folder, decodes the views, and removes the PNGs (or keeps them in keepViews). */
@@ -178,6 +185,7 @@ export async function openFidelity(options?: Partial<FidelityOptions>, renderer?
       };
     },
     async close() {
+      process.removeListener('exit', removeScratch);
       if (own) await r.close();
       await rm(scratch, { recursive: true, force: true });
     },
