@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { SlowestFirst } from './test/helpers/sequencer.js';
 
 const require = createRequire(import.meta.url);
 const threeLibs = path.join(path.dirname(require.resolve('three')), '../examples/jsm/libs');
@@ -134,5 +135,7 @@ export default defineConfig(({ mode }) => ({
     hookTimeout: 300_000,
     // Pipeline tests are CPU-bound and use both cores themselves.
     maxWorkers: 2,
+    // The longest files first (test/helpers/sequencer.ts), so the two workers end together.
+    sequence: { sequencer: SlowestFirst },
   },
 }));

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapLimit } from '../../pipeline/core/pool.js';
 import { makeSyntheticShoot } from '../../samples/synthetic-shoot.js';
 import { type CliResult, xoay, xoayFails } from '../helpers/cli.js';
 import { boxGlb } from '../helpers/models.js';
@@ -158,7 +159,8 @@ describe('bad input of every command, as typed and with --json', () => {
       [['status', '--queue', 'redis://127.0.0.1:1', '--bogus'], 2, /unknown option '--bogus'/],
       [['bogus'], 2, /unknown command 'bogus'/],
     ];
-    for (const [args, code, match] of cases) {
+    // Four cases at a time: each is refused before anything is written (checked after each case and after all).
+    await mapLimit(cases, 4, async ([args, code, match]) => {
       const r = await xoayFails(args, { cwd: tmp });
       expect(r.code, args.join(' ')).toBe(code);
       // The JSON code: USAGE for a missing or unknown option, argument or command; BAD_OPTION for a bad value.
@@ -166,7 +168,8 @@ describe('bad input of every command, as typed and with --json', () => {
       else if (code === 2) expect(r.error.code, args.join(' ')).toBe('BAD_OPTION');
       expect(r.stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringMatching(match)]);
       await expect(stat(out), args.join(' ')).rejects.toThrow();
-    }
+    });
+    await expect(stat(out)).rejects.toThrow();
   });
 });
 
@@ -215,11 +218,12 @@ describe('config file', () => {
       [['check-site', 'site'], { baseUrl: 'https://cfg.example/' }],
       [['render', 'm.glb', '-o', 'm.png', '--width', '300'], { width: 300, height: 100, exposure: 2 }],
     ];
-    for (const [args, expected] of cases) {
+    // --print-config reads and prints, nothing more: four at a time.
+    await mapLimit(cases, 4, async ([args, expected]) => {
       const r = await xoay([...args, '--print-config'], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).options, args.join(' ')).toMatchObject(expected);
-    }
+    });
     // Not only printed: status takes its queue from the config file (no --queue on the command line) and uses it.
     const s = await xoay(['status', '--json'], { cwd: dir });
     expect(s.code, s.stderr).toBe(1);
@@ -237,7 +241,8 @@ describe('config file', () => {
       ['broken.json', '{"spin": {', /broken\.json: not valid JSON/],
       ['broken.yaml', 'spin: [1, 2\n  x: : :', /broken\.yaml: not valid YAML/],
     ];
-    for (const [name, body, match] of cases) {
+    // Each file with its own output, refused before it is written: the five at once, each as typed then with --json.
+    await mapLimit(cases, cases.length, async ([name, body, match]) => {
       const f = path.join(tmp, name);
       await writeFile(f, body);
       const out = path.join(tmp, `out-${name}`);
@@ -250,6 +255,6 @@ describe('config file', () => {
       await expect(stat(out)).rejects.toThrow();
       const j = await xoay(['spin', shoot, '-o', out, '--config', f, '--json']);
       expect(jsonOnly(j).error.code).toBe('BAD_CONFIG');
-    }
+    });
   }, 180_000);
 });

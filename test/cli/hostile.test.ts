@@ -12,6 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, xoay, xoayFails } from '../helpers/cli.js';
+import { mapLimit } from '../../pipeline/core/pool.js';
 import { dataSet, ROOT } from '../helpers/data.js';
 import { boxGlb, gltfFromGlb } from '../helpers/models.js';
 import { facts } from '../helpers/products.js';
@@ -80,6 +81,14 @@ async function refused(input: string, match: RegExp) {
   return lines[0]!;
 }
 
+/**
+ * Several refusals side by side (each runs in a folder of its own, as typed then with --json); their lines, in order.
+ * Each process mostly starts up and reads: two cores run several.
+ */
+function refusedAll(cases: [input: string, match: RegExp][]): Promise<string[]> {
+  return mapLimit(cases, cases.length, ([input, match]) => refused(input, match));
+}
+
 /** A .gltf beside its .bin (the test box), its JSON changed by `mutate`, in a folder of its own. */
 function gltf(name: string, mutate: (j: Record<string, any>, dir: string) => Promise<void> | void, base = box): Promise<string> {
   return gltfFromGlb(base, path.join(tmp, name), name, mutate);
@@ -92,7 +101,8 @@ function withTexture(j: Record<string, any>, uri: string): void {
   j.materials[0].pbrMetallicRoughness = { ...(j.materials[0].pbrMetallicRoughness ?? {}), baseColorTexture: { index: 0 } };
 }
 
-describe.skipIf(!hostile.present)(`the shared reproducers ${hostile.reason}`, () => {
+// Each reproducer runs in a folder of its own (runModel): they run side by side (vitest's maxConcurrency, 5).
+describe.skipIf(!hostile.present).concurrent(`the shared reproducers ${hostile.reason}`, () => {
   const cases = hostile.present ? execFileSync('ls', [hostile.dir]).toString().trim().split('\n') : [];
   for (const name of cases) {
     it(`${name}: one line naming the file, or a valid model; never a stack trace, a hang or leftovers`, { timeout: 120_000 }, async () => {
@@ -120,54 +130,50 @@ describe('xoay model: files it must not read, and raw errors that became one lin
       execFileSync('mkfifo', [path.join(dir, 'pipe.bin')]);
       j.buffers[0].uri = 'pipe.bin';
     });
-    await refused(fifo, /buffers\[0\]\.uri: .*"pipe\.bin" is a named pipe \(FIFO\), not a regular file/);
     const zero = await gltf('zero', async (j, dir) => {
       await symlink('/dev/zero', path.join(dir, 'zero.png'));
       withTexture(j, 'zero.png');
     });
-    await refused(zero, /images\[0\]\.uri: .*"zero\.png" is a symbolic link to a file outside its folder/);
     const linked = await gltf('linked', async (j, dir) => {
       await symlink(path.join(outside, 'secret.png'), path.join(dir, 'label.png'));
       withTexture(j, 'label.png');
     });
-    await refused(linked, /"label\.png" is a symbolic link to a file outside its folder/);
     const dirModel = path.join(tmp, 'model-link');
     await mkdir(dirModel);
     await copyFile(box, path.join(outside, 'elsewhere.glb'));
     await symlink(path.join(outside, 'elsewhere.glb'), path.join(dirModel, 'model.glb'));
-    await refused(path.join(dirModel, 'model.glb'), /outside its folder/);
+    await refusedAll([
+      [fifo, /buffers\[0\]\.uri: .*"pipe\.bin" is a named pipe \(FIFO\), not a regular file/],
+      [zero, /images\[0\]\.uri: .*"zero\.png" is a symbolic link to a file outside its folder/],
+      [linked, /"label\.png" is a symbolic link to a file outside its folder/],
+      [path.join(dirModel, 'model.glb'), /outside its folder/],
+    ]);
   });
 
   it('"meshes": [null], "buffers": 5, a texture without a source, an image that is a folder', { timeout: 180_000 }, async () => {
-    await refused(await gltf('null-mesh', (j) => void (j.meshes = [null])), /meshes\[0\]: expected an object, got null/);
-    await refused(await gltf('buffers-5', (j) => void (j.buffers = 5)), /"buffers": expected an array, got the number 5/);
-    await refused(
-      await gltf('no-source', (j) => {
-        withTexture(j, 'x.png');
-        j.textures = [{}];
-      }),
-      /textures\[0\]: has no image \(no "source"\)/,
-    );
-    await refused(
-      await gltf('image-folder', async (j, dir) => {
-        await mkdir(path.join(dir, 'tex.png'));
-        withTexture(j, 'tex.png');
-      }),
-      /images\[0\]\.uri: .*"tex\.png" is a folder, not a regular file/,
-    );
+    await refusedAll([
+      [await gltf('null-mesh', (j) => void (j.meshes = [null])), /meshes\[0\]: expected an object, got null/],
+      [await gltf('buffers-5', (j) => void (j.buffers = 5)), /"buffers": expected an array, got the number 5/],
+      [
+        await gltf('no-source', (j) => {
+          withTexture(j, 'x.png');
+          j.textures = [{}];
+        }),
+        /textures\[0\]: has no image \(no "source"\)/,
+      ],
+      [
+        await gltf('image-folder', async (j, dir) => {
+          await mkdir(path.join(dir, 'tex.png'));
+          withTexture(j, 'tex.png');
+        }),
+        /images\[0\]\.uri: .*"tex\.png" is a folder, not a regular file/,
+      ],
+    ]);
   });
 
   it('a 10 MB URI and a 10 MB key are not echoed whole; an SVG saved as .png is named as what it is', { timeout: 180_000 }, async () => {
-    const long = await refused(
-      await gltf('long-uri', (j) => void (j.buffers[0].uri = `${'a'.repeat(10_000_000)}.bin`)),
-      /is 10000004 characters long, over the limit of 2048/,
-    );
-    expect(long.length).toBeLessThan(1000);
-    const key = await refused(
-      await gltf('long-key', (j) => void (j.extras = { [`${'k'.repeat(10_000_000)}\nxoay model: done`]: 1 })),
-      /characters long, over the limit of 256/,
-    );
-    expect(key.length).toBeLessThan(1000);
+    const longUri = await gltf('long-uri', (j) => void (j.buffers[0].uri = `${'a'.repeat(10_000_000)}.bin`));
+    const longKey = await gltf('long-key', (j) => void (j.extras = { [`${'k'.repeat(10_000_000)}\nxoay model: done`]: 1 }));
     const svg = await gltf(
       'svg',
       async (j, dir) => {
@@ -176,7 +182,13 @@ describe('xoay model: files it must not read, and raw errors that became one lin
       },
       textured,
     );
-    await refused(svg, /texture 0 \(image "label\.png"\) is not a PNG, JPEG, WebP, AVIF or KTX2 image \(its first bytes: "<svg xmlns=/);
+    const [long, key] = await refusedAll([
+      [longUri, /is 10000004 characters long, over the limit of 2048/],
+      [longKey, /characters long, over the limit of 256/],
+      [svg, /texture 0 \(image "label\.png"\) is not a PNG, JPEG, WebP, AVIF or KTX2 image \(its first bytes: "<svg xmlns=/],
+    ]);
+    expect(long!.length).toBeLessThan(1000);
+    expect(key!.length).toBeLessThan(1000);
   });
 });
 
